@@ -1,0 +1,46 @@
+import type {
+  DestinationKey, DestinationSpec, DestinationState, IpvsInfo, ServiceEntry, ServiceKey,
+  ServiceSpec, ServiceState, SyncDaemon, SyncDaemonConfig, SyncState, Timeouts,
+} from './model';
+
+/**
+ * The one narrow interface through which Director reaches a kernel's IPVS
+ * table. The netlink client (server/ipvs) implements it against the real
+ * kernel; a stateful in-memory fake implements it for fast router/UI tests.
+ * One contract suite runs against both.
+ *
+ * All methods reject with IpvsError.
+ */
+export interface IpvsBackend {
+  info(): Promise<IpvsInfo>;
+
+  listServices(): Promise<ServiceState[]>;
+  getService(key: ServiceKey): Promise<ServiceState>;
+  /** Destinations of one service (empty for a missing service, as the kernel does). */
+  listDestinations(key: ServiceKey): Promise<DestinationState[]>;
+  /** The whole table: every service with its destinations. */
+  dump(): Promise<ServiceEntry[]>;
+
+  addService(spec: ServiceSpec): Promise<void>;
+  /** Replace a service's configuration; the key cannot change. */
+  updateService(spec: ServiceSpec): Promise<void>;
+  removeService(key: ServiceKey): Promise<void>;
+
+  addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void>;
+  updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void>;
+  removeDestination(service: ServiceKey, dest: DestinationKey): Promise<void>;
+
+  flush(): Promise<void>;
+  /** Zero counters of one service, or of everything when no key is given. */
+  zero(key?: ServiceKey): Promise<void>;
+
+  getTimeouts(): Promise<Timeouts>;
+  /** 0 leaves a value unchanged, as the kernel does. */
+  setTimeouts(t: Partial<Timeouts>): Promise<void>;
+
+  listDaemons(): Promise<SyncDaemon[]>;
+  startDaemon(cfg: SyncDaemonConfig): Promise<void>;
+  stopDaemon(state: SyncState): Promise<void>;
+
+  close(): void;
+}
