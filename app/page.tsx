@@ -1,0 +1,22 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useEffect } from 'react';
+import { useMe } from '@/components/data/session';
+import { ErrorNote } from '@/components/ui/ErrorNote';
+import { Skeleton } from '@/components/ui/Skeleton';
+
+/** The console's front door: go to the first configured director. */
+export default function Home() {
+  const me = useMe();
+  const router = useRouter();
+  const first = me.data?.directors[0];
+  useEffect(() => {
+    if (me.data === null) router.replace('/login');
+    else if (first) router.replace(`/d/${encodeURIComponent(first.id)}`);
+  }, [me.data, first, router]);
+  if (me.error) return <ErrorNote title="The console server did not answer">Reload the page; if it keeps failing, check that <code>console/server.ts</code> is running.</ErrorNote>;
+  if (me.data && me.data.directors.length === 0) {
+    return <ErrorNote title="No directors configured">Set <code>DIRECTOR_AGENTS</code> (JSON) or <code>DIRECTOR_AGENTS_FILE</code> for the console server and restart it.</ErrorNote>;
+  }
+  return <Skeleton className="h-40 w-full" />;
+}

@@ -1,0 +1,30 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+
+export type Role = 'viewer' | 'operator';
+
+export interface Me {
+  user: { name: string; role: Role };
+  directors: Array<{ id: string; name: string }>;
+}
+
+/** Who is signed in and which directors the console knows (served by console/server.ts). */
+export function useMe() {
+  return useQuery({
+    queryKey: ['console', 'me'],
+    queryFn: async (): Promise<Me | null> => {
+      const res = await fetch('/api/me', { credentials: 'same-origin' });
+      if (res.status === 401) return null;
+      if (!res.ok) throw new Error(`The console answered ${res.status} for /api/me`);
+      return (await res.json()) as Me;
+    },
+    staleTime: 60_000,
+  });
+}
+
+/** Why an operator control is disabled for this user, or null when they may use it. */
+export function useOperatorOnly(): string | null {
+  const me = useMe();
+  if (!me.data) return 'Sign in as an operator to change rules.';
+  return me.data.user.role === 'operator' ? null : `Signed in as ${me.data.user.name} (viewer): changes need the operator role.`;
+}

@@ -1,0 +1,16 @@
+// Director console. The custom server (console/server.ts) runs this app; it
+// holds agent tokens and proxies tRPC, so Next itself never talks to an agent.
+process.env.NEXT_TELEMETRY_DISABLED = '1';
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+  typedRoutes: false,
+  // The privileged agent and the console server live beside the app; keep
+  // Turbopack from tracing them into page bundles.
+  serverExternalPackages: ['netlink', 'ws'],
+  turbopack: { root: import.meta.dirname },
+};
+
+export default nextConfig;
