@@ -1,0 +1,123 @@
+/**
+ * `director list` text: the same layout `ipvsadm -Ln` prints (default,
+ * --stats, --rate, --thresholds, --persistent-conn, --exact), so operators
+ * and their scripts can read it the same way.
+ */
+import { formatHostPort } from '../net/ip';
+import type { DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceState } from './model';
+import { sortLikeIpvsadm } from './order';
+
+export type ListFormat = 'default' | 'stats' | 'rate' | 'thresholds' | 'persistent-conn';
+
+export interface ListOptions {
+  format?: ListFormat;
+  exact?: boolean;
+  /** keep kernel order, as --nosort */
+  nosort?: boolean;
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const PROTO_LABEL = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' } as const;
+
+/** ipvsadm's print_largenum: 9 columns, abbreviated with K/M/G/T unless exact. */
+export function largeNum(v: number, exact = false): string {
+  const n = Math.trunc(v);
+  if (exact) {
+    const s = String(n);
+    return lpad(s, s.length <= 8 ? 9 : s.length + 1);
+  }
+  if (n < 1e8) return lpad(String(n), 9);
+  if (n < 1e9) return lpad(String(Math.trunc(n / 1e3)), 8) + 'K';
+  if (n < 1e11) return lpad(String(Math.trunc(n / 1e6)), 8) + 'M';
+  if (n < 1e14) return lpad(String(Math.trunc(n / 1e9)), 8) + 'G';
+  return lpad(String(Math.trunc(n / 1e12)), 8) + 'T';
+}
+
+export function serviceLabel(key: ServiceKey): string {
+  if (key.kind === 'fwmark') return `FWM  ${key.fwmark}${key.family === 'inet6' ? ' IPv6' : ''}`;
+  const label = `${pad(PROTO_LABEL[key.protocol], 4)} ${formatHostPort(key.family, key.address, key.port)}`;
+  return key.family === 'inet6' ? label : label.slice(0, 33);
+}
+
+function destLabel(svc: ServiceKey, d: DestinationState): string {
+  const label = formatHostPort(d.family, d.address, d.port);
+  return svc.family === 'inet6' ? label : label.slice(0, 28);
+}
+
+export const FORWARD_LABEL: Record<ForwardMethod, string> = {
+  nat: 'Masq', local: 'Local', tun: 'Tunnel', dr: 'Route', bypass: '(null)',
+};
+
+/** Names of the scheduler flags set on a service, as ipvsadm names them. */
+export function schedFlagNames(s: Pick<ServiceState, 'scheduler' | 'flags'>): string[] {
+  const names = s.scheduler === 'sh' ? ['sh-fallback', 'sh-port', 'flag-3']
+    : s.scheduler === 'mh' ? ['mh-fallback', 'mh-port', 'flag-3']
+    : ['flag-1', 'flag-2', 'flag-3'];
+  const bits = [s.flags.sched1, s.flags.sched2, s.flags.sched3];
+  return names.filter((_, i) => bits[i]);
+}
+
+function serviceLine(s: ServiceState): string {
+  let line = `${serviceLabel(s.key)} ${s.scheduler}`;
+  const flags = schedFlagNames(s);
+  if (flags.length) line += ` (${flags.join(',')})`;
+  if (s.flags.persistent) {
+    line += ` persistent ${s.timeout}`;
+    const full = s.key.family === 'inet6' ? '128' : '255.255.255.255';
+    if (s.netmask !== full) line += ` mask ${s.netmask}`;
+    if (s.pe) line += ` pe ${s.pe}`;
+  }
+  if (s.flags.onePacket) line += ' ops';
+  return line;
+}
+
+const u = (n: number, w: number) => pad(String(n), w);
+
+export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListOptions = {}): string {
+  const format = opts.format ?? 'default';
+  const exact = opts.exact ?? false;
+  const out: string[] = [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
+  const titled = (cols: string) => out.push(`${pad('Prot LocalAddress:Port', 33)} ${cols}`, '  -> RemoteAddress:Port');
+  switch (format) {
+    case 'stats': titled(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'].map((c) => lpad(c, 8)).join(' ')); break;
+    case 'rate': titled(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'].map((c) => lpad(c, 8)).join(' ')); break;
+    case 'thresholds': titled(['Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'].map((c) => pad(c, 10)).join(' ')); break;
+    case 'persistent-conn': titled(`${pad('Weight', 9)} ${pad('PersistConn', 11)} ${pad('ActiveConn', 10)} ${pad('InActConn', 10)}`); break;
+    default:
+      out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
+  }
+  const ordered = opts.nosort ? services : sortLikeIpvsadm(services);
+  for (const s of ordered) {
+    const st = s.stats;
+    if (format === 'stats') {
+      out.push(pad(serviceLabel(s.key), 33) + [st.conns, st.inPkts, st.outPkts, st.inBytes, st.outBytes].map((n) => largeNum(n, exact)).join(''));
+    } else if (format === 'rate') {
+      out.push(pad(serviceLabel(s.key), 33) + [st.cps, st.inPps, st.outPps, st.inBps, st.outBps].map((n) => largeNum(n, exact)).join(''));
+    } else {
+      out.push(serviceLine(s));
+    }
+    for (const d of s.destinations) {
+      const head = `  -> ${pad(destLabel(s.key, d), 28)}`;
+      const ds = d.stats;
+      switch (format) {
+        case 'stats':
+          out.push(head + [ds.conns, ds.inPkts, ds.outPkts, ds.inBytes, ds.outBytes].map((n) => largeNum(n, exact)).join(''));
+          break;
+        case 'rate':
+          out.push(`${head} ${lpad(String(ds.cps), 8)} ${lpad(String(ds.inPps), 8)} ${lpad(String(ds.outPps), 8)}` +
+            largeNum(ds.inBps, exact) + largeNum(ds.outBps, exact));
+          break;
+        case 'thresholds':
+          out.push(`${head} ${u(d.upperThreshold, 10)} ${u(d.lowerThreshold, 10)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
+          break;
+        case 'persistent-conn':
+          out.push(`${head} ${u(d.weight, 9)} ${u(d.persistentConns, 11)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
+          break;
+        default:
+          out.push(`${head} ${pad(FORWARD_LABEL[d.forward], 7)} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
+      }
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `npm test`: every suite, in order of cost — type check, unit tests on the
+// host, kernel tests inside the lab kernel, end-to-end tests in Chromium
+// against the lab. Ends with one plain "N passed, N failed, N skipped" line.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+
+const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
+
+function run(name, cmd, args, { parse } = {}) {
+  return new Promise((resolve) => {
+    process.stdout.write(`\n=== ${name}: ${cmd} ${args.join(' ')}\n`);
+    const started = Date.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    let out = '';
+    child.stdout.on('data', (b) => { out += b; process.stdout.write(b); });
+    child.on('close', (code) => {
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      const counts = parse ? parse(stripAnsi(out)) : null;
+      if (counts) for (const k of Object.keys(totals)) totals[k] += counts[k];
+      if (code !== 0) {
+        failures.push(`${name} (exit ${code})`);
+        if (!counts || counts.failed === 0) totals.failed += 1; // a crash is a failure even if no test said so
+      }
+      process.stdout.write(`=== ${name}: exit ${code} in ${secs} s${counts ? ` (${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped)` : ''}\n`);
+      resolve(code);
+    });
+  });
+}
+
+// vitest's closing summary: "Tests  2 failed | 40 passed | 3 skipped (45)"
+function parseVitest(text) {
+  const line = text.split('\n').reverse().find((l) => /^\s*Tests\s+\d/.test(l));
+  if (!line) return null;
+  const n = (word) => Number(line.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+  return { passed: n('passed'), failed: n('failed'), skipped: n('skipped') + n('todo') };
+}
+
+// Playwright's list reporter: "  12 passed (30s)", "  1 failed", "  2 skipped"
+function parsePlaywright(text) {
+  const n = (word) => Number(text.match(new RegExp(`^\\s*(\\d+) ${word}`, 'm'))?.[1] ?? 0);
+  const c = { passed: n('passed'), failed: n('failed') + n('flaky'), skipped: n('skipped') };
+  return c.passed + c.failed + c.skipped > 0 ? c : null;
+}
+
+const only = process.argv.slice(2);
+const want = (s) => only.length === 0 || only.includes(s);
+
+if (want('types')) await run('types', 'npx', ['tsc', '--noEmit', '-p', '.']);
+if (want('unit')) await run('unit', 'npx', ['vitest', 'run', '--config', 'vitest.config.ts'], { parse: parseVitest });
+if (want('kernel')) await run('kernel', 'npx', ['tsx', 'server/lab/cli.ts', 'test'], { parse: parseVitest });
+if (want('e2e') && existsSync('e2e') && readdirSync('e2e').some((f) => f.endsWith('.spec.ts'))) {
+  await run('e2e', 'npx', ['playwright', 'test', '--reporter=list'], { parse: parsePlaywright });
+}
+
+process.stdout.write(`\n${failures.length ? `FAILED: ${failures.join(', ')}\n` : ''}`);
+process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.exit(failures.length ? 1 : 0);

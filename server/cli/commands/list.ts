@@ -1,0 +1,58 @@
+/**
+ * director list [-n] [--stats|--rate|--thresholds|--persistent-conn] [--exact] [--nosort] [--json]
+ * director list --timeout | --daemon
+ * Like `ipvsadm -Ln` (always numeric); --json prints the full model.
+ */
+import { formatList, type ListFormat } from '../../../lib/ipvs/list-format';
+import { openIpvs } from '../../ipvs/open';
+import type { CliIo } from '../io';
+
+const FORMATS: Record<string, ListFormat> = {
+  '--stats': 'stats', '--rate': 'rate', '--thresholds': 'thresholds', '--persistent-conn': 'persistent-conn',
+};
+
+export default async function list(args: string[], io: CliIo): Promise<number> {
+  let format: ListFormat = 'default';
+  let exact = false, json = false, nosort = false, timeout = false, daemon = false;
+  for (const a of args) {
+    if (a in FORMATS) {
+      // ipvsadm's precedence: stats > rate > thresholds > persistent-conn
+      const order: ListFormat[] = ['stats', 'rate', 'thresholds', 'persistent-conn', 'default'];
+      const f = FORMATS[a]!;
+      if (order.indexOf(f) < order.indexOf(format)) format = f;
+    } else if (a === '--exact' || a === '-X') exact = true;
+    else if (a === '--json') json = true;
+    else if (a === '--nosort') nosort = true;
+    else if (a === '--timeout') timeout = true;
+    else if (a === '--daemon') daemon = true;
+    else if (a === '-n' || a === '--numeric' || a === '--sort') { /* always numeric and sorted */ }
+    else {
+      io.stderr(`director list: unknown option '${a}'\n`);
+      return 2;
+    }
+  }
+  const ipvs = await openIpvs();
+  try {
+    if (timeout) {
+      const t = await ipvs.getTimeouts();
+      io.stdout(json ? `${JSON.stringify(t)}\n` : `Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcpFin} ${t.udp}\n`);
+      return 0;
+    }
+    if (daemon) {
+      const ds = await ipvs.listDaemons();
+      if (json) io.stdout(`${JSON.stringify(ds)}\n`);
+      else for (const d of ds) {
+        io.stdout(`${d.state} sync daemon (mcast=${d.interface}, syncid=${d.syncId}` +
+          `${d.maxLen ? `, maxlen=${d.maxLen}` : ''}${d.group ? `, group=${d.group}` : ''}` +
+          `${d.port ? `, port=${d.port}` : ''}${d.ttl ? `, ttl=${d.ttl}` : ''})\n`);
+      }
+      return 0;
+    }
+    const [info, services] = await Promise.all([ipvs.info(), ipvs.dump()]);
+    if (json) io.stdout(`${JSON.stringify({ info, services })}\n`);
+    else io.stdout(formatList(services, info, { format, exact, nosort }));
+    return 0;
+  } finally {
+    ipvs.close();
+  }
+}

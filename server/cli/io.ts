@@ -1,0 +1,15 @@
+export interface CliIo {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  readStdin(): Promise<string>;
+}
+
+export const processIo: CliIo = {
+  stdout: (s) => { process.stdout.write(s); },
+  stderr: (s) => { process.stderr.write(s); },
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};

@@ -1,0 +1,49 @@
+/**
+ * `director <command> [args]`: each command lives in ./commands/<command>.ts
+ * and exports `default (args, io) => Promise<exitCode>`. Output goes to
+ * stdout, diagnostics to stderr, failures exit non-zero.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isIpvsError } from '../../lib/ipvs/errors';
+import { processIo, type CliIo } from './io';
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
+
+function available(): string[] {
+  return readdirSync(commandsDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+function usage(): string {
+  return `usage: director <command> [options]\ncommands: ${available().join(', ')}\n`;
+}
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout(usage());
+    return name ? 0 : 2;
+  }
+  if (!/^[a-z][a-z-]*$/.test(name) || !existsSync(path.join(commandsDir, `${name}.ts`))) {
+    io.stderr(`director: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const mod = (await import(pathToFileURL(path.join(commandsDir, `${name}.ts`)).href)) as { default: Command };
+  try {
+    return await mod.default(args, io);
+  } catch (e) {
+    io.stderr(`director ${name}: ${isIpvsError(e) || e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
