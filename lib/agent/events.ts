@@ -1,0 +1,144 @@
+/**
+ * Payloads of the agent's subscriptions, shared by the agent and the console.
+ * Pure types and merge helpers: no I/O.
+ */
+import type {
+  DestinationKey, DestinationSpec, ServiceKey, ServiceRules, ServiceSpec,
+} from '../ipvs/model';
+
+/**
+ * One object's numbers at one tick, flat so that "what changed" is a
+ * field-by-field comparison. Counters are the kernel's cumulative values;
+ * `k*` are the kernel estimator's rates (2 s EWMA); `r*` are rates Director
+ * computed from counter deltas over the last tick.
+ */
+export interface StatSample {
+  conns: number;
+  inPkts: number;
+  outPkts: number;
+  inBytes: number;
+  outBytes: number;
+  kCps: number;
+  kInPps: number;
+  kOutPps: number;
+  /** bytes/s as the kernel reports them */
+  kInBps: number;
+  kOutBps: number;
+  rCps: number;
+  rInPps: number;
+  rOutPps: number;
+  /** bytes/s */
+  rInBps: number;
+  rOutBps: number;
+  /** Connection counts; for a service, the sum over its destinations. */
+  active: number;
+  inactive: number;
+  persistent: number;
+}
+
+export interface DestinationTickRow {
+  id: string;
+  /** Only the fields that changed since the previous tick (all of them in a full tick). */
+  v: Partial<StatSample>;
+}
+
+export interface ServiceTickRow {
+  id: string;
+  v: Partial<StatSample>;
+  dests: DestinationTickRow[];
+  removedDests: string[];
+}
+
+export interface StatsTick {
+  seq: number;
+  /** ms since epoch of the sample */
+  at: number;
+  /** ms covered by the computed rates */
+  intervalMs: number;
+  /** true: replace all state with this tick; false: merge into the state of tick seq-1 */
+  full: boolean;
+  services: ServiceTickRow[];
+  removed: string[];
+}
+
+export interface StatsStateService {
+  v: StatSample;
+  dests: Map<string, StatSample>;
+}
+export type StatsState = Map<string, StatsStateService>;
+
+export type TableChange =
+  | { type: 'service_added'; service: ServiceRules }
+  | { type: 'service_removed'; service: ServiceRules }
+  | { type: 'service_changed'; before: ServiceSpec; after: ServiceSpec }
+  | { type: 'destination_added'; service: ServiceKey; destination: DestinationSpec }
+  | { type: 'destination_removed'; service: ServiceKey; destination: DestinationSpec }
+  | { type: 'destination_changed'; service: ServiceKey; before: DestinationSpec; after: DestinationSpec };
+
+export interface TableChangeEvent {
+  seq: number;
+  at: number;
+  changes: TableChange[];
+}
+
+export interface ConnSummaryTick {
+  seq: number;
+  at: number;
+  /** connection entries per state name, e.g. { ESTABLISHED: 12, TIME_WAIT: 3 } */
+  byState: Record<string, number>;
+  /** per service id: per state counts */
+  byService: Record<string, Record<string, number>>;
+  /** per "serviceId destinationId": per state counts */
+  byDestination: Record<string, Record<string, number>>;
+  total: number;
+  templates: number;
+}
+
+export const PERSISTENCE_CAVEAT =
+  'This service is persistent: clients that already have a persistence template keep being sent to this ' +
+  'destination until their template expires (up to the persistence timeout after their last connection), ' +
+  'even at weight 0.';
+
+export interface DrainProgress {
+  service: ServiceKey;
+  destination: DestinationKey;
+  at: number;
+  weight: number;
+  active: number;
+  inactive: number;
+  persistent: number;
+  /** active connections reached 0 */
+  done: boolean;
+  /** the destination or its service disappeared while draining */
+  gone: boolean;
+  /** Set when the service is persistent: weight 0 does not stop returning clients. */
+  caveat: string | null;
+}
+
+/** Merge one tick into a client's state (full ticks replace it). Returns the same map, mutated. */
+export function applyStatsTick(state: StatsState, tick: StatsTick): StatsState {
+  if (tick.full) state.clear();
+  for (const id of tick.removed) state.delete(id);
+  for (const row of tick.services) {
+    let svc = state.get(row.id);
+    if (!svc) {
+      svc = { v: { ...EMPTY_SAMPLE }, dests: new Map() };
+      state.set(row.id, svc);
+    }
+    Object.assign(svc.v, row.v);
+    for (const d of row.removedDests) svc.dests.delete(d);
+    for (const d of row.dests) {
+      const cur = svc.dests.get(d.id);
+      if (cur) Object.assign(cur, d.v);
+      else svc.dests.set(d.id, { ...EMPTY_SAMPLE, ...d.v });
+    }
+  }
+  return state;
+}
+
+export const EMPTY_SAMPLE: Readonly<StatSample> = Object.freeze({
+  conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0,
+  kCps: 0, kInPps: 0, kOutPps: 0, kInBps: 0, kOutBps: 0,
+  rCps: 0, rInPps: 0, rOutPps: 0, rInBps: 0, rOutBps: 0,
+  active: 0, inactive: 0, persistent: 0,
+});

@@ -1,0 +1,43 @@
+/**
+ * Request context. `createContextInner` takes every dependency explicitly
+ * (tests build it with the in-memory fake); the adapters' `createContext`
+ * (server.ts) authenticates the request and then calls it.
+ */
+import type { Logger } from 'pino';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { Journal } from './journal';
+import type { TableHub } from './hub';
+import type { Mutex } from './mutex';
+import type { ConnSource } from './conn-source';
+
+export type Role = 'viewer' | 'operator';
+
+export interface Identity {
+  role: Role;
+  /** Name of the token used ("viewer", "operator"); recorded in the journal. */
+  tokenName: string;
+}
+
+/** Long-lived dependencies shared by every request. */
+export interface AgentDeps {
+  backend: IpvsBackend;
+  journal: Journal;
+  hub: TableHub;
+  /** Serialises read-modify-write sequences against the kernel (one writer at a time). */
+  writeLock: Mutex;
+  log: Logger;
+  /** Connection table reader; null when none is available on this host. */
+  conns: ConnSource | null;
+  version: string;
+  startedAt: number;
+}
+
+export interface AgentContext extends AgentDeps {
+  auth: Identity | null;
+  /** Remote address for logs ("127.0.0.1", "unix"). */
+  remote: string;
+}
+
+export function createContextInner(deps: AgentDeps, auth: Identity | null, remote = 'internal'): AgentContext {
+  return { ...deps, auth, remote };
+}

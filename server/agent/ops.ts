@@ -1,0 +1,302 @@
+/**
+ * Kernel writes as the API performs them: read the affected objects, change
+ * them under the write lock, read them back, and journal before/after.
+ */
+import { TRPCError } from '@trpc/server';
+import { ZodError, type core } from 'zod';
+import { IpvsError, isIpvsError } from '@/lib/ipvs/errors';
+import {
+  DEFAULT_PERSISTENCE_TIMEOUT,
+  type DestinationKey, type DestinationSpec, type DestinationState, type ServiceKey, type ServiceRules,
+  type ServiceSpec, type ServiceState, type Timeouts,
+} from '@/lib/ipvs/model';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { describeService, destinationId, sameDestinationKey } from '@/lib/agent/ids';
+import {
+  destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
+} from '@/lib/schemas/api';
+import type { AgentContext, Identity } from './context';
+import type { JournalEntry, JournalObject } from './journal-types';
+
+type WriteCtx = AgentContext & { auth: Identity };
+
+export function specOf(s: ServiceState | ServiceSpec): ServiceSpec {
+  return { key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe };
+}
+
+export function destSpecOf(d: DestinationState | DestinationSpec): DestinationSpec {
+  return {
+    family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
+    upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: { ...d.tunnel },
+  };
+}
+
+export async function readService(backend: IpvsBackend, key: ServiceKey): Promise<ServiceRules | null> {
+  try {
+    const s = await backend.getService(key);
+    const dests = await backend.listDestinations(key);
+    return { ...specOf(s), destinations: dests.map(destSpecOf) };
+  } catch (e) {
+    if (isIpvsError(e) && e.code === 'service_not_found') return null;
+    throw e;
+  }
+}
+
+export async function readDestination(
+  backend: IpvsBackend, service: ServiceKey, dest: DestinationKey,
+): Promise<DestinationState | null> {
+  const dests = await backend.listDestinations(service);
+  return dests.find((d) => sameDestinationKey(d, dest)) ?? null;
+}
+
+async function mustReadService(backend: IpvsBackend, key: ServiceKey): Promise<ServiceRules> {
+  const s = await readService(backend, key);
+  if (!s) throw new IpvsError('service_not_found', `virtual service ${describeService(key)} does not exist`);
+  return s;
+}
+
+async function mustReadDestination(backend: IpvsBackend, service: ServiceKey, dest: DestinationKey): Promise<DestinationState> {
+  await mustReadService(backend, service);
+  const d = await readDestination(backend, service, dest);
+  if (!d) {
+    throw new IpvsError('destination_not_found', `real server ${destinationId(dest)} is not in virtual service ${describeService(service)}`);
+  }
+  return d;
+}
+
+/** Re-root zod issues so they name the field as the caller sent it ("patch.timeout"). */
+function prefixed(err: ZodError, prefix: PropertyKey[]): ZodError {
+  return new ZodError(err.issues.map((i) => ({ ...i, path: [...prefix, ...i.path] }) as core.$ZodIssue));
+}
+
+function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, v: unknown, prefix: PropertyKey[]): T {
+  const r = schema.safeParse(v);
+  if (!r.success) throw prefixed(r.error, prefix);
+  return r.data;
+}
+
+async function record(ctx: WriteCtx, op: string, objects: JournalObject[], undoes?: number): Promise<JournalEntry> {
+  const entry = await ctx.journal.append({
+    role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op, objects,
+    ...(undoes !== undefined ? { undoes } : {}),
+  });
+  ctx.log.info({ journal: entry.id, op, by: ctx.auth.tokenName, remote: ctx.remote }, 'table changed');
+  ctx.hub.poke();
+  return entry;
+}
+
+function write<T>(ctx: WriteCtx, fn: () => Promise<T>): Promise<T> {
+  return ctx.writeLock.run(fn);
+}
+
+export function mergeServicePatch(cur: ServiceSpec, patch: ServicePatch): unknown {
+  const flags = { ...cur.flags, ...patch.flags };
+  let timeout = patch.timeout ?? cur.timeout;
+  // turning persistence on without a timeout gets ipvsadm's bare -p value, as an operator expects
+  if (flags.persistent && !cur.flags.persistent && patch.timeout === undefined && timeout === 0) {
+    timeout = DEFAULT_PERSISTENCE_TIMEOUT;
+  }
+  return {
+    key: cur.key,
+    scheduler: patch.scheduler ?? cur.scheduler,
+    flags,
+    timeout,
+    netmask: patch.netmask ?? cur.netmask,
+    pe: patch.pe === undefined ? cur.pe : patch.pe,
+  };
+}
+
+export function mergeDestinationPatch(cur: DestinationSpec, patch: DestinationPatch): unknown {
+  return {
+    family: cur.family, address: cur.address, port: cur.port,
+    forward: patch.forward ?? cur.forward,
+    weight: patch.weight ?? cur.weight,
+    upperThreshold: patch.upperThreshold ?? cur.upperThreshold,
+    lowerThreshold: patch.lowerThreshold ?? cur.lowerThreshold,
+    tunnel: { ...cur.tunnel, ...patch.tunnel },
+  };
+}
+
+export function createService(ctx: WriteCtx, spec: ServiceSpec, dests: DestinationSpec[]) {
+  return write(ctx, async () => {
+    await ctx.backend.addService(spec);
+    try {
+      for (const d of dests) await ctx.backend.addDestination(spec.key, d);
+    } catch (e) {
+      // all or nothing: a service with half its real servers is worse than none
+      await ctx.backend.removeService(spec.key).catch(() => undefined);
+      throw e;
+    }
+    const after = await mustReadService(ctx.backend, spec.key);
+    const entry = await record(ctx, 'services.create', [{ kind: 'service', key: spec.key, before: null, after }]);
+    return { service: after, journalId: entry.id };
+  });
+}
+
+export function updateService(ctx: WriteCtx, key: ServiceKey, patch: ServicePatch) {
+  return write(ctx, async () => {
+    const before = await mustReadService(ctx.backend, key);
+    const next = parseWith(serviceSpecSchema, mergeServicePatch(before, patch), ['patch']);
+    await ctx.backend.updateService(next);
+    const after = await mustReadService(ctx.backend, key);
+    const entry = await record(ctx, 'services.update', [{ kind: 'service', key, before, after }]);
+    return { service: after, journalId: entry.id };
+  });
+}
+
+export function removeService(ctx: WriteCtx, key: ServiceKey) {
+  return write(ctx, async () => {
+    const before = await mustReadService(ctx.backend, key);
+    await ctx.backend.removeService(key);
+    const entry = await record(ctx, 'services.remove', [{ kind: 'service', key, before, after: null }]);
+    return { removed: before, journalId: entry.id };
+  });
+}
+
+export function createDestination(ctx: WriteCtx, service: ServiceKey, dest: DestinationSpec) {
+  return write(ctx, async () => {
+    await ctx.backend.addDestination(service, dest);
+    const after = destSpecOf(await mustReadDestination(ctx.backend, service, dest));
+    const entry = await record(ctx, 'destinations.create', [{ kind: 'destination', service, before: null, after }]);
+    return { destination: after, journalId: entry.id };
+  });
+}
+
+export function updateDestination(ctx: WriteCtx, service: ServiceKey, key: DestinationKey, patch: DestinationPatch, op = 'destinations.update') {
+  return write(ctx, async () => {
+    const before = destSpecOf(await mustReadDestination(ctx.backend, service, key));
+    const next = parseWith(destinationSpecSchema, mergeDestinationPatch(before, patch), ['patch']);
+    await ctx.backend.updateDestination(service, next);
+    const after = destSpecOf(await mustReadDestination(ctx.backend, service, key));
+    const entry = await record(ctx, op, [{ kind: 'destination', service, before, after }]);
+    return { destination: after, journalId: entry.id };
+  });
+}
+
+export function removeDestination(ctx: WriteCtx, service: ServiceKey, key: DestinationKey) {
+  return write(ctx, async () => {
+    const before = destSpecOf(await mustReadDestination(ctx.backend, service, key));
+    await ctx.backend.removeDestination(service, key);
+    const entry = await record(ctx, 'destinations.remove', [{ kind: 'destination', service, before, after: null }]);
+    return { removed: before, journalId: entry.id };
+  });
+}
+
+export function zeroCounters(ctx: WriteCtx, key: ServiceKey | undefined) {
+  return write(ctx, async () => {
+    await ctx.backend.zero(key);
+    const entry = await record(ctx, 'stats.zero', [{ kind: 'counters', key: key ?? null }]);
+    return { journalId: entry.id };
+  });
+}
+
+export function setTimeouts(ctx: WriteCtx, t: Partial<Timeouts>) {
+  return write(ctx, async () => {
+    const before = await ctx.backend.getTimeouts();
+    await ctx.backend.setTimeouts(t);
+    const after = await ctx.backend.getTimeouts();
+    const entry = await record(ctx, 'timeouts.set', [{ kind: 'timeouts', before, after }]);
+    return { timeouts: after, journalId: entry.id };
+  });
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Bring one object from `from` to `to` (either may be null = absent). */
+async function restoreService(backend: IpvsBackend, key: ServiceKey, to: ServiceRules | null): Promise<void> {
+  const cur = await readService(backend, key);
+  if (to === null) {
+    if (cur) await backend.removeService(key);
+    return;
+  }
+  const { destinations, ...spec } = to;
+  if (!cur) {
+    await backend.addService(spec);
+  } else if (!sameJson(specOf(cur), spec)) {
+    await backend.updateService(spec);
+  }
+  const have = cur?.destinations ?? [];
+  for (const d of have) {
+    if (!destinations.some((w) => sameDestinationKey(w, d))) await backend.removeDestination(key, d);
+  }
+  for (const d of destinations) {
+    const h = have.find((x) => sameDestinationKey(x, d));
+    if (!h) await backend.addDestination(key, d);
+    else if (!sameJson(h, d)) await backend.updateDestination(key, d);
+  }
+}
+
+async function restoreDestination(backend: IpvsBackend, service: ServiceKey, key: DestinationKey, to: DestinationSpec | null): Promise<void> {
+  const cur = await readDestination(backend, service, key);
+  if (to === null) {
+    if (cur) await backend.removeDestination(service, key);
+  } else if (!cur) {
+    await backend.addDestination(service, to);
+  } else if (!sameJson(destSpecOf(cur), to)) {
+    await backend.updateDestination(service, to);
+  }
+}
+
+async function currentOf(backend: IpvsBackend, o: JournalObject): Promise<unknown> {
+  switch (o.kind) {
+    case 'service':
+      return readService(backend, o.key);
+    case 'destination': {
+      const d = await readDestination(backend, o.service, (o.after ?? o.before)!);
+      return d ? destSpecOf(d) : null;
+    }
+    case 'timeouts':
+      return backend.getTimeouts();
+    case 'counters':
+      return null;
+  }
+}
+
+/**
+ * Revert the most recent change not yet undone. Refuses (CONFLICT) when the
+ * objects no longer look as that change left them, e.g. because ipvsadm or
+ * keepalived changed them since: undoing then would destroy someone's work.
+ */
+export function undoLast(ctx: WriteCtx) {
+  return write(ctx, async () => {
+    const target = ctx.journal.lastUndoable();
+    if (!target) throw new TRPCError({ code: 'NOT_FOUND', message: 'nothing to undo' });
+    const objects = target.objects.filter((o): o is Exclude<JournalObject, { kind: 'counters' }> => o.kind !== 'counters');
+    for (const o of objects) {
+      if (o.kind === 'timeouts') continue; // timeouts are global knobs; restoring them is always meaningful
+      const cur = await currentOf(ctx.backend, o);
+      if (!sameJson(cur, o.after)) {
+        throw new TRPCError({
+          code: 'CONFLICT',
+          message: `cannot undo change #${target.id} (${target.op}): the table changed since`,
+        });
+      }
+    }
+    const inverse: JournalObject[] = [];
+    for (const o of [...objects].reverse()) {
+      switch (o.kind) {
+        case 'service':
+          await restoreService(ctx.backend, o.key, o.before);
+          inverse.push({ kind: 'service', key: o.key, before: o.after, after: await readService(ctx.backend, o.key) });
+          break;
+        case 'destination': {
+          const key = (o.before ?? o.after)!;
+          await restoreDestination(ctx.backend, o.service, key, o.before);
+          const d = await readDestination(ctx.backend, o.service, key);
+          inverse.push({ kind: 'destination', service: o.service, before: o.after, after: d ? destSpecOf(d) : null });
+          break;
+        }
+        case 'timeouts': {
+          const now = await ctx.backend.getTimeouts();
+          await ctx.backend.setTimeouts(o.before);
+          inverse.push({ kind: 'timeouts', before: now, after: await ctx.backend.getTimeouts() });
+          break;
+        }
+      }
+    }
+    const entry = await record(ctx, 'journal.undo', inverse, target.id);
+    return { undone: target, entry };
+  });
+}

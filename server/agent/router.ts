@@ -1,0 +1,190 @@
+/**
+ * The agent's API. `AppRouter` is the type the console imports.
+ * Reads and subscriptions need a viewer (or operator) token; writes need an operator token.
+ */
+import os from 'node:os';
+import { tracked, TRPCError } from '@trpc/server';
+import type { DrainProgress } from '@/lib/agent/events';
+import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
+import { destinationId, serviceId } from '@/lib/agent/ids';
+import { IpvsError } from '@/lib/ipvs/errors';
+import type { ServiceEntry } from '@/lib/ipvs/model';
+import {
+  connectionsListInput, destinationCreateInput, destinationRefInput, destinationUpdateInput, journalListInput,
+  serviceCreateInput, serviceRefInput, serviceUpdateInput, snapshotApplyInput, snapshotExportInput,
+  snapshotPlanInput, tickInput, timeoutsSetInput, zeroInput,
+} from '@/lib/schemas/api';
+import type { AgentContext } from './context';
+import * as ops from './ops';
+import { sleep } from './sleep';
+import { operatorProcedure, router, viewerProcedure } from './trpc';
+
+function notImplemented(what: string): never {
+  throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: `${what} is not available in this build of the agent yet` });
+}
+
+function needConns(ctx: AgentContext) {
+  if (!ctx.conns) {
+    throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'the connection table reader is not available on this agent' });
+  }
+  return ctx.conns;
+}
+
+async function getEntry(ctx: AgentContext, key: ServiceEntry['key']): Promise<ServiceEntry> {
+  const s = await ctx.backend.getService(key);
+  return { ...s, destinations: await ctx.backend.listDestinations(key) };
+}
+
+const servicesRouter = router({
+  list: viewerProcedure.query(({ ctx }): Promise<ServiceEntry[]> => ctx.backend.dump()),
+  get: viewerProcedure.input(serviceRefInput).query(({ ctx, input }) => getEntry(ctx, input.key)),
+  create: operatorProcedure
+    .input(serviceCreateInput)
+    .mutation(({ ctx, input }) => ops.createService(ctx, input.service, input.destinations)),
+  update: operatorProcedure
+    .input(serviceUpdateInput)
+    .mutation(({ ctx, input }) => ops.updateService(ctx, input.key, input.patch)),
+  remove: operatorProcedure.input(serviceRefInput).mutation(({ ctx, input }) => ops.removeService(ctx, input.key)),
+});
+
+const destinationsRouter = router({
+  create: operatorProcedure
+    .input(destinationCreateInput)
+    .mutation(({ ctx, input }) => ops.createDestination(ctx, input.service, input.destination)),
+  update: operatorProcedure
+    .input(destinationUpdateInput)
+    .mutation(({ ctx, input }) => ops.updateDestination(ctx, input.service, input.destination, input.patch)),
+  remove: operatorProcedure
+    .input(destinationRefInput)
+    .mutation(({ ctx, input }) => ops.removeDestination(ctx, input.service, input.destination)),
+  /** Quiesce: weight 0, so no new connections; follow with onDrain. */
+  drain: operatorProcedure.input(destinationRefInput).mutation(async ({ ctx, input }) => {
+    const r = await ops.updateDestination(ctx, input.service, input.destination, { weight: 0 }, 'destinations.drain');
+    const svc = await ctx.backend.getService(input.service);
+    return { ...r, caveat: svc.flags.persistent ? PERSISTENCE_CAVEAT : null };
+  }),
+  /** Progress of a drain, every tick, until active connections reach 0 (or the destination goes away). */
+  onDrain: viewerProcedure.input(destinationRefInput.extend(tickInput.unwrap().shape)).subscription(async function* ({ ctx, input, signal }) {
+    let seq = 0;
+    while (!signal?.aborted) {
+      const svc = await ctx.backend.getService(input.service).catch((e: unknown) => {
+        if (e instanceof IpvsError && e.code === 'service_not_found') return null;
+        throw e;
+      });
+      const dest = svc ? await ops.readDestination(ctx.backend, input.service, input.destination) : null;
+      const progress: DrainProgress = {
+        service: input.service,
+        destination: input.destination,
+        at: Date.now(),
+        weight: dest?.weight ?? 0,
+        active: dest?.activeConns ?? 0,
+        inactive: dest?.inactiveConns ?? 0,
+        persistent: dest?.persistentConns ?? 0,
+        done: dest !== null && dest.activeConns === 0,
+        gone: dest === null,
+        caveat: svc?.flags.persistent ? PERSISTENCE_CAVEAT : null,
+      };
+      yield tracked(String(++seq), progress);
+      if (progress.done || progress.gone) return;
+      await sleep(ctx.hub.tickMs, signal);
+    }
+  }),
+});
+
+const statsRouter = router({
+  zero: operatorProcedure.input(zeroInput).mutation(({ ctx, input }) => ops.zeroCounters(ctx, input.key)),
+  onTick: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const tick of ctx.hub.stats(signal, input.lastEventId)) yield tracked(String(tick.seq), tick);
+  }),
+});
+
+const timeoutsRouter = router({
+  get: viewerProcedure.query(({ ctx }) => ctx.backend.getTimeouts()),
+  set: operatorProcedure.input(timeoutsSetInput).mutation(({ ctx, input }) => ops.setTimeouts(ctx, input)),
+});
+
+export interface SnapshotPlanResult {
+  /** human-readable steps, in order */
+  steps: string[];
+  tableHash: string;
+}
+
+const snapshotRouter = router({
+  export: viewerProcedure.input(snapshotExportInput).query((): Promise<{ format: 'ipvsadm' | 'json'; text: string }> =>
+    notImplemented('snapshot export (lib/snapshot)')),
+  plan: viewerProcedure.input(snapshotPlanInput).query((): Promise<SnapshotPlanResult> =>
+    notImplemented('snapshot plan (lib/snapshot)')),
+  apply: operatorProcedure.input(snapshotApplyInput).mutation((): Promise<{ applied: number; journalId: number }> =>
+    notImplemented('snapshot apply (server/snapshot/apply.ts)')),
+});
+
+const connectionsRouter = router({
+  list: viewerProcedure.input(connectionsListInput).query(({ ctx, input, signal }) => {
+    const conns = needConns(ctx);
+    return conns.list(
+      {
+        ...(input.service ? { serviceId: serviceId(input.service) } : {}),
+        ...(input.destination ? { destinationId: destinationId(input.destination) } : {}),
+        ...(input.state ? { state: input.state } : {}),
+        ...(input.client ? { client: input.client } : {}),
+        ...(input.protocol ? { protocol: input.protocol } : {}),
+      },
+      input.cursor, input.limit, signal,
+    );
+  }),
+  summary: viewerProcedure.query(({ ctx, signal }) => needConns(ctx).summary(signal)),
+  onSummary: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, signal }) {
+    const conns = needConns(ctx);
+    let seq = 0;
+    while (!signal?.aborted) {
+      const s = await conns.summary(signal);
+      seq++;
+      yield tracked(String(seq), { ...s, seq, at: Date.now() });
+      await sleep(ctx.hub.tickMs, signal);
+    }
+  }),
+});
+
+const syncRouter = router({
+  list: viewerProcedure.query(({ ctx }) => ctx.backend.listDaemons()),
+});
+
+const tableRouter = router({
+  onChange: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const ev of ctx.hub.changes(signal, input.lastEventId)) yield tracked(String(ev.seq), ev);
+  }),
+});
+
+const journalRouter = router({
+  list: viewerProcedure.input(journalListInput).query(({ ctx, input }) => ctx.journal.list(input)),
+  undo: operatorProcedure.mutation(({ ctx }) => ops.undoLast(ctx)),
+});
+
+const authRouter = router({
+  whoami: viewerProcedure.query(({ ctx }) => ({ role: ctx.auth.role, tokenName: ctx.auth.tokenName })),
+});
+
+export const appRouter = router({
+  info: viewerProcedure.query(async ({ ctx }) => ({
+    ipvs: await ctx.backend.info(),
+    agent: {
+      version: ctx.version,
+      hostname: os.hostname(),
+      startedAt: ctx.startedAt,
+      tickMs: ctx.hub.tickMs,
+      connections: ctx.conns !== null,
+    },
+  })),
+  services: servicesRouter,
+  destinations: destinationsRouter,
+  stats: statsRouter,
+  timeouts: timeoutsRouter,
+  snapshot: snapshotRouter,
+  connections: connectionsRouter,
+  sync: syncRouter,
+  table: tableRouter,
+  journal: journalRouter,
+  auth: authRouter,
+});
+
+export type AppRouter = typeof appRouter;
