@@ -1,0 +1,4 @@
+import { ipvsContract } from './contract';
+import { FakeIpvs } from './fake';
+
+ipvsContract('in-memory fake', async () => new FakeIpvs());
