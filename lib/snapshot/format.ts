@@ -1,0 +1,76 @@
+/**
+ * Model -> `ipvsadm -Sn` text, byte for byte (reference §8.4), plus `-x/-y`
+ * when a real server has thresholds (ipvsadm drops them on save but accepts
+ * them on restore, so a Director snapshot keeps them).
+ */
+import type { DestinationSpec, ServiceFlags, ServiceRules, ServiceSpec } from '../ipvs/model';
+import { destinationArg, serviceArg } from './keys';
+import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from './sort';
+
+export interface FormatOptions {
+  /** Append `-x/-y` to real servers with thresholds (default true; false gives plain `ipvsadm -Sn`). */
+  thresholds?: boolean;
+  /** Keep the given order instead of ipvsadm's (default false). */
+  keepOrder?: boolean;
+}
+
+export function defaultNetmask(family: 'inet' | 'inet6'): string {
+  return family === 'inet6' ? '128' : '255.255.255.255';
+}
+
+export function schedFlagsText(scheduler: string, f: ServiceFlags): string {
+  const names: string[] = [];
+  if (scheduler === 'sh' || scheduler === 'mh') {
+    if (f.sched1) names.push(`${scheduler}-fallback`);
+    if (f.sched2) names.push(`${scheduler}-port`);
+  } else {
+    if (f.sched1) names.push('flag-1');
+    if (f.sched2) names.push('flag-2');
+    if (f.sched3) names.push('flag-3');
+  }
+  return names.join(',');
+}
+
+export function formatServiceLine(s: ServiceSpec): string {
+  let out = `-A ${serviceArg(s.key)} -s ${s.scheduler}`;
+  if (s.flags.persistent) {
+    out += ` -p ${s.timeout}`;
+    if (s.netmask !== defaultNetmask(s.key.family)) out += ` -M ${s.netmask}`;
+  }
+  if (s.pe) out += ` --pe ${s.pe}`;
+  if (s.flags.onePacket) out += ' -o';
+  // ipvsadm prints " -b " even when no name applies (a lone SCHED3 on sh/mh)
+  if (s.flags.sched1 || s.flags.sched2 || s.flags.sched3) out += ` -b ${schedFlagsText(s.scheduler, s.flags)}`;
+  return out;
+}
+
+const FWD_SWITCH: Record<DestinationSpec['forward'], string> = {
+  nat: '-m', tun: '-i', dr: '-g', local: '-g', bypass: '(null)',
+};
+
+export function formatDestinationLine(s: ServiceSpec, d: DestinationSpec, thresholds = true): string {
+  let out = `-a ${serviceArg(s.key)} -r ${destinationArg(d)} ${FWD_SWITCH[d.forward]} -w ${d.weight}`;
+  if (thresholds) {
+    if (d.upperThreshold) out += ` -x ${d.upperThreshold}`;
+    if (d.lowerThreshold) out += ` -y ${d.lowerThreshold}`;
+  }
+  if (d.forward === 'tun') {
+    const t = d.tunnel;
+    if (t.type === 'ipip') out += ' --tun-type ipip';
+    else if (t.type === 'gue') out += ` --tun-type gue --tun-port ${t.port} --tun-${t.checksum}`;
+    else out += ` --tun-type gre --tun-${t.checksum}`;
+  }
+  return out;
+}
+
+export function formatSnapshot(services: readonly ServiceRules[], opts: FormatOptions = {}): string {
+  const thresholds = opts.thresholds ?? true;
+  const ordered = opts.keepOrder ? services : sortServicesLikeIpvsadm(services);
+  let out = '';
+  for (const s of ordered) {
+    out += formatServiceLine(s) + '\n';
+    const dests = opts.keepOrder ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
+    for (const d of dests) out += formatDestinationLine(s, d, thresholds) + '\n';
+  }
+  return out;
+}

@@ -1,0 +1,429 @@
+/**
+ * ipvsadm save/restore text -> ServiceRules[] (reference §8). Each line is
+ * read as `ipvsadm -R` would read it, with ipvsadm's defaults and quirks
+ * (§8.3, §8.10): bare -p is 360 s, a DR/TUN real server of an address
+ * service gets the service port, `-6` resets the netmask (so -M must follow
+ * it), fwmark real servers default to port 0. Unlike ipvsadm, every line is
+ * checked before anything is applied and all problems are reported, each
+ * with its line (and column when one word is at fault).
+ */
+import {
+  DEFAULT_FLAGS, DEFAULT_PERSISTENCE_TIMEOUT, DEFAULT_TUNNEL, type AddressFamily, type DestinationSpec,
+  type ForwardMethod, type Protocol, type ServiceFlags, type ServiceKey, type ServiceRules, type ServiceSpec,
+  type TunnelChecksum, type TunnelType,
+} from '../ipvs/model';
+import { formatIPv4, formatIPv6, parseIPv6 } from '../net/ip';
+import {
+  I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, defaultNetmask, destinationSpecSchema,
+  serviceSpecSchema,
+} from '../schemas/ipvs';
+import { findGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
+import { destinationArg, destinationId, serviceArg, serviceId } from './keys';
+import { memoize, numericOnly, type NameResolver } from './resolve';
+
+export type SnapshotError = LineError;
+
+export interface ParseOptions {
+  resolver?: NameResolver;
+  /** Stop collecting after this many errors (default 100). */
+  maxErrors?: number;
+}
+
+export interface ParsedSnapshot {
+  /** The table, in file order; empty when there are errors. */
+  services: ServiceRules[];
+  /** Source lines, parallel to `services` and their `destinations`. */
+  lines: { service: number; destinations: number[] }[];
+  errors: SnapshotError[];
+}
+
+class LineFailure extends Error {
+  constructor(readonly column: number | undefined, message: string) { super(message); }
+}
+const fail = (column: number | undefined, message: string): never => { throw new LineFailure(column, message); };
+
+/** strtol(s, 10) accepted whole, as ipvsadm's string_to_number does. */
+function decimal(text: string): number | null {
+  return /^[ \t]*[+-]?\d+$/.test(text) ? Number(text.trim()) : null;
+}
+
+/** glibc inet_aton: 1 to 4 parts, each decimal, 0x hex or 0 octal (`10.1` is 10.0.0.1, `24` is 0.0.0.24). */
+export function inetAton(text: string): string | null {
+  const parts = text.split('.');
+  if (parts.length > 4 || parts.some((p) => p === '')) return null;
+  const vals: number[] = [];
+  for (const p of parts) {
+    let v: number;
+    if (/^0[xX][0-9a-fA-F]*$/.test(p)) v = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]*$/.test(p)) v = parseInt(p, 8);
+    else if (/^[1-9]\d*$/.test(p)) v = Number(p);
+    else return null;
+    vals.push(v);
+  }
+  const last = vals.pop()!;
+  if (vals.some((v) => v > 255)) return null;
+  const lastBits = 8 * (4 - vals.length);
+  if (last >= 2 ** lastBits) return null;
+  const bytes = new Uint8Array(4);
+  vals.forEach((v, i) => { bytes[i] = v; });
+  for (let i = 3, x = last; i >= vals.length; i--, x = Math.floor(x / 256)) bytes[i] = x % 256;
+  return formatIPv4(bytes);
+}
+
+interface HostPort { family: AddressFamily; address: string; port: number | undefined }
+
+/** ipvsadm parse_service: `a.b.c.d[:port]`, `[v6]:port`, bare v6 (no port), `host[:port]` (IPv4 names only). */
+async function parseHostPort(
+  o: ParsedOption, what: 'virtual service' | 'real server', protocol: Protocol, r: NameResolver,
+): Promise<HostPort> {
+  const text = o.value ?? '';
+  const col = o.column;
+  if (text === '' || /^\d+$/.test(text)) fail(col, `illegal ${what} address '${text}': expected address[:port]`);
+  let hostText: string;
+  let portText: string | undefined;
+  let family: AddressFamily | undefined;
+  let address: string | undefined;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close === -1) fail(col, `illegal ${what} address '${text}': missing ']'`);
+    hostText = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (!rest.startsWith(':')) fail(col, `illegal ${what} address '${text}': [IPv6] needs :port`);
+    portText = rest.slice(1);
+    const b = parseIPv6(hostText);
+    if (!b) fail(col, `illegal ${what} address '${text}': '${hostText}' is not an IPv6 address`);
+    family = 'inet6';
+    address = formatIPv6(b!);
+  } else if (parseIPv6(text)) {
+    family = 'inet6';
+    address = formatIPv6(parseIPv6(text)!);
+    hostText = text;
+  } else {
+    const colon = text.lastIndexOf(':');
+    hostText = colon === -1 ? text : text.slice(0, colon);
+    portText = colon === -1 ? undefined : text.slice(colon + 1);
+    if (hostText === '') fail(col, `illegal ${what} address '${text}': no host`);
+    family = 'inet';
+    address = inetAton(hostText) ?? undefined;
+    if (address === undefined) {
+      if (!/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(hostText) || hostText.length > 253) {
+        fail(col, `illegal ${what} address '${text}': '${hostText}' is neither an IPv4 address nor a host name`);
+      }
+      const resolved = await r.resolveHost(hostText, 'inet');
+      const canon = resolved === null ? null : inetAton(resolved);
+      if (canon === null) fail(col, `cannot resolve host name '${hostText}' to an IPv4 address`);
+      address = canon!;
+    }
+  }
+  let port: number | undefined;
+  if (portText !== undefined) {
+    const n = decimal(portText);
+    if (n !== null) {
+      if (n < 0 || n > 65535) fail(col, `port ${portText} out of range 0..65535 in '${text}'`);
+      port = n;
+    } else {
+      if (portText === '' || !/^[A-Za-z0-9][A-Za-z0-9_+.-]*$/.test(portText)) {
+        fail(col, `illegal port '${portText}' in '${text}'`);
+      }
+      const p = await r.resolveService(portText, protocol);
+      if (p === null || !Number.isInteger(p) || p < 0 || p > 65535) {
+        fail(col, `unknown service name '${portText}' for ${protocol} in '${text}'`);
+      }
+      port = p!;
+    }
+  }
+  return { family: family!, address: address!, port };
+}
+
+interface ServiceState {
+  key: ServiceKey;
+  netmask: string;
+  /** the service port ipvsadm copies into real servers (0 for fwmark) */
+  port: number;
+}
+
+const PROTOCOL_OF: Record<string, Protocol> = { t: 'tcp', u: 'udp', sctp: 'sctp' };
+
+function numberIn(o: ParsedOption, name: string, min: number, max: number, hint = ''): number {
+  const n = decimal(o.value ?? '');
+  if (n === null) fail(o.column, `${name} '${o.value ?? ''}' is not a number${hint}`);
+  if (n! < min || n! > max) fail(o.column, `${name} ${o.value} out of range ${min}..${max}${hint}`);
+  return n!;
+}
+
+/** Options that describe the service; processed in line order because -6 and -t reset the netmask. */
+async function readService(pl: ParsedLine, r: NameResolver): Promise<ServiceState & { spec: Partial<ServiceSpec>; flagsArg?: ParsedOption }> {
+  let key: ServiceKey | undefined;
+  let port = 0;
+  let netmask = '255.255.255.255';
+  let af: AddressFamily = 'inet';
+  let scheduler: string | undefined;
+  const flags: ServiceFlags = { ...DEFAULT_FLAGS };
+  let timeout = 0;
+  let pe: string | null = null;
+  let flagsArg: ParsedOption | undefined;
+  for (const o of pl.options) {
+    switch (o.id) {
+      case 't': case 'u': case 'sctp': {
+        const protocol = PROTOCOL_OF[o.id]!;
+        const hp = await parseHostPort(o, 'virtual service', protocol, r);
+        af = hp.family;
+        if (af === 'inet6') netmask = '128';
+        port = hp.port ?? 0;
+        key = { kind: 'addr', family: af, protocol, address: hp.address, port };
+        break;
+      }
+      case 'f': {
+        const text = o.value ?? '';
+        const n = decimal(text);
+        // ipvsadm -S prints marks >= 2^31 as negative numbers; take them back as the same 32 bits
+        if (n === null || n === 0 || n > 4294967295 || n < -2147483648) {
+          fail(o.column, `invalid fwmark '${text}': expected 1..4294967295`);
+        }
+        af = 'inet';
+        key = { kind: 'fwmark', family: 'inet', fwmark: n! >>> 0 };
+        port = 0;
+        break;
+      }
+      case '6':
+        if (!key || key.kind !== 'fwmark') fail(o.column, '-6 used before -f (it only marks a fwmark service as IPv6)');
+        af = 'inet6';
+        key = { ...(key as Extract<ServiceKey, { kind: 'fwmark' }>), family: 'inet6' };
+        netmask = '128';
+        break;
+      case 's': {
+        const name = o.value ?? '';
+        if (!SCHEDULER_NAMES.includes(name)) {
+          fail(o.column, `unknown scheduler '${name}' (known: ${SCHEDULER_NAMES.join(', ')})`);
+        }
+        scheduler = name;
+        break;
+      }
+      case 'p':
+        flags.persistent = true;
+        timeout = o.value === undefined
+          ? DEFAULT_PERSISTENCE_TIMEOUT
+          : numberIn(o, 'persistence timeout', 1, MAX_PERSISTENCE_TIMEOUT, ' seconds');
+        break;
+      case 'M': {
+        const text = o.value ?? '';
+        if (af === 'inet6') {
+          if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 128) {
+            fail(o.column, `illegal IPv6 persistence netmask '${text}': expected a prefix length 1..128`);
+          }
+          netmask = String(Number(text));
+        } else {
+          const m = inetAton(text);
+          if (m === null) fail(o.column, `illegal persistence netmask '${text}': expected a dotted quad like 255.255.255.0`);
+          netmask = m!;
+        }
+        break;
+      }
+      case 'pe': {
+        const name = o.value ?? '';
+        if (!/^[a-z0-9_]+$/.test(name) || name.length > MAX_NAME_LENGTH) {
+          fail(o.column, `illegal persistence engine name '${name}': lower-case letters, digits and _, at most ${MAX_NAME_LENGTH}`);
+        }
+        pe = name;
+        break;
+      }
+      case 'o':
+        flags.onePacket = true;
+        break;
+      case 'b':
+        flagsArg = o;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!key) fail(pl.commandColumn, 'no service given (-t, -u, --sctp-service or -f)');
+  if (pl.command === 'A') {
+    if (key!.kind === 'addr' && port === 0 && !flags.persistent) {
+      fail(pl.commandColumn, 'zero port specified for a non-persistent service (add -p or a port)');
+    }
+    if (flags.onePacket && key!.kind === 'addr' && key!.protocol !== 'udp') {
+      fail(pl.options.find((o) => o.id === 'o')!.column, 'one-packet scheduling (-o) is only for UDP or fwmark services');
+    }
+    if (flagsArg) {
+      const names = (flagsArg.value ?? '').split(',').filter((s) => s !== '');
+      if (names.length === 0) fail(flagsArg.column, 'empty scheduler flag list');
+      for (const name of names) {
+        const m = /^(sh|mh)-(fallback|port)$/.exec(name);
+        if (m) {
+          if ((scheduler ?? '') !== m[1]) fail(flagsArg.column, `scheduler flag '${name}' needs -s ${m[1]}`);
+          if (m[2] === 'fallback') flags.sched1 = true; else flags.sched2 = true;
+        } else if (name === 'flag-1') flags.sched1 = true;
+        else if (name === 'flag-2') flags.sched2 = true;
+        else if (name === 'flag-3') flags.sched3 = true;
+        else fail(flagsArg.column, `invalid scheduler flag '${name}' (flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port)`);
+      }
+    }
+  }
+  // a mask given before -6 or an IPv6 -t was reset by it, as in ipvsadm
+  if (af === 'inet6' && !/^\d+$/.test(netmask)) netmask = defaultNetmask('inet6');
+  return {
+    key: key!, port, netmask,
+    spec: { key: key!, scheduler: scheduler ?? 'wlc', flags, timeout, netmask, pe },
+  };
+}
+
+const FORWARD_OF: Record<string, ForwardMethod> = { m: 'nat', i: 'tun', g: 'dr' };
+
+async function readDestination(pl: ParsedLine, svc: ServiceState, r: NameResolver): Promise<DestinationSpec> {
+  const get = (id: string) => pl.options.find((o) => o.id === id);
+  const ro = get('r');
+  if (!ro) fail(pl.commandColumn, 'a real server line (-a) needs -r address[:port]');
+  const protocol: Protocol = svc.key.kind === 'addr' ? svc.key.protocol : 'tcp';
+  const hp = await parseHostPort(ro!, 'real server', protocol, r);
+  const fo = pl.options.find((o) => o.id in FORWARD_OF);
+  const forward: ForwardMethod = fo ? FORWARD_OF[fo.id]! : 'dr';
+  let port = hp.port ?? svc.port;
+  // ipvsadm forces the service port for DR and TUN real servers of address services
+  if (svc.key.kind === 'addr' && (forward === 'dr' || forward === 'tun')) port = svc.port;
+  if (hp.family !== svc.key.family && forward !== 'tun') {
+    fail(ro!.column, `real server ${destinationArg({ ...hp, port })} is ${hp.family === 'inet' ? 'IPv4' : 'IPv6'} but the service is ${svc.key.family === 'inet' ? 'IPv4' : 'IPv6'}: a different address family needs tunnelling (-i)`);
+  }
+  const wo = get('w');
+  const weight = wo ? numberIn(wo, 'weight', 0, I32_MAX) : 1;
+  const xo = get('x');
+  const yo = get('y');
+  const upperThreshold = xo ? numberIn(xo, 'u-threshold', 0, I32_MAX) : 0;
+  const lowerThreshold = yo ? numberIn(yo, 'l-threshold', 0, I32_MAX) : 0;
+  if (lowerThreshold > upperThreshold) {
+    fail(yo!.column, upperThreshold === 0
+      ? `l-threshold ${lowerThreshold} needs an u-threshold (-x) at least as large; the kernel refuses it`
+      : `l-threshold ${lowerThreshold} is above u-threshold ${upperThreshold}; the kernel refuses it`);
+  }
+  const tunOpts = pl.options.filter((o) => o.id.startsWith('tun-'));
+  const tunnel = { ...DEFAULT_TUNNEL };
+  if (tunOpts.length > 0 && forward !== 'tun') {
+    fail(tunOpts[0]!.column, `tunnel option '${tunOpts[0]!.spelled}' conflicts with forwarding method ${fo?.spelled ?? '-g (default)'}: tunnel options need -i`);
+  }
+  if (forward === 'tun') {
+    const to = get('tun-type');
+    if (to) {
+      if (to.value !== 'ipip' && to.value !== 'gue' && to.value !== 'gre') {
+        fail(to.column, `illegal tunnel type '${to.value ?? ''}' (ipip, gue or gre)`);
+      }
+      tunnel.type = to.value as TunnelType;
+    }
+    const po = get('tun-port');
+    const csums = tunOpts.filter((o) => o.id === 'tun-nocsum' || o.id === 'tun-csum' || o.id === 'tun-remcsum');
+    if (csums.length > 1) fail(csums[1]!.column, `'${csums[1]!.spelled}' conflicts with '${csums[0]!.spelled}'`);
+    const cs = csums[0];
+    if (tunnel.type === 'gue') {
+      if (!po) fail(to!.column, "a 'gue' tunnel needs --tun-port");
+      tunnel.port = numberIn(po!, 'tunnel port', 1, 65535);
+    } else if (po) {
+      fail(po.column, `--tun-port is not allowed with the '${tunnel.type}' tunnel type`);
+    }
+    if (cs) {
+      if (tunnel.type === 'ipip') fail(cs.column, `'${cs.spelled}' is not allowed with the 'ipip' tunnel type`);
+      if (tunnel.type === 'gre' && cs.id === 'tun-remcsum') fail(cs.column, "'--tun-remcsum' is not allowed with the 'gre' tunnel type");
+      tunnel.checksum = cs.id.slice(4) as TunnelChecksum;
+    }
+  }
+  return { family: hp.family, address: hp.address, port, forward, weight, upperThreshold, lowerThreshold, tunnel };
+}
+
+interface LineResult {
+  line: number;
+  kind: 'A' | 'a';
+  svc: ServiceState;
+  spec?: ServiceSpec;
+  dest?: DestinationSpec;
+  serviceColumn: number;
+  destColumn: number;
+}
+
+function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+async function readLine(pl: ParsedLine, r: NameResolver): Promise<LineResult> {
+  const svc = await readService(pl, r);
+  const serviceColumn = pl.options.find((o) => o.id in PROTOCOL_OF || o.id === 'f')?.column ?? pl.commandColumn;
+  if (pl.command === 'A') {
+    const checked = serviceSpecSchema.safeParse(svc.spec);
+    if (!checked.success) fail(pl.commandColumn, zodMessage(checked.error.issues));
+    return { line: pl.line, kind: 'A', svc, spec: checked.data!, serviceColumn, destColumn: serviceColumn };
+  }
+  const dest = await readDestination(pl, svc, r);
+  const checked = destinationSpecSchema.safeParse(dest);
+  const destColumn = pl.options.find((o) => o.id === 'r')?.column ?? pl.commandColumn;
+  if (!checked.success) fail(destColumn, zodMessage(checked.error.issues));
+  return { line: pl.line, kind: 'a', svc, dest: checked.data!, serviceColumn, destColumn };
+}
+
+export async function parseSnapshot(text: string, opts: ParseOptions = {}): Promise<ParsedSnapshot> {
+  const resolver = memoize(opts.resolver ?? numericOnly);
+  const maxErrors = opts.maxErrors ?? 100;
+  const errors: SnapshotError[] = [];
+  const parsed: ParsedLine[] = [];
+  const rawLines = text.split('\n');
+  rawLines.forEach((raw, i) => {
+    const line = i + 1;
+    const bad = findGarbage(raw);
+    if (bad) {
+      errors.push({ line, column: bad.column, message: `unexpected byte ${bad.code === 0xfffd ? '(invalid UTF-8)' : `0x${bad.code.toString(16).padStart(2, '0')}`} at column ${bad.column}: not a text line` });
+      return;
+    }
+    const words = splitWords(raw);
+    if (words.length === 0) return;
+    const pl = parseLineOptions(line, words);
+    if ('message' in pl) errors.push(pl);
+    else parsed.push(pl);
+  });
+
+  const results = await Promise.all(parsed.map(async (pl) => {
+    try {
+      return await readLine(pl, resolver);
+    } catch (e) {
+      if (e instanceof LineFailure) return { line: pl.line, column: e.column, message: e.message } satisfies SnapshotError;
+      throw e;
+    }
+  }));
+
+  // Services first, so a real server may precede its -A line (ipvsadm would need the order; Director does not).
+  interface Entry { spec: ServiceSpec; line: number; dests: Map<string, { d: DestinationSpec; line: number }> }
+  const table = new Map<string, Entry>();
+  for (const res of results) {
+    if ('message' in res) { errors.push(res); continue; }
+    if (res.kind !== 'A') continue;
+    const id = serviceId(res.svc.key);
+    const prev = table.get(id);
+    if (prev) {
+      errors.push({ line: res.line, column: res.serviceColumn, message: `duplicate service ${serviceArg(res.svc.key)}: already defined on line ${prev.line}` });
+      continue;
+    }
+    table.set(id, { spec: res.spec!, line: res.line, dests: new Map() });
+  }
+  for (const res of results) {
+    if ('message' in res || res.kind !== 'a') continue;
+    const entry = table.get(serviceId(res.svc.key));
+    if (!entry) {
+      errors.push({ line: res.line, column: res.serviceColumn, message: `real server for undefined service ${serviceArg(res.svc.key)}: no -A line in this file defines it` });
+      continue;
+    }
+    const d = res.dest!;
+    const did = destinationId(d);
+    const prev = entry.dests.get(did);
+    if (prev) {
+      errors.push({ line: res.line, column: res.destColumn, message: `duplicate real server ${destinationArg(d)} in service ${serviceArg(res.svc.key)}: already on line ${prev.line}` });
+      continue;
+    }
+    entry.dests.set(did, { d, line: res.line });
+  }
+
+  if (errors.length > 0) {
+    errors.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0));
+    return { services: [], lines: [], errors: errors.slice(0, maxErrors) };
+  }
+  const entries = [...table.values()].sort((a, b) => a.line - b.line);
+  return {
+    services: entries.map((e) => ({ ...e.spec, destinations: [...e.dests.values()].map((x) => x.d) })),
+    lines: entries.map((e) => ({ service: e.line, destinations: [...e.dests.values()].map((x) => x.line) })),
+    errors: [],
+  };
+}
