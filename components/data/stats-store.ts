@@ -1,0 +1,128 @@
+/**
+ * Live statistics of one director as the browser sees them: the merged state
+ * of the agent's stats ticks plus short histories for sparklines (per
+ * service) and a 15-minute history for per-server graphs (per destination).
+ * Fixed-size typed rings, so memory does not grow with time.
+ */
+import { applyStatsTick, type StatSample, type StatsState, type StatsTick } from '@/lib/agent/events';
+
+export const SPARK_POINTS = 60;
+export const GRAPH_POINTS = 900;
+
+/** A ring of the last `size` values, oldest first when read. */
+export class Ring {
+  private readonly buf: Float64Array;
+  private next = 0;
+  private filled = 0;
+  constructor(readonly size: number) {
+    this.buf = new Float64Array(size);
+  }
+  push(v: number): void {
+    this.buf[this.next] = v;
+    this.next = (this.next + 1) % this.size;
+    if (this.filled < this.size) this.filled++;
+  }
+  get length(): number {
+    return this.filled;
+  }
+  toArray(): number[] {
+    const out = new Array<number>(this.filled);
+    const start = (this.next - this.filled + this.size) % this.size;
+    for (let i = 0; i < this.filled; i++) out[i] = this.buf[(start + i) % this.size]!;
+    return out;
+  }
+  /** Sum of the newest `n` values. */
+  sumLast(n: number): number {
+    let s = 0;
+    const k = Math.min(n, this.filled);
+    for (let i = 1; i <= k; i++) s += this.buf[(this.next - i + this.size) % this.size]!;
+    return s;
+  }
+}
+
+export interface ServiceHistory {
+  cps: Ring;
+  pps: Ring;
+  bps: Ring;
+}
+
+export interface DestinationHistory {
+  cps: Ring;
+  bps: Ring;
+}
+
+export class StatsStore {
+  readonly state: StatsState = new Map();
+  readonly services = new Map<string, ServiceHistory>();
+  /** keyed by `${serviceId} ${destinationId}` */
+  readonly destinations = new Map<string, DestinationHistory>();
+  /** sample times (ms), shared by every GRAPH_POINTS ring */
+  readonly times = new Ring(GRAPH_POINTS);
+  lastSeq = -1;
+  lastAt = 0;
+  /** bumps on every applied tick, for useSyncExternalStore */
+  version = 0;
+  private readonly listeners = new Set<() => void>();
+
+  apply(tick: StatsTick): void {
+    // A delta that does not follow the previous tick cannot be merged; the agent sends a full tick on resume.
+    if (!tick.full && this.lastSeq !== -1 && tick.seq !== this.lastSeq + 1) return;
+    applyStatsTick(this.state, tick);
+    this.lastSeq = tick.seq;
+    this.lastAt = tick.at;
+    this.times.push(tick.at);
+    const seenS = new Set<string>();
+    const seenD = new Set<string>();
+    for (const [sid, svc] of this.state) {
+      seenS.add(sid);
+      let h = this.services.get(sid);
+      if (!h) {
+        h = { cps: new Ring(SPARK_POINTS), pps: new Ring(SPARK_POINTS), bps: new Ring(SPARK_POINTS) };
+        this.services.set(sid, h);
+      }
+      h.cps.push(svc.v.rCps);
+      h.pps.push(svc.v.rInPps + svc.v.rOutPps);
+      h.bps.push(svc.v.rInBps + svc.v.rOutBps);
+      for (const [did, d] of svc.dests) {
+        const key = `${sid} ${did}`;
+        seenD.add(key);
+        let dh = this.destinations.get(key);
+        if (!dh) {
+          dh = { cps: new Ring(GRAPH_POINTS), bps: new Ring(GRAPH_POINTS) };
+          // Pad so a destination that appears late lines up with the shared time axis.
+          for (let i = 0; i < this.times.length - 1; i++) { dh.cps.push(Number.NaN); dh.bps.push(Number.NaN); }
+          this.destinations.set(key, dh);
+        }
+        dh.cps.push(d.rCps);
+        dh.bps.push(d.rInBps + d.rOutBps);
+      }
+    }
+    for (const k of this.services.keys()) if (!seenS.has(k)) this.services.delete(k);
+    for (const k of this.destinations.keys()) if (!seenD.has(k)) this.destinations.delete(k);
+    this.version++;
+    for (const l of this.listeners) l();
+  }
+
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  getVersion = (): number => this.version;
+
+  service(id: string): StatSample | undefined {
+    return this.state.get(id)?.v;
+  }
+}
+
+const stores = new Map<string, StatsStore>();
+
+/** One store per director for the life of the tab, so history survives page changes. */
+export function statsStoreFor(directorId: string): StatsStore {
+  let s = stores.get(directorId);
+  if (!s) {
+    s = new StatsStore();
+    stores.set(directorId, s);
+  }
+  return s;
+}

@@ -1,0 +1,78 @@
+'use client';
+/**
+ * tRPC client per director. Created once per director id for the life of the
+ * tab; subscriptions go over the console's WebSocket (/api/trpc-ws), the rest
+ * over batched HTTP (/api/trpc/<id>). The browser never sees an agent address
+ * or token: the console forwards both.
+ */
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
+import { createTRPCContext } from '@trpc/tanstack-react-query';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { useQueryClient } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import type { AppRouter } from '@/server/agent/router';
+import { reconnectDelayMs } from './backoff';
+import { setLiveState } from './live-status';
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+
+export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter, { keyPrefix: true }>();
+
+const clients = new Map<string, TRPCClient<AppRouter>>();
+
+function buildClient(directorId: string): TRPCClient<AppRouter> {
+  const httpUrl = `/api/trpc/${encodeURIComponent(directorId)}`;
+  if (typeof window === 'undefined') {
+    // Server render: no sockets (Node 20 has no WebSocket); nothing subscribes during SSR anyway.
+    return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1${httpUrl}` })] });
+  }
+  let attempt = 0;
+  setLiveState({ kind: 'connecting' });
+  const ws = createWSClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/trpc-ws?director=${encodeURIComponent(directorId)}`,
+    retryDelayMs: (i) => {
+      attempt = i;
+      const delay = reconnectDelayMs(i);
+      setLiveState({ kind: 'reconnecting', attempt: i, retryAt: Date.now() + delay });
+      return delay;
+    },
+    onOpen: () => {
+      attempt = 0;
+      setLiveState({ kind: 'live', since: Date.now() });
+    },
+    onClose: () => {
+      setLiveState({ kind: 'reconnecting', attempt, retryAt: Date.now() + reconnectDelayMs(attempt) });
+    },
+    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+  });
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: ws }),
+        false: httpBatchLink({ url: httpUrl, maxURLLength: 4000 }),
+      }),
+    ],
+  });
+}
+
+export function directorClient(directorId: string): TRPCClient<AppRouter> {
+  let c = clients.get(directorId);
+  if (!c) {
+    c = buildClient(directorId);
+    // Keep the server-side client out of the browser cache map.
+    if (typeof window !== 'undefined') clients.set(directorId, c);
+  }
+  return c;
+}
+
+/** Everything under a director's pages talks to that director, with its own query-key prefix. */
+export function DirectorTRPC({ directorId, children }: { directorId: string; children: ReactNode }) {
+  const queryClient = useQueryClient();
+  return (
+    <TRPCProvider trpcClient={directorClient(directorId)} queryClient={queryClient} keyPrefix={directorId}>
+      {children}
+    </TRPCProvider>
+  );
+}
