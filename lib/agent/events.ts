@@ -79,6 +79,11 @@ export interface TableChangeEvent {
   seq: number;
   at: number;
   changes: TableChange[];
+  /**
+   * The subscriber missed events (it resumed from an id the agent no longer
+   * holds, or the agent restarted): refetch services.list instead of merging.
+   */
+  resync: boolean;
 }
 
 export interface ConnSummaryTick {

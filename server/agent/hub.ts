@@ -1,39 +1,205 @@
 /**
  * The one sampler shared by every subscriber: it dumps the kernel table once
  * per tick, computes per-object samples and rates, and fans out stats deltas
- * and table-change events. Subscribers never touch the kernel themselves.
+ * and table-change events. Subscribers never touch the kernel themselves, so
+ * 50 clients cost the kernel what one does.
  */
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry } from '@/lib/ipvs/model';
-import type { StatsTick, TableChangeEvent } from '@/lib/agent/events';
+import type { StatsState, StatsTick, TableChangeEvent } from '@/lib/agent/events';
+import { deltaTick, fullTick, sampleTable } from '@/lib/agent/samples';
+import { diffTables } from '@/lib/agent/table-diff';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
   log: Logger;
   tickMs?: number;
+  /** change events kept for subscribers that resume with a lastEventId */
+  keepEvents?: number;
+}
+
+interface Sample {
+  seq: number;
+  at: number;
+  entries: ServiceEntry[];
+  state: StatsState;
+  /** from the previous sample to this one; null for the first */
+  delta: StatsTick | null;
+  intervalMs: number;
+  full?: StatsTick;
+}
+
+/** Event ids carry the hub's epoch so ids from before an agent restart never match. */
+function eventId(epoch: string, seq: number): string {
+  return `${epoch}:${seq}`;
+}
+
+function parseEventId(epoch: string, id: string | null | undefined): number | null {
+  if (!id) return null;
+  const [e, s] = id.split(':');
+  if (e !== epoch || s === undefined || !/^\d+$/.test(s)) return null;
+  return Number(s);
 }
 
 export class TableHub {
   readonly tickMs: number;
+  private readonly epoch = Date.now().toString(36);
+  private current: Sample | null = null;
+  private events: TableChangeEvent[] = [];
+  /** seq of the newest event no longer held (resuming before it needs a resync) */
+  private droppedUpTo = 0;
+  private readonly keepEvents: number;
+  private waiters = new Set<() => void>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private failing = false;
+  private closed = false;
+  samples = 0;
+
   constructor(private readonly opts: TableHubOptions) {
     this.tickMs = opts.tickMs ?? 1000;
+    this.keepEvents = opts.keepEvents ?? 256;
+  }
+
+  /** Begin ticking. Idempotent. */
+  start(): void {
+    if (this.timer || this.closed) return;
+    void this.sampleNow();
+    this.timer = setInterval(() => void this.sampleNow(), this.tickMs);
+    this.timer.unref();
   }
 
   latest(): ServiceEntry[] | null {
-    return null;
+    return this.current?.entries ?? null;
   }
 
   /** Sample now (after a write) so change events do not wait for the next tick. */
-  poke(): void {}
-
-  async *stats(_signal: AbortSignal | undefined, _lastEventId?: string | null): AsyncGenerator<StatsTick> {
-    throw new Error('not implemented');
+  poke(): void {
+    if (this.timer) void this.sampleNow();
   }
 
-  async *changes(_signal: AbortSignal | undefined, _lastEventId?: string | null): AsyncGenerator<TableChangeEvent> {
-    throw new Error('not implemented');
+  /** Take one sample; concurrent calls share it, and a call during a sample schedules one more. */
+  sampleNow(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.takeSample();
+        } while (this.again && !this.closed);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
   }
 
-  close(): void {}
+  private async takeSample(): Promise<void> {
+    let entries: ServiceEntry[];
+    try {
+      entries = await this.opts.backend.dump();
+    } catch (err) {
+      // log the first failure of a run, not one per tick
+      if (!this.failing) this.opts.log.error({ err }, 'cannot read the IPVS table');
+      this.failing = true;
+      return;
+    }
+    if (this.failing) this.opts.log.info('reading the IPVS table again');
+    this.failing = false;
+    const at = Date.now();
+    const prev = this.current;
+    const seq = (prev?.seq ?? 0) + 1;
+    const intervalMs = prev ? at - prev.at : 0;
+    const state = sampleTable(entries, prev?.state ?? null, intervalMs);
+    const delta = prev ? deltaTick(prev.state, state, seq, at, intervalMs) : null;
+    this.current = { seq, at, entries, state, delta, intervalMs };
+    this.samples++;
+    if (prev) {
+      const changes = diffTables(prev.entries, entries);
+      if (changes.length) {
+        this.events.push({ seq, at, changes, resync: false });
+        if (this.events.length > this.keepEvents) {
+          const dropped = this.events.splice(0, this.events.length - this.keepEvents);
+          this.droppedUpTo = dropped[dropped.length - 1]!.seq;
+        }
+      }
+    }
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  /** Resolves at the next sample, or when `signal` aborts (listener removed either way). */
+  private nextSample(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted || this.closed) return resolve();
+      const done = () => {
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private fullOf(s: Sample): StatsTick {
+    return (s.full ??= fullTick(s.state, s.seq, s.at, s.intervalMs));
+  }
+
+  /**
+   * Stats ticks for one subscriber: a full tick first (or after a gap), then
+   * only what changed. A subscriber resuming from the tick just before the
+   * current one gets the delta instead of everything.
+   */
+  async *stats(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; tick: StatsTick }> {
+    let sent = parseEventId(this.epoch, lastEventId) ?? -1;
+    while (!signal?.aborted && !this.closed) {
+      const cur = this.current;
+      if (cur && cur.seq !== sent) {
+        const tick = sent === cur.seq - 1 && cur.delta ? cur.delta : this.fullOf(cur);
+        sent = cur.seq;
+        yield { id: eventId(this.epoch, cur.seq), tick };
+        continue;
+      }
+      await this.nextSample(signal);
+    }
+  }
+
+  /**
+   * Table change events. A subscriber resuming from an id still held gets
+   * what it missed; one resuming from an unknown id gets `resync`.
+   */
+  async *changes(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; event: TableChangeEvent }> {
+    const resumed = parseEventId(this.epoch, lastEventId);
+    let seen: number;
+    if (resumed !== null && resumed >= this.droppedUpTo && resumed <= (this.current?.seq ?? 0)) {
+      seen = resumed;
+    } else {
+      seen = this.current?.seq ?? 0;
+      if (lastEventId) {
+        yield { id: eventId(this.epoch, seen), event: { seq: seen, at: Date.now(), changes: [], resync: true } };
+      }
+    }
+    while (!signal?.aborted && !this.closed) {
+      const upTo = this.current?.seq ?? 0;
+      const pending = this.events.filter((e) => e.seq > seen && e.seq <= upTo);
+      for (const e of pending) yield { id: eventId(this.epoch, e.seq), event: e };
+      seen = Math.max(seen, upTo);
+      // samples taken while we were yielding are handled without waiting for another
+      if ((this.current?.seq ?? 0) === upTo) await this.nextSample(signal);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const w of [...this.waiters]) w();
+  }
 }

@@ -12,6 +12,7 @@ import {
 } from '@/lib/ipvs/model';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { describeService, destinationId, sameDestinationKey } from '@/lib/agent/ids';
+import { destinationSpecOf, serviceSpecOf } from '@/lib/agent/table-diff';
 import {
   destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
 } from '@/lib/schemas/api';
@@ -20,16 +21,8 @@ import type { JournalEntry, JournalObject } from './journal-types';
 
 type WriteCtx = AgentContext & { auth: Identity };
 
-export function specOf(s: ServiceState | ServiceSpec): ServiceSpec {
-  return { key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe };
-}
-
-export function destSpecOf(d: DestinationState | DestinationSpec): DestinationSpec {
-  return {
-    family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
-    upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: { ...d.tunnel },
-  };
-}
+export const specOf = serviceSpecOf;
+export const destSpecOf = destinationSpecOf;
 
 export async function readService(backend: IpvsBackend, key: ServiceKey): Promise<ServiceRules | null> {
   try {

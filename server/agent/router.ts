@@ -94,7 +94,7 @@ const destinationsRouter = router({
 const statsRouter = router({
   zero: operatorProcedure.input(zeroInput).mutation(({ ctx, input }) => ops.zeroCounters(ctx, input.key)),
   onTick: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const tick of ctx.hub.stats(signal, input.lastEventId)) yield tracked(String(tick.seq), tick);
+    for await (const { id, tick } of ctx.hub.stats(signal, input.lastEventId)) yield tracked(id, tick);
   }),
 });
 
@@ -151,7 +151,7 @@ const syncRouter = router({
 
 const tableRouter = router({
   onChange: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const ev of ctx.hub.changes(signal, input.lastEventId)) yield tracked(String(ev.seq), ev);
+    for await (const { id, event } of ctx.hub.changes(signal, input.lastEventId)) yield tracked(id, event);
   }),
 });
 

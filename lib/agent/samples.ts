@@ -1,0 +1,107 @@
+/**
+ * Per-tick samples of the IPVS table and what changed between two of them.
+ * Pure: the agent's sampler feeds it dumps; tests feed it literals.
+ */
+import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
+import {
+  EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
+} from './events';
+import { destinationId, serviceId } from './ids';
+
+const COUNTERS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const;
+const RATE_OF = { conns: 'rCps', inPkts: 'rInPps', outPkts: 'rOutPps', inBytes: 'rInBps', outBytes: 'rOutBps' } as const;
+const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
+
+/** Two decimals are plenty for a rate and keep tick payloads short. */
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/**
+ * Rate of a cumulative counter over `dtMs`. A counter that went down was
+ * zeroed (or its object re-created): the rate of that tick is unknown, so 0
+ * rather than a huge negative number.
+ */
+export function counterRate(prev: number | undefined, cur: number, dtMs: number): number {
+  if (prev === undefined || dtMs <= 0 || cur < prev) return 0;
+  return round(((cur - prev) * 1000) / dtMs);
+}
+
+function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conns: { a: number; i: number; p: number }): StatSample {
+  const s: StatSample = {
+    conns: stats.conns, inPkts: stats.inPkts, outPkts: stats.outPkts, inBytes: stats.inBytes, outBytes: stats.outBytes,
+    kCps: stats.cps, kInPps: stats.inPps, kOutPps: stats.outPps, kInBps: stats.inBps, kOutBps: stats.outBps,
+    rCps: 0, rInPps: 0, rOutPps: 0, rInBps: 0, rOutBps: 0,
+    active: conns.a, inactive: conns.i, persistent: conns.p,
+  };
+  for (const c of COUNTERS) s[RATE_OF[c]] = counterRate(prev?.[c], s[c], dtMs);
+  return s;
+}
+
+function destSample(d: DestinationState, prev: StatSample | undefined, dtMs: number): StatSample {
+  return sampleOf(d.stats, prev, dtMs, { a: d.activeConns, i: d.inactiveConns, p: d.persistentConns });
+}
+
+/** The state after one dump, given the state of the previous dump `dtMs` earlier (null for the first). */
+export function sampleTable(entries: readonly ServiceEntry[], prev: StatsState | null, dtMs: number): StatsState {
+  const next: StatsState = new Map();
+  for (const e of entries) {
+    const id = serviceId(e.key);
+    const p = prev?.get(id);
+    const dests = new Map<string, StatSample>();
+    let a = 0, i = 0, pc = 0;
+    for (const d of e.destinations) {
+      const did = destinationId(d);
+      dests.set(did, destSample(d, p?.dests.get(did), dtMs));
+      a += d.activeConns;
+      i += d.inactiveConns;
+      pc += d.persistentConns;
+    }
+    next.set(id, { v: sampleOf(e.stats, p?.v, dtMs, { a, i, p: pc }), dests });
+  }
+  return next;
+}
+
+function changedFields(prev: StatSample, next: StatSample): Partial<StatSample> | null {
+  let out: Partial<StatSample> | null = null;
+  for (const f of FIELDS) {
+    if (prev[f] !== next[f]) (out ??= {})[f] = next[f];
+  }
+  return out;
+}
+
+/** Everything in `state`, as a tick that replaces a client's state. */
+export function fullTick(state: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
+  const services: ServiceTickRow[] = [];
+  for (const [id, s] of state) {
+    services.push({
+      id, v: { ...s.v }, removedDests: [],
+      dests: [...s.dests].map(([did, v]) => ({ id: did, v: { ...v } })),
+    });
+  }
+  return { seq, at, intervalMs, full: true, services, removed: [] };
+}
+
+/** Only what differs between two states: changed fields, new and removed objects. */
+export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
+  const services: ServiceTickRow[] = [];
+  const removed: string[] = [];
+  for (const id of prev.keys()) if (!next.has(id)) removed.push(id);
+  for (const [id, s] of next) {
+    const p = prev.get(id);
+    if (!p) {
+      services.push({ id, v: { ...s.v }, removedDests: [], dests: [...s.dests].map(([did, v]) => ({ id: did, v: { ...v } })) });
+      continue;
+    }
+    const dests: DestinationTickRow[] = [];
+    for (const [did, v] of s.dests) {
+      const pv = p.dests.get(did);
+      const ch = pv ? changedFields(pv, v) : { ...v };
+      if (ch) dests.push({ id: did, v: ch });
+    }
+    const removedDests = [...p.dests.keys()].filter((did) => !s.dests.has(did));
+    const v = changedFields(p.v, s.v);
+    if (v || dests.length || removedDests.length) services.push({ id, v: v ?? {}, dests, removedDests });
+  }
+  return { seq, at, intervalMs, full: false, services, removed };
+}

@@ -1,0 +1,57 @@
+/**
+ * Table changes between two dumps, by configuration only (counters and
+ * connection counts are observed state, not changes). The kernel sends no
+ * IPVS change notifications, so comparing dumps is how changes made by
+ * ipvsadm or keepalived become visible.
+ */
+import type { DestinationSpec, DestinationState, ServiceEntry, ServiceRules, ServiceSpec } from '../ipvs/model';
+import type { TableChange } from './events';
+import { destinationId, serviceId } from './ids';
+
+export function serviceSpecOf(s: ServiceSpec): ServiceSpec {
+  return { key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe };
+}
+
+export function destinationSpecOf(d: DestinationSpec | DestinationState): DestinationSpec {
+  return {
+    family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
+    upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: { ...d.tunnel },
+  };
+}
+
+function rulesOf(e: ServiceEntry): ServiceRules {
+  return { ...serviceSpecOf(e), destinations: e.destinations.map(destinationSpecOf) };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function diffTables(prev: readonly ServiceEntry[], next: readonly ServiceEntry[]): TableChange[] {
+  const changes: TableChange[] = [];
+  const before = new Map(prev.map((e) => [serviceId(e.key), e]));
+  const after = new Map(next.map((e) => [serviceId(e.key), e]));
+  for (const [id, e] of before) {
+    if (!after.has(id)) changes.push({ type: 'service_removed', service: rulesOf(e) });
+  }
+  for (const [id, e] of after) {
+    const p = before.get(id);
+    if (!p) {
+      changes.push({ type: 'service_added', service: rulesOf(e) });
+      continue;
+    }
+    const ps = serviceSpecOf(p), ns = serviceSpecOf(e);
+    if (!same(ps, ns)) changes.push({ type: 'service_changed', before: ps, after: ns });
+    const pd = new Map(p.destinations.map((d) => [destinationId(d), destinationSpecOf(d)]));
+    const nd = new Map(e.destinations.map((d) => [destinationId(d), destinationSpecOf(d)]));
+    for (const [did, d] of pd) {
+      if (!nd.has(did)) changes.push({ type: 'destination_removed', service: e.key, destination: d });
+    }
+    for (const [did, d] of nd) {
+      const old = pd.get(did);
+      if (!old) changes.push({ type: 'destination_added', service: e.key, destination: d });
+      else if (!same(old, d)) changes.push({ type: 'destination_changed', service: e.key, before: old, after: d });
+    }
+  }
+  return changes;
+}

@@ -1,0 +1,175 @@
+/**
+ * Tokens and their checking. Two roles, one token each, generated at first
+ * start into 0600 files under the state directory and shown once. Tokens are
+ * compared as SHA-256 digests with timingSafeEqual, so neither the length nor
+ * the content of a guess leaks through timing. Wrong tokens are rate-limited
+ * per remote address and logged (without the token).
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Identity, Role } from './context';
+
+const ROLES: readonly Role[] = ['viewer', 'operator'];
+
+export interface AuthOptions {
+  stateDir: string;
+  log: Logger;
+  /** Where freshly generated tokens are shown (once). */
+  announce: (text: string) => void;
+  /** wrong tokens allowed per remote address within `windowMs` before it is blocked */
+  maxFailures?: number;
+  windowMs?: number;
+  /** how long a blocked address stays blocked */
+  blockMs?: number;
+  now?: () => number;
+}
+
+interface Failures {
+  times: number[];
+  blockedUntil: number;
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+export function tokenFile(stateDir: string, role: Role): string {
+  return path.join(stateDir, 'tokens', `${role}.token`);
+}
+
+async function loadOrCreate(stateDir: string, role: Role): Promise<{ token: string; created: boolean }> {
+  const file = tokenFile(stateDir, role);
+  try {
+    const token = (await readFile(file, 'utf8')).trim();
+    if (token.length >= 32) return { token, created: false };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const token = `${role}_${randomBytes(32).toString('base64url')}`;
+  // 'wx': two agents starting together must not overwrite each other's token
+  await writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
+  const stored = (await readFile(file, 'utf8')).trim();
+  return { token: stored, created: stored === token };
+}
+
+export class RateLimited extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('too many failed attempts from this address; try again later');
+  }
+}
+
+export class Auth {
+  private readonly digests: { role: Role; digest: Buffer }[];
+  private failures = new Map<string, Failures>();
+  private readonly maxFailures: number;
+  private readonly windowMs: number;
+  private readonly blockMs: number;
+  private readonly now: () => number;
+
+  private constructor(tokens: { role: Role; token: string }[], private readonly log: Logger, opts: AuthOptions) {
+    this.digests = tokens.map((t) => ({ role: t.role, digest: digest(t.token) }));
+    this.maxFailures = opts.maxFailures ?? 10;
+    this.windowMs = opts.windowMs ?? 60_000;
+    this.blockMs = opts.blockMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(opts: AuthOptions): Promise<Auth> {
+    await mkdir(path.join(opts.stateDir, 'tokens'), { recursive: true, mode: 0o700 });
+    const tokens: { role: Role; token: string }[] = [];
+    const fresh: string[] = [];
+    for (const role of ROLES) {
+      const { token, created } = await loadOrCreate(opts.stateDir, role);
+      tokens.push({ role, token });
+      if (created) fresh.push(`  ${role.padEnd(8)} ${token}`);
+    }
+    if (fresh.length) {
+      opts.announce(
+        `director agent: generated access tokens (shown once; stored 0600 in ${path.join(opts.stateDir, 'tokens')}):\n${fresh.join('\n')}\n`,
+      );
+    }
+    return new Auth(tokens, opts.log, opts);
+  }
+
+  /** For tests: an Auth over given tokens, without files. */
+  static fromTokens(tokens: Record<Role, string>, log: Logger, opts: Partial<AuthOptions> = {}): Auth {
+    return new Auth(ROLES.map((role) => ({ role, token: tokens[role] })), log, { stateDir: '', log, announce: () => {}, ...opts });
+  }
+
+  /** Throws RateLimited while `remote` is blocked. */
+  assertNotBlocked(remote: string): void {
+    const f = this.failures.get(remote);
+    const now = this.now();
+    if (f && f.blockedUntil > now) throw new RateLimited(f.blockedUntil - now);
+  }
+
+  /**
+   * The identity a token grants, or null (and a recorded failure) for a wrong one.
+   * Every role's digest is compared so the time taken does not say which role was close.
+   */
+  verify(token: string, remote: string): Identity | null {
+    this.assertNotBlocked(remote);
+    const d = digest(token);
+    let match: Role | null = null;
+    for (const r of this.digests) {
+      if (timingSafeEqual(d, r.digest)) match = r.role;
+    }
+    if (match) return { role: match, tokenName: match };
+    this.recordFailure(remote);
+    return null;
+  }
+
+  private recordFailure(remote: string): void {
+    const now = this.now();
+    const f = this.failures.get(remote) ?? { times: [], blockedUntil: 0 };
+    f.times = f.times.filter((t) => now - t < this.windowMs);
+    f.times.push(now);
+    if (f.times.length >= this.maxFailures) {
+      f.blockedUntil = now + this.blockMs;
+      f.times = [];
+      this.log.warn({ remote, blockMs: this.blockMs }, 'too many wrong tokens: address blocked');
+    } else {
+      this.log.warn({ remote, failures: f.times.length }, 'wrong token');
+    }
+    this.failures.set(remote, f);
+    // keep the table bounded when many addresses probe
+    if (this.failures.size > 10_000) {
+      for (const [k, v] of this.failures) {
+        if (v.blockedUntil <= now && v.times.every((t) => now - t >= this.windowMs)) this.failures.delete(k);
+      }
+    }
+  }
+}
+
+/** "Bearer <token>" -> token. */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/** scheme://host[:port] in the form browsers send in Origin, or null when it is not a URL. */
+export function normalizeOrigin(text: string): string | null {
+  try {
+    const u = new URL(text);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    return u.origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Browsers always send Origin on a WebSocket upgrade; a page from another
+ * origin must not ride on a user's session to the agent. Clients that are not
+ * browsers send none and are judged by their token alone.
+ */
+export function originAllowed(origin: string | undefined, allow: readonly string[]): boolean {
+  if (origin === undefined) return true;
+  const o = normalizeOrigin(origin);
+  return o !== null && allow.includes(o);
+}

@@ -1,0 +1,233 @@
+/**
+ * One HTTP(S) server for the agent: tRPC over HTTP at /trpc, tRPC over
+ * WebSocket at /trpc-ws (Origin-checked upgrade), /metrics and /healthz.
+ * Every tRPC call and every WebSocket connection is authenticated here.
+ */
+import { existsSync, unlinkSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { TRPCError } from '@trpc/server';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { parseIPv4, parseIPv6 } from '@/lib/net/ip';
+import { Auth, bearerToken, originAllowed, RateLimited } from './auth';
+import { createContextInner, type AgentContext, type AgentDeps } from './context';
+import { createMetrics, type AgentMetrics } from './metrics';
+import { appRouter } from './router';
+
+export const HTTP_BASE = '/trpc';
+export const WS_PATH = '/trpc-ws';
+
+export type ListenSpec = { host: string; port: number } | { socket: string };
+
+export interface AgentServerOptions {
+  deps: AgentDeps;
+  auth: Auth;
+  listen: ListenSpec;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** allow a non-loopback address without TLS (tokens then cross the network in clear) */
+  insecureListen?: boolean;
+  /** browser origins allowed to open the WebSocket, e.g. "https://console.example:3000" */
+  allowOrigins: readonly string[];
+  /** a WebSocket that has not authenticated within this time is closed */
+  authTimeoutMs?: number;
+  metrics?: AgentMetrics;
+}
+
+export interface AgentServer {
+  /** http(s)://host:port or unix:PATH */
+  url: string;
+  wsUrl: string | null;
+  port: number | null;
+  metrics: AgentMetrics;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const v4 = parseIPv4(host);
+  if (v4) return v4[0] === 127;
+  const v6 = parseIPv6(host.replace(/^\[|\]$/g, ''));
+  if (!v6) return false;
+  if (v6.slice(0, 15).every((b) => b === 0) && v6[15] === 1) return true;
+  // ::ffff:127.x.y.z
+  return v6.slice(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff && v6[12] === 127;
+}
+
+/** Refuses configurations that would expose tokens on the network in clear. */
+export function checkListen(listen: ListenSpec, tls: boolean, insecure: boolean): void {
+  if ('socket' in listen) return;
+  if (!isLoopback(listen.host) && !tls && !insecure) {
+    throw new Error(
+      `refusing to listen on ${listen.host} without TLS: give --tls-cert and --tls-key, ` +
+        'or --insecure-listen if the network path is otherwise protected',
+    );
+  }
+}
+
+function remoteOf(req: http.IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unix';
+}
+
+function reject(socket: import('node:stream').Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export async function startAgentServer(opts: AgentServerOptions): Promise<AgentServer> {
+  const { deps, auth } = opts;
+  const log = deps.log;
+  checkListen(opts.listen, opts.tls !== undefined, opts.insecureListen === true);
+  const metrics = opts.metrics ?? createMetrics(deps.hub);
+  const authedSockets = new WeakSet<object>();
+
+  function authenticate(req: http.IncomingMessage, params: Record<string, string | undefined> | null | undefined): AgentContext {
+    const remote = remoteOf(req);
+    const token = bearerToken(req.headers.authorization) ?? params?.token ?? null;
+    try {
+      if (!token) {
+        auth.assertNotBlocked(remote);
+        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a token is required (Authorization: Bearer, or the token connection parameter)' });
+      }
+      const id = auth.verify(token, remote);
+      if (!id) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the token is not valid' });
+      return createContextInner(deps, id, remote);
+    } catch (e) {
+      if (e instanceof RateLimited) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: e.message });
+      throw e;
+    }
+  }
+
+  const trpcHttp = createHTTPHandler({
+    router: appRouter,
+    basePath: `${HTTP_BASE}/`,
+    createContext: ({ req }) => authenticate(req, null),
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC error');
+    },
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (url.pathname === HTTP_BASE || url.pathname.startsWith(`${HTTP_BASE}/`)) return trpcHttp(req, res);
+    if (url.pathname === '/healthz') {
+      const ok = deps.hub.latest() !== null;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'no table sample yet\n');
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      // metrics name every service and real server: same token as the API
+      const token = bearerToken(req.headers.authorization);
+      let allowed = false;
+      try {
+        allowed = token !== null && auth.verify(token, remoteOf(req)) !== null;
+      } catch (e) {
+        if (!(e instanceof RateLimited)) throw e;
+      }
+      if (!allowed) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('token required\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  }
+
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wssHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: ({ req, res, info }) => {
+      const ctx = authenticate(req, info.connectionParams);
+      authedSockets.add(res);
+      return ctx;
+    },
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    onError: ({ error, path }) => {
+      if (error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_REQUESTS') return; // logged by Auth
+      if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC ws error');
+    },
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const remote = remoteOf(req);
+    if (url.pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
+    if (!originAllowed(req.headers.origin, opts.allowOrigins)) {
+      log.warn({ remote, origin: req.headers.origin }, 'WebSocket upgrade from a disallowed origin refused');
+      return reject(socket, 403, 'Forbidden');
+    }
+    try {
+      auth.assertNotBlocked(remote);
+    } catch {
+      return reject(socket, 429, 'Too Many Requests');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      metrics.wsClients.inc();
+      ws.once('close', () => metrics.wsClients.dec());
+      // a connection that never sends its token must not hold a socket forever
+      const t = setTimeout(() => {
+        if (!authedSockets.has(ws)) ws.close(4401, 'authentication timeout');
+      }, opts.authTimeoutMs ?? 10_000);
+      ws.once('close', () => clearTimeout(t));
+      wss.emit('connection', ws, req);
+    });
+  });
+
+  if ('socket' in opts.listen) {
+    // a socket file left by a crashed agent would make listen() fail with EADDRINUSE
+    if (existsSync(opts.listen.socket)) unlinkSync(opts.listen.socket);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if ('socket' in opts.listen) server.listen(opts.listen.socket, resolve);
+    else server.listen(opts.listen.port, opts.listen.host, resolve);
+  });
+  if ('socket' in opts.listen) await chmod(opts.listen.socket, 0o660);
+
+  const addr = server.address();
+  let url: string, wsUrl: string | null, port: number | null;
+  if (typeof addr === 'string' || addr === null) {
+    url = `unix:${String(addr ?? '')}`;
+    wsUrl = null;
+    port = null;
+  } else {
+    const a = addr as AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    url = `${opts.tls ? 'https' : 'http'}://${host}:${a.port}`;
+    wsUrl = `${opts.tls ? 'wss' : 'ws'}://${host}:${a.port}${WS_PATH}`;
+    port = a.port;
+  }
+  log.info({ url, wsPath: WS_PATH, allowOrigins: opts.allowOrigins }, 'agent listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url, wsUrl, port, metrics,
+    close() {
+      closing ??= (async () => {
+        // clients reconnect (to this agent once restarted) instead of treating the close as an error
+        wssHandler.broadcastReconnectNotification();
+        await new Promise((r) => setTimeout(r, 100));
+        for (const c of wss.clients as Set<WebSocket>) c.close(1001, 'agent shutting down');
+        wss.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        log.info('agent stopped');
+      })();
+      return closing;
+    },
+  };
+}
