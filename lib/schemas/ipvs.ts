@@ -10,7 +10,7 @@ import {
   DEFAULT_FLAGS, DEFAULT_TUNNEL, SCHEDULERS, type DestinationSpec, type ServiceFlags, type ServiceKey,
   type ServiceRules, type ServiceSpec,
 } from '../ipvs/model';
-import { canonicalAddress, familyOf, parseIPv4 } from '../net/ip';
+import { canonicalAddress, familyOf, parseIPv4, parseIPv6 } from '../net/ip';
 
 export const U32_MAX = 4294967295;
 export const I32_MAX = 2147483647;
@@ -119,14 +119,37 @@ export function isContiguousV4Mask(text: string): boolean {
   return ((inv & (inv + 1)) >>> 0) === 0;
 }
 
-/** Persistence granularity: IPv4 any dotted quad (the kernel ANDs with it), IPv6 a prefix length 1..128. */
+/**
+ * Persistence granularity: IPv4 a contiguous dotted mask, IPv6 a prefix
+ * length 1..128. ipvsadm and the kernel would take any IPv4 value (`-M 24`
+ * is 0.0.0.24, almost always a mistake); Director's netlink client refuses
+ * non-contiguous masks, so they are refused here, before anything is sent.
+ */
 export function netmaskProblem(family: 'inet' | 'inet6', netmask: string): string | null {
   if (family === 'inet6') {
     return /^\d{1,3}$/.test(netmask) && Number(netmask) >= 1 && Number(netmask) <= 128
       ? null
       : `an IPv6 persistence netmask is a prefix length 1..128, not '${netmask}'`;
   }
-  return parseIPv4(netmask) ? null : `an IPv4 persistence netmask is a dotted quad like 255.255.255.0, not '${netmask}'`;
+  if (!parseIPv4(netmask)) return `an IPv4 persistence netmask is a dotted quad like 255.255.255.0, not '${netmask}'`;
+  return isContiguousV4Mask(netmask) ? null : `persistence netmask ${netmask} is not contiguous (a prefix mask like 255.255.255.0 is expected)`;
+}
+
+/** Addresses the kernel refuses for a real server (EINVAL): unspecified, broadcast, multicast. */
+export function unusableRealServer(family: 'inet' | 'inet6', address: string): string | null {
+  if (family === 'inet') {
+    const b = parseIPv4(address);
+    if (!b) return null;
+    if (b.every((x) => x === 0)) return 'the unspecified address 0.0.0.0 cannot be a real server';
+    if (b.every((x) => x === 255)) return 'the broadcast address cannot be a real server';
+    if (b[0]! >= 224 && b[0]! <= 239) return `multicast address ${address} cannot be a real server`;
+    return null;
+  }
+  const b = parseIPv6(address);
+  if (!b) return null;
+  if (b.every((x) => x === 0)) return 'the unspecified address :: cannot be a real server';
+  if (b[0] === 0xff) return `multicast address ${address} cannot be a real server`;
+  return null;
 }
 
 /** Cross-field rules the kernel does not check itself (reference §6.1), as ipvsadm enforces them. */
@@ -216,6 +239,11 @@ const destinationFields = {
 
 function checkDestination(d: DestinationSpec, ctx: z.RefinementCtx): void {
   checkFamily(d, ctx);
+  const unusable = unusableRealServer(d.family, d.address);
+  if (unusable) ctx.addIssue({ code: 'custom', path: ['address'], message: unusable });
+  if (d.forward !== 'tun' && (d.tunnel.type !== 'ipip' || d.tunnel.port !== 0 || d.tunnel.checksum !== 'nocsum')) {
+    ctx.addIssue({ code: 'custom', path: ['tunnel'], message: `tunnel options need tunnel forwarding (forward is '${d.forward}')` });
+  }
   // the kernel answers ERANGE when l_threshold > u_threshold, including l > 0 with u = 0
   if (d.lowerThreshold > d.upperThreshold) {
     ctx.addIssue({

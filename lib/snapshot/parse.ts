@@ -15,7 +15,7 @@ import {
 import { formatIPv4, formatIPv6, parseIPv6 } from '../net/ip';
 import {
   I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, defaultNetmask, destinationSpecSchema,
-  serviceSpecSchema,
+  isContiguousV4Mask, serviceSpecSchema, unusableRealServer,
 } from '../schemas/ipvs';
 import { findGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
 import { destinationArg, destinationId, serviceArg, serviceId } from './keys';
@@ -215,6 +215,10 @@ async function readService(pl: ParsedLine, r: NameResolver): Promise<ServiceStat
         } else {
           const m = inetAton(text);
           if (m === null) fail(o.column, `illegal persistence netmask '${text}': expected a dotted quad like 255.255.255.0`);
+          // ipvsadm reads `-M 24` as 0.0.0.24; say so rather than only "not contiguous"
+          if (!isContiguousV4Mask(m!)) {
+            fail(o.column, `persistence netmask '${text}' means ${m} to ipvsadm, which is not a contiguous mask (write e.g. 255.255.255.0)`);
+          }
           netmask = m!;
         }
         break;
@@ -284,6 +288,8 @@ async function readDestination(pl: ParsedLine, svc: ServiceState, r: NameResolve
   if (hp.family !== svc.key.family && forward !== 'tun') {
     fail(ro!.column, `real server ${destinationArg({ ...hp, port })} is ${hp.family === 'inet' ? 'IPv4' : 'IPv6'} but the service is ${svc.key.family === 'inet' ? 'IPv4' : 'IPv6'}: a different address family needs tunnelling (-i)`);
   }
+  const unusable = unusableRealServer(hp.family, hp.address);
+  if (unusable) fail(ro!.column, `illegal real server '${ro!.value}': ${unusable}`);
   const wo = get('w');
   const weight = wo ? numberIn(wo, 'weight', 0, I32_MAX) : 1;
   const xo = get('x');
