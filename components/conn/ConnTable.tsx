@@ -1,0 +1,93 @@
+'use client';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef } from 'react';
+import { formatDuration } from '../format';
+import { stateColor } from './state-colors';
+
+export interface ConnRow {
+  protocol: string;
+  clientAddress: string;
+  clientPort: number;
+  virtualAddress: string;
+  virtualPort: number;
+  destinationAddress: string;
+  destinationPort: number;
+  state: string;
+  expires: number;
+  template: boolean;
+}
+
+const ROW_H = 28;
+const COLS = 'grid grid-cols-[64px_minmax(200px,1.3fr)_minmax(200px,1.3fr)_minmax(200px,1.3fr)_130px_90px]';
+
+function hp(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+/**
+ * Connection entries, virtualised: only the visible rows exist in the DOM, so
+ * 100,000+ entries scroll smoothly. Rows come from a sparse, server-paged
+ * cache (`rowAt`); missing ones show a placeholder and are requested through
+ * `onRange` as they scroll into view.
+ */
+export function ConnTable({ count, rowAt, onRange, height = 520 }: {
+  count: number;
+  rowAt: (index: number) => ConnRow | undefined;
+  onRange: (start: number, end: number) => void;
+  height?: number;
+}) {
+  const parent = useRef<HTMLDivElement>(null);
+  const v = useVirtualizer({ count, getScrollElement: () => parent.current, estimateSize: () => ROW_H, overscan: 20 });
+  const items = v.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (count > 0) onRange(first, last);
+  }, [first, last, count, onRange]);
+
+  return (
+    <div className="rounded-md border border-line text-[13px]" role="table" aria-label="Connection entries" aria-rowcount={count}>
+      <div className={`${COLS} gap-2 border-b border-line bg-panel-2 px-3 py-2 text-[11px] font-semibold uppercase tracking-wide text-ink-3`} role="row">
+        <span role="columnheader">Proto</span>
+        <span role="columnheader">Client</span>
+        <span role="columnheader">Virtual</span>
+        <span role="columnheader">Real server</span>
+        <span role="columnheader">State</span>
+        <span role="columnheader" className="text-right">Expires</span>
+      </div>
+      <div ref={parent} style={{ height, overflow: 'auto', contain: 'strict' }}>
+        {count === 0 ? <p className="py-10 text-center text-sm text-ink-3">No entries match these filters.</p> : null}
+        <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+          {items.map((it) => {
+            const r = rowAt(it.index);
+            return (
+              <div
+                key={it.key}
+                role="row"
+                aria-rowindex={it.index + 1}
+                className={`${COLS} absolute left-0 right-0 items-center gap-2 border-b border-line/50 px-3 font-mono`}
+                style={{ height: ROW_H, transform: `translateY(${it.start}px)` }}
+              >
+                {r ? (
+                  <>
+                    <span role="cell" className="text-ink-2">{r.protocol.toUpperCase()}{r.template ? <span title="persistence template" className="ml-1 text-ink-3">T</span> : null}</span>
+                    <span role="cell" className="truncate">{hp(r.clientAddress, r.clientPort)}</span>
+                    <span role="cell" className="truncate text-ink-2">{hp(r.virtualAddress, r.virtualPort)}</span>
+                    <span role="cell" className="truncate">{hp(r.destinationAddress, r.destinationPort)}</span>
+                    <span role="cell" className="flex items-center gap-1.5">
+                      <span aria-hidden className="h-2 w-2 shrink-0 rounded-full" style={{ background: stateColor(r.state) }} />
+                      {r.state}
+                    </span>
+                    <span role="cell" className="num text-right text-ink-2">{formatDuration(r.expires)}</span>
+                  </>
+                ) : (
+                  <span role="cell" className="col-span-6 h-3 w-2/3 skeleton" aria-label="loading" />
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+'use client';
+import type { StatSample } from '@/lib/agent/events';
+import { destinationId } from '@/lib/agent/ids';
+import type { DestinationState } from '@/lib/ipvs/model';
+import { formatHostPort } from '@/lib/net/ip';
+import { formatBitRate, formatCount, formatPercent, formatRate } from '../format';
+import { Button } from '../ui/Button';
+import { Badge } from '../ui/Badge';
+import type { Share } from './shares';
+import { FORWARD_LABEL } from './labels';
+
+const TH = 'px-3 py-2 text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3';
+
+export interface DestinationActions {
+  onEdit: (d: DestinationState) => void;
+  onDrain: (d: DestinationState) => void;
+  onRemove: (d: DestinationState) => void;
+  /** null when allowed, else why not */
+  disabledReason: string | null;
+}
+
+/** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
+export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful }: {
+  destinations: readonly DestinationState[];
+  samples: (id: string) => StatSample | undefined;
+  shares: ReadonlyMap<string, Share>;
+  colors: ReadonlyMap<string, string>;
+  actions: DestinationActions;
+  weightsMeaningful: boolean;
+}) {
+  if (destinations.length === 0) {
+    return <p className="py-6 text-center text-sm text-ink-3">No real servers yet. Add one to start sending traffic to this service.</p>;
+  }
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full min-w-[1120px] table-fixed border-collapse text-sm">
+        <colgroup>
+          <col className="w-[210px]" /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
+          <col className="w-[190px]" /><col className="w-[88px]" /><col className="w-[104px]" /><col className="w-[150px]" /><col />
+        </colgroup>
+        <thead className="border-b border-line">
+          <tr>
+            <th className={TH}>Real server</th>
+            <th className={TH}>Forward</th>
+            <th className={`${TH} text-right`}>Weight</th>
+            <th className={`${TH} text-right`} title="lower / upper connection thresholds (0 = none)">Thresholds</th>
+            <th className={TH} title="share of new connections (bar) against share of weight (tick)">Conn share vs weight</th>
+            <th className={`${TH} text-right`}>Conns/s</th>
+            <th className={`${TH} text-right`}>Traffic</th>
+            <th className={`${TH} text-right`}>Act / inact / pers</th>
+            <th className={`${TH} text-right`}><span className="sr-only">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          {destinations.map((d) => {
+            const id = destinationId(d);
+            const v = samples(id);
+            const sh = shares.get(id);
+            return (
+              <tr key={id} className="border-b border-line/70" data-destination-id={id}>
+                <td className="truncate px-3 py-2 font-mono text-[13px]">
+                  <span aria-hidden className="mr-2 inline-block h-2.5 w-2.5 rounded-sm align-middle" style={{ background: colors.get(id) }} />
+                  {formatHostPort(d.family, d.address, d.port)}
+                  {d.weight === 0 ? <Badge tone="warn" className="ml-2">drained</Badge> : null}
+                </td>
+                <td className="px-3 py-2 text-xs text-ink-2">
+                  {FORWARD_LABEL[d.forward]}
+                  {d.forward === 'tun' ? <span className="ml-1 text-ink-3">{d.tunnel.type}{d.tunnel.type === 'gue' ? `:${d.tunnel.port}` : ''}</span> : null}
+                </td>
+                <td className="px-3 py-2 text-right"><span className="num">{d.weight}</span></td>
+                <td className="px-3 py-2 text-right text-ink-2"><span className="num">{d.lowerThreshold || '–'} / {d.upperThreshold || '–'}</span></td>
+                <td className="px-3 py-2"><ShareBar share={sh} weightsMeaningful={weightsMeaningful} /></td>
+                <td className="px-3 py-2 text-right"><span className="num">{formatRate(v?.rCps ?? 0)}</span></td>
+                <td className="px-3 py-2 text-right"><span className="num">{formatBitRate(v ? v.rInBps + v.rOutBps : 0)}</span></td>
+                <td className="px-3 py-2 text-right">
+                  <span className="num">{formatCount(v?.active ?? d.activeConns)}</span>
+                  <span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(v?.inactive ?? d.inactiveConns)}</span>
+                  <span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(v?.persistent ?? d.persistentConns)}</span>
+                </td>
+                <td className="px-3 py-2">
+                  <div className="flex justify-end gap-1">
+                    <Button size="sm" variant="ghost" onClick={() => actions.onEdit(d)} disabledReason={actions.disabledReason}>Edit</Button>
+                    <Button size="sm" variant="ghost" onClick={() => actions.onDrain(d)} disabledReason={actions.disabledReason ?? (d.weight === 0 ? 'Already at weight 0.' : null)}>Drain</Button>
+                    <Button size="sm" variant="ghost" className="text-danger" onClick={() => actions.onRemove(d)} disabledReason={actions.disabledReason}>Remove</Button>
+                  </div>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ShareBar({ share, weightsMeaningful }: { share: Share | undefined; weightsMeaningful: boolean }) {
+  const conn = share?.connShare ?? 0;
+  const weight = share?.weightShare ?? 0;
+  const skewed = weightsMeaningful && share?.skew != null && Math.abs(share.skew) > 0.15;
+  return (
+    <div className="flex items-center gap-2" title={`new connections ${formatPercent(conn)} · weight ${formatPercent(weight)}`}>
+      <div className="relative h-2.5 w-24 shrink-0 rounded-sm bg-panel-2">
+        <div className={`h-full rounded-sm ${skewed ? 'bg-warn' : 'bg-accent'}`} style={{ width: `${conn * 100}%` }} />
+        <div aria-hidden className="absolute -top-0.5 h-3.5 w-0.5 bg-ink" style={{ left: `calc(${weight * 100}% - 1px)` }} />
+      </div>
+      <span className="num w-[86px] text-xs text-ink-2">{share?.skew == null ? '—' : formatPercent(conn)} <span className="text-ink-3">/ {formatPercent(weight)}</span></span>
+    </div>
+  );
+}

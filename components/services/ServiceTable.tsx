@@ -1,0 +1,95 @@
+'use client';
+import Link from 'next/link';
+import { memo } from 'react';
+import type { StatSample } from '@/lib/agent/events';
+import type { ServiceEntry } from '@/lib/ipvs/model';
+import { serviceId } from '@/lib/agent/ids';
+import { formatBitRate, formatCount, formatRate } from '../format';
+import { Sparkline } from '../ui/Sparkline';
+import { Badge } from '../ui/Badge';
+import { serviceAddressLabel, serviceFlagLabels, serviceProtocolLabel } from './labels';
+
+export interface ServiceRowLive {
+  sample: StatSample | undefined;
+  cps: readonly number[];
+  pps: readonly number[];
+  bps: readonly number[];
+}
+
+const TH = 'px-3 py-2 text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3';
+
+/** Every virtual service of a director, one dense row each, with live rates. */
+export function ServiceTable({ services, live, hrefFor }: {
+  services: readonly ServiceEntry[];
+  live: (id: string) => ServiceRowLive;
+  hrefFor: (id: string) => string;
+}) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full min-w-[1180px] table-fixed border-collapse text-sm">
+        <colgroup>
+          <col className="w-[64px]" /><col className="w-[220px]" /><col className="w-[80px]" /><col />
+          <col className="w-[96px]" /><col className="w-[178px]" /><col className="w-[178px]" /><col className="w-[200px]" /><col className="w-[128px]" />
+        </colgroup>
+        <thead className="border-b border-line">
+          <tr>
+            <th className={TH}>Proto</th>
+            <th className={TH}>Virtual address</th>
+            <th className={TH}>Sched</th>
+            <th className={TH}>Flags</th>
+            <th className={`${TH} text-right`}>Servers up</th>
+            <th className={`${TH} text-right`}>New conns</th>
+            <th className={`${TH} text-right`}>Packets</th>
+            <th className={`${TH} text-right`}>Traffic</th>
+            <th className={`${TH} text-right`}>Active / inact.</th>
+          </tr>
+        </thead>
+        <tbody>
+          {services.map((s) => {
+            const id = serviceId(s.key);
+            return <ServiceRow key={id} s={s} id={id} live={live(id)} href={hrefFor(id)} />;
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceEntry; id: string; live: ServiceRowLive; href: string }) {
+  const up = s.destinations.filter((d) => d.weight > 0).length;
+  const total = s.destinations.length;
+  const v = live.sample;
+  const active = v?.active ?? s.destinations.reduce((a, d) => a + d.activeConns, 0);
+  const inactive = v?.inactive ?? s.destinations.reduce((a, d) => a + d.inactiveConns, 0);
+  const flags = serviceFlagLabels(s);
+  return (
+    <tr className="border-b border-line/70 hover:bg-panel-2/60" data-service-id={id}>
+      <td className="px-3 py-2"><Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceProtocolLabel(s)}</Badge></td>
+      <td className="truncate px-3 py-2 font-mono text-[13px]">
+        <Link href={href} className="text-accent hover:underline">{serviceAddressLabel(s)}</Link>
+      </td>
+      <td className="px-3 py-2 font-mono text-[13px]">{s.scheduler}</td>
+      <td className="truncate px-3 py-2 text-xs text-ink-2" title={flags.join(', ')}>
+        {flags.length ? flags.join(' · ') : <span className="text-ink-3">—</span>}
+      </td>
+      <td className="px-3 py-2 text-right">
+        <span className={`num ${total === 0 || up === 0 ? 'text-danger' : up < total ? 'text-warn' : ''}`} title={`${up} of ${total} real servers take new connections (weight > 0)`}>
+          {up}/{total}
+        </span>
+      </td>
+      <td className="px-3 py-2"><Metric text={formatRate(v?.rCps ?? 0)} series={live.cps} label="new connections per second, last minute" /></td>
+      <td className="px-3 py-2"><Metric text={formatRate(v ? v.rInPps + v.rOutPps : 0)} series={live.pps} label="packets per second, last minute" /></td>
+      <td className="px-3 py-2"><Metric text={formatBitRate(v ? v.rInBps + v.rOutBps : 0)} series={live.bps} label="traffic, last minute" wide /></td>
+      <td className="px-3 py-2 text-right"><span className="num">{formatCount(active)}</span><span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(inactive)}</span></td>
+    </tr>
+  );
+});
+
+function Metric({ text, series, label, wide }: { text: string; series: readonly number[]; label: string; wide?: boolean }) {
+  return (
+    <div className="flex items-center justify-end gap-2">
+      <Sparkline values={series} width={64} height={20} label={label} />
+      <span className={`num inline-block text-right ${wide ? 'w-[96px]' : 'w-[68px]'}`}>{text}</span>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import type { ForwardMethod, ServiceSpec } from '@/lib/ipvs/model';
+import { formatHostPort } from '@/lib/net/ip';
+import { schedulerFlagNames } from '../forms/schedulers';
+
+export const FORWARD_LABEL: Record<ForwardMethod, string> = {
+  nat: 'NAT (masq)', dr: 'DR (route)', tun: 'Tunnel', local: 'Local', bypass: 'Bypass',
+};
+
+export function serviceAddressLabel(s: ServiceSpec): string {
+  const k = s.key;
+  return k.kind === 'fwmark' ? `fwmark ${k.fwmark}${k.family === 'inet6' ? ' (IPv6)' : ''}` : formatHostPort(k.family, k.address, k.port);
+}
+
+export function serviceProtocolLabel(s: ServiceSpec): string {
+  return s.key.kind === 'fwmark' ? 'FWM' : s.key.protocol.toUpperCase();
+}
+
+/** Flags as ipvsadm names them, persistence with its timeout and mask. */
+export function serviceFlagLabels(s: ServiceSpec): string[] {
+  const out: string[] = [];
+  if (s.flags.persistent) {
+    const fullMask = s.key.family === 'inet' ? '255.255.255.255' : '128';
+    out.push(`persistent ${s.timeout}s${s.netmask && s.netmask !== fullMask ? ` /${s.netmask}` : ''}`);
+  }
+  if (s.flags.onePacket) out.push('one-packet');
+  const names = schedulerFlagNames(s.scheduler);
+  if (s.flags.sched1) out.push(names[0]);
+  if (s.flags.sched2) out.push(names[1]);
+  if (s.flags.sched3) out.push(names[2]);
+  if (s.pe) out.push(`pe ${s.pe}`);
+  return out;
+}
