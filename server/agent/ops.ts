@@ -3,7 +3,7 @@
  * them under the write lock, read them back, and journal before/after.
  */
 import { TRPCError } from '@trpc/server';
-import { ZodError, type core } from 'zod';
+import type { ZodError } from 'zod';
 import { IpvsError, isIpvsError } from '@/lib/ipvs/errors';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
@@ -57,9 +57,22 @@ async function mustReadDestination(backend: IpvsBackend, service: ServiceKey, de
   return d;
 }
 
+/**
+ * Input that is valid on its own but invalid once merged with the current
+ * object. An Error (zod 4's ZodError is not one, and tRPC would wrap it and
+ * drop its issues), carrying issues shaped like zod's so the error formatter
+ * reports them per field.
+ */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+  constructor(readonly issues: { path: PropertyKey[]; message: string; code: string }[]) {
+    super(issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; '));
+  }
+}
+
 /** Re-root zod issues so they name the field as the caller sent it ("patch.timeout"). */
-function prefixed(err: ZodError, prefix: PropertyKey[]): ZodError {
-  return new ZodError(err.issues.map((i) => ({ ...i, path: [...prefix, ...i.path] }) as core.$ZodIssue));
+function prefixed(err: ZodError, prefix: PropertyKey[]): InputError {
+  return new InputError(err.issues.map((i) => ({ code: i.code, message: i.message, path: [...prefix, ...i.path] })));
 }
 
 function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, v: unknown, prefix: PropertyKey[]): T {

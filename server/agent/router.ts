@@ -114,7 +114,8 @@ const snapshotRouter = router({
     notImplemented('snapshot export (lib/snapshot)')),
   plan: viewerProcedure.input(snapshotPlanInput).query((): Promise<SnapshotPlanResult> =>
     notImplemented('snapshot plan (lib/snapshot)')),
-  apply: operatorProcedure.input(snapshotApplyInput).mutation((): Promise<{ applied: number; journalId: number }> =>
+  // "apply" is reserved by tRPC routers (Function.prototype.apply on callers); "restore" as in ipvsadm -R
+  restore: operatorProcedure.input(snapshotApplyInput).mutation((): Promise<{ applied: number; journalId: number }> =>
     notImplemented('snapshot apply (server/snapshot/apply.ts)')),
 });
 

@@ -36,14 +36,34 @@ export function toTRPCError(cause: unknown): TRPCError {
   if (cause instanceof TRPCError) {
     const inner = cause.cause;
     if (isIpvsError(inner)) return ipvsToTRPC(inner);
-    if (inner instanceof ZodError && cause.code === 'INTERNAL_SERVER_ERROR') {
-      return new TRPCError({ code: 'BAD_REQUEST', message: 'invalid input', cause: inner });
+    if (zodIssuesOf(inner) && cause.code === 'INTERNAL_SERVER_ERROR') {
+      return new TRPCError({ code: 'BAD_REQUEST', message: inner instanceof Error ? inner.message : 'invalid input', cause: inner });
     }
     return cause;
   }
   if (isIpvsError(cause)) return ipvsToTRPC(cause);
-  if (cause instanceof ZodError) return new TRPCError({ code: 'BAD_REQUEST', message: 'invalid input', cause });
+  if (zodIssuesOf(cause)) return new TRPCError({ code: 'BAD_REQUEST', message: 'invalid input', cause });
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause });
+}
+
+interface IssueLike {
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * Zod issues carried by an error, or null. Zod 4's ZodError is not an Error
+ * subclass, so tRPC wraps it in an UnknownCauseError that copies its fields:
+ * recognise both by shape rather than by class.
+ */
+export function zodIssuesOf(e: unknown): IssueLike[] | null {
+  if (e instanceof ZodError) return e.issues;
+  if (typeof e !== 'object' || e === null) return null;
+  const issues = (e as { issues?: unknown }).issues;
+  if (!Array.isArray(issues) || issues.length === 0) return null;
+  const ok = issues.every((i: unknown) => typeof i === 'object' && i !== null
+    && Array.isArray((i as IssueLike).path) && typeof (i as IssueLike).message === 'string');
+  return ok ? (issues as IssueLike[]) : null;
 }
 
 export interface FieldIssue {
@@ -53,8 +73,8 @@ export interface FieldIssue {
 }
 
 /** Zod issues keyed by field path, so a form can show each next to its field. */
-export function fieldIssues(err: ZodError): { fieldErrors: Record<string, string[]>; issues: FieldIssue[] } {
-  const issues = err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+export function fieldIssues(list: IssueLike[]): { fieldErrors: Record<string, string[]>; issues: FieldIssue[] } {
+  const issues = list.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
   const fieldErrors: Record<string, string[]> = {};
   for (const i of issues) (fieldErrors[i.path] ??= []).push(i.message);
   return { fieldErrors, issues };
@@ -69,7 +89,7 @@ const t = initTRPC.context<AgentContext>().create({
         ...shape.data,
         // stack traces never leave the agent
         stack: undefined,
-        zodError: cause instanceof ZodError ? fieldIssues(cause) : null,
+        zodError: zodIssuesOf(cause) ? fieldIssues(zodIssuesOf(cause)!) : null,
         ipvs: isIpvsError(cause) ? { code: cause.code, errno: cause.errno ?? null } : null,
       },
     };

@@ -1,0 +1,341 @@
+import { TRPCError } from '@trpc/server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyStatsTick, PERSISTENCE_CAVEAT, type StatsState, type StatsTick, type TableChangeEvent } from '@/lib/agent/events';
+import type { ServiceKey } from '@/lib/ipvs/model';
+import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
+import type { AgentDeps } from './context';
+import type { FakeIpvs } from '../ipvs/fake';
+
+const VIP: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '192.0.2.10', port: 80 };
+const RS1 = { family: 'inet' as const, address: '10.0.0.1', port: 80 };
+const RS2 = { family: 'inet' as const, address: '10.0.0.2', port: 80 };
+
+async function failure(p: Promise<unknown>): Promise<TRPCError> {
+  const e = await p.then(() => null, (err: unknown) => err);
+  expect(e, 'expected the call to fail').toBeInstanceOf(TRPCError);
+  return e as TRPCError;
+}
+
+/** The zod issues tRPC would send, reconstructed the way errorFormatter does. */
+function issuePaths(e: TRPCError): string[] {
+  const cause = e.cause as { issues?: { path: PropertyKey[] }[] } | undefined;
+  return (cause?.issues ?? []).map((i) => i.path.map(String).join('.'));
+}
+
+/** A createCaller subscription yields tracked() envelopes: [id, data, marker]. */
+function dataOf<T>(ev: unknown): T {
+  expect(Array.isArray(ev), 'subscriptions yield tracked() envelopes').toBe(true);
+  return (ev as [string, T])[1];
+}
+
+let deps: AgentDeps & { fake: FakeIpvs };
+let op: ReturnType<typeof callerFor>;
+let viewer: ReturnType<typeof callerFor>;
+
+beforeEach(async () => {
+  deps = await makeDeps();
+  op = callerFor(deps, OPERATOR);
+  viewer = callerFor(deps, VIEWER);
+});
+afterEach(() => deps.hub.close());
+
+describe('services', () => {
+  it('creates a service with destinations and reads it back', async () => {
+    await op.services.create({
+      service: { key: VIP, scheduler: 'rr' },
+      destinations: [{ ...RS1, forward: 'nat', weight: 2 }, RS2],
+    });
+    const got = await viewer.services.get({ key: VIP });
+    expect(got.scheduler).toBe('rr');
+    expect(got.netmask).toBe('255.255.255.255');
+    expect(got.destinations.map((d) => [d.address, d.weight, d.forward]).sort()).toEqual([
+      ['10.0.0.1', 2, 'nat'], ['10.0.0.2', 1, 'dr'],
+    ]);
+    expect((await viewer.services.list()).length).toBe(1);
+  });
+
+  it('rolls back a create whose destination the kernel refuses', async () => {
+    const e = await failure(op.services.create({
+      service: { key: VIP },
+      destinations: [RS1, { family: 'inet', address: '224.0.0.9', port: 80 }],
+    }));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(await deps.fake.listServices()).toEqual([]);
+  });
+
+  it('maps duplicate and missing services to CONFLICT and NOT_FOUND with a message naming the service', async () => {
+    await op.services.create({ service: { key: VIP } });
+    const dup = await failure(op.services.create({ service: { key: VIP } }));
+    expect(dup.code).toBe('CONFLICT');
+    expect(dup.message).toContain('192.0.2.10');
+    const missing = await failure(op.services.remove({ key: { ...VIP, port: 81 } }));
+    expect(missing.code).toBe('NOT_FOUND');
+    expect(missing.message).toContain('192.0.2.10:81');
+  });
+
+  it('update changes only what the patch names', async () => {
+    await op.services.create({
+      service: { key: VIP, scheduler: 'sh', flags: { persistent: true, sched1: true }, timeout: 600, netmask: '255.255.255.0' },
+    });
+    await op.services.update({ key: VIP, patch: { scheduler: 'mh' } });
+    const s = await deps.fake.getService(VIP);
+    expect(s.scheduler).toBe('mh');
+    expect(s.flags).toMatchObject({ persistent: true, sched1: true });
+    expect(s.timeout).toBe(600);
+    expect(s.netmask).toBe('255.255.255.0');
+  });
+
+  it('turning persistence on without a timeout uses ipvsadm\'s 360 s', async () => {
+    await op.services.create({ service: { key: VIP } });
+    await op.services.update({ key: VIP, patch: { flags: { persistent: true } } });
+    expect((await deps.fake.getService(VIP)).timeout).toBe(360);
+  });
+
+  it('a patch that makes the merged service invalid is refused with the field named, and nothing changes', async () => {
+    await op.services.create({ service: { key: VIP, flags: { persistent: true }, timeout: 60 } });
+    const e2 = await failure(op.services.update({ key: VIP, patch: { netmask: '255.0.255.0' } }));
+    expect(e2.code).toBe('BAD_REQUEST');
+    expect(issuePaths(e2)).toContain('patch.netmask');
+    expect((await deps.fake.getService(VIP)).netmask).toBe('255.255.255.255');
+  });
+
+  it('refuses invalid inputs with field-level issues before reaching the kernel', async () => {
+    const before = deps.fake.calls.get('addService') ?? 0;
+    const e = await failure(op.services.create({
+      service: { key: { ...VIP, address: '192.0.2.300', port: 70000 }, scheduler: 'Bad Name' },
+    } as never));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(issuePaths(e)).toEqual(expect.arrayContaining(['service.key.address', 'service.key.port', 'service.scheduler']));
+    expect(deps.fake.calls.get('addService') ?? 0).toBe(before);
+  });
+
+  it('refuses an address of the wrong family for the key', async () => {
+    const e = await failure(op.services.create({ service: { key: { ...VIP, address: '2001:db8::1' } } }));
+    expect(issuePaths(e)).toContain('service.key.address');
+  });
+});
+
+describe('destinations', () => {
+  beforeEach(async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [{ ...RS1, weight: 5, upperThreshold: 100, lowerThreshold: 10 }] });
+  });
+
+  it('update keeps unchanged attributes', async () => {
+    await op.destinations.update({ service: VIP, destination: RS1, patch: { weight: 7 } });
+    const d = (await deps.fake.listDestinations(VIP))[0]!;
+    expect(d).toMatchObject({ weight: 7, upperThreshold: 100, lowerThreshold: 10, forward: 'dr' });
+  });
+
+  it('refuses lower > upper threshold as a field error on the merged destination', async () => {
+    const e = await failure(op.destinations.update({ service: VIP, destination: RS1, patch: { lowerThreshold: 200 } }));
+    expect(e.code).toBe('BAD_REQUEST');
+    expect(issuePaths(e)).toContain('patch.lowerThreshold');
+  });
+
+  it('maps destination_exists to CONFLICT and a missing one to NOT_FOUND', async () => {
+    expect((await failure(op.destinations.create({ service: VIP, destination: RS1 }))).code).toBe('CONFLICT');
+    expect((await failure(op.destinations.remove({ service: VIP, destination: RS2 }))).code).toBe('NOT_FOUND');
+  });
+
+  it('drain sets weight 0 and onDrain reports until active connections reach 0, with the persistence caveat', async () => {
+    await op.services.update({ key: VIP, patch: { flags: { persistent: true }, timeout: 300 } });
+    deps.fake.setConns(VIP, RS1, { active: 2, inactive: 1, persistent: 1 });
+    const r = await op.destinations.drain({ service: VIP, destination: RS1 });
+    expect(r.destination.weight).toBe(0);
+    expect(r.caveat).toBe(PERSISTENCE_CAVEAT);
+
+    const ac = new AbortController();
+    const seen: { active: number; done: boolean; caveat: string | null }[] = [];
+    const it = await callerFor(deps, VIEWER, ac.signal).destinations.onDrain({ service: VIP, destination: RS1 });
+    for await (const ev of it) {
+      seen.push(dataOf(ev));
+      if (seen.length === 2) deps.fake.setConns(VIP, RS1, { active: 0 });
+      if (seen.length > 20) break;
+    }
+    ac.abort();
+    expect(seen[0]).toMatchObject({ active: 2, done: false, caveat: PERSISTENCE_CAVEAT });
+    expect(seen.at(-1)).toMatchObject({ active: 0, done: true });
+  });
+
+  it('has no caveat on a non-persistent service', async () => {
+    const r = await op.destinations.drain({ service: VIP, destination: RS1 });
+    expect(r.caveat).toBeNull();
+  });
+});
+
+describe('roles', () => {
+  it('refuses every write to a viewer with FORBIDDEN and leaves the table unchanged', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1] });
+    const before = JSON.stringify(await deps.fake.dump());
+    const writes: [string, () => Promise<unknown>][] = [
+      ['services.create', () => viewer.services.create({ service: { key: { ...VIP, port: 81 } } })],
+      ['services.update', () => viewer.services.update({ key: VIP, patch: { scheduler: 'rr' } })],
+      ['services.remove', () => viewer.services.remove({ key: VIP })],
+      ['destinations.create', () => viewer.destinations.create({ service: VIP, destination: RS2 })],
+      ['destinations.update', () => viewer.destinations.update({ service: VIP, destination: RS1, patch: { weight: 9 } })],
+      ['destinations.remove', () => viewer.destinations.remove({ service: VIP, destination: RS1 })],
+      ['destinations.drain', () => viewer.destinations.drain({ service: VIP, destination: RS1 })],
+      ['stats.zero', () => viewer.stats.zero({})],
+      ['timeouts.set', () => viewer.timeouts.set({ tcp: 100 })],
+      ['snapshot.restore', () => viewer.snapshot.restore({ format: 'ipvsadm', text: '-C\n' })],
+      ['journal.undo', () => viewer.journal.undo()],
+    ];
+    for (const [name, call] of writes) {
+      const e = await failure(call());
+      expect(e.code, name).toBe('FORBIDDEN');
+    }
+    expect(JSON.stringify(await deps.fake.dump())).toBe(before);
+    expect((await deps.fake.getTimeouts()).tcp).toBe(900);
+  });
+
+  it('refuses reads without identity with UNAUTHORIZED', async () => {
+    const anon = callerFor(deps, null);
+    expect((await failure(anon.services.list())).code).toBe('UNAUTHORIZED');
+    expect((await failure(anon.auth.whoami())).code).toBe('UNAUTHORIZED');
+  });
+
+  it('whoami names the role', async () => {
+    expect(await viewer.auth.whoami()).toEqual({ role: 'viewer', tokenName: 'viewer' });
+  });
+});
+
+describe('journal', () => {
+  it('records writes with role and before/after, newest first', async () => {
+    await op.services.create({ service: { key: VIP } });
+    await op.destinations.create({ service: VIP, destination: RS1 });
+    const list = await viewer.journal.list();
+    expect(list.map((e) => e.op)).toEqual(['destinations.create', 'services.create']);
+    expect(list[0]).toMatchObject({ role: 'operator', tokenName: 'operator' });
+    expect(list[0]!.objects[0]).toMatchObject({ kind: 'destination', before: null, after: { address: '10.0.0.1' } });
+  });
+
+  it('undo reverts the last change, then the one before', async () => {
+    await op.services.create({ service: { key: VIP, scheduler: 'rr' }, destinations: [RS1] });
+    await op.services.update({ key: VIP, patch: { scheduler: 'wrr' } });
+    await op.destinations.remove({ service: VIP, destination: RS1 });
+
+    await op.journal.undo();
+    expect((await deps.fake.listDestinations(VIP)).map((d) => d.address)).toEqual(['10.0.0.1']);
+    await op.journal.undo();
+    expect((await deps.fake.getService(VIP)).scheduler).toBe('rr');
+    await op.journal.undo();
+    expect(await deps.fake.listServices()).toEqual([]);
+    expect((await failure(op.journal.undo())).code).toBe('NOT_FOUND');
+    const ops = (await viewer.journal.list()).map((e) => e.op);
+    expect(ops.filter((o) => o === 'journal.undo')).toHaveLength(3);
+  });
+
+  it('undo of a removed service restores its destinations', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1, { ...RS2, weight: 4 }] });
+    await op.services.remove({ key: VIP });
+    await op.journal.undo();
+    const ds = await deps.fake.listDestinations(VIP);
+    expect(ds.map((d) => [d.address, d.weight]).sort()).toEqual([['10.0.0.1', 1], ['10.0.0.2', 4]]);
+  });
+
+  it('refuses to undo over a change made outside the agent', async () => {
+    await op.services.create({ service: { key: VIP, scheduler: 'rr' } });
+    await deps.fake.updateService({ ...(await deps.fake.getService(VIP)), scheduler: 'lc' });
+    const e = await failure(op.journal.undo());
+    expect(e.code).toBe('CONFLICT');
+    expect((await deps.fake.getService(VIP)).scheduler).toBe('lc');
+  });
+
+  it('undoes timeouts', async () => {
+    await op.timeouts.set({ tcp: 1000 });
+    expect((await viewer.timeouts.get()).tcp).toBe(1000);
+    await op.journal.undo();
+    expect((await viewer.timeouts.get()).tcp).toBe(900);
+  });
+});
+
+describe('subscriptions', () => {
+  async function collect<T>(iterable: AsyncIterable<unknown>, n: number, onEach?: (i: number) => Promise<void> | void): Promise<T[]> {
+    const out: T[] = [];
+    for await (const ev of iterable) {
+      out.push(dataOf<T>(ev));
+      if (out.length >= n) break;
+      await onEach?.(out.length);
+    }
+    return out;
+  }
+
+  it('stats.onTick: full first, then only what changed, with rates from counter deltas', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1, RS2] });
+    for (let i = 0; i < 50; i++) await op.services.create({ service: { key: { ...VIP, port: 1000 + i } }, destinations: [RS1] });
+    deps.hub.start();
+    const ac = new AbortController();
+    const sub = await callerFor(deps, VIEWER, ac.signal).stats.onTick();
+    const state: StatsState = new Map();
+    const ticks = await collect<StatsTick>(sub, 4, (i) => {
+      if (i === 1) deps.fake.traffic(VIP, RS1, { conns: 10, inPkts: 100, inBytes: 10_000 }, { cps: 3 });
+    });
+    ac.abort();
+    for (const t of ticks) applyStatsTick(state, t);
+    expect(ticks[0]!.full).toBe(true);
+    expect(ticks[0]!.services).toHaveLength(51);
+    const delta = ticks.slice(1).find((t) => t.services.length > 0)!;
+    expect(delta.full).toBe(false);
+    // only the service that saw traffic is in the delta
+    expect(delta.services.map((s) => s.id)).toEqual(['tcp:192.0.2.10:80']);
+    expect(delta.services[0]!.dests.map((d) => d.id)).toEqual(['10.0.0.1:80']);
+    expect(delta.services[0]!.dests[0]!.v.rInPps).toBeGreaterThan(0);
+    expect(delta.services[0]!.dests[0]!.v.kCps).toBe(3);
+    const rs1 = state.get('tcp:192.0.2.10:80')!.dests.get('10.0.0.1:80')!;
+    expect(rs1.inBytes).toBe(10_000);
+    expect(state.get('tcp:192.0.2.10:80')!.dests.get('10.0.0.2:80')!.inBytes).toBe(0);
+  });
+
+  it('one sampler serves every subscriber', async () => {
+    await op.services.create({ service: { key: VIP } });
+    deps.hub.start();
+    const ac = new AbortController();
+    const subs = await Promise.all(Array.from({ length: 10 }, () => callerFor(deps, VIEWER, ac.signal).stats.onTick()));
+    const dumpsBefore = deps.fake.calls.get('dump') ?? 0;
+    const t0 = Date.now();
+    await Promise.all(subs.map((s) => collect<StatsTick>(s, 3)));
+    const elapsedTicks = (Date.now() - t0) / deps.hub.tickMs;
+    ac.abort();
+    const dumps = (deps.fake.calls.get('dump') ?? 0) - dumpsBefore;
+    // 10 subscribers x 3 ticks would be 30 dumps with a sampler per client
+    expect(dumps).toBeLessThanOrEqual(Math.ceil(elapsedTicks) + 2);
+    expect(dumps).toBeLessThan(30);
+  });
+
+  it('table.onChange reports changes made behind the agent\'s back', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1] });
+    deps.hub.start();
+    await deps.hub.sampleNow();
+    const ac = new AbortController();
+    const sub = await callerFor(deps, VIEWER, ac.signal).table.onChange();
+    const eventsP = collect<TableChangeEvent>(sub, 2);
+    // as ipvsadm would: straight to the kernel
+    await deps.fake.addDestination(VIP, { ...RS2, forward: 'nat', weight: 3, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'nocsum' } });
+    await new Promise((r) => setTimeout(r, 60));
+    await deps.fake.updateService({ ...(await deps.fake.getService(VIP)), scheduler: 'rr' });
+    await deps.fake.removeDestination(VIP, RS1);
+    const events = await eventsP;
+    ac.abort();
+    const changes = events.flatMap((e) => e.changes);
+    expect(changes[0]).toMatchObject({ type: 'destination_added', destination: { address: '10.0.0.2', weight: 3 } });
+    expect(changes.map((c) => c.type)).toEqual(expect.arrayContaining(['service_changed', 'destination_removed']));
+    const sc = changes.find((c) => c.type === 'service_changed')!;
+    expect(sc).toMatchObject({ before: { scheduler: 'wlc' }, after: { scheduler: 'rr' } });
+  });
+
+  it('a subscriber resuming with an unknown event id is told to resync', async () => {
+    deps.hub.start();
+    await deps.hub.sampleNow();
+    const ac = new AbortController();
+    const sub = await callerFor(deps, VIEWER, ac.signal).table.onChange({ lastEventId: 'old-epoch:5' });
+    const [first] = await collect<TableChangeEvent>(sub, 1);
+    ac.abort();
+    expect(first!.resync).toBe(true);
+  });
+
+  it('connection procedures say clearly when no reader is available', async () => {
+    const e = await failure(viewer.connections.summary());
+    expect(e.code).toBe('NOT_IMPLEMENTED');
+    expect(e.message).toMatch(/connection table reader/);
+  });
+});
