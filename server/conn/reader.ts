@@ -18,12 +18,14 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** bytes per read; 64 KiB keeps each parse slice well under a millisecond */
   chunkSize?: number;
+  /** Called with the duration of each synchronous parse slice (ms): the time the loop is held. */
+  onSlice?: (ms: number) => void;
 }
 
 /** Feeds every connection record of the file to `onRecord`; returns line and malformed counts. */
 export async function scanConnections(
   onRecord: (r: ConnRecord) => void,
-  { path = IP_VS_CONN, signal, chunkSize = 64 * 1024 }: ReadOptions = {},
+  { path = IP_VS_CONN, signal, chunkSize = 64 * 1024, onSlice }: ReadOptions = {},
 ): Promise<{ lines: number; malformed: number }> {
   signal?.throwIfAborted();
   const scanner = new ConnScanner(onRecord);
@@ -34,7 +36,9 @@ export async function scanConnections(
       // /proc files have no size and no stable offsets across reads: read sequentially with position null
       const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
       if (bytesRead === 0) break;
+      const t0 = onSlice ? performance.now() : 0;
       scanner.push(buf.subarray(0, bytesRead));
+      if (onSlice) onSlice(performance.now() - t0);
       await yieldToLoop();
       signal?.throwIfAborted();
     }
