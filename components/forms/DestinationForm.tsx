@@ -1,0 +1,106 @@
+'use client';
+import { useForm } from 'react-hook-form';
+import { useState } from 'react';
+import type { DestinationSpec } from '@/lib/ipvs/model';
+import { Button } from '../ui/Button';
+import { Field, inputClass } from '../ui/Field';
+import { destinationResolver, EMPTY_DESTINATION_FORM, serverErrorOf, validateDestinationForm, type DestinationFormValues } from './form-model';
+
+const FORWARD_HELP = {
+  dr: 'Direct routing: rewrites the MAC only; the real server needs the VIP on its loopback and ARP suppressed.',
+  nat: 'NAT: rewrites the destination address; replies must route back through the director.',
+  tun: 'Tunnel: encapsulates to the real server (ipip/GUE/GRE); it needs the VIP on a tunnel interface.',
+  local: 'Local: the director itself serves.',
+  bypass: 'Bypass: deliver as if no virtual service existed.',
+} as const;
+
+export function DestinationForm({ family, initial, editing, onSubmit, onCancel, disabledReason }: {
+  family: 'inet' | 'inet6';
+  initial?: DestinationFormValues;
+  editing?: boolean;
+  onSubmit: (spec: DestinationSpec) => Promise<void>;
+  onCancel: () => void;
+  disabledReason: string | null;
+}) {
+  const [formError, setFormError] = useState<string | null>(null);
+  const resolver = destinationResolver(family);
+  const { register, handleSubmit, watch, setError, formState: { errors, isSubmitting } } = useForm<DestinationFormValues>({
+    defaultValues: initial ?? EMPTY_DESTINATION_FORM,
+    resolver: async (v) => resolver(v),
+    mode: 'onTouched',
+  });
+  const forward = watch('forward');
+  const tunnelType = watch('tunnelType');
+  const err = (k: keyof DestinationFormValues) => errors[k]?.message;
+  const aria = (k: keyof DestinationFormValues) => ({ 'aria-invalid': errors[k] ? true : undefined, 'aria-describedby': errors[k] ? `dst-${k}-error` : `dst-${k}-hint` });
+  return (
+    <form
+      noValidate
+      className="space-y-4"
+      onSubmit={handleSubmit(async (v) => {
+        setFormError(null);
+        const r = validateDestinationForm(v, family);
+        if (!r.ok) return;
+        try {
+          await onSubmit(r.spec);
+        } catch (e) {
+          const se = serverErrorOf('destination', e);
+          for (const [f, m] of Object.entries(se.fields)) setError(f as keyof DestinationFormValues, { type: 'server', message: m }, { shouldFocus: true });
+          if (se.form.length) setFormError(se.form.join('; '));
+        }
+      })}
+    >
+      <fieldset disabled={editing} className="grid grid-cols-[1fr_110px] gap-2 disabled:opacity-70">
+        <legend className="sr-only">Real server</legend>
+        <Field id="dst-address" label="Real server address" error={err('address')}>
+          <input id="dst-address" className={`${inputClass} font-mono`} placeholder={family === 'inet6' ? '2001:db8::21' : '10.1.0.21'} {...aria('address')} {...register('address')} />
+        </Field>
+        <Field id="dst-port" label="Port" error={err('port')}>
+          <input id="dst-port" inputMode="numeric" className={`${inputClass} num`} {...aria('port')} {...register('port')} />
+        </Field>
+      </fieldset>
+      <Field id="dst-forward" label="Forwarding method" error={err('forward')} hint={FORWARD_HELP[forward]}>
+        <select id="dst-forward" className={inputClass} {...aria('forward')} {...register('forward')}>
+          <option value="dr">Direct routing (-g)</option>
+          <option value="nat">NAT / masquerade (-m)</option>
+          <option value="tun">Tunnel (-i)</option>
+        </select>
+      </Field>
+      <div className="grid grid-cols-3 gap-4">
+        <Field id="dst-weight" label="Weight" error={err('weight')} hint="0 = no new connections">
+          <input id="dst-weight" inputMode="numeric" className={`${inputClass} num`} {...aria('weight')} {...register('weight')} />
+        </Field>
+        <Field id="dst-lowerThreshold" label="Lower threshold" error={err('lowerThreshold')} hint="0 = none">
+          <input id="dst-lowerThreshold" inputMode="numeric" className={`${inputClass} num`} {...aria('lowerThreshold')} {...register('lowerThreshold')} />
+        </Field>
+        <Field id="dst-upperThreshold" label="Upper threshold" error={err('upperThreshold')} hint="connections; 0 = none">
+          <input id="dst-upperThreshold" inputMode="numeric" className={`${inputClass} num`} {...aria('upperThreshold')} {...register('upperThreshold')} />
+        </Field>
+      </div>
+      {forward === 'tun' ? (
+        <fieldset className="grid grid-cols-3 gap-4 rounded-md border border-line p-3">
+          <legend className="px-1 text-xs font-medium text-ink-2">Tunnel</legend>
+          <Field id="dst-tunnelType" label="Type" error={err('tunnelType')}>
+            <select id="dst-tunnelType" className={inputClass} {...aria('tunnelType')} {...register('tunnelType')}>
+              <option value="ipip">ipip</option><option value="gue">GUE</option><option value="gre">GRE</option>
+            </select>
+          </Field>
+          <Field id="dst-tunnelPort" label="GUE port" error={err('tunnelPort')}>
+            <input id="dst-tunnelPort" inputMode="numeric" disabled={tunnelType !== 'gue'} className={`${inputClass} num`} {...aria('tunnelPort')} {...register('tunnelPort')} />
+          </Field>
+          <Field id="dst-tunnelChecksum" label="Checksum" error={err('tunnelChecksum')}>
+            <select id="dst-tunnelChecksum" disabled={tunnelType === 'ipip'} className={inputClass} {...aria('tunnelChecksum')} {...register('tunnelChecksum')}>
+              <option value="nocsum">none</option><option value="csum">checksum</option>
+              {tunnelType === 'gue' ? <option value="remcsum">remote checksum</option> : null}
+            </select>
+          </Field>
+        </fieldset>
+      ) : null}
+      {formError || errors.root?.message ? <p role="alert" className="rounded-md bg-danger/5 px-3 py-2 text-sm text-danger">{formError ?? errors.root?.message}</p> : null}
+      <div className="flex justify-end gap-2 border-t border-line pt-3">
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button type="submit" variant="primary" disabled={isSubmitting} disabledReason={disabledReason}>{isSubmitting ? 'Saving…' : editing ? 'Save real server' : 'Add real server'}</Button>
+      </div>
+    </form>
+  );
+}

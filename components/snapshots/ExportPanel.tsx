@@ -1,0 +1,49 @@
+'use client';
+import { useState } from 'react';
+import { Button } from '../ui/Button';
+import { ErrorNote } from '../ui/ErrorNote';
+import { Skeleton } from '../ui/Skeleton';
+
+export type SnapshotFormat = 'ipvsadm' | 'json';
+
+/** Shows the current table as `ipvsadm -Sn` text or JSON and downloads it. */
+export function ExportPanel({ format, onFormat, text, loading, error, filenameBase }: {
+  format: SnapshotFormat;
+  onFormat: (f: SnapshotFormat) => void;
+  text: string | undefined;
+  loading: boolean;
+  error: string | null;
+  filenameBase: string;
+}) {
+  const [copied, setCopied] = useState(false);
+  const download = () => {
+    if (text === undefined) return;
+    const blob = new Blob([text], { type: format === 'json' ? 'application/json' : 'text/plain' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${filenameBase}.${format === 'json' ? 'json' : 'ipvsadm'}`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-center gap-2">
+        <div role="radiogroup" aria-label="Format" className="inline-flex rounded-md border border-line p-0.5">
+          {(['ipvsadm', 'json'] as const).map((f) => (
+            <button key={f} type="button" role="radio" aria-checked={format === f} onClick={() => onFormat(f)}
+              className={`rounded px-3 py-1 text-sm ${format === f ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
+              {f === 'ipvsadm' ? 'ipvsadm -Sn' : 'JSON'}
+            </button>
+          ))}
+        </div>
+        <Button variant="primary" onClick={download} disabled={text === undefined}>Download</Button>
+        <Button onClick={async () => { if (text !== undefined) { await navigator.clipboard.writeText(text); setCopied(true); setTimeout(() => setCopied(false), 1500); } }} disabled={text === undefined}>
+          {copied ? 'Copied' : 'Copy'}
+        </Button>
+      </div>
+      {error ? <ErrorNote title="Could not export the table">{error}</ErrorNote> : loading ? <Skeleton className="h-64 w-full" /> : (
+        <pre className="max-h-[420px] overflow-auto rounded-md border border-line bg-surface p-3 font-mono text-xs leading-5 text-ink" aria-label="Snapshot text">{text || '# the table is empty'}</pre>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,146 @@
+'use client';
+import { useState } from 'react';
+import { Button } from '../ui/Button';
+import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { inputClass } from '../ui/Field';
+import type { SnapshotFormat } from './ExportPanel';
+import { failingLine, stepKind } from './plan-lines';
+
+export interface PlanResult { steps: string[]; tableHash: string }
+
+type Phase =
+  | { kind: 'edit' }
+  | { kind: 'planning' }
+  | { kind: 'planned'; plan: PlanResult }
+  | { kind: 'applying'; plan: PlanResult; startedAt: number }
+  | { kind: 'done'; applied: number }
+  | { kind: 'failed'; message: string; line: number | null; during: 'plan' | 'apply' };
+
+const KIND_CLASS = { add: 'text-ok', remove: 'text-danger', change: 'text-warn' } as const;
+const KIND_SIGN = { add: '+', remove: '−', change: '~' } as const;
+
+/** Upload or paste → plan shown as a diff → apply → result, or the failing line and that nothing changed. */
+export function ImportFlow({ onPlan, onApply, disabledReason }: {
+  onPlan: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<PlanResult>;
+  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean; expectedTableHash: string }) => Promise<{ applied: number }>;
+  disabledReason: string | null;
+}) {
+  const [text, setText] = useState('');
+  const [format, setFormat] = useState<SnapshotFormat>('ipvsadm');
+  const [prune, setPrune] = useState(false);
+  const [phase, setPhase] = useState<Phase>({ kind: 'edit' });
+  const [confirm, setConfirm] = useState(false);
+  const lines = text.split('\n');
+
+  const plan = async () => {
+    setPhase({ kind: 'planning' });
+    try {
+      setPhase({ kind: 'planned', plan: await onPlan({ format, text, prune }) });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      setPhase({ kind: 'failed', message, line: failingLine(message), during: 'plan' });
+    }
+  };
+  const apply = async (p: PlanResult) => {
+    setConfirm(false);
+    setPhase({ kind: 'applying', plan: p, startedAt: Date.now() });
+    try {
+      const r = await onApply({ format, text, prune, expectedTableHash: p.tableHash });
+      setPhase({ kind: 'done', applied: r.applied });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      setPhase({ kind: 'failed', message, line: failingLine(message), during: 'apply' });
+    }
+  };
+  const removals = phase.kind === 'planned' ? phase.plan.steps.filter((s) => stepKind(s) === 'remove').length : 0;
+
+  return (
+    <div className="grid gap-4 xl:grid-cols-2">
+      <div className="space-y-3">
+        <div className="flex flex-wrap items-center gap-3">
+          <select aria-label="Snapshot format" value={format} onChange={(e) => setFormat(e.target.value as SnapshotFormat)} className={`${inputClass} w-40`}>
+            <option value="ipvsadm">ipvsadm -S text</option><option value="json">JSON</option>
+          </select>
+          <label className="inline-flex cursor-pointer items-center rounded-md border border-line px-3 py-1.5 text-sm hover:bg-panel-2">
+            Upload file…
+            <input type="file" accept=".txt,.ipvsadm,.json,text/plain,application/json" className="sr-only"
+              onChange={async (e) => {
+                const f = e.target.files?.[0];
+                if (!f) return;
+                setText(await f.text());
+                if (f.name.endsWith('.json')) setFormat('json');
+                setPhase({ kind: 'edit' });
+              }} />
+          </label>
+          <label className="flex items-center gap-1.5 text-sm text-ink-2" title="Also remove services and real servers the snapshot does not mention">
+            <input type="checkbox" checked={prune} onChange={(e) => setPrune(e.target.checked)} /> Remove what the snapshot lacks
+          </label>
+        </div>
+        <div className="relative">
+          <label htmlFor="snapshot-text" className="sr-only">Snapshot text</label>
+          <textarea
+            id="snapshot-text"
+            value={text}
+            onChange={(e) => { setText(e.target.value); if (phase.kind !== 'edit') setPhase({ kind: 'edit' }); }}
+            spellCheck={false}
+            placeholder={'-A -t 192.168.150.100:80 -s wlc\n-a -t 192.168.150.100:80 -r 10.1.0.21:80 -g -w 1'}
+            className="h-72 w-full resize-y rounded-md border border-line bg-surface p-3 font-mono text-xs leading-5"
+          />
+        </div>
+        {phase.kind === 'failed' && phase.line !== null && lines[phase.line - 1] !== undefined ? (
+          <p className="rounded-md border border-danger/40 bg-danger/5 px-3 py-2 font-mono text-xs">
+            <span className="text-ink-3">line {phase.line}: </span>{lines[phase.line - 1]}
+          </p>
+        ) : null}
+        <Button variant="primary" onClick={plan} disabled={text.trim() === '' || phase.kind === 'planning' || phase.kind === 'applying'}>
+          {phase.kind === 'planning' ? 'Planning…' : 'Show plan'}
+        </Button>
+      </div>
+
+      <div aria-live="polite" className="min-h-40 rounded-md border border-line bg-surface p-3">
+        {phase.kind === 'edit' ? <p className="text-sm text-ink-3">Paste or upload a snapshot, then “Show plan” to see exactly what would change. Nothing is applied until you confirm.</p> : null}
+        {phase.kind === 'planning' ? <p className="text-sm text-ink-2">Comparing the snapshot with the live table…</p> : null}
+        {phase.kind === 'planned' || phase.kind === 'applying' ? (
+          <>
+            <p className="mb-2 text-sm font-medium">{phase.plan.steps.length === 0 ? 'Nothing to do: the table already matches.' : `${phase.plan.steps.length} change${phase.plan.steps.length === 1 ? '' : 's'}:`}</p>
+            <ol className="max-h-72 overflow-auto font-mono text-xs leading-5">
+              {phase.plan.steps.map((s, i) => {
+                const k = stepKind(s);
+                return <li key={i} className={KIND_CLASS[k]}><span aria-label={k} className="inline-block w-4">{KIND_SIGN[k]}</span>{s}</li>;
+              })}
+            </ol>
+            {phase.kind === 'applying' ? (
+              <div className="mt-3" role="progressbar" aria-label="Applying">
+                <p className="mb-1 text-sm text-ink-2">Applying {phase.plan.steps.length} changes as one journal entry…</p>
+                <div className="h-1.5 overflow-hidden rounded bg-panel-2"><div className="h-full w-1/3 animate-pulse bg-accent" /></div>
+              </div>
+            ) : phase.plan.steps.length > 0 ? (
+              <div className="mt-3 flex gap-2">
+                <Button variant={removals ? 'danger' : 'primary'} onClick={() => (removals ? setConfirm(true) : apply(phase.plan))} disabledReason={disabledReason}>
+                  Apply {phase.plan.steps.length} change{phase.plan.steps.length === 1 ? '' : 's'}
+                </Button>
+                <Button onClick={() => setPhase({ kind: 'edit' })}>Discard plan</Button>
+              </div>
+            ) : null}
+            <ConfirmDialog open={confirm} title="Apply a plan that removes rules?" confirmLabel={`Apply, removing ${removals}`}
+              onCancel={() => setConfirm(false)} onConfirm={() => apply(phase.plan)}>
+              This plan removes {removals} service{removals === 1 ? '' : 's'} or real server{removals === 1 ? '' : 's'}; their connections will be cut. The change can be undone from the journal.
+            </ConfirmDialog>
+          </>
+        ) : null}
+        {phase.kind === 'done' ? <p className="text-sm text-ok">Applied {phase.applied} change{phase.applied === 1 ? '' : 's'}. The journal below has the entry; “Undo” reverts it.</p> : null}
+        {phase.kind === 'failed' ? (
+          <div role="alert" className="text-sm">
+            <p className="font-semibold text-danger">{phase.during === 'plan' ? 'The snapshot could not be read' : 'The kernel refused the change'}</p>
+            <p className="mt-1 font-mono text-xs text-ink">{phase.message}</p>
+            <p className="mt-2 text-ink-2">
+              {phase.during === 'plan'
+                ? 'Nothing was changed. Fix the line named above and show the plan again.'
+                : 'Nothing changed: the agent rolled back every step of this import. Fix the line named above, then plan again.'}
+            </p>
+          </div>
+        ) : null}
+      </div>
+    </div>
+  );
+}

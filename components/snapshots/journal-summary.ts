@@ -1,0 +1,38 @@
+import type { JournalObject } from '@/server/agent/journal-types';
+import { describeService } from '@/lib/agent/ids';
+import { formatHostPort } from '@/lib/net/ip';
+
+/** One line saying what a journal entry touched, e.g. "real server 10.1.0.2:80 of TCP 10.0.0.1:80: weight 1 → 0". */
+export function summarizeJournal(objects: readonly JournalObject[]): string {
+  return objects.map(one).join('; ') || 'no objects';
+}
+
+function one(o: JournalObject): string {
+  switch (o.kind) {
+    case 'service': {
+      const name = `service ${describeService(o.key)}`;
+      if (!o.before) return `added ${name}`;
+      if (!o.after) return `removed ${name}`;
+      const ch: string[] = [];
+      if (o.before.scheduler !== o.after.scheduler) ch.push(`scheduler ${o.before.scheduler} → ${o.after.scheduler}`);
+      if (o.before.timeout !== o.after.timeout) ch.push(`timeout ${o.before.timeout} → ${o.after.timeout}`);
+      if (JSON.stringify(o.before.flags) !== JSON.stringify(o.after.flags)) ch.push('flags');
+      return `changed ${name}${ch.length ? `: ${ch.join(', ')}` : ''}`;
+    }
+    case 'destination': {
+      const d = o.after ?? o.before;
+      const name = `real server ${d ? formatHostPort(d.family, d.address, d.port) : '?'} of ${describeService(o.service)}`;
+      if (!o.before) return `added ${name}`;
+      if (!o.after) return `removed ${name}`;
+      const ch: string[] = [];
+      if (o.before.weight !== o.after.weight) ch.push(`weight ${o.before.weight} → ${o.after.weight}`);
+      if (o.before.forward !== o.after.forward) ch.push(`forward ${o.before.forward} → ${o.after.forward}`);
+      if (o.before.upperThreshold !== o.after.upperThreshold || o.before.lowerThreshold !== o.after.lowerThreshold) ch.push('thresholds');
+      return `changed ${name}${ch.length ? `: ${ch.join(', ')}` : ''}`;
+    }
+    case 'timeouts':
+      return `timeouts tcp ${o.before.tcp}/${o.before.tcpFin}/${o.before.udp} → ${o.after.tcp}/${o.after.tcpFin}/${o.after.udp}`;
+    case 'counters':
+      return `zeroed counters of ${o.key ? describeService(o.key) : 'every service'}`;
+  }
+}

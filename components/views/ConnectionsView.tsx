@@ -1,0 +1,120 @@
+'use client';
+import { useMemo } from 'react';
+import type { ConnSummaryTick } from '@/lib/agent/events';
+import { destinationId, serviceId } from '@/lib/agent/ids';
+import type { ServiceEntry } from '@/lib/ipvs/model';
+import { formatHostPort } from '@/lib/net/ip';
+import { ConnTable, type ConnRow } from '../conn/ConnTable';
+import { StateHistogram, StateLegend, type HistogramRow } from '../conn/StateHistogram';
+import { SynRecvAlert } from '../conn/SynRecvAlert';
+import { synRecvFinding, type SynRecvFinding } from '../conn/synrecv';
+import { formatCount } from '../format';
+import { FORWARD_LABEL, serviceAddressLabel, serviceProtocolLabel } from '../services/labels';
+import { Button } from '../ui/Button';
+import { ErrorNote } from '../ui/ErrorNote';
+import { inputClass } from '../ui/Field';
+import { Panel } from '../ui/Panel';
+import { Skeleton, TableSkeleton } from '../ui/Skeleton';
+
+export interface ConnFilters {
+  service: string;
+  destination: string;
+  state: string;
+  client: string;
+}
+
+export const NO_FILTERS: ConnFilters = { service: '', destination: '', state: '', client: '' };
+
+export function ConnectionsView({ services, summary, summaryError, filters, onFilters, clientError, table, tableError }: {
+  services: readonly ServiceEntry[] | undefined;
+  summary: Omit<ConnSummaryTick, 'seq' | 'at'> | undefined;
+  summaryError: string | null;
+  filters: ConnFilters;
+  onFilters: (f: ConnFilters) => void;
+  clientError: string | null;
+  table: { count: number; matched: number | null; rowAt: (i: number) => ConnRow | undefined; onRange: (a: number, b: number) => void };
+  tableError: string | null;
+}) {
+  const { rows, findings, states } = useMemo(() => {
+    const rows: HistogramRow[] = [];
+    const findings: Array<{ server: string; forward: string; f: SynRecvFinding }> = [];
+    const states = new Set<string>(Object.keys(summary?.byState ?? {}));
+    for (const s of services ?? []) {
+      const sid = serviceId(s.key);
+      rows.push({ id: sid, label: `${serviceProtocolLabel(s)} ${serviceAddressLabel(s)}`, byState: summary?.byService[sid] ?? {} });
+      for (const d of s.destinations) {
+        const did = destinationId(d);
+        const byState = summary?.byDestination[`${sid} ${did}`] ?? {};
+        const f = synRecvFinding(byState, d.forward);
+        if (f) findings.push({ server: `${formatHostPort(d.family, d.address, d.port)} of ${serviceAddressLabel(s)}`, forward: FORWARD_LABEL[d.forward], f });
+        rows.push({ id: `${sid} ${did}`, label: formatHostPort(d.family, d.address, d.port), byState, indent: true, ...(f ? { flagged: f.severity } : {}) });
+      }
+    }
+    return { rows, findings, states: [...states] };
+  }, [services, summary]);
+
+  const selectedService = services?.find((s) => serviceId(s.key) === filters.service);
+  const selectedRow = filters.destination ? `${filters.service} ${filters.destination}` : filters.service || null;
+
+  return (
+    <div className="space-y-4">
+      <div className="flex items-end justify-between">
+        <div>
+          <h1 className="text-lg font-semibold">Connections</h1>
+          <p className="text-sm text-ink-3">
+            {summary ? <><span className="num">{formatCount(summary.total)}</span> entries, <span className="num">{formatCount(summary.templates)}</span> persistence templates</> : 'Reading the connection table…'}
+          </p>
+        </div>
+        <StateLegend states={states.length ? states : ['SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE', 'UDP']} />
+      </div>
+
+      {findings.map((x) => <SynRecvAlert key={x.server} server={x.server} forwardLabel={x.forward} finding={x.f} />)}
+
+      <Panel title="State by service and real server" bodyClassName="p-2">
+        {summaryError ? <div className="p-2"><ErrorNote title="The connection summary is not available">{summaryError}</ErrorNote></div>
+          : !services || !summary ? <div className="space-y-2 p-2">{[0, 1, 2, 3].map((i) => <Skeleton key={i} className="h-5 w-full" />)}</div>
+          : rows.length === 0 ? <p className="p-4 text-sm text-ink-3">No virtual services.</p>
+          : <StateHistogram rows={rows} selected={selectedRow} onSelect={(id) => {
+              const [sid, did] = id.split(' ');
+              onFilters({ ...filters, service: sid ?? '', destination: did ?? '' });
+            }} />}
+      </Panel>
+
+      <Panel
+        title={<>Entries {table.matched !== null ? <span className="num font-normal text-ink-3">({formatCount(table.matched)} match)</span> : null}</>}
+        actions={<Button size="sm" variant="ghost" onClick={() => onFilters(NO_FILTERS)} disabled={JSON.stringify(filters) === JSON.stringify(NO_FILTERS)}>Clear filters</Button>}
+      >
+        <form className="mb-3 grid grid-cols-[minmax(220px,1fr)_minmax(200px,1fr)_170px_minmax(200px,1fr)] gap-3" onSubmit={(e) => e.preventDefault()}>
+          <label className="text-xs text-ink-2">Service
+            <select className={`${inputClass} mt-1`} value={filters.service} onChange={(e) => onFilters({ ...filters, service: e.target.value, destination: '' })}>
+              <option value="">All services</option>
+              {services?.map((s) => <option key={serviceId(s.key)} value={serviceId(s.key)}>{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</option>)}
+            </select>
+          </label>
+          <label className="text-xs text-ink-2">Real server
+            <select className={`${inputClass} mt-1`} value={filters.destination} disabled={!selectedService} title={selectedService ? undefined : 'Choose a service first'}
+              onChange={(e) => onFilters({ ...filters, destination: e.target.value })}>
+              <option value="">{selectedService ? 'All real servers' : 'Choose a service first'}</option>
+              {selectedService?.destinations.map((d) => <option key={destinationId(d)} value={destinationId(d)}>{formatHostPort(d.family, d.address, d.port)}</option>)}
+            </select>
+          </label>
+          <label className="text-xs text-ink-2">State
+            <select className={`${inputClass} mt-1`} value={filters.state} onChange={(e) => onFilters({ ...filters, state: e.target.value })}>
+              <option value="">Any state</option>
+              {['SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'SYN_SENT', 'UDP', 'NONE', ...states].filter((v, i, a) => a.indexOf(v) === i).map((st) => <option key={st} value={st}>{st}</option>)}
+            </select>
+          </label>
+          <label className="text-xs text-ink-2">Client address or CIDR
+            <input className={`${inputClass} mt-1 font-mono`} placeholder="10.0.0.0/8" defaultValue={filters.client} aria-invalid={clientError ? true : undefined}
+              onBlur={(e) => onFilters({ ...filters, client: e.target.value.trim() })}
+              onKeyDown={(e) => { if (e.key === 'Enter') onFilters({ ...filters, client: e.currentTarget.value.trim() }); }} />
+            {clientError ? <span role="alert" className="mt-1 block text-danger">{clientError}</span> : null}
+          </label>
+        </form>
+        {tableError ? <ErrorNote title="Could not read connection entries">{tableError}</ErrorNote>
+          : table.matched === null ? <TableSkeleton rows={8} cols={6} />
+          : <ConnTable count={table.count} rowAt={table.rowAt} onRange={table.onRange} />}
+      </Panel>
+    </div>
+  );
+}

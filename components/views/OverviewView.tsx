@@ -1,0 +1,82 @@
+'use client';
+import { useState } from 'react';
+import { serviceId } from '@/lib/agent/ids';
+import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
+import { formatCount, formatRate } from '../format';
+import { ServiceForm } from '../forms/ServiceForm';
+import { ServiceTable, type ServiceRowLive } from '../services/ServiceTable';
+import { Button } from '../ui/Button';
+import { Dialog } from '../ui/Dialog';
+import { ErrorNote } from '../ui/ErrorNote';
+import { Panel } from '../ui/Panel';
+import { TableSkeleton } from '../ui/Skeleton';
+
+export function OverviewView({ directorName, services, loading, error, onRetry, live, hrefFor, onCreate, disabledReason }: {
+  directorName: string;
+  services: readonly ServiceEntry[] | undefined;
+  loading: boolean;
+  error: string | null;
+  onRetry: () => void;
+  live: (id: string) => ServiceRowLive;
+  hrefFor: (id: string) => string;
+  onCreate: (spec: ServiceSpec) => Promise<void>;
+  disabledReason: string | null;
+}) {
+  const [adding, setAdding] = useState(false);
+  const list = services ?? [];
+  let cps = 0;
+  let active = 0;
+  let up = 0;
+  let total = 0;
+  for (const s of list) {
+    cps += live(serviceId(s.key)).sample?.rCps ?? 0;
+    for (const d of s.destinations) {
+      total++;
+      if (d.weight > 0) up++;
+      active += d.activeConns;
+    }
+  }
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <h1 className="text-lg font-semibold">Virtual services</h1>
+          <p className="text-sm text-ink-3">{directorName}</p>
+        </div>
+        <dl className="flex gap-6 text-sm">
+          <Stat label="Services" value={services ? String(list.length) : '–'} />
+          <Stat label="Real servers up" value={services ? `${up}/${total}` : '–'} />
+          <Stat label="New conns" value={services ? formatRate(cps) : '–'} />
+          <Stat label="Active conns" value={services ? formatCount(active) : '–'} />
+        </dl>
+        <Button variant="primary" onClick={() => setAdding(true)} disabledReason={disabledReason}>Add service</Button>
+      </div>
+      <Panel bodyClassName="p-0">
+        {error ? (
+          <div className="p-4"><ErrorNote title="Could not read the virtual services" action={<Button size="sm" onClick={onRetry}>Try again</Button>}>{error}</ErrorNote></div>
+        ) : loading ? (
+          <div className="p-4"><TableSkeleton rows={6} cols={8} /></div>
+        ) : list.length === 0 ? (
+          <div className="px-4 py-12 text-center">
+            <p className="font-medium">No virtual services on this director.</p>
+            <p className="mt-1 text-sm text-ink-3">Add one, or import a snapshot (ipvsadm -S) on the Snapshots page.</p>
+          </div>
+        ) : (
+          <ServiceTable services={list} live={live} hrefFor={hrefFor} />
+        )}
+      </Panel>
+      <Dialog open={adding} onClose={() => setAdding(false)} title="Add virtual service">
+        <ServiceForm onCancel={() => setAdding(false)} disabledReason={disabledReason} onSubmit={async (spec) => { await onCreate(spec); setAdding(false); }} />
+      </Dialog>
+    </div>
+  );
+}
+
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="min-w-24">
+      <dt className="text-[11px] uppercase tracking-wide text-ink-3">{label}</dt>
+      <dd className="num text-base font-semibold">{value}</dd>
+    </div>
+  );
+}

@@ -1,0 +1,209 @@
+'use client';
+import dynamic from 'next/dynamic';
+import { useState } from 'react';
+import type { DrainProgress, StatSample } from '@/lib/agent/events';
+import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
+import { formatHostPort } from '@/lib/net/ip';
+import { formatBitRate, formatCount, formatRate } from '../format';
+import { DestinationForm } from '../forms/DestinationForm';
+import { destinationFormOf, serviceFormOf } from '../forms/form-model';
+import { ServiceForm } from '../forms/ServiceForm';
+import type { RateSeries } from '../charts/RateChart';
+import { DestinationTable } from '../services/DestinationTable';
+import { serviceAddressLabel, serviceFlagLabels, serviceProtocolLabel } from '../services/labels';
+import { SchedulerEditor, type SchedulerPatch } from '../services/SchedulerEditor';
+import { schedulerIgnoresWeights, type Share } from '../services/shares';
+import { Badge } from '../ui/Badge';
+import { Button } from '../ui/Button';
+import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { Dialog } from '../ui/Dialog';
+import { Panel } from '../ui/Panel';
+import { Skeleton } from '../ui/Skeleton';
+
+// uPlot only loads on this page (keeps the overview bundle small).
+const RateChart = dynamic(() => import('../charts/RateChart'), { ssr: false, loading: () => <Skeleton className="h-[292px] w-full" /> });
+
+export type ChartMetric = 'cps' | 'bps';
+
+export interface ServiceViewProps {
+  service: ServiceEntry;
+  sample: StatSample | undefined;
+  destSample: (destId: string) => StatSample | undefined;
+  shares: ReadonlyMap<string, Share>;
+  colors: ReadonlyMap<string, string>;
+  chart: { times: ArrayLike<number>; series: RateSeries[] };
+  metric: ChartMetric;
+  onMetric: (m: ChartMetric) => void;
+  disabledReason: string | null;
+  onSaveScheduler: (p: SchedulerPatch) => Promise<void>;
+  onUpdateService: (spec: ServiceSpec) => Promise<void>;
+  onRemoveService: () => Promise<void>;
+  onAddDestination: (d: DestinationSpec) => Promise<void>;
+  onUpdateDestination: (d: DestinationSpec) => Promise<void>;
+  onRemoveDestination: (d: DestinationState) => Promise<void>;
+  onDrain: (d: DestinationState) => Promise<void>;
+  drainProgress: DrainProgress | null;
+  onDrainClose: () => void;
+}
+
+export function ServiceView(p: ServiceViewProps) {
+  const s = p.service;
+  const [dialog, setDialog] = useState<
+    | { kind: 'none' } | { kind: 'edit-service' } | { kind: 'remove-service' } | { kind: 'add-dest' }
+    | { kind: 'edit-dest'; d: DestinationState } | { kind: 'remove-dest'; d: DestinationState } | { kind: 'drain'; d: DestinationState }
+  >({ kind: 'none' });
+  const close = () => setDialog({ kind: 'none' });
+  const flags = serviceFlagLabels(s);
+  const v = p.sample;
+  const up = s.destinations.filter((d) => d.weight > 0).length;
+
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div>
+          <div className="flex items-center gap-2">
+            <Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceProtocolLabel(s)}</Badge>
+            <h1 className="font-mono text-lg font-semibold">{serviceAddressLabel(s)}</h1>
+          </div>
+          <p className="mt-1 text-sm text-ink-3">
+            {s.key.family === 'inet6' ? 'IPv6' : 'IPv4'} · scheduler <span className="font-mono">{s.scheduler}</span>
+            {flags.length ? ` · ${flags.join(' · ')}` : ''}
+          </p>
+        </div>
+        <dl className="flex gap-6 text-sm">
+          <Stat label="Real servers up" value={`${up}/${s.destinations.length}`} />
+          <Stat label="New conns" value={formatRate(v?.rCps ?? 0)} />
+          <Stat label="Traffic" value={formatBitRate(v ? v.rInBps + v.rOutBps : 0)} wide />
+          <Stat label="Active / inactive" value={`${formatCount(v?.active ?? 0)} / ${formatCount(v?.inactive ?? 0)}`} wide />
+        </dl>
+        <div className="flex gap-2">
+          <Button onClick={() => setDialog({ kind: 'edit-service' })} disabledReason={p.disabledReason}>Edit service</Button>
+          <Button variant="danger" onClick={() => setDialog({ kind: 'remove-service' })} disabledReason={p.disabledReason}>Delete service</Button>
+        </div>
+      </div>
+
+      <Panel title="Scheduling">
+        <SchedulerEditor service={s} onSave={p.onSaveScheduler} disabledReason={p.disabledReason} />
+      </Panel>
+
+      <Panel
+        title="Per-server rates, last 15 minutes"
+        actions={
+          <div role="radiogroup" aria-label="Metric" className="inline-flex rounded-md border border-line p-0.5">
+            {(['cps', 'bps'] as const).map((m) => (
+              <button key={m} type="button" role="radio" aria-checked={p.metric === m} onClick={() => p.onMetric(m)}
+                className={`rounded px-2.5 py-0.5 text-xs ${p.metric === m ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
+                {m === 'cps' ? 'New conns/s' : 'Traffic'}
+              </button>
+            ))}
+          </div>
+        }
+      >
+        {p.chart.series.length === 0 ? (
+          <p className="py-10 text-center text-sm text-ink-3">No real servers to graph.</p>
+        ) : (
+          <RateChart times={p.chart.times} series={p.chart.series} unit={p.metric === 'cps' ? 'new connections/s' : 'traffic'} format={p.metric === 'cps' ? formatRate : formatBitRate} />
+        )}
+      </Panel>
+
+      <Panel
+        title={`Real servers (${s.destinations.length})`}
+        actions={<Button size="sm" variant="primary" onClick={() => setDialog({ kind: 'add-dest' })} disabledReason={p.disabledReason}>Add real server</Button>}
+        bodyClassName="p-0"
+      >
+        <DestinationTable
+          destinations={s.destinations}
+          samples={p.destSample}
+          shares={p.shares}
+          colors={p.colors}
+          weightsMeaningful={!schedulerIgnoresWeights(s.scheduler) && !s.flags.persistent}
+          actions={{
+            disabledReason: p.disabledReason,
+            onEdit: (d) => setDialog({ kind: 'edit-dest', d }),
+            onRemove: (d) => setDialog({ kind: 'remove-dest', d }),
+            onDrain: (d) => setDialog({ kind: 'drain', d }),
+          }}
+        />
+        {schedulerIgnoresWeights(s.scheduler) ? (
+          <p className="border-t border-line px-4 py-2 text-xs text-ink-3">The {s.scheduler} scheduler does not follow weights (other than 0), so connection shares need not match weight shares.</p>
+        ) : null}
+      </Panel>
+
+      <Dialog open={dialog.kind === 'edit-service'} onClose={close} title="Edit virtual service">
+        {dialog.kind === 'edit-service' ? (
+          <ServiceForm editing initial={serviceFormOf(s)} onCancel={close} disabledReason={p.disabledReason}
+            onSubmit={async (spec) => { await p.onUpdateService(spec); close(); }} />
+        ) : null}
+      </Dialog>
+      <ConfirmDialog open={dialog.kind === 'remove-service'} title="Delete this virtual service?" confirmLabel="Delete service"
+        onCancel={close} onConfirm={async () => { await p.onRemoveService(); close(); }}>
+        <p><span className="font-mono">{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</span> and its {s.destinations.length} real server{s.destinations.length === 1 ? '' : 's'} will be removed from the kernel. Existing connections through it stop being forwarded. You can undo this from the journal on the Snapshots page.</p>
+      </ConfirmDialog>
+      <Dialog open={dialog.kind === 'add-dest'} onClose={close} title="Add real server">
+        {dialog.kind === 'add-dest' ? (
+          <DestinationForm family={s.key.family} onCancel={close} disabledReason={p.disabledReason}
+            onSubmit={async (d) => { await p.onAddDestination(d); close(); }} />
+        ) : null}
+      </Dialog>
+      <Dialog open={dialog.kind === 'edit-dest'} onClose={close} title="Edit real server">
+        {dialog.kind === 'edit-dest' ? (
+          <DestinationForm editing family={s.key.family} initial={destinationFormOf(dialog.d)} onCancel={close} disabledReason={p.disabledReason}
+            onSubmit={async (d) => { await p.onUpdateDestination(d); close(); }} />
+        ) : null}
+      </Dialog>
+      <ConfirmDialog open={dialog.kind === 'remove-dest'} title="Remove this real server?" confirmLabel="Remove real server"
+        onCancel={close} onConfirm={async () => { if (dialog.kind === 'remove-dest') await p.onRemoveDestination(dialog.d); close(); }}>
+        {dialog.kind === 'remove-dest' ? (
+          <p><span className="font-mono">{formatHostPort(dialog.d.family, dialog.d.address, dialog.d.port)}</span> has {dialog.d.activeConns} active connection{dialog.d.activeConns === 1 ? '' : 's'}; removing it cuts them. To let them finish first, drain it instead.</p>
+        ) : null}
+      </ConfirmDialog>
+      {dialog.kind === 'drain' ? (
+        <DrainDialog d={dialog.d} progress={p.drainProgress} onStart={() => p.onDrain(dialog.d)} onClose={() => { p.onDrainClose(); close(); }} />
+      ) : null}
+    </div>
+  );
+}
+
+function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; progress: DrainProgress | null; onStart: () => Promise<void>; onClose: () => void }) {
+  const [started, setStarted] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [initialActive] = useState(d.activeConns);
+  const name = formatHostPort(d.family, d.address, d.port);
+  const remaining = progress?.active ?? d.activeConns;
+  const frac = initialActive > 0 ? 1 - Math.min(1, remaining / initialActive) : progress?.done ? 1 : 0;
+  return (
+    <Dialog open onClose={onClose} title={`Drain ${name}`}
+      footer={
+        started ? <Button onClick={onClose}>{progress?.done || progress?.gone ? 'Close' : 'Close (drain continues)'}</Button> : (
+          <>
+            <Button onClick={onClose}>Cancel</Button>
+            <Button variant="primary" onClick={async () => { setError(null); try { await onStart(); setStarted(true); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }}>Set weight 0 and drain</Button>
+          </>
+        )
+      }>
+      {!started ? (
+        <p className="text-sm text-ink-2">The weight becomes 0: no new connections go to this server, existing ones finish. The page follows the active connections down to zero.</p>
+      ) : (
+        <div className="space-y-3 text-sm" aria-live="polite">
+          <div role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(frac * 100)} aria-label="Drain progress" className="h-2 overflow-hidden rounded bg-panel-2">
+            <div className="h-full bg-accent transition-[width] duration-700" style={{ width: `${frac * 100}%` }} />
+          </div>
+          <p className="num">
+            {progress?.gone ? 'The real server or its service went away.' : progress?.done ? 'Drained: no active connections left.' : `${remaining} active, ${progress?.inactive ?? d.inactiveConns} inactive connection(s) remaining…`}
+          </p>
+          {progress?.caveat ? <p className="rounded-md border border-warn/40 bg-warn/5 px-3 py-2 text-xs text-ink-2">{progress.caveat}</p> : null}
+        </div>
+      )}
+      {error ? <p role="alert" className="mt-3 text-sm text-danger">{error}</p> : null}
+    </Dialog>
+  );
+}
+
+function Stat({ label, value, wide }: { label: string; value: string; wide?: boolean }) {
+  return (
+    <div className={wide ? 'min-w-32' : 'min-w-24'}>
+      <dt className="text-[11px] uppercase tracking-wide text-ink-3">{label}</dt>
+      <dd className="num text-base font-semibold">{value}</dd>
+    </div>
+  );
+}
