@@ -33,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const r = await runInLab({
     command, cwd: projectRoot, memoryMb: mem, timeoutMs: timeoutS * 1000,
-    env: { CI: process.env.CI ?? '', FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+    // the guest console is a TTY; CI=true keeps vitest from redrawing its progress on it
+    env: { CI: sub === 'test' ? 'true' : (process.env.CI ?? ''), FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
     onOutput: (s) => process.stdout.write(s),
   });
   if (r.status !== 0 && (r.timedOut || r.output === '')) process.stderr.write(`lab: ${describeFailure(r)}\n`);
