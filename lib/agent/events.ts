@@ -5,6 +5,7 @@
 import type {
   DestinationKey, DestinationSpec, ServiceKey, ServiceRules, ServiceSpec,
 } from '../ipvs/model';
+import type { ConnSummary } from '../conn/summary';
 
 /**
  * One object's numbers at one tick, flat so that "what changed" is a
@@ -88,15 +89,9 @@ export interface TableChangeEvent {
 
 export interface ConnSummaryTick {
   seq: number;
+  /** ms since epoch of the scan */
   at: number;
-  /** connection entries per state name, e.g. { ESTABLISHED: 12, TIME_WAIT: 3 } */
-  byState: Record<string, number>;
-  /** per service id: per state counts */
-  byService: Record<string, Record<string, number>>;
-  /** per "serviceId destinationId": per state counts */
-  byDestination: Record<string, Record<string, number>>;
-  total: number;
-  templates: number;
+  summary: ConnSummary;
 }
 
 export const PERSISTENCE_CAVEAT =

@@ -1,46 +1,30 @@
 /**
- * What the agent needs from the connection-table reader (server/conn), kept
- * narrow so the reader can change without touching the routers.
+ * What the agent needs from the connection-table reader (server/conn/reader.ts),
+ * behind a narrow interface, plus sharing: one /proc scan per tick serves every
+ * summary subscriber, however many there are.
  */
-import type { AddressFamily, Protocol } from '@/lib/ipvs/model';
-import type { ConnSummaryTick } from '@/lib/agent/events';
+import type { ConnPage, ConnPageRequest, ConnSummary } from '@/lib/conn/summary';
+import { readConnectionPage, summarizeConnections, type ReadOptions } from '../conn/reader';
 
-export interface ConnEntry {
-  family: AddressFamily;
-  protocol: Protocol;
-  clientAddress: string;
-  clientPort: number;
-  virtualAddress: string;
-  virtualPort: number;
-  destinationAddress: string;
-  destinationPort: number;
-  state: string;
-  /** seconds until the entry expires */
-  expires: number;
-  /** persistence template (client port 0 entries with the TEMPLATE flag) */
-  template: boolean;
-}
-
-export interface ConnFilter {
-  /** service id (lib/agent/ids) */
-  serviceId?: string;
-  /** destination id within the service */
-  destinationId?: string;
-  state?: string;
-  /** address or CIDR */
-  client?: string;
-  protocol?: Protocol;
-}
-
-export interface ConnPage {
-  entries: ConnEntry[];
-  /** cursor for the next page, null at the end */
-  nextCursor: number | null;
-  /** entries matching the filter in the whole table */
-  matched: number;
-}
+export type { ConnPage, ConnPageRequest, ConnSummary };
 
 export interface ConnSource {
-  list(filter: ConnFilter, cursor: number, limit: number, signal?: AbortSignal): Promise<ConnPage>;
-  summary(signal?: AbortSignal): Promise<Omit<ConnSummaryTick, 'seq' | 'at'>>;
+  list(req: ConnPageRequest, signal?: AbortSignal): Promise<ConnPage>;
+  /** A summary no older than `maxAgeMs`; concurrent callers share one scan. */
+  summary(maxAgeMs: number): Promise<{ at: number; summary: ConnSummary }>;
+}
+
+export function procConnSource(opts: Pick<ReadOptions, 'path'> = {}): ConnSource {
+  let last: { at: number; summary: ConnSummary } | null = null;
+  let pending: Promise<{ at: number; summary: ConnSummary }> | null = null;
+  return {
+    list: (req, signal) => readConnectionPage(req, { ...opts, ...(signal ? { signal } : {}) }),
+    summary(maxAgeMs) {
+      if (last && Date.now() - last.at < maxAgeMs) return Promise.resolve(last);
+      pending ??= summarizeConnections(opts)
+        .then((summary) => (last = { at: Date.now(), summary }))
+        .finally(() => { pending = null; });
+      return pending;
+    },
+  };
 }

@@ -4,9 +4,8 @@
  */
 import os from 'node:os';
 import { tracked, TRPCError } from '@trpc/server';
-import type { DrainProgress } from '@/lib/agent/events';
+import type { ConnSummaryTick, DrainProgress } from '@/lib/agent/events';
 import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
-import { destinationId, serviceId } from '@/lib/agent/ids';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import {
@@ -120,27 +119,33 @@ const snapshotRouter = router({
 });
 
 const connectionsRouter = router({
+  /** One page of the connection table, filtered on the agent (the table can hold millions of entries). */
   list: viewerProcedure.input(connectionsListInput).query(({ ctx, input, signal }) => {
     const conns = needConns(ctx);
+    const d = input.destination;
     return conns.list(
       {
-        ...(input.service ? { serviceId: serviceId(input.service) } : {}),
-        ...(input.destination ? { destinationId: destinationId(input.destination) } : {}),
-        ...(input.state ? { state: input.state } : {}),
-        ...(input.client ? { client: input.client } : {}),
-        ...(input.protocol ? { protocol: input.protocol } : {}),
+        filter: {
+          ...(input.service ? { service: input.service } : {}),
+          ...(d ? { destination: { address: d.address, port: d.port } } : {}),
+          ...(input.state ? { state: input.state } : {}),
+          ...(input.client ? { client: input.client } : {}),
+          ...(input.protocol ? { protocol: input.protocol } : {}),
+        },
+        offset: input.cursor,
+        limit: input.limit,
       },
-      input.cursor, input.limit, signal,
+      signal,
     );
   }),
-  summary: viewerProcedure.query(({ ctx, signal }) => needConns(ctx).summary(signal)),
+  summary: viewerProcedure.query(async ({ ctx }) => (await needConns(ctx).summary(ctx.hub.tickMs)).summary),
   onSummary: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, signal }) {
     const conns = needConns(ctx);
     let seq = 0;
     while (!signal?.aborted) {
-      const s = await conns.summary(signal);
-      seq++;
-      yield tracked(String(seq), { ...s, seq, at: Date.now() });
+      const { at, summary } = await conns.summary(ctx.hub.tickMs);
+      const tick: ConnSummaryTick = { seq: ++seq, at, summary };
+      yield tracked(String(seq), tick);
       await sleep(ctx.hub.tickMs, signal);
     }
   }),

@@ -1,0 +1,142 @@
+/**
+ * `director agent`: the privileged agent serving the tRPC API over HTTP and
+ * WebSocket until SIGINT/SIGTERM.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { normalizeOrigin, Auth } from '../../agent/auth';
+import { procConnSource } from '../../agent/conn-source';
+import { TableHub } from '../../agent/hub';
+import { Journal } from '../../agent/journal';
+import { Mutex } from '../../agent/mutex';
+import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
+import { openIpvs } from '../../ipvs/open';
+import type { CliIo } from '../io';
+
+export const DEFAULT_PORT = 9580;
+const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
+                      [--allow-origin URL]... [--tick-ms N] [--tls-cert FILE --tls-key FILE]
+                      [--insecure-listen] [--log-level LEVEL]
+  --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
+  --socket          listen on a unix socket instead (mode 0660)
+  --state-dir       tokens and journal (default $DIRECTOR_STATE_DIR or /var/lib/director)
+  --allow-origin    browser origin allowed to open the WebSocket (repeatable)
+  --tick-ms         sampling period for live stats and change events (default 1000)
+  --insecure-listen allow a non-loopback address without TLS
+`;
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`--listen: expected ADDR:PORT (e.g. 127.0.0.1:${DEFAULT_PORT} or [::1]:${DEFAULT_PORT}), got '${text}'`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+export default async function agent(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        listen: { type: 'string' },
+        socket: { type: 'string' },
+        'state-dir': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        'tick-ms': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'insecure-listen': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    io.stderr(`director agent: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (values.listen && values.socket) {
+    io.stderr('director agent: give --listen or --socket, not both\n');
+    return 2;
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    io.stderr('director agent: --tls-cert and --tls-key go together\n');
+    return 2;
+  }
+  const tickMs = values['tick-ms'] === undefined ? 1000 : Number(values['tick-ms']);
+  if (!Number.isInteger(tickMs) || tickMs < 100 || tickMs > 60_000) {
+    io.stderr(`director agent: --tick-ms must be an integer from 100 to 60000, got '${values['tick-ms']}'\n`);
+    return 2;
+  }
+  const origins: string[] = [];
+  for (const o of values['allow-origin'] ?? []) {
+    const n = normalizeOrigin(o);
+    if (!n) {
+      io.stderr(`director agent: --allow-origin: '${o}' is not an http(s) origin like https://console.example:3000\n`);
+      return 2;
+    }
+    origins.push(n);
+  }
+  let listen: ListenSpec;
+  try {
+    listen = values.socket ? { socket: values.socket } : parseListen(values.listen ?? `127.0.0.1:${DEFAULT_PORT}`);
+  } catch (e) {
+    io.stderr(`director agent: ${(e as Error).message}\n`);
+    return 2;
+  }
+  try {
+    checkListen(listen, values['tls-cert'] !== undefined, values['insecure-listen'] === true);
+  } catch (e) {
+    io.stderr(`director agent: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const stateDir = values['state-dir'] ?? process.env.DIRECTOR_STATE_DIR ?? '/var/lib/director';
+  const log = pino({ level: values['log-level'] ?? 'info', base: { svc: 'director-agent' } });
+
+  const tls = values['tls-cert'] && values['tls-key']
+    ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) }
+    : undefined;
+  const backend = await openIpvs();
+  const hub = new TableHub({ backend, log, tickMs });
+  const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
+  const journal = await Journal.open(stateDir);
+  const server = await startAgentServer({
+    deps: {
+      backend, journal, hub, log, writeLock: new Mutex(), conns: procConnSource(),
+      version: process.env.npm_package_version ?? '0.1.0', startedAt: Date.now(),
+    },
+    auth,
+    listen,
+    ...(tls ? { tls } : {}),
+    insecureListen: values['insecure-listen'] === true,
+    allowOrigins: origins,
+  }).catch((e: unknown) => {
+    hub.close();
+    backend.close();
+    throw e;
+  });
+  hub.start();
+  io.stderr(`director agent: listening on ${server.url}${server.wsUrl ? ` (WebSocket ${server.wsUrl})` : ''}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info({ signal: sig }, 'shutting down');
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  await server.close();
+  hub.close();
+  backend.close();
+  return 0;
+}
