@@ -271,10 +271,7 @@ export const snapshotPlanInput = z.object({
   /** Remove services and destinations that the snapshot does not mention. */
   prune: z.boolean().default(false),
 });
-export const snapshotApplyInput = snapshotPlanInput.extend({
-  /** Refuse to apply when the table changed since this plan was made. */
-  expectedTableHash: z.string().max(128).optional(),
-});
+export const snapshotApplyInput = snapshotPlanInput;
 
 export const connStateSchema = z.string().trim().min(1).max(16).regex(/^[A-Z_]+$/, 'state names are upper-case, e.g. ESTABLISHED');
 

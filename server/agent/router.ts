@@ -15,12 +15,9 @@ import {
 } from '@/lib/schemas/api';
 import type { AgentContext } from './context';
 import * as ops from './ops';
+import * as snap from './snapshot-ops';
 import { sleep } from './sleep';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
-
-function notImplemented(what: string): never {
-  throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: `${what} is not available in this build of the agent yet` });
-}
 
 function needConns(ctx: AgentContext) {
   if (!ctx.conns) {
@@ -102,20 +99,13 @@ const timeoutsRouter = router({
   set: operatorProcedure.input(timeoutsSetInput).mutation(({ ctx, input }) => ops.setTimeouts(ctx, input)),
 });
 
-export interface SnapshotPlanResult {
-  /** human-readable steps, in order */
-  steps: string[];
-  tableHash: string;
-}
-
 const snapshotRouter = router({
-  export: viewerProcedure.input(snapshotExportInput).query((): Promise<{ format: 'ipvsadm' | 'json'; text: string }> =>
-    notImplemented('snapshot export (lib/snapshot)')),
-  plan: viewerProcedure.input(snapshotPlanInput).query((): Promise<SnapshotPlanResult> =>
-    notImplemented('snapshot plan (lib/snapshot)')),
+  export: viewerProcedure.input(snapshotExportInput).query(({ ctx, input }) => snap.exportSnapshot(ctx, input.format)),
+  /** What a restore would do, without doing it. */
+  plan: viewerProcedure.input(snapshotPlanInput).query(({ ctx, input }) => snap.planSnapshot(ctx, input.format, input.text, input.prune)),
   // "apply" is reserved by tRPC routers (Function.prototype.apply on callers); "restore" as in ipvsadm -R
-  restore: operatorProcedure.input(snapshotApplyInput).mutation((): Promise<{ applied: number; journalId: number }> =>
-    notImplemented('snapshot apply (server/snapshot/apply.ts)')),
+  restore: operatorProcedure.input(snapshotApplyInput)
+    .mutation(({ ctx, input }) => snap.restoreSnapshot(ctx, input.format, input.text, input.prune)),
 });
 
 const connectionsRouter = router({

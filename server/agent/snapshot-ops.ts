@@ -1,0 +1,101 @@
+/**
+ * Snapshot export / plan / restore for the API, on the snapshot modules
+ * (lib/snapshot, server/snapshot/apply.ts). Names in ipvsadm text are not
+ * resolved by the agent (it makes no DNS queries): give numeric snapshots
+ * (`ipvsadm -Sn`).
+ */
+import os from 'node:os';
+import { IpvsError } from '@/lib/ipvs/errors';
+import type { ServiceRules } from '@/lib/ipvs/model';
+import { serviceId } from '@/lib/agent/ids';
+import { formatSnapshot } from '@/lib/snapshot/format';
+import { makeSnapshot, readSnapshotJson, stringifySnapshot, toRules } from '@/lib/snapshot/json';
+import { parseSnapshot } from '@/lib/snapshot/parse';
+import { describeOp, planRestore, renderPlan, type PlanOp } from '@/lib/snapshot/plan';
+import { numericOnly } from '@/lib/snapshot/resolve';
+import { RestoreFailedError, restoreTable, SnapshotInvalidError } from '../snapshot/apply';
+import type { AgentContext, Identity } from './context';
+import type { JournalObject } from './journal-types';
+import { InputError, readService } from './ops';
+
+export type SnapshotFormat = 'ipvsadm' | 'json';
+
+export async function exportSnapshot(ctx: AgentContext, format: SnapshotFormat): Promise<{ format: SnapshotFormat; text: string }> {
+  const table = await ctx.backend.dump();
+  if (format === 'ipvsadm') return { format, text: formatSnapshot(toRules(table)) };
+  const info = await ctx.backend.info();
+  return { format, text: stringifySnapshot(makeSnapshot(table, { host: os.hostname(), ipvsVersion: info.version })) };
+}
+
+interface Desired {
+  services: ServiceRules[];
+  lines?: { service: number; destinations: number[] }[];
+}
+
+/** Parse errors become field issues on `text`, one per line, so the console shows them against the editor. */
+async function parseDesired(format: SnapshotFormat, text: string): Promise<Desired> {
+  if (format === 'json') {
+    const r = readSnapshotJson(text);
+    if (!r.ok) {
+      throw new InputError(r.errors.map((e) => ({ code: 'custom', path: ['text'], message: e.path ? `${e.path}: ${e.message}` : e.message })));
+    }
+    return { services: r.snapshot.services };
+  }
+  const p = await parseSnapshot(text, { resolver: numericOnly });
+  if (p.errors.length) {
+    throw new InputError(p.errors.map((e) => ({
+      code: 'custom', path: ['text'], message: `line ${e.line}${e.column !== undefined ? `:${e.column}` : ''}: ${e.message}`,
+    })));
+  }
+  return { services: p.services, lines: p.lines };
+}
+
+export interface SnapshotPlan {
+  ops: PlanOp[];
+  /** each operation in ipvsadm syntax, in the order they would run */
+  steps: string[];
+  /** readable diff */
+  text: string;
+}
+
+export async function planSnapshot(ctx: AgentContext, format: SnapshotFormat, text: string, prune: boolean): Promise<SnapshotPlan> {
+  const desired = await parseDesired(format, text);
+  const ops = planRestore(await ctx.backend.dump(), desired.services, {
+    mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
+  });
+  return { ops, steps: ops.map(describeOp), text: renderPlan(ops) };
+}
+
+export async function restoreSnapshot(
+  ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean,
+): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
+  const desired = await parseDesired(format, text);
+  return ctx.writeLock.run(async () => {
+    let result;
+    try {
+      result = await restoreTable(ctx.backend, desired.services, {
+        mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
+      });
+    } catch (e) {
+      if (e instanceof SnapshotInvalidError) {
+        throw new InputError(e.issues.map((i) => ({ code: 'custom', path: ['text'], message: i.path ? `${i.path}: ${i.message}` : i.message })));
+      }
+      if (e instanceof RestoreFailedError) throw new IpvsError(e.cause.code, e.message, e.cause.errno, { cause: e });
+      throw e;
+    }
+    if (result.applied === 0) return { applied: 0, steps: [], journalId: null };
+    // journal each touched service whole, so undo can put every one back as it was
+    const touched = new Map(result.ops.map((op) => [serviceId(op.service.key), op.service.key]));
+    const beforeById = new Map(toRules(result.before).map((s) => [serviceId(s.key), s]));
+    const objects: JournalObject[] = [];
+    for (const [id, key] of touched) {
+      objects.push({ kind: 'service', key, before: beforeById.get(id) ?? null, after: await readService(ctx.backend, key) });
+    }
+    const entry = await ctx.journal.append({
+      role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op: 'snapshot.restore', objects,
+    });
+    ctx.log.info({ journal: entry.id, applied: result.applied, by: ctx.auth.tokenName }, 'snapshot restored');
+    ctx.hub.poke();
+    return { applied: result.applied, steps: result.ops.map(describeOp), journalId: entry.id };
+  });
+}
