@@ -1,0 +1,179 @@
+/**
+ * Health-check configuration, per virtual service: the checks the agent
+ * runs against each real server, their timing, and what happens on failure.
+ * The same schema validates API input, the agent's state file, the `health`
+ * section of JSON snapshots and keepalived.conf imports. Defaults follow
+ * keepalived (reference §9.3/§9.4) so an imported file behaves as it did.
+ */
+import { z } from 'zod';
+import type { DestinationSpec } from '../ipvs/model';
+import { destinationSpecSchema, serviceKeySchema } from './ipvs';
+
+/** Longest period anything waits for: a day (keepalived accepts more; nobody means it). */
+const MAX_SECONDS = 86_400;
+
+const seconds = (what: string, min = 0) => z
+  .number({ error: `${what} must be a number of seconds` })
+  .min(min, `${what} must be at least ${min} s`)
+  .max(MAX_SECONDS, `${what} must be at most ${MAX_SECONDS} s`);
+
+export const timingSchema = z.object({
+  /** seconds between checks of an up server (keepalived delay_loop, default 60) */
+  delayLoop: seconds('delay loop', 0.1).optional(),
+  /** seconds a connection (and its answer) may take (connect_timeout, default 5) */
+  connectTimeout: seconds('connect timeout', 0.1).optional(),
+  /** failed attempts retried before the server is declared down (retry: 1, 0 for MISC_CHECK) */
+  retry: z.number().int('retry must be a whole number').min(0, 'retry must be 0..100').max(100, 'retry must be 0..100').optional(),
+  /** pause before a retry (delay_before_retry: 3 s for HTTP, 1 s otherwise) */
+  delayBeforeRetry: seconds('delay before retry').optional(),
+  /** first run at a random moment within this many seconds (warmup, default = delay loop; 0 = at once) */
+  warmup: seconds('warmup').optional(),
+});
+export type Timing = z.infer<typeof timingSchema>;
+export type ResolvedTiming = Required<Timing>;
+
+/** "200", "200-299": what HTTP_GET's status_code accepts. */
+export const statusRangeSchema = z.string().trim().regex(/^\d{3}(-\d{3})?$/, 'status code must be like 200 or 200-299')
+  .refine((s) => {
+    const [a, b] = s.split('-').map(Number);
+    return a! >= 100 && a! <= 599 && (b === undefined || (b >= a! && b <= 599));
+  }, 'status codes are 100..599 and a range runs low-high');
+
+const regexSchema = z.string().max(1000, 'regex is too long').refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+const hostnameSchema = z.string().trim().min(1).max(253, 'virtual host is too long')
+  .regex(/^[A-Za-z0-9.:\-[\]_]+$/, 'virtual host must be a host name (letters, digits, dots, dashes)');
+
+export const httpUrlSchema = z.object({
+  path: z.string().min(1).max(2048, 'path is too long').regex(/^\/\S*$/, 'path must start with / and contain no spaces').default('/'),
+  /** accepted status codes and ranges; all listed are accepted */
+  statusCodes: z.array(statusRangeSchema).min(1, 'at least one status code').max(32).default(['200']),
+  /** MD5 of the body, lower-case hex (keepalived's genhash) */
+  digest: z.string().regex(/^[0-9a-fA-F]{32}$/, 'digest is an MD5 in 32 hex digits').transform((s) => s.toLowerCase()).optional(),
+  /** the body must match this */
+  regex: regexSchema.optional(),
+  virtualhost: hostnameSchema.optional(),
+});
+export type HttpUrl = z.infer<typeof httpUrlSchema>;
+
+const portOverride = z.number().int().min(1, 'connect port must be 1..65535').max(65535, 'connect port must be 1..65535');
+
+export const checkSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('http'),
+    /** SSL_GET: HTTPS, certificate not verified (as keepalived) */
+    tls: z.boolean().default(false),
+    urls: z.array(httpUrlSchema).min(1, 'an HTTP check needs at least one url').max(16),
+    /** default Host header for the urls (the real server's address otherwise) */
+    virtualhost: hostnameSchema.optional(),
+    connectPort: portOverride.optional(),
+    timing: timingSchema.default({}),
+  }),
+  z.object({
+    type: z.literal('tcp'),
+    connectPort: portOverride.optional(),
+    timing: timingSchema.default({}),
+  }),
+  z.object({
+    type: z.literal('misc'),
+    /** command line run by /bin/sh; exit 0 = up, 1 = down */
+    command: z.string().trim().min(1, 'command is required').max(4096, 'command is too long'),
+    /** seconds the command may run (misc_timeout; default: the delay loop, as keepalived) */
+    timeoutSec: seconds('misc timeout', 0.1).optional(),
+    /** misc_dynamic: exit 2..255 also means up, with weight exit-2 */
+    dynamic: z.boolean().default(false),
+    timing: timingSchema.default({}),
+  }),
+]);
+export type Check = z.infer<typeof checkSchema>;
+export type CheckInput = z.input<typeof checkSchema>;
+
+export const realServerHealthSchema = z.object({
+  /** The real server as configured: what recovery restores (weight) or re-adds (when removed on failure). */
+  destination: destinationSpecSchema,
+  /** all must pass for the server to be up; none = not checked */
+  checks: z.array(checkSchema).max(8, 'at most 8 checks per real server').default([]),
+  /** per-server override of the service's failure action */
+  onFailure: z.enum(['quiesce', 'remove']).optional(),
+  /** set by an operator: weight 0 whatever the checks say, until cleared */
+  maintenance: z.boolean().default(false),
+});
+export type RealServerHealth = z.infer<typeof realServerHealthSchema>;
+
+export const healthServiceSchema = z.object({
+  service: serviceKeySchema,
+  timing: timingSchema.default({}),
+  /** quiesce = weight 0, connections continue (keepalived inhibit_on_failure); remove = delete the real server */
+  onFailure: z.enum(['quiesce', 'remove']).default('quiesce'),
+  /** raise a recovered server's weight to its configured value over this many seconds (0 = at once) */
+  rampUpSec: seconds('ramp-up').default(0),
+  /** added when every real server is down, removed when one recovers */
+  sorryServer: destinationSpecSchema.nullable().default(null),
+  realServers: z.array(realServerHealthSchema).max(1024).default([]),
+}).superRefine((h, ctx) => {
+  const seen = new Set<string>();
+  h.realServers.forEach((r, i) => {
+    const id = destKey(r.destination);
+    if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['realServers', i, 'destination'], message: `duplicate real server ${r.destination.address}:${r.destination.port}` });
+    seen.add(id);
+    r.checks.forEach((c, j) => {
+      if (c.type !== 'misc' && r.destination.port === 0 && c.connectPort === undefined) {
+        ctx.addIssue({
+          code: 'custom', path: ['realServers', i, 'checks', j, 'connectPort'],
+          message: `real server ${r.destination.address} has port 0: a ${c.type.toUpperCase()} check needs a connect port`,
+        });
+      }
+    });
+  });
+  if (h.sorryServer && seen.has(destKey(h.sorryServer))) {
+    ctx.addIssue({ code: 'custom', path: ['sorryServer'], message: 'the sorry server cannot also be a checked real server' });
+  }
+});
+export type HealthServiceConfig = z.infer<typeof healthServiceSchema>;
+export type HealthServiceInput = z.input<typeof healthServiceSchema>;
+
+export const healthTableSchema = z.array(healthServiceSchema).max(10_000);
+
+export function destKey(d: { family: string; address: string; port: number }): string {
+  return `${d.family}/${d.address}/${d.port}`;
+}
+
+/** keepalived's defaults, per checker type (reference §9.4). */
+export function resolveTiming(service: Timing, check: Check): ResolvedTiming {
+  const t = { ...service, ...stripUndefined(check.timing) };
+  const delayLoop = t.delayLoop ?? 60;
+  return {
+    delayLoop,
+    connectTimeout: t.connectTimeout ?? 5,
+    retry: t.retry ?? (check.type === 'misc' ? 0 : 1),
+    delayBeforeRetry: t.delayBeforeRetry ?? (check.type === 'http' ? 3 : 1),
+    warmup: t.warmup ?? delayLoop,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Where a check connects: always the real server's own address; only the port may differ. */
+export function checkTarget(d: DestinationSpec, c: Check): { family: DestinationSpec['family']; address: string; port: number } {
+  return { family: d.family, address: d.address, port: c.type === 'misc' ? d.port : (c.connectPort ?? d.port) };
+}
+
+/** Parses "200", "200-299" lists into a predicate. */
+export function statusMatcher(codes: readonly string[]): (status: number) => boolean {
+  const ranges = codes.map((c) => {
+    const [a, b] = c.split('-').map(Number);
+    return [a!, b ?? a!] as const;
+  });
+  return (s) => ranges.some(([a, b]) => s >= a && s <= b);
+}
+
+export type HealthState = 'unknown' | 'up' | 'down';

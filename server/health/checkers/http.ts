@@ -1,0 +1,111 @@
+/**
+ * HTTP_GET / SSL_GET: every url must answer an accepted status and, when
+ * asked, a body with the right MD5 digest or matching a regex. The connect
+ * timeout bounds the connection and, as in keepalived, the wait for the answer.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { formatHostPort } from '@/lib/net/ip';
+import { statusMatcher, type HttpUrl } from '@/lib/schemas/health';
+import { describeSocketError, seconds, type CheckResult, type CheckTarget } from './types';
+
+/** More than any health page; a body larger than this is cut (digest/regex see the first part only). */
+const MAX_BODY = 1024 * 1024;
+
+export interface HttpCheckOptions {
+  urls: readonly HttpUrl[];
+  tls?: boolean;
+  virtualhost?: string;
+  connectTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+interface UrlResult {
+  ok: boolean;
+  message: string;
+}
+
+function getOnce(target: CheckTarget, url: HttpUrl, o: HttpCheckOptions, deadline: number): Promise<UrlResult> {
+  return new Promise((resolve) => {
+    const mod = o.tls ? https : http;
+    const host = url.virtualhost ?? o.virtualhost ?? formatHostPort(target.family, target.address, target.port);
+    let done = false;
+    let connected = false;
+    const finish = (r: UrlResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      resolve(r);
+    };
+    const req = mod.request({
+      host: target.address,
+      family: target.family === 'inet6' ? 6 : 4,
+      port: target.port,
+      path: url.path,
+      method: 'GET',
+      headers: { host, 'user-agent': 'director-healthcheck', connection: 'close' },
+      agent: false,
+      // SSL_GET checks a server by address: its certificate names the site, not the address
+      ...(o.tls ? { rejectUnauthorized: false, servername: url.virtualhost ?? o.virtualhost } : {}),
+    });
+    const remaining = Math.max(1, deadline - performance.now());
+    const timer = setTimeout(() => finish({
+      ok: false,
+      message: connected ? `no answer within ${seconds(o.connectTimeoutMs)}` : `connect timeout after ${seconds(o.connectTimeoutMs)}`,
+    }), remaining);
+    const onAbort = () => finish({ ok: false, message: 'check cancelled' });
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('socket', (s) => s.once(o.tls ? 'secureConnect' : 'connect', () => { connected = true; }));
+    req.once('error', (e: NodeJS.ErrnoException) => finish({ ok: false, message: describeSocketError(e) }));
+    req.once('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (!statusMatcher(url.statusCodes)(status)) {
+        res.resume();
+        finish({ ok: false, message: `HTTP ${status}${url.path !== '/' ? ` on ${url.path}` : ''}` });
+        return;
+      }
+      if (!url.digest && !url.regex) {
+        res.resume();
+        finish({ ok: true, message: `HTTP ${status}` });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        if (size < MAX_BODY) chunks.push(c);
+        size += c.length;
+      });
+      res.once('error', (e: NodeJS.ErrnoException) => finish({ ok: false, message: describeSocketError(e) }));
+      res.once('end', () => {
+        const body = Buffer.concat(chunks).subarray(0, MAX_BODY);
+        if (url.digest) {
+          const md5 = createHash('md5').update(body).digest('hex');
+          if (md5 !== url.digest) {
+            finish({ ok: false, message: `HTTP ${status}, body digest ${md5} is not ${url.digest}` });
+            return;
+          }
+        }
+        if (url.regex && !new RegExp(url.regex).test(body.toString('utf8'))) {
+          finish({ ok: false, message: `HTTP ${status}, body does not match /${url.regex}/` });
+          return;
+        }
+        finish({ ok: true, message: `HTTP ${status}` });
+      });
+    });
+    req.end();
+  });
+}
+
+export async function httpCheck(target: CheckTarget, o: HttpCheckOptions): Promise<CheckResult> {
+  const started = performance.now();
+  let last: UrlResult = { ok: false, message: 'no url to check' };
+  for (const url of o.urls) {
+    // each url gets the full timeout, as each is its own request in keepalived
+    last = await getOnce(target, url, o, performance.now() + o.connectTimeoutMs);
+    if (!last.ok) break;
+  }
+  return { ok: last.ok, message: last.message, durationMs: performance.now() - started };
+}

@@ -1,0 +1,386 @@
+/**
+ * The agent's health-check subsystem: the stored config, the scheduler that
+ * runs checks, the actions that follow transitions, and the history and
+ * events the console reads. One instance per agent.
+ */
+import { EventEmitter, on } from 'node:events';
+import type { Logger } from 'pino';
+import { describeService, destinationId, sameDestinationKey, serviceId } from '@/lib/agent/ids';
+import { destinationSpecOf } from '@/lib/agent/table-diff';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { IpvsError } from '@/lib/ipvs/errors';
+import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
+import {
+  checkTarget, resolveTiming, type Check, type HealthServiceConfig, type HealthState, type RealServerHealth,
+} from '@/lib/schemas/health';
+import type { Journal } from '../agent/journal';
+import type { Mutex } from '../agent/mutex';
+import { HealthActions, HEALTH_ACTOR, type Actor } from './actions';
+import { runCheck as defaultRunCheck } from './checkers';
+import type { CheckResult } from './checkers/types';
+import { HealthScheduler, type TargetSpec, type Transition } from './scheduler';
+import { HealthStore, type HistoryEntry } from './store';
+
+export type RunCheck = typeof defaultRunCheck;
+
+export interface HealthDeps {
+  backend: IpvsBackend;
+  writeLock: Mutex;
+  journal: Journal | null;
+  log: Logger;
+  stateDir: string | null;
+  poke?: () => void;
+  /** injectable for tests */
+  runCheck?: RunCheck;
+  random?: () => number;
+  /** how often to look for a health.json replaced by the CLI (ms; 0 = never) */
+  reloadMs?: number;
+}
+
+export type DisplayState = HealthState | 'maintenance' | 'unchecked';
+
+export interface HealthRow {
+  service: ServiceKey;
+  serviceId: string;
+  destination: DestinationKey;
+  destinationId: string;
+  state: DisplayState;
+  /** what the checks say, whatever maintenance says */
+  health: HealthState | 'unchecked';
+  maintenance: boolean;
+  since: number | null;
+  message: string | null;
+  latencyMs: number | null;
+  lastCheckedAt: number | null;
+  failures: number;
+  checks: string[];
+  configuredWeight: number;
+}
+
+/** A check aimed anywhere but a configured real server of its service. */
+export class CheckTargetError extends Error {
+  override readonly name = 'CheckTargetError';
+}
+
+/**
+ * The rule that keeps checks on the operator's own servers: the address is
+ * always a real server of the service (only the port may be overridden).
+ */
+export function assertCheckTarget(cfg: HealthServiceConfig, dest: DestinationKey, check: Check): void {
+  const rs = cfg.realServers.find((r) => sameDestinationKey(r.destination, dest));
+  if (!rs) {
+    throw new CheckTargetError(`refusing to check ${destinationId(dest)}: it is not a real server of ${describeService(cfg.service)}`);
+  }
+  const t = checkTarget(rs.destination, check);
+  if (t.address !== rs.destination.address || t.family !== rs.destination.family) {
+    throw new CheckTargetError(`refusing to check ${t.address}: checks go only to the real server's own address ${rs.destination.address}`);
+  }
+}
+
+function describeCheck(c: Check): string {
+  switch (c.type) {
+    case 'http': return `${c.tls ? 'HTTPS' : 'HTTP'} GET ${c.urls.map((u) => u.path).join(', ')}${c.connectPort ? ` :${c.connectPort}` : ''}`;
+    case 'tcp': return `TCP connect${c.connectPort ? ` :${c.connectPort}` : ''}`;
+    case 'misc': return `command ${c.command}`;
+  }
+}
+
+export class HealthService {
+  private readonly scheduler: HealthScheduler;
+  private readonly actions: HealthActions;
+  private readonly events = new EventEmitter();
+  private readonly runCheck: RunCheck;
+  /** per service: actions run one after another, in transition order */
+  private chains = new Map<string, Promise<unknown>>();
+  private reloadTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly log: Logger;
+
+  private constructor(private readonly deps: HealthDeps, readonly store: HealthStore) {
+    this.log = deps.log;
+    this.runCheck = deps.runCheck ?? defaultRunCheck;
+    this.events.setMaxListeners(0);
+    this.actions = new HealthActions({ backend: deps.backend, writeLock: deps.writeLock, journal: deps.journal, log: deps.log, ...(deps.poke ? { poke: deps.poke } : {}) });
+    this.scheduler = new HealthScheduler({
+      onTransition: (t) => this.onTransition(t),
+      ...(deps.random ? { random: deps.random } : {}),
+    });
+  }
+
+  static async open(deps: HealthDeps): Promise<HealthService> {
+    return new HealthService(deps, await HealthStore.open(deps.stateDir));
+  }
+
+  /** Starts checking; maintenance flags from the stored config are re-asserted in the kernel. */
+  async start(): Promise<void> {
+    for (const cfg of this.store.list()) {
+      for (const rs of cfg.realServers) {
+        if (!rs.maintenance) continue;
+        await this.actions.maintenance(cfg, rs, true, 'unknown', HEALTH_ACTOR, () => false)
+          .catch((e: unknown) => this.log.warn({ err: e, service: serviceId(cfg.service) }, 'could not re-assert maintenance'));
+      }
+    }
+    this.reconcile();
+    const every = this.deps.reloadMs ?? 2000;
+    if (every > 0) {
+      this.reloadTimer = setInterval(() => {
+        this.store.reloadIfChanged()
+          .then((changed) => { if (changed) this.reconcile(); })
+          .catch((e: unknown) => this.log.error({ err: e }, 'health config reload failed'));
+      }, every);
+      this.reloadTimer.unref?.();
+    }
+  }
+
+  stop(): void {
+    if (this.reloadTimer) clearInterval(this.reloadTimer);
+    this.reloadTimer = null;
+    this.scheduler.stop();
+    this.actions.stop();
+  }
+
+  private targetId(svc: ServiceKey, d: DestinationKey): string {
+    return `${serviceId(svc)} ${destinationId(d)}`;
+  }
+
+  private reconcile(): void {
+    const specs: TargetSpec[] = [];
+    for (const cfg of this.store.list()) {
+      for (const rs of cfg.realServers) {
+        if (rs.checks.length === 0) continue;
+        specs.push({
+          id: this.targetId(cfg.service, rs.destination),
+          probes: rs.checks.map((check, i) => {
+            const timing = resolveTiming(cfg.timing, check);
+            return {
+              key: `${i} ${JSON.stringify(check)} ${JSON.stringify(timing)}`,
+              timing,
+              run: (signal: AbortSignal) => {
+                // the config may have changed since this probe was built: check against the current one
+                const cur = this.store.get(cfg.service);
+                if (!cur) return Promise.resolve({ ok: false, message: 'no longer configured', durationMs: 0 });
+                assertCheckTarget(cur, rs.destination, check);
+                return this.runCheck(rs.destination, check, timing, signal);
+              },
+            };
+          }),
+        });
+      }
+    }
+    this.scheduler.set(specs);
+  }
+
+  private find(svc: ServiceKey, d: DestinationKey): { cfg: HealthServiceConfig; rs: RealServerHealth } | null {
+    const cfg = this.store.get(svc);
+    const rs = cfg?.realServers.find((r) => sameDestinationKey(r.destination, d));
+    return cfg && rs ? { cfg, rs } : null;
+  }
+
+  private healthOf(cfg: HealthServiceConfig, rs: RealServerHealth): HealthState | 'unchecked' {
+    if (rs.checks.length === 0) return 'unchecked';
+    return this.scheduler.status(this.targetId(cfg.service, rs.destination))?.state ?? 'unknown';
+  }
+
+  private serial<T>(svc: ServiceKey, fn: () => Promise<T>): Promise<T> {
+    const k = serviceId(svc);
+    const run = (this.chains.get(k) ?? Promise.resolve()).then(fn, fn);
+    this.chains.set(k, run.catch(() => undefined));
+    return run;
+  }
+
+  private onTransition(t: Transition): void {
+    const cfg = this.store.list().find((c) => t.id.startsWith(`${serviceId(c.service)} `));
+    const rs = cfg?.realServers.find((r) => this.targetId(cfg.service, r.destination) === t.id);
+    if (!cfg || !rs) return;
+    void this.serial(cfg.service, async () => {
+      // act on the newest config (a concurrent config.set may have replaced it)
+      const f = this.find(cfg.service, rs.destination);
+      if (!f) return;
+      const stillUp = () => this.healthOf(f.cfg, this.find(cfg.service, rs.destination)?.rs ?? f.rs) === 'up';
+      const notes: string[] = [];
+      try {
+        const r = t.to === 'down'
+          ? await this.actions.down(f.cfg, f.rs)
+          : await this.actions.up(f.cfg, f.rs, stillUp, t.weight ?? f.rs.destination.weight);
+        notes.push(r.note);
+        const s = await this.actions.syncSorry(f.cfg, (x) => {
+          const h = this.healthOf(f.cfg, x);
+          return h === 'unchecked' ? 'up' : h;
+        });
+        if (s.changed) notes.push(s.note);
+      } catch (e) {
+        notes.push(`action failed: ${(e as Error).message}`);
+        this.log.error({ err: e, target: t.id }, 'health action failed');
+      }
+      const entry = await this.store.addHistory({
+        at: t.at, service: f.cfg.service,
+        destination: { family: f.rs.destination.family, address: f.rs.destination.address, port: f.rs.destination.port },
+        from: t.from, to: t.to, message: t.message, durationMs: t.durationMs, action: notes.join('; '),
+      });
+      this.log.info({ target: t.id, from: t.from, to: t.to, message: t.message, action: entry.action }, 'real server health changed');
+      this.events.emit('transition', entry);
+    });
+  }
+
+  list(service?: ServiceKey): HealthRow[] {
+    const rows: HealthRow[] = [];
+    for (const cfg of this.store.list()) {
+      if (service && serviceId(service) !== serviceId(cfg.service)) continue;
+      for (const rs of cfg.realServers) {
+        const st = rs.checks.length > 0 ? this.scheduler.status(this.targetId(cfg.service, rs.destination)) : null;
+        const health: HealthState | 'unchecked' = rs.checks.length === 0 ? 'unchecked' : st?.state ?? 'unknown';
+        const d = rs.destination;
+        rows.push({
+          service: cfg.service, serviceId: serviceId(cfg.service),
+          destination: { family: d.family, address: d.address, port: d.port }, destinationId: destinationId(d),
+          state: rs.maintenance ? 'maintenance' : health, health, maintenance: rs.maintenance,
+          since: st?.since ?? null, message: st?.lastMessage ?? null, latencyMs: st?.lastDurationMs ?? null,
+          lastCheckedAt: st?.lastCheckedAt ?? null, failures: st?.failures ?? 0,
+          checks: rs.checks.map(describeCheck), configuredWeight: d.weight,
+        });
+      }
+    }
+    return rows;
+  }
+
+  history(opts: { limit: number; service?: ServiceKey }): HistoryEntry[] {
+    return this.store.historyList(opts);
+  }
+
+  getConfig(service?: ServiceKey): HealthServiceConfig[] {
+    return service ? (this.store.get(service) ? [this.store.get(service)!] : []) : this.store.list();
+  }
+
+  /**
+   * Replaces one service's checks. Every real server must be one the kernel
+   * has in that service (or one already configured, since a server removed on
+   * failure is missing from the kernel); maintenance flags are kept, as only
+   * maintenance.set changes them.
+   */
+  async setConfig(cfg: HealthServiceConfig): Promise<HealthServiceConfig> {
+    let live;
+    try {
+      live = await this.deps.backend.listDestinations(cfg.service);
+      await this.deps.backend.getService(cfg.service);
+    } catch (e) {
+      if (e instanceof IpvsError && e.code === 'service_not_found') {
+        throw new IpvsError('service_not_found', `virtual service ${describeService(cfg.service)} does not exist`);
+      }
+      throw e;
+    }
+    const prev = this.store.get(cfg.service);
+    const issues: { path: PropertyKey[]; message: string; code: string }[] = [];
+    const realServers = cfg.realServers.map((rs, i) => {
+      const known = live.some((d) => sameDestinationKey(d, rs.destination))
+        || prev?.realServers.some((p) => sameDestinationKey(p.destination, rs.destination));
+      if (!known) {
+        issues.push({
+          code: 'custom', path: ['config', 'realServers', i, 'destination', 'address'],
+          message: `${destinationId(rs.destination)} is not a real server of ${describeService(cfg.service)}; checks only target its real servers`,
+        });
+      }
+      const old = prev?.realServers.find((p) => sameDestinationKey(p.destination, rs.destination));
+      return { ...rs, maintenance: old?.maintenance ?? false };
+    });
+    if (issues.length > 0) {
+      const { InputError } = await import('../agent/ops');
+      throw new InputError(issues);
+    }
+    const next = { ...cfg, realServers };
+    await this.store.put(cfg.service, next);
+    this.reconcile();
+    return next;
+  }
+
+  async removeConfig(service: ServiceKey): Promise<void> {
+    await this.store.put(service, null);
+    this.reconcile();
+  }
+
+  /** Runs checks once and reports; the table is never touched. */
+  async checkNow(service: ServiceKey, dest: DestinationKey, adHoc?: Check, signal?: AbortSignal):
+  Promise<{ results: (CheckResult & { check: string })[]; ok: boolean }> {
+    let cfg = this.store.get(service);
+    if (!cfg?.realServers.some((r) => sameDestinationKey(r.destination, dest))) {
+      // not configured yet (the form's dry run): allowed only for a real server the kernel has in this service
+      const live = await this.deps.backend.listDestinations(service);
+      const d = live.find((x) => sameDestinationKey(x, dest));
+      if (!d) throw new CheckTargetError(`refusing to check ${destinationId(dest)}: it is not a real server of ${describeService(service)}`);
+      cfg = { service, timing: cfg?.timing ?? {}, onFailure: 'quiesce', rampUpSec: 0, sorryServer: null, realServers: [{ destination: destinationSpecOf(d), checks: [], maintenance: false }] };
+    }
+    const rs = cfg.realServers.find((r) => sameDestinationKey(r.destination, dest))!;
+    const checks = adHoc ? [adHoc] : rs.checks;
+    if (checks.length === 0) throw new CheckTargetError(`no checks are configured for ${destinationId(dest)} in ${describeService(service)}`);
+    const results: (CheckResult & { check: string })[] = [];
+    for (const c of checks) {
+      assertCheckTarget(cfg, dest, c);
+      const r = await this.runCheck(rs.destination, c, resolveTiming(cfg.timing, c), signal);
+      results.push({ ...r, check: describeCheck(c) });
+    }
+    return { results, ok: results.every((r) => r.ok) };
+  }
+
+  async setMaintenance(service: ServiceKey, dest: DestinationKey, on: boolean, actor: Actor): Promise<HistoryEntry> {
+    return this.serial(service, async () => {
+      let cfg = this.store.get(service);
+      if (!cfg?.realServers.some((r) => sameDestinationKey(r.destination, dest))) {
+        const live = await this.deps.backend.listDestinations(service);
+        const d = live.find((x) => sameDestinationKey(x, dest));
+        if (!d) throw new IpvsError('destination_not_found', `real server ${destinationId(dest)} is not in virtual service ${describeService(service)}`);
+        const base = cfg ?? { service, timing: {}, onFailure: 'quiesce' as const, rampUpSec: 0, sorryServer: null, realServers: [] };
+        cfg = { ...base, realServers: [...base.realServers, { destination: destinationSpecOf(d), checks: [], maintenance: false }] };
+      }
+      const realServers = cfg.realServers.map((r) => (sameDestinationKey(r.destination, dest) ? { ...r, maintenance: on } : r));
+      const next = { ...cfg, realServers };
+      const rs = realServers.find((r) => sameDestinationKey(r.destination, dest))!;
+      const was = cfg.realServers.find((r) => sameDestinationKey(r.destination, dest))!;
+      await this.store.put(service, next);
+      this.reconcile();
+      const health = this.healthOf(next, rs);
+      const h: HealthState = health === 'unchecked' ? 'up' : health;
+      const r = await this.actions.maintenance(next, rs, on, h, actor, () => this.healthOf(next, rs) !== 'down');
+      const s = await this.actions.syncSorry(next, (x) => {
+        const hx = this.healthOf(next, x);
+        return hx === 'unchecked' ? 'up' : hx;
+      });
+      const entry = await this.store.addHistory({
+        at: Date.now(), service, destination: { family: rs.destination.family, address: rs.destination.address, port: rs.destination.port },
+        from: was.maintenance ? 'maintenance' : h, to: on ? 'maintenance' : h,
+        message: `maintenance ${on ? 'on' : 'off'} by ${actor.tokenName}`, durationMs: null,
+        action: [r.note, ...(s.changed ? [s.note] : [])].join('; '),
+      });
+      this.events.emit('transition', entry);
+      return entry;
+    });
+  }
+
+  /** Transitions after `lastEventId` (replayed from history), then live ones, until the signal aborts. */
+  async *transitions(signal: AbortSignal | undefined, lastEventId?: number): AsyncGenerator<HistoryEntry> {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // subscribe before replaying so nothing falls between the two
+    const live = on(this.events, 'transition', { signal: ac.signal });
+    try {
+      let last = lastEventId ?? Number.MAX_SAFE_INTEGER;
+      if (lastEventId !== undefined) {
+        const missed = this.store.historyList({ limit: 2000, after: lastEventId }).reverse();
+        for (const e of missed) {
+          yield e;
+          last = e.id;
+        }
+      } else {
+        last = 0;
+      }
+      for await (const [e] of live) {
+        const entry = e as HistoryEntry;
+        if (lastEventId !== undefined && entry.id <= last) continue;
+        yield entry;
+      }
+    } catch (e) {
+      if ((e as Error).name !== 'AbortError') throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      ac.abort();
+    }
+  }
+}
