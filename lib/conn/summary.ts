@@ -23,9 +23,12 @@ export interface ConnCounts {
   /** Persistence templates (PersistConn). */
   templates: number;
   /**
-   * Non-template entries by the mainline rule of reference §7.7: TCP/SCTP in
-   * ESTABLISHED are active, everything else inactive. Newer kernels may count
-   * SYN states as active, so this is what the table says, not what the kernel's counters say.
+   * Non-template TCP/SCTP entries in ESTABLISHED (active) vs all others
+   * (inactive), the rule of reference §7.7. This is what the table says, NOT
+   * the kernel's ActiveConn/InActConn: the 6.1 lab kernel counts DR
+   * SYN_RECV entries as active (server/conn/conn.kernel.test.ts logs the
+   * split). Use /proc/net/ip_vs or netlink for the kernel's own counters;
+   * only active + inactive is guaranteed to agree with them.
    */
   active: number;
   inactive: number;
