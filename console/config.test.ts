@@ -7,7 +7,7 @@ const fixed = (n: number) => Buffer.alloc(n, 7);
 describe('loadConfig', () => {
   it('reads agents from DIRECTOR_AGENTS, trims the url, defaults the tRPC path', () => {
     const c = loadConfig({ DIRECTOR_AGENTS: JSON.stringify([agent]) }, () => '', fixed);
-    expect(c.agents).toEqual([{ ...agent, url: 'http://127.0.0.1:7070', trpcPath: '/trpc' }]);
+    expect(c.agents).toEqual([{ ...agent, url: 'http://127.0.0.1:7070', trpcPath: '/trpc', wsPath: '/trpc-ws' }]);
   });
 
   it('reads agents from a file when the variable is unset', () => {
@@ -37,8 +37,8 @@ describe('loadConfig', () => {
     [{ DIRECTOR_AGENTS: JSON.stringify([agent]), DIRECTOR_CONSOLE_USERS: JSON.stringify([{ username: 'a', password: 'x', role: 'operator' }]) }, /DIRECTOR_CONSOLE_USERS\[0\.password\]/],
     [{ DIRECTOR_AGENTS: JSON.stringify([agent]), DIRECTOR_CONSOLE_ORIGINS: 'not a url' }, /'not a url' is not an origin/],
   ])('rejects bad config %#', (env, msg) => {
-    expect(() => loadConfig(env as NodeJS.ProcessEnv, () => { throw new Error('ENOENT'); }, fixed)).toThrow(ConfigError);
-    expect(() => loadConfig(env as NodeJS.ProcessEnv, () => { throw new Error('ENOENT'); }, fixed)).toThrow(msg);
+    expect(() => loadConfig(env, () => { throw new Error('ENOENT'); }, fixed)).toThrow(ConfigError);
+    expect(() => loadConfig(env, () => { throw new Error('ENOENT'); }, fixed)).toThrow(msg);
   });
 
   it('names the file it could not read', () => {

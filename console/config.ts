@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 export type Role = 'viewer' | 'operator';
+type Env = Record<string, string | undefined>;
 
 const agentSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'id is 1-64 letters, digits, _ or -, used in URLs'),
@@ -26,8 +27,9 @@ const agentSchema = z.object({
     .transform((u) => u.replace(/\/+$/, '')),
   viewerToken: z.string().min(16, 'viewerToken must be at least 16 characters'),
   operatorToken: z.string().min(16, 'operatorToken must be at least 16 characters').optional(),
-  /** Path of the agent's tRPC endpoint (HTTP and WebSocket). */
+  /** Paths of the agent's tRPC endpoints (server/agent/server.ts: HTTP_BASE, WS_PATH). */
   trpcPath: z.string().startsWith('/').default('/trpc'),
+  wsPath: z.string().startsWith('/').default('/trpc-ws'),
 });
 export type AgentConfig = z.infer<typeof agentSchema>;
 
@@ -79,7 +81,7 @@ function readJson(source: string, text: string): unknown {
   }
 }
 
-function jsonFrom(env: NodeJS.ProcessEnv, name: string, readFile: (p: string) => string): { source: string; value: unknown } | null {
+function jsonFrom(env: Env, name: string, readFile: (p: string) => string): { source: string; value: unknown } | null {
   const inline = env[name];
   if (inline !== undefined && inline.trim() !== '') return { source: name, value: readJson(name, inline) };
   const file = env[`${name}_FILE`];
@@ -96,7 +98,7 @@ function jsonFrom(env: NodeJS.ProcessEnv, name: string, readFile: (p: string) =>
 }
 
 export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = process.env,
   readFile: (p: string) => string = (p) => readFileSync(p, 'utf8'),
   random: (n: number) => Buffer = randomBytes,
 ): ConsoleConfig {

@@ -69,7 +69,7 @@ export function agentUnreachable(agent: AgentConfig, err: Error): unknown {
 }
 
 export function agentWsUrl(agent: AgentConfig): string {
-  const u = new URL(`${agent.url}${agent.trpcPath}`);
+  const u = new URL(`${agent.url}${agent.wsPath}`);
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   return u.toString();
 }

@@ -4,14 +4,16 @@ import { useEffect, useRef } from 'react';
 import { formatDuration } from '../format';
 import { stateColor } from './state-colors';
 
+/** The fields of lib/conn/parse ConnEntry the table shows. */
 export interface ConnRow {
   protocol: string;
-  clientAddress: string;
+  clientAddr: string;
   clientPort: number;
-  virtualAddress: string;
-  virtualPort: number;
-  destinationAddress: string;
-  destinationPort: number;
+  vaddr: string | null;
+  fwmark: number | null;
+  vport: number;
+  destAddr: string;
+  destPort: number;
   state: string;
   expires: number;
   template: boolean;
@@ -71,9 +73,9 @@ export function ConnTable({ count, rowAt, onRange, height = 520 }: {
                 {r ? (
                   <>
                     <span role="cell" className="text-ink-2">{r.protocol.toUpperCase()}{r.template ? <span title="persistence template" className="ml-1 text-ink-3">T</span> : null}</span>
-                    <span role="cell" className="truncate">{hp(r.clientAddress, r.clientPort)}</span>
-                    <span role="cell" className="truncate text-ink-2">{hp(r.virtualAddress, r.virtualPort)}</span>
-                    <span role="cell" className="truncate">{hp(r.destinationAddress, r.destinationPort)}</span>
+                    <span role="cell" className="truncate">{hp(r.clientAddr, r.clientPort)}</span>
+                    <span role="cell" className="truncate text-ink-2">{r.vaddr === null ? `fwmark ${r.fwmark ?? '?'}` : hp(r.vaddr, r.vport)}</span>
+                    <span role="cell" className="truncate">{hp(r.destAddr, r.destPort)}</span>
                     <span role="cell" className="flex items-center gap-1.5">
                       <span aria-hidden className="h-2 w-2 shrink-0 rounded-full" style={{ background: stateColor(r.state) }} />
                       {r.state}

@@ -35,7 +35,10 @@ export class Ring {
   sumLast(n: number): number {
     let s = 0;
     const k = Math.min(n, this.filled);
-    for (let i = 1; i <= k; i++) s += this.buf[(this.next - i + this.size) % this.size]!;
+    for (let i = 1; i <= k; i++) {
+      const v = this.buf[(this.next - i + this.size) % this.size]!;
+      if (!Number.isNaN(v)) s += v;
+    }
     return s;
   }
 }

@@ -4,9 +4,10 @@ import { Button } from '../ui/Button';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { inputClass } from '../ui/Field';
 import type { SnapshotFormat } from './ExportPanel';
-import { failingLine, stepKind } from './plan-lines';
+import { failingLine, importErrorMessages, stepKind } from './plan-lines';
 
-export interface PlanResult { steps: string[]; tableHash: string }
+/** What the agent's snapshot.plan returns that this view uses. */
+export interface PlanResult { ops: ReadonlyArray<{ kind: string }>; text: string }
 
 type Phase =
   | { kind: 'edit' }
@@ -14,7 +15,7 @@ type Phase =
   | { kind: 'planned'; plan: PlanResult }
   | { kind: 'applying'; plan: PlanResult; startedAt: number }
   | { kind: 'done'; applied: number }
-  | { kind: 'failed'; message: string; line: number | null; during: 'plan' | 'apply' };
+  | { kind: 'failed'; messages: string[]; line: number | null; during: 'plan' | 'apply' };
 
 const KIND_CLASS = { add: 'text-ok', remove: 'text-danger', change: 'text-warn' } as const;
 const KIND_SIGN = { add: '+', remove: '−', change: '~' } as const;
@@ -22,7 +23,7 @@ const KIND_SIGN = { add: '+', remove: '−', change: '~' } as const;
 /** Upload or paste → plan shown as a diff → apply → result, or the failing line and that nothing changed. */
 export function ImportFlow({ onPlan, onApply, disabledReason }: {
   onPlan: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<PlanResult>;
-  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean; expectedTableHash: string }) => Promise<{ applied: number }>;
+  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<{ applied: number }>;
   disabledReason: string | null;
 }) {
   const [text, setText] = useState('');
@@ -37,22 +38,22 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
     try {
       setPhase({ kind: 'planned', plan: await onPlan({ format, text, prune }) });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      setPhase({ kind: 'failed', message, line: failingLine(message), during: 'plan' });
+      const messages = importErrorMessages(e);
+      setPhase({ kind: 'failed', messages, line: failingLine(messages[0] ?? ''), during: 'plan' });
     }
   };
   const apply = async (p: PlanResult) => {
     setConfirm(false);
     setPhase({ kind: 'applying', plan: p, startedAt: Date.now() });
     try {
-      const r = await onApply({ format, text, prune, expectedTableHash: p.tableHash });
+      const r = await onApply({ format, text, prune });
       setPhase({ kind: 'done', applied: r.applied });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      setPhase({ kind: 'failed', message, line: failingLine(message), during: 'apply' });
+      const messages = importErrorMessages(e);
+      setPhase({ kind: 'failed', messages, line: failingLine(messages[0] ?? ''), during: 'apply' });
     }
   };
-  const removals = phase.kind === 'planned' ? phase.plan.steps.filter((s) => stepKind(s) === 'remove').length : 0;
+  const removals = phase.kind === 'planned' ? phase.plan.ops.filter((o) => o.kind.startsWith('remove')).length : 0;
 
   return (
     <div className="grid gap-4 xl:grid-cols-2">
@@ -102,22 +103,26 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
         {phase.kind === 'planning' ? <p className="text-sm text-ink-2">Comparing the snapshot with the live table…</p> : null}
         {phase.kind === 'planned' || phase.kind === 'applying' ? (
           <>
-            <p className="mb-2 text-sm font-medium">{phase.plan.steps.length === 0 ? 'Nothing to do: the table already matches.' : `${phase.plan.steps.length} change${phase.plan.steps.length === 1 ? '' : 's'}:`}</p>
-            <ol className="max-h-72 overflow-auto font-mono text-xs leading-5">
-              {phase.plan.steps.map((s, i) => {
-                const k = stepKind(s);
-                return <li key={i} className={KIND_CLASS[k]}><span aria-label={k} className="inline-block w-4">{KIND_SIGN[k]}</span>{s}</li>;
-              })}
-            </ol>
+            <p className="mb-2 text-sm font-medium">{phase.plan.ops.length === 0 ? 'Nothing to do: the table already matches.' : `${phase.plan.ops.length} change${phase.plan.ops.length === 1 ? '' : 's'}:`}</p>
+            {phase.plan.ops.length > 0 ? (
+              <ol className="max-h-72 overflow-auto font-mono text-xs leading-5" aria-label="Plan">
+                {phase.plan.text.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
+                  if (/^\s/.test(line)) return <li key={i} className="whitespace-pre text-ink-3">{line}</li>;
+                  if (!/^[+~-] /.test(line)) return <li key={i} className="mt-1 text-ink-2">{line}</li>;
+                  const k = stepKind(line);
+                  return <li key={i} className={`whitespace-pre ${KIND_CLASS[k]}`}><span aria-label={k} className="inline-block w-4">{KIND_SIGN[k]}</span>{line.slice(2)}</li>;
+                })}
+              </ol>
+            ) : null}
             {phase.kind === 'applying' ? (
               <div className="mt-3" role="progressbar" aria-label="Applying">
-                <p className="mb-1 text-sm text-ink-2">Applying {phase.plan.steps.length} changes as one journal entry…</p>
+                <p className="mb-1 text-sm text-ink-2">Applying {phase.plan.ops.length} changes as one journal entry…</p>
                 <div className="h-1.5 overflow-hidden rounded bg-panel-2"><div className="h-full w-1/3 animate-pulse bg-accent" /></div>
               </div>
-            ) : phase.plan.steps.length > 0 ? (
+            ) : phase.plan.ops.length > 0 ? (
               <div className="mt-3 flex gap-2">
                 <Button variant={removals ? 'danger' : 'primary'} onClick={() => (removals ? setConfirm(true) : apply(phase.plan))} disabledReason={disabledReason}>
-                  Apply {phase.plan.steps.length} change{phase.plan.steps.length === 1 ? '' : 's'}
+                  Apply {phase.plan.ops.length} change{phase.plan.ops.length === 1 ? '' : 's'}
                 </Button>
                 <Button onClick={() => setPhase({ kind: 'edit' })}>Discard plan</Button>
               </div>
@@ -132,7 +137,7 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
         {phase.kind === 'failed' ? (
           <div role="alert" className="text-sm">
             <p className="font-semibold text-danger">{phase.during === 'plan' ? 'The snapshot could not be read' : 'The kernel refused the change'}</p>
-            <p className="mt-1 font-mono text-xs text-ink">{phase.message}</p>
+            <ul className="mt-1 space-y-0.5 font-mono text-xs text-ink">{phase.messages.map((m) => <li key={m}>{m}</li>)}</ul>
             <p className="mt-2 text-ink-2">
               {phase.during === 'plan'
                 ? 'Nothing was changed. Fix the line named above and show the plan again.'

@@ -16,3 +16,11 @@ describe('failingLine', () => {
     expect(failingLine('agent unreachable')).toBeNull();
   });
 });
+
+import { importErrorMessages } from './plan-lines';
+describe('importErrorMessages', () => {
+  it('prefers per-line zod issues over the generic message', () => {
+    expect(importErrorMessages({ message: 'invalid input', data: { zodError: { issues: [{ message: 'line 3:4: unknown option -q' }] } } })).toEqual(['line 3:4: unknown option -q']);
+    expect(importErrorMessages(new Error("line 2: the kernel refused '-A -t 1.1.1.1:80 -s nope': no such scheduler"))).toEqual(["line 2: the kernel refused '-A -t 1.1.1.1:80 -s nope': no such scheduler"]);
+  });
+});

@@ -13,3 +13,15 @@ export function failingLine(message: string): number | null {
   const m = /\bline (\d+)\b/i.exec(message);
   return m ? Number(m[1]) : null;
 }
+
+/**
+ * Messages of a failed plan/restore: the agent reports parse problems as zod
+ * issues on `text` ("line 3:12: ..."), kernel refusals as one message naming
+ * the line; show each.
+ */
+export function importErrorMessages(err: unknown): string[] {
+  const e = err as { message?: string; data?: { zodError?: { issues?: Array<{ message: string }> } | null } };
+  const issues = e?.data?.zodError?.issues;
+  if (issues && issues.length) return issues.map((i) => i.message);
+  return [e?.message ?? String(err)];
+}

@@ -1,10 +1,10 @@
 'use client';
 import { useMemo } from 'react';
-import type { ConnSummaryTick } from '@/lib/agent/events';
 import { destinationId, serviceId } from '@/lib/agent/ids';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import { formatHostPort } from '@/lib/net/ip';
 import { ConnTable, type ConnRow } from '../conn/ConnTable';
+import type { SummaryIndex } from '../conn/summary-index';
 import { StateHistogram, StateLegend, type HistogramRow } from '../conn/StateHistogram';
 import { SynRecvAlert } from '../conn/SynRecvAlert';
 import { synRecvFinding, type SynRecvFinding } from '../conn/synrecv';
@@ -27,7 +27,7 @@ export const NO_FILTERS: ConnFilters = { service: '', destination: '', state: ''
 
 export function ConnectionsView({ services, summary, summaryError, filters, onFilters, clientError, table, tableError }: {
   services: readonly ServiceEntry[] | undefined;
-  summary: Omit<ConnSummaryTick, 'seq' | 'at'> | undefined;
+  summary: SummaryIndex | undefined;
   summaryError: string | null;
   filters: ConnFilters;
   onFilters: (f: ConnFilters) => void;
@@ -41,10 +41,10 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
     const states = new Set<string>(Object.keys(summary?.byState ?? {}));
     for (const s of services ?? []) {
       const sid = serviceId(s.key);
-      rows.push({ id: sid, label: `${serviceProtocolLabel(s)} ${serviceAddressLabel(s)}`, byState: summary?.byService[sid] ?? {} });
+      rows.push({ id: sid, label: `${serviceProtocolLabel(s)} ${serviceAddressLabel(s)}`, byState: summary?.byService.get(sid) ?? {} });
       for (const d of s.destinations) {
         const did = destinationId(d);
-        const byState = summary?.byDestination[`${sid} ${did}`] ?? {};
+        const byState = summary?.byDestination.get(`${sid} ${did}`) ?? {};
         const f = synRecvFinding(byState, d.forward);
         if (f) findings.push({ server: `${formatHostPort(d.family, d.address, d.port)} of ${serviceAddressLabel(s)}`, forward: FORWARD_LABEL[d.forward], f });
         rows.push({ id: `${sid} ${did}`, label: formatHostPort(d.family, d.address, d.port), byState, indent: true, ...(f ? { flagged: f.severity } : {}) });

@@ -14,7 +14,7 @@ export function SnapshotsView(p: {
   exportError: string | null;
   filenameBase: string;
   onPlan: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<PlanResult>;
-  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean; expectedTableHash: string }) => Promise<{ applied: number }>;
+  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<{ applied: number }>;
   journal: readonly JournalRow[] | undefined;
   journalError: string | null;
   onUndo: () => Promise<unknown>;

@@ -1,0 +1,81 @@
+'use client';
+import { skipToken, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import Link from 'next/link';
+import { useParams } from 'next/navigation';
+import { useMemo, useState } from 'react';
+import type { DrainProgress } from '@/lib/agent/events';
+import { destinationId, serviceId } from '@/lib/agent/ids';
+import type { DestinationKey, DestinationState } from '@/lib/ipvs/model';
+import { errorText, useDirectorAccess, useDirectorId, useServices, useStats } from '@/components/data/hooks';
+import { chartData, destinationColors, shareMap } from '@/components/data/service-derived';
+import { useTRPC } from '@/components/data/trpc';
+import { ErrorNote } from '@/components/ui/ErrorNote';
+import { Skeleton, TableSkeleton } from '@/components/ui/Skeleton';
+import { ServiceView, type ChartMetric } from '@/components/views/ServiceView';
+
+const keyOf = (d: DestinationState): DestinationKey => ({ family: d.family, address: d.address, port: d.port });
+
+export default function ServicePage() {
+  const director = useDirectorId();
+  const sid = decodeURIComponent(useParams<{ service: string }>().service);
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const access = useDirectorAccess(director);
+  const services = useServices();
+  const stats = useStats(director);
+  const [metric, setMetric] = useState<ChartMetric>('cps');
+  const [draining, setDraining] = useState<DestinationKey | null>(null);
+  const service = services.data?.find((s) => serviceId(s.key) === sid);
+  const invalidate = () => qc.invalidateQueries({ queryKey: trpc.services.pathKey() });
+  const opts = { onSuccess: invalidate };
+  const update = useMutation(trpc.services.update.mutationOptions(opts));
+  const remove = useMutation(trpc.services.remove.mutationOptions(opts));
+  const addDest = useMutation(trpc.destinations.create.mutationOptions(opts));
+  const updDest = useMutation(trpc.destinations.update.mutationOptions(opts));
+  const rmDest = useMutation(trpc.destinations.remove.mutationOptions(opts));
+  const drain = useMutation(trpc.destinations.drain.mutationOptions(opts));
+  const drainSub = useSubscription(trpc.destinations.onDrain.subscriptionOptions(
+    service && draining ? { service: service.key, destination: draining } : skipToken,
+  ));
+  const progress = (drainSub.data?.data ?? null) as DrainProgress | null;
+
+  const colors = useMemo(() => (service ? destinationColors(service) : new Map<string, string>()), [service]);
+  if (services.error) return <ErrorNote title="Could not read this service">{errorText(services.error)}</ErrorNote>;
+  if (!services.data) return <div className="space-y-4"><Skeleton className="h-12 w-96" /><Skeleton className="h-72 w-full" /><TableSkeleton rows={4} cols={8} /></div>;
+  if (!service) {
+    return (
+      <ErrorNote title="This virtual service no longer exists" action={<Link className="text-accent underline" href={`/d/${encodeURIComponent(director)}`}>Back to the overview</Link>}>
+        It may have been removed in another tab or with ipvsadm. The overview lists what exists now.
+      </ErrorNote>
+    );
+  }
+  const shares = shareMap(stats, sid, service);
+  const chart = chartData(stats, sid, service, metric, colors);
+  return (
+    <ServiceView
+      service={service}
+      sample={stats.service(sid)}
+      destSample={(did) => stats.state.get(sid)?.dests.get(did)}
+      shares={shares}
+      colors={colors}
+      chart={chart}
+      metric={metric}
+      onMetric={setMetric}
+      disabledReason={access.disabledReason}
+      onSaveScheduler={async (p) => { await update.mutateAsync({ key: service.key, patch: { scheduler: p.scheduler, flags: p.flags } }); }}
+      onUpdateService={async (spec) => {
+        await update.mutateAsync({ key: service.key, patch: { scheduler: spec.scheduler, flags: spec.flags, timeout: spec.timeout, netmask: spec.netmask } });
+      }}
+      onRemoveService={async () => { await remove.mutateAsync({ key: service.key }); window.location.assign(`/d/${encodeURIComponent(director)}`); }}
+      onAddDestination={async (d) => { await addDest.mutateAsync({ service: service.key, destination: d }); }}
+      onUpdateDestination={async (d) => {
+        await updDest.mutateAsync({ service: service.key, destination: keyOf(d as DestinationState), patch: { forward: d.forward, weight: d.weight, upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: d.tunnel } });
+      }}
+      onRemoveDestination={async (d) => { await rmDest.mutateAsync({ service: service.key, destination: keyOf(d) }); }}
+      onDrain={async (d) => { await drain.mutateAsync({ service: service.key, destination: keyOf(d) }); setDraining(keyOf(d)); }}
+      drainProgress={progress && draining && destinationId(progress.destination) === destinationId(draining) ? progress : null}
+      onDrainClose={() => setDraining(null)}
+    />
+  );
+}

@@ -1,0 +1,73 @@
+'use client';
+/**
+ * Hooks that connect a director's pages to its agent (through the console).
+ * Pages compose these with the views; no IPVS logic lives in app/.
+ */
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useParams } from 'next/navigation';
+import { useCallback, useSyncExternalStore } from 'react';
+import { useMe } from './session';
+import { statsStoreFor, type StatsStore } from './stats-store';
+import { useTRPC } from './trpc';
+
+export function useDirectorId(): string {
+  const p = useParams<{ director: string }>();
+  return decodeURIComponent(p.director);
+}
+
+/** The director's display name and why operator controls are disabled (null: allowed). */
+export function useDirectorAccess(directorId: string): { name: string; disabledReason: string | null } {
+  const me = useMe();
+  const d = me.data?.directors.find((x) => x.id === directorId) as { id: string; name: string; role?: 'viewer' | 'operator' } | undefined;
+  if (!me.data) return { name: directorId, disabledReason: 'Checking your role…' };
+  if (me.data.user.role !== 'operator') return { name: d?.name ?? directorId, disabledReason: `Signed in as ${me.data.user.name} (viewer): changing rules needs the operator role.` };
+  if (d?.role === 'viewer') return { name: d.name, disabledReason: 'The console holds only a viewer token for this director; ask an administrator to configure its operator token.' };
+  return { name: d?.name ?? directorId, disabledReason: null };
+}
+
+/**
+ * Keeps a director's live feeds open while any of its pages is shown: stats
+ * ticks into the per-director store, table changes into the services query
+ * (so edits made elsewhere, e.g. with ipvsadm, appear without reload).
+ */
+export function useLiveFeed(directorId: string): void {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const store = statsStoreFor(directorId);
+  useSubscription(trpc.stats.onTick.subscriptionOptions({}, {
+    onData: (e) => store.apply(e.data),
+  }));
+  useSubscription(trpc.table.onChange.subscriptionOptions({}, {
+    onData: () => {
+      void qc.invalidateQueries({ queryKey: trpc.services.pathKey() });
+      void qc.invalidateQueries({ queryKey: trpc.journal.pathKey() });
+    },
+  }));
+}
+
+export function useStats(directorId: string): StatsStore {
+  const store = statsStoreFor(directorId);
+  useSyncExternalStore(store.subscribe, store.getVersion, () => 0);
+  return store;
+}
+
+export function useServices() {
+  const trpc = useTRPC();
+  // The change feed invalidates this; the slow poll covers a feed that is down.
+  return useQuery(trpc.services.list.queryOptions(undefined, { refetchInterval: 15_000 }));
+}
+
+/** Error text that says what to do. */
+export function errorText(e: unknown): string | null {
+  if (!e) return null;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/fetch failed|Failed to fetch|NetworkError/i.test(msg)) return 'The console server did not answer. Check that it is running, then reload.';
+  if (/Not signed in|UNAUTHORIZED/i.test(msg)) return 'Your session ended. Reload the page to sign in again.';
+  return msg;
+}
+
+export function useStableCallback<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R {
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  return useCallback(fn, []);
+}
