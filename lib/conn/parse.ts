@@ -136,6 +136,8 @@ const TAB = 9;
 const CR = 13;
 const MAX_STATE_LEN = 24;
 const MAX_INTERNED = 512;
+const V6_CACHE_BITS = 12;
+const V6_CACHE_SLOTS = 1 << V6_CACHE_BITS;
 
 /** Hex digit value per byte, -1 for anything else (a table beats branches on the hot path). */
 const HEX = new Int8Array(256).fill(-1);
@@ -228,8 +230,13 @@ export class ConnParser {
   private readonly v6 = new Uint8Array(16);
   /** First 32 bits of the last IPv6 virtual address: where an IPv6 fwmark template keeps the mark. */
   private vaddr6Hi = 0;
-  /** Cache of IPv6 canonical text by raw text: clients repeat, VIPs and dests repeat a lot. */
-  private readonly v6Cache = new Map<string, string>();
+  /**
+   * Direct-mapped cache of IPv6 canonical text keyed by the 16 address bytes:
+   * VIPs and real servers repeat on nearly every line, and a hit costs no
+   * string allocation. Fixed size, so distinct clients cannot grow it.
+   */
+  private readonly v6Keys = new Int32Array(V6_CACHE_SLOTS * 4);
+  private readonly v6Text: (string | undefined)[] = new Array<string | undefined>(V6_CACHE_SLOTS).fill(undefined);
 
   /**
    * Parses bytes [start, end) of one line (no newline) into `r`.
@@ -391,13 +398,20 @@ export class ConnParser {
       b[g * 2 + 1] = (d2 << 4) | d3;
     }
     if (slot === 1) this.vaddr6Hi = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    const raw = latin1(buf, s, e);
-    let text = this.v6Cache.get(raw);
-    if (text === undefined) {
+    const w0 = (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!;
+    const w1 = (b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!;
+    const w2 = (b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!;
+    const w3 = (b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!;
+    const slot6 = (Math.imul(w0 ^ w1 ^ w2, 0x9e3779b1) ^ Math.imul(w3, 0x85ebca6b)) >>> (32 - V6_CACHE_BITS);
+    const k = this.v6Keys;
+    let text = this.v6Text[slot6];
+    if (text === undefined || k[slot6 * 4] !== w0 || k[slot6 * 4 + 1] !== w1 || k[slot6 * 4 + 2] !== w2 || k[slot6 * 4 + 3] !== w3) {
       text = formatIPv6(b);
-      // bounded: a table full of distinct IPv6 clients must not grow the cache without end
-      if (this.v6Cache.size > 65536) this.v6Cache.clear();
-      this.v6Cache.set(raw, text);
+      this.v6Text[slot6] = text;
+      k[slot6 * 4] = w0;
+      k[slot6 * 4 + 1] = w1;
+      k[slot6 * 4 + 2] = w2;
+      k[slot6 * 4 + 3] = w3;
     }
     if (slot === 0) r.client6 = text;
     else if (slot === 1) r.vaddr6 = text;
