@@ -9,6 +9,7 @@ import type { Journal } from './journal';
 import type { TableHub } from './hub';
 import type { Mutex } from './mutex';
 import type { ConnSource } from './conn-source';
+import type { HealthService } from '../health/service';
 
 export type Role = 'viewer' | 'operator';
 
@@ -30,6 +31,8 @@ export interface AgentDeps {
   conns: ConnSource | null;
   version: string;
   startedAt: number;
+  /** Real-server health checks; absent when the agent runs without them. */
+  health?: HealthService | null;
 }
 
 export interface AgentContext extends AgentDeps {

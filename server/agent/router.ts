@@ -18,6 +18,8 @@ import * as ops from './ops';
 import * as snap from './snapshot-ops';
 import { sleep } from './sleep';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
+import { healthRouter } from '../health/router';
+import { labRouter } from '../lab/guest/router';
 
 function needConns(ctx: AgentContext) {
   if (!ctx.conns) {
@@ -181,6 +183,9 @@ export const appRouter = router({
   table: tableRouter,
   journal: journalRouter,
   auth: authRouter,
+  health: healthRouter,
+  /** the seed's LVS lab (answers only inside the lab kernel) */
+  lab: labRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -101,6 +101,7 @@ function getOnce(target: CheckTarget, url: HttpUrl, o: HttpCheckOptions, deadlin
 
 export async function httpCheck(target: CheckTarget, o: HttpCheckOptions): Promise<CheckResult> {
   const started = performance.now();
+  if (o.signal?.aborted) return { ok: false, message: 'check cancelled', durationMs: 0 };
   let last: UrlResult = { ok: false, message: 'no url to check' };
   for (const url of o.urls) {
     // each url gets the full timeout, as each is its own request in keepalived

@@ -16,6 +16,7 @@ export interface MiscCheckOptions {
 
 export function miscCheck(target: CheckTarget, o: MiscCheckOptions): Promise<CheckResult> {
   const started = performance.now();
+  if (o.signal?.aborted) return Promise.resolve({ ok: false, message: 'check cancelled', durationMs: 0 });
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', o.command], {
       stdio: ['ignore', 'ignore', 'pipe'],

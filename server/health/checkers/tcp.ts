@@ -4,6 +4,7 @@ import { describeSocketError, seconds, type CheckResult, type CheckTarget } from
 
 export function tcpCheck(target: CheckTarget, opts: { connectTimeoutMs: number; signal?: AbortSignal }): Promise<CheckResult> {
   const started = performance.now();
+  if (opts.signal?.aborted) return Promise.resolve({ ok: false, message: 'check cancelled', durationMs: 0 });
   return new Promise((resolve) => {
     const socket = net.connect({ host: target.address, port: target.port, family: target.family === 'inet6' ? 6 : 4 });
     let done = false;

@@ -1,0 +1,61 @@
+/**
+ * `health.*` procedures: per real server state, the transition timeline,
+ * check configuration, a dry-run "check now", maintenance, and live
+ * transitions. Mounted by the agent's router; the subsystem comes from the
+ * context (null when this agent runs without health checks).
+ */
+import { tracked, TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { destinationKeySchema, serviceKeySchema } from '@/lib/schemas/ipvs';
+import { checkSchema, healthServiceSchema } from '@/lib/schemas/health';
+import type { AgentContext } from '../agent/context';
+import { operatorProcedure, router, viewerProcedure } from '../agent/trpc';
+import { CheckTargetError, type HealthService } from './service';
+
+function need(ctx: AgentContext): HealthService {
+  const h = ctx.health;
+  if (!h) throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'health checks are not running on this agent' });
+  return h;
+}
+
+function refusing<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (e instanceof CheckTargetError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message, cause: e });
+    throw e;
+  });
+}
+
+const serviceFilter = z.object({ service: serviceKeySchema.optional() }).default({});
+const destRef = z.object({ service: serviceKeySchema, destination: destinationKeySchema });
+
+export const healthRouter = router({
+  list: viewerProcedure.input(serviceFilter).query(({ ctx, input }) => need(ctx).list(input.service)),
+  history: viewerProcedure
+    .input(z.object({ service: serviceKeySchema.optional(), limit: z.number().int().min(1).max(2000).default(200) }).default({ limit: 200 }))
+    .query(({ ctx, input }) => need(ctx).history({ limit: input.limit, ...(input.service ? { service: input.service } : {}) })),
+  config: router({
+    get: viewerProcedure.input(serviceFilter).query(({ ctx, input }) => need(ctx).getConfig(input.service)),
+    set: operatorProcedure.input(z.object({ config: healthServiceSchema })).mutation(({ ctx, input }) => need(ctx).setConfig(input.config)),
+    remove: operatorProcedure.input(z.object({ service: serviceKeySchema })).mutation(async ({ ctx, input }) => {
+      await need(ctx).removeConfig(input.service);
+      return { removed: true };
+    }),
+  }),
+  /** Dry run: runs the configured checks (or the one given) once; nothing in the table changes. */
+  checkNow: operatorProcedure
+    .input(destRef.extend({ check: checkSchema.optional() }))
+    .mutation(({ ctx, input, signal }) => refusing(need(ctx).checkNow(input.service, input.destination, input.check, signal))),
+  maintenance: router({
+    set: operatorProcedure
+      .input(destRef.extend({ on: z.boolean() }))
+      .mutation(({ ctx, input }) => need(ctx).setMaintenance(input.service, input.destination, input.on, {
+        role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote,
+      })),
+  }),
+  onTransition: viewerProcedure
+    .input(z.object({ lastEventId: z.string().regex(/^\d+$/).nullish() }).default({}))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const after = input.lastEventId ? Number(input.lastEventId) : undefined;
+      for await (const e of need(ctx).transitions(signal, after)) yield tracked(String(e.id), e);
+    }),
+});
