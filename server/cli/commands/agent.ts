@@ -12,6 +12,7 @@ import { Journal } from '../../agent/journal';
 import { Mutex } from '../../agent/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
 import { openIpvs } from '../../ipvs/open';
+import { HealthService } from '../../health/service';
 import type { CliIo } from '../io';
 
 export const DEFAULT_PORT = 9580;
@@ -105,9 +106,11 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
   const hub = new TableHub({ backend, log, tickMs });
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
   const journal = await Journal.open(stateDir);
+  const writeLock = new Mutex();
+  const health = await HealthService.open({ backend, writeLock, journal, log, stateDir, poke: () => hub.poke() });
   const server = await startAgentServer({
     deps: {
-      backend, journal, hub, log, writeLock: new Mutex(), conns: procConnSource(),
+      backend, journal, hub, log, writeLock, conns: procConnSource(), health,
       version: process.env.npm_package_version ?? '0.1.0', startedAt: Date.now(),
     },
     auth,
@@ -121,6 +124,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     throw e;
   });
   hub.start();
+  await health.start();
   io.stderr(`director agent: listening on ${server.url}${server.wsUrl ? ` (WebSocket ${server.wsUrl})` : ''}\n`);
 
   await new Promise<void>((resolve) => {
@@ -135,6 +139,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  health.stop();
   await server.close();
   hub.close();
   backend.close();
