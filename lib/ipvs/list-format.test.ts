@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatList, largeNum, serviceLabel } from './list-format';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry } from './model';
-import { compareServiceKeys } from './order';
 
 const info = { version: '1.2.1', versionCode: 0x010201, connTableSize: 4096 };
 const dest = (address: string, port: number, over: Partial<DestinationState> = {}): DestinationState => ({
@@ -45,19 +44,5 @@ describe('formatList', () => {
   it('labels fwmark and IPv6 services', () => {
     expect(serviceLabel({ kind: 'fwmark', family: 'inet6', fwmark: 9 })).toBe('FWM  9 IPv6');
     expect(serviceLabel({ kind: 'addr', family: 'inet6', protocol: 'sctp', address: '2001:db8::1', port: 80 })).toBe('SCTP [2001:db8::1]:80');
-  });
-});
-
-describe('ipvsadm order', () => {
-  it('reproduces the signed-subtraction quirk: 200.0.0.1 before 10.0.0.1', () => {
-    const a = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '200.0.0.1', port: 80 } as const;
-    const b = { ...a, address: '10.0.0.1' };
-    expect(compareServiceKeys(a, b)).toBeLessThan(0);
-  });
-  it('puts address services before fwmark, IPv4 before IPv6, TCP before UDP', () => {
-    const tcp4 = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
-    expect(compareServiceKeys(tcp4, { kind: 'fwmark', family: 'inet', fwmark: 1 })).toBeLessThan(0);
-    expect(compareServiceKeys(tcp4, { ...tcp4, family: 'inet6', address: '::1' })).toBeLessThan(0);
-    expect(compareServiceKeys(tcp4, { ...tcp4, protocol: 'udp' })).toBeLessThan(0);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { formatHostPort } from '../net/ip';
 import type { DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceState } from './model';
-import { sortLikeIpvsadm } from './order';
+import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from '../snapshot/sort';
 
 export type ListFormat = 'default' | 'stats' | 'rate' | 'thresholds' | 'persistent-conn';
 
@@ -87,8 +87,9 @@ export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListO
     default:
       out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   }
-  const ordered = opts.nosort ? services : sortLikeIpvsadm(services);
+  const ordered = opts.nosort ? services : sortServicesLikeIpvsadm(services);
   for (const s of ordered) {
+    const dests = opts.nosort ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
     const st = s.stats;
     if (format === 'stats') {
       out.push(pad(serviceLabel(s.key), 33) + [st.conns, st.inPkts, st.outPkts, st.inBytes, st.outBytes].map((n) => largeNum(n, exact)).join(''));
@@ -97,7 +98,7 @@ export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListO
     } else {
       out.push(serviceLine(s));
     }
-    for (const d of s.destinations) {
+    for (const d of dests) {
       const head = `  -> ${pad(destLabel(s.key, d), 28)}`;
       const ds = d.stats;
       switch (format) {
