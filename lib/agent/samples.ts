@@ -2,14 +2,13 @@
  * Per-tick samples of the IPVS table and what changed between two of them.
  * Pure: the agent's sampler feeds it dumps; tests feed it literals.
  */
-import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
+import { ZERO_STATS, type DestinationState, type ServiceEntry, type Stats } from '../ipvs/model';
+import { rateBetween } from '../rates';
 import {
   EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
 } from './events';
 import { destinationId, serviceId } from './ids';
 
-const COUNTERS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const;
-const RATE_OF = { conns: 'rCps', inPkts: 'rInPps', outPkts: 'rOutPps', inBytes: 'rInBps', outBytes: 'rOutBps' } as const;
 const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
 
 /** Two decimals are plenty for a rate and keep tick payloads short. */
@@ -17,15 +16,6 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/**
- * Rate of a cumulative counter over `dtMs`. A counter that went down was
- * zeroed (or its object re-created): the rate of that tick is unknown, so 0
- * rather than a huge negative number.
- */
-export function counterRate(prev: number | undefined, cur: number, dtMs: number): number {
-  if (prev === undefined || dtMs <= 0 || cur < prev) return 0;
-  return round(((cur - prev) * 1000) / dtMs);
-}
 
 function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conns: { a: number; i: number; p: number }): StatSample {
   const s: StatSample = {
@@ -34,7 +24,17 @@ function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conn
     rCps: 0, rInPps: 0, rOutPps: 0, rInBps: 0, rOutBps: 0,
     active: conns.a, inactive: conns.i, persistent: conns.p,
   };
-  for (const c of COUNTERS) s[RATE_OF[c]] = counterRate(prev?.[c], s[c], dtMs);
+  if (prev) {
+    // a reset (ZERO, re-created object) or no elapsed time leaves that tick's rates at 0, never negative
+    const r = rateBetween({ ...ZERO_STATS, conns: prev.conns, inPkts: prev.inPkts, outPkts: prev.outPkts, inBytes: prev.inBytes, outBytes: prev.outBytes }, stats, dtMs);
+    if (r.ok) {
+      s.rCps = round(r.rates.cps);
+      s.rInPps = round(r.rates.inPps);
+      s.rOutPps = round(r.rates.outPps);
+      s.rInBps = round(r.rates.inBps);
+      s.rOutBps = round(r.rates.outBps);
+    }
+  }
   return s;
 }
 

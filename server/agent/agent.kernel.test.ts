@@ -1,0 +1,163 @@
+/**
+ * The agent on the lab kernel's real IPVS table, over real HTTP+WebSocket on
+ * 127.0.0.1: a change made with ipvsadm appears as a table event within 2 s,
+ * and HTTP traffic through a NAT service shows as rates on the destination
+ * that served it (and not on the other one).
+ *
+ *   ac (client) 10.9.0.2/24 ── a-c ── root (director) 10.9.0.1/24
+ *                                      a-n 172.19.0.1/24 ── n-eth0 172.19.0.2/24  an (NAT real server, :8080)
+ *                                      lo: 207.175.45.110 (VIP)
+ *   NAT: 207.175.45.110:8080 -> 172.19.0.2:8080 (weight 1), 172.19.0.3:8080 (weight 0: must see no traffic)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { StatsState, StatsTick, TableChangeEvent } from '@/lib/agent/events';
+import { applyStatsTick } from '@/lib/agent/events';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
+import { openIpvs } from '../ipvs/open';
+import { Auth } from './auth';
+import { TableHub } from './hub';
+import { Journal } from './journal';
+import { Mutex } from './mutex';
+import type { AppRouter } from './router';
+import { startAgentServer, type AgentServer } from './server';
+import { silentLog } from './testing';
+
+const VIP = tcp('207.175.45.110', 8080);
+const TOKENS = { viewer: 'viewer_' + 'k'.repeat(40), operator: 'operator_' + 'K'.repeat(40) };
+
+const SETUP = `
+set -e
+ip netns add ac; ip netns add an
+ip link add a-c type veth peer name c-eth0 netns ac
+ip link add a-n type veth peer name n-eth0 netns an
+ip addr add 10.9.0.1/24 dev a-c; ip link set a-c up
+ip addr add 172.19.0.1/24 dev a-n; ip link set a-n up
+ip link set lo up
+ip addr add 207.175.45.110/32 dev lo
+sysctl -qw net.ipv4.ip_forward=1
+ip -n ac addr add 10.9.0.2/24 dev c-eth0; ip -n ac link set c-eth0 up; ip -n ac link set lo up
+ip -n ac route add 207.175.45.0/24 via 10.9.0.1
+ip -n an addr add 172.19.0.2/24 dev n-eth0; ip -n an link set n-eth0 up; ip -n an link set lo up
+ip -n an route add default via 172.19.0.1
+`;
+const TEARDOWN = `
+for n in ac an; do ip netns del $n 2>/dev/null || true; done
+ip addr del 207.175.45.110/32 dev lo 2>/dev/null || true
+`;
+const SERVER = `require('http').createServer((q, r) => r.end('ok\\n')).listen(8080, '0.0.0.0', () => console.log('ready'));`;
+
+let backend: IpvsBackend;
+let hub: TableHub;
+let srv: AgentServer;
+let realServer: ChildProcess | null = null;
+
+function wsClient() {
+  const wsc = createWSClient({
+    url: srv.wsUrl!,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: { token: TOKENS.viewer },
+  });
+  return { wsc, c: createTRPCClient<AppRouter>({ links: [wsLink({ client: wsc })] }) };
+}
+
+beforeAll(async () => {
+  sh(TEARDOWN);
+  sh(SETUP);
+  backend = await openIpvs();
+  await backend.flush();
+  hub = new TableHub({ backend, log: silentLog, tickMs: 250 });
+  hub.start();
+  srv = await startAgentServer({
+    deps: {
+      backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log: silentLog, conns: null,
+      version: 'kernel-test', startedAt: Date.now(),
+    },
+    auth: Auth.fromTokens(TOKENS, silentLog),
+    listen: { host: '127.0.0.1', port: 0 },
+    allowOrigins: [],
+  });
+  realServer = spawn('ip', ['netns', 'exec', 'an', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    realServer!.once('exit', (code) => reject(new Error(`real server exited (${code}) before listening`)));
+  });
+});
+
+afterAll(async () => {
+  realServer?.kill();
+  await srv?.close();
+  hub?.close();
+  await backend?.flush().catch(() => undefined);
+  backend?.close();
+  sh(TEARDOWN);
+});
+
+describe('agent on the real kernel', () => {
+  it('reports a service added with ipvsadm as a table event within 2 s', async () => {
+    const { c, wsc } = wsClient();
+    const events: { at: number; ev: TableChangeEvent }[] = [];
+    let started = false;
+    const sub = c.table.onChange.subscribe({}, {
+      onStarted: () => { started = true; },
+      onData: (e) => events.push({ at: Date.now(), ev: e.data }),
+      onError: (err) => { throw err; },
+    });
+    const w0 = Date.now();
+    while (!started && Date.now() - w0 < 30_000) await new Promise((r) => setTimeout(r, 25));
+    expect(started, 'subscription did not start').toBe(true);
+    await new Promise((r) => setTimeout(r, 500)); // past the sample that the subscription starts from
+    const t0 = Date.now();
+    ipvsadm('-A', '-t', '207.175.45.200:81', '-s', 'rr');
+    ipvsadm('-a', '-t', '207.175.45.200:81', '-r', '172.19.0.9:81', '-m', '-w', '3');
+    while (Date.now() - t0 < 2000 && !events.some((e) => e.ev.changes.some((ch) => ch.type === 'service_added'))) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    sub.unsubscribe();
+    wsc.close();
+    const hit = events.find((e) => e.ev.changes.some((ch) => ch.type === 'service_added'));
+    expect(hit, 'no service_added event within 2 s').toBeDefined();
+    expect(hit!.at - t0).toBeLessThan(2000);
+    const added = hit!.ev.changes.find((ch) => ch.type === 'service_added')!;
+    expect(added).toMatchObject({ service: { key: { address: '207.175.45.200', port: 81 }, scheduler: 'rr' } });
+    ipvsadm('-D', '-t', '207.175.45.200:81');
+  });
+
+  it('shows rates on the destination that served the traffic, within 3 s', async () => {
+    await backend.addService(svc(VIP, { scheduler: 'rr' }));
+    await backend.addDestination(VIP, dst('172.19.0.2', 8080, { forward: 'nat', weight: 1 }));
+    await backend.addDestination(VIP, dst('172.19.0.3', 8080, { forward: 'nat', weight: 0 }));
+    const { c, wsc } = wsClient();
+    const state: StatsState = new Map();
+    let sawRate = false;
+    let ticks = 0;
+    const sub = c.stats.onTick.subscribe({}, {
+      onError: (err) => { throw err; },
+      onData: (e) => {
+        ticks++;
+        applyStatsTick(state, e.data as StatsTick);
+        const d = state.get('tcp:207.175.45.110:8080')?.dests.get('172.19.0.2:8080');
+        if (d && d.rInPps > 0) sawRate = true;
+      },
+    });
+    const w0 = Date.now();
+    while (ticks === 0 && Date.now() - w0 < 30_000) await new Promise((r) => setTimeout(r, 25));
+    expect(ticks, 'no stats tick arrived').toBeGreaterThan(0);
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) sh('ip netns exec ac curl -sS --max-time 5 http://207.175.45.110:8080/ >/dev/null');
+    while (!sawRate && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 25));
+    sub.unsubscribe();
+    wsc.close();
+    expect(sawRate, 'no packet rate on 172.19.0.2:8080 within 3 s').toBe(true);
+    const svcState = state.get('tcp:207.175.45.110:8080')!;
+    const served = svcState.dests.get('172.19.0.2:8080')!;
+    const idle = svcState.dests.get('172.19.0.3:8080')!;
+    expect(served.conns).toBe(10);
+    expect(served.inBytes).toBeGreaterThan(0);
+    expect(idle.conns).toBe(0);
+    expect(idle.rInPps).toBe(0);
+  });
+});
