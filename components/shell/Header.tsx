@@ -12,7 +12,7 @@ export function Header() {
   const params = useParams<{ director?: string }>();
   const pathname = usePathname();
   const current = params.director ? decodeURIComponent(params.director) : null;
-  const base = current ? `/d/${encodeURIComponent(current)}` : null;
+  const base = current ? `/d/${encodeURIComponent(current)}` : pathname.startsWith('/demo') ? '/demo' : null;
   const tabs = base
     ? [
         { href: base, label: 'Overview', match: (p: string) => p === base || p.startsWith(`${base}/s/`) },
@@ -42,7 +42,7 @@ export function Header() {
           ))}
         </nav>
         <div className="ml-auto flex items-center gap-3">
-          {current ? <LiveIndicator /> : null}
+          {base ? <LiveIndicator /> : null}
           <ThemeToggle />
           {me.data ? (
             <form action="/api/session/logout" method="post" className="flex items-center gap-2">

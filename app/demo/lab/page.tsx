@@ -1,0 +1,1 @@
+export { default } from '../../d/[director]/lab/page';

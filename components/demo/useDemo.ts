@@ -1,0 +1,40 @@
+'use client';
+import { useSearchParams } from 'next/navigation';
+import { useEffect, useMemo } from 'react';
+import { setLiveState } from '../data/live-status';
+import { GRAPH_POINTS, statsStoreFor, type StatsStore } from '../data/stats-store';
+import { useStats } from '../data/hooks';
+import { demoServices, demoTick } from './demo-data';
+
+let started = false;
+let seq = 0;
+
+/** Demo services and a stats store fed by synthetic ticks (with 15 minutes of history prefilled). */
+export function useDemo(): { services: ReturnType<typeof demoServices>; stats: StatsStore; disabledReason: string | null } {
+  const params = useSearchParams();
+  const extra = Number(params.get('n') ?? 0) || 0;
+  const services = useMemo(() => demoServices(extra), [extra]);
+  const store = statsStoreFor(`__demo__${extra}`);
+  useEffect(() => {
+    if (!started || store.lastSeq === -1) {
+      started = true;
+      const now = Date.now();
+      for (let i = GRAPH_POINTS; i > 0; i--) store.apply(demoTick(services, ++seq, now - i * 1000));
+    }
+    setLiveState({ kind: 'live', since: Date.now() });
+    const t = setInterval(() => store.apply(demoTick(services, ++seq, Date.now())), 1000);
+    return () => clearInterval(t);
+  }, [services, store]);
+  useStats(`__demo__${extra}`);
+  const role = params.get('role');
+  return {
+    services, stats: store,
+    disabledReason: role === 'viewer' ? 'Signed in as view (viewer): changing rules needs the operator role.' : null,
+  };
+}
+
+/** Demo mutations do nothing and say so. */
+export async function demoWrite(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 300));
+  throw new Error('Demo pages do not change anything: no director is connected.');
+}
