@@ -10,7 +10,7 @@ import * as C from '@/lib/ipvs/constants';
 import { NetlinkIpvs } from './netlink-client';
 import { ipvsadm, ipvsadmRestore } from './kernel-test-helpers';
 
-const SERVICES = Number(process.env.DIRECTOR_DUMP_SERVICES ?? 2000);
+const SERVICES = Number(process.env.DIRECTOR_DUMP_SERVICES ?? 1000);
 const DESTS = 4;
 
 function table(): string {
