@@ -76,6 +76,12 @@ export interface LabRunOptions {
   /** shell lines run inside the guest before the command (after modules are loaded) */
   setup?: string[];
   signal?: AbortSignal;
+  /**
+   * Called before the kernel boots with the run's folders: files put into
+   * `outDir` appear read-write at /run/out in the guest (the folder is removed
+   * when the run ends).
+   */
+  onPrepared?: (paths: { runDir: string; outDir: string; umid: string }) => void;
 }
 
 export interface LabRunResult {
@@ -207,6 +213,7 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
     `init=${initPath}`, 'con=null', 'con0=fd:0,fd:1',
   ];
   try {
+    opts.onPrepared?.({ runDir, outDir: path.join(runDir, 'out'), umid });
     if (opts.tap) {
       createTap(opts.tap);
       tapCreated = true;

@@ -1,0 +1,121 @@
+/**
+ * director lab status [--json]
+ * director lab rate N
+ * director lab fault rs1|rs2 FAULT on|off     (FAULT: stop-httpd remove-vip break-arp remove-nat-route)
+ *
+ * Talks to the agent inside the lab over tRPC with the operator token. The
+ * agent and token come from --agent URL / --token-file FILE, else
+ * DIRECTOR_AGENT_URL / DIRECTOR_TOKEN, else the running `npm start`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import type { AppRouter } from '../../agent/router';
+import { FAULTS, MAX_RATE, type Fault, type LabStatus } from '../../lab/guest/topology';
+import { STATE_FILE_PATH } from '../../lab/state-file';
+import type { CliIo } from '../io';
+
+const USAGE = `usage: director lab status [--json]
+       director lab rate N                         (0-${MAX_RATE} requests/s per service)
+       director lab fault rs1|rs2 FAULT on|off     (FAULT: ${FAULTS.join(', ')})
+options: --agent URL  --token-file FILE  (default: the running npm start)
+`;
+
+function target(agent: string | undefined, tokenFile: string | undefined): { url: string; token: string } {
+  let url = agent ?? process.env.DIRECTOR_AGENT_URL;
+  let token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.DIRECTOR_TOKEN;
+  if (!url || !token) {
+    let state: { agentUrl: string; operatorToken: string };
+    try {
+      state = JSON.parse(readFileSync(STATE_FILE_PATH, 'utf8')) as typeof state;
+    } catch {
+      throw new Error(`no agent given and no running lab (${STATE_FILE_PATH} is missing): start one with npm start, or give --agent and --token-file`);
+    }
+    url ??= state.agentUrl;
+    token ??= state.operatorToken;
+  }
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+export function client(url: string, token: string) {
+  return createTRPCClient<AppRouter>({
+    links: [httpLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
+  });
+}
+
+const mark = (v: boolean | null) => (v === null ? '?' : v ? 'ok' : 'BROKEN');
+
+export function formatStatus(s: LabStatus): string {
+  const lines: string[] = [];
+  const t = s.topology;
+  lines.push(`VIP ${t.vip}  DIP ${t.dip}  client ${t.client.address}`);
+  if (s.director) lines.push(`director: VIP on br0 ${mark(s.director.vipOnBr0)}, ip_forward ${s.director.ipForward}`);
+  for (const rs of s.realServers) {
+    const arp = rs.arp ? `${rs.arp.allIgnore}/${rs.arp.allAnnounce} (eth0 ${rs.arp.eth0Ignore}/${rs.arp.eth0Announce})` : '?';
+    lines.push(`${rs.name} ${rs.address}: httpd ${rs.httpd.up ? 'up' : `DOWN (${rs.httpd.detail})`}, VIP on lo ${mark(rs.vipOnLo)}, ` +
+      `arp_ignore/announce ${arp} ${mark(rs.arpOk)}, NAT route ${mark(rs.natRoute)}, tunl0 ${mark(rs.tunl0Up)}` +
+      (rs.faults.length ? `, faults: ${rs.faults.join(' ')}` : ''));
+  }
+  if (s.traffic) {
+    lines.push(`traffic: ${s.traffic.rate} requests/s per service`);
+    for (const [id, v] of Object.entries(s.traffic.services)) {
+      const by = Object.entries(v.byServer).map(([a, n]) => `${a} ${n}`).join(', ');
+      lines.push(`  ${id.padEnd(4)} ${v.method.padEnd(4)} ${v.address}:${v.port}  ok ${v.ok} failed ${v.failed} in flight ${v.inflight}` +
+        `  (${v.okPerSec.toFixed(1)} ok/s, ${v.failedPerSec.toFixed(1)} failed/s)  by server: ${by || '-'}` +
+        (v.lastError ? `  last error: ${v.lastError}` : ''));
+    }
+  } else {
+    lines.push('traffic: not running yet');
+  }
+  if (s.factsError) lines.push(`(namespace facts: ${s.factsError})`);
+  return lines.join('\n') + '\n';
+}
+
+export default async function lab(args: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: true, strict: true,
+      options: { agent: { type: 'string' }, 'token-file': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    io.stderr(`director lab: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [sub, ...rest] = positionals;
+  if (values.help || !sub) {
+    (values.help ? io.stdout : io.stderr)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const bad = (msg: string) => { io.stderr(`director lab ${sub}: ${msg}\n${USAGE}`); return 2; };
+
+  if (sub === 'status') {
+    if (rest.length) return bad(`unexpected '${rest.join(' ')}'`);
+    const { url, token } = target(values.agent, values['token-file']);
+    const s = await client(url, token).lab.status.query({ fresh: true });
+    io.stdout(values.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+    return 0;
+  }
+  if (sub === 'rate') {
+    if (rest.length !== 1) return bad('give one rate, e.g. director lab rate 10');
+    const rate = Number(rest[0]);
+    if (!Number.isFinite(rate) || rate < 0 || rate > MAX_RATE) return bad(`rate must be a number from 0 to ${MAX_RATE}, got '${rest[0]}'`);
+    const { url, token } = target(values.agent, values['token-file']);
+    const r = await client(url, token).lab.setRate.mutate({ rate });
+    io.stdout(`traffic: ${r.rate} requests/s per service\n`);
+    return 0;
+  }
+  if (sub === 'fault') {
+    const [server, fault, state] = rest;
+    if (rest.length !== 3) return bad('expected: fault rs1|rs2 FAULT on|off');
+    if (server !== 'rs1' && server !== 'rs2') return bad(`real server must be rs1 or rs2, got '${server}'`);
+    if (!(FAULTS as readonly string[]).includes(fault!)) return bad(`unknown fault '${fault}'; one of ${FAULTS.join(', ')}`);
+    if (state !== 'on' && state !== 'off') return bad(`state must be on or off, got '${state}'`);
+    const { url, token } = target(values.agent, values['token-file']);
+    const s = await client(url, token).lab.fault.mutate({ server, fault: fault as Fault, on: state === 'on' });
+    io.stdout(`${server} ${fault} ${state}\n${formatStatus(s)}`);
+    return 0;
+  }
+  return bad(`unknown subcommand '${sub}'`);
+}

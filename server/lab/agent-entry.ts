@@ -1,0 +1,15 @@
+/**
+ * Entry of the agent bundle the lab runs (see bundle.ts): the same
+ * `director agent` command, without a TypeScript loader, because starting
+ * tsx inside user-mode Linux takes longer than the rest of the lab together.
+ */
+import agent from '../cli/commands/agent';
+import { processIo } from '../cli/io';
+
+agent(process.argv.slice(2), processIo).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`director agent: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,174 @@
+/**
+ * `lab.*` procedures: the seed's LVS lab around the director this agent runs
+ * on (only inside the lab kernel, where the runner sets DIRECTOR_LAB=1).
+ * Elsewhere every procedure answers NOT_IMPLEMENTED, so the router's type is
+ * the same for every agent.
+ *
+ * Facts come from the kernels themselves: status.sh for the real servers'
+ * namespaces (addresses, ARP sysctls, policy routing), an HTTP probe from the
+ * director for each web server, and the traffic generator's counters.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { operatorProcedure, router, viewerProcedure } from '../../agent/trpc';
+import {
+  FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema, trafficSchema,
+  type LabFacts, type LabStatus, type RealServerStatus, type Traffic,
+} from './topology';
+
+export function labEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.DIRECTOR_LAB === '1';
+}
+
+function guestDir(): string {
+  // the agent may run from a bundle, so its own location says nothing
+  return process.env.DIRECTOR_LAB_GUEST_DIR ?? path.resolve(process.cwd(), 'server/lab/guest');
+}
+function stateDir(): string {
+  return process.env.DIRECTOR_LAB_STATE ?? '/run/director-lab';
+}
+
+function requireLab(): void {
+  if (!labEnabled()) {
+    throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'this agent does not run in the lab kernel (DIRECTOR_LAB is not 1)' });
+  }
+}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, DIRECTOR_LAB_STATE: stateDir() } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${path.basename(args[0] ?? file)} ${args.slice(1).join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Every program started inside user-mode Linux costs about a second, so the
+ * namespace facts are refreshed in the background at most every few seconds
+ * and at most one refresh runs at a time; callers get the latest result.
+ */
+class FactsCache {
+  private value: { facts: LabFacts; at: number } | null = null;
+  private inflight: Promise<void> | null = null;
+  private error: string | null = null;
+  constructor(private readonly maxAgeMs: number) {}
+
+  invalidate(): void {
+    if (this.value) this.value.at = 0;
+  }
+
+  async get(waitForFresh: boolean): Promise<{ facts: LabFacts | null; at: number | null; error: string | null }> {
+    const stale = !this.value || Date.now() - this.value.at > this.maxAgeMs;
+    if (stale && !this.inflight) {
+      this.inflight = run('bash', [path.join(guestDir(), 'status.sh')], 60_000)
+        .then((out) => {
+          this.value = { facts: labFactsSchema.parse(JSON.parse(out)), at: Date.now() };
+          this.error = null;
+        })
+        .catch((e: unknown) => { this.error = (e as Error).message; })
+        .finally(() => { this.inflight = null; });
+    }
+    if ((waitForFresh || !this.value) && this.inflight) await this.inflight;
+    return { facts: this.value?.facts ?? null, at: this.value?.at || null, error: this.error };
+  }
+}
+
+const facts = new FactsCache(3000);
+
+/** A plain HTTP GET from the director to a real server, as a health check would do it. */
+function probe(address: string, port: number, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port, path: '/', agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ ok: res.statusCode === 200, detail: `HTTP ${res.statusCode} ${body.trim()}`.slice(0, 120) }));
+      res.on('error', (e) => resolve({ ok: false, detail: e.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, detail: e.code ?? e.message }));
+  });
+}
+
+async function readTraffic(): Promise<Traffic | null> {
+  try {
+    return trafficSchema.parse(JSON.parse(await readFile(path.join(stateDir(), 'traffic.json'), 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+async function status(fresh: boolean): Promise<LabStatus> {
+  const [f, traffic, probes] = await Promise.all([
+    facts.get(fresh),
+    readTraffic(),
+    Promise.all(REAL_SERVERS.map(async (rs) => ({ name: rs.name, ...(await probe(rs.address, LAB_TOPOLOGY.ports.dr)) }))),
+  ]);
+  const realServers: RealServerStatus[] = REAL_SERVERS.map((rs) => {
+    const observed = f.facts?.realServers.find((r) => r.name === rs.name) ?? null;
+    const p = probes.find((x) => x.name === rs.name)!;
+    const arp = observed?.exists ? observed.arp : null;
+    return {
+      name: rs.name,
+      address: rs.address,
+      httpd: { up: p.ok, detail: p.detail, pid: observed?.exists ? observed.httpdPid : null },
+      vipOnLo: observed?.exists ? observed.vipOnLo : null,
+      arp,
+      arpOk: arp ? arp.allIgnore === 1 && arp.allAnnounce === 2 && arp.eth0Ignore === 1 && arp.eth0Announce === 2 : null,
+      natRoute: observed?.exists ? observed.natRule && observed.natRoute : null,
+      tunl0Up: observed?.exists ? observed.tunl0Up : null,
+      faults: observed?.exists ? observed.faults : [],
+    };
+  });
+  return {
+    topology: LAB_TOPOLOGY,
+    director: f.facts?.director ?? null,
+    realServers,
+    traffic,
+    factsAt: f.at,
+    factsError: f.error,
+  };
+}
+
+async function setRate(rate: number): Promise<{ rate: number }> {
+  const file = path.join(stateDir(), 'traffic-control.json');
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify({ rate }));
+  await rename(tmp, file);
+  return { rate };
+}
+
+export const labRouter = router({
+  /** The lab's topology and, live, which parts are healthy. `fresh` waits for a new look at the namespaces. */
+  status: viewerProcedure
+    .input(z.object({ fresh: z.boolean().default(false) }).default({ fresh: false }))
+    .query(({ input }) => {
+      requireLab();
+      return status(input.fresh);
+    }),
+  /** Requests per second per service from the client namespace (0 stops the load). */
+  setRate: operatorProcedure
+    .input(z.object({ rate: z.number().min(0, 'rate is at least 0').max(MAX_RATE, `rate is at most ${MAX_RATE} requests per second`) }))
+    .mutation(({ input }) => {
+      requireLab();
+      return setRate(input.rate);
+    }),
+  /** Break (on) or repair (off) one real server; returns the namespaces as they are afterwards. */
+  fault: operatorProcedure
+    .input(z.object({
+      server: z.enum(REAL_SERVERS.map((r) => r.name) as [string, ...string[]]),
+      fault: z.enum(FAULTS),
+      on: z.boolean(),
+    }))
+    .mutation(async ({ input }) => {
+      requireLab();
+      await run('bash', [path.join(guestDir(), 'fault.sh'), input.server, input.fault, input.on ? 'on' : 'off'], 60_000);
+      facts.invalidate();
+      return status(true);
+    }),
+});

@@ -1,0 +1,369 @@
+/**
+ * `npm start`: the agent and the console, in one command.
+ *
+ *   npm start [-- --lab] [--no-console] [--rate N] [--port N]
+ *
+ * Without host IPVS (or with --lab) it boots the lab kernel with a tap link
+ * (host 169.254.150.1/30, guest 169.254.150.2/30), builds the seed's LVS lab
+ * inside it, runs the agent there as root and the console here. With host
+ * IPVS and CAP_NET_ADMIN it runs the agent on 127.0.0.1 for this host.
+ * Prints one progress line per step, then the console URL and the sign-in,
+ * and a machine-readable line `DIRECTOR_READY {json}`. Ctrl-C stops all of
+ * it and removes the tap, the lab's folders and the state file.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bundleAgent } from './bundle';
+import { STATE_FILE_PATH, type StartState } from './state-file';
+import { DEFAULT_RATE, MAX_RATE } from './guest/topology';
+import { LabUnavailableError, describeFailure, runInLab, type TapLink } from './uml';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const LAB_TAP: TapLink = { name: 'dlab0', hostAddress: '169.254.150.1', guestAddress: '169.254.150.2', prefix: 30 };
+export const AGENT_PORT = 9580;
+const STATE_FILE = STATE_FILE_PATH;
+const APT_PACKAGES = ['user-mode-linux', 'kmod', 'ipvsadm', 'iproute2', 'chromium'];
+
+
+const started = Date.now();
+const say = (s: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${s}\n`);
+
+function fail(message: string): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(1);
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** CAP_NET_ADMIN (bit 12) in the effective set. */
+function hasNetAdmin(): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n : false;
+}
+
+function hostHasIpvs(): boolean {
+  if (existsSync('/proc/net/ip_vs')) return true;
+  return spawnSync('modprobe', ['ip_vs'], { stdio: 'ignore' }).status === 0 && existsSync('/proc/net/ip_vs');
+}
+
+function missingPackages(lab: boolean): string[] {
+  const has = (...paths: string[]) => paths.some((p) => existsSync(p));
+  const missing: string[] = [];
+  if (lab && !has('/usr/bin/linux.uml')) missing.push('user-mode-linux');
+  if (lab && !has('/usr/sbin/modprobe', '/sbin/modprobe')) missing.push('kmod');
+  if (!has('/usr/sbin/ipvsadm', '/sbin/ipvsadm')) missing.push('ipvsadm');
+  if (!has('/usr/sbin/ip', '/sbin/ip', '/bin/ip')) missing.push('iproute2');
+  if (!has('/usr/bin/chromium')) missing.push('chromium');
+  return missing;
+}
+
+function ensurePrerequisites(lab: boolean): void {
+  const missing = missingPackages(lab);
+  // chromium only serves the end-to-end tests: install it along, never wait for it alone
+  const needed = missing.filter((p) => p !== 'chromium');
+  if (missing.length > 0) {
+    if (!isRoot()) {
+      if (needed.length > 0) fail(`missing Debian packages: ${missing.join(' ')}; run as root: apt-get install -y ${APT_PACKAGES.join(' ')}`);
+      say(`note: chromium is not installed (only the end-to-end tests need it): apt-get install -y chromium`);
+    } else if (needed.length > 0) {
+      say(`installing missing Debian packages: ${missing.join(' ')}`);
+      const r = spawnSync('apt-get', ['install', '-y', ...APT_PACKAGES], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      if (r.status !== 0) fail(`apt-get install -y ${APT_PACKAGES.join(' ')} failed (exit ${r.status}); run apt-get update first?`);
+    }
+  }
+}
+
+/** Tokens in the agent's own format (auth.ts reads `<state>/tokens/<role>.token`). */
+function writeTokens(stateDir: string): { viewerToken: string; operatorToken: string } {
+  const dir = path.join(stateDir, 'tokens');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const make = (role: string) => {
+    const token = `${role}_${randomBytes(32).toString('base64url')}`;
+    writeFileSync(path.join(dir, `${role}.token`), `${token}\n`, { mode: 0o600 });
+    return token;
+  };
+  return { viewerToken: make('viewer'), operatorToken: make('operator') };
+}
+
+function get(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, abort: AbortSignal): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!abort.aborted) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`stopped while waiting for ${what}`);
+}
+
+/** The newest source the Next build depends on, against the build's own id file. */
+function nextBuildIsFresh(): boolean {
+  const buildId = path.join(projectRoot, '.next', 'BUILD_ID');
+  if (!existsSync(buildId)) return false;
+  const builtAt = statSync(buildId).mtimeMs;
+  const newer = (p: string): boolean => {
+    if (!existsSync(p)) return false;
+    const st = statSync(p);
+    if (!st.isDirectory()) return st.mtimeMs > builtAt;
+    return readdirSync(p).some((f) => f !== 'node_modules' && !f.startsWith('.') && newer(path.join(p, f)));
+  };
+  return !['app', 'components', 'lib', 'console', 'next.config.js', 'postcss.config.mjs', 'package-lock.json']
+    .some((p) => newer(path.join(projectRoot, p)));
+}
+
+const children = new Set<ChildProcess>();
+function spawnChild(cmd: string, args: string[], opts: Parameters<typeof spawn>[2]): ChildProcess {
+  const child = spawn(cmd, args, { ...opts, detached: true });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+function killChildren(): void {
+  for (const c of children) {
+    if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+      try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+  children.clear();
+}
+
+function runNextBuild(): Promise<void> {
+  const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
+  return new Promise((resolve, reject) => {
+    const child = spawnChild(process.execPath, [nextBin, 'build'], {
+      cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${out.split('\n').slice(-25).join('\n')}`))));
+  });
+}
+
+interface ConsoleHandle { url: string; signIn: { username: string; password: string } }
+
+async function startConsole(agent: { url: string; viewerToken: string; operatorToken: string; name: string; id: string },
+  port: number, tmp: string, build: Promise<void> | null, abort: AbortSignal): Promise<ConsoleHandle> {
+  if (build) {
+    say('console: waiting for the Next build');
+    await build;
+    say('console: Next build done');
+  }
+  const password = randomBytes(12).toString('base64url');
+  const users = [{ username: 'operator', password, role: 'operator' }];
+  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+  // The console refuses root: run it as nobody, with its caches in our scratch folder.
+  const asUser = isRoot() ? { uid: 65534, gid: 65534 } : {};
+  if (isRoot()) chownSync(tmp, 65534, 65534);
+  const child = spawnChild(process.execPath, [tsxCli, path.join(projectRoot, 'console/server.ts')], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...asUser,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TMPDIR: tmp,
+      HOME: tmp,
+      NEXT_TELEMETRY_DISABLED: '1',
+      DIRECTOR_AGENTS: JSON.stringify([{ id: agent.id, name: agent.name, url: agent.url, viewerToken: agent.viewerToken, operatorToken: agent.operatorToken }]),
+      DIRECTOR_CONSOLE_USERS: JSON.stringify(users),
+    },
+  });
+  let log = '';
+  const keep = (b: Buffer) => { log = (log + b.toString()).slice(-8000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the console exited (status ${code}):\n${log}`))));
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([exited, waitFor('the console', async () => (await get(`${url}/login`, 2000)) > 0, 180_000, abort)]);
+  // keep reporting a crash after start-up
+  exited.catch((e: Error) => { say(e.message); });
+  return { url, signIn: { username: 'operator', password } };
+}
+
+function writeStateFile(state: StartState): void {
+  mkdirSync(path.dirname(STATE_FILE), { recursive: true, mode: 0o700 });
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
+  chmodSync(STATE_FILE, 0o600);
+}
+
+function announce(state: StartState, lab: boolean): void {
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (state.consoleUrl && state.signIn) {
+    process.stdout.write(`\n  Director console: ${state.consoleUrl}\n  sign in as:       ${state.signIn.username} / ${state.signIn.password}\n`);
+  }
+  process.stdout.write(`  agent:            ${state.agentUrl}${lab ? ' (inside the lab kernel)' : ''}\n`);
+  if (lab) process.stdout.write(`  lab controls:     npm run -s director -- lab status | lab rate N | lab fault rs2 stop-httpd on\n`);
+  process.stdout.write(`  Ctrl-C stops everything.\n\n`);
+  process.stdout.write(`DIRECTOR_READY ${JSON.stringify({
+    mode: state.mode, agentUrl: state.agentUrl, consoleUrl: state.consoleUrl, stateFile: STATE_FILE, startupMs: Date.now() - started,
+  })}\n`);
+}
+
+function alreadyRunning(): number | null {
+  try {
+    const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as StartState;
+    process.kill(s.pid, 0);
+    return s.pid;
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      lab: { type: 'boolean', default: false },
+      'no-console': { type: 'boolean', default: false },
+      rate: { type: 'string', default: String(DEFAULT_RATE) },
+      port: { type: 'string', default: '3000' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm start [-- --lab] [--no-console] [--rate N] [--port N]\n');
+    return;
+  }
+  const rate = Number(values.rate);
+  if (!Number.isFinite(rate) || rate < 0 || rate > MAX_RATE) fail(`--rate: expected 0 to ${MAX_RATE} requests per second per service, got '${values.rate}'`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: expected a TCP port, got '${values.port}'`);
+  const other = alreadyRunning();
+  if (other !== null) fail(`another npm start is running (pid ${other}); stop it first (Ctrl-C there)`);
+
+  if (!existsSync(path.join(projectRoot, 'node_modules', '.package-lock.json'))) {
+    if (!isRoot()) fail('node_modules is missing: run npm ci');
+    say('installing node modules (npm ci)');
+    if (spawnSync('npm', ['ci'], { cwd: projectRoot, stdio: 'inherit' }).status !== 0) fail('npm ci failed');
+  }
+  say('checking the host kernel for IPVS');
+  const host = !values.lab && hostHasIpvs() && hasNetAdmin();
+  const lab = !host;
+  say(lab ? (values.lab ? 'using the lab kernel (--lab)' : 'this host has no usable IPVS: using the lab kernel') : 'this host has IPVS: managing it');
+  ensurePrerequisites(lab);
+  if (lab && !isRoot()) fail('the lab needs root for its tap link (ip tuntap): run npm start as root');
+
+  const abort = new AbortController();
+  mkdirSync(path.dirname(STATE_FILE), { recursive: true, mode: 0o700 });
+  // tokens of the host mode's agent; the console's caches (readable by the console's own user)
+  const scratch = mkdtempSync(path.join(path.dirname(STATE_FILE), 'start-'));
+  const consoleTmp = mkdtempSync(path.join(tmpdir(), 'director-console-'));
+  let stopping = false;
+  const cleanup = () => {
+    killChildren();
+    rmSync(scratch, { recursive: true, force: true });
+    rmSync(consoleTmp, { recursive: true, force: true });
+    try {
+      const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as StartState;
+      if (s.pid === process.pid) rmSync(STATE_FILE, { force: true });
+    } catch { /* none */ }
+  };
+  process.on('exit', cleanup);
+  // uml.ts kills the guest and exits on these signals; our exit handler does the rest
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      stopping = true;
+      say(`stopping (${sig})`);
+      abort.abort();
+      cleanup();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  }
+
+  const wantConsole = !values['no-console'];
+  let build: Promise<void> | null = null;
+  if (wantConsole && !nextBuildIsFresh()) {
+    say('console: building the Next app (missing or older than the sources), alongside the rest');
+    build = runNextBuild();
+    build.catch(() => { /* reported when awaited */ });
+  }
+
+  let state: StartState;
+  if (lab) {
+    say('lab: bundling the agent');
+    const bundle = await bundleAgent(projectRoot);
+    const agentUrl = `http://${LAB_TAP.guestAddress}:${AGENT_PORT}`;
+    let tokens: { viewerToken: string; operatorToken: string } | null = null;
+    let running = false;
+    let guestLog = '';
+    say(`lab: booting the lab kernel (tap ${LAB_TAP.name} ${LAB_TAP.hostAddress}/${LAB_TAP.prefix} <-> ${LAB_TAP.guestAddress})`);
+    const guest = runInLab({
+      command: ['bash', path.join(projectRoot, 'server/lab/guest/lab-main.sh'), bundle, `${LAB_TAP.guestAddress}:${AGENT_PORT}`,
+        '/run/out/agent', String(rate), `http://127.0.0.1:${port}`],
+      cwd: projectRoot,
+      tap: LAB_TAP,
+      memoryMb: 1024,
+      timeoutMs: 2_000_000_000, // about 23 days: setTimeout takes at most 2^31-1 ms
+      signal: abort.signal,
+      onPrepared: ({ outDir }) => { tokens = writeTokens(path.join(outDir, 'agent')); },
+      onOutput: (chunk) => {
+        guestLog = (guestLog + chunk).slice(-20_000);
+        for (const line of chunk.split('\n')) {
+          const m = /^@@lab-step (.*)$/.exec(line);
+          if (m) {
+            say(`lab: ${m[1]}`);
+            if (m[1] === 'lab: running') running = true;
+          } else if (/error|cannot|fatal|refus/i.test(line)) {
+            say(`lab says: ${line}`);
+          }
+        }
+      },
+    });
+    guest.then((r) => {
+      if (stopping) return;
+      say(`the lab kernel stopped (status ${r.status}); ${describeFailure(r)}\n${guestLog.split('\n').slice(-20).join('\n')}`);
+      process.exit(1);
+    }, (e: unknown) => {
+      fail(e instanceof LabUnavailableError ? e.message : (e as Error).message);
+    });
+    await waitFor('the lab', async () => running, 600_000, abort.signal);
+    await waitFor('the agent', async () => (await get(`${agentUrl}/healthz`, 2000)) === 200, 600_000, abort.signal);
+    say('lab: agent answering on the tap link');
+    const t = tokens as { viewerToken: string; operatorToken: string } | null;
+    if (!t) fail('internal: the lab started without tokens');
+    state = { pid: process.pid, mode: 'lab', agentUrl, consoleUrl: null, ...t, signIn: null };
+  } else {
+    const stateDir = path.join(scratch, 'agent');
+    const t = writeTokens(stateDir);
+    const agentUrl = `http://127.0.0.1:${AGENT_PORT}`;
+    const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+    say('agent: starting on 127.0.0.1');
+    const child = spawnChild(process.execPath, [tsxCli, path.join(projectRoot, 'server/cli/main.ts'), 'agent',
+      '--listen', `127.0.0.1:${AGENT_PORT}`, '--state-dir', stateDir, '--allow-origin', `http://127.0.0.1:${port}`], {
+      cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code) => { if (!stopping) fail(`the agent exited (status ${code})`); });
+    await waitFor('the agent', async () => (await get(`${agentUrl}/healthz`, 2000)) === 200, 120_000, abort.signal);
+    state = { pid: process.pid, mode: 'host', agentUrl, consoleUrl: null, ...t, signIn: null };
+  }
+
+  if (wantConsole) {
+    say(`console: starting on http://127.0.0.1:${port}`);
+    const c = await startConsole({ id: lab ? 'lab' : 'local', name: lab ? 'Lab director' : 'This host', url: state.agentUrl,
+      viewerToken: state.viewerToken, operatorToken: state.operatorToken }, port, consoleTmp, build, abort.signal);
+    state = { ...state, consoleUrl: c.url, signIn: c.signIn };
+  }
+  writeStateFile(state);
+  announce(state, lab);
+  // run until a signal: the handlers above stop everything
+  await new Promise(() => {});
+}
+
+main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));

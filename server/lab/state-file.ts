@@ -1,0 +1,18 @@
+/**
+ * Where a running `npm start` describes itself (agent URL, tokens, console
+ * sign-in), for `director lab` and the tests. Mode 0600, removed on stop.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const STATE_FILE_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.state/start.json');
+
+export interface StartState {
+  pid: number;
+  mode: 'lab' | 'host';
+  agentUrl: string;
+  consoleUrl: string | null;
+  viewerToken: string;
+  operatorToken: string;
+  signIn: { username: string; password: string } | null;
+}
