@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ServiceEntry, ServiceRules } from '../ipvs/model';
 import { serviceTableSchema } from '../schemas/ipvs';
+import { healthTableSchema, type HealthServiceConfig } from '../schemas/health';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -16,6 +17,8 @@ export const snapshotSchema = z.object({
   host: z.string().max(253, 'host is too long'),
   ipvs: z.object({ version: z.string().max(32) }),
   services: serviceTableSchema,
+  /** Health checks per service (optional: snapshots from before health checks have none). */
+  health: healthTableSchema.optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -31,7 +34,7 @@ export function toRules(entries: readonly (ServiceEntry | ServiceRules)[]): Serv
 }
 
 export function makeSnapshot(
-  services: readonly (ServiceEntry | ServiceRules)[], meta: { host: string; ipvsVersion: string; now?: Date },
+  services: readonly (ServiceEntry | ServiceRules)[], meta: { host: string; ipvsVersion: string; now?: Date; health?: HealthServiceConfig[] },
 ): Snapshot {
   return {
     version: SNAPSHOT_VERSION,
@@ -39,6 +42,7 @@ export function makeSnapshot(
     host: meta.host,
     ipvs: { version: meta.ipvsVersion },
     services: toRules(services),
+    ...(meta.health && meta.health.length > 0 ? { health: meta.health } : {}),
   };
 }
 
