@@ -39,7 +39,10 @@ export interface StatSample {
 
 export interface DestinationTickRow {
   id: string;
-  /** Only the fields that changed since the previous tick (all of them in a full tick). */
+  /**
+   * Only the fields that changed since the previous tick; for an object new to
+   * the client (and in a full tick) the fields that are not 0. Missing = 0 / unchanged.
+   */
   v: Partial<StatSample>;
 }
 

@@ -70,13 +70,20 @@ function changedFields(prev: StatSample, next: StatSample): Partial<StatSample> 
   return out;
 }
 
+/** Fields that are not 0: a client starts every object from EMPTY_SAMPLE, so zeros need not travel. */
+function nonZero(v: StatSample): Partial<StatSample> {
+  const out: Partial<StatSample> = {};
+  for (const f of FIELDS) if (v[f] !== 0) out[f] = v[f];
+  return out;
+}
+
 /** Everything in `state`, as a tick that replaces a client's state. */
 export function fullTick(state: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
   const services: ServiceTickRow[] = [];
   for (const [id, s] of state) {
     services.push({
-      id, v: { ...s.v }, removedDests: [],
-      dests: [...s.dests].map(([did, v]) => ({ id: did, v: { ...v } })),
+      id, v: nonZero(s.v), removedDests: [],
+      dests: [...s.dests].map(([did, v]) => ({ id: did, v: nonZero(v) })),
     });
   }
   return { seq, at, intervalMs, full: true, services, removed: [] };
@@ -90,13 +97,13 @@ export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: n
   for (const [id, s] of next) {
     const p = prev.get(id);
     if (!p) {
-      services.push({ id, v: { ...s.v }, removedDests: [], dests: [...s.dests].map(([did, v]) => ({ id: did, v: { ...v } })) });
+      services.push({ id, v: nonZero(s.v), removedDests: [], dests: [...s.dests].map(([did, v]) => ({ id: did, v: nonZero(v) })) });
       continue;
     }
     const dests: DestinationTickRow[] = [];
     for (const [did, v] of s.dests) {
       const pv = p.dests.get(did);
-      const ch = pv ? changedFields(pv, v) : { ...v };
+      const ch = pv ? changedFields(pv, v) : nonZero(v);
       if (ch) dests.push({ id: did, v: ch });
     }
     const removedDests = [...p.dests.keys()].filter((did) => !s.dests.has(did));

@@ -9,7 +9,9 @@
  *                                      lo: 207.175.45.110 (VIP)
  *   NAT: 207.175.45.110:8080 -> 172.19.0.2:8080 (weight 1), 172.19.0.3:8080 (weight 0: must see no traffic)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import pino from 'pino';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -24,7 +26,10 @@ import { Journal } from './journal';
 import { Mutex } from './mutex';
 import type { AppRouter } from './router';
 import { startAgentServer, type AgentServer } from './server';
-import { silentLog } from './testing';
+
+// async, so the agent (same process) keeps sampling while commands run
+const run = promisify(execFile);
+const log = pino({ level: 'warn' }, pino.destination(2));
 
 const VIP = tcp('207.175.45.110', 8080);
 const TOKENS = { viewer: 'viewer_' + 'k'.repeat(40), operator: 'operator_' + 'K'.repeat(40) };
@@ -69,14 +74,14 @@ beforeAll(async () => {
   sh(SETUP);
   backend = await openIpvs();
   await backend.flush();
-  hub = new TableHub({ backend, log: silentLog, tickMs: 250 });
+  hub = new TableHub({ backend, log, tickMs: 250 });
   hub.start();
   srv = await startAgentServer({
     deps: {
-      backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log: silentLog, conns: null,
+      backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: null,
       version: 'kernel-test', startedAt: Date.now(),
     },
-    auth: Auth.fromTokens(TOKENS, silentLog),
+    auth: Auth.fromTokens(TOKENS, log),
     listen: { host: '127.0.0.1', port: 0 },
     allowOrigins: [],
   });
@@ -111,15 +116,16 @@ describe('agent on the real kernel', () => {
     expect(started, 'subscription did not start').toBe(true);
     await new Promise((r) => setTimeout(r, 500)); // past the sample that the subscription starts from
     const t0 = Date.now();
-    ipvsadm('-A', '-t', '207.175.45.200:81', '-s', 'rr');
-    ipvsadm('-a', '-t', '207.175.45.200:81', '-r', '172.19.0.9:81', '-m', '-w', '3');
+    const samplesBefore = hub.samples;
+    await run('ipvsadm', ['-A', '-t', '207.175.45.200:81', '-s', 'rr']);
+    await run('ipvsadm', ['-a', '-t', '207.175.45.200:81', '-r', '172.19.0.9:81', '-m', '-w', '3']);
     while (Date.now() - t0 < 2000 && !events.some((e) => e.ev.changes.some((ch) => ch.type === 'service_added'))) {
       await new Promise((r) => setTimeout(r, 25));
     }
     sub.unsubscribe();
     wsc.close();
     const hit = events.find((e) => e.ev.changes.some((ch) => ch.type === 'service_added'));
-    expect(hit, 'no service_added event within 2 s').toBeDefined();
+    expect(hit, `no service_added event within 2 s (samples taken meanwhile: ${hub.samples - samplesBefore}; events: ${JSON.stringify(events)})`).toBeDefined();
     expect(hit!.at - t0).toBeLessThan(2000);
     const added = hit!.ev.changes.find((ch) => ch.type === 'service_added')!;
     expect(added).toMatchObject({ service: { key: { address: '207.175.45.200', port: 81 }, scheduler: 'rr' } });
@@ -147,11 +153,12 @@ describe('agent on the real kernel', () => {
     while (ticks === 0 && Date.now() - w0 < 30_000) await new Promise((r) => setTimeout(r, 25));
     expect(ticks, 'no stats tick arrived').toBeGreaterThan(0);
     const t0 = Date.now();
-    for (let i = 0; i < 10; i++) sh('ip netns exec ac curl -sS --max-time 5 http://207.175.45.110:8080/ >/dev/null');
-    while (!sawRate && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 10; i++) await run('ip', ['netns', 'exec', 'ac', 'curl', '-sS', '--max-time', '5', '-o', '/dev/null', 'http://207.175.45.110:8080/']);
+    const curlMs = Date.now() - t0;
+    while (!sawRate && Date.now() - t0 < curlMs + 3000) await new Promise((r) => setTimeout(r, 25));
     sub.unsubscribe();
     wsc.close();
-    expect(sawRate, 'no packet rate on 172.19.0.2:8080 within 3 s').toBe(true);
+    expect(sawRate, `no packet rate on 172.19.0.2:8080 within 3 s of the traffic (curls took ${curlMs} ms; ticks ${ticks}; state ${JSON.stringify([...state.entries()].map(([k, v]) => [k, v.v, [...v.dests]]))})`).toBe(true);
     const svcState = state.get('tcp:207.175.45.110:8080')!;
     const served = svcState.dests.get('172.19.0.2:8080')!;
     const idle = svcState.dests.get('172.19.0.3:8080')!;

@@ -104,6 +104,7 @@ export class TableHub {
     try {
       entries = await this.opts.backend.dump();
     } catch (err) {
+      if (this.closed) return; // the backend is being closed under an in-flight sample
       // log the first failure of a run, not one per tick
       if (!this.failing) this.opts.log.error({ err }, 'cannot read the IPVS table');
       this.failing = true;
