@@ -1,0 +1,78 @@
+/** `director keepalived import/export` on the stateful fake kernel and a temporary state directory. */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseKeepalived } from '@/lib/keepalived/parse';
+import { FakeIpvs } from '../../ipvs/fake';
+import { readHealthFile } from '../../health/store';
+import type { CliIo } from '../io';
+import { fsIncludeReader, keepalivedCommand, type KeepalivedDeps } from './keepalived';
+
+const CORPUS = path.join(import.meta.dirname, '../../../lib/keepalived/corpus');
+
+function io() {
+  const out = { stdout: '', stderr: '' };
+  const cli: CliIo = { stdout: (s) => { out.stdout += s; }, stderr: (s) => { out.stderr += s; }, readStdin: async () => '' };
+  return { out, cli };
+}
+
+describe('director keepalived', () => {
+  let dir: string;
+  let fake: FakeIpvs;
+  let deps: KeepalivedDeps;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'kd-'));
+    fake = new FakeIpvs();
+    deps = {
+      openBackend: async () => fake, readFile: (p) => readFile(p, 'utf8'), resolver: { resolve: async () => null } as never,
+      hostname: () => 'lvs1', now: () => new Date('2026-11-25T00:00:00Z'), include: fsIncludeReader,
+    };
+    // the fake's close() would make later calls fail: the command closes what it opens
+    fake.close = () => {};
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('imports a file with includes: table and checks; export gives the same back', async () => {
+    const { out, cli } = io();
+    const file = path.join(CORPUS, '07-split-with-include.conf');
+    expect(await keepalivedCommand(['import', '--state-dir', dir, file], cli, deps)).toBe(0);
+    expect(out.stdout).toMatch(/2 service\(s\), 5 operation\(s\) applied; checks for 2 service\(s\)/);
+    expect(out.stderr).toMatch(/07-split-with-include\.conf:2: note: global_defs skipped/);
+    expect((await fake.dump()).map((s) => (s.key.kind === 'addr' ? s.key.port : 0)).sort()).toEqual([25, 8443]);
+    expect((await readHealthFile(path.join(dir, 'health.json'))).length).toBe(2);
+    const exp = io();
+    expect(await keepalivedCommand(['export', '--state-dir', dir], exp.cli, deps)).toBe(0);
+    const again = parseKeepalived(exp.out.stdout);
+    const orig = parseKeepalived(await readFile(file, 'utf8'), { file, include: fsIncludeReader });
+    expect(again.errors).toEqual([]);
+    expect(new Set(again.services.map((s) => JSON.stringify(s)))).toEqual(new Set(orig.services.map((s) => JSON.stringify(s))));
+    expect(again.health).toEqual(orig.health);
+  });
+
+  it('a file with an error changes nothing and prints FILE:LINE', async () => {
+    const bad = path.join(dir, 'bad.conf');
+    await writeFile(bad, 'virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.0.1.1 80 {\n    weight 1\n  }\n  lvs_sched best\n}\n');
+    const { out, cli } = io();
+    expect(await keepalivedCommand(['import', '--state-dir', dir, bad], cli, deps)).toBe(1);
+    expect(out.stderr).toContain(`${bad}:6: lvs_sched: unknown scheduler 'best'`);
+    expect(out.stderr).toContain('nothing was changed');
+    expect(await fake.dump()).toEqual([]);
+    expect(await readHealthFile(path.join(dir, 'health.json'))).toEqual([]);
+  });
+
+  it('--dry-run plans without writing the kernel or the checks', async () => {
+    const { out, cli } = io();
+    expect(await keepalivedCommand(['import', '-n', '--state-dir', dir, path.join(CORPUS, '01-reference-example.conf')], cli, deps)).toBe(0);
+    expect(out.stdout).toMatch(/-A -t 10\.0\.0\.100:80 -s wlc -p 300/);
+    expect(await fake.dump()).toEqual([]);
+    expect(await readHealthFile(path.join(dir, 'health.json'))).toEqual([]);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect(await keepalivedCommand(['frobnicate'], io().cli, deps)).toBe(2);
+    expect(await keepalivedCommand(['import'], io().cli, deps)).toBe(2);
+  });
+});
