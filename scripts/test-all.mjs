@@ -51,6 +51,8 @@ const want = (s) => only.length === 0 || only.includes(s);
 if (want('types')) await run('types', 'npx', ['tsc', '--noEmit', '-p', '.']);
 if (want('unit')) await run('unit', 'npx', ['vitest', 'run', '--config', 'vitest.config.ts'], { parse: parseVitest });
 if (want('kernel')) await run('kernel', 'npx', ['tsx', 'server/lab/cli.ts', 'test'], { parse: parseVitest });
+// npm start -- --lab end to end (boots its own lab kernel, needs root for the tap link)
+if (want('lab-start')) await run('lab-start', 'npx', ['vitest', 'run', '--config', 'vitest.lab-start.config.ts'], { parse: parseVitest });
 if (want('e2e') && existsSync('e2e') && readdirSync('e2e').some((f) => f.endsWith('.spec.ts'))) {
   await run('e2e', 'npx', ['playwright', 'test', '--reporter=list'], { parse: parsePlaywright });
 }
