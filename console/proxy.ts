@@ -77,40 +77,52 @@ export function agentWsUrl(agent: AgentConfig): string {
 const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
 
 /**
- * Accept the browser's socket and pipe it to a fresh socket to the agent.
- * Messages from the browser that arrive before the agent answers are queued.
- * When either side goes away the other is closed with a code the tRPC client
- * treats as "reconnect".
+ * Open the socket to the agent first and accept the browser's upgrade only
+ * once the agent has accepted ours: a browser never sees a socket "open" to a
+ * director that is down (the live indicator would flicker to Live), and gets
+ * a 502 instead, which its client retries with backoff.
  */
 export function forwardWebSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentConfig, role: Role): void {
-  wss.handleUpgrade(req, socket, head, (client) => {
-    const upstream = new WebSocket(agentWsUrl(agent), {
-      headers: { authorization: `Bearer ${tokenFor(agent, role).token}` },
-      handshakeTimeout: 10_000,
-      maxPayload: 64 * 1024 * 1024,
+  const upstream = new WebSocket(agentWsUrl(agent), {
+    headers: { authorization: `Bearer ${tokenFor(agent, role).token}` },
+    handshakeTimeout: 10_000,
+    maxPayload: 64 * 1024 * 1024,
+  });
+  let accepted = false;
+  const refuse = (why: string) => {
+    if (accepted || socket.destroyed) return;
+    socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
+  };
+  socket.on('close', () => {
+    if (!accepted) upstream.terminate();
+  });
+  upstream.on('unexpected-response', (_r, res) => {
+    refuse(`agent refused the socket (${res.statusCode})`);
+    upstream.terminate();
+  });
+  upstream.on('error', (err) => refuse(`agent unreachable: ${err.message}`));
+  upstream.on('open', () => {
+    if (socket.destroyed) {
+      upstream.terminate();
+      return;
+    }
+    accepted = true;
+    wss.handleUpgrade(req, socket, head, (client) => {
+      client.on('message', (data: RawData, binary: boolean) => {
+        if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
+      });
+      upstream.on('message', (data, binary) => {
+        if (client.readyState === WebSocket.OPEN) client.send(data, { binary });
+      });
+      upstream.on('close', (code, reason) => {
+        if (client.readyState === WebSocket.OPEN) client.close(code === 1005 || code === 1006 ? 1011 : code, (reason.toString() || 'agent closed').slice(0, 120));
+      });
+      upstream.on('error', () => {
+        if (client.readyState === WebSocket.OPEN) client.close(1011, 'agent connection failed');
+      });
+      client.on('close', () => upstream.close());
+      client.on('error', () => upstream.terminate());
     });
-    const queue: Array<{ data: RawData; binary: boolean }> = [];
-    client.on('message', (data, binary) => {
-      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
-      else if (queue.length < 1000) queue.push({ data, binary });
-      else client.close(1013, 'agent not ready');
-    });
-    upstream.on('open', () => {
-      for (const m of queue.splice(0)) upstream.send(m.data, { binary: m.binary });
-    });
-    upstream.on('message', (data, binary) => {
-      if (client.readyState === WebSocket.OPEN) client.send(data, { binary });
-    });
-    const closeClient = (code: number, reason: string) => {
-      if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) client.close(code, reason.slice(0, 120));
-    };
-    upstream.on('close', (code, reason) => closeClient(code === 1005 || code === 1006 ? 1011 : code, reason.toString() || 'agent closed'));
-    upstream.on('error', (err) => closeClient(1011, `agent unreachable: ${err.message}`));
-    upstream.on('unexpected-response', (_r, res) => closeClient(1011, `agent refused the socket (${res.statusCode})`));
-    client.on('close', () => {
-      if (upstream.readyState === WebSocket.OPEN || upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
-    });
-    client.on('error', () => upstream.terminate());
   });
 }
 

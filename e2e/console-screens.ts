@@ -23,9 +23,9 @@ mkdirSync(out, { recursive: true });
 const port = 3100 + Math.floor(Math.random() * 800);
 const base = `http://127.0.0.1:${port}`;
 
-const env = {
+const env: NodeJS.ProcessEnv = {
   ...process.env,
-  NODE_ENV: 'production',
+  NODE_ENV: 'production' as const,
   PORT: String(port),
   DIRECTOR_CONSOLE_DEMO: '1',
   DIRECTOR_CONSOLE_ALLOW_ROOT: '1',
@@ -59,6 +59,7 @@ const profile = mkdtempSync(path.join(os.tmpdir(), 'director-shots-'));
 const shots: string[] = [];
 async function shot(page: Page, name: string, full = true): Promise<void> {
   const file = path.join(out, `${name}.png`);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: full });
   shots.push(file);
 }
@@ -106,9 +107,6 @@ try {
   await page.waitForTimeout(3000);
   const serviceJs = [...jsBytes.values()].reduce((a, b) => a + b, 0);
   await shot(page, '05-demo-service');
-  await page.goto(`/demo/s/${encodeURIComponent('tcp:192.168.150.100:443')}?role=viewer`);
-  await page.waitForTimeout(2500);
-  await shot(page, '06-demo-service-viewer');
   await page.goto(`/demo/s/${encodeURIComponent('tcp:192.168.150.100:80')}`);
   await page.waitForTimeout(1500);
   await page.getByRole('row').filter({ hasText: '10.1.0.22:80' }).getByRole('button', { name: 'Remove' }).click();
@@ -158,8 +156,27 @@ try {
   await page.waitForTimeout(1200);
   await shot(page, '15-demo-connections-dark');
 
+  // Viewer role: operator controls shown disabled with the reason.
+  await new Shell(page).themeToggle().click();
+  await new Shell(page).signOut().click();
+  await page.waitForURL('**/login');
+  await new LoginPage(page).signIn('view', 'viewer-pw');
+  await page.goto(`/demo/s/${encodeURIComponent('tcp:192.168.150.100:443')}`);
+  await page.waitForTimeout(2500);
+  await shot(page, '06-demo-service-viewer');
+
+  // Main-thread long tasks during live updates with 1,000 services (synthetic ticks, all rows updating each second).
+  await page.goto('/demo?n=1000');
+  await page.waitForTimeout(2000);
+  const longTasks = await page.evaluate(() => new Promise<number[]>((resolve) => {
+    const d: number[] = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) d.push(Math.round(e.duration)); }).observe({ type: 'longtask' });
+    setTimeout(() => resolve(d), 6000);
+  }));
+  await shot(page, '16-demo-overview-1000-services', false);
+
   await ctx.close();
-  const summary = { screenshots: shots, overviewFirstLoadJsGzip: overviewJs, overviewJsFiles: overviewFiles, serviceFirstLoadJsGzip: serviceJs };
+  const summary = { longTasksMsDuring6sOf1000ServiceTicks: longTasks, screenshots: shots, overviewFirstLoadJsGzip: overviewJs, overviewJsFiles: overviewFiles, serviceFirstLoadJsGzip: serviceJs };
   writeFileSync(path.join(out, 'summary.json'), JSON.stringify(summary, null, 2));
   console.log(JSON.stringify(summary, null, 2));
 } finally {

@@ -57,7 +57,11 @@ export default function RateChart({ times, series, unit, format, height = 260 }:
 
   useEffect(() => {
     const xs = Array.from(times, (t) => t / 1000);
-    plot.current?.setData([xs, ...series.map((s) => Array.from(s.values, (v) => (Number.isNaN(v) ? null : v)))] as uPlot.AlignedData);
+    const p = plot.current;
+    if (!p) return;
+    p.setData([xs, ...series.map((s) => Array.from(s.values, (v) => (Number.isNaN(v) ? null : v)))] as uPlot.AlignedData);
+    // While the pointer is not on the chart, the legend shows the newest values.
+    if ((p.cursor.left ?? -1) < 0 && xs.length > 0) p.setLegend({ idx: xs.length - 1 });
   });
 
   return <div ref={box} className="w-full" style={{ minHeight: height + 32 }} aria-label={`Per-server ${unit} over the last 15 minutes`} role="img" />;

@@ -4,6 +4,7 @@ import { useEffect, useMemo } from 'react';
 import { setLiveState } from '../data/live-status';
 import { GRAPH_POINTS, statsStoreFor, type StatsStore } from '../data/stats-store';
 import { useStats } from '../data/hooks';
+import { useMe } from '../data/session';
 import { demoServices, demoTick } from './demo-data';
 
 let started = false;
@@ -26,10 +27,11 @@ export function useDemo(): { services: ReturnType<typeof demoServices>; stats: S
     return () => clearInterval(t);
   }, [services, store]);
   useStats(`__demo__${extra}`);
-  const role = params.get('role');
+  const me = useMe();
+  const viewer = params.get('role') === 'viewer' || me.data?.user.role === 'viewer';
   return {
     services, stats: store,
-    disabledReason: role === 'viewer' ? 'Signed in as view (viewer): changing rules needs the operator role.' : null,
+    disabledReason: viewer ? `Signed in as ${me.data?.user.name ?? 'a viewer'} (viewer): changing rules needs the operator role.` : null,
   };
 }
 

@@ -26,10 +26,10 @@ export function ServiceTable({ services, live, hrefFor }: {
 }) {
   return (
     <div className="overflow-x-auto">
-      <table className="w-full min-w-[1180px] table-fixed border-collapse text-sm">
+      <table className="w-full min-w-[1160px] table-fixed border-collapse text-sm">
         <colgroup>
-          <col className="w-[64px]" /><col className="w-[220px]" /><col className="w-[80px]" /><col />
-          <col className="w-[96px]" /><col className="w-[178px]" /><col className="w-[178px]" /><col className="w-[200px]" /><col className="w-[128px]" />
+          <col className="w-[60px]" /><col className="w-[210px]" /><col className="w-[64px]" /><col />
+          <col className="w-[56px]" /><col className="w-[150px]" /><col className="w-[150px]" /><col className="w-[176px]" /><col className="w-[120px]" />
         </colgroup>
         <thead className="border-b border-line">
           <tr>
@@ -37,7 +37,7 @@ export function ServiceTable({ services, live, hrefFor }: {
             <th className={TH}>Virtual address</th>
             <th className={TH}>Sched</th>
             <th className={TH}>Flags</th>
-            <th className={`${TH} text-right`}>Servers up</th>
+            <th className={`${TH} text-right`} title="real servers with weight > 0 / all">Up</th>
             <th className={`${TH} text-right`}>New conns</th>
             <th className={`${TH} text-right`}>Packets</th>
             <th className={`${TH} text-right`}>Traffic</th>
@@ -69,8 +69,8 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
         <Link href={href} className="text-accent hover:underline">{serviceAddressLabel(s)}</Link>
       </td>
       <td className="px-3 py-2 font-mono text-[13px]">{s.scheduler}</td>
-      <td className="truncate px-3 py-2 text-xs text-ink-2" title={flags.join(', ')}>
-        {flags.length ? flags.join(' · ') : <span className="text-ink-3">—</span>}
+      <td className="px-3 py-1.5 text-xs text-ink-2">
+        {flags.length ? <span className="flex flex-wrap gap-1">{flags.map((f) => <span key={f} className="rounded bg-panel-2 px-1.5 py-px whitespace-nowrap">{f}</span>)}</span> : <span className="text-ink-3">—</span>}
       </td>
       <td className="px-3 py-2 text-right">
         <span className={`num ${total === 0 || up === 0 ? 'text-danger' : up < total ? 'text-warn' : ''}`} title={`${up} of ${total} real servers take new connections (weight > 0)`}>
@@ -88,8 +88,8 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
 function Metric({ text, series, label, wide }: { text: string; series: readonly number[]; label: string; wide?: boolean }) {
   return (
     <div className="flex items-center justify-end gap-2">
-      <Sparkline values={series} width={64} height={20} label={label} />
-      <span className={`num inline-block text-right ${wide ? 'w-[96px]' : 'w-[68px]'}`}>{text}</span>
+      <Sparkline values={series} width={56} height={20} label={label} />
+      <span className={`num inline-block text-right ${wide ? 'w-[92px]' : 'w-[62px]'}`}>{text}</span>
     </div>
   );
 }

@@ -26,7 +26,7 @@ export function LiveIndicator() {
   } else if (s.kind === 'reconnecting') {
     const secs = Math.max(0, Math.ceil((s.retryAt - now) / 1000));
     dot = 'bg-warn animate-pulse';
-    text = `Reconnecting in ${secs}s`;
+    text = secs > 0 ? `Reconnecting in ${secs}s` : `Reconnecting… (${s.attempt + 1})`;
     title = `Live connection lost (attempt ${s.attempt + 1}). Figures on screen may be stale; retrying with backoff. If this persists, check that the agent is running.`;
   }
   return (

@@ -9,13 +9,22 @@ export const Sparkline = memo(function Sparkline({ values, width = 96, height = 
   values: readonly number[]; width?: number; height?: number; color?: string; label?: string;
 }) {
   const n = values.length;
+  // Scale to the window's range (with a floor of 20 % of the peak) so changes show;
+  // the number beside the line carries the absolute value.
   let max = 0;
-  for (const v of values) if (v > max) max = v;
+  let min = Number.POSITIVE_INFINITY;
+  for (const v of values) {
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
+  if (!Number.isFinite(min)) min = 0;
+  const span = Math.max(max - min, max * 0.2);
+  const lo = max - span;
   const pad = 1.5;
   const pts: string[] = [];
   for (let i = 0; i < n; i++) {
     const x = n === 1 ? width : (i / (n - 1)) * width;
-    const y = max === 0 ? height - pad : height - pad - ((values[i] ?? 0) / max) * (height - 2 * pad);
+    const y = span === 0 ? height - pad : height - pad - (((values[i] ?? 0) - lo) / span) * (height - 2 * pad);
     pts.push(`${x.toFixed(1)},${y.toFixed(1)}`);
   }
   return (
