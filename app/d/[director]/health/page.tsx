@@ -1,0 +1,98 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useEffect, useState } from 'react';
+import { describeService, serviceId } from '@/lib/agent/ids';
+import { destinationSpecOf } from '@/lib/agent/table-diff';
+import { errorText, useDirectorAccess, useDirectorId, useServices } from '@/components/data/hooks';
+import { useTRPC } from '@/components/data/trpc';
+import { CheckConfigForm } from '@/components/health/CheckConfigForm';
+import { CheckNowButton } from '@/components/health/CheckNowButton';
+import { HealthServicePanel, HealthTable } from '@/components/health/HealthView';
+import { ErrorNote } from '@/components/ui/ErrorNote';
+import { TableSkeleton } from '@/components/ui/Skeleton';
+
+function useNow(ms = 1000): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}
+
+export default function HealthPage() {
+  const director = useDirectorId();
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const access = useDirectorAccess(director);
+  const services = useServices();
+  const now = useNow();
+  const list = useQuery({ ...trpc.health.list.queryOptions({}), refetchInterval: 2000 });
+  const history = useQuery(trpc.health.history.queryOptions({ limit: 200 }));
+  const config = useQuery(trpc.health.config.get.queryOptions({}));
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: trpc.health.pathKey() });
+  };
+  useSubscription(trpc.health.onTransition.subscriptionOptions({}, { onData: refresh }));
+  const setConfig = useMutation(trpc.health.config.set.mutationOptions({ onSuccess: refresh }));
+  const maintenance = useMutation(trpc.health.maintenance.set.mutationOptions({ onSuccess: refresh }));
+  const checkNow = useMutation(trpc.health.checkNow.mutationOptions());
+
+  const error = errorText(services.error) ?? errorText(list.error);
+  if (error) return <ErrorNote title="Health checks are unavailable">{error}</ErrorNote>;
+  if (services.isPending || list.isPending) return <TableSkeleton />;
+
+  return (
+    <div className="space-y-8">
+      <p className="text-sm text-ink-2">
+        The agent checks each real server from the director (HTTP GET or TCP connect; no ping, which proves only the IP layer)
+        and quiesces or removes a server that fails, restoring it when it passes again.
+      </p>
+      {(services.data ?? []).map((s) => {
+        const sid = serviceId(s.key);
+        const rows = (list.data ?? []).filter((r) => r.serviceId === sid);
+        const cfg = (config.data ?? []).find((c) => serviceId(c.service) === sid) ?? null;
+        return (
+          <HealthServicePanel
+            key={sid}
+            title={describeService(s.key)}
+            now={now}
+            timeline={(history.data ?? []).filter((e) => serviceId(e.service) === sid).slice(0, 50)}
+            table={(
+              <HealthTable
+                rows={rows}
+                now={now}
+                disabledReason={access.disabledReason}
+                onMaintenance={(r, on) => {
+                  const d = rows.find((x) => x.destinationId === r.destinationId)!.destination;
+                  maintenance.mutate({ service: s.key, destination: d, on });
+                }}
+                renderCheckNow={(r) => {
+                  const d = rows.find((x) => x.destinationId === r.destinationId)!.destination;
+                  return (
+                    <CheckNowButton
+                      disabledReason={access.disabledReason}
+                      run={() => checkNow.mutateAsync({ service: s.key, destination: d })}
+                    />
+                  );
+                }}
+              />
+            )}
+            form={(
+              <CheckConfigForm
+                key={`${sid} ${cfg ? JSON.stringify(cfg.timing) : ''}`}
+                service={s.key}
+                destinations={s.destinations.map(destinationSpecOf)}
+                current={cfg}
+                disabledReason={access.disabledReason}
+                onSave={async (c) => { await setConfig.mutateAsync({ config: c }); }}
+              />
+            )}
+          />
+        );
+      })}
+      {services.data?.length === 0 ? <p className="text-sm text-ink-3">No virtual services yet.</p> : null}
+    </div>
+  );
+}

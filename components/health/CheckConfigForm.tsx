@@ -1,0 +1,163 @@
+'use client';
+/**
+ * One service's checks: the same check for every real server, keepalived's
+ * timing, and what to do on failure. Validated with the agent's own schema
+ * before sending, so errors appear next to their fields.
+ */
+import { useId, useState } from 'react';
+import type { DestinationSpec, ServiceKey } from '@/lib/ipvs/model';
+import { healthServiceSchema, type HealthServiceConfig, type HealthServiceInput } from '@/lib/schemas/health';
+import { Button } from '@/components/ui/Button';
+import { Field, inputClass } from '@/components/ui/Field';
+
+export interface CheckFormValues {
+  type: 'http' | 'tcp';
+  path: string;
+  statusCodes: string;
+  virtualhost: string;
+  connectPort: string;
+  delayLoop: string;
+  connectTimeout: string;
+  retry: string;
+  delayBeforeRetry: string;
+  onFailure: 'quiesce' | 'remove';
+  rampUpSec: string;
+}
+
+export function valuesFrom(cfg: HealthServiceConfig | null): CheckFormValues {
+  const c = cfg?.realServers.find((r) => r.checks.length > 0)?.checks[0];
+  const t = cfg?.timing ?? {};
+  const http = c?.type === 'http' ? c : null;
+  return {
+    type: c?.type === 'tcp' ? 'tcp' : 'http',
+    path: http?.urls[0]?.path ?? '/',
+    statusCodes: (http?.urls[0]?.statusCodes ?? ['200']).join(' '),
+    virtualhost: http?.virtualhost ?? '',
+    connectPort: c && c.type !== 'misc' && c.connectPort ? String(c.connectPort) : '',
+    delayLoop: String(t.delayLoop ?? 6),
+    connectTimeout: String(t.connectTimeout ?? 3),
+    retry: String(t.retry ?? 2),
+    delayBeforeRetry: String(t.delayBeforeRetry ?? 2),
+    onFailure: cfg?.onFailure ?? 'quiesce',
+    rampUpSec: String(cfg?.rampUpSec ?? 0),
+  };
+}
+
+const n = (s: string) => (s.trim() === '' ? undefined : Number(s));
+
+/** Form values -> the agent's config (realServers: the service's live ones, keeping any existing per-server settings). */
+export function toConfig(v: CheckFormValues, service: ServiceKey, dests: readonly DestinationSpec[], prev: HealthServiceConfig | null): HealthServiceInput {
+  const check = v.type === 'http'
+    ? {
+      type: 'http' as const,
+      urls: [{ path: v.path, statusCodes: v.statusCodes.split(/[\s,]+/).filter(Boolean) }],
+      ...(v.virtualhost.trim() ? { virtualhost: v.virtualhost.trim() } : {}),
+      ...(n(v.connectPort) !== undefined ? { connectPort: n(v.connectPort) } : {}),
+    }
+    : { type: 'tcp' as const, ...(n(v.connectPort) !== undefined ? { connectPort: n(v.connectPort) } : {}) };
+  const configured = new Map((prev?.realServers ?? []).map((r) => [`${r.destination.address}/${r.destination.port}`, r]));
+  return {
+    service,
+    timing: { delayLoop: n(v.delayLoop), connectTimeout: n(v.connectTimeout), retry: n(v.retry), delayBeforeRetry: n(v.delayBeforeRetry), warmup: n(v.delayLoop) },
+    onFailure: v.onFailure,
+    rampUpSec: n(v.rampUpSec) ?? 0,
+    sorryServer: prev?.sorryServer ?? null,
+    realServers: dests.map((d) => {
+      const old = configured.get(`${d.address}/${d.port}`);
+      // a quiesced server's live weight is 0 because it is down: keep the configured one
+      return { destination: { ...d, weight: old && d.weight === 0 ? old.destination.weight : d.weight }, checks: [check] };
+    }),
+  };
+}
+
+export function CheckConfigForm({ service, destinations, current, onSave, disabledReason }: {
+  service: ServiceKey;
+  destinations: readonly DestinationSpec[];
+  current: HealthServiceConfig | null;
+  onSave: (cfg: HealthServiceConfig) => Promise<void>;
+  disabledReason?: string | null;
+}) {
+  const id = useId();
+  const [v, setV] = useState<CheckFormValues>(() => valuesFrom(current));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
+  const set = <K extends keyof CheckFormValues>(k: K) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value as CheckFormValues[K] });
+  const err = (...paths: string[]) => paths.map((p) => errors[p]).find(Boolean);
+
+  async function submit() {
+    const r = healthServiceSchema.safeParse(toConfig(v, service, destinations, current));
+    if (!r.success) {
+      const e: Record<string, string> = {};
+      for (const i of r.error.issues) {
+        const p = i.path.join('.').replace(/^realServers\.\d+\.checks\.0\./, 'check.');
+        e[p] ??= i.message;
+      }
+      setErrors(e);
+      return;
+    }
+    setErrors({});
+    setSaving(true);
+    try {
+      await onSave(r.data);
+      setSaved('saved; checks restart with the new settings');
+    } catch (e) {
+      setSaved(null);
+      setErrors({ '': (e as Error).message });
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <form className="grid gap-3 sm:grid-cols-3" onSubmit={(e) => { e.preventDefault(); void submit(); }} aria-label="Health check settings">
+      <Field id={`${id}-type`} label="Check" hint="No ping check: a ping proves only that the IP layer answers, not the service.">
+        <select id={`${id}-type`} className={inputClass} value={v.type} onChange={set('type')}>
+          <option value="http">HTTP GET</option>
+          <option value="tcp">TCP connect</option>
+        </select>
+      </Field>
+      {v.type === 'http' ? (
+        <>
+          <Field id={`${id}-path`} label="Path" error={err('check.urls.0.path')}>
+            <input id={`${id}-path`} className={inputClass} value={v.path} onChange={set('path')} />
+          </Field>
+          <Field id={`${id}-status`} label="Expected status" hint="codes or ranges, e.g. 200 or 200-299 503" error={err('check.urls.0.statusCodes', 'check.urls.0.statusCodes.0')}>
+            <input id={`${id}-status`} className={inputClass} value={v.statusCodes} onChange={set('statusCodes')} />
+          </Field>
+          <Field id={`${id}-host`} label="Host header" hint="empty: the real server's address" error={err('check.virtualhost')}>
+            <input id={`${id}-host`} className={inputClass} value={v.virtualhost} onChange={set('virtualhost')} />
+          </Field>
+        </>
+      ) : null}
+      <Field id={`${id}-port`} label="Connect port" hint="empty: the real server's port" error={err('check.connectPort')}>
+        <input id={`${id}-port`} className={inputClass} inputMode="numeric" value={v.connectPort} onChange={set('connectPort')} />
+      </Field>
+      <Field id={`${id}-delay`} label="Delay loop (s)" error={err('timing.delayLoop')}>
+        <input id={`${id}-delay`} className={inputClass} inputMode="decimal" value={v.delayLoop} onChange={set('delayLoop')} />
+      </Field>
+      <Field id={`${id}-timeout`} label="Connect timeout (s)" error={err('timing.connectTimeout')}>
+        <input id={`${id}-timeout`} className={inputClass} inputMode="decimal" value={v.connectTimeout} onChange={set('connectTimeout')} />
+      </Field>
+      <Field id={`${id}-retry`} label="Retries" error={err('timing.retry')}>
+        <input id={`${id}-retry`} className={inputClass} inputMode="numeric" value={v.retry} onChange={set('retry')} />
+      </Field>
+      <Field id={`${id}-dbr`} label="Delay before retry (s)" error={err('timing.delayBeforeRetry')}>
+        <input id={`${id}-dbr`} className={inputClass} inputMode="decimal" value={v.delayBeforeRetry} onChange={set('delayBeforeRetry')} />
+      </Field>
+      <Field id={`${id}-fail`} label="On failure">
+        <select id={`${id}-fail`} className={inputClass} value={v.onFailure} onChange={set('onFailure')}>
+          <option value="quiesce">Quiesce (weight 0, connections continue)</option>
+          <option value="remove">Remove the real server</option>
+        </select>
+      </Field>
+      <Field id={`${id}-ramp`} label="Ramp-up on recovery (s)" hint="0: full weight at once" error={err('rampUpSec')}>
+        <input id={`${id}-ramp`} className={inputClass} inputMode="decimal" value={v.rampUpSec} onChange={set('rampUpSec')} />
+      </Field>
+      <div className="flex items-center gap-3 sm:col-span-3">
+        <Button type="submit" variant="primary" disabled={saving} disabledReason={disabledReason ?? null}>{saving ? 'Saving…' : 'Save checks'}</Button>
+        {errors[''] ? <p role="alert" className="text-xs text-danger">{errors['']}</p> : saved ? <p role="status" className="text-xs text-ok">{saved}</p> : null}
+      </div>
+    </form>
+  );
+}

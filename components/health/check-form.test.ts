@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
+import { healthServiceSchema } from '@/lib/schemas/health';
+import { toConfig, valuesFrom } from './CheckConfigForm';
+
+const svc: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
+const d = (a: string, weight: number): DestinationSpec => ({ family: 'inet', address: a, port: 80, forward: 'dr', weight, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL } });
+
+describe('check form model', () => {
+  it('defaults give a valid HTTP GET / expecting 200 on every real server', () => {
+    const cfg = healthServiceSchema.parse(toConfig(valuesFrom(null), svc, [d('10.0.1.1', 2), d('10.0.1.2', 1)], null));
+    expect(cfg.realServers.map((r) => [r.destination.address, r.checks[0]])).toEqual([
+      ['10.0.1.1', { type: 'http', tls: false, urls: [{ path: '/', statusCodes: ['200'] }], timing: {} }],
+      ['10.0.1.2', { type: 'http', tls: false, urls: [{ path: '/', statusCodes: ['200'] }], timing: {} }],
+    ]);
+    expect(cfg.timing).toMatchObject({ delayLoop: 6, connectTimeout: 3, retry: 2, delayBeforeRetry: 2 });
+  });
+  it('keeps the configured weight of a server quiesced by its checks, and round-trips values', () => {
+    const prev = healthServiceSchema.parse(toConfig(valuesFrom(null), svc, [d('10.0.1.1', 5)], null));
+    const next = healthServiceSchema.parse(toConfig({ ...valuesFrom(prev), statusCodes: '200-299 503' }, svc, [d('10.0.1.1', 0)], prev));
+    expect(next.realServers[0]!.destination.weight).toBe(5);
+    expect(valuesFrom(next).statusCodes).toBe('200-299 503');
+  });
+  it('bad input is refused by the shared schema, naming the field', () => {
+    const r = healthServiceSchema.safeParse(toConfig({ ...valuesFrom(null), statusCodes: '2xx', delayLoop: '0' }, svc, [d('10.0.1.1', 1)], null));
+    expect(r.success).toBe(false);
+    const paths = r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
+    expect(paths).toContain('timing.delayLoop');
+    expect(paths).toContain('realServers.0.checks.0.urls.0.statusCodes.0');
+  });
+});
