@@ -276,9 +276,12 @@ async function main(): Promise<void> {
     } catch { /* none */ }
   };
   process.on('exit', cleanup);
-  // uml.ts kills the guest and exits on these signals; our exit handler does the rest
+  // Exiting runs uml.ts's exit handler (kills the guest, removes the tap and its folder) and ours.
+  // `on`, not `once`: Ctrl-C reaches npm, tsx and us, and tsx relays it again; a second signal with
+  // no listener left would kill us in the middle of that cleanup.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    process.on(sig, () => {
+      if (stopping) return;
       stopping = true;
       say(`stopping (${sig})`);
       abort.abort();
