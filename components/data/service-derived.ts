@@ -22,7 +22,7 @@ export function chartData(store: StatsStore, sid: string, s: ServiceEntry, metri
   const times = store.times.toArray();
   const series = s.destinations.map((d) => {
     const did = destinationId(d);
-    const h = store.destinations.get(`${sid} ${did}`);
+    const h = store.destination(sid, did);
     const vals = h ? h[metric].toArray() : [];
     // Align to the shared time axis (a ring shorter than the axis started later).
     const padded = vals.length < times.length ? [...new Array<number>(times.length - vals.length).fill(Number.NaN), ...vals] : vals;
@@ -35,7 +35,7 @@ export function chartData(store: StatsStore, sid: string, s: ServiceEntry, metri
 export function shareMap(store: StatsStore, sid: string, s: ServiceEntry, window = 60): Map<string, Share> {
   const rows = s.destinations.map((d) => {
     const did = destinationId(d);
-    const h = store.destinations.get(`${sid} ${did}`);
+    const h = store.destination(sid, did);
     return { id: did, weight: d.weight, newConns: h ? h.cps.sumLast(window) : 0 };
   });
   // NaN padding counts as nothing.

@@ -27,8 +27,8 @@ describe('StatsStore', () => {
     expect(s.services.get('tcp:10.0.0.1:80')!.cps.toArray()).toEqual([5, 7]);
     expect(s.services.get('tcp:10.0.0.1:80')!.pps.toArray()).toEqual([3, 3]);
     // the late destination is padded to line up with the time axis
-    expect(s.destinations.get('tcp:10.0.0.1:80 10.1.0.2:80')!.cps.toArray()).toEqual([Number.NaN, 2]);
-    expect(s.destinations.get('tcp:10.0.0.1:80 10.1.0.1:80')!.cps.toArray()).toEqual([5, 5]);
+    expect(s.destination('tcp:10.0.0.1:80', '10.1.0.2:80')!.cps.toArray()).toEqual([Number.NaN, 2]);
+    expect(s.destination('tcp:10.0.0.1:80', '10.1.0.1:80')!.cps.toArray()).toEqual([5, 5]);
     expect(s.times.toArray()).toEqual([1000, 2000]);
     expect(s.version).toBe(2);
   });

@@ -57,8 +57,8 @@ export interface DestinationHistory {
 export class StatsStore {
   readonly state: StatsState = new Map();
   readonly services = new Map<string, ServiceHistory>();
-  /** keyed by `${serviceId} ${destinationId}` */
-  readonly destinations = new Map<string, DestinationHistory>();
+  /** per service id, per destination id */
+  readonly destinationsBySvc = new Map<string, Map<string, DestinationHistory>>();
   /** sample times (ms), shared by every GRAPH_POINTS ring */
   readonly times = new Ring(GRAPH_POINTS);
   lastSeq = -1;
@@ -74,34 +74,46 @@ export class StatsStore {
     this.lastSeq = tick.seq;
     this.lastAt = tick.at;
     this.times.push(tick.at);
-    const seenS = new Set<string>();
-    const seenD = new Set<string>();
+    // Forget histories only when something can have gone: a full tick or explicit removals.
+    const prune = tick.full || tick.removed.length > 0 || tick.services.some((r) => r.removedDests.length > 0);
+    const seenS = prune ? new Set<string>() : null;
+    const seenD = prune ? new Set<string>() : null;
     for (const [sid, svc] of this.state) {
-      seenS.add(sid);
+      seenS?.add(sid);
       let h = this.services.get(sid);
       if (!h) {
         h = { cps: new Ring(SPARK_POINTS), pps: new Ring(SPARK_POINTS), bps: new Ring(SPARK_POINTS) };
         this.services.set(sid, h);
       }
-      h.cps.push(svc.v.rCps);
-      h.pps.push(svc.v.rInPps + svc.v.rOutPps);
-      h.bps.push(svc.v.rInBps + svc.v.rOutBps);
+      const v = svc.v;
+      h.cps.push(v.rCps);
+      h.pps.push(v.rInPps + v.rOutPps);
+      h.bps.push(v.rInBps + v.rOutBps);
+      let dmap = this.destinationsBySvc.get(sid);
+      if (!dmap) {
+        dmap = new Map();
+        this.destinationsBySvc.set(sid, dmap);
+      }
       for (const [did, d] of svc.dests) {
-        const key = `${sid} ${did}`;
-        seenD.add(key);
-        let dh = this.destinations.get(key);
+        seenD?.add(`${sid} ${did}`);
+        let dh = dmap.get(did);
         if (!dh) {
           dh = { cps: new Ring(GRAPH_POINTS), bps: new Ring(GRAPH_POINTS) };
           // Pad so a destination that appears late lines up with the shared time axis.
           for (let i = 0; i < this.times.length - 1; i++) { dh.cps.push(Number.NaN); dh.bps.push(Number.NaN); }
-          this.destinations.set(key, dh);
+          dmap.set(did, dh);
         }
         dh.cps.push(d.rCps);
         dh.bps.push(d.rInBps + d.rOutBps);
       }
     }
-    for (const k of this.services.keys()) if (!seenS.has(k)) this.services.delete(k);
-    for (const k of this.destinations.keys()) if (!seenD.has(k)) this.destinations.delete(k);
+    if (seenS && seenD) {
+      for (const k of this.services.keys()) if (!seenS.has(k)) this.services.delete(k);
+      for (const [sid, dmap] of this.destinationsBySvc) {
+        if (!seenS.has(sid)) { this.destinationsBySvc.delete(sid); continue; }
+        for (const did of dmap.keys()) if (!seenD.has(`${sid} ${did}`)) dmap.delete(did);
+      }
+    }
     this.version++;
     for (const l of this.listeners) l();
   }
@@ -112,6 +124,10 @@ export class StatsStore {
   };
 
   getVersion = (): number => this.version;
+
+  destination(sid: string, did: string): DestinationHistory | undefined {
+    return this.destinationsBySvc.get(sid)?.get(did);
+  }
 
   service(id: string): StatSample | undefined {
     return this.state.get(id)?.v;

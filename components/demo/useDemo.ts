@@ -20,12 +20,13 @@ export function useDemo(): { services: ReturnType<typeof demoServices>; stats: S
     if (!started || store.lastSeq === -1) {
       started = true;
       const now = Date.now();
-      for (let i = GRAPH_POINTS; i > 0; i--) store.apply(demoTick(services, ++seq, now - i * 1000));
+      // 15 minutes of history for the small demo; the 1,000-service one measures live ticks only.
+      for (let i = extra > 0 ? 0 : GRAPH_POINTS; i > 0; i--) store.apply(demoTick(services, ++seq, now - i * 1000));
     }
     setLiveState({ kind: 'live', since: Date.now() });
     const t = setInterval(() => store.apply(demoTick(services, ++seq, Date.now())), 1000);
     return () => clearInterval(t);
-  }, [services, store]);
+  }, [services, store, extra]);
   useStats(`__demo__${extra}`);
   const me = useMe();
   const viewer = params.get('role') === 'viewer' || me.data?.user.role === 'viewer';
