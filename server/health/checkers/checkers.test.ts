@@ -20,6 +20,7 @@ let tcpOnly: net.Server;
 let tcpPort = 0;
 let closedPort = 0;
 const hosts: string[] = [];
+const tcpSockets = new Set<net.Socket>();
 const BODY = 'healthy: yes\n';
 
 const listen = (s: net.Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
@@ -37,7 +38,11 @@ beforeAll(async () => {
   });
   webPort = await listen(web);
   // accepts connections and never says a word: TCP is up, HTTP is not
-  tcpOnly = net.createServer((s) => { s.on('error', () => {}); });
+  tcpOnly = net.createServer((s) => {
+    tcpSockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => tcpSockets.delete(s));
+  });
   tcpPort = await listen(tcpOnly);
   const tmp = net.createServer();
   closedPort = await listen(tmp);
@@ -47,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   web.closeAllConnections();
   await close(web);
+  for (const s of tcpSockets) s.destroy();
   await close(tcpOnly);
 });
 
