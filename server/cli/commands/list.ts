@@ -4,6 +4,7 @@
  * Like `ipvsadm -Ln` (always numeric); --json prints the full model.
  */
 import { formatList, type ListFormat } from '../../../lib/ipvs/list-format';
+import { listStructure } from '../../ipvs/fast-list';
 import { openIpvs } from '../../ipvs/open';
 import type { CliIo } from '../io';
 
@@ -48,7 +49,11 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
       }
       return 0;
     }
-    const [info, services] = await Promise.all([ipvs.info(), ipvs.dump()]);
+    // The default layout prints nothing /proc/net/ip_vs lacks but scheduler flags: skip the per-service dumps.
+    const fast = format === 'default' && !json;
+    const [info, services] = await Promise.all([
+      ipvs.info(), fast ? listStructure(ipvs).then((t) => t ?? ipvs.dump()) : ipvs.dump(),
+    ]);
     if (json) io.stdout(`${JSON.stringify({ info, services })}\n`);
     else io.stdout(formatList(services, info, { format, exact, nosort }));
     return 0;

