@@ -50,6 +50,8 @@ export function errnoName(errno: number): string {
 
 class Lane {
   private tail: Promise<unknown> = Promise.resolve();
+  /** non-dump requests started since the last dump, which the next dump must wait for */
+  private shared = new Set<Promise<unknown>>();
 
   constructor(readonly sock: NetlinkSocket) {
     // Without a listener an 'error' event would crash the process; failures surface through requests.
@@ -57,10 +59,27 @@ class Lane {
     sock.on('invalid', () => {});
   }
 
-  /** Runs one request after the previous one on this socket has finished. */
+  /** Runs one request alone on this socket: after everything before it, before anything after it. */
   run<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.tail.then(fn, fn);
+    const before = this.shared.size ? Promise.all([this.tail, ...this.shared]) : this.tail;
+    this.shared = new Set();
+    const p = before.then(fn, fn);
     this.tail = p.catch(() => {});
+    return p;
+  }
+
+  /**
+   * Runs a non-dump request without waiting for other non-dump requests:
+   * their single-message replies are matched by sequence number and the
+   * kernel handles requests in the order sent, so many can be in flight.
+   * Dumps stay exclusive (multipart reassembly is per socket).
+   */
+  runShared<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(fn, fn);
+    const settled = p.catch(() => {});
+    const set = this.shared;
+    set.add(settled);
+    void settled.then(() => set.delete(settled));
     return p;
   }
 }
@@ -70,7 +89,7 @@ function openLane(): Lane {
 }
 
 async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dump: boolean, timeoutMs: number, cmd: number): Promise<Uint8Array[]> {
-  return lane.run(async () => {
+  return (dump ? lane.run.bind(lane) : lane.runShared.bind(lane))(async () => {
     let msgs;
     try {
       [msgs] = await lane.sock.request(familyId, [Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)], {

@@ -32,13 +32,28 @@ describe('restoreTable', () => {
     await restoreTable(b, (await parse('-A -t 1.1.1.1:80 -s rr\n-a -t 1.1.1.1:80 -r 2.2.2.2 -m -w 3\n-A -t 7.7.7.7:80')).services);
     const before = formatSnapshot(await b.dump());
     const { services, lines } = await parse('-A -t 1.1.1.1:80 -s wrr\n-a -t 1.1.1.1:80 -r 2.2.2.2 -m -w 9\n-A -t 5.5.5.5:80\n-A -u 6.6.6.6:5060 -p --pe nosuch\n-A -t 8.8.8.8:80');
-    const err = await restoreTable(b, services, { lines, mode: 'replace' }).catch((e: unknown) => e);
+    const err = await restoreTable(b, services, { lines, mode: 'replace', window: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RestoreFailedError);
     const f = err as RestoreFailedError;
     expect(f.line).toBe(4);
     expect(f.cause.code).toBe('unknown_scheduler');
     expect(f.rollbackErrors).toEqual([]);
     expect(f.undone).toBe(3);
+    expect(formatSnapshot(await b.dump())).toBe(before);
+  });
+
+  it('pipelined: ops sent after the refusal are undone too and the table is exactly as before', async () => {
+    const b = new FakeIpvs();
+    await restoreTable(b, (await parse('-A -t 1.1.1.1:80 -s rr\n-a -t 1.1.1.1:80 -r 2.2.2.2 -m -w 3\n-A -t 7.7.7.7:80')).services);
+    const before = formatSnapshot(await b.dump());
+    const { services, lines } = await parse('-A -t 1.1.1.1:80 -s wrr\n-a -t 1.1.1.1:80 -r 2.2.2.2 -m -w 9\n-A -t 5.5.5.5:80\n-A -u 6.6.6.6:5060 -p --pe nosuch\n-A -t 8.8.8.8:80');
+    const err = await restoreTable(b, services, { lines, mode: 'replace', window: 32 }).catch((e: unknown) => e);
+    const f = err as RestoreFailedError;
+    expect(f).toBeInstanceOf(RestoreFailedError);
+    expect(f.line).toBe(4);
+    expect(f.rollbackErrors).toEqual([]);
+    // 3 before the refusal plus the create of 8.8.8.8 and the removal of 7.7.7.7 already in flight
+    expect(f.undone).toBe(5);
     expect(formatSnapshot(await b.dump())).toBe(before);
   });
 

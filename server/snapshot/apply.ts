@@ -10,6 +10,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { IpvsError, isIpvsError } from '@/lib/ipvs/errors';
 import type { ServiceEntry, ServiceRules } from '@/lib/ipvs/model';
 import { serviceTableSchema } from '@/lib/schemas/ipvs';
+import { toRules } from '@/lib/snapshot/json';
 import { describeOp, invert, planRestore, type PlanInput, type PlanMode, type PlanOp } from '@/lib/snapshot/plan';
 import { Mutex } from '../agent/mutex';
 
@@ -18,6 +19,8 @@ export interface RestoreOptions extends PlanInput {
   /** Plan only; the kernel is read, never written. */
   dryRun?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Requests in flight at once (1 = one at a time, as ipvsadm). */
+  window?: number;
 }
 
 export interface RestoreResult {
@@ -72,30 +75,72 @@ export async function runOp(b: IpvsBackend, op: PlanOp): Promise<void> {
   }
 }
 
-/** Applies ops in order; on a refusal undoes the applied ones newest first and throws RestoreFailedError. */
-export async function applyPlan(b: IpvsBackend, ops: readonly PlanOp[], onProgress?: (done: number, total: number) => void): Promise<number> {
-  const done: PlanOp[] = [];
+/** Requests in flight at once by default: enough to hide the round trip, few enough that the acks fit the socket's receive buffer. */
+export const DEFAULT_APPLY_WINDOW = 32;
+
+/**
+ * Applies ops in order, keeping up to `window` requests in flight (the
+ * kernel handles them in the order sent, so a destination still follows its
+ * service). On a refusal: stop sending, let the in-flight ones settle, undo
+ * every applied op newest first, and throw RestoreFailedError for the first
+ * refused op in plan order. Ops sent after the refusal may have succeeded in
+ * a table the plan no longer describes, so when `before` is given the table
+ * is read again and any remaining difference is repaired op by op.
+ */
+export async function applyPlan(
+  b: IpvsBackend, ops: readonly PlanOp[], onProgress?: (done: number, total: number) => void,
+  opts: { window?: number; before?: readonly ServiceEntry[] } = {},
+): Promise<number> {
+  const window = Math.max(1, opts.window ?? DEFAULT_APPLY_WINDOW);
+  const ok: boolean[] = new Array(ops.length).fill(false);
+  const fail: { first: { index: number; error: unknown } | null } = { first: null };
+  let next = 0, done = 0;
   onProgress?.(0, ops.length);
-  for (const op of ops) {
-    try {
-      await runOp(b, op);
-    } catch (e) {
-      const cause = isIpvsError(e) ? e : new IpvsError('internal', (e as Error).message ?? String(e), undefined, { cause: e });
-      const rollbackErrors: { op: PlanOp; error: Error }[] = [];
-      for (let i = done.length - 1; i >= 0; i--) {
-        const undo = invert(done[i]!);
-        try {
-          await runOp(b, undo);
-        } catch (ue) {
-          rollbackErrors.push({ op: undo, error: ue as Error });
-        }
+  const worker = async () => {
+    while (fail.first === null && next < ops.length) {
+      const i = next++;
+      try {
+        await runOp(b, ops[i]!);
+        ok[i] = true;
+        onProgress?.(++done, ops.length);
+      } catch (e) {
+        const first = fail.first as { index: number } | null; // set by another worker while this one awaited
+        if (first === null || i < first.index) fail.first = { index: i, error: e };
       }
-      throw new RestoreFailedError(op, op.line, cause, done.length, rollbackErrors);
     }
-    done.push(op);
-    onProgress?.(done.length, ops.length);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, ops.length) }, worker));
+  if (fail.first === null) return done;
+
+  const { index, error } = fail.first;
+  const op = ops[index]!;
+  const cause = isIpvsError(error) ? error : new IpvsError('internal', (error as Error)?.message ?? String(error), undefined, { cause: error });
+  const rollbackErrors: { op: PlanOp; error: Error }[] = [];
+  let undone = 0;
+  for (let i = ops.length - 1; i >= 0; i--) {
+    if (!ok[i]) continue;
+    const undo = invert(ops[i]!);
+    try {
+      await runOp(b, undo);
+      undone++;
+    } catch (ue) {
+      rollbackErrors.push({ op: undo, error: ue as Error });
+    }
   }
-  return done.length;
+  if (opts.before && (rollbackErrors.length > 0 || ok.some((v, i) => v && i > index))) {
+    try {
+      const repair = planRestore(await b.dump(), toRules(opts.before), { mode: 'replace' });
+      const errors: { op: PlanOp; error: Error }[] = [];
+      for (const r of repair) {
+        try { await runOp(b, r); } catch (re) { errors.push({ op: r, error: re as Error }); }
+      }
+      // the table now matches what it was: earlier undo failures are healed
+      rollbackErrors.splice(0, rollbackErrors.length, ...errors);
+    } catch (re) {
+      rollbackErrors.push({ op, error: re as Error });
+    }
+  }
+  throw new RestoreFailedError(op, op.line, cause, undone, rollbackErrors);
 }
 
 export function validateTable(desired: unknown): ServiceRules[] {
@@ -113,7 +158,7 @@ export async function restoreTable(b: IpvsBackend, desired: readonly ServiceRule
     if (opts.dryRun || ops.length === 0) {
       return { ops, applied: 0, dryRun: !!opts.dryRun, before };
     }
-    const applied = await applyPlan(b, ops, opts.onProgress);
+    const applied = await applyPlan(b, ops, opts.onProgress, { window: opts.window, before });
     return { ops, applied, dryRun: false, before };
   });
 }
