@@ -10,30 +10,36 @@ import { isIpvsError } from '../../lib/ipvs/errors';
 import { processIo, type CliIo } from './io';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
+/** Command modules by name; the bundled CLI (scripts/build-cli.mjs) passes them in since it has no commands folder. */
+export type CommandLoaders = Record<string, () => Promise<{ default: Command }>>;
 const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
 
-function available(): string[] {
+function available(loaders?: CommandLoaders): string[] {
+  if (loaders) return Object.keys(loaders).sort();
   return readdirSync(commandsDir)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
     .map((f) => f.slice(0, -3))
     .sort();
 }
 
-function usage(): string {
-  return `usage: director <command> [options]\ncommands: ${available().join(', ')}\n`;
+function usage(loaders?: CommandLoaders): string {
+  return `usage: director <command> [options]\ncommands: ${available(loaders).join(', ')}\n`;
 }
 
-export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo = processIo, loaders?: CommandLoaders): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === '-h' || name === '--help' || name === 'help') {
-    io.stdout(usage());
+    io.stdout(usage(loaders));
     return name ? 0 : 2;
   }
-  if (!/^[a-z][a-z-]*$/.test(name) || !existsSync(path.join(commandsDir, `${name}.ts`))) {
-    io.stderr(`director: unknown command '${name}'\n${usage()}`);
+  const known = loaders ? Object.hasOwn(loaders, name) : existsSync(path.join(commandsDir, `${name}.ts`));
+  if (!/^[a-z][a-z-]*$/.test(name) || !known) {
+    io.stderr(`director: unknown command '${name}'\n${usage(loaders)}`);
     return 2;
   }
-  const mod = (await import(pathToFileURL(path.join(commandsDir, `${name}.ts`)).href)) as { default: Command };
+  const mod = loaders
+    ? await loaders[name]!()
+    : (await import(pathToFileURL(path.join(commandsDir, `${name}.ts`)).href)) as { default: Command };
   try {
     return await mod.default(args, io);
   } catch (e) {

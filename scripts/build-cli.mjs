@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * Bundles the CLI into dist/cli/ (ESM, code-split per command) so a
+ * `director` process loads a handful of files instead of transpiling
+ * hundreds of TypeScript modules through tsx at every start: in the lab
+ * kernel, where each file access is slow, start-up dominated `director list`.
+ * bin/director.mjs uses the bundle when it exists, tsx otherwise.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist/cli');
+const commands = readdirSync(path.join(root, 'server/cli/commands'))
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+// The commands folder is read at run time by main.ts; a bundle has none, so hand it static loaders.
+const entry = `import { runCli } from './server/cli/main.ts';
+const loaders = {
+${commands.map((c) => `  ${JSON.stringify(c)}: () => import('./server/cli/commands/${c}.ts'),`).join('\n')}
+};
+export function main(argv) { return runCli(argv, undefined, loaders); }
+`;
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  stdin: { contents: entry, resolveDir: root, sourcefile: 'director-cli-entry.mjs', loader: 'js' },
+  outdir,
+  entryNames: 'director',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  tsconfig: path.join(root, 'tsconfig.json'),
+  // native addon (loads its .node file relative to its package) and ws's optional native helpers
+  external: ['netlink', 'bufferutil', 'utf-8-validate'],
+  // CommonJS dependencies bundled into ESM still call require() for node built-ins
+  banner: { js: "import { createRequire as __directorCreateRequire } from 'node:module'; const require = __directorCreateRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+process.stdout.write(`built ${path.relative(root, outdir)}/director.mjs (${commands.length} commands: ${commands.join(', ')})\n`);
