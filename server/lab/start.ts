@@ -216,14 +216,31 @@ function announce(state: StartState, lab: boolean): void {
   })}\n`);
 }
 
-function alreadyRunning(): number | null {
-  try {
-    const s = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as StartState;
-    process.kill(s.pid, 0);
-    return s.pid;
-  } catch {
-    return null;
+/**
+ * Claims the state file from the first moment (not only once ready): two
+ * starts would fight over the one tap link and the one state file. Returns
+ * the pid of a live owner, or null once the claim is ours.
+ */
+function claimStateFile(): number | null {
+  mkdirSync(path.dirname(STATE_FILE), { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(STATE_FILE, JSON.stringify({ pid: process.pid, mode: 'starting' }), { mode: 0o600, flag: 'wx' });
+      return null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner: number | null = null;
+    try {
+      owner = (JSON.parse(readFileSync(STATE_FILE, 'utf8')) as { pid: number }).pid;
+      process.kill(owner, 0);
+      return owner;
+    } catch {
+      // left by a start that died without cleaning up
+      rmSync(STATE_FILE, { force: true });
+    }
   }
+  return null;
 }
 
 async function main(): Promise<void> {
@@ -245,8 +262,6 @@ async function main(): Promise<void> {
   if (!Number.isFinite(rate) || rate < 0 || rate > MAX_RATE) fail(`--rate: expected 0 to ${MAX_RATE} requests per second per service, got '${values.rate}'`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: expected a TCP port, got '${values.port}'`);
-  const other = alreadyRunning();
-  if (other !== null) fail(`another npm start is running (pid ${other}); stop it first (Ctrl-C there)`);
 
   if (!existsSync(path.join(projectRoot, 'node_modules', '.package-lock.json'))) {
     if (!isRoot()) fail('node_modules is missing: run npm ci');
@@ -260,6 +275,8 @@ async function main(): Promise<void> {
   ensurePrerequisites(lab);
   if (lab && !isRoot()) fail('the lab needs root for its tap link (ip tuntap): run npm start as root');
 
+  const other = claimStateFile();
+  if (other !== null) fail(`another npm start is running (pid ${other}); stop it first (Ctrl-C there)`);
   const abort = new AbortController();
   mkdirSync(path.dirname(STATE_FILE), { recursive: true, mode: 0o700 });
   // tokens of the host mode's agent; the console's caches (readable by the console's own user)
