@@ -143,6 +143,26 @@ async function setRate(rate: number): Promise<{ rate: number }> {
   return { rate };
 }
 
+/**
+ * Arguments for the lab's own ipvsadm, so end-to-end tests can hold the
+ * console against the real tool. No shell is involved (execFile), and each
+ * argument is restricted to what ipvsadm options and addresses need.
+ */
+export const IPVSADM_ARG = /^[-A-Za-z0-9.:[\],=]+$/;
+export const ipvsadmInput = z.object({
+  args: z.array(z.string().regex(IPVSADM_ARG, 'ipvsadm arguments may hold only letters, digits and - . : [ ] , =').max(200))
+    .min(1, 'give ipvsadm at least one argument, e.g. -Sn').max(30, 'at most 30 arguments'),
+});
+
+function runIpvsadm(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('/usr/sbin/ipvsadm', args, { timeout: 30_000, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err && typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : err ? -1 : 0;
+      resolve({ status: code, stdout, stderr: stderr || (err && code === -1 ? err.message : '') });
+    });
+  });
+}
+
 export const labRouter = router({
   /** The lab's topology and, live, which parts are healthy. `fresh` waits for a new look at the namespaces. */
   status: viewerProcedure
@@ -170,5 +190,12 @@ export const labRouter = router({
       await run('bash', [path.join(guestDir(), 'fault.sh'), input.server, input.fault, input.on ? 'on' : 'off'], 60_000);
       facts.invalidate();
       return status(true);
+    }),
+  /** Runs the lab director's /usr/sbin/ipvsadm (operator only; a witness for tests, not a way around the agent). */
+  ipvsadm: operatorProcedure
+    .input(ipvsadmInput)
+    .mutation(({ input }) => {
+      requireLab();
+      return runIpvsadm(input.args);
     }),
 });
