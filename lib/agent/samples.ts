@@ -17,6 +17,27 @@ function round(x: number): number {
 }
 
 
+/**
+ * Linux 6.2+ sums its per-CPU counters only when the rate estimator runs
+ * (every 2 s), so the counters a dump returns move in 2 s steps. A rate
+ * over a 1 s tick would read 0, then twice the truth. So a rate is taken
+ * between the last two readings that moved (the anchor), and held while
+ * the counters may merely not have been summed yet.
+ */
+export const ESTIMATOR_PERIOD_MS = 2000;
+const HOLD_MS = ESTIMATOR_PERIOD_MS + 600;
+
+interface Anchor {
+  stats: Pick<Stats, 'conns' | 'inPkts' | 'outPkts' | 'inBytes' | 'outBytes'>;
+  /** time since the counters last moved */
+  ageMs: number;
+}
+const anchors = new WeakMap<StatSample, Anchor>();
+
+function sameCounters(a: Anchor['stats'], b: Stats): boolean {
+  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes;
+}
+
 function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conns: { a: number; i: number; p: number }): StatSample {
   const s: StatSample = {
     conns: stats.conns, inPkts: stats.inPkts, outPkts: stats.outPkts, inBytes: stats.inBytes, outBytes: stats.outBytes,
@@ -24,16 +45,32 @@ function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conn
     rCps: 0, rInPps: 0, rOutPps: 0, rInBps: 0, rOutBps: 0,
     active: conns.a, inactive: conns.i, persistent: conns.p,
   };
-  if (prev) {
-    // a reset (ZERO, re-created object) or no elapsed time leaves that tick's rates at 0, never negative
-    const r = rateBetween({ ...ZERO_STATS, conns: prev.conns, inPkts: prev.inPkts, outPkts: prev.outPkts, inBytes: prev.inBytes, outBytes: prev.outBytes }, stats, dtMs);
-    if (r.ok) {
-      s.rCps = round(r.rates.cps);
-      s.rInPps = round(r.rates.inPps);
-      s.rOutPps = round(r.rates.outPps);
-      s.rInBps = round(r.rates.inBps);
-      s.rOutBps = round(r.rates.outBps);
+  const counters = { conns: stats.conns, inPkts: stats.inPkts, outPkts: stats.outPkts, inBytes: stats.inBytes, outBytes: stats.outBytes };
+  if (!prev) {
+    anchors.set(s, { stats: counters, ageMs: 0 });
+    return s;
+  }
+  const anchor = anchors.get(prev) ?? { stats: counters, ageMs: 0 };
+  if (sameCounters(anchor.stats, stats)) {
+    const ageMs = anchor.ageMs + Math.max(0, dtMs);
+    anchors.set(s, { stats: anchor.stats, ageMs });
+    if (ageMs <= HOLD_MS) {
+      s.rCps = prev.rCps; s.rInPps = prev.rInPps; s.rOutPps = prev.rOutPps; s.rInBps = prev.rInBps; s.rOutBps = prev.rOutBps;
     }
+    return s;
+  }
+  anchors.set(s, { stats: counters, ageMs: 0 });
+  // after a quiet spell the counters moved within the last estimator period, not over all of it
+  const sinceMoved = anchor.ageMs + dtMs;
+  const windowMs = sinceMoved <= 2 * ESTIMATOR_PERIOD_MS ? sinceMoved : Math.max(dtMs, ESTIMATOR_PERIOD_MS);
+  // a reset (ZERO, re-created object) or no elapsed time leaves that tick's rates at 0, never negative
+  const r = rateBetween({ ...ZERO_STATS, ...anchor.stats }, stats, windowMs);
+  if (r.ok) {
+    s.rCps = round(r.rates.cps);
+    s.rInPps = round(r.rates.inPps);
+    s.rOutPps = round(r.rates.outPps);
+    s.rInBps = round(r.rates.inBps);
+    s.rOutBps = round(r.rates.outBps);
   }
   return s;
 }
