@@ -4,33 +4,23 @@
  * its weight share is worth a look (persistence, a weight-ignoring scheduler
  * like rr/sh/mh, or an overloaded / threshold-limited server).
  */
-export interface ShareInput {
-  id: string;
-  weight: number;
-  /** new connections over the window (count, or rate × window) */
-  newConns: number;
-}
+import { connectionShares, type ShareInput } from '../../lib/rates';
 
+export type { ShareInput };
+
+/** One row of the share bars: zeros where lib/rates says "unknown", so bars render empty. */
 export interface Share {
   id: string;
   weightShare: number;
   connShare: number;
-  /** connShare − weightShare, in share points; null when there were no new connections */
+  /** connShare − weightShare, in share points; null when either share is unknown */
   skew: number | null;
 }
 
 export function computeShares(rows: readonly ShareInput[]): Share[] {
-  let wSum = 0;
-  let cSum = 0;
-  for (const r of rows) {
-    wSum += Math.max(0, r.weight);
-    cSum += Math.max(0, r.newConns);
-  }
-  return rows.map((r) => {
-    const weightShare = wSum > 0 ? Math.max(0, r.weight) / wSum : 0;
-    const connShare = cSum > 0 ? Math.max(0, r.newConns) / cSum : 0;
-    return { id: r.id, weightShare, connShare, skew: cSum > 0 ? connShare - weightShare : null };
-  });
+  return connectionShares(rows).map((s) => ({
+    id: s.id, weightShare: s.ofWeight ?? 0, connShare: s.ofNewConns ?? 0, skew: s.skew,
+  }));
 }
 
 /** Schedulers whose spread does not follow weight, so a skew is expected rather than suspicious. */
