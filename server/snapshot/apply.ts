@@ -102,7 +102,9 @@ export async function applyPlan(
       try {
         await runOp(b, ops[i]!);
         ok[i] = true;
-        onProgress?.(++done, ops.length);
+        // count outside the optional call: `f?.(++x)` skips the increment when f is absent
+        done++;
+        onProgress?.(done, ops.length);
       } catch (e) {
         const first = fail.first as { index: number } | null; // set by another worker while this one awaited
         if (first === null || i < first.index) fail.first = { index: i, error: e };
