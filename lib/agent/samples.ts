@@ -75,21 +75,43 @@ function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conn
   return s;
 }
 
-function destSample(d: DestinationState, prev: StatSample | undefined, dtMs: number): StatSample {
-  return sampleOf(d.stats, prev, dtMs, { a: d.activeConns, i: d.inactiveConns, p: d.persistentConns });
+function destSample(d: DestinationState, prev: StatSample | undefined, dtMs: number | null): StatSample {
+  const conns = { a: d.activeConns, i: d.inactiveConns, p: d.persistentConns };
+  if (dtMs === null && prev) return carried(prev, conns);
+  return sampleOf(d.stats, prev, dtMs ?? 0, conns);
 }
 
-/** The state after one dump, given the state of the previous dump `dtMs` earlier (null for the first). */
-export function sampleTable(entries: readonly ServiceEntry[], prev: StatsState | null, dtMs: number): StatsState {
+/**
+ * A destination whose counters were not re-read this tick: counters and
+ * rates stay as last read (so is the anchor, whose age only grows with real
+ * readings), connection counts are the fresh ones.
+ */
+function carried(prev: StatSample, conns: { a: number; i: number; p: number }): StatSample {
+  const s: StatSample = { ...prev, active: conns.a, inactive: conns.i, persistent: conns.p };
+  const anchor = anchors.get(prev);
+  if (anchor) anchors.set(s, anchor);
+  return s;
+}
+
+/**
+ * The state after one dump, given the state of the previous dump `dtMs` earlier (null for the first).
+ * `destDtMs` (by service id) serves samplers that re-read destination counters only for some
+ * services per tick: the time since that service's destinations were last read, or null when
+ * they were not read this tick (their counters and rates carry over). Absent ids use `dtMs`.
+ */
+export function sampleTable(
+  entries: readonly ServiceEntry[], prev: StatsState | null, dtMs: number, destDtMs?: ReadonlyMap<string, number | null>,
+): StatsState {
   const next: StatsState = new Map();
   for (const e of entries) {
     const id = serviceId(e.key);
     const p = prev?.get(id);
     const dests = new Map<string, StatSample>();
+    const ddt: number | null = destDtMs?.has(id) ? (destDtMs.get(id) ?? null) : dtMs;
     let a = 0, i = 0, pc = 0;
     for (const d of e.destinations) {
       const did = destinationId(d);
-      dests.set(did, destSample(d, p?.dests.get(did), dtMs));
+      dests.set(did, destSample(d, p?.dests.get(did), ddt));
       a += d.activeConns;
       i += d.inactiveConns;
       pc += d.persistentConns;

@@ -1,12 +1,21 @@
 /**
- * The one sampler shared by every subscriber: it dumps the kernel table once
+ * The one sampler shared by every subscriber: it reads the kernel table once
  * per tick, computes per-object samples and rates, and fans out stats deltas
  * and table-change events. Subscribers never touch the kernel themselves, so
  * 50 clients cost the kernel what one does.
+ *
+ * The kernel has no all-destinations dump, so reading every real server's
+ * counters costs one GET_DEST dump per service. With a `structure` source
+ * (/proc/net/ip_vs) a tick costs one GET_SERVICE dump, one file read and at
+ * most `destBudget` GET_DEST dumps whatever the table's size: services whose
+ * real servers changed in the file go first, then the ones read longest ago.
+ * See dest-sweep.ts.
  */
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import type { ServiceEntry } from '@/lib/ipvs/model';
+import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
+import type { ProcIpvs } from '@/lib/proc/ip-vs';
+import { DestSweep } from './dest-sweep';
 import type { StatsState, StatsTick, TableChangeEvent } from '@/lib/agent/events';
 import { deltaTick, fullTick, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
@@ -17,6 +26,13 @@ export interface TableHubOptions {
   tickMs?: number;
   /** change events kept for subscribers that resume with a lastEventId */
   keepEvents?: number;
+  /**
+   * Cheap read of the destination structure (/proc/net/ip_vs). Without it
+   * every tick reads every service's destinations.
+   */
+  structure?: () => Promise<ProcIpvs>;
+  /** GET_DEST dumps per tick when `structure` is given (default 32). */
+  destBudget?: number;
 }
 
 interface Sample {
@@ -56,11 +72,15 @@ export class TableHub {
   private again = false;
   private failing = false;
   private closed = false;
+  private readonly sweep: DestSweep | null;
   samples = 0;
 
   constructor(private readonly opts: TableHubOptions) {
     this.tickMs = opts.tickMs ?? 1000;
     this.keepEvents = opts.keepEvents ?? 256;
+    this.sweep = opts.structure
+      ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32 })
+      : null;
   }
 
   /** Begin ticking. Idempotent. */
@@ -75,8 +95,14 @@ export class TableHub {
     return this.current?.entries ?? null;
   }
 
-  /** Sample now (after a write) so change events do not wait for the next tick. */
-  poke(): void {
+  /**
+   * Sample now (after a write) so change events do not wait for the next
+   * tick. `services` names what was written (null: every service), so its
+   * destinations are re-read even where /proc shows no difference
+   * (thresholds, tunnel settings, zeroed counters).
+   */
+  poke(services?: readonly (ServiceKey | null)[]): void {
+    if (services) this.sweep?.markDirty(services);
     if (this.timer) void this.sampleNow();
   }
 
@@ -101,8 +127,10 @@ export class TableHub {
 
   private async takeSample(): Promise<void> {
     let entries: ServiceEntry[];
+    let destDtMs: ReadonlyMap<string, number | null> | undefined;
     try {
-      entries = await this.opts.backend.dump();
+      if (this.sweep) ({ entries, destDtMs } = await this.sweep.read());
+      else entries = await this.opts.backend.dump();
     } catch (err) {
       if (this.closed) return; // the backend is being closed under an in-flight sample
       // log the first failure of a run, not one per tick
@@ -116,7 +144,7 @@ export class TableHub {
     const prev = this.current;
     const seq = (prev?.seq ?? 0) + 1;
     const intervalMs = prev ? at - prev.at : 0;
-    const state = sampleTable(entries, prev?.state ?? null, intervalMs);
+    const state = sampleTable(entries, prev?.state ?? null, intervalMs, destDtMs);
     const delta = prev ? deltaTick(prev.state, state, seq, at, intervalMs) : null;
     this.current = { seq, at, entries, state, delta, intervalMs };
     this.samples++;

@@ -87,7 +87,10 @@ async function record(ctx: WriteCtx, op: string, objects: JournalObject[], undoe
     ...(undoes !== undefined ? { undoes } : {}),
   });
   ctx.log.info({ journal: entry.id, op, by: ctx.auth.tokenName, remote: ctx.remote }, 'table changed');
-  ctx.hub.poke();
+  ctx.hub.poke(objects.flatMap((o) => {
+    if (o.kind === 'service' || o.kind === 'counters') return [o.key];
+    return o.kind === 'destination' ? [o.service] : [];
+  }));
   return entry;
 }
 

@@ -20,9 +20,9 @@ import { InputError, readService } from './ops';
 
 export type SnapshotFormat = 'ipvsadm' | 'json';
 
-export async function exportSnapshot(ctx: AgentContext, format: SnapshotFormat): Promise<{ format: SnapshotFormat; text: string }> {
+export async function exportSnapshot(ctx: AgentContext, format: SnapshotFormat, opts: { thresholds?: boolean } = {}): Promise<{ format: SnapshotFormat; text: string }> {
   const table = await ctx.backend.dump();
-  if (format === 'ipvsadm') return { format, text: formatSnapshot(toRules(table)) };
+  if (format === 'ipvsadm') return { format, text: formatSnapshot(toRules(table), { thresholds: opts.thresholds ?? true }) };
   const info = await ctx.backend.info();
   return { format, text: stringifySnapshot(makeSnapshot(table, { host: os.hostname(), ipvsVersion: info.version })) };
 }
@@ -95,7 +95,7 @@ export async function restoreSnapshot(
       role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op: 'snapshot.restore', objects,
     });
     ctx.log.info({ journal: entry.id, applied: result.applied, by: ctx.auth.tokenName }, 'snapshot restored');
-    ctx.hub.poke();
+    ctx.hub.poke([...touched.values()]);
     return { applied: result.applied, steps: result.ops.map(describeOp), journalId: entry.id };
   });
 }

@@ -1,5 +1,6 @@
 /** Builders for agent tests: real modules over the in-memory fake kernel. */
 import pino from 'pino';
+import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { FakeIpvs } from '../ipvs/fake';
 import { createContextInner, type AgentDeps, type Identity } from './context';
 import { TableHub } from './hub';
@@ -12,7 +13,7 @@ export const silentLog = pino({ level: 'silent' });
 
 export async function makeDeps(opts: { tickMs?: number; stateDir?: string | null; fake?: FakeIpvs } = {}): Promise<AgentDeps & { fake: FakeIpvs }> {
   const fake = opts.fake ?? new FakeIpvs();
-  const hub = new TableHub({ backend: fake, log: silentLog, tickMs: opts.tickMs ?? 20 });
+  const hub = new TableHub({ backend: fake, log: silentLog, tickMs: opts.tickMs ?? 20, structure: fakeStructure(fake) });
   return {
     fake,
     backend: fake,
@@ -23,6 +24,30 @@ export async function makeDeps(opts: { tickMs?: number; stateDir?: string | null
     conns: null,
     version: 'test',
     startedAt: Date.now(),
+  };
+}
+
+/**
+ * What /proc/net/ip_vs would show for the fake's table: structure, weights,
+ * forwarding and active/inactive counts, nothing the file lacks.
+ */
+export function fakeStructure(fake: FakeIpvs): () => Promise<ProcIpvs> {
+  return async () => {
+    const table = await fake.dump();
+    return {
+      version: '1.2.1',
+      connTableSize: 4096,
+      services: table.map((s) => ({
+        key: s.key, scheduler: s.scheduler, persistent: s.flags.persistent, timeout: s.timeout, timeoutJiffies: s.timeout * 250,
+        netmask: s.flags.persistent ? s.netmask : '', onePacket: s.flags.onePacket,
+        destinations: s.destinations.map((d) => ({
+          family: d.family, address: d.address, port: d.port,
+          // the kernel prints any method it does not name as Masq
+          forward: d.forward === 'bypass' ? 'nat' : d.forward,
+          weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns,
+        })),
+      })),
+    };
   };
 }
 

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { normalizeOrigin, Auth } from '../../agent/auth';
 import { procConnSource } from '../../agent/conn-source';
 import { TableHub } from '../../agent/hub';
+import { readProcIpvs } from '../../proc/read';
 import { Journal } from '../../agent/journal';
 import { Mutex } from '../../agent/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
@@ -17,13 +18,15 @@ import type { CliIo } from '../io';
 
 export const DEFAULT_PORT = 9580;
 const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
-                      [--allow-origin URL]... [--tick-ms N] [--tls-cert FILE --tls-key FILE]
+                      [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
                       [--insecure-listen] [--log-level LEVEL]
   --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
   --socket          listen on a unix socket instead (mode 0660)
   --state-dir       tokens and journal (default $DIRECTOR_STATE_DIR or /var/lib/director)
   --allow-origin    browser origin allowed to open the WebSocket (repeatable)
   --tick-ms         sampling period for live stats and change events (default 1000)
+  --dest-budget     services whose real servers' counters are re-read per tick (default 32);
+                    the rest wait their turn, so a tick's cost does not grow with the table
   --insecure-listen allow a non-loopback address without TLS
 `;
 
@@ -45,6 +48,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
         'state-dir': { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         'tick-ms': { type: 'string' },
+        'dest-budget': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'insecure-listen': { type: 'boolean' },
@@ -72,6 +76,11 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
   const tickMs = values['tick-ms'] === undefined ? 1000 : Number(values['tick-ms']);
   if (!Number.isInteger(tickMs) || tickMs < 100 || tickMs > 60_000) {
     io.stderr(`director agent: --tick-ms must be an integer from 100 to 60000, got '${values['tick-ms']}'\n`);
+    return 2;
+  }
+  const destBudget = values['dest-budget'] === undefined ? 32 : Number(values['dest-budget']);
+  if (!Number.isInteger(destBudget) || destBudget < 1 || destBudget > 100_000) {
+    io.stderr(`director agent: --dest-budget must be an integer from 1 to 100000, got '${values['dest-budget']}'\n`);
     return 2;
   }
   const origins: string[] = [];
@@ -103,7 +112,8 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) }
     : undefined;
   const backend = await openIpvs();
-  const hub = new TableHub({ backend, log, tickMs });
+  // HZ only scales persistence timeouts, which the hub takes from netlink
+  const hub = new TableHub({ backend, log, tickMs, destBudget, structure: () => readProcIpvs(1) });
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
   const journal = await Journal.open(stateDir);
   const writeLock = new Mutex();

@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { applyStatsTick, type StatsState } from '@/lib/agent/events';
+import { serviceId } from '@/lib/agent/ids';
+import { diffTables } from '@/lib/agent/table-diff';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
+import { FakeIpvs } from '../ipvs/fake';
+import { DestSweep } from './dest-sweep';
+import { TableHub } from './hub';
+import { fakeStructure, silentLog } from './testing';
+
+const vip = (i: number): ServiceKey => ({
+  kind: 'addr', family: 'inet', protocol: 'tcp', address: `10.100.${i >> 8}.${i & 255}`, port: 80,
+});
+const rs = (i: number, d: number, weight = 1): DestinationSpec => ({
+  family: 'inet', address: `172.31.${d}.${(i % 250) + 1}`, port: 80, forward: 'dr', weight,
+  upperThreshold: 0, lowerThreshold: 0, tunnel: DEFAULT_TUNNEL,
+});
+
+async function table(n: number, dests = 2): Promise<FakeIpvs> {
+  const fake = new FakeIpvs();
+  for (let i = 0; i < n; i++) {
+    await fake.addService({ key: vip(i), scheduler: 'rr', flags: DEFAULT_FLAGS, timeout: 0, netmask: '255.255.255.255', pe: null });
+    for (let d = 0; d < dests; d++) await fake.addDestination(vip(i), rs(i, d));
+  }
+  return fake;
+}
+
+/** The fake as the hub's backend, counting the kernel calls a tick makes. */
+function counting(fake: FakeIpvs) {
+  const calls = { listServices: 0, listDestinations: 0, dump: 0 };
+  const backend = new Proxy(fake, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (prop === 'listServices' || prop === 'listDestinations' || prop === 'dump') calls[prop]++;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as IpvsBackend;
+  return { backend, calls };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('DestSweep: budgeted GET_DEST dumps', () => {
+  it('200 services, budget 32: one service dump and at most 32 GET_DEST per read, every service refreshed within ceil(200/32) reads', async () => {
+    const fake = await table(200);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: fakeStructure(fake), budget: 32 });
+
+    const first = await sweep.read();
+    expect(first.entries).toHaveLength(200); // the first read takes the whole table
+    expect(calls.listDestinations).toBe(200);
+
+    const seen = new Set<string>();
+    for (let t = 0; t < Math.ceil(200 / 32); t++) {
+      const before = { ...calls };
+      const r = await sweep.read();
+      expect(calls.listServices - before.listServices).toBe(1);
+      expect(calls.listDestinations - before.listDestinations).toBeLessThanOrEqual(32);
+      expect(calls.dump).toBe(0);
+      expect(r.entries).toHaveLength(200);
+      for (const e of r.entries) expect(e.destinations).toHaveLength(2);
+      for (const id of r.dumped) seen.add(id);
+    }
+    expect(seen.size).toBe(200);
+  });
+
+  it('reports structure changes made behind its back on the next read', async () => {
+    const fake = await table(200);
+    const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 32 });
+    await sweep.read();
+    const prev = (await sweep.read()).entries;
+
+    await fake.addDestination(vip(150), rs(150, 7));
+    await fake.updateDestination(vip(10), rs(10, 0, 5));
+    await fake.removeDestination(vip(77), rs(77, 1));
+    await fake.addService({ key: vip(500), scheduler: 'wlc', flags: DEFAULT_FLAGS, timeout: 0, netmask: '255.255.255.255', pe: null });
+    await fake.addDestination(vip(500), { ...rs(500, 0), upperThreshold: 9 });
+    await fake.removeService(vip(3));
+
+    const r = await sweep.read();
+    expect(r.dumped.slice(0, 4).sort()).toEqual([vip(10), vip(77), vip(150), vip(500)].map(serviceId).sort());
+    const changes = diffTables(prev, r.entries);
+    const summary = changes.map((c) => c.type).sort();
+    expect(summary).toEqual(['destination_added', 'destination_changed', 'destination_removed', 'service_added', 'service_removed']);
+    const added = changes.find((c) => c.type === 'service_added');
+    // a new service arrives with its real servers' full settings, not /proc's partial view
+    expect(added?.type === 'service_added' && added.service.destinations[0]?.upperThreshold).toBe(9);
+    // and the next read finds nothing more to report
+    expect(diffTables(r.entries, (await sweep.read()).entries)).toEqual([]);
+  });
+
+  it('dumps a service a write names even when /proc shows no difference (thresholds)', async () => {
+    const fake = await table(100);
+    const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 8 });
+    await sweep.read();
+    await sweep.read();
+    await fake.updateDestination(vip(42), { ...rs(42, 1), upperThreshold: 100 });
+    sweep.markDirty([vip(42)]);
+    const r = await sweep.read();
+    expect(r.dumped[0]).toBe(serviceId(vip(42)));
+    const e = r.entries.find((x) => serviceId(x.key) === serviceId(vip(42)))!;
+    expect(e.destinations.find((d) => d.address === rs(42, 1).address)?.upperThreshold).toBe(100);
+  });
+
+  it('holds back changed services that do not fit in the budget, and leaves new ones out until dumped', async () => {
+    const fake = await table(40);
+    const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 4 });
+    await sweep.read();
+    for (let i = 0; i < 10; i++) await fake.addDestination(vip(i), rs(i, 5));
+    for (let i = 100; i < 106; i++) {
+      await fake.addService({ key: vip(i), scheduler: 'rr', flags: DEFAULT_FLAGS, timeout: 0, netmask: '255.255.255.255', pe: null });
+    }
+    let prev = (await table(40).then((f) => f.dump()));
+    let reported = 0;
+    for (let t = 0; t < 4; t++) {
+      const r = await sweep.read();
+      expect(r.dumped).toHaveLength(4);
+      for (const e of r.entries) {
+        // either the old structure or the whole new one: never a half-read service
+        expect([2, 3, 0]).toContain(e.destinations.length);
+      }
+      reported += diffTables(prev, r.entries).length;
+      prev = r.entries;
+    }
+    expect(prev).toHaveLength(46);
+    expect(reported).toBe(16);
+  });
+
+  it('with no more services than the budget, dumps every service on every read', async () => {
+    const fake = await table(32);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: fakeStructure(fake), budget: 32 });
+    for (let t = 0; t < 3; t++) expect((await sweep.read()).dumped).toHaveLength(32);
+    expect(calls.listDestinations).toBe(96);
+  });
+
+  it('refuses a budget that is not a positive integer', () => {
+    const fake = new FakeIpvs();
+    expect(() => new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 0 })).toThrow(/destBudget/);
+  });
+});
+
+describe('TableHub over the sweep: rates from each destination\'s own readings', () => {
+  it('reads a steady 10 conns/s on destinations dumped only every 6 or 7 ticks, and holds it between dumps', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = await table(200, 1);
+    const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 32 });
+    const ticks = hub.stats(undefined);
+    const state: StatsState = new Map();
+    const watched = [5, 60, 199];
+    const destCps = new Map<number, number[]>(watched.map((i) => [i, []]));
+    const svcCps: number[] = [];
+    for (let t = 0; t < 24; t++) {
+      if (t > 0) for (const i of watched) fake.traffic(vip(i), rs(i, 0), { conns: 10 });
+      await hub.sampleNow();
+      applyStatsTick(state, (await ticks.next()).value!.tick);
+      for (const i of watched) destCps.get(i)!.push(state.get(serviceId(vip(i)))!.dests.get(`${rs(i, 0).address}:80`)!.rCps);
+      svcCps.push(state.get(serviceId(vip(5)))!.v.rCps);
+      now += 1000;
+      vi.setSystemTime(now);
+    }
+    hub.close();
+    await ticks.return(undefined);
+    // service counters come every tick
+    expect(new Set(svcCps.slice(1))).toEqual(new Set([10]));
+    for (const i of watched) {
+      const cps = destCps.get(i)!;
+      const firstRate = cps.findIndex((x) => x !== 0);
+      // each destination is re-read within ceil(200/32) = 7 ticks, its rate over its own interval
+      expect(firstRate).toBeGreaterThan(0);
+      expect(firstRate).toBeLessThanOrEqual(7);
+      expect(new Set(cps.slice(firstRate))).toEqual(new Set([10]));
+    }
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * Reads the IPVS table for the hub at a per-tick cost that does not grow
+ * with the number of services: one GET_SERVICE dump (service config and
+ * counters), one read of /proc/net/ip_vs (real servers, forwarding, weights,
+ * active/inactive counts) and at most `budget` GET_DEST dumps for what the
+ * file lacks (per-destination counters, thresholds, tunnel settings,
+ * persistent counts).
+ *
+ * Which services get a GET_DEST dump: first those whose real servers look
+ * different in the file than when they were last dumped (or that a write
+ * named), so structure changes show within a tick or two; the rest of the
+ * budget goes to the services dumped longest ago, so every service is
+ * re-read at least every ceil(services / budget) ticks when nothing changes.
+ * With no more services than the budget, everything is read every tick;
+ * the first read takes everything whatever the size.
+ *
+ * A service the file shows changed but that did not fit in this tick keeps
+ * the destinations of its last dump (no half-known change is reported, so
+ * no spurious follow-up change when the dump arrives); a new service is left
+ * out until its first dump. Thresholds or tunnel settings changed behind the
+ * agent's back are invisible to the file and show when the sweep reaches
+ * the service.
+ */
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { DestinationState, ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
+import type { ProcIpvs, ProcService } from '@/lib/proc/ip-vs';
+import { destinationId, serviceId } from '@/lib/agent/ids';
+
+export interface DestSweepOptions {
+  backend: IpvsBackend;
+  structure: () => Promise<ProcIpvs>;
+  /** GET_DEST dumps per read */
+  budget: number;
+}
+
+interface Dumped {
+  destinations: DestinationState[];
+  /** when the dump returned */
+  at: number;
+  /** the service's line group in /proc/net/ip_vs as read in the same tick */
+  procSig: string | null;
+}
+
+export interface SweepResult {
+  entries: ServiceEntry[];
+  /** by service id: ms since that service's previous GET_DEST dump, or null when not dumped this time */
+  destDtMs: Map<string, number | null>;
+  /** service ids dumped this time (tests and diagnostics) */
+  dumped: string[];
+}
+
+/** /proc cannot tell an IPv4 from an IPv6 fwmark service apart; key both views without the family. */
+function procKey(k: ServiceKey): string {
+  return k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`;
+}
+
+/** What the file says about a service's real servers, minus the connection counts that move all the time. */
+function signature(p: ProcService): string {
+  let s = '';
+  for (const d of p.destinations) s += `${destinationId(d)} ${d.forward} ${d.weight};`;
+  return s;
+}
+
+export class DestSweep {
+  private readonly dumped = new Map<string, Dumped>();
+  /** service ids to dump next time whatever the file says; `all` after a write naming every service */
+  private readonly forced = new Set<string>();
+  private forceAll = false;
+
+  constructor(private readonly opts: DestSweepOptions) {
+    if (!Number.isInteger(opts.budget) || opts.budget < 1) {
+      throw new RangeError(`destBudget must be a positive integer, got ${opts.budget}`);
+    }
+  }
+
+  /** Dump these services' destinations at the next read (null: all of them, in budgeted turns). */
+  markDirty(keys: readonly (ServiceKey | null)[]): void {
+    for (const k of keys) {
+      if (k === null) this.forceAll = true;
+      else this.forced.add(serviceId(k));
+    }
+  }
+
+  async read(): Promise<SweepResult> {
+    const [services, proc] = await Promise.all([this.opts.backend.listServices(), this.opts.structure()]);
+    if (this.forceAll) {
+      // stale signatures make every service "changed" until its next dump
+      for (const d of this.dumped.values()) d.procSig = null;
+      this.forceAll = false;
+    }
+    const byKey = new Map<string, ProcService | null>();
+    for (const p of proc.services) {
+      const k = procKey(p.key);
+      byKey.set(k, byKey.has(k) ? null : p); // null: ambiguous fwmark pair, always dumped
+    }
+
+    const ids = services.map((s) => serviceId(s.key));
+    const procOf = services.map((s) => byKey.get(procKey(s.key)) ?? null);
+    const sigs = procOf.map((p) => (p ? signature(p) : null));
+    const changed: number[] = [];
+    const steady: number[] = [];
+    for (let i = 0; i < services.length; i++) {
+      const d = this.dumped.get(ids[i]!);
+      if (!d || sigs[i] === null || d.procSig !== sigs[i] || this.forced.has(ids[i]!)) changed.push(i);
+      else steady.push(i);
+    }
+    const budget = this.opts.budget;
+    let pick: number[];
+    // the first read takes everything, so the agent starts with the whole table
+    if (services.length <= budget || this.dumped.size === 0) pick = ids.map((_, i) => i);
+    else {
+      pick = changed.slice(0, budget);
+      if (pick.length < budget) {
+        steady.sort((a, b) => this.dumped.get(ids[a]!)!.at - this.dumped.get(ids[b]!)!.at);
+        pick.push(...steady.slice(0, budget - pick.length));
+      }
+    }
+
+    const destDtMs = new Map<string, number | null>();
+    const fresh = new Map<number, DestinationState[]>();
+    // one after another: the lab kernel has one CPU, and a dump per socket at a time is the client's contract
+    for (const i of pick) {
+      const id = ids[i]!;
+      const destinations = await this.opts.backend.listDestinations(services[i]!.key);
+      const at = Date.now();
+      const prev = this.dumped.get(id);
+      destDtMs.set(id, prev ? at - prev.at : 0);
+      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null });
+      this.forced.delete(id);
+      fresh.set(i, destinations);
+    }
+
+    const entries: ServiceEntry[] = [];
+    const live = new Set<string>();
+    for (let i = 0; i < services.length; i++) {
+      const id = ids[i]!;
+      live.add(id);
+      const got = fresh.get(i);
+      if (got) {
+        entries.push({ ...services[i]!, destinations: got });
+        continue;
+      }
+      const d = this.dumped.get(id);
+      if (!d) continue; // new and not dumped yet: appears with its first dump
+      destDtMs.set(id, null);
+      const p = procOf[i];
+      entries.push({
+        ...services[i]!,
+        // unchanged structure: the file's connection counts are newer than the dump's
+        destinations: p && d.procSig === sigs[i] ? withProcCounts(d.destinations, p) : d.destinations,
+      });
+    }
+    for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
+    for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
+    return { entries, destDtMs, dumped: pick.map((i) => ids[i]!) };
+  }
+}
+
+/** Same real servers in the same order (the signatures matched), with the file's active/inactive counts. */
+function withProcCounts(dests: DestinationState[], p: ProcService): DestinationState[] {
+  return dests.map((d, j) => {
+    const q = p.destinations[j];
+    if (!q || destinationId(q) !== destinationId(d) || (d.activeConns === q.activeConns && d.inactiveConns === q.inactiveConns)) return d;
+    return { ...d, activeConns: q.activeConns, inactiveConns: q.inactiveConns };
+  });
+}
