@@ -7,9 +7,11 @@ import { Skeleton } from '../ui/Skeleton';
 export type SnapshotFormat = 'ipvsadm' | 'json';
 
 /** Shows the current table as `ipvsadm -Sn` text or JSON and downloads it. */
-export function ExportPanel({ format, onFormat, text, loading, error, filenameBase }: {
+export function ExportPanel({ format, onFormat, thresholds = true, onThresholds, text, loading, error, filenameBase }: {
   format: SnapshotFormat;
   onFormat: (f: SnapshotFormat) => void;
+  thresholds?: boolean;
+  onThresholds?: ((on: boolean) => void) | undefined;
   text: string | undefined;
   loading: boolean;
   error: string | null;
@@ -32,15 +34,23 @@ export function ExportPanel({ format, onFormat, text, loading, error, filenameBa
           {(['ipvsadm', 'json'] as const).map((f) => (
             <button key={f} type="button" role="radio" aria-checked={format === f} onClick={() => onFormat(f)}
               className={`rounded px-3 py-1 text-sm ${format === f ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
-              {f === 'ipvsadm' ? 'ipvsadm -Sn' : 'JSON'}
+              {f === 'ipvsadm' ? 'ipvsadm -S text' : 'JSON'}
             </button>
           ))}
         </div>
+        {format === 'ipvsadm' && onThresholds ? (
+          <label className="flex items-center gap-1.5 text-sm text-ink-2" title="ipvsadm -Sn leaves real servers' thresholds out; ipvsadm -R and Director read them back">
+            <input type="checkbox" checked={thresholds} onChange={(e) => onThresholds(e.target.checked)} /> Keep thresholds (-x/-y)
+          </label>
+        ) : null}
         <Button variant="primary" onClick={download} disabled={text === undefined}>Download</Button>
         <Button onClick={async () => { if (text !== undefined) { await navigator.clipboard.writeText(text); setCopied(true); setTimeout(() => setCopied(false), 1500); } }} disabled={text === undefined}>
           {copied ? 'Copied' : 'Copy'}
         </Button>
       </div>
+      {format === 'ipvsadm' ? (
+        <p className="text-xs text-ink-3">{thresholds ? 'ipvsadm -Sn plus -x/-y on real servers with thresholds, which ipvsadm -S leaves out (ipvsadm -R reads them).' : 'Exactly what ipvsadm -Sn prints: real servers\' thresholds are left out.'}</p>
+      ) : null}
       {error ? <ErrorNote title="Could not export the table">{error}</ErrorNote> : loading ? <Skeleton className="h-64 w-full" /> : (
         <pre className="max-h-[420px] overflow-auto rounded-md border border-line bg-surface p-3 font-mono text-xs leading-5 text-ink" aria-label="Snapshot text">{text || '# the table is empty'}</pre>
       )}

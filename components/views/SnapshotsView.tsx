@@ -9,6 +9,8 @@ import { TableSkeleton } from '../ui/Skeleton';
 export function SnapshotsView(p: {
   exportFormat: SnapshotFormat;
   onExportFormat: (f: SnapshotFormat) => void;
+  exportThresholds?: boolean;
+  onExportThresholds?: (on: boolean) => void;
   exportText: string | undefined;
   exportLoading: boolean;
   exportError: string | null;
@@ -25,7 +27,7 @@ export function SnapshotsView(p: {
       <h1 className="text-lg font-semibold">Snapshots</h1>
       <div className="grid gap-4 2xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
         <Panel title="Export">
-          <ExportPanel format={p.exportFormat} onFormat={p.onExportFormat} text={p.exportText} loading={p.exportLoading} error={p.exportError} filenameBase={p.filenameBase} />
+          <ExportPanel format={p.exportFormat} onFormat={p.onExportFormat} thresholds={p.exportThresholds} onThresholds={p.onExportThresholds} text={p.exportText} loading={p.exportLoading} error={p.exportError} filenameBase={p.filenameBase} />
         </Panel>
         <Panel title="Import">
           <ImportFlow onPlan={p.onPlan} onApply={p.onApply} disabledReason={p.disabledReason} />

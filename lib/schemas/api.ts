@@ -88,7 +88,11 @@ export const timeoutsSetInput = z
   });
 
 export const snapshotFormatSchema = z.enum(['ipvsadm', 'json']);
-export const snapshotExportInput = z.object({ format: snapshotFormatSchema.default('ipvsadm') }).default({ format: 'ipvsadm' });
+export const snapshotExportInput = z.object({
+  format: snapshotFormatSchema.default('ipvsadm'),
+  /** ipvsadm text: append -x/-y where real servers have thresholds (ipvsadm -Sn itself leaves them out). */
+  thresholds: z.boolean().default(true),
+}).default({ format: 'ipvsadm', thresholds: true });
 export const snapshotPlanInput = z.object({
   format: snapshotFormatSchema,
   text: z.string().max(16 * 1024 * 1024),

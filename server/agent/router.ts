@@ -102,7 +102,7 @@ const timeoutsRouter = router({
 });
 
 const snapshotRouter = router({
-  export: viewerProcedure.input(snapshotExportInput).query(({ ctx, input }) => snap.exportSnapshot(ctx, input.format)),
+  export: viewerProcedure.input(snapshotExportInput).query(({ ctx, input }) => snap.exportSnapshot(ctx, input.format, { thresholds: input.thresholds })),
   /** What a restore would do, without doing it. */
   plan: viewerProcedure.input(snapshotPlanInput).query(({ ctx, input }) => snap.planSnapshot(ctx, input.format, input.text, input.prune)),
   // "apply" is reserved by tRPC routers (Function.prototype.apply on callers); "restore" as in ipvsadm -R

@@ -13,7 +13,8 @@ export default function SnapshotsPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [format, setFormat] = useState<SnapshotFormat>('ipvsadm');
-  const exported = useQuery(trpc.snapshot.export.queryOptions({ format }, { refetchInterval: 10_000 }));
+  const [thresholds, setThresholds] = useState(true);
+  const exported = useQuery(trpc.snapshot.export.queryOptions({ format, thresholds }, { refetchInterval: 10_000 }));
   const journal = useQuery(trpc.journal.list.queryOptions({ limit: 100 }));
   const invalidate = () => Promise.all([
     qc.invalidateQueries({ queryKey: trpc.services.pathKey() }),
@@ -27,6 +28,8 @@ export default function SnapshotsPage() {
     <SnapshotsView
       exportFormat={format}
       onExportFormat={setFormat}
+      exportThresholds={thresholds}
+      onExportThresholds={setThresholds}
       exportText={exported.data?.text}
       exportLoading={exported.isPending}
       exportError={errorText(exported.error)}
