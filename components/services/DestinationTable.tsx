@@ -33,7 +33,7 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   }
   return (
     <div className="overflow-x-auto">
-      <table className="w-full min-w-[1120px] table-fixed border-collapse text-sm">
+      <table aria-label="Real servers" className="w-full min-w-[1120px] table-fixed border-collapse text-sm">
         <colgroup>
           <col className="w-[210px]" /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
           <col className="w-[190px]" /><col className="w-[88px]" /><col className="w-[104px]" /><col className="w-[150px]" /><col />

@@ -1,16 +1,34 @@
-import Link from 'next/link';
+'use client';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { errorText, useDirectorAccess, useDirectorId } from '@/components/data/hooks';
+import { useTRPC } from '@/components/data/trpc';
+import { ErrorNote } from '@/components/ui/ErrorNote';
+import { Skeleton } from '@/components/ui/Skeleton';
+import { LabView } from '@/components/views/LabView';
 
-/** Placeholder: the lab (a throwaway kernel with real IPVS and traffic) is built separately. */
 export default function LabPage() {
+  const director = useDirectorId();
+  const access = useDirectorAccess(director);
+  const trpc = useTRPC();
+  // each look at the namespaces costs the lab kernel about a second: a slow poll is enough
+  const status = useQuery(trpc.lab.status.queryOptions({ fresh: false }, { refetchInterval: 4000, retry: false }));
+  const rate = useMutation(trpc.lab.setRate.mutationOptions({ onSettled: () => status.refetch() }));
+  const fault = useMutation(trpc.lab.fault.mutationOptions({ onSettled: () => status.refetch() }));
+  if (status.error) {
+    const notLab = /NOT_IMPLEMENTED|does not run in the lab/.test(status.error.message);
+    return (
+      <ErrorNote title={notLab ? 'This director is not the lab' : 'Could not read the lab'}>
+        {notLab ? 'Its agent runs on a real host, not inside the lab kernel. Start the lab with: npm start -- --lab' : errorText(status.error)}
+      </ErrorNote>
+    );
+  }
+  if (!status.data) return <Skeleton className="h-96 w-full" />;
   return (
-    <div className="mx-auto max-w-2xl rounded-lg border border-line bg-panel p-6">
-      <h1 className="text-lg font-semibold">Lab</h1>
-      <p className="mt-2 text-sm text-ink-2">
-        The lab runs a throwaway Linux kernel with real IPVS, clients and real servers, so you can try rules and watch
-        traffic without touching production. It is not wired into the console yet.
-      </p>
-      <p className="mt-2 text-sm text-ink-2">Meanwhile, start it from a shell: <code className="rounded bg-panel-2 px-1.5 py-0.5 font-mono text-xs">npx tsx server/lab/cli.ts run -- bash</code></p>
-      <p className="mt-4 text-sm"><Link href=".." className="text-accent underline">Back to the overview</Link></p>
-    </div>
+    <LabView
+      status={status.data}
+      onRate={async (r) => { await rate.mutateAsync({ rate: r }); }}
+      onFault={async (server, f, on) => { await fault.mutateAsync({ server, fault: f as 'remove-vip', on }); }}
+      disabledReason={access.disabledReason}
+    />
   );
 }

@@ -1,0 +1,156 @@
+'use client';
+import { useState } from 'react';
+import type { LabStatus, RealServerStatus } from '@/server/lab/guest/topology';
+import { FAULTS, MAX_RATE } from '@/server/lab/guest/topology';
+import { formatCount } from '../format';
+import { Badge } from '../ui/Badge';
+import { Button } from '../ui/Button';
+import { inputClass } from '../ui/Field';
+import { Panel } from '../ui/Panel';
+
+const FAULT_HELP: Record<(typeof FAULTS)[number], string> = {
+  'stop-httpd': 'stop its web server: the kernel answers SYNs with RST',
+  'remove-vip': 'DR/TUN: take the VIP off its loopback, so it drops what the director sends (SYN_RECV piles up)',
+  'break-arp': 'DR: undo arp_ignore/arp_announce, so it may answer ARP for the VIP',
+  'remove-nat-route': 'NAT: drop its route back through the director, so replies bypass it',
+};
+
+function Check({ ok, label, detail }: { ok: boolean | null; label: string; detail?: string }) {
+  return (
+    <li className="flex items-center justify-between gap-2 text-xs">
+      <span className="text-ink-2" title={detail}>{label}</span>
+      <Badge tone={ok === null ? 'neutral' : ok ? 'ok' : 'danger'}>{ok === null ? 'unknown' : ok ? 'ok' : 'broken'}</Badge>
+    </li>
+  );
+}
+
+function Box({ title, lines, tone }: { title: string; lines: string[]; tone?: 'ok' | 'danger' | 'neutral' }) {
+  const border = tone === 'danger' ? 'border-danger/60' : tone === 'ok' ? 'border-ok/50' : 'border-line';
+  return (
+    <div className={`rounded-md border-2 ${border} bg-surface px-3 py-2 text-center`}>
+      <p className="text-sm font-semibold">{title}</p>
+      {lines.map((l) => <p key={l} className="font-mono text-[11px] text-ink-2">{l}</p>)}
+    </div>
+  );
+}
+
+function healthy(rs: RealServerStatus): boolean {
+  return rs.httpd.up && rs.vipOnLo !== false && rs.arpOk !== false && rs.natRoute !== false && rs.faults.length === 0;
+}
+
+/** The seed's lab: who is where, which path each method takes, and what is healthy now. */
+export function LabView({ status, onRate, onFault, disabledReason }: {
+  status: LabStatus;
+  onRate: (rate: number) => Promise<void>;
+  onFault: (server: string, fault: string, on: boolean) => Promise<void>;
+  disabledReason: string | null;
+}) {
+  const t = status.topology;
+  const [rate, setRate] = useState(String(status.traffic?.rate ?? ''));
+  const [server, setServer] = useState<string>(t.realServers[1]?.name ?? 'rs2');
+  const [fault, setFault] = useState<string>('remove-vip');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const act = async (f: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try { await f(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } finally { setBusy(false); }
+  };
+  const services = Object.entries(status.traffic?.services ?? {});
+
+  return (
+    <div className="space-y-4">
+      <div>
+        <h1 className="text-lg font-semibold">Lab</h1>
+        <p className="text-sm text-ink-3">A throwaway kernel with real IPVS: the seed&apos;s director, two real servers and a client on {t.lan}. Nothing here leaves the lab.</p>
+      </div>
+
+      <Panel title="Topology">
+        <div className="grid grid-cols-[1fr_auto_1fr_auto_1.3fr] items-center gap-3">
+          <Box title="client" lines={[`CIP ${t.client.address}`]} />
+          <span aria-hidden className="text-ink-3">→</span>
+          <Box title="director" lines={[`VIP ${t.vip}`, `DIP ${t.dip}`, status.director ? `VIP on br0: ${status.director.vipOnBr0 ? 'yes' : 'no'} · ip_forward ${status.director.ipForward}` : 'facts pending']} />
+          <span aria-hidden className="text-ink-3">→</span>
+          <div className="space-y-2">
+            {status.realServers.map((rs) => (
+              <Box key={rs.name} title={rs.name} lines={[`RIP ${rs.address}`, rs.faults.length ? `fault: ${rs.faults.join(', ')}` : 'no faults']} tone={healthy(rs) ? 'ok' : 'danger'} />
+            ))}
+          </div>
+        </div>
+        <dl className="mt-4 grid gap-2 text-xs md:grid-cols-3">
+          {Object.entries(t.paths).map(([method, p]) => (
+            <div key={method} className="rounded-md border border-line p-2">
+              <dt className="font-semibold">{method} <span className="font-normal text-ink-3">(port {method === 'DR' ? t.ports.dr : method === 'NAT' ? t.ports.nat : t.ports.tun})</span></dt>
+              <dd className="text-ink-2">request: {p.request.join(' → ')}</dd>
+              <dd className="text-ink-2">reply: {p.reply.join(' → ')}</dd>
+            </div>
+          ))}
+        </dl>
+      </Panel>
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        {status.realServers.map((rs) => (
+          <Panel key={rs.name} title={<span>{rs.name} <span className="font-mono font-normal text-ink-3">{rs.address}</span></span>}
+            actions={<Badge tone={healthy(rs) ? 'ok' : 'danger'}>{healthy(rs) ? 'healthy' : 'broken'}</Badge>}>
+            <ul className="space-y-1.5" aria-label={`${rs.name} health`}>
+              <Check ok={rs.httpd.up} label="httpd answers the director" detail={rs.httpd.detail} />
+              <Check ok={rs.vipOnLo} label="VIP on loopback (DR)" />
+              <Check ok={rs.arpOk} label="arp_ignore=1, arp_announce=2 (DR)" />
+              <Check ok={rs.natRoute} label="replies routed through the director (NAT)" />
+              <Check ok={rs.tunl0Up} label="tunl0 up (TUN)" />
+            </ul>
+          </Panel>
+        ))}
+      </div>
+
+      <Panel title="Traffic generator">
+        {services.length === 0 ? <p className="text-sm text-ink-3">No report from the generator yet.</p> : (
+          <table className="w-full text-sm" aria-label="Traffic per service">
+            <thead><tr className="text-left text-[11px] uppercase tracking-wide text-ink-3"><th className="py-1">Service</th><th>Method</th><th className="text-right">Sent</th><th className="text-right">OK</th><th className="text-right">Failed</th><th className="pl-4">Answered by</th><th>Last error</th></tr></thead>
+            <tbody>
+              {services.map(([name, s]) => (
+                <tr key={name} className="border-t border-line/70">
+                  <td className="py-1 font-mono text-xs">{s.address}:{s.port}</td>
+                  <td className="text-xs">{s.method}</td>
+                  <td className="num text-right">{formatCount(s.sent)}</td>
+                  <td className="num text-right text-ok">{formatCount(s.ok)}</td>
+                  <td className={`num text-right ${s.failed ? 'text-danger' : 'text-ink-3'}`}>{formatCount(s.failed)}</td>
+                  <td className="pl-4 font-mono text-xs text-ink-2">{Object.entries(s.byServer).map(([a, n]) => `${a}: ${formatCount(n)}`).join(' · ')}</td>
+                  <td className="max-w-64 truncate text-xs text-ink-3" title={s.lastError ?? ''}>{s.lastError ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <form className="mt-3 flex items-end gap-2" onSubmit={(e) => { e.preventDefault(); void act(() => onRate(Number(rate))); }}>
+          <label className="text-xs font-medium text-ink-2">Requests per second per service
+            <input aria-label="Requests per second per service" inputMode="numeric" value={rate} onChange={(e) => setRate(e.target.value)} className={`${inputClass} mt-1 w-32`} />
+          </label>
+          <Button type="submit" size="md" disabled={busy || !(Number(rate) >= 0 && Number(rate) <= MAX_RATE)} disabledReason={disabledReason}>Set rate</Button>
+          <span className="pb-2 text-xs text-ink-3">0 stops the load; at most {MAX_RATE}.</span>
+        </form>
+      </Panel>
+
+      <Panel title="Fault switch">
+        <div className="flex flex-wrap items-end gap-2">
+          <label className="text-xs font-medium text-ink-2">Real server
+            <select aria-label="Real server" value={server} onChange={(e) => setServer(e.target.value)} className={`${inputClass} mt-1 w-28`}>
+              {status.realServers.map((r) => <option key={r.name} value={r.name}>{r.name}</option>)}
+            </select>
+          </label>
+          <label className="text-xs font-medium text-ink-2">Fault
+            <select aria-label="Fault" value={fault} onChange={(e) => setFault(e.target.value)} className={`${inputClass} mt-1 w-48`}>
+              {FAULTS.map((f) => <option key={f} value={f}>{f}</option>)}
+            </select>
+          </label>
+          <Button variant="danger" disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(server, fault, true))}>Break</Button>
+          <Button disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(server, fault, false))}>Repair</Button>
+        </div>
+        <p className="mt-2 text-xs text-ink-3">{FAULT_HELP[fault as keyof typeof FAULT_HELP]}. Watch the Connections page.</p>
+        {disabledReason ? <p className="mt-1 text-xs text-ink-3">{disabledReason}</p> : null}
+        {error ? <p role="alert" className="mt-2 text-sm text-danger">{error}</p> : null}
+      </Panel>
+      <p className="text-xs text-ink-3">{status.factsAt ? `Namespace facts read ${new Date(status.factsAt).toLocaleTimeString()}` : 'Reading the namespaces…'}{status.factsError ? ` · ${status.factsError}` : ''}</p>
+    </div>
+  );
+}
