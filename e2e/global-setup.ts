@@ -14,6 +14,13 @@ const LOG = path.join(root, 'test-results', 'e2e-lab.log');
 export default async function globalSetup(): Promise<void> {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(path.dirname(LAB_INFO), { recursive: true });
+  if (process.env.E2E_REUSE_LAB === '1') {
+    // while writing specs: use a running `npm start -- --lab` and leave it running (no pid: teardown keeps it)
+    const state = JSON.parse(readFileSync(path.join(root, '.state', 'start.json'), 'utf8')) as Record<string, unknown>;
+    if (state.mode !== 'lab' || typeof state.consoleUrl !== 'string') throw new Error('E2E_REUSE_LAB=1 needs a running npm start -- --lab with its console');
+    writeFileSync(LAB_INFO, JSON.stringify({ ...state, pid: undefined }, null, 2));
+    return;
+  }
   const log = openSync(LOG, 'w');
   const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'server/lab/start.ts', '--lab', '--port', '3210'], {
     cwd: root, stdio: ['ignore', 'pipe', log], detached: true, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },

@@ -46,7 +46,9 @@ export class ServiceFormDialog {
 export class ServicePage {
   constructor(readonly page: Page) {}
   readonly addRealServer = () => this.page.getByRole('button', { name: 'Add real server' });
-  readonly realServerRow = (hostPort: string) => this.page.getByRole('row').filter({ hasText: hostPort });
+  readonly realServers = () => this.page.getByRole('table', { name: 'Real servers' });
+  // scoped to the table: the chart's legend is a table with a row per real server too
+  readonly realServerRow = (hostPort: string) => this.realServers().getByRole('row').filter({ hasText: hostPort });
   readonly weightCell = (hostPort: string) => this.realServerRow(hostPort).getByRole('cell').nth(2);
   readonly scheduler = () => this.page.getByLabel('Scheduler', { exact: true });
   readonly applyScheduling = () => this.page.getByRole('button', { name: 'Apply' });

@@ -1,0 +1,71 @@
+/**
+ * Snapshots against the real kernel: the downloaded export is byte for byte
+ * the lab's `ipvsadm -Sn`, and an import with a bad line names that line and
+ * leaves the kernel as it was.
+ */
+import { readFile } from 'node:fs/promises';
+import { ipvsadm, savedRules } from './lab';
+import { SnapshotsPage } from './pages/console';
+import { DIRECTOR, expect, screen, test } from './fixtures';
+
+// extra rules with the options the save format spells out, so the comparison is not only the lab's plain rr services
+const EXTRA: string[][] = [
+  ['-A', '-f', '7', '-s', 'sh', '-b', 'sh-port', '-p', '120'],
+  ['-a', '-f', '7', '-r', '192.168.150.12:0', '-g', '-w', '3', '-x', '100', '-y', '10'],
+  ['-A', '-u', '192.168.150.100:5353', '-s', 'wlc', '-o'],
+  ['-a', '-u', '192.168.150.100:5353', '-r', '192.168.150.13:53', '-m', '-w', '0'],
+];
+
+async function removeExtra(): Promise<void> {
+  const rules = await savedRules();
+  if (rules.some((l) => l.startsWith('-A -f 7 '))) await ipvsadm('-D', '-f', '7');
+  if (rules.some((l) => l.startsWith('-A -u 192.168.150.100:5353 '))) await ipvsadm('-D', '-u', '192.168.150.100:5353');
+}
+
+test.describe('snapshots', () => {
+  test.afterAll(removeExtra);
+
+  test('the downloaded ipvsadm export equals ipvsadm -Sn in the lab', async ({ operator: page }) => {
+    await removeExtra();
+    for (const args of EXTRA) await ipvsadm(...args);
+    await page.goto(`${DIRECTOR}/snapshots`);
+    const snaps = new SnapshotsPage(page);
+    await expect(snaps.exportText()).toContainText('-A -f 7 -s sh');
+    const expected = await ipvsadm('-Sn');
+    // by default Director keeps the thresholds that ipvsadm -S leaves out; everything else is the same text
+    const thresholdLine = '-a -f 7 -r 192.168.150.12:0 -g -w 3\n';
+    expect(expected).toContain(thresholdLine);
+    await expect.poll(() => snaps.exportText().textContent()).toBe(expected.replace(thresholdLine, '-a -f 7 -r 192.168.150.12:0 -g -w 3 -x 100 -y 10\n'));
+    await screen(page, 'snapshots-export-with-thresholds');
+    await page.getByRole('checkbox', { name: 'Keep thresholds (-x/-y)' }).uncheck();
+    await expect.poll(() => snaps.exportText().textContent()).toBe(expected);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^lab-.*\.ipvsadm$/);
+    const text = await readFile(await download.path(), 'utf8');
+    expect(text).toBe(expected);
+    await screen(page, 'snapshots-export');
+  });
+
+  test('an import with an unknown scheduler on line 3 names the line and changes nothing', async ({ operator: page }) => {
+    const before = await ipvsadm('-Sn');
+    await page.goto(`${DIRECTOR}/snapshots`);
+    const snaps = new SnapshotsPage(page);
+    await snaps.importText().fill([
+      '-A -t 192.168.150.100:9191 -s rr',
+      '-a -t 192.168.150.100:9191 -r 192.168.150.12:80 -m -w 1',
+      '-A -t 192.168.150.100:9192 -s nosuchsched',
+      '-a -t 192.168.150.100:9192 -r 192.168.150.13:80 -m -w 1',
+    ].join('\n'));
+    await snaps.showPlan().click();
+    const failure = snaps.failure();
+    await expect(failure).toBeVisible();
+    await expect(failure).toContainText(/line 3\b/);
+    await expect(failure).toContainText("unknown scheduler 'nosuchsched'");
+    await expect(failure).toContainText('Nothing was changed');
+    // the offending line is quoted under the editor
+    await expect(page.getByRole('paragraph').filter({ hasText: 'line 3: -A -t 192.168.150.100:9192 -s nosuchsched' })).toBeVisible();
+    await expect(snaps.applyPlan()).toHaveCount(0);
+    await screen(page, 'snapshots-import-bad-line');
+    expect(await ipvsadm('-Sn')).toBe(before);
+  });
+});
