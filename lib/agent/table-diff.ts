@@ -42,6 +42,8 @@ export function diffTables(prev: readonly ServiceEntry[], next: readonly Service
     }
     const ps = serviceSpecOf(p), ns = serviceSpecOf(e);
     if (!same(ps, ns)) changes.push({ type: 'service_changed', before: ps, after: ns });
+    // samplers that keep an unchanged service's destinations array let the diff skip it
+    if (p.destinations === e.destinations) continue;
     const pd = new Map(p.destinations.map((d) => [destinationId(d), destinationSpecOf(d)]));
     const nd = new Map(e.destinations.map((d) => [destinationId(d), destinationSpecOf(d)]));
     for (const [did, d] of pd) {

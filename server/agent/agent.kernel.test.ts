@@ -20,7 +20,7 @@ import { applyStatsTick } from '@/lib/agent/events';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
-import { readProcIpvs } from '../proc/read';
+import { procStructure } from './dest-sweep';
 import { Auth } from './auth';
 import { TableHub } from './hub';
 import { Journal } from './journal';
@@ -75,7 +75,7 @@ beforeAll(async () => {
   sh(SETUP);
   backend = await openIpvs();
   await backend.flush();
-  hub = new TableHub({ backend, log, tickMs: 250, structure: () => readProcIpvs(1) });
+  hub = new TableHub({ backend, log, tickMs: 250, structure: procStructure() });
   hub.start();
   srv = await startAgentServer({
     deps: {

@@ -5,7 +5,8 @@ import { diffTables } from '@/lib/agent/table-diff';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';
-import { DestSweep } from './dest-sweep';
+import { parseProcIpvs } from '@/lib/proc/ip-vs';
+import { DestSweep, procStructure } from './dest-sweep';
 import { TableHub } from './hub';
 import { fakeStructure, silentLog } from './testing';
 
@@ -179,5 +180,46 @@ describe('TableHub over the sweep: rates from each destination\'s own readings',
       expect(firstRate).toBeLessThanOrEqual(7);
       expect(new Set(cps.slice(firstRate))).toEqual(new Set([10]));
     }
+  });
+});
+
+// lab capture (Linux 6.1 UML) of /proc/net/ip_vs, as in lib/proc/ip-vs.test.ts
+const HEAD = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
+`;
+const BLOCKS = [
+  'SCTP  0A010103:0F1C nq  \n',
+  `TCP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0050 sh persistent 10000 40000000
+  -> [2001:0db8:0000:0000:0000:0000:0000:000a]:1F90      Masq    1      0          0         \n`,
+  `TCP  0A010101:0050 rr  persistent 30000 FFFFFF00
+  -> 0A020202:0050      Masq    3      0          0         
+  -> 0A020203:0050      Masq    1      4          7         \n`,
+  `FWM  00000009 rr persistent 6000 40000000
+  -> [2001:0db8:0000:0000:0000:0000:0000:000b]:0000      Route   1      0          0         \n`,
+];
+
+describe('procStructure: /proc/net/ip_vs parsed block by block', () => {
+  it('gives what a whole-file parse gives, across edits, reusing unchanged blocks', async () => {
+    let text = HEAD + BLOCKS.join('');
+    const read = procStructure(async () => text);
+    const first = await read();
+    expect(first).toEqual(parseProcIpvs(text, 1));
+    expect(first.services.map((s) => s.key.family)).toEqual(['inet', 'inet6', 'inet', 'inet6']);
+
+    text = HEAD + [BLOCKS[0], BLOCKS[2]!.replace('4          7', '5          7'), BLOCKS[3], BLOCKS[1]].join('');
+    const second = await read();
+    expect(second).toEqual(parseProcIpvs(text, 1));
+    expect(second.services[0]).toBe(first.services[0]); // unchanged block: same object
+    expect(second.services[1]).not.toBe(first.services[2]);
+    expect(second.services[1]!.destinations[1]!.activeConns).toBe(5);
+
+    text = HEAD;
+    expect((await read()).services).toEqual([]);
+  });
+
+  it('names the line of a malformed block', async () => {
+    const read = procStructure(async () => `${HEAD}${BLOCKS[2]}TCP  0A010101:0051 rr\n  -> nonsense Masq 1 0 0\n`);
+    await expect(read()).rejects.toThrow("/proc/net/ip_vs line 8: bad destination address: '  -> nonsense Masq 1 0 0'");
   });
 });

@@ -21,9 +21,10 @@
  * agent's back are invisible to the file and show when the sweep reaches
  * the service.
  */
+import { readFile } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
-import type { ProcIpvs, ProcService } from '@/lib/proc/ip-vs';
+import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
 import { destinationId, serviceId } from '@/lib/agent/ids';
 
 export interface DestSweepOptions {
@@ -54,11 +55,68 @@ function procKey(k: ServiceKey): string {
   return k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`;
 }
 
+/** Parses one service block after the header; errors name the line in the whole file. */
+function parseBlock(head: string, block: string, text: string, start: number): ProcService[] {
+  try {
+    return parseProcIpvs(head + block, 1).services;
+  } catch (e) {
+    if (!(e instanceof ProcParseError)) throw e;
+    let before = 0;
+    for (let k = text.indexOf('\n'); k >= 0 && k < start; k = text.indexOf('\n', k + 1)) before++;
+    throw new ProcParseError(e.file, e.line - 3 + before, e.message.replace(/^.*? line \d+: (.*): '.*'$/s, '$1'), e.text);
+  }
+}
+
+const signatures = new WeakMap<ProcService, string>();
+
 /** What the file says about a service's real servers, minus the connection counts that move all the time. */
 function signature(p: ProcService): string {
-  let s = '';
-  for (const d of p.destinations) s += `${destinationId(d)} ${d.forward} ${d.weight};`;
+  let s = signatures.get(p);
+  if (s === undefined) {
+    s = '';
+    for (const d of p.destinations) s += `${destinationId(d)} ${d.forward} ${d.weight};`;
+    signatures.set(p, s);
+  }
   return s;
+}
+
+/**
+ * Reads /proc/net/ip_vs every call but parses only the service blocks whose
+ * text changed since the previous call: at 1,000 services parsing the whole
+ * file was a large part of a tick in the lab kernel, and between two ticks
+ * most blocks are byte-identical. Parsed services are shared between calls
+ * (treat them as read-only).
+ */
+export function procStructure(read: () => Promise<string> = () => readFile('/proc/net/ip_vs', 'latin1')): () => Promise<ProcIpvs> {
+  let cache = new Map<string, ProcService[]>();
+  return async () => {
+    const text = await read();
+    let i = 0;
+    for (let n = 0; n < 3; n++) {
+      const nl = text.indexOf('\n', i);
+      i = nl < 0 ? text.length : nl + 1;
+    }
+    const head = text.slice(0, i);
+    // HZ only scales persistence timeouts, which the hub takes from netlink
+    const base = parseProcIpvs(head, 1);
+    const next = new Map<string, ProcService[]>();
+    const services: ProcService[] = [];
+    let start = i;
+    while (start < text.length) {
+      let end = start;
+      do {
+        const nl = text.indexOf('\n', end);
+        end = nl < 0 ? text.length : nl + 1;
+      } while (end < text.length && text.charCodeAt(end) === 32); // destination lines are indented
+      const block = text.slice(start, end);
+      const parsed = next.get(block) ?? cache.get(block) ?? parseBlock(head, block, text, start);
+      next.set(block, parsed);
+      for (const p of parsed) services.push(p);
+      start = end;
+    }
+    cache = next;
+    return { ...base, services };
+  };
 }
 
 export class DestSweep {
@@ -144,11 +202,10 @@ export class DestSweep {
       if (!d) continue; // new and not dumped yet: appears with its first dump
       destDtMs.set(id, null);
       const p = procOf[i];
-      entries.push({
-        ...services[i]!,
-        // unchanged structure: the file's connection counts are newer than the dump's
-        destinations: p && d.procSig === sigs[i] ? withProcCounts(d.destinations, p) : d.destinations,
-      });
+      // unchanged structure: the file's connection counts are newer than the dump's (kept, so an
+      // unchanged service keeps one destinations array from tick to tick and diffs skip it)
+      if (p && d.procSig === sigs[i]) d.destinations = withProcCounts(d.destinations, p);
+      entries.push({ ...services[i]!, destinations: d.destinations });
     }
     for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
     for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
@@ -158,9 +215,13 @@ export class DestSweep {
 
 /** Same real servers in the same order (the signatures matched), with the file's active/inactive counts. */
 function withProcCounts(dests: DestinationState[], p: ProcService): DestinationState[] {
-  return dests.map((d, j) => {
+  let out: DestinationState[] | null = null;
+  for (let j = 0; j < dests.length; j++) {
+    const d = dests[j]!;
     const q = p.destinations[j];
-    if (!q || destinationId(q) !== destinationId(d) || (d.activeConns === q.activeConns && d.inactiveConns === q.inactiveConns)) return d;
-    return { ...d, activeConns: q.activeConns, inactiveConns: q.inactiveConns };
-  });
+    if (!q || (d.activeConns === q.activeConns && d.inactiveConns === q.inactiveConns)) continue;
+    if (q.port !== d.port || q.address !== d.address || q.family !== d.family) continue;
+    (out ??= dests.slice())[j] = { ...d, activeConns: q.activeConns, inactiveConns: q.inactiveConns };
+  }
+  return out ?? dests;
 }

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { normalizeOrigin, Auth } from '../../agent/auth';
 import { procConnSource } from '../../agent/conn-source';
 import { TableHub } from '../../agent/hub';
-import { readProcIpvs } from '../../proc/read';
+import { procStructure } from '../../agent/dest-sweep';
 import { Journal } from '../../agent/journal';
 import { Mutex } from '../../agent/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
@@ -112,8 +112,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) }
     : undefined;
   const backend = await openIpvs();
-  // HZ only scales persistence timeouts, which the hub takes from netlink
-  const hub = new TableHub({ backend, log, tickMs, destBudget, structure: () => readProcIpvs(1) });
+  const hub = new TableHub({ backend, log, tickMs, destBudget, structure: procStructure() });
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
   const journal = await Journal.open(stateDir);
   const writeLock = new Mutex();
