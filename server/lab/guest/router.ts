@@ -53,27 +53,37 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
  * and at most one refresh runs at a time; callers get the latest result.
  */
 class FactsCache {
-  private value: { facts: LabFacts; at: number } | null = null;
-  private inflight: Promise<void> | null = null;
+  private value: { facts: LabFacts; at: number; gen: number } | null = null;
+  private inflight: { done: Promise<void>; gen: number } | null = null;
   private error: string | null = null;
+  /** bumped by each change to the namespaces: a read that began before it describes the old lab */
+  private gen = 0;
   constructor(private readonly maxAgeMs: number) {}
 
   invalidate(): void {
-    if (this.value) this.value.at = 0;
+    this.gen++;
   }
 
   async get(waitForFresh: boolean): Promise<{ facts: LabFacts | null; at: number | null; error: string | null }> {
-    const stale = !this.value || Date.now() - this.value.at > this.maxAgeMs;
-    if (stale && !this.inflight) {
-      this.inflight = run('bash', [path.join(guestDir(), 'status.sh')], 60_000)
-        .then((out) => {
-          this.value = { facts: labFactsSchema.parse(JSON.parse(out)), at: Date.now() };
-          this.error = null;
-        })
-        .catch((e: unknown) => { this.error = (e as Error).message; })
-        .finally(() => { this.inflight = null; });
+    for (let round = 0; round < 2; round++) {
+      const stale = !this.value || this.value.gen < this.gen || Date.now() - this.value.at > this.maxAgeMs;
+      if (stale && !this.inflight) {
+        const gen = this.gen;
+        const done = run('bash', [path.join(guestDir(), 'status.sh')], 60_000)
+          .then((out) => {
+            this.value = { facts: labFactsSchema.parse(JSON.parse(out)), at: Date.now(), gen };
+            this.error = null;
+          })
+          .catch((e: unknown) => { this.error = (e as Error).message; })
+          .finally(() => { this.inflight = null; });
+        this.inflight = { done, gen };
+      }
+      if (!((waitForFresh || !this.value) && this.inflight)) break;
+      const started = this.inflight.gen;
+      await this.inflight.done;
+      // an in-flight read from before the last change does not count as fresh: read once more
+      if (!waitForFresh || started >= this.gen) break;
     }
-    if ((waitForFresh || !this.value) && this.inflight) await this.inflight;
     return { facts: this.value?.facts ?? null, at: this.value?.at || null, error: this.error };
   }
 }
