@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { test as base, expect, type Browser, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { LoginPage } from './pages/console';
 import { labInfo, SCREENS } from './lab';
 
@@ -15,10 +15,18 @@ export const DIRECTOR = '/d/lab';
 export const servicePath = (protocol: 'tcp' | 'udp', address: string, port: number) =>
   `${DIRECTOR}/s/${encodeURIComponent(`${protocol}:${address}:${port}`)}`;
 
-export async function signedInPage(browser: Browser, user = labInfo().signIn): Promise<Page> {
-  const context = await browser.newContext({ baseURL: labInfo().consoleUrl });
+type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
+let operatorState: StorageState | null = null;
+
+/** A new context signed in as the lab's operator; the sign-in form is used once, later contexts reuse its cookie. */
+export async function signedInPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ baseURL: labInfo().consoleUrl, ...(operatorState ? { storageState: operatorState } : {}) });
   const page = await context.newPage();
-  await new LoginPage(page).signIn(user.username, user.password);
+  if (!operatorState) {
+    const user = labInfo().signIn;
+    await new LoginPage(page).signIn(user.username, user.password);
+    operatorState = await context.storageState();
+  }
   return page;
 }
 
