@@ -98,7 +98,8 @@ test.describe.serial('virtual service made through the forms', () => {
     await expect(confirm).toContainText('2 real servers');
     await confirm.getByRole('button', { name: 'Delete service' }).click();
     await until('the service to leave the kernel', async () => !(await savedRules()).some((l) => l.includes(` ${SVC} `)));
-    await page.goto(DIRECTOR);
+    // the page goes back to the overview by itself
+    await expect(page).toHaveURL((u) => u.pathname === DIRECTOR);
     await expect(new OverviewPage(page).row(`${VIP}:80`)).toBeVisible();
     await expect(new OverviewPage(page).row(SVC)).toHaveCount(0);
   });
