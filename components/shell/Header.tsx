@@ -17,6 +17,7 @@ export function Header() {
     ? [
         { href: base, label: 'Overview', match: (p: string) => p === base || p.startsWith(`${base}/s/`) },
         { href: `${base}/connections`, label: 'Connections', match: (p: string) => p.startsWith(`${base}/connections`) },
+        ...(current ? [{ href: `${base}/health`, label: 'Health', match: (p: string) => p.startsWith(`${base}/health`) }] : []),
         { href: `${base}/snapshots`, label: 'Snapshots', match: (p: string) => p.startsWith(`${base}/snapshots`) },
         { href: `${base}/lab`, label: 'Lab', match: (p: string) => p.startsWith(`${base}/lab`) },
       ]
