@@ -21,6 +21,9 @@ const RS1 = LAB_TOPOLOGY.realServers[0].address;
 const RS2 = LAB_TOPOLOGY.realServers[1].address;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** An error `until` must not retry past (the process it waits for is gone). */
+class Fatal extends Error {}
+
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown = null;
@@ -29,6 +32,7 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
       const v = await fn();
       if (v) return v;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       last = e;
     }
     await sleep(1000);
@@ -49,7 +53,7 @@ describe.skipIf(!canRun)('npm start -- --lab', () => {
     child.stdout!.on('data', (b: Buffer) => { output += b.toString(); });
     child.stderr!.on('data', (b: Buffer) => { output += b.toString(); });
     const ready = await until('DIRECTOR_READY', async () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      if (child.exitCode !== null) throw new Fatal(`npm start exited early:\n${output}`);
       return /^DIRECTOR_READY (.*)$/m.exec(output);
     }, 420_000);
     const info = JSON.parse(ready[1]!) as { agentUrl: string; stateFile: string; startupMs: number };

@@ -96,6 +96,16 @@ export interface LabRunResult {
 
 const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/**
+ * The guest's own tmpfs on /tmp and /run hides the host's folders there; a
+ * project checked out under them (CI clones often are) is mounted back,
+ * read-only, at the same path.
+ */
+function keepVisible(dir: string): string {
+  if (!/^\/(tmp|run)\//.test(dir)) return '';
+  return `mkdir -p ${shQuote(dir)} && mount -r -t hostfs none ${shQuote(dir)} -o ${shQuote(dir)}`;
+}
+
 function initScript(o: {
   runDir: string; modulesDir: string; cwd: string; env: Record<string, string>;
   command: string[]; tap?: TapLink; setup: string[];
@@ -115,6 +125,7 @@ mount -t sysfs sys /sys
 mount -t tmpfs -o mode=1777 tmp /tmp
 mount -t tmpfs run /run
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
+${keepVisible(o.cwd)}
 mkdir -p /run/out /run/m/lib/modules /run/netns /tmp/home
 mount -t hostfs none /run/out -o ${o.runDir}/out
 ln -s ${o.modulesDir} /run/m/lib/modules/${kver}
