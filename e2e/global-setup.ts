@@ -27,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
   });
   let out = '';
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the lab did not become ready in 240 s:\n${out.slice(-3000)}`)), 240_000);
+    const timer = setTimeout(() => reject(new Error(`the lab did not become ready in 480 s (a fresh clone builds the console first):\n${out.slice(-3000)}`)), 480_000);
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
       writeFileSync(LOG + '.out', out);
