@@ -151,7 +151,7 @@ halt -f -d >/dev/null 2>&1 || echo o > /proc/sysrq-trigger
 }
 
 /** Live guests of this process, killed on exit or Ctrl-C. */
-const live = new Set<{ child: ChildProcess; cleanup: () => void }>();
+const live = new Set<{ child: ChildProcess; umid: string; cleanup: () => void }>();
 let handlersInstalled = false;
 
 function installExitHandlers(): void {
@@ -160,6 +160,9 @@ function installExitHandlers(): void {
   const killAll = () => {
     for (const g of live) {
       killGroup(g.child);
+      // exit handlers cannot await: wait here until the kernel's processes are gone, or they
+      // may still write into the run folder while it is being removed
+      waitGuestGone(g.umid, 3000);
       g.cleanup();
     }
     live.clear();
@@ -170,6 +173,20 @@ function installExitHandlers(): void {
       killAll();
       process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
     });
+  }
+}
+
+/**
+ * Wait until no process of this guest runs. Matched by the umid on their
+ * command lines: a killed group leader stays a zombie until node reaps it,
+ * which cannot happen while an exit handler blocks, and zombies have none.
+ */
+function waitGuestGone(umid: string, timeoutMs: number): void {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (spawnSync('pgrep', ['-f', `umid=${umid} `], { stdio: 'ignore' }).status === 1) return;
+    Atomics.wait(nap, 0, 0, 25);
   }
 }
 
@@ -216,7 +233,7 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
   const cleanup = () => {
     if (tapCreated && opts.tap) deleteTap(opts.tap.name);
     tapCreated = false;
-    rmSync(runDir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   };
 
   const args = [
@@ -237,7 +254,7 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
   }
 
   const child = spawn(UML_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const entry = { child, cleanup };
+  const entry = { child, umid, cleanup };
   live.add(entry);
 
   let consoleText = '';
