@@ -22,7 +22,8 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const log = openSync(LOG, 'w');
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'server/lab/start.ts', '--lab', '--port', '3210'], {
+  // node --import tsx rather than the tsx CLI: its wrapper process cuts the start script's cleanup short on Ctrl-C
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/lab/start.ts', '--lab', '--port', '3210'], {
     cwd: root, stdio: ['ignore', 'pipe', log], detached: true, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
   let out = '';
