@@ -1,9 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ipvsadm } from '../ipvs/kernel-test-helpers';
 import { runCli } from './main';
 
 // `director list` must print what `ipvsadm -Ln` prints for the same table.
-const ipvsadm = (...args: string[]) => execFileSync('ipvsadm', args, { encoding: 'utf8' });
 
 async function director(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '', err = '';

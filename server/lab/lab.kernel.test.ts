@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCHEDULERS } from '../../lib/ipvs/model';
+import { ipvsadm } from '../ipvs/kernel-test-helpers';
 
 // The lab kernel itself: the premise of every other kernel test.
-const ipvsadm = (...args: string[]) => execFileSync('ipvsadm', args, { encoding: 'utf8' });
 
 describe('lab kernel', () => {
   afterEach(() => { ipvsadm('-C'); });
