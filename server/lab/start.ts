@@ -154,7 +154,7 @@ function runNextBuild(): Promise<void> {
   });
 }
 
-interface ConsoleHandle { url: string; signIn: { username: string; password: string } }
+interface ConsoleHandle { url: string; signIn: { username: string; password: string }; viewerSignIn: { username: string; password: string } }
 
 async function startConsole(agent: { url: string; viewerToken: string; operatorToken: string; name: string; id: string },
   port: number, tmp: string, build: Promise<void> | null, abort: AbortSignal): Promise<ConsoleHandle> {
@@ -164,7 +164,9 @@ async function startConsole(agent: { url: string; viewerToken: string; operatorT
     say('console: Next build done');
   }
   const password = randomBytes(12).toString('base64url');
-  const users = [{ username: 'operator', password, role: 'operator' }];
+  // a read-only account too, so the viewer role can be tried without configuring anything
+  const viewerPassword = randomBytes(12).toString('base64url');
+  const users = [{ username: 'operator', password, role: 'operator' }, { username: 'viewer', password: viewerPassword, role: 'viewer' }];
   const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
   // The console refuses root: run it as nobody, with its caches in our scratch folder.
   const asUser = isRoot() ? { uid: 65534, gid: 65534 } : {};
@@ -194,7 +196,7 @@ async function startConsole(agent: { url: string; viewerToken: string; operatorT
   await Promise.race([exited, waitFor('the console', async () => (await get(`${url}/login`, 2000)) > 0, 180_000, abort)]);
   // keep reporting a crash after start-up
   exited.catch((e: Error) => { say(e.message); });
-  return { url, signIn: { username: 'operator', password } };
+  return { url, signIn: { username: 'operator', password }, viewerSignIn: { username: 'viewer', password: viewerPassword } };
 }
 
 function writeStateFile(state: StartState): void {
@@ -206,7 +208,8 @@ function writeStateFile(state: StartState): void {
 function announce(state: StartState, lab: boolean): void {
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (state.consoleUrl && state.signIn) {
-    process.stdout.write(`\n  Director console: ${state.consoleUrl}\n  sign in as:       ${state.signIn.username} / ${state.signIn.password}\n`);
+    process.stdout.write(`\n  Director console: ${state.consoleUrl}\n  sign in as:       ${state.signIn.username} / ${state.signIn.password}   (operator: may change rules)\n`);
+    if (state.viewerSignIn) process.stdout.write(`  or as:            ${state.viewerSignIn.username} / ${state.viewerSignIn.password}   (viewer: read-only)\n`);
   }
   process.stdout.write(`  agent:            ${state.agentUrl}${lab ? ' (inside the lab kernel)' : ''}\n`);
   if (lab) process.stdout.write(`  lab controls:     npm run -s director -- lab status | lab rate N | lab fault rs2 stop-httpd on\n`);
@@ -378,7 +381,7 @@ async function main(): Promise<void> {
     say(`console: starting on http://127.0.0.1:${port}`);
     const c = await startConsole({ id: lab ? 'lab' : 'local', name: lab ? 'Lab director' : 'This host', url: state.agentUrl,
       viewerToken: state.viewerToken, operatorToken: state.operatorToken }, port, consoleTmp, build, abort.signal);
-    state = { ...state, consoleUrl: c.url, signIn: c.signIn };
+    state = { ...state, consoleUrl: c.url, signIn: c.signIn, viewerSignIn: c.viewerSignIn };
   }
   writeStateFile(state);
   announce(state, lab);

@@ -15,4 +15,6 @@ export interface StartState {
   viewerToken: string;
   operatorToken: string;
   signIn: { username: string; password: string } | null;
+  /** the read-only account printed next to the operator's */
+  viewerSignIn?: { username: string; password: string } | null;
 }
