@@ -9,17 +9,15 @@
  * Every timed pair alternates Director and the anchor, after one warm-up
  * round, and reports medians. Processes are timed from spawn to exit.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
-import WebSocket from 'ws';
-import type { AppRouter } from '../../server/agent/router';
 import { NetlinkIpvs } from '../../server/ipvs/netlink-client';
 import { parseSnapshot } from '../../lib/snapshot/parse';
 import { planRestore } from '../../lib/snapshot/plan';
+import { runAgentMeasures } from './agent';
 
 const { values } = parseArgs({
   options: {
@@ -181,119 +179,11 @@ async function tableMeasures(): Promise<void> {
   sh('ipvsadm -C');
 }
 
-// ---------------------------------------------------------------- f, g, a2 agent
-function procStat(pid: number): { cpuTicks: number; rssKb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields 14 utime, 15 stime (1-based) → index 11, 12 after the comm; rss pages at 24 → index 21
-  return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: Number(f[21]) * 4 };
-}
-
-async function sleep(ms: number): Promise<void> { await new Promise((r) => setTimeout(r, ms)); }
-
-async function startAgent(): Promise<{ pid: number; url: string; token: string; stop: () => Promise<void> }> {
-  const stateDir = `${WORK}/agent-state`;
-  const child = spawn('node', [`${ROOT}/bin/director.mjs`, 'agent', '--listen', '127.0.0.1:9581', '--state-dir', stateDir,
-    '--allow-origin', 'http://bench.invalid', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-  const deadline = Date.now() + 300_000;
-  while (!/listening on/.test(err)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start: ${err.slice(0, 1000)}`);
-    await sleep(200);
-  }
-  // the `node` we spawned is bin/director.mjs, which runs the bundle in-process (or spawns tsx: then measure its child)
-  const token = readFileSync(`${stateDir}/tokens/viewer.token`, 'utf8').trim();
-  return {
-    pid: child.pid!, url: 'http://127.0.0.1:9581', token,
-    stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); },
-  };
-}
-
-async function agentMeasures(): Promise<void> {
-  const hz = Number(sh('getconf CLK_TCK').trim()) || 100;
-  sh('ipvsadm -C');
-  const agent = await startAgent();
-  try {
-    const sample = async (label: string) => {
-      await sleep(3000); // let the hub settle after a table change
-      const a = procStat(agent.pid);
-      const t = performance.now();
-      let rssMax = a.rssKb;
-      for (let s = 0; s < AGENT_S; s++) {
-        await sleep(1000);
-        rssMax = Math.max(rssMax, procStat(agent.pid).rssKb);
-      }
-      const b = procStat(agent.pid);
-      const secs = (performance.now() - t) / 1000;
-      const cpuPct = ((b.cpuTicks - a.cpuTicks) / hz / secs) * 100;
-      rows.push({ measure: `(f) agent CPU, ${label}, 1 s ticks, ${AGENT_S} s`, director: cpuPct, anchor: null, anchorName: '—', unit: '% of a core',
-        goal: { kind: 'max', value: 2, text: '< 2%' } });
-      rows.push({ measure: `(f) agent RSS max, ${label}`, director: rssMax / 1024, anchor: null, anchorName: '—', unit: 'MB',
-        goal: { kind: 'max', value: 150, text: '< 150 MB' } });
-      log(`agent ${label}: cpu ${cpuPct.toFixed(2)}%, rss max ${(rssMax / 1024).toFixed(0)} MB`);
-    };
-    await sample('idle (empty table)');
-    sh('ipvsadm -R', tableText(AGENT_N, D, 50_000));
-    await sample(`${AGENT_N} services × ${D}`);
-
-    // (g) WebSocket bytes per tick per client, and SUBS concurrent subscribers
-    const subscribe = (counter: { bytes: number; ticks: number; errors: number }) => {
-      const wsc = createWSClient({
-        url: 'ws://127.0.0.1:9581/trpc-ws',
-        WebSocket: class extends WebSocket {
-          constructor(url: string | URL, protocols?: string | string[]) {
-            super(url, protocols, { headers: { origin: 'http://bench.invalid' } });
-            this.on('message', (d: Buffer) => { counter.bytes += d.length; });
-          }
-        } as unknown as typeof globalThis.WebSocket,
-        connectionParams: { token: agent.token },
-        retryDelayMs: () => 60_000,
-      });
-      const c = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsc })] });
-      const sub = c.stats.onTick.subscribe({}, {
-        onData: () => { counter.ticks++; },
-        onError: () => { counter.errors++; },
-      });
-      return { close: () => { sub.unsubscribe(); wsc.close(); } };
-    };
-    const one = { bytes: 0, ticks: 0, errors: 0 };
-    const s1 = subscribe(one);
-    while (one.ticks < 2) await sleep(100); // the first tick is the full table
-    const first = { ...one };
-    await sleep(10_000);
-    s1.close();
-    const steady = (one.bytes - first.bytes) / Math.max(1, one.ticks - first.ticks);
-    rows.push({ measure: `(g) WS bytes per tick per client, ${AGENT_N} services, steady (idle counters)`, director: steady / 1000, anchor: null,
-      anchorName: '—', unit: 'kB', goal: { kind: 'max', value: 50, text: '≤ 50 kB' }, note: `first (full) tick ${(first.bytes / 1000).toFixed(1)} kB incl. handshake` });
-
-    const counters = Array.from({ length: SUBS }, () => ({ bytes: 0, ticks: 0, errors: 0 }));
-    const subs = counters.map(subscribe);
-    await sleep(HOLD_S * 1000);
-    subs.forEach((s) => s.close());
-    const errors = counters.reduce((n, c) => n + c.errors, 0);
-    const minTicks = Math.min(...counters.map((c) => c.ticks));
-    rows.push({ measure: `(g) ${SUBS} concurrent subscribers held ${HOLD_S} s: errors`, director: errors, anchor: null, anchorName: '—', unit: 'errors',
-      goal: { kind: 'max', value: 0, text: '0 errors' }, note: `fewest ticks received by a client: ${minTicks}` });
-
-    // (a2) agent warm: services.list over HTTP on the running agent, against ipvsadm on the same table
-    const http = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${agent.url}/trpc`, headers: { authorization: `Bearer ${agent.token}` } })] });
-    sh('ipvsadm -C');
-    sh(`ipvsadm -R < ${WORK}/table.txt`);
-    await sleep(3000);
-    addPair(`(a2) agent warm: services.list ${N}×${D} (tRPC HTTP)`, 'ipvsadm -Ln --stats --exact',
-      await pair('a2-agent', async () => {
-        const t = performance.now();
-        const list = await http.services.list.query();
-        if (list.length !== N) throw new Error(`services.list returned ${list.length}`);
-        return performance.now() - t;
-      }, () => timed('ipvsadm -Ln --stats --exact > /dev/null')),
-      { kind: 'ratio', value: 0.5, text: '≤ 0.5×' });
-  } finally {
-    await agent.stop();
-    sh('ipvsadm -C');
-  }
-}
+// ---------------------------------------------------------------- f, g, a2 agent (bench/lab/agent.ts)
+const agentMeasures = () => runAgentMeasures({
+  rows, log, sh, timed, pair, addPair, tableText, root: ROOT, work: WORK,
+  services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S,
+});
 
 const only = (process.env.BENCH_ONLY ?? 'startup,table,agent').split(',');
 const t0 = performance.now();
