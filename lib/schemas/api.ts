@@ -99,7 +99,12 @@ export const snapshotPlanInput = z.object({
   /** Remove services and destinations that the snapshot does not mention. */
   prune: z.boolean().default(false),
 });
-export const snapshotApplyInput = snapshotPlanInput;
+const progressIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'progressId is 8-64 letters, digits, _ or -');
+export const snapshotApplyInput = snapshotPlanInput.extend({
+  /** Chosen by the caller; snapshot.onRestoreProgress with the same id follows this restore. */
+  progressId: progressIdSchema.optional(),
+});
+export const restoreProgressInput = z.object({ progressId: progressIdSchema });
 
 export const connStateSchema = z.string().trim().min(1).max(16).regex(/^[A-Z_]+$/, 'state names are upper-case, e.g. ESTABLISHED');
 

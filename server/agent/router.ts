@@ -11,7 +11,7 @@ import type { ServiceEntry } from '@/lib/ipvs/model';
 import {
   connectionsListInput, destinationCreateInput, destinationRefInput, destinationUpdateInput, journalListInput,
   serviceCreateInput, serviceRefInput, serviceUpdateInput, snapshotApplyInput, snapshotExportInput,
-  snapshotPlanInput, tickInput, timeoutsSetInput, zeroInput,
+  snapshotPlanInput, tickInput, timeoutsSetInput, zeroInput, restoreProgressInput,
 } from '@/lib/schemas/api';
 import type { AgentContext } from './context';
 import * as ops from './ops';
@@ -107,7 +107,12 @@ const snapshotRouter = router({
   plan: viewerProcedure.input(snapshotPlanInput).query(({ ctx, input }) => snap.planSnapshot(ctx, input.format, input.text, input.prune)),
   // "apply" is reserved by tRPC routers (Function.prototype.apply on callers); "restore" as in ipvsadm -R
   restore: operatorProcedure.input(snapshotApplyInput)
-    .mutation(({ ctx, input }) => snap.restoreSnapshot(ctx, input.format, input.text, input.prune)),
+    .mutation(({ ctx, input }) => snap.restoreSnapshot(ctx, input.format, input.text, input.prune, input.progressId)),
+  /** Operations done / total of the restore started with the same progressId; subscribe before calling restore. */
+  onRestoreProgress: operatorProcedure.input(restoreProgressInput).subscription(async function* ({ input, signal }) {
+    let seq = 0;
+    for await (const p of snap.followRestore(input.progressId, signal)) yield tracked(String(++seq), p);
+  }),
 });
 
 const connectionsRouter = router({

@@ -66,8 +66,86 @@ export async function planSnapshot(ctx: AgentContext, format: SnapshotFormat, te
   return { ops, steps: ops.map(describeOp), text: renderPlan(ops) };
 }
 
+/** Where a restore stands: operations done of total; `failed` means it was rolled back. */
+export interface RestoreProgress {
+  done: number;
+  total: number;
+  state: 'waiting' | 'applying' | 'done' | 'failed';
+}
+
+interface Tracked {
+  last: RestoreProgress;
+  wake: Array<() => void>;
+  expiry: NodeJS.Timeout;
+}
+
+/**
+ * Restores in flight, by an id the client picks, so a subscription can follow
+ * one while its mutation runs. The subscription may arrive first; an entry is
+ * forgotten a minute after its restore ends (or ten minutes after nothing came).
+ */
+const restores = new Map<string, Tracked>();
+
+function tracked(id: string): Tracked {
+  let t = restores.get(id);
+  if (!t) {
+    t = { last: { done: 0, total: 0, state: 'waiting' }, wake: [], expiry: setTimeout(() => restores.delete(id), 600_000).unref() };
+    restores.set(id, t);
+  }
+  return t;
+}
+
+function report(id: string | undefined, p: RestoreProgress): void {
+  if (!id) return;
+  const t = tracked(id);
+  t.last = p;
+  if (p.state === 'done' || p.state === 'failed') {
+    clearTimeout(t.expiry);
+    t.expiry = setTimeout(() => restores.delete(id), 60_000).unref();
+  }
+  for (const w of t.wake.splice(0)) w();
+}
+
+/**
+ * Progress of restore `id` until it ends. Updates that land while the consumer
+ * is busy collapse into the newest, so a fast restore does not flood the socket.
+ */
+export async function* followRestore(id: string, signal?: AbortSignal): AsyncGenerator<RestoreProgress> {
+  const t = tracked(id);
+  let sent: RestoreProgress | null = null;
+  while (!signal?.aborted) {
+    const p = t.last;
+    if (p !== sent) {
+      sent = p;
+      yield p;
+      if (p.state === 'done' || p.state === 'failed') return;
+    }
+    if (t.last === sent) {
+      await new Promise<void>((resolve) => {
+        const done = () => { signal?.removeEventListener('abort', done); resolve(); };
+        t.wake.push(done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}
+
 export async function restoreSnapshot(
-  ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean,
+  ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean, progressId?: string,
+): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
+  try {
+    const r = await restoreLocked(ctx, format, text, prune, progressId);
+    report(progressId, { done: r.applied, total: r.applied, state: 'done' });
+    return r;
+  } catch (e) {
+    const last = progressId ? tracked(progressId).last : null;
+    report(progressId, { done: last?.done ?? 0, total: last?.total ?? 0, state: 'failed' });
+    throw e;
+  }
+}
+
+async function restoreLocked(
+  ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean, progressId: string | undefined,
 ): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
   const desired = await parseDesired(format, text);
   return ctx.writeLock.run(async () => {
@@ -75,6 +153,7 @@ export async function restoreSnapshot(
     try {
       result = await restoreTable(ctx.backend, desired.services, {
         mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
+        ...(progressId ? { onProgress: (done: number, total: number) => report(progressId, { done, total, state: 'applying' }) } : {}),
       });
     } catch (e) {
       if (e instanceof SnapshotInvalidError) {
