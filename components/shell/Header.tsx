@@ -22,6 +22,7 @@ export function Header() {
         { href: `${base}/lab`, label: 'Lab', match: (p: string) => p.startsWith(`${base}/lab`) },
       ]
     : [];
+  if (me.data?.directors.length && !pathname.startsWith('/demo')) tabs.push({ href: '/ha', label: 'HA', match: (p: string) => p.startsWith('/ha') });
   return (
     <header className="sticky top-0 z-20 border-b border-line bg-panel/95 backdrop-blur">
       <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-4 px-4">

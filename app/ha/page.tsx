@@ -1,0 +1,46 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useEffect, useMemo } from 'react';
+import { useMe } from '@/components/data/session';
+import { HaView, type HaActions } from '@/components/ha/HaView';
+import { haProcedures } from '@/components/ha/ha-client';
+import { useHaCluster } from '@/components/ha/useHaCluster';
+import { ErrorNote } from '@/components/ui/ErrorNote';
+import { Skeleton } from '@/components/ui/Skeleton';
+
+/** High availability across every director the console knows: one page, because a VIP group spans directors. */
+export default function HaPage() {
+  const me = useMe();
+  const router = useRouter();
+  useEffect(() => {
+    if (me.data === null) router.replace('/login');
+  }, [me.data, router]);
+  if (me.error) return <ErrorNote title="The console server did not answer">Reload the page; if it keeps failing, check that <code>console/server.ts</code> is running.</ErrorNote>;
+  if (!me.data) return <Skeleton className="h-40 w-full" />;
+  if (me.data.directors.length === 0) {
+    return <ErrorNote title="No directors configured">Set <code>DIRECTOR_AGENTS</code> (JSON) or <code>DIRECTOR_AGENTS_FILE</code> for the console server and restart it.</ErrorNote>;
+  }
+  return <Cluster directors={me.data.directors as Array<{ id: string; name: string; role?: 'viewer' | 'operator' }>} user={me.data.user} />;
+}
+
+function Cluster({ directors, user }: { directors: Array<{ id: string; name: string; role?: 'viewer' | 'operator' }>; user: { name: string; role: string } }) {
+  const refs = useMemo(() => directors.map((d) => ({ id: d.id, name: d.name })), [directors]);
+  const { view, now, refresh } = useHaCluster(refs);
+  const actions: HaActions = useMemo(() => ({
+    disabledReason: (id) => {
+      if (user.role !== 'operator') return `Signed in as ${user.name} (viewer): handing over and maintenance need the operator role.`;
+      if (directors.find((d) => d.id === id)?.role === 'viewer') return 'The console holds only a viewer token for this director; ask an administrator to configure its operator token.';
+      return null;
+    },
+    handover: async (holder, group) => {
+      await haProcedures(holder).handover.mutate({ group });
+      for (const d of refs) refresh(d.id);
+    },
+    maintenance: async (id, on) => {
+      await haProcedures(id).maintenance.mutate({ on });
+      for (const d of refs) refresh(d.id);
+    },
+  }), [directors, refs, refresh, user]);
+  if (view.loading && view.cards.every((c) => c.feed === 'loading')) return <Skeleton className="h-64 w-full" />;
+  return <HaView view={view} now={now} actions={actions} />;
+}
