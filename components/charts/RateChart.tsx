@@ -3,6 +3,8 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+const MIN_SPAN_S = 60;
+
 export interface RateSeries {
   label: string;
   color: string;
@@ -38,7 +40,12 @@ export default function RateChart({ times, series, unit, format, height = 260 }:
       height,
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      // At least a minute of axis: with the first few samples uPlot would otherwise label
+      // a one-second span in fractions of a second (":00.500").
+      scales: {
+        x: { time: true, range: (_u, min, max) => (min != null && max != null && max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max] : [min, max]) },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [axis, { ...axis, size: 64, values: (_u, vals) => vals.map((v) => format(v)) }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, value: (_u: uPlot, v: number | null) => (v == null ? '–' : format(v)) }))],
     };

@@ -6,7 +6,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useParams } from 'next/navigation';
-import { useCallback, useSyncExternalStore } from 'react';
+import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { useMe } from './session';
 import { statsStoreFor, type StatsStore } from './stats-store';
 import { useTRPC } from './trpc';
@@ -46,10 +46,33 @@ export function useLiveFeed(directorId: string): void {
   }));
 }
 
+/**
+ * The director's live stats; the caller re-renders once per animation frame at
+ * most, and not at all while the tab is hidden (ticks still land in the store,
+ * so the page is current the moment it shows again).
+ */
 export function useStats(directorId: string): StatsStore {
   const store = statsStoreFor(directorId);
-  useSyncExternalStore(store.subscribe, store.getVersion, () => 0);
+  const subscribe = useMemo(() => frameBatched(store.subscribe), [store]);
+  useSyncExternalStore(subscribe, store.getVersion, () => 0);
   return store;
+}
+
+function frameBatched(subscribe: (l: () => void) => () => void): (l: () => void) => () => void {
+  return (listener) => {
+    let frame = 0;
+    const onVisible = () => { if (document.visibilityState === 'visible') listener(); };
+    const off = subscribe(() => {
+      if (frame !== 0 || document.visibilityState === 'hidden') return;
+      frame = requestAnimationFrame(() => { frame = 0; listener(); });
+    });
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      off();
+      if (frame !== 0) cancelAnimationFrame(frame);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  };
 }
 
 export function useServices() {

@@ -1,6 +1,7 @@
 'use client';
 /** Health of every checked real server, per service: state, since when, last message, latency; actions and the timeline. */
 import type { ReactNode } from 'react';
+import type { HealthCounts } from './check-summary';
 import { Button } from '@/components/ui/Button';
 import { Panel } from '@/components/ui/Panel';
 import { HealthBadge, type HealthDisplayState } from './HealthBadge';
@@ -63,6 +64,80 @@ export function HealthServicePanel({ title, table, form, timeline, now }: {
       <Panel title={`Health · ${title}`}>{table}</Panel>
       <Panel title="Checks">{form}</Panel>
       <Panel title="Transitions"><TransitionTimeline entries={timeline} now={now} /></Panel>
+    </div>
+  );
+}
+
+/**
+ * One service on the health page, collapsed to a line: what is checked, how
+ * its servers fare, and the actions. Details (per server, transitions) and
+ * the settings form open in place, one service at a time being the usual case.
+ */
+export function HealthServiceRow({ title, summary, counts, servers, open, editing, onOpen, onEdit, details, form, disabledReason }: {
+  title: string;
+  /** checkSummary(): null when nothing is checked */
+  summary: string | null;
+  counts: HealthCounts;
+  servers: number;
+  open: boolean;
+  editing: boolean;
+  onOpen: (open: boolean) => void;
+  onEdit: (editing: boolean) => void;
+  details: () => ReactNode;
+  form: () => ReactNode;
+  disabledReason: string | null;
+}) {
+  const regionId = `health-${title.replace(/[^A-Za-z0-9]+/g, '-')}`;
+  return (
+    <li className="border-b border-line last:border-b-0" aria-label={`Health of ${title}`}>
+      <div className="grid grid-cols-[minmax(220px,1.2fr)_minmax(260px,2fr)_minmax(200px,1fr)_auto] items-center gap-4 px-4 py-2.5">
+        <button type="button" className="flex items-center gap-2 truncate text-left font-mono text-[13px] font-medium hover:text-accent"
+          aria-expanded={open} aria-controls={regionId} onClick={() => onOpen(!open)}>
+          <span aria-hidden className={`inline-block w-3 text-ink-3 transition-transform ${open ? 'rotate-90' : ''}`}>▸</span>{title}
+        </button>
+        <span className={`truncate text-sm ${summary ? 'text-ink-2' : 'text-ink-3'}`} title={summary ?? undefined}>
+          {summary ?? 'Not checked: the kernel keeps sending traffic to a server that is down.'}
+        </span>
+        <span className="flex flex-wrap gap-1.5 text-xs">
+          {summary ? (
+            <>
+              {counts.up ? <CountBadge tone="ok">{counts.up} up</CountBadge> : null}
+              {counts.down ? <CountBadge tone="danger">{counts.down} down</CountBadge> : null}
+              {counts.maintenance ? <CountBadge tone="warn">{counts.maintenance} maintenance</CountBadge> : null}
+              {counts.checking ? <CountBadge tone="neutral">{counts.checking} checking</CountBadge> : null}
+            </>
+          ) : <span className="text-ink-3">{servers} real server{servers === 1 ? '' : 's'}</span>}
+        </span>
+        <span className="flex justify-end gap-2">
+          <Button size="sm" variant={summary ? 'secondary' : 'primary'} disabledReason={disabledReason}
+            onClick={() => { onEdit(!editing); if (!editing) onOpen(true); }} aria-expanded={editing}>
+            {editing ? 'Close settings' : summary ? 'Edit checks' : 'Add checks'}
+          </Button>
+        </span>
+      </div>
+      {open ? (
+        <div id={regionId} className="space-y-4 border-t border-line/60 bg-panel-2/30 px-4 py-3">
+          {editing ? <section aria-label={`Check settings of ${title}`}>{form()}</section> : null}
+          {details()}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+const TONES = { ok: 'bg-ok/10 text-ok', danger: 'bg-danger/10 text-danger', warn: 'bg-warn/10 text-warn', neutral: 'bg-panel-2 text-ink-2' } as const;
+function CountBadge({ tone, children }: { tone: keyof typeof TONES; children: ReactNode }) {
+  return <span className={`num rounded px-1.5 py-0.5 font-medium ${TONES[tone]}`}>{children}</span>;
+}
+
+export function HealthDetails({ table, timeline, now }: { table: ReactNode; timeline: readonly TimelineEntry[]; now: number }) {
+  return (
+    <div className="grid gap-4 2xl:grid-cols-[3fr_2fr]">
+      <section aria-label="Real servers">{table}</section>
+      <section aria-label="Transitions">
+        <h3 className="mb-2 text-[11px] font-semibold uppercase tracking-wide text-ink-3">Transitions</h3>
+        <TransitionTimeline entries={timeline} now={now} />
+      </section>
     </div>
   );
 }

@@ -1,9 +1,9 @@
 'use client';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
-import { memo } from 'react';
+import { memo, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import type { StatSample } from '@/lib/agent/events';
 import type { ServiceEntry } from '@/lib/ipvs/model';
-import { serviceId } from '@/lib/agent/ids';
 import { formatBitRate, formatCount, formatRate } from '../format';
 import { Sparkline } from '../ui/Sparkline';
 import { Badge } from '../ui/Badge';
@@ -17,13 +17,58 @@ export interface ServiceRowLive {
 }
 
 const TH = 'px-3 py-2 text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3';
+/** Above this many services only the rows near the viewport are rendered. */
+const VIRTUAL_FROM = 60;
+const ROW_H = 41;
 
-/** Every virtual service of a director, one dense row each, with live rates. */
-export function ServiceTable({ services, live, hrefFor }: {
+/**
+ * Every virtual service of a director, one dense row each, with live rates.
+ * `ids` are the services' ids in the same order (computed once per list, not per tick).
+ */
+export function ServiceTable({ services, ids, live, hrefFor }: {
   services: readonly ServiceEntry[];
+  ids: readonly string[];
   live: (id: string) => ServiceRowLive;
   hrefFor: (id: string) => string;
 }) {
+  const row = (i: number) => {
+    const s = services[i]!;
+    const id = ids[i]!;
+    return <ServiceRow key={id} s={s} id={id} live={live(id)} href={hrefFor(id)} />;
+  };
+  return (
+    <TableFrame>
+      {services.length < VIRTUAL_FROM ? services.map((_, i) => row(i)) : <VirtualRows count={services.length} row={row} />}
+    </TableFrame>
+  );
+}
+
+/**
+ * Rows near the viewport only, with spacer rows keeping the page height: with
+ * a thousand services a tick re-renders ~40 rows instead of all of them.
+ * The page itself scrolls (not an inner box), so keyboard and find-in-page paging work as usual.
+ */
+function VirtualRows({ count, row }: { count: number; row: (i: number) => ReactNode }) {
+  const marker = useRef<HTMLTableRowElement>(null);
+  const [margin, setMargin] = useState(0);
+  useLayoutEffect(() => {
+    const el = marker.current;
+    if (el) setMargin(el.getBoundingClientRect().top + window.scrollY);
+  }, []);
+  const v = useWindowVirtualizer({ count, estimateSize: () => ROW_H, overscan: 12, scrollMargin: margin });
+  const items = v.getVirtualItems();
+  const top = items.length ? items[0]!.start - margin : 0;
+  const bottom = items.length ? v.getTotalSize() - (items[items.length - 1]!.end - margin) : v.getTotalSize();
+  return (
+    <>
+      <tr ref={marker} aria-hidden style={{ height: Math.max(0, top) }} />
+      {items.map((it) => row(it.index))}
+      <tr aria-hidden style={{ height: Math.max(0, bottom) }} />
+    </>
+  );
+}
+
+function TableFrame({ children }: { children: ReactNode }) {
   return (
     <div className="overflow-x-auto">
       <table className="w-full min-w-[1160px] table-fixed border-collapse text-sm">
@@ -44,12 +89,7 @@ export function ServiceTable({ services, live, hrefFor }: {
             <th className={`${TH} text-right`}>Active / inact.</th>
           </tr>
         </thead>
-        <tbody>
-          {services.map((s) => {
-            const id = serviceId(s.key);
-            return <ServiceRow key={id} s={s} id={id} live={live(id)} href={hrefFor(id)} />;
-          })}
-        </tbody>
+        <tbody>{children}</tbody>
       </table>
     </div>
   );
@@ -63,14 +103,14 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
   const inactive = v?.inactive ?? s.destinations.reduce((a, d) => a + d.inactiveConns, 0);
   const flags = serviceFlagLabels(s);
   return (
-    <tr className="border-b border-line/70 hover:bg-panel-2/60" data-service-id={id}>
+    <tr className="h-[41px] border-b border-line/70 hover:bg-panel-2/60" data-service-id={id}>
       <td className="px-3 py-2"><Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceProtocolLabel(s)}</Badge></td>
       <td className="truncate px-3 py-2 font-mono text-[13px]">
         <Link href={href} className="text-accent hover:underline">{serviceAddressLabel(s)}</Link>
       </td>
       <td className="px-3 py-2 font-mono text-[13px]">{s.scheduler}</td>
       <td className="px-3 py-1.5 text-xs text-ink-2">
-        {flags.length ? <span className="flex flex-wrap gap-1">{flags.map((f) => <span key={f} className="rounded bg-panel-2 px-1.5 py-px whitespace-nowrap">{f}</span>)}</span> : <span className="text-ink-3">—</span>}
+        {flags.length ? <span className="flex gap-1 overflow-hidden" title={flags.join(', ')}>{flags.map((f) => <span key={f} className="rounded bg-panel-2 px-1.5 py-px whitespace-nowrap">{f}</span>)}</span> : <span className="text-ink-3">—</span>}
       </td>
       <td className="px-3 py-2 text-right">
         <span className={`num ${total === 0 || up === 0 ? 'text-danger' : up < total ? 'text-warn' : ''}`} title={`${up} of ${total} real servers take new connections (weight > 0)`}>

@@ -9,13 +9,17 @@ import { failingLine, importErrorMessages, stepKind } from './plan-lines';
 /** What the agent's snapshot.plan returns that this view uses. */
 export interface PlanResult { ops: ReadonlyArray<{ kind: string }>; text: string }
 
+/** Operations the agent has applied so far (snapshot.onRestoreProgress). */
+export interface ApplyProgress { done: number; total: number }
+export type ApplyFn = (a: { format: SnapshotFormat; text: string; prune: boolean }, onProgress: (p: ApplyProgress) => void) => Promise<{ applied: number }>;
+
 type Phase =
   | { kind: 'edit' }
   | { kind: 'planning' }
   | { kind: 'planned'; plan: PlanResult }
-  | { kind: 'applying'; plan: PlanResult; startedAt: number }
-  | { kind: 'done'; applied: number }
-  | { kind: 'failed'; messages: string[]; line: number | null; during: 'plan' | 'apply' };
+  | { kind: 'applying'; plan: PlanResult; progress: ApplyProgress | null }
+  | { kind: 'done'; applied: number; ms: number }
+  | { kind: 'failed'; messages: string[]; line: number | null; during: 'plan' | 'apply'; undone: number };
 
 const KIND_CLASS = { add: 'text-ok', remove: 'text-danger', change: 'text-warn' } as const;
 const KIND_SIGN = { add: '+', remove: '−', change: '~' } as const;
@@ -23,7 +27,7 @@ const KIND_SIGN = { add: '+', remove: '−', change: '~' } as const;
 /** Upload or paste → plan shown as a diff → apply → result, or the failing line and that nothing changed. */
 export function ImportFlow({ onPlan, onApply, disabledReason }: {
   onPlan: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<PlanResult>;
-  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<{ applied: number }>;
+  onApply: ApplyFn;
   disabledReason: string | null;
 }) {
   const [text, setText] = useState('');
@@ -39,18 +43,24 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
       setPhase({ kind: 'planned', plan: await onPlan({ format, text, prune }) });
     } catch (e) {
       const messages = importErrorMessages(e);
-      setPhase({ kind: 'failed', messages, line: failingLine(messages[0] ?? ''), during: 'plan' });
+      setPhase({ kind: 'failed', messages, line: failingLine(messages[0] ?? ''), during: 'plan', undone: 0 });
     }
   };
   const apply = async (p: PlanResult) => {
     setConfirm(false);
-    setPhase({ kind: 'applying', plan: p, startedAt: Date.now() });
+    const startedAt = performance.now();
+    let last: ApplyProgress | null = null;
+    setPhase({ kind: 'applying', plan: p, progress: null });
     try {
-      const r = await onApply({ format, text, prune });
-      setPhase({ kind: 'done', applied: r.applied });
+      const r = await onApply({ format, text, prune }, (pr) => {
+        last = pr;
+        setPhase((ph) => (ph.kind === 'applying' ? { ...ph, progress: pr } : ph));
+      });
+      setPhase({ kind: 'done', applied: r.applied, ms: performance.now() - startedAt });
     } catch (e) {
       const messages = importErrorMessages(e);
-      setPhase({ kind: 'failed', messages, line: failingLine(messages[0] ?? ''), during: 'apply' });
+      const undone = (last as ApplyProgress | null)?.done ?? 0;
+      setPhase({ kind: 'failed', messages, line: failingLine(messages[0] ?? ''), during: 'apply', undone });
     }
   };
   const removals = phase.kind === 'planned' ? phase.plan.ops.filter((o) => o.kind.startsWith('remove')).length : 0;
@@ -114,12 +124,7 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
                 })}
               </ol>
             ) : null}
-            {phase.kind === 'applying' ? (
-              <div className="mt-3" role="progressbar" aria-label="Applying">
-                <p className="mb-1 text-sm text-ink-2">Applying {phase.plan.ops.length} changes as one journal entry…</p>
-                <div className="h-1.5 overflow-hidden rounded bg-panel-2"><div className="h-full w-1/3 animate-pulse bg-accent" /></div>
-              </div>
-            ) : phase.plan.ops.length > 0 ? (
+            {phase.kind === 'applying' ? <ApplyBar plan={phase.plan} progress={phase.progress} /> : phase.plan.ops.length > 0 ? (
               <div className="mt-3 flex gap-2">
                 <Button variant={removals ? 'danger' : 'primary'} onClick={() => (removals ? setConfirm(true) : apply(phase.plan))} disabledReason={disabledReason}>
                   Apply {phase.plan.ops.length} change{phase.plan.ops.length === 1 ? '' : 's'}
@@ -133,7 +138,11 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
             </ConfirmDialog>
           </>
         ) : null}
-        {phase.kind === 'done' ? <p className="text-sm text-ok">Applied {phase.applied} change{phase.applied === 1 ? '' : 's'}. The journal below has the entry; “Undo” reverts it.</p> : null}
+        {phase.kind === 'done' ? (
+          <p role="status" className="text-sm text-ok">
+            Applied {phase.applied} change{phase.applied === 1 ? '' : 's'} in {(phase.ms / 1000).toFixed(1)} s. The journal below has the entry; “Undo” reverts it.
+          </p>
+        ) : null}
         {phase.kind === 'failed' ? (
           <div role="alert" className="text-sm">
             <p className="font-semibold text-danger">{phase.during === 'plan' ? 'The snapshot could not be read' : 'The kernel refused the change'}</p>
@@ -141,10 +150,29 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
             <p className="mt-2 text-ink-2">
               {phase.during === 'plan'
                 ? 'Nothing was changed. Fix the line named above and show the plan again.'
-                : 'Nothing changed: the agent rolled back every step of this import. Fix the line named above, then plan again.'}
+                : `Nothing changed: the agent rolled back ${phase.undone > 0 ? `the ${phase.undone} operation${phase.undone === 1 ? '' : 's'} it had already applied` : 'every step of this import'}, and the table is as it was. Fix the line named above, then plan again.`}
             </p>
           </div>
         ) : null}
+      </div>
+    </div>
+  );
+}
+
+/** Real progress: operations the agent has applied of the plan's total, as it reports them. */
+function ApplyBar({ plan, progress }: { plan: PlanResult; progress: ApplyProgress | null }) {
+  const total = progress?.total || plan.ops.length;
+  const done = progress?.done ?? 0;
+  const pct = total > 0 ? Math.round((done / total) * 100) : 0;
+  return (
+    <div className="mt-3">
+      <p className="mb-1 flex justify-between text-sm text-ink-2">
+        <span>{progress ? 'Applying, as one journal entry…' : 'Waiting for the agent…'}</span>
+        <span className="num">{done.toLocaleString('en')} of {total.toLocaleString('en')} operations</span>
+      </p>
+      <div className="h-1.5 overflow-hidden rounded bg-panel-2" role="progressbar" aria-label="Applying" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done}
+        aria-valuetext={`${done} of ${total} operations applied`}>
+        <div className="h-full bg-accent transition-[width] duration-150" style={{ width: `${pct}%` }} />
       </div>
     </div>
   );

@@ -23,6 +23,10 @@ export interface ConnFilters {
   client: string;
 }
 
+/** Small tables show every service, busy or not; large ones only the busy ones. */
+const SHOW_ALL_UP_TO = 20;
+const MAX_ALERTS = 5;
+
 export const NO_FILTERS: ConnFilters = { service: '', destination: '', state: '', client: '' };
 
 export function ConnectionsView({ services, summary, summaryError, filters, onFilters, clientError, table, tableError }: {
@@ -35,12 +39,22 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
   table: { count: number; matched: number | null; rowAt: (i: number) => ConnRow | undefined; onRange: (a: number, b: number) => void };
   tableError: string | null;
 }) {
-  const { rows, findings, states } = useMemo(() => {
+  const { rows, findings, states, idle } = useMemo(() => {
     const rows: HistogramRow[] = [];
     const findings: Array<{ server: string; forward: string; f: SynRecvFinding }> = [];
     const states = new Set<string>(Object.keys(summary?.byState ?? {}));
+    // Services with entries first, busiest on top; the rest are counted, not drawn as empty bars.
+    const busy: Array<{ s: ServiceEntry; sid: string; total: number }> = [];
+    let idle = 0;
     for (const s of services ?? []) {
       const sid = serviceId(s.key);
+      const byState = summary?.byService.get(sid);
+      const total = byState ? Object.values(byState).reduce((a, b) => a + b, 0) : 0;
+      if (total > 0 || (services?.length ?? 0) <= SHOW_ALL_UP_TO) busy.push({ s, sid, total });
+      else idle++;
+    }
+    busy.sort((a, b) => b.total - a.total);
+    for (const { s, sid } of busy) {
       rows.push({ id: sid, label: `${serviceProtocolLabel(s)} ${serviceAddressLabel(s)}`, byState: summary?.byService.get(sid) ?? {} });
       for (const d of s.destinations) {
         const did = destinationId(d);
@@ -50,8 +64,11 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
         rows.push({ id: `${sid} ${did}`, label: formatHostPort(d.family, d.address, d.port), byState, indent: true, ...(f ? { flagged: f.severity } : {}) });
       }
     }
-    return { rows, findings, states: [...states] };
+    findings.sort((a, b) => (a.f.severity === b.f.severity ? b.f.synRecv - a.f.synRecv : a.f.severity === 'critical' ? -1 : 1));
+    return { rows, findings, states: [...states], idle };
   }, [services, summary]);
+  // A thousand <option>s re-rendered on every summary tick would cost more than the histogram.
+  const serviceOptions = useMemo(() => services?.map((s) => <option key={serviceId(s.key)} value={serviceId(s.key)}>{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</option>), [services]);
 
   const selectedService = services?.find((s) => serviceId(s.key) === filters.service);
   const selectedRow = filters.destination ? `${filters.service} ${filters.destination}` : filters.service || null;
@@ -68,16 +85,26 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
         <StateLegend states={states.length ? states : ['SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE', 'UDP']} />
       </div>
 
-      {findings.map((x) => <SynRecvAlert key={x.server} server={x.server} forwardLabel={x.forward} finding={x.f} />)}
+      {findings.slice(0, MAX_ALERTS).map((x) => <SynRecvAlert key={x.server} server={x.server} forwardLabel={x.forward} finding={x.f} />)}
+      {findings.length > MAX_ALERTS ? (
+        <p role="alert" className="rounded-md border border-warn/50 bg-warn/5 px-4 py-2 text-sm text-warn">
+          {findings.length - MAX_ALERTS} more real servers have SYN_RECV piling up; they are marked ▲ in the histogram below.
+        </p>
+      ) : null}
 
       <Panel title="State by service and real server" bodyClassName="p-2">
         {summaryError ? <div className="p-2"><ErrorNote title="The connection summary is not available">{summaryError}</ErrorNote></div>
           : !services || !summary ? <div className="space-y-2 p-2">{[0, 1, 2, 3].map((i) => <Skeleton key={i} className="h-5 w-full" />)}</div>
-          : rows.length === 0 ? <p className="p-4 text-sm text-ink-3">No virtual services.</p>
-          : <StateHistogram rows={rows} selected={selectedRow} onSelect={(id) => {
-              const [sid, did] = id.split(' ');
-              onFilters({ ...filters, service: sid ?? '', destination: did ?? '' });
-            }} />}
+          : services.length === 0 ? <p className="p-4 text-sm text-ink-3">No virtual services on this director yet: add one on the Overview, or import a snapshot on the Snapshots page.</p>
+          : <>
+              {rows.length === 0 ? <p className="p-3 text-sm text-ink-3">No connection entries on any of the {formatCount(services.length)} services right now. Entries appear here as clients connect.</p> : (
+                <StateHistogram rows={rows} selected={selectedRow} onSelect={(id) => {
+                  const [sid, did] = id.split(' ');
+                  onFilters({ ...filters, service: sid ?? '', destination: did ?? '' });
+                }} />
+              )}
+              {idle > 0 && rows.length > 0 ? <p className="px-2 pt-2 text-xs text-ink-3">{formatCount(idle)} more service{idle === 1 ? '' : 's'} with no entries right now (choose one in the filter below to see it).</p> : null}
+            </>}
       </Panel>
 
       <Panel
@@ -88,7 +115,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
           <label className="text-xs text-ink-2">Service
             <select className={`${inputClass} mt-1`} value={filters.service} onChange={(e) => onFilters({ ...filters, service: e.target.value, destination: '' })}>
               <option value="">All services</option>
-              {services?.map((s) => <option key={serviceId(s.key)} value={serviceId(s.key)}>{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</option>)}
+              {serviceOptions}
             </select>
           </label>
           <label className="text-xs text-ink-2">Real server

@@ -1,5 +1,5 @@
 'use client';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { serviceId } from '@/lib/agent/ids';
 import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
 import { formatCount, formatRate } from '../format';
@@ -11,31 +11,37 @@ import { ErrorNote } from '../ui/ErrorNote';
 import { Panel } from '../ui/Panel';
 import { TableSkeleton } from '../ui/Skeleton';
 
-export function OverviewView({ directorName, services, loading, error, onRetry, live, hrefFor, onCreate, disabledReason }: {
+const EMPTY: readonly ServiceEntry[] = [];
+
+export function OverviewView({ directorName, services, loading, error, onRetry, live, cpsOf, hrefFor, onCreate, disabledReason }: {
   directorName: string;
   services: readonly ServiceEntry[] | undefined;
   loading: boolean;
   error: string | null;
   onRetry: () => void;
   live: (id: string) => ServiceRowLive;
+  /** new connections per second of one service, without building its sparkline arrays */
+  cpsOf: (id: string) => number;
   hrefFor: (id: string) => string;
   onCreate: (spec: ServiceSpec) => Promise<void>;
   disabledReason: string | null;
 }) {
   const [adding, setAdding] = useState(false);
-  const list = services ?? [];
-  let cps = 0;
-  let active = 0;
-  let up = 0;
-  let total = 0;
-  for (const s of list) {
-    cps += live(serviceId(s.key)).sample?.rCps ?? 0;
-    for (const d of s.destinations) {
-      total++;
-      if (d.weight > 0) up++;
-      active += d.activeConns;
+  const list = services ?? EMPTY;
+  // Per list, not per tick: ids and the table-derived totals only change when the list does.
+  const { ids, up, total, active } = useMemo(() => {
+    let up = 0, total = 0, active = 0;
+    for (const s of list) {
+      for (const d of s.destinations) {
+        total++;
+        if (d.weight > 0) up++;
+        active += d.activeConns;
+      }
     }
-  }
+    return { ids: list.map((s) => serviceId(s.key)), up, total, active };
+  }, [list]);
+  let cps = 0;
+  for (const id of ids) cps += cpsOf(id);
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-3">
@@ -62,7 +68,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
             <p className="mt-1 text-sm text-ink-3">Add one, or import a snapshot (ipvsadm -S) on the Snapshots page.</p>
           </div>
         ) : (
-          <ServiceTable services={list} live={live} hrefFor={hrefFor} />
+          <ServiceTable services={list} ids={ids} live={live} hrefFor={hrefFor} />
         )}
       </Panel>
       <Dialog open={adding} onClose={() => setAdding(false)} title="Add virtual service">
@@ -74,7 +80,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
 
 function Stat({ label, value }: { label: string; value: string }) {
   return (
-    <div className="min-w-24">
+    <div className="min-w-28">
       <dt className="text-[11px] uppercase tracking-wide text-ink-3">{label}</dt>
       <dd className="num text-base font-semibold">{value}</dd>
     </div>

@@ -1,6 +1,6 @@
 'use client';
 import { ExportPanel, type SnapshotFormat } from '../snapshots/ExportPanel';
-import { ImportFlow, type PlanResult } from '../snapshots/ImportFlow';
+import { ImportFlow, type ApplyFn, type PlanResult } from '../snapshots/ImportFlow';
 import { JournalList, type JournalRow } from '../snapshots/JournalList';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Panel } from '../ui/Panel';
@@ -16,7 +16,7 @@ export function SnapshotsView(p: {
   exportError: string | null;
   filenameBase: string;
   onPlan: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<PlanResult>;
-  onApply: (a: { format: SnapshotFormat; text: string; prune: boolean }) => Promise<{ applied: number }>;
+  onApply: ApplyFn;
   journal: readonly JournalRow[] | undefined;
   journalError: string | null;
   onUndo: () => Promise<unknown>;

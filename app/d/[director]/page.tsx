@@ -24,6 +24,7 @@ export default function OverviewPage() {
     // stats.version makes rows re-read on each tick
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stats, stats.version]);
+  const cpsOf = useCallback((sid: string) => stats.service(sid)?.rCps ?? 0, [stats]);
   return (
     <OverviewView
       directorName={access.name}
@@ -32,6 +33,7 @@ export default function OverviewPage() {
       error={errorText(services.error)}
       onRetry={() => void services.refetch()}
       live={live}
+      cpsOf={cpsOf}
       hrefFor={(sid) => `/d/${encodeURIComponent(id)}/s/${encodeURIComponent(sid)}`}
       onCreate={async (spec) => { await create.mutateAsync({ service: spec, destinations: [] }); }}
       disabledReason={access.disabledReason}

@@ -8,7 +8,9 @@ import { errorText, useDirectorAccess, useDirectorId, useServices } from '@/comp
 import { useTRPC } from '@/components/data/trpc';
 import { CheckConfigForm } from '@/components/health/CheckConfigForm';
 import { CheckNowButton } from '@/components/health/CheckNowButton';
-import { HealthServicePanel, HealthTable } from '@/components/health/HealthView';
+import { checkSummary, healthCounts } from '@/components/health/check-summary';
+import { HealthDetails, HealthServiceRow, HealthTable } from '@/components/health/HealthView';
+import { Panel } from '@/components/ui/Panel';
 import { ErrorNote } from '@/components/ui/ErrorNote';
 import { TableSkeleton } from '@/components/ui/Skeleton';
 
@@ -38,61 +40,96 @@ export default function HealthPage() {
   const setConfig = useMutation(trpc.health.config.set.mutationOptions({ onSuccess: refresh }));
   const maintenance = useMutation(trpc.health.maintenance.set.mutationOptions({ onSuccess: refresh }));
   const checkNow = useMutation(trpc.health.checkNow.mutationOptions());
+  const [openIds, setOpenIds] = useState<ReadonlySet<string>>(() => new Set());
+  const [editIds, setEditIds] = useState<ReadonlySet<string>>(() => new Set());
 
   const error = errorText(services.error) ?? errorText(list.error);
   if (error) return <ErrorNote title="Health checks are unavailable">{error}</ErrorNote>;
   if (services.isPending || list.isPending) return <TableSkeleton />;
 
+  const all = services.data ?? [];
+  const checked = all.filter((s) => (config.data ?? []).some((c) => serviceId(c.service) === serviceId(s.key) && c.realServers.some((r) => r.checks.length > 0)));
   return (
-    <div className="space-y-8">
-      <p className="text-sm text-ink-2">
-        The agent checks each real server from the director (HTTP GET or TCP connect; no ping, which proves only the IP layer)
-        and quiesces or removes a server that fails, restoring it when it passes again.
-      </p>
-      {(services.data ?? []).map((s) => {
-        const sid = serviceId(s.key);
-        const rows = (list.data ?? []).filter((r) => r.serviceId === sid);
-        const cfg = (config.data ?? []).find((c) => serviceId(c.service) === sid) ?? null;
-        return (
-          <HealthServicePanel
-            key={sid}
-            title={describeService(s.key)}
-            now={now}
-            timeline={(history.data ?? []).filter((e) => serviceId(e.service) === sid).slice(0, 50)}
-            table={(
-              <HealthTable
-                rows={rows}
-                now={now}
-                disabledReason={access.disabledReason}
-                onMaintenance={(r, on) => {
-                  const d = rows.find((x) => x.destinationId === r.destinationId)!.destination;
-                  maintenance.mutate({ service: s.key, destination: d, on });
-                }}
-                renderCheckNow={(r) => {
-                  const d = rows.find((x) => x.destinationId === r.destinationId)!.destination;
-                  return (
-                    <CheckNowButton
-                      disabledReason={access.disabledReason}
-                      run={() => checkNow.mutateAsync({ service: s.key, destination: d })}
+    <div className="space-y-4">
+      <div>
+        <h1 className="text-lg font-semibold">Health checks</h1>
+        <p className="text-sm text-ink-2">
+          The agent checks each real server from the director (HTTP GET or TCP connect; no ping, which proves only the IP layer)
+          and quiesces or removes a server that fails, restoring it when it passes again.
+          {all.length > 0 ? <> <span className="num">{checked.length}</span> of <span className="num">{all.length}</span> services are checked.</> : null}
+        </p>
+      </div>
+      {all.length === 0 ? (
+        <Panel><p className="py-6 text-center text-sm text-ink-3">No virtual services yet. Add one on the Overview; its real servers can then be checked here.</p></Panel>
+      ) : (
+        <Panel bodyClassName="p-0">
+          <ul aria-label="Services">
+            {all.map((s) => {
+              const sid = serviceId(s.key);
+              const rows = (list.data ?? []).filter((r) => r.serviceId === sid);
+              const cfg = (config.data ?? []).find((c) => serviceId(c.service) === sid) ?? null;
+              const title = describeService(s.key);
+              return (
+                <HealthServiceRow
+                  key={sid}
+                  title={title}
+                  summary={checkSummary(cfg)}
+                  counts={healthCounts(rows)}
+                  servers={s.destinations.length}
+                  open={openIds.has(sid)}
+                  editing={editIds.has(sid)}
+                  onOpen={(on) => setOpenIds((x) => toggled(x, sid, on))}
+                  onEdit={(on) => setEditIds((x) => toggled(x, sid, on))}
+                  disabledReason={access.disabledReason}
+                  details={() => (
+                    <HealthDetails
+                      now={now}
+                      timeline={(history.data ?? []).filter((e) => serviceId(e.service) === sid).slice(0, 50)}
+                      table={(
+                        <HealthTable
+                          rows={rows}
+                          now={now}
+                          disabledReason={access.disabledReason}
+                          onMaintenance={(r, on) => {
+                            const d = rows.find((x) => x.destinationId === r.destinationId)!.destination;
+                            maintenance.mutate({ service: s.key, destination: d, on });
+                          }}
+                          renderCheckNow={(r) => {
+                            const d = rows.find((x) => x.destinationId === r.destinationId)!.destination;
+                            return (
+                              <CheckNowButton
+                                disabledReason={access.disabledReason}
+                                run={() => checkNow.mutateAsync({ service: s.key, destination: d })}
+                              />
+                            );
+                          }}
+                        />
+                      )}
                     />
-                  );
-                }}
-              />
-            )}
-            form={(
-              <CheckConfigForm
-                key={`${sid} ${cfg ? JSON.stringify(cfg.timing) : ''}`}
-                service={s.key}
-                destinations={s.destinations.map(destinationSpecOf)}
-                current={cfg}
-                disabledReason={access.disabledReason}
-                onSave={async (c) => { await setConfig.mutateAsync({ config: c }); }}
-              />
-            )}
-          />
-        );
-      })}
-      {services.data?.length === 0 ? <p className="text-sm text-ink-3">No virtual services yet.</p> : null}
+                  )}
+                  form={() => (
+                    <CheckConfigForm
+                      key={`${sid} ${cfg ? JSON.stringify(cfg.timing) : ''}`}
+                      service={s.key}
+                      destinations={s.destinations.map(destinationSpecOf)}
+                      current={cfg}
+                      disabledReason={access.disabledReason}
+                      onSave={async (c) => { await setConfig.mutateAsync({ config: c }); setEditIds((x) => toggled(x, sid, false)); }}
+                    />
+                  )}
+                />
+              );
+            })}
+          </ul>
+        </Panel>
+      )}
     </div>
   );
+}
+
+function toggled(set: ReadonlySet<string>, id: string, on: boolean): Set<string> {
+  const next = new Set(set);
+  if (on) next.add(id);
+  else next.delete(id);
+  return next;
 }

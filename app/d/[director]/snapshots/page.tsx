@@ -2,7 +2,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { errorText, useDirectorAccess, useDirectorId } from '@/components/data/hooks';
-import { useTRPC } from '@/components/data/trpc';
+import { useTRPC, useTRPCClient } from '@/components/data/trpc';
+import type { ApplyFn } from '@/components/snapshots/ImportFlow';
 import type { SnapshotFormat } from '@/components/snapshots/ExportPanel';
 import { summarizeJournal } from '@/components/snapshots/journal-summary';
 import { SnapshotsView } from '@/components/views/SnapshotsView';
@@ -22,6 +23,26 @@ export default function SnapshotsPage() {
     qc.invalidateQueries({ queryKey: trpc.snapshot.pathKey() }),
   ]);
   const restore = useMutation(trpc.snapshot.restore.mutationOptions({ onSettled: invalidate }));
+  const client = useTRPCClient();
+  // Follow the restore's progress on the live socket; subscribe first so no step is missed.
+  const apply: ApplyFn = async (a, onProgress) => {
+    const progressId = `r${crypto.randomUUID().replace(/-/g, '')}`;
+    let sub: { unsubscribe: () => void } | null = null;
+    await new Promise<void>((resolve) => {
+      sub = client.snapshot.onRestoreProgress.subscribe({ progressId }, {
+        onStarted: () => resolve(),
+        onData: (e) => onProgress({ done: e.data.done, total: e.data.total }),
+        onError: () => resolve(),
+      });
+      // a socket that is down must not hold the apply back; the bar then waits for the result
+      setTimeout(resolve, 3000);
+    });
+    try {
+      return await restore.mutateAsync({ ...a, progressId });
+    } finally {
+      (sub as { unsubscribe: () => void } | null)?.unsubscribe();
+    }
+  };
   const undo = useMutation(trpc.journal.undo.mutationOptions({ onSettled: invalidate }));
   const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   return (
@@ -35,7 +56,7 @@ export default function SnapshotsPage() {
       exportError={errorText(exported.error)}
       filenameBase={`${director}-${stamp}`}
       onPlan={(a) => qc.fetchQuery({ ...trpc.snapshot.plan.queryOptions(a), staleTime: 0 })}
-      onApply={(a) => restore.mutateAsync(a)}
+      onApply={apply}
       journal={journal.data?.map((e) => ({ id: e.id, at: e.at, role: e.role, tokenName: e.tokenName, op: e.op, summary: summarizeJournal(e.objects), ...(e.undoes ? { undoes: e.undoes } : {}) }))}
       journalError={errorText(journal.error)}
       onUndo={() => undo.mutateAsync()}
