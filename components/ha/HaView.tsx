@@ -108,7 +108,7 @@ function DirectorPanel({ card, now, actions }: { card: DirectorCard; now: number
         </Button>
       ) : null}
     >
-      {s ? <DirectorFacts s={s} now={now} stale={card.staleSince} /> : <p className="text-sm text-ink-3">{card.error ?? 'Waiting for the agent…'}</p>}
+      {s ? <DirectorFacts s={s} now={now} stale={card.staleSince} /> : <p className="text-sm text-ink-3">{card.error ? 'No status received from this agent yet (see the alarm above).' : 'Waiting for the agent…'}</p>}
       <ConfirmDialog
         open={confirm}
         title={card.maintenance ? `End maintenance of ${card.ref.name}?` : `Put ${card.ref.name} in maintenance?`}
@@ -169,6 +169,8 @@ function DirectorFacts({ s, now, stale }: { s: HaStatus; now: number; stale: num
         {s.table.lastError ? <span className="text-danger">{s.table.lastError}</span> : null}
         {s.table.zkVersion === null && s.table.appliedVersion === null ? (
           <span className="text-ink-3">nothing published yet</span>
+        ) : s.table.lastError ? (
+          <span className="num text-xs text-ink-3">applied {s.table.appliedVersion ?? '—'} · ZooKeeper {s.table.zkVersion ?? '—'}</span>
         ) : s.table.appliedVersion === s.table.zkVersion ? (
           <span className="flex items-center gap-2"><Badge tone="ok">in step</Badge><span className="num text-xs text-ink-3">version {s.table.appliedVersion}</span></span>
         ) : (
@@ -220,8 +222,8 @@ function GroupPanel({ group: g, names, actions }: { group: GroupView; names: Rea
                 <tr key={v.vip} className={cx('border-t border-line', split && 'bg-danger/10')} data-vip={v.vip}>
                   <td className="py-1.5 font-mono">{v.vip}</td>
                   <td className="flex flex-wrap items-center gap-1.5 py-1.5">
-                    {v.holders.map((h) => <Badge key={h} tone={split ? 'danger' : 'ok'}>{n(h)}</Badge>)}
-                    {v.maybe.map((h) => <Badge key={h} tone="warn" title="Agent unreachable: its last status had this VIP">{n(h)}?</Badge>)}
+                    {v.holders.map((h) => <Badge key={h} tone={split ? 'danger' : 'ok'} className="normal-case">{n(h)}</Badge>)}
+                    {v.maybe.map((h) => <Badge key={h} tone="warn" className="normal-case" title="Agent unreachable: its last status had this VIP">{n(h)}?</Badge>)}
                     {v.holders.length === 0 && v.maybe.length === 0 ? <span className="text-danger">nobody</span> : null}
                     {split ? <span className="text-xs font-semibold text-danger">on {v.holders.length} directors</span> : null}
                   </td>
@@ -270,7 +272,7 @@ function MemberLine({ m, holder, n, onHandover, disabledReason }: {
   m: MemberRow; holder: boolean; n: (id: string) => string; onHandover: (() => void) | null; disabledReason: string | null;
 }) {
   return (
-    <tr className={cx('border-t border-line align-top', !m.reachable && 'opacity-70')} data-director={m.director}>
+    <tr className={cx('h-10 border-t border-line align-middle', !m.reachable && 'opacity-70')} data-director={m.director}>
       <td className="py-1.5">
         <span className="font-medium">{n(m.director)}</span>
         {holder ? <Badge tone="accent" className="ml-2" title="Holds the ZooKeeper lease: the only director allowed to hold the VIPs">lease</Badge> : null}
@@ -346,7 +348,7 @@ function NotConfigured({ cards }: { cards: readonly DirectorCard[] }) {
                "heartbeatInterface": "hb0", "virtualRouterId": 51, "priority": 150 }],
   "sync": { "interface": "hb0", "syncId": 51 },
   "peers": [{ "director": "lvs2", "url": "http://192.168.150.3:9580" }] }`}</pre>
-        <p>The fields are those of <code>lib/schemas/ha.ts</code> (HaConfig). Every director of a group needs the same VIPs and virtual router id, and a different priority. To try it: <code>npm start -- --ha</code> starts a lab with two directors and ZooKeeper.</p>
+        <p>The fields are those of <code>lib/schemas/ha.ts</code> (HaConfig). Every director of a group needs the same VIPs and virtual router id, and a different priority. To try it: <code className="whitespace-nowrap">npm start -- --ha</code> starts a lab with two directors and ZooKeeper.</p>
       </div>
     </Panel>
   );

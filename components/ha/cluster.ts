@@ -308,7 +308,8 @@ export function buildClusterView(
         since: null,
       });
     }
-    if (s.table.lastError) {
+    // With ZooKeeper away the fail-static or session alarm already says why nothing replicates.
+    if (s.table.lastError && s.zookeeper.state === 'connected') {
       alarms.push({ id: `table ${s.director}`, tone: 'warn', title: `Table not replicated on ${n}`, detail: s.table.lastError, since: null });
     }
   }
