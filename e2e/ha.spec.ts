@@ -1,0 +1,96 @@
+/**
+ * The HA panel against the two-director lab (`npm start -- --ha`): both
+ * directors shown, the VIP holder and lease holder from the agents, and a
+ * fault (the master director stopped) reflected without a reload; then the
+ * operator's hand over through the panel.
+ *
+ * Run: flock /tmp/tap.lock /work/notes/labslot npx playwright test -c playwright.ha.config.ts
+ * Under the default config (single-director lab) the spec is skipped and says why.
+ */
+import type { Page } from '@playwright/test';
+import { expect, screen, test } from './fixtures';
+import { labInfo } from './lab';
+
+const VIP = '192.168.150.100';
+
+function isHaLab(): boolean {
+  try {
+    return (labInfo() as unknown as { labMode?: string }).labMode === 'ha';
+  } catch {
+    return false;
+  }
+}
+
+/** A `lab.*` mutation of one director's agent through the console's proxy, with the signed-in operator's cookie. */
+async function labCall(page: Page, director: string, proc: string, input: unknown): Promise<unknown> {
+  const res = await page.request.post(`/api/trpc/${encodeURIComponent(director)}/lab.${proc}`, { data: input });
+  const body = await res.json() as { result?: { data: unknown }; error?: { message: string } };
+  if (!res.ok() || body.error) throw new Error(`lab.${proc} ${JSON.stringify(input)} on ${director}: ${res.status()} ${body.error?.message ?? ''}`);
+  return body.result?.data;
+}
+
+const group = (page: Page) => page.locator('section').filter({ has: page.getByRole('heading', { name: /VIP group lan/ }) });
+const vipRow = (page: Page) => page.locator(`tr[data-vip="${VIP}"]`);
+const memberRow = (page: Page, d: string) => page.locator(`tr[data-director="${d}"]`);
+const directorPanel = (page: Page, d: string) => page.locator('section').filter({ has: page.getByRole('heading', { name: new RegExp(`^${d}\\b`) }) });
+
+test.describe('HA panel', () => {
+  test.skip(!isHaLab(), 'needs the two-director lab: run with -c playwright.ha.config.ts (npm start -- --ha); the default e2e lab has one director');
+
+  test('shows both directors and the holder, and follows a stopped master without reload', async ({ operator: page }) => {
+    await page.goto('/ha');
+    await expect(page.getByRole('heading', { name: 'High availability' })).toBeVisible();
+    for (const d of ['lvs1', 'lvs2']) await expect(directorPanel(page, d).getByText('agent live')).toBeVisible({ timeout: 60_000 });
+
+    // Whoever holds the lease must be the one director whose kernel has the VIP.
+    await expect(vipRow(page)).toContainText(/lvs[12]/, { timeout: 60_000 });
+    const holder = (await vipRow(page).locator('td').nth(1).textContent())!.includes('lvs1') ? 'lvs1' : 'lvs2';
+    const other = holder === 'lvs1' ? 'lvs2' : 'lvs1';
+    await expect(vipRow(page)).not.toContainText(other);
+    await expect(group(page).getByText(`Lease: ${holder}`)).toBeVisible();
+    await expect(memberRow(page, holder).getByText('MASTER', { exact: true })).toBeVisible();
+    await expect(memberRow(page, other).getByText('BACKUP', { exact: true })).toBeVisible();
+    await expect(page.getByRole('alert', { name: 'HA alarms' })).toHaveCount(0);
+    await screen(page, 'ha-healthy');
+
+    // Same page object throughout: no reload, only ha.onStatus and the status reads move it.
+    const marker = await page.evaluate(() => ((window as unknown as { __haMarker: number }).__haMarker = Math.random()));
+    await labCallFault(page, 'stop-director', holder);
+    await expect(vipRow(page)).toContainText(other, { timeout: 15_000 });
+    await expect(page.getByText(`The agent of ${holder} does not answer`)).toBeVisible({ timeout: 15_000 });
+    await expect(group(page).getByText(`Lease: ${other}`)).toBeVisible({ timeout: 15_000 });
+    await expect(memberRow(page, other).getByText('MASTER', { exact: true })).toBeVisible();
+    await screen(page, 'ha-master-stopped');
+
+    await labCallFault(page, 'start-director', holder);
+    await expect(directorPanel(page, holder).getByText('agent live')).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByText(`The agent of ${holder} does not answer`)).toHaveCount(0);
+    // nopreempt (the lab's default): the survivor keeps the VIP after the recovery
+    await expect(memberRow(page, holder).getByText('BACKUP', { exact: true })).toBeVisible({ timeout: 30_000 });
+    await expect(vipRow(page)).not.toContainText(holder);
+    expect(await page.evaluate(() => (window as unknown as { __haMarker?: number }).__haMarker)).toBe(marker);
+  });
+
+  test('hands the VIP group over through the panel, with confirmation', async ({ operator: page }) => {
+    await page.goto('/ha');
+    await expect(vipRow(page)).toContainText(/lvs[12]/, { timeout: 60_000 });
+    const holder = (await vipRow(page).locator('td').nth(1).textContent())!.includes('lvs1') ? 'lvs1' : 'lvs2';
+    const other = holder === 'lvs1' ? 'lvs2' : 'lvs1';
+    await memberRow(page, holder).getByRole('button', { name: 'Hand over' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Hand over group lan?' });
+    await expect(dialog).toContainText(`${holder} releases the lease`);
+    await dialog.getByRole('button', { name: 'Hand over' }).click();
+    await expect(dialog).toBeHidden({ timeout: 15_000 });
+    await expect(vipRow(page)).toContainText(other, { timeout: 15_000 });
+    await expect(vipRow(page)).not.toContainText(holder, { timeout: 15_000 });
+    await expect(group(page).getByText(`Lease: ${other}`)).toBeVisible();
+    await expect(page.getByRole('list', { name: 'HA transitions' })).toContainText(/hand/i);
+    await screen(page, 'ha-handed-over');
+  });
+});
+
+async function labCallFault(page: Page, fault: string, director: string): Promise<void> {
+  // Ask the director that stays up: the stopped one's agent cannot answer.
+  const via = director === 'lvs1' ? 'lvs2' : 'lvs1';
+  await labCall(page, via, 'haFault', { fault, director });
+}
