@@ -5,6 +5,7 @@
  * group, and the merged timeline. Data-free: the page passes the cluster view
  * and the actions.
  */
+import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
 import type { HaStatus } from '@/lib/schemas/ha';
 import { Badge } from '../ui/Badge';
@@ -90,7 +91,7 @@ function DirectorPanel({ card, now, actions }: { card: DirectorCard; now: number
   const reachable = card.feed === 'ok';
   const title = (
     <span className="flex items-center gap-2">
-      {card.ref.name}
+      <Link href={`/d/${encodeURIComponent(card.ref.id)}`} className="hover:underline" title={`Services of ${card.ref.name}`}>{card.ref.name}</Link>
       {card.ref.name !== card.ref.id ? <span className="font-mono text-xs font-normal text-ink-3">{card.ref.id}</span> : null}
       {reachable ? <Badge tone="ok" title="Live: statuses arrive as they change">agent live</Badge> : <Badge tone="danger">agent unreachable</Badge>}
       {card.maintenance ? <Badge tone="warn">maintenance</Badge> : null}
@@ -210,10 +211,10 @@ function GroupPanel({ group: g, names, actions }: { group: GroupView; names: Rea
       )}
     >
       <p className="mb-3 text-xs text-ink-3">{preemptLine(g.preempt)}</p>
-      <div className="grid gap-5 xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
+      <div className="grid gap-5 2xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
         <table className="w-full text-sm" aria-label={`VIPs of group ${g.name}`}>
           <thead className="text-left text-xs text-ink-3">
-            <tr><th className="py-1 font-medium">VIP</th><th className="font-medium">Held by</th></tr>
+            <tr><th className="w-48 py-1 font-medium">VIP</th><th className="font-medium">Held by</th></tr>
           </thead>
           <tbody>
             {g.vips.map((v) => {
@@ -221,12 +222,12 @@ function GroupPanel({ group: g, names, actions }: { group: GroupView; names: Rea
               return (
                 <tr key={v.vip} className={cx('border-t border-line', split && 'bg-danger/10')} data-vip={v.vip}>
                   <td className="py-1.5 font-mono">{v.vip}</td>
-                  <td className="flex flex-wrap items-center gap-1.5 py-1.5">
-                    {v.holders.map((h) => <Badge key={h} tone={split ? 'danger' : 'ok'} className="normal-case">{n(h)}</Badge>)}
-                    {v.maybe.map((h) => <Badge key={h} tone="warn" className="normal-case" title="Agent unreachable: its last status had this VIP">{n(h)}?</Badge>)}
+                  <td className="py-1.5"><div className="flex flex-wrap items-center gap-1.5">
+                    {v.holders.map((h) => <Badge key={h} tone={split ? 'danger' : 'ok'} className="normal-case!">{n(h)}</Badge>)}
+                    {v.maybe.map((h) => <Badge key={h} tone="warn" className="normal-case!" title="Agent unreachable: its last status had this VIP">{n(h)}?</Badge>)}
                     {v.holders.length === 0 && v.maybe.length === 0 ? <span className="text-danger">nobody</span> : null}
                     {split ? <span className="text-xs font-semibold text-danger">on {v.holders.length} directors</span> : null}
-                  </td>
+                  </div></td>
                 </tr>
               );
             })}
@@ -276,16 +277,18 @@ function MemberLine({ m, holder, n, onHandover, disabledReason }: {
       <td className="py-1.5">
         <span className="font-medium">{n(m.director)}</span>
         {holder ? <Badge tone="accent" className="ml-2" title="Holds the ZooKeeper lease: the only director allowed to hold the VIPs">lease</Badge> : null}
-        {!m.reachable ? <span className="ml-2 text-xs text-danger">last known</span> : null}
-        {!m.zkConnected && m.reachable ? <span className="ml-2 text-xs text-warn">no ZooKeeper</span> : null}
+        {!m.reachable ? <span className="block text-xs text-danger">agent unreachable: last known state</span> : null}
+        {!m.zkConnected && m.reachable ? <span className="block text-xs text-warn">no ZooKeeper session</span> : null}
       </td>
       <td className="py-1.5"><VrrpBadge state={m.vrrpState} /></td>
       <td className="num py-1.5 text-right">{m.priority}</td>
       <td className="py-1.5 pl-3">
-        {m.maintenance ? <Badge tone="warn" className="mr-1.5">maintenance</Badge> : null}
+        <div className="flex flex-wrap items-center gap-1.5">
+        {m.maintenance ? <Badge tone="warn">maintenance</Badge> : null}
         {m.fenced ? (
           <span className="flex flex-wrap items-center gap-1.5"><Badge tone="danger">fenced</Badge><span className="text-xs text-ink-2">{m.fenceReason ?? 'no reason given'}</span></span>
         ) : <span className="text-ink-3">not fenced</span>}
+        </div>
       </td>
       <td className="py-1.5 text-right">
         {onHandover ? <Button size="sm" disabledReason={disabledReason} onClick={onHandover} title="Manual failover: move this group to the other director">Hand over</Button> : null}
