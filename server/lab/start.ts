@@ -1,7 +1,11 @@
 /**
  * `npm start`: the agent and the console, in one command.
  *
- *   npm start [-- --lab] [--no-console] [--rate N] [--port N]
+ *   npm start [-- --lab | --ha] [--no-console] [--rate N] [--port N]
+ *
+ * --ha boots the lab with two directors (lvs1, lvs2: keepalived, a ZooKeeper
+ * lease and connection sync; see server/lab/ha-lab.ts) and gives the
+ * console both agents.
  *
  * Without host IPVS (or with --lab) it boots the lab kernel with a tap link
  * (host 169.254.150.1/30, guest 169.254.150.2/30), builds the seed's LVS lab
@@ -24,6 +28,7 @@ import { bundleAgent } from './bundle';
 import { STATE_FILE_PATH, type StartState } from './state-file';
 import { DEFAULT_RATE, MAX_RATE } from './guest/topology';
 import { LabUnavailableError, describeFailure, runInLab, type TapLink } from './uml';
+import { startHaLab } from './ha-lab';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const LAB_TAP: TapLink = { name: 'dlab0', hostAddress: '169.254.150.1', guestAddress: '169.254.150.2', prefix: 30 };
@@ -53,7 +58,9 @@ function hostHasIpvs(): boolean {
   return spawnSync('modprobe', ['ip_vs'], { stdio: 'ignore' }).status === 0 && existsSync('/proc/net/ip_vs');
 }
 
-function missingPackages(lab: boolean): string[] {
+const HA_APT_PACKAGES = ['keepalived', 'zookeeper'];
+
+function missingPackages(lab: boolean, ha = false): string[] {
   const has = (...paths: string[]) => paths.some((p) => existsSync(p));
   const missing: string[] = [];
   if (lab && !has('/usr/bin/linux.uml')) missing.push('user-mode-linux');
@@ -61,21 +68,24 @@ function missingPackages(lab: boolean): string[] {
   if (!has('/usr/sbin/ipvsadm', '/sbin/ipvsadm')) missing.push('ipvsadm');
   if (!has('/usr/sbin/ip', '/sbin/ip', '/bin/ip')) missing.push('iproute2');
   if (!has('/usr/bin/chromium')) missing.push('chromium');
+  if (ha && !has('/usr/sbin/keepalived')) missing.push('keepalived');
+  if (ha && !has('/usr/share/java/zookeeper.jar')) missing.push('zookeeper');
   return missing;
 }
 
-function ensurePrerequisites(lab: boolean): void {
-  const missing = missingPackages(lab);
+function ensurePrerequisites(lab: boolean, ha: boolean): void {
+  const missing = missingPackages(lab, ha);
+  const packages = ha ? [...APT_PACKAGES, ...HA_APT_PACKAGES] : APT_PACKAGES;
   // chromium only serves the end-to-end tests: install it along, never wait for it alone
   const needed = missing.filter((p) => p !== 'chromium');
   if (missing.length > 0) {
     if (!isRoot()) {
-      if (needed.length > 0) fail(`missing Debian packages: ${missing.join(' ')}; run as root: apt-get install -y ${APT_PACKAGES.join(' ')}`);
+      if (needed.length > 0) fail(`missing Debian packages: ${missing.join(' ')}; run as root: apt-get install -y ${packages.join(' ')}`);
       say(`note: chromium is not installed (only the end-to-end tests need it): apt-get install -y chromium`);
     } else if (needed.length > 0) {
       say(`installing missing Debian packages: ${missing.join(' ')}`);
-      const r = spawnSync('apt-get', ['install', '-y', ...APT_PACKAGES], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-      if (r.status !== 0) fail(`apt-get install -y ${APT_PACKAGES.join(' ')} failed (exit ${r.status}); run apt-get update first?`);
+      const r = spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      if (r.status !== 0) fail(`apt-get install -y ${packages.join(' ')} failed (exit ${r.status}); run apt-get update first?`);
     }
   }
 }
@@ -156,7 +166,9 @@ function runNextBuild(): Promise<void> {
 
 interface ConsoleHandle { url: string; signIn: { username: string; password: string }; viewerSignIn: { username: string; password: string } }
 
-async function startConsole(agent: { url: string; viewerToken: string; operatorToken: string; name: string; id: string },
+interface ConsoleAgent { url: string; viewerToken: string; operatorToken: string; name: string; id: string }
+
+async function startConsole(agents: ConsoleAgent[],
   port: number, tmp: string, build: Promise<void> | null, abort: AbortSignal): Promise<ConsoleHandle> {
   if (build) {
     say('console: waiting for the Next build');
@@ -183,7 +195,7 @@ async function startConsole(agent: { url: string; viewerToken: string; operatorT
       TMPDIR: tmp,
       HOME: tmp,
       NEXT_TELEMETRY_DISABLED: '1',
-      DIRECTOR_AGENTS: JSON.stringify([{ id: agent.id, name: agent.name, url: agent.url, viewerToken: agent.viewerToken, operatorToken: agent.operatorToken }]),
+      DIRECTOR_AGENTS: JSON.stringify(agents.map((a) => ({ id: a.id, name: a.name, url: a.url, viewerToken: a.viewerToken, operatorToken: a.operatorToken }))),
       DIRECTOR_CONSOLE_USERS: JSON.stringify(users),
     },
   });
@@ -211,11 +223,16 @@ function announce(state: StartState, lab: boolean): void {
     process.stdout.write(`\n  Director console: ${state.consoleUrl}\n  sign in as:       ${state.signIn.username} / ${state.signIn.password}   (operator: may change rules)\n`);
     if (state.viewerSignIn) process.stdout.write(`  or as:            ${state.viewerSignIn.username} / ${state.viewerSignIn.password}   (viewer: read-only)\n`);
   }
-  process.stdout.write(`  agent:            ${state.agentUrl}${lab ? ' (inside the lab kernel)' : ''}\n`);
+  if (state.agents && state.agents.length > 1) {
+    for (const a of state.agents) process.stdout.write(`  agent ${a.id}:       ${a.url} (inside the lab kernel, through its port proxy)\n`);
+  } else {
+    process.stdout.write(`  agent:            ${state.agentUrl}${lab ? ' (inside the lab kernel)' : ''}\n`);
+  }
   if (lab) process.stdout.write(`  lab controls:     npm run -s director -- lab status | lab rate N | lab fault rs2 stop-httpd on\n`);
   process.stdout.write(`  Ctrl-C stops everything.\n\n`);
   process.stdout.write(`DIRECTOR_READY ${JSON.stringify({
     mode: state.mode, agentUrl: state.agentUrl, consoleUrl: state.consoleUrl, stateFile: STATE_FILE, startupMs: Date.now() - started,
+    ...(state.agents ? { ha: true, agents: state.agents.map((a) => ({ id: a.id, url: a.url })) } : {}),
   })}\n`);
 }
 
@@ -250,6 +267,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       lab: { type: 'boolean', default: false },
+      ha: { type: 'boolean', default: false },
       'no-console': { type: 'boolean', default: false },
       rate: { type: 'string', default: String(DEFAULT_RATE) },
       port: { type: 'string', default: '3000' },
@@ -258,7 +276,7 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm start [-- --lab] [--no-console] [--rate N] [--port N]\n');
+    process.stdout.write('usage: npm start [-- --lab | --ha] [--no-console] [--rate N] [--port N]\n');
     return;
   }
   const rate = Number(values.rate);
@@ -272,10 +290,11 @@ async function main(): Promise<void> {
     if (spawnSync('npm', ['ci'], { cwd: projectRoot, stdio: 'inherit' }).status !== 0) fail('npm ci failed');
   }
   say('checking the host kernel for IPVS');
-  const host = !values.lab && hostHasIpvs() && hasNetAdmin();
+  // HA mode needs two directors, so it always runs in the lab kernel
+  const host = !values.lab && !values.ha && hostHasIpvs() && hasNetAdmin();
   const lab = !host;
-  say(lab ? (values.lab ? 'using the lab kernel (--lab)' : 'this host has no usable IPVS: using the lab kernel') : 'this host has IPVS: managing it');
-  ensurePrerequisites(lab);
+  say(lab ? (values.ha ? 'HA mode: two directors in the lab kernel (--ha)' : values.lab ? 'using the lab kernel (--lab)' : 'this host has no usable IPVS: using the lab kernel') : 'this host has IPVS: managing it');
+  ensurePrerequisites(lab, values.ha);
   if (lab && !isRoot()) fail('the lab needs root for its tap link (ip tuntap): run npm start as root');
 
   const other = claimStateFile();
@@ -319,7 +338,27 @@ async function main(): Promise<void> {
   }
 
   let state: StartState;
-  if (lab) {
+  let consoleAgents: ConsoleAgent[] | null = null;
+  if (values.ha) {
+    const ha = await startHaLab({
+      projectRoot, rate, allowOrigin: `http://127.0.0.1:${port}`, signal: abort.signal,
+      onStep: (s) => say(`lab: ${s}`),
+      onOutput: (chunk) => {
+        for (const line of chunk.split('\n')) if (!line.startsWith('@@lab-step') && /error|cannot|fatal|refus/i.test(line)) say(`lab says: ${line}`);
+      },
+    });
+    ha.done.then((r) => {
+      if (stopping) return;
+      say(`the lab kernel stopped (status ${r.status}); ${describeFailure(r)}`);
+      process.exit(1);
+    }, (e: unknown) => fail(e instanceof LabUnavailableError ? e.message : (e as Error).message));
+    const first = ha.agents[0]!;
+    consoleAgents = ha.agents.map((a) => ({ id: a.id, name: a.name, url: a.url, viewerToken: a.viewerToken, operatorToken: a.operatorToken }));
+    state = {
+      pid: process.pid, mode: 'lab', agentUrl: first.url, consoleUrl: null, viewerToken: first.viewerToken, operatorToken: first.operatorToken,
+      signIn: null, agents: ha.agents.map((a) => ({ id: a.id, url: a.url })),
+    };
+  } else if (lab) {
     say('lab: bundling the agent');
     const bundle = await bundleAgent(projectRoot);
     const agentUrl = `http://${LAB_TAP.guestAddress}:${AGENT_PORT}`;
@@ -379,8 +418,8 @@ async function main(): Promise<void> {
 
   if (wantConsole) {
     say(`console: starting on http://127.0.0.1:${port}`);
-    const c = await startConsole({ id: lab ? 'lab' : 'local', name: lab ? 'Lab director' : 'This host', url: state.agentUrl,
-      viewerToken: state.viewerToken, operatorToken: state.operatorToken }, port, consoleTmp, build, abort.signal);
+    const c = await startConsole(consoleAgents ?? [{ id: lab ? 'lab' : 'local', name: lab ? 'Lab director' : 'This host', url: state.agentUrl,
+      viewerToken: state.viewerToken, operatorToken: state.operatorToken }], port, consoleTmp, build, abort.signal);
     state = { ...state, consoleUrl: c.url, signIn: c.signIn, viewerSignIn: c.viewerSignIn };
   }
   writeStateFile(state);

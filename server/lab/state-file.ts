@@ -17,4 +17,6 @@ export interface StartState {
   signIn: { username: string; password: string } | null;
   /** the read-only account printed next to the operator's */
   viewerSignIn?: { username: string; password: string } | null;
+  /** HA lab (npm start -- --ha): every director's agent, all with the same tokens; agentUrl is the first */
+  agents?: { id: string; url: string }[];
 }

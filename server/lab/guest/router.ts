@@ -8,7 +8,8 @@
  * namespaces (addresses, ARP sysctls, policy routing), an HTTP probe from the
  * director for each web server, and the traffic generator's counters.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -19,6 +20,8 @@ import {
   FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema, trafficSchema,
   type LabFacts, type LabStatus, type RealServerStatus, type Traffic,
 } from './topology';
+import { haFaultInput, type HaFaultInput } from './ha-topology';
+import { readHaLabStatus } from './ha-status';
 
 export function labEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.DIRECTOR_LAB === '1';
@@ -30,6 +33,11 @@ function guestDir(): string {
 }
 function stateDir(): string {
   return process.env.DIRECTOR_LAB_STATE ?? '/run/director-lab';
+}
+
+/** 'ha': two directors lvs1/lvs2 in namespaces (ha-main.sh); 'single': the seed's one director (lab-main.sh). */
+export function labMode(env: NodeJS.ProcessEnv = process.env): 'single' | 'ha' {
+  return env.DIRECTOR_LAB_MODE === 'ha' ? 'ha' : 'single';
 }
 
 function requireLab(): void {
@@ -135,8 +143,11 @@ async function status(fresh: boolean): Promise<LabStatus> {
       faults: observed?.exists ? observed.faults : [],
     };
   });
+  const mode = labMode();
   return {
     topology: LAB_TOPOLOGY,
+    mode,
+    ha: mode === 'ha' ? await readHaLabStatus(stateDir()) : null,
     director: f.facts?.director ?? null,
     realServers,
     traffic,
@@ -173,6 +184,44 @@ function runIpvsadm(args: string[]): Promise<{ status: number; stdout: string; s
   });
 }
 
+/**
+ * A switch that stops the agent answering (its own director, or the
+ * baseline that restarts both agents) runs detached, so the answer still
+ * gets out; the caller watches haStatus for the outcome.
+ */
+function haFaultArgs(i: HaFaultInput): string[] {
+  const args: string[] = [i.fault];
+  if (i.director) args.push(i.director);
+  if (i.preempt !== undefined) args.push('--preempt', String(i.preempt));
+  if (i.on !== undefined) args.push(i.on ? 'on' : 'off');
+  return args;
+}
+
+async function haFault(i: HaFaultInput): Promise<{ detached: boolean; output: string }> {
+  const self = process.env.DIRECTOR_LAB_DIRECTOR;
+  const script = path.join(guestDir(), 'ha-faults.sh');
+  const args = haFaultArgs(i);
+  const hitsSelf = i.fault === 'baseline' || ((i.fault === 'stop-director' || i.fault === 'kill-director') && i.director === self);
+  if (!hitsSelf) return { detached: false, output: (await run('bash', [script, ...args], 60_000)).trim() };
+  mkdirSync(stateDir(), { recursive: true });
+  const log = openSync(path.join(stateDir(), 'ha-faults.log'), 'a');
+  try {
+    spawn('setsid', ['bash', script, ...args], {
+      detached: true, stdio: ['ignore', log, log], env: { ...process.env, DIRECTOR_LAB_STATE: stateDir() },
+    }).unref();
+  } finally {
+    closeSync(log);
+  }
+  return { detached: true, output: `started: ha-faults.sh ${args.join(' ')} (it stops this agent; output in ${stateDir()}/ha-faults.log)` };
+}
+
+function requireHa(): void {
+  requireLab();
+  if (labMode() !== 'ha') {
+    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'the lab runs one director; HA faults need the HA lab (npm start -- --ha)' });
+  }
+}
+
 export const labRouter = router({
   /** The lab's topology and, live, which parts are healthy. `fresh` waits for a new look at the namespaces. */
   status: viewerProcedure
@@ -200,6 +249,19 @@ export const labRouter = router({
       await run('bash', [path.join(guestDir(), 'fault.sh'), input.server, input.fault, input.on ? 'on' : 'off'], 60_000);
       facts.invalidate();
       return status(true);
+    }),
+  /** HA mode only: directors, VIP holders, heartbeat, ZooKeeper and long downloads, from files and /proc (cheap: poll it). */
+  haStatus: viewerProcedure.query(() => {
+    requireHa();
+    return readHaLabStatus(stateDir());
+  }),
+  /** HA mode only: the fault switches of ha-faults.sh; returns the HA facts afterwards. */
+  haFault: operatorProcedure
+    .input(haFaultInput)
+    .mutation(async ({ input }) => {
+      requireHa();
+      const r = await haFault(input);
+      return { ...r, status: await readHaLabStatus(stateDir()) };
     }),
   /** Runs the lab director's /usr/sbin/ipvsadm (operator only; a witness for tests, not a way around the agent). */
   ipvsadm: operatorProcedure

@@ -4,6 +4,7 @@
  * import it to draw the topology.
  */
 import { z } from 'zod';
+import type { HaLabStatus } from './ha-topology';
 
 export const FAULTS = ['stop-httpd', 'remove-vip', 'break-arp', 'remove-nat-route'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -94,6 +95,9 @@ export interface RealServerStatus {
 
 export interface LabStatus {
   topology: typeof LAB_TOPOLOGY;
+  /** 'ha': directors lvs1 and lvs2 (npm start -- --ha); absent in older agents: 'single' */
+  mode?: 'single' | 'ha';
+  ha?: HaLabStatus | null;
   director: LabFacts['director'] | null;
   realServers: RealServerStatus[];
   traffic: Traffic | null;

@@ -1,7 +1,7 @@
 // Steady HTTP load from the lab's client namespace to every virtual service,
 // one new TCP connection per request (so the scheduler decides every time).
 //
-//   node traffic.mjs [--state DIR] [--rate N]
+//   node traffic.mjs [--state DIR] [--rate N] [--timeout-ms N]
 //
 // Reads DIR/services.json (written by topology.sh). The rate (requests per
 // second per service) follows DIR/traffic-control.json {"rate": N}, re-read
@@ -13,7 +13,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { state: { type: 'string', default: process.env.DIRECTOR_LAB_STATE ?? '/run/director-lab' }, rate: { type: 'string', default: '2' } },
+  options: {
+    state: { type: 'string', default: process.env.DIRECTOR_LAB_STATE ?? '/run/director-lab' },
+    rate: { type: 'string', default: '2' },
+    'timeout-ms': { type: 'string' },
+  },
 });
 const stateDir = values.state;
 const controlFile = path.join(stateDir, 'traffic-control.json');
@@ -21,7 +25,8 @@ const outFile = path.join(stateDir, 'traffic.json');
 const MAX_RATE = 200; // topology.ts MAX_RATE
 // A connection whose SYNs go unanswered keeps retrying (1, 3, 7, 15 s...) for
 // this long, so a repaired real server completes the waiting connections.
-const REQUEST_TIMEOUT_MS = 30_000;
+// The HA lab uses a shorter one: a request a failover leaves hanging counts as failed.
+const REQUEST_TIMEOUT_MS = values['timeout-ms'] ? Number(values['timeout-ms']) : 30_000;
 const MAX_INFLIGHT = 400;
 const WINDOW_S = 5;
 

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Inside the lab kernel (run by server/lab/ha-lab.ts): the lab in HA mode.
+#   ha-main.sh AGENT_BUNDLE CONFIG_DIR RATE [ALLOW_ORIGIN] [--baseline]
+# CONFIG_DIR/lvsN/ holds each agent's ha.json and tokens/ (written by the
+# host); they are copied to $LAB_STATE/lvsN, the agent's state directory.
+# --baseline starts plain keepalived (no Director controller) instead.
+# Runs until the kernel is stopped.
+set -euo pipefail
+source "${BASH_SOURCE[0]%/*}/common.sh"
+source "${BASH_SOURCE[0]%/*}/ha-common.sh"
+[[ $# -ge 3 ]] || { echo "usage: ha-main.sh AGENT_BUNDLE CONFIG_DIR RATE [ALLOW_ORIGIN] [--baseline]" >&2; exit 2; }
+bundle=$1 config=$2 rate=$3 origin=${4:-} baseline=${5:-}
+step() { echo "@@lab-step $*"; }
+
+export DIRECTOR_LAB=1 DIRECTOR_LAB_MODE=ha DIRECTOR_LAB_GUEST_DIR="$GUEST_DIR" DIRECTOR_LAB_STATE="$LAB_STATE"
+mkdir -p "$LAB_STATE"
+echo "{\"rate\":$rate}" >"$LAB_STATE/traffic-control.json"
+
+bash "$GUEST_DIR/ha-topology.sh"
+nap_init
+
+for d in $DIRECTORS; do
+  dir=$(ha_dir "$d")
+  cp -a "$config/$d/." "$dir/"
+  [[ -f $dir/ha.json ]] || { echo "ha-main.sh: $config/$d/ha.json is missing" >&2; exit 2; }
+done
+if [[ $baseline == --baseline ]]; then
+  step "ha: baseline: plain keepalived, agents without HA"
+  bash "$GUEST_DIR/ha-faults.sh" baseline on
+fi
+
+step "ha: agents starting in lvs1 and lvs2"
+for d in $DIRECTORS; do
+  ip netns exec "$d" bash "$GUEST_DIR/ha-agent-loop.sh" "$d" "$bundle" "$origin" </dev/null &
+done
+
+step "ha: port proxy on ${LAB_PROXY_ADDR:=169.254.150.2}: 9581 -> lvs1, 9582 -> lvs2"
+node "$GUEST_DIR/ha-proxy.mjs" "$LAB_PROXY_ADDR" 9581=192.168.150.2:$AGENT_PORT 9582=192.168.150.3:$AGENT_PORT \
+  >>"$LAB_STATE/proxy.log" 2>&1 </dev/null &
+proxy=$!
+
+step "traffic: $rate requests/s per service to the VIP, long downloads on :$SLOW_PORT"
+# 3 s: a SYN lost in a failover is resent after 1 s; one that needs the second resend (3 s) failed
+ip netns exec client node "$GUEST_DIR/traffic.mjs" --state "$LAB_STATE" --rate "$rate" --timeout-ms 3000 \
+  >>"$LAB_STATE/traffic.log" 2>&1 </dev/null &
+ip netns exec client node "$GUEST_DIR/ha-download.mjs" --state "$LAB_STATE" --url "http://$VIP:$SLOW_PORT/?s=20" \
+  >>"$LAB_STATE/download.log" 2>&1 </dev/null &
+
+for ((i = 0; i < 600; i++)); do zk_ready && break; nap 0.5; done
+zk_ready || { echo "ha-main.sh: ZooKeeper did not answer within 300 s; $LAB_STATE/zk/out.log:" >&2; tail -20 "$LAB_STATE/zk/out.log" >&2; }
+step "ha: ZooKeeper serving"
+
+step "lab: running"
+set +e
+wait "$proxy"
+status=$?
+echo "lab: the port proxy exited with status $status" >&2
+exit "$status"

@@ -1,0 +1,118 @@
+/**
+ * HA mode's lab facts, read cheaply from files and /proc (no program
+ * started: each exec costs about a second in a busy lab kernel). The agent
+ * asking may itself sit in either director's namespace; everything here is
+ * global (pids, /run) or read through a process inside the namespace meant.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { HA_DIRECTORS, HA_LAB, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from './ha-topology';
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function livePid(file: string): Promise<number | null> {
+  const text = await readText(file);
+  const pid = text === null ? NaN : Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Local /32 addresses of a namespace, from the routing table as
+ * /proc/PID/net/fib_trie shows it ("|-- ADDR" then "/32 host LOCAL").
+ */
+export function localAddresses(fibTrie: string): Set<string> {
+  const out = new Set<string>();
+  let last: string | null = null;
+  for (const line of fibTrie.split('\n')) {
+    const leaf = /\|-- (\d+\.\d+\.\d+\.\d+)$/.exec(line);
+    if (leaf) { last = leaf[1]!; continue; }
+    if (last && /^\s+\/32 host LOCAL/.test(line)) out.add(last);
+  }
+  return out;
+}
+
+/** Every process called `name` whose network namespace is the one bound at `nsFile`. */
+async function pidsInNamespace(name: string, nsFile: string): Promise<number[]> {
+  let ns: { dev: number; ino: number };
+  try {
+    ns = await stat(nsFile);
+  } catch {
+    return [];
+  }
+  const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e));
+  const found = await Promise.all(entries.map(async (e) => {
+    const comm = await readText(`/proc/${e}/comm`);
+    if (comm?.trim() !== name) return null;
+    try {
+      const s = await stat(`/proc/${e}/ns/net`);
+      return s.ino === ns.ino && s.dev === ns.dev ? Number(e) : null;
+    } catch {
+      return null;
+    }
+  }));
+  return found.filter((p): p is number => p !== null).sort((a, b) => a - b);
+}
+
+async function director(stateDir: string, d: (typeof HA_DIRECTORS)[number]): Promise<HaLabDirector> {
+  const dir = path.join(stateDir, d.name);
+  const [loop, agentPid, held, noHa, keepalivedPids] = await Promise.all([
+    livePid(path.join(dir, 'loop.pid')),
+    livePid(path.join(dir, 'agent.pid')),
+    exists(path.join(dir, 'held')),
+    exists(path.join(dir, 'no-ha')),
+    pidsInNamespace('keepalived', `/run/netns/${d.name}`),
+  ]);
+  const trie = loop === null ? null : await readText(`/proc/${loop}/net/fib_trie`);
+  const local = trie === null ? new Set<string>() : localAddresses(trie);
+  const addressesPresent = [HA_LAB.vip, HA_LAB.gateway].filter((a) => local.has(a));
+  return {
+    name: d.name, lanAddress: d.lanAddress, running: loop !== null, agentPid, held, haDisabled: noHa,
+    keepalivedPids, addressesPresent, holdsVip: local.has(HA_LAB.vip),
+  };
+}
+
+export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
+  const [directors, heartbeatCut, zkPid, baseline, downloadsText] = await Promise.all([
+    Promise.all(HA_DIRECTORS.map((d) => director(stateDir, d))),
+    exists(path.join(stateDir, 'faults', 'cut-heartbeat')),
+    livePid(path.join(stateDir, 'zk', 'pid')),
+    exists(path.join(stateDir, 'faults', 'baseline')),
+    readText(path.join(stateDir, 'downloads.json')),
+  ]);
+  let downloads: HaDownloads | null = null;
+  try {
+    downloads = downloadsText ? (JSON.parse(downloadsText) as HaDownloads) : null;
+  } catch { /* being replaced: next read */ }
+  const vipHolders = directors.filter((d) => d.holdsVip).map((d) => d.name as HaDirectorName);
+  return {
+    at: Date.now(),
+    directors,
+    vipHolders,
+    splitBrain: vipHolders.length > 1,
+    heartbeatCut,
+    zookeeper: { address: HA_LAB.zookeeper, pid: zkPid, running: zkPid !== null },
+    baseline,
+    downloads,
+  };
+}

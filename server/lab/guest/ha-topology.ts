@@ -1,0 +1,92 @@
+/**
+ * The lab's HA mode as data (mirrors ha-common.sh, which builds it) and the
+ * shape of what the lab router reports about it. No I/O here, so the console
+ * can import it.
+ */
+import { z } from 'zod';
+
+export const HA_DIRECTORS = [
+  { name: 'lvs1', lanAddress: '192.168.150.2', heartbeatAddress: '10.150.1.1', priority: 150, proxyPort: 9581 },
+  { name: 'lvs2', lanAddress: '192.168.150.3', heartbeatAddress: '10.150.1.2', priority: 100, proxyPort: 9582 },
+] as const;
+export type HaDirectorName = (typeof HA_DIRECTORS)[number]['name'];
+export const HA_DIRECTOR_NAMES = HA_DIRECTORS.map((d) => d.name) as [HaDirectorName, ...HaDirectorName[]];
+
+export const HA_LAB = {
+  vip: '192.168.150.100',
+  /** the real servers' NAT gateway: floats with the VIP */
+  gateway: '192.168.150.1',
+  zookeeper: '192.168.150.250:2181',
+  virtualRouterId: 51,
+  syncId: 51,
+  advertIntervalMs: 500,
+  sessionTimeoutMs: 2000,
+  group: 'lan',
+  lanInterface: 'eth0',
+  heartbeatInterface: 'hb0',
+  slowPort: 8090,
+  agentPort: 9580,
+} as const;
+
+/** Fault switches of HA mode (ha-faults.sh); those marked `director` need one. */
+export const HA_FAULTS = [
+  'kill-keepalived-master', 'stop-director', 'kill-director', 'start-director',
+  'cut-heartbeat', 'heal-heartbeat', 'stop-zookeeper', 'start-zookeeper', 'baseline',
+] as const;
+export type HaFault = (typeof HA_FAULTS)[number];
+export const HA_FAULTS_WITH_DIRECTOR: readonly HaFault[] = ['stop-director', 'kill-director', 'start-director'];
+
+export const haFaultInput = z.object({
+  fault: z.enum(HA_FAULTS),
+  director: z.enum(HA_DIRECTOR_NAMES).optional(),
+  /** start-director only: rewrite the director's ha.json preempt before it starts */
+  preempt: z.boolean().optional(),
+  /** baseline only: plain keepalived without Director (on) or Director's controller (off) */
+  on: z.boolean().optional(),
+}).superRefine((v, ctx) => {
+  const needsDirector = HA_FAULTS_WITH_DIRECTOR.includes(v.fault);
+  if (needsDirector && !v.director) ctx.addIssue({ code: 'custom', path: ['director'], message: `${v.fault} needs a director (lvs1 or lvs2)` });
+  if (!needsDirector && v.director) ctx.addIssue({ code: 'custom', path: ['director'], message: `${v.fault} takes no director` });
+  if (v.preempt !== undefined && v.fault !== 'start-director') ctx.addIssue({ code: 'custom', path: ['preempt'], message: 'preempt goes only with start-director' });
+  if ((v.on === undefined) !== (v.fault !== 'baseline')) {
+    ctx.addIssue({ code: 'custom', path: ['on'], message: v.fault === 'baseline' ? 'baseline needs on: true or false' : `${v.fault} takes no on/off` });
+  }
+});
+export type HaFaultInput = z.infer<typeof haFaultInput>;
+
+export interface HaLabDirector {
+  name: HaDirectorName;
+  lanAddress: string;
+  /** the restart loop (like systemd's unit) is alive */
+  running: boolean;
+  agentPid: number | null;
+  /** "stop director": the loop does not restart the agent */
+  held: boolean;
+  /** the agent runs without --ha-config (baseline) */
+  haDisabled: boolean;
+  keepalivedPids: number[];
+  /** VIP and gateway addresses present in the director's namespace (from its routing table) */
+  addressesPresent: string[];
+  holdsVip: boolean;
+}
+
+export interface HaDownloads {
+  at: number;
+  completed: number;
+  broken: number;
+  current: { id: number; startedAt: number; bytes: number; expected: number | null; lastByteAt: number } | null;
+  recent: { id: number; startedAt: number; endedAt: number; bytes: number; expected: number | null; ok: boolean; error: string | null; maxGapMs: number }[];
+}
+
+export interface HaLabStatus {
+  /** read at (ms since epoch) */
+  at: number;
+  directors: HaLabDirector[];
+  /** directors whose namespace holds the VIP now */
+  vipHolders: HaDirectorName[];
+  splitBrain: boolean;
+  heartbeatCut: boolean;
+  zookeeper: { address: string; pid: number | null; running: boolean };
+  baseline: boolean;
+  downloads: HaDownloads | null;
+}

@@ -1,0 +1,169 @@
+/**
+ * Boots the lab kernel in HA mode (two directors lvs1/lvs2, ZooKeeper, the
+ * seed's real servers and client; see guest/ha-main.sh) with the project's
+ * tap link, and waits until both agents answer through the guest's port
+ * proxy. Used by `npm start -- --ha` and by the HA lab tests (no console).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { haConfigSchema, type HaConfig } from '../../lib/schemas/ha';
+import { bundleAgent } from './bundle';
+import { HA_DIRECTORS, HA_LAB, type HaDirectorName } from './guest/ha-topology';
+import { runInLab, type LabRunResult, type TapLink } from './uml';
+
+/** The same link as start.ts's LAB_TAP: one lab per machine owns dlab0. */
+export const HA_LAB_TAP: TapLink = { name: 'dlab0', hostAddress: '169.254.150.1', guestAddress: '169.254.150.2', prefix: 30 };
+
+export interface HaLabAgent {
+  id: HaDirectorName;
+  name: string;
+  /** through the guest's port proxy on the tap link */
+  url: string;
+  /** the agent's own address inside the lab (what its peer uses) */
+  labUrl: string;
+  viewerToken: string;
+  operatorToken: string;
+}
+
+export interface HaLabOptions {
+  projectRoot: string;
+  /** requests per second per service from the client namespace */
+  rate: number;
+  /** console origin the agents accept WebSockets from */
+  allowOrigin?: string;
+  /** start with plain keepalived and agents without HA (the split-brain baseline) */
+  baseline?: boolean;
+  /** preempt of every director's group at boot (default false) */
+  preempt?: boolean;
+  signal?: AbortSignal;
+  /** one line per boot step */
+  onStep?: (step: string) => void;
+  onOutput?: (chunk: string) => void;
+  bootTimeoutMs?: number;
+}
+
+export interface HaLab {
+  agents: HaLabAgent[];
+  /** resolves when the lab kernel has stopped (abort `signal` to stop it) */
+  done: Promise<LabRunResult>;
+  startupMs: number;
+}
+
+/** Each director's HaConfig, as the lab writes it to /run/director-lab/lvsN/ha.json. */
+export function haLabConfig(director: HaDirectorName, preempt: boolean): HaConfig {
+  const me = HA_DIRECTORS.find((d) => d.name === director)!;
+  const peers = HA_DIRECTORS.filter((d) => d.name !== director);
+  return haConfigSchema.parse({
+    director,
+    zookeeper: HA_LAB.zookeeper,
+    sessionTimeoutMs: HA_LAB.sessionTimeoutMs,
+    zkRoot: '/director',
+    groups: [{
+      name: HA_LAB.group,
+      vips: [`${HA_LAB.vip}/32`, `${HA_LAB.gateway}/32`],
+      interface: HA_LAB.lanInterface,
+      heartbeatInterface: HA_LAB.heartbeatInterface,
+      unicastSourceIp: me.heartbeatAddress,
+      unicastPeers: peers.map((p) => p.heartbeatAddress),
+      virtualRouterId: HA_LAB.virtualRouterId,
+      priority: me.priority,
+      advertIntervalMs: HA_LAB.advertIntervalMs,
+      preempt,
+    }],
+    sync: { interface: HA_LAB.heartbeatInterface, syncId: HA_LAB.syncId },
+    peers: peers.map((p) => ({ director: p.name, url: `http://${p.lanAddress}:${HA_LAB.agentPort}` })),
+    runDir: `/run/director-lab/${director}/ha`,
+  });
+}
+
+/**
+ * Writes each director's ha.json and tokens under `dir/lvsN/`. Both agents
+ * get the same tokens: a director asks its peer's ha.status with its own
+ * viewer token when ZooKeeper is out of reach.
+ */
+function writeConfigs(dir: string, preempt: boolean): { viewerToken: string; operatorToken: string } {
+  const tokens = {
+    viewerToken: `viewer_${randomBytes(32).toString('base64url')}`,
+    operatorToken: `operator_${randomBytes(32).toString('base64url')}`,
+  };
+  for (const d of HA_DIRECTORS) {
+    const tdir = path.join(dir, d.name, 'tokens');
+    mkdirSync(tdir, { recursive: true, mode: 0o700 });
+    writeFileSync(path.join(tdir, 'viewer.token'), `${tokens.viewerToken}\n`, { mode: 0o600 });
+    writeFileSync(path.join(tdir, 'operator.token'), `${tokens.operatorToken}\n`, { mode: 0o600 });
+    // compact on purpose: ha-faults.sh start-director --preempt rewrites `"preempt":false` in place
+    writeFileSync(path.join(dir, d.name, 'ha.json'), `${JSON.stringify(haLabConfig(d.name, preempt))}\n`, { mode: 0o600 });
+  }
+  return tokens;
+}
+
+function healthy(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/healthz`, { timeout: 2000, agent: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
+  const started = Date.now();
+  const step = o.onStep ?? (() => {});
+  step('bundling the agent');
+  const bundle = await bundleAgent(o.projectRoot);
+  let tokens: { viewerToken: string; operatorToken: string } | null = null;
+  let running = false;
+  let log = '';
+  const args = ['bash', path.join(o.projectRoot, 'server/lab/guest/ha-main.sh'), bundle, '/run/out/ha-config', String(o.rate), o.allowOrigin ?? ''];
+  if (o.baseline) args.push('--baseline');
+  step(`booting the lab kernel in HA mode (tap ${HA_LAB_TAP.name} ${HA_LAB_TAP.hostAddress}/${HA_LAB_TAP.prefix} <-> ${HA_LAB_TAP.guestAddress})`);
+  const done = runInLab({
+    command: args,
+    cwd: o.projectRoot,
+    tap: HA_LAB_TAP,
+    memoryMb: 1280,
+    timeoutMs: 2_000_000_000, // about 23 days: runs until `signal`
+    signal: o.signal,
+    onPrepared: ({ outDir }) => { tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? false); },
+    onOutput: (chunk) => {
+      log = (log + chunk).slice(-20_000);
+      o.onOutput?.(chunk);
+      for (const line of chunk.split('\n')) {
+        const m = /^@@lab-step (.*)$/.exec(line);
+        if (m) {
+          step(m[1]!);
+          if (m[1] === 'lab: running') running = true;
+        }
+      }
+    },
+  });
+  let ended: LabRunResult | null = null;
+  let failure: Error | null = null;
+  void done.then((r) => { ended = r; }, (e: unknown) => { failure = e as Error; });
+  const agents = (): HaLabAgent[] => HA_DIRECTORS.map((d) => ({
+    id: d.name,
+    name: `Lab director ${d.name}`,
+    url: `http://${HA_LAB_TAP.guestAddress}:${d.proxyPort}`,
+    labUrl: `http://${d.lanAddress}:${HA_LAB.agentPort}`,
+    ...tokens!,
+  }));
+  const until = Date.now() + (o.bootTimeoutMs ?? 600_000);
+  for (;;) {
+    if (failure) throw failure;
+    if (ended) break;
+    if (o.signal?.aborted) throw new Error('stopped while the HA lab was booting');
+    if (running && tokens) {
+      const ok = await Promise.all(agents().map((a) => healthy(a.url)));
+      if (ok.every(Boolean)) break;
+    }
+    if (Date.now() > until) throw new Error(`the HA lab did not come up within ${Math.round((o.bootTimeoutMs ?? 600_000) / 1000)} s; last output:\n${log.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (ended) {
+    const r = ended as LabRunResult;
+    throw new Error(`the HA lab kernel stopped while booting (status ${r.status}); last output:\n${r.output.slice(-3000) || r.console.slice(-3000)}`);
+  }
+  step('both agents answer through the port proxy');
+  return { agents: agents(), done, startupMs: Date.now() - started };
+}
