@@ -23,12 +23,12 @@ global_defs {
 track_file fence_lan {
   file /run/director-lab/lvs1/ha/fence-lan
   weight 0
-  init_file 1 overwrite
+  init_file 1
 }
 track_file lease_lan {
   file /run/director-lab/lvs1/ha/lease-lan
   weight 100
-  init_file 0 overwrite
+  init_file 0
 }
 
 vrrp_instance VI_lan {

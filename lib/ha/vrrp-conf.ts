@@ -107,13 +107,14 @@ export function formatVrrpConfig(cfg: HaConfig, runDir: string): string {
       `track_file fence_${g.name} {`,
       `  file ${p.fenceFile(g.name)}`,
       '  weight 0',
-      // start fenced: the agent lifts the fence only once it knows who holds the lease
-      '  init_file 1 overwrite',
+      // start fenced: the agent lifts the fence only once it knows who holds the lease. Not `overwrite`:
+      // a reload (SIGHUP) would then fence a serving master. The agent writes both files before starting keepalived.
+      '  init_file 1',
       '}',
       `track_file lease_${g.name} {`,
       `  file ${p.leaseFile(g.name)}`,
       `  weight ${LEASE_WEIGHT}`,
-      '  init_file 0 overwrite',
+      '  init_file 0',
       '}',
     );
   }

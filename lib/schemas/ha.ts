@@ -58,7 +58,13 @@ export const haConfigSchema = z.object({
   groups: z.array(vrrpGroupSchema).min(1).max(16),
   sync: syncDaemonHaSchema.optional(),
   /** peers' agent URLs, asked when ZooKeeper is unreachable (is it down for everyone, or only for me?) */
-  peers: z.array(z.object({ director: z.string(), url: z.string().url() })).default([]),
+  peers: z.array(z.object({
+    director: z.string(),
+    url: z.string().url(),
+    /** the peer's viewer token, or a file holding it (read at each ask, so a rotated token is picked up) */
+    token: z.string().optional(),
+    tokenFile: z.string().optional(),
+  })).default([]),
   /** keepalived binary and where its files go */
   keepalivedPath: z.string().default('/usr/sbin/keepalived'),
   runDir: z.string().optional(),

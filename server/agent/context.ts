@@ -10,6 +10,7 @@ import type { TableHub } from './hub';
 import type { Mutex } from './mutex';
 import type { ConnSource } from './conn-source';
 import type { HealthService } from '../health/service';
+import type { HaService } from '../ha/service';
 
 export type Role = 'viewer' | 'operator';
 
@@ -33,6 +34,10 @@ export interface AgentDeps {
   startedAt: number;
   /** Real-server health checks; absent when the agent runs without them. */
   health?: HealthService | null;
+  /** This director's name among its HA peers (--director-id; defaults to the host name). */
+  directorId?: string;
+  /** High availability (VRRP + ZooKeeper lease); absent or disabled without --ha-config. */
+  ha?: HaService | null;
 }
 
 export interface AgentContext extends AgentDeps {

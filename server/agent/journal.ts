@@ -13,6 +13,7 @@ export class Journal {
   private entries: JournalEntry[] = [];
   private nextId = 1;
   private writes: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(e: JournalEntry) => void>();
 
   private constructor(private readonly file: string | null) {}
 
@@ -50,7 +51,15 @@ export class Journal {
       this.writes = this.writes.then(() => appendFile(file, JSON.stringify(full) + '\n', { mode: 0o600 }));
       await this.writes;
     }
+    // every completed write (API, snapshot restore, undo, health action) ends here
+    for (const l of this.listeners) l(full);
     return full;
+  }
+
+  /** Be told of each entry once it is recorded (HA table replication publishes from here). Returns the unsubscribe. */
+  onAppend(fn: (e: JournalEntry) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Newest first. */

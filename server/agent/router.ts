@@ -11,7 +11,7 @@ import type { ServiceEntry } from '@/lib/ipvs/model';
 import {
   connectionsListInput, destinationCreateInput, destinationRefInput, destinationUpdateInput, journalListInput,
   serviceCreateInput, serviceRefInput, serviceUpdateInput, snapshotApplyInput, snapshotExportInput,
-  snapshotPlanInput, tickInput, timeoutsSetInput, zeroInput, restoreProgressInput,
+  snapshotPlanInput, statsTickInput, tickInput, timeoutsSetInput, zeroInput, restoreProgressInput,
 } from '@/lib/schemas/api';
 import type { AgentContext } from './context';
 import * as ops from './ops';
@@ -19,6 +19,7 @@ import * as snap from './snapshot-ops';
 import { sleep } from './sleep';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
 import { healthRouter } from '../health/router';
+import { haRouter } from '../ha/router';
 import { labRouter } from '../lab/guest/router';
 
 function needConns(ctx: AgentContext) {
@@ -91,8 +92,9 @@ const destinationsRouter = router({
 
 const statsRouter = router({
   zero: operatorProcedure.input(zeroInput).mutation(({ ctx, input }) => ops.zeroCounters(ctx, input.key)),
-  onTick: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const { id, tick } of ctx.hub.stats(signal, input.lastEventId)) yield tracked(id, tick);
+  /** Ticks in the compact wire form of lib/agent/tick-wire.ts (decode with TickDecoder). */
+  onTick: viewerProcedure.input(statsTickInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const { id, tick } of ctx.hub.stats(signal, input.lastEventId, input.watch)) yield tracked(id, tick);
   }),
 });
 
@@ -176,6 +178,7 @@ export const appRouter = router({
       startedAt: ctx.startedAt,
       tickMs: ctx.hub.tickMs,
       connections: ctx.conns !== null,
+      directorId: ctx.directorId ?? os.hostname(),
     },
   })),
   services: servicesRouter,
@@ -189,6 +192,8 @@ export const appRouter = router({
   journal: journalRouter,
   auth: authRouter,
   health: healthRouter,
+  /** high availability: VRRP state, ZooKeeper lease, fencing, sync daemons */
+  ha: haRouter,
   /** the seed's LVS lab (answers only inside the lab kernel) */
   lab: labRouter,
 });

@@ -3,6 +3,8 @@
  * WebSocket until SIGINT/SIGTERM.
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { normalizeOrigin, Auth } from '../../agent/auth';
@@ -14,12 +16,14 @@ import { Mutex } from '../../agent/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
 import { openIpvs } from '../../ipvs/open';
 import { HealthService } from '../../health/service';
+import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
+import { disabledHa } from '../../ha/service';
 import type { CliIo } from '../io';
 
 export const DEFAULT_PORT = 9580;
 const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
                       [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
-                      [--insecure-listen] [--log-level LEVEL]
+                      [--insecure-listen] [--log-level LEVEL] [--director-id ID] [--ha-config FILE]
   --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
   --socket          listen on a unix socket instead (mode 0660)
   --state-dir       tokens and journal (default $DIRECTOR_STATE_DIR or /var/lib/director)
@@ -28,6 +32,9 @@ const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--sta
   --dest-budget     services whose real servers' counters are re-read per tick (default 32);
                     the rest wait their turn, so a tick's cost does not grow with the table
   --insecure-listen allow a non-loopback address without TLS
+  --director-id     this director's name among its HA peers (default: the host name)
+  --ha-config       high availability: JSON HaConfig (VIP groups, ZooKeeper, peers); the agent
+                    then runs keepalived, holds a ZooKeeper lease per group and shares the table
 `;
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -53,6 +60,8 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
         'tls-key': { type: 'string' },
         'insecure-listen': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'director-id': { type: 'string' },
+        'ha-config': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -106,6 +115,20 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     return 2;
   }
   const stateDir = values['state-dir'] ?? process.env.DIRECTOR_STATE_DIR ?? '/var/lib/director';
+  if (values['director-id'] !== undefined && !DIRECTOR_ID_RE.test(values['director-id'])) {
+    io.stderr(`director agent: --director-id: '${values['director-id']}' must be 1-32 lower-case letters, digits, _ or -, starting with a letter or digit\n`);
+    return 2;
+  }
+  let haConfig = null;
+  if (values['ha-config'] !== undefined) {
+    try {
+      haConfig = await loadHaConfig(values['ha-config'], values['director-id']);
+    } catch (e) {
+      io.stderr(`director agent: --ha-config: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
+  const directorId = haConfig?.director ?? values['director-id'] ?? os.hostname();
   const log = pino({ level: values['log-level'] ?? 'info', base: { svc: 'director-agent' } });
 
   const tls = values['tls-cert'] && values['tls-key']
@@ -117,9 +140,13 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
   const journal = await Journal.open(stateDir);
   const writeLock = new Mutex();
   const health = await HealthService.open({ backend, writeLock, journal, log, stateDir, poke: () => hub.poke() });
+  const ha = haConfig
+    ? startHa({ config: haConfig, backend, journal, writeLock, hub, log, runDir: path.join(stateDir, 'ha') })
+    : null;
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
+      directorId, ha: ha ?? disabledHa(directorId),
       version: process.env.npm_package_version ?? '0.1.0', startedAt: Date.now(),
     },
     auth,
@@ -128,12 +155,26 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     insecureListen: values['insecure-listen'] === true,
     allowOrigins: origins,
   }).catch((e: unknown) => {
+    ha?.table?.close();
     hub.close();
     backend.close();
     throw e;
   });
   hub.start();
   await health.start();
+  if (ha) {
+    try {
+      await ha.start();
+    } catch (e) {
+      io.stderr(`director agent: high availability did not start: ${(e as Error).message}\n`);
+      await ha.stop().catch(() => {});
+      health.stop();
+      await server.close();
+      hub.close();
+      backend.close();
+      return 1;
+    }
+  }
   io.stderr(`director agent: listening on ${server.url}${server.wsUrl ? ` (WebSocket ${server.wsUrl})` : ''}\n`);
 
   await new Promise<void>((resolve) => {
@@ -148,6 +189,8 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  // first: give the leases back and stop keepalived, so a peer takes the VIPs at once
+  await ha?.stop().catch((e: unknown) => log.error({ err: e }, 'HA stop failed'));
   health.stop();
   await server.close();
   hub.close();

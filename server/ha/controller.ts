@@ -1,0 +1,481 @@
+/**
+ * The agent's HA controller: keepalived as a child steered through track
+ * files, a ZooKeeper lease per VIP group, the IPVS sync daemon's role, and the
+ * desired table shared through ZooKeeper. Every event and a 250 ms tick run
+ * the pure decision (lib/ha/decide) per group and carry out its result.
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { decide, initialMemo, type DecideMemo, type MemberView } from '@/lib/ha/decide';
+import { checkVrrpConfig, formatVrrpConfig, vrrpPaths, type NotifyEvent } from '@/lib/ha/vrrp-conf';
+import { leaseDataSchema, memberDataSchema, readJson, writeJson, zkPaths } from '@/lib/ha/zk-layout';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { SyncDaemon } from '@/lib/ipvs/model';
+import type { HaConfig, HaGroupStatus, HaStatus, HaTransition, VrrpGroup, VrrpState } from '@/lib/schemas/ha';
+import { KernelAddresses } from './addresses';
+import { KeepalivedManager, writeTrackFile } from './keepalived';
+import { HaPreconditionError, type HaService } from './service';
+import type { TableSync } from './table-sync';
+import { isNodeExists, isNoNode, ZkSession } from './zookeeper';
+
+export const TICK_MS = 250;
+const MAX_TRANSITIONS = 200;
+const KEEPALIVED_RESTART_MS = 1000;
+
+interface GroupRt {
+  cfg: VrrpGroup;
+  memo: DecideMemo;
+  vrrpState: VrrpState;
+  vipsPresent: string[];
+  /** lease holder as read from ZooKeeper; "<name> (old session)" for a lease of a session that is not ours */
+  holder: string | null;
+  members: MemberView[];
+  handover: boolean;
+  written: { fence: number | null; lease: number | null };
+  memberJson: string | null;
+  memberGeneration: number;
+  why: string;
+}
+
+export interface HaControllerDeps {
+  config: HaConfig;
+  backend: IpvsBackend;
+  log: Logger;
+  /** where keepalived's files go (config.runDir wins) */
+  runDir: string;
+  table?: TableSync | null;
+  /** for tests: a stand-in for keepalived's binary path etc. are in config */
+  fetchPeer?: (url: string, token: string | null, signal: AbortSignal) => Promise<unknown>;
+}
+
+async function defaultFetchPeer(url: string, token: string | null, signal: AbortSignal): Promise<unknown> {
+  const res = await fetch(`${url.replace(/\/+$/, '')}/trpc/ha.status`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {}, signal,
+  });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const body = (await res.json()) as { result?: { data?: unknown } };
+  return body.result?.data;
+}
+
+export class HaController implements HaService {
+  readonly enabled = true;
+  private readonly cfg: HaConfig;
+  private readonly runDir: string;
+  private readonly groups = new Map<string, GroupRt>();
+  private readonly transitions: HaTransition[] = [];
+  private readonly keepalived: KeepalivedManager;
+  private readonly addrs = new KernelAddresses();
+  private readonly zk: ZkSession;
+  private readonly paths: ReturnType<typeof zkPaths>;
+  private maintenanceOn = false;
+  private waiters = new Set<() => void>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private keepalivedError: string | null = null;
+  private peers: { at: number; anyConnected: boolean; detail: string } | null = null;
+  private askingPeers = false;
+  private syncDaemons: SyncDaemon[] = [];
+  private syncRole: 'master' | 'backup' | null = null;
+  private lastZkState: string;
+  private statusCache: HaStatus | null = null;
+
+  constructor(private readonly d: HaControllerDeps) {
+    this.cfg = d.config;
+    this.runDir = d.config.runDir ?? d.runDir;
+    this.paths = zkPaths(this.cfg.zkRoot);
+    for (const g of this.cfg.groups) {
+      this.groups.set(g.name, {
+        cfg: g, memo: initialMemo(), vrrpState: 'UNKNOWN', vipsPresent: [], holder: null, members: [], handover: false,
+        written: { fence: null, lease: null }, memberJson: null, memberGeneration: -1, why: 'starting',
+      });
+    }
+    this.keepalived = new KeepalivedManager({
+      binary: this.cfg.keepalivedPath, runDir: this.runDir, log: d.log,
+      events: { onNotify: (e) => this.onNotify(e), onExit: (x) => this.onKeepalivedExit(x) },
+    });
+    this.zk = new ZkSession({
+      connect: this.cfg.zookeeper, sessionTimeoutMs: this.cfg.sessionTimeoutMs, log: d.log,
+      onChange: () => this.onZkChange(),
+    });
+    this.lastZkState = this.zk.state;
+  }
+
+  /** something outside the loop changed (table replication): refresh the status */
+  poke(): void {
+    this.changed_();
+  }
+
+  get director(): string {
+    return this.cfg.director;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    const problems = checkVrrpConfig(this.cfg);
+    if (problems.length) throw new Error(`HA config: ${problems.join('; ')}`);
+    await mkdir(this.runDir, { recursive: true, mode: 0o700 });
+    this.maintenanceOn = await readFile(path.join(this.runDir, 'maintenance'), 'utf8').then(() => true, () => false);
+    const left = await this.keepalived.killLeftover();
+    if (left.length) this.record('*', 'keepalived', null, 'STOP', `stopped keepalived left by an earlier run (pid ${left.join(', ')})`);
+    // start-up fencing: a SIGKILLed keepalived leaves its VIPs behind, and this director holds no lease yet
+    for (const g of this.groups.values()) {
+      for (const vip of g.cfg.vips) {
+        if (await this.addrs.remove(g.cfg.interface, vip)) {
+          this.record(g.cfg.name, 'fence', vip, 'removed', `removed ${vip} from ${g.cfg.interface} at start: this director holds no lease yet`);
+        }
+      }
+      const p = vrrpPaths(this.runDir);
+      await writeTrackFile(p.fenceFile(g.cfg.name), 1);
+      await writeTrackFile(p.leaseFile(g.cfg.name), 0);
+      g.written = { fence: 1, lease: 0 };
+    }
+    await this.keepalived.writeConfig(formatVrrpConfig(this.cfg, this.runDir));
+    await this.startKeepalived();
+    this.zk.start();
+    this.timer = setInterval(() => this.kick(), TICK_MS);
+    this.kick();
+  }
+
+  private async startKeepalived(): Promise<void> {
+    try {
+      await this.keepalived.start();
+      this.keepalivedError = null;
+      this.record('*', 'keepalived', null, 'running', `keepalived started (pid ${this.keepalived.pid})`);
+    } catch (e) {
+      this.keepalivedError = `cannot start ${this.cfg.keepalivedPath}: ${(e as Error).message}`;
+      this.d.log.error({ err: e }, 'keepalived did not start');
+      this.changed_();
+    }
+  }
+
+  /** Graceful stop: give the leases back first (the peer takes over at once), then stop keepalived. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking?.catch(() => {});
+    for (const g of this.groups.values()) {
+      if (this.zk.state === 'connected') await this.releaseLease(g, 'agent stopping').catch(() => {});
+    }
+    // closing the session removes our ephemeral member znodes at once
+    this.zk.close();
+    await this.keepalived.stop();
+    this.keepalived.close();
+    this.d.table?.close();
+    this.addrs.close();
+    this.changed_();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private onNotify(e: NotifyEvent): void {
+    if (e.kind !== 'instance' || e.group === null) return;
+    const g = this.groups.get(e.group);
+    if (!g || g.vrrpState === e.state) return;
+    const from = g.vrrpState;
+    g.vrrpState = e.state;
+    const why = e.state === 'FAULT' && g.memo.fenced ? `fenced: ${g.memo.fenceReason}` : `keepalived reports ${e.state} (priority ${e.priority})`;
+    this.record(g.cfg.name, 'vrrp', from, e.state, why);
+    this.kick();
+  }
+
+  private onKeepalivedExit(x: { code: number | null; signal: string | null; lastLines: string[] }): void {
+    for (const g of this.groups.values()) g.vrrpState = 'STOP';
+    if (this.stopped || this.keepalived.isStopping) return;
+    this.keepalivedError = `keepalived exited (${x.signal ?? `code ${x.code}`})${x.lastLines.length ? `: ${x.lastLines.at(-1)}` : ''}`;
+    this.record('*', 'keepalived', 'running', 'STOP', `${this.keepalivedError}; restarting in ${KEEPALIVED_RESTART_MS} ms`);
+    setTimeout(() => { if (!this.stopped) void this.startKeepalived(); }, KEEPALIVED_RESTART_MS);
+    this.kick();
+  }
+
+  private onZkChange(): void {
+    if (this.zk.state !== this.lastZkState) {
+      this.record('*', 'zookeeper', this.lastZkState, this.zk.state, this.zk.message ?? `ZooKeeper session ${this.zk.state}`);
+      this.lastZkState = this.zk.state;
+    }
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  /** Run a tick now, or right after the one running. */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((e: unknown) => this.d.log.error({ err: e }, 'HA tick failed'))
+      .finally(() => {
+        this.ticking = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async tick(): Promise<void> {
+    const connected = this.zk.state === 'connected';
+    const zkState = this.zk.state;
+    let askPeers = false;
+    for (const g of this.groups.values()) {
+      g.vipsPresent = await this.addrs.present(g.cfg.interface, g.cfg.vips).catch(() => g.vipsPresent);
+      if (connected) await this.readZk(g).catch((e: unknown) => this.d.log.warn({ err: e, group: g.cfg.name }, 'ZooKeeper read failed'));
+      const before = g.memo;
+      const dec = decide({
+        now: Date.now(), me: this.cfg.director, myPriority: g.cfg.priority, sessionTimeoutMs: this.cfg.sessionTimeoutMs,
+        zk: { state: zkState, since: this.zk.since }, holder: connected ? g.holder : null, vrrpState: g.vrrpState,
+        vipsPresent: g.vipsPresent.length > 0, peers: this.peers, maintenance: this.maintenanceOn, handover: g.handover,
+        members: g.members,
+      }, g.memo);
+      g.handover = false;
+      g.memo = dec.memo;
+      g.why = dec.why;
+      askPeers ||= dec.askPeers;
+      await this.carryOut(g, before, dec.lease);
+    }
+    if (zkState === 'expired') for (const g of this.groups.values()) g.memberGeneration = -1;
+    if (askPeers) this.askPeers();
+    await this.applySyncRole();
+    this.d.table?.attach(this.zk);
+    this.changed_();
+  }
+
+  private async readZk(g: GroupRt): Promise<void> {
+    const name = g.cfg.name;
+    if (g.memberGeneration !== this.zk.generation) {
+      await this.zk.mkdirp(this.paths.members(name));
+      g.memberGeneration = this.zk.generation;
+      g.memberJson = null;
+    }
+    const lease = await this.zk.get(this.paths.lease(name));
+    if (lease === null) g.holder = null;
+    else {
+      const data = readJson(leaseDataSchema, lease.data);
+      const who = data?.director ?? 'unknown';
+      g.holder = this.zk.ownedByMe(lease.stat) ? this.cfg.director : who === this.cfg.director ? `${who} (old session)` : who;
+    }
+    const members: MemberView[] = [];
+    for (const child of await this.zk.children(this.paths.members(name))) {
+      if (child === this.cfg.director) continue;
+      const n = await this.zk.get(this.paths.member(name, child)).catch(() => null);
+      const m = n ? readJson(memberDataSchema, n.data) : null;
+      if (m) members.push({ director: child, priority: m.priority, preempt: m.preempt, maintenance: m.maintenance });
+    }
+    g.members = members;
+    await this.publishMember(g);
+  }
+
+  private async publishMember(g: GroupRt): Promise<void> {
+    const json = JSON.stringify({
+      priority: g.cfg.priority, preempt: g.cfg.preempt, maintenance: this.maintenanceOn, vrrpState: g.vrrpState, vipsPresent: g.vipsPresent,
+    });
+    if (json === g.memberJson) return;
+    const p = this.paths.member(g.cfg.name, this.cfg.director);
+    const data = Buffer.from(json);
+    const cur = await this.zk.get(p);
+    if (cur && !this.zk.ownedByMe(cur.stat)) {
+      // left by this director's previous session, which may not have expired yet
+      await this.zk.remove(p, cur.stat.version).catch((e: unknown) => { if (!isNoNode(e)) throw e; });
+    }
+    if (cur && this.zk.ownedByMe(cur.stat)) await this.zk.set_(p, data, -1);
+    else await this.zk.create(p, data, true);
+    g.memberJson = json;
+  }
+
+  private async carryOut(g: GroupRt, before: DecideMemo, lease: 'acquire' | 'release' | null): Promise<void> {
+    const m = g.memo;
+    const p = vrrpPaths(this.runDir);
+    const name = g.cfg.name;
+    const fence = m.fenced ? 1 : 0;
+    if (g.written.fence !== fence) {
+      await writeTrackFile(p.fenceFile(name), fence);
+      g.written.fence = fence;
+    }
+    if (before.fenced !== m.fenced || (m.fenced && before.fenceReason !== m.fenceReason)) {
+      this.record(name, 'fence', before.fenced ? 'fenced' : 'unfenced', m.fenced ? 'fenced' : 'unfenced', m.fenced ? m.fenceReason ?? 'fenced' : g.why);
+    }
+    const bonus = m.leaseBonus ? 1 : 0;
+    if (g.written.lease !== bonus) {
+      await writeTrackFile(p.leaseFile(name), bonus);
+      g.written.lease = bonus;
+    }
+    if (before.failStatic !== m.failStatic) {
+      this.record(name, 'zookeeper', before.failStatic ? 'fail static' : null, m.failStatic ? 'fail static' : 'coordinated', g.why);
+    }
+    if (lease === 'acquire') await this.acquireLease(g);
+    if (lease === 'release') await this.releaseLease(g, m.fenceReason ?? g.why);
+  }
+
+  private async acquireLease(g: GroupRt): Promise<void> {
+    const data = writeJson({ director: this.cfg.director, since: Date.now(), priority: g.cfg.priority });
+    try {
+      await this.zk.create(this.paths.lease(g.cfg.name), Buffer.from(data), true);
+      const from = g.holder;
+      g.holder = this.cfg.director;
+      this.record(g.cfg.name, 'lease', from, this.cfg.director, `took the free lease: ${g.why}`);
+      this.again = true;
+    } catch (e) {
+      if (!isNodeExists(e)) throw e; // someone was quicker: the next read shows who
+    }
+  }
+
+  private async releaseLease(g: GroupRt, reason: string): Promise<void> {
+    const p = this.paths.lease(g.cfg.name);
+    const cur = await this.zk.get(p);
+    if (!cur || !this.zk.ownedByMe(cur.stat)) return;
+    await this.zk.remove(p, cur.stat.version).catch((e: unknown) => { if (!isNoNode(e)) throw e; });
+    g.holder = null;
+    this.record(g.cfg.name, 'lease', this.cfg.director, 'free', `released the lease: ${reason}`);
+  }
+
+  /** The sync daemon follows the lease: master while this director holds any group, backup otherwise. */
+  private async applySyncRole(): Promise<void> {
+    const sync = this.cfg.sync;
+    if (!sync) return;
+    const roles = [...this.groups.values()].map((g) => g.memo.syncRole);
+    const want = roles.includes('master') ? 'master' : roles.includes('backup') ? 'backup' : null;
+    try {
+      this.syncDaemons = await this.d.backend.listDaemons();
+      if (want === null) return;
+      const other = want === 'master' ? 'backup' : 'master';
+      const running = this.syncDaemons.find((x) => x.state === want);
+      const ok = running && running.interface === sync.interface && running.syncId === sync.syncId;
+      if (this.syncDaemons.some((x) => x.state === other)) await this.d.backend.stopDaemon(other);
+      if (running && !ok) await this.d.backend.stopDaemon(want);
+      if (!ok) await this.d.backend.startDaemon({ state: want, interface: sync.interface, syncId: sync.syncId });
+      if (this.syncRole !== want || !ok) {
+        this.record('*', 'sync', this.syncRole, want, want === 'master'
+          ? `sync daemon master on ${sync.interface} (syncid ${sync.syncId}): this director holds the lease`
+          : `sync daemon backup on ${sync.interface} (syncid ${sync.syncId}): receiving the master's connections`);
+        this.syncDaemons = await this.d.backend.listDaemons();
+      }
+      this.syncRole = want;
+    } catch (e) {
+      this.d.log.warn({ err: e }, 'sync daemon change failed');
+    }
+  }
+
+  private askPeers(): void {
+    if (this.askingPeers || (this.peers && Date.now() - this.peers.at < 1000)) return;
+    if (this.cfg.peers.length === 0) {
+      this.peers = { at: Date.now(), anyConnected: false, detail: 'no peers configured' };
+      return;
+    }
+    this.askingPeers = true;
+    const fetchPeer = this.d.fetchPeer ?? defaultFetchPeer;
+    void Promise.all(this.cfg.peers.map(async (peer) => {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(), 1000);
+      try {
+        const token = peer.token ?? (peer.tokenFile ? (await readFile(peer.tokenFile, 'utf8')).trim() : null);
+        const st = (await fetchPeer(peer.url, token, ctl.signal)) as { zookeeper?: { state?: string } } | undefined;
+        const state = st?.zookeeper?.state ?? 'unknown';
+        return { connected: state === 'connected', text: `${peer.director} ${state === 'connected' ? 'is connected to ZooKeeper' : `reports ZooKeeper ${state}`}` };
+      } catch (e) {
+        return { connected: false, text: `${peer.director} unreachable (${(e as Error).message})` };
+      } finally {
+        clearTimeout(timer);
+      }
+    })).then((answers) => {
+      this.peers = { at: Date.now(), anyConnected: answers.some((a) => a.connected), detail: answers.map((a) => a.text).join('; ') };
+      this.askingPeers = false;
+      this.kick();
+    });
+  }
+
+  // ---------------------------------------------------------------- HaService
+
+  private record(group: string, kind: HaTransition['kind'], from: string | null, to: string, reason: string): void {
+    this.transitions.push({ at: Date.now(), group, kind, from, to, reason });
+    if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
+    this.d.log.info({ group, kind, from, to, reason }, 'HA transition');
+    this.changed_();
+  }
+
+  private changed_(): void {
+    const next = this.buildStatus();
+    const same = this.statusCache !== null && JSON.stringify(this.statusCache) === JSON.stringify(next);
+    this.statusCache = next;
+    if (same) return;
+    const w = this.waiters;
+    this.waiters = new Set();
+    for (const f of w) f();
+  }
+
+  private buildStatus(): HaStatus {
+    const groups: HaGroupStatus[] = [...this.groups.values()].map((g) => ({
+      name: g.cfg.name, vips: g.cfg.vips, virtualRouterId: g.cfg.virtualRouterId, priority: g.cfg.priority, preempt: g.cfg.preempt,
+      vrrpState: g.vrrpState, vipsPresent: g.vipsPresent, leaseHolder: g.holder,
+      fenced: g.memo.fenced, fenceReason: g.memo.fenceReason, maintenance: this.maintenanceOn,
+    }));
+    const failStatic = [...this.groups.values()].some((g) => g.memo.failStatic);
+    const t = this.d.table;
+    return {
+      director: this.cfg.director,
+      enabled: true,
+      zookeeper: {
+        state: this.zk.state, since: this.zk.since, sessionTimeoutMs: this.cfg.sessionTimeoutMs, failStatic,
+        message: failStatic
+          ? `ZooKeeper is unreachable for every director: fail static, keepalived alone decides (${this.peers?.detail ?? ''})`
+          : this.zk.message,
+      },
+      keepalived: { running: this.keepalived.running, pid: this.keepalived.pid, configPath: this.keepalived.confPath, lastError: this.keepalivedError },
+      groups,
+      syncDaemons: this.syncDaemons.map((x) => ({ state: x.state, interface: x.interface, syncId: x.syncId })),
+      table: { appliedVersion: t?.appliedVersion ?? null, zkVersion: t?.zkVersion ?? null, lastError: t?.lastError ?? null },
+      transitions: [...this.transitions].reverse(),
+    };
+  }
+
+  status(): HaStatus {
+    return this.statusCache ?? this.buildStatus();
+  }
+
+  changed(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async handover(group: string, by: string): Promise<HaStatus> {
+    const g = this.groups.get(group);
+    if (!g) throw new HaPreconditionError(`no VIP group '${group}' on ${this.cfg.director} (groups: ${[...this.groups.keys()].join(', ')})`);
+    if (this.zk.state !== 'connected') throw new HaPreconditionError(`${this.cfg.director} is not connected to ZooKeeper (${this.zk.state}): a hand over needs the lease`);
+    if (g.holder !== this.cfg.director) {
+      throw new HaPreconditionError(`${this.cfg.director} does not hold the lease of group '${group}'${g.holder ? `; ${g.holder} does: hand over there` : ''}`);
+    }
+    g.handover = true;
+    this.record(group, 'operator', null, 'handover', `hand over asked by ${by}`);
+    this.kick();
+    await this.ticking;
+    return this.status();
+  }
+
+  async maintenance(on: boolean, by: string): Promise<HaStatus> {
+    if (this.maintenanceOn !== on) {
+      this.maintenanceOn = on;
+      const file = path.join(this.runDir, 'maintenance');
+      // kept across agent restarts: a director in maintenance must not rejoin by being restarted
+      if (on) await writeFile(file, `${by} ${new Date().toISOString()}\n`);
+      else await rm(file, { force: true });
+      this.record('*', 'operator', on ? 'in service' : 'maintenance', on ? 'maintenance' : 'in service', `maintenance ${on ? 'on' : 'off'} by ${by}`);
+    }
+    this.kick();
+    await this.ticking;
+    return this.status();
+  }
+}

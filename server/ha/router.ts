@@ -1,0 +1,49 @@
+/**
+ * `ha.*`: this director's high-availability status and the operator's two
+ * actions. Status is per director; the console asks each director it knows.
+ */
+import { tracked, TRPCError } from '@trpc/server';
+import { haGroupInput, haMaintenanceInput, type HaStatus } from '@/lib/schemas/ha';
+import type { AgentContext } from '../agent/context';
+import { sleep } from '../agent/sleep';
+import { operatorProcedure, router, viewerProcedure } from '../agent/trpc';
+import { disabledHa, HaPreconditionError, HaUnavailableError, type HaService } from './service';
+
+/** Status pushes are at most this frequent, however busy the transitions. */
+export const STATUS_MIN_INTERVAL_MS = 250;
+/** A status is sent at least this often, so a client sees the agent is alive. */
+export const STATUS_HEARTBEAT_MS = 5000;
+
+function haOf(ctx: AgentContext): HaService {
+  return ctx.ha ?? disabledHa(ctx.directorId ?? 'director');
+}
+
+function converted<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (e instanceof HaUnavailableError) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: e.message, cause: e });
+    if (e instanceof HaPreconditionError) throw new TRPCError({ code: 'CONFLICT', message: e.message, cause: e });
+    throw e;
+  });
+}
+
+export const haRouter = router({
+  status: viewerProcedure.query(({ ctx }): HaStatus => haOf(ctx).status()),
+  onStatus: viewerProcedure.subscription(async function* ({ ctx, signal }) {
+    const ha = haOf(ctx);
+    let seq = 0;
+    while (!signal?.aborted) {
+      yield tracked(String(++seq), ha.status());
+      await sleep(STATUS_MIN_INTERVAL_MS, signal);
+      const beat = new AbortController();
+      const stop = () => beat.abort();
+      signal?.addEventListener('abort', stop, { once: true });
+      await Promise.race([ha.changed(beat.signal), sleep(STATUS_HEARTBEAT_MS - STATUS_MIN_INTERVAL_MS, beat.signal)]);
+      beat.abort();
+      signal?.removeEventListener('abort', stop);
+    }
+  }),
+  handover: operatorProcedure.input(haGroupInput)
+    .mutation(({ ctx, input }) => converted(haOf(ctx).handover(input.group, ctx.auth.tokenName))),
+  maintenance: operatorProcedure.input(haMaintenanceInput)
+    .mutation(({ ctx, input }) => converted(haOf(ctx).maintenance(input.on, ctx.auth.tokenName))),
+});

@@ -1,0 +1,52 @@
+/**
+ * Reading the HA configuration file and wiring the controller for the agent.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { haConfigSchema, type HaConfig } from '@/lib/schemas/ha';
+import { zkPaths } from '@/lib/ha/zk-layout';
+import { checkVrrpConfig } from '@/lib/ha/vrrp-conf';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { TableHub } from '../agent/hub';
+import type { Journal } from '../agent/journal';
+import type { Mutex } from '../agent/mutex';
+import { HaController } from './controller';
+import { TableSync } from './table-sync';
+
+export const DIRECTOR_ID_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** Parse and check; every problem is named by its field. `directorId` (--director-id) must agree with the file. */
+export async function loadHaConfig(file: string, directorId?: string): Promise<HaConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  if (directorId !== undefined && typeof raw === 'object' && raw !== null && !('director' in raw)) {
+    raw = { ...raw, director: directorId };
+  }
+  const r = haConfigSchema.safeParse(raw);
+  if (!r.success) {
+    throw new Error(`${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  }
+  if (directorId !== undefined && r.data.director !== directorId) {
+    throw new Error(`${file}: director '${r.data.director}' differs from --director-id '${directorId}'`);
+  }
+  const problems = checkVrrpConfig(r.data);
+  if (problems.length) throw new Error(`${file}: ${problems.join('; ')}`);
+  return r.data;
+}
+
+export function startHa(d: {
+  config: HaConfig; backend: IpvsBackend; journal: Journal; writeLock: Mutex; hub: TableHub; log: Logger; runDir: string;
+}): HaController & { table: TableSync } {
+  const log = d.log.child({ svc: 'ha' });
+  let controller: HaController | null = null;
+  const table = new TableSync({
+    backend: d.backend, journal: d.journal, writeLock: d.writeLock, hub: d.hub, log, director: d.config.director,
+    path: zkPaths(d.config.zkRoot).table, onChange: () => controller?.poke(),
+  });
+  controller = new HaController({ config: d.config, backend: d.backend, log, runDir: d.runDir, table });
+  return Object.assign(controller, { table });
+}

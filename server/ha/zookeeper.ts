@@ -1,0 +1,176 @@
+/**
+ * One ZooKeeper session for the HA controller, on node-zookeeper-client, with
+ * the state the decision needs (connected / disconnected / expired and since
+ * when) and promise-returning operations that never hang the control loop.
+ *
+ * The client notices a dead server only when TCP says so, and learns of its
+ * session's expiry only once it reconnects: a probe every third of the session
+ * timeout marks the session disconnected when ZooKeeper stops answering.
+ */
+import zookeeper, { type Client, type Stat } from 'node-zookeeper-client';
+import type { Logger } from 'pino';
+import type { ZkState } from '@/lib/schemas/ha';
+
+export class ZkError extends Error {
+  override readonly name = 'ZkError';
+  constructor(readonly code: number | null, message: string) {
+    super(message);
+  }
+}
+
+export const isNoNode = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.NO_NODE;
+export const isNodeExists = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.NODE_EXISTS;
+export const isBadVersion = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.BAD_VERSION;
+
+function wrap(e: unknown): ZkError {
+  if (e instanceof zookeeper.Exception) return new ZkError(e.getCode(), `${e.getName()}: ${e.message}`);
+  return new ZkError(null, e instanceof Error ? e.message : String(e));
+}
+
+export interface ZkNode { data: Buffer | null; stat: Stat }
+
+export class ZkSession {
+  state: ZkState = 'connecting';
+  since = Date.now();
+  message: string | null = null;
+  /** bumps with every new session: ephemeral nodes must be created again */
+  generation = 0;
+  private client: Client | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeSentAt: number | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: {
+    connect: string; sessionTimeoutMs: number; log: Logger; onChange: () => void; probePath?: string;
+  }) {}
+
+  start(): void {
+    this.closed = false;
+    this.newClient();
+    this.probeTimer = setInterval(() => this.probe(), Math.max(100, Math.floor(this.opts.sessionTimeoutMs / 3)));
+  }
+
+  private set(state: ZkState, message: string | null): void {
+    if (state === this.state && message === this.message) return;
+    if (state !== this.state) this.since = Date.now();
+    this.state = state;
+    this.message = message;
+    this.opts.log.info({ zk: state, message }, 'ZooKeeper session state');
+    this.opts.onChange();
+  }
+
+  private newClient(): void {
+    const client = zookeeper.createClient(this.opts.connect, { sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 200, retries: 0 });
+    this.client = client;
+    this.probeSentAt = null;
+    client.on('connected', () => {
+      if (this.client !== client) return;
+      this.set('connected', null);
+    });
+    client.on('disconnected', () => {
+      if (this.client !== client || this.state === 'expired') return;
+      this.set('disconnected', 'connection to ZooKeeper lost');
+    });
+    client.on('expired', () => {
+      if (this.client !== client) return;
+      this.set('expired', 'ZooKeeper session expired');
+      // the old session is gone for good: start a fresh one (its ephemeral nodes must be made again)
+      client.close();
+      this.generation++;
+      if (!this.closed) setTimeout(() => { if (!this.closed) this.newClient(); }, 0);
+    });
+    client.connect();
+    this.generation++;
+  }
+
+  private probe(): void {
+    const client = this.client;
+    if (!client || this.state !== 'connected') return;
+    if (this.probeSentAt !== null) {
+      const waited = Date.now() - this.probeSentAt;
+      if (waited > (this.opts.sessionTimeoutMs * 2) / 3) this.set('disconnected', `ZooKeeper has not answered for ${waited} ms`);
+      return;
+    }
+    const sent = Date.now();
+    this.probeSentAt = sent;
+    client.exists(this.opts.probePath ?? '/', () => {
+      if (this.client !== client || this.probeSentAt !== sent) return;
+      this.probeSentAt = null;
+      // an answer after a probe timeout: the session is still alive
+      if (this.state === 'disconnected' && this.message?.startsWith('ZooKeeper has not answered')) this.set('connected', null);
+    });
+  }
+
+  /** our session id as ZooKeeper writes it in a znode's ephemeralOwner */
+  sessionId(): Buffer | null {
+    try {
+      return this.client?.getSessionId() ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  ownedByMe(stat: Stat): boolean {
+    const id = this.sessionId();
+    return id !== null && Buffer.compare(id, stat.ephemeralOwner) === 0;
+  }
+
+  private call<T>(fn: (c: Client, cb: (e: unknown, r?: T) => void) => void): Promise<T> {
+    const client = this.client;
+    if (!client || this.closed) return Promise.reject(new ZkError(null, 'no ZooKeeper session'));
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ZkError(zookeeper.Exception.CONNECTION_LOSS, 'ZooKeeper did not answer in time')), this.opts.sessionTimeoutMs);
+      fn(client, (e, r) => {
+        clearTimeout(timer);
+        if (e) reject(wrap(e));
+        else resolve(r as T);
+      });
+    });
+  }
+
+  get(path: string, watch?: () => void): Promise<ZkNode | null> {
+    return this.call<ZkNode>((c, cb) => {
+      const done = (e: unknown, data: Buffer | undefined, stat: Stat) => cb(e, { data: data ?? null, stat });
+      if (watch) c.getData(path, () => watch(), done);
+      else c.getData(path, done);
+    }).catch((e: unknown) => {
+      if (isNoNode(e)) {
+        // no node to watch: watch for its creation instead
+        if (watch) this.client?.exists(path, () => {});
+        return null;
+      }
+      throw e;
+    });
+  }
+
+  create(path: string, data: Buffer, ephemeral: boolean): Promise<string> {
+    return this.call((c, cb) => c.create(path, data, ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT, cb));
+  }
+
+  set_(path: string, data: Buffer, version: number): Promise<Stat> {
+    return this.call((c, cb) => c.setData(path, data, version, cb));
+  }
+
+  remove(path: string, version: number): Promise<void> {
+    return this.call<void>((c, cb) => c.remove(path, version, (e) => cb(e)));
+  }
+
+  children(path: string): Promise<string[]> {
+    return this.call<string[]>((c, cb) => c.getChildren(path, (e, ch) => cb(e, ch))).catch((e: unknown) => {
+      if (isNoNode(e)) return [];
+      throw e;
+    });
+  }
+
+  mkdirp(path: string): Promise<string> {
+    return this.call((c, cb) => c.mkdirp(path, cb));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    this.client?.close();
+    this.client = null;
+  }
+}
