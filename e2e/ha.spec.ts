@@ -23,7 +23,10 @@ function isHaLab(): boolean {
 
 /** A `lab.*` mutation of one director's agent through the console's proxy, with the signed-in operator's cookie. */
 async function labCall(page: Page, director: string, proc: string, input: unknown): Promise<unknown> {
-  const res = await page.request.post(`/api/trpc/${encodeURIComponent(director)}/lab.${proc}`, { data: input });
+  // the console takes state-changing requests only with its own Origin, as a browser sends it
+  const res = await page.request.post(`/api/trpc/${encodeURIComponent(director)}/lab.${proc}`, {
+    data: input, headers: { origin: new URL(labInfo().consoleUrl).origin },
+  });
   const body = await res.json() as { result?: { data: unknown }; error?: { message: string } };
   if (!res.ok() || body.error) throw new Error(`lab.${proc} ${JSON.stringify(input)} on ${director}: ${res.status()} ${body.error?.message ?? ''}`);
   return body.result?.data;

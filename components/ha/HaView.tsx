@@ -312,7 +312,7 @@ function Timeline({ items, names, now }: { items: readonly TimelineItem[]; names
           <span className="hidden text-xs uppercase tracking-wide text-ink-3 sm:inline">{t.kind}</span>
           <span className="min-w-0">
             <span className="mr-2 whitespace-nowrap font-mono text-xs">
-              {t.group ? `${t.group}: ` : ''}{t.from ? `${t.from} → ` : ''}<TransitionTarget kind={t.kind} to={t.to} />
+              {t.group && t.group !== '*' ? `${t.group}: ` : ''}{t.from ? `${t.from} → ` : ''}<TransitionTarget kind={t.kind} to={t.to} />
             </span>
             <span className="text-ink-2">{t.reason}</span>
           </span>
