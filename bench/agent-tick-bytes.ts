@@ -1,17 +1,29 @@
 /**
  * Bytes per stats tick per WebSocket client at 1,000 services (goal ≤ 50 kB),
- * measured on the agent's real sampler and delta code over the in-memory fake:
- *   npx tsx bench/agent-tick-bytes.ts [services] [busyPercent]
+ * measured on the agent's real sampler, sweep and wire encoding over the
+ * in-memory fake:
+ *   npx tsx bench/agent-tick-bytes.ts [services] [busyPercent] [destBudget]
  * Each service has 2 real servers; `busyPercent` of the services carry
- * traffic every tick (all counters and rates change), the rest are idle.
+ * traffic every tick (every counter moves; the kernel's rates move a little),
+ * the rest are idle. As in the agent, /proc-like structure is read every
+ * tick and real servers' counters for `destBudget` services per tick (32).
+ * Prints the wire size (what the agent sends) and, for comparison, the size
+ * of the same tick in the object form the console decodes it to.
  */
 import pino from 'pino';
 import { TableHub } from '../server/agent/hub';
+import { fakeStructure } from '../server/agent/testing';
 import { FakeIpvs } from '../server/ipvs/fake';
+import { TickDecoder } from '../lib/agent/tick-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type ServiceKey } from '../lib/ipvs/model';
 
 const N = Number(process.argv[2] ?? 1000);
 const BUSY = Number(process.argv[3] ?? 10) / 100;
+const BUDGET = Number(process.argv[4] ?? 32);
+
+// ticks 1 s apart on a virtual clock, so rates are per second as in the agent (and the run is quick)
+let now = Date.now();
+Date.now = () => now;
 
 const fake = new FakeIpvs();
 const keys: ServiceKey[] = [];
@@ -23,20 +35,25 @@ for (let i = 0; i < N; i++) {
     await fake.addDestination(key, { family: 'inet', address: `172.16.${i & 255}.${h}`, port: 8080, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL } });
   }
 }
-const hub = new TableHub({ backend: fake, log: pino({ level: 'silent' }), tickMs: 1000 });
+const hub = new TableHub({ backend: fake, log: pino({ level: 'silent' }), tickMs: 1000, structure: fakeStructure(fake), destBudget: BUDGET });
 const ac = new AbortController();
-const sizes: { full: boolean; bytes: number }[] = [];
+const sizes: { full: boolean; wire: number; objects: number }[] = [];
+const decoder = new TickDecoder();
 const consumer = (async () => {
-  for await (const { tick } of hub.stats(ac.signal)) sizes.push({ full: tick.full, bytes: Buffer.byteLength(JSON.stringify(tick)) });
+  for await (const { tick } of hub.stats(ac.signal)) {
+    const decoded = decoder.decode(tick);
+    sizes.push({ full: tick.full, wire: Buffer.byteLength(JSON.stringify(tick)), objects: Buffer.byteLength(JSON.stringify(decoded)) });
+  }
 })();
 const busy = keys.slice(0, Math.round(N * BUSY));
-for (let t = 0; t < 6; t++) {
+const TICKS = 12;
+for (let t = 0; t < TICKS; t++) {
   for (const k of busy) {
     fake.traffic(k, { family: 'inet', address: (k as { address: string }).address.replace(/^10\.(\d+)\.(\d+)\.1$/, '172.16.$2.2'), port: 8080 },
       { conns: 3 + t, inPkts: 40 + t, outPkts: 35 + t, inBytes: 4000 + t * 17, outBytes: 90000 + t * 31 },
       { cps: 3 + t, inPps: 40 + t, outPps: 35 + t, inBps: 4000 + t, outBps: 90000 + t });
   }
-  await new Promise((r) => setTimeout(r, 20));
+  now += 1000;
   await hub.sampleNow();
   await new Promise((r) => setTimeout(r, 5));
 }
@@ -44,7 +61,9 @@ ac.abort();
 hub.close();
 await consumer;
 const full = sizes.find((s) => s.full)!;
-const deltas = sizes.filter((s) => !s.full).map((s) => s.bytes);
-console.log(`${N} services x 2 real servers, ${busy.length} busy each tick`);
-console.log(`first (full) tick: ${(full.bytes / 1024).toFixed(1)} kB`);
-console.log(`delta ticks: max ${(Math.max(...deltas) / 1024).toFixed(1)} kB, per tick ${deltas.map((b) => (b / 1024).toFixed(1)).join(' ')} kB`);
+const deltas = sizes.filter((s) => !s.full);
+const kb = (b: number) => (b / 1000).toFixed(1);
+console.log(`${N} services x 2 real servers, ${busy.length} busy each tick, ${BUDGET} services' real servers read per tick`);
+console.log(`first (full) tick: wire ${kb(full.wire)} kB (object form ${kb(full.objects)} kB)`);
+console.log(`delta ticks: wire max ${kb(Math.max(...deltas.map((s) => s.wire)))} kB, per tick ${deltas.map((s) => kb(s.wire)).join(' ')} kB`);
+console.log(`             object form max ${kb(Math.max(...deltas.map((s) => s.objects)))} kB`);

@@ -4,10 +4,11 @@
  * agent), run inside the lab kernel by bench/lab/suite.ts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
+import { TickDecoder } from '../../lib/agent/tick-wire';
 import type { AppRouter } from '../../server/agent/router';
 import type { Row } from './suite';
 
@@ -37,11 +38,40 @@ function procStat(pid: number): { cpuTicks: number; rssKb: number } {
   return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: Number(f[21]) * 4 };
 }
 
+const PROF_DIR = '/tmp/bench/agent-prof';
+
+/** Self time per function over every profile in PROF_DIR, heaviest first. */
+function printProfile(log: (s: string) => void): void {
+  if (!existsSync(PROF_DIR)) return;
+  for (const f of readdirSync(PROF_DIR).filter((n) => n.endsWith('.cpuprofile'))) {
+    const p = JSON.parse(readFileSync(`${PROF_DIR}/${f}`, 'utf8')) as {
+      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+      samples: number[]; timeDeltas: number[];
+    };
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const self = new Map<string, number>();
+    let total = 0;
+    p.samples.forEach((id, i) => {
+      const n = byId.get(id)!;
+      const dt = p.timeDeltas[i] ?? 0;
+      total += dt;
+      const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/|work\/main\/)/, '')}:${n.callFrame.lineNumber + 1}`;
+      self.set(k, (self.get(k) ?? 0) + dt);
+    });
+    log(`profile ${f}: ${(total / 1e6).toFixed(1)} s sampled`);
+    for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`  ${(us / 1000).toFixed(0).padStart(7)} ms ${((us / total) * 100).toFixed(1).padStart(5)}% ${k}`);
+  }
+}
+
 async function sleep(ms: number): Promise<void> { await new Promise((r) => setTimeout(r, ms)); }
 
 async function startAgent(ROOT: string, WORK: string): Promise<{ pid: number; url: string; token: string; stop: () => Promise<void> }> {
   const stateDir = `${WORK}/agent-state`;
-  const child = spawn('node', [`${ROOT}/bin/director.mjs`, 'agent', '--listen', '127.0.0.1:9581', '--state-dir', stateDir,
+  // AGENT_FROM_SOURCE=1: run the TypeScript sources (the bundle may be older than a working tree);
+  // AGENT_CPU_PROF=1: write a V8 CPU profile and print its heaviest functions after the run
+  const entry = process.env.AGENT_FROM_SOURCE === '1' ? ['--import', 'tsx', `${ROOT}/server/cli/main.ts`] : [`${ROOT}/bin/director.mjs`];
+  const prof = process.env.AGENT_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
+  const child = spawn('node', [...prof, ...entry, 'agent', '--listen', '127.0.0.1:9581', '--state-dir', stateDir,
     '--allow-origin', 'http://bench.invalid', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
@@ -66,8 +96,18 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
   sh('ipvsadm -C');
   const agent = await startAgent(c.root, WORK);
   try {
+    /** The hub's per-stage sampling time (ms) so far, from /metrics. */
+    const stages = async (): Promise<Record<string, number>> => {
+      const text = await fetch(`${agent.url}/metrics`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.text());
+      const out: Record<string, number> = {};
+      for (const m of text.matchAll(/^director_agent_sample_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]) * 1000;
+      const samples = /^director_agent_samples (\d+)/m.exec(text);
+      out.samples = Number(samples?.[1] ?? 0);
+      return out;
+    };
     const sample = async (label: string) => {
       await sleep(3000); // let the hub settle after a table change
+      const s0 = await stages();
       const a = procStat(agent.pid);
       const t = performance.now();
       let rssMax = a.rssKb;
@@ -77,19 +117,20 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       }
       const b = procStat(agent.pid);
       const secs = (performance.now() - t) / 1000;
+      const s1 = await stages();
       const cpuPct = ((b.cpuTicks - a.cpuTicks) / hz / secs) * 100;
+      const n = s1.samples! - s0.samples!;
+      const perSample = Object.keys(s1).filter((k) => k !== 'samples')
+        .map((k) => `${k} ${((s1[k]! - (s0[k] ?? 0)) / Math.max(1, n)).toFixed(1)}`).join(', ');
       rows.push({ measure: `(f) agent CPU, ${label}, 1 s ticks, ${AGENT_S} s`, director: cpuPct, anchor: null, anchorName: '—', unit: '% of a core',
-        goal: { kind: 'max', value: 2, text: '< 2%' } });
+        goal: { kind: 'max', value: 2, text: '< 2%' }, note: `${n} samples; ms per sample: ${perSample}` });
       rows.push({ measure: `(f) agent RSS max, ${label}`, director: rssMax / 1024, anchor: null, anchorName: '—', unit: 'MB',
         goal: { kind: 'max', value: 150, text: '< 150 MB' } });
-      log(`agent ${label}: cpu ${cpuPct.toFixed(2)}%, rss max ${(rssMax / 1024).toFixed(0)} MB`);
+      log(`agent ${label}: cpu ${cpuPct.toFixed(2)}%, rss max ${(rssMax / 1024).toFixed(0)} MB, ${n} samples; ms per sample: ${perSample}`);
     };
-    await sample('idle (empty table)');
-    sh('ipvsadm -R', tableText(AGENT_N, D, 50_000));
-    await sample(`${AGENT_N} services × ${D}`);
 
-    // (g) WebSocket bytes per tick per client, and SUBS concurrent subscribers
-    const subscribe = (counter: { bytes: number; ticks: number; errors: number }) => {
+    // a console-like client: stats ticks (decoded, as the console does) and change events
+    const subscribe = (counter: { bytes: number; ticks: number; errors: number; firstAt?: number }, watch: string[] = []) => {
       const wsc = createWSClient({
         url: 'ws://127.0.0.1:9581/trpc-ws',
         WebSocket: class extends WebSocket {
@@ -102,30 +143,53 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
         retryDelayMs: () => 60_000,
       });
       const c = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsc })] });
-      const sub = c.stats.onTick.subscribe({}, {
-        onData: () => { counter.ticks++; },
+      const decoder = new TickDecoder();
+      const sub = c.stats.onTick.subscribe({ watch }, {
+        onData: (e) => {
+          counter.ticks++;
+          counter.firstAt ??= Date.now();
+          // a delta that cannot be applied would leave the client's numbers wrong
+          if (!decoder.decode(e.data)) counter.errors++;
+        },
         onError: () => { counter.errors++; },
       });
       return { close: () => { sub.unsubscribe(); wsc.close(); } };
     };
+
+    await sample('idle (empty table), no subscriber');
+    sh('ipvsadm -R', tableText(AGENT_N, D, 50_000));
+    await sample(`${AGENT_N} services × ${D}, no subscriber`);
+
+    // (g) WebSocket bytes per tick per client; CPU with one console-like subscriber
     const one = { bytes: 0, ticks: 0, errors: 0 };
     const s1 = subscribe(one);
     while (one.ticks < 2) await sleep(100); // the first tick is the full table
     const first = { ...one };
-    await sleep(10_000);
+    await sample(`${AGENT_N} services × ${D}, 1 subscriber`);
     s1.close();
     const steady = (one.bytes - first.bytes) / Math.max(1, one.ticks - first.ticks);
     rows.push({ measure: `(g) WS bytes per tick per client, ${AGENT_N} services, steady (idle counters)`, director: steady / 1000, anchor: null,
-      anchorName: '—', unit: 'kB', goal: { kind: 'max', value: 50, text: '≤ 50 kB' }, note: `first (full) tick ${(first.bytes / 1000).toFixed(1)} kB incl. handshake` });
+      anchorName: '—', unit: 'kB', goal: { kind: 'max', value: 50, text: '≤ 50 kB' }, note: `first (full) tick ${(first.bytes / 1000).toFixed(1)} kB incl. handshake; decode errors ${one.errors}` });
 
-    const counters = Array.from({ length: SUBS }, () => ({ bytes: 0, ticks: 0, errors: 0 }));
-    const subs = counters.map(subscribe);
+    // a service page: one watched service, its real servers read every tick
+    const page = { bytes: 0, ticks: 0, errors: 0 };
+    const s2 = subscribe(page, ['tcp:10.100.195.80:80']);
+    while (page.ticks < 2) await sleep(100);
+    await sample(`${AGENT_N} services × ${D}, 1 subscriber watching 1 service`);
+    s2.close();
+
+    const counters = Array.from({ length: SUBS }, () => ({ bytes: 0, ticks: 0, errors: 0 } as { bytes: number; ticks: number; errors: number; firstAt?: number }));
+    const subs = counters.map((k) => subscribe(k));
+    const held = performance.now();
     await sleep(HOLD_S * 1000);
     subs.forEach((s) => s.close());
-    const errors = counters.reduce((n, c) => n + c.errors, 0);
-    const minTicks = Math.min(...counters.map((c) => c.ticks));
-    rows.push({ measure: `(g) ${SUBS} concurrent subscribers held ${HOLD_S} s: errors`, director: errors, anchor: null, anchorName: '—', unit: 'errors',
-      goal: { kind: 'max', value: 0, text: '0 errors' }, note: `fewest ticks received by a client: ${minTicks}` });
+    const heldS = (performance.now() - held) / 1000;
+    const errors = counters.reduce((n, k) => n + k.errors, 0);
+    // a client that got nothing, or stopped getting ticks, failed as surely as one that saw an error
+    const starved = counters.filter((k) => k.ticks < Math.max(1, heldS / 2 - 10)).length;
+    const minTicks = Math.min(...counters.map((k) => k.ticks));
+    rows.push({ measure: `(g) ${SUBS} concurrent subscribers held ${HOLD_S} s: errors + starved clients`, director: errors + starved, anchor: null, anchorName: '—', unit: 'errors',
+      goal: { kind: 'max', value: 0, text: '0 errors' }, note: `errors ${errors}, clients with under half the ticks ${starved}; fewest ticks received by a client: ${minTicks}` });
 
     // (a2) agent warm: services.list over HTTP on the running agent, against ipvsadm on the same table
     const http = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${agent.url}/trpc`, headers: { authorization: `Bearer ${agent.token}` } })] });
@@ -145,6 +209,7 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
   } finally {
     await agent.stop();
     sh('ipvsadm -C');
+    printProfile(log);
   }
 }
 

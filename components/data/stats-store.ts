@@ -5,6 +5,7 @@
  * Fixed-size typed rings, so memory does not grow with time.
  */
 import { applyStatsTick, type StatSample, type StatsState, type StatsTick } from '@/lib/agent/events';
+import { isWireTick, TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
 
 export const SPARK_POINTS = 60;
 export const GRAPH_POINTS = 900;
@@ -67,7 +68,18 @@ export class StatsStore {
   version = 0;
   private readonly listeners = new Set<() => void>();
 
-  apply(tick: StatsTick): void {
+  private readonly decoder = new TickDecoder();
+
+  /** A tick from the agent (compact wire form) or one built in the browser (demo). */
+  apply(input: StatsTick | WireTick): void {
+    let tick: StatsTick | null;
+    if (isWireTick(input)) {
+      // null: a delta that does not follow the previous tick; the agent sends a full tick on resume
+      tick = this.decoder.decode(input);
+      if (!tick) return;
+    } else {
+      tick = input;
+    }
     // A delta that does not follow the previous tick cannot be merged; the agent sends a full tick on resume.
     if (!tick.full && this.lastSeq !== -1 && tick.seq !== this.lastSeq + 1) return;
     applyStatsTick(this.state, tick);

@@ -11,10 +11,17 @@ import { destinationId, serviceId } from './ids';
 
 const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
 
-/** Two decimals are plenty for a rate and keep tick payloads short. */
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
+/**
+ * Rates keep 3 significant digits (and at most two decimals): what the console
+ * shows, and a steady rate then stays the same number from tick to tick, so
+ * ticks need not carry it again.
+ */
+export function roundRate(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return 0;
+  const r = Number(x.toPrecision(3));
+  return Math.abs(r) >= 100 ? r : Math.round(r * 100) / 100;
 }
+const round = roundRate;
 
 
 /**
@@ -41,7 +48,7 @@ function sameCounters(a: Anchor['stats'], b: Stats): boolean {
 function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conns: { a: number; i: number; p: number }): StatSample {
   const s: StatSample = {
     conns: stats.conns, inPkts: stats.inPkts, outPkts: stats.outPkts, inBytes: stats.inBytes, outBytes: stats.outBytes,
-    kCps: stats.cps, kInPps: stats.inPps, kOutPps: stats.outPps, kInBps: stats.inBps, kOutBps: stats.outBps,
+    kCps: round(stats.cps), kInPps: round(stats.inPps), kOutPps: round(stats.outPps), kInBps: round(stats.inBps), kOutBps: round(stats.outBps),
     rCps: 0, rInPps: 0, rOutPps: 0, rInBps: 0, rOutBps: 0,
     active: conns.a, inactive: conns.i, persistent: conns.p,
   };

@@ -135,6 +135,14 @@ export const tickInput = z
   .object({ lastEventId: z.string().max(64).nullish() })
   .default({});
 
+/** stats.onTick: `watch` names services (ids as in ticks) whose real servers' counters are read every tick. */
+export const statsTickInput = z
+  .object({
+    lastEventId: z.string().max(64).nullish(),
+    watch: z.array(z.string().min(1).max(128)).max(16).default([]),
+  })
+  .default({ watch: [] });
+
 export const journalListInput = z
   .object({
     limit: z.number().int().min(1).max(1000).default(100),

@@ -15,8 +15,9 @@ import pino from 'pino';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { StatsState, StatsTick, TableChangeEvent } from '@/lib/agent/events';
+import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
 import { applyStatsTick } from '@/lib/agent/events';
+import { TickDecoder } from '@/lib/agent/tick-wire';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
@@ -140,13 +141,14 @@ describe('agent on the real kernel', () => {
     await backend.addDestination(VIP, dst('172.19.0.3', 8080, { forward: 'nat', weight: 0 }));
     const { c, wsc } = wsClient();
     const state: StatsState = new Map();
+    const decoder = new TickDecoder();
     let sawRate = false;
     let ticks = 0;
     const sub = c.stats.onTick.subscribe({}, {
       onError: (err) => { throw err; },
       onData: (e) => {
         ticks++;
-        applyStatsTick(state, e.data as StatsTick);
+        applyStatsTick(state, decoder.decode(e.data)!);
         const d = state.get('tcp:207.175.45.110:8080')?.dests.get('172.19.0.2:8080');
         // rates seen, and the counters of the last request arrived
         if (d && d.rInPps > 0 && d.conns === 10) sawRate = true;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TickDecoder } from '@/lib/agent/tick-wire';
 import { applyStatsTick, type StatsState } from '@/lib/agent/events';
 import { serviceId } from '@/lib/agent/ids';
 import { diffTables } from '@/lib/agent/table-diff';
@@ -155,6 +156,7 @@ describe('TableHub over the sweep: rates from each destination\'s own readings',
     const fake = await table(200, 1);
     const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 32 });
     const ticks = hub.stats(undefined);
+    const decoder = new TickDecoder();
     const state: StatsState = new Map();
     const watched = [5, 60, 199];
     const destCps = new Map<number, number[]>(watched.map((i) => [i, []]));
@@ -162,7 +164,7 @@ describe('TableHub over the sweep: rates from each destination\'s own readings',
     for (let t = 0; t < 24; t++) {
       if (t > 0) for (const i of watched) fake.traffic(vip(i), rs(i, 0), { conns: 10 });
       await hub.sampleNow();
-      applyStatsTick(state, (await ticks.next()).value!.tick);
+      applyStatsTick(state, decoder.decode((await ticks.next()).value!.tick)!);
       for (const i of watched) destCps.get(i)!.push(state.get(serviceId(vip(i)))!.dests.get(`${rs(i, 0).address}:80`)!.rCps);
       svcCps.push(state.get(serviceId(vip(5)))!.v.rCps);
       now += 1000;

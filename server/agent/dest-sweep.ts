@@ -124,6 +124,11 @@ export class DestSweep {
   /** service ids to dump next time whatever the file says; `all` after a write naming every service */
   private readonly forced = new Set<string>();
   private forceAll = false;
+  /** service ids whose destinations are read on every call, besides the budget (services someone watches) */
+  private watched = new Set<string>();
+  /** wall ms spent per stage since start (both reads run at once, so their sum can exceed the elapsed time) */
+  readonly stageMs = { services: 0, proc: 0, dests: 0 };
+  destDumps = 0;
 
   constructor(private readonly opts: DestSweepOptions) {
     if (!Number.isInteger(opts.budget) || opts.budget < 1) {
@@ -139,8 +144,19 @@ export class DestSweep {
     }
   }
 
+  /** Services to read on every call from now on, outside the budget (a console's service page). */
+  setWatched(ids: Iterable<string>): void {
+    this.watched = new Set(ids);
+  }
+
   async read(): Promise<SweepResult> {
-    const [services, proc] = await Promise.all([this.opts.backend.listServices(), this.opts.structure()]);
+    const timed = async <T>(stage: 'services' | 'proc', p: Promise<T>): Promise<T> => {
+      const t = performance.now();
+      const r = await p;
+      this.stageMs[stage] += performance.now() - t;
+      return r;
+    };
+    const [services, proc] = await Promise.all([timed('services', this.opts.backend.listServices()), timed('proc', this.opts.structure())]);
     if (this.forceAll) {
       // stale signatures make every service "changed" until its next dump
       for (const d of this.dumped.values()) d.procSig = null;
@@ -157,26 +173,30 @@ export class DestSweep {
     const sigs = procOf.map((p) => (p ? signature(p) : null));
     const changed: number[] = [];
     const steady: number[] = [];
+    const watched: number[] = [];
     for (let i = 0; i < services.length; i++) {
       const d = this.dumped.get(ids[i]!);
-      if (!d || sigs[i] === null || d.procSig !== sigs[i] || this.forced.has(ids[i]!)) changed.push(i);
+      if (this.watched.has(ids[i]!)) watched.push(i);
+      else if (!d || sigs[i] === null || d.procSig !== sigs[i] || this.forced.has(ids[i]!)) changed.push(i);
       else steady.push(i);
     }
     const budget = this.opts.budget;
     let pick: number[];
     // the first read takes everything, so the agent starts with the whole table
-    if (services.length <= budget || this.dumped.size === 0) pick = ids.map((_, i) => i);
+    if (services.length <= budget + watched.length || this.dumped.size === 0) pick = ids.map((_, i) => i);
     else {
-      pick = changed.slice(0, budget);
-      if (pick.length < budget) {
+      pick = [...watched, ...changed.slice(0, budget)];
+      const room = budget + watched.length - pick.length;
+      if (room > 0) {
         steady.sort((a, b) => this.dumped.get(ids[a]!)!.at - this.dumped.get(ids[b]!)!.at);
-        pick.push(...steady.slice(0, budget - pick.length));
+        pick.push(...steady.slice(0, room));
       }
     }
 
     const destDtMs = new Map<string, number | null>();
     const fresh = new Map<number, DestinationState[]>();
     // one after another: the lab kernel has one CPU, and a dump per socket at a time is the client's contract
+    const t0 = performance.now();
     for (const i of pick) {
       const id = ids[i]!;
       const destinations = await this.opts.backend.listDestinations(services[i]!.key);
@@ -187,6 +207,8 @@ export class DestSweep {
       this.forced.delete(id);
       fresh.set(i, destinations);
     }
+    this.stageMs.dests += performance.now() - t0;
+    this.destDumps += pick.length;
 
     const entries: ServiceEntry[] = [];
     const live = new Set<string>();

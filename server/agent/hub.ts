@@ -16,9 +16,10 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { DestSweep } from './dest-sweep';
-import type { StatsState, StatsTick, TableChangeEvent } from '@/lib/agent/events';
+import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
 import { deltaTick, fullTick, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
+import { TickEncoder, type WireTick } from '@/lib/agent/tick-wire';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
@@ -31,8 +32,13 @@ export interface TableHubOptions {
    * every tick reads every service's destinations.
    */
   structure?: () => Promise<ProcIpvs>;
-  /** GET_DEST dumps per tick when `structure` is given (default 32). */
+  /** GET_DEST dumps per tick when `structure` is given (default 32), besides watched services. */
   destBudget?: number;
+  /**
+   * With no subscriber, sample only this often (ms; default 60 s) so /metrics and
+   * /healthz stay roughly current without the cost of a tick every second.
+   */
+  idleSampleMs?: number;
 }
 
 interface Sample {
@@ -40,10 +46,10 @@ interface Sample {
   at: number;
   entries: ServiceEntry[];
   state: StatsState;
-  /** from the previous sample to this one; null for the first */
-  delta: StatsTick | null;
+  /** from the previous sample to this one, in wire form; null for the first */
+  delta: WireTick | null;
   intervalMs: number;
-  full?: StatsTick;
+  full?: WireTick;
 }
 
 /** Event ids carry the hub's epoch so ids from before an agent restart never match. */
@@ -73,11 +79,18 @@ export class TableHub {
   private failing = false;
   private closed = false;
   private readonly sweep: DestSweep | null;
+  private readonly encoder = new TickEncoder();
+  /** subscribers of stats or change events: with none, the hub samples only every idleSampleMs */
+  private demand = 0;
+  /** service id -> number of subscribers watching it (their destinations are read every tick) */
+  private readonly watched = new Map<string, number>();
+  private readonly idleSampleMs: number;
   samples = 0;
 
   constructor(private readonly opts: TableHubOptions) {
     this.tickMs = opts.tickMs ?? 1000;
     this.keepEvents = opts.keepEvents ?? 256;
+    this.idleSampleMs = opts.idleSampleMs ?? 60_000;
     this.sweep = opts.structure
       ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32 })
       : null;
@@ -87,8 +100,42 @@ export class TableHub {
   start(): void {
     if (this.timer || this.closed) return;
     void this.sampleNow();
-    this.timer = setInterval(() => void this.sampleNow(), this.tickMs);
+    this.timer = setInterval(() => {
+      // nobody is watching: no per-second kernel reads, just an occasional refresh
+      if (this.demand > 0 || !this.current || Date.now() - this.current.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
+    }, this.tickMs);
     this.timer.unref();
+  }
+
+  /** Subscribers of stats or change events right now. */
+  get subscribers(): number {
+    return this.demand;
+  }
+
+  /** The latest table, sampled now if the last sample is older than `maxAgeMs`. */
+  async fresh(maxAgeMs: number): Promise<ServiceEntry[] | null> {
+    if (!this.current || Date.now() - this.current.at > maxAgeMs) await this.sampleNow();
+    return this.latest();
+  }
+
+  /** Counts a subscriber for the life of a generator; a first one after a quiet spell gets a fresh sample. */
+  private join(watch: readonly string[] = []): () => void {
+    this.demand++;
+    for (const id of watch) this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
+    if (watch.length) this.sweep?.setWatched(this.watched.keys());
+    if (this.timer && (!this.current || Date.now() - this.current.at > this.tickMs)) void this.sampleNow();
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.demand--;
+      for (const id of watch) {
+        const n = (this.watched.get(id) ?? 1) - 1;
+        if (n > 0) this.watched.set(id, n);
+        else this.watched.delete(id);
+      }
+      if (watch.length) this.sweep?.setWatched(this.watched.keys());
+    };
   }
 
   latest(): ServiceEntry[] | null {
@@ -103,7 +150,8 @@ export class TableHub {
    */
   poke(services?: readonly (ServiceKey | null)[]): void {
     if (services) this.sweep?.markDirty(services);
-    if (this.timer) void this.sampleNow();
+    // with nobody subscribed the change is picked up (and diffed) by the next sample
+    if (this.timer && this.demand > 0) void this.sampleNow();
   }
 
   /** Take one sample; concurrent calls share it, and a call during a sample schedules one more. */
@@ -125,7 +173,16 @@ export class TableHub {
     return this.running;
   }
 
+  /** Wall ms per stage of sampling since start, for /metrics and the bench (kernel reads: see stageTimes). */
+  readonly stageMs = { read: 0, sample: 0, encode: 0, diff: 0 };
+
+  /** Every stage's total ms, the sweep's reads included. */
+  stageTimes(): Record<string, number> {
+    return { ...this.stageMs, ...(this.sweep ? this.sweep.stageMs : {}), destDumps: this.sweep?.destDumps ?? 0 };
+  }
+
   private async takeSample(): Promise<void> {
+    const t0 = performance.now();
     let entries: ServiceEntry[];
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
     try {
@@ -138,18 +195,29 @@ export class TableHub {
       this.failing = true;
       return;
     }
+    this.stageMs.read += performance.now() - t0;
     if (this.failing) this.opts.log.info('reading the IPVS table again');
     this.failing = false;
     const at = Date.now();
     const prev = this.current;
     const seq = (prev?.seq ?? 0) + 1;
     const intervalMs = prev ? at - prev.at : 0;
+    let t = performance.now();
+    const lap = (stage: keyof TableHub['stageMs']) => {
+      const now = performance.now();
+      this.stageMs[stage] += now - t;
+      t = now;
+    };
     const state = sampleTable(entries, prev?.state ?? null, intervalMs, destDtMs);
-    const delta = prev ? deltaTick(prev.state, state, seq, at, intervalMs) : null;
+    lap('sample');
+    // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
+    const delta = prev ? this.encoder.encode(deltaTick(prev.state, state, seq, at, intervalMs), prev.state) : null;
+    lap('encode');
     this.current = { seq, at, entries, state, delta, intervalMs };
     this.samples++;
     if (prev) {
       const changes = diffTables(prev.entries, entries);
+      lap('diff');
       if (changes.length) {
         this.events.push({ seq, at, changes, resync: false });
         if (this.events.length > this.keepEvents) {
@@ -177,26 +245,33 @@ export class TableHub {
     });
   }
 
-  private fullOf(s: Sample): StatsTick {
-    return (s.full ??= fullTick(s.state, s.seq, s.at, s.intervalMs));
+  private fullOf(s: Sample): WireTick {
+    return (s.full ??= this.encoder.encode(fullTick(s.state, s.seq, s.at, s.intervalMs), null));
   }
 
   /**
-   * Stats ticks for one subscriber: a full tick first (or after a gap), then
-   * only what changed. A subscriber resuming from the tick just before the
-   * current one gets the delta instead of everything.
+   * Stats ticks for one subscriber, in wire form (lib/agent/tick-wire.ts): a
+   * full tick first (or after a gap), then only what changed. A subscriber
+   * resuming from the tick just before the current one gets the delta
+   * instead of everything. `watch` names services whose real servers' counters
+   * are read every tick (a service page) rather than in the budgeted turns.
    */
-  async *stats(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; tick: StatsTick }> {
-    let sent = parseEventId(this.epoch, lastEventId) ?? -1;
-    while (!signal?.aborted && !this.closed) {
-      const cur = this.current;
-      if (cur && cur.seq !== sent) {
-        const tick = sent === cur.seq - 1 && cur.delta ? cur.delta : this.fullOf(cur);
-        sent = cur.seq;
-        yield { id: eventId(this.epoch, cur.seq), tick };
-        continue;
+  async *stats(signal: AbortSignal | undefined, lastEventId?: string | null, watch: readonly string[] = []): AsyncGenerator<{ id: string; tick: WireTick }> {
+    const leave = this.join(watch);
+    try {
+      let sent = parseEventId(this.epoch, lastEventId) ?? -1;
+      while (!signal?.aborted && !this.closed) {
+        const cur = this.current;
+        if (cur && cur.seq !== sent) {
+          const tick = sent === cur.seq - 1 && cur.delta ? cur.delta : this.fullOf(cur);
+          sent = cur.seq;
+          yield { id: eventId(this.epoch, cur.seq), tick };
+          continue;
+        }
+        await this.nextSample(signal);
       }
-      await this.nextSample(signal);
+    } finally {
+      leave();
     }
   }
 
@@ -205,6 +280,15 @@ export class TableHub {
    * what it missed; one resuming from an unknown id gets `resync`.
    */
   async *changes(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; event: TableChangeEvent }> {
+    const leave = this.join();
+    try {
+      yield* this.changesFor(signal, lastEventId);
+    } finally {
+      leave();
+    }
+  }
+
+  private async *changesFor(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; event: TableChangeEvent }> {
     const resumed = parseEventId(this.epoch, lastEventId);
     let seen: number;
     if (resumed !== null && resumed >= this.droppedUpTo && resumed <= (this.current?.seq ?? 0)) {

@@ -11,6 +11,8 @@ import type { TableHub } from './hub';
 export interface AgentMetrics {
   registry: Registry;
   wsClients: Gauge;
+  /** The exposition text; with no subscriber the hub samples rarely, so a stale sample is refreshed first. */
+  render(): Promise<string>;
 }
 
 export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}): AgentMetrics {
@@ -40,6 +42,8 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
   const truncated = new Gauge({ name: 'director_ipvs_metrics_truncated', help: '1 when some objects were left out to bound cardinality', registers: [registry] });
   const samples = new Gauge({ name: 'director_agent_samples', help: 'Table samples taken since start', registers: [registry] });
   const wsClients = new Gauge({ name: 'director_agent_websocket_clients', help: 'Connected WebSocket clients', registers: [registry] });
+  const subscribers = new Gauge({ name: 'director_agent_subscribers', help: 'Subscriptions to stats ticks or change events (none: the hub samples only occasionally)', registers: [registry] });
+  const stageSeconds = new Counter({ name: 'director_agent_sample_stage_seconds_total', help: 'Wall time spent per stage of table sampling', labelNames: ['stage'] as const, registers: [registry] });
 
   const perObject = [svcConns, svcPkts, svcBytes, dConns, dPkts, dBytes, dActive, dInactive, dPersistent, dWeight];
   // one refresh sets every per-object series from the same sample
@@ -48,6 +52,9 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
     const entries = hub.latest() ?? [];
     services.set(entries.length);
     samples.set(hub.samples);
+    subscribers.set(hub.subscribers);
+    stageSeconds.reset();
+    for (const [stage, ms] of Object.entries(hub.stageTimes())) if (stage !== 'destDumps') stageSeconds.inc({ stage }, ms / 1000);
     let series = 0;
     let cut = false;
     for (const e of entries) {
@@ -76,5 +83,12 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
     }
     truncated.set(cut ? 1 : 0);
   }
-  return { registry, wsClients };
+  return {
+    registry, wsClients,
+    async render() {
+      // collects run concurrently in prom-client, so the sample must be fresh before any of them
+      await hub.fresh(hub.tickMs * 2).catch(() => null);
+      return registry.metrics();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyStatsTick, PERSISTENCE_CAVEAT, type StatsState, type StatsTick, type TableChangeEvent } from '@/lib/agent/events';
+import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
 import type { AgentDeps } from './context';
@@ -266,9 +267,10 @@ describe('subscriptions', () => {
     const ac = new AbortController();
     const sub = await callerFor(deps, VIEWER, ac.signal).stats.onTick();
     const state: StatsState = new Map();
-    const ticks = await collect<StatsTick>(sub, 4, (i) => {
+    const decoder = new TickDecoder();
+    const ticks = (await collect<WireTick>(sub, 4, (i) => {
       if (i === 1) deps.fake.traffic(VIP, RS1, { conns: 10, inPkts: 100, inBytes: 10_000 }, { cps: 3 });
-    });
+    })).map((w) => decoder.decode(w)!);
     ac.abort();
     for (const t of ticks) applyStatsTick(state, t);
     expect(ticks[0]!.full).toBe(true);
@@ -292,7 +294,7 @@ describe('subscriptions', () => {
     const subs = await Promise.all(Array.from({ length: 10 }, () => callerFor(deps, VIEWER, ac.signal).stats.onTick()));
     const dumpsBefore = deps.fake.calls.get('dump') ?? 0;
     const t0 = Date.now();
-    await Promise.all(subs.map((s) => collect<StatsTick>(s, 3)));
+    await Promise.all(subs.map((s) => collect<WireTick>(s, 3)));
     const elapsedTicks = (Date.now() - t0) / deps.hub.tickMs;
     ac.abort();
     const dumps = (deps.fake.calls.get('dump') ?? 0) - dumpsBefore;

@@ -10,6 +10,7 @@ import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } f
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { StatsTick } from '@/lib/agent/events';
+import { TickDecoder } from '@/lib/agent/tick-wire';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { Auth, tokenFile } from './auth';
 import type { AppRouter } from './router';
@@ -196,10 +197,11 @@ describe('WebSocket', () => {
     const withTraffic = (t: StatsTick) => !t.full && t.services.some((r) => r.dests.some((x) => x.v.inBytes !== undefined));
     const { c, wsc } = wsClient(TOKENS.viewer);
     const ticks: StatsTick[] = [];
+    const decoder = new TickDecoder();
     await new Promise<void>((resolve, reject) => {
       const sub = c.stats.onTick.subscribe({}, {
         onData: (ev) => {
-          ticks.push(ev.data);
+          ticks.push(decoder.decode(ev.data)!);
           if (ticks.length === 1) deps.fake.traffic(VIP, RS1, { inPkts: 50, inBytes: 5000 });
           // a sample already in flight when the traffic lands may carry other changes first
           if (ticks.some(withTraffic)) { sub.unsubscribe(); resolve(); }

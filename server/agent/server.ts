@@ -130,7 +130,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('token required\n');
         return;
       }
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.render());
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
