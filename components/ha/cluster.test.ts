@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildClusterView, carrySince, findSplitBrain, trackedAlarmKeys, vipAddress, type DirectorFeed } from './cluster';
+import { buildClusterView, carrySince, feedAfterFailure, findSplitBrain, trackedAlarmKeys, vipAddress, type DirectorFeed } from './cluster';
 import { haStatus, healthyPair, T0 } from './fixtures';
 
 const DIRS = [{ id: 'lvs1', name: 'lvs1' }, { id: 'lvs2', name: 'lvs2' }];
@@ -189,5 +189,16 @@ describe('buildClusterView', () => {
     const lvs2 = haStatus('lvs2', { transitions: [tr(T0 - 20, 'B'), tr(T0 - 40, 'D')] });
     const v = buildClusterView(DIRS, { lvs1: ok(lvs1), lvs2: ok(lvs2) }, T0, new Map(), 3);
     expect(v.timeline.map((t) => `${t.director}:${t.to}`)).toEqual(['lvs1:A', 'lvs2:B', 'lvs1:C']);
+  });
+});
+
+describe('feedAfterFailure', () => {
+  it('keeps the last status and the time of the first failure across repeated failures', () => {
+    const { lvs1 } = healthyPair();
+    const first = feedAfterFailure({ kind: 'ok', status: lvs1, at: T0 - 3000 }, 'refused', T0);
+    expect(first).toEqual({ kind: 'unreachable', error: 'refused', since: T0, last: lvs1, lastAt: T0 - 3000 });
+    const again = feedAfterFailure(first, 'timed out', T0 + 4000);
+    expect(again).toEqual({ kind: 'unreachable', error: 'timed out', since: T0, last: lvs1, lastAt: T0 - 3000 });
+    expect(feedAfterFailure(undefined, 'refused', T0)).toEqual({ kind: 'unreachable', error: 'refused', since: T0, last: null, lastAt: null });
   });
 });

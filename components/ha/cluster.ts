@@ -351,3 +351,10 @@ export const VRRP_TONE: Record<VrrpState, 'ok' | 'accent' | 'danger' | 'warn' | 
   STOP: 'warn',
   UNKNOWN: 'neutral',
 };
+
+/** The feed after a failed read: unreachable since the first failure, keeping the last status seen. */
+export function feedAfterFailure(prev: DirectorFeed | undefined, error: string, at: number): DirectorFeed {
+  if (prev?.kind === 'unreachable') return { ...prev, error };
+  if (prev?.kind === 'ok') return { kind: 'unreachable', error, since: at, last: prev.status, lastAt: prev.at };
+  return { kind: 'unreachable', error, since: at, last: null, lastAt: null };
+}

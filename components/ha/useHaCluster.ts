@@ -5,9 +5,8 @@
  * an agent that died without closing its socket still turns "unreachable".
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { HaStatus } from '@/lib/schemas/ha';
 import { errorText } from '../data/hooks';
-import { buildClusterView, carrySince, trackedAlarmKeys, type ClusterView, type DirectorFeed, type DirectorRef } from './cluster';
+import { buildClusterView, carrySince, feedAfterFailure, trackedAlarmKeys, type ClusterView, type DirectorFeed, type DirectorRef } from './cluster';
 import { haProcedures, isMissingProcedure, notEnabledStatus, parseStatusMessage } from './ha-client';
 
 const POLL_MS = 4000;
@@ -39,12 +38,7 @@ export function useHaCluster(directors: readonly DirectorRef[]): {
         const r = parseStatusMessage(m);
         const at = Date.now();
         if (r.ok) lastOkAt = at;
-        setFeeds((f) => ({
-          ...f,
-          [id]: r.ok
-            ? { kind: 'ok', status: r.status, at }
-            : { kind: 'unreachable', error: r.error, since: at, ...lastKnown(f[id]) },
-        }));
+        setFeeds((f) => ({ ...f, [id]: r.ok ? { kind: 'ok', status: r.status, at } : feedAfterFailure(f[id], r.error, at) }));
       };
       const failed = (e: unknown, startedAt: number) => {
         if (stopped || lastOkAt > startedAt) return;
@@ -55,11 +49,7 @@ export function useHaCluster(directors: readonly DirectorRef[]): {
           return;
         }
         const error = errorText(e) ?? 'No answer.';
-        setFeeds((f) => {
-          const prev = f[id];
-          const since = prev?.kind === 'unreachable' ? prev.since : at;
-          return { ...f, [id]: { kind: 'unreachable', error, since, ...lastKnown(prev) } };
-        });
+        setFeeds((f) => ({ ...f, [id]: feedAfterFailure(f[id], error, at) }));
       };
       const read = () => {
         const startedAt = Date.now();
@@ -97,8 +87,3 @@ export function useHaCluster(directors: readonly DirectorRef[]): {
   return { view, now, refresh };
 }
 
-function lastKnown(prev: DirectorFeed | undefined): { last: HaStatus | null; lastAt: number | null } {
-  if (prev?.kind === 'ok') return { last: prev.status, lastAt: prev.at };
-  if (prev?.kind === 'unreachable') return { last: prev.last, lastAt: prev.lastAt };
-  return { last: null, lastAt: null };
-}
