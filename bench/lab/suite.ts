@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { NetlinkIpvs } from '../../server/ipvs/netlink-client';
 import { parseSnapshot } from '../../lib/snapshot/parse';
 import { planRestore } from '../../lib/snapshot/plan';
+import { runConnMeasures } from './conn';
 import { runAgentMeasures } from './agent';
 
 const { values } = parseArgs({
@@ -28,6 +29,10 @@ const { values } = parseArgs({
     'agent-seconds': { type: 'string', default: '30' },
     subscribers: { type: 'string', default: '50' },
     'hold-seconds': { type: 'string', default: '20' },
+    'conn-entries': { type: 'string', default: '100000' },
+    'conn-big': { type: 'string', default: '1000000' },
+    'conn-runs': { type: 'string', default: '3' },
+    only: { type: 'string' },
   },
 });
 const N = Number(values.services), D = Number(values.dests), RUNS = Number(values.runs);
@@ -48,6 +53,8 @@ export interface Row {
   goal: { kind: 'ratio' | 'max'; value: number; text: string } | null;
   samples?: { director: number[]; anchor: number[] };
   note?: string;
+  /** the suite section that measured it (startup, table, conn, agent) */
+  section?: string;
 }
 const rows: Row[] = [];
 const info: Record<string, unknown> = {};
@@ -185,21 +192,30 @@ const agentMeasures = () => runAgentMeasures({
   services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S,
 });
 
-const only = (process.env.BENCH_ONLY ?? 'startup,table,agent').split(',');
+const only = (values.only ?? process.env.BENCH_ONLY ?? 'startup,table,conn,agent').split(',');
 const t0 = performance.now();
-info.params = { services: N, dests: D, runs: RUNS, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S };
+info.params = { services: N, dests: D, runs: RUNS, connEntries: Number(values['conn-entries']), connBig: Number(values['conn-big']), connRuns: Number(values['conn-runs']), agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S };
 info.guestKernel = sh('uname -r').trim();
 info.guestMemMb = Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024);
 const errors: string[] = [];
-for (const [name, fn] of [['startup', startup], ['table', tableMeasures], ['agent', agentMeasures]] as const) {
+const connMeasures = () => runConnMeasures({
+  rows, log, sh, timed, root: ROOT, work: WORK,
+  entries: Number(values['conn-entries']), bigEntries: Number(values['conn-big']), runs: Number(values['conn-runs']),
+});
+for (const [name, fn] of [['startup', startup], ['table', tableMeasures], ['conn', connMeasures], ['agent', agentMeasures]] as const) {
   if (!only.includes(name)) continue;
+  const first = rows.length;
+  const t = performance.now();
   try {
     await fn();
   } catch (e) {
     errors.push(`${name}: ${(e as Error).message}`);
     log(`FAILED ${name}: ${(e as Error).stack}`);
   }
+  for (const r of rows.slice(first)) r.section = name;
+  log(`section ${name}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
+info.sections = only;
 info.suiteSeconds = (performance.now() - t0) / 1000;
 process.stdout.write(`@@bench-result@@ ${JSON.stringify({ rows, info, errors })}\n`);
 process.exit(0);
