@@ -35,7 +35,10 @@ export function useLiveFeed(directorId: string): void {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const store = statsStoreFor(directorId);
-  useSubscription(trpc.stats.onTick.subscriptionOptions({}, {
+  // on a service page, ask the agent to read that service's real servers every tick (the graph needs them)
+  const shown = useParams<{ service?: string }>().service;
+  const watch = shown ? [decodeURIComponent(shown)] : [];
+  useSubscription(trpc.stats.onTick.subscriptionOptions({ watch }, {
     onData: (e) => store.apply(e.data),
   }));
   useSubscription(trpc.table.onChange.subscriptionOptions({}, {

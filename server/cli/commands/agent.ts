@@ -29,8 +29,9 @@ const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--sta
   --state-dir       tokens and journal (default $DIRECTOR_STATE_DIR or /var/lib/director)
   --allow-origin    browser origin allowed to open the WebSocket (repeatable)
   --tick-ms         sampling period for live stats and change events (default 1000)
-  --dest-budget     services whose real servers' counters are re-read per tick (default 32);
-                    the rest wait their turn, so a tick's cost does not grow with the table
+  --dest-budget     services whose real servers' counters are re-read per tick (default 8), besides
+                    services a console is showing; the rest wait their turn, so a tick's cost
+                    does not grow with the table
   --insecure-listen allow a non-loopback address without TLS
   --director-id     this director's name among its HA peers (default: the host name)
   --ha-config       high availability: JSON HaConfig (VIP groups, ZooKeeper, peers); the agent
@@ -87,7 +88,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     io.stderr(`director agent: --tick-ms must be an integer from 100 to 60000, got '${values['tick-ms']}'\n`);
     return 2;
   }
-  const destBudget = values['dest-budget'] === undefined ? 32 : Number(values['dest-budget']);
+  const destBudget = values['dest-budget'] === undefined ? 8 : Number(values['dest-budget']);
   if (!Number.isInteger(destBudget) || destBudget < 1 || destBudget > 100_000) {
     io.stderr(`director agent: --dest-budget must be an integer from 1 to 100000, got '${values['dest-budget']}'\n`);
     return 2;
