@@ -18,7 +18,9 @@ export interface AgentMetrics {
 export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}): AgentMetrics {
   const max = opts.maxSeries ?? 5000;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'director_agent_' });
+  // the event-loop lag monitor wakes the process every `precision` ms: at prom-client's default 10 ms that
+  // was most of an idle agent's CPU in the lab kernel (1% of a core even on the host); 1 s is enough for lag
+  collectDefaultMetrics({ register: registry, prefix: 'director_agent_', eventLoopMonitoringPrecision: 1000 });
 
   const svcLabels = ['service'] as const;
   const destLabels = ['service', 'destination'] as const;
