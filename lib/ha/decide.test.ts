@@ -73,6 +73,31 @@ describe('2. another director holds the lease', () => {
   });
 });
 
+describe('2b. cut heartbeat: no flapping', () => {
+  it('fenced for a conflict, it stays fenced while the same lease lives (unfenced, VRRP would make it master again)', () => {
+    let m = standby;
+    const lvs2 = { me: 'lvs2', myPriority: 100, holder: 'lvs1', leaseId: 'lvs1@5' };
+    m = decide(base({ ...lvs2, vrrpState: 'MASTER', vipsPresent: true }), m).memo;
+    m = decide(base({ ...lvs2, now: T + 2001, vrrpState: 'MASTER', vipsPresent: true }), m).memo;
+    expect(m).toMatchObject({ fenced: true, conflictLease: 'lvs1@5' });
+    // FAULT, VIPs gone: still fenced, for as long as that lease lives
+    for (const t of [T + 2500, T + 60_000]) {
+      const d = decide(base({ ...lvs2, now: t, vrrpState: 'FAULT', vipsPresent: false }), m);
+      expect(d.memo.fenced).toBe(true);
+      expect(d.memo.conflictSince).toBeNull();
+      m = d.memo;
+    }
+    // the holder's lease ends (it died, or handed over): free again -> acquire; or a new lease -> unfenced standby
+    const renewed = decide(base({ ...lvs2, now: T + 61_000, leaseId: 'lvs1@9', vrrpState: 'FAULT' }), m);
+    expect(renewed.memo).toMatchObject({ fenced: false, conflictLease: null });
+    let free = decide(base({ ...lvs2, now: T + 61_000, holder: null, leaseId: null, vrrpState: 'FAULT' }), m);
+    expect(free.memo.conflictLease).toBeNull();
+    free = decide(base({ ...lvs2, now: T + 61_300, holder: null, leaseId: null, vrrpState: 'FAULT' }), free.memo);
+    expect(free.lease).toBe('acquire');
+    expect(decide(base({ ...lvs2, now: T + 61_400, holder: 'lvs2', leaseId: 'lvs2@10', vrrpState: 'FAULT' }), free.memo).memo.fenced).toBe(false);
+  });
+});
+
 describe('3. nobody holds the lease', () => {
   it('the VRRP master (or a director with the VIPs) acquires at once', () => {
     expect(decide(base({ vrrpState: 'MASTER' }), initialMemo()).lease).toBe('acquire');

@@ -36,6 +36,8 @@ export interface DecideInput {
   zk: { state: ZkState; since: number };
   /** lease holder as last read (meaningful while connected) */
   holder: string | null;
+  /** identity of that lease (holder + creation); a new lease by the same holder is a new id. Defaults to `holder`. */
+  leaseId?: string | null;
   vrrpState: VrrpState;
   /** any of the group's VIPs is on this director's interface (kernel truth) */
   vipsPresent: boolean;
@@ -55,6 +57,12 @@ export interface DecideMemo {
   syncRole: 'master' | 'backup' | null;
   /** since when another director holds the lease while this one holds VIPs or is VRRP master */
   conflictSince: number | null;
+  /**
+   * The lease under which this director was fenced for holding the VIPs: while that lease lives, its
+   * holder outlived a session timeout, so VRRP here cannot hear it (cut heartbeat). Unfencing would make
+   * keepalived master again after 3 adverts and its gratuitous ARPs would steal the traffic: stay fenced.
+   */
+  conflictLease: string | null;
   /** since when the lease is free while this director is not VRRP master */
   freeSince: number | null;
   /** no acquiring until then (hand over, preempting release) */
@@ -73,6 +81,7 @@ export const initialMemo = (): DecideMemo => ({
   leaseBonus: false,
   syncRole: null,
   conflictSince: null,
+  conflictLease: null,
   freeSince: null,
   standAsideUntil: null,
   standAsideReason: null,
@@ -195,6 +204,7 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
 
   // 1. I hold the lease
   if (iHold) {
+    m.conflictLease = null;
     unfence(m);
     m.leaseBonus = true;
     m.syncRole = 'master';
@@ -204,14 +214,22 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
 
   // 2. another director holds it
   if (input.holder !== null) {
+    const leaseId = input.leaseId ?? input.holder;
     m.leaseBonus = false;
     m.syncRole = 'backup';
     m.freeSince = null;
+    if (m.conflictLease !== null && m.conflictLease !== leaseId) m.conflictLease = null;
+    if (m.conflictLease !== null) {
+      m.conflictSince = null;
+      if (!m.fenced) fence(m, `${input.holder} holds the lease and VRRP here cannot hear it (heartbeat cut?): standing by fenced`);
+      return out(null, `fenced while ${input.holder} holds the same lease (VRRP would make this director master again)`);
+    }
     if (holdsVips(input)) {
       m.conflictSince ??= now;
       const held = now - m.conflictSince;
       if (held > input.sessionTimeoutMs) {
         fence(m, `${input.holder} holds the lease but this director still had the VIPs after ${held} ms`);
+        m.conflictLease = leaseId;
         return out(null, `fenced: ${input.holder} holds the lease`);
       }
       // the holder may have died with its session not yet expired (failover after SIGKILL): grace
@@ -224,6 +242,7 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
 
   // 3. nobody holds it
   m.conflictSince = null;
+  m.conflictLease = null;
   if (input.vrrpState === 'MASTER' || input.vipsPresent) {
     m.freeSince = null;
     return out('acquire', 'lease free and this director is VRRP master: taking it');

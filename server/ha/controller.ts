@@ -30,6 +30,8 @@ interface GroupRt {
   vipsPresent: string[];
   /** lease holder as read from ZooKeeper; "<name> (old session)" for a lease of a session that is not ours */
   holder: string | null;
+  /** that lease's identity (holder and creation time): a new lease of the same holder is another one */
+  leaseId: string | null;
   members: MemberView[];
   handover: boolean;
   written: { fence: number | null; lease: number | null };
@@ -88,7 +90,7 @@ export class HaController implements HaService {
     this.paths = zkPaths(this.cfg.zkRoot);
     for (const g of this.cfg.groups) {
       this.groups.set(g.name, {
-        cfg: g, memo: initialMemo(), vrrpState: 'UNKNOWN', vipsPresent: [], holder: null, members: [], handover: false,
+        cfg: g, memo: initialMemo(), vrrpState: 'UNKNOWN', vipsPresent: [], holder: null, leaseId: null, members: [], handover: false,
         written: { fence: null, lease: null }, memberJson: null, memberGeneration: -1, why: 'starting',
       });
     }
@@ -230,7 +232,7 @@ export class HaController implements HaService {
       const before = g.memo;
       const dec = decide({
         now: Date.now(), me: this.cfg.director, myPriority: g.cfg.priority, sessionTimeoutMs: this.cfg.sessionTimeoutMs,
-        zk: { state: zkState, since: this.zk.since }, holder: connected ? g.holder : null, vrrpState: g.vrrpState,
+        zk: { state: zkState, since: this.zk.since }, holder: connected ? g.holder : null, leaseId: connected ? g.leaseId : null, vrrpState: g.vrrpState,
         vipsPresent: g.vipsPresent.length > 0, peers: this.peers, maintenance: this.maintenanceOn, handover: g.handover,
         members: g.members,
       }, g.memo);
@@ -255,10 +257,13 @@ export class HaController implements HaService {
       g.memberJson = null;
     }
     const lease = await this.zk.get(this.paths.lease(name));
-    if (lease === null) g.holder = null;
-    else {
+    if (lease === null) {
+      g.holder = null;
+      g.leaseId = null;
+    } else {
       const data = readJson(leaseDataSchema, lease.data);
       const who = data?.director ?? 'unknown';
+      g.leaseId = `${who}@${data?.since ?? lease.stat.version}`;
       g.holder = this.zk.ownedByMe(lease.stat) ? this.cfg.director : who === this.cfg.director ? `${who} (old session)` : who;
     }
     const members: MemberView[] = [];

@@ -1,0 +1,188 @@
+/**
+ * The HA controller in one lab kernel with a real ZooKeeper and a real
+ * keepalived: it takes the free lease, lifts its fence and becomes VRRP master
+ * with the VIP; the sync daemon follows the lease (checked with ipvsadm);
+ * maintenance, hand over, fail static with ZooKeeper down, and a graceful
+ * stop that frees the lease at once. Table replication runs against a second
+ * replicator (an in-memory table, labelled as such) through the same ZooKeeper.
+ */
+import { execFileSync } from 'node:child_process';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaseDataSchema, readJson, zkPaths } from '@/lib/ha/zk-layout';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { haConfigSchema, type HaConfig } from '@/lib/schemas/ha';
+import { procStructure } from '../agent/dest-sweep';
+import { TableHub } from '../agent/hub';
+import { Journal } from '../agent/journal';
+import { Mutex } from '../agent/mutex';
+import { FakeIpvs } from '../ipvs/fake';
+import { openIpvs } from '../ipvs/open';
+import { dst, svc, tcp } from '../ipvs/kernel-test-helpers';
+import { HaController } from './controller';
+import { sleep, startZookeeper, until, type RunningZk } from './kernel-test-helpers';
+import { TableSync } from './table-sync';
+import { ZkSession } from './zookeeper';
+
+const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+const VIP = '10.78.0.100';
+const ROOT = '/tmp/ha-ctl-test';
+const log = pino({ level: process.env.HA_TEST_LOG ?? 'silent' });
+const LEASE = '/director/groups/lan/lease';
+
+let zk: RunningZk;
+let backend: IpvsBackend;
+let journal: Journal;
+let hub: TableHub;
+let ctl: HaController;
+let table: TableSync;
+let observer: ZkSession;
+const cleanups: (() => unknown)[] = [];
+
+function config(): HaConfig {
+  return haConfigSchema.parse({
+    director: 'lvs1', zookeeper: zk.connect, sessionTimeoutMs: 2000, runDir: `${ROOT}/lvs1`,
+    groups: [{ name: 'lan', vips: [`${VIP}/32`], interface: 'hct0', unicastSourceIp: '10.78.0.1', unicastPeers: ['10.78.0.2'], virtualRouterId: 52, priority: 150, advertIntervalMs: 500 }],
+    sync: { interface: 'hct0', syncId: 52 },
+  });
+}
+const group = () => ctl.status().groups[0]!;
+const leaseHolder = async () => readJson(leaseDataSchema, (await observer.get(LEASE))?.data)?.director ?? null;
+const daemons = () => sh('ipvsadm -L --daemon');
+
+beforeAll(async () => {
+  sh(`rm -rf ${ROOT}; mkdir -p ${ROOT}; ipvsadm -C; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null
+ip link add hct0 type veth peer name hct1; ip addr add 10.78.0.1/24 dev hct0; ip link set hct0 up; ip link set hct1 up; true`);
+  const t0 = Date.now();
+  zk = await startZookeeper(`${ROOT}/zk`);
+  console.log(`ZooKeeper ready after ${Date.now() - t0} ms`);
+  backend = await openIpvs();
+  journal = await Journal.open(null);
+  hub = new TableHub({ backend, log, tickMs: 1000, structure: procStructure() });
+  table = new TableSync({ backend, journal, writeLock: new Mutex(), hub, log, director: 'lvs1', path: zkPaths('/director').table, onChange: () => ctl?.poke() });
+  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, table });
+  observer = new ZkSession({ connect: zk.connect, sessionTimeoutMs: 2000, log, onChange: () => {} });
+  observer.start();
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await ctl?.stop().catch(() => {});
+  observer?.close();
+  await zk?.stop();
+  hub?.close();
+  backend?.close();
+  sh('ip link del hct0 2>/dev/null; ipvsadm -C; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true');
+});
+
+describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
+  it('takes the free lease, unfences, becomes MASTER with the VIP; sync daemon master', async () => {
+    const t0 = Date.now();
+    await ctl.start();
+    await until(() => group().vrrpState === 'MASTER' && group().vipsPresent.length === 1, 20_000, 'MASTER with VIP', 50);
+    console.log(`start -> MASTER with VIP after ${Date.now() - t0} ms`);
+    const st = ctl.status();
+    expect(st).toMatchObject({ enabled: true, director: 'lvs1', zookeeper: { state: 'connected', failStatic: false }, keepalived: { running: true } });
+    expect(group()).toMatchObject({ leaseHolder: 'lvs1', fenced: false, fenceReason: null, vipsPresent: [`${VIP}/32`] });
+    expect(await leaseHolder()).toBe('lvs1');
+    await until(() => daemons().includes('master sync daemon'), 5000, 'sync master');
+    expect(daemons()).toMatch(/master sync daemon \(mcast=hct0, syncid=52/);
+    expect(daemons()).not.toMatch(/backup sync daemon/);
+    expect(st.syncDaemons).toEqual([{ state: 'master', interface: 'hct0', syncId: 52 }]);
+    const kinds = st.transitions.map((t) => `${t.kind}:${t.to}`);
+    expect(kinds).toEqual(expect.arrayContaining(['lease:lvs1', 'fence:unfenced', 'vrrp:MASTER', 'sync:master', 'zookeeper:connected']));
+  });
+
+  it('publishes its member entry for peers', async () => {
+    const m = await observer.get('/director/groups/lan/members/lvs1');
+    expect(JSON.parse(m!.data!.toString())).toMatchObject({ priority: 150, preempt: false, maintenance: false, vrrpState: 'MASTER' });
+  });
+
+  it('maintenance: releases the lease, fences (FAULT, VIP gone), sync backup; off: back as holder', async () => {
+    const t0 = Date.now();
+    await ctl.maintenance(true, 'operator');
+    await until(async () => !group().vipsPresent.length && group().vrrpState === 'FAULT', 5000, 'FAULT without VIP', 20);
+    console.log(`maintenance -> VIP gone after ${Date.now() - t0} ms`);
+    expect(await leaseHolder()).toBeNull();
+    expect(group()).toMatchObject({ fenced: true, maintenance: true });
+    expect(group().fenceReason).toMatch(/maintenance/);
+    await until(() => daemons().includes('backup sync daemon'), 5000, 'sync backup');
+    expect(daemons()).not.toMatch(/master sync daemon/);
+    await ctl.maintenance(false, 'operator');
+    await until(() => group().vrrpState === 'MASTER' && group().leaseHolder === 'lvs1', 10_000, 'back to MASTER', 50);
+    expect(await leaseHolder()).toBe('lvs1');
+  });
+
+  it('hand over with nobody to take it: stands aside fenced, then takes the lease back', async () => {
+    await expect(ctl.handover('nope', 'operator')).rejects.toThrow(/no VIP group 'nope'/);
+    const t0 = Date.now();
+    await ctl.handover('lan', 'operator');
+    await until(() => group().fenced && !group().vipsPresent.length, 5000, 'fenced after hand over', 20);
+    expect(group().fenceReason).toMatch(/handed over/);
+    expect(await leaseHolder()).toBeNull();
+    await until(() => group().leaseHolder === 'lvs1' && group().vrrpState === 'MASTER', 20_000, 'lease back', 100);
+    const took = Date.now() - t0;
+    console.log(`hand over without a taker: lease back after ${took} ms`);
+    expect(took).toBeGreaterThanOrEqual(9_500);
+    await expect(ctl.handover('lan', 'operator')).resolves.toBeTruthy();
+    await until(() => group().leaseHolder === 'lvs1' && group().vrrpState === 'MASTER', 20_000, 'lease back again', 100);
+  });
+
+  it('table replication: a write here is published; a peer\'s published table is applied here in replace mode', async () => {
+    const peerZk = new ZkSession({ connect: zk.connect, sessionTimeoutMs: 2000, log, onChange: () => {} });
+    peerZk.start();
+    // the peer's table is the in-memory fake: the shared znode is what is under test here
+    const fake = new FakeIpvs();
+    const peerJournal = await Journal.open(null);
+    const peerHub = new TableHub({ backend: fake, log, tickMs: 1000, structure: async () => ({ version: '1.2.1', connTableSize: 4096, services: [] }) });
+    const peer = new TableSync({ backend: fake, journal: peerJournal, writeLock: new Mutex(), hub: peerHub, log, director: 'lvs2', path: '/director/table', onChange: () => {} });
+    const attach = setInterval(() => peer.attach(peerZk), 100);
+    cleanups.push(() => { clearInterval(attach); peer.close(); peerZk.close(); peerHub.close(); });
+
+    const key = tcp('10.78.0.100', 80);
+    await backend.addService(svc(key, { scheduler: 'rr' }));
+    await backend.addDestination(key, dst('10.78.0.12', 80, { forward: 'nat', weight: 3 }));
+    await journal.append({ role: 'operator', tokenName: 'operator', remote: 'test', op: 'services.create', objects: [{ kind: 'service', key, before: null, after: null }] });
+    await until(async () => (await fake.dump()).length === 1, 10_000, 'peer applied the published table', 50);
+    const got = (await fake.dump())[0]!;
+    expect(got).toMatchObject({ key, scheduler: 'rr' });
+    expect(got.destinations.map((d) => [d.address, d.weight, d.forward])).toEqual([['10.78.0.12', 3, 'nat']]);
+    expect(ctl.status().table).toMatchObject({ lastError: null });
+    const v1 = ctl.status().table.zkVersion!;
+
+    // the peer changes its table and publishes: applied here, the extra service removed (replace)
+    const key2 = tcp('10.78.0.101', 443);
+    await fake.removeService(key);
+    await fake.addService(svc(key2, { scheduler: 'wlc' }));
+    await peerJournal.append({ role: 'operator', tokenName: 'operator', remote: 'test', op: 'services.create', objects: [{ kind: 'service', key: key2, before: null, after: null }] });
+    await until(() => sh('ipvsadm -Sn').includes('10.78.0.101:443'), 10_000, 'kernel has the peer table', 100);
+    const saved = sh('ipvsadm -Sn');
+    expect(saved).toContain('-A -t 10.78.0.101:443 -s wlc');
+    expect(saved).not.toContain('10.78.0.100:80');
+    await until(() => (ctl.status().table.appliedVersion ?? -1) > v1, 5000, 'applied version moves on');
+    expect(journal.list({ limit: 1 })[0]).toMatchObject({ op: 'ha.replicate', tokenName: 'ha-replication' });
+  });
+
+  it('ZooKeeper stopped: fail static after the session timeout, the master keeps the VIP; back: coordinated again', async () => {
+    await zk.stop();
+    await until(() => ctl.status().zookeeper.failStatic, 10_000, 'fail static', 50);
+    expect(ctl.status().zookeeper.message).toMatch(/fail static/);
+    expect(group()).toMatchObject({ vrrpState: 'MASTER', fenced: false });
+    expect(group().vipsPresent).toEqual([`${VIP}/32`]);
+    await sleep(3000);
+    expect(group().vipsPresent).toEqual([`${VIP}/32`]);
+    zk = await startZookeeper(`${ROOT}/zk`);
+    await until(() => ctl.status().zookeeper.state === 'connected' && !ctl.status().zookeeper.failStatic && group().leaseHolder === 'lvs1', 30_000, 'coordinated again', 100);
+    expect(group().vipsPresent).toEqual([`${VIP}/32`]);
+  });
+
+  it('graceful stop: the lease is gone at once, keepalived stopped, VIP gone', async () => {
+    await until(async () => (await leaseHolder()) === 'lvs1', 10_000, 'lease visible');
+    const t0 = Date.now();
+    await ctl.stop();
+    const stopTook = Date.now() - t0;
+    expect(await leaseHolder()).toBeNull();
+    expect(ctl.status().keepalived.running).toBe(false);
+    expect(sh('ip -4 -o addr show dev hct0')).not.toContain(VIP);
+    console.log(`graceful stop took ${stopTook} ms`);
+  });
+});
