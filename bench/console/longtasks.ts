@@ -4,7 +4,7 @@
  * longest tasks while live updates flow (goal: none over 100 ms)?
  *
  *   flock /tmp/tap.lock /work/notes/labslot npx tsx bench/console/longtasks.ts [--label NAME] [--seconds 30]
- *       [--services 1000] [--conns 100000] [--port 3230]
+ *       [--services 1000] [--conns 100000] [--port 3230] [--root OTHER_CHECKOUT]
  *
  * It boots the lab as `npm start -- --lab` does, adds the bench services with
  * the agent's snapshot restore (the same netlink path as `ipvsadm -R`), makes
@@ -33,8 +33,11 @@ const { values: args } = parseArgs({
     services: { type: 'string', default: '1000' },
     conns: { type: 'string', default: '100000' },
     port: { type: 'string', default: '3230' },
+    /** another checkout whose `npm start` to measure (e.g. an older commit, for a before/after comparison) */
+    root: { type: 'string' },
   },
 });
+const labRoot = path.resolve(args.root ?? root);
 const SECONDS = Number(args.seconds);
 const SERVICES = Number(args.services);
 const CONNS = Number(args.conns);
@@ -57,7 +60,7 @@ async function stopLab(): Promise<void> {
 
 async function startLab(port: number): Promise<LabState> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/lab/start.ts', '--lab', '--port', String(port), '--rate', '5'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    cwd: labRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
   lab = child;
   let out = '';
@@ -90,7 +93,7 @@ function benchRules(n: number): string {
 }
 
 function flood(perPort: number): void {
-  const r = spawnSync('python3', [path.join(import.meta.dirname, 'udp-flood.py'), TAP_HOST, TAP_GUEST, UDP_PORTS.join(','), String(perPort), '8000'],
+  const r = spawnSync('python3', [path.join(import.meta.dirname, 'udp-flood.py'), TAP_HOST, TAP_GUEST, UDP_PORTS.join(','), String(perPort), '5000'],
     { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`udp-flood failed: ${r.stderr}`);
   say(r.stdout.trim());
@@ -121,7 +124,11 @@ async function main(): Promise<void> {
   const st = await startLab(Number(args.port));
   say(`lab ready: console ${st.consoleUrl}, agent ${st.agentUrl}`);
   const agent = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${st.agentUrl}/trpc`, headers: () => ({ authorization: `Bearer ${st.operatorToken}` }) })],
+    links: [httpBatchLink({
+      url: `${st.agentUrl}/trpc`, headers: () => ({ authorization: `Bearer ${st.operatorToken}` }),
+      // a lab kernel under load can take minutes; never wait forever on one call
+      fetch: (url, init) => fetch(url, { ...(init as RequestInit), signal: AbortSignal.timeout(180_000) }),
+    })],
   });
   const before = (await agent.services.list.query()).length;
   const restored = await agent.snapshot.restore.mutate({ format: 'ipvsadm', text: benchRules(SERVICES), prune: false });
@@ -129,7 +136,18 @@ async function main(): Promise<void> {
   say(`services: ${before} from the lab + ${restored.applied} operations applied -> ${services.length} services`);
   const perPort = Math.ceil(CONNS / UDP_PORTS.length);
   flood(perPort);
-  const entries = async () => (await agent.connections.list.query({ cursor: 0, limit: 1 })).total;
+  // The lab kernel can be slow to answer while it takes in the datagrams: retry for a minute.
+  const entries = async (): Promise<number> => {
+    for (let i = 0; ; i++) {
+      try {
+        return (await agent.connections.list.query({ cursor: 0, limit: 1 })).total;
+      } catch (e) {
+        if (i >= 30) throw e;
+        say(`connection count: ${(e as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  };
   let total = await entries();
   for (let i = 0; i < 20 && total < CONNS * 0.95; i++) {
     await new Promise((r) => setTimeout(r, 3000));
@@ -185,7 +203,7 @@ async function main(): Promise<void> {
     await browser.close();
   }
   const out = {
-    label: args.label, at: new Date().toISOString(), services: services.length, connectionEntries: total,
+    label: args.label, root: labRoot, at: new Date().toISOString(), services: services.length, connectionEntries: total,
     overviewFirstLoadJsGzipKb: Math.round(overviewJs / 102.4) / 10, loadavg: readFileSync('/proc/loadavg', 'utf8').trim(), pages: results,
   };
   mkdirSync(path.join(root, 'bench/console'), { recursive: true });
