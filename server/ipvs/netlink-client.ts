@@ -48,6 +48,31 @@ export function errnoName(errno: number): string {
   try { return getSystemErrorName(-Math.abs(errno)); } catch { return `errno ${errno}`; }
 }
 
+/** One IPVS write, for writeBatch: the same six changes the IpvsBackend methods make. */
+export type IpvsWrite =
+  | { kind: 'addService' | 'updateService'; spec: ServiceSpec }
+  | { kind: 'removeService'; key: ServiceKey }
+  | { kind: 'addDestination' | 'updateDestination'; service: ServiceKey; dest: DestinationSpec }
+  | { kind: 'removeDestination'; service: ServiceKey; dest: DestinationKey };
+
+/** Per write of a batch: 'ok', the error that refused it, or undefined when it was never sent. */
+export type IpvsWriteResult = 'ok' | IpvsError | Error | undefined;
+
+/** A backend that can send many writes in one datagram (server/snapshot/apply.ts uses it when present). */
+export interface IpvsBatchWriter {
+  writeBatch(writes: readonly IpvsWrite[]): Promise<IpvsWriteResult[]>;
+}
+
+export function isBatchWriter(b: unknown): b is IpvsBatchWriter {
+  return typeof (b as Partial<IpvsBatchWriter> | null)?.writeBatch === 'function';
+}
+
+/** Writes per datagram: every refusal comes back with the request echoed, and 64 of those fit the default receive buffer. */
+export const WRITE_BATCH = 64;
+
+const NLMSG_HDRLEN = 16;
+const NLM_F_REQUEST = 0x1, NLM_F_ACK = 0x4;
+
 class Lane {
   private tail: Promise<unknown> = Promise.resolve();
   /** non-dump requests started since the last dump, which the next dump must wait for */
@@ -162,8 +187,9 @@ function schedulerMessage(spec: ServiceSpec): string {
   return `scheduler '${spec.scheduler}'${pe} is not available in this kernel (module ip_vs_${spec.scheduler} not loadable?)`;
 }
 
-export class NetlinkIpvs implements IpvsBackend {
+export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   private readonly dumpLanes: Lane[] = [];
+  private batchLane: Lane | undefined;
   private closed = false;
   private readonly timeoutMs: number;
   private readonly dumpConcurrency: number;
@@ -238,30 +264,59 @@ export class NetlinkIpvs implements IpvsBackend {
     return this.dumpLanes.slice(0, want);
   }
 
-  async addService(spec: ServiceSpec): Promise<void> {
-    validateServiceSpec(spec);
-    const label = `virtual service ${formatServiceKey(spec.key)}`;
-    await this.request(C.IPVS_CMD_NEW_SERVICE, [packService(spec)]).catch((e) => explain(e, {
-      EEXIST: ['service_exists', `${label} already exists`],
-      ENOENT: ['unknown_scheduler', schedulerMessage(spec)],
-    }, `adding ${label}`));
+  /** Validates one write and packs it; `fail` turns a kernel refusal into the IpvsError the single call would throw. */
+  private prepare(w: IpvsWrite): { cmd: number; attrs: Uint8Array[]; fail: (e: unknown) => never } {
+    switch (w.kind) {
+      case 'addService':
+      case 'updateService': {
+        validateServiceSpec(w.spec);
+        const label = `virtual service ${formatServiceKey(w.spec.key)}`;
+        const add = w.kind === 'addService';
+        return {
+          cmd: add ? C.IPVS_CMD_NEW_SERVICE : C.IPVS_CMD_SET_SERVICE, attrs: [packService(w.spec)],
+          fail: (e) => explain(e, add
+            ? { EEXIST: ['service_exists', `${label} already exists`], ENOENT: ['unknown_scheduler', schedulerMessage(w.spec)] }
+            : { ESRCH: ['service_not_found', `${label} does not exist`], ENOENT: ['unknown_scheduler', schedulerMessage(w.spec)] },
+          `${add ? 'adding' : 'changing'} ${label}`),
+        };
+      }
+      case 'removeService': {
+        validateServiceKey(w.key);
+        const label = `virtual service ${formatServiceKey(w.key)}`;
+        return {
+          cmd: C.IPVS_CMD_DEL_SERVICE, attrs: [packServiceKey(w.key)],
+          fail: (e) => explain(e, { ESRCH: ['service_not_found', `${label} does not exist`] }, `removing ${label}`),
+        };
+      }
+      case 'addDestination':
+      case 'updateDestination': {
+        validateServiceKey(w.service);
+        validateDestinationSpec(w.service, w.dest);
+        const add = w.kind === 'addDestination';
+        return {
+          cmd: add ? C.IPVS_CMD_NEW_DEST : C.IPVS_CMD_SET_DEST, attrs: [packServiceKey(w.service), packDestination(w.dest)],
+          fail: (e) => explain(e, this.destMeanings(w.service, w.dest), `${add ? 'adding' : 'changing'} real server ${formatDestination(w.dest)}`),
+        };
+      }
+      case 'removeDestination': {
+        validateServiceKey(w.service);
+        validateDestinationKey(w.service, w.dest);
+        return {
+          cmd: C.IPVS_CMD_DEL_DEST, attrs: [packServiceKey(w.service), packDestinationKey(w.dest)],
+          fail: (e) => explain(e, this.destMeanings(w.service, w.dest), `removing real server ${formatDestination(w.dest)}`),
+        };
+      }
+    }
   }
 
-  async updateService(spec: ServiceSpec): Promise<void> {
-    validateServiceSpec(spec);
-    const label = `virtual service ${formatServiceKey(spec.key)}`;
-    await this.request(C.IPVS_CMD_SET_SERVICE, [packService(spec)]).catch((e) => explain(e, {
-      ESRCH: ['service_not_found', `${label} does not exist`],
-      ENOENT: ['unknown_scheduler', schedulerMessage(spec)],
-    }, `changing ${label}`));
+  private async write(w: IpvsWrite): Promise<void> {
+    const { cmd, attrs, fail } = this.prepare(w);
+    await this.request(cmd, attrs).catch(fail);
   }
 
-  async removeService(key: ServiceKey): Promise<void> {
-    validateServiceKey(key);
-    const label = `virtual service ${formatServiceKey(key)}`;
-    await this.request(C.IPVS_CMD_DEL_SERVICE, [packServiceKey(key)])
-      .catch((e) => explain(e, { ESRCH: ['service_not_found', `${label} does not exist`] }, `removing ${label}`));
-  }
+  addService(spec: ServiceSpec): Promise<void> { return this.write({ kind: 'addService', spec }); }
+  updateService(spec: ServiceSpec): Promise<void> { return this.write({ kind: 'updateService', spec }); }
+  removeService(key: ServiceKey): Promise<void> { return this.write({ kind: 'removeService', key }); }
 
   private destMeanings(service: ServiceKey, dest: DestinationKey): ErrnoMeaning {
     const svc = `virtual service ${formatServiceKey(service)}`;
@@ -274,25 +329,85 @@ export class NetlinkIpvs implements IpvsBackend {
     };
   }
 
-  async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
-    validateServiceKey(service);
-    validateDestinationSpec(service, dest);
-    await this.request(C.IPVS_CMD_NEW_DEST, [packServiceKey(service), packDestination(dest)])
-      .catch((e) => explain(e, this.destMeanings(service, dest), `adding real server ${formatDestination(dest)}`));
-  }
+  addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> { return this.write({ kind: 'addDestination', service, dest }); }
+  updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> { return this.write({ kind: 'updateDestination', service, dest }); }
+  removeDestination(service: ServiceKey, dest: DestinationKey): Promise<void> { return this.write({ kind: 'removeDestination', service, dest }); }
 
-  async updateDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
-    validateServiceKey(service);
-    validateDestinationSpec(service, dest);
-    await this.request(C.IPVS_CMD_SET_DEST, [packServiceKey(service), packDestination(dest)])
-      .catch((e) => explain(e, this.destMeanings(service, dest), `changing real server ${formatDestination(dest)}`));
-  }
-
-  async removeDestination(service: ServiceKey, dest: DestinationKey): Promise<void> {
-    validateServiceKey(service);
-    validateDestinationKey(service, dest);
-    await this.request(C.IPVS_CMD_DEL_DEST, [packServiceKey(service), packDestinationKey(dest)])
-      .catch((e) => explain(e, this.destMeanings(service, dest), `removing real server ${formatDestination(dest)}`));
+  /**
+   * Sends the writes as one datagram of netlink messages on a socket of its
+   * own. The kernel handles them one after another inside the send call and
+   * carries on after a refusal, answering only refusals, plus an ACK for the
+   * last message: once that ACK is in, every refusal is too. This replaces
+   * one send and one receive per write by one of each per batch, which is
+   * what restore's time goes to in user-mode Linux, where system calls are
+   * slow. A write that fails validation ends the batch before it: it and
+   * the writes after it come back undefined (not sent) or as its error.
+   */
+  async writeBatch(writes: readonly IpvsWrite[]): Promise<IpvsWriteResult[]> {
+    if (this.closed) throw new IpvsError('internal', 'the IPVS handle is closed');
+    const results: IpvsWriteResult[] = new Array(writes.length).fill(undefined);
+    const prepared: ReturnType<NetlinkIpvs['prepare']>[] = [];
+    for (const w of writes) {
+      try { prepared.push(this.prepare(w)); } catch (e) { results[prepared.length] = e as Error; break; }
+    }
+    if (prepared.length === 0) return results;
+    const lane = (this.batchLane ??= openLane());
+    const sock = lane.sock;
+    const port = sock.address().port;
+    const seqs = new Map<number, number>();
+    const bodies = prepared.map((p) => packGenlMessage(p.cmd, p.attrs));
+    let total = 0;
+    for (const b of bodies) total += (NLMSG_HDRLEN + b.byteLength + 3) & ~3;
+    const buf = Buffer.alloc(total);
+    let off = 0;
+    bodies.forEach((b, i) => {
+      const seq = sock.generateSeq();
+      seqs.set(seq, i);
+      // little-endian nlmsghdr, as the host (x86/UML) orders it
+      buf.writeUInt32LE(NLMSG_HDRLEN + b.byteLength, off);
+      buf.writeUInt16LE(this.familyId, off + 4);
+      buf.writeUInt16LE(NLM_F_REQUEST | (i === bodies.length - 1 ? NLM_F_ACK : 0), off + 6);
+      buf.writeUInt32LE(seq, off + 8);
+      buf.writeUInt32LE(port, off + 12);
+      buf.set(b, off + NLMSG_HDRLEN);
+      off += (NLMSG_HDRLEN + b.byteLength + 3) & ~3;
+    });
+    const lastSeq = [...seqs.keys()].at(-1)!;
+    const refused = new Map<number, number>();
+    await lane.run(() => new Promise<void>((resolve, reject) => {
+      const done = (e?: Error) => {
+        clearTimeout(timer);
+        sock.off('message', onMessage);
+        sock.off('error', onError);
+        sock.ref(false);
+        if (e) reject(e); else resolve();
+      };
+      const onMessage = (msgs: { type: number; flags: number; seq: number; data: Buffer }[]) => {
+        for (const m of msgs) {
+          const i = seqs.get(m.seq);
+          if (i === undefined || m.type !== C.NLMSG_ERROR) continue;
+          let errno: number;
+          try { errno = parseError(m.data, m.flags).errno; } catch (e) {
+            done(new IpvsError('malformed_reply', 'malformed IPVS reply: truncated netlink error message', undefined, { cause: e }));
+            return;
+          }
+          if (errno !== 0) refused.set(i, -errno);
+          if (m.seq === lastSeq) { done(); return; }
+        }
+      };
+      const onError = (e: Error) => done(new IpvsError('internal', `netlink batch failed: ${e.message}`, undefined, { cause: e }));
+      const timer = setTimeout(() => done(new IpvsError('timeout', `the kernel did not answer a batch of ${bodies.length} IPVS writes within ${this.timeoutMs} ms`)), this.timeoutMs);
+      sock.ref(true);
+      sock.on('message', onMessage);
+      sock.on('error', onError);
+      sock.socket.send(buf, { port: 0 }, (e) => { if (e) onError(e); });
+    }));
+    prepared.forEach((p, i) => {
+      const errno = refused.get(i);
+      if (errno === undefined) { results[i] = 'ok'; return; }
+      try { p.fail(new KernelError(errno, p.cmd)); } catch (e) { results[i] = e as Error; }
+    });
+    return results;
   }
 
   async flush(): Promise<void> {
@@ -341,6 +456,6 @@ export class NetlinkIpvs implements IpvsBackend {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const l of [this.lane, ...this.dumpLanes]) l.sock.close();
+    for (const l of [this.lane, ...this.dumpLanes, ...(this.batchLane ? [this.batchLane] : [])]) l.sock.close();
   }
 }

@@ -13,13 +13,14 @@ import { serviceTableSchema } from '@/lib/schemas/ipvs';
 import { toRules } from '@/lib/snapshot/json';
 import { describeOp, invert, planRestore, type PlanInput, type PlanMode, type PlanOp } from '@/lib/snapshot/plan';
 import { Mutex } from '../agent/mutex';
+import { WRITE_BATCH, isBatchWriter, type IpvsBatchWriter, type IpvsWrite } from '../ipvs/netlink-client';
 
 export interface RestoreOptions extends PlanInput {
   mode?: PlanMode;
   /** Plan only; the kernel is read, never written. */
   dryRun?: boolean;
   onProgress?: (done: number, total: number) => void;
-  /** Requests in flight at once (1 = one at a time, as ipvsadm). */
+  /** Requests in flight at once (1 = one at a time, as ipvsadm; more lets a netlink backend batch WRITE_BATCH per datagram). */
   window?: number;
 }
 
@@ -75,6 +76,48 @@ export async function runOp(b: IpvsBackend, op: PlanOp): Promise<void> {
   }
 }
 
+function toWrite(op: PlanOp): IpvsWrite {
+  switch (op.kind) {
+    case 'createService': return { kind: 'addService', spec: op.service };
+    case 'updateService': return { kind: 'updateService', spec: op.service };
+    case 'removeService': return { kind: 'removeService', key: op.service.key };
+    case 'createDestination': return { kind: 'addDestination', service: op.service.key, dest: op.destination };
+    case 'updateDestination': return { kind: 'updateDestination', service: op.service.key, dest: op.destination };
+    case 'removeDestination': return {
+      kind: 'removeDestination', service: op.service.key,
+      dest: { family: op.destination.family, address: op.destination.address, port: op.destination.port },
+    };
+  }
+}
+
+/**
+ * The batched form of the send loop below: WRITE_BATCH ops per datagram,
+ * one datagram at a time. Fills `ok` and `fail` exactly as the loop does;
+ * returns true when a batch's outcome is unknown (the socket failed), so
+ * the caller must re-read the table rather than trust `ok`.
+ */
+async function sendBatches(
+  b: IpvsBatchWriter, ops: readonly PlanOp[], ok: boolean[], fail: { first: { index: number; error: unknown } | null },
+  progress: (n: number) => void,
+): Promise<boolean> {
+  for (let i = 0; i < ops.length && fail.first === null; i += WRITE_BATCH) {
+    const slice = ops.slice(i, i + WRITE_BATCH);
+    let results;
+    try {
+      results = await b.writeBatch(slice.map(toWrite));
+    } catch (e) {
+      fail.first = { index: i, error: e };
+      return true;
+    }
+    let n = 0;
+    results.forEach((r, k) => {
+      if (r === 'ok') { ok[i + k] = true; n++; } else if (r !== undefined && fail.first === null) fail.first = { index: i + k, error: r };
+    });
+    progress(n);
+  }
+  return false;
+}
+
 /** Requests in flight at once by default: enough to hide the round trip, few enough that the acks fit the socket's receive buffer. */
 export const DEFAULT_APPLY_WINDOW = 32;
 
@@ -111,7 +154,12 @@ export async function applyPlan(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(window, ops.length) }, worker));
+  let unknown = false;
+  if (window > 1 && isBatchWriter(b)) {
+    unknown = await sendBatches(b, ops, ok, fail, (n) => { done += n; onProgress?.(done, ops.length); });
+  } else {
+    await Promise.all(Array.from({ length: Math.min(window, ops.length) }, worker));
+  }
   if (fail.first === null) return done;
 
   const { index, error } = fail.first;
@@ -129,7 +177,7 @@ export async function applyPlan(
       rollbackErrors.push({ op: undo, error: ue as Error });
     }
   }
-  if (opts.before && (rollbackErrors.length > 0 || ok.some((v, i) => v && i > index))) {
+  if (opts.before && (unknown || rollbackErrors.length > 0 || ok.some((v, i) => v && i > index))) {
     try {
       const repair = planRestore(await b.dump(), toRules(opts.before), { mode: 'replace' });
       const errors: { op: PlanOp; error: Error }[] = [];

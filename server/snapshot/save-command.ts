@@ -6,7 +6,27 @@
 import type { CliIo } from '../cli/io';
 import { formatSnapshot } from '@/lib/snapshot/format';
 import { makeSnapshot, stringifySnapshot } from '@/lib/snapshot/json';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { ServiceEntry } from '@/lib/ipvs/model';
+import { listStructure } from '../ipvs/fast-list';
 import { defaultDeps, type SnapshotCliDeps } from './cli-deps';
+
+/**
+ * The table for the plain text without thresholds, which is exactly what
+ * `ipvsadm -Sn` prints: /proc/net/ip_vs and one service dump carry all of
+ * it except tunnel settings, so only services with a tunnel real server get
+ * their own GET_DEST dump (in the lab kernel, 10,000 of those dumps are
+ * most of the time of a full dump). Null when the fast read does not apply
+ * (no /proc here, or the two reads disagree): the caller dumps instead.
+ */
+async function saveStructure(backend: IpvsBackend): Promise<ServiceEntry[] | null> {
+  const table = await listStructure(backend).catch(() => null);
+  if (!table) return null;
+  for (const s of table) {
+    if (s.destinations.some((d) => d.forward === 'tun')) s.destinations = await backend.listDestinations(s.key);
+  }
+  return table;
+}
 
 const USAGE = 'usage: director save [--json] [--no-thresholds]\n';
 
@@ -22,8 +42,8 @@ export async function saveCommand(args: string[], io: CliIo, deps: SnapshotCliDe
   }
   const backend = await deps.openBackend();
   try {
-    // dump() keeps the kernel's order, which ipvsadm's sort needs to come out identical
-    const table = await backend.dump();
+    // dump() keeps the kernel's order, which ipvsadm's sort needs to come out identical; /proc lists the same order
+    const table = (!json && !thresholds ? await saveStructure(backend) : null) ?? await backend.dump();
     if (json) {
       const info = await backend.info();
       io.stdout(stringifySnapshot(makeSnapshot(table, { host: deps.hostname(), ipvsVersion: info.version, now: deps.now() })));
