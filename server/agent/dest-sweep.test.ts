@@ -72,6 +72,48 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
     expect(seen.size).toBe(200);
   });
 
+  it('alternate reads: service dump and /proc on alternate calls, both after a write; watched services every call; a service gone meanwhile is skipped', async () => {
+    const fake = await table(100);
+    const { backend, calls } = counting(fake);
+    let procReads = 0;
+    const structure = fakeStructure(fake);
+    const sweep = new DestSweep({ backend, structure: () => { procReads++; return structure(); }, budget: 4, alternate: true });
+    await sweep.read(); // first: everything
+    expect([calls.listServices, procReads]).toEqual([1, 1]);
+    sweep.setWatched([serviceId(vip(7))]);
+    const kinds: string[] = [];
+    for (let t = 0; t < 4; t++) {
+      const before = { s: calls.listServices, p: procReads };
+      const r = await sweep.read();
+      kinds.push(`${calls.listServices - before.s}${procReads - before.p}`);
+      expect(r.dumped).toContain(serviceId(vip(7)));
+      expect(r.entries).toHaveLength(100);
+    }
+    expect(kinds).toEqual(['01', '10', '01', '10']);
+
+    // a real server added behind the agent's back shows within two reads
+    await fake.addDestination(vip(42), rs(42, 5));
+    const first = await sweep.read();
+    const second = await sweep.read();
+    const got = [first, second].map((r) => r.entries.find((e) => serviceId(e.key) === serviceId(vip(42)))!.destinations.length);
+    expect(got).toContain(3);
+
+    // a write names its service: both reads at once
+    sweep.markDirty([vip(3)]);
+    const b = { s: calls.listServices, p: procReads };
+    const w = await sweep.read();
+    expect([calls.listServices - b.s, procReads - b.p]).toEqual([1, 1]);
+    expect(w.dumped).toContain(serviceId(vip(3)));
+
+    // removed between the service list and its GET_DEST: left out, not an error
+    sweep.markDirty([vip(9)]);
+    await sweep.read();
+    await fake.removeService(vip(7));
+    const r = await sweep.read();
+    const r2 = await sweep.read();
+    expect([r, r2].some((x) => x.entries.every((e) => serviceId(e.key) !== serviceId(vip(7))))).toBe(true);
+  });
+
   it('reports structure changes made behind its back on the next read', async () => {
     const fake = await table(200);
     const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 32 });

@@ -26,12 +26,21 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
 import { destinationId, serviceId } from '@/lib/agent/ids';
+import { isIpvsError } from '@/lib/ipvs/errors';
 
 export interface DestSweepOptions {
   backend: IpvsBackend;
   structure: () => Promise<ProcIpvs>;
   /** GET_DEST dumps per read */
   budget: number;
+  /**
+   * Read the service dump and /proc/net/ip_vs on alternate calls instead of
+   * both every call (each is most of a tick's cost at 1,000 services). The
+   * kernel sums its counters only every 2 s, so at 1 s ticks a counter
+   * reading every other tick loses nothing; connection counts and structure
+   * changes then show within two ticks. A call after a write reads both.
+   */
+  alternate?: boolean;
 }
 
 interface Dumped {
@@ -149,6 +158,9 @@ export class DestSweep {
     this.watched = new Set(ids);
   }
 
+  private calls = 0;
+  private last: { services: Awaited<ReturnType<IpvsBackend['listServices']>>; proc: ProcIpvs } | null = null;
+
   async read(): Promise<SweepResult> {
     const timed = async <T>(stage: 'services' | 'proc', p: Promise<T>): Promise<T> => {
       const t = performance.now();
@@ -156,7 +168,13 @@ export class DestSweep {
       this.stageMs[stage] += performance.now() - t;
       return r;
     };
-    const [services, proc] = await Promise.all([timed('services', this.opts.backend.listServices()), timed('proc', this.opts.structure())]);
+    const phase = this.calls++ % 2;
+    const both = !this.opts.alternate || !this.last || this.forceAll || this.forced.size > 0;
+    const [services, proc] = await Promise.all([
+      both || phase === 0 ? timed('services', this.opts.backend.listServices()) : this.last!.services,
+      both || phase === 1 ? timed('proc', this.opts.structure()) : this.last!.proc,
+    ]);
+    this.last = { services, proc };
     if (this.forceAll) {
       // stale signatures make every service "changed" until its next dump
       for (const d of this.dumped.values()) d.procSig = null;
@@ -199,7 +217,14 @@ export class DestSweep {
     const t0 = performance.now();
     for (const i of pick) {
       const id = ids[i]!;
-      const destinations = await this.opts.backend.listDestinations(services[i]!.key);
+      let destinations: DestinationState[];
+      try {
+        destinations = await this.opts.backend.listDestinations(services[i]!.key);
+      } catch (e) {
+        // removed since the service list was read (an alternate read reuses the last list): gone next time
+        if (isIpvsError(e) && e.code === 'service_not_found') continue;
+        throw e;
+      }
       const at = Date.now();
       const prev = this.dumped.get(id);
       destDtMs.set(id, prev ? at - prev.at : 0);

@@ -34,6 +34,8 @@ export interface TableHubOptions {
   structure?: () => Promise<ProcIpvs>;
   /** GET_DEST dumps per tick when `structure` is given (default 32), besides watched services. */
   destBudget?: number;
+  /** Service dump and /proc on alternate ticks (see DestSweepOptions.alternate). */
+  alternateReads?: boolean;
   /**
    * With no subscriber, sample only this often (ms; default 60 s) so /metrics and
    * /healthz stay roughly current without the cost of a tick every second.
@@ -92,7 +94,7 @@ export class TableHub {
     this.keepEvents = opts.keepEvents ?? 256;
     this.idleSampleMs = opts.idleSampleMs ?? 60_000;
     this.sweep = opts.structure
-      ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32 })
+      ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32, alternate: opts.alternateReads ?? false })
       : null;
   }
 

@@ -136,7 +136,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) }
     : undefined;
   const backend = await openIpvs();
-  const hub = new TableHub({ backend, log, tickMs, destBudget, structure: procStructure() });
+  const hub = new TableHub({ backend, log, tickMs, destBudget, structure: procStructure(), alternateReads: true });
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
   const journal = await Journal.open(stateDir);
   const writeLock = new Mutex();
