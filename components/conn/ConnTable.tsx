@@ -58,7 +58,7 @@ export function ConnTable({ count, rowAt, onRange, height = 520 }: {
         <span role="columnheader" className="text-right">Expires</span>
       </div>
       <div ref={parent} style={{ height, overflow: 'auto', contain: 'strict' }}>
-        {count === 0 ? <p className="py-10 text-center text-sm text-ink-3">No entries match these filters.</p> : null}
+        {count === 0 ? <p className="py-10 text-center text-sm text-ink-3">No entries match these filters. Widen them (or “Clear filters”); entries exist only while clients are connected or within their state timeout.</p> : null}
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
           {items.map((it) => {
             const r = rowAt(it.index);

@@ -26,7 +26,7 @@ export function HealthTable({ rows, now, renderCheckNow, onMaintenance, disabled
   onMaintenance: (r: HealthRowView, on: boolean) => void;
   disabledReason?: string | null;
 }) {
-  if (rows.length === 0) return <p className="text-sm text-ink-3">No checks configured for this service.</p>;
+  if (rows.length === 0) return <p className="text-sm text-ink-3">No checks configured for this service: “Add checks” sets one HTTP GET or TCP check for all its real servers.</p>;
   return (
     <table className="w-full text-sm">
       <thead className="text-left text-xs text-ink-3">

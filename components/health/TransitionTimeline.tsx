@@ -15,7 +15,7 @@ const asState = (s: string): HealthDisplayState => (['up', 'down', 'maintenance'
 
 /** Transitions newest first: when, which server, from -> to, why, and what the agent did. */
 export function TransitionTimeline({ entries, now }: { entries: readonly TimelineEntry[]; now: number }) {
-  if (entries.length === 0) return <p className="text-sm text-ink-3">No transitions yet.</p>;
+  if (entries.length === 0) return <p className="text-sm text-ink-3">No transitions yet: a server going down or coming back is listed here with the reason and what the agent did.</p>;
   return (
     <ol className="space-y-2" aria-label="Health transitions">
       {entries.map((e) => (

@@ -16,7 +16,7 @@ export interface JournalRow {
 /** The change journal, newest first; the newest entry can be undone. */
 export function JournalList({ entries, onUndo, disabledReason }: { entries: readonly JournalRow[]; onUndo: () => Promise<unknown>; disabledReason: string | null }) {
   const [confirm, setConfirm] = useState(false);
-  if (entries.length === 0) return <p className="py-4 text-sm text-ink-3">No changes recorded yet.</p>;
+  if (entries.length === 0) return <p className="py-4 text-sm text-ink-3">No changes recorded yet. Every change made through Director (forms, drains, imports, health actions) is listed here and can be undone; changes made with ipvsadm directly are not.</p>;
   const newest = entries[0]!;
   return (
     <>

@@ -100,7 +100,7 @@ export function ServiceView(p: ServiceViewProps) {
         }
       >
         {p.chart.series.length === 0 ? (
-          <p className="py-10 text-center text-sm text-ink-3">No real servers to graph.</p>
+          <p className="py-10 text-center text-sm text-ink-3">No real servers to graph yet: add one under “Real servers” below, and its rate appears here.</p>
         ) : (
           <RateChart times={p.chart.times} series={p.chart.series} unit={p.metric === 'cps' ? 'new connections/s' : 'traffic'} format={p.metric === 'cps' ? formatRate : formatBitRate} />
         )}
