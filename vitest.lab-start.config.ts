@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
 import path from 'node:path';
 
-// `npm start -- --lab` end to end (server/lab/start.lab-test.ts): boots its
-// own lab kernel, so it runs alone and slowly, outside the unit tests.
+// `npm start -- --lab` end to end (server/lab/start.lab-test.ts) and the HA lab
+// (server/lab/ha.lab-test.ts): each boots its own lab kernel on the one tap
+// link, so they run one after the other and slowly, outside the unit tests.
 export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
-    include: ['server/lab/start.lab-test.ts'],
+    include: ['server/lab/start.lab-test.ts', 'server/lab/ha.lab-test.ts'],
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 480_000,

@@ -42,6 +42,8 @@ export interface HaLabOptions {
   onStep?: (step: string) => void;
   onOutput?: (chunk: string) => void;
   bootTimeoutMs?: number;
+  /** default HA_LAB_TAP (npm start's dlab0); tests take their own so they need not wait for a running npm start */
+  tap?: TapLink;
 }
 
 export interface HaLab {
@@ -73,7 +75,8 @@ export function haLabConfig(director: HaDirectorName, preempt: boolean): HaConfi
       preempt,
     }],
     sync: { interface: HA_LAB.heartbeatInterface, syncId: HA_LAB.syncId },
-    peers: peers.map((p) => ({ director: p.name, url: `http://${p.lanAddress}:${HA_LAB.agentPort}` })),
+    // the peer's own token file: visible to both, since all directors share the guest's /run
+    peers: peers.map((p) => ({ director: p.name, url: `http://${p.lanAddress}:${HA_LAB.agentPort}`, tokenFile: `/run/director-lab/${p.name}/tokens/viewer.token` })),
     runDir: `/run/director-lab/${director}/ha`,
   });
 }
@@ -110,6 +113,7 @@ function healthy(url: string): Promise<boolean> {
 export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
   const started = Date.now();
   const step = o.onStep ?? (() => {});
+  const tap = o.tap ?? HA_LAB_TAP;
   step('bundling the agent');
   const bundle = await bundleAgent(o.projectRoot);
   let tokens: { viewerToken: string; operatorToken: string } | null = null;
@@ -117,11 +121,13 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
   let log = '';
   const args = ['bash', path.join(o.projectRoot, 'server/lab/guest/ha-main.sh'), bundle, '/run/out/ha-config', String(o.rate), o.allowOrigin ?? ''];
   if (o.baseline) args.push('--baseline');
-  step(`booting the lab kernel in HA mode (tap ${HA_LAB_TAP.name} ${HA_LAB_TAP.hostAddress}/${HA_LAB_TAP.prefix} <-> ${HA_LAB_TAP.guestAddress})`);
+  step(`booting the lab kernel in HA mode (tap ${tap.name} ${tap.hostAddress}/${tap.prefix} <-> ${tap.guestAddress})`);
   const done = runInLab({
     command: args,
     cwd: o.projectRoot,
-    tap: HA_LAB_TAP,
+    tap,
+    // the port proxy listens on the guest's end of the tap
+    env: { LAB_PROXY_ADDR: tap.guestAddress },
     memoryMb: 1280,
     timeoutMs: 2_000_000_000, // about 23 days: runs until `signal`
     signal: o.signal,
@@ -144,7 +150,7 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
   const agents = (): HaLabAgent[] => HA_DIRECTORS.map((d) => ({
     id: d.name,
     name: `Lab director ${d.name}`,
-    url: `http://${HA_LAB_TAP.guestAddress}:${d.proxyPort}`,
+    url: `http://${tap.guestAddress}:${d.proxyPort}`,
     labUrl: `http://${d.lanAddress}:${HA_LAB.agentPort}`,
     ...tokens!,
   }));

@@ -7,6 +7,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HA_DIRECTORS, HA_LAB, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from './ha-topology';
+import { trafficSchema, type Traffic } from './topology';
 
 async function readText(file: string): Promise<string | null> {
   try {
@@ -93,13 +94,18 @@ async function director(stateDir: string, d: (typeof HA_DIRECTORS)[number]): Pro
 }
 
 export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
-  const [directors, heartbeatCut, zkPid, baseline, downloadsText] = await Promise.all([
+  const [directors, heartbeatCut, zkPid, baseline, downloadsText, trafficText] = await Promise.all([
     Promise.all(HA_DIRECTORS.map((d) => director(stateDir, d))),
     exists(path.join(stateDir, 'faults', 'cut-heartbeat')),
     livePid(path.join(stateDir, 'zk', 'pid')),
     exists(path.join(stateDir, 'faults', 'baseline')),
     readText(path.join(stateDir, 'downloads.json')),
+    readText(path.join(stateDir, 'traffic.json')),
   ]);
+  let traffic: Traffic | null = null;
+  try {
+    traffic = trafficText ? trafficSchema.parse(JSON.parse(trafficText)) : null;
+  } catch { /* being replaced: next read */ }
   let downloads: HaDownloads | null = null;
   try {
     downloads = downloadsText ? (JSON.parse(downloadsText) as HaDownloads) : null;
@@ -114,5 +120,6 @@ export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
     zookeeper: { address: HA_LAB.zookeeper, pid: zkPid, running: zkPid !== null },
     baseline,
     downloads,
+    traffic,
   };
 }

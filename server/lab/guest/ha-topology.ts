@@ -4,6 +4,7 @@
  * can import it.
  */
 import { z } from 'zod';
+import type { Traffic } from './topology';
 
 export const HA_DIRECTORS = [
   { name: 'lvs1', lanAddress: '192.168.150.2', heartbeatAddress: '10.150.1.1', priority: 150, proxyPort: 9581 },
@@ -89,4 +90,6 @@ export interface HaLabStatus {
   zookeeper: { address: string; pid: number | null; running: boolean };
   baseline: boolean;
   downloads: HaDownloads | null;
+  /** the client's HTTP load to the VIP (traffic.mjs counters) */
+  traffic: Traffic | null;
 }

@@ -1,0 +1,343 @@
+/**
+ * Director high availability in the lab kernel (issue #9, tests (a)-(f)):
+ * boots the HA lab (two directors, ZooKeeper, the client sending HTTP to
+ * the VIP throughout) and breaks it through the lab router's fault
+ * switches, measuring takeover times and failed requests.
+ *   npx vitest run --config vitest.lab-start.config.ts server/lab/ha.lab-test.ts
+ * Needs root (tap link), user-mode-linux, keepalived and zookeeper. Talks to
+ * the guest only over its own tap link (dlabha0, guest 169.254.151.2).
+ *
+ * The order matters (one boot, about 5 minutes): the baseline first with
+ * plain keepalived, then Director's controller, whose master moves around
+ * as the faults go.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client } from '../cli/commands/lab';
+import { startHaLab, type HaLab, type HaLabAgent } from './ha-lab';
+import { HA_LAB, type HaDirectorName, type HaFaultInput, type HaLabStatus } from './guest/ha-topology';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/linux.uml') && existsSync('/usr/sbin/keepalived')
+  && existsSync('/usr/share/java/zookeeper.jar');
+if (!canRun) console.warn('HA lab test skipped: needs root, /usr/bin/linux.uml, keepalived and zookeeper (apt-get install -y user-mode-linux keepalived zookeeper)');
+
+/** Does the agent know --ha-config (HA-CTRL's controller)? Without it only the baseline runs. */
+const controllerMissing = (() => {
+  const agentSrc = readFileSync(path.join(root, 'server/cli/commands/agent.ts'), 'utf8');
+  if (!agentSrc.includes("'ha-config'")) return 'the agent has no --ha-config flag yet (server/cli/commands/agent.ts)';
+  if (!existsSync(path.join(root, 'server/ha/controller.ts'))) return 'server/ha/controller.ts is missing';
+  return null;
+})();
+
+/** its own tap link (not npm start's dlab0), so the test need not wait for a running lab */
+const TEST_TAP = { name: 'dlabha0', hostAddress: '169.254.151.1', guestAddress: '169.254.151.2', prefix: 30 };
+const RATE = 5;
+/** a failover is allowed this many failed requests (DR + NAT together): "a handful" */
+const HANDFUL = 5;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const other = (d: HaDirectorName): HaDirectorName => (d === 'lvs1' ? 'lvs2' : 'lvs1');
+const s1 = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+interface CtrlStatus {
+  enabled: boolean;
+  zookeeper: { state: string; failStatic: boolean };
+  groups: { name: string; vrrpState: string; vipsPresent: string[]; leaseHolder: string | null; fenced: boolean; preempt: boolean }[];
+  syncDaemons: { state: string }[];
+}
+
+describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connection sync, preempt', () => {
+  const abort = new AbortController();
+  let lab: HaLab;
+  const agent = (d: HaDirectorName): HaLabAgent => lab.agents.find((a) => a.id === d)!;
+  const api = (d: HaDirectorName) => client(agent(d).url, agent(d).operatorToken);
+  let controllerUp = false;
+
+  /** lab.haStatus from whichever director answers (one may be down on purpose). */
+  async function haStatus(): Promise<HaLabStatus> {
+    let last: unknown = null;
+    for (const d of ['lvs1', 'lvs2'] as const) {
+      try {
+        return await api(d).lab.haStatus.query(undefined, { signal: AbortSignal.timeout(3000) });
+      } catch (e) { last = e; }
+    }
+    throw new Error(`no director answers lab.haStatus: ${(last as Error).message}`);
+  }
+
+  /** A switch, through a director it does not stop. */
+  async function fault(input: HaFaultInput, via?: HaDirectorName): Promise<void> {
+    const through = via ?? (input.director ? other(input.director) : 'lvs1');
+    const r = await api(through).lab.haFault.mutate(input);
+    console.log(`  fault ${input.fault}${input.director ? ` ${input.director}` : ''} via ${through}: ${r.output.split('\n').at(-1)}`);
+  }
+
+  async function ctrl(d: HaDirectorName): Promise<CtrlStatus | null> {
+    try {
+      const res = await fetch(`${agent(d).url}/trpc/ha.status`, {
+        headers: { authorization: `Bearer ${agent(d).viewerToken}` }, signal: AbortSignal.timeout(3000),
+      });
+      if (!res.ok) return null;
+      return ((await res.json()) as { result: { data: CtrlStatus } }).result.data;
+    } catch {
+      return null;
+    }
+  }
+
+  async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    let last: unknown = null;
+    while (Date.now() < end) {
+      try {
+        const v = await fn();
+        if (v) return v;
+      } catch (e) { last = e; }
+      await sleep(everyMs);
+    }
+    throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  }
+
+  const failed = (s: HaLabStatus) => Object.values(s.traffic?.services ?? {}).reduce((n, v) => n + v.failed, 0);
+  const ok = (s: HaLabStatus) => Object.values(s.traffic?.services ?? {}).reduce((n, v) => n + v.ok, 0);
+  const holders = (s: HaLabStatus) => s.vipHolders.join(',') || 'none';
+
+  /** The one director holding the VIP, once exactly one does. */
+  const soleHolder = async (timeoutMs: number) =>
+    until('exactly one director holding the VIP', async () => {
+      const s = await haStatus();
+      return s.vipHolders.length === 1 ? s.vipHolders[0]! : null;
+    }, timeoutMs);
+
+  /** Both agents up with the controller, ZooKeeper connected, one lease holder holding the VIP. */
+  async function settled(timeoutMs = 90_000): Promise<HaDirectorName> {
+    return until('the HA pair to settle (both connected, one lease holder with the VIP, the other BACKUP)', async () => {
+      const [a, b, s] = await Promise.all([ctrl('lvs1'), ctrl('lvs2'), haStatus()]);
+      if (!a?.enabled || !b?.enabled) return null;
+      if (a.zookeeper.state !== 'connected' || b.zookeeper.state !== 'connected') return null;
+      const holder = a.groups[0]?.leaseHolder;
+      if (!holder || b.groups[0]?.leaseHolder !== holder) return null;
+      if (s.vipHolders.length !== 1 || s.vipHolders[0] !== holder) return null;
+      const backup = holder === 'lvs1' ? b : a;
+      return backup.groups[0]?.vrrpState === 'BACKUP' && !backup.groups[0].fenced ? (holder as HaDirectorName) : null;
+    }, timeoutMs, 500);
+  }
+
+  /**
+   * Runs `act` and watches the VIP every 100 ms until `to` alone holds it:
+   * the takeover time, and the requests that failed from the fault until
+   * the load had time to recover (the client gives a request 3 s).
+   */
+  async function failover(label: string, to: HaDirectorName, act: () => Promise<void>) {
+    const before = await haStatus();
+    const t0 = Date.now();
+    await act();
+    const s = await until(`${label}: the VIP on ${to} alone`, async () => {
+      const st = await haStatus();
+      return st.vipHolders.length === 1 && st.vipHolders[0] === to ? st : null;
+    }, 20_000, 100);
+    const takeoverMs = s.at - t0;
+    await sleep(4000);
+    const after = await haStatus();
+    const lost = failed(after) - failed(before);
+    const served = ok(after) - ok(before);
+    console.log(`${label}: VIP on ${to} after ${s1(takeoverMs)}; ${lost} failed and ${served} good requests over ${s1(after.at - t0)}` +
+      (lost ? ` (last error: ${Object.values(after.traffic!.services).map((v) => v.lastError).filter(Boolean).join(', ')})` : ''));
+    return { takeoverMs, lost, served };
+  }
+
+  beforeAll(async () => {
+    lab = await startHaLab({
+      projectRoot: root, rate: RATE, baseline: true, signal: abort.signal, tap: TEST_TAP,
+      onStep: (s) => console.log(`  lab: ${s}`),
+    });
+    console.log(`HA lab (baseline mode) ready in ${s1(lab.startupMs)}`);
+  }, 420_000);
+
+  afterAll(async () => {
+    abort.abort();
+    if (lab) await lab.done.catch(() => {});
+  }, 60_000);
+
+  it('boots two directors, ZooKeeper and the client load through the VIP', async () => {
+    const s = await until('ZooKeeper, both directors and traffic', async () => {
+      const st = await haStatus();
+      return st.zookeeper.running && st.directors.every((d) => d.running && d.agentPid !== null) && ok(st) >= 10 ? st : null;
+    }, 60_000);
+    expect(s.directors.map((d) => d.name)).toEqual(['lvs1', 'lvs2']);
+    expect(s.baseline).toBe(true);
+    expect(s.vipHolders).toHaveLength(1);
+    // the NAT gateway moves with the VIP
+    const holder = s.directors.find((d) => d.holdsVip)!;
+    expect(holder.addressesPresent).toEqual([HA_LAB.vip, HA_LAB.gateway]);
+    expect(s.traffic!.services.nat!.ok).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('(c) baseline: plain keepalived with the heartbeat cut leaves the VIP on BOTH directors', async () => {
+    const start = await haStatus();
+    expect(start.directors.every((d) => d.haDisabled && d.keepalivedPids.length > 0)).toBe(true);
+    const t0 = Date.now();
+    await fault({ fault: 'cut-heartbeat' });
+    const both = await until('the VIP on both directors', async () => {
+      const s = await haStatus();
+      return s.vipHolders.length === 2 ? s : null;
+    }, 15_000, 100);
+    console.log(`(c) baseline: heartbeat cut, VIP on both after ${s1(both.at - t0)} (split brain)`);
+    // and it stays that way: nothing in plain keepalived resolves it
+    await sleep(5000);
+    const later = await haStatus();
+    console.log(`(c) baseline: ${s1(later.at - both.at)} later the VIP is on: ${holders(later)}`);
+    expect(later.vipHolders).toEqual(['lvs1', 'lvs2']);
+    expect(later.splitBrain).toBe(true);
+    await fault({ fault: 'heal-heartbeat' });
+    const one = await soleHolder(15_000);
+    console.log(`(c) baseline: heartbeat healed, VIP on ${one} alone`);
+  }, 60_000);
+
+  describe('with Director (keepalived managed by the agents, ZooKeeper lease, connection sync)', () => {
+    beforeAll(async () => {
+      if (controllerMissing) return;
+      const t0 = Date.now();
+      // restarts both agents with --ha-config (detached: it stops the agent serving the call)
+      await fault({ fault: 'baseline', on: false });
+      const master = await settled(120_000);
+      controllerUp = true;
+      console.log(`controller: pair settled in ${s1(Date.now() - t0)}, ${master} holds the lease and the VIP`);
+    }, 150_000);
+
+    const needController = (ctx: { skip: () => void }) => {
+      if (controllerMissing) {
+        console.warn(`skipped: ${controllerMissing}`);
+        ctx.skip();
+      }
+      if (!controllerUp) throw new Error('the HA controller did not settle (see the beforeAll error)');
+    };
+
+    it('(a) stopping the master (keepalived and agent) moves the VIP within 3 s; (f) it does not take it back with preempt=false', async (ctx) => {
+      needController(ctx);
+      const m = await settled();
+      const b = other(m);
+      const r = await failover('(a) stop-director', b, () => fault({ fault: 'stop-director', director: m }));
+      expect(r.takeoverMs).toBeLessThan(3000);
+      expect(r.lost).toBeLessThanOrEqual(HANDFUL);
+      expect(r.served).toBeGreaterThan(0);
+      const syncs = (await ctrl(b))!.syncDaemons.map((d) => d.state);
+      expect(syncs).toContain('master');
+
+      // (f) preempt=false: the old master returns and stays backup
+      await fault({ fault: 'start-director', director: m, preempt: false });
+      await settled();
+      await sleep(5000);
+      const s = await haStatus();
+      console.log(`(f) preempt=false: ${m} back for 5 s, VIP on ${holders(s)}`);
+      expect(s.vipHolders).toEqual([b]);
+    }, 150_000);
+
+    it('(e) a long download through the VIP survives a failover (connection sync)', async (ctx) => {
+      needController(ctx);
+      const m = await settled();
+      // a download that has begun and has at least 10 s to go
+      const d = await until('a download under way', async () => {
+        const s = await haStatus();
+        const c = s.downloads?.current;
+        return c && c.bytes > 10_000 && c.expected && c.bytes < c.expected / 2 ? c : null;
+      }, 30_000, 200);
+      console.log(`(e) download ${d.id} at ${d.bytes} of ${d.expected} bytes; stopping ${m}`);
+      const r = await failover('(e) stop-director', other(m), () => fault({ fault: 'stop-director', director: m }));
+      expect(r.takeoverMs).toBeLessThan(3000);
+      const done = await until(`download ${d.id} to end`, async () => (await haStatus()).downloads?.recent.find((x) => x.id === d.id), 40_000, 500);
+      console.log(`(e) download ${d.id}: ${done.ok ? 'complete' : `BROKEN (${done.error})`}, ${done.bytes} bytes, longest gap ${s1(done.maxGapMs)}`);
+      expect(done.error).toBeNull();
+      expect(done.ok).toBe(true);
+      await fault({ fault: 'start-director', director: m });
+    }, 150_000);
+
+    it('(b) SIGKILL of keepalived and the agent on the master moves the VIP within 3 s; the restarted agent fences itself', async (ctx) => {
+      needController(ctx);
+      const m = await settled();
+      const b = other(m);
+      const r = await failover('(b) kill-director', b, () => fault({ fault: 'kill-director', director: m }));
+      expect(r.takeoverMs).toBeLessThan(3000);
+      expect(r.lost).toBeLessThanOrEqual(HANDFUL);
+      // the killed keepalived left its VIPs behind; the agent, restarted by its loop, removes them
+      const t0 = Date.now();
+      await settled(60_000);
+      const s = await haStatus();
+      console.log(`(b) ${m} restarted and settled as backup after ${s1(Date.now() - t0)}; VIP on ${holders(s)}`);
+      expect(s.vipHolders).toEqual([b]);
+    }, 150_000);
+
+    it('(f) with preempt=true the old master takes the role back when it returns', async (ctx) => {
+      needController(ctx);
+      let m = await settled();
+      if (m === 'lvs1') {
+        // lvs1 (priority 150) must be the one returning
+        await failover('(f) setup', 'lvs2', () => fault({ fault: 'stop-director', director: 'lvs1' }));
+      } else {
+        await fault({ fault: 'stop-director', director: 'lvs1' });
+      }
+      m = 'lvs2';
+      await fault({ fault: 'start-director', director: 'lvs1', preempt: true });
+      const r = await failover('(f) preempt=true', 'lvs1', async () => {});
+      console.log(`(f) preempt=true: lvs1 took the VIP back ${s1(r.takeoverMs)} after it was started`);
+      expect(r.takeoverMs).toBeLessThan(30_000);
+      expect(r.lost).toBeLessThanOrEqual(HANDFUL);
+      const lvs1 = (await ctrl('lvs1'))!;
+      expect(lvs1.groups[0]!.preempt).toBe(true);
+      expect(await settled()).toBe('lvs1');
+    }, 150_000);
+
+    it('(c) with Director: the heartbeat cut leaves exactly one director with the VIP within the session timeout (+ grace)', async (ctx) => {
+      needController(ctx);
+      const m = await settled();
+      const t0 = Date.now();
+      await fault({ fault: 'cut-heartbeat' });
+      // watch for 12 s: how long were both holding it, who holds it at the end
+      let bothSince: number | null = null;
+      let bothMs = 0;
+      let sawBoth = false;
+      let last: HaLabStatus | null = null;
+      while (Date.now() - t0 < 12_000) {
+        last = await haStatus();
+        if (last.vipHolders.length === 2) {
+          sawBoth = true;
+          bothSince ??= last.at;
+        } else if (bothSince !== null) {
+          bothMs += last.at - bothSince;
+          bothSince = null;
+        }
+        await sleep(100);
+      }
+      if (bothSince !== null) bothMs += last!.at - bothSince;
+      const limit = HA_LAB.sessionTimeoutMs * 2 + 1000;
+      console.log(`(c) Director: heartbeat cut; VIP on both for ${s1(bothMs)}${sawBoth ? '' : ' (never seen on both)'}; after 12 s on: ${holders(last!)} (limit ${s1(limit)})`);
+      expect(last!.vipHolders).toEqual([m]);
+      expect(bothMs).toBeLessThanOrEqual(limit);
+      await fault({ fault: 'heal-heartbeat' });
+      expect(await settled()).toBe(m);
+    }, 120_000);
+
+    it('(d) with ZooKeeper stopped the master keeps serving (fail static)', async (ctx) => {
+      needController(ctx);
+      const m = await settled();
+      const before = await haStatus();
+      await fault({ fault: 'stop-zookeeper' });
+      const t0 = Date.now();
+      let moved: string | null = null;
+      while (Date.now() - t0 < 10_000) {
+        const s = await haStatus();
+        if (s.vipHolders.length !== 1 || s.vipHolders[0] !== m) moved ??= `${s1(s.at - t0)}: VIP on ${holders(s)}`;
+        await sleep(250);
+      }
+      const after = await haStatus();
+      const [cm, cb] = [await ctrl(m), await ctrl(other(m))];
+      console.log(`(d) ZooKeeper down 10 s: VIP on ${holders(after)}; ${failed(after) - failed(before)} failed, ${ok(after) - ok(before)} good requests; ` +
+        `${m} zookeeper ${cm?.zookeeper.state} failStatic ${cm?.zookeeper.failStatic}, ${other(m)} ${cb?.zookeeper.state}`);
+      expect(moved).toBeNull();
+      expect(failed(after) - failed(before)).toBe(0);
+      expect(ok(after) - ok(before)).toBeGreaterThan(RATE * 2 * 5);
+      expect(cm?.zookeeper.failStatic).toBe(true);
+      await fault({ fault: 'start-zookeeper' });
+      expect(await settled(90_000)).toBe(m);
+    }, 150_000);
+  });
+});
