@@ -62,3 +62,32 @@ describe('StatsStore', () => {
     expect(h.at(-1)).toBe(SPARK_POINTS + 10);
   });
 });
+
+describe('StatsStore with the agent\'s wire ticks', () => {
+  it('decodes full and delta wire ticks to the same state and histories as object ticks', async () => {
+    const { TickEncoder } = await import('@/lib/agent/tick-wire');
+    const { deltaTick, fullTick } = await import('@/lib/agent/samples');
+    const svc = 'tcp:10.0.0.1:80';
+    const state = (rCps: number, inBytes: number, dests: [string, number][]) => new Map([[svc, {
+      v: { ...EMPTY_SAMPLE, rCps, inBytes },
+      dests: new Map(dests.map(([d, r]) => [d, { ...EMPTY_SAMPLE, rCps: r, inBytes: r * 100 }])),
+    }]]);
+    const states = [state(5, 1000, [['10.1.0.1:80', 5]]), state(7, 9000, [['10.1.0.1:80', 5], ['10.1.0.2:80', 2]]), state(0, 9000, [['10.1.0.2:80', 0]])];
+    const enc = new TickEncoder();
+    const wire = new StatsStore();
+    const objects = new StatsStore();
+    wire.apply(enc.encode(fullTick(states[0]!, 1, 1000, 0), null));
+    objects.apply(fullTick(states[0]!, 1, 1000, 0));
+    for (let i = 1; i < states.length; i++) {
+      const t = deltaTick(states[i - 1]!, states[i]!, i + 1, 1000 * (i + 1), 1000);
+      wire.apply(enc.encode(t, states[i - 1]!));
+      objects.apply(t);
+    }
+    expect(wire.version).toBe(3);
+    expect([...wire.state]).toEqual([...objects.state]);
+    expect(wire.service(svc)?.inBytes).toBe(9000);
+    expect(wire.services.get(svc)!.cps.toArray()).toEqual([5, 7, 0]);
+    expect(wire.destination(svc, '10.1.0.2:80')!.cps.toArray()).toEqual([Number.NaN, 2, 0]);
+    expect(wire.destination(svc, '10.1.0.1:80')).toBeUndefined(); // removed with the last tick
+  });
+});
