@@ -7,9 +7,10 @@
  * Run: flock /tmp/tap.lock /work/notes/labslot npx playwright test -c playwright.ha.config.ts
  * Under the default config (single-director lab) the spec is skipped and says why.
  */
+import { mkdirSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, screen, test } from './fixtures';
-import { labInfo } from './lab';
+import { labInfo, SCREENS } from './lab';
 
 const VIP = '192.168.150.100';
 
@@ -35,7 +36,9 @@ async function labCall(page: Page, director: string, proc: string, input: unknow
 const group = (page: Page) => page.locator('section').filter({ has: page.getByRole('heading', { name: /VIP group lan/ }) });
 const vipRow = (page: Page) => page.locator(`tr[data-vip="${VIP}"]`);
 const memberRow = (page: Page, d: string) => page.locator(`tr[data-director="${d}"]`);
-const directorPanel = (page: Page, d: string) => page.locator('section').filter({ has: page.getByRole('heading', { name: new RegExp(`^${d}\\b`) }) });
+const directorPanel = (page: Page, d: string) => page.locator('section').filter({ has: page.getByRole('heading', { name: new RegExp(`\\b${d}\\b`) }) });
+/** "Lease: <name>", the name of a lab director ending in its id */
+const leaseOf = (page: Page, d: string) => group(page).getByText(new RegExp(`Lease: .*\\b${d}\\b`));
 
 test.describe('HA panel', () => {
   test.skip(!isHaLab(), 'needs the two-director lab: run with -c playwright.ha.config.ts (npm start -- --ha); the default e2e lab has one director');
@@ -50,20 +53,23 @@ test.describe('HA panel', () => {
     const holder = (await vipRow(page).locator('td').nth(1).textContent())!.includes('lvs1') ? 'lvs1' : 'lvs2';
     const other = holder === 'lvs1' ? 'lvs2' : 'lvs1';
     await expect(vipRow(page)).not.toContainText(other);
-    await expect(group(page).getByText(`Lease: ${holder}`)).toBeVisible();
+    await expect(leaseOf(page, holder)).toBeVisible();
     await expect(memberRow(page, holder).getByText('MASTER', { exact: true })).toBeVisible();
     await expect(memberRow(page, other).getByText('BACKUP', { exact: true })).toBeVisible();
-    await expect(page.getByRole('alert', { name: 'HA alarms' })).toHaveCount(0);
+    await expect(page.locator('[data-alarm="split"]')).toHaveCount(0);
     await screen(page, 'ha-healthy');
+    await themedScreens(page, 'ha-healthy');
 
     // Same page object throughout: no reload, only ha.onStatus and the status reads move it.
     const marker = await page.evaluate(() => ((window as unknown as { __haMarker: number }).__haMarker = Math.random()));
     await labCallFault(page, 'stop-director', holder);
     await expect(vipRow(page)).toContainText(other, { timeout: 15_000 });
     await expect(page.getByText(`The agent of ${holder} does not answer`)).toBeVisible({ timeout: 15_000 });
-    await expect(group(page).getByText(`Lease: ${other}`)).toBeVisible({ timeout: 15_000 });
+    await expect(leaseOf(page, other)).toBeVisible({ timeout: 15_000 });
     await expect(memberRow(page, other).getByText('MASTER', { exact: true })).toBeVisible();
+    await expect(page.locator('[data-alarm="split"]')).toHaveCount(0);
     await screen(page, 'ha-master-stopped');
+    await themedScreens(page, 'ha-master-stopped');
 
     await labCallFault(page, 'start-director', holder);
     await expect(directorPanel(page, holder).getByText('agent live')).toBeVisible({ timeout: 60_000 });
@@ -86,7 +92,7 @@ test.describe('HA panel', () => {
     await expect(dialog).toBeHidden({ timeout: 15_000 });
     await expect(vipRow(page)).toContainText(other, { timeout: 15_000 });
     await expect(vipRow(page)).not.toContainText(holder, { timeout: 15_000 });
-    await expect(group(page).getByText(`Lease: ${other}`)).toBeVisible();
+    await expect(leaseOf(page, other)).toBeVisible();
     await expect(page.getByRole('list', { name: 'HA transitions' })).toContainText(/hand/i);
     await screen(page, 'ha-handed-over');
   });
@@ -96,4 +102,21 @@ async function labCallFault(page: Page, fault: string, director: string): Promis
   // Ask the director that stays up: the stopped one's agent cannot answer.
   const via = director === 'lvs1' ? 'lvs2' : 'lvs1';
   await labCall(page, via, 'haFault', { fault, director });
+}
+
+/** HA_SCREENS=1: the panel at 1280 and 1920 px, light and dark, for a person to look at (test-results/e2e/screens). */
+async function themedScreens(page: Page, name: string): Promise<void> {
+  if (process.env.HA_SCREENS !== '1') return;
+  mkdirSync(SCREENS, { recursive: true });
+  const before = page.viewportSize();
+  for (const theme of ['light', 'dark'] as const) {
+    // the theme toggle's own mechanism (class on <html>), without a reload that would defeat the no-reload check
+    await page.evaluate((t) => document.documentElement.classList.toggle('dark', t === 'dark'), theme);
+    for (const width of [1280, 1920]) {
+      await page.setViewportSize({ width, height: 1000 });
+      await page.screenshot({ path: `${SCREENS}/${name}-${theme}-${width}.png`, fullPage: true });
+    }
+  }
+  await page.evaluate(() => document.documentElement.classList.remove('dark'));
+  if (before) await page.setViewportSize(before);
 }

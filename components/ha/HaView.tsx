@@ -301,14 +301,20 @@ export function VrrpBadge({ state }: { state: MemberRow['vrrpState'] }) {
   return <Badge tone={VRRP_TONE[state]} className="min-w-[4.5rem] justify-center" title={`keepalived reports ${state}`}>{state}</Badge>;
 }
 
+const TIMELINE_SHORT = 12;
+
 function Timeline({ items, names, now }: { items: readonly TimelineItem[]; names: ReadonlyMap<string, string>; now: number }) {
+  const [all, setAll] = useState(false);
   if (items.length === 0) return <p className="text-sm text-ink-3">No transitions yet.</p>;
+  const shown = all ? items : items.slice(0, TIMELINE_SHORT);
   return (
+    <>
     <ol className="space-y-1.5" aria-label="HA transitions">
-      {items.map((t) => (
-        <li key={t.key} className="grid grid-cols-[5.5rem_5rem_minmax(0,1fr)] items-baseline gap-x-3 border-l-2 border-line pl-3 text-sm sm:grid-cols-[5.5rem_4.5rem_5rem_minmax(0,1fr)]">
+      {shown.map((t) => (
+        <li key={t.key} className="grid grid-cols-[5.5rem_5rem_minmax(0,1fr)] items-baseline gap-x-3 border-l-2 border-line pl-3 text-sm sm:grid-cols-[5.5rem_5rem_5.5rem_minmax(0,1fr)]">
           <time dateTime={new Date(t.at).toISOString()} title={`${new Date(t.at).toLocaleString()} (${ago(now - t.at)})`} className="num text-ink-3">{clock(t.at)}</time>
-          <span className="truncate font-medium">{names.get(t.director) ?? t.director}</span>
+          {/* the id: names can be long, and the column must stay narrow to line up */}
+          <span className="truncate font-mono text-xs font-medium" title={names.get(t.director) ?? t.director}>{t.director}</span>
           <span className="hidden text-xs uppercase tracking-wide text-ink-3 sm:inline">{t.kind}</span>
           <span className="min-w-0">
             <span className="mr-2 whitespace-nowrap font-mono text-xs">
@@ -319,6 +325,12 @@ function Timeline({ items, names, now }: { items: readonly TimelineItem[]; names
         </li>
       ))}
     </ol>
+    {items.length > TIMELINE_SHORT ? (
+      <Button size="sm" variant="ghost" className="mt-2" onClick={() => setAll(!all)}>
+        {all ? `Show the latest ${TIMELINE_SHORT}` : `Show all ${items.length}`}
+      </Button>
+    ) : null}
+    </>
   );
 }
 
