@@ -264,7 +264,10 @@ export class HaController implements HaService {
       const data = readJson(leaseDataSchema, lease.data);
       const who = data?.director ?? 'unknown';
       g.leaseId = `${who}@${data?.since ?? lease.stat.version}`;
-      g.holder = this.zk.ownedByMe(lease.stat) ? this.cfg.director : who === this.cfg.director ? `${who} (old session)` : who;
+      // a lease of this director's previous session (agent restarted, or a new session after a ZooKeeper
+      // outage) is nobody else's: treat it as free; creating ours fails until it expires
+      g.holder = this.zk.ownedByMe(lease.stat) ? this.cfg.director : who === this.cfg.director ? null : who;
+      if (g.holder === null) g.leaseId = null;
     }
     const members: MemberView[] = [];
     for (const child of await this.zk.children(this.paths.members(name))) {

@@ -140,9 +140,10 @@ describe('keepalived manager', () => {
     expect(await vipHere()).toBe(false);
   });
 
-  it('a weighted track file changes the effective priority: the lease bonus lets the peer keep, and then a silent master death is detected in ~3 adverts', async () => {
+  it('a silent master death (SIGKILL, no priority-0 advert) is detected in ~3 adverts; the killed one leaves its VIP behind', async () => {
     // SIGKILL both keepalived processes of the peer: no priority-0 advert, its VIP stays behind in its namespace
-    const pids = [Number(sh(`cat ${peer.dir}/keepalived.pid`)), Number(sh(`cat ${peer.dir}/vrrp.pid`))];
+    // the VRRP child first: killed after its parent it would get the parent-death SIGTERM and send a priority-0 advert
+    const pids = [Number(sh(`cat ${peer.dir}/vrrp.pid`)), Number(sh(`cat ${peer.dir}/keepalived.pid`))];
     const t0 = Date.now();
     for (const p of pids) process.kill(p, 'SIGKILL');
     await until(() => !!reached(me, 'MASTER', t0), 10_000, 'me MASTER');

@@ -1,6 +1,6 @@
 /** Helpers for the HA kernel tests (inside the lab kernel only): a real ZooKeeper and small waits. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 
 export interface RunningZk { proc: ChildProcess; connect: string; stop(): Promise<void> }
@@ -12,9 +12,10 @@ export async function startZookeeper(dir: string, host = '127.0.0.1', port = 218
     'tickTime=500', `dataDir=${dir}/data`, `clientPort=${port}`, `clientPortAddress=${host}`,
     'minSessionTimeout=1000', 'maxSessionTimeout=10000', 'admin.enableServer=false', '4lw.commands.whitelist=ruok,srvr', '',
   ].join('\n'));
+  const out = openSync(`${dir}/zk.log`, 'a');
   const proc = spawn('java', ['-Xmx96m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dzookeeper.log.dir=${dir}`,
     '-cp', '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar',
-    'org.apache.zookeeper.server.ZooKeeperServerMain', `${dir}/zoo.cfg`], { stdio: 'ignore' });
+    'org.apache.zookeeper.server.ZooKeeperServerMain', `${dir}/zoo.cfg`], { stdio: ['ignore', out, out] });
   const t0 = Date.now();
   while (Date.now() - t0 < 60_000) {
     if (await fourLetter(host, port, 'srvr').then((r) => r.includes('Mode'), () => false)) break;

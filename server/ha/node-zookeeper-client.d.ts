@@ -28,6 +28,7 @@ declare module 'node-zookeeper-client' {
     getData(path: string, watcher: Watcher | undefined, callback: (error: Exception | Error | null, data: Buffer | undefined, stat: Stat) => void): void;
     getData(path: string, callback: (error: Exception | Error | null, data: Buffer | undefined, stat: Stat) => void): void;
     exists(path: string, callback: Cb<Stat | null>): void;
+    exists(path: string, watcher: Watcher, callback: Cb<Stat | null>): void;
     getChildren(path: string, callback: (error: Exception | Error | null, children: string[], stat: Stat) => void): void;
     mkdirp(path: string, callback: Cb<string>): void;
   }

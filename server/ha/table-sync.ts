@@ -93,15 +93,13 @@ export class TableSync {
     const zk = this.zk;
     if (!zk || zk.state !== 'connected') return;
     const node = await zk.get(this.d.path, this.watch);
-    if (node === null) {
+    if (node === null || this.dirty) {
       await this.publish();
+      // watches fire once: arm it again on the node we just wrote
+      await zk.get(this.d.path, this.watch);
       return;
     }
     this.zkVersion = node.stat.version;
-    if (this.dirty) {
-      await this.publish();
-      return;
-    }
     const theirs = node.data?.toString('utf8') ?? '';
     const mine = await this.localText();
     if (theirs !== mine) await this.apply(theirs);

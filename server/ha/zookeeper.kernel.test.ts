@@ -95,7 +95,8 @@ describe('ZooKeeper lease', () => {
     h.proc.kill('SIGCONT');
     await until(() => h.lines.includes('expired'), 10_000, 'holder saw expired');
     await until(() => h.lines.lastIndexOf('connected') > h.lines.indexOf('expired'), 10_000, 'holder reconnected with a new session');
-    expect(h.lines.slice(0, 3)).toEqual(['connected', 'created', ...h.lines.slice(2, 3)]);
+    expect(h.lines[0]).toBe('connected');
+    expect(h.lines.indexOf('created')).toBeLessThan(h.lines.indexOf('expired'));
   });
 
   it('ZooKeeper stopped: the session reports disconnected at once (no expiry: the client cannot learn it)', async () => {
@@ -110,7 +111,7 @@ describe('ZooKeeper lease', () => {
     expect(a.state).toBe('disconnected');
     // back: the same session resumes if ZooKeeper kept it (a restarted standalone server with the same data dir does)
     zk = await startZookeeper(DIR);
-    await until(() => a.state === 'connected' || a.state === 'expired', 30_000, 'reconnected or expired');
+    await until(() => a.state === 'connected' || a.state === 'expired', 60_000, 'reconnected or expired');
     console.log(`after ZooKeeper restart the session is ${a.state}`);
   });
 });

@@ -83,9 +83,24 @@ export class ZkSession {
     this.generation++;
   }
 
+  private recreatedAt = 0;
+
   private probe(): void {
     const client = this.client;
-    if (!client || this.state !== 'connected') return;
+    if (!client) return;
+    if (this.state !== 'connected') {
+      // node-zookeeper-client can stall after a TCP connect to a ZooKeeper still starting up (no timeout
+      // on the session handshake; seen in the lab after a ZooKeeper restart): start over with a new client
+      const stalled = Date.now() - Math.max(this.since, this.recreatedAt);
+      if (this.state !== 'expired' && stalled > 3 * this.opts.sessionTimeoutMs) {
+        this.opts.log.warn({ stalledMs: stalled }, 'ZooKeeper client made no progress: reconnecting with a new client');
+        this.recreatedAt = Date.now();
+        this.client = null;
+        client.close();
+        this.newClient();
+      }
+      return;
+    }
     if (this.probeSentAt !== null) {
       const waited = Date.now() - this.probeSentAt;
       if (waited > (this.opts.sessionTimeoutMs * 2) / 3) this.set('disconnected', `ZooKeeper has not answered for ${waited} ms`);
@@ -136,7 +151,7 @@ export class ZkSession {
     }).catch((e: unknown) => {
       if (isNoNode(e)) {
         // no node to watch: watch for its creation instead
-        if (watch) this.client?.exists(path, () => {});
+        if (watch) this.client?.exists(path, () => watch(), () => {});
         return null;
       }
       throw e;
