@@ -45,6 +45,7 @@ export class TableSync {
   lastError: string | null = null;
   /** local writes not yet in ZooKeeper */
   private dirty = false;
+  private pending = false;
   private zk: ZkSession | null = null;
   private generation = -1;
   private busy: Promise<void> = Promise.resolve();
@@ -80,9 +81,11 @@ export class TableSync {
       }
       return;
     }
-    if (zk.generation !== this.generation) {
+    // a new session (watches and all to set up), or writes made while ZooKeeper was away (the same session may resume)
+    if (zk.generation !== this.generation || (this.dirty && !this.pending)) {
       this.generation = zk.generation;
-      this.queue(() => this.sync());
+      this.pending = true;
+      this.queue(() => this.sync().finally(() => { this.pending = false; }));
     }
   }
 
