@@ -220,7 +220,7 @@ function GroupPanel({ group: g, names, actions }: { group: GroupView; names: Rea
             {g.vips.map((v) => {
               const split = v.holders.length > 1;
               return (
-                <tr key={v.vip} className={cx('border-t border-line', split && 'bg-danger/10')} data-vip={v.vip}>
+                <tr key={v.vip} className={cx('border-t border-line', split && 'bg-danger/10')} data-vip={v.vip} data-holders={v.holders.join(' ')}>
                   <td className="py-1.5 font-mono">{v.vip}</td>
                   <td className="py-1.5"><div className="flex flex-wrap items-center gap-1.5">
                     {v.holders.map((h) => <Badge key={h} tone={split ? 'danger' : 'ok'} className="normal-case!">{n(h)}</Badge>)}
