@@ -36,6 +36,7 @@ const result = JSON.parse(line.slice('@@bench-result@@ '.length)) as { rows: Row
 
 // A run of some sections keeps the other sections' rows from the last run that measured them, marked with their date.
 const ALL_SECTIONS = ['startup', 'table', 'conn', 'agent'];
+// table order: (a)..(e), then the agent's (f)(g)
 const ran = (result.info.sections as string[] | undefined) ?? ALL_SECTIONS;
 const carried: string[] = [];
 try {

@@ -6,7 +6,7 @@
  * kernel, where each file access is slow, start-up dominated `director list`.
  * bin/director.mjs uses the bundle when it exists, tsx otherwise.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -26,10 +26,13 @@ ${commands.map((c) => `  ${JSON.stringify(c)}: () => import('./server/cli/comman
 export function main(argv) { return runCli(argv, undefined, loaders); }
 `;
 
-rmSync(outdir, { recursive: true, force: true });
+// Build beside the live bundle and swap it in: a director process started meanwhile (a bench or lab
+// run in another kernel) must never find dist/cli half-written or gone.
+const tmpdir = `${outdir}.tmp-${process.pid}`;
+rmSync(tmpdir, { recursive: true, force: true });
 await build({
   stdin: { contents: entry, resolveDir: root, sourcefile: 'director-cli-entry.mjs', loader: 'js' },
-  outdir,
+  outdir: tmpdir,
   entryNames: 'director',
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
@@ -46,4 +49,8 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+const old = `${outdir}.old-${process.pid}`;
+try { renameSync(outdir, old); } catch { /* first build */ }
+renameSync(tmpdir, outdir);
+rmSync(old, { recursive: true, force: true });
 process.stdout.write(`built ${path.relative(root, outdir)}/director.mjs (${commands.length} commands: ${commands.join(', ')})\n`);
