@@ -44,6 +44,7 @@ test.describe('HA panel', () => {
   test.skip(!isHaLab(), 'needs the two-director lab: run with -c playwright.ha.config.ts (npm start -- --ha); the default e2e lab has one director');
 
   test('shows both directors and the holder, and follows a stopped master without reload', async ({ operator: page }) => {
+    test.setTimeout(240_000);
     await page.goto('/ha');
     await expect(page.getByRole('heading', { name: 'High availability' })).toBeVisible();
     for (const d of ['lvs1', 'lvs2']) await expect(directorPanel(page, d).getByText('agent live')).toBeVisible({ timeout: 60_000 });
@@ -53,7 +54,9 @@ test.describe('HA panel', () => {
     const other = holder === 'lvs1' ? 'lvs2' : 'lvs1';
     await expect(leaseOf(page, holder)).toBeVisible();
     await expect(memberRow(page, holder).getByText('MASTER', { exact: true })).toBeVisible();
-    await expect(memberRow(page, other).getByText('BACKUP', { exact: true })).toBeVisible();
+    // a freshly booted lab may still be restarting an agent (the panel then says so): wait for the settled pair
+    await expect(memberRow(page, other).getByText('BACKUP', { exact: true })).toBeVisible({ timeout: 90_000 });
+    for (const d of ['lvs1', 'lvs2']) await expect(directorPanel(page, d).getByText('agent live')).toBeVisible();
     await expect(page.locator('[data-alarm="split"]')).toHaveCount(0);
     await screen(page, 'ha-healthy');
     await themedScreens(page, 'ha-healthy');
