@@ -4,7 +4,7 @@
  * leaves the kernel as it was.
  */
 import { readFile } from 'node:fs/promises';
-import { ipvsadm, savedRules } from './lab';
+import { agent, ipvsadm, savedRules } from './lab';
 import { SnapshotsPage } from './pages/console';
 import { DIRECTOR, expect, screen, test } from './fixtures';
 
@@ -66,6 +66,39 @@ test.describe('snapshots', () => {
     await expect(page.getByRole('paragraph').filter({ hasText: 'line 3: -A -t 192.168.150.100:9192 -s nosuchsched' })).toBeVisible();
     await expect(snaps.applyPlan()).toHaveCount(0);
     await screen(page, 'snapshots-import-bad-line');
+    expect(await ipvsadm('-Sn')).toBe(before);
+  });
+
+  test('an import applies with real progress (operations done of total), then says what it did; undo puts the table back', async ({ operator: page }) => {
+    const before = await ipvsadm('-Sn');
+    const N = 150;
+    const text = Array.from({ length: N }, (_, i) => [
+      `-A -t 10.77.${Math.floor(i / 200)}.${(i % 200) + 1}:80 -s rr`,
+      `-a -t 10.77.${Math.floor(i / 200)}.${(i % 200) + 1}:80 -r 192.168.150.12:80 -g -w 1`,
+    ]).flat().join('\n');
+    await page.goto(`${DIRECTOR}/snapshots`);
+    const snaps = new SnapshotsPage(page);
+    await snaps.importText().fill(text);
+    await snaps.showPlan().click();
+    await expect(snaps.applyPlan()).toHaveText(`Apply ${2 * N} changes`);
+    // every value the bar takes, as the page draws it
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __bar: string[] }).__bar = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector('[role="progressbar"][aria-label="Applying"]');
+        const v = bar?.getAttribute('aria-valuenow');
+        if (v && seen.at(-1) !== v) seen.push(`${v}/${bar!.getAttribute('aria-valuemax')}`);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
+    await snaps.applyPlan().click();
+    await expect(page.getByRole('status').filter({ hasText: `Applied ${2 * N} changes` })).toBeVisible({ timeout: 120_000 });
+    const bar = await page.evaluate(() => (window as unknown as { __bar: string[] }).__bar);
+    // the agent reported steps in between, not only a start and an end
+    expect(bar.some((v) => { const [d, t] = v.split('/').map(Number); return t === 2 * N && d! > 0 && d! < t!; })).toBe(true);
+    await screen(page, 'snapshots-import-applied');
+    expect((await savedRules()).filter((l) => l.startsWith('-A -t 10.77.'))).toHaveLength(N);
+    await agent().journal.undo.mutate();
     expect(await ipvsadm('-Sn')).toBe(before);
   });
 });

@@ -5,7 +5,7 @@
  * over batched HTTP (/api/trpc/<id>). The browser never sees an agent address
  * or token: the console forwards both.
  */
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpBatchLink, httpLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { useQueryClient } from '@tanstack/react-query';
@@ -51,7 +51,12 @@ function buildClient(directorId: string): TRPCClient<AppRouter> {
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: ws }),
-        false: httpBatchLink({ url: httpUrl, maxURLLength: 4000 }),
+        // snapshot.plan's input is a whole snapshot: too long for a GET URL, so it goes as POST
+        false: splitLink({
+          condition: (op) => op.path === 'snapshot.plan',
+          true: httpLink({ url: httpUrl, methodOverride: 'POST' }),
+          false: httpBatchLink({ url: httpUrl, maxURLLength: 4000 }),
+        }),
       }),
     ],
   });

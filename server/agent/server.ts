@@ -103,6 +103,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const trpcHttp = createHTTPHandler({
     router: appRouter,
     basePath: `${HTTP_BASE}/`,
+    // queries with a large input (snapshot.plan carries a whole snapshot) come as POST; a GET URL cannot hold them
+    allowMethodOverride: true,
     createContext: ({ req }) => authenticate(req, null),
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC error');
