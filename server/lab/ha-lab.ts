@@ -51,6 +51,8 @@ export interface HaLab {
   /** resolves when the lab kernel has stopped (abort `signal` to stop it) */
   done: Promise<LabRunResult>;
   startupMs: number;
+  /** host folder with each agent's log (lvsN-agent.log) while the lab runs */
+  logDir: string;
 }
 
 /** Each director's HaConfig, as the lab writes it to /run/director-lab/lvsN/ha.json. */
@@ -117,6 +119,7 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
   step('bundling the agent');
   const bundle = await bundleAgent(o.projectRoot);
   let tokens: { viewerToken: string; operatorToken: string } | null = null;
+  let logDir = '';
   let running = false;
   let log = '';
   const args = ['bash', path.join(o.projectRoot, 'server/lab/guest/ha-main.sh'), bundle, '/run/out/ha-config', String(o.rate), o.allowOrigin ?? ''];
@@ -127,11 +130,14 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
     cwd: o.projectRoot,
     tap,
     // the port proxy listens on the guest's end of the tap
-    env: { LAB_PROXY_ADDR: tap.guestAddress },
+    env: { LAB_PROXY_ADDR: tap.guestAddress, DIRECTOR_LAB_LOG_DIR: '/run/out/logs' },
     memoryMb: 1280,
     timeoutMs: 2_000_000_000, // about 23 days: runs until `signal`
     signal: o.signal,
-    onPrepared: ({ outDir }) => { tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? false); },
+    onPrepared: ({ outDir }) => {
+      tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? false);
+      logDir = path.join(outDir, 'logs');
+    },
     onOutput: (chunk) => {
       log = (log + chunk).slice(-20_000);
       o.onOutput?.(chunk);
@@ -171,5 +177,5 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
     throw new Error(`the HA lab kernel stopped while booting (status ${r.status}); last output:\n${r.output.slice(-3000) || r.console.slice(-3000)}`);
   }
   step('both agents answer through the port proxy');
-  return { agents: agents(), done, startupMs: Date.now() - started };
+  return { agents: agents(), done, startupMs: Date.now() - started, logDir };
 }

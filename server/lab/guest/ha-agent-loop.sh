@@ -5,7 +5,8 @@
 # Files in $LAB_STATE/lvsN:
 #   held     present: do not (re)start the agent ("stop director" stays stopped)
 #   no-ha    present: start the agent without --ha-config (plain keepalived baseline)
-#   agent.pid, loop.pid, agent.log
+#   agent.pid, loop.pid, agent.log (in $DIRECTOR_LAB_LOG_DIR/lvsN-agent.log when set,
+#   a host-visible folder, so a failed test can show it)
 set -uo pipefail
 source "${BASH_SOURCE[0]%/*}/common.sh"
 source "${BASH_SOURCE[0]%/*}/ha-common.sh"
@@ -14,6 +15,8 @@ d=$1 bundle=$2 origin=${3:-}
 dir=$(ha_dir "$d")
 lan_ip=$(director_lan_ip "$d") || exit 2
 mkdir -p "$dir"
+log="$dir/agent.log"
+[[ -n ${DIRECTOR_LAB_LOG_DIR:-} ]] && mkdir -p "$DIRECTOR_LAB_LOG_DIR" && log="$DIRECTOR_LAB_LOG_DIR/$d-agent.log"
 echo $$ >"$dir/loop.pid"
 nap_init
 # the agent is stopped by signals to its own pid; the loop itself only goes with the lab
@@ -25,12 +28,12 @@ while :; do
   args=(--listen "$lan_ip:$AGENT_PORT" --insecure-listen --state-dir "$dir" --log-level warn)
   [[ -n $origin ]] && args+=(--allow-origin "$origin")
   [[ -e $dir/no-ha ]] || args+=(--director-id "$d" --ha-config "$dir/ha.json")
-  echo "$(printf '%(%FT%T)T') starting: ${args[*]}" >>"$dir/agent.log"
-  node "$bundle" "${args[@]}" >>"$dir/agent.log" 2>&1 </dev/null &
+  echo "$(printf '%(%FT%T)T') starting: ${args[*]}" >>"$log"
+  node "$bundle" "${args[@]}" >>"$log" 2>&1 </dev/null &
   echo $! >"$dir/agent.pid"
   wait $!
   rc=$?
-  echo "$(printf '%(%FT%T)T') agent exited with status $rc" >>"$dir/agent.log"
+  echo "$(printf '%(%FT%T)T') agent exited with status $rc" >>"$log"
   rm -f "$dir/agent.pid"
   nap 1
 done

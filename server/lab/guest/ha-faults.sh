@@ -33,6 +33,8 @@ wait_gone() { # pid seconds
 stop_agent() { # director signal
   local pid
   pid=$(agent_pid "$1") || return 0
+  # when the fault really began (the script's own start-up is lab overhead): tests measure from here
+  echo "ha-faults.sh: signalled $1 at $EPOCHREALTIME"
   kill "-$2" "$pid" 2>/dev/null
   if ! wait_gone "$pid" 15; then
     echo "ha-faults.sh: the agent of $1 (pid $pid) ignored SIG$2 for 15 s; killing it" >&2
@@ -100,6 +102,7 @@ case $fault in
     for d in $m; do
       pids=$(pids_in_ns keepalived "$d")
       [[ -n $pids ]] || { echo "ha-faults.sh: $d holds the VIP but runs no keepalived" >&2; exit 1; }
+      echo "ha-faults.sh: signalled $d at $EPOCHREALTIME"
       # shellcheck disable=SC2086
       kill -9 $pids
       echo "ha-faults.sh: killed keepalived of $d (pids $pids)"
@@ -114,6 +117,7 @@ case $fault in
     need_director "${1:-}"; d=$1
     pids=$(pids_in_ns keepalived "$d")
     a=$(agent_pid "$d" || true)
+    echo "ha-faults.sh: signalled $d at $EPOCHREALTIME"
     # shellcheck disable=SC2086
     [[ -n "$a$pids" ]] && kill -9 $a $pids
     echo "ha-faults.sh: killed ${a:+agent $a }${pids:+keepalived $pids}of $d" ;;
