@@ -79,11 +79,32 @@ export class ZkSession {
       this.generation++;
       if (!this.closed) setTimeout(() => { if (!this.closed) this.newClient(); }, 0);
     });
+    this.guardSocketData(client);
     client.connect();
     this.generation++;
   }
 
   private recreatedAt = 0;
+
+  /**
+   * node-zookeeper-client 1.1.3 throws from its socket 'data' handler on a reply it cannot decode ("Unknown
+   * code: ..."; seen in the lab right after a ZooKeeper restart), which would crash the agent. Catch it there
+   * and drop the connection: the client reconnects as after any connection loss.
+   */
+  private guardSocketData(client: Client): void {
+    const cm = (client as unknown as { connectionManager?: { onSocketData?: (b: Buffer) => void; socket?: { destroy(): void } } }).connectionManager;
+    const original = cm?.onSocketData;
+    if (!cm || typeof original !== 'function') return;
+    const log = this.opts.log;
+    cm.onSocketData = function guarded(this: typeof cm, buf: Buffer) {
+      try {
+        original.call(this, buf);
+      } catch (err) {
+        log.warn({ err }, 'ZooKeeper reply not understood: dropping the connection');
+        this.socket?.destroy();
+      }
+    };
+  }
 
   private probe(): void {
     const client = this.client;
