@@ -56,6 +56,10 @@ if (want('lab-start')) await run('lab-start', 'npx', ['vitest', 'run', '--config
 if (want('e2e') && existsSync('e2e') && readdirSync('e2e').some((f) => f.endsWith('.spec.ts'))) {
   await run('e2e', 'npx', ['playwright', 'test', '--reporter=list'], { parse: parsePlaywright });
 }
+// the HA panel against the two-director lab (its own lab boot: one lab per machine at a time)
+if (want('e2e-ha') && existsSync('playwright.ha.config.ts')) {
+  await run('e2e-ha', 'npx', ['playwright', 'test', '-c', 'playwright.ha.config.ts', '--reporter=list'], { parse: parsePlaywright });
+}
 
 process.stdout.write(`\n${failures.length ? `FAILED: ${failures.join(', ')}\n` : ''}`);
 process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
