@@ -96,6 +96,25 @@ describe('2b. cut heartbeat: no flapping', () => {
     expect(free.lease).toBe('acquire');
     expect(decide(base({ ...lvs2, now: T + 61_400, holder: 'lvs2', leaseId: 'lvs2@10', vrrpState: 'FAULT' }), free.memo).memo.fenced).toBe(false);
   });
+
+  it('unfences as standby once the heartbeat probe has crossed the healed path for 2 s, not before, and not while it has VIPs', () => {
+    let m = standby;
+    const lvs2 = { me: 'lvs2', myPriority: 100, holder: 'lvs1', leaseId: 'lvs1@5' };
+    m = decide(base({ ...lvs2, vrrpState: 'MASTER', vipsPresent: true }), m).memo;
+    m = decide(base({ ...lvs2, now: T + 2001, vrrpState: 'MASTER', vipsPresent: true }), m).memo;
+    expect(m.fenced).toBe(true);
+    // path still cut: stays fenced
+    m = decide(base({ ...lvs2, now: T + 10_000, vrrpState: 'FAULT', heartbeat: { ok: false, since: T } }), m).memo;
+    expect(m.fenced).toBe(true);
+    // healed 1 s ago: not yet
+    m = decide(base({ ...lvs2, now: T + 11_000, vrrpState: 'FAULT', heartbeat: { ok: true, since: T + 10_000 } }), m).memo;
+    expect(m.fenced).toBe(true);
+    // healed but the VIPs are somehow still here: stays fenced
+    expect(decide(base({ ...lvs2, now: T + 13_000, vrrpState: 'FAULT', vipsPresent: true, heartbeat: { ok: true, since: T + 10_000 } }), m).memo.fenced).toBe(true);
+    const healed = decide(base({ ...lvs2, now: T + 12_100, vrrpState: 'FAULT', heartbeat: { ok: true, since: T + 10_000 } }), m);
+    expect(healed.memo).toMatchObject({ fenced: false, conflictLease: null });
+    expect(healed.why).toMatch(/heartbeat path carries traffic again/);
+  });
 });
 
 describe('3. nobody holds the lease', () => {

@@ -20,6 +20,8 @@ export const STAND_ASIDE_MS = 10_000;
 export const PREEMPT_HEALTHY_MS = 2_000;
 /** Peers' answers about ZooKeeper older than this are not trusted. */
 export const PEER_ANSWER_MAX_AGE_MS = 3_000;
+/** A cut heartbeat path counts as healed once the agents' own probe has crossed it this long. */
+export const HEARTBEAT_HEALED_MS = 2_000;
 
 export interface MemberView {
   director: string;
@@ -48,6 +50,8 @@ export interface DecideInput {
   handover: boolean;
   /** other members present in ZooKeeper (their ephemeral znodes prove their sessions are alive) */
   members: MemberView[];
+  /** the agents' own probe over the heartbeat path (server/ha/heartbeat.ts); null or absent: not probed */
+  heartbeat?: { ok: boolean; since: number } | null;
 }
 
 export interface DecideMemo {
@@ -219,6 +223,12 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
     m.syncRole = 'backup';
     m.freeSince = null;
     if (m.conflictLease !== null && m.conflictLease !== leaseId) m.conflictLease = null;
+    if (m.conflictLease !== null && input.heartbeat?.ok && now - input.heartbeat.since >= HEARTBEAT_HEALED_MS && !holdsVips(input)) {
+      // keepalived hears the holder's adverts again, so unfenced it stays BACKUP
+      m.conflictLease = null;
+      unfence(m);
+      return out(null, `standby: the heartbeat path carries traffic again; ${input.holder} holds the lease`);
+    }
     if (m.conflictLease !== null) {
       m.conflictSince = null;
       if (!m.fenced) fence(m, `${input.holder} holds the lease and VRRP here cannot hear it (heartbeat cut?): standing by fenced`);

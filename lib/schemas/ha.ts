@@ -124,6 +124,8 @@ export const haStatusSchema = z.object({
   }),
   keepalived: z.object({ running: z.boolean(), pid: z.number().nullable(), configPath: z.string().nullable(), lastError: z.string().nullable() }),
   groups: z.array(haGroupStatusSchema),
+  /** the agents' own UDP probe over the heartbeat path: ok = the peer's datagrams arrive (null: not probed) */
+  heartbeat: z.object({ ok: z.boolean(), since: z.number() }).nullable().optional(),
   syncDaemons: z.array(syncDaemonStatusSchema),
   /** desired-table replication: version of the table in ZooKeeper this director last applied */
   table: z.object({ appliedVersion: z.number().nullable(), zkVersion: z.number().nullable(), lastError: z.string().nullable() }),

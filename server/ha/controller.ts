@@ -13,6 +13,7 @@ import { leaseDataSchema, memberDataSchema, readJson, writeJson, zkPaths } from 
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { SyncDaemon } from '@/lib/ipvs/model';
 import type { HaConfig, HaGroupStatus, HaStatus, HaTransition, VrrpGroup, VrrpState } from '@/lib/schemas/ha';
+import { HeartbeatProbe } from './heartbeat';
 import { KernelAddresses } from './addresses';
 import { KeepalivedManager, writeTrackFile } from './keepalived';
 import { HaPreconditionError, type HaService } from './service';
@@ -68,6 +69,7 @@ export class HaController implements HaService {
   private readonly transitions: HaTransition[] = [];
   private readonly keepalived: KeepalivedManager;
   private readonly addrs = new KernelAddresses();
+  private heartbeat: HeartbeatProbe | null = null;
   private readonly zk: ZkSession;
   private readonly paths: ReturnType<typeof zkPaths>;
   private maintenanceOn = false;
@@ -138,6 +140,14 @@ export class HaController implements HaService {
     await this.keepalived.writeConfig(formatVrrpConfig(this.cfg, this.runDir));
     await this.startKeepalived();
     this.zk.start();
+    const hb = this.cfg.groups.find((g) => g.unicastSourceIp && g.unicastPeers.length > 0);
+    if (hb?.unicastSourceIp) {
+      this.heartbeat = new HeartbeatProbe({
+        source: hb.unicastSourceIp, peers: hb.unicastPeers, director: this.cfg.director,
+        onError: (e) => this.d.log.warn({ err: e }, 'heartbeat probe'),
+      });
+      try { this.heartbeat.start(); } catch (e) { this.d.log.warn({ err: e }, 'heartbeat probe did not start'); this.heartbeat = null; }
+    }
     this.timer = setInterval(() => this.kick(), TICK_MS);
     this.kick();
   }
@@ -154,19 +164,23 @@ export class HaController implements HaService {
     }
   }
 
-  /** Graceful stop: give the leases back first (the peer takes over at once), then stop keepalived. */
+  /** Graceful stop: keepalived first (its priority-0 advert hands the VIPs over at once), then the leases. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.ticking?.catch(() => {});
+    // keepalived first: its priority-0 advert lets the peer take the VIPs at once (releasing the
+    // lease first took seconds on a busy director, with the VIPs still here); the peer's grace
+    // covers the moment until the lease is released just after
+    await this.keepalived.stop();
+    this.keepalived.close();
     for (const g of this.groups.values()) {
       if (this.zk.state === 'connected') await this.releaseLease(g, 'agent stopping').catch(() => {});
     }
     // closing the session removes our ephemeral member znodes at once
     this.zk.close();
-    await this.keepalived.stop();
-    this.keepalived.close();
+    this.heartbeat?.close();
     this.d.table?.close();
     this.addrs.close();
     this.changed_();
@@ -234,7 +248,7 @@ export class HaController implements HaService {
         now: Date.now(), me: this.cfg.director, myPriority: g.cfg.priority, sessionTimeoutMs: this.cfg.sessionTimeoutMs,
         zk: { state: zkState, since: this.zk.since }, holder: connected ? g.holder : null, leaseId: connected ? g.leaseId : null, vrrpState: g.vrrpState,
         vipsPresent: g.vipsPresent.length > 0, peers: this.peers, maintenance: this.maintenanceOn, handover: g.handover,
-        members: g.members,
+        members: g.members, heartbeat: this.heartbeat?.read() ?? null,
       }, g.memo);
       g.handover = false;
       g.memo = dec.memo;
@@ -436,6 +450,7 @@ export class HaController implements HaService {
       },
       keepalived: { running: this.keepalived.running, pid: this.keepalived.pid, configPath: this.keepalived.confPath, lastError: this.keepalivedError },
       groups,
+      heartbeat: this.heartbeat ? this.heartbeat.read() : null,
       syncDaemons: this.syncDaemons.map((x) => ({ state: x.state, interface: x.interface, syncId: x.syncId })),
       table: { appliedVersion: t?.appliedVersion ?? null, zkVersion: t?.zkVersion ?? null, lastError: t?.lastError ?? null },
       transitions: [...this.transitions].reverse(),
