@@ -158,6 +158,13 @@ function DirectorFacts({ s, now, stale }: { s: HaStatus; now: number; stale: num
         {s.keepalived.pid !== null ? <span className="font-mono text-xs text-ink-3">pid {s.keepalived.pid}</span> : null}
         {s.keepalived.lastError ? <span className="text-danger">{s.keepalived.lastError}</span> : null}
       </Fact>
+      {s.heartbeat ? (
+        <Fact label="Heartbeat path">
+          {s.heartbeat.ok ? <Badge tone="ok">peer heard</Badge> : <Badge tone="danger">peer not heard</Badge>}
+          <span className="text-ink-3">since {ago(now - s.heartbeat.since).replace(' ago', '')}</span>
+          {!s.heartbeat.ok ? <span className="text-ink-2">VRRP adverts cannot cross: the ZooKeeper lease alone keeps one director on the VIPs</span> : null}
+        </Fact>
+      ) : null}
       <Fact label="Connection sync">
         {s.syncDaemons.length === 0 ? <span className="text-ink-3">no sync daemon: connections do not survive a failover</span> : s.syncDaemons.map((d) => (
           <span key={`${d.state}${d.syncId}`} className="flex items-center gap-1.5">
