@@ -17,6 +17,7 @@ describe('formatVrrpConfig', () => {
 global_defs {
   router_id lvs1
   vrrp_version 3
+  vrrp_garp_master_refresh 2
   notify_fifo /run/director-lab/lvs1/ha/notify.fifo
 }
 

@@ -97,6 +97,10 @@ export function formatVrrpConfig(cfg: HaConfig, runDir: string): string {
     `  router_id ${cfg.director}`,
     // sub-second adverts exist only in VRRPv3
     '  vrrp_version 3',
+    // keep re-announcing the VIPs while master: after a split brain, or a SIGKILLed master that kept
+    // its VIPs, neighbours (real servers using the NAT gateway, the router) may still point at the
+    // other director's MAC; a gratuitous ARP every 2 s moves them back without waiting for ARP expiry
+    '  vrrp_garp_master_refresh 2',
     `  notify_fifo ${p.notifyFifo}`,
     '}',
   ];

@@ -169,12 +169,13 @@ export class HaController implements HaService {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.ticking?.catch(() => {});
     // keepalived first: its priority-0 advert lets the peer take the VIPs at once (releasing the
     // lease first took seconds on a busy director, with the VIPs still here); the peer's grace
     // covers the moment until the lease is released just after
     await this.keepalived.stop();
     this.keepalived.close();
+    // a tick in flight (ZooKeeper reads, sync daemon) may still write track files: harmless now
+    await this.ticking?.catch(() => {});
     for (const g of this.groups.values()) {
       if (this.zk.state === 'connected') await this.releaseLease(g, 'agent stopping').catch(() => {});
     }

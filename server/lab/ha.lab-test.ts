@@ -353,7 +353,8 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
       const after = await haStatus();
       const [cm, cb] = [await ctrl(m), await ctrl(other(m))];
       console.log(`(d) ZooKeeper down 10 s: VIP on ${holders(after)}; ${failed(after) - failed(before)} failed, ${ok(after) - ok(before)} good requests; ` +
-        `${m} zookeeper ${cm?.zookeeper.state} failStatic ${cm?.zookeeper.failStatic}, ${other(m)} ${cb?.zookeeper.state}`);
+        `${m} zookeeper ${cm?.zookeeper.state} failStatic ${cm?.zookeeper.failStatic}, ${other(m)} ${cb?.zookeeper.state}; per service ` +
+        Object.entries(after.traffic?.services ?? {}).map(([k, v]) => `${k}: ${v.failed - (before.traffic?.services[k]?.failed ?? 0)} failed${v.lastError ? ` (${v.lastError})` : ''}`).join(', '));
       expect(moved).toBeNull();
       expect(failed(after) - failed(before)).toBe(0);
       expect(ok(after) - ok(before)).toBeGreaterThan(RATE * 2 * 5);
