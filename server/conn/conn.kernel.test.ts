@@ -240,8 +240,13 @@ describe.skipIf(!haveKernel)('connection table in the lab kernel', () => {
   });
 
   it('/proc/net/ip_vs_stats counted the traffic', async () => {
-    const st = await readProcIpvsStats({ dir: `/proc/${dirPid}/net` });
-    // 5 + 3 + 2 HTTP, 4 dead, 3 UDP, 1 held (templates are not counted as connections)
+    // 5 + 3 + 2 HTTP, 4 dead, 3 UDP, 1 held (templates are not counted as connections); the kernel folds its
+    // per-CPU counters into these totals every 2 s, so wait up to 6 s for the last one to land
+    let st = await readProcIpvsStats({ dir: `/proc/${dirPid}/net` });
+    for (const until = Date.now() + 6000; st.conns < 18 && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 500));
+      st = await readProcIpvsStats({ dir: `/proc/${dirPid}/net` });
+    }
     expect(st.conns).toBe(18);
     expect(st.inPkts).toBeGreaterThan(18);
     expect(st.outPkts).toBe(0); // DR: replies bypass the director

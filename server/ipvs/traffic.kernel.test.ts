@@ -13,6 +13,7 @@
  * NAT: 207.175.44.110:8080 -> 172.16.0.2:8080 (-m); the reply returns through the director.
  * DR:  207.175.44.111:8080 -> 172.16.1.2:8080 (-g); the reply goes straight to the client over br0.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetlinkIpvs } from './netlink-client';
@@ -128,8 +129,17 @@ describe('real traffic through NAT and DR services written by Director', () => {
       expect(get('207.175.44.111')).toBe('from dtd\n');
     }
     await new Promise((r) => setTimeout(r, 500)); // let the last FIN/ACKs land before both reads
-    const mine = await directorDestStats(ipvs);
-    expect(mine).toEqual(ipvsadmDestStats());
+    // the kernel folds its per-CPU counters into what dumps show every 2 s: wait (up to 6 s) until the last
+    // connection is counted and both readers see the same settled values
+    let mine = await directorDestStats(ipvs);
+    let theirs = ipvsadmDestStats();
+    for (const until = Date.now() + 6000; Date.now() < until;) {
+      if (mine.get('172.16.0.2:8080')?.[0] === REQUESTS && isDeepStrictEqual(mine, theirs)) break;
+      await new Promise((r) => setTimeout(r, 500));
+      mine = await directorDestStats(ipvs);
+      theirs = ipvsadmDestStats();
+    }
+    expect(mine).toEqual(theirs);
     const nat = mine.get('172.16.0.2:8080')!, dr = mine.get('172.16.1.2:8080')!;
     console.log(`connection table after the requests:\n${ipvsadm('-Lnc')}`);
     expect(nat[0]).toBe(REQUESTS);
