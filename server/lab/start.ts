@@ -28,6 +28,7 @@ import { bundleAgent } from './bundle';
 import { STATE_FILE_PATH, type StartState } from './state-file';
 import { DEFAULT_RATE, MAX_RATE } from './guest/topology';
 import { LabUnavailableError, describeFailure, runInLab, type TapLink } from './uml';
+import { hostNeedsXstateShim } from './xstate-shim';
 import { startHaLab } from './ha-lab';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -65,6 +66,8 @@ function missingPackages(lab: boolean, ha = false): string[] {
   const missing: string[] = [];
   if (lab && !has('/usr/bin/linux.uml')) missing.push('user-mode-linux');
   if (lab && !has('/usr/sbin/modprobe', '/sbin/modprobe')) missing.push('kmod');
+  // user-mode Linux needs a small preload library on AVX-512/AMX hosts (server/lab/xstate-shim.ts)
+  if (lab && hostNeedsXstateShim() && !has('/usr/bin/cc')) missing.push('gcc', 'libc6-dev');
   if (!has('/usr/sbin/ipvsadm', '/sbin/ipvsadm')) missing.push('ipvsadm');
   if (!has('/usr/sbin/ip', '/sbin/ip', '/bin/ip')) missing.push('iproute2');
   if (!has('/usr/bin/chromium')) missing.push('chromium');
@@ -75,7 +78,7 @@ function missingPackages(lab: boolean, ha = false): string[] {
 
 function ensurePrerequisites(lab: boolean, ha: boolean): void {
   const missing = missingPackages(lab, ha);
-  const packages = ha ? [...APT_PACKAGES, ...HA_APT_PACKAGES] : APT_PACKAGES;
+  const packages = [...new Set([...APT_PACKAGES, ...(ha ? HA_APT_PACKAGES : []), ...missing])];
   // chromium only serves the end-to-end tests: install it along, never wait for it alone
   const needed = missing.filter((p) => p !== 'chromium');
   if (missing.length > 0) {

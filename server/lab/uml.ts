@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ShimBuildError, xstateShim } from './xstate-shim';
 
 export const UML_BINARY = '/usr/bin/linux.uml';
 export const UML_MODULES_ROOT = '/usr/lib/uml/modules';
@@ -31,7 +32,7 @@ export class LabUnavailableError extends Error {
 }
 
 /** Says exactly what to install when the lab cannot run here. */
-export function checkLabPrerequisites(): { modulesDir: string } {
+export function checkLabPrerequisites(): { modulesDir: string; preload: string | null } {
   const missing: string[] = [];
   if (!existsSync(UML_BINARY)) missing.push(`${UML_BINARY} (Debian package user-mode-linux)`);
   const modprobe = ['/usr/sbin/modprobe', '/sbin/modprobe'].find((p) => existsSync(p));
@@ -44,13 +45,20 @@ export function checkLabPrerequisites(): { modulesDir: string } {
     if (versions.length > 0) modulesDir = path.join(UML_MODULES_ROOT, versions.sort().at(-1)!);
   }
   if (!modulesDir && existsSync(UML_BINARY)) missing.push(`${UML_MODULES_ROOT}/<version> (reinstall user-mode-linux)`);
+  let preload: string | null = null;
+  if (missing.length === 0) {
+    try { preload = xstateShim(); } catch (e) {
+      if (e instanceof ShimBuildError) throw new LabUnavailableError(`the lab kernel cannot start: ${e.message}`);
+      throw e;
+    }
+  }
   if (missing.length > 0) {
     throw new LabUnavailableError(
       `the lab kernel cannot start: missing ${missing.join(', ')}.\n` +
         `Install with: apt-get install -y user-mode-linux kmod ipvsadm iproute2`,
     );
   }
-  return { modulesDir };
+  return { modulesDir, preload };
 }
 
 export interface TapLink {
@@ -216,7 +224,7 @@ export function deleteTap(name: string): void {
 
 /** Boot a lab kernel, run one command, tear everything down. */
 export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
-  const { modulesDir } = checkLabPrerequisites();
+  const { modulesDir, preload } = checkLabPrerequisites();
   installExitHandlers();
   const started = Date.now();
   const runDir = mkdtempSync(path.join(tmpdir(), 'director-lab-'));
@@ -253,7 +261,8 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
     throw e;
   }
 
-  const child = spawn(UML_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const env = preload ? { ...process.env, LD_PRELOAD: preload } : process.env;
+  const child = spawn(UML_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   const entry = { child, umid, cleanup };
   live.add(entry);
 
