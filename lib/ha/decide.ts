@@ -14,6 +14,8 @@ import type { VrrpState, ZkState } from '../schemas/ha';
 
 /** How long a BACKUP waits before taking a free lease, so the current VRRP master keeps its role. */
 export const BACKUP_ACQUIRE_DELAY_MS = 300;
+/** How many session timeouts a BACKUP that still hears a VRRP master leaves that master to take a free lease. */
+export const BACKUP_HEARS_MASTER_SESSIONS = 2;
 /** After a hand over (or a preempting release) the old holder stands aside this long. */
 export const STAND_ASIDE_MS = 10_000;
 /** A preempting member must be healthy this long before the holder gives way. */
@@ -258,6 +260,9 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
     return out('acquire', 'lease free and this director is VRRP master: taking it');
   }
   m.freeSince ??= now;
-  if (now - m.freeSince >= BACKUP_ACQUIRE_DELAY_MS) return out('acquire', 'lease free and no master took it: taking it');
-  return out(null, `lease free: waiting ${BACKUP_ACQUIRE_DELAY_MS} ms for the VRRP master to take it`);
+  // keepalived here still hears a master's adverts: that master takes the lease back itself, even when it
+  // first needs a new session (ZooKeeper restarted and expired it); taking it here would move the VIPs for nothing
+  const wait = input.vrrpState === 'BACKUP' ? Math.max(BACKUP_ACQUIRE_DELAY_MS, BACKUP_HEARS_MASTER_SESSIONS * input.sessionTimeoutMs) : BACKUP_ACQUIRE_DELAY_MS;
+  if (now - m.freeSince >= wait) return out('acquire', 'lease free and no master took it: taking it');
+  return out(null, `lease free: waiting ${wait} ms for the VRRP master to take it`);
 }
