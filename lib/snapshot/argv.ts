@@ -79,6 +79,9 @@ const DEFS: OptionDef[] = [
 const BY_SHORT = new Map(DEFS.filter((d) => d.short).map((d) => [d.short!, d]));
 const BY_LONG = new Map<string, OptionDef>();
 for (const d of DEFS) if (!BY_LONG.has(d.long)) BY_LONG.set(d.long, d);
+// the spellings a line can use, built once rather than per option of every line
+const SHORT_SPELLED = new Map(DEFS.filter((d) => d.short).map((d) => [d, `-${d.short}`]));
+const LONG_SPELLED = new Map(DEFS.map((d) => [d, `--${d.long}`]));
 
 /** What each snapshot command may carry (ipvsadm's commands_v_options for -A and -a). */
 const ALLOWED: Record<'A' | 'a', ReadonlySet<string>> = {
@@ -97,14 +100,20 @@ function display(def: OptionDef): string {
   return def.short ? `-${def.short}` : `--${def.long}`;
 }
 
+const isBlank = (c: number): boolean => c === 32 || c === 9 || c === 13;
+
 /** Splits on blanks (space, tab, CR) like config_stream; `#` starts a comment (a Director extension). */
 export function splitWords(text: string): Word[] {
   const words: Word[] = [];
-  const re = /[^ \t\r]+/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m[0].startsWith('#')) break;
-    if (m[0] === 'ipvsadm') continue;
-    words.push({ text: m[0], column: m.index + 1 });
+  const n = text.length;
+  for (let i = 0; i < n;) {
+    if (isBlank(text.charCodeAt(i))) { i++; continue; }
+    const start = i;
+    while (i < n && !isBlank(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(start) === 35) break;
+    const word = text.slice(start, i);
+    if (word === 'ipvsadm') continue;
+    words.push({ text: word, column: start + 1 });
   }
   return words;
 }
@@ -121,46 +130,58 @@ export function findGarbage(text: string): { column: number; code: number } | nu
   return null;
 }
 
+const lineError = (line: number, column: number, message: string): LineError => ({ line, column, message });
+
 export function parseLineOptions(lineNo: number, words: Word[]): ParsedLine | LineError {
-  const err = (column: number, message: string): LineError => ({ line: lineNo, column, message });
   const opts: ParsedOption[] = [];
   let command: { id: string; column: number; def: OptionDef } | null = null;
-  const seen = new Map<string, string>();
+  // option group -> how it was spelled; a line has a dozen options at most, so arrays beat a Map
+  const seenGroups: string[] = [];
+  const seenSpelled: string[] = [];
+  // the options of one word: all of a bundle (-mw5) is read before any of it is checked
+  const foundDefs: OptionDef[] = [];
+  const foundValues: (string | undefined)[] = [];
+  const foundSpelled: string[] = [];
+  let nFound = 0;
 
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
-    const found: { def: OptionDef; value: string | undefined; spelled: string }[] = [];
-    if (w.text.startsWith('--') && w.text.length > 2) {
-      const eq = w.text.indexOf('=');
-      const name = w.text.slice(2, eq === -1 ? undefined : eq);
+    const text = w.text;
+    nFound = 0;
+    if (text.startsWith('--') && text.length > 2) {
+      const eq = text.indexOf('=');
+      const name = text.slice(2, eq === -1 ? undefined : eq);
       const def = BY_LONG.get(name);
-      if (!def) return err(w.column, `unknown option '--${name}'`);
+      if (!def) return lineError(lineNo, w.column, `unknown option '--${name}'`);
       let value: string | undefined;
       if (eq !== -1) {
-        if (def.arg === 'none') return err(w.column, `option '--${name}' takes no value`);
-        value = w.text.slice(eq + 1);
+        if (def.arg === 'none') return lineError(lineNo, w.column, `option '--${name}' takes no value`);
+        value = text.slice(eq + 1);
       } else if (def.arg === 'required') {
         const next = words[i + 1];
-        if (!next) return err(w.column, `option '--${name}' needs a value`);
+        if (!next) return lineError(lineNo, w.column, `option '--${name}' needs a value`);
         value = next.text;
         i++;
       } else if (def.arg === 'optional') {
         const next = words[i + 1];
         if (next && !next.text.startsWith('-')) { value = next.text; i++; }
       }
-      found.push({ def, value, spelled: `--${name}` });
-    } else if (w.text.startsWith('-') && w.text.length > 1 && w.text !== '--') {
-      for (let j = 1; j < w.text.length; j++) {
-        const ch = w.text[j]!;
+      foundDefs[nFound] = def;
+      foundValues[nFound] = value;
+      foundSpelled[nFound++] = LONG_SPELLED.get(def)!;
+    } else if (text.startsWith('-') && text.length > 1 && text !== '--') {
+      for (let j = 1; j < text.length; j++) {
+        const ch = text[j]!;
         const def = BY_SHORT.get(ch);
-        if (!def) return err(w.column, `unknown option '-${ch}'${w.text.length > 2 ? ` in '${w.text}'` : ''}`);
-        if (def.arg === 'none') { found.push({ def, value: undefined, spelled: `-${ch}` }); continue; }
-        const rest = w.text.slice(j + 1);
-        let value: string | undefined = rest === '' ? undefined : rest;
+        if (!def) return lineError(lineNo, w.column, `unknown option '-${ch}'${text.length > 2 ? ` in '${text}'` : ''}`);
+        foundDefs[nFound] = def;
+        foundSpelled[nFound] = SHORT_SPELLED.get(def)!;
+        if (def.arg === 'none') { foundValues[nFound++] = undefined; continue; }
+        let value: string | undefined = j + 1 < text.length ? text.slice(j + 1) : undefined;
         if (value === undefined) {
           const next = words[i + 1];
           if (def.arg === 'required') {
-            if (!next) return err(w.column, `option '-${ch}' needs a value`);
+            if (!next) return lineError(lineNo, w.column, `option '-${ch}' needs a value`);
             value = next.text;
             i++;
           } else if (next && !next.text.startsWith('-')) {
@@ -168,41 +189,45 @@ export function parseLineOptions(lineNo: number, words: Word[]): ParsedLine | Li
             i++;
           }
         }
-        found.push({ def, value, spelled: `-${ch}` });
+        foundValues[nFound++] = value;
         break;
       }
     } else {
-      if (!command) return err(w.column, `a line must start with a command (-A or -a), not '${w.text}'`);
-      return err(w.column, `unexpected argument '${w.text}'`);
+      if (!command) return lineError(lineNo, w.column, `a line must start with a command (-A or -a), not '${text}'`);
+      return lineError(lineNo, w.column, `unexpected argument '${text}'`);
     }
 
-    for (const f of found) {
-      if (f.def.command) {
-        if (command) return err(w.column, `a line holds one command; '${f.spelled}' follows '${display(command.def)}'`);
-        if (opts.length > 0) return err(w.column, `the command '${f.spelled}' must come first on the line`);
-        if (f.def.id !== 'A' && f.def.id !== 'a') {
-          return err(w.column, `'${f.spelled}' (--${f.def.long}) is not allowed in a snapshot: only -A (add service) and -a (add real server) lines describe a table`);
+    for (let k = 0; k < nFound; k++) {
+      const def = foundDefs[k]!;
+      const spelled = foundSpelled[k]!;
+      if (def.command) {
+        if (command) return lineError(lineNo, w.column, `a line holds one command; '${spelled}' follows '${display(command.def)}'`);
+        if (opts.length > 0) return lineError(lineNo, w.column, `the command '${spelled}' must come first on the line`);
+        if (def.id !== 'A' && def.id !== 'a') {
+          return lineError(lineNo, w.column, `'${spelled}' (--${def.long}) is not allowed in a snapshot: only -A (add service) and -a (add real server) lines describe a table`);
         }
-        command = { id: f.def.id, column: w.column, def: f.def };
+        command = { id: def.id, column: w.column, def };
         continue;
       }
-      if (!command) return err(w.column, `a line must start with a command (-A or -a), not '${f.spelled}'`);
+      if (!command) return lineError(lineNo, w.column, `a line must start with a command (-A or -a), not '${spelled}'`);
       const cmd = command.id as 'A' | 'a';
-      if (!ALLOWED[cmd].has(f.def.id)) {
-        return err(w.column, `option '${f.spelled}' (--${f.def.long}) is not allowed with ${cmd === 'A' ? '-A (add service)' : '-a (add real server)'}`);
+      if (!ALLOWED[cmd].has(def.id)) {
+        return lineError(lineNo, w.column, `option '${spelled}' (--${def.long}) is not allowed with ${cmd === 'A' ? '-A (add service)' : '-a (add real server)'}`);
       }
-      const group = GROUP[f.def.id] ?? f.def.id;
+      const group = GROUP[def.id] ?? def.id;
       // ipvsadm does not count -6, so it may repeat
-      const prev = f.def.id === '6' ? undefined : seen.get(group);
-      if (prev !== undefined) {
-        return err(w.column, prev === f.spelled
-          ? `option '${f.spelled}' given twice`
-          : `option '${f.spelled}' conflicts with '${prev}' (one ${group === 'forward' ? 'forwarding method' : group === 'service' ? 'service' : 'value'} per line)`);
+      const at = def.id === '6' ? -1 : seenGroups.indexOf(group);
+      if (at !== -1) {
+        const prev = seenSpelled[at]!;
+        return lineError(lineNo, w.column, prev === spelled
+          ? `option '${spelled}' given twice`
+          : `option '${spelled}' conflicts with '${prev}' (one ${group === 'forward' ? 'forwarding method' : group === 'service' ? 'service' : 'value'} per line)`);
       }
-      seen.set(group, f.spelled);
-      opts.push({ id: f.def.id, value: f.value, column: w.column, spelled: f.spelled });
+      seenGroups.push(group);
+      seenSpelled.push(spelled);
+      opts.push({ id: def.id, value: foundValues[k], column: w.column, spelled });
     }
   }
-  if (!command) return err(1, 'empty command');
+  if (!command) return lineError(lineNo, 1, 'empty command');
   return { line: lineNo, command: command.id as 'A' | 'a', commandColumn: command.column, options: opts };
 }

@@ -15,11 +15,12 @@ import {
 import { formatIPv4, formatIPv6, parseIPv6 } from '../net/ip';
 import {
   I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, defaultNetmask, destinationSpecSchema,
-  isContiguousV4Mask, serviceSpecSchema, unusableRealServer,
+  isContiguousV4Mask, serviceSpecSchema,
 } from '../schemas/ipvs';
 import { findGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
 import { destinationArg, destinationId, serviceArg, serviceId } from './keys';
-import { memoize, numericOnly, type NameResolver } from './resolve';
+import { NameNeeded, NameTable, numericOnly, type NameResolver } from './resolve';
+import { canonicalQuad, quickDestinationSpec, quickServiceSpec, realServerProblem } from './validate';
 
 export type SnapshotError = LineError;
 
@@ -49,6 +50,8 @@ function decimal(text: string): number | null {
 
 /** glibc inet_aton: 1 to 4 parts, each decimal, 0x hex or 0 octal (`10.1` is 10.0.0.1, `24` is 0.0.0.24). */
 export function inetAton(text: string): string | null {
+  // what ipvsadm -Sn prints is already the canonical quad: no need to take it apart
+  if (canonicalQuad(text) >= 0) return text;
   const parts = text.split('.');
   if (parts.length > 4 || parts.some((p) => p === '')) return null;
   const vals: number[] = [];
@@ -72,10 +75,13 @@ export function inetAton(text: string): string | null {
 
 interface HostPort { family: AddressFamily; address: string; port: number | undefined }
 
-/** ipvsadm parse_service: `a.b.c.d[:port]`, `[v6]:port`, bare v6 (no port), `host[:port]` (IPv4 names only). */
-async function parseHostPort(
-  o: ParsedOption, what: 'virtual service' | 'real server', protocol: Protocol, r: NameResolver,
-): Promise<HostPort> {
+/**
+ * ipvsadm parse_service: `a.b.c.d[:port]`, `[v6]:port`, bare v6 (no port), `host[:port]` (IPv4 names only).
+ * Synchronous: a name not looked up yet throws NameNeeded (see NameTable).
+ */
+function parseHostPort(
+  o: ParsedOption, what: 'virtual service' | 'real server', protocol: Protocol, names: NameTable,
+): HostPort {
   const text = o.value ?? '';
   const col = o.column;
   if (text === '' || /^\d+$/.test(text)) fail(col, `illegal ${what} address '${text}': expected address[:port]`);
@@ -83,6 +89,7 @@ async function parseHostPort(
   let portText: string | undefined;
   let family: AddressFamily | undefined;
   let address: string | undefined;
+  let bare: Uint8Array | null;
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
     if (close === -1) fail(col, `illegal ${what} address '${text}': missing ']'`);
@@ -94,9 +101,9 @@ async function parseHostPort(
     if (!b) fail(col, `illegal ${what} address '${text}': '${hostText}' is not an IPv6 address`);
     family = 'inet6';
     address = formatIPv6(b!);
-  } else if (parseIPv6(text)) {
+  } else if ((bare = bareIPv6(text)) !== null) {
     family = 'inet6';
-    address = formatIPv6(parseIPv6(text)!);
+    address = formatIPv6(bare);
     hostText = text;
   } else {
     const colon = text.lastIndexOf(':');
@@ -109,7 +116,7 @@ async function parseHostPort(
       if (!/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(hostText) || hostText.length > 253) {
         fail(col, `illegal ${what} address '${text}': '${hostText}' is neither an IPv4 address nor a host name`);
       }
-      const resolved = await r.resolveHost(hostText, 'inet');
+      const resolved = names.host(hostText, 'inet');
       const canon = resolved === null ? null : inetAton(resolved);
       if (canon === null) fail(col, `cannot resolve host name '${hostText}' to an IPv4 address`);
       address = canon!;
@@ -125,7 +132,7 @@ async function parseHostPort(
       if (portText === '' || !/^[A-Za-z0-9][A-Za-z0-9_+.-]*$/.test(portText)) {
         fail(col, `illegal port '${portText}' in '${text}'`);
       }
-      const p = await r.resolveService(portText, protocol);
+      const p = names.service(portText, protocol);
       if (p === null || !Number.isInteger(p) || p < 0 || p > 65535) {
         fail(col, `unknown service name '${portText}' for ${protocol} in '${text}'`);
       }
@@ -133,6 +140,12 @@ async function parseHostPort(
     }
   }
   return { family: family!, address: address!, port };
+}
+
+/** parseIPv6 for text that may be `a.b.c.d:port`: an IPv6 address has at least two colons, so most lines skip the parse. */
+function bareIPv6(text: string): Uint8Array | null {
+  const first = text.indexOf(':');
+  return first !== -1 && text.indexOf(':', first + 1) !== -1 ? parseIPv6(text) : null;
 }
 
 interface ServiceState {
@@ -152,7 +165,7 @@ function numberIn(o: ParsedOption, name: string, min: number, max: number, hint 
 }
 
 /** Options that describe the service; processed in line order because -6 and -t reset the netmask. */
-async function readService(pl: ParsedLine, r: NameResolver): Promise<ServiceState & { spec: Partial<ServiceSpec>; flagsArg?: ParsedOption }> {
+function readService(pl: ParsedLine, names: NameTable): ServiceState & { spec: ServiceSpec; flagsArg?: ParsedOption } {
   let key: ServiceKey | undefined;
   let port = 0;
   let netmask = '255.255.255.255';
@@ -166,7 +179,7 @@ async function readService(pl: ParsedLine, r: NameResolver): Promise<ServiceStat
     switch (o.id) {
       case 't': case 'u': case 'sctp': {
         const protocol = PROTOCOL_OF[o.id]!;
-        const hp = await parseHostPort(o, 'virtual service', protocol, r);
+        const hp = parseHostPort(o, 'virtual service', protocol, names);
         af = hp.family;
         if (af === 'inet6') netmask = '128';
         port = hp.port ?? 0;
@@ -274,12 +287,16 @@ async function readService(pl: ParsedLine, r: NameResolver): Promise<ServiceStat
 
 const FORWARD_OF: Record<string, ForwardMethod> = { m: 'nat', i: 'tun', g: 'dr' };
 
-async function readDestination(pl: ParsedLine, svc: ServiceState, r: NameResolver): Promise<DestinationSpec> {
-  const get = (id: string) => pl.options.find((o) => o.id === id);
-  const ro = get('r');
+function optionOf(pl: ParsedLine, id: string): ParsedOption | undefined {
+  for (const o of pl.options) if (o.id === id) return o;
+  return undefined;
+}
+
+function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): DestinationSpec {
+  const ro = optionOf(pl, 'r');
   if (!ro) fail(pl.commandColumn, 'a real server line (-a) needs -r address[:port]');
   const protocol: Protocol = svc.key.kind === 'addr' ? svc.key.protocol : 'tcp';
-  const hp = await parseHostPort(ro!, 'real server', protocol, r);
+  const hp = parseHostPort(ro!, 'real server', protocol, names);
   const fo = pl.options.find((o) => o.id in FORWARD_OF);
   const forward: ForwardMethod = fo ? FORWARD_OF[fo.id]! : 'dr';
   let port = hp.port ?? svc.port;
@@ -288,12 +305,12 @@ async function readDestination(pl: ParsedLine, svc: ServiceState, r: NameResolve
   if (hp.family !== svc.key.family && forward !== 'tun') {
     fail(ro!.column, `real server ${destinationArg({ ...hp, port })} is ${hp.family === 'inet' ? 'IPv4' : 'IPv6'} but the service is ${svc.key.family === 'inet' ? 'IPv4' : 'IPv6'}: a different address family needs tunnelling (-i)`);
   }
-  const unusable = unusableRealServer(hp.family, hp.address);
+  const unusable = realServerProblem(hp.family, hp.address);
   if (unusable) fail(ro!.column, `illegal real server '${ro!.value}': ${unusable}`);
-  const wo = get('w');
+  const wo = optionOf(pl, 'w');
   const weight = wo ? numberIn(wo, 'weight', 0, I32_MAX) : 1;
-  const xo = get('x');
-  const yo = get('y');
+  const xo = optionOf(pl, 'x');
+  const yo = optionOf(pl, 'y');
   const upperThreshold = xo ? numberIn(xo, 'u-threshold', 0, I32_MAX) : 0;
   const lowerThreshold = yo ? numberIn(yo, 'l-threshold', 0, I32_MAX) : 0;
   if (lowerThreshold > upperThreshold) {
@@ -307,14 +324,14 @@ async function readDestination(pl: ParsedLine, svc: ServiceState, r: NameResolve
     fail(tunOpts[0]!.column, `tunnel option '${tunOpts[0]!.spelled}' conflicts with forwarding method ${fo?.spelled ?? '-g (default)'}: tunnel options need -i`);
   }
   if (forward === 'tun') {
-    const to = get('tun-type');
+    const to = optionOf(pl, 'tun-type');
     if (to) {
       if (to.value !== 'ipip' && to.value !== 'gue' && to.value !== 'gre') {
         fail(to.column, `illegal tunnel type '${to.value ?? ''}' (ipip, gue or gre)`);
       }
       tunnel.type = to.value as TunnelType;
     }
-    const po = get('tun-port');
+    const po = optionOf(pl, 'tun-port');
     const csums = tunOpts.filter((o) => o.id === 'tun-nocsum' || o.id === 'tun-csum' || o.id === 'tun-remcsum');
     if (csums.length > 1) fail(csums[1]!.column, `'${csums[1]!.spelled}' conflicts with '${csums[0]!.spelled}'`);
     const cs = csums[0];
@@ -347,49 +364,86 @@ function zodMessage(issues: readonly { path: PropertyKey[]; message: string }[])
   return issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
-async function readLine(pl: ParsedLine, r: NameResolver): Promise<LineResult> {
-  const svc = await readService(pl, r);
+/**
+ * The shared schemas have the last word on every line; quickServiceSpec and
+ * quickDestinationSpec give their answer for the complete, canonical values
+ * the parser builds at a fraction of zod's cost, and zod runs (and words the
+ * refusal) whenever they cannot vouch for a value.
+ */
+function checkService(spec: ServiceSpec, column: number): ServiceSpec {
+  const quick = quickServiceSpec(spec);
+  if (quick) return quick;
+  const checked = serviceSpecSchema.safeParse(spec);
+  if (!checked.success) fail(column, zodMessage(checked.error.issues));
+  return checked.data!;
+}
+
+function checkDestination(dest: DestinationSpec, column: number): DestinationSpec {
+  const quick = quickDestinationSpec(dest);
+  if (quick) return quick;
+  const checked = destinationSpecSchema.safeParse(dest);
+  if (!checked.success) fail(column, zodMessage(checked.error.issues));
+  return checked.data!;
+}
+
+function readLine(pl: ParsedLine, names: NameTable): LineResult {
+  const svc = readService(pl, names);
   const serviceColumn = pl.options.find((o) => o.id in PROTOCOL_OF || o.id === 'f')?.column ?? pl.commandColumn;
   if (pl.command === 'A') {
-    const checked = serviceSpecSchema.safeParse(svc.spec);
-    if (!checked.success) fail(pl.commandColumn, zodMessage(checked.error.issues));
-    return { line: pl.line, kind: 'A', svc, spec: checked.data!, serviceColumn, destColumn: serviceColumn };
+    return { line: pl.line, kind: 'A', svc, spec: checkService(svc.spec, pl.commandColumn), serviceColumn, destColumn: serviceColumn };
   }
-  const dest = await readDestination(pl, svc, r);
-  const checked = destinationSpecSchema.safeParse(dest);
-  const destColumn = pl.options.find((o) => o.id === 'r')?.column ?? pl.commandColumn;
-  if (!checked.success) fail(destColumn, zodMessage(checked.error.issues));
-  return { line: pl.line, kind: 'a', svc, dest: checked.data!, serviceColumn, destColumn };
+  const dest = readDestination(pl, svc, names);
+  const destColumn = optionOf(pl, 'r')?.column ?? pl.commandColumn;
+  return { line: pl.line, kind: 'a', svc, dest: checkDestination(dest, destColumn), serviceColumn, destColumn };
+}
+
+/** One line's model, its error, or NameNeeded when it must wait for a lookup. */
+function tryLine(pl: ParsedLine, names: NameTable): LineResult | SnapshotError | NameNeeded {
+  try {
+    return readLine(pl, names);
+  } catch (e) {
+    if (e instanceof LineFailure) return { line: pl.line, column: e.column, message: e.message };
+    if (e instanceof NameNeeded) return e;
+    throw e;
+  }
 }
 
 export async function parseSnapshot(text: string, opts: ParseOptions = {}): Promise<ParsedSnapshot> {
-  const resolver = memoize(opts.resolver ?? numericOnly);
+  const names = new NameTable(opts.resolver ?? numericOnly);
   const maxErrors = opts.maxErrors ?? 100;
   const errors: SnapshotError[] = [];
-  const parsed: ParsedLine[] = [];
+  // every line is read at once, without awaiting; lines that name hosts or
+  // services wait here for one batch of lookups per round (a line asks for
+  // its names one at a time, so it may take a round for each)
+  const results: (LineResult | SnapshotError)[] = [];
+  let waiting: { pl: ParsedLine; slot: number }[] = [];
   const rawLines = text.split('\n');
-  rawLines.forEach((raw, i) => {
+  for (let i = 0; i < rawLines.length; i++) {
+    const raw = rawLines[i]!;
     const line = i + 1;
     const bad = findGarbage(raw);
     if (bad) {
       errors.push({ line, column: bad.column, message: `unexpected byte ${bad.code === 0xfffd ? '(invalid UTF-8)' : `0x${bad.code.toString(16).padStart(2, '0')}`} at column ${bad.column}: not a text line` });
-      return;
+      continue;
     }
     const words = splitWords(raw);
-    if (words.length === 0) return;
+    if (words.length === 0) continue;
     const pl = parseLineOptions(line, words);
-    if ('message' in pl) errors.push(pl);
-    else parsed.push(pl);
-  });
-
-  const results = await Promise.all(parsed.map(async (pl) => {
-    try {
-      return await readLine(pl, resolver);
-    } catch (e) {
-      if (e instanceof LineFailure) return { line: pl.line, column: e.column, message: e.message } satisfies SnapshotError;
-      throw e;
+    if ('message' in pl) { errors.push(pl); continue; }
+    const r = tryLine(pl, names);
+    if (r instanceof NameNeeded) waiting.push({ pl, slot: results.length });
+    results.push(r as LineResult | SnapshotError);
+  }
+  while (waiting.length > 0) {
+    await names.lookupPending();
+    const still: typeof waiting = [];
+    for (const w of waiting) {
+      const r = tryLine(w.pl, names);
+      if (r instanceof NameNeeded) still.push(w);
+      else results[w.slot] = r;
     }
-  }));
+    waiting = still;
+  }
 
   // Services first, so a real server may precede its -A line (ipvsadm would need the order; Director does not).
   interface Entry { spec: ServiceSpec; line: number; dests: Map<string, { d: DestinationSpec; line: number }> }

@@ -1,0 +1,222 @@
+/**
+ * The IPVS schemas of lib/schemas/ipvs.ts without zod, for values that are
+ * already complete and canonical (what the snapshot parser builds, what a
+ * restore is handed). Each function returns exactly what the schema's parse
+ * returns (same fields in the same order, unknown keys dropped), or null when
+ * it cannot prove the value valid: invalid, or valid only through one of the
+ * schema's defaults or trims. On null the caller asks the schema itself,
+ * which also words the message, so refusals are the schema's, word for word.
+ *
+ * Why: a zod parse costs tens of microseconds and a fair amount of garbage
+ * per object; a 50,000-line restore used to pay it for every line and then
+ * again for the whole table. validate.test.ts holds these functions to the
+ * schemas with random input; a rule added to the schemas must be added here
+ * too (a missing one lets the fast path accept what the schema refuses).
+ */
+import type {
+  AddressFamily, DestinationSpec, ForwardMethod, ServiceFlags, ServiceKey, ServiceRules, ServiceSpec, TunnelSpec,
+} from '../ipvs/model';
+import { formatIPv6, parseIPv6 } from '../net/ip';
+import {
+  I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, U32_MAX, netmaskProblem, unusableRealServer,
+} from '../schemas/ipvs';
+
+type Obj = Record<string, unknown>;
+
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const intIn = (x: unknown, min: number, max: number): x is number =>
+  typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
+const isFamily = (x: unknown): x is AddressFamily => x === 'inet' || x === 'inet6';
+const FORWARDS: ReadonlySet<unknown> = new Set<ForwardMethod>(['nat', 'dr', 'tun', 'local', 'bypass']);
+const PE_NAME = /^[a-z0-9_]+$/;
+export const SCHEDULER_SET: ReadonlySet<unknown> = new Set(SCHEDULER_NAMES);
+
+/**
+ * A dotted quad exactly as canonicalAddress prints it (no leading zeros), as
+ * its 32-bit value; -1 for anything else. Scans characters: the parse this
+ * replaces allocated a split array and ran a regex per part.
+ */
+export function canonicalQuad(text: string): number {
+  const n = text.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0, part = 0, digits = 0, dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0; digits = 0; dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + part;
+}
+
+const usableQuad = (v: number): boolean => v > 0 && v !== U32_MAX && !(v >= 0xe0000000 && v < 0xf0000000);
+
+/** unusableRealServer, which parses the text again, asked only when a quad is not plainly usable. */
+export function realServerProblem(family: AddressFamily, address: string): string | null {
+  if (family === 'inet' && usableQuad(canonicalQuad(address))) return null;
+  return unusableRealServer(family, address);
+}
+
+/** netmaskProblem(family, m) === null, without parsing the usual dotted quad twice. */
+function netmaskOk(family: AddressFamily, m: string): boolean {
+  if (family === 'inet') {
+    const v = canonicalQuad(m);
+    if (v >= 0) {
+      // isContiguousV4Mask's test
+      const inv = (U32_MAX - v) >>> 0;
+      return ((inv & (inv + 1)) >>> 0) === 0;
+    }
+  }
+  return netmaskProblem(family, m) === null;
+}
+
+/** True when addressSchema would return `a` unchanged and checkFamily agrees with `family`. */
+function canonicalOf(family: AddressFamily, a: unknown): a is string {
+  if (typeof a !== 'string') return false;
+  if (family === 'inet') return canonicalQuad(a) >= 0;
+  const b = parseIPv6(a);
+  return b !== null && formatIPv6(b) === a;
+}
+
+/** serviceKeySchema */
+function serviceKey(k: unknown): ServiceKey | null {
+  if (!isObj(k)) return null;
+  const kind = k.kind;
+  if (kind === 'addr') {
+    const { family, protocol, address, port } = k;
+    if (!isFamily(family) || (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp')) return null;
+    if (!canonicalOf(family, address) || !intIn(port, 0, 65535)) return null;
+    return { kind: 'addr', family, protocol, address, port };
+  }
+  if (kind === 'fwmark') {
+    const { family, fwmark } = k;
+    if (!isFamily(family) || !intIn(fwmark, 1, U32_MAX)) return null;
+    return { kind: 'fwmark', family, fwmark };
+  }
+  return null;
+}
+
+/** serviceFlagsSchema */
+function serviceFlags(f: unknown): ServiceFlags | null {
+  if (!isObj(f)) return null;
+  const { persistent, onePacket, sched1, sched2, sched3 } = f;
+  if (typeof persistent !== 'boolean' || typeof onePacket !== 'boolean' || typeof sched1 !== 'boolean'
+    || typeof sched2 !== 'boolean' || typeof sched3 !== 'boolean') return null;
+  return { persistent, onePacket, sched1, sched2, sched3 };
+}
+
+/** serviceSpecSchema: the same value its parse returns, or null (ask the schema). */
+export function quickServiceSpec(x: unknown): ServiceSpec | null {
+  if (!isObj(x)) return null;
+  const key = serviceKey(x.key);
+  if (!key) return null;
+  const { scheduler, timeout, netmask, pe } = x;
+  if (typeof scheduler !== 'string' || !SCHEDULER_SET.has(scheduler)) return null;
+  const flags = serviceFlags(x.flags);
+  if (!flags) return null;
+  if (!intIn(timeout, 0, MAX_PERSISTENCE_TIMEOUT)) return null;
+  // netmaskProblem only passes text without blanks, so the schema's trim and '' default never apply
+  if (typeof netmask !== 'string' || !netmaskOk(key.family, netmask)) return null;
+  if (pe !== null && (typeof pe !== 'string' || pe.length > MAX_NAME_LENGTH || !PE_NAME.test(pe))) return null;
+  // checkServiceSpec
+  if (flags.persistent && timeout === 0) return null;
+  if (key.kind === 'addr' && key.port === 0 && !flags.persistent) return null;
+  if (flags.onePacket && !(key.kind === 'fwmark' || key.protocol === 'udp')) return null;
+  return { key, scheduler, flags, timeout, netmask, pe };
+}
+
+/** tunnelSchema */
+function tunnelSpec(t: unknown): TunnelSpec | null {
+  if (!isObj(t)) return null;
+  const { type, port, checksum } = t;
+  if (type !== 'ipip' && type !== 'gue' && type !== 'gre') return null;
+  if (!intIn(port, 0, 65535)) return null;
+  if (checksum !== 'nocsum' && checksum !== 'csum' && checksum !== 'remcsum') return null;
+  if (type === 'gue' ? port === 0 : port !== 0) return null;
+  if (type === 'gre' && checksum === 'remcsum') return null;
+  if (type === 'ipip' && checksum !== 'nocsum') return null;
+  return { type, port, checksum };
+}
+
+/** destinationSpecSchema: the same value its parse returns, or null (ask the schema). */
+export function quickDestinationSpec(x: unknown): DestinationSpec | null {
+  if (!isObj(x)) return null;
+  const { family, address, port, forward, weight, upperThreshold, lowerThreshold } = x;
+  if (!isFamily(family) || !intIn(port, 0, 65535) || !FORWARDS.has(forward)) return null;
+  if (!intIn(weight, 0, I32_MAX) || !intIn(upperThreshold, 0, I32_MAX) || !intIn(lowerThreshold, 0, I32_MAX)) return null;
+  if (typeof address !== 'string') return null;
+  if (family === 'inet') {
+    // canonical, and not what unusableRealServer refuses (0.0.0.0, broadcast, multicast)
+    if (!usableQuad(canonicalQuad(address))) return null;
+  } else if (!canonicalOf(family, address) || unusableRealServer(family, address) !== null) {
+    return null;
+  }
+  const tunnel = tunnelSpec(x.tunnel);
+  if (!tunnel) return null;
+  // checkDestination
+  if (forward !== 'tun' && (tunnel.type !== 'ipip' || tunnel.port !== 0 || tunnel.checksum !== 'nocsum')) return null;
+  if (lowerThreshold > upperThreshold) return null;
+  return { family, address, port, forward: forward as ForwardMethod, weight, upperThreshold, lowerThreshold, tunnel };
+}
+
+const PROTOCOL_INDEX = { tcp: 0, udp: 1, sctp: 2 } as const;
+
+/**
+ * The identity serviceTableSchema compares services by. An IPv4 service
+ * becomes one number: a string built per service cost more than the rest
+ * of the check (it has to be flattened and hashed for the Set).
+ */
+function serviceIdentity(k: ServiceKey): number | string {
+  if (k.kind === 'fwmark') return `f/${k.family}/${k.fwmark}`;
+  if (k.family === 'inet') return canonicalQuad(k.address) * 2 ** 18 + PROTOCOL_INDEX[k.protocol] * 2 ** 16 + k.port;
+  return `${k.protocol}/${k.address}/${k.port}`;
+}
+
+/** Whether dests[0..n) already holds d's address and port: a scan while few (the usual handful), a Set beyond. */
+function repeatsDestination(dests: readonly DestinationSpec[], n: number, d: DestinationSpec, seen: Set<string> | null): boolean {
+  if (seen) return seen.has(`${d.family}/${d.address}/${d.port}`);
+  for (let i = 0; i < n; i++) {
+    const e = dests[i]!;
+    if (e.port === d.port && e.address === d.address && e.family === d.family) return true;
+  }
+  return false;
+}
+const SCAN_LIMIT = 16;
+
+/** serviceTableSchema (services with their real servers, unique by key): the same value its parse returns, or null. */
+export function quickServiceTable(x: unknown): ServiceRules[] | null {
+  if (!Array.isArray(x)) return null;
+  const out: ServiceRules[] = new Array(x.length);
+  const services = new Set<number | string>();
+  for (let i = 0; i < x.length; i++) {
+    const s: unknown = x[i];
+    if (!isObj(s)) return null;
+    const spec = quickServiceSpec(s);
+    const ds = s.destinations;
+    if (!spec || !Array.isArray(ds)) return null;
+    const dests: DestinationSpec[] = new Array(ds.length);
+    let seen: Set<string> | null = null;
+    for (let j = 0; j < ds.length; j++) {
+      const d = quickDestinationSpec(ds[j]);
+      if (!d || (d.family !== spec.key.family && d.forward !== 'tun')) return null;
+      if (repeatsDestination(dests, j, d, seen)) return null;
+      dests[j] = d;
+      if (j + 1 === SCAN_LIMIT) seen = new Set(dests.slice(0, j + 1).map((e) => `${e.family}/${e.address}/${e.port}`));
+      else if (seen) seen.add(`${d.family}/${d.address}/${d.port}`);
+    }
+    const id = serviceIdentity(spec.key);
+    if (services.has(id)) return null;
+    services.add(id);
+    out[i] = { key: spec.key, scheduler: spec.scheduler, flags: spec.flags, timeout: spec.timeout, netmask: spec.netmask, pe: spec.pe, destinations: dests };
+  }
+  return out;
+}
