@@ -24,6 +24,9 @@ const loaders = {
 ${commands.map((c) => `  ${JSON.stringify(c)}: () => import('./server/cli/commands/${c}.ts'),`).join('\n')}
 };
 export function main(argv) { return runCli(argv, undefined, loaders); }
+// The bundled connection-table reader, for the bench and for checking its worker loads from the bundle
+// (no CLI command reads the table); a dynamic import, so CLI start-up does not pay for it.
+export const connReader = () => import('./server/conn/reader.ts');
 `;
 
 // Build beside the live bundle and swap it in: a director process started meanwhile (a bench or lab
@@ -49,8 +52,21 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+// The connection-table reader's worker thread (server/conn/worker.ts): its own self-contained entry,
+// which server/conn/reader.ts looks for beside the bundle, since esbuild does not follow `new Worker`.
+await build({
+  entryPoints: [path.join(root, 'server/conn/worker.ts')],
+  outfile: path.join(tmpdir, 'conn-worker.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  tsconfig: path.join(root, 'tsconfig.json'),
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 const old = `${outdir}.old-${process.pid}`;
 try { renameSync(outdir, old); } catch { /* first build */ }
 renameSync(tmpdir, outdir);
 rmSync(old, { recursive: true, force: true });
-process.stdout.write(`built ${path.relative(root, outdir)}/director.mjs (${commands.length} commands: ${commands.join(', ')})\n`);
+process.stdout.write(`built ${path.relative(root, outdir)}/director.mjs (${commands.length} commands: ${commands.join(', ')}) and conn-worker.mjs\n`);

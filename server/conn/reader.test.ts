@@ -1,13 +1,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CONN_HEADER } from '@/lib/conn/format';
-import { ConnFilterError } from '@/lib/conn/summary';
-import { readConnectionPage, summarizeConnections } from './reader';
+import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CONN_HEADER, formatConnLine } from '@/lib/conn/format';
+import { ConnFilterError, type ConnPageRequest } from '@/lib/conn/summary';
+import { arbConnEntry } from '@/lib/conn/testing';
+import { connWorkerThreads, readConnectionPage, setConnWorkerForTests, summarizeConnections, type ReadOptions } from './reader';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'director-conn-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  setConnWorkerForTests(undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const states = ['ESTABLISHED', 'SYN_RECV', 'FIN_WAIT', 'TIME_WAIT'];
 function table(n: number): string {
@@ -19,12 +25,24 @@ function table(n: number): string {
   return s;
 }
 
-describe('server/conn/reader on a file', () => {
-  const file = path.join(dir, 'ip_vs_conn');
-  writeFileSync(file, table(10_000));
+const file = path.join(dir, 'ip_vs_conn');
+writeFileSync(file, table(10_000));
+const missing = path.join(dir, 'missing');
+
+/** Polls until `cond` holds (worker exits are reported asynchronously). */
+async function eventually(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe.each(['main', 'worker'] as const)('server/conn/reader on a file, %s thread', (thread) => {
+  const o = (more: ReadOptions = {}): ReadOptions => ({ path: file, thread, ...more });
 
   it('summarises across many small chunks (every line split somewhere)', async () => {
-    const s = await summarizeConnections({ path: file, chunkSize: 97 });
+    const s = await summarizeConnections(o({ chunkSize: 97 }));
     expect(s.connections).toBe(10_000);
     expect(s.byState).toEqual({ ESTABLISHED: 2500, SYN_RECV: 2500, FIN_WAIT: 2500, TIME_WAIT: 2500 });
     expect(s.destinations.map((d) => [d.label, d.connections, d.active])).toEqual([
@@ -34,32 +52,130 @@ describe('server/conn/reader on a file', () => {
   });
 
   it('returns one filtered page with the total', async () => {
-    const p = await readConnectionPage({ filter: { state: 'SYN_RECV', client: '10.0.0.0/24' }, offset: 10, limit: 5 }, { path: file });
+    const p = await readConnectionPage({ filter: { state: 'SYN_RECV', client: '10.0.0.0/24' }, offset: 10, limit: 5 }, o());
     expect(p.total).toBe(64); // clients 10.0.0.0..255, every 4th from index 1
     expect(p.entries.map((e) => e.clientAddr)).toEqual(['10.0.0.41', '10.0.0.45', '10.0.0.49', '10.0.0.53', '10.0.0.57']);
   });
 
-  it('validates the filter before touching the file', async () => {
-    await expect(readConnectionPage({ filter: { client: 'nope' } }, { path: path.join(dir, 'missing') }))
-      .rejects.toBeInstanceOf(ConnFilterError);
+  it('validates the filter before touching the file (ConnFilterError names the field)', async () => {
+    const e = await readConnectionPage({ filter: { client: 'nope' } }, o({ path: missing })).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConnFilterError);
+    expect((e as ConnFilterError).field).toBe('client');
+    await expect(readConnectionPage({ limit: 0 }, o())).rejects.toMatchObject({ name: 'ConnFilterError', field: 'limit' });
   });
 
   it('stops on abort', async () => {
     const ac = new AbortController();
-    const p = summarizeConnections({ path: file, chunkSize: 1024, signal: ac.signal });
+    const p = summarizeConnections(o({ chunkSize: 1024, signal: ac.signal }));
     ac.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
   });
 
-  it('yields to the event loop between chunks', async () => {
+  it('an aborted signal stops it before it starts', async () => {
+    await expect(summarizeConnections(o({ signal: AbortSignal.abort(new Error('early')) }))).rejects.toThrow('early');
+  });
+
+  it('a missing file is an error, not an empty table', async () => {
+    const e = await summarizeConnections(o({ path: missing })).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ code: 'ENOENT', syscall: 'open', path: missing });
+    expect((e as Error).message).toMatch(/ENOENT/);
+  });
+
+  it('reports the time it holds the event loop through onSlice', async () => {
+    const slices: number[] = [];
+    await summarizeConnections(o({ chunkSize: 4096, onSlice: (ms) => slices.push(ms) }));
+    // main thread: one slice per chunk; worker: one, for taking in the result
+    if (thread === 'main') expect(slices.length).toBeGreaterThan(100);
+    else expect(slices.length).toBe(1);
+  });
+});
+
+describe('server/conn/reader: worker and main thread agree', () => {
+  // varied entries: IPv6, fwmark templates, persistence engines, every protocol and state
+  const entries = fc.sample(arbConnEntry, { numRuns: 3000, seed: 42 });
+  const varied = path.join(dir, 'varied');
+  writeFileSync(varied, CONN_HEADER + entries.map(formatConnLine).join('') + 'garbage line\n');
+
+  it('gives identical summaries', async () => {
+    const m = await summarizeConnections({ path: varied, thread: 'main', chunkSize: 333 });
+    const w = await summarizeConnections({ path: varied, thread: 'worker', chunkSize: 333 });
+    expect(m.connections + m.templates).toBe(3000);
+    expect(m.malformed).toBe(1);
+    expect(w).toStrictEqual(m);
+  });
+
+  const requests: ConnPageRequest[] = [
+    { limit: 10_000 },
+    { offset: 100, limit: 50 },
+    { filter: { template: true }, limit: 500 },
+    { filter: { protocol: 'udp', client: '128.0.0.0/1' } },
+    { filter: { client: '8000::/1', state: ['ESTABLISHED', 'NONE'] } },
+    { filter: { destination: { address: entries[7]!.destAddr } } },
+  ];
+  it.each(requests)('gives identical pages for %j', async (req) => {
+    const m = await readConnectionPage(req, { path: varied, thread: 'main' });
+    const w = await readConnectionPage(req, { path: varied, thread: 'worker' });
+    expect(w).toStrictEqual(m);
+  });
+
+  it("gives 'auto' the same answer", async () => {
+    expect(await summarizeConnections({ path: varied })).toStrictEqual(await summarizeConnections({ path: varied, thread: 'main' }));
+  });
+});
+
+describe('server/conn/reader: worker threads', () => {
+  afterEach(() => setConnWorkerForTests(undefined));
+
+  it('keeps one worker between reads and ends it on abort', async () => {
+    await summarizeConnections({ path: file, thread: 'worker' });
+    await summarizeConnections({ path: file, thread: 'worker' });
+    expect(connWorkerThreads()).toBe(1);
+
+    // a table big enough that the worker is still reading when the abort comes
+    const big = path.join(dir, 'big');
+    writeFileSync(big, table(300_000));
+    const ac = new AbortController();
+    const p = summarizeConnections({ path: big, thread: 'worker', chunkSize: 4096, signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('stop')), 5);
+    await expect(p).rejects.toThrow('stop');
+    await eventually(() => connWorkerThreads() === 0);
+
+    // and the next read starts a fresh one
+    expect((await summarizeConnections({ path: file, thread: 'worker' })).connections).toBe(10_000);
+  });
+
+  it('keeps the event loop free while the worker reads', async () => {
+    const big = path.join(dir, 'big2');
+    writeFileSync(big, table(200_000));
+    await summarizeConnections({ path: file, thread: 'worker' }); // started and warm
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
-    await summarizeConnections({ path: file, chunkSize: 512 });
+    const s = await summarizeConnections({ path: big, thread: 'worker' });
+    clearInterval(timer);
+    expect(s.connections).toBe(200_000);
+    expect(ticks).toBeGreaterThan(10);
+  });
+
+  it('the main thread yields between chunks', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    await summarizeConnections({ path: file, chunkSize: 512, thread: 'main' });
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(10);
   });
 
-  it('a missing file is an error, not an empty table', async () => {
-    await expect(summarizeConnections({ path: path.join(dir, 'missing') })).rejects.toThrow(/ENOENT/);
+  it("falls back to the main thread when no worker is available ('auto'), refuses with 'worker'", async () => {
+    setConnWorkerForTests(null);
+    expect((await summarizeConnections({ path: file })).connections).toBe(10_000);
+    await expect(summarizeConnections({ path: file, thread: 'worker' })).rejects.toThrow(/no worker thread/);
+  });
+
+  it("falls back when the worker fails to start ('auto'), and says why with 'worker'", async () => {
+    setConnWorkerForTests({ url: pathToFileURL(path.join(dir, 'no-such-worker.mjs')) });
+    const p = await readConnectionPage({ filter: { state: 'SYN_RECV' }, limit: 3 }, { path: file });
+    expect(p.total).toBe(2500);
+    await expect(summarizeConnections({ path: file, thread: 'worker' })).rejects.toMatchObject({ name: 'WorkerStartError' });
+    await eventually(() => connWorkerThreads() === 0);
   });
 });

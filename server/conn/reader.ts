@@ -1,14 +1,30 @@
 /**
- * Streams /proc/net/ip_vs_conn into the byte-level scanner, one chunk at a
- * time, yielding to the event loop between chunks so summarising a
- * 1,000,000-entry table never holds the loop for long (the proof is
- * bench/conn-summary.bench.ts). Memory stays flat: one read buffer, the
- * aggregates (or one page), never the file as a string.
+ * Reads /proc/net/ip_vs_conn into a summary or one filtered page.
+ *
+ * By default the read, the parse and the aggregation run in a worker thread
+ * (server/conn/worker.ts) and only the result comes back: the event loop is
+ * never held by the parse (the agent summarises every tick, and a
+ * 1,000,000-entry table takes far longer than any acceptable block), and
+ * the worker can read /proc with blocking reads like cat instead of one
+ * thread-pool round trip per 4 kB page. The proof is
+ * bench/conn-summary.bench.ts.
+ *
+ * When no worker can be started (a bundle without conn-worker.mjs beside it,
+ * a runtime without worker threads), the same work runs on the main thread
+ * in small slices with a yield between them. Memory stays flat either way:
+ * one read buffer, the aggregates (or one page), never the file as a string.
  */
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { ConnScanner, type ConnRecord } from '@/lib/conn/parse';
-import { ConnPageCollector, ConnSummarizer, type ConnPage, type ConnPageRequest, type ConnSummary } from '@/lib/conn/summary';
+import {
+  ConnFilterError, ConnPageCollector, ConnSummarizer, type ConnPage, type ConnPageRequest, type ConnSummary,
+} from '@/lib/conn/summary';
+import { CONN_WORKER_MARK, type ConnWorkerJob, type ConnWorkerMessage, type SerializedError } from './worker';
 
 export const IP_VS_CONN = '/proc/net/ip_vs_conn';
 
@@ -16,16 +32,32 @@ export interface ReadOptions {
   /** defaults to /proc/net/ip_vs_conn */
   path?: string;
   signal?: AbortSignal;
-  /** bytes per read; 64 KiB keeps each parse slice well under a millisecond */
+  /**
+   * Bytes per read. Defaults: 64 KiB in the worker (reads block nobody there),
+   * 16 KiB on the main thread, which keeps each parse slice near a millisecond
+   * even on the slow lab kernel.
+   */
   chunkSize?: number;
-  /** Called with the duration of each synchronous parse slice (ms): the time the loop is held. */
+  /**
+   * Called with each stretch (ms) this read holds the event loop: every parse
+   * slice on the main thread; with a worker, once, for taking in the result.
+   */
   onSlice?: (ms: number) => void;
+  /**
+   * 'auto' (default): a worker thread, or the main thread if none can be
+   * started. 'worker' never falls back (tests prove the worker path with it);
+   * 'main' never starts one.
+   */
+  thread?: 'auto' | 'worker' | 'main';
 }
 
-/** Feeds every connection record of the file to `onRecord`; returns line and malformed counts. */
+const WORKER_CHUNK = 64 * 1024;
+const MAIN_CHUNK = 16 * 1024;
+
+/** Feeds every connection record of the file to `onRecord` on the main thread; returns line and malformed counts. */
 export async function scanConnections(
   onRecord: (r: ConnRecord) => void,
-  { path = IP_VS_CONN, signal, chunkSize = 64 * 1024, onSlice }: ReadOptions = {},
+  { path = IP_VS_CONN, signal, chunkSize = MAIN_CHUNK, onSlice }: ReadOptions = {},
 ): Promise<{ lines: number; malformed: number }> {
   signal?.throwIfAborted();
   const scanner = new ConnScanner(onRecord);
@@ -51,6 +83,8 @@ export async function scanConnections(
 
 /** Counts per state, per service, per destination (see lib/conn/summary.ts). */
 export async function summarizeConnections(opts: ReadOptions = {}): Promise<ConnSummary> {
+  const viaWorker = await inWorker<ConnSummary>({ kind: 'summary' }, opts);
+  if (viaWorker !== NO_WORKER) return viaWorker;
   const s = new ConnSummarizer();
   const { malformed } = await scanConnections(s.add, opts);
   return s.result(malformed);
@@ -61,7 +95,232 @@ export async function summarizeConnections(opts: ReadOptions = {}): Promise<Conn
  * before the file is opened (ConnFilterError names the bad field).
  */
 export async function readConnectionPage(req: ConnPageRequest, opts: ReadOptions = {}): Promise<ConnPage> {
+  // on this thread, so the caller gets the real ConnFilterError before any worker exists
   const c = new ConnPageCollector(req);
+  const viaWorker = await inWorker<ConnPage>({ kind: 'page', req }, opts);
+  if (viaWorker !== NO_WORKER) return viaWorker;
   const { malformed } = await scanConnections(c.add, opts);
   return c.result(malformed);
+}
+
+// ---------------------------------------------------------------------------
+// Worker threads
+
+const NO_WORKER: unique symbol = Symbol('no worker');
+type JobSpec = { kind: 'summary' } | { kind: 'page'; req: ConnPageRequest };
+
+interface WorkerSpec {
+  url: URL;
+  /** Run `url` through tsx, whose ES module hooks this file resolved to `tsx`. */
+  tsx?: string;
+}
+
+/** undefined: not looked for yet; null: none can be started in this process. */
+let spec: WorkerSpec | null | undefined;
+let specOverride: WorkerSpec | null | undefined;
+
+function findWorker(): WorkerSpec | null {
+  if (specOverride !== undefined) return specOverride;
+  if (spec !== undefined) return spec;
+  const here = import.meta.url;
+  if (here.startsWith('file:') && /\.[cm]?tsx?$/.test(new URL(here).pathname)) {
+    // From sources the worker is TypeScript too. Node 20 applies neither the parent's module hooks
+    // nor an --import in execArgv to a worker, and tsx's own --import entry skips worker threads:
+    // the worker registers tsx's hooks itself (see bootstrap).
+    try {
+      const api = import.meta.resolve?.('tsx/esm/api') ?? createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+      const tsx = api.startsWith('file:') ? api : pathToFileURL(api).href;
+      if (!existsSync(fileURLToPath(tsx))) return (spec = null);
+      return (spec = { url: new URL('./worker.ts', here), tsx });
+    } catch {
+      return (spec = null);
+    }
+  }
+  // From a bundle (scripts/build-cli.mjs writes dist/cli/conn-worker.mjs): this code sits in the entry
+  // file or in a chunk one folder down.
+  for (const rel of ['./conn-worker.mjs', '../conn-worker.mjs']) {
+    try {
+      const url = new URL(rel, here);
+      if (existsSync(fileURLToPath(url))) return (spec = { url });
+    } catch { /* not a file: URL */ }
+  }
+  return (spec = null);
+}
+
+function startWorker(s: WorkerSpec): Worker {
+  const workerData = { [CONN_WORKER_MARK]: true };
+  if (!s.tsx) return new Worker(s.url, { workerData });
+  // a failed import here rejects unhandled in the worker, which surfaces as its 'error' event
+  const bootstrap = `import(${JSON.stringify(s.tsx)}).then((m) => { m.register(); return import(${JSON.stringify(s.url.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * Points the reader at another worker script (null: none available), or back
+ * to its own with undefined; for tests of the fallback. Drops the idle worker.
+ */
+export function setConnWorkerForTests(s: WorkerSpec | null | undefined): void {
+  specOverride = s;
+  startFailures = 0;
+  dropIdle();
+}
+
+// One worker stays alive between reads (the agent reads every tick, and starting a thread, above all
+// under tsx or in the lab kernel, costs more than a small table's read); unref'd so it never keeps the
+// process alive, and ended after a quiet spell so an idle agent does not hold its memory.
+const IDLE_MS = 30_000;
+let idle: { w: Worker; timer: NodeJS.Timeout } | null = null;
+/** Startup failures: after this many in a row, 'auto' stops trying and stays on the main thread. */
+let startFailures = 0;
+const MAX_START_FAILURES = 3;
+let nextId = 1;
+let live = 0;
+
+/** Worker threads of this reader that have not exited yet (busy or idle); for tests. */
+export function connWorkerThreads(): number {
+  return live;
+}
+
+function dropIdle(): void {
+  if (!idle) return;
+  clearTimeout(idle.timer);
+  void idle.w.terminate();
+  idle = null;
+}
+
+function park(w: Worker): void {
+  if (idle) {
+    void w.terminate();
+    return;
+  }
+  w.unref();
+  const timer = setTimeout(() => {
+    if (idle?.w === w) idle = null;
+    void w.terminate();
+  }, IDLE_MS);
+  timer.unref();
+  idle = { w, timer };
+}
+
+class WorkerStartError extends Error {
+  override name = 'WorkerStartError';
+}
+
+function reviveError(e: SerializedError): Error {
+  const err: Error & Partial<NodeJS.ErrnoException> =
+    e.name === 'ConnFilterError' && e.field !== undefined ? new ConnFilterError(e.field, '') : new Error(e.message);
+  err.message = e.message;
+  if (e.name !== 'ConnFilterError') err.name = e.name;
+  if (e.stack !== undefined) err.stack = e.stack;
+  if (e.code !== undefined) err.code = e.code;
+  if (e.errno !== undefined) err.errno = e.errno;
+  if (e.syscall !== undefined) err.syscall = e.syscall;
+  if (e.path !== undefined) err.path = e.path;
+  return err;
+}
+
+/** Runs the job in a worker; NO_WORKER when it should run on this thread instead. */
+async function inWorker<T>(job: JobSpec, opts: ReadOptions): Promise<T | typeof NO_WORKER> {
+  const mode = opts.thread ?? 'auto';
+  opts.signal?.throwIfAborted();
+  if (mode === 'main') return NO_WORKER;
+  const s = findWorker();
+  if (!s || (mode === 'auto' && startFailures >= MAX_START_FAILURES)) {
+    if (mode === 'worker') throw new Error('connection-table reader: no worker thread can be started here');
+    return NO_WORKER;
+  }
+  try {
+    return await runJob<T>(s, job, opts);
+  } catch (e) {
+    if (e instanceof WorkerStartError && mode === 'auto') return NO_WORKER;
+    throw e;
+  }
+}
+
+function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<T> {
+  const { path = IP_VS_CONN, signal, chunkSize = WORKER_CHUNK, onSlice } = opts;
+  const id = nextId++;
+  const job: ConnWorkerJob = spec.kind === 'summary'
+    ? { id, kind: 'summary', path, chunkSize }
+    : { id, kind: 'page', path, chunkSize, req: spec.req };
+
+  let w: Worker;
+  let ready: boolean;
+  if (idle) {
+    ({ w } = idle);
+    clearTimeout(idle.timer);
+    idle = null;
+    w.ref();
+    ready = true;
+  } else {
+    try {
+      w = startWorker(s);
+    } catch (e) {
+      startFailures++;
+      return Promise.reject(new WorkerStartError(`cannot start the connection-table worker: ${(e as Error).message}`, { cause: e }));
+    }
+    ready = false;
+    live++;
+    // between jobs nobody listens: an error event without a listener would throw in this process
+    w.on('error', () => {});
+    w.on('exit', () => {
+      live--;
+      if (idle?.w === w) dropIdle();
+    });
+  }
+
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = (keep: boolean, fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      signal?.removeEventListener('abort', onAbort);
+      if (keep) park(w);
+      else void w.terminate();
+      fn();
+    };
+    const onMessage = (m: ConnWorkerMessage) => {
+      if (m.type === 'ready') {
+        ready = true;
+        startFailures = 0;
+        return;
+      }
+      if (m.id !== id) return;
+      if (m.type === 'failed') {
+        finish(true, () => reject(reviveError(m.error)));
+        return;
+      }
+      const t0 = performance.now();
+      let value: T;
+      try {
+        value = JSON.parse(m.json) as T;
+      } catch (e) {
+        finish(false, () => reject(e));
+        return;
+      }
+      onSlice?.(performance.now() - t0);
+      finish(true, () => resolve(value));
+    };
+    const failed = (e: Error) => {
+      if (ready) return e;
+      startFailures++;
+      return new WorkerStartError(`cannot start the connection-table worker: ${e.message}`, { cause: e });
+    };
+    const onError = (e: Error) => finish(false, () => reject(failed(e)));
+    const onExit = (code: number) => finish(false, () => reject(failed(new Error(`the connection-table worker exited with code ${code}`))));
+    const onAbort = () => finish(false, () => reject(signal!.reason));
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      w.postMessage(job);
+    } catch (e) {
+      // a request that cannot be cloned: the caller's mistake, the worker is fine
+      finish(true, () => reject(e));
+    }
+  });
 }
