@@ -127,6 +127,16 @@ describe('server/conn/reader: worker and main thread agree', () => {
 describe('server/conn/reader: worker threads', () => {
   afterEach(() => setConnWorkerForTests(undefined));
 
+  it('runs at most two reads at once; the others queue and all get their answer', async () => {
+    let most = 0;
+    const probe = setInterval(() => { most = Math.max(most, connWorkerThreads()); }, 1);
+    const all = await Promise.all(Array.from({ length: 6 }, () => summarizeConnections({ path: file, thread: 'worker' })));
+    clearInterval(probe);
+    expect(all.map((x) => x.connections)).toEqual(Array(6).fill(10_000));
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
   it('keeps one worker between reads and ends it on abort', async () => {
     await summarizeConnections({ path: file, thread: 'worker' });
     await summarizeConnections({ path: file, thread: 'worker' });

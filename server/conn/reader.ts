@@ -229,12 +229,48 @@ async function inWorker<T>(job: JobSpec, opts: ReadOptions): Promise<T | typeof 
     if (mode === 'worker') throw new Error('connection-table reader: no worker thread can be started here');
     return NO_WORKER;
   }
+  await acquireSlot(opts.signal);
   try {
+    opts.signal?.throwIfAborted();
     return await runJob<T>(s, job, opts);
   } catch (e) {
     if (e instanceof WorkerStartError && mode === 'auto') return NO_WORKER;
     throw e;
+  } finally {
+    releaseSlot();
   }
+}
+
+// Every read walks the kernel's whole connection table (and in /proc that walk grows with the square
+// of its size): many pages asked at once must queue, not each start a thread and a walk.
+const MAX_CONCURRENT_JOBS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+function acquireSlot(signal?: AbortSignal): Promise<void> {
+  if (running < MAX_CONCURRENT_JOBS) {
+    running++;
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve, reject) => {
+    const go = () => {
+      signal?.removeEventListener('abort', onAbort);
+      running++;
+      resolve();
+    };
+    const onAbort = () => {
+      const i = waiting.indexOf(go);
+      if (i !== -1) waiting.splice(i, 1);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    waiting.push(go);
+  });
+}
+
+function releaseSlot(): void {
+  running--;
+  waiting.shift()?.();
 }
 
 function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<T> {

@@ -441,16 +441,26 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
 
   async startDaemon(cfg: SyncDaemonConfig): Promise<void> {
     validateDaemonConfig(cfg);
-    await this.request(C.IPVS_CMD_NEW_DAEMON, [packDaemon(cfg)]).catch((e) => explain(e, {
+    await this.request(C.IPVS_CMD_NEW_DAEMON, [packDaemon(cfg)]).catch(async (e) => {
+      // In the lab kernel the acknowledgement of a daemon start was sometimes never read (twice in four runs
+      // after the HA tests) although the daemon ran: a timeout is a failure only if the daemon is not there.
+      if (e instanceof IpvsError && e.code === 'timeout') {
+        const running = await this.listDaemons().catch(() => []);
+        if (running.some((d) => d.state === cfg.state && d.interface === cfg.interface && d.syncId === cfg.syncId)) return;
+      }
+      return explain(e, {
       EEXIST: ['daemon_exists', `a ${cfg.state} sync daemon already runs`],
       ENODEV: ['invalid', `interface ${cfg.interface} does not exist`],
       EINVAL: ['invalid', `the kernel refused the ${cfg.state} sync daemon on ${cfg.interface} (EINVAL: group not multicast, or real servers of mixed families exist)`],
-    }, `starting the ${cfg.state} sync daemon`));
+      }, `starting the ${cfg.state} sync daemon`);
+    });
   }
 
   async stopDaemon(state: SyncState): Promise<void> {
-    await this.request(C.IPVS_CMD_DEL_DAEMON, [packDaemonState(state)])
-      .catch((e) => explain(e, { ESRCH: ['daemon_not_running', `no ${state} sync daemon runs`] }, `stopping the ${state} sync daemon`));
+    await this.request(C.IPVS_CMD_DEL_DAEMON, [packDaemonState(state)]).catch(async (e) => {
+      if (e instanceof IpvsError && e.code === 'timeout' && !(await this.listDaemons().catch(() => [{ state }])).some((d) => d.state === state)) return;
+      return explain(e, { ESRCH: ['daemon_not_running', `no ${state} sync daemon runs`] }, `stopping the ${state} sync daemon`);
+    });
   }
 
   close(): void {

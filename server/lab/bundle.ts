@@ -23,5 +23,18 @@ export async function bundleAgent(projectRoot: string): Promise<string> {
     logLevel: 'warning',
     legalComments: 'none',
   });
+  // the connection-table reader's worker thread, which server/conn/reader.ts looks for beside the bundle
+  // (esbuild does not follow `new Worker`); without it the agent parses on its main thread
+  await build({
+    entryPoints: [path.join(projectRoot, 'server/conn/worker.ts')],
+    outfile: path.join(projectRoot, '.lab', 'conn-worker.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    tsconfig: path.join(projectRoot, 'tsconfig.json'),
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
   return outfile;
 }
