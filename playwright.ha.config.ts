@@ -7,6 +7,7 @@ import base from './playwright.config';
 export default defineConfig({
   ...base,
   testMatch: '**/ha.spec.ts',
+  testIgnore: [],
   globalSetup: './e2e/ha-global-setup.ts',
   globalTeardown: './e2e/global-teardown.ts',
   outputDir: 'test-results/e2e-ha',
