@@ -8,7 +8,8 @@
  * the rest are idle. As in the agent, /proc-like structure is read every
  * tick and real servers' counters for `destBudget` services per tick (32).
  * Prints the wire size (what the agent sends) and, for comparison, the size
- * of the same tick in the object form the console decodes it to.
+ * of the same tick in the object form the console decodes it to; and what
+ * decoding costs the console, which computes Director's rates itself.
  */
 import pino from 'pino';
 import { TableHub } from '../server/agent/hub';
@@ -37,12 +38,16 @@ for (let i = 0; i < N; i++) {
 }
 const hub = new TableHub({ backend: fake, log: pino({ level: 'silent' }), tickMs: 1000, structure: fakeStructure(fake), destBudget: BUDGET });
 const ac = new AbortController();
-const sizes: { full: boolean; wire: number; objects: number }[] = [];
+const sizes: { full: boolean; wire: number; objects: number; decodeMs: number }[] = [];
 const decoder = new TickDecoder();
 const consumer = (async () => {
   for await (const { tick } of hub.stats(ac.signal)) {
-    const decoded = decoder.decode(tick);
-    sizes.push({ full: tick.full, wire: Buffer.byteLength(JSON.stringify(tick)), objects: Buffer.byteLength(JSON.stringify(decoded)) });
+    const text = JSON.stringify(tick);
+    const t0 = performance.now();
+    const decoded = decoder.decode(JSON.parse(text) as typeof tick);
+    const decodeMs = performance.now() - t0;
+    if (!decoded) throw new Error(`tick ${tick.seq} could not be decoded`);
+    sizes.push({ full: tick.full, wire: Buffer.byteLength(text), objects: Buffer.byteLength(JSON.stringify(decoded)), decodeMs });
   }
 })();
 const busy = keys.slice(0, Math.round(N * BUSY));
@@ -67,3 +72,6 @@ console.log(`${N} services x 2 real servers, ${busy.length} busy each tick, ${BU
 console.log(`first (full) tick: wire ${kb(full.wire)} kB (object form ${kb(full.objects)} kB)`);
 console.log(`delta ticks: wire max ${kb(Math.max(...deltas.map((s) => s.wire)))} kB, per tick ${deltas.map((s) => kb(s.wire)).join(' ')} kB`);
 console.log(`             object form max ${kb(Math.max(...deltas.map((s) => s.objects)))} kB`);
+console.log(`Director rates on the wire in deltas: ${hub.wireExplicitRates} (the console computes them from the counters)`);
+const decodeMs = deltas.map((s) => s.decodeMs).sort((a, b) => a - b);
+console.log(`console decode (JSON.parse + TickDecoder): full tick ${full.decodeMs.toFixed(1)} ms, delta median ${decodeMs[decodeMs.length >> 1]!.toFixed(1)} ms (max ${decodeMs.at(-1)!.toFixed(1)})`);

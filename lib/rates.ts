@@ -24,7 +24,7 @@ export type RateResult =
 
 const COUNTERS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const;
 
-export function rateBetween(prev: Stats, cur: Stats, elapsedMs: number): RateResult {
+export function rateBetween(prev: Pick<Stats, (typeof COUNTERS)[number]>, cur: Pick<Stats, (typeof COUNTERS)[number]>, elapsedMs: number): RateResult {
   if (!(elapsedMs > 0) || !Number.isFinite(elapsedMs)) return { ok: false, reason: 'no-time' };
   for (const k of COUNTERS) if (cur[k] < prev[k]) return { ok: false, reason: 'reset' };
   const s = 1000 / elapsedMs;

@@ -2,48 +2,20 @@
  * Per-tick samples of the IPVS table and what changed between two of them.
  * Pure: the agent's sampler feeds it dumps; tests feed it literals.
  */
-import { ZERO_STATS, type DestinationState, type ServiceEntry, type Stats } from '../ipvs/model';
-import { rateBetween } from '../rates';
+import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
+import { advanceRates, roundRate } from './director-rates';
 import {
   EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
 } from './events';
 import { destinationId, serviceId } from './ids';
 
-const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
+export { ESTIMATOR_PERIOD_MS, roundRate } from './director-rates';
 
-/**
- * Rates keep 3 significant digits (and at most two decimals): what the console
- * shows, and a steady rate then stays the same number from tick to tick, so
- * ticks need not carry it again.
- */
-export function roundRate(x: number): number {
-  if (x === 0 || !Number.isFinite(x)) return 0;
-  const r = Number(x.toPrecision(3));
-  return Math.abs(r) >= 100 ? r : Math.round(r * 100) / 100;
-}
+const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
 const round = roundRate;
 
-
-/**
- * Linux 6.2+ sums its per-CPU counters only when the rate estimator runs
- * (every 2 s), so the counters a dump returns move in 2 s steps. A rate
- * over a 1 s tick would read 0, then twice the truth. So a rate is taken
- * between the last two readings that moved (the anchor), and held while
- * the counters may merely not have been summed yet.
- */
-export const ESTIMATOR_PERIOD_MS = 2000;
-const HOLD_MS = ESTIMATOR_PERIOD_MS + 600;
-
-interface Anchor {
-  stats: Pick<Stats, 'conns' | 'inPkts' | 'outPkts' | 'inBytes' | 'outBytes'>;
-  /** time since the counters last moved */
-  ageMs: number;
-}
-const anchors = new WeakMap<StatSample, Anchor>();
-
-function sameCounters(a: Anchor['stats'], b: Stats): boolean {
-  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes;
-}
+/** How long each sample's counters had stood still (see advanceRates); the previous sample's counters are the other half of the rate state. */
+const holdAges = new WeakMap<StatSample, number>();
 
 function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conns: { a: number; i: number; p: number }): StatSample {
   const s: StatSample = {
@@ -52,33 +24,7 @@ function sampleOf(stats: Stats, prev: StatSample | undefined, dtMs: number, conn
     rCps: 0, rInPps: 0, rOutPps: 0, rInBps: 0, rOutBps: 0,
     active: conns.a, inactive: conns.i, persistent: conns.p,
   };
-  const counters = { conns: stats.conns, inPkts: stats.inPkts, outPkts: stats.outPkts, inBytes: stats.inBytes, outBytes: stats.outBytes };
-  if (!prev) {
-    anchors.set(s, { stats: counters, ageMs: 0 });
-    return s;
-  }
-  const anchor = anchors.get(prev) ?? { stats: counters, ageMs: 0 };
-  if (sameCounters(anchor.stats, stats)) {
-    const ageMs = anchor.ageMs + Math.max(0, dtMs);
-    anchors.set(s, { stats: anchor.stats, ageMs });
-    if (ageMs <= HOLD_MS) {
-      s.rCps = prev.rCps; s.rInPps = prev.rInPps; s.rOutPps = prev.rOutPps; s.rInBps = prev.rInBps; s.rOutBps = prev.rOutBps;
-    }
-    return s;
-  }
-  anchors.set(s, { stats: counters, ageMs: 0 });
-  // after a quiet spell the counters moved within the last estimator period, not over all of it
-  const sinceMoved = anchor.ageMs + dtMs;
-  const windowMs = sinceMoved <= 2 * ESTIMATOR_PERIOD_MS ? sinceMoved : Math.max(dtMs, ESTIMATOR_PERIOD_MS);
-  // a reset (ZERO, re-created object) or no elapsed time leaves that tick's rates at 0, never negative
-  const r = rateBetween({ ...ZERO_STATS, ...anchor.stats }, stats, windowMs);
-  if (r.ok) {
-    s.rCps = round(r.rates.cps);
-    s.rInPps = round(r.rates.inPps);
-    s.rOutPps = round(r.rates.outPps);
-    s.rInBps = round(r.rates.inBps);
-    s.rOutBps = round(r.rates.outBps);
-  }
+  holdAges.set(s, prev ? advanceRates(prev, holdAges.get(prev) ?? 0, s, dtMs, s) : 0);
   return s;
 }
 
@@ -90,13 +36,12 @@ function destSample(d: DestinationState, prev: StatSample | undefined, dtMs: num
 
 /**
  * A destination whose counters were not re-read this tick: counters and
- * rates stay as last read (so is the anchor, whose age only grows with real
+ * rates stay as last read (so does the hold age, which only grows with real
  * readings), connection counts are the fresh ones.
  */
 function carried(prev: StatSample, conns: { a: number; i: number; p: number }): StatSample {
   const s: StatSample = { ...prev, active: conns.a, inactive: conns.i, persistent: conns.p };
-  const anchor = anchors.get(prev);
-  if (anchor) anchors.set(s, anchor);
+  holdAges.set(s, holdAges.get(prev) ?? 0);
   return s;
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { applyStatsTick, EMPTY_SAMPLE, type StatSample, type StatsState } from './events';
-import { deltaTick, fullTick } from './samples';
-import { FIELD_ORDER, TickDecoder, TickEncoder, WireDecodeError, type WireTick } from './tick-wire';
+import { applyStatsTick, EMPTY_SAMPLE, type StatSample, type StatsState, type StatsTick } from './events';
+import { ZERO_STATS, type ServiceEntry } from '../ipvs/model';
+import { deltaTick, fullTick, sampleTable } from './samples';
+import { FIELD_ORDER, isWireTick, TickDecoder, TickEncoder, WireDecodeError, type WireTick } from './tick-wire';
 
 /** A small deterministic PRNG, so a failure names a reproducible seed. */
 function prng(seed: number): () => number {
@@ -51,8 +52,30 @@ function evolve(rand: () => number, prev: StatsState, tick: number): StatsState 
   return next;
 }
 
+/** What a sweeping sampler might report: some services' real servers not read, others over their own interval. */
+function reads(rand: () => number, state: StatsState): Map<string, number | null> | undefined {
+  if (rand() < 0.3) return undefined;
+  const m = new Map<string, number | null>();
+  for (const id of state.keys()) {
+    const r = rand();
+    if (r < 0.5) m.set(id, null);
+    else if (r < 0.8) m.set(id, Math.floor(rand() * 40_000));
+  }
+  return m;
+}
+
 function plain(state: StatsState) {
   return [...state].map(([id, s]) => [id, s.v, [...s.dests].sort()]).sort();
+}
+
+/** Order-free form of a tick: the console merges rows by id. */
+function normal(t: StatsTick) {
+  return {
+    ...t, removed: [...t.removed].sort(),
+    services: [...t.services].sort((a, b) => a.id.localeCompare(b.id)).map((s) => ({
+      ...s, removedDests: [...s.removedDests].sort(), dests: [...s.dests].sort((a, b) => a.id.localeCompare(b.id)),
+    })),
+  };
 }
 
 describe('compact stats ticks', () => {
@@ -67,9 +90,13 @@ describe('compact stats ticks', () => {
       applyStatsTick(early.state, early.dec.decode(enc.encode(fullTick(state, 1, 0, 0), null))!);
       for (let seq = 2; seq < 60; seq++) {
         const next = evolve(rand, state, seq);
-        const wire = enc.encode(deltaTick(state, next, seq, seq * 1000, 1000), state);
+        // rates here are random, not computed from counters: they all travel, and still decode exactly
+        const tick = deltaTick(state, next, seq, seq * 1000, 1000);
+        const wire = enc.encode(tick, state, reads(rand, next));
         state = next;
-        applyStatsTick(early.state, early.dec.decode(JSON.parse(JSON.stringify(wire)) as WireTick)!);
+        const decoded = early.dec.decode(JSON.parse(JSON.stringify(wire)) as WireTick)!;
+        expect(normal(decoded), `tick ${seq}`).toEqual(normal(tick));
+        applyStatsTick(early.state, decoded);
         expect(plain(early.state), `after tick ${seq}`).toEqual(plain(state));
         if (seq === 30) applyStatsTick(late.state, late.dec.decode(enc.encode(fullTick(state, seq, 0, 0), null))!);
         else if (seq > 30) applyStatsTick(late.state, late.dec.decode(wire)!);
@@ -78,26 +105,51 @@ describe('compact stats ticks', () => {
     });
   }
 
-  it('sends counters in a delta as increments, and nothing for an unchanged object', () => {
+  it('sends counters in a delta as increments, no Director rates, and nothing for an unchanged object', () => {
+    const entry = (address: string, conns: number, inBytes: number) => ({
+      key: { kind: 'addr', family: 'inet', protocol: 'tcp', address, port: 80 }, stats: { ...ZERO_STATS, conns, inBytes }, destinations: [],
+    }) as unknown as ServiceEntry;
     const enc = new TickEncoder();
-    const a: StatsState = new Map([['tcp:10.0.0.1:80', { v: { ...EMPTY_SAMPLE, inBytes: 123_456_789_000, conns: 5 }, dests: new Map() }],
-      ['tcp:10.0.0.2:80', { v: { ...EMPTY_SAMPLE, conns: 1 }, dests: new Map() }]]);
+    const dec = new TickDecoder();
+    const a = sampleTable([entry('10.0.0.1', 5, 123_456_789_000), entry('10.0.0.2', 1, 0)], null, 0);
     const full = enc.encode(fullTick(a, 1, 0, 0), null);
     expect(full.n).toEqual([[1, 'tcp:10.0.0.1:80'], [2, 'tcp:10.0.0.2:80']]);
-    const b: StatsState = new Map(a);
-    b.set('tcp:10.0.0.1:80', { v: { ...EMPTY_SAMPLE, inBytes: 123_456_790_000, conns: 5 }, dests: new Map() });
+    dec.decode(full);
+    const b = sampleTable([entry('10.0.0.1', 5, 123_456_790_000), entry('10.0.0.2', 1, 0)], a, 1000);
     const delta = enc.encode(deltaTick(a, b, 2, 1000, 1000), a);
-    // object 1, mask bit 3 (inBytes), increment 1000; object 2 is absent; no names repeated
+    // object 1, mask bit 3 (inBytes), increment 1000; its rate is the decoder's to compute; object 2 is absent; no names repeated
     expect(delta).toMatchObject({ n: [], r: [1, 1 << 3, 1000], x: [] });
+    expect(dec.decode(delta)!.services).toEqual([{ id: 'tcp:10.0.0.1:80', v: { inBytes: 123_456_790_000, rInBps: 1000 }, dests: [], removedDests: [] }]);
+    expect(enc.explicitRates).toBe(0);
+  });
+
+  it('sends a rate only where the decoder would compute another one', () => {
+    const enc = new TickEncoder();
+    const dec = new TickDecoder();
+    const id = 'tcp:10.0.0.1:80';
+    const a: StatsState = new Map([[id, { v: { ...EMPTY_SAMPLE, inBytes: 5000, rInBps: 7 }, dests: new Map() }]]);
+    const b: StatsState = new Map([[id, { v: { ...EMPTY_SAMPLE, inBytes: 6000, rInBps: 3 }, dests: new Map() }]]);
+    dec.decode(enc.encode(fullTick(a, 1, 0, 0), null));
+    // over 1 s the decoder would make 1000 of that increment; the agent said 3
+    const delta = enc.encode(deltaTick(a, b, 2, 1000, 1000), a);
+    expect(delta.r).toEqual([1, (1 << 3) | (1 << FIELD_ORDER.indexOf('rInBps')), 1000, 3]);
+    expect(enc.explicitRates).toBe(1);
+    expect(dec.decode(delta)!.services[0]!.v).toEqual({ inBytes: 6000, rInBps: 3 });
   });
 
   it('waits for a full tick when a delta does not follow the last one, and names bad input', () => {
     const dec = new TickDecoder();
-    const delta: WireTick = { w: 1, seq: 5, at: 0, intervalMs: 1000, full: false, n: [], r: [], x: [] };
+    const delta: WireTick = { w: 2, seq: 5, at: 0, intervalMs: 1000, full: false, n: [], r: [], x: [] };
     expect(dec.decode(delta)).toBeNull();
     expect(dec.decode({ ...delta, seq: 4, full: true, n: [[1, 'tcp:10.0.0.1:80']] })).toMatchObject({ full: true, services: [{ id: 'tcp:10.0.0.1:80' }] });
     expect(dec.decode({ ...delta, seq: 7 })).toBeNull();
     expect(() => dec.decode({ ...delta, seq: 5, r: [9, 1, 3] })).toThrow(WireDecodeError);
     expect(() => dec.decode({ ...delta, seq: 6, r: [1, 0b11, 3] })).toThrow(/cut short/);
+  });
+
+  it('refuses a tick of another format version (an agent older or newer than the console)', () => {
+    const old = { w: 1, seq: 1, at: 0, intervalMs: 0, full: true, n: [], r: [], x: [] };
+    expect(isWireTick(old)).toBe(true);
+    expect(() => new TickDecoder().decode(old as unknown as WireTick)).toThrow(WireDecodeError);
   });
 });

@@ -178,6 +178,11 @@ export class TableHub {
   /** Wall ms per stage of sampling since start, for /metrics and the bench (kernel reads: see stageTimes). */
   readonly stageMs = { read: 0, sample: 0, encode: 0, diff: 0 };
 
+  /** Director rates the wire had to carry because decoders would compute other values (should stay 0; tests and the bench). */
+  get wireExplicitRates(): number {
+    return this.encoder.explicitRates;
+  }
+
   /** Every stage's total ms, the sweep's reads included. */
   stageTimes(): Record<string, number> {
     return { ...this.stageMs, ...(this.sweep ? this.sweep.stageMs : {}), destDumps: this.sweep?.destDumps ?? 0 };
@@ -213,7 +218,7 @@ export class TableHub {
     const state = sampleTable(entries, prev?.state ?? null, intervalMs, destDtMs);
     lap('sample');
     // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
-    const delta = prev ? this.encoder.encode(deltaTick(prev.state, state, seq, at, intervalMs), prev.state) : null;
+    const delta = prev ? this.encoder.encode(deltaTick(prev.state, state, seq, at, intervalMs), prev.state, destDtMs) : null;
     lap('encode');
     this.current = { seq, at, entries, state, delta, intervalMs };
     this.samples++;
@@ -247,6 +252,7 @@ export class TableHub {
     });
   }
 
+  /** Only for the current sample: a full tick hands out the encoder's hold ages, which are those after the latest delta. */
   private fullOf(s: Sample): WireTick {
     return (s.full ??= this.encoder.encode(fullTick(s.state, s.seq, s.at, s.intervalMs), null));
   }

@@ -1,0 +1,83 @@
+/**
+ * Director's own rates (the r* fields of StatSample) from one object's
+ * cumulative counters. Pure, and the one implementation used both by the
+ * agent, which samples the kernel, and by the console's wire decoder, which
+ * recomputes the rates from the counter increments instead of receiving
+ * them: both must get the same numbers bit for bit.
+ */
+import { rateBetween } from '../rates';
+import type { StatSample } from './events';
+
+export const COUNTER_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const;
+export const DIRECTOR_RATE_FIELDS = ['rCps', 'rInPps', 'rOutPps', 'rInBps', 'rOutBps'] as const;
+export type Counters = Pick<StatSample, (typeof COUNTER_FIELDS)[number]>;
+export type DirectorRates = Pick<StatSample, (typeof DIRECTOR_RATE_FIELDS)[number]>;
+
+/**
+ * Rates keep 3 significant digits (and at most two decimals): what the console
+ * shows, and a steady rate then stays the same number from tick to tick, so
+ * ticks need not carry it again.
+ */
+export function roundRate(x: number): number {
+  // whole numbers (rates over whole seconds usually are) without toPrecision, which every
+  // console recomputing every rate each tick would feel; the same result to the bit
+  if (x > 0 && x < 1e15 && Number.isInteger(x)) {
+    if (x < 1000) return x;
+    let unit = 10;
+    while (x >= unit * 1000) unit *= 10;
+    const rest = x % unit;
+    // toPrecision picks the larger of two equally near numbers
+    return rest * 2 >= unit ? x - rest + unit : x - rest;
+  }
+  if (x === 0 || !Number.isFinite(x)) return 0;
+  const r = Number(x.toPrecision(3));
+  return Math.abs(r) >= 100 ? r : Math.round(r * 100) / 100;
+}
+
+/**
+ * Linux 6.2+ sums its per-CPU counters only when the rate estimator runs
+ * (every 2 s), so the counters a dump returns move in 2 s steps. A rate
+ * over a 1 s tick would read 0, then twice the truth. So a rate is taken
+ * between the last two readings that moved, and held while the counters
+ * may merely not have been summed yet.
+ */
+export const ESTIMATOR_PERIOD_MS = 2000;
+const HOLD_MS = ESTIMATOR_PERIOD_MS + 600;
+/**
+ * How long counters have stood still stops mattering past 2 estimator
+ * periods (for a clock that does not step back), so the age saturates
+ * here: a full tick then carries a short number, not the time since an
+ * idle service last saw traffic.
+ */
+export const HOLD_AGE_CAP_MS = 2 * ESTIMATOR_PERIOD_MS + 1;
+
+/**
+ * One new reading of an object. `prev` is its previous reading (counters
+ * and the rates shown then), `ageMs` how long its counters had stood still
+ * at that reading (summed reading intervals; 0 when they had just moved),
+ * `cur` the new counters, read `dtMs` after `prev`. Writes the new rates to
+ * `out` (which may be `cur`, not `prev`) and returns the new age.
+ */
+export function advanceRates(prev: Counters & DirectorRates, ageMs: number, cur: Counters, dtMs: number, out: DirectorRates): number {
+  if (prev.conns === cur.conns && prev.inPkts === cur.inPkts && prev.outPkts === cur.outPkts && prev.inBytes === cur.inBytes && prev.outBytes === cur.outBytes) {
+    const age = Math.min(ageMs + Math.max(0, dtMs), HOLD_AGE_CAP_MS);
+    const hold = age <= HOLD_MS;
+    out.rCps = hold ? prev.rCps : 0;
+    out.rInPps = hold ? prev.rInPps : 0;
+    out.rOutPps = hold ? prev.rOutPps : 0;
+    out.rInBps = hold ? prev.rInBps : 0;
+    out.rOutBps = hold ? prev.rOutBps : 0;
+    return age;
+  }
+  // after a quiet spell the counters moved within the last estimator period, not over all of it
+  const sinceMoved = ageMs + dtMs;
+  const windowMs = sinceMoved <= 2 * ESTIMATOR_PERIOD_MS ? sinceMoved : Math.max(dtMs, ESTIMATOR_PERIOD_MS);
+  // a reset (zeroed, re-created object) or no elapsed time leaves that reading's rates at 0, never negative
+  const r = rateBetween(prev, cur, windowMs);
+  out.rCps = r.ok ? roundRate(r.rates.cps) : 0;
+  out.rInPps = r.ok ? roundRate(r.rates.inPps) : 0;
+  out.rOutPps = r.ok ? roundRate(r.rates.outPps) : 0;
+  out.rInBps = r.ok ? roundRate(r.rates.inBps) : 0;
+  out.rOutBps = r.ok ? roundRate(r.rates.outBps) : 0;
+  return 0;
+}
