@@ -17,7 +17,7 @@ import {
   I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, defaultNetmask, destinationSpecSchema,
   isContiguousV4Mask, serviceSpecSchema,
 } from '../schemas/ipvs';
-import { findGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
+import { findGarbage, hasGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
 import { destinationArg, destinationId, serviceArg, serviceId } from './keys';
 import { NameNeeded, NameTable, numericOnly, type NameResolver } from './resolve';
 import { canonicalQuad, quickDestinationSpec, quickServiceSpec, realServerProblem } from './validate';
@@ -45,6 +45,10 @@ const fail = (column: number | undefined, message: string): never => { throw new
 
 /** strtol(s, 10) accepted whole, as ipvsadm's string_to_number does. */
 function decimal(text: string): number | null {
+  // plain digits, nearly every number in a file, need no regex
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  if (i > 0 && i === text.length) return Number(text);
   return /^[ \t]*[+-]?\d+$/.test(text) ? Number(text.trim()) : null;
 }
 
@@ -148,6 +152,18 @@ function bareIPv6(text: string): Uint8Array | null {
   return first !== -1 && text.indexOf(':', first + 1) !== -1 ? parseIPv6(text) : null;
 }
 
+/** What one parse carries from line to line. */
+interface ParseContext {
+  names: NameTable;
+  /**
+   * The last virtual service text parsed and its result: the real server
+   * lines of a service repeat its -A line's text, so 4 in 5 lines skip the
+   * parse (an IPv6 address takes microseconds). Only successes are kept,
+   * and those depend on nothing but the text and the protocol.
+   */
+  lastService: { text: string; protocol: Protocol; hp: HostPort } | null;
+}
+
 interface ServiceState {
   key: ServiceKey;
   netmask: string;
@@ -165,13 +181,17 @@ function numberIn(o: ParsedOption, name: string, min: number, max: number, hint 
 }
 
 /** Options that describe the service; processed in line order because -6 and -t reset the netmask. */
-function readService(pl: ParsedLine, names: NameTable): ServiceState & { spec: ServiceSpec; flagsArg?: ParsedOption } {
+function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: ServiceSpec; flagsArg?: ParsedOption } {
   let key: ServiceKey | undefined;
   let port = 0;
   let netmask = '255.255.255.255';
   let af: AddressFamily = 'inet';
   let scheduler: string | undefined;
-  const flags: ServiceFlags = { ...DEFAULT_FLAGS };
+  // a literal, not a spread: spreading the frozen defaults takes V8's slow path, once per line
+  const flags: ServiceFlags = {
+    persistent: DEFAULT_FLAGS.persistent, onePacket: DEFAULT_FLAGS.onePacket,
+    sched1: DEFAULT_FLAGS.sched1, sched2: DEFAULT_FLAGS.sched2, sched3: DEFAULT_FLAGS.sched3,
+  };
   let timeout = 0;
   let pe: string | null = null;
   let flagsArg: ParsedOption | undefined;
@@ -179,7 +199,14 @@ function readService(pl: ParsedLine, names: NameTable): ServiceState & { spec: S
     switch (o.id) {
       case 't': case 'u': case 'sctp': {
         const protocol = PROTOCOL_OF[o.id]!;
-        const hp = parseHostPort(o, 'virtual service', protocol, names);
+        const memo = ctx.lastService;
+        let hp: HostPort;
+        if (memo !== null && memo.text === o.value && memo.protocol === protocol) {
+          hp = memo.hp;
+        } else {
+          hp = parseHostPort(o, 'virtual service', protocol, ctx.names);
+          ctx.lastService = { text: o.value!, protocol, hp };
+        }
         af = hp.family;
         if (af === 'inet6') netmask = '128';
         port = hp.port ?? 0;
@@ -293,11 +320,16 @@ function optionOf(pl: ParsedLine, id: string): ParsedOption | undefined {
 }
 
 function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): DestinationSpec {
+  let fo: ParsedOption | undefined;
+  let tunOpts: ParsedOption[] | null = null;
+  for (const o of pl.options) {
+    if (fo === undefined && o.id in FORWARD_OF) fo = o;
+    else if (o.id.startsWith('tun-')) (tunOpts ??= []).push(o);
+  }
   const ro = optionOf(pl, 'r');
   if (!ro) fail(pl.commandColumn, 'a real server line (-a) needs -r address[:port]');
   const protocol: Protocol = svc.key.kind === 'addr' ? svc.key.protocol : 'tcp';
   const hp = parseHostPort(ro!, 'real server', protocol, names);
-  const fo = pl.options.find((o) => o.id in FORWARD_OF);
   const forward: ForwardMethod = fo ? FORWARD_OF[fo.id]! : 'dr';
   let port = hp.port ?? svc.port;
   // ipvsadm forces the service port for DR and TUN real servers of address services
@@ -318,9 +350,8 @@ function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): D
       ? `l-threshold ${lowerThreshold} needs an u-threshold (-x) at least as large; the kernel refuses it`
       : `l-threshold ${lowerThreshold} is above u-threshold ${upperThreshold}; the kernel refuses it`);
   }
-  const tunOpts = pl.options.filter((o) => o.id.startsWith('tun-'));
-  const tunnel = { ...DEFAULT_TUNNEL };
-  if (tunOpts.length > 0 && forward !== 'tun') {
+  const tunnel = { type: DEFAULT_TUNNEL.type, port: DEFAULT_TUNNEL.port, checksum: DEFAULT_TUNNEL.checksum };
+  if (tunOpts !== null && forward !== 'tun') {
     fail(tunOpts[0]!.column, `tunnel option '${tunOpts[0]!.spelled}' conflicts with forwarding method ${fo?.spelled ?? '-g (default)'}: tunnel options need -i`);
   }
   if (forward === 'tun') {
@@ -332,7 +363,7 @@ function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): D
       tunnel.type = to.value as TunnelType;
     }
     const po = optionOf(pl, 'tun-port');
-    const csums = tunOpts.filter((o) => o.id === 'tun-nocsum' || o.id === 'tun-csum' || o.id === 'tun-remcsum');
+    const csums = (tunOpts ?? []).filter((o) => o.id === 'tun-nocsum' || o.id === 'tun-csum' || o.id === 'tun-remcsum');
     if (csums.length > 1) fail(csums[1]!.column, `'${csums[1]!.spelled}' conflicts with '${csums[0]!.spelled}'`);
     const cs = csums[0];
     if (tunnel.type === 'gue') {
@@ -386,21 +417,22 @@ function checkDestination(dest: DestinationSpec, column: number): DestinationSpe
   return checked.data!;
 }
 
-function readLine(pl: ParsedLine, names: NameTable): LineResult {
-  const svc = readService(pl, names);
-  const serviceColumn = pl.options.find((o) => o.id in PROTOCOL_OF || o.id === 'f')?.column ?? pl.commandColumn;
+function readLine(pl: ParsedLine, ctx: ParseContext): LineResult {
+  const svc = readService(pl, ctx);
+  let serviceColumn = pl.commandColumn;
+  for (const o of pl.options) if (o.id in PROTOCOL_OF || o.id === 'f') { serviceColumn = o.column; break; }
   if (pl.command === 'A') {
     return { line: pl.line, kind: 'A', svc, spec: checkService(svc.spec, pl.commandColumn), serviceColumn, destColumn: serviceColumn };
   }
-  const dest = readDestination(pl, svc, names);
+  const dest = readDestination(pl, svc, ctx.names);
   const destColumn = optionOf(pl, 'r')?.column ?? pl.commandColumn;
   return { line: pl.line, kind: 'a', svc, dest: checkDestination(dest, destColumn), serviceColumn, destColumn };
 }
 
 /** One line's model, its error, or NameNeeded when it must wait for a lookup. */
-function tryLine(pl: ParsedLine, names: NameTable): LineResult | SnapshotError | NameNeeded {
+function tryLine(pl: ParsedLine, ctx: ParseContext): LineResult | SnapshotError | NameNeeded {
   try {
-    return readLine(pl, names);
+    return readLine(pl, ctx);
   } catch (e) {
     if (e instanceof LineFailure) return { line: pl.line, column: e.column, message: e.message };
     if (e instanceof NameNeeded) return e;
@@ -408,8 +440,41 @@ function tryLine(pl: ParsedLine, names: NameTable): LineResult | SnapshotError |
   }
 }
 
+const SCAN_LIMIT = 16;
+
+/** A service of the file and its real servers, in file order. */
+interface Entry {
+  spec: ServiceSpec;
+  line: number;
+  dests: { d: DestinationSpec; line: number }[];
+  /** destinationId -> index in dests, built once there are too many to scan (most services have a handful) */
+  index: Map<string, number> | null;
+}
+
+function findDestination(e: Entry, d: DestinationSpec): { d: DestinationSpec; line: number } | undefined {
+  if (e.index) {
+    const i = e.index.get(destinationId(d));
+    return i === undefined ? undefined : e.dests[i];
+  }
+  // the fields destinationId joins
+  for (const x of e.dests) if (x.d.port === d.port && x.d.address === d.address && x.d.family === d.family) return x;
+  return undefined;
+}
+
+function addDestination(e: Entry, x: { d: DestinationSpec; line: number }): void {
+  e.dests.push(x);
+  if (e.index) e.index.set(destinationId(x.d), e.dests.length - 1);
+  else if (e.dests.length > SCAN_LIMIT) e.index = new Map(e.dests.map((y, i) => [destinationId(y.d), i]));
+}
+
+/** serviceId(a) === serviceId(b), without building either string. */
+function sameService(a: ServiceKey, b: ServiceKey): boolean {
+  if (a.kind === 'fwmark') return b.kind === 'fwmark' && a.fwmark === b.fwmark && a.family === b.family;
+  return b.kind === 'addr' && a.port === b.port && a.address === b.address && a.protocol === b.protocol && a.family === b.family;
+}
+
 export async function parseSnapshot(text: string, opts: ParseOptions = {}): Promise<ParsedSnapshot> {
-  const names = new NameTable(opts.resolver ?? numericOnly);
+  const ctx: ParseContext = { names: new NameTable(opts.resolver ?? numericOnly), lastService: null };
   const maxErrors = opts.maxErrors ?? 100;
   const errors: SnapshotError[] = [];
   // every line is read at once, without awaiting; lines that name hosts or
@@ -417,28 +482,31 @@ export async function parseSnapshot(text: string, opts: ParseOptions = {}): Prom
   // its names one at a time, so it may take a round for each)
   const results: (LineResult | SnapshotError)[] = [];
   let waiting: { pl: ParsedLine; slot: number }[] = [];
-  const rawLines = text.split('\n');
-  for (let i = 0; i < rawLines.length; i++) {
-    const raw = rawLines[i]!;
-    const line = i + 1;
-    const bad = findGarbage(raw);
+  const garbage = hasGarbage(text);
+  // lines as text.split('\n') would cut them, read in place
+  for (let start = 0, line = 1; start <= text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const from = start;
+    start = end + 1;
+    const bad = garbage ? findGarbage(text.slice(from, end)) : null;
     if (bad) {
       errors.push({ line, column: bad.column, message: `unexpected byte ${bad.code === 0xfffd ? '(invalid UTF-8)' : `0x${bad.code.toString(16).padStart(2, '0')}`} at column ${bad.column}: not a text line` });
       continue;
     }
-    const words = splitWords(raw);
+    const words = splitWords(text, from, end);
     if (words.length === 0) continue;
     const pl = parseLineOptions(line, words);
     if ('message' in pl) { errors.push(pl); continue; }
-    const r = tryLine(pl, names);
+    const r = tryLine(pl, ctx);
     if (r instanceof NameNeeded) waiting.push({ pl, slot: results.length });
     results.push(r as LineResult | SnapshotError);
   }
   while (waiting.length > 0) {
-    await names.lookupPending();
+    await ctx.names.lookupPending();
     const still: typeof waiting = [];
     for (const w of waiting) {
-      const r = tryLine(w.pl, names);
+      const r = tryLine(w.pl, ctx);
       if (r instanceof NameNeeded) still.push(w);
       else results[w.slot] = r;
     }
@@ -446,7 +514,6 @@ export async function parseSnapshot(text: string, opts: ParseOptions = {}): Prom
   }
 
   // Services first, so a real server may precede its -A line (ipvsadm would need the order; Director does not).
-  interface Entry { spec: ServiceSpec; line: number; dests: Map<string, { d: DestinationSpec; line: number }> }
   const table = new Map<string, Entry>();
   for (const res of results) {
     if ('message' in res) { errors.push(res); continue; }
@@ -457,23 +524,28 @@ export async function parseSnapshot(text: string, opts: ParseOptions = {}): Prom
       errors.push({ line: res.line, column: res.serviceColumn, message: `duplicate service ${serviceArg(res.svc.key)}: already defined on line ${prev.line}` });
       continue;
     }
-    table.set(id, { spec: res.spec!, line: res.line, dests: new Map() });
+    table.set(id, { spec: res.spec!, line: res.line, dests: [], index: null });
   }
+  // real servers mostly follow their service, so the previous line's service is usually this line's
+  let lastKey: ServiceKey | null = null;
+  let lastEntry: Entry | undefined;
   for (const res of results) {
     if ('message' in res || res.kind !== 'a') continue;
-    const entry = table.get(serviceId(res.svc.key));
+    const key = res.svc.key;
+    const entry = lastKey !== null && sameService(key, lastKey) ? lastEntry : table.get(serviceId(key));
+    lastKey = key;
+    lastEntry = entry;
     if (!entry) {
-      errors.push({ line: res.line, column: res.serviceColumn, message: `real server for undefined service ${serviceArg(res.svc.key)}: no -A line in this file defines it` });
+      errors.push({ line: res.line, column: res.serviceColumn, message: `real server for undefined service ${serviceArg(key)}: no -A line in this file defines it` });
       continue;
     }
     const d = res.dest!;
-    const did = destinationId(d);
-    const prev = entry.dests.get(did);
+    const prev = findDestination(entry, d);
     if (prev) {
-      errors.push({ line: res.line, column: res.destColumn, message: `duplicate real server ${destinationArg(d)} in service ${serviceArg(res.svc.key)}: already on line ${prev.line}` });
+      errors.push({ line: res.line, column: res.destColumn, message: `duplicate real server ${destinationArg(d)} in service ${serviceArg(key)}: already on line ${prev.line}` });
       continue;
     }
-    entry.dests.set(did, { d, line: res.line });
+    addDestination(entry, { d, line: res.line });
   }
 
   if (errors.length > 0) {
@@ -482,8 +554,8 @@ export async function parseSnapshot(text: string, opts: ParseOptions = {}): Prom
   }
   const entries = [...table.values()].sort((a, b) => a.line - b.line);
   return {
-    services: entries.map((e) => ({ ...e.spec, destinations: [...e.dests.values()].map((x) => x.d) })),
-    lines: entries.map((e) => ({ service: e.line, destinations: [...e.dests.values()].map((x) => x.line) })),
+    services: entries.map((e) => ({ ...e.spec, destinations: e.dests.map((x) => x.d) })),
+    lines: entries.map((e) => ({ service: e.line, destinations: e.dests.map((x) => x.line) })),
     errors: [],
   };
 }

@@ -157,8 +157,11 @@ export function quickDestinationSpec(x: unknown): DestinationSpec | null {
   if (family === 'inet') {
     // canonical, and not what unusableRealServer refuses (0.0.0.0, broadcast, multicast)
     if (!usableQuad(canonicalQuad(address))) return null;
-  } else if (!canonicalOf(family, address) || unusableRealServer(family, address) !== null) {
-    return null;
+  } else {
+    const b = parseIPv6(address);
+    if (b === null || formatIPv6(b) !== address) return null;
+    // unusableRealServer's IPv6 rules on the bytes at hand: the unspecified address, multicast
+    if (b[0] === 0xff || b.every((x) => x === 0)) return null;
   }
   const tunnel = tunnelSpec(x.tunnel);
   if (!tunnel) return null;
