@@ -39,7 +39,11 @@ export function memoize(r: NameResolver): NameResolver {
   };
 }
 
-/** Thrown by NameTable when a line needs a name not looked up yet: not an error, a "come back later". */
+/**
+ * Thrown by NameTable when a line needs a name not looked up yet: a "come
+ * back later", not an Error (nothing to report, and no stack to capture for
+ * every line that waits).
+ */
 export class NameNeeded {
   private readonly brand = 'NameNeeded';
 }

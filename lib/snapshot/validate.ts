@@ -7,11 +7,12 @@
  * schema's defaults or trims. On null the caller asks the schema itself,
  * which also words the message, so refusals are the schema's, word for word.
  *
- * Why: a zod parse costs tens of microseconds and a fair amount of garbage
- * per object; a 50,000-line restore used to pay it for every line and then
- * again for the whole table. validate.test.ts holds these functions to the
- * schemas with random input; a rule added to the schemas must be added here
- * too (a missing one lets the fast path accept what the schema refuses).
+ * Why: zod took about 15 µs and a good deal of garbage per object (0.8 s for
+ * a 50,000-line table on the bench host), and a restore paid that once per
+ * line in the parser and again for the whole table. validate.test.ts holds
+ * these functions to the schemas with random input; a rule added to the
+ * schemas must be added here too (a missing one lets the fast path accept
+ * what the schema refuses).
  */
 import type {
   AddressFamily, DestinationSpec, ForwardMethod, ServiceFlags, ServiceKey, ServiceRules, ServiceSpec, TunnelSpec,
@@ -29,7 +30,7 @@ const intIn = (x: unknown, min: number, max: number): x is number =>
 const isFamily = (x: unknown): x is AddressFamily => x === 'inet' || x === 'inet6';
 const FORWARDS: ReadonlySet<unknown> = new Set<ForwardMethod>(['nat', 'dr', 'tun', 'local', 'bypass']);
 const PE_NAME = /^[a-z0-9_]+$/;
-export const SCHEDULER_SET: ReadonlySet<unknown> = new Set(SCHEDULER_NAMES);
+const SCHEDULER_SET: ReadonlySet<unknown> = new Set(SCHEDULER_NAMES);
 
 /**
  * A dotted quad exactly as canonicalAddress prints it (no leading zeros), as
