@@ -122,23 +122,28 @@ describe('3. nobody holds the lease', () => {
     expect(decide(base({ vrrpState: 'MASTER' }), initialMemo()).lease).toBe('acquire');
     expect(decide(base({ vrrpState: 'BACKUP', vipsPresent: true }), initialMemo()).lease).toBe('acquire');
   });
-  it('a BACKUP that still hears a master leaves it two session timeouts to take the lease (a new session after a ZooKeeper restart), then acquires', () => {
-    const wait = BACKUP_HEARS_MASTER_SESSIONS * base().sessionTimeoutMs;
+  it(`a BACKUP waits ${BACKUP_ACQUIRE_DELAY_MS} ms so the master keeps its role, then acquires`, () => {
     let d = decide(base({ vrrpState: 'BACKUP' }), standby);
     expect(d.lease).toBeNull();
     expect(d.memo.freeSince).toBe(T);
-    d = decide(base({ now: T + wait - 1 }), d.memo);
+    d = decide(base({ now: T + BACKUP_ACQUIRE_DELAY_MS - 1 }), d.memo);
     expect(d.lease).toBeNull();
-    expect(d.why).toMatch(/waiting \d+ ms for the VRRP master/);
-    d = decide(base({ now: T + wait }), d.memo);
+    d = decide(base({ now: T + BACKUP_ACQUIRE_DELAY_MS }), d.memo);
     expect(d.lease).toBe('acquire');
   });
-  it(`a director that hears no master (FAULT, or still starting) waits only ${BACKUP_ACQUIRE_DELAY_MS} ms`, () => {
-    let d = decide(base({ vrrpState: 'FAULT' }), standby);
-    d = decide(base({ now: T + BACKUP_ACQUIRE_DELAY_MS - 1, vrrpState: 'FAULT' }), d.memo);
+  it('just after ZooKeeper returns from fail static, a BACKUP that hears a master leaves it two session timeouts (its session may need renewing), then acquires', () => {
+    const wait = BACKUP_HEARS_MASTER_SESSIONS * base().sessionTimeoutMs;
+    const back = decide(base({ vrrpState: 'BACKUP' }), memo({ ...standby, failStatic: true }));
+    expect(back.memo).toMatchObject({ failStatic: false, zkBackAt: T });
+    let d = decide(base({ now: T + BACKUP_ACQUIRE_DELAY_MS }), back.memo);
     expect(d.lease).toBeNull();
-    d = decide(base({ now: T + BACKUP_ACQUIRE_DELAY_MS, vrrpState: 'FAULT' }), d.memo);
+    expect(d.why).toMatch(/waiting \d+ ms for the VRRP master/);
+    d = decide(base({ now: T + wait - 1 }), d.memo);
+    expect(d.lease).toBeNull();
+    d = decide(base({ now: T + wait }), d.memo);
     expect(d.lease).toBe('acquire');
+    // a director that hears no master (FAULT) does not wait for one
+    expect(decide(base({ now: T + BACKUP_ACQUIRE_DELAY_MS, vrrpState: 'FAULT' }), decide(base({ vrrpState: 'FAULT' }), back.memo).memo).lease).toBe('acquire');
   });
   it('a fenced director (FAULT) also acquires after the delay and stays fenced until it holds the lease', () => {
     let d = decide(base({ vrrpState: 'FAULT' }), initialMemo());

@@ -14,7 +14,7 @@ import type { VrrpState, ZkState } from '../schemas/ha';
 
 /** How long a BACKUP waits before taking a free lease, so the current VRRP master keeps its role. */
 export const BACKUP_ACQUIRE_DELAY_MS = 300;
-/** How many session timeouts a BACKUP that still hears a VRRP master leaves that master to take a free lease. */
+/** After ZooKeeper returns from a fail-static spell, how many session timeouts a BACKUP that hears a VRRP master leaves that master to take the lease. */
 export const BACKUP_HEARS_MASTER_SESSIONS = 2;
 /** After a hand over (or a preempting release) the old holder stands aside this long. */
 export const STAND_ASIDE_MS = 10_000;
@@ -78,6 +78,8 @@ export interface DecideMemo {
   preemptSince: number | null;
   preemptBy: string | null;
   failStatic: boolean;
+  /** when ZooKeeper came back after a fail-static spell (every director's session may have expired meanwhile) */
+  zkBackAt: number | null;
 }
 
 export const initialMemo = (): DecideMemo => ({
@@ -94,6 +96,7 @@ export const initialMemo = (): DecideMemo => ({
   preemptSince: null,
   preemptBy: null,
   failStatic: false,
+  zkBackAt: null,
 });
 
 export const STARTING = 'starting: waiting to learn who holds the lease';
@@ -129,7 +132,10 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
   }
   const connected = input.zk.state === 'connected';
   if (!connected) m.preemptSince = m.preemptBy = null;
-  if (connected || input.zk.state === 'expired') m.failStatic = false;
+  if (connected || input.zk.state === 'expired') {
+    if (m.failStatic) m.zkBackAt = now;
+    m.failStatic = false;
+  }
   const out = (lease: LeaseAction, why: string, askPeers = false): Decision => ({ memo: m, lease, askPeers, why });
   const iHold = connected && input.holder === input.me;
 
@@ -260,9 +266,13 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
     return out('acquire', 'lease free and this director is VRRP master: taking it');
   }
   m.freeSince ??= now;
-  // keepalived here still hears a master's adverts: that master takes the lease back itself, even when it
-  // first needs a new session (ZooKeeper restarted and expired it); taking it here would move the VIPs for nothing
-  const wait = input.vrrpState === 'BACKUP' ? Math.max(BACKUP_ACQUIRE_DELAY_MS, BACKUP_HEARS_MASTER_SESSIONS * input.sessionTimeoutMs) : BACKUP_ACQUIRE_DELAY_MS;
-  if (now - m.freeSince >= wait) return out('acquire', 'lease free and no master took it: taking it');
-  return out(null, `lease free: waiting ${wait} ms for the VRRP master to take it`);
+  let until = m.freeSince + BACKUP_ACQUIRE_DELAY_MS;
+  // Just after a fail-static spell keepalived here may still hear the master that served through it; that
+  // master takes the lease back itself once it has a new session (ZooKeeper's restart may have expired the
+  // old one), and taking it here first would move the VIPs for nothing.
+  if (input.vrrpState === 'BACKUP' && m.zkBackAt !== null) {
+    until = Math.max(until, m.zkBackAt + BACKUP_HEARS_MASTER_SESSIONS * input.sessionTimeoutMs);
+  }
+  if (now >= until) return out('acquire', 'lease free and no master took it: taking it');
+  return out(null, `lease free: waiting ${until - now} ms for the VRRP master to take it`);
 }
