@@ -3,18 +3,8 @@ import { applyStatsTick, EMPTY_SAMPLE, type StatSample, type StatsState, type St
 import { ZERO_STATS, type ServiceEntry } from '../ipvs/model';
 import { deltaTick, fullTick, sampleTable } from './samples';
 import { FIELD_ORDER, isWireTick, TickDecoder, TickEncoder, WireDecodeError, type WireTick } from './tick-wire';
+import { prng } from './testing';
 
-/** A small deterministic PRNG, so a failure names a reproducible seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sample(rand: () => number, prev?: StatSample): StatSample {
   const s: StatSample = { ...(prev ?? EMPTY_SAMPLE) };

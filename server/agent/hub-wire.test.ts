@@ -7,18 +7,8 @@ import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } f
 import { FakeIpvs } from '../ipvs/fake';
 import { TableHub } from './hub';
 import { fakeStructure, silentLog } from './testing';
+import { prng } from '@/lib/agent/testing';
 
-/** A small deterministic PRNG, so a failure names a reproducible seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Order-free form of a tick: the console merges rows by id, so only their content matters. */
 function normal(t: StatsTick) {
