@@ -1,8 +1,8 @@
 /**
  * Measure (e) of the benchmark suite, run inside the lab kernel by
  * bench/lab/suite.ts: the connection summary the agent computes every tick
- * (server/conn/reader.ts + lib/conn/summary.ts, in process, as the agent
- * runs it) against `cat /proc/net/ip_vs_conn > /dev/null` and against
+ * (server/conn/reader.ts + lib/conn/summary.ts, in its worker thread, as
+ * the agent runs it) against `cat /proc/net/ip_vs_conn > /dev/null` and against
  * `ipvsadm -Lcn | awk` counting states, with the longest event-loop block.
  *
  * The entries are real: the kernel's own backup sync daemon creates them
@@ -124,14 +124,14 @@ ipvsadm --start-daemon backup --mcast-interface vsync0`);
     const awk = c.timed(AWK);
     log(`e ${c.entries}: ipvsadm -Lcn | awk ${awk.toFixed(0)} ms`);
     const size = c.entries.toLocaleString('en-US');
-    rows.push({ measure: `(e) connection summary, ${size} live entries (agent's reader, in process)`, director: median(d), anchor: median(a),
+    rows.push({ measure: `(e) connection summary, ${size} live entries (agent's reader: worker thread)`, director: median(d), anchor: median(a),
       anchorName: 'cat /proc/net/ip_vs_conn', unit: 'ms', goal: { kind: 'ratio', value: 1.5, text: '≤ 1.5×' }, samples: { director: d, anchor: a },
       note: `cat at ${half.toLocaleString('en-US')} entries: ${(catHalf / 1000).toFixed(2)} s (the kernel's read is quadratic)` });
     rows.push({ measure: `(e) connection summary, ${size} live entries`, director: median(d), anchor: awk,
       anchorName: 'ipvsadm -Lcn | awk', unit: 'ms', goal: { kind: 'ratio', value: 0.5, text: '≤ 0.5×' }, samples: { director: d, anchor: [awk] },
       note: 'ipvsadm pipeline timed once' });
     rows.push({ measure: `(e) longest event-loop block during the summary, ${size} live entries`, director: block, anchor: null, anchorName: '—',
-      unit: 'ms', goal: { kind: 'max', value: 50, text: '≤ 50 ms' }, note: `longest parse slice ${slice.toFixed(1)} ms` });
+      unit: 'ms', goal: { kind: 'max', value: 50, text: '≤ 50 ms' }, note: `longest hand-over of a result to the main thread ${slice.toFixed(1)} ms` });
 
     // 1,000,000: the live table's text, repeated with distinct client addresses, in tmpfs
     const text = readFileSync('/proc/net/ip_vs_conn', 'latin1');
@@ -158,7 +158,7 @@ ipvsadm --start-daemon backup --mcast-interface vsync0`);
       anchorName: 'cat of the same file', unit: 'ms', goal: { kind: 'ratio', value: 1.5, text: '≤ 1.5×' }, samples: { director: bd, anchor: ba },
       note: 'parse cost only: the live read would add the kernel walk to both sides' });
     rows.push({ measure: `(e) longest event-loop block during the summary, ${bigSize} entries`, director: bigBlock, anchor: null, anchorName: '—',
-      unit: 'ms', goal: { kind: 'max', value: 50, text: '≤ 50 ms' }, note: `longest parse slice ${bigSlice.toFixed(1)} ms` });
+      unit: 'ms', goal: { kind: 'max', value: 50, text: '≤ 50 ms' }, note: `longest hand-over of a result to the main thread ${bigSlice.toFixed(1)} ms` });
     sh(`rm -f ${big}`);
   } finally {
     sh('ipvsadm --stop-daemon backup || true; ip netns del bsync || true; ip link del vsync0 2>/dev/null || true; ipvsadm -C');
