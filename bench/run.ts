@@ -23,7 +23,11 @@ const started = new Date();
 const r = await runInLab({
   command: [process.execPath, '--import', 'tsx', path.join(root, 'bench/lab/suite.ts'), ...suiteArgs],
   cwd: root, memoryMb: 2048, timeoutMs: 60 * 60_000,
-  env: { BENCH_ONLY: process.env.BENCH_ONLY ?? 'startup,table,conn,agent' },
+  env: {
+    BENCH_ONLY: process.env.BENCH_ONLY ?? 'startup,table,conn,agent',
+    // bench/lab/agent.ts: a V8 CPU profile of the agent, its heaviest functions printed after the run
+    ...(process.env.AGENT_CPU_PROF ? { AGENT_CPU_PROF: process.env.AGENT_CPU_PROF } : {}),
+  },
   onOutput: (s) => { if (!s.startsWith('@@bench-result@@')) process.stderr.write(s); },
 });
 const loadAfter = os.loadavg();
