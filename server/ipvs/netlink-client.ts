@@ -439,26 +439,32 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
     return replies.map(unpackDaemonMessage);
   }
 
+  /**
+   * In the lab kernel the acknowledgement of a daemon start was sometimes never read (twice in four runs after
+   * the HA tests) although the daemon ran: after a timeout the daemon list decides whether the change happened.
+   * False when it was no timeout or the list cannot be read.
+   */
+  private async landedDespiteTimeout(e: unknown, landed: (running: SyncDaemon[]) => boolean): Promise<boolean> {
+    if (!(e instanceof IpvsError) || e.code !== 'timeout') return false;
+    const running = await this.listDaemons().catch(() => null);
+    return running !== null && landed(running);
+  }
+
   async startDaemon(cfg: SyncDaemonConfig): Promise<void> {
     validateDaemonConfig(cfg);
     await this.request(C.IPVS_CMD_NEW_DAEMON, [packDaemon(cfg)]).catch(async (e) => {
-      // In the lab kernel the acknowledgement of a daemon start was sometimes never read (twice in four runs
-      // after the HA tests) although the daemon ran: a timeout is a failure only if the daemon is not there.
-      if (e instanceof IpvsError && e.code === 'timeout') {
-        const running = await this.listDaemons().catch(() => []);
-        if (running.some((d) => d.state === cfg.state && d.interface === cfg.interface && d.syncId === cfg.syncId)) return;
-      }
+      if (await this.landedDespiteTimeout(e, (ds) => ds.some((d) => d.state === cfg.state && d.interface === cfg.interface && d.syncId === cfg.syncId))) return;
       return explain(e, {
-      EEXIST: ['daemon_exists', `a ${cfg.state} sync daemon already runs`],
-      ENODEV: ['invalid', `interface ${cfg.interface} does not exist`],
-      EINVAL: ['invalid', `the kernel refused the ${cfg.state} sync daemon on ${cfg.interface} (EINVAL: group not multicast, or real servers of mixed families exist)`],
+        EEXIST: ['daemon_exists', `a ${cfg.state} sync daemon already runs`],
+        ENODEV: ['invalid', `interface ${cfg.interface} does not exist`],
+        EINVAL: ['invalid', `the kernel refused the ${cfg.state} sync daemon on ${cfg.interface} (EINVAL: group not multicast, or real servers of mixed families exist)`],
       }, `starting the ${cfg.state} sync daemon`);
     });
   }
 
   async stopDaemon(state: SyncState): Promise<void> {
     await this.request(C.IPVS_CMD_DEL_DAEMON, [packDaemonState(state)]).catch(async (e) => {
-      if (e instanceof IpvsError && e.code === 'timeout' && !(await this.listDaemons().catch(() => [{ state }])).some((d) => d.state === state)) return;
+      if (await this.landedDespiteTimeout(e, (ds) => !ds.some((d) => d.state === state))) return;
       return explain(e, { ESRCH: ['daemon_not_running', `no ${state} sync daemon runs`] }, `stopping the ${state} sync daemon`);
     });
   }
