@@ -103,6 +103,7 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       for (const m of text.matchAll(/^director_agent_sample_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]) * 1000;
       const samples = /^director_agent_samples (\d+)/m.exec(text);
       out.samples = Number(samples?.[1] ?? 0);
+      out.quiet = Number(/^director_agent_quiet_samples (\d+)/m.exec(text)?.[1] ?? 0);
       return out;
     };
     const sample = async (label: string) => {
@@ -122,10 +123,11 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       // user: the agent's JavaScript; system: the (user-mode) kernel building dumps and /proc text for it
       const userPct = ((b.userTicks - a.userTicks) / hz / secs) * 100;
       const n = s1.samples! - s0.samples!;
-      const perSample = Object.keys(s1).filter((k) => k !== 'samples')
+      const quiet = s1.quiet! - (s0.quiet ?? 0);
+      const perSample = Object.keys(s1).filter((k) => k !== 'samples' && k !== 'quiet')
         .map((k) => `${k} ${((s1[k]! - (s0[k] ?? 0)) / Math.max(1, n)).toFixed(1)}`).join(', ');
       rows.push({ measure: `(f) agent CPU, ${label}, 1 s ticks, ${AGENT_S} s`, director: cpuPct, anchor: null, anchorName: '—', unit: '% of a core',
-        goal: { kind: 'max', value: 2, text: '< 2%' }, note: `user ${userPct.toFixed(1)}%, system ${(cpuPct - userPct).toFixed(1)}%; ${n} samples; ms per sample: ${perSample}` });
+        goal: { kind: 'max', value: 2, text: '< 2%' }, note: `user ${userPct.toFixed(1)}%, system ${(cpuPct - userPct).toFixed(1)}%; ${n} samples (${quiet} quiet: totals still, table unchanged); ms per sample: ${perSample}` });
       rows.push({ measure: `(f) agent RSS max, ${label}`, director: rssMax / 1024, anchor: null, anchorName: '—', unit: 'MB',
         goal: { kind: 'max', value: 150, text: '< 150 MB' } });
       log(`agent ${label}: cpu ${cpuPct.toFixed(2)}% (user ${userPct.toFixed(1)}%), rss max ${(rssMax / 1024).toFixed(0)} MB, ${n} samples; ms per sample: ${perSample}`);

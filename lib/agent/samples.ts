@@ -3,7 +3,7 @@
  * Pure: the agent's sampler feeds it dumps; tests feed it literals.
  */
 import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
-import { advanceRates, roundRate } from './director-rates';
+import { HOLD_AGE_CAP_MS, advanceRates, roundRate } from './director-rates';
 import {
   EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
 } from './events';
@@ -71,6 +71,24 @@ export function sampleTable(
     next.set(id, { v: sampleOf(e.stats, p?.v, dtMs, { a, i, p: pc }), dests });
   }
   return next;
+}
+
+function settledSample(s: StatSample): boolean {
+  return s.rCps === 0 && s.rInPps === 0 && s.rOutPps === 0 && s.rInBps === 0 && s.rOutBps === 0
+    && (holdAges.get(s) ?? 0) >= HOLD_AGE_CAP_MS;
+}
+
+/**
+ * Every object's Director rates are 0 and its counters have stood still long
+ * enough that another reading of the same counters changes nothing: the
+ * state after such a reading is this one, and its delta is empty.
+ */
+export function isSettled(state: StatsState): boolean {
+  for (const s of state.values()) {
+    if (!settledSample(s.v)) return false;
+    for (const d of s.dests.values()) if (!settledSample(d)) return false;
+  }
+  return true;
 }
 
 function changedFields(prev: StatSample, next: StatSample): Partial<StatSample> | null {

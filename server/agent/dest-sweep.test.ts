@@ -267,3 +267,143 @@ describe('procStructure: /proc/net/ip_vs parsed block by block', () => {
     await expect(read()).rejects.toThrow("/proc/net/ip_vs line 8: bad destination address: '  -> nonsense Masq 1 0 0'");
   });
 });
+
+/** fakeStructure, but the same object for the same content, as procStructure gives for the same text. */
+function memoStructure(fake: FakeIpvs): () => Promise<ProcIpvsLike> {
+  const read = fakeStructure(fake);
+  let last: { json: string; value: ProcIpvsLike } | null = null;
+  return async () => {
+    const value = await read();
+    const json = JSON.stringify(value);
+    if (last?.json === json) return last.value;
+    last = { json, value };
+    return value;
+  };
+}
+type ProcIpvsLike = Awaited<ReturnType<ReturnType<typeof fakeStructure>>>;
+
+describe('DestSweep with namespace totals: no counter reads while nothing moves', () => {
+  it('skips the service dump and GET_DEST dumps while the totals stand still, reads /proc every other call, and resumes on traffic', async () => {
+    const fake = await table(100);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals() });
+    const first = await sweep.read();
+    expect(first.unchanged).toBe(false);
+    expect(calls).toEqual({ listServices: 1, listDestinations: 100, dump: 0 });
+
+    for (let k = 0; k < 6; k++) {
+      const r = await sweep.read();
+      expect(r.unchanged).toBe(true);
+      expect(r.entries).toBe(first.entries);
+    }
+    expect(calls).toEqual({ listServices: 1, listDestinations: 100, dump: 0 });
+    expect(sweep.quietReads).toBe(6);
+
+    fake.traffic(vip(7), rs(7, 1), { conns: 3, inPkts: 9 });
+    let seen = false;
+    for (let k = 0; k < 2 && !seen; k++) {
+      const r = await sweep.read();
+      expect(r.unchanged).toBe(false);
+      seen = r.entries.find((e) => serviceId(e.key) === serviceId(vip(7)))!.stats.conns === 3;
+    }
+    expect(seen).toBe(true);
+    expect(calls.listServices).toBe(2);
+    expect(calls.listDestinations).toBeGreaterThan(100); // the budgeted sweep runs again while counters move
+  });
+
+  it('sees a service added behind its back within two calls without traffic, and reads everything again after fullEveryMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = await table(20);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals(), fullEveryMs: 30_000 });
+    await sweep.read();
+    await sweep.read();
+    await fake.addService({ key: vip(500), scheduler: 'wlc', flags: DEFAULT_FLAGS, timeout: 0, netmask: '255.255.255.255', pe: null });
+    await fake.addDestination(vip(500), rs(500, 0));
+    const ids = async () => (await sweep.read()).entries.map((e) => serviceId(e.key));
+    const a = await ids();
+    const b = a.includes(serviceId(vip(500))) ? a : await ids();
+    expect(b).toContain(serviceId(vip(500)));
+    for (let k = 0; k < 4; k++) await sweep.read();
+    const quietBefore = sweep.quietReads;
+    expect(quietBefore).toBeGreaterThan(0);
+    const servicesBefore = calls.listServices;
+    now += 31_000;
+    vi.setSystemTime(now);
+    const r1 = await sweep.read();
+    const r2 = await sweep.read();
+    expect(r1.unchanged).toBe(false);
+    expect(calls.listServices).toBe(servicesBefore + 1); // the service dump on its alternate call
+    expect(r1.dumped.length + r2.dumped.length).toBeGreaterThan(0); // and the budgeted rotation runs again
+  });
+
+  it('a write named by markDirty is read at the next call even while the totals stand still', async () => {
+    const fake = await table(50);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals() });
+    await sweep.read();
+    await sweep.read();
+    await fake.updateDestination(vip(3), { ...rs(3, 0), upperThreshold: 77 });
+    sweep.markDirty([vip(3)]);
+    const before = calls.listDestinations;
+    const r = await sweep.read();
+    expect(r.dumped).toContain(serviceId(vip(3)));
+    expect(calls.listDestinations).toBeGreaterThan(before);
+    expect(r.entries.find((e) => serviceId(e.key) === serviceId(vip(3)))!.destinations.find((d) => d.address === rs(3, 0).address)!.upperThreshold).toBe(77);
+  });
+});
+
+describe('TableHub with namespace totals: settled quiet ticks', () => {
+  it('sends empty deltas once every rate has settled, costs no sampling, and a decoder following the ticks keeps the hub\'s state', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = await table(30, 2);
+    const hub = new TableHub({ backend: fake, log: silentLog, structure: memoStructure(fake), destBudget: 8, alternateReads: true, totals: () => fake.totals() });
+    const ticks = hub.stats(undefined);
+    const decoder = new TickDecoder();
+    const state: StatsState = new Map();
+    const step = async () => {
+      await hub.sampleNow();
+      const t = (await ticks.next()).value!.tick;
+      applyStatsTick(state, decoder.decode(t)!);
+      now += 1000;
+      vi.setSystemTime(now);
+      return t;
+    };
+    for (let k = 0; k < 4; k++) {
+      fake.traffic(vip(2), rs(2, 0), { conns: 5, inPkts: 50 });
+      await step();
+    }
+    expect(state.get(serviceId(vip(2)))!.v.rCps).toBeGreaterThan(0);
+    const quiet: number[] = [];
+    for (let k = 0; k < 14; k++) {
+      const t = await step();
+      if (t.r.length === 0 && t.n.length === 0 && t.x.length === 0) quiet.push(k);
+    }
+    // rates decay to 0 and hold ages saturate within a few ticks; from then on nothing is sampled or sent
+    expect(hub.quietSamples).toBeGreaterThanOrEqual(6);
+    expect(quiet.length).toBeGreaterThanOrEqual(6);
+    expect(state.get(serviceId(vip(2)))!.v.rCps).toBe(0);
+    expect(state.get(serviceId(vip(2)))!.v.conns).toBe(20);
+
+    // traffic again: a real sample, and the decoder agrees with the hub on every rate
+    fake.traffic(vip(2), rs(2, 0), { conns: 10, inPkts: 20 });
+    const quietBefore = hub.quietSamples;
+    await step();
+    await step();
+    expect(hub.quietSamples).toBe(quietBefore);
+    expect(state.get(serviceId(vip(2)))!.v.conns).toBe(30);
+    expect(state.get(serviceId(vip(2)))!.v.rCps).toBeGreaterThan(0);
+    const fresh = new TickDecoder();
+    const full: StatsState = new Map();
+    const joined = hub.stats(undefined);
+    applyStatsTick(full, fresh.decode((await joined.next()).value!.tick)!);
+    expect(full).toEqual(state);
+    hub.close();
+    await ticks.return(undefined);
+    await joined.return(undefined);
+  });
+});

@@ -23,7 +23,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import type { DestinationState, ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
+import type { DestinationState, ServiceEntry, ServiceKey, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
 import { destinationId, serviceId } from '@/lib/agent/ids';
 import { isIpvsError } from '@/lib/ipvs/errors';
@@ -41,6 +41,18 @@ export interface DestSweepOptions {
    * changes then show within two ticks. A call after a write reads both.
    */
   alternate?: boolean;
+  /**
+   * The namespace's totals (/proc/net/ip_vs_stats, one short read). The
+   * kernel adds every packet to the totals, its service and its real server
+   * together, so while the totals stand still and their rates are 0 no
+   * object's counters can have moved: the service dump and the budgeted
+   * GET_DEST dumps are skipped (the file is still read, for structure and
+   * connection counts). A ZERO of one service by another tool is the one
+   * change this cannot see; `fullEveryMs` bounds how long it can go unseen.
+   */
+  totals?: () => Promise<Stats>;
+  /** With `totals`: read everything at least this often (default 30 s). */
+  fullEveryMs?: number;
 }
 
 interface Dumped {
@@ -57,6 +69,16 @@ export interface SweepResult {
   destDtMs: Map<string, number | null>;
   /** service ids dumped this time (tests and diagnostics) */
   dumped: string[];
+  /** nothing was read that could differ from the previous result: `entries` is that result's array */
+  unchanged: boolean;
+}
+
+function sameCounters(a: Stats, b: Stats): boolean {
+  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes;
+}
+
+function ratesZero(a: Stats): boolean {
+  return a.cps === 0 && a.inPps === 0 && a.outPps === 0 && a.inBps === 0 && a.outBps === 0;
 }
 
 /** /proc cannot tell an IPv4 from an IPv6 fwmark service apart; key both views without the family. */
@@ -98,8 +120,11 @@ function signature(p: ProcService): string {
  */
 export function procStructure(read: () => Promise<string> = () => readFile('/proc/net/ip_vs', 'latin1')): () => Promise<ProcIpvs> {
   let cache = new Map<string, ProcService[]>();
+  let last: { text: string; result: ProcIpvs } | null = null;
   return async () => {
     const text = await read();
+    // the same object for the same text tells the sweep nothing changed
+    if (last && last.text === text) return last.result;
     let i = 0;
     for (let n = 0; n < 3; n++) {
       const nl = text.indexOf('\n', i);
@@ -124,7 +149,9 @@ export function procStructure(read: () => Promise<string> = () => readFile('/pro
       start = end;
     }
     cache = next;
-    return { ...base, services };
+    const result = { ...base, services };
+    last = { text, result };
+    return result;
   };
 }
 
@@ -160,6 +187,14 @@ export class DestSweep {
 
   private calls = 0;
   private last: { services: Awaited<ReturnType<IpvsBackend['listServices']>>; proc: ProcIpvs } | null = null;
+  /** the totals read just before the last service dump, and the file as it was then */
+  private countersAt: { totals: Stats; proc: ProcIpvs | null; at: number } | null = null;
+  private lastResult: SweepResult | null = null;
+  /** the totals at the previous call, and when they were first read at their current value */
+  private lastTotals: Stats | null = null;
+  private totalsSeenAt = 0;
+  /** calls that skipped the counter reads because the totals stood still (tests and the bench) */
+  quietReads = 0;
 
   async read(): Promise<SweepResult> {
     const timed = async <T>(stage: 'services' | 'proc', p: Promise<T>): Promise<T> => {
@@ -169,11 +204,34 @@ export class DestSweep {
       return r;
     };
     const phase = this.calls++ % 2;
-    const both = !this.opts.alternate || !this.last || this.forceAll || this.forced.size > 0;
-    const [services, proc] = await Promise.all([
-      both || phase === 0 ? timed('services', this.opts.backend.listServices()) : this.last!.services,
-      both || phase === 1 ? timed('proc', this.opts.structure()) : this.last!.proc,
-    ]);
+    const forcing = this.forceAll || this.forced.size > 0;
+    const both = !this.opts.alternate || !this.last || forcing;
+    // read first: a packet counted while the dumps run then shows as movement next time
+    const totals = this.opts.totals ? await this.opts.totals() : null;
+    if (totals && (!this.lastTotals || !sameCounters(totals, this.lastTotals))) this.totalsSeenAt = Date.now();
+    this.lastTotals = totals;
+    // a dump taken after this has every counter's current value: none has moved since
+    const seenAt = this.totalsSeenAt;
+    const prevAt = this.countersAt;
+    const quiet = !!(totals && prevAt && this.last && !forcing && sameCounters(totals, prevAt.totals) && ratesZero(totals)
+      && ratesZero(prevAt.totals) && Date.now() - prevAt.at < (this.opts.fullEveryMs ?? 30_000));
+    let proc: ProcIpvs;
+    let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
+    if (quiet) {
+      proc = both || phase === 1 ? await timed('proc', this.opts.structure()) : this.last!.proc;
+      // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
+      services = proc === prevAt!.proc ? this.last!.services : await timed('services', this.opts.backend.listServices());
+      if (services === this.last!.services) this.quietReads++;
+      else this.countersAt = { totals: totals!, proc, at: prevAt!.at };
+    } else {
+      const fetchServices = both || phase === 0;
+      [services, proc] = await Promise.all([
+        fetchServices ? timed('services', this.opts.backend.listServices()) : this.last!.services,
+        both || phase === 1 ? timed('proc', this.opts.structure()) : this.last!.proc,
+      ]);
+      if (totals && fetchServices) this.countersAt = { totals, proc, at: Date.now() };
+    }
+    const lastRead = this.last;
     this.last = { services, proc };
     if (this.forceAll) {
       // stale signatures make every service "changed" until its next dump
@@ -201,7 +259,13 @@ export class DestSweep {
     const budget = this.opts.budget;
     let pick: number[];
     // the first read takes everything, so the agent starts with the whole table
-    if (services.length <= budget + watched.length || this.dumped.size === 0) pick = ids.map((_, i) => i);
+    if (this.dumped.size === 0) pick = ids.map((_, i) => i);
+    // counters stand still: only what the file shows changed, and dumps older than the last movement, need reading
+    else if (quiet) {
+      const stale = (i: number) => this.dumped.get(ids[i]!)!.at < seenAt;
+      pick = [...changed, ...watched.filter(stale), ...steady.filter(stale)].slice(0, budget);
+    }
+    else if (services.length <= budget + watched.length) pick = ids.map((_, i) => i);
     else {
       pick = [...watched, ...changed.slice(0, budget)];
       const room = budget + watched.length - pick.length;
@@ -247,8 +311,13 @@ export class DestSweep {
       }
       const d = this.dumped.get(id);
       if (!d) continue; // new and not dumped yet: appears with its first dump
-      destDtMs.set(id, null);
       const p = procOf[i];
+      if (quiet && d.at >= seenAt && d.procSig === sigs[i]) {
+        // its last dump already holds the current counters: as good as a dump now, so rates decay on time
+        const at = Date.now();
+        destDtMs.set(id, at - d.at);
+        d.at = at;
+      } else destDtMs.set(id, null);
       // unchanged structure: the file's connection counts are newer than the dump's (kept, so an
       // unchanged service keeps one destinations array from tick to tick and diffs skip it)
       if (p && d.procSig === sigs[i]) d.destinations = withProcCounts(d.destinations, p);
@@ -256,7 +325,13 @@ export class DestSweep {
     }
     for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
     for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
-    return { entries, destDtMs, dumped: pick.map((i) => ids[i]!) };
+    const prevResult = this.lastResult;
+    const unchanged = !!(prevResult && lastRead && quiet && pick.length === 0 && services === lastRead.services && proc === lastRead.proc);
+    const result: SweepResult = unchanged
+      ? { entries: prevResult!.entries, destDtMs, dumped: [], unchanged: true }
+      : { entries, destDtMs, dumped: pick.map((i) => ids[i]!), unchanged: false };
+    this.lastResult = result;
+    return result;
   }
 }
 

@@ -15,11 +15,11 @@ import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
-import { DestSweep } from './dest-sweep';
+import { DestSweep, type DestSweepOptions } from './dest-sweep';
 import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
-import { deltaTick, fullTick, sampleTable } from '@/lib/agent/samples';
+import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
-import { TickEncoder, type WireTick } from '@/lib/agent/tick-wire';
+import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/tick-wire';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
@@ -36,6 +36,9 @@ export interface TableHubOptions {
   destBudget?: number;
   /** Service dump and /proc on alternate ticks (see DestSweepOptions.alternate). */
   alternateReads?: boolean;
+  /** Namespace totals: while they stand still, ticks skip the counter reads (see DestSweepOptions.totals). */
+  totals?: DestSweepOptions['totals'];
+  fullEveryMs?: number;
   /**
    * With no subscriber, sample only this often (ms; default 60 s) so /metrics and
    * /healthz stay roughly current without the cost of a tick every second.
@@ -52,6 +55,8 @@ interface Sample {
   delta: WireTick | null;
   intervalMs: number;
   full?: WireTick;
+  /** memo of isSettled(state) */
+  settled?: boolean;
 }
 
 /** Event ids carry the hub's epoch so ids from before an agent restart never match. */
@@ -88,13 +93,16 @@ export class TableHub {
   private readonly watched = new Map<string, number>();
   private readonly idleSampleMs: number;
   samples = 0;
+  /** samples that found the table unchanged and settled, and cost no sampling or encoding */
+  quietSamples = 0;
 
   constructor(private readonly opts: TableHubOptions) {
     this.tickMs = opts.tickMs ?? 1000;
     this.keepEvents = opts.keepEvents ?? 256;
     this.idleSampleMs = opts.idleSampleMs ?? 60_000;
     this.sweep = opts.structure
-      ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32, alternate: opts.alternateReads ?? false })
+      ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32, alternate: opts.alternateReads ?? false,
+        totals: opts.totals, fullEveryMs: opts.fullEveryMs })
       : null;
   }
 
@@ -192,8 +200,9 @@ export class TableHub {
     const t0 = performance.now();
     let entries: ServiceEntry[];
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
+    let unchanged = false;
     try {
-      if (this.sweep) ({ entries, destDtMs } = await this.sweep.read());
+      if (this.sweep) ({ entries, destDtMs, unchanged } = await this.sweep.read());
       else entries = await this.opts.backend.dump();
     } catch (err) {
       if (this.closed) return; // the backend is being closed under an in-flight sample
@@ -209,6 +218,17 @@ export class TableHub {
     const prev = this.current;
     const seq = (prev?.seq ?? 0) + 1;
     const intervalMs = prev ? at - prev.at : 0;
+    if (unchanged && prev && (prev.settled ??= isSettled(prev.state))) {
+      // the same table, every rate 0 and every hold age saturated: this sample is the last one again
+      this.current = {
+        seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true,
+        delta: { w: WIRE_VERSION, seq, at, intervalMs, full: false, n: [], r: [], x: [] },
+      };
+      this.samples++;
+      this.quietSamples++;
+      this.wake();
+      return;
+    }
     let t = performance.now();
     const lap = (stage: keyof TableHub['stageMs']) => {
       const now = performance.now();
@@ -233,6 +253,10 @@ export class TableHub {
         }
       }
     }
+    this.wake();
+  }
+
+  private wake(): void {
     const ws = [...this.waiters];
     this.waiters.clear();
     for (const w of ws) w();

@@ -43,6 +43,7 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
   const dWeight = new Gauge({ name: 'director_ipvs_destination_weight', help: 'Weight of the real server (0 = quiesced)', labelNames: destLabels, registers: [registry] });
   const truncated = new Gauge({ name: 'director_ipvs_metrics_truncated', help: '1 when some objects were left out to bound cardinality', registers: [registry] });
   const samples = new Gauge({ name: 'director_agent_samples', help: 'Table samples taken since start', registers: [registry] });
+  const quietSamples = new Gauge({ name: 'director_agent_quiet_samples', help: 'Samples that found the table unchanged and every rate 0 (no counter reads, nothing to send)', registers: [registry] });
   const wsClients = new Gauge({ name: 'director_agent_websocket_clients', help: 'Connected WebSocket clients', registers: [registry] });
   const subscribers = new Gauge({ name: 'director_agent_subscribers', help: 'Subscriptions to stats ticks or change events (none: the hub samples only occasionally)', registers: [registry] });
   const stageSeconds = new Counter({ name: 'director_agent_sample_stage_seconds_total', help: 'Wall time spent per stage of table sampling', labelNames: ['stage'] as const, registers: [registry] });
@@ -54,6 +55,7 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
     const entries = hub.latest() ?? [];
     services.set(entries.length);
     samples.set(hub.samples);
+    quietSamples.set(hub.quietSamples);
     subscribers.set(hub.subscribers);
     stageSeconds.reset();
     for (const [stage, ms] of Object.entries(hub.stageTimes())) if (stage !== 'destDumps') stageSeconds.inc({ stage }, ms / 1000);

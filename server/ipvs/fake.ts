@@ -253,6 +253,7 @@ export class FakeIpvs implements IpvsBackend {
   async zero(key?: ServiceKey): Promise<void> {
     this.enter('zero');
     const targets = key ? [this.svc(key)] : [...this.services.values()];
+    if (!key) Object.assign(this.tot, ZERO_STATS);
     for (const s of targets) {
       s.stats = { ...ZERO_STATS };
       for (const d of s.dests) d.stats = { ...ZERO_STATS };
@@ -316,6 +317,21 @@ export class FakeIpvs implements IpvsBackend {
 
   // ---- test controls: what traffic would do in a real kernel -----------------
 
+  private readonly tot: Stats = { ...ZERO_STATS };
+
+  /**
+   * What /proc/net/ip_vs_stats would show: counters of all traffic since
+   * start (only a ZERO of everything resets them, as in the kernel), rates
+   * the largest any service shows (0 exactly when every service's are).
+   */
+  async totals(): Promise<Stats> {
+    const t = { ...this.tot };
+    for (const s of this.services.values()) {
+      for (const k of ['cps', 'inPps', 'outPps', 'inBps', 'outBps'] as const) t[k] = Math.max(t[k], s.stats[k]);
+    }
+    return t;
+  }
+
   /** Count traffic on a destination; the service counts it too, as ip_vs_in_stats does. */
   traffic(service: ServiceKey, dest: DestinationKey, delta: TrafficDelta, rates?: Partial<Stats>): void {
     const s = this.svc(service);
@@ -324,6 +340,7 @@ export class FakeIpvs implements IpvsBackend {
     for (const k of ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes'] as const) {
       d.stats[k] += delta[k] ?? 0;
       s.stats[k] += delta[k] ?? 0;
+      this.tot[k] += delta[k] ?? 0;
     }
     if (rates) {
       Object.assign(d.stats, rates);
