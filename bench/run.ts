@@ -39,7 +39,7 @@ if (!line) {
 const result = JSON.parse(line.slice('@@bench-result@@ '.length)) as { rows: Row[]; info: Record<string, unknown>; errors: string[] };
 
 // A run of some sections keeps the other sections' rows from the last run that measured them, marked with their date.
-const ALL_SECTIONS = ['startup', 'table', 'conn', 'agent'];
+const ALL_SECTIONS = ['startup', 'table', 'restore', 'conn', 'agent'];
 // table order: (a)..(e), then the agent's (f)(g)
 const ran = (result.info.sections as string[] | undefined) ?? ALL_SECTIONS;
 const carried: string[] = [];

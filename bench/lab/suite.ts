@@ -65,6 +65,19 @@ const median = (xs: number[]) => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** Waits (up to 60 s) for a second in which the lab kernel's CPU was at least 90 % idle. */
+function waitIdle(): void {
+  const cpu = () => readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  for (let i = 0; i < 60; i++) {
+    const a = cpu();
+    spawnSync('sleep', ['1']);
+    const b = cpu();
+    const total = b.reduce((x, v, k) => x + v - a[k]!, 0);
+    if (total > 0 && (b[3]! - a[3]!) / total >= 0.9) return;
+  }
+  log('waitIdle: the lab kernel stayed busy for 60 s');
+}
+
 /** Runs a shell command, returns wall ms; throws with its stderr when it fails. */
 function timed(cmd: string): number {
   const t = performance.now();
@@ -178,12 +191,21 @@ async function tableMeasures(): Promise<void> {
   }
   rows.push({ measure: '(d) restore --dry-run as a process (read + parse + dump + plan)', director: median(dry), anchor: null, anchorName: '—',
     unit: 'ms', goal: null, samples: { director: dry, anchor: [] } });
+}
 
+// ---------------------------------------------------------------- c
+async function restoreMeasures(): Promise<void> {
+  const file = `${WORK}/table.txt`;
+  writeFileSync(file, tableText(N, D));
+  const sortText = (t: string) => t.split('\n').filter(Boolean).sort().join('\n');
+  sh('ipvsadm -C');
+  waitIdle();
   // (c) restore into an empty table. Each round gets a fresh network namespace, i.e. its own empty IPVS
   // table: after `ipvsadm -C` the kernel keeps every deleted real server in a trash list for 60-120 s and
   // each later add walks that list (ip_vs_trash_get_dest), so a flushed table is not an empty one and the
   // cost of a round would depend on how many rounds came before it. The after-flush case is kept as (info).
   let restoredSame: boolean | null = null;
+  let reference = '';
   let nsSeq = 0;
   const inFreshNetns = (cmd: string, check?: (ns: string) => void): number => {
     const ns = `bench-c${nsSeq++}`;
@@ -194,12 +216,15 @@ async function tableMeasures(): Promise<void> {
       check?.(ns);
       return ms;
     } finally {
-      // flush inside (synchronous), so the namespace's teardown does not run beside the next round
-      sh(`ip netns exec ${ns} ipvsadm -C; ip netns del ${ns}; sleep 2`);
+      // the namespace's teardown (freeing 50,000 objects, stopping its estimator threads) runs in kernel
+      // workers after `ip netns del` returns: wait for the CPU to go idle so it does not run beside the next round
+      sh(`ip netns exec ${ns} ipvsadm -C; ip netns del ${ns}`);
+      waitIdle();
     }
   };
+  inFreshNetns(`sh -c 'ipvsadm -R < ${file}'`, (ns) => { reference = sortText(sh(`ip netns exec ${ns} ipvsadm -Sn`)); });
   const c = await pair('c', () => inFreshNetns(`${DIRECTOR} restore ${file}`, (ns) => {
-    if (restoredSame === null) restoredSame = sortLines(`${WORK}/i-save.txt`) === sh(`ip netns exec ${ns} ipvsadm -Sn`).split('\n').filter(Boolean).sort().join('\n');
+    if (restoredSame === null) restoredSame = reference === sortText(sh(`ip netns exec ${ns} ipvsadm -Sn`));
   }), () => inFreshNetns(`sh -c 'ipvsadm -R < ${file}'`));
   addPair(`(c) restore ${N}×${D} into an empty table (fresh network namespace per round)`, 'ipvsadm -R', c, { kind: 'ratio', value: 0.5, text: '≤ 0.5×' },
     restoredSame ? 'same table as ipvsadm -R' : 'TABLE DIFFERS');
@@ -215,13 +240,14 @@ async function tableMeasures(): Promise<void> {
   sh('ipvsadm -C');
 }
 
+
 // ---------------------------------------------------------------- f, g, a2 agent (bench/lab/agent.ts)
 const agentMeasures = () => runAgentMeasures({
   rows, log, sh, timed, pair, addPair, tableText, root: ROOT, work: WORK,
   services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S,
 });
 
-const only = (values.only ?? process.env.BENCH_ONLY ?? 'startup,table,conn,agent').split(',');
+const only = (values.only ?? process.env.BENCH_ONLY ?? 'startup,table,restore,conn,agent').split(',');
 const t0 = performance.now();
 info.params = { services: N, dests: D, runs: RUNS, connEntries: Number(values['conn-entries']), connBig: Number(values['conn-big']), connRuns: Number(values['conn-runs']), agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S };
 info.guestKernel = sh('uname -r').trim();
@@ -232,7 +258,7 @@ const connMeasures = () => runConnMeasures({
   entries: Number(values['conn-entries']), bigEntries: Number(values['conn-big']), runs: Number(values['conn-runs']),
 });
 // conn goes last: its entries outlive the section (7,200 s timeouts) and would load the agent's connection summary
-for (const [name, fn] of [['startup', startup], ['table', tableMeasures], ['agent', agentMeasures], ['conn', connMeasures]] as const) {
+for (const [name, fn] of [['startup', startup], ['table', tableMeasures], ['restore', restoreMeasures], ['agent', agentMeasures], ['conn', connMeasures]] as const) {
   if (!only.includes(name)) continue;
   const first = rows.length;
   const t = performance.now();

@@ -1,10 +1,15 @@
 /**
  * What the agent needs from the connection-table reader (server/conn/reader.ts),
- * behind a narrow interface, plus sharing: one /proc scan per tick serves every
- * summary subscriber, however many there are.
+ * behind a narrow interface, plus sharing. Every walk of /proc/net/ip_vs_conn
+ * yields the summary AND keeps the file's bytes (up to keepBytes): summary
+ * subscribers share one walk per tick, and pages are cut from the bytes of
+ * the latest walk instead of walking again. A walk grows with the square of
+ * the table in /proc (20 s at 100,000 entries in the lab kernel), so a page
+ * per request made the connections page wait for a queue of walks.
  */
 import type { ConnPage, ConnPageRequest, ConnSummary } from '@/lib/conn/summary';
-import { readConnectionPage, summarizeConnections, type ReadOptions } from '../conn/reader';
+import { ConnPageCollector } from '@/lib/conn/summary';
+import { pageFromBytes, readConnectionPage, snapshotConnections, type ReadOptions } from '../conn/reader';
 
 export type { ConnPage, ConnPageRequest, ConnSummary };
 
@@ -14,17 +19,52 @@ export interface ConnSource {
   summary(maxAgeMs: number): Promise<{ at: number; summary: ConnSummary }>;
 }
 
-export function procConnSource(opts: Pick<ReadOptions, 'path'> = {}): ConnSource {
-  let last: { at: number; summary: ConnSummary } | null = null;
-  let pending: Promise<{ at: number; summary: ConnSummary }> | null = null;
+export interface ProcConnSourceOptions extends Pick<ReadOptions, 'path' | 'thread'> {
+  /** Largest file kept for pages (default 32 MiB, about 300,000 entries); past it each page walks /proc itself. */
+  keepBytes?: number;
+  /** Pages come from a kept walk at most this old, or twice as old as that walk took (default 2 s). */
+  pageMaxAgeMs?: number;
+}
+
+interface Walk {
+  at: number;
+  ms: number;
+  summary: ConnSummary;
+  bytes: Buffer | null;
+}
+
+export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
+  const keepBytes = opts.keepBytes ?? 32 * 1024 * 1024;
+  const pageMaxAgeMs = opts.pageMaxAgeMs ?? 2000;
+  const read: ReadOptions = { ...(opts.path ? { path: opts.path } : {}), ...(opts.thread ? { thread: opts.thread } : {}) };
+  let last: Walk | null = null;
+  let pending: Promise<Walk> | null = null;
+
+  const walk = (): Promise<Walk> => {
+    const t0 = performance.now();
+    pending ??= snapshotConnections({ ...read, keepBytes })
+      .then(({ summary, bytes }) => (last = { at: Date.now(), ms: performance.now() - t0, summary, bytes }))
+      .finally(() => { pending = null; });
+    return pending;
+  };
+  const usable = (w: Walk | null): w is Walk & { bytes: Buffer } =>
+    !!w?.bytes && Date.now() - w.at <= Math.max(pageMaxAgeMs, 2 * w.ms);
+
   return {
-    list: (req, signal) => readConnectionPage(req, { ...opts, ...(signal ? { signal } : {}) }),
-    summary(maxAgeMs) {
-      if (last && Date.now() - last.at < maxAgeMs) return Promise.resolve(last);
-      pending ??= summarizeConnections(opts)
-        .then((summary) => (last = { at: Date.now(), summary }))
-        .finally(() => { pending = null; });
-      return pending;
+    async list(req, signal) {
+      // a bad filter is refused before anything is read
+      new ConnPageCollector(req);
+      let w: Walk | null = last;
+      // a walk under way is newer than any kept one; otherwise start one unless the kept one will do
+      if (!usable(w)) w = await (pending ?? walk());
+      signal?.throwIfAborted();
+      if (w.bytes) return pageFromBytes(req, w.bytes, signal ? { signal } : {});
+      // too large to keep: this page walks the table itself
+      return readConnectionPage(req, { ...read, ...(signal ? { signal } : {}) });
+    },
+    async summary(maxAgeMs) {
+      if (last && Date.now() - last.at < maxAgeMs) return last;
+      return walk();
     },
   };
 }

@@ -24,7 +24,7 @@ import { ConnScanner, type ConnRecord } from '@/lib/conn/parse';
 import {
   ConnFilterError, ConnPageCollector, ConnSummarizer, type ConnPage, type ConnPageRequest, type ConnSummary,
 } from '@/lib/conn/summary';
-import { CONN_WORKER_MARK, type ConnWorkerJob, type ConnWorkerMessage, type SerializedError } from './worker';
+import { ByteKeeper, CONN_WORKER_MARK, type ConnWorkerJob, type ConnWorkerMessage, type SerializedError } from './worker';
 
 export const IP_VS_CONN = '/proc/net/ip_vs_conn';
 
@@ -58,6 +58,7 @@ const MAIN_CHUNK = 16 * 1024;
 export async function scanConnections(
   onRecord: (r: ConnRecord) => void,
   { path = IP_VS_CONN, signal, chunkSize = MAIN_CHUNK, onSlice }: ReadOptions = {},
+  keep?: ByteKeeper,
 ): Promise<{ lines: number; malformed: number }> {
   signal?.throwIfAborted();
   const scanner = new ConnScanner(onRecord);
@@ -69,6 +70,7 @@ export async function scanConnections(
       const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
       if (bytesRead === 0) break;
       const t0 = onSlice ? performance.now() : 0;
+      keep?.push(buf.subarray(0, bytesRead));
       scanner.push(buf.subarray(0, bytesRead));
       if (onSlice) onSlice(performance.now() - t0);
       await yieldToLoop();
@@ -84,10 +86,40 @@ export async function scanConnections(
 /** Counts per state, per service, per destination (see lib/conn/summary.ts). */
 export async function summarizeConnections(opts: ReadOptions = {}): Promise<ConnSummary> {
   const viaWorker = await inWorker<ConnSummary>({ kind: 'summary' }, opts);
-  if (viaWorker !== NO_WORKER) return viaWorker;
+  if (viaWorker !== NO_WORKER) return viaWorker.value;
   const s = new ConnSummarizer();
   const { malformed } = await scanConnections(s.add, opts);
   return s.result(malformed);
+}
+
+/**
+ * A summary and, when the file is at most `keepBytes` long, its bytes as read:
+ * pages can then be cut from them (pageFromBytes) without another walk of the
+ * kernel's table, which in /proc costs time that grows with its square.
+ */
+export async function snapshotConnections(opts: ReadOptions & { keepBytes: number }): Promise<{ summary: ConnSummary; bytes: Buffer | null }> {
+  const viaWorker = await inWorker<ConnSummary>({ kind: 'snapshot', keepBytes: opts.keepBytes }, opts);
+  if (viaWorker !== NO_WORKER) return { summary: viaWorker.value, bytes: viaWorker.bytes ? Buffer.from(viaWorker.bytes) : null };
+  const s = new ConnSummarizer();
+  const keep = new ByteKeeper(opts.keepBytes);
+  const { malformed } = await scanConnections(s.add, opts, keep);
+  const bytes = keep.take();
+  return { summary: s.result(malformed), bytes: bytes ? Buffer.from(bytes) : null };
+}
+
+/** One filtered page of a table kept by snapshotConnections, parsed on this thread in slices. */
+export async function pageFromBytes(req: ConnPageRequest, bytes: Uint8Array, { signal, chunkSize = MAIN_CHUNK, onSlice }: Pick<ReadOptions, 'signal' | 'chunkSize' | 'onSlice'> = {}): Promise<ConnPage> {
+  const c = new ConnPageCollector(req);
+  const scanner = new ConnScanner(c.add);
+  for (let at = 0; at < bytes.byteLength; at += chunkSize) {
+    signal?.throwIfAborted();
+    const t0 = onSlice ? performance.now() : 0;
+    scanner.push(bytes.subarray(at, Math.min(bytes.byteLength, at + chunkSize)));
+    if (onSlice) onSlice(performance.now() - t0);
+    await yieldToLoop();
+  }
+  scanner.end();
+  return c.result(scanner.malformed);
 }
 
 /**
@@ -98,7 +130,7 @@ export async function readConnectionPage(req: ConnPageRequest, opts: ReadOptions
   // on this thread, so the caller gets the real ConnFilterError before any worker exists
   const c = new ConnPageCollector(req);
   const viaWorker = await inWorker<ConnPage>({ kind: 'page', req }, opts);
-  if (viaWorker !== NO_WORKER) return viaWorker;
+  if (viaWorker !== NO_WORKER) return viaWorker.value;
   const { malformed } = await scanConnections(c.add, opts);
   return c.result(malformed);
 }
@@ -107,7 +139,8 @@ export async function readConnectionPage(req: ConnPageRequest, opts: ReadOptions
 // Worker threads
 
 const NO_WORKER: unique symbol = Symbol('no worker');
-type JobSpec = { kind: 'summary' } | { kind: 'page'; req: ConnPageRequest };
+type JobSpec = { kind: 'summary' } | { kind: 'snapshot'; keepBytes: number } | { kind: 'page'; req: ConnPageRequest };
+type JobOutput<T> = { value: T; bytes: ArrayBuffer | null | undefined };
 
 interface WorkerSpec {
   url: URL;
@@ -220,7 +253,7 @@ function reviveError(e: SerializedError): Error {
 }
 
 /** Runs the job in a worker; NO_WORKER when it should run on this thread instead. */
-async function inWorker<T>(job: JobSpec, opts: ReadOptions): Promise<T | typeof NO_WORKER> {
+async function inWorker<T>(job: JobSpec, opts: ReadOptions): Promise<JobOutput<T> | typeof NO_WORKER> {
   const mode = opts.thread ?? 'auto';
   opts.signal?.throwIfAborted();
   if (mode === 'main') return NO_WORKER;
@@ -273,12 +306,12 @@ function releaseSlot(): void {
   waiting.shift()?.();
 }
 
-function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<T> {
+function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<JobOutput<T>> {
   const { path = IP_VS_CONN, signal, chunkSize = WORKER_CHUNK, onSlice } = opts;
   const id = nextId++;
-  const job: ConnWorkerJob = spec.kind === 'summary'
-    ? { id, kind: 'summary', path, chunkSize }
-    : { id, kind: 'page', path, chunkSize, req: spec.req };
+  const job: ConnWorkerJob = spec.kind === 'page'
+    ? { id, kind: 'page', path, chunkSize, req: spec.req }
+    : spec.kind === 'snapshot' ? { id, kind: 'snapshot', path, chunkSize, keepBytes: spec.keepBytes } : { id, kind: 'summary', path, chunkSize };
 
   let w: Worker;
   let ready: boolean;
@@ -305,7 +338,7 @@ function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<T> 
     });
   }
 
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<JobOutput<T>>((resolve, reject) => {
     let settled = false;
     const finish = (keep: boolean, fn: () => void) => {
       if (settled) return;
@@ -338,7 +371,7 @@ function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<T> 
         return;
       }
       onSlice?.(performance.now() - t0);
-      finish(true, () => resolve(value));
+      finish(true, () => resolve({ value, bytes: m.bytes }));
     };
     const failed = (e: Error) => {
       if (ready) return e;

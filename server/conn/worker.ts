@@ -20,6 +20,8 @@ import { ConnFilterError, ConnPageCollector, ConnSummarizer, type ConnPageReques
 
 export type ConnWorkerJob =
   | { id: number; kind: 'summary'; path: string; chunkSize: number }
+  /** a summary, and the file's bytes as read when they fit in keepBytes (pages are then served from them) */
+  | { id: number; kind: 'snapshot'; path: string; chunkSize: number; keepBytes: number }
   | { id: number; kind: 'page'; path: string; chunkSize: number; req: ConnPageRequest };
 
 export interface SerializedError {
@@ -36,10 +38,47 @@ export interface SerializedError {
 export type ConnWorkerMessage =
   | { type: 'ready' }
   /** The result as JSON text: the receiving thread times its JSON.parse, the only time its loop is held (see onSlice). */
-  | { type: 'done'; id: number; json: string }
+  | { type: 'done'; id: number; json: string; bytes?: ArrayBuffer | null }
   | { type: 'failed'; id: number; error: SerializedError };
 
-function scanSync(path: string, chunkSize: number, onRecord: (r: ConnRecord) => void): number {
+/**
+ * Keeps a copy of what was read, up to `cap` bytes; past that it gives up
+ * (null), so a huge table never costs its size in memory twice over.
+ */
+export class ByteKeeper {
+  private buf: Uint8Array | null;
+  private used = 0;
+
+  constructor(private readonly cap: number) {
+    this.buf = cap > 0 ? new Uint8Array(Math.min(cap, 1 << 20)) : null;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (!this.buf) return;
+    const need = this.used + chunk.byteLength;
+    if (need > this.cap) {
+      this.buf = null;
+      return;
+    }
+    if (need > this.buf.byteLength) {
+      const grown = new Uint8Array(Math.min(this.cap, Math.max(need, this.buf.byteLength * 2)));
+      grown.set(this.buf.subarray(0, this.used));
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.used);
+    this.used = need;
+  }
+
+  /** The bytes kept, in a buffer of their own (transferable), or null. */
+  take(): ArrayBuffer | null {
+    if (!this.buf) return null;
+    const out = this.buf.buffer.slice(0, this.used) as ArrayBuffer;
+    this.buf = null;
+    return out;
+  }
+}
+
+function scanSync(path: string, chunkSize: number, onRecord: (r: ConnRecord) => void, keep?: ByteKeeper): number {
   const scanner = new ConnScanner(onRecord);
   const fd = openSync(path, 'r');
   try {
@@ -48,6 +87,7 @@ function scanSync(path: string, chunkSize: number, onRecord: (r: ConnRecord) => 
       // position null: /proc files have no size and no stable offsets across reads
       const n = readSync(fd, buf, 0, chunkSize, null);
       if (n === 0) break;
+      keep?.push(buf.subarray(0, n));
       scanner.push(buf.subarray(0, n));
     }
     scanner.end();
@@ -57,13 +97,16 @@ function scanSync(path: string, chunkSize: number, onRecord: (r: ConnRecord) => 
   return scanner.malformed;
 }
 
-export function runConnJob(job: ConnWorkerJob): unknown {
-  if (job.kind === 'summary') {
+/** The job's result, and for a snapshot the bytes kept (null when they did not fit). */
+export function runConnJob(job: ConnWorkerJob): { result: unknown; bytes?: ArrayBuffer | null } {
+  if (job.kind === 'summary' || job.kind === 'snapshot') {
     const s = new ConnSummarizer();
-    return s.result(scanSync(job.path, job.chunkSize, s.add));
+    const keep = job.kind === 'snapshot' ? new ByteKeeper(job.keepBytes) : undefined;
+    const result = s.result(scanSync(job.path, job.chunkSize, s.add, keep));
+    return keep ? { result, bytes: keep.take() } : { result };
   }
   const c = new ConnPageCollector(job.req);
-  return c.result(scanSync(job.path, job.chunkSize, c.add));
+  return { result: c.result(scanSync(job.path, job.chunkSize, c.add)) };
 }
 
 export function serializeError(e: unknown): SerializedError {
@@ -87,11 +130,13 @@ if (port && (workerData as Record<string, unknown> | null)?.[CONN_WORKER_MARK] =
   port.on('message', (job: ConnWorkerJob) => {
     let msg: ConnWorkerMessage;
     try {
-      msg = { type: 'done', id: job.id, json: JSON.stringify(runConnJob(job)) };
+      const { result, bytes } = runConnJob(job);
+      msg = { type: 'done', id: job.id, json: JSON.stringify(result), ...(bytes !== undefined ? { bytes } : {}) };
     } catch (e) {
       msg = { type: 'failed', id: job.id, error: serializeError(e) };
     }
-    port.postMessage(msg);
+    // the kept bytes move to the main thread without a copy
+    port.postMessage(msg, msg.type === 'done' && msg.bytes ? [msg.bytes] : []);
   });
   port.postMessage({ type: 'ready' } satisfies ConnWorkerMessage);
 }
