@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZERO_STATS, type ServiceEntry } from '../ipvs/model';
-import { sampleTable } from './samples';
+import { deltaTick, isSettled, sampleTable } from './samples';
 import type { StatsState } from './events';
 
 function entry(conns: number): ServiceEntry {
@@ -42,5 +42,38 @@ describe('per-tick rates from counters the kernel sums every 2 s', () => {
 
   it('a reset (zeroed counters) gives 0, never a negative rate', () => {
     expect(rates([100, 104, 2]).at(-1)).toBe(0);
+  });
+});
+
+describe('idle objects keep their sample objects', () => {
+  const withDests = (conns: number, active: number): ServiceEntry => ({
+    ...entry(conns),
+    destinations: [{
+      family: 'inet', address: '10.0.0.2', port: 80, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0,
+      tunnel: { type: 'ipip', port: 0, checksum: 'nocsum' }, activeConns: active, inactiveConns: 0, persistentConns: 0,
+      stats: { ...ZERO_STATS, conns, inPkts: conns * 5 },
+    }],
+  } as unknown as ServiceEntry);
+
+  it('once settled, the same readings give the same objects and an empty delta; a change gives new ones', () => {
+    let state: StatsState | null = null;
+    const states: StatsState[] = [];
+    for (const c of [10, 20, 20, 20, 20, 20, 20, 20]) {
+      state = sampleTable([withDests(c, 1)], state, 1000);
+      states.push(state);
+    }
+    const [a, b] = [states.at(-2)!, states.at(-1)!];
+    expect(isSettled(a)).toBe(true);
+    expect([...b.values()][0]).toBe([...a.values()][0]);
+    expect(deltaTick(a, b, 2, 0, 1000).services).toEqual([]);
+    // not settled yet: a sample is computed (its rate still holds)
+    expect([...states[2]!.values()][0]).not.toBe([...states[1]!.values()][0]);
+    // a connection count that moves: a new destination sample and a delta carrying it, counters untouched
+    const c = sampleTable([withDests(20, 2)], b, 1000);
+    expect([...c.values()][0]).not.toBe([...b.values()][0]);
+    const d = deltaTick(b, c, 3, 0, 1000).services;
+    expect(d).toHaveLength(1);
+    expect(d[0]!.dests).toEqual([{ id: '10.0.0.2:80', v: { active: 2 } }]);
+    expect(d[0]!.v).toEqual({ active: 2 });
   });
 });

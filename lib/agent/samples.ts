@@ -61,16 +61,35 @@ export function sampleTable(
     const dests = new Map<string, StatSample>();
     const ddt: number | null = destDtMs?.has(id) ? (destDtMs.get(id) ?? null) : dtMs;
     let a = 0, i = 0, pc = 0;
+    // an idle object read again gives the sample it already has: keep that object (no garbage, and
+    // deltaTick and the encoder skip what is identical)
+    let same = p !== undefined && p.dests.size === e.destinations.length;
     for (const d of e.destinations) {
       const did = destinationId(d);
-      dests.set(did, destSample(d, p?.dests.get(did), ddt));
+      const pd = p?.dests.get(did);
+      const s = pd && (ddt === null ? sameConns(pd, d.activeConns, d.inactiveConns, d.persistentConns) : unchangedSettled(pd, d.stats, d.activeConns, d.inactiveConns, d.persistentConns))
+        ? pd : destSample(d, pd, ddt);
+      if (s !== pd) same = false;
+      dests.set(did, s);
       a += d.activeConns;
       i += d.inactiveConns;
       pc += d.persistentConns;
     }
-    next.set(id, { v: sampleOf(e.stats, p?.v, dtMs, { a, i, p: pc }), dests });
+    const v = p && unchangedSettled(p.v, e.stats, a, i, pc) ? p.v : sampleOf(e.stats, p?.v, dtMs, { a, i, p: pc });
+    next.set(id, same && v === p!.v ? p! : { v, dests });
   }
   return next;
+}
+
+function sameConns(s: StatSample, a: number, i: number, p: number): boolean {
+  return s.active === a && s.inactive === i && s.persistent === p;
+}
+
+/** `s` is settled and a reading of `stats` with these connection counts would give it again. */
+function unchangedSettled(s: StatSample, stats: Stats, a: number, i: number, p: number): boolean {
+  return sameConns(s, a, i, p) && s.conns === stats.conns && s.inPkts === stats.inPkts && s.outPkts === stats.outPkts
+    && s.inBytes === stats.inBytes && s.outBytes === stats.outBytes && s.kCps === round(stats.cps) && s.kInPps === round(stats.inPps)
+    && s.kOutPps === round(stats.outPps) && s.kInBps === round(stats.inBps) && s.kOutBps === round(stats.outBps) && settledSample(s);
 }
 
 function settledSample(s: StatSample): boolean {
@@ -125,6 +144,7 @@ export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: n
   for (const id of prev.keys()) if (!next.has(id)) removed.push(id);
   for (const [id, s] of next) {
     const p = prev.get(id);
+    if (p === s) continue; // kept whole by sampleTable: nothing changed
     if (!p) {
       services.push({ id, v: nonZero(s.v), removedDests: [], dests: [...s.dests].map(([did, v]) => ({ id: did, v: nonZero(v) })) });
       continue;
@@ -132,6 +152,7 @@ export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: n
     const dests: DestinationTickRow[] = [];
     for (const [did, v] of s.dests) {
       const pv = p.dests.get(did);
+      if (pv === v) continue;
       const ch = pv ? changedFields(pv, v) : nonZero(v);
       if (ch) dests.push({ id: did, v: ch });
     }

@@ -171,6 +171,9 @@ export class TickEncoder {
     if (destDtMs) out.d = [];
     const predicted = { ...EMPTY_SAMPLE } as DirectorRates;
     const one = (num: number, p: StatSample, change: Partial<StatSample> | undefined, dtMs: number | null) => {
+      // unchanged and settled (rates 0, age saturated): the computation gives p again, and most of a large table is here
+      if (!change && p.rCps === 0 && p.rInPps === 0 && p.rOutPps === 0 && p.rInBps === 0 && p.rOutBps === 0
+        && (dtMs === null || (this.ages.get(num) ?? 0) >= HOLD_AGE_CAP_MS)) return;
       const cur = change ? readingAfter(p, change) : p;
       if (dtMs === null) {
         for (const f of DIRECTOR_RATE_FIELDS) predicted[f] = p[f];
