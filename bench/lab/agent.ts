@@ -182,6 +182,29 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
     await sample(`${AGENT_N} services × ${D}, 1 subscriber watching 1 service`);
     s2.close();
 
+    // traffic: connections to 10 of the services from a client namespace, so their counters move every tick
+    const busy = Array.from({ length: 10 }, (_, k) => `10.100.195.${80 + k}`);
+    sh(`ip netns add bench-cl && ip link add bench-v0 type veth peer name bench-v1 && ip link set bench-v1 netns bench-cl
+      ip addr add 10.252.0.1/24 dev bench-v0 && ip link set bench-v0 up
+      ip -n bench-cl addr add 10.252.0.2/24 dev bench-v1 && ip -n bench-cl link set bench-v1 up && ip -n bench-cl link set lo up
+      ip -n bench-cl route add default via 10.252.0.1
+      ${busy.map((v) => `ip addr add ${v}/32 dev lo`).join('\n')}`);
+    const load = spawn('ip', ['netns', 'exec', 'bench-cl', 'node', `${c.root}/bench/lab/syn-load.mjs`, '5', ...busy], { stdio: 'ignore' });
+    try {
+      const withTraffic = { bytes: 0, ticks: 0, errors: 0 };
+      const s3 = subscribe(withTraffic);
+      while (withTraffic.ticks < 2) await sleep(100);
+      const before = { ...withTraffic };
+      await sample(`${AGENT_N} services × ${D}, 1 subscriber, traffic on 10 services (5 conn/s each)`);
+      s3.close();
+      const perTick = (withTraffic.bytes - before.bytes) / Math.max(1, withTraffic.ticks - before.ticks);
+      rows.push({ measure: `(g) WS bytes per tick per client, ${AGENT_N} services, traffic on 10`, director: perTick / 1000, anchor: null,
+        anchorName: '—', unit: 'kB', goal: { kind: 'max', value: 50, text: '≤ 50 kB' }, note: `decode errors ${withTraffic.errors}` });
+    } finally {
+      load.kill();
+      sh(`ip netns del bench-cl; ${busy.map((v) => `ip addr del ${v}/32 dev lo`).join('; ')}`);
+    }
+
     const counters = Array.from({ length: SUBS }, () => ({ bytes: 0, ticks: 0, errors: 0 } as { bytes: number; ticks: number; errors: number; firstAt?: number }));
     const subs = counters.map((k) => subscribe(k));
     const held = performance.now();

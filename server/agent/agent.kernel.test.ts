@@ -21,9 +21,8 @@ import { TickDecoder } from '@/lib/agent/tick-wire';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
-import { procStructure } from './dest-sweep';
 import { Auth } from './auth';
-import { TableHub } from './hub';
+import { kernelHub, type TableHub } from './hub';
 import { Journal } from './journal';
 import { Mutex } from './mutex';
 import type { AppRouter } from './router';
@@ -76,7 +75,8 @@ beforeAll(async () => {
   sh(SETUP);
   backend = await openIpvs();
   await backend.flush();
-  hub = new TableHub({ backend, log, tickMs: 250, structure: procStructure() });
+  // as `director agent` runs it (alternate reads, no counter reads while the totals stand still), at 4 ticks a second
+  hub = kernelHub({ backend, log, tickMs: 250 });
   hub.start();
   srv = await startAgentServer({
     deps: {

@@ -283,7 +283,7 @@ function memoStructure(fake: FakeIpvs): () => Promise<ProcIpvsLike> {
 type ProcIpvsLike = Awaited<ReturnType<ReturnType<typeof fakeStructure>>>;
 
 describe('DestSweep with namespace totals: no counter reads while nothing moves', () => {
-  it('skips the service dump and GET_DEST dumps while the totals stand still, reads /proc every other call, and resumes on traffic', async () => {
+  it('skips the service dump and GET_DEST dumps while the totals stand still, and resumes on traffic', async () => {
     const fake = await table(100);
     const { backend, calls } = counting(fake);
     const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals() });
@@ -311,7 +311,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     expect(calls.listDestinations).toBeGreaterThan(100); // the budgeted sweep runs again while counters move
   });
 
-  it('sees a service added behind its back within two calls without traffic, and reads everything again after fullEveryMs', async () => {
+  it('sees a service added behind its back at the next call without traffic, and reads everything again after fullEveryMs', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     let now = Date.UTC(2026, 0, 1);
     vi.setSystemTime(now);
@@ -323,9 +323,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     await fake.addService({ key: vip(500), scheduler: 'wlc', flags: DEFAULT_FLAGS, timeout: 0, netmask: '255.255.255.255', pe: null });
     await fake.addDestination(vip(500), rs(500, 0));
     const ids = async () => (await sweep.read()).entries.map((e) => serviceId(e.key));
-    const a = await ids();
-    const b = a.includes(serviceId(vip(500))) ? a : await ids();
-    expect(b).toContain(serviceId(vip(500)));
+    expect(await ids()).toContain(serviceId(vip(500)));
     for (let k = 0; k < 4; k++) await sweep.read();
     const quietBefore = sweep.quietReads;
     expect(quietBefore).toBeGreaterThan(0);

@@ -46,8 +46,9 @@ export interface DestSweepOptions {
    * kernel adds every packet to the totals, its service and its real server
    * together, so while the totals stand still and their rates are 0 no
    * object's counters can have moved: the service dump and the budgeted
-   * GET_DEST dumps are skipped (the file is still read, for structure and
-   * connection counts). A ZERO of one service by another tool is the one
+   * GET_DEST dumps are skipped, and the file is read on every call (for
+   * structure and connection counts) so a change by another tool still
+   * shows at the next call. A ZERO of one service by another tool is the one
    * change this cannot see; `fullEveryMs` bounds how long it can go unseen.
    */
   totals?: () => Promise<Stats>;
@@ -218,7 +219,8 @@ export class DestSweep {
     let proc: ProcIpvs;
     let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
     if (quiet) {
-      proc = both || phase === 1 ? await timed('proc', this.opts.structure()) : this.last!.proc;
+      // the file every call: with no service dump it is the only way changes made by other tools show
+      proc = await timed('proc', this.opts.structure());
       // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
       services = proc === prevAt!.proc ? this.last!.services : await timed('services', this.opts.backend.listServices());
       if (services === this.last!.services) this.quietReads++;

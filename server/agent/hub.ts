@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
-import { DestSweep, type DestSweepOptions } from './dest-sweep';
+import { DestSweep, procStructure, type DestSweepOptions } from './dest-sweep';
+import { readProcIpvsStats } from '../proc/read';
 import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
 import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
@@ -347,4 +348,13 @@ export class TableHub {
     this.timer = null;
     for (const w of [...this.waiters]) w();
   }
+}
+
+/**
+ * The hub as the agent runs it on a kernel: /proc/net/ip_vs for structure,
+ * service dump and file on alternate ticks, and no counter reads while the
+ * namespace's totals stand still.
+ */
+export function kernelHub(opts: Pick<TableHubOptions, 'backend' | 'log' | 'tickMs' | 'destBudget'>): TableHub {
+  return new TableHub({ ...opts, structure: procStructure(), alternateReads: true, totals: () => readProcIpvsStats() });
 }

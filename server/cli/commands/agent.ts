@@ -9,13 +9,11 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { normalizeOrigin, Auth } from '../../agent/auth';
 import { procConnSource } from '../../agent/conn-source';
-import { TableHub } from '../../agent/hub';
-import { procStructure } from '../../agent/dest-sweep';
+import { kernelHub } from '../../agent/hub';
 import { Journal } from '../../agent/journal';
 import { Mutex } from '../../agent/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
 import { openIpvs } from '../../ipvs/open';
-import { readProcIpvsStats } from '../../proc/read';
 import { HealthService } from '../../health/service';
 import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
 import { disabledHa } from '../../ha/service';
@@ -137,8 +135,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     ? { cert: await readFile(values['tls-cert']), key: await readFile(values['tls-key']) }
     : undefined;
   const backend = await openIpvs();
-  const hub = new TableHub({ backend, log, tickMs, destBudget, structure: procStructure(), alternateReads: true,
-    totals: () => readProcIpvsStats() });
+  const hub = kernelHub({ backend, log, tickMs, destBudget });
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
   const journal = await Journal.open(stateDir);
   const writeLock = new Mutex();
