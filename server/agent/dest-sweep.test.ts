@@ -7,7 +7,10 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';
 import { parseProcIpvs } from '@/lib/proc/ip-vs';
-import { DestSweep, procStructure } from './dest-sweep';
+import { DestSweep, ReusedFileReader, procStructure } from './dest-sweep';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { TableHub } from './hub';
 import { fakeStructure, silentLog } from './testing';
 
@@ -286,7 +289,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
   it('skips the service dump and GET_DEST dumps while the totals stand still, and resumes on traffic', async () => {
     const fake = await table(100);
     const { backend, calls } = counting(fake);
-    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals() });
+    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 16, alternate: true, totals: () => fake.totals() });
     const first = await sweep.read();
     expect(first.unchanged).toBe(false);
     expect(calls).toEqual({ listServices: 1, listDestinations: 100, dump: 0 });
@@ -296,7 +299,9 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
       expect(r.unchanged).toBe(true);
       expect(r.entries).toBe(first.entries);
     }
-    expect(calls).toEqual({ listServices: 1, listDestinations: 100, dump: 0 });
+    // no service dump; GET_DEST only for the rotation (a quarter of the budget a call, from the second quiet call on), which found nothing new
+    expect(calls).toEqual({ listServices: 1, listDestinations: 100 + 5 * 4, dump: 0 });
+    expect(sweep.quietFast).toBe(5);
     expect(sweep.quietReads).toBe(6);
 
     fake.traffic(vip(7), rs(7, 1), { conns: 3, inPkts: 9 });
@@ -308,7 +313,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     }
     expect(seen).toBe(true);
     expect(calls.listServices).toBe(2);
-    expect(calls.listDestinations).toBeGreaterThan(100); // the budgeted sweep runs again while counters move
+    expect(calls.listDestinations).toBeGreaterThan(120); // the budgeted sweep runs again while counters move
   });
 
   it('sees a service added behind its back at the next call without traffic, and reads everything again after fullEveryMs', async () => {
@@ -335,6 +340,28 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     expect(r1.unchanged).toBe(false);
     expect(calls.listServices).toBe(servicesBefore + 1); // the service dump on its alternate call
     expect(r1.dumped.length + r2.dumped.length).toBeGreaterThan(0); // and the budgeted rotation runs again
+  });
+
+  it('keeps rotating GET_DEST dumps while quiet: a threshold changed by another tool shows within a rotation, unchanged ticks stay unchanged', async () => {
+    const fake = await table(40);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 16, alternate: true, totals: () => fake.totals() });
+    await sweep.read();
+    await sweep.read();
+    const before = calls.listDestinations;
+    const r = await sweep.read();
+    expect(r.unchanged).toBe(true);
+    expect(calls.listDestinations - before).toBe(4); // the rotation's budget, nothing more
+    await fake.updateDestination(vip(33), { ...rs(33, 1), lowerThreshold: 5, upperThreshold: 9 });
+    let seenAt = -1;
+    for (let k = 0; k < 12 && seenAt < 0; k++) {
+      const x = await sweep.read();
+      const d = x.entries.find((e) => serviceId(e.key) === serviceId(vip(33)))!.destinations.find((q) => q.address === rs(33, 1).address)!;
+      if (d.upperThreshold === 9) seenAt = k;
+    }
+    expect(seenAt).toBeGreaterThanOrEqual(0);
+    expect(seenAt).toBeLessThanOrEqual(11); // ceil(40 / 4) calls for a whole rotation, one more to read it
+    expect(sweep.quietFast).toBeGreaterThan(0);
   });
 
   it('a write named by markDirty is read at the next call even while the totals stand still', async () => {
@@ -403,5 +430,42 @@ describe('TableHub with namespace totals: settled quiet ticks', () => {
     hub.close();
     await ticks.return(undefined);
     await joined.return(undefined);
+  });
+});
+
+describe('ReusedFileReader', () => {
+  it('gives the file\'s bytes in buffers kept between calls, and says whether they changed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'director-reused-'));
+    try {
+      const f = path.join(dir, 'ip_vs');
+      const big = 'x'.repeat(200_000); // past the first buffer's 64 kB: it grows
+      writeFileSync(f, big);
+      const r = new ReusedFileReader(f, 100_000); // sync reads up to 100 kB, async past it
+      const a = await r.read();
+      expect(a.changed).toBe(true);
+      expect(a.bytes.toString('latin1')).toBe(big);
+      const b = await r.read();
+      expect(b.changed).toBe(false);
+      expect(b.bytes.toString('latin1')).toBe(big);
+      writeFileSync(f, `${big.slice(0, -1)}y`);
+      const c = await r.read();
+      expect(c.changed).toBe(true);
+      expect(c.bytes.at(-1)).toBe('y'.charCodeAt(0));
+      const d = await r.read();
+      expect(d.changed).toBe(false);
+      // the two buffers alternate: the previous call's bytes are still intact
+      expect(c.bytes.toString('latin1')).toBe(d.bytes.toString('latin1'));
+      writeFileSync(f, 'short');
+      const e = await r.read();
+      expect(e.changed).toBe(true);
+      expect(e.bytes.toString('latin1')).toBe('short');
+      writeFileSync(f, 'shorT');
+      const g = await r.read(); // a small file: the blocking path
+      expect(g.changed).toBe(true);
+      expect(g.bytes.toString('latin1')).toBe('shorT');
+      expect((await r.read()).changed).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

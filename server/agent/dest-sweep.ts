@@ -21,7 +21,8 @@
  * agent's back are invisible to the file and show when the sweep reaches
  * the service.
  */
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
@@ -52,7 +53,7 @@ export interface DestSweepOptions {
    * change this cannot see; `fullEveryMs` bounds how long it can go unseen.
    */
   totals?: () => Promise<Stats>;
-  /** With `totals`: read everything at least this often (default 30 s). */
+  /** With `totals`: read everything at least this often (default 60 s; a ZERO of one service by another tool shows then). */
   fullEveryMs?: number;
 }
 
@@ -113,19 +114,102 @@ function signature(p: ProcService): string {
 }
 
 /**
+ * Reads a /proc file into two buffers kept between calls (the new bytes go
+ * into the one not holding the previous read), so comparing with the
+ * previous bytes tells, without decoding, that nothing changed.
+ *
+ * While the file is small (up to `syncMax`, about 3,500 services) it is read
+ * with blocking calls on this thread: in user-mode Linux each hand-over to
+ * libuv's thread pool costs milliseconds, and at 1,000 services the async
+ * read took 32 ms against 5 ms for open/read/close here, the kernel's own
+ * work included. Larger files go through the thread pool, so the event loop
+ * is never held for long.
+ */
+export class ReusedFileReader {
+  private bufs = [Buffer.alloc(256 * 1024), Buffer.alloc(256 * 1024)];
+  private lens = [-1, -1];
+  private cur = 0;
+
+  constructor(private readonly path: string, private readonly syncMax = 1 << 20) {}
+
+  private room(i: number, n: number): Buffer {
+    let buf = this.bufs[i]!;
+    if (n === buf.length) {
+      const grown = Buffer.alloc(buf.length * 2);
+      buf.copy(grown, 0, 0, n);
+      this.bufs[i] = buf = grown;
+    }
+    return buf;
+  }
+
+  private readSync(i: number): number {
+    const fd = openSync(this.path, 'r');
+    let n = 0;
+    try {
+      for (;;) {
+        const buf = this.room(i, n);
+        // position null: /proc files have no size and no stable offsets across reads
+        const k = readSync(fd, buf, n, buf.length - n, null);
+        if (k === 0) return n;
+        n += k;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private async readAsync(i: number): Promise<number> {
+    const fh = await open(this.path, 'r');
+    let n = 0;
+    try {
+      for (;;) {
+        const buf = this.room(i, n);
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+        if (bytesRead === 0) return n;
+        n += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The file's bytes (valid until the call after next) and whether they differ from the previous call's. */
+  async read(): Promise<{ bytes: Buffer; changed: boolean }> {
+    const i = this.cur ^ 1;
+    const prev = this.cur;
+    const known = this.lens[prev]!;
+    const n = known >= 0 && known <= this.syncMax ? this.readSync(i) : await this.readAsync(i);
+    const bytes = this.bufs[i]!.subarray(0, n);
+    const changed = known !== n || !bytes.equals(this.bufs[prev]!.subarray(0, n));
+    this.lens[i] = n;
+    this.cur = i;
+    return { bytes, changed };
+  }
+}
+
+/**
  * Reads /proc/net/ip_vs every call but parses only the service blocks whose
  * text changed since the previous call: at 1,000 services parsing the whole
  * file was a large part of a tick in the lab kernel, and between two ticks
- * most blocks are byte-identical. Parsed services are shared between calls
- * (treat them as read-only).
+ * most blocks are byte-identical. An unchanged file gives the previous
+ * result object itself. Parsed services are shared between calls (treat
+ * them as read-only). `read` replaces the file (tests).
  */
-export function procStructure(read: () => Promise<string> = () => readFile('/proc/net/ip_vs', 'latin1')): () => Promise<ProcIpvs> {
+export function procStructure(read?: () => Promise<string>): () => Promise<ProcIpvs> {
   let cache = new Map<string, ProcService[]>();
-  let last: { text: string; result: ProcIpvs } | null = null;
+  let last: { text: string | null; result: ProcIpvs } | null = null;
+  const file = read ? null : new ReusedFileReader('/proc/net/ip_vs');
   return async () => {
-    const text = await read();
-    // the same object for the same text tells the sweep nothing changed
-    if (last && last.text === text) return last.result;
+    let text: string;
+    if (file) {
+      const { bytes, changed } = await file.read();
+      // the same object for the same bytes tells the sweep nothing changed
+      if (last && !changed) return last.result;
+      text = bytes.toString('latin1');
+    } else {
+      text = await read!();
+      if (last && last.text === text) return last.result;
+    }
     let i = 0;
     for (let n = 0; n < 3; n++) {
       const nl = text.indexOf('\n', i);
@@ -151,7 +235,7 @@ export function procStructure(read: () => Promise<string> = () => readFile('/pro
     }
     cache = next;
     const result = { ...base, services };
-    last = { text, result };
+    last = { text: file ? null : text, result };
     return result;
   };
 }
@@ -196,6 +280,10 @@ export class DestSweep {
   private totalsSeenAt = 0;
   /** calls that skipped the counter reads because the totals stood still (tests and the bench) */
   quietReads = 0;
+  /** of those, calls that found the same file and service list and skipped the classification too */
+  quietFast = 0;
+  /** where the quiet calls' rotation of GET_DEST dumps stands */
+  private rotation = 0;
 
   async read(): Promise<SweepResult> {
     const timed = async <T>(stage: 'services' | 'proc', p: Promise<T>): Promise<T> => {
@@ -215,7 +303,7 @@ export class DestSweep {
     const seenAt = this.totalsSeenAt;
     const prevAt = this.countersAt;
     const quiet = !!(totals && prevAt && this.last && !forcing && sameCounters(totals, prevAt.totals) && ratesZero(totals)
-      && ratesZero(prevAt.totals) && Date.now() - prevAt.at < (this.opts.fullEveryMs ?? 30_000));
+      && ratesZero(prevAt.totals) && Date.now() - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
     let proc: ProcIpvs;
     let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
     if (quiet) {
@@ -235,6 +323,46 @@ export class DestSweep {
     }
     const lastRead = this.last;
     this.last = { services, proc };
+    const prevResult = this.lastResult;
+    // the same file and service list as last time, which dumped nothing: only the clocks move (a large table's
+    // classification below is tens of milliseconds a tick in user-mode Linux, for nothing)
+    if (quiet && lastRead && prevResult && prevResult.dumped.length === 0 && proc === lastRead.proc && services === lastRead.services) {
+      const now = Date.now();
+      let stale = false;
+      for (const d of this.dumped.values()) if (d.at < seenAt) { stale = true; break; }
+      // the budgeted rotation goes on, for what only GET_DEST shows (thresholds, tunnel settings): a dump
+      // identical to the kept one changes nothing; one that differs is read again the normal way below
+      if (!stale && services.length > 0) {
+        // a quarter of the budget: at 1,000 services a whole rotation then takes about 8 minutes at 1 s ticks
+        for (let k = 0; k < Math.min(Math.max(1, this.opts.budget >> 2), services.length); k++) {
+          const svc = services[this.rotation++ % services.length]!;
+          const id = serviceId(svc.key);
+          const kept = this.dumped.get(id);
+          if (!kept) continue;
+          let got: DestinationState[];
+          try {
+            got = await this.opts.backend.listDestinations(svc.key);
+          } catch (e) {
+            if (isIpvsError(e) && e.code === 'service_not_found') continue;
+            throw e;
+          }
+          this.destDumps++;
+          if (!sameDestinations(kept.destinations, got)) {
+            this.forced.add(id);
+            stale = true;
+          }
+        }
+      }
+      if (!stale) {
+        const destDtMs = new Map<string, number | null>();
+        for (const [id, d] of this.dumped) {
+          destDtMs.set(id, now - d.at);
+          d.at = now;
+        }
+        this.quietFast++;
+        return (this.lastResult = { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true });
+      }
+    }
     if (this.forceAll) {
       // stale signatures make every service "changed" until its next dump
       for (const d of this.dumped.values()) d.procSig = null;
@@ -303,6 +431,7 @@ export class DestSweep {
 
     const entries: ServiceEntry[] = [];
     const live = new Set<string>();
+    let readAt: number | undefined;
     for (let i = 0; i < services.length; i++) {
       const id = ids[i]!;
       live.add(id);
@@ -316,9 +445,10 @@ export class DestSweep {
       const p = procOf[i];
       if (quiet && d.at >= seenAt && d.procSig === sigs[i]) {
         // its last dump already holds the current counters: as good as a dump now, so rates decay on time
-        const at = Date.now();
-        destDtMs.set(id, at - d.at);
-        d.at = at;
+        // (one clock reading for all: in user-mode Linux each costs a system call)
+        readAt ??= Date.now();
+        destDtMs.set(id, readAt - d.at);
+        d.at = readAt;
       } else destDtMs.set(id, null);
       // unchanged structure: the file's connection counts are newer than the dump's (kept, so an
       // unchanged service keeps one destinations array from tick to tick and diffs skip it)
@@ -327,7 +457,6 @@ export class DestSweep {
     }
     for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
     for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
-    const prevResult = this.lastResult;
     const unchanged = !!(prevResult && lastRead && quiet && pick.length === 0 && services === lastRead.services && proc === lastRead.proc);
     const result: SweepResult = unchanged
       ? { entries: prevResult!.entries, destDtMs, dumped: [], unchanged: true }
@@ -335,6 +464,22 @@ export class DestSweep {
     this.lastResult = result;
     return result;
   }
+}
+
+/** Two dumps of one service's real servers that say the same, field for field. */
+function sameDestinations(a: readonly DestinationState[], b: readonly DestinationState[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x.address !== y.address || x.port !== y.port || x.family !== y.family || x.forward !== y.forward || x.weight !== y.weight
+      || x.upperThreshold !== y.upperThreshold || x.lowerThreshold !== y.lowerThreshold || x.tunnel.type !== y.tunnel.type
+      || x.tunnel.port !== y.tunnel.port || x.tunnel.checksum !== y.tunnel.checksum || x.activeConns !== y.activeConns
+      || x.inactiveConns !== y.inactiveConns || x.persistentConns !== y.persistentConns) return false;
+    const s = x.stats, t = y.stats;
+    if (s.conns !== t.conns || s.inPkts !== t.inPkts || s.outPkts !== t.outPkts || s.inBytes !== t.inBytes || s.outBytes !== t.outBytes
+      || s.cps !== t.cps || s.inPps !== t.inPps || s.outPps !== t.outPps || s.inBps !== t.inBps || s.outBps !== t.outBps) return false;
+  }
+  return true;
 }
 
 /** Same real servers in the same order (the signatures matched), with the file's active/inactive counts. */

@@ -16,7 +16,8 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { DestSweep, procStructure, type DestSweepOptions } from './dest-sweep';
-import { readProcIpvsStats } from '../proc/read';
+import { readFileSync } from 'node:fs';
+import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
 import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
 import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
@@ -356,5 +357,9 @@ export class TableHub {
  * namespace's totals stand still.
  */
 export function kernelHub(opts: Pick<TableHubOptions, 'backend' | 'log' | 'tickMs' | 'destBudget'>): TableHub {
-  return new TableHub({ ...opts, structure: procStructure(), alternateReads: true, totals: () => readProcIpvsStats() });
+  // the totals are a few hundred bytes: a blocking read beats a thread-pool round trip (see ReusedFileReader)
+  return new TableHub({
+    ...opts, structure: procStructure(), alternateReads: true,
+    totals: async () => parseProcIpvsStats(readFileSync('/proc/net/ip_vs_stats', 'latin1')),
+  });
 }
