@@ -58,27 +58,48 @@ export function sampleTable(
   for (const e of entries) {
     const id = serviceId(e.key);
     const p = prev?.get(id);
-    const dests = new Map<string, StatSample>();
     const ddt: number | null = destDtMs?.has(id) ? (destDtMs.get(id) ?? null) : dtMs;
-    let a = 0, i = 0, pc = 0;
     // an idle object read again gives the sample it already has: keep that object (no garbage, and
-    // deltaTick and the encoder skip what is identical)
-    let same = p !== undefined && p.dests.size === e.destinations.length;
+    // deltaTick and the encoder skip what is identical); a service with nothing new is kept whole
+    if (p && keepsWhole(e, p, ddt)) {
+      next.set(id, p);
+      continue;
+    }
+    const dests = new Map<string, StatSample>();
+    let a = 0, i = 0, pc = 0;
     for (const d of e.destinations) {
       const did = destinationId(d);
       const pd = p?.dests.get(did);
-      const s = pd && (ddt === null ? sameConns(pd, d.activeConns, d.inactiveConns, d.persistentConns) : unchangedSettled(pd, d.stats, d.activeConns, d.inactiveConns, d.persistentConns))
-        ? pd : destSample(d, pd, ddt);
-      if (s !== pd) same = false;
-      dests.set(did, s);
+      dests.set(did, pd && reusable(pd, d, ddt) ? pd : destSample(d, pd, ddt));
       a += d.activeConns;
       i += d.inactiveConns;
       pc += d.persistentConns;
     }
     const v = p && unchangedSettled(p.v, e.stats, a, i, pc) ? p.v : sampleOf(e.stats, p?.v, dtMs, { a, i, p: pc });
-    next.set(id, same && v === p!.v ? p! : { v, dests });
+    next.set(id, { v, dests });
   }
   return next;
+}
+
+/** A reading of `d` would give `pd` again: carried with the same counts, or settled with the same counters. */
+function reusable(pd: StatSample, d: DestinationState, ddt: number | null): boolean {
+  return ddt === null
+    ? sameConns(pd, d.activeConns, d.inactiveConns, d.persistentConns)
+    : unchangedSettled(pd, d.stats, d.activeConns, d.inactiveConns, d.persistentConns);
+}
+
+/** Every destination and the service itself would keep their samples (checked without allocating). */
+function keepsWhole(e: ServiceEntry, p: { v: StatSample; dests: ReadonlyMap<string, StatSample> }, ddt: number | null): boolean {
+  if (p.dests.size !== e.destinations.length) return false;
+  let a = 0, i = 0, pc = 0;
+  for (const d of e.destinations) {
+    const pd = p.dests.get(destinationId(d));
+    if (!pd || !reusable(pd, d, ddt)) return false;
+    a += d.activeConns;
+    i += d.inactiveConns;
+    pc += d.persistentConns;
+  }
+  return unchangedSettled(p.v, e.stats, a, i, pc);
 }
 
 function sameConns(s: StatSample, a: number, i: number, p: number): boolean {

@@ -286,9 +286,10 @@ export class DestSweep {
   private rotation = 0;
 
   async read(): Promise<SweepResult> {
-    const timed = async <T>(stage: 'services' | 'proc', p: Promise<T>): Promise<T> => {
+    // a thunk, not a promise: the file is read with blocking calls inside structure() itself
+    const timed = async <T>(stage: 'services' | 'proc', f: () => Promise<T>): Promise<T> => {
       const t = performance.now();
-      const r = await p;
+      const r = await f();
       this.stageMs[stage] += performance.now() - t;
       return r;
     };
@@ -308,16 +309,16 @@ export class DestSweep {
     let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
     if (quiet) {
       // the file every call: with no service dump it is the only way changes made by other tools show
-      proc = await timed('proc', this.opts.structure());
+      proc = await timed('proc', () => this.opts.structure());
       // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
-      services = proc === prevAt!.proc ? this.last!.services : await timed('services', this.opts.backend.listServices());
+      services = proc === prevAt!.proc ? this.last!.services : await timed('services', () => this.opts.backend.listServices());
       if (services === this.last!.services) this.quietReads++;
       else this.countersAt = { totals: totals!, proc, at: prevAt!.at };
     } else {
       const fetchServices = both || phase === 0;
       [services, proc] = await Promise.all([
-        fetchServices ? timed('services', this.opts.backend.listServices()) : this.last!.services,
-        both || phase === 1 ? timed('proc', this.opts.structure()) : this.last!.proc,
+        fetchServices ? timed('services', () => this.opts.backend.listServices()) : this.last!.services,
+        both || phase === 1 ? timed('proc', () => this.opts.structure()) : this.last!.proc,
       ]);
       if (totals && fetchServices) this.countersAt = { totals, proc, at: Date.now() };
     }
