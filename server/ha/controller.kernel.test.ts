@@ -99,8 +99,13 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
   });
 
   it('publishes its member entry for peers', async () => {
-    const m = await observer.get('/director/groups/lan/members/lvs1');
-    expect(JSON.parse(m!.data!.toString())).toMatchObject({ priority: 150, preempt: false, maintenance: false, vrrpState: 'MASTER' });
+    // the entry is written on the controller's next pass after the state change, not with it
+    const entry = async () => {
+      const m = await observer.get('/director/groups/lan/members/lvs1');
+      return m?.data ? JSON.parse(m.data.toString()) as Record<string, unknown> : null;
+    };
+    await until(async () => (await entry())?.vrrpState === 'MASTER', 5000, 'member entry shows MASTER', 100);
+    expect(await entry()).toMatchObject({ priority: 150, preempt: false, maintenance: false, vrrpState: 'MASTER' });
   });
 
   it('maintenance: releases the lease, fences (FAULT, VIP gone), sync backup; off: back as holder', async () => {
