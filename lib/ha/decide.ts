@@ -14,8 +14,8 @@ import type { VrrpState, ZkState } from '../schemas/ha';
 
 /** How long a BACKUP waits before taking a free lease, so the current VRRP master keeps its role. */
 export const BACKUP_ACQUIRE_DELAY_MS = 300;
-/** After ZooKeeper returns from a fail-static spell, how many session timeouts a BACKUP that hears a VRRP master leaves that master to take the lease. */
-export const BACKUP_HEARS_MASTER_SESSIONS = 2;
+/** After ZooKeeper returns from a fail-static spell, how many session timeouts a BACKUP that hears a VRRP master leaves that master to take the lease (2 was too short on a loaded machine: the master's new session came later and the VIPs moved). */
+export const BACKUP_HEARS_MASTER_SESSIONS = 5;
 /** After a hand over (or a preempting release) the old holder stands aside this long. */
 export const STAND_ASIDE_MS = 10_000;
 /** A preempting member must be healthy this long before the holder gives way. */
