@@ -285,11 +285,19 @@ function memoStructure(fake: FakeIpvs): () => Promise<ProcIpvsLike> {
 }
 type ProcIpvsLike = Awaited<ReturnType<ReturnType<typeof fakeStructure>>>;
 
+/** A sweep over a fake table of `n` services, with the namespace totals, counting the kernel calls it makes. */
+async function quietSweep(n: number, budget: number, fullEveryMs?: number) {
+  const fake = await table(n);
+  const { backend, calls } = counting(fake);
+  const sweep = new DestSweep({
+    backend, structure: memoStructure(fake), budget, alternate: true, totals: () => fake.totals(), ...(fullEveryMs ? { fullEveryMs } : {}),
+  });
+  return { fake, calls, sweep };
+}
+
 describe('DestSweep with namespace totals: no counter reads while nothing moves', () => {
   it('skips the service dump and GET_DEST dumps while the totals stand still, and resumes on traffic', async () => {
-    const fake = await table(100);
-    const { backend, calls } = counting(fake);
-    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 16, alternate: true, totals: () => fake.totals() });
+    const { fake, calls, sweep } = await quietSweep(100, 16);
     const first = await sweep.read();
     expect(first.unchanged).toBe(false);
     expect(calls).toEqual({ listServices: 1, listDestinations: 100, dump: 0 });
@@ -320,9 +328,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     vi.useFakeTimers({ toFake: ['Date'] });
     let now = Date.UTC(2026, 0, 1);
     vi.setSystemTime(now);
-    const fake = await table(20);
-    const { backend, calls } = counting(fake);
-    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals(), fullEveryMs: 30_000 });
+    const { fake, calls, sweep } = await quietSweep(20, 4, 30_000);
     await sweep.read();
     await sweep.read();
     await fake.addService({ key: vip(500), scheduler: 'wlc', flags: DEFAULT_FLAGS, timeout: 0, netmask: '255.255.255.255', pe: null });
@@ -343,9 +349,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
   });
 
   it('keeps rotating GET_DEST dumps while quiet: a threshold changed by another tool shows within a rotation, unchanged ticks stay unchanged', async () => {
-    const fake = await table(40);
-    const { backend, calls } = counting(fake);
-    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 16, alternate: true, totals: () => fake.totals() });
+    const { fake, calls, sweep } = await quietSweep(40, 16);
     await sweep.read();
     await sweep.read();
     const before = calls.listDestinations;
@@ -365,9 +369,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
   });
 
   it('a write named by markDirty is read at the next call even while the totals stand still', async () => {
-    const fake = await table(50);
-    const { backend, calls } = counting(fake);
-    const sweep = new DestSweep({ backend, structure: memoStructure(fake), budget: 4, alternate: true, totals: () => fake.totals() });
+    const { fake, calls, sweep } = await quietSweep(50, 4);
     await sweep.read();
     await sweep.read();
     await fake.updateDestination(vip(3), { ...rs(3, 0), upperThreshold: 77 });
