@@ -58,8 +58,13 @@ export const HOLD_AGE_CAP_MS = 2 * ESTIMATOR_PERIOD_MS + 1;
  * `cur` the new counters, read `dtMs` after `prev`. Writes the new rates to
  * `out` (which may be `cur`, not `prev`) and returns the new age.
  */
+/** The same five counters (a StatSample, a kernel Stats or the namespace totals). */
+export function sameCounters(a: Counters, b: Counters): boolean {
+  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes;
+}
+
 export function advanceRates(prev: Counters & DirectorRates, ageMs: number, cur: Counters, dtMs: number, out: DirectorRates): number {
-  if (prev.conns === cur.conns && prev.inPkts === cur.inPkts && prev.outPkts === cur.outPkts && prev.inBytes === cur.inBytes && prev.outBytes === cur.outBytes) {
+  if (sameCounters(prev, cur)) {
     const age = Math.min(ageMs + Math.max(0, dtMs), HOLD_AGE_CAP_MS);
     const hold = age <= HOLD_MS;
     out.rCps = hold ? prev.rCps : 0;

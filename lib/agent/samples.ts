@@ -3,7 +3,7 @@
  * Pure: the agent's sampler feeds it dumps; tests feed it literals.
  */
 import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
-import { HOLD_AGE_CAP_MS, advanceRates, roundRate } from './director-rates';
+import { HOLD_AGE_CAP_MS, advanceRates, roundRate, sameCounters } from './director-rates';
 import {
   EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
 } from './events';
@@ -108,8 +108,7 @@ function sameConns(s: StatSample, a: number, i: number, p: number): boolean {
 
 /** `s` is settled and a reading of `stats` with these connection counts would give it again. */
 function unchangedSettled(s: StatSample, stats: Stats, a: number, i: number, p: number): boolean {
-  return sameConns(s, a, i, p) && s.conns === stats.conns && s.inPkts === stats.inPkts && s.outPkts === stats.outPkts
-    && s.inBytes === stats.inBytes && s.outBytes === stats.outBytes && s.kCps === round(stats.cps) && s.kInPps === round(stats.inPps)
+  return sameConns(s, a, i, p) && sameCounters(s, stats) && s.kCps === round(stats.cps) && s.kInPps === round(stats.inPps)
     && s.kOutPps === round(stats.outPps) && s.kInBps === round(stats.inBps) && s.kOutBps === round(stats.outBps) && settledSample(s);
 }
 

@@ -27,6 +27,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
 import { destinationId, serviceId } from '@/lib/agent/ids';
+import { sameCounters } from '@/lib/agent/director-rates';
 import { isIpvsError } from '@/lib/ipvs/errors';
 
 export interface DestSweepOptions {
@@ -73,10 +74,6 @@ export interface SweepResult {
   dumped: string[];
   /** nothing was read that could differ from the previous result: `entries` is that result's array */
   unchanged: boolean;
-}
-
-function sameCounters(a: Stats, b: Stats): boolean {
-  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes;
 }
 
 function ratesZero(a: Stats): boolean {
@@ -477,8 +474,7 @@ function sameDestinations(a: readonly DestinationState[], b: readonly Destinatio
       || x.tunnel.port !== y.tunnel.port || x.tunnel.checksum !== y.tunnel.checksum || x.activeConns !== y.activeConns
       || x.inactiveConns !== y.inactiveConns || x.persistentConns !== y.persistentConns) return false;
     const s = x.stats, t = y.stats;
-    if (s.conns !== t.conns || s.inPkts !== t.inPkts || s.outPkts !== t.outPkts || s.inBytes !== t.inBytes || s.outBytes !== t.outBytes
-      || s.cps !== t.cps || s.inPps !== t.inPps || s.outPps !== t.outPps || s.inBps !== t.inBps || s.outBps !== t.outBps) return false;
+    if (!sameCounters(s, t) || s.cps !== t.cps || s.inPps !== t.inPps || s.outPps !== t.outPps || s.inBps !== t.inBps || s.outBps !== t.outBps) return false;
   }
   return true;
 }
