@@ -287,11 +287,7 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port: expected a TCP port, got '${values.port}'`);
 
-  if (!existsSync(path.join(projectRoot, 'node_modules', '.package-lock.json'))) {
-    if (!isRoot()) fail('node_modules is missing: run npm ci');
-    say('installing node modules (npm ci)');
-    if (spawnSync('npm', ['ci'], { cwd: projectRoot, stdio: 'inherit' }).status !== 0) fail('npm ci failed');
-  }
+  // node_modules: installed by scripts/start.mjs, which runs this file (it needs tsx)
   say('checking the host kernel for IPVS');
   // HA mode needs two directors, so it always runs in the lab kernel
   const host = !values.lab && !values.ha && hostHasIpvs() && hasNetAdmin();

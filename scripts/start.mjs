@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: on a fresh clone node_modules, and with it tsx, which runs
+ * server/lab/start.ts, do not exist yet. So this plain-JavaScript step
+ * installs them first (npm ci), then hands over to start.ts with the same
+ * arguments. Ctrl-C reaches start.ts (same process group), which cleans up;
+ * this process waits for it and exits with its status.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('director start: node_modules is missing: run npm ci\n');
+    process.exit(1);
+  }
+  process.stderr.write('director start: installing node modules (npm ci)\n');
+  if (spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit' }).status !== 0) {
+    process.stderr.write('director start: npm ci failed\n');
+    process.exit(1);
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {});
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/lab/start.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
