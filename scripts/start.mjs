@@ -3,8 +3,8 @@
  * `npm start`: on a fresh clone node_modules, and with it tsx, which runs
  * server/lab/start.ts, do not exist yet. So this plain-JavaScript step
  * installs them first (npm ci), then hands over to start.ts with the same
- * arguments. Ctrl-C reaches start.ts (same process group), which cleans up;
- * this process waits for it and exits with its status.
+ * arguments, relays signals to it, waits for its clean-up and exits with its
+ * status.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +23,7 @@ if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
     process.exit(1);
   }
 }
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {});
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/lab/start.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// relay signals sent to this process alone (a supervisor, kill); start.ts ignores repeats of one it is handling
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
