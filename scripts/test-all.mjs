@@ -8,6 +8,22 @@ import { existsSync, readdirSync } from 'node:fs';
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
+const failedTests = [];
+
+// the names of failed tests, so that the closing lines (all a CI log may keep) say which
+function failedNames(name, text) {
+  const seen = new Set();
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    // vitest: " FAIL  path > suite > test"; Playwright list: "  ✘  3 e2e/x.spec.ts:12:3 › test"
+    const m = line.match(/^\s*(?:FAIL|✘)\s+(.*\S)/);
+    if (!m || seen.has(m[1])) return;
+    seen.add(m[1]);
+    // and the first error line under it, when the report has one
+    const why = lines.slice(i + 1, i + 8).find((l) => /Error|expected/.test(l))?.trim();
+    failedTests.push(`${name}: ${m[1].slice(0, 200)}${why ? `\n      ${why.slice(0, 200)}` : ''}`);
+  });
+}
 
 function run(name, cmd, args, { parse } = {}) {
   return new Promise((resolve) => {
@@ -21,6 +37,7 @@ function run(name, cmd, args, { parse } = {}) {
       const counts = parse ? parse(stripAnsi(out)) : null;
       if (counts) for (const k of Object.keys(totals)) totals[k] += counts[k];
       if (code !== 0) {
+        failedNames(name, stripAnsi(out));
         failures.push(`${name} (exit ${code})`);
         if (!counts || counts.failed === 0) totals.failed += 1; // a crash is a failure even if no test said so
       }
@@ -61,6 +78,7 @@ if (want('e2e-ha') && existsSync('playwright.ha.config.ts')) {
   await run('e2e-ha', 'npx', ['playwright', 'test', '-c', 'playwright.ha.config.ts', '--reporter=list'], { parse: parsePlaywright });
 }
 
-process.stdout.write(`\n${failures.length ? `FAILED: ${failures.join(', ')}\n` : ''}`);
+process.stdout.write(`\n${failedTests.slice(0, 30).map((t) => `  failed: ${t}\n`).join('')}`);
+process.stdout.write(`${failures.length ? `FAILED: ${failures.join(', ')}\n` : ''}`);
 process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exit(failures.length ? 1 : 0);

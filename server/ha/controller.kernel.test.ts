@@ -135,6 +135,8 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
     console.log(`hand over without a taker: lease back after ${took} ms`);
     expect(took).toBeGreaterThanOrEqual(9_500);
     await expect(ctl.handover('lan', 'operator')).resolves.toBeTruthy();
+    // handover() returns before the controller acts on it: without this wait the next line saw the old MASTER
+    await until(() => group().fenced, 5000, 'fenced after the second hand over', 20);
     await until(() => group().leaseHolder === 'lvs1' && group().vrrpState === 'MASTER', 20_000, 'lease back again', 100);
   });
 
@@ -184,6 +186,8 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
     zk = await startZookeeper(`${ROOT}/zk`);
     await until(() => ctl.status().zookeeper.state === 'connected' && !ctl.status().zookeeper.failStatic && group().leaseHolder === 'lvs1', 60_000, 'coordinated again', 100);
     expect(group().vipsPresent).toEqual([`${VIP}/32`]);
+    // the test's own observer reconnects on its own schedule: reads through it before then wait out a timeout
+    await until(() => observer.state === 'connected', 30_000, 'observer reconnected', 50);
   });
 
   it('graceful stop: the lease is gone at once, keepalived stopped, VIP gone', async () => {
