@@ -52,7 +52,7 @@ afterEach(() => {
 });
 
 describe('DestSweep: budgeted GET_DEST dumps', () => {
-  it('200 services, budget 32: one service dump and at most 32 GET_DEST per read, every service refreshed within ceil(200/32) reads', async () => {
+  it('200 services, budget 32: one service dump per read; GET_DEST for services whose counters moved first, the rest in a rotation of budget/4', async () => {
     const fake = await table(200);
     const { backend, calls } = counting(fake);
     const sweep = new DestSweep({ backend, structure: fakeStructure(fake), budget: 32 });
@@ -61,18 +61,34 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
     expect(first.entries).toHaveLength(200); // the first read takes the whole table
     expect(calls.listDestinations).toBe(200);
 
+    // nothing moves: a service's dump stays current, and only the rotation (for thresholds, tunnel settings) reads
     const seen = new Set<string>();
-    for (let t = 0; t < Math.ceil(200 / 32); t++) {
+    for (let t = 0; t < Math.ceil(200 / 8); t++) {
       const before = { ...calls };
       const r = await sweep.read();
       expect(calls.listServices - before.listServices).toBe(1);
-      expect(calls.listDestinations - before.listDestinations).toBeLessThanOrEqual(32);
+      expect(calls.listDestinations - before.listDestinations).toBe(8);
       expect(calls.dump).toBe(0);
       expect(r.entries).toHaveLength(200);
       for (const e of r.entries) expect(e.destinations).toHaveLength(2);
       for (const id of r.dumped) seen.add(id);
     }
     expect(seen.size).toBe(200);
+
+    // traffic on 40 services: those whose counters moved go first, 32 on this read and the other 8 on the next
+    const busy = Array.from({ length: 40 }, (_, k) => 5 * k);
+    for (const i of busy) fake.traffic(vip(i), rs(i, 0), { conns: 1, inPkts: 3 });
+    const busyIds = new Set(busy.map((i) => serviceId(vip(i))));
+    const r1 = await sweep.read();
+    expect(r1.dumped).toHaveLength(32);
+    expect(r1.dumped.every((id) => busyIds.has(id))).toBe(true);
+    const r2 = await sweep.read();
+    const rest = r2.dumped.filter((id) => busyIds.has(id));
+    expect(new Set([...r1.dumped, ...rest]).size).toBe(40);
+    for (const i of busy) {
+      const d = r2.entries.find((e) => serviceId(e.key) === serviceId(vip(i)))!.destinations.find((x) => x.address === rs(i, 0).address)!;
+      expect(d.stats.conns).toBe(1);
+    }
   });
 
   it('alternate reads: service dump and /proc on alternate calls, both after a write; watched services every call; a service gone meanwhile is skipped', async () => {

@@ -8,11 +8,16 @@
  *
  * Which services get a GET_DEST dump: first those whose real servers look
  * different in the file than when they were last dumped (or that a write
- * named), so structure changes show within a tick or two; the rest of the
- * budget goes to the services dumped longest ago, so every service is
- * re-read at least every ceil(services / budget) ticks when nothing changes.
- * With no more services than the budget, everything is read every tick;
- * the first read takes everything whatever the size.
+ * named), so structure changes show within a tick or two; then those whose
+ * own counters moved (or whose rates are not 0) since their last dump, oldest
+ * first: the kernel counts each packet on the service and its real server
+ * together, so a service whose counters stood still has real servers whose
+ * counters stood still, and its last dump is still current. A quarter of
+ * the budget goes on re-reading the others in turn, for what only GET_DEST
+ * shows (thresholds, tunnel settings changed by other tools): every service
+ * at least every ceil(services / (budget / 4)) ticks. With no more services
+ * than the budget, everything is read every tick; the first read takes
+ * everything whatever the size.
  *
  * A service the file shows changed but that did not fit in this tick keeps
  * the destinations of its last dump (no half-known change is reported, so
@@ -64,6 +69,10 @@ interface Dumped {
   at: number;
   /** the service's line group in /proc/net/ip_vs as read in the same tick */
   procSig: string | null;
+  /** the service's own counters and rates as last read before that dump */
+  svcStats: Stats;
+  /** when GET_DEST last actually ran (`at` also moves when a dump is known to be still current) */
+  dumpedAt: number;
 }
 
 export interface SweepResult {
@@ -282,6 +291,12 @@ export class DestSweep {
   /** where the quiet calls' rotation of GET_DEST dumps stands */
   private rotation = 0;
 
+  /** The service's real servers as last dumped still hold their current counters (see the pick below). */
+  private current(id: string, svc: Stats): boolean {
+    const d = this.dumped.get(id);
+    return !!d && sameCounters(d.svcStats, svc) && ratesZero(svc) && ratesZero(d.svcStats);
+  }
+
   async read(): Promise<SweepResult> {
     // a thunk, not a promise: the file is read with blocking calls inside structure() itself
     const timed = async <T>(stage: 'services' | 'proc', f: () => Promise<T>): Promise<T> => {
@@ -304,6 +319,7 @@ export class DestSweep {
       && ratesZero(prevAt.totals) && Date.now() - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
     let proc: ProcIpvs;
     let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
+    let servicesRead = false;
     if (quiet) {
       // the file every call: with no service dump it is the only way changes made by other tools show
       proc = await timed('proc', () => this.opts.structure());
@@ -313,6 +329,7 @@ export class DestSweep {
       else this.countersAt = { totals: totals!, proc, at: prevAt!.at };
     } else {
       const fetchServices = both || phase === 0;
+      servicesRead = fetchServices;
       [services, proc] = await Promise.all([
         fetchServices ? timed('services', () => this.opts.backend.listServices()) : this.last!.services,
         both || phase === 1 ? timed('proc', () => this.opts.structure()) : this.last!.proc,
@@ -396,10 +413,19 @@ export class DestSweep {
     else if (services.length <= budget + watched.length) pick = ids.map((_, i) => i);
     else {
       pick = [...watched, ...changed.slice(0, budget)];
-      const room = budget + watched.length - pick.length;
+      let room = budget + watched.length - pick.length;
       if (room > 0) {
-        steady.sort((a, b) => this.dumped.get(ids[a]!)!.at - this.dumped.get(ids[b]!)!.at);
-        pick.push(...steady.slice(0, room));
+        // a service whose own counters have not moved since its real servers were dumped, and whose rates are 0,
+        // has real servers whose counters have not moved either (the kernel counts a packet on both): its dump
+        // is still current, and only the slow rotation for what only GET_DEST shows (thresholds, tunnel) reads it
+        const busy: number[] = [];
+        const idle: number[] = [];
+        for (const i of steady) (this.current(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
+        const age = (a: number, b: number) => this.dumped.get(ids[a]!)!.at - this.dumped.get(ids[b]!)!.at;
+        busy.sort(age);
+        pick.push(...busy.slice(0, room));
+        room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
+        if (room > 0) pick.push(...idle.sort((a, b) => this.dumped.get(ids[a]!)!.dumpedAt - this.dumped.get(ids[b]!)!.dumpedAt).slice(0, room));
       }
     }
 
@@ -420,7 +446,7 @@ export class DestSweep {
       const at = Date.now();
       const prev = this.dumped.get(id);
       destDtMs.set(id, prev ? at - prev.at : 0);
-      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null });
+      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at });
       this.forced.delete(id);
       fresh.set(i, destinations);
     }
@@ -441,7 +467,9 @@ export class DestSweep {
       const d = this.dumped.get(id);
       if (!d) continue; // new and not dumped yet: appears with its first dump
       const p = procOf[i];
-      if (quiet && d.at >= seenAt && d.procSig === sigs[i]) {
+      // (the service list must be this call's own: an older one cannot vouch for the time in between)
+      const current = quiet ? d.at >= seenAt : servicesRead && this.current(id, services[i]!.stats);
+      if (current && d.procSig === sigs[i]) {
         // its last dump already holds the current counters: as good as a dump now, so rates decay on time
         // (one clock reading for all: in user-mode Linux each costs a system call)
         readAt ??= Date.now();
