@@ -291,6 +291,14 @@ export class DestSweep {
   /** where the quiet calls' rotation of GET_DEST dumps stands */
   private rotation = 0;
 
+  /** every dump in `dumped` was known to hold its current counters at this time (see the quiet fast path) */
+  private currentAt = 0;
+
+  /** when the dump's counters were last known current */
+  private at(d: Dumped): number {
+    return d.at > this.currentAt ? d.at : this.currentAt;
+  }
+
   /** The service's real servers as last dumped still hold their current counters (see the pick below). */
   private current(id: string, svc: Stats): boolean {
     const d = this.dumped.get(id);
@@ -305,18 +313,21 @@ export class DestSweep {
       this.stageMs[stage] += performance.now() - t;
       return r;
     };
+    if (this.lastResult?.destDtMs instanceof LazyMap) this.lastResult.destDtMs.expire();
     const phase = this.calls++ % 2;
     const forcing = this.forceAll || this.forced.size > 0;
     const both = !this.opts.alternate || !this.last || forcing;
     // read first: a packet counted while the dumps run then shows as movement next time
     const totals = this.opts.totals ? await this.opts.totals() : null;
-    if (totals && (!this.lastTotals || !sameCounters(totals, this.lastTotals))) this.totalsSeenAt = Date.now();
+    // one clock reading for the checks below (in user-mode Linux each one is a system call)
+    const clock = Date.now();
+    if (totals && (!this.lastTotals || !sameCounters(totals, this.lastTotals))) this.totalsSeenAt = clock;
     this.lastTotals = totals;
     // a dump taken after this has every counter's current value: none has moved since
     const seenAt = this.totalsSeenAt;
     const prevAt = this.countersAt;
     const quiet = !!(totals && prevAt && this.last && !forcing && sameCounters(totals, prevAt.totals) && ratesZero(totals)
-      && ratesZero(prevAt.totals) && Date.now() - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
+      && ratesZero(prevAt.totals) && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
     let proc: ProcIpvs;
     let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
     let servicesRead = false;
@@ -335,6 +346,8 @@ export class DestSweep {
         both || phase === 1 ? timed('proc', () => this.opts.structure()) : this.last!.proc,
       ]);
       if (totals && fetchServices) this.countersAt = { totals, proc, at: Date.now() };
+      // the backend hands back its previous objects for unchanged replies: all unchanged is the same list
+      if (fetchServices && this.last && sameItems(services, this.last.services)) services = this.last.services;
     }
     const lastRead = this.last;
     this.last = { services, proc };
@@ -344,7 +357,7 @@ export class DestSweep {
     if (quiet && lastRead && prevResult && prevResult.dumped.length === 0 && proc === lastRead.proc && services === lastRead.services) {
       const now = Date.now();
       let stale = false;
-      for (const d of this.dumped.values()) if (d.at < seenAt) { stale = true; break; }
+      if (this.currentAt < seenAt) for (const d of this.dumped.values()) if (this.at(d) < seenAt) { stale = true; break; }
       // the budgeted rotation goes on, for what only GET_DEST shows (thresholds, tunnel settings): a dump
       // identical to the kept one changes nothing; one that differs is read again the normal way below
       if (!stale && services.length > 0) {
@@ -369,11 +382,13 @@ export class DestSweep {
         }
       }
       if (!stale) {
-        const destDtMs = new Map<string, number | null>();
-        for (const [id, d] of this.dumped) {
-          destDtMs.set(id, now - d.at);
-          d.at = now;
-        }
+        // every dump is as good as one taken now: one watermark instead of a thousand clock updates, and the
+        // per-service intervals only if someone asks (the hub does not, once every rate has settled)
+        const since = this.currentAt;
+        this.currentAt = now;
+        const destDtMs = new LazyMap<string, number | null>((m) => {
+          for (const [id, d] of this.dumped) m.set(id, now - Math.max(d.at, since));
+        });
         this.quietFast++;
         return (this.lastResult = { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true });
       }
@@ -407,7 +422,7 @@ export class DestSweep {
     if (this.dumped.size === 0) pick = ids.map((_, i) => i);
     // counters stand still: only what the file shows changed, and dumps older than the last movement, need reading
     else if (quiet) {
-      const stale = (i: number) => this.dumped.get(ids[i]!)!.at < seenAt;
+      const stale = (i: number) => this.at(this.dumped.get(ids[i]!)!) < seenAt;
       pick = [...changed, ...watched.filter(stale), ...steady.filter(stale)].slice(0, budget);
     }
     else if (services.length <= budget + watched.length) pick = ids.map((_, i) => i);
@@ -421,7 +436,7 @@ export class DestSweep {
         const busy: number[] = [];
         const idle: number[] = [];
         for (const i of steady) (this.current(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
-        const age = (a: number, b: number) => this.dumped.get(ids[a]!)!.at - this.dumped.get(ids[b]!)!.at;
+        const age = (a: number, b: number) => this.at(this.dumped.get(ids[a]!)!) - this.at(this.dumped.get(ids[b]!)!);
         busy.sort(age);
         pick.push(...busy.slice(0, room));
         room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
@@ -445,7 +460,7 @@ export class DestSweep {
       }
       const at = Date.now();
       const prev = this.dumped.get(id);
-      destDtMs.set(id, prev ? at - prev.at : 0);
+      destDtMs.set(id, prev ? at - this.at(prev) : 0);
       this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at });
       this.forced.delete(id);
       fresh.set(i, destinations);
@@ -468,12 +483,12 @@ export class DestSweep {
       if (!d) continue; // new and not dumped yet: appears with its first dump
       const p = procOf[i];
       // (the service list must be this call's own: an older one cannot vouch for the time in between)
-      const current = quiet ? d.at >= seenAt : servicesRead && this.current(id, services[i]!.stats);
+      const current = quiet ? this.at(d) >= seenAt : servicesRead && this.current(id, services[i]!.stats);
       if (current && d.procSig === sigs[i]) {
         // its last dump already holds the current counters: as good as a dump now, so rates decay on time
         // (one clock reading for all: in user-mode Linux each costs a system call)
         readAt ??= Date.now();
-        destDtMs.set(id, readAt - d.at);
+        destDtMs.set(id, readAt - this.at(d));
         d.at = readAt;
       } else destDtMs.set(id, null);
       // unchanged structure: the file's connection counts are newer than the dump's (kept, so an
@@ -490,6 +505,41 @@ export class DestSweep {
     this.lastResult = result;
     return result;
   }
+}
+
+/** A map filled on first use (a read-only view for the one caller that consumes it right away). */
+class LazyMap<K, V> extends Map<K, V> {
+  private fill: ((m: Map<K, V>) => void) | null;
+  constructor(fill: (m: Map<K, V>) => void) {
+    super();
+    this.fill = fill;
+  }
+  /** Computed from state the next read changes: asking after it would give wrong values, so it throws. */
+  expire(): void {
+    if (this.fill) this.fill = () => { throw new Error('destDtMs consulted after the next sweep read'); };
+  }
+  private ready(): this {
+    const f = this.fill;
+    if (f) {
+      this.fill = null;
+      f((this as Map<K, V>));
+    }
+    return this;
+  }
+  override get(k: K): V | undefined { return Map.prototype.get.call(this.ready(), k) as V | undefined; }
+  override has(k: K): boolean { return Map.prototype.has.call(this.ready(), k); }
+  override get size(): number { this.ready(); return super.size; }
+  override forEach(cb: (v: V, k: K, m: Map<K, V>) => void, thisArg?: unknown): void { Map.prototype.forEach.call(this.ready(), cb, thisArg); }
+  override entries(): MapIterator<[K, V]> { return Map.prototype.entries.call(this.ready()) as MapIterator<[K, V]>; }
+  override keys(): MapIterator<K> { return Map.prototype.keys.call(this.ready()) as MapIterator<K>; }
+  override values(): MapIterator<V> { return Map.prototype.values.call(this.ready()) as MapIterator<V>; }
+  override [Symbol.iterator](): MapIterator<[K, V]> { return this.entries(); }
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Two dumps of one service's real servers that say the same, field for field. */

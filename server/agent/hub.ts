@@ -15,9 +15,9 @@ import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
-import { DestSweep, procStructure, type DestSweepOptions } from './dest-sweep';
-import { readFileSync } from 'node:fs';
+import { DestSweep, ReusedFileReader, procStructure, type DestSweepOptions } from './dest-sweep';
 import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
+import type { Stats } from '@/lib/ipvs/model';
 import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
 import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
@@ -357,9 +357,14 @@ export class TableHub {
  * namespace's totals stand still.
  */
 export function kernelHub(opts: Pick<TableHubOptions, 'backend' | 'log' | 'tickMs' | 'destBudget'>): TableHub {
-  // the totals are a few hundred bytes: a blocking read beats a thread-pool round trip (see ReusedFileReader)
+  // the totals are a few hundred bytes: blocking reads into a kept buffer, parsed only when they change
+  const file = new ReusedFileReader('/proc/net/ip_vs_stats');
+  let last: Stats | null = null;
   return new TableHub({
     ...opts, structure: procStructure(), alternateReads: true,
-    totals: async () => parseProcIpvsStats(readFileSync('/proc/net/ip_vs_stats', 'latin1')),
+    totals: async () => {
+      const { bytes, changed } = await file.read();
+      return !changed && last ? last : (last = parseProcIpvsStats(bytes.toString('latin1')));
+    },
   });
 }
