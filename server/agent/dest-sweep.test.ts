@@ -281,6 +281,23 @@ describe('procStructure: /proc/net/ip_vs parsed block by block', () => {
     expect((await read()).services).toEqual([]);
   });
 
+  it('from a file: an unchanged read between two changes still compares with the right bytes (the reader alternates buffers)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'proc-structure-'));
+    try {
+      const f = path.join(dir, 'ip_vs');
+      const read = procStructure(f);
+      const v1 = HEAD + BLOCKS.join('');
+      const v2 = HEAD + [BLOCKS[0], BLOCKS[1], BLOCKS[2]!.replace('4          7', '5          7'), BLOCKS[3]].join('');
+      const v3 = HEAD + [BLOCKS[0], BLOCKS[1], BLOCKS[2]!.replace('4          7', '6          7'), BLOCKS[3]].join('');
+      for (const text of [v1, v1, v2, v2, v2, v3, v1, v1, v3]) {
+        writeFileSync(f, text);
+        expect(await read()).toEqual(parseProcIpvs(text, 1));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the line of a malformed block', async () => {
     const read = procStructure(async () => `${HEAD}${BLOCKS[2]}TCP  0A010101:0051 rr\n  -> nonsense Masq 1 0 0\n`);
     await expect(read()).rejects.toThrow("/proc/net/ip_vs line 8: bad destination address: '  -> nonsense Masq 1 0 0'");

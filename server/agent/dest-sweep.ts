@@ -73,6 +73,11 @@ interface Dumped {
   svcStats: Stats;
   /** when GET_DEST last actually ran (`at` also moves when a dump is known to be still current) */
   dumpedAt: number;
+  /** the file's block whose connection counts `destinations` carries (the same object: nothing to apply) */
+  countsFrom?: ProcService;
+  /** the entry last handed out for this service, and the service object it was built from */
+  entry?: ServiceEntry;
+  entryFrom?: object;
 }
 
 export interface SweepResult {
@@ -94,15 +99,28 @@ function procKey(k: ServiceKey): string {
   return k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`;
 }
 
+// Keys of the objects a read gets back unchanged from the last one (the service dump and the file parse both
+// hand back their previous objects when the bytes are the same): built once per object, not once per tick.
+const memoIds = new WeakMap<object, string>();
+const memoProcKeys = new WeakMap<object, string>();
+function idOf(s: { key: ServiceKey }): string {
+  let id = memoIds.get(s);
+  if (id === undefined) memoIds.set(s, (id = serviceId(s.key)));
+  return id;
+}
+function procKeyOf(s: { key: ServiceKey }): string {
+  let k = memoProcKeys.get(s);
+  if (k === undefined) memoProcKeys.set(s, (k = procKey(s.key)));
+  return k;
+}
+
 /** Parses one service block after the header; errors name the line in the whole file. */
-function parseBlock(head: string, block: string, text: string, start: number): ProcService[] {
+function parseBlock(head: string, block: string, linesBefore: () => number): ProcService[] {
   try {
     return parseProcIpvs(head + block, 1).services;
   } catch (e) {
     if (!(e instanceof ProcParseError)) throw e;
-    let before = 0;
-    for (let k = text.indexOf('\n'); k >= 0 && k < start; k = text.indexOf('\n', k + 1)) before++;
-    throw new ProcParseError(e.file, e.line - 3 + before, e.message.replace(/^.*? line \d+: (.*): '.*'$/s, '$1'), e.text);
+    throw new ProcParseError(e.file, e.line - 3 + linesBefore(), e.message.replace(/^.*? line \d+: (.*): '.*'$/s, '$1'), e.text);
   }
 }
 
@@ -195,53 +213,78 @@ export class ReusedFileReader {
 
 /**
  * Reads /proc/net/ip_vs every call but parses only the service blocks whose
- * text changed since the previous call: at 1,000 services parsing the whole
- * file was a large part of a tick in the lab kernel, and between two ticks
- * most blocks are byte-identical. An unchanged file gives the previous
- * result object itself. Parsed services are shared between calls (treat
- * them as read-only). `read` replaces the file (tests).
+ * bytes changed since the previous call: at 1,000 services decoding and
+ * parsing the whole file was a large part of a tick in the lab kernel, and
+ * between two ticks most blocks are byte-identical (under traffic only the
+ * busy services' connection counts move). A block is compared with the block
+ * at the same position in the previous read, without making a string of it;
+ * an unchanged block gives its previous parse, an unchanged file the previous
+ * result object itself. Parsed services are shared between calls (treat them
+ * as read-only). `source` is another file to read, or a function giving the
+ * text (tests).
  */
-export function procStructure(read?: () => Promise<string>): () => Promise<ProcIpvs> {
-  let cache = new Map<string, ProcService[]>();
-  let last: { text: string | null; result: ProcIpvs } | null = null;
-  const file = read ? null : new ReusedFileReader('/proc/net/ip_vs');
+export function procStructure(source: string | (() => Promise<string>) = '/proc/net/ip_vs'): () => Promise<ProcIpvs> {
+  let last: { bytes: Buffer; head: Buffer; blocks: number[]; parsed: ProcService[][]; result: ProcIpvs } | null = null;
+  const read = typeof source === 'function' ? source : null;
+  const file = typeof source === 'string' ? new ReusedFileReader(source) : null;
   return async () => {
-    let text: string;
+    let bytes: Buffer;
     if (file) {
-      const { bytes, changed } = await file.read();
-      // the same object for the same bytes tells the sweep nothing changed
-      if (last && !changed) return last.result;
-      text = bytes.toString('latin1');
+      const got = await file.read();
+      if (last && !got.changed) {
+        // the reader alternates buffers: the next read overwrites the one `last` points into, so keep the
+        // identical bytes just read (in the other buffer) as the ones to compare with next time
+        last.bytes = got.bytes;
+        // the same object for the same bytes tells the sweep nothing changed
+        return last.result;
+      }
+      // (the previous read's bytes stay valid during this call: the reader fills its other buffer)
+      bytes = got.bytes;
     } else {
-      text = await read!();
-      if (last && last.text === text) return last.result;
+      bytes = Buffer.from(await read!(), 'latin1');
+      if (last && bytes.equals(last.bytes)) return last.result;
     }
     let i = 0;
     for (let n = 0; n < 3; n++) {
-      const nl = text.indexOf('\n', i);
-      i = nl < 0 ? text.length : nl + 1;
+      const nl = bytes.indexOf(10, i);
+      i = nl < 0 ? bytes.length : nl + 1;
     }
-    const head = text.slice(0, i);
+    const headBytes = bytes.subarray(0, i);
+    const head = headBytes.toString('latin1');
     // HZ only scales persistence timeouts, which the hub takes from netlink
     const base = parseProcIpvs(head, 1);
-    const next = new Map<string, ProcService[]>();
+    const prev = last && last.head.equals(headBytes) ? last : null;
+    const blocks: number[] = [];
+    const parsedBlocks: ProcService[][] = [];
     const services: ProcService[] = [];
     let start = i;
-    while (start < text.length) {
+    for (let k = 0; start < bytes.length; k++) {
       let end = start;
       do {
-        const nl = text.indexOf('\n', end);
-        end = nl < 0 ? text.length : nl + 1;
-      } while (end < text.length && text.charCodeAt(end) === 32); // destination lines are indented
-      const block = text.slice(start, end);
-      const parsed = next.get(block) ?? cache.get(block) ?? parseBlock(head, block, text, start);
-      next.set(block, parsed);
+        const nl = bytes.indexOf(10, end);
+        end = nl < 0 ? bytes.length : nl + 1;
+      } while (end < bytes.length && bytes[end] === 32); // destination lines are indented
+      let parsed: ProcService[] | undefined;
+      if (prev && k < prev.parsed.length) {
+        const ps = prev.blocks[2 * k]!, pe = prev.blocks[2 * k + 1]!;
+        if (pe - ps === end - start && bytes.compare(prev.bytes, ps, pe, start, end) === 0) parsed = prev.parsed[k];
+      }
+      if (!parsed) {
+        const at = start;
+        parsed = parseBlock(head, bytes.toString('latin1', start, end), () => {
+          let lines = 0;
+          for (let p = bytes.indexOf(10); p >= 0 && p < at; p = bytes.indexOf(10, p + 1)) lines++;
+          return lines;
+        });
+      }
+      blocks.push(start, end);
+      parsedBlocks.push(parsed);
       for (const p of parsed) services.push(p);
       start = end;
     }
-    cache = next;
     const result = { ...base, services };
-    last = { text: file ? null : text, result };
+    // the head is copied: the view would be overwritten by the read after next
+    last = { bytes, head: Buffer.from(headBytes), blocks, parsed: parsedBlocks, result };
     return result;
   };
 }
@@ -400,12 +443,12 @@ export class DestSweep {
     }
     const byKey = new Map<string, ProcService | null>();
     for (const p of proc.services) {
-      const k = procKey(p.key);
+      const k = procKeyOf(p);
       byKey.set(k, byKey.has(k) ? null : p); // null: ambiguous fwmark pair, always dumped
     }
 
-    const ids = services.map((s) => serviceId(s.key));
-    const procOf = services.map((s) => byKey.get(procKey(s.key)) ?? null);
+    const ids = services.map(idOf);
+    const procOf = services.map((s) => byKey.get(procKeyOf(s)) ?? null);
     const sigs = procOf.map((p) => (p ? signature(p) : null));
     const changed: number[] = [];
     const steady: number[] = [];
@@ -476,7 +519,10 @@ export class DestSweep {
       live.add(id);
       const got = fresh.get(i);
       if (got) {
-        entries.push({ ...services[i]!, destinations: got });
+        const d = this.dumped.get(id)!;
+        d.entry = { ...services[i]!, destinations: got };
+        d.entryFrom = services[i]!;
+        entries.push(d.entry);
         continue;
       }
       const d = this.dumped.get(id);
@@ -493,8 +539,17 @@ export class DestSweep {
       } else destDtMs.set(id, null);
       // unchanged structure: the file's connection counts are newer than the dump's (kept, so an
       // unchanged service keeps one destinations array from tick to tick and diffs skip it)
-      if (p && d.procSig === sigs[i]) d.destinations = withProcCounts(d.destinations, p);
-      entries.push({ ...services[i]!, destinations: d.destinations });
+      if (p && d.procSig === sigs[i] && d.countsFrom !== p) {
+        d.destinations = withProcCounts(d.destinations, p);
+        d.countsFrom = p;
+      }
+      // the same service object and real servers as last time: the same entry, which diffs skip at once
+      const svc = services[i]!;
+      if (!d.entry || d.entryFrom !== svc || d.entry.destinations !== d.destinations) {
+        d.entry = { ...svc, destinations: d.destinations };
+        d.entryFrom = svc;
+      }
+      entries.push(d.entry);
     }
     for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
     for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
