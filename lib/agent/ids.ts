@@ -16,6 +16,27 @@ export function destinationId(key: DestinationKey): string {
   return formatHostPort(key.family, key.address, key.port);
 }
 
+const keptServiceIds = new WeakMap<object, string>();
+const keptDestinationIds = new WeakMap<object, string>();
+
+/**
+ * serviceId of an object read from the kernel and never changed afterwards
+ * (the agent's samplers reuse unchanged objects from tick to tick): built
+ * once per object instead of once per tick. Not for objects that are edited.
+ */
+export function keptServiceId(entry: { key: ServiceKey }): string {
+  let id = keptServiceIds.get(entry);
+  if (id === undefined) keptServiceIds.set(entry, (id = serviceId(entry.key)));
+  return id;
+}
+
+/** destinationId of an object read from the kernel and never changed afterwards (see keptServiceId). */
+export function keptDestinationId(d: DestinationKey): string {
+  let id = keptDestinationIds.get(d);
+  if (id === undefined) keptDestinationIds.set(d, (id = destinationId(d)));
+  return id;
+}
+
 /** Human text naming a service in messages: "TCP 10.0.0.1:80", "FWM 7 (IPv6)". */
 export function describeService(key: ServiceKey): string {
   return key.kind === 'fwmark'

@@ -7,7 +7,7 @@ import { HOLD_AGE_CAP_MS, advanceRates, roundRate, sameCounters } from './direct
 import {
   EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
 } from './events';
-import { destinationId, serviceId } from './ids';
+import { keptDestinationId, keptServiceId } from './ids';
 
 export { ESTIMATOR_PERIOD_MS, roundRate } from './director-rates';
 
@@ -56,7 +56,7 @@ export function sampleTable(
 ): StatsState {
   const next: StatsState = new Map();
   for (const e of entries) {
-    const id = serviceId(e.key);
+    const id = keptServiceId(e);
     const p = prev?.get(id);
     const ddt: number | null = destDtMs?.has(id) ? (destDtMs.get(id) ?? null) : dtMs;
     // an idle object read again gives the sample it already has: keep that object (no garbage, and
@@ -68,7 +68,7 @@ export function sampleTable(
     const dests = new Map<string, StatSample>();
     let a = 0, i = 0, pc = 0;
     for (const d of e.destinations) {
-      const did = destinationId(d);
+      const did = keptDestinationId(d);
       const pd = p?.dests.get(did);
       dests.set(did, pd && reusable(pd, d, ddt) ? pd : destSample(d, pd, ddt));
       a += d.activeConns;
@@ -93,7 +93,7 @@ function keepsWhole(e: ServiceEntry, p: { v: StatSample; dests: ReadonlyMap<stri
   if (p.dests.size !== e.destinations.length) return false;
   let a = 0, i = 0, pc = 0;
   for (const d of e.destinations) {
-    const pd = p.dests.get(destinationId(d));
+    const pd = p.dests.get(keptDestinationId(d));
     if (!pd || !reusable(pd, d, ddt)) return false;
     a += d.activeConns;
     i += d.inactiveConns;

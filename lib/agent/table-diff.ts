@@ -6,7 +6,7 @@
  */
 import type { DestinationSpec, DestinationState, ServiceEntry, ServiceRules, ServiceSpec } from '../ipvs/model';
 import type { TableChange } from './events';
-import { destinationId, serviceId } from './ids';
+import { destinationId, keptServiceId } from './ids';
 
 export function serviceSpecOf(s: ServiceSpec): ServiceSpec {
   return { key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe };
@@ -44,7 +44,7 @@ export function diffTables(prev: readonly ServiceEntry[], next: readonly Service
     for (let i = 0; i < prev.length; i++) {
       const a = prev[i]!, b = next[i]!;
       if (a === b) continue;
-      if (a.key !== b.key && serviceId(a.key) !== serviceId(b.key)) {
+      if (a.key !== b.key && keptServiceId(a) !== keptServiceId(b)) {
         aligned = false;
         break;
       }
@@ -55,8 +55,8 @@ export function diffTables(prev: readonly ServiceEntry[], next: readonly Service
       return changes;
     }
   }
-  const before = new Map(prev.map((e) => [serviceId(e.key), e]));
-  const after = new Map(next.map((e) => [serviceId(e.key), e]));
+  const before = new Map(prev.map((e) => [keptServiceId(e), e]));
+  const after = new Map(next.map((e) => [keptServiceId(e), e]));
   for (const [id, e] of before) {
     if (!after.has(id)) changes.push({ type: 'service_removed', service: rulesOf(e) });
   }

@@ -31,7 +31,7 @@ import { open } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, keptServiceId, serviceId } from '@/lib/agent/ids';
 import { sameCounters } from '@/lib/agent/director-rates';
 import { isIpvsError } from '@/lib/ipvs/errors';
 
@@ -101,13 +101,8 @@ function procKey(k: ServiceKey): string {
 
 // Keys of the objects a read gets back unchanged from the last one (the service dump and the file parse both
 // hand back their previous objects when the bytes are the same): built once per object, not once per tick.
-const memoIds = new WeakMap<object, string>();
 const memoProcKeys = new WeakMap<object, string>();
-function idOf(s: { key: ServiceKey }): string {
-  let id = memoIds.get(s);
-  if (id === undefined) memoIds.set(s, (id = serviceId(s.key)));
-  return id;
-}
+const idOf = keptServiceId;
 function procKeyOf(s: { key: ServiceKey }): string {
   let k = memoProcKeys.get(s);
   if (k === undefined) memoProcKeys.set(s, (k = procKey(s.key)));
