@@ -29,8 +29,9 @@ const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--sta
   --allow-origin    browser origin allowed to open the WebSocket (repeatable)
   --tick-ms         sampling period for live stats and change events (default 1000)
   --dest-budget     services whose real servers' counters are re-read per tick (default 8), besides
-                    services a console is showing; the rest wait their turn, so a tick's cost
-                    does not grow with the table
+                    services a console is showing: those whose own counters moved first, then a
+                    quarter of it for re-reading idle ones in turn, so a tick's cost does not grow
+                    with the table
   --insecure-listen allow a non-loopback address without TLS
   --director-id     this director's name among its HA peers (default: the host name)
   --ha-config       high availability: JSON HaConfig (VIP groups, ZooKeeper, peers); the agent
