@@ -29,15 +29,18 @@ function run(name, cmd, args, { parse } = {}) {
   return new Promise((resolve) => {
     process.stdout.write(`\n=== ${name}: ${cmd} ${args.join(' ')}\n`);
     const started = Date.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
     let out = '';
+    // vitest on the host writes its failure report to stderr: both are kept for the closing list of failed tests
+    let err = '';
     child.stdout.on('data', (b) => { out += b; process.stdout.write(b); });
+    child.stderr.on('data', (b) => { if (err.length < 4_000_000) err += b; process.stderr.write(b); });
     child.on('close', (code) => {
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       const counts = parse ? parse(stripAnsi(out)) : null;
       if (counts) for (const k of Object.keys(totals)) totals[k] += counts[k];
       if (code !== 0) {
-        failedNames(name, stripAnsi(out));
+        failedNames(name, stripAnsi(`${out}\n${err}`));
         failures.push(`${name} (exit ${code})`);
         if (!counts || counts.failed === 0) totals.failed += 1; // a crash is a failure even if no test said so
       }
