@@ -29,7 +29,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import type { DestinationState, ServiceEntry, ServiceKey, Stats } from '@/lib/ipvs/model';
+import type { DestinationState, ServiceEntry, ServiceKey, ServiceState, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
 import { destinationId, keptServiceId, serviceId } from '@/lib/agent/ids';
 import { sameCounters } from '@/lib/agent/director-rates';
@@ -77,7 +77,7 @@ interface Dumped {
   countsFrom?: ProcService;
   /** the entry last handed out for this service, and the service object it was built from */
   entry?: ServiceEntry;
-  entryFrom?: object;
+  entryFrom?: ServiceState;
 }
 
 export interface SweepResult {
@@ -94,6 +94,14 @@ function ratesZero(a: Stats): boolean {
   return a.cps === 0 && a.inPps === 0 && a.outPps === 0 && a.inBps === 0 && a.outBps === 0;
 }
 
+/**
+ * Counters read at two times that show nothing happened in between: the same counters and no rate at
+ * either time (for the namespace totals, and for one service against its real servers' last dump).
+ */
+function stoodStill(now: Stats, then: Stats): boolean {
+  return sameCounters(now, then) && ratesZero(now) && ratesZero(then);
+}
+
 /** /proc cannot tell an IPv4 from an IPv6 fwmark service apart; key both views without the family. */
 function procKey(k: ServiceKey): string {
   return k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`;
@@ -102,7 +110,6 @@ function procKey(k: ServiceKey): string {
 // Keys of the objects a read gets back unchanged from the last one (the service dump and the file parse both
 // hand back their previous objects when the bytes are the same): built once per object, not once per tick.
 const memoProcKeys = new WeakMap<object, string>();
-const idOf = keptServiceId;
 function procKeyOf(s: { key: ServiceKey }): string {
   let k = memoProcKeys.get(s);
   if (k === undefined) memoProcKeys.set(s, (k = procKey(s.key)));
@@ -338,9 +345,18 @@ export class DestSweep {
   }
 
   /** The service's real servers as last dumped still hold their current counters (see the pick below). */
-  private current(id: string, svc: Stats): boolean {
+  private dumpStillCurrent(id: string, svc: Stats): boolean {
     const d = this.dumped.get(id);
-    return !!d && sameCounters(d.svcStats, svc) && ratesZero(svc) && ratesZero(d.svcStats);
+    return !!d && stoodStill(svc, d.svcStats);
+  }
+
+  /** The entry for a service: the one handed out last time when neither the service object nor its real servers changed, so diffs skip it at once. */
+  private entryOf(d: Dumped, svc: ServiceState): ServiceEntry {
+    if (!d.entry || d.entryFrom !== svc || d.entry.destinations !== d.destinations) {
+      d.entry = { ...svc, destinations: d.destinations };
+      d.entryFrom = svc;
+    }
+    return d.entry;
   }
 
   async read(): Promise<SweepResult> {
@@ -364,8 +380,8 @@ export class DestSweep {
     // a dump taken after this has every counter's current value: none has moved since
     const seenAt = this.totalsSeenAt;
     const prevAt = this.countersAt;
-    const quiet = !!(totals && prevAt && this.last && !forcing && sameCounters(totals, prevAt.totals) && ratesZero(totals)
-      && ratesZero(prevAt.totals) && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
+    const quiet = !!(totals && prevAt && this.last && !forcing && stoodStill(totals, prevAt.totals)
+      && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
     let proc: ProcIpvs;
     let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
     let servicesRead = false;
@@ -442,7 +458,7 @@ export class DestSweep {
       byKey.set(k, byKey.has(k) ? null : p); // null: ambiguous fwmark pair, always dumped
     }
 
-    const ids = services.map(idOf);
+    const ids = services.map(keptServiceId);
     const procOf = services.map((s) => byKey.get(procKeyOf(s)) ?? null);
     const sigs = procOf.map((p) => (p ? signature(p) : null));
     const changed: number[] = [];
@@ -473,7 +489,7 @@ export class DestSweep {
         // is still current, and only the slow rotation for what only GET_DEST shows (thresholds, tunnel) reads it
         const busy: number[] = [];
         const idle: number[] = [];
-        for (const i of steady) (this.current(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
+        for (const i of steady) (this.dumpStillCurrent(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
         const age = (a: number, b: number) => this.at(this.dumped.get(ids[a]!)!) - this.at(this.dumped.get(ids[b]!)!);
         busy.sort(age);
         pick.push(...busy.slice(0, room));
@@ -514,17 +530,14 @@ export class DestSweep {
       live.add(id);
       const got = fresh.get(i);
       if (got) {
-        const d = this.dumped.get(id)!;
-        d.entry = { ...services[i]!, destinations: got };
-        d.entryFrom = services[i]!;
-        entries.push(d.entry);
+        entries.push(this.entryOf(this.dumped.get(id)!, services[i]!));
         continue;
       }
       const d = this.dumped.get(id);
       if (!d) continue; // new and not dumped yet: appears with its first dump
       const p = procOf[i];
       // (the service list must be this call's own: an older one cannot vouch for the time in between)
-      const current = quiet ? this.at(d) >= seenAt : servicesRead && this.current(id, services[i]!.stats);
+      const current = quiet ? this.at(d) >= seenAt : servicesRead && this.dumpStillCurrent(id, services[i]!.stats);
       if (current && d.procSig === sigs[i]) {
         // its last dump already holds the current counters: as good as a dump now, so rates decay on time
         // (one clock reading for all: in user-mode Linux each costs a system call)
@@ -538,13 +551,7 @@ export class DestSweep {
         d.destinations = withProcCounts(d.destinations, p);
         d.countsFrom = p;
       }
-      // the same service object and real servers as last time: the same entry, which diffs skip at once
-      const svc = services[i]!;
-      if (!d.entry || d.entryFrom !== svc || d.entry.destinations !== d.destinations) {
-        d.entry = { ...svc, destinations: d.destinations };
-        d.entryFrom = svc;
-      }
-      entries.push(d.entry);
+      entries.push(this.entryOf(d, services[i]!));
     }
     for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
     for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
