@@ -4,6 +4,30 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
 const MIN_SPAN_S = 60;
+/** Samples further apart than this (and than 3 sampling periods) had none between them: the line breaks there. */
+const GAP_MIN_S = 5;
+
+/**
+ * Chart data in seconds, with a null point inside every gap between samples: the agent samples only
+ * every minute while nobody watches, and a straight line across such a gap drew rates nobody measured.
+ */
+export function withGaps(times: ArrayLike<number>, series: readonly RateSeries[]): { xs: number[]; ys: (number | null)[][] } {
+  const xs: number[] = [];
+  const ys: (number | null)[][] = series.map(() => []);
+  let step = Infinity;
+  for (let i = 1; i < times.length; i++) if (times[i]! > times[i - 1]!) step = Math.min(step, (times[i]! - times[i - 1]!) / 1000);
+  const gap = Math.max(GAP_MIN_S, 3 * step);
+  for (let i = 0; i < times.length; i++) {
+    const x = times[i]! / 1000;
+    if (i > 0 && x - xs[xs.length - 1]! > gap) {
+      xs.push((x + xs[xs.length - 1]!) / 2);
+      for (const y of ys) y.push(null);
+    }
+    xs.push(x);
+    series.forEach((s, k) => { const v = s.values[i]!; ys[k]!.push(Number.isNaN(v) ? null : v); });
+  }
+  return { xs, ys };
+}
 
 export interface RateSeries {
   label: string;
@@ -63,10 +87,10 @@ export default function RateChart({ times, series, unit, format, height = 260 }:
   }, [shape, height]);
 
   useEffect(() => {
-    const xs = Array.from(times, (t) => t / 1000);
     const p = plot.current;
     if (!p) return;
-    p.setData([xs, ...series.map((s) => Array.from(s.values, (v) => (Number.isNaN(v) ? null : v)))] as uPlot.AlignedData);
+    const { xs, ys } = withGaps(times, series);
+    p.setData([xs, ...ys] as uPlot.AlignedData);
     // While the pointer is not on the chart, the legend shows the newest values.
     if ((p.cursor.left ?? -1) < 0 && xs.length > 0) p.setLegend({ idx: xs.length - 1 });
   });
