@@ -36,10 +36,23 @@ function isOurKeepalived(pid: number, conf: string): boolean {
   }
 }
 
+function pidFrom(text: string): number | null {
+  const n = Number(text.trim());
+  return Number.isInteger(n) && n > 1 ? n : null;
+}
+
 async function readPid(file: string): Promise<number | null> {
   try {
-    const n = Number((await readFile(file, 'utf8')).trim());
-    return Number.isInteger(n) && n > 1 ? n : null;
+    return pidFrom(await readFile(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Blocking on purpose where every millisecond counts: an async read queues behind the thread pool's other file work. */
+function readPidNow(file: string): number | null {
+  try {
+    return pidFrom(readFileSync(file, 'utf8'));
   } catch {
     return null;
   }
@@ -179,9 +192,11 @@ export class KeepalivedManager {
     this.stopping = true;
     const child = this.child;
     if (child?.pid && this.running) {
-      const vrrp = await readPid(this.vrrpPidPath);
+      // the peer takes the VIPs when this SIGTERM's priority-0 advert arrives: nothing async before it
+      const vrrp = readPidNow(this.vrrpPidPath);
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
+      this.opts.log.info({ pid: child.pid }, 'keepalived: SIGTERM sent (priority-0 advert, VIPs dropped)');
       const ok = await Promise.race([exited.then(() => true), sleep(timeoutMs).then(() => false)]);
       if (!ok) {
         child.kill('SIGKILL');

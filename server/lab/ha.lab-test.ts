@@ -48,6 +48,7 @@ function expectTakeover(label: string, ms: number): void {
   expect(ms).toBeLessThan(TAKEOVER_LIMIT_MS);
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HA_DIRECTORS_NAMES: HaDirectorName[] = ['lvs1', 'lvs2'];
 const other = (d: HaDirectorName): HaDirectorName => (d === 'lvs1' ? 'lvs2' : 'lvs1');
 const s1 = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -64,14 +65,19 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
   const agent = (d: HaDirectorName): HaLabAgent => lab.agents.find((a) => a.id === d)!;
   const api = (d: HaDirectorName) => client(agent(d).url, agent(d).operatorToken);
   let controllerUp = false;
+  let lastStatus: HaLabStatus | null = null;
 
-  /** lab.haStatus from whichever director answers (one may be down on purpose; a busy lab kernel is slow). */
-  async function haStatus(): Promise<HaLabStatus> {
+  /**
+   * lab.haStatus from whichever director answers (one may be down on purpose; a busy lab kernel is slow).
+   * `prefer` is asked first: the director a fault is not stopping.
+   */
+  async function haStatus(prefer: HaDirectorName = 'lvs1'): Promise<HaLabStatus> {
     let last: unknown = null;
     for (let round = 0; round < 3; round++) {
-      for (const d of ['lvs1', 'lvs2'] as const) {
+      for (const d of [prefer, other(prefer)]) {
         try {
-          return await api(d).lab.haStatus.query(undefined, { signal: AbortSignal.timeout(10_000) });
+          lastStatus = await api(d).lab.haStatus.query(undefined, { signal: AbortSignal.timeout(10_000) });
+          return lastStatus;
         } catch (e) { last = e; }
       }
     }
@@ -143,6 +149,34 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
   }
 
   /**
+   * What both agents logged about HA between `from` and `to` (guest clock), with the VIP's monitor events,
+   * as times after `from`: where a slow takeover spent its seconds.
+   */
+  function printTimeline(label: string, from: number, to: number): void {
+    const rows: [number, string][] = [];
+    for (const d of HA_DIRECTORS_NAMES) {
+      let text = '';
+      try { text = readFileSync(path.join(lab.logDir, `${d}-agent.log`), 'utf8'); } catch { continue; }
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const e = JSON.parse(line) as { time?: number; msg?: string; kind?: string; from?: string | null; to?: string; reason?: string };
+          if (typeof e.time !== 'number' || e.time < from - 2000 || e.time > to) continue;
+          if (!/HA transition|shutting down|keepalived|ZooKeeper session/.test(e.msg ?? '')) continue;
+          rows.push([e.time, `${d} ${e.msg}${e.kind ? ` ${e.kind} ${e.from ?? '-'} -> ${e.to}` : ''}${e.reason ? ` (${e.reason})` : ''}`]);
+        } catch { /* a line being written */ }
+      }
+    }
+    const last = lastStatus;
+    for (const x of last?.directors ?? []) {
+      if (x.vipAddedAt !== null && x.vipAddedAt >= from - 2000 && x.vipAddedAt <= to) rows.push([x.vipAddedAt, `${x.name} VIP added (ip monitor)`]);
+      if (x.vipRemovedAt !== null && x.vipRemovedAt >= from - 2000 && x.vipRemovedAt <= to) rows.push([x.vipRemovedAt, `${x.name} VIP removed (ip monitor)`]);
+    }
+    rows.sort((a, b) => a[0] - b[0]);
+    console.log(`${label}: timeline from the signal\n${rows.map(([t, what]) => `  ${((t - from) / 1000).toFixed(2).padStart(6)} s  ${what}`).join('\n')}`);
+  }
+
+  /**
    * Runs `act` and watches the VIP every 100 ms until `to` alone holds it:
    * the takeover time, and the requests that failed from the fault until
    * the load had time to recover (the client gives a request 3 s).
@@ -153,18 +187,26 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
     const signalled = (await act()) ?? null;
     // the takeover: `to` holds the VIP; a SIGKILLed keepalived leaves its copy behind until its agent's start-up fencing
     const s = await until(`${label}: the VIP on ${to}`, async () => {
-      const st = await haStatus();
+      const st = await haStatus(to);
       return st.vipHolders.includes(to) ? st : null;
     }, timeoutMs, 100);
     const alone = await until(`${label}: the VIP on ${to} alone`, async () => {
-      const st = await haStatus();
+      const st = await haStatus(to);
       return st.vipHolders.length === 1 && st.vipHolders[0] === to ? st : null;
     }, 60_000, 100);
-    // from the signal to the processes (both guest clock) when known; else from the request
-    const takeoverMs = s.at - (signalled ?? t0);
-    if (alone.at > s.at) console.log(`${label}: the VIP was on both directors for ${s1(alone.at - s.at)} after the takeover`);
+    // From the signal to the processes to the moment the VIP was added in `to`'s namespace, both on the
+    // guest clock (ip monitor's event, not when a status request got through: under load that took
+    // seconds). Without those, from the request to the first status showing the VIP.
+    const from = signalled ?? t0;
+    const added = s.directors.find((x) => x.name === to)?.vipAddedAt ?? null;
+    const takeoverMs = added !== null && added >= from ? added - from : s.at - from;
+    const loser = alone.directors.find((x) => x.name === other(to));
+    const both = added !== null && loser?.vipRemovedAt != null && loser.vipRemovedAt > added ? loser.vipRemovedAt - added : alone.at - s.at;
+    if (both > 0) console.log(`${label}: the VIP was on both directors for ${s1(both)} after the takeover`);
+    if (added === null || added < from) console.log(`${label}: no VIP event from ip monitor after the signal: timed by the status polls`);
+    printTimeline(label, from, Math.max(s.at, alone.at));
     await sleep(4000);
-    const after = await haStatus();
+    const after = await haStatus(to);
     const lost = failed(after) - failed(before);
     const served = ok(after) - ok(before);
     console.log(`${label}: VIP on ${to} ${s1(takeoverMs)} after ${signalled ? 'the signal' : 'the request'} (${s1(s.at - t0)} after the request); ` +

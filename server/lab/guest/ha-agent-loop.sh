@@ -25,7 +25,7 @@ trap '' HUP
 export DIRECTOR_LAB_DIRECTOR=$d
 while :; do
   if [[ -e $dir/held ]]; then nap 0.2; continue; fi
-  args=(--listen "$lan_ip:$AGENT_PORT" --insecure-listen --state-dir "$dir" --log-level warn)
+  args=(--listen "$lan_ip:$AGENT_PORT" --insecure-listen --state-dir "$dir" --log-level "${DIRECTOR_LAB_AGENT_LOG_LEVEL:-info}")
   [[ -n $origin ]] && args+=(--allow-origin "$origin")
   [[ -e $dir/no-ha ]] || args+=(--director-id "$d" --ha-config "$dir/ha.json")
   echo "$(printf '%(%FT%T)T') starting: ${args[*]}" >>"$log"

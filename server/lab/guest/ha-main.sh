@@ -29,6 +29,12 @@ if [[ $baseline == --baseline ]]; then
   bash "$GUEST_DIR/ha-faults.sh" baseline on
 fi
 
+# when the VIP really came and went in each director (tests time takeovers from these, not from
+# how soon a status request got through a busy lab): one `ip monitor` per namespace, event-driven
+for d in $DIRECTORS; do
+  ip netns exec "$d" ip -ts -o monitor address >>"$(ha_dir "$d")/addr-events.log" 2>&1 </dev/null &
+done
+
 step "ha: agents starting in lvs1 and lvs2"
 for d in $DIRECTORS; do
   ip netns exec "$d" bash "$GUEST_DIR/ha-agent-loop.sh" "$d" "$bundle" "$origin" </dev/null &

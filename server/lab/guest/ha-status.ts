@@ -53,6 +53,26 @@ export function localAddresses(fibTrie: string): Set<string> {
   return out;
 }
 
+/**
+ * The last add and delete of `address` in `ip -ts -o monitor address` output
+ * ("[2026-12-01T22:30:36.454400] 3: lan0    inet 192.168.150.100/32 ..." or
+ * "[...] Deleted 3: lan0    inet ..."), as guest-clock milliseconds.
+ */
+export function addressEvents(log: string, address: string): { addedAt: number | null; removedAt: number | null } {
+  let addedAt: number | null = null;
+  let removedAt: number | null = null;
+  const re = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\] (Deleted )?\d+: \S+\s+inet (\S+?)\//;
+  for (const line of log.split('\n')) {
+    const m = re.exec(line);
+    if (!m || m[3] !== address) continue;
+    // the monitor prints the guest's local time; Date reads a zone-less ISO date-time as local too
+    const at = new Date(m[1]!.slice(0, 23)).getTime();
+    if (m[2]) removedAt = at;
+    else addedAt = at;
+  }
+  return { addedAt, removedAt };
+}
+
 /** Every process called `name` whose network namespace is the one bound at `nsFile`. */
 async function pidsInNamespace(name: string, nsFile: string): Promise<number[]> {
   let ns: { dev: number; ino: number };
@@ -77,19 +97,22 @@ async function pidsInNamespace(name: string, nsFile: string): Promise<number[]> 
 
 async function director(stateDir: string, d: (typeof HA_DIRECTORS)[number]): Promise<HaLabDirector> {
   const dir = path.join(stateDir, d.name);
-  const [loop, agentPid, held, noHa, keepalivedPids] = await Promise.all([
+  const [loop, agentPid, held, noHa, keepalivedPids, addrLog] = await Promise.all([
     livePid(path.join(dir, 'loop.pid')),
     livePid(path.join(dir, 'agent.pid')),
     exists(path.join(dir, 'held')),
     exists(path.join(dir, 'no-ha')),
     pidsInNamespace('keepalived', `/run/netns/${d.name}`),
+    readText(path.join(dir, 'addr-events.log')),
   ]);
+  const vip = addressEvents(addrLog ?? '', HA_LAB.vip);
   const trie = loop === null ? null : await readText(`/proc/${loop}/net/fib_trie`);
   const local = trie === null ? new Set<string>() : localAddresses(trie);
   const addressesPresent = [HA_LAB.vip, HA_LAB.gateway].filter((a) => local.has(a));
   return {
     name: d.name, lanAddress: d.lanAddress, running: loop !== null, agentPid, held, haDisabled: noHa,
     keepalivedPids, addressesPresent, holdsVip: local.has(HA_LAB.vip),
+    vipAddedAt: vip.addedAt, vipRemovedAt: vip.removedAt,
   };
 }
 

@@ -69,6 +69,12 @@ export interface HaLabDirector {
   /** VIP and gateway addresses present in the director's namespace (from its routing table) */
   addressesPresent: string[];
   holdsVip: boolean;
+  /**
+   * When the VIP was last added to and removed from the namespace (guest clock, ms), as `ip monitor`
+   * saw it happen; null before the first such event or without the monitor.
+   */
+  vipAddedAt: number | null;
+  vipRemovedAt: number | null;
 }
 
 export interface HaDownloads {
