@@ -198,12 +198,13 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
     // guest clock (ip monitor's event, not when a status request got through: under load that took
     // seconds). Without those, from the request to the first status showing the VIP.
     const from = signalled ?? t0;
-    const added = s.directors.find((x) => x.name === to)?.vipAddedAt ?? null;
-    const takeoverMs = added !== null && added >= from ? added - from : s.at - from;
+    // the monitor's line can land just after the status read that first saw the address: take the later status
+    const added = alone.directors.find((x) => x.name === to)?.vipAddedAt ?? null;
+    const takeoverMs = added !== null && added >= from && added <= s.at + 5000 ? added - from : s.at - from;
     const loser = alone.directors.find((x) => x.name === other(to));
     const both = added !== null && loser?.vipRemovedAt != null && loser.vipRemovedAt > added ? loser.vipRemovedAt - added : alone.at - s.at;
     if (both > 0) console.log(`${label}: the VIP was on both directors for ${s1(both)} after the takeover`);
-    if (added === null || added < from) console.log(`${label}: no VIP event from ip monitor after the signal: timed by the status polls`);
+    if (added === null || added < from || added > s.at + 5000) console.log(`${label}: no VIP event from ip monitor after the signal: timed by the status polls`);
     printTimeline(label, from, Math.max(s.at, alone.at));
     await sleep(4000);
     const after = await haStatus(to);
@@ -311,12 +312,22 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
     it('(e) a long download through the VIP survives a failover (connection sync)', async (ctx) => {
       needController(ctx);
       const m = await settled();
-      // a download that has begun and has at least 10 s to go
-      const d = await until('a download under way', async () => {
-        const s = await haStatus();
+      const b = other(m);
+      // A download under way with at least 5 s to go, whose connection the backup already holds. The
+      // master's sync daemon sends a connection in a batch flushed at least every 2 s, so a failover in a
+      // connection's first seconds can lose it whatever the directors do (a loaded lab took longer than the
+      // 1 s this test once waited, and the download was reset): the test states that precondition, checked
+      // in the backup's own table.
+      const d = await until('a download under way that the backup knows', async () => {
+        const s = await haStatus(b);
         const c = s.downloads?.current;
-        return c && c.bytes > 10_000 && c.expected && c.bytes < c.expected / 2 ? c : null;
-      }, 30_000, 200);
+        if (!c || c.localPort === null || !c.expected || c.bytes < 10_000 || c.bytes > c.expected * 0.75) return null;
+        const page = await api(b).connections.list.query({ protocol: 'tcp', limit: 1000 });
+        const entry = page.entries.find((e) => e.clientPort === c.localPort && e.vport === HA_LAB.slowPort);
+        if (!entry) return null;
+        console.log(`(e) the backup ${b} holds download ${c.id}'s connection (${entry.state}) ${s1(s.at - c.startedAt)} after it started`);
+        return c;
+      }, 60_000, 250);
       console.log(`(e) download ${d.id} at ${d.bytes} of ${d.expected} bytes; stopping ${m}`);
       const r = await failover('(e) stop-director', other(m), () => fault({ fault: 'stop-director', director: m }));
       const done = await until(`download ${d.id} to end`, async () => (await haStatus()).downloads?.recent.find((x) => x.id === d.id), 40_000, 500);

@@ -3,7 +3,7 @@
 // failover may happen; with connection sync it survives, without it stalls.
 //   node ha-download.mjs --state DIR --url http://VIP:8090/?s=20 [--stall-ms 5000]
 // Writes DIR/downloads.json about twice a second (atomically):
-//   { at, completed, broken, current: {id, startedAt, bytes, expected, lastByteAt} | null,
+//   { at, completed, broken, current: {id, startedAt, bytes, expected, lastByteAt, localPort} | null,
 //     recent: [{id, startedAt, endedAt, bytes, expected, ok, error, maxGapMs}] }
 import http from 'node:http';
 import { renameSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ function finish(d, ok, error) {
 }
 
 function start() {
-  const d = { id: nextId++, startedAt: Date.now(), bytes: 0, expected: null, lastByteAt: Date.now(), maxGapMs: 0, done: false };
+  const d = { id: nextId++, startedAt: Date.now(), bytes: 0, expected: null, lastByteAt: Date.now(), maxGapMs: 0, done: false, localPort: null };
   s.current = d;
   const req = http.get(values.url, { agent: false }, (res) => {
     d.expected = Number(res.headers['content-length'] ?? NaN);
@@ -52,6 +52,8 @@ function start() {
     res.on('error', (e) => finish(d, false, e.code ?? e.message));
   });
   req.on('error', (e) => finish(d, false, e.code ?? e.message));
+  // the client port names this download's entry in the directors' connection tables
+  req.on('socket', (sock) => sock.once('connect', () => { d.localPort = sock.localPort ?? null; }));
   // a connection the new director does not know stalls rather than fails: call that broken
   const watch = setInterval(() => {
     if (d.done) { clearInterval(watch); return; }
@@ -67,7 +69,7 @@ function publish() {
   const c = s.current;
   const out = {
     at: Date.now(), completed: s.completed, broken: s.broken,
-    current: c ? { id: c.id, startedAt: c.startedAt, bytes: c.bytes, expected: c.expected, lastByteAt: c.lastByteAt } : null,
+    current: c ? { id: c.id, startedAt: c.startedAt, bytes: c.bytes, expected: c.expected, lastByteAt: c.lastByteAt, localPort: c.localPort } : null,
     recent: s.recent,
   };
   const tmp = `${outFile}.${process.pid}.tmp`;

@@ -81,7 +81,7 @@ export interface HaDownloads {
   at: number;
   completed: number;
   broken: number;
-  current: { id: number; startedAt: number; bytes: number; expected: number | null; lastByteAt: number } | null;
+  current: { id: number; startedAt: number; bytes: number; expected: number | null; lastByteAt: number; localPort: number | null } | null;
   recent: { id: number; startedAt: number; endedAt: number; bytes: number; expected: number | null; ok: boolean; error: string | null; maxGapMs: number }[];
 }
 
