@@ -133,6 +133,29 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
     expect([r, r2].some((x) => x.entries.every((e) => serviceId(e.key) !== serviceId(vip(7))))).toBe(true);
   });
 
+  it('alternate reads: a busy service that nobody watches has its real servers read on the calls that read the service dump, a watched one every call', async () => {
+    const fake = await table(50);
+    const { backend, calls } = counting(fake);
+    const sweep = new DestSweep({ backend, structure: fakeStructure(fake), budget: 8, alternate: true });
+    await sweep.read(); // first: everything
+    const watched = serviceId(vip(3));
+    sweep.setWatched([watched]);
+    const busy = serviceId(vip(11));
+    const rows: string[] = [];
+    for (let t = 0; t < 6; t++) {
+      // with the kernel's estimator rates, as a busy service has them
+      fake.traffic(vip(11), rs(11, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
+      fake.traffic(vip(3), rs(3, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
+      const s = calls.listServices;
+      const r = await sweep.read();
+      rows.push(`${calls.listServices - s}:${r.dumped.includes(busy) ? 'busy' : '-'}:${r.dumped.includes(watched) ? 'watched' : '-'}`);
+    }
+    expect(rows).toEqual(['0:-:watched', '1:busy:watched', '0:-:watched', '1:busy:watched', '0:-:watched', '1:busy:watched']);
+    // its counters are current as of the last call that read both
+    const last = (await sweep.read(), await sweep.read()).entries.find((e) => serviceId(e.key) === busy)!;
+    expect(last.destinations.find((d) => d.address === rs(11, 0).address)!.stats.conns).toBe(6);
+  });
+
   it('reports structure changes made behind its back on the next read', async () => {
     const fake = await table(200);
     const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 32 });

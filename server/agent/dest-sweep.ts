@@ -491,8 +491,13 @@ export class DestSweep {
         const idle: number[] = [];
         for (const i of steady) (this.dumpStillCurrent(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
         const age = (a: number, b: number) => this.at(this.dumped.get(ids[a]!)!) - this.at(this.dumped.get(ids[b]!)!);
-        busy.sort(age);
-        pick.push(...busy.slice(0, room));
+        // with alternate reads, busy services' real servers are read on the calls that read the service dump:
+        // service and real-server counters then move together, every two calls (the kernel's own estimator
+        // moves every 2 s); watched services above are read every call
+        if (servicesRead || !this.opts.alternate) {
+          busy.sort(age);
+          pick.push(...busy.slice(0, room));
+        }
         room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
         if (room > 0) pick.push(...idle.sort((a, b) => this.dumped.get(ids[a]!)!.dumpedAt - this.dumped.get(ids[b]!)!.dumpedAt).slice(0, room));
       }

@@ -78,7 +78,11 @@ class Lane {
   /** non-dump requests started since the last dump, which the next dump must wait for */
   private shared = new Set<Promise<unknown>>();
 
+  /** The socket's netlink port, asked once: the package otherwise asks the kernel (getsockname) on every send. */
+  readonly port: number;
+
   constructor(readonly sock: NetlinkSocket) {
+    this.port = sock.address().port;
     // Without a listener an 'error' event would crash the process; failures surface through requests.
     sock.on('error', () => {});
     sock.on('invalid', () => {});
@@ -126,7 +130,7 @@ async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dum
     let msgs;
     try {
       [msgs] = await lane.sock.request(familyId, [Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)], {
-        flags: dump ? C.NLM_F_DUMP : 0, checkError: false, timeout: timeoutMs,
+        flags: dump ? C.NLM_F_DUMP : 0, checkError: false, timeout: timeoutMs, localPort: lane.port,
       });
     } catch (e) {
       const text = (e as Error).message;
@@ -380,7 +384,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
     if (prepared.length === 0) return results;
     const lane = (this.batchLane ??= openLane());
     const sock = lane.sock;
-    const port = sock.address().port;
+    const port = lane.port;
     const seqs = new Map<number, number>();
     const bodies = prepared.map((p) => packGenlMessage(p.cmd, p.attrs));
     let total = 0;
