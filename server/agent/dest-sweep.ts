@@ -32,7 +32,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, ServiceState, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
 import { destinationId, keptServiceId, serviceId } from '@/lib/agent/ids';
-import { sameCounters } from '@/lib/agent/director-rates';
+import { ESTIMATOR_PERIOD_MS, sameCounters } from '@/lib/agent/director-rates';
 import { isIpvsError } from '@/lib/ipvs/errors';
 
 export interface DestSweepOptions {
@@ -335,6 +335,8 @@ export class DestSweep {
   quietFast = 0;
   /** where the quiet calls' rotation of GET_DEST dumps stands */
   private rotation = 0;
+  /** when read() was last called (alternate reads only at tick pace) */
+  private lastCallAt = 0;
 
   /** every dump in `dumped` was known to hold its current counters at this time (see the quiet fast path) */
   private currentAt = 0;
@@ -370,11 +372,17 @@ export class DestSweep {
     if (this.lastResult?.destDtMs instanceof LazyMap) this.lastResult.destDtMs.expire();
     const phase = this.calls++ % 2;
     const forcing = this.forceAll || this.forced.size > 0;
-    const both = !this.opts.alternate || !this.last || forcing;
-    // read first: a packet counted while the dumps run then shows as movement next time
-    const totals = this.opts.totals ? await this.opts.totals() : null;
     // one clock reading for the checks below (in user-mode Linux each one is a system call)
     const clock = Date.now();
+    // Alternating is only sound at tick pace: a call that reuses the last service list treats its counters as
+    // standing still, and the rates that follow count that time as still (director-rates.ts). After a longer
+    // pause (the hub samples once a minute with nobody subscribed) both are read: a skipped read there made the
+    // first rates after a subscriber joined count 100 s of connections over the last 40 s (2.5 times the rate).
+    const paused = this.lastCallAt > 0 && clock - this.lastCallAt > ESTIMATOR_PERIOD_MS;
+    this.lastCallAt = clock;
+    const both = !this.opts.alternate || !this.last || forcing || paused;
+    // read first: a packet counted while the dumps run then shows as movement next time
+    const totals = this.opts.totals ? await this.opts.totals() : null;
     if (totals && (!this.lastTotals || !sameCounters(totals, this.lastTotals))) this.totalsSeenAt = clock;
     this.lastTotals = totals;
     // a dump taken after this has every counter's current value: none has moved since

@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { StatsState } from '@/lib/agent/events';
+import { serviceId } from '@/lib/agent/ids';
+import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } from '@/lib/ipvs/model';
+import { FakeIpvs } from '../ipvs/fake';
+import { TableHub } from './hub';
+import { fakeStructure, silentLog } from './testing';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('TableHub rates as the agent runs it (alternate reads, totals)', () => {
+  it('after a spell with nobody subscribed (a sample a minute), the first rates a joining subscriber gets are the true ones', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = new FakeIpvs();
+    const svcs: { key: ServiceKey; dests: DestinationKey[] }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: `10.0.0.${i}`, port: 80 };
+      await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+      const dests: DestinationKey[] = [];
+      for (let d = 0; d < 2; d++) {
+        const dest: DestinationKey = { family: 'inet', address: `172.16.${i}.${d + 1}`, port: 80 };
+        await fake.addDestination(key, { ...dest, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL } });
+        dests.push(dest);
+      }
+      svcs.push({ key, dests });
+    }
+    const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, alternateReads: true, totals: () => fake.totals() });
+    const inside = hub as unknown as { current: { at: number; state: StatsState } | null; demand: number };
+    const watched = serviceId(svcs[0]!.key);
+    const subs: AsyncGenerator<unknown>[] = [];
+    const seen: { t: number; svc: number; rs: number[] }[] = [];
+    await hub.sampleNow();
+    for (let t = 1; t <= 130; t++) {
+      now += 1000;
+      vi.setSystemTime(now);
+      // one connection a second on every real server: 2 a second per service
+      for (const s of svcs) for (const d of s.dests) fake.traffic(s.key, d, { conns: 1, inPkts: 5 }, { cps: 1, inPps: 5 });
+      if (t === 100) subs.push(hub.stats(undefined, null, [])); // the overview
+      if (t === 115) subs.push(hub.stats(undefined, null, [watched])); // the service page
+      for (const g of subs) void g.next();
+      await Promise.resolve();
+      // the hub's timer: every tick while someone subscribes, else once a minute
+      if (inside.demand > 0 || now - inside.current!.at >= 59_500) {
+        await hub.sampleNow();
+        const st = inside.current!.state.get(watched)!;
+        seen.push({ t, svc: st.v.rCps, rs: [...st.dests.values()].map((d) => d.rCps) });
+      }
+    }
+    hub.close();
+    const joined = seen.filter((x) => x.t >= 100);
+    expect(joined).toHaveLength(31);
+    for (const x of joined) expect({ t: x.t, svc: x.svc, rs: x.rs }).toEqual({ t: x.t, svc: 2, rs: [1, 1] });
+  });
+});
