@@ -134,8 +134,11 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
 
   /** Both agents up with the controller, ZooKeeper connected, one lease holder holding the VIP. */
   async function settled(timeoutMs = 90_000): Promise<HaDirectorName> {
-    // a test that failed half-way may have left a director stopped
-    for (const d of (await haStatus()).directors) if (d.held) await fault({ fault: 'start-director', director: d.name });
+    // a test that failed half-way may have left a director or ZooKeeper stopped (a retry of (d) once waited
+    // 90 s for a pair that could not settle: its first attempt failed with ZooKeeper still down)
+    const start = await haStatus();
+    for (const d of start.directors) if (d.held) await fault({ fault: 'start-director', director: d.name });
+    if (!start.zookeeper.running) await fault({ fault: 'start-zookeeper' });
     return until('the HA pair to settle (both connected, one lease holder with the VIP, the other BACKUP)', async () => {
       const [a, b, s] = await Promise.all([ctrl('lvs1'), ctrl('lvs2'), haStatus()]);
       if (!a?.enabled || !b?.enabled) return null;
