@@ -29,6 +29,8 @@ const { values } = parseArgs({
     'agent-seconds': { type: 'string', default: '30' },
     subscribers: { type: 'string', default: '50' },
     'hold-seconds': { type: 'string', default: '20' },
+    // traffic before the agent's steady-state CPU window (the first half-minute is V8 optimising new paths)
+    'warm-seconds': { type: 'string', default: '120' },
     'conn-entries': { type: 'string', default: '100000' },
     'conn-big': { type: 'string', default: '1000000' },
     'conn-runs': { type: 'string', default: '3' },
@@ -37,7 +39,7 @@ const { values } = parseArgs({
 });
 const N = Number(values.services), D = Number(values.dests), RUNS = Number(values.runs);
 const AGENT_N = Number(values['agent-services']), AGENT_S = Number(values['agent-seconds']);
-const SUBS = Number(values.subscribers), HOLD_S = Number(values['hold-seconds']);
+const SUBS = Number(values.subscribers), HOLD_S = Number(values['hold-seconds']), WARM_S = Number(values['warm-seconds']);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIRECTOR = `node ${ROOT}/bin/director.mjs`;
 const WORK = '/tmp/bench';
@@ -244,12 +246,12 @@ async function restoreMeasures(): Promise<void> {
 // ---------------------------------------------------------------- f, g, a2 agent (bench/lab/agent.ts)
 const agentMeasures = () => runAgentMeasures({
   rows, log, sh, timed, pair, addPair, tableText, root: ROOT, work: WORK,
-  services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S,
+  services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S, warmSeconds: WARM_S,
 });
 
 const only = (values.only ?? process.env.BENCH_ONLY ?? 'startup,table,restore,conn,agent').split(',');
 const t0 = performance.now();
-info.params = { services: N, dests: D, runs: RUNS, connEntries: Number(values['conn-entries']), connBig: Number(values['conn-big']), connRuns: Number(values['conn-runs']), agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S };
+info.params = { services: N, dests: D, runs: RUNS, connEntries: Number(values['conn-entries']), connBig: Number(values['conn-big']), connRuns: Number(values['conn-runs']), agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S, warmSeconds: WARM_S };
 info.guestKernel = sh('uname -r').trim();
 info.guestMemMb = Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024);
 const errors: string[] = [];

@@ -74,11 +74,13 @@ interface Dumped {
   /** when GET_DEST last actually ran (`at` also moves when a dump is known to be still current) */
   dumpedAt: number;
   /** the file's block whose connection counts `destinations` carries (the same object: nothing to apply) */
-  countsFrom?: ProcService;
+  countsFrom: ProcService | null;
   /** the entry last handed out for this service, and the service object it was built from */
-  entry?: ServiceEntry;
-  entryFrom?: ServiceState;
+  entry: ServiceEntry | null;
+  entryFrom: ServiceState | null;
 }
+
+type ServiceList = Awaited<ReturnType<IpvsBackend['listServices']>>;
 
 export interface SweepResult {
   entries: ServiceEntry[];
@@ -322,7 +324,7 @@ export class DestSweep {
   }
 
   private calls = 0;
-  private last: { services: Awaited<ReturnType<IpvsBackend['listServices']>>; proc: ProcIpvs } | null = null;
+  private last: { services: ServiceList; proc: ProcIpvs } | null = null;
   /** the totals read just before the last service dump, and the file as it was then */
   private countersAt: { totals: Stats; proc: ProcIpvs | null; at: number } | null = null;
   private lastResult: SweepResult | null = null;
@@ -361,14 +363,10 @@ export class DestSweep {
     return d.entry;
   }
 
+  // read() is split into small methods on purpose: TurboFan inlined everything into one function that took
+  // 0.4-0.9 s to compile in the lab kernel, and each deopt (a path first taken after optimisation) recompiled
+  // it all: 5 recompiles in 40 s of traffic, 10 % of a core on V8's compiler thread (--trace-opt)
   async read(): Promise<SweepResult> {
-    // a thunk, not a promise: the file is read with blocking calls inside structure() itself
-    const timed = async <T>(stage: 'services' | 'proc', f: () => Promise<T>): Promise<T> => {
-      const t = performance.now();
-      const r = await f();
-      this.stageMs[stage] += performance.now() - t;
-      return r;
-    };
     if (this.lastResult?.destDtMs instanceof LazyMap) this.lastResult.destDtMs.expire();
     const phase = this.calls++ % 2;
     const forcing = this.forceAll || this.forced.size > 0;
@@ -390,70 +388,16 @@ export class DestSweep {
     const prevAt = this.countersAt;
     const quiet = !!(totals && prevAt && this.last && !forcing && stoodStill(totals, prevAt.totals)
       && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
-    let proc: ProcIpvs;
-    let services: Awaited<ReturnType<IpvsBackend['listServices']>>;
-    let servicesRead = false;
-    if (quiet) {
-      // the file every call: with no service dump it is the only way changes made by other tools show
-      proc = await timed('proc', () => this.opts.structure());
-      // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
-      services = proc === prevAt!.proc ? this.last!.services : await timed('services', () => this.opts.backend.listServices());
-      if (services === this.last!.services) this.quietReads++;
-      else this.countersAt = { totals: totals!, proc, at: prevAt!.at };
-    } else {
-      const fetchServices = both || phase === 0;
-      servicesRead = fetchServices;
-      [services, proc] = await Promise.all([
-        fetchServices ? timed('services', () => this.opts.backend.listServices()) : this.last!.services,
-        both || phase === 1 ? timed('proc', () => this.opts.structure()) : this.last!.proc,
-      ]);
-      if (totals && fetchServices) this.countersAt = { totals, proc, at: Date.now() };
-      // the backend hands back its previous objects for unchanged replies: all unchanged is the same list
-      if (fetchServices && this.last && sameItems(services, this.last.services)) services = this.last.services;
-    }
+    const got = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both, phase);
+    const { services, proc, servicesRead } = got;
     const lastRead = this.last;
     this.last = { services, proc };
     const prevResult = this.lastResult;
     // the same file and service list as last time, which dumped nothing: only the clocks move (a large table's
     // classification below is tens of milliseconds a tick in user-mode Linux, for nothing)
     if (quiet && lastRead && prevResult && prevResult.dumped.length === 0 && proc === lastRead.proc && services === lastRead.services) {
-      const now = Date.now();
-      let stale = false;
-      if (this.currentAt < seenAt) for (const d of this.dumped.values()) if (this.at(d) < seenAt) { stale = true; break; }
-      // the budgeted rotation goes on, for what only GET_DEST shows (thresholds, tunnel settings): a dump
-      // identical to the kept one changes nothing; one that differs is read again the normal way below
-      if (!stale && services.length > 0) {
-        // a quarter of the budget: at 1,000 services a whole rotation then takes about 8 minutes at 1 s ticks
-        for (let k = 0; k < Math.min(Math.max(1, this.opts.budget >> 2), services.length); k++) {
-          const svc = services[this.rotation++ % services.length]!;
-          const id = serviceId(svc.key);
-          const kept = this.dumped.get(id);
-          if (!kept) continue;
-          let got: DestinationState[];
-          try {
-            got = await this.opts.backend.listDestinations(svc.key);
-          } catch (e) {
-            if (isIpvsError(e) && e.code === 'service_not_found') continue;
-            throw e;
-          }
-          this.destDumps++;
-          if (!sameDestinations(kept.destinations, got)) {
-            this.forced.add(id);
-            stale = true;
-          }
-        }
-      }
-      if (!stale) {
-        // every dump is as good as one taken now: one watermark instead of a thousand clock updates, and the
-        // per-service intervals only if someone asks (the hub does not, once every rate has settled)
-        const since = this.currentAt;
-        this.currentAt = now;
-        const destDtMs = new LazyMap<string, number | null>((m) => {
-          for (const [id, d] of this.dumped) m.set(id, now - Math.max(d.at, since));
-        });
-        this.quietFast++;
-        return (this.lastResult = { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true });
-      }
+      const fast = await this.quietFastPath(services, seenAt, prevResult);
+      if (fast) return (this.lastResult = fast);
     }
     if (this.forceAll) {
       // stale signatures make every service "changed" until its next dump
@@ -465,10 +409,102 @@ export class DestSweep {
       const k = procKeyOf(p);
       byKey.set(k, byKey.has(k) ? null : p); // null: ambiguous fwmark pair, always dumped
     }
-
     const ids = services.map(keptServiceId);
     const procOf = services.map((s) => byKey.get(procKeyOf(s)) ?? null);
     const sigs = procOf.map((p) => (p ? signature(p) : null));
+    const pick = this.choose(services, ids, sigs, quiet, seenAt, servicesRead);
+    const destDtMs = new Map<string, number | null>();
+    const fresh = await this.dumpPicked(pick, services, ids, sigs, destDtMs);
+    const entries = this.assemble(services, ids, procOf, sigs, fresh, destDtMs, quiet ? seenAt : null, servicesRead);
+    const unchanged = !!(prevResult && lastRead && quiet && pick.length === 0 && services === lastRead.services && proc === lastRead.proc);
+    const result: SweepResult = unchanged
+      ? { entries: prevResult!.entries, destDtMs, dumped: [], unchanged: true }
+      : { entries, destDtMs, dumped: pick.map((i) => ids[i]!), unchanged: false };
+    this.lastResult = result;
+    return result;
+  }
+
+  private async timed<T>(stage: 'services' | 'proc', f: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    const r = await f();
+    this.stageMs[stage] += performance.now() - t;
+    return r;
+  }
+
+  /** Totals still: the file every call (with no service dump it is the only way changes made by other tools show). */
+  private async readQuiet(totals: Stats, prevAt: NonNullable<DestSweep['countersAt']>): Promise<{ services: ServiceList; proc: ProcIpvs; servicesRead: boolean }> {
+    // a thunk, not a promise: the file is read with blocking calls inside structure() itself
+    const proc = await this.timed('proc', () => this.opts.structure());
+    // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
+    const services = proc === prevAt.proc ? this.last!.services : await this.timed('services', () => this.opts.backend.listServices());
+    if (services === this.last!.services) this.quietReads++;
+    else this.countersAt = { totals, proc, at: prevAt.at };
+    return { services, proc, servicesRead: false };
+  }
+
+  /** Counters moving: the service dump and the file, on alternate calls when `alternate` is set. */
+  private async readMoving(totals: Stats | null, both: boolean, phase: number): Promise<{ services: ServiceList; proc: ProcIpvs; servicesRead: boolean }> {
+    const fetchServices = both || phase === 0;
+    let [services, proc] = await Promise.all([
+      fetchServices ? this.timed('services', () => this.opts.backend.listServices()) : this.last!.services,
+      both || phase === 1 ? this.timed('proc', () => this.opts.structure()) : this.last!.proc,
+    ]);
+    if (totals && fetchServices) this.countersAt = { totals, proc, at: Date.now() };
+    // the backend hands back its previous objects for unchanged replies: all unchanged is the same list
+    if (fetchServices && this.last && sameItems(services, this.last.services)) services = this.last.services;
+    return { services, proc, servicesRead: fetchServices };
+  }
+
+  /**
+   * Same file, same service list, nothing dumped last time: every dump is as good as one taken now, unless a
+   * dump predates the last movement or the rotation finds a real server changed. Null: take the normal way.
+   */
+  private async quietFastPath(services: ServiceList, seenAt: number, prevResult: SweepResult): Promise<SweepResult | null> {
+    const now = Date.now();
+    let stale = false;
+    if (this.currentAt < seenAt) for (const d of this.dumped.values()) if (this.at(d) < seenAt) { stale = true; break; }
+    // the budgeted rotation goes on, for what only GET_DEST shows (thresholds, tunnel settings): a dump
+    // identical to the kept one changes nothing; one that differs is read again the normal way
+    if (!stale && services.length > 0) stale = await this.rotate(services);
+    if (stale) return null;
+    // one watermark instead of a thousand clock updates, and the per-service intervals only if someone asks
+    // (the hub does not, once every rate has settled)
+    const since = this.currentAt;
+    this.currentAt = now;
+    const destDtMs = new LazyMap<string, number | null>((m) => {
+      for (const [id, d] of this.dumped) m.set(id, now - Math.max(d.at, since));
+    });
+    this.quietFast++;
+    return { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true };
+  }
+
+  /** A quarter of the budget of kept dumps read again; true when one differs (it is forced for the normal way). */
+  private async rotate(services: ServiceList): Promise<boolean> {
+    let stale = false;
+    // a quarter of the budget: at 1,000 services a whole rotation then takes about 8 minutes at 1 s ticks
+    for (let k = 0; k < Math.min(Math.max(1, this.opts.budget >> 2), services.length); k++) {
+      const svc = services[this.rotation++ % services.length]!;
+      const id = serviceId(svc.key);
+      const kept = this.dumped.get(id);
+      if (!kept) continue;
+      let got: DestinationState[];
+      try {
+        got = await this.opts.backend.listDestinations(svc.key);
+      } catch (e) {
+        if (isIpvsError(e) && e.code === 'service_not_found') continue;
+        throw e;
+      }
+      this.destDumps++;
+      if (!sameDestinations(kept.destinations, got)) {
+        this.forced.add(id);
+        stale = true;
+      }
+    }
+    return stale;
+  }
+
+  /** Which services' real servers to dump this call (indices into `services`). */
+  private choose(services: ServiceList, ids: string[], sigs: (string | null)[], quiet: boolean, seenAt: number, servicesRead: boolean): number[] {
     const changed: number[] = [];
     const steady: number[] = [];
     const watched: number[] = [];
@@ -479,41 +515,40 @@ export class DestSweep {
       else steady.push(i);
     }
     const budget = this.opts.budget;
-    let pick: number[];
     // the first read takes everything, so the agent starts with the whole table
-    if (this.dumped.size === 0) pick = ids.map((_, i) => i);
+    if (this.dumped.size === 0) return ids.map((_, i) => i);
     // counters stand still: only what the file shows changed, and dumps older than the last movement, need reading
-    else if (quiet) {
+    if (quiet) {
       const stale = (i: number) => this.at(this.dumped.get(ids[i]!)!) < seenAt;
-      pick = [...changed, ...watched.filter(stale), ...steady.filter(stale)].slice(0, budget);
+      return [...changed, ...watched.filter(stale), ...steady.filter(stale)].slice(0, budget);
     }
-    else if (services.length <= budget + watched.length) pick = ids.map((_, i) => i);
-    else {
-      pick = [...watched, ...changed.slice(0, budget)];
-      let room = budget + watched.length - pick.length;
-      if (room > 0) {
-        // a service whose own counters have not moved since its real servers were dumped, and whose rates are 0,
-        // has real servers whose counters have not moved either (the kernel counts a packet on both): its dump
-        // is still current, and only the slow rotation for what only GET_DEST shows (thresholds, tunnel) reads it
-        const busy: number[] = [];
-        const idle: number[] = [];
-        for (const i of steady) (this.dumpStillCurrent(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
-        const age = (a: number, b: number) => this.at(this.dumped.get(ids[a]!)!) - this.at(this.dumped.get(ids[b]!)!);
-        // with alternate reads, busy services' real servers are read on the calls that read the service dump:
-        // service and real-server counters then move together, every two calls (the kernel's own estimator
-        // moves every 2 s); watched services above are read every call
-        if (servicesRead || !this.opts.alternate) {
-          busy.sort(age);
-          pick.push(...busy.slice(0, room));
-        }
-        room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
-        if (room > 0) pick.push(...idle.sort((a, b) => this.dumped.get(ids[a]!)!.dumpedAt - this.dumped.get(ids[b]!)!.dumpedAt).slice(0, room));
+    if (services.length <= budget + watched.length) return ids.map((_, i) => i);
+    const pick = [...watched, ...changed.slice(0, budget)];
+    let room = budget + watched.length - pick.length;
+    if (room > 0) {
+      // a service whose own counters have not moved since its real servers were dumped, and whose rates are 0,
+      // has real servers whose counters have not moved either (the kernel counts a packet on both): its dump
+      // is still current, and only the slow rotation for what only GET_DEST shows (thresholds, tunnel) reads it
+      const busy: number[] = [];
+      const idle: number[] = [];
+      for (const i of steady) (this.dumpStillCurrent(ids[i]!, services[i]!.stats) ? idle : busy).push(i);
+      const age = (a: number, b: number) => this.at(this.dumped.get(ids[a]!)!) - this.at(this.dumped.get(ids[b]!)!);
+      // with alternate reads, busy services' real servers are read on the calls that read the service dump:
+      // service and real-server counters then move together, every two calls (the kernel's own estimator
+      // moves every 2 s); watched services above are read every call
+      if (servicesRead || !this.opts.alternate) {
+        busy.sort(age);
+        pick.push(...busy.slice(0, room));
       }
+      room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
+      if (room > 0) pick.push(...idle.sort((a, b) => this.dumped.get(ids[a]!)!.dumpedAt - this.dumped.get(ids[b]!)!.dumpedAt).slice(0, room));
     }
+    return pick;
+  }
 
-    const destDtMs = new Map<string, number | null>();
+  /** GET_DEST for the picked services, one after another (the lab kernel has one CPU, and a dump per socket at a time is the client's contract). */
+  private async dumpPicked(pick: number[], services: ServiceList, ids: string[], sigs: (string | null)[], destDtMs: Map<string, number | null>): Promise<Map<number, DestinationState[]>> {
     const fresh = new Map<number, DestinationState[]>();
-    // one after another: the lab kernel has one CPU, and a dump per socket at a time is the client's contract
     const t0 = performance.now();
     for (const i of pick) {
       const id = ids[i]!;
@@ -528,21 +563,26 @@ export class DestSweep {
       const at = Date.now();
       const prev = this.dumped.get(id);
       destDtMs.set(id, prev ? at - this.at(prev) : 0);
-      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at });
+      // every field set here, so all of these objects share one shape (optimised code reading them stays valid)
+      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at, countsFrom: null, entry: null, entryFrom: null });
       this.forced.delete(id);
       fresh.set(i, destinations);
     }
     this.stageMs.dests += performance.now() - t0;
     this.destDumps += pick.length;
+    return fresh;
+  }
 
+  /** The entries of this call, and each undumped service's interval (null: its dump is not current). `quietSince`: the totals' last movement on a quiet call. */
+  private assemble(services: ServiceList, ids: string[], procOf: (ProcService | null)[], sigs: (string | null)[],
+    fresh: Map<number, DestinationState[]>, destDtMs: Map<string, number | null>, quietSince: number | null, servicesRead: boolean): ServiceEntry[] {
     const entries: ServiceEntry[] = [];
     const live = new Set<string>();
     let readAt: number | undefined;
     for (let i = 0; i < services.length; i++) {
       const id = ids[i]!;
       live.add(id);
-      const got = fresh.get(i);
-      if (got) {
+      if (fresh.has(i)) {
         entries.push(this.entryOf(this.dumped.get(id)!, services[i]!));
         continue;
       }
@@ -550,7 +590,7 @@ export class DestSweep {
       if (!d) continue; // new and not dumped yet: appears with its first dump
       const p = procOf[i];
       // (the service list must be this call's own: an older one cannot vouch for the time in between)
-      const current = quiet ? this.at(d) >= seenAt : servicesRead && this.dumpStillCurrent(id, services[i]!.stats);
+      const current = quietSince !== null ? this.at(d) >= quietSince : servicesRead && this.dumpStillCurrent(id, services[i]!.stats);
       if (current && d.procSig === sigs[i]) {
         // its last dump already holds the current counters: as good as a dump now, so rates decay on time
         // (one clock reading for all: in user-mode Linux each costs a system call)
@@ -568,12 +608,7 @@ export class DestSweep {
     }
     for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
     for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
-    const unchanged = !!(prevResult && lastRead && quiet && pick.length === 0 && services === lastRead.services && proc === lastRead.proc);
-    const result: SweepResult = unchanged
-      ? { entries: prevResult!.entries, destDtMs, dumped: [], unchanged: true }
-      : { entries, destDtMs, dumped: pick.map((i) => ids[i]!), unchanged: false };
-    this.lastResult = result;
-    return result;
+    return entries;
   }
 }
 
