@@ -139,16 +139,23 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
     const start = await haStatus();
     for (const d of start.directors) if (d.held) await fault({ fault: 'start-director', director: d.name });
     if (!start.zookeeper.running) await fault({ fault: 'start-zookeeper' });
-    return until('the HA pair to settle (both connected, one lease holder with the VIP, the other BACKUP)', async () => {
+    const holder = await until('the HA pair to settle (both connected, one lease holder with the VIP and the sync master, the other BACKUP and sync backup)', async () => {
       const [a, b, s] = await Promise.all([ctrl('lvs1'), ctrl('lvs2'), haStatus()]);
       if (!a?.enabled || !b?.enabled) return null;
       if (a.zookeeper.state !== 'connected' || b.zookeeper.state !== 'connected') return null;
       const holder = a.groups[0]?.leaseHolder;
       if (!holder || b.groups[0]?.leaseHolder !== holder) return null;
       if (s.vipHolders.length !== 1 || s.vipHolders[0] !== holder) return null;
-      const backup = holder === 'lvs1' ? b : a;
+      const [master, backup] = holder === 'lvs1' ? [a, b] : [b, a];
+      // the connections through the VIP reach the backup only once both sync daemons run: a CI run's first (a)
+      // stopped a master 1.9 s after it took the VIP, before its sync daemon was master, and lost 12 requests
+      if (!master.syncDaemons.some((d) => d.state === 'master') || !backup.syncDaemons.some((d) => d.state === 'backup')) return null;
       return backup.groups[0]?.vrrpState === 'BACKUP' && !backup.groups[0].fenced ? (holder as HaDirectorName) : null;
     }, timeoutMs, 500);
+    // the master's sync daemon sends connections in batches flushed at least every 2 s: one flush, so the
+    // connections already under way are on the backup as they are in a pair that has run for a while
+    await sleep(2500);
+    return holder;
   }
 
   /**
