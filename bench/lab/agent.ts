@@ -33,10 +33,14 @@ export interface AgentBenchContext {
   warmSeconds: number;
 }
 
+/** The fields after the comm of a /proc stat file: 14 utime, 15 stime (1-based) are at 11, 12; rss pages (24) at 21. */
+function statFields(file: string): string[] {
+  const stat = readFileSync(file, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 function procStat(pid: number): { cpuTicks: number; userTicks: number; rssKb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields 14 utime, 15 stime (1-based) → index 11, 12 after the comm; rss pages at 24 → index 21
+  const f = statFields(`/proc/${pid}/stat`);
   return { cpuTicks: Number(f[11]) + Number(f[12]), userTicks: Number(f[11]), rssKb: Number(f[21]) * 4 };
 }
 
@@ -44,9 +48,8 @@ function procStat(pid: number): { cpuTicks: number; userTicks: number; rssKb: nu
 function threadTicks(pid: number): { main: number; others: number } {
   let main = 0, others = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; } // the thread ended
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let f: string[];
+    try { f = statFields(`/proc/${pid}/task/${tid}/stat`); } catch { continue; } // the thread ended
     const t = Number(f[11]) + Number(f[12]);
     if (Number(tid) === pid) main += t; else others += t;
   }
@@ -135,12 +138,12 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       const b = procStat(agent.pid);
       const tb = threadTicks(agent.pid);
       const secs = (performance.now() - t) / 1000;
-      const pct = (ticks: number) => ((ticks / hz / secs) * 100).toFixed(1);
-      const threads = `main thread ${pct(tb.main - ta.main)}%, other threads ${pct(tb.others - ta.others)}% (V8's compiler and GC, libuv)`;
+      const pct = (ticks: number) => (ticks / hz / secs) * 100;
+      const threads = `main thread ${pct(tb.main - ta.main).toFixed(1)}%, other threads ${pct(tb.others - ta.others).toFixed(1)}% (V8's compiler and GC, libuv)`;
       const s1 = await stages();
-      const cpuPct = ((b.cpuTicks - a.cpuTicks) / hz / secs) * 100;
+      const cpuPct = pct(b.cpuTicks - a.cpuTicks);
       // user: the agent's JavaScript; system: the (user-mode) kernel building dumps and /proc text for it
-      const userPct = ((b.userTicks - a.userTicks) / hz / secs) * 100;
+      const userPct = pct(b.userTicks - a.userTicks);
       const n = s1.samples! - s0.samples!;
       const quiet = s1.quiet! - (s0.quiet ?? 0);
       const perSample = Object.keys(s1).filter((k) => k !== 'samples' && k !== 'quiet')
@@ -218,7 +221,7 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       // The first half-minute of traffic is mostly V8 optimising the code paths that only moving counters take
       // (2.6-3.4 s of TurboFan compiling per 30 s on its own thread, --trace-opt); it ends. Reported without a
       // goal, then the steady state that a director running for days sees, after a warm-up, with the goal.
-      await sample(`${AGENT_N} services × ${D}, 1 subscriber, traffic on 10 services, first 30 s (JIT warm-up)`, 3000, false);
+      await sample(`${AGENT_N} services × ${D}, 1 subscriber, traffic on 10 services, first ${AGENT_S} s (JIT warm-up)`, 3000, false);
       await sleep(c.warmSeconds * 1000);
       const before = { ...withTraffic };
       await sample(`${AGENT_N} services × ${D}, 1 subscriber, traffic on 10 services (5 conn/s each), after ${c.warmSeconds + AGENT_S + 3} s`, 0);

@@ -81,6 +81,8 @@ interface Dumped {
 }
 
 type ServiceList = Awaited<ReturnType<IpvsBackend['listServices']>>;
+/** One call's service list and file, and whether the list was dumped by this call (not reused). */
+interface TableRead { services: ServiceList; proc: ProcIpvs; servicesRead: boolean }
 
 export interface SweepResult {
   entries: ServiceEntry[];
@@ -388,8 +390,7 @@ export class DestSweep {
     const prevAt = this.countersAt;
     const quiet = !!(totals && prevAt && this.last && !forcing && stoodStill(totals, prevAt.totals)
       && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
-    const got = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both, phase);
-    const { services, proc, servicesRead } = got;
+    const { services, proc, servicesRead } = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both, phase);
     const lastRead = this.last;
     this.last = { services, proc };
     const prevResult = this.lastResult;
@@ -432,7 +433,7 @@ export class DestSweep {
   }
 
   /** Totals still: the file every call (with no service dump it is the only way changes made by other tools show). */
-  private async readQuiet(totals: Stats, prevAt: NonNullable<DestSweep['countersAt']>): Promise<{ services: ServiceList; proc: ProcIpvs; servicesRead: boolean }> {
+  private async readQuiet(totals: Stats, prevAt: NonNullable<DestSweep['countersAt']>): Promise<TableRead> {
     // a thunk, not a promise: the file is read with blocking calls inside structure() itself
     const proc = await this.timed('proc', () => this.opts.structure());
     // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
@@ -443,7 +444,7 @@ export class DestSweep {
   }
 
   /** Counters moving: the service dump and the file, on alternate calls when `alternate` is set. */
-  private async readMoving(totals: Stats | null, both: boolean, phase: number): Promise<{ services: ServiceList; proc: ProcIpvs; servicesRead: boolean }> {
+  private async readMoving(totals: Stats | null, both: boolean, phase: number): Promise<TableRead> {
     const fetchServices = both || phase === 0;
     let [services, proc] = await Promise.all([
       fetchServices ? this.timed('services', () => this.opts.backend.listServices()) : this.last!.services,
@@ -546,9 +547,9 @@ export class DestSweep {
     return pick;
   }
 
-  /** GET_DEST for the picked services, one after another (the lab kernel has one CPU, and a dump per socket at a time is the client's contract). */
-  private async dumpPicked(pick: number[], services: ServiceList, ids: string[], sigs: (string | null)[], destDtMs: Map<string, number | null>): Promise<Map<number, DestinationState[]>> {
-    const fresh = new Map<number, DestinationState[]>();
+  /** GET_DEST for the picked services (the indices dumped), one after another (the lab kernel has one CPU, and a dump per socket at a time is the client's contract). */
+  private async dumpPicked(pick: number[], services: ServiceList, ids: string[], sigs: (string | null)[], destDtMs: Map<string, number | null>): Promise<Set<number>> {
+    const fresh = new Set<number>();
     const t0 = performance.now();
     for (const i of pick) {
       const id = ids[i]!;
@@ -566,7 +567,7 @@ export class DestSweep {
       // every field set here, so all of these objects share one shape (optimised code reading them stays valid)
       this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at, countsFrom: null, entry: null, entryFrom: null });
       this.forced.delete(id);
-      fresh.set(i, destinations);
+      fresh.add(i);
     }
     this.stageMs.dests += performance.now() - t0;
     this.destDumps += pick.length;
@@ -575,7 +576,7 @@ export class DestSweep {
 
   /** The entries of this call, and each undumped service's interval (null: its dump is not current). `quietSince`: the totals' last movement on a quiet call. */
   private assemble(services: ServiceList, ids: string[], procOf: (ProcService | null)[], sigs: (string | null)[],
-    fresh: Map<number, DestinationState[]>, destDtMs: Map<string, number | null>, quietSince: number | null, servicesRead: boolean): ServiceEntry[] {
+    fresh: Set<number>, destDtMs: Map<string, number | null>, quietSince: number | null, servicesRead: boolean): ServiceEntry[] {
     const entries: ServiceEntry[] = [];
     const live = new Set<string>();
     let readAt: number | undefined;
