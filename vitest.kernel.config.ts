@@ -15,5 +15,6 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    setupFiles: ['server/lab/kernel-test-reset.ts'],
   },
 });

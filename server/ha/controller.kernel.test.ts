@@ -71,13 +71,19 @@ afterAll(async () => {
   // the controller's own account, oldest first: what to read when a test here fails
   for (const t of [...(ctl?.status().transitions ?? [])].reverse()) console.log(`${new Date(t.at).toISOString()} ${t.group} ${t.kind} ${t.from} -> ${t.to}: ${t.reason}`);
   console.log(JSON.stringify({ ...ctl?.status(), transitions: undefined }));
-  for (const c of cleanups.reverse()) await c();
-  await ctl?.stop().catch(() => {});
-  observer?.close();
-  await zk?.stop();
-  hub?.close();
-  backend?.close();
-  sh('ip link del hct0 2>/dev/null; ipvsadm -C; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true');
+  // each step is bounded so a stalled one cannot eat the hook's timeout and skip the kernel cleanup below,
+  // which would leave a sync daemon running for every later file in this kernel
+  const bounded = (what: string, p: unknown) => Promise.race([Promise.resolve(p), sleep(15_000).then(() => console.warn(`cleanup: ${what} did not finish in 15 s`))]).catch((e) => console.warn(`cleanup: ${what}: ${e}`));
+  try {
+    for (const c of cleanups.reverse()) await bounded('test cleanup', c());
+    await bounded('controller stop', ctl?.stop());
+    observer?.close();
+    await bounded('ZooKeeper stop', zk?.stop());
+    hub?.close();
+    backend?.close();
+  } finally {
+    sh('pkill -KILL keepalived; ip link del hct0 2>/dev/null; ipvsadm -C; ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null; true');
+  }
 });
 
 describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
