@@ -13,12 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeFailure, runInLab } from '../server/lab/uml';
+import { HostWatch } from './host-watch';
 import type { Row } from './lab/suite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const suiteArgs = process.argv.slice(2).filter((a) => a !== '--');
 const loadBefore = os.loadavg();
 const started = new Date();
+const host = new HostWatch();
 
 const r = await runInLab({
   command: [process.execPath, '--import', 'tsx', path.join(root, 'bench/lab/suite.ts'), ...suiteArgs],
@@ -28,7 +30,10 @@ const r = await runInLab({
     // bench/lab/agent.ts: a V8 CPU profile of the agent, its heaviest functions printed after the run
     ...(process.env.AGENT_CPU_PROF ? { AGENT_CPU_PROF: process.env.AGENT_CPU_PROF } : {}),
   },
-  onOutput: (s) => { if (!s.startsWith('@@bench-result@@')) process.stderr.write(s); },
+  onOutput: (s) => {
+    if (s.startsWith('@@host-mark')) host.onLine(s);
+    else if (!s.startsWith('@@bench-result@@')) process.stderr.write(s);
+  },
 });
 const loadAfter = os.loadavg();
 const line = r.output.split('\n').find((l) => l.startsWith('@@bench-result@@ '));
@@ -37,6 +42,25 @@ if (!line) {
   process.exit(1);
 }
 const result = JSON.parse(line.slice('@@bench-result@@ '.length)) as { rows: Row[]; info: Record<string, unknown>; errors: string[] };
+
+// the agent's CPU windows as the host measured them: one row per figure, the median window, beside the guest's
+const byFigure = new Map<string, typeof host.windows>();
+for (const w of host.windows) {
+  const label = w.label.replace(/ #\d+$/, '');
+  byFigure.set(label, [...(byFigure.get(label) ?? []), w]);
+}
+const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+for (const [label, ws] of byFigure) {
+  const at = result.rows.findIndex((row) => row.measure.startsWith(`(f) agent CPU, ${label},`));
+  const guest = result.rows[at];
+  result.rows.splice(at === -1 ? result.rows.length : at + 1, 0, {
+    measure: `(f) agent user CPU seen from the host, ${label}`, director: mid(ws.map((w) => w.userPct)), anchor: null, anchorName: '—',
+    unit: '% of a core', goal: null, section: guest?.section,
+    note: `the agent's own code, without the lab kernel's work for its system calls (bench/host-watch.ts); windows ${ws.map((w) => w.userPct.toFixed(2)).join(' / ')} %; `
+      + `host system time of that process (user-mode Linux's traps) ${mid(ws.map((w) => w.sysPct)).toFixed(1)} %; whole lab kernel ${mid(ws.map((w) => w.labPct)).toFixed(0)} % of a core; host steal ${ws.map((w) => w.stealPct.toFixed(1)).join(' / ')} %; the agent: ${host.agentNote}`,
+  });
+}
+if (host.problems.length) result.errors.push(...host.problems);
 
 // A run of some sections keeps the other sections' rows from the last run that measured them, marked with their date.
 const ALL_SECTIONS = ['startup', 'table', 'restore', 'conn', 'agent'];

@@ -4,7 +4,7 @@
  * stderr-like lines and, last, one line `@@bench-result@@ {json}` that the
  * host side turns into the table, bench/out/ and bench/RESULTS.md.
  *
- *   node --import tsx bench/lab/suite.ts [--services N] [--dests N] [--runs N] [--agent-seconds S]
+ *   node --import tsx bench/lab/suite.ts [--services N] [--dests N] [--runs N] [--agent-seconds S] [--agent-windows N]
  *
  * Every timed pair alternates Director and the anchor, after one warm-up
  * round, and reports medians. Processes are timed from spawn to exit.
@@ -26,7 +26,9 @@ const { values } = parseArgs({
     dests: { type: 'string', default: '4' },
     runs: { type: 'string', default: '5' },
     'agent-services': { type: 'string', default: '1000' },
-    'agent-seconds': { type: 'string', default: '30' },
+    'agent-seconds': { type: 'string', default: '20' },
+    // CPU windows per agent figure: the median is reported (single windows in the lab kernel vary 2x)
+    'agent-windows': { type: 'string', default: '3' },
     subscribers: { type: 'string', default: '50' },
     'hold-seconds': { type: 'string', default: '20' },
     // traffic before the agent's steady-state CPU window (the first half-minute is V8 optimising new paths)
@@ -40,6 +42,7 @@ const { values } = parseArgs({
 const N = Number(values.services), D = Number(values.dests), RUNS = Number(values.runs);
 const AGENT_N = Number(values['agent-services']), AGENT_S = Number(values['agent-seconds']);
 const SUBS = Number(values.subscribers), HOLD_S = Number(values['hold-seconds']), WARM_S = Number(values['warm-seconds']);
+const WINDOWS = Number(values['agent-windows']);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIRECTOR = `node ${ROOT}/bin/director.mjs`;
 const WORK = '/tmp/bench';
@@ -246,12 +249,12 @@ async function restoreMeasures(): Promise<void> {
 // ---------------------------------------------------------------- f, g, a2 agent (bench/lab/agent.ts)
 const agentMeasures = () => runAgentMeasures({
   rows, log, sh, timed, pair, addPair, tableText, root: ROOT, work: WORK,
-  services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S, warmSeconds: WARM_S,
+  services: N, dests: D, agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S, warmSeconds: WARM_S, windows: WINDOWS,
 });
 
 const only = (values.only ?? process.env.BENCH_ONLY ?? 'startup,table,restore,conn,agent').split(',');
 const t0 = performance.now();
-info.params = { services: N, dests: D, runs: RUNS, connEntries: Number(values['conn-entries']), connBig: Number(values['conn-big']), connRuns: Number(values['conn-runs']), agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S, warmSeconds: WARM_S };
+info.params = { services: N, dests: D, runs: RUNS, connEntries: Number(values['conn-entries']), connBig: Number(values['conn-big']), connRuns: Number(values['conn-runs']), agentServices: AGENT_N, agentSeconds: AGENT_S, subscribers: SUBS, holdSeconds: HOLD_S, warmSeconds: WARM_S, agentWindows: WINDOWS };
 info.guestKernel = sh('uname -r').trim();
 info.guestMemMb = Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024);
 const errors: string[] = [];
