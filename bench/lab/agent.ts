@@ -58,6 +58,31 @@ function threadTicks(pid: number): { main: number; others: number } {
   return { main, others };
 }
 
+/** CPU ticks of this process's children that have exited and been waited for (fields 16, 17: cutime, cstime). */
+function reapedChildTicks(): number {
+  const f = statFields('/proc/self/stat');
+  return Number(f[13]) + Number(f[14]);
+}
+
+/**
+ * What an operator's loop costs today: `ipvsadm -Ln --stats` once a second (as `watch -n1` runs it) for
+ * `seconds`, % of a core (the process's own CPU: start-up, the kernel's dumps, formatting).
+ */
+async function ipvsadmEverySecond(seconds: number, hz: number): Promise<number> {
+  const c0 = reapedChildTicks();
+  const t0 = performance.now();
+  for (let s = 0; s < seconds; s++) {
+    const started = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn('ipvsadm', ['-Ln', '--stats'], { stdio: 'ignore' });
+      p.once('error', reject);
+      p.once('exit', () => resolve());
+    });
+    await sleep(Math.max(0, 1000 - (performance.now() - started)));
+  }
+  return ((reapedChildTicks() - c0) / hz / ((performance.now() - t0) / 1000)) * 100;
+}
+
 const PROF_DIR = '/tmp/bench/agent-prof';
 
 /** Self time per function over every profile in PROF_DIR, heaviest first. */
@@ -167,7 +192,9 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       const quiet = s1.quiet! - (s0.quiet ?? 0);
       const perSample = Object.keys(s1).filter((k) => k !== 'samples' && k !== 'quiet')
         .map((k) => `${k} ${((s1[k]! - (s0[k] ?? 0)) / Math.max(1, n)).toFixed(1)}`).join(', ');
-      rows.push({ measure: `(f) agent CPU, ${label}, 1 s ticks`, director: cpuPct, anchor: null, anchorName: '—', unit: '% of a core',
+      // the same conditions, the loop the agent replaces (one window, after the agent's)
+      const loop = withGoal ? await ipvsadmEverySecond(AGENT_S, hz) : null;
+      rows.push({ measure: `(f) agent CPU, ${label}, 1 s ticks`, director: cpuPct, anchor: loop, anchorName: loop === null ? '—' : 'ipvsadm -Ln --stats every 1 s', unit: '% of a core',
         goal: withGoal ? { kind: 'max', value: 2, text: '< 2%' } : null, note: `${spread}${threads}; user ${userPct.toFixed(1)}%, system ${(cpuPct - userPct).toFixed(1)}%; ${n} samples (${quiet} quiet: totals still, table unchanged); ms per sample: ${perSample}` });
       rows.push({ measure: `(f) agent RSS max, ${label}`, director: rssMax / 1024, anchor: null, anchorName: '—', unit: 'MB',
         goal: withGoal ? { kind: 'max', value: 150, text: '< 150 MB' } : null });

@@ -76,4 +76,26 @@ describe('idle objects keep their sample objects', () => {
     expect(d[0]!.dests).toEqual([{ id: '10.0.0.2:80', v: { active: 2 } }]);
     expect(d[0]!.v).toEqual({ active: 2 });
   });
+
+  it('the same entry object handed out again (the sweep does so while nothing changed) gives the same result as a fresh copy', () => {
+    // one object for every tick: the first ticks are not settled, so its rates must still decay, then hold
+    const same = withDests(20, 1);
+    let viaSame: StatsState | null = sampleTable([withDests(10, 1)], null, 1000);
+    let viaCopies: StatsState | null = viaSame;
+    for (let t = 0; t < 8; t++) {
+      viaSame = sampleTable([same], viaSame, 1000);
+      viaCopies = sampleTable([withDests(20, 1)], viaCopies, 1000);
+      const [s, c] = [[...viaSame.values()][0]!, [...viaCopies.values()][0]!];
+      expect({ ...s.v }).toEqual({ ...c.v });
+      expect([...s.dests.values()].map((x) => ({ ...x }))).toEqual([...c.dests.values()].map((x) => ({ ...x })));
+    }
+    expect(isSettled(viaSame!)).toBe(true);
+    // settled: kept whole, whether its real servers were read this tick or carried
+    const kept = sampleTable([same], viaSame, 1000, new Map([['tcp:10.0.0.1:80', 1000]]));
+    expect(kept.get([...kept.keys()][0]!)).toBe([...viaSame!.values()][0]);
+    const carried = sampleTable([same], kept, 1000, new Map([['tcp:10.0.0.1:80', null]]));
+    expect([...carried.values()][0]).toBe([...viaSame!.values()][0]);
+    // a different connection count on a new entry: a new sample
+    expect([...sampleTable([withDests(20, 3)], carried, 1000).values()][0]).not.toBe([...carried.values()][0]);
+  });
 });

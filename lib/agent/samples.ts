@@ -61,7 +61,8 @@ export function sampleTable(
     const ddt: number | null = destDtMs?.has(id) ? (destDtMs.get(id) ?? null) : dtMs;
     // an idle object read again gives the sample it already has: keep that object (no garbage, and
     // deltaTick and the encoder skip what is identical); a service with nothing new is kept whole
-    if (p && keepsWhole(e, p, ddt)) {
+    if (p && (keptWholeBy(e, ddt) === p || keepsWhole(e, p, ddt))) {
+      (ddt === null ? keptCarried : keptRead).set(e, p);
       next.set(id, p);
       continue;
     }
@@ -79,6 +80,21 @@ export function sampleTable(
     next.set(id, { v, dests });
   }
   return next;
+}
+
+/**
+ * The service's samples that an entry object was last found to keep whole. The sweep hands out the same
+ * entry while nothing about the service changed, and entries and samples are never modified, so the check
+ * stands: at 1,000 services with traffic on a few, keepsWhole over every real server was the largest part
+ * of sampling (CPU profile in the lab). One map per kind of check: a check with counters read (`keptRead`)
+ * also holds where they were carried, not the other way round.
+ */
+const keptRead = new WeakMap<ServiceEntry, ServiceSamples>();
+const keptCarried = new WeakMap<ServiceEntry, ServiceSamples>();
+type ServiceSamples = NonNullable<ReturnType<StatsState['get']>>;
+
+function keptWholeBy(e: ServiceEntry, ddt: number | null): ServiceSamples | undefined {
+  return keptRead.get(e) ?? (ddt === null ? keptCarried.get(e) : undefined);
 }
 
 /** A reading of `d` would give `pd` again: carried with the same counts, or settled with the same counters. */
