@@ -163,6 +163,13 @@ export class TickEncoder {
    * was read this tick, keeping the ages in step; returns, by number, the
    * rates that computation gets wrong (they must travel). Fills `out.d`.
    */
+  /**
+   * A service's samples (kept as the same object while nothing about it changes) whose every object was
+   * settled for the decoder: rates 0, age at the cap. Advancing them again changes nothing, so a tick skips
+   * them without a look at their real servers (at 1,000 services, most of the encoder's time under traffic).
+   */
+  private readonly settledServices = new WeakSet<StatsState extends Map<string, infer V> ? V : never>();
+
   private advance(tick: StatsTick, prev: StatsState, destDtMs: ReadonlyMap<string, number | null> | undefined, out: WireTick): Map<number, Partial<DirectorRates>> {
     const explicit = new Map<number, Partial<DirectorRates>>();
     const rows = new Map<string, ServiceTickRow>();
@@ -170,10 +177,13 @@ export class TickEncoder {
     const removed = new Set(tick.removed);
     if (destDtMs) out.d = [];
     const predicted = { ...EMPTY_SAMPLE } as DirectorRates;
-    const one = (num: number, p: StatSample, change: Partial<StatSample> | undefined, dtMs: number | null) => {
+    /** true: unchanged, rates 0 and age at the cap, so the computation gives p again whatever the interval */
+    const one = (num: number, p: StatSample, change: Partial<StatSample> | undefined, dtMs: number | null): boolean => {
       // unchanged and settled (rates 0, age saturated): the computation gives p again, and most of a large table is here
-      if (!change && p.rCps === 0 && p.rInPps === 0 && p.rOutPps === 0 && p.rInBps === 0 && p.rOutBps === 0
-        && (dtMs === null || (this.ages.get(num) ?? 0) >= HOLD_AGE_CAP_MS)) return;
+      if (!change && p.rCps === 0 && p.rInPps === 0 && p.rOutPps === 0 && p.rInBps === 0 && p.rOutBps === 0) {
+        const atCap = (this.ages.get(num) ?? 0) >= HOLD_AGE_CAP_MS;
+        if (dtMs === null || atCap) return atCap;
+      }
       const cur = change ? readingAfter(p, change) : p;
       if (dtMs === null) {
         for (const f of DIRECTOR_RATE_FIELDS) predicted[f] = p[f];
@@ -182,7 +192,7 @@ export class TickEncoder {
         if (age === 0) this.ages.delete(num);
         else this.ages.set(num, age);
       }
-      if (sameRates(predicted, cur)) return;
+      if (sameRates(predicted, cur)) return false;
       const send: Partial<DirectorRates> = {};
       for (const f of DIRECTOR_RATE_FIELDS) {
         if (predicted[f] !== cur[f]) {
@@ -191,20 +201,25 @@ export class TickEncoder {
         }
       }
       explicit.set(num, send);
+      return false;
     };
     for (const [sid, p] of prev) {
       if (removed.has(sid)) continue;
       const row = rows.get(sid);
       const sn = this.svcNum(sid);
-      one(sn, p.v, row?.v, tick.intervalMs);
-      if (p.dests.size === 0) continue;
-      const dt = destDtOf(sid, tick.intervalMs, destDtMs);
+      const dt = p.dests.size === 0 ? null : destDtOf(sid, tick.intervalMs, destDtMs);
       if (dt !== null) out.d?.push(sn, dt);
-      const changes = row && new Map(row.dests.map((d) => [d.id, d.v]));
-      for (const [did, pd] of p.dests) {
-        if (row?.removedDests.includes(did)) continue;
-        one(this.destNum(sid, did), pd, changes?.get(did), dt);
+      // the same samples as a tick that found every object settled, and nothing new: nothing to compute
+      if (!row && this.settledServices.has(p)) continue;
+      let settled = one(sn, p.v, row?.v, tick.intervalMs) && !row;
+      if (p.dests.size > 0) {
+        const changes = row && new Map(row.dests.map((d) => [d.id, d.v]));
+        for (const [did, pd] of p.dests) {
+          if (row?.removedDests.includes(did)) continue;
+          settled = one(this.destNum(sid, did), pd, changes?.get(did), dt) && settled;
+        }
       }
+      if (settled) this.settledServices.add(p);
     }
     return explicit;
   }
