@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ShimBuildError, xstateShim } from './xstate-shim';
+import { nextLabCpu, TASKSET } from './cpu-pin';
 
 export const UML_BINARY = '/usr/bin/linux.uml';
 export const UML_MODULES_ROOT = '/usr/lib/uml/modules';
@@ -262,7 +263,11 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
   }
 
   const env = preload ? { ...process.env, LD_PRELOAD: preload } : process.env;
-  const child = spawn(UML_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  // pinned to one host CPU: see cpu-pin.ts (2-4 times faster here, and steadier)
+  const cpu = nextLabCpu();
+  const child = cpu === null
+    ? spawn(UML_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env })
+    : spawn(TASKSET, ['-c', cpu, UML_BINARY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   const entry = { child, umid, cleanup };
   live.add(entry);
 
