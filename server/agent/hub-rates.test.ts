@@ -56,3 +56,29 @@ describe('TableHub rates as the agent runs it (alternate reads, totals)', () => 
     for (const x of joined) expect({ t: x.t, svc: x.svc, rs: x.rs }).toEqual({ t: x.t, svc: 2, rs: [1, 1] });
   });
 });
+
+describe('TableHub joins', () => {
+  it('subscriptions that join together after a quiet spell share one fresh sample (a second one right after made rates over milliseconds)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = new FakeIpvs();
+    const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
+    await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+    const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 60_000 });
+    const inside = hub as unknown as { running: Promise<void> | null };
+    hub.start();
+    await inside.running;
+    const before = hub.samples;
+    now += 120_000;
+    vi.setSystemTime(now);
+    // a console page: stats ticks and change events, subscribed in one batch
+    const stats = hub.stats(undefined, null, []);
+    const changes = hub.changes(undefined, null);
+    const pending = [stats.next(), changes.next()];
+    await inside.running;
+    expect(hub.samples - before).toBe(1);
+    hub.close();
+    await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 100))]);
+  });
+});
