@@ -82,3 +82,25 @@ describe('TableHub joins', () => {
     await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 100))]);
   });
 });
+
+describe('TableHub timer', () => {
+  it('a subscriber joining just before a timer tick gets one sample, not a second one milliseconds later', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    const fake = new FakeIpvs();
+    const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
+    await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+    const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 1000 });
+    hub.start();
+    await vi.advanceTimersByTimeAsync(30_900); // nobody subscribed: no sample since the first; the timer fires in 100 ms
+    const before = hub.samples;
+    const stats = hub.stats(undefined, null, []);
+    void stats.next();
+    await vi.advanceTimersByTimeAsync(400);
+    expect(hub.samples - before).toBe(1); // the join's, not also the timer's 100 ms later
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(hub.samples - before).toBe(2); // ticking again at the next timer tick
+    hub.close();
+    void stats.return(undefined);
+  });
+});

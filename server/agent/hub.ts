@@ -114,6 +114,9 @@ export class TableHub {
     void this.sampleNow();
     this.timer = setInterval(() => {
       // nobody is watching: no per-second kernel reads, just an occasional refresh
+      // a sample started less than half a tick ago (a subscriber joining between two timer ticks) is this tick's:
+      // another one now would give rates over milliseconds (285 ms, 26 ms apart in the lab)
+      if (Date.now() - this.lastStartedAt < this.tickMs / 2) return;
       if (this.demand > 0 || !this.current || Date.now() - this.current.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
     }, this.tickMs);
     this.timer.unref();
@@ -200,7 +203,11 @@ export class TableHub {
     return { ...this.stageMs, ...(this.sweep ? this.sweep.stageMs : {}), destDumps: this.sweep?.destDumps ?? 0 };
   }
 
+  /** when the last sample started (Date.now()) */
+  private lastStartedAt = 0;
+
   private async takeSample(): Promise<void> {
+    this.lastStartedAt = Date.now();
     const t0 = performance.now();
     let entries: ServiceEntry[];
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
