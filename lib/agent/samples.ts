@@ -5,7 +5,7 @@
 import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
 import { HOLD_AGE_CAP_MS, advanceRates, roundRate, sameCounters } from './director-rates';
 import {
-  EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsTick,
+  EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsStateService, type StatsTick,
 } from './events';
 import { keptDestinationId, keptServiceId } from './ids';
 
@@ -89,11 +89,10 @@ export function sampleTable(
  * of sampling (CPU profile in the lab). One map per kind of check: a check with counters read (`keptRead`)
  * also holds where they were carried, not the other way round.
  */
-const keptRead = new WeakMap<ServiceEntry, ServiceSamples>();
-const keptCarried = new WeakMap<ServiceEntry, ServiceSamples>();
-type ServiceSamples = NonNullable<ReturnType<StatsState['get']>>;
+const keptRead = new WeakMap<ServiceEntry, StatsStateService>();
+const keptCarried = new WeakMap<ServiceEntry, StatsStateService>();
 
-function keptWholeBy(e: ServiceEntry, ddt: number | null): ServiceSamples | undefined {
+function keptWholeBy(e: ServiceEntry, ddt: number | null): StatsStateService | undefined {
   return keptRead.get(e) ?? (ddt === null ? keptCarried.get(e) : undefined);
 }
 

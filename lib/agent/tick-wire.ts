@@ -21,7 +21,7 @@
 import {
   advanceRates, COUNTER_FIELDS, DIRECTOR_RATE_FIELDS, HOLD_AGE_CAP_MS, type Counters, type DirectorRates,
 } from './director-rates';
-import { EMPTY_SAMPLE, type ServiceTickRow, type StatSample, type StatsState, type StatsTick } from './events';
+import { EMPTY_SAMPLE, type ServiceTickRow, type StatSample, type StatsState, type StatsStateService, type StatsTick } from './events';
 
 export const WIRE_VERSION = 2;
 
@@ -159,17 +159,17 @@ export class TickEncoder {
   }
 
   /**
-   * Runs the decoder's rate computation for every object it already has and
-   * was read this tick, keeping the ages in step; returns, by number, the
-   * rates that computation gets wrong (they must travel). Fills `out.d`.
-   */
-  /**
    * A service's samples (kept as the same object while nothing about it changes) whose every object was
    * settled for the decoder: rates 0, age at the cap. Advancing them again changes nothing, so a tick skips
    * them without a look at their real servers (at 1,000 services, most of the encoder's time under traffic).
    */
-  private readonly settledServices = new WeakSet<StatsState extends Map<string, infer V> ? V : never>();
+  private readonly settledServices = new WeakSet<StatsStateService>();
 
+  /**
+   * Runs the decoder's rate computation for every object it already has and
+   * was read this tick, keeping the ages in step; returns, by number, the
+   * rates that computation gets wrong (they must travel). Fills `out.d`.
+   */
   private advance(tick: StatsTick, prev: StatsState, destDtMs: ReadonlyMap<string, number | null> | undefined, out: WireTick): Map<number, Partial<DirectorRates>> {
     const explicit = new Map<number, Partial<DirectorRates>>();
     const rows = new Map<string, ServiceTickRow>();

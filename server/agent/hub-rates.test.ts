@@ -57,14 +57,20 @@ describe('TableHub rates as the agent runs it (alternate reads, totals)', () => 
   });
 });
 
+/** A fake kernel table with one service and no real servers. */
+async function oneService(): Promise<FakeIpvs> {
+  const fake = new FakeIpvs();
+  const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
+  await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+  return fake;
+}
+
 describe('TableHub joins', () => {
   it('subscriptions that join together after a quiet spell share one fresh sample (a second one right after made rates over milliseconds)', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     let now = Date.UTC(2026, 0, 1);
     vi.setSystemTime(now);
-    const fake = new FakeIpvs();
-    const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
-    await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+    const fake = await oneService();
     const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 60_000 });
     const inside = hub as unknown as { running: Promise<void> | null };
     hub.start();
@@ -87,9 +93,7 @@ describe('TableHub timer', () => {
   it('a subscriber joining just before a timer tick gets one sample, not a second one milliseconds later', async () => {
     vi.useFakeTimers();
     vi.setSystemTime(Date.UTC(2026, 0, 1));
-    const fake = new FakeIpvs();
-    const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
-    await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+    const fake = await oneService();
     const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 1000 });
     hub.start();
     await vi.advanceTimersByTimeAsync(30_900); // nobody subscribed: no sample since the first; the timer fires in 100 ms

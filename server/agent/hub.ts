@@ -84,6 +84,8 @@ export class TableHub {
   private waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** when the last sample started (Date.now()): the timer skips a tick that one just took */
+  private lastStartedAt = 0;
   private again = false;
   private failing = false;
   private closed = false;
@@ -113,10 +115,10 @@ export class TableHub {
     if (this.timer || this.closed) return;
     void this.sampleNow();
     this.timer = setInterval(() => {
-      // nobody is watching: no per-second kernel reads, just an occasional refresh
       // a sample started less than half a tick ago (a subscriber joining between two timer ticks) is this tick's:
       // another one now would give rates over milliseconds (285 ms, 26 ms apart in the lab)
       if (Date.now() - this.lastStartedAt < this.tickMs / 2) return;
+      // nobody is watching: no per-second kernel reads, just an occasional refresh
       if (this.demand > 0 || !this.current || Date.now() - this.current.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
     }, this.tickMs);
     this.timer.unref();
@@ -202,9 +204,6 @@ export class TableHub {
   stageTimes(): Record<string, number> {
     return { ...this.stageMs, ...(this.sweep ? this.sweep.stageMs : {}), destDumps: this.sweep?.destDumps ?? 0 };
   }
-
-  /** when the last sample started (Date.now()) */
-  private lastStartedAt = 0;
 
   private async takeSample(): Promise<void> {
     this.lastStartedAt = Date.now();

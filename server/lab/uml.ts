@@ -265,9 +265,8 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
   const env = preload ? { ...process.env, LD_PRELOAD: preload } : process.env;
   // pinned to one host CPU: see cpu-pin.ts (2-4 times faster here, and steadier)
   const cpu = nextLabCpu();
-  const child = cpu === null
-    ? spawn(UML_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env })
-    : spawn(TASKSET, ['-c', cpu, UML_BINARY, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  const [command, argv] = cpu === null ? [UML_BINARY, args] : [TASKSET, ['-c', cpu, UML_BINARY, ...args]];
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   const entry = { child, umid, cleanup };
   live.add(entry);
 
