@@ -20,6 +20,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { procStat } from './stats';
 
 export interface HostWindow {
   label: string;
@@ -37,11 +38,10 @@ interface Reading { at: number; user: number; sys: number; steal: number; all: n
 const HZ = 100; // USER_HZ on Linux
 
 function stat(pid: number | string): { comm: string; user: number; sys: number; start: number; rssPages: number } | null {
-  let s: string;
-  try { s = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return null; }
-  const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return { comm, user: Number(f[11]), sys: Number(f[12]), start: Number(f[19]), rssPages: Number(f[21]) };
+  let st: ReturnType<typeof procStat>;
+  try { st = procStat(`/proc/${pid}/stat`); } catch { return null; } // the process ended
+  const f = st.fields;
+  return { comm: st.comm, user: Number(f[11]), sys: Number(f[12]), start: Number(f[19]), rssPages: Number(f[21]) };
 }
 
 function labProcesses(): { pid: number; user: number; sys: number; start: number; rssPages: number }[] {

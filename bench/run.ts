@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeFailure, runInLab } from '../server/lab/uml';
 import { HostWatch } from './host-watch';
+import { median } from './stats';
 import type { Row } from './lab/suite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,15 +50,14 @@ for (const w of host.windows) {
   const label = w.label.replace(/ #\d+$/, '');
   byFigure.set(label, [...(byFigure.get(label) ?? []), w]);
 }
-const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 for (const [label, ws] of byFigure) {
   const at = result.rows.findIndex((row) => row.measure.startsWith(`(f) agent CPU, ${label},`));
   const guest = result.rows[at];
   result.rows.splice(at === -1 ? result.rows.length : at + 1, 0, {
-    measure: `(f) agent user CPU seen from the host, ${label}`, director: mid(ws.map((w) => w.userPct)), anchor: null, anchorName: '—',
+    measure: `(f) agent user CPU seen from the host, ${label}`, director: median(ws.map((w) => w.userPct)), anchor: null, anchorName: '—',
     unit: '% of a core', goal: null, section: guest?.section,
     note: `the agent's own code, without the lab kernel's work for its system calls (bench/host-watch.ts); windows ${ws.map((w) => w.userPct.toFixed(2)).join(' / ')} %; `
-      + `host system time of that process (user-mode Linux's traps) ${mid(ws.map((w) => w.sysPct)).toFixed(1)} %; whole lab kernel ${mid(ws.map((w) => w.labPct)).toFixed(0)} % of a core; host steal ${ws.map((w) => w.stealPct.toFixed(1)).join(' / ')} %; the agent: ${host.agentNote}`,
+      + `host system time of that process (user-mode Linux's traps) ${median(ws.map((w) => w.sysPct)).toFixed(1)} %; whole lab kernel ${median(ws.map((w) => w.labPct)).toFixed(0)} % of a core; host steal ${ws.map((w) => w.stealPct.toFixed(1)).join(' / ')} %; the agent: ${host.agentNote}`,
   });
 }
 if (host.problems.length) result.errors.push(...host.problems);

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { TickDecoder } from '../../lib/agent/tick-wire';
 import type { AppRouter } from '../../server/agent/router';
 import type { Row } from './suite';
+import { median, procStat as readProcStat } from '../stats';
 
 export interface AgentBenchContext {
   rows: Row[];
@@ -35,11 +36,8 @@ export interface AgentBenchContext {
   windows: number;
 }
 
-/** The fields after the comm of a /proc stat file: 14 utime, 15 stime (1-based) are at 11, 12; rss pages (24) at 21. */
-function statFields(file: string): string[] {
-  const stat = readFileSync(file, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
+/** The fields after the comm of a /proc stat file (see procStat). */
+const statFields = (file: string): string[] => readProcStat(file).fields;
 
 function procStat(pid: number): { cpuTicks: number; userTicks: number; rssKb: number } {
   const f = statFields(`/proc/${pid}/stat`);
@@ -152,7 +150,6 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       out.quiet = Number(/^director_agent_quiet_samples (\d+)/m.exec(text)?.[1] ?? 0);
       return out;
     };
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
     /**
      * CPU and RSS over `windows` windows of AGENT_S seconds, reported as the median window: one window in the
      * lab kernel can read twice another under the same load (see bench/host-watch.ts, which the host-mark

@@ -24,6 +24,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { summarizeConnections } from '../../server/conn/reader';
 import type { Row } from './suite';
+import { median } from '../stats';
 
 export interface ConnBenchContext {
   rows: Row[];
@@ -40,10 +41,6 @@ export interface ConnBenchContext {
 }
 
 const SERVICES = 100, DESTS = 4;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const AWK = `ipvsadm -Lcn | awk 'NR>2{c[$3]++} END{for(s in c) print s, c[s]}'`;
 
 /** Live entries, from the kernel's per-destination counters (cheap, unlike reading the table). */

@@ -19,6 +19,7 @@ import { parseSnapshot } from '../../lib/snapshot/parse';
 import { planRestore } from '../../lib/snapshot/plan';
 import { runConnMeasures } from './conn';
 import { runAgentMeasures } from './agent';
+import { median } from '../stats';
 
 const { values } = parseArgs({
   options: {
@@ -65,10 +66,6 @@ const rows: Row[] = [];
 const info: Record<string, unknown> = {};
 
 const log = (s: string) => process.stdout.write(`bench: ${s}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Waits (up to 60 s) for a second in which the lab kernel's CPU was at least 90 % idle. */
 function waitIdle(): void {
