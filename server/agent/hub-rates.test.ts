@@ -108,3 +108,25 @@ describe('TableHub timer', () => {
     void stats.return(undefined);
   });
 });
+
+describe('TableHub first tick', () => {
+  it('a subscriber joining after a quiet spell gets the fresh sample first, not the minute-old idle one (a lone point, then a gap, on the service page)', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    const fake = await oneService();
+    const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 1000 });
+    hub.start();
+    await vi.advanceTimersByTimeAsync(45_300); // nobody subscribed: the only sample is 45 s old
+    const joinedAt = Date.now();
+    const stats = hub.stats(undefined, null, []);
+    const first = stats.next();
+    await vi.advanceTimersByTimeAsync(50);
+    const got = await first;
+    expect(got.done).toBe(false);
+    const tick = (got.value as { tick: { at: number; full: boolean } }).tick;
+    expect(tick.full).toBe(true);
+    expect(tick.at).toBeGreaterThanOrEqual(joinedAt);
+    hub.close();
+    void stats.return(undefined);
+  });
+});

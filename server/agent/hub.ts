@@ -302,6 +302,9 @@ export class TableHub {
     const leave = this.join(watch);
     try {
       let sent = parseEventId(this.epoch, lastEventId) ?? -1;
+      // after a quiet spell the current sample is the idle refresh, up to a minute old: as a first tick it drew
+      // a lone point far left of the live ones, then a gap. The fresh one join() started is a moment away.
+      if (sent < 0 && this.running && this.current && Date.now() - this.current.at > 2 * this.tickMs) await this.nextSample(signal);
       while (!signal?.aborted && !this.closed) {
         const cur = this.current;
         if (cur && cur.seq !== sent) {
