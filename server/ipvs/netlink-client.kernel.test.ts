@@ -129,6 +129,25 @@ describe('Director writes, ipvsadm reads; ipvsadm writes, Director reads', () =>
     expect(dests.find((d) => d.address === '192.168.1.11')).toMatchObject({ upperThreshold: 2000, lowerThreshold: 1500 });
   });
 
+  it('listDestinations hands back its previous objects for byte-identical replies, and new ones where ipvsadm changed something', async () => {
+    const key = tcp('10.4.0.2', 80);
+    await ipvs.addService(svc(key));
+    for (const last of [10, 11, 12]) await ipvs.addDestination(key, dst(`192.168.1.${last}`, 80, { forward: 'nat' }));
+    const a = await ipvs.listDestinations(key);
+    const b = await ipvs.listDestinations(key);
+    expect(b).toBe(a); // nothing changed: the same array
+    ipvsadm('-e', '-t', '10.4.0.2:80', '-r', '192.168.1.11:80', '-m', '-w', '7');
+    const c = await ipvs.listDestinations(key);
+    expect(c).not.toBe(a);
+    const at = (l: readonly { address: string }[], addr: string) => l.find((d) => d.address === addr);
+    expect(at(c, '192.168.1.11')).not.toBe(at(a, '192.168.1.11'));
+    expect(at(c, '192.168.1.11')!.weight).toBe(7);
+    expect(at(a, '192.168.1.11')!.weight).toBe(1); // the object handed out before was not changed under its holder
+    for (const addr of ['192.168.1.10', '192.168.1.12']) expect(at(c, addr)).toBe(at(a, addr));
+    ipvsadm('-d', '-t', '10.4.0.2:80', '-r', '192.168.1.10:80');
+    expect((await ipvs.listDestinations(key)).map((d) => d.address).sort()).toEqual(['192.168.1.11', '192.168.1.12']);
+  });
+
   it('getService reads one service; listDestinations of a missing service is empty, as in the kernel', async () => {
     ipvsadm('-A', '-t', '10.5.0.1:80', '-s', 'sed', '-p', '120');
     const s = await ipvs.getService(tcp('10.5.0.1', 80));

@@ -205,6 +205,13 @@ function schedulerMessage(spec: ServiceSpec): string {
   return `scheduler '${spec.scheduler}'${pe} is not available in this kernel (module ip_vs_${spec.scheduler} not loadable?)`;
 }
 
+/** services whose last GET_DEST replies are kept (about 1 kB each with four real servers) */
+const DEST_MEMO_MAX = 50_000;
+
+function memoKey(k: ServiceKey): string {
+  return k.kind === 'fwmark' ? `f|${k.family}|${k.fwmark}` : `a|${k.family}|${k.protocol}|${k.address}|${k.port}`;
+}
+
 export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   private readonly dumpLanes: Lane[] = [];
   private batchLane: Lane | undefined;
@@ -273,11 +280,45 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
     return unpackServiceMessage(reply);
   }
 
+  /** each service's last GET_DEST replies (copied) and what they decoded to, by position; cleared when it outgrows DEST_MEMO_MAX */
+  private readonly destMemo = new Map<string, { raw: Buffer[]; parsed: DestinationState[] }>();
+
+  /**
+   * A service's real servers, in kernel order. As with listServices, a reply
+   * byte-identical to the one at the same position in this service's
+   * previous dump gives that dump's object again, and a dump identical to the
+   * previous one gives the previous array itself (shared: treat as read-only).
+   * The agent re-reads idle services in turn to catch changes only GET_DEST
+   * shows; decoding those unchanged replies was half of what a quiet tick
+   * allocated at 1,000 services (94 of 195 kB/s in the lab).
+   */
   async listDestinations(key: ServiceKey, lane = this.lane): Promise<DestinationState[]> {
     validateServiceKey(key);
     const replies = await this.request(C.IPVS_CMD_GET_DEST, [packServiceKey(key)], true, lane)
       .catch((e) => explain(e, {}, `listing real servers of virtual service ${formatServiceKey(key)}`));
-    return replies.map((r) => unpackDestinationMessage(r, key.family));
+    const id = memoKey(key);
+    const memo = this.destMemo.get(id);
+    const raw: Buffer[] = new Array(replies.length);
+    const parsed: DestinationState[] = new Array(replies.length);
+    let same = !!memo && memo.raw.length === replies.length;
+    for (let i = 0; i < replies.length; i++) {
+      const r = replies[i]!;
+      const old = memo?.raw[i];
+      if (old && old.length === r.length && old.compare(r) === 0) {
+        raw[i] = old;
+        parsed[i] = memo!.parsed[i]!;
+      } else {
+        same = false;
+        // a copy: a view would keep the whole receive buffer alive for as long as the service exists
+        raw[i] = Buffer.from(r);
+        parsed[i] = unpackDestinationMessage(r, key.family);
+      }
+    }
+    if (same) return memo!.parsed;
+    // removed services leave entries behind; starting over now and then bounds them
+    if (!memo && this.destMemo.size >= DEST_MEMO_MAX) this.destMemo.clear();
+    this.destMemo.set(id, { raw, parsed });
+    return parsed;
   }
 
   /** Every service (kernel order) with its destinations; the GET_DEST dumps run on up to dumpConcurrency sockets. */
