@@ -173,6 +173,9 @@ export function fullTick(state: StatsState, seq: number, at: number, intervalMs:
 }
 
 /** Only what differs between two states: changed fields, new and removed objects. */
+/** shared empty list (never mutated: rows are built once and only read) */
+const NONE: string[] = [];
+
 export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
   const services: ServiceTickRow[] = [];
   const removed: string[] = [];
@@ -185,13 +188,16 @@ export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: n
       continue;
     }
     const dests: DestinationTickRow[] = [];
+    let kept = 0;
     for (const [did, v] of s.dests) {
       const pv = p.dests.get(did);
+      if (pv) kept++;
       if (pv === v) continue;
       const ch = pv ? changedFields(pv, v) : nonZero(v);
       if (ch) dests.push({ id: did, v: ch });
     }
-    const removedDests = [...p.dests.keys()].filter((did) => !s.dests.has(did));
+    // every previous real server still there: nothing removed (the common case, without a list per service)
+    const removedDests = kept === p.dests.size ? NONE : [...p.dests.keys()].filter((did) => !s.dests.has(did));
     const v = changedFields(p.v, s.v);
     if (v || dests.length || removedDests.length) services.push({ id, v: v ?? {}, dests, removedDests });
   }

@@ -78,6 +78,8 @@ interface Dumped {
   /** the entry last handed out for this service, and the service object it was built from */
   entry: ServiceEntry | null;
   entryFrom: ServiceState | null;
+  /** the last call whose service list had this service (removed services are dropped by it) */
+  seenIn: number;
 }
 
 type ServiceList = Awaited<ReturnType<IpvsBackend['listServices']>>;
@@ -565,7 +567,7 @@ export class DestSweep {
       const prev = this.dumped.get(id);
       destDtMs.set(id, prev ? at - this.at(prev) : 0);
       // every field set here, so all of these objects share one shape (optimised code reading them stays valid)
-      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at, countsFrom: null, entry: null, entryFrom: null });
+      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at, countsFrom: null, entry: null, entryFrom: null, seenIn: this.calls });
       this.forced.delete(id);
       fresh.add(i);
     }
@@ -578,17 +580,18 @@ export class DestSweep {
   private assemble(services: ServiceList, ids: string[], procOf: (ProcService | null)[], sigs: (string | null)[],
     fresh: Set<number>, destDtMs: Map<string, number | null>, quietSince: number | null, servicesRead: boolean): ServiceEntry[] {
     const entries: ServiceEntry[] = [];
-    const live = new Set<string>();
+    // a stamp instead of a set of 1,000 live ids a call
+    const call = this.calls;
     let readAt: number | undefined;
     for (let i = 0; i < services.length; i++) {
       const id = ids[i]!;
-      live.add(id);
       if (fresh.has(i)) {
         entries.push(this.entryOf(this.dumped.get(id)!, services[i]!));
         continue;
       }
       const d = this.dumped.get(id);
       if (!d) continue; // new and not dumped yet: appears with its first dump
+      d.seenIn = call;
       const p = procOf[i];
       // (the service list must be this call's own: an older one cannot vouch for the time in between)
       const current = quietSince !== null ? this.at(d) >= quietSince : servicesRead && this.dumpStillCurrent(id, services[i]!.stats);
@@ -607,8 +610,11 @@ export class DestSweep {
       }
       entries.push(this.entryOf(d, services[i]!));
     }
-    for (const id of this.dumped.keys()) if (!live.has(id)) this.dumped.delete(id);
-    for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
+    for (const [id, d] of this.dumped) if (d.seenIn !== call) this.dumped.delete(id);
+    if (this.forced.size > 0) {
+      const live = new Set(ids);
+      for (const id of this.forced) if (!live.has(id)) this.forced.delete(id);
+    }
     return entries;
   }
 }

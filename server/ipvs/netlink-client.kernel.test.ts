@@ -139,7 +139,7 @@ describe('Director writes, ipvsadm reads; ipvsadm writes, Director reads', () =>
     ipvsadm('-e', '-t', '10.4.0.2:80', '-r', '192.168.1.11:80', '-m', '-w', '7');
     const c = await ipvs.listDestinations(key);
     expect(c).not.toBe(a);
-    const at = (l: readonly { address: string }[], addr: string) => l.find((d) => d.address === addr);
+    const at = <T extends { address: string }>(l: readonly T[], addr: string) => l.find((d) => d.address === addr);
     expect(at(c, '192.168.1.11')).not.toBe(at(a, '192.168.1.11'));
     expect(at(c, '192.168.1.11')!.weight).toBe(7);
     expect(at(a, '192.168.1.11')!.weight).toBe(1); // the object handed out before was not changed under its holder
