@@ -14,7 +14,7 @@ import { TickDecoder } from '@/lib/agent/tick-wire';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { Auth, tokenFile } from './auth';
 import type { AppRouter } from './router';
-import { checkListen, startAgentServer, type AgentServer } from './server';
+import { KEEP_ALIVE_MS, checkListen, startAgentServer, type AgentServer } from './server';
 import { makeDeps, silentLog } from './testing';
 
 const VIP: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '192.0.2.10', port: 80 };
@@ -250,6 +250,13 @@ describe('operations endpoints', () => {
     await deps.hub.sampleNow();
     const r = await fetch(`${srv.url}/healthz`);
     expect(r.status).toBe(200);
+  });
+
+  it('keeps idle connections longer than clients do (undici gives up after 4 s), so a reused socket is never one the agent is closing', async () => {
+    const r = await fetch(`${srv.url}/healthz`);
+    await r.arrayBuffer();
+    expect(r.headers.get('keep-alive')).toBe(`timeout=${KEEP_ALIVE_MS / 1000}`);
+    expect(KEEP_ALIVE_MS).toBeGreaterThan(10_000);
   });
 
   it('/metrics needs a token and labels series by service and destination', async () => {

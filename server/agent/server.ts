@@ -18,6 +18,9 @@ import { createContextInner, type AgentContext, type AgentDeps } from './context
 import { createMetrics, type AgentMetrics } from './metrics';
 import { appRouter } from './router';
 
+
+/** idle keep-alive connections are held this long (longer than any client's own idle timeout) */
+export const KEEP_ALIVE_MS = 65_000;
 export const HTTP_BASE = '/trpc';
 export const WS_PATH = '/trpc-ws';
 
@@ -145,6 +148,12 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     });
   };
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+  // Clients must give up an idle connection before the agent does: Node's 5 s default against undici's 4 s left
+  // a race after large replies (the agent's idle clock starts when it has written the reply, the client's when it
+  // has read it), and a request sent on a socket the agent was closing failed with "fetch failed" (the bench's
+  // services.list of 10,000 services, once in six rounds). Idle sockets still close at shutdown (server.close()).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const wssHandler = applyWSSHandler({
