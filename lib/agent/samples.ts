@@ -172,10 +172,10 @@ export function fullTick(state: StatsState, seq: number, at: number, intervalMs:
   return { seq, at, intervalMs, full: true, services, removed: [] };
 }
 
-/** Only what differs between two states: changed fields, new and removed objects. */
 /** shared empty list (never mutated: rows are built once and only read) */
 const NONE: string[] = [];
 
+/** Only what differs between two states: changed fields, new and removed objects. */
 export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
   const services: ServiceTickRow[] = [];
   const removed: string[] = [];

@@ -76,14 +76,15 @@ export function diffTables(prev: readonly ServiceEntry[], next: readonly Service
  */
 function sameDestinationSpecs(a: readonly DestinationState[], b: readonly DestinationState[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
-    if (x === y) continue;
-    if (x.address !== y.address || x.port !== y.port || x.family !== y.family || x.forward !== y.forward || x.weight !== y.weight
-      || x.upperThreshold !== y.upperThreshold || x.lowerThreshold !== y.lowerThreshold
-      || x.tunnel.type !== y.tunnel.type || x.tunnel.port !== y.tunnel.port || x.tunnel.checksum !== y.tunnel.checksum) return false;
-  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !sameDestinationSpec(a[i]!, b[i]!)) return false;
   return true;
+}
+
+/** One real server, the same one with the same settings (address, forwarding, weight, thresholds, tunnel), counters aside. */
+export function sameDestinationSpec(x: DestinationSpec, y: DestinationSpec): boolean {
+  return x.address === y.address && x.port === y.port && x.family === y.family && x.forward === y.forward && x.weight === y.weight
+    && x.upperThreshold === y.upperThreshold && x.lowerThreshold === y.lowerThreshold
+    && x.tunnel.type === y.tunnel.type && x.tunnel.port === y.tunnel.port && x.tunnel.checksum === y.tunnel.checksum;
 }
 
 /** What changed in one service present on both sides. */

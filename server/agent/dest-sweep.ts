@@ -34,6 +34,7 @@ import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '
 import { destinationId, keptServiceId, serviceId } from '@/lib/agent/ids';
 import { ESTIMATOR_PERIOD_MS, sameCounters } from '@/lib/agent/director-rates';
 import { isIpvsError } from '@/lib/ipvs/errors';
+import { sameDestinationSpec } from '@/lib/agent/table-diff';
 
 export interface DestSweepOptions {
   backend: IpvsBackend;
@@ -659,10 +660,8 @@ function sameDestinations(a: readonly DestinationState[], b: readonly Destinatio
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!, y = b[i]!;
-    if (x.address !== y.address || x.port !== y.port || x.family !== y.family || x.forward !== y.forward || x.weight !== y.weight
-      || x.upperThreshold !== y.upperThreshold || x.lowerThreshold !== y.lowerThreshold || x.tunnel.type !== y.tunnel.type
-      || x.tunnel.port !== y.tunnel.port || x.tunnel.checksum !== y.tunnel.checksum || x.activeConns !== y.activeConns
-      || x.inactiveConns !== y.inactiveConns || x.persistentConns !== y.persistentConns) return false;
+    if (!sameDestinationSpec(x, y) || x.activeConns !== y.activeConns || x.inactiveConns !== y.inactiveConns
+      || x.persistentConns !== y.persistentConns) return false;
     const s = x.stats, t = y.stats;
     if (!sameCounters(s, t) || s.cps !== t.cps || s.inPps !== t.inPps || s.outPps !== t.outPps || s.inBps !== t.inBps || s.outBps !== t.outBps) return false;
   }

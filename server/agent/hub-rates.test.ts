@@ -89,14 +89,19 @@ describe('TableHub joins', () => {
   });
 });
 
+/** A 1 s hub over one service, started under fake timers and left `quietMs` without a subscriber. */
+async function startedAndQuiet(quietMs: number): Promise<TableHub> {
+  vi.useFakeTimers();
+  vi.setSystemTime(Date.UTC(2026, 0, 1));
+  const hub = new TableHub({ backend: await oneService(), log: silentLog, tickMs: 1000 });
+  hub.start();
+  await vi.advanceTimersByTimeAsync(quietMs);
+  return hub;
+}
+
 describe('TableHub timer', () => {
   it('a subscriber joining just before a timer tick gets one sample, not a second one milliseconds later', async () => {
-    vi.useFakeTimers();
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-    const fake = await oneService();
-    const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 1000 });
-    hub.start();
-    await vi.advanceTimersByTimeAsync(30_900); // nobody subscribed: no sample since the first; the timer fires in 100 ms
+    const hub = await startedAndQuiet(30_900); // nobody subscribed: no sample since the first; the timer fires in 100 ms
     const before = hub.samples;
     const stats = hub.stats(undefined, null, []);
     void stats.next();
@@ -111,12 +116,7 @@ describe('TableHub timer', () => {
 
 describe('TableHub first tick', () => {
   it('a subscriber joining after a quiet spell gets the fresh sample first, not the minute-old idle one (a lone point, then a gap, on the service page)', async () => {
-    vi.useFakeTimers();
-    vi.setSystemTime(Date.UTC(2026, 0, 1));
-    const fake = await oneService();
-    const hub = new TableHub({ backend: fake, log: silentLog, tickMs: 1000 });
-    hub.start();
-    await vi.advanceTimersByTimeAsync(45_300); // nobody subscribed: the only sample is 45 s old
+    const hub = await startedAndQuiet(45_300); // nobody subscribed: the only sample is 45 s old
     const joinedAt = Date.now();
     const stats = hub.stats(undefined, null, []);
     const first = stats.next();

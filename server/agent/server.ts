@@ -18,7 +18,6 @@ import { createContextInner, type AgentContext, type AgentDeps } from './context
 import { createMetrics, type AgentMetrics } from './metrics';
 import { appRouter } from './router';
 
-
 /** idle keep-alive connections are held this long (longer than any client's own idle timeout) */
 export const KEEP_ALIVE_MS = 65_000;
 export const HTTP_BASE = '/trpc';

@@ -20,6 +20,7 @@ import {
 import * as C from '@/lib/ipvs/constants';
 import { IpvsError, type IpvsErrorCode } from '@/lib/ipvs/errors';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/agent/ids';
 import {
   SCHEDULERS, type DestinationKey, type DestinationSpec, type DestinationState, type IpvsInfo, type ServiceEntry,
   type ServiceKey, type ServiceSpec, type ServiceState, type SyncDaemon, type SyncDaemonConfig, type SyncState,
@@ -208,10 +209,6 @@ function schedulerMessage(spec: ServiceSpec): string {
 /** services whose last GET_DEST replies are kept (about 1 kB each with four real servers) */
 const DEST_MEMO_MAX = 50_000;
 
-function memoKey(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `f|${k.family}|${k.fwmark}` : `a|${k.family}|${k.protocol}|${k.address}|${k.port}`;
-}
-
 export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   private readonly dumpLanes: Lane[] = [];
   private batchLane: Lane | undefined;
@@ -296,7 +293,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
     validateServiceKey(key);
     const replies = await this.request(C.IPVS_CMD_GET_DEST, [packServiceKey(key)], true, lane)
       .catch((e) => explain(e, {}, `listing real servers of virtual service ${formatServiceKey(key)}`));
-    const id = memoKey(key);
+    const id = serviceId(key);
     const memo = this.destMemo.get(id);
     const raw: Buffer[] = new Array(replies.length);
     const parsed: DestinationState[] = new Array(replies.length);
