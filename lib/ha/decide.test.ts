@@ -174,6 +174,18 @@ describe('4. ZooKeeper unreachable', () => {
     expect(d.memo).toMatchObject({ fenced: true, leaseBonus: false, failStatic: false });
     expect(d.memo.fenceReason).toContain('lvs2 is connected to ZooKeeper');
   });
+  it('a peer reaches ZooKeeper but claims nothing of the group (BACKUP, no lease, no VIPs): role unchanged, keep asking', () => {
+    const peers = { at: T - 100, anyConnected: true, detail: 'lvs2 is connected to ZooKeeper and claims no group', claimed: false };
+    const d = decide(base({ zk: lost(9000), vrrpState: 'MASTER', vipsPresent: true, peers }), { ...serving, failStatic: true });
+    expect(d.memo).toMatchObject({ fenced: false, leaseBonus: true, syncRole: 'master', failStatic: false });
+    expect(d.askPeers).toBe(true);
+    expect(d.why).toMatch(/role unchanged until my session is back or a peer claims the group/);
+    // the same peer becoming master of the group (a cut heartbeat, or it took the free lease): fence at once
+    const d2 = decide(base({ zk: lost(9500), vrrpState: 'MASTER', vipsPresent: true, peers: { ...peers, claimed: true, at: T } }), d.memo);
+    expect(d2.memo).toMatchObject({ fenced: true, leaseBonus: false });
+    // a director fenced before keeps its fence while held off
+    expect(decide(base({ zk: lost(9000), peers }), memo({ fenced: true, fenceReason: 'lvs2 holds the lease' })).memo.fenced).toBe(true);
+  });
   it('no peer reaches it either (ZooKeeper down): fail static, the master keeps serving', () => {
     const d = decide(base({ zk: lost(5000), vrrpState: 'MASTER', vipsPresent: true, peers: { at: T, anyConnected: false, detail: 'lvs2: disconnected' } }), serving);
     expect(d.memo).toMatchObject({ fenced: false, leaseBonus: true, syncRole: 'master', failStatic: true });

@@ -7,8 +7,10 @@
  *
  * The invariant it keeps: a director holds the VIPs only while it holds the
  * lease, except (a) for one session timeout of grace while another director's
- * lease may belong to a dead session, and (b) while ZooKeeper is down for
- * everyone (fail static: keepalived alone decides, as without Director).
+ * lease may belong to a dead session, (b) while ZooKeeper is down for
+ * everyone (fail static: keepalived alone decides, as without Director), and
+ * (c) while it is cut off from ZooKeeper and the peers that reach it claim
+ * neither the group's VRRP master role, its lease nor its VIPs.
  */
 import type { VrrpState, ZkState } from '../schemas/ha';
 
@@ -45,8 +47,11 @@ export interface DecideInput {
   vrrpState: VrrpState;
   /** any of the group's VIPs is on this director's interface (kernel truth) */
   vipsPresent: boolean;
-  /** latest answer from asking peers whether they reach ZooKeeper; null: not asked yet */
-  peers: { at: number; anyConnected: boolean; detail: string } | null;
+  /**
+   * latest answer from asking peers whether they reach ZooKeeper; null: not asked yet. `claimed`: a connected
+   * peer is VRRP master of this group, holds its lease or has its VIPs (absent: assume it does).
+   */
+  peers: { at: number; anyConnected: boolean; detail: string; claimed?: boolean } | null;
   maintenance: boolean;
   /** one-shot: the operator asked this director to hand the group over */
   handover: boolean;
@@ -165,6 +170,14 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
     }
     const fresh = input.peers !== null && now - input.peers.at <= PEER_ANSWER_MAX_AGE_MS;
     if (!fresh) return out(null, `ZooKeeper unreachable for ${outFor} ms: asking peers whether they reach it`, true);
+    if (input.peers!.anyConnected && input.peers!.claimed === false) {
+      // After an outage for everyone, the peers' new sessions can come before this one. A connected peer that is
+      // BACKUP without the lease or the VIPs leaves the role to this director (BACKUP_HEARS_MASTER_SESSIONS), so
+      // fencing now only moved the VIPs twice (away, then back by preempt) for an outage that needed no move.
+      // Once it claims the group (a cut heartbeat made it VRRP master, or it took the free lease), this fences.
+      m.failStatic = false;
+      return out(null, `ZooKeeper unreachable from here for ${outFor} ms; ${input.peers!.detail}: role unchanged until my session is back or a peer claims the group`, true);
+    }
     if (input.peers!.anyConnected) {
       m.failStatic = false;
       fence(m, `ZooKeeper unreachable from here for ${outFor} ms while ${input.peers!.detail}: my session has expired and the lease may be theirs`);

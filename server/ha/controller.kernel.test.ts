@@ -47,8 +47,14 @@ function config(): HaConfig {
     director: 'lvs1', zookeeper: zk.connect, sessionTimeoutMs: SESSION_MS, runDir: `${ROOT}/lvs1`,
     groups: [{ name: 'lan', vips: [`${VIP}/32`], interface: 'hct0', unicastSourceIp: '10.78.0.1', unicastPeers: ['10.78.0.2'], virtualRouterId: 52, priority: 150, advertIntervalMs: 500 }],
     sync: { interface: 'hct0', syncId: 52 },
+    peers: [{ director: 'lvs2', url: 'http://127.0.0.1:1/' }],
   });
 }
+/**
+ * What the peer lvs2 answers when asked for its ha.status (there is no second director in this kernel): by
+ * default that ZooKeeper is unreachable from it too, so an outage here is an outage for everyone.
+ */
+let peerAnswer: unknown = { zookeeper: { state: 'disconnected' }, groups: [{ name: 'lan', vrrpState: 'BACKUP', leaseHolder: null, vipsPresent: [] }] };
 const group = () => ctl.status().groups[0]!;
 const leaseHolder = async () => readJson(leaseDataSchema, (await observer.get(LEASE))?.data)?.director ?? null;
 const daemons = () => sh('ipvsadm -L --daemon');
@@ -63,7 +69,7 @@ ip link add hct0 type veth peer name hct1; ip addr add 10.78.0.1/24 dev hct0; ip
   journal = await Journal.open(null);
   hub = new TableHub({ backend, log, tickMs: 1000, structure: procStructure() });
   table = new TableSync({ backend, journal, writeLock: new Mutex(), hub, log, director: 'lvs1', path: zkPaths('/director').table, onChange: () => ctl?.poke() });
-  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, table });
+  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, table, fetchPeer: async () => peerAnswer });
   observer = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {} });
   observer.start();
 });
@@ -193,6 +199,31 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
     await until(() => ctl.status().zookeeper.state === 'connected' && !ctl.status().zookeeper.failStatic && group().leaseHolder === 'lvs1', 60_000, 'coordinated again', 100);
     expect(group().vipsPresent).toEqual([`${VIP}/32`]);
     // the test's own observer reconnects on its own schedule: reads through it before then wait out a timeout
+    await until(() => observer.state === 'connected', 30_000, 'observer reconnected', 50);
+  });
+
+  it('ZooKeeper back for the peer first: no fence while the peer claims nothing; fenced once it is VRRP master', async () => {
+    const peerBackup = { zookeeper: { state: 'connected' }, groups: [{ name: 'lan', vrrpState: 'BACKUP', leaseHolder: null, vipsPresent: [] }] };
+    const disconnected = peerAnswer;
+    cleanups.push(() => { peerAnswer = disconnected; });
+    await zk.stop();
+    await until(() => ctl.status().zookeeper.failStatic, 20_000, 'fail static', 50);
+    // the peer's new session comes first; it is BACKUP without the lease or the VIP
+    peerAnswer = peerBackup;
+    await until(() => !ctl.status().zookeeper.failStatic, 10_000, 'the peer seen connected', 50);
+    await sleep(3000);
+    expect(group()).toMatchObject({ vrrpState: 'MASTER', fenced: false });
+    expect(group().vipsPresent).toEqual([`${VIP}/32`]);
+    // the peer claims the group (a cut heartbeat made it master): this director steps down
+    peerAnswer = { ...peerBackup, groups: [{ name: 'lan', vrrpState: 'MASTER', leaseHolder: null, vipsPresent: [] }] };
+    const t0 = Date.now();
+    await until(() => group().fenced && group().vipsPresent.length === 0, 10_000, 'fenced, VIP gone', 50);
+    console.log(`fenced and VIP gone ${Date.now() - t0} ms after the peer claimed the group`);
+    expect(group().fenceReason).toMatch(/lvs2 is connected to ZooKeeper and claims lan/);
+    peerAnswer = disconnected;
+    zk = await startZookeeper(`${ROOT}/zk`);
+    await until(() => ctl.status().zookeeper.state === 'connected' && group().leaseHolder === 'lvs1' && !group().fenced, 60_000, 'coordinated again', 100);
+    await until(() => group().vipsPresent.length === 1, 10_000, 'VIP back', 50);
     await until(() => observer.state === 'connected', 30_000, 'observer reconnected', 50);
   });
 

@@ -7,7 +7,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { decide, initialMemo, type DecideMemo, type MemberView } from '@/lib/ha/decide';
+import { decide, initialMemo, type DecideInput, type DecideMemo, type MemberView } from '@/lib/ha/decide';
 import { checkVrrpConfig, formatVrrpConfig, vrrpPaths, type NotifyEvent } from '@/lib/ha/vrrp-conf';
 import { leaseDataSchema, memberDataSchema, readJson, writeJson, zkPaths } from '@/lib/ha/zk-layout';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
@@ -61,6 +61,37 @@ async function defaultFetchPeer(url: string, token: string | null, signal: Abort
   return body.result?.data;
 }
 
+/** What the controller keeps of its last round of asking peers (see askPeers). */
+interface PeerAnswers {
+  at: number;
+  anyConnected: boolean;
+  detail: string;
+  /** groups that a peer connected to ZooKeeper is VRRP master of, holds the lease of, or has VIPs of; null: some connected peer's answer did not say */
+  claims: string[] | null;
+}
+
+type PeerStatus = { zookeeper?: { state?: string }; groups?: { name?: string; vrrpState?: string; leaseHolder?: string | null; vipsPresent?: unknown[] }[] };
+
+/**
+ * The groups a peer claims, from its ha.status: VRRP MASTER, the lease, or any VIP on its interface. Null when
+ * its answer has no groups to read (another version): the caller then assumes it claims everything.
+ */
+export function peerClaims(director: string, st: PeerStatus | undefined): string[] | null {
+  if (!st || !Array.isArray(st.groups)) return null;
+  const out: string[] = [];
+  for (const g of st.groups) {
+    if (typeof g?.name !== 'string') return null;
+    if (g.vrrpState === 'MASTER' || g.leaseHolder === director || (Array.isArray(g.vipsPresent) && g.vipsPresent.length > 0)) out.push(g.name);
+  }
+  return out;
+}
+
+/** The peers' answers as one group's decision sees them: whether a connected peer claims this group. */
+function peersFor(p: PeerAnswers | null, group: string): DecideInput['peers'] {
+  if (!p) return null;
+  return { at: p.at, anyConnected: p.anyConnected, detail: p.detail, claimed: p.claims === null || p.claims.includes(group) };
+}
+
 /**
  * Two fence reasons that differ only in the figures they quote ("unreachable from here for 14352 ms" and
  * "... for 14405 ms"): the same reason still holding. Recording each made a transition every 250 ms for as
@@ -89,7 +120,7 @@ export class HaController implements HaService {
   private again = false;
   private stopped = false;
   private keepalivedError: string | null = null;
-  private peers: { at: number; anyConnected: boolean; detail: string } | null = null;
+  private peers: PeerAnswers | null = null;
   private askingPeers = false;
   private syncDaemons: SyncDaemon[] = [];
   private syncRole: 'master' | 'backup' | null = null;
@@ -258,7 +289,7 @@ export class HaController implements HaService {
       const dec = decide({
         now: Date.now(), me: this.cfg.director, myPriority: g.cfg.priority, sessionTimeoutMs: this.cfg.sessionTimeoutMs,
         zk: { state: zkState, since: this.zk.since }, holder: connected ? g.holder : null, leaseId: connected ? g.leaseId : null, vrrpState: g.vrrpState,
-        vipsPresent: g.vipsPresent.length > 0, peers: this.peers, maintenance: this.maintenanceOn, handover: g.handover,
+        vipsPresent: g.vipsPresent.length > 0, peers: peersFor(this.peers, g.cfg.name), maintenance: this.maintenanceOn, handover: g.handover,
         members: g.members, heartbeat: this.heartbeat?.read() ?? null,
       }, g.memo);
       g.handover = false;
@@ -398,7 +429,7 @@ export class HaController implements HaService {
   private askPeers(): void {
     if (this.askingPeers || (this.peers && Date.now() - this.peers.at < 1000)) return;
     if (this.cfg.peers.length === 0) {
-      this.peers = { at: Date.now(), anyConnected: false, detail: 'no peers configured' };
+      this.peers = { at: Date.now(), anyConnected: false, detail: 'no peers configured', claims: [] };
       return;
     }
     this.askingPeers = true;
@@ -408,16 +439,22 @@ export class HaController implements HaService {
       const timer = setTimeout(() => ctl.abort(), 1000);
       try {
         const token = peer.token ?? (peer.tokenFile ? (await readFile(peer.tokenFile, 'utf8')).trim() : null);
-        const st = (await fetchPeer(peer.url, token, ctl.signal)) as { zookeeper?: { state?: string } } | undefined;
+        const st = (await fetchPeer(peer.url, token, ctl.signal)) as PeerStatus | undefined;
         const state = st?.zookeeper?.state ?? 'unknown';
-        return { connected: state === 'connected', text: `${peer.director} ${state === 'connected' ? 'is connected to ZooKeeper' : `reports ZooKeeper ${state}`}` };
+        const claims = peerClaims(peer.director, st);
+        const claimText = state !== 'connected' ? '' : claims === null ? '' : claims.length ? ` and claims ${claims.join(', ')}` : ' and claims no group (BACKUP, no lease, no VIPs)';
+        return { connected: state === 'connected', claims, text: `${peer.director} ${state === 'connected' ? 'is connected to ZooKeeper' : `reports ZooKeeper ${state}`}${claimText}` };
       } catch (e) {
-        return { connected: false, text: `${peer.director} unreachable (${(e as Error).message})` };
+        return { connected: false, claims: null, text: `${peer.director} unreachable (${(e as Error).message})` };
       } finally {
         clearTimeout(timer);
       }
     })).then((answers) => {
-      this.peers = { at: Date.now(), anyConnected: answers.some((a) => a.connected), detail: answers.map((a) => a.text).join('; ') };
+      const connected = answers.filter((a) => a.connected);
+      this.peers = {
+        at: Date.now(), anyConnected: connected.length > 0, detail: answers.map((a) => a.text).join('; '),
+        claims: connected.some((a) => a.claims === null) ? null : [...new Set(connected.flatMap((a) => a.claims!))],
+      };
       this.askingPeers = false;
       this.kick();
     });
