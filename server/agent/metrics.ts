@@ -12,8 +12,8 @@ import { renderObjectMetrics } from './object-metrics';
 export interface AgentMetrics {
   registry: Registry;
   wsClients: Gauge;
-  /** The exposition text; with no subscriber the hub samples rarely, so a stale sample is refreshed first. */
-  render(): Promise<string>;
+  /** The exposition text in pieces to write in order; with no subscriber the hub samples rarely, so a stale sample is refreshed first. */
+  render(): Promise<string[]>;
 }
 
 export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}): AgentMetrics {
@@ -32,7 +32,7 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
   const subscribers = new Gauge({ name: 'director_agent_subscribers', help: 'Subscriptions to stats ticks or change events (none: the hub samples only occasionally)', registers: [registry] });
   const stageSeconds = new Counter({ name: 'director_agent_sample_stage_seconds_total', help: 'Wall time spent per stage of table sampling', labelNames: ['stage'] as const, registers: [registry] });
 
-  let objects = { text: '', truncated: false };
+  let objects: { pieces: string[]; truncated: boolean } = { pieces: [], truncated: false };
   // the agent's own gauges, from the same sample as the per-object families
   function refresh(): void {
     services.set(hub.latest()?.length ?? 0);
@@ -49,7 +49,7 @@ export function createMetrics(hub: TableHub, opts: { maxSeries?: number } = {}):
       // collects run concurrently in prom-client, so the sample must be fresh before any of them
       await hub.fresh(hub.tickMs * 2).catch(() => null);
       objects = renderObjectMetrics(hub.latest() ?? [], max);
-      return `${await registry.metrics()}\n${objects.text}`;
+      return [await registry.metrics(), '\n', ...objects.pieces];
     },
   };
 }

@@ -42,20 +42,23 @@ async function viaPromClient(entries: ServiceEntry[]): Promise<string> {
   return r.metrics();
 }
 
+const text = (entries: ServiceEntry[]) => renderObjectMetrics(entries, 5000).pieces.join('');
+
 describe('renderObjectMetrics', () => {
   it('writes exactly what prom-client wrote for the same table (IPv4, IPv6, fwmark, TCP/UDP)', async () => {
     const entries = Array.from({ length: 40 }, (_, i) => entry(i, i % 4));
-    const { text, truncated } = renderObjectMetrics(entries, 5000);
+    const { pieces, truncated } = renderObjectMetrics(entries, 5000);
+    const text = pieces.join('');
     expect(truncated).toBe(false);
     expect(text).toBe(await viaPromClient(entries));
   });
 
   it('an unchanged entry object is written once; a new object for a changed service is written anew', () => {
     const a = entry(1, 2), b = entry(2, 2);
-    const first = renderObjectMetrics([a, b], 5000).text;
-    expect(renderObjectMetrics([a, b], 5000).text).toBe(first);
+    const first = text([a, b]);
+    expect(text([a, b])).toBe(first);
     const b2: ServiceEntry = { ...b, destinations: [{ ...b.destinations[0]!, activeConns: 123456 }, b.destinations[1]!] };
-    const next = renderObjectMetrics([a, b2], 5000).text;
+    const next = text([a, b2]);
     expect(next).not.toBe(first);
     expect(next).toContain(`director_ipvs_destination_active_connections{service="${serviceId(b.key)}",destination="${destinationId(b.destinations[0]!)}"} 123456`);
   });
@@ -64,13 +67,21 @@ describe('renderObjectMetrics', () => {
     const entries = [entry(1, 3), entry(2, 3), entry(3, 3)];
     const r = renderObjectMetrics(entries, 9);
     expect(r.truncated).toBe(true);
-    expect(r.text).toContain(`service="${serviceId(entries[1]!.key)}"`);
-    expect(r.text).not.toContain(`service="${serviceId(entries[2]!.key)}"`);
+    expect(r.pieces.join('')).toContain(`service="${serviceId(entries[1]!.key)}"`);
+    expect(r.pieces.join('')).not.toContain(`service="${serviceId(entries[2]!.key)}"`);
     expect(renderObjectMetrics(entries, 12).truncated).toBe(false);
   });
 
   it('escapes label values as the text format requires', () => {
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
     expect(escapeLabelValue('tcp:10.0.0.1:80')).toBe('tcp:10.0.0.1:80');
+  });
+
+  it('cuts a large table into pieces of about 64 kB that add up to the whole text', async () => {
+    const entries = Array.from({ length: 400 }, (_, i) => entry(i, 4));
+    const { pieces } = renderObjectMetrics(entries, 5000);
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(80 * 1024);
+    expect(pieces.join('')).toBe(await viaPromClient(entries));
   });
 });

@@ -134,7 +134,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('token required\n');
         return;
       }
-      res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.render());
+      const pieces = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      for (const p of pieces) res.write(p);
+      res.end();
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
