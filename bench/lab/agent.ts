@@ -291,6 +291,29 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
     rows.push({ measure: `(g) ${SUBS} concurrent subscribers held ${HOLD_S} s: errors + starved clients`, director: errors + starved, anchor: null, anchorName: '—', unit: 'errors',
       goal: { kind: 'max', value: 0, text: '0 errors' }, note: `errors ${errors}, clients with under half the ticks ${starved}; fewest ticks received by a client: ${minTicks}` });
 
+    // (f) one Prometheus scrape with nobody subscribed (the scrape refreshes the sample itself), against one
+    // `ipvsadm -Ln --stats --exact` of the same table: the agent's CPU per scrape, from its own /proc stat
+    {
+      await sleep(5000);
+      const cpuMs: number[] = [], wallMs: number[] = [], ipvsadmMs: number[] = [];
+      let bytes = 0;
+      for (let k = 0; k < 5; k++) {
+        const a = procStat(agent.pid).cpuTicks;
+        const t = performance.now();
+        const text = await fetch(`${agent.url}/metrics`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.text());
+        wallMs.push(performance.now() - t);
+        await sleep(1500); // the ticks the scrape spent land in the stat file a little later
+        cpuMs.push(((procStat(agent.pid).cpuTicks - a) / hz) * 1000);
+        bytes = text.length;
+        const c0 = reapedChildTicks();
+        sh('ipvsadm -Ln --stats --exact > /dev/null');
+        ipvsadmMs.push(((reapedChildTicks() - c0) / hz) * 1000);
+      }
+      rows.push({ measure: `(f) agent CPU per /metrics scrape, ${AGENT_N} services × ${D}, no subscriber`, director: median(cpuMs), anchor: median(ipvsadmMs),
+        anchorName: 'CPU of one ipvsadm -Ln --stats --exact', unit: 'ms', goal: null,
+        note: `${(bytes / 1e6).toFixed(2)} MB of text, ${AGENT_N * (1 + D)} objects; scrapes ${cpuMs.map((x) => x.toFixed(0)).join(' / ')} ms CPU (incl. 1.5 s of idle agent), wall median ${median(wallMs).toFixed(0)} ms` });
+    }
+
     // (a2) agent warm: services.list over HTTP on the running agent, against ipvsadm on the same table
     const http = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${agent.url}/trpc`, headers: { authorization: `Bearer ${agent.token}` } })] });
     sh('ipvsadm -C');
