@@ -170,16 +170,15 @@ export function decide(input: DecideInput, prev: DecideMemo): Decision {
     }
     const fresh = input.peers !== null && now - input.peers.at <= PEER_ANSWER_MAX_AGE_MS;
     if (!fresh) return out(null, `ZooKeeper unreachable for ${outFor} ms: asking peers whether they reach it`, true);
-    if (input.peers!.anyConnected && input.peers!.claimed === false) {
-      // After an outage for everyone, the peers' new sessions can come before this one. A connected peer that is
-      // BACKUP without the lease or the VIPs leaves the role to this director (BACKUP_HEARS_MASTER_SESSIONS), so
-      // fencing now only moved the VIPs twice (away, then back by preempt) for an outage that needed no move.
-      // Once it claims the group (a cut heartbeat made it VRRP master, or it took the free lease), this fences.
-      m.failStatic = false;
-      return out(null, `ZooKeeper unreachable from here for ${outFor} ms; ${input.peers!.detail}: role unchanged until my session is back or a peer claims the group`, true);
-    }
     if (input.peers!.anyConnected) {
       m.failStatic = false;
+      if (input.peers!.claimed === false) {
+        // After an outage for everyone, the peers' new sessions can come before this one. A connected peer that
+        // is BACKUP without the lease or the VIPs leaves the role to this director (BACKUP_HEARS_MASTER_SESSIONS),
+        // so fencing now only moved the VIPs twice (away, then back by preempt) for an outage that needed no
+        // move. Once it claims the group (a cut heartbeat made it VRRP master, or it took the free lease), fence.
+        return out(null, `ZooKeeper unreachable from here for ${outFor} ms; ${input.peers!.detail}: role unchanged until my session is back or a peer claims the group`, true);
+      }
       fence(m, `ZooKeeper unreachable from here for ${outFor} ms while ${input.peers!.detail}: my session has expired and the lease may be theirs`);
       m.leaseBonus = false;
       return out(null, 'cut off from ZooKeeper alone', true);

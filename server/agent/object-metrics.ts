@@ -9,7 +9,8 @@
  * garbage, so a Prometheus scraping every 15 s would have cost more than the
  * agent's whole tick. The hub hands out the same entry object while nothing
  * about a service changed, so each entry's lines are written once and kept
- * (by object identity) until the service changes.
+ * (by object identity) until the service changes. The counters mirror the
+ * kernel's: a ZERO shows to Prometheus as a counter reset.
  */
 import { destinationId, serviceId } from '@/lib/agent/ids';
 import type { ServiceEntry } from '@/lib/ipvs/model';

@@ -442,7 +442,8 @@ export class HaController implements HaService {
         const st = (await fetchPeer(peer.url, token, ctl.signal)) as PeerStatus | undefined;
         const state = st?.zookeeper?.state ?? 'unknown';
         const claims = peerClaims(peer.director, st);
-        const claimText = state !== 'connected' ? '' : claims === null ? '' : claims.length ? ` and claims ${claims.join(', ')}` : ' and claims no group (BACKUP, no lease, no VIPs)';
+        const claimText = state !== 'connected' || claims === null ? ''
+          : claims.length ? ` and claims ${claims.join(', ')}` : ' and claims no group (BACKUP, no lease, no VIPs)';
         return { connected: state === 'connected', claims, text: `${peer.director} ${state === 'connected' ? 'is connected to ZooKeeper' : `reports ZooKeeper ${state}`}${claimText}` };
       } catch (e) {
         return { connected: false, claims: null, text: `${peer.director} unreachable (${(e as Error).message})` };
