@@ -3,37 +3,49 @@ import { ZERO_STATS, type ServiceEntry } from '../ipvs/model';
 import { deltaTick, isSettled, sampleTable } from './samples';
 import type { StatsState } from './events';
 
-function entry(conns: number): ServiceEntry {
+function entry(conns: number, cps = 0): ServiceEntry {
   return {
     key: { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 },
     scheduler: 'rr', flags: { persistent: false, hashed: true, onePacket: false, sched1: false, sched2: false, sched3: false },
-    timeout: 0, netmask: 'ffffffff', stats: { ...ZERO_STATS, conns, inPkts: conns * 5, inBytes: conns * 300 }, destinations: [],
+    timeout: 0, netmask: 'ffffffff', stats: { ...ZERO_STATS, conns, inPkts: conns * 5, inBytes: conns * 300, cps, inPps: cps * 5, inBps: cps * 300 },
+    destinations: [],
   } as unknown as ServiceEntry;
 }
 
-/** Feeds counter readings one tick (1 s) apart; returns each tick's rCps. */
-function rates(readings: number[], tickMs = 1000): number[] {
+/** Feeds counter readings `tickMs` apart (a number, or one interval per reading after the first); returns each reading's rCps. */
+function rates(readings: number[], tickMs: number | number[] = 1000, cps = 0): number[] {
   let state: StatsState | null = null;
   const out: number[] = [];
-  for (const c of readings) {
-    state = sampleTable([entry(c)], state, tickMs);
+  readings.forEach((c, i) => {
+    state = sampleTable([entry(c, cps)], state, typeof tickMs === 'number' ? tickMs : i ? tickMs[i - 1]! : 0);
     out.push([...state.values()][0]!.v.rCps);
-  }
+  });
   return out;
 }
 
 describe('per-tick rates from counters the kernel sums every 2 s', () => {
   it('reads a steady 2 conns/s as 2 on every tick, not 0 and 4', () => {
-    // Linux 6.2+: the counters move only when the estimator runs (every other 1 s tick)
+    // the counters move only when the estimator runs (every other 1 s tick)
     expect(rates([100, 100, 104, 104, 108, 108, 112]).slice(2)).toEqual([2, 2, 2, 2, 2]);
   });
 
-  it('still follows counters that move on every tick', () => {
-    expect(rates([0, 3, 6, 9, 12]).slice(1)).toEqual([3, 3, 3, 3]);
+  it('reads it as 2 exactly on ticks that come late or early (two movements are a whole number of periods apart)', () => {
+    expect(rates([100, 100, 104, 104, 108, 108, 112], [1040, 1010, 950, 1080, 990, 1060]).slice(2)).toEqual([2, 2, 2, 2, 2]);
+  });
+
+  it('a movement a tick after a reading taken long after the one before spans a period, not the tick (the first rates after a join read twice the truth)', () => {
+    // a sample a minute with nobody subscribed, then 1 s ticks: the estimator summed 2 s of connections one tick after the join
+    expect(rates([100, 220, 224, 224, 228], [60_000, 1000, 1000, 1000], 2)).toEqual([0, 2, 2, 2, 2]);
+  });
+
+  it('after a reading 5.3 s after the one before, the kernel\'s own estimate picks the number of periods the movement spans', () => {
+    // 12 connections since the last reading: over 2 periods (3/s) or 3 (2/s); the kernel says 2/s
+    expect(rates([100, 112], [5300], 2)).toEqual([0, 2]);
+    expect(rates([100, 112], [5300], 3)).toEqual([0, 3]);
   });
 
   it('drops to 0 once the counters have stood still for longer than an estimator period', () => {
-    expect(rates([100, 104, 104, 104, 104, 104])).toEqual([0, 4, 4, 4, 0, 0]);
+    expect(rates([100, 104, 104, 104, 104, 104])).toEqual([0, 2, 2, 2, 0, 0]);
   });
 
   it('after a long quiet spell takes the burst over one estimator period', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyStatsTick, EMPTY_SAMPLE, type StatSample, type StatsState, type StatsTick } from './events';
 import { ZERO_STATS, type ServiceEntry } from '../ipvs/model';
 import { deltaTick, fullTick, sampleTable } from './samples';
-import { FIELD_ORDER, isWireTick, TickDecoder, TickEncoder, WireDecodeError, type WireTick } from './tick-wire';
+import { FIELD_ORDER, isWireTick, TickDecoder, TickEncoder, WIRE_VERSION, WireDecodeError, type WireTick } from './tick-wire';
 import { prng } from './testing';
 
 
@@ -107,9 +107,10 @@ describe('compact stats ticks', () => {
     dec.decode(full);
     const b = sampleTable([entry('10.0.0.1', 5, 123_456_790_000), entry('10.0.0.2', 1, 0)], a, 1000);
     const delta = enc.encode(deltaTick(a, b, 2, 1000, 1000), a);
-    // object 1, mask bit 3 (inBytes), increment 1000; its rate is the decoder's to compute; object 2 is absent; no names repeated
+    // object 1, mask bit 3 (inBytes), increment 1000; its rate is the decoder's to compute (over one estimator
+    // period, the least two movements can be apart); object 2 is absent; no names repeated
     expect(delta).toMatchObject({ n: [], r: [1, 1 << 3, 1000], x: [] });
-    expect(dec.decode(delta)!.services).toEqual([{ id: 'tcp:10.0.0.1:80', v: { inBytes: 123_456_790_000, rInBps: 1000 }, dests: [], removedDests: [] }]);
+    expect(dec.decode(delta)!.services).toEqual([{ id: 'tcp:10.0.0.1:80', v: { inBytes: 123_456_790_000, rInBps: 500 }, dests: [], removedDests: [] }]);
     expect(enc.explicitRates).toBe(0);
   });
 
@@ -129,7 +130,7 @@ describe('compact stats ticks', () => {
 
   it('waits for a full tick when a delta does not follow the last one, and names bad input', () => {
     const dec = new TickDecoder();
-    const delta: WireTick = { w: 2, seq: 5, at: 0, intervalMs: 1000, full: false, n: [], r: [], x: [] };
+    const delta: WireTick = { w: WIRE_VERSION, seq: 5, at: 0, intervalMs: 1000, full: false, n: [], r: [], x: [] };
     expect(dec.decode(delta)).toBeNull();
     expect(dec.decode({ ...delta, seq: 4, full: true, n: [[1, 'tcp:10.0.0.1:80']] })).toMatchObject({ full: true, services: [{ id: 'tcp:10.0.0.1:80' }] });
     expect(dec.decode({ ...delta, seq: 7 })).toBeNull();

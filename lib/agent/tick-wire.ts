@@ -19,11 +19,11 @@
  * reused, so one encoding of a tick serves every subscriber.
  */
 import {
-  advanceRates, COUNTER_FIELDS, DIRECTOR_RATE_FIELDS, HOLD_AGE_CAP_MS, type Counters, type DirectorRates,
+  advanceRates, COUNTER_FIELDS, DIRECTOR_RATE_FIELDS, HOLD_AGE_CAP_MS, KERNEL_RATE_FIELDS, type Counters, type DirectorRates, type KernelRates,
 } from './director-rates';
 import { EMPTY_SAMPLE, type ServiceTickRow, type StatSample, type StatsState, type StatsStateService, type StatsTick } from './events';
 
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 
 /**
  * Field order on the wire (the mask's bit i is FIELD_ORDER[i]): what a busy
@@ -31,7 +31,7 @@ export const WIRE_VERSION = 2;
  */
 export const FIELD_ORDER = [
   ...COUNTER_FIELDS,
-  'kCps', 'kInPps', 'kOutPps', 'kInBps', 'kOutBps',
+  ...KERNEL_RATE_FIELDS,
   'active', 'inactive', 'persistent',
   ...DIRECTOR_RATE_FIELDS,
 ] as const satisfies readonly (keyof StatSample)[];
@@ -81,9 +81,10 @@ function destDtOf(id: string, intervalMs: number, destDtMs: ReadonlyMap<string, 
 }
 
 /** What advanceRates reads of an object after a change (a literal: this runs for every changed object every tick). */
-function readingAfter(p: StatSample, c: Partial<StatSample>): Counters & DirectorRates {
+function readingAfter(p: StatSample, c: Partial<StatSample>): Counters & KernelRates & DirectorRates {
   return {
     conns: c.conns ?? p.conns, inPkts: c.inPkts ?? p.inPkts, outPkts: c.outPkts ?? p.outPkts, inBytes: c.inBytes ?? p.inBytes, outBytes: c.outBytes ?? p.outBytes,
+    kCps: c.kCps ?? p.kCps, kInPps: c.kInPps ?? p.kInPps, kOutPps: c.kOutPps ?? p.kOutPps, kInBps: c.kInBps ?? p.kInBps, kOutBps: c.kOutBps ?? p.kOutBps,
     rCps: c.rCps ?? p.rCps, rInPps: c.rInPps ?? p.rInPps, rOutPps: c.rOutPps ?? p.rOutPps, rInBps: c.rInBps ?? p.rInBps, rOutBps: c.rOutBps ?? p.rOutBps,
   };
 }
@@ -332,8 +333,12 @@ interface DecodedObject {
 }
 
 const R = R_FIRST;
-function countersOf(a: number[]) {
-  return { conns: a[0]!, inPkts: a[1]!, outPkts: a[2]!, inBytes: a[3]!, outBytes: a[4]! };
+/** Counters and the kernel's rates (FIELD_ORDER 0..9), what advanceRates reads of a new reading. */
+function countersOf(a: number[]): Counters & KernelRates {
+  return {
+    conns: a[0]!, inPkts: a[1]!, outPkts: a[2]!, inBytes: a[3]!, outBytes: a[4]!,
+    kCps: a[5]!, kInPps: a[6]!, kOutPps: a[7]!, kInBps: a[8]!, kOutBps: a[9]!,
+  };
 }
 function readingOf(a: number[]) {
   return {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StatsState } from '@/lib/agent/events';
 import { serviceId } from '@/lib/agent/ids';
+import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';
 import { TableHub } from './hub';
@@ -10,51 +10,77 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('TableHub rates as the agent runs it (alternate reads, totals)', () => {
-  it('after a spell with nobody subscribed (a sample a minute), the first rates a joining subscriber gets are the true ones', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    let now = Date.UTC(2026, 0, 1);
-    vi.setSystemTime(now);
-    const fake = new FakeIpvs();
-    const svcs: { key: ServiceKey; dests: DestinationKey[] }[] = [];
-    for (let i = 0; i < 3; i++) {
-      const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: `10.0.0.${i}`, port: 80 };
-      await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
-      const dests: DestinationKey[] = [];
-      for (let d = 0; d < 2; d++) {
-        const dest: DestinationKey = { family: 'inet', address: `172.16.${i}.${d + 1}`, port: 80 };
-        await fake.addDestination(key, { ...dest, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL } });
-        dests.push(dest);
+/** One subscriber's view, decoded from the wire as the console does: "svc rs1 rs2" conns/s of the first service per tick. */
+function follow(hub: TableHub, watch: string[], until: () => boolean, out: { at: number; line: number[] }[]) {
+  const dec = new TickDecoder();
+  const vals = new Map<string, number>();
+  const g = hub.stats(undefined, null, watch);
+  void (async () => {
+    for await (const { tick } of g) {
+      const t = dec.decode(tick as WireTick);
+      if (!t) continue;
+      for (const row of t.services) {
+        if (row.v.rCps !== undefined) vals.set(row.id, row.v.rCps);
+        for (const d of row.dests) if (d.v.rCps !== undefined) vals.set(`${row.id}>${d.id}`, d.v.rCps);
       }
-      svcs.push({ key, dests });
+      const sid = watch[0] ?? [...vals.keys()].sort()[0]!;
+      out.push({ at: t.at, line: [vals.get(sid)!, ...[...vals.keys()].filter((k) => k.startsWith(`${sid}>`)).sort().map((k) => vals.get(k)!)] });
+      if (until()) break;
     }
-    const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, alternateReads: true, totals: () => fake.totals() });
-    const inside = hub as unknown as { current: { at: number; state: StatsState } | null; demand: number };
-    const watched = serviceId(svcs[0]!.key);
-    const subs: AsyncGenerator<unknown>[] = [];
-    const seen: { t: number; svc: number; rs: number[] }[] = [];
-    await hub.sampleNow();
-    for (let t = 1; t <= 130; t++) {
-      now += 1000;
-      vi.setSystemTime(now);
-      // one connection a second on every real server: 2 a second per service
-      for (const s of svcs) for (const d of s.dests) fake.traffic(s.key, d, { conns: 1, inPkts: 5 }, { cps: 1, inPps: 5 });
-      if (t === 100) subs.push(hub.stats(undefined, null, [])); // the overview
-      if (t === 115) subs.push(hub.stats(undefined, null, [watched])); // the service page
-      for (const g of subs) void g.next();
-      await Promise.resolve();
-      // the hub's timer: every tick while someone subscribes, else once a minute
-      if (inside.demand > 0 || now - inside.current!.at >= 59_500) {
-        await hub.sampleNow();
-        const st = inside.current!.state.get(watched)!;
-        seen.push({ t, svc: st.v.rCps, rs: [...st.dests.values()].map((d) => d.rCps) });
+  })();
+}
+
+async function scenario(phase: number, joins: { at: number; watch: boolean }[], endMs: number) {
+  vi.useFakeTimers();
+  const t0 = Date.UTC(2026, 0, 1);
+  vi.setSystemTime(t0);
+  const fake = new FakeIpvs();
+  const svcs: { key: ServiceKey; dests: DestinationKey[] }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const key: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: `10.0.0.${i}`, port: 80 };
+    await fake.addService({ key, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
+    const dests: DestinationKey[] = [];
+    for (let d = 0; d < 2; d++) {
+      const dest: DestinationKey = { family: 'inet', address: `172.16.${i}.${d + 1}`, port: 80 };
+      await fake.addDestination(key, { ...dest, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL } });
+      dests.push(dest);
+    }
+    svcs.push({ key, dests });
+  }
+  const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, alternateReads: true, totals: () => fake.totals() });
+  hub.start();
+  const views: { at: number; line: number[] }[][] = [];
+  let pending = 0;
+  for (let ms = 10; ms <= endMs; ms += 10) {
+    // one connection a second per real server, which the kernel's counters show only at its estimator's runs, every 2 s
+    if (ms % 1000 === 500) pending++;
+    if (ms % 2000 === phase) {
+      for (const s of svcs) for (const d of s.dests) fake.traffic(s.key, d, { conns: pending, inPkts: 5 * pending }, { cps: 1, inPps: 5 });
+      pending = 0;
+    }
+    for (const j of joins) {
+      if (j.at !== ms) continue;
+      const view: { at: number; line: number[] }[] = [];
+      views.push(view);
+      follow(hub, j.watch ? [serviceId(svcs[0]!.key)] : [], () => Date.now() >= t0 + endMs - 1000, view);
+    }
+    await vi.advanceTimersByTimeAsync(10);
+  }
+  hub.close();
+  return views;
+}
+
+describe('TableHub rates as the agent runs it (alternate reads, totals), from counters the kernel sums every 2 s', () => {
+  for (const phase of [30, 480, 990, 1260, 1730]) {
+    it(`the first rates a subscriber gets after a quiet spell are the true ones (estimator phase ${phase} ms): the overview, then a service page`, async () => {
+      const views = await scenario(phase, [{ at: 125_340, watch: false }, { at: 140_650, watch: true }], 160_000);
+      for (const view of views) {
+        expect(view.length).toBeGreaterThan(15);
+        // every tick, the first included: 2/s on the service, 1/s on each real server
+        expect(view.map((v) => v.line.join(' '))).toEqual(view.map(() => '2 1 1'));
       }
-    }
-    hub.close();
-    const joined = seen.filter((x) => x.t >= 100);
-    expect(joined).toHaveLength(31);
-    for (const x of joined) expect({ t: x.t, svc: x.svc, rs: x.rs }).toEqual({ t: x.t, svc: 2, rs: [1, 1] });
-  });
+    });
+  }
 });
 
 /** A fake kernel table with one service and no real servers. */

@@ -332,7 +332,10 @@ export class FakeIpvs implements IpvsBackend {
     return t;
   }
 
-  /** Count traffic on a destination; the service counts it too, as ip_vs_in_stats does. */
+  /**
+   * Count traffic on a destination; the service counts it too, as ip_vs_in_stats does. `rates` are the
+   * destination's estimator rates; the service's become the sum of its destinations'.
+   */
   traffic(service: ServiceKey, dest: DestinationKey, delta: TrafficDelta, rates?: Partial<Stats>): void {
     const s = this.svc(service);
     const d = this.findDest(s, dest);
@@ -344,7 +347,7 @@ export class FakeIpvs implements IpvsBackend {
     }
     if (rates) {
       Object.assign(d.stats, rates);
-      Object.assign(s.stats, rates);
+      for (const k of Object.keys(rates) as (keyof Stats)[]) s.stats[k] = s.dests.reduce((sum, x) => sum + x.stats[k], 0);
     }
   }
 
