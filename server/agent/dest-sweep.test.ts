@@ -156,6 +156,29 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
     expect(last.destinations.find((d) => d.address === rs(11, 0).address)!.stats.conns).toBe(6);
   });
 
+  it('busyEveryMs: a busy service nobody watches has its real servers read at most that often, the first time it turns busy at once; a watched one every call', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = await table(50);
+    const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 8, alternate: true, busyEveryMs: 3500 });
+    await sweep.read(); // first: everything
+    const watched = serviceId(vip(3));
+    sweep.setWatched([watched]);
+    const busy = serviceId(vip(11));
+    const rows: string[] = [];
+    for (let t = 0; t < 10; t++) {
+      now += 1000;
+      vi.setSystemTime(now);
+      fake.traffic(vip(11), rs(11, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
+      fake.traffic(vip(3), rs(3, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
+      const r = await sweep.read();
+      rows.push(`${r.dumped.includes(busy) ? 'busy' : '-'}:${r.dumped.includes(watched) ? 'watched' : '-'}`);
+    }
+    // read 1 s after the first read (it just turned busy), then every 4 s: the service dump comes every other call
+    expect(rows).toEqual(['-:watched', 'busy:watched', '-:watched', '-:watched', '-:watched', 'busy:watched', '-:watched', '-:watched', '-:watched', 'busy:watched']);
+  });
+
   it('reports structure changes made behind its back on the next read', async () => {
     const fake = await table(200);
     const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 32 });

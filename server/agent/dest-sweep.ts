@@ -62,6 +62,12 @@ export interface DestSweepOptions {
   totals?: () => Promise<Stats>;
   /** With `totals`: read everything at least this often (default 60 s; a ZERO of one service by another tool shows then). */
   fullEveryMs?: number;
+  /**
+   * Real servers of a busy service nobody watches are read at most this often (default 0: at every chance).
+   * Their counters move every 2 s, and only a service page shows each one's rate live; the overview shows
+   * the service's own, read every 2 s. A watched service's are read every call, whatever this says.
+   */
+  busyEveryMs?: number;
 }
 
 interface Dumped {
@@ -81,6 +87,8 @@ interface Dumped {
   entryFrom: ServiceState | null;
   /** the last call whose service list had this service (removed services are dropped by it) */
   seenIn: number;
+  /** dumped as a busy service in its paced turn (see busyEveryMs): the next such turn waits; a first one after idling does not */
+  paced: boolean;
 }
 
 type ServiceList = Awaited<ReturnType<IpvsBackend['listServices']>>;
@@ -342,6 +350,8 @@ export class DestSweep {
   quietFast = 0;
   /** where the quiet calls' rotation of GET_DEST dumps stands */
   private rotation = 0;
+  /** indices choose() picked as busy services in their paced turn (see busyEveryMs), for dumpPicked */
+  private readonly pacedPicks = new Set<number>();
   /** when read() was last called (alternate reads only at tick pace) */
   private lastCallAt = 0;
 
@@ -416,7 +426,7 @@ export class DestSweep {
     const ids = services.map(keptServiceId);
     const procOf = services.map((s) => byKey.get(procKeyOf(s)) ?? null);
     const sigs = procOf.map((p) => (p ? signature(p) : null));
-    const pick = this.choose(services, ids, sigs, quiet, seenAt, servicesRead);
+    const pick = this.choose(services, ids, sigs, quiet, seenAt, servicesRead, clock);
     const destDtMs = new Map<string, number | null>();
     const fresh = await this.dumpPicked(pick, services, ids, sigs, destDtMs);
     const entries = this.assemble(services, ids, procOf, sigs, fresh, destDtMs, quiet ? seenAt : null, servicesRead);
@@ -508,7 +518,8 @@ export class DestSweep {
   }
 
   /** Which services' real servers to dump this call (indices into `services`). */
-  private choose(services: ServiceList, ids: string[], sigs: (string | null)[], quiet: boolean, seenAt: number, servicesRead: boolean): number[] {
+  private choose(services: ServiceList, ids: string[], sigs: (string | null)[], quiet: boolean, seenAt: number, servicesRead: boolean, clock: number): number[] {
+    this.pacedPicks.clear();
     const changed: number[] = [];
     const steady: number[] = [];
     const watched: number[] = [];
@@ -541,8 +552,12 @@ export class DestSweep {
       // service and real-server counters then move together, every two calls (the kernel's own estimator
       // moves every 2 s); watched services above are read every call
       if (servicesRead || !this.opts.alternate) {
-        busy.sort(age);
-        pick.push(...busy.slice(0, room));
+        const every = this.opts.busyEveryMs ?? 0;
+        const due = every > 0 ? busy.filter((i) => { const d = this.dumped.get(ids[i]!)!; return !d.paced || clock - d.dumpedAt >= every; }) : busy;
+        due.sort(age);
+        const picked = due.slice(0, room);
+        if (every > 0) for (const i of picked) this.pacedPicks.add(i);
+        pick.push(...picked);
       }
       room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
       if (room > 0) pick.push(...idle.sort((a, b) => this.dumped.get(ids[a]!)!.dumpedAt - this.dumped.get(ids[b]!)!.dumpedAt).slice(0, room));
@@ -568,7 +583,10 @@ export class DestSweep {
       const prev = this.dumped.get(id);
       destDtMs.set(id, prev ? at - this.at(prev) : 0);
       // every field set here, so all of these objects share one shape (optimised code reading them stays valid)
-      this.dumped.set(id, { destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at, countsFrom: null, entry: null, entryFrom: null, seenIn: this.calls });
+      this.dumped.set(id, {
+        destinations, at, procSig: sigs[i] ?? null, svcStats: services[i]!.stats, dumpedAt: at, countsFrom: null, entry: null, entryFrom: null,
+        seenIn: this.calls, paced: this.pacedPicks.has(i),
+      });
       this.forced.delete(id);
       fresh.add(i);
     }
