@@ -52,7 +52,7 @@ afterEach(() => {
 });
 
 describe('DestSweep: budgeted GET_DEST dumps', () => {
-  it('200 services, budget 32: one service dump per read; GET_DEST for services whose counters moved first, the rest in a rotation of budget/4', async () => {
+  it('200 services, budget 32: one service dump per read; GET_DEST for services whose counters moved first, the rest in a rotation of budget/16', async () => {
     const fake = await table(200);
     const { backend, calls } = counting(fake);
     const sweep = new DestSweep({ backend, structure: fakeStructure(fake), budget: 32 });
@@ -63,11 +63,11 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
 
     // nothing moves: a service's dump stays current, and only the rotation (for thresholds, tunnel settings) reads
     const seen = new Set<string>();
-    for (let t = 0; t < Math.ceil(200 / 8); t++) {
+    for (let t = 0; t < Math.ceil(200 / 2); t++) {
       const before = { ...calls };
       const r = await sweep.read();
       expect(calls.listServices - before.listServices).toBe(1);
-      expect(calls.listDestinations - before.listDestinations).toBe(8);
+      expect(calls.listDestinations - before.listDestinations).toBe(2);
       expect(calls.dump).toBe(0);
       expect(r.entries).toHaveLength(200);
       for (const e of r.entries) expect(e.destinations).toHaveLength(2);
@@ -387,8 +387,8 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
       expect(r.unchanged).toBe(true);
       expect(r.entries).toBe(first.entries);
     }
-    // no service dump; GET_DEST only for the rotation (a quarter of the budget a call, from the second quiet call on), which found nothing new
-    expect(calls).toEqual({ listServices: 1, listDestinations: 100 + 5 * 4, dump: 0 });
+    // no service dump; GET_DEST only for the rotation (a sixteenth of the budget a call, from the second quiet call on), which found nothing new
+    expect(calls).toEqual({ listServices: 1, listDestinations: 100 + 5 * 1, dump: 0 });
     expect(sweep.quietFast).toBe(5);
     expect(sweep.quietReads).toBe(6);
 
@@ -401,7 +401,7 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     }
     expect(seen).toBe(true);
     expect(calls.listServices).toBe(2);
-    expect(calls.listDestinations).toBeGreaterThan(120); // the budgeted sweep runs again while counters move
+    expect(calls.listDestinations).toBeGreaterThan(105); // the budgeted sweep runs again while counters move
   });
 
   it('sees a service added behind its back at the next call without traffic, and reads everything again after fullEveryMs', async () => {
@@ -429,13 +429,13 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
   });
 
   it('keeps rotating GET_DEST dumps while quiet: a threshold changed by another tool shows within a rotation, unchanged ticks stay unchanged', async () => {
-    const { fake, calls, sweep } = await quietSweep(40, 16);
+    const { fake, calls, sweep } = await quietSweep(40, 64);
     await sweep.read();
     await sweep.read();
     const before = calls.listDestinations;
     const r = await sweep.read();
     expect(r.unchanged).toBe(true);
-    expect(calls.listDestinations - before).toBe(4); // the rotation's budget, nothing more
+    expect(calls.listDestinations - before).toBe(4); // the rotation's budget (64 / 16), nothing more
     await fake.updateDestination(vip(33), { ...rs(33, 1), lowerThreshold: 5, upperThreshold: 9 });
     let seenAt = -1;
     for (let k = 0; k < 12 && seenAt < 0; k++) {

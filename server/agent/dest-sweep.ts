@@ -12,10 +12,13 @@
  * own counters moved (or whose rates are not 0) since their last dump, oldest
  * first: the kernel counts each packet on the service and its real server
  * together, so a service whose counters stood still has real servers whose
- * counters stood still, and its last dump is still current. A quarter of
- * the budget goes on re-reading the others in turn, for what only GET_DEST
- * shows (thresholds, tunnel settings changed by other tools): every service
- * at least every ceil(services / (budget / 4)) ticks. With no more services
+ * counters stood still, and its last dump is still current. A sixteenth of
+ * the budget (2 dumps) goes on re-reading the others in turn, for what only
+ * GET_DEST shows (thresholds, tunnel settings changed by other tools on a
+ * service nobody watches): every service at least every
+ * ceil(services / (budget / 16)) ticks, about 8 minutes at 1,000 services
+ * (twice that under traffic). A quarter took 8 dumps a tick, 1 % of a core
+ * in the lab kernel on its own. With no more services
  * than the budget, everything is read every tick; the first read takes
  * everything whatever the size.
  *
@@ -92,6 +95,11 @@ interface Dumped {
 }
 
 type ServiceList = Awaited<ReturnType<IpvsBackend['listServices']>>;
+
+/** GET_DEST dumps a call spends on the rotation through services whose dumps are still current (2 of the default budget of 32). */
+function rotationOf(budget: number): number {
+  return Math.max(1, budget >> 4);
+}
 /** One call's service list and file, and whether the list was dumped by this call (not reused). */
 interface TableRead { services: ServiceList; proc: ProcIpvs; servicesRead: boolean }
 
@@ -492,11 +500,10 @@ export class DestSweep {
     return { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true };
   }
 
-  /** A quarter of the budget of kept dumps read again; true when one differs (it is forced for the normal way). */
+  /** ROTATION of the kept dumps read again; true when one differs (it is forced for the normal way). */
   private async rotate(services: ServiceList): Promise<boolean> {
     let stale = false;
-    // a quarter of the budget (8 of the default 32): at 1,000 services a whole rotation takes about 2 minutes at 1 s ticks
-    for (let k = 0; k < Math.min(Math.max(1, this.opts.budget >> 2), services.length); k++) {
+    for (let k = 0; k < Math.min(rotationOf(this.opts.budget), services.length); k++) {
       const svc = services[this.rotation++ % services.length]!;
       const id = serviceId(svc.key);
       const kept = this.dumped.get(id);
@@ -559,7 +566,7 @@ export class DestSweep {
         if (every > 0) for (const i of picked) this.pacedPicks.add(i);
         pick.push(...picked);
       }
-      room = Math.min(budget + watched.length - pick.length, Math.max(1, budget >> 2));
+      room = Math.min(budget + watched.length - pick.length, rotationOf(budget));
       if (room > 0) pick.push(...idle.sort((a, b) => this.dumped.get(ids[a]!)!.dumpedAt - this.dumped.get(ids[b]!)!.dumpedAt).slice(0, room));
     }
     return pick;
