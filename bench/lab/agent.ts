@@ -156,8 +156,10 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
      * lines feed: the same windows measured from the host).
      */
     const sample = async (label: string, settleMs = 3000, withGoal = true, windows = c.windows) => {
-      await sleep(settleMs); // let the hub settle after a table change
+      // the stage figures first: a /metrics scrape at 1,000 × 4 is about 250 ms of the agent's CPU (row "per
+      // /metrics scrape" below), and taken right before the first window it put 1.3-2 % into that window alone
       const s0 = await stages();
+      await sleep(settleMs); // let the hub settle after a table change
       const cpu: number[] = [], user: number[] = [], main: number[] = [], other: number[] = [];
       let rssMax = 0;
       for (let w = 0; w < windows; w++) {
