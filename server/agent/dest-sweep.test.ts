@@ -404,6 +404,26 @@ describe('DestSweep with namespace totals: no counter reads while nothing moves'
     expect(calls.listDestinations).toBeGreaterThan(105); // the budgeted sweep runs again while counters move
   });
 
+  it('a call that finds the totals moved reads the service dump whatever its parity, and the file is read at least every other call', async () => {
+    const fake = await table(50);
+    const { backend, calls } = counting(fake);
+    const memo = memoStructure(fake);
+    let files = 0;
+    const sweep = new DestSweep({ backend, structure: () => (files++, memo()), budget: 8, alternate: true, totals: () => fake.totals() });
+    await sweep.read();
+    await sweep.read();
+    const rows: string[] = [];
+    for (let t = 0; t < 10; t++) {
+      // the kernel's estimator runs every 2 s; a sample out of turn (a join, a write) shifts the calls' parity
+      if ([1, 4, 6, 7].includes(t)) fake.traffic(vip(11), rs(11, 0), { conns: 2, inPkts: 6 }, { cps: 1, inPps: 3 });
+      const s0 = calls.listServices, f0 = files;
+      await sweep.read();
+      rows.push(`${calls.listServices - s0 ? 'S' : '-'}${files - f0 ? 'F' : '-'}`);
+    }
+    // every movement's counters read at once; the file on every call that does not read them, or the call after
+    expect(rows).toEqual(['-F', 'S-', '-F', '-F', 'S-', '-F', 'S-', 'SF', '-F', '-F']);
+  });
+
   it('sees a service added behind its back at the next call without traffic, and reads everything again after fullEveryMs', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     let now = Date.UTC(2026, 0, 1);

@@ -121,6 +121,11 @@ function ratesZero(a: Stats): boolean {
  * Counters read at two times that show nothing happened in between: the same counters and no rate at
  * either time (for the namespace totals, and for one service against its real servers' last dump).
  */
+/** Counters and estimator rates alike (the estimator changes rates without counters while they decay). */
+function sameStats(a: Stats, b: Stats): boolean {
+  return sameCounters(a, b) && a.cps === b.cps && a.inPps === b.inPps && a.outPps === b.outPps && a.inBps === b.inBps && a.outBps === b.outBps;
+}
+
 function stoodStill(now: Stats, then: Stats): boolean {
   return sameCounters(now, then) && ratesZero(now) && ratesZero(then);
 }
@@ -360,6 +365,8 @@ export class DestSweep {
   private rotation = 0;
   /** indices choose() picked as busy services in their paced turn (see busyEveryMs), for dumpPicked */
   private readonly pacedPicks = new Set<number>();
+  /** the last call that read /proc/net/ip_vs */
+  private fileCall = -1;
   /** when read() was last called (alternate reads only at tick pace) */
   private lastCallAt = 0;
 
@@ -391,7 +398,7 @@ export class DestSweep {
   // it all: 5 recompiles in 40 s of traffic, 10 % of a core on V8's compiler thread (--trace-opt)
   async read(): Promise<SweepResult> {
     if (this.lastResult?.destDtMs instanceof LazyMap) this.lastResult.destDtMs.expire();
-    const phase = this.calls++ % 2;
+    const call = this.calls++;
     const forcing = this.forceAll || this.forced.size > 0;
     // one clock reading for the checks below (in user-mode Linux each one is a system call)
     const clock = Date.now();
@@ -411,7 +418,7 @@ export class DestSweep {
     const prevAt = this.countersAt;
     const quiet = !!(totals && prevAt && this.last && !forcing && stoodStill(totals, prevAt.totals)
       && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
-    const { services, proc, servicesRead } = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both, phase);
+    const { services, proc, servicesRead } = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both, call);
     const lastRead = this.last;
     this.last = { services, proc };
     const prevResult = this.lastResult;
@@ -457,6 +464,7 @@ export class DestSweep {
   private async readQuiet(totals: Stats, prevAt: NonNullable<DestSweep['countersAt']>): Promise<TableRead> {
     // a thunk, not a promise: the file is read with blocking calls inside structure() itself
     const proc = await this.timed('proc', () => this.opts.structure());
+    this.fileCall = this.calls - 1;
     // a service line that changed (scheduler, persistence) or a new service needs the dump whatever the totals
     const services = proc === prevAt.proc ? this.last!.services : await this.timed('services', () => this.opts.backend.listServices());
     if (services === this.last!.services) this.quietReads++;
@@ -464,13 +472,22 @@ export class DestSweep {
     return { services, proc, servicesRead: false };
   }
 
-  /** Counters moving: the service dump and the file, on alternate calls when `alternate` is set. */
-  private async readMoving(totals: Stats | null, both: boolean, phase: number): Promise<TableRead> {
-    const fetchServices = both || phase === 0;
+  /**
+   * Counters moving: the service dump and the file, on alternate calls when `alternate` is set. With the
+   * totals, which the estimator updates at the same run as every service's counters, the dump is read on
+   * the calls that find them changed since the last dump (the file too if the call before did not read it),
+   * the file on the others: by parity alone, a call out of turn (a join, a write) made one 2 s movement
+   * read a tick late, its counters looked still for 3 s, and the service's rate fell to 0 for a tick (lab).
+   */
+  private async readMoving(totals: Stats | null, both: boolean, call: number): Promise<TableRead> {
+    const since = this.countersAt?.totals;
+    const fetchServices = both || (totals ? !since || !sameStats(totals, since) : call % 2 === 0);
+    const fetchFile = both || !fetchServices || (totals ? this.fileCall < call - 1 : false);
     let [services, proc] = await Promise.all([
       fetchServices ? this.timed('services', () => this.opts.backend.listServices()) : this.last!.services,
-      both || phase === 1 ? this.timed('proc', () => this.opts.structure()) : this.last!.proc,
+      fetchFile ? this.timed('proc', () => this.opts.structure()) : this.last!.proc,
     ]);
+    if (fetchFile) this.fileCall = call;
     if (totals && fetchServices) this.countersAt = { totals, proc, at: Date.now() };
     // the backend hands back its previous objects for unchanged replies: all unchanged is the same list
     if (fetchServices && this.last && sameItems(services, this.last.services)) services = this.last.services;
