@@ -416,9 +416,10 @@ export class DestSweep {
     // a dump taken after this has every counter's current value: none has moved since
     const seenAt = this.totalsSeenAt;
     const prevAt = this.countersAt;
-    const quiet = !!(totals && prevAt && this.last && !forcing && stoodStill(totals, prevAt.totals)
-      && clock - prevAt.at < (this.opts.fullEveryMs ?? 60_000));
-    const { services, proc, servicesRead } = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both, call);
+    // the service dump is fullEveryMs old: read it whatever the totals say
+    const due = !!prevAt && clock - prevAt.at >= (this.opts.fullEveryMs ?? 60_000);
+    const quiet = !!(totals && prevAt && this.last && !forcing && stoodStill(totals, prevAt.totals) && !due);
+    const { services, proc, servicesRead } = quiet ? await this.readQuiet(totals!, prevAt!) : await this.readMoving(totals, both || due, call);
     const lastRead = this.last;
     this.last = { services, proc };
     const prevResult = this.lastResult;
