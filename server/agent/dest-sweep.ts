@@ -117,15 +117,15 @@ function ratesZero(a: Stats): boolean {
   return a.cps === 0 && a.inPps === 0 && a.outPps === 0 && a.inBps === 0 && a.outBps === 0;
 }
 
-/**
- * Counters read at two times that show nothing happened in between: the same counters and no rate at
- * either time (for the namespace totals, and for one service against its real servers' last dump).
- */
 /** Counters and estimator rates alike (the estimator changes rates without counters while they decay). */
 function sameStats(a: Stats, b: Stats): boolean {
   return sameCounters(a, b) && a.cps === b.cps && a.inPps === b.inPps && a.outPps === b.outPps && a.inBps === b.inBps && a.outBps === b.outBps;
 }
 
+/**
+ * Counters read at two times that show nothing happened in between: the same counters and no rate at
+ * either time (for the namespace totals, and for one service against its real servers' last dump).
+ */
 function stoodStill(now: Stats, then: Stats): boolean {
   return sameCounters(now, then) && ratesZero(now) && ratesZero(then);
 }
@@ -518,7 +518,7 @@ export class DestSweep {
     return { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true };
   }
 
-  /** ROTATION of the kept dumps read again; true when one differs (it is forced for the normal way). */
+  /** rotationOf(budget) kept dumps read again; true when one differs (it is forced for the normal way). */
   private async rotate(services: ServiceList): Promise<boolean> {
     let stale = false;
     for (let k = 0; k < Math.min(rotationOf(this.opts.budget), services.length); k++) {
