@@ -63,10 +63,10 @@ export const HOLD_AGE_CAP_MS = 2 * ESTIMATOR_PERIOD_MS + 1;
  * the truth (lab: 4.86/s for 2.0/s).
  *
  * A reading taken longer than a period after the one before places its
- * movement anywhere in the last period, so about `spanMs` lie two counts,
- * its floor and ceiling in periods (a join 5.3 s after the last sample read
- * 2.25/s, then 1.5/s, for a steady 2/s). The kernel's own estimate, an
- * average over the last seconds, picks between the two.
+ * movement anywhere in the last period, so two period counts fit `spanMs`,
+ * its floor and its ceiling (a join 5.3 s after the last sample read 2.25/s,
+ * then 1.5/s, for a steady 2/s). The kernel's own estimate, an average over
+ * the last seconds, picks between the two.
  */
 function wholePeriods(prev: Counters, cur: Counters & KernelRates, spanMs: number): number {
   const lo = Math.max(1, Math.floor(spanMs / ESTIMATOR_PERIOD_MS));
