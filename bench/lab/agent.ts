@@ -140,9 +140,10 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
   const agent = await startAgent(c.root, WORK);
   console.log('@@host-mark agent');
   try {
+    const scrape = (): Promise<string> => fetch(`${agent.url}/metrics`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.text());
     /** The hub's per-stage sampling time (ms) so far, from /metrics. */
     const stages = async (): Promise<Record<string, number>> => {
-      const text = await fetch(`${agent.url}/metrics`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.text());
+      const text = await scrape();
       const out: Record<string, number> = {};
       for (const m of text.matchAll(/^director_agent_sample_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]) * 1000;
       const samples = /^director_agent_samples (\d+)/m.exec(text);
@@ -302,7 +303,7 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       for (let k = 0; k < 5; k++) {
         const a = procStat(agent.pid).cpuTicks;
         const t = performance.now();
-        const text = await fetch(`${agent.url}/metrics`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.text());
+        const text = await scrape();
         wallMs.push(performance.now() - t);
         await sleep(1500); // the ticks the scrape spent land in the stat file a little later
         cpuMs.push(((procStat(agent.pid).cpuTicks - a) / hz) * 1000);

@@ -51,6 +51,29 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/**
+ * A first read of everything, then `reads` reads with traffic on service 3 (watched) and service 11 (nobody
+ * watches) before each: per read, `S:` the service dumps it made (with `calls`), then which of the two had
+ * their real servers dumped.
+ */
+async function busyAndWatched(fake: FakeIpvs, sweep: DestSweep, reads: number, beforeRead: () => void, calls?: { listServices: number }) {
+  await sweep.read(); // first: everything
+  const watched = serviceId(vip(3));
+  sweep.setWatched([watched]);
+  const busy = serviceId(vip(11));
+  const rows: string[] = [];
+  for (let t = 0; t < reads; t++) {
+    beforeRead();
+    // with the kernel's estimator rates, as a busy service has them
+    fake.traffic(vip(11), rs(11, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
+    fake.traffic(vip(3), rs(3, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
+    const s = calls?.listServices ?? 0;
+    const r = await sweep.read();
+    rows.push(`${calls ? `${calls.listServices - s}:` : ''}${r.dumped.includes(busy) ? 'busy' : '-'}:${r.dumped.includes(watched) ? 'watched' : '-'}`);
+  }
+  return { rows, busy };
+}
+
 describe('DestSweep: budgeted GET_DEST dumps', () => {
   it('200 services, budget 32: one service dump per read; GET_DEST for services whose counters moved first, the rest in a rotation of budget/16', async () => {
     const fake = await table(200);
@@ -137,19 +160,7 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
     const fake = await table(50);
     const { backend, calls } = counting(fake);
     const sweep = new DestSweep({ backend, structure: fakeStructure(fake), budget: 8, alternate: true });
-    await sweep.read(); // first: everything
-    const watched = serviceId(vip(3));
-    sweep.setWatched([watched]);
-    const busy = serviceId(vip(11));
-    const rows: string[] = [];
-    for (let t = 0; t < 6; t++) {
-      // with the kernel's estimator rates, as a busy service has them
-      fake.traffic(vip(11), rs(11, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
-      fake.traffic(vip(3), rs(3, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
-      const s = calls.listServices;
-      const r = await sweep.read();
-      rows.push(`${calls.listServices - s}:${r.dumped.includes(busy) ? 'busy' : '-'}:${r.dumped.includes(watched) ? 'watched' : '-'}`);
-    }
+    const { rows, busy } = await busyAndWatched(fake, sweep, 6, () => {}, calls);
     expect(rows).toEqual(['0:-:watched', '1:busy:watched', '0:-:watched', '1:busy:watched', '0:-:watched', '1:busy:watched']);
     // its counters are current as of the last call that read both
     const last = (await sweep.read(), await sweep.read()).entries.find((e) => serviceId(e.key) === busy)!;
@@ -162,19 +173,7 @@ describe('DestSweep: budgeted GET_DEST dumps', () => {
     vi.setSystemTime(now);
     const fake = await table(50);
     const sweep = new DestSweep({ backend: fake, structure: fakeStructure(fake), budget: 8, alternate: true, busyEveryMs: 3500 });
-    await sweep.read(); // first: everything
-    const watched = serviceId(vip(3));
-    sweep.setWatched([watched]);
-    const busy = serviceId(vip(11));
-    const rows: string[] = [];
-    for (let t = 0; t < 10; t++) {
-      now += 1000;
-      vi.setSystemTime(now);
-      fake.traffic(vip(11), rs(11, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
-      fake.traffic(vip(3), rs(3, 0), { conns: 1, inPkts: 3 }, { cps: 1, inPps: 3 });
-      const r = await sweep.read();
-      rows.push(`${r.dumped.includes(busy) ? 'busy' : '-'}:${r.dumped.includes(watched) ? 'watched' : '-'}`);
-    }
+    const { rows } = await busyAndWatched(fake, sweep, 10, () => vi.setSystemTime((now += 1000)));
     // read 1 s after the first read (it just turned busy), then every 4 s: the service dump comes every other call
     expect(rows).toEqual(['-:watched', 'busy:watched', '-:watched', '-:watched', '-:watched', 'busy:watched', '-:watched', '-:watched', '-:watched', 'busy:watched']);
   });
