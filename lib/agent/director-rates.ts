@@ -66,9 +66,9 @@ export const HOLD_AGE_CAP_MS = 2 * ESTIMATOR_PERIOD_MS + 1;
  * movement anywhere in the last period, so two period counts fit `spanMs`,
  * its floor and its ceiling (a join 5.3 s after the last sample read 2.25/s,
  * then 1.5/s, for a steady 2/s). The kernel's own estimate, an average over
- * the last seconds, picks between the two.
+ * the last seconds, picks between the two; `tie` when it cannot tell.
  */
-function wholePeriods(prev: Counters, cur: Counters & KernelRates, spanMs: number): number {
+function wholePeriods(prev: Counters, cur: Counters & KernelRates, spanMs: number, tie: 'lo' | 'hi'): number {
   const lo = Math.max(1, Math.floor(spanMs / ESTIMATOR_PERIOD_MS));
   const hi = Math.max(1, Math.ceil(spanMs / ESTIMATOR_PERIOD_MS));
   if (lo === hi) return lo * ESTIMATOR_PERIOD_MS;
@@ -82,7 +82,20 @@ function wholePeriods(prev: Counters, cur: Counters & KernelRates, spanMs: numbe
     ea += off(a.rates[rf], cur[kf]);
     eb += off(b.rates[rf], cur[kf]);
   }
-  return (ea < eb ? lo : hi) * ESTIMATOR_PERIOD_MS;
+  return (ea < eb || (ea === eb && tie === 'lo') ? lo : hi) * ESTIMATOR_PERIOD_MS;
+}
+/**
+ * The window of a movement seen a tick after the reading before: the period
+ * count nearest `spanMs`. Near the middle between two counts (3 s: a run of
+ * the estimator came late, or a tick early) either fits, and rounding halved
+ * one reading in two (lab: 1.00/s dipped to 0.50/s for 2-4 ticks), so there
+ * the kernel's estimate picks, and rounding breaks a tie.
+ */
+function tickWindow(prev: Counters, cur: Counters & KernelRates, spanMs: number): number {
+  const periods = spanMs / ESTIMATOR_PERIOD_MS;
+  const frac = periods - Math.floor(periods);
+  if (periods > 1 && frac >= 0.25 && frac <= 0.75) return wholePeriods(prev, cur, spanMs, frac < 0.5 ? 'lo' : 'hi');
+  return Math.max(1, Math.round(periods)) * ESTIMATOR_PERIOD_MS;
 }
 const RATE_OF = [['cps', 'kCps'], ['inPps', 'kInPps'], ['outPps', 'kOutPps'], ['inBps', 'kInBps'], ['outBps', 'kOutBps']] as const;
 
@@ -113,8 +126,8 @@ export function advanceRates(prev: Counters & DirectorRates, ageMs: number, cur:
   // after a quiet spell the counters moved within the last estimator period, not over all of it
   const spanMs = sinceMoved <= 2 * ESTIMATOR_PERIOD_MS ? sinceMoved : Math.max(dtMs, ESTIMATOR_PERIOD_MS);
   const windowMs = dtMs > ESTIMATOR_PERIOD_MS
-    ? wholePeriods(prev, cur, spanMs)
-    : Math.max(1, Math.round(spanMs / ESTIMATOR_PERIOD_MS)) * ESTIMATOR_PERIOD_MS;
+    ? wholePeriods(prev, cur, spanMs, 'hi')
+    : tickWindow(prev, cur, spanMs);
   const r = rateBetween(prev, cur, windowMs);
   out.rCps = r.ok ? roundRate(r.rates.cps) : 0;
   out.rInPps = r.ok ? roundRate(r.rates.inPps) : 0;

@@ -44,6 +44,13 @@ describe('per-tick rates from counters the kernel sums every 2 s', () => {
     expect(rates([100, 112], [5300], 3)).toEqual([0, 3]);
   });
 
+  it('two movements 3 s apart (the estimator ran late once) read the period count the kernel\'s estimate agrees with, not a halved rate', () => {
+    // 1 conn/s: 2 connections per run; the run due between ticks 3 and 4 came after tick 4 (lab: 1.00/s dipped to 0.50/s for 2-4 ticks)
+    expect(rates([100, 100, 102, 102, 102, 104, 104, 106], 1000, 1).slice(2)).toEqual([1, 1, 1, 1, 1, 1]);
+    // 3 s fits one period or two; with no estimate to go by it rounds, as before
+    expect(rates([100, 100, 102, 102, 102, 104], 1000, 0).at(-1)).toBe(0.5);
+  });
+
   it('drops to 0 once the counters have stood still for longer than an estimator period', () => {
     expect(rates([100, 104, 104, 104, 104, 104])).toEqual([0, 2, 2, 2, 0, 0]);
   });
