@@ -114,6 +114,35 @@ describe('compact stats ticks', () => {
     expect(enc.explicitRates).toBe(0);
   });
 
+  it('sends no real-server interval for services whose every object has settled, and still decodes exactly', () => {
+    const svc = (i: number, conns: number) => ({
+      key: { kind: 'addr', family: 'inet', protocol: 'tcp', address: `10.0.0.${i}`, port: 80 }, stats: { ...ZERO_STATS, conns },
+      destinations: [{ family: 'inet', address: `10.1.0.${i}`, port: 80, activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: { ...ZERO_STATS, conns } }],
+    }) as unknown as ServiceEntry;
+    const enc = new TickEncoder();
+    const dec = new TickDecoder();
+    const client: StatsState = new Map();
+    // 20 services; only the first has traffic, every other tick (as the kernel sums it)
+    const table = (t: number) => Array.from({ length: 20 }, (_, i) => svc(i, i === 0 ? 100 + 4 * Math.floor(t / 2) : 7));
+    let state = sampleTable(table(0), null, 0);
+    applyStatsTick(client, dec.decode(enc.encode(fullTick(state, 1, 0, 0), null))!);
+    let last: WireTick | null = null;
+    for (let t = 1; t < 10; t++) {
+      // every service's real servers read this tick, over the tick
+      const dt = new Map([...state.keys()].map((id) => [id, 1000] as [string, number]));
+      const next = sampleTable(table(t), state, 1000, dt);
+      const tick = deltaTick(state, next, t + 1, t * 1000, 1000);
+      last = enc.encode(tick, state, dt);
+      const got = dec.decode(JSON.parse(JSON.stringify(last)) as WireTick)!;
+      expect(normal(got), `tick ${t}`).toEqual(normal(tick));
+      applyStatsTick(client, got);
+      expect(plain(client), `after tick ${t}`).toEqual(plain(next));
+      state = next;
+    }
+    // settled: the 19 idle services' intervals no longer travel; the busy one's does
+    expect(last!.d).toEqual([1, 1000]);
+  });
+
   it('sends a rate only where the decoder would compute another one', () => {
     const enc = new TickEncoder();
     const dec = new TickDecoder();

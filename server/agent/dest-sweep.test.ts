@@ -7,7 +7,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';
 import { parseProcIpvs } from '@/lib/proc/ip-vs';
-import { DestSweep, ReusedFileReader, procStructure } from './dest-sweep';
+import { DestSweep, ReusedFileReader, oldest, procStructure } from './dest-sweep';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -591,6 +591,20 @@ describe('ReusedFileReader', () => {
       expect((await r.read()).changed).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('oldest', () => {
+  it('gives what a stable sort and slice give: the k smallest keys, ties in input order', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let run = 0; run < 200; run++) {
+      const items = Array.from({ length: Math.floor(rnd() * 40) }, (_, i) => i * 3);
+      const keys = new Map(items.map((i) => [i, Math.floor(rnd() * 8)])); // few distinct keys: many ties
+      const key = (i: number) => keys.get(i)!;
+      const k = Math.floor(rnd() * 6);
+      expect(oldest(items, k, key)).toEqual([...items].sort((a, b) => key(a) - key(b)).slice(0, k));
     }
   });
 });
