@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TableHub } from './hub';
 import { fakeStructure, silentLog } from './testing';
+import { prng } from '@/lib/agent/testing';
 
 const vip = (i: number): ServiceKey => ({
   kind: 'addr', family: 'inet', protocol: 'tcp', address: `10.100.${i >> 8}.${i & 255}`, port: 80,
@@ -597,8 +598,7 @@ describe('ReusedFileReader', () => {
 
 describe('oldest', () => {
   it('gives what a stable sort and slice give: the k smallest keys, ties in input order', () => {
-    let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rnd = prng(7);
     for (let run = 0; run < 200; run++) {
       const items = Array.from({ length: Math.floor(rnd() * 40) }, (_, i) => i * 3);
       const keys = new Map(items.map((i) => [i, Math.floor(rnd() * 8)])); // few distinct keys: many ties
