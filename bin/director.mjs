@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
+// --no-memory-reducer: V8's memory reducer runs three major GCs some seconds after a burst of allocation
+// (the agent's once-a-minute full read), 30-150 ms each at 1,000 services in the lab kernel: the idle
+// agent's largest CPU spikes, to hand back a few MB of a 30 MB heap. A daemon's heap stays at its working
+// size (RSS is measured in bench/). It must be given on node's command line: set at run time
+// (v8.setFlagsFromString) it changed nothing in the lab. Whoever starts the agent with `node` passes it too.
 // Runs the CLI from the bundle built by `npm run build:cli` when there is one
 // (start-up is far cheaper), else the TypeScript sources through tsx so
 // `director` works from a checkout without a build step.

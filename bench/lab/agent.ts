@@ -114,7 +114,7 @@ async function startAgent(ROOT: string, WORK: string): Promise<{ pid: number; ur
   // AGENT_CPU_PROF=1: write a V8 CPU profile and print its heaviest functions after the run
   const entry = process.env.AGENT_FROM_SOURCE === '1' ? ['--import', 'tsx', `${ROOT}/server/cli/main.ts`] : [`${ROOT}/bin/director.mjs`];
   const prof = process.env.AGENT_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [];
-  const child = spawn('node', [...prof, ...entry, 'agent', '--listen', '127.0.0.1:9581', '--state-dir', stateDir,
+  const child = spawn('node', ['--no-memory-reducer', ...prof, ...entry, 'agent', '--listen', '127.0.0.1:9581', '--state-dir', stateDir,
     '--allow-origin', 'http://bench.invalid', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });

@@ -406,7 +406,8 @@ async function main(): Promise<void> {
     const agentUrl = `http://127.0.0.1:${AGENT_PORT}`;
     const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
     say('agent: starting on 127.0.0.1');
-    const child = spawnChild(process.execPath, [tsxCli, path.join(projectRoot, 'server/cli/main.ts'), 'agent',
+    // --no-memory-reducer: see bin/director.mjs
+    const child = spawnChild(process.execPath, ['--no-memory-reducer', tsxCli, path.join(projectRoot, 'server/cli/main.ts'), 'agent',
       '--listen', `127.0.0.1:${AGENT_PORT}`, '--state-dir', stateDir, '--allow-origin', `http://127.0.0.1:${port}`], {
       cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'],
     });

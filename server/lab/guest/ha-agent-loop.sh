@@ -29,7 +29,7 @@ while :; do
   [[ -n $origin ]] && args+=(--allow-origin "$origin")
   [[ -e $dir/no-ha ]] || args+=(--director-id "$d" --ha-config "$dir/ha.json")
   echo "$(printf '%(%FT%T)T') starting: ${args[*]}" >>"$log"
-  node "$bundle" "${args[@]}" >>"$log" 2>&1 </dev/null &
+  node --no-memory-reducer "$bundle" "${args[@]}" >>"$log" 2>&1 </dev/null & # see bin/director.mjs
   echo $! >"$dir/agent.pid"
   wait $!
   rc=$?

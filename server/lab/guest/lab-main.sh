@@ -18,7 +18,8 @@ step "agent: starting on $listen"
 agent_args=(--listen "$listen" --state-dir "$agent_state" --log-level warn)
 [[ ${listen%:*} == 127.* ]] || agent_args+=(--insecure-listen)
 [[ -n $origin ]] && agent_args+=(--allow-origin "$origin")
-node "$bundle" "${agent_args[@]}" &
+# --no-memory-reducer: see bin/director.mjs
+node --no-memory-reducer "$bundle" "${agent_args[@]}" &
 agent=$!
 
 bash "$GUEST_DIR/topology.sh"
