@@ -19,7 +19,9 @@ if (existsSync(bundle) && process.env.DIRECTOR_NO_BUNDLE !== '1') {
   const { main } = await import(pathToFileURL(bundle).href);
   process.exitCode = await main(process.argv.slice(2));
 } else {
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const r = spawnSync(process.execPath, [tsx, path.join(root, 'server/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // tsx as a loader, not its CLI (which runs the code in a further child): this process's node flags
+  // (--no-memory-reducer) then reach the process that runs the command
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const r = spawnSync(process.execPath, [...process.execArgv, '--import', tsx, path.join(root, 'server/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -22,7 +22,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleAgent } from './bundle';
 import { STATE_FILE_PATH, type StartState } from './state-file';
@@ -404,10 +404,11 @@ async function main(): Promise<void> {
     const stateDir = path.join(scratch, 'agent');
     const t = writeTokens(stateDir);
     const agentUrl = `http://127.0.0.1:${AGENT_PORT}`;
-    const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+    // tsx as a loader in the agent's own process, not its CLI: that runs the code in a child node, and a node
+    // flag given to it stays with it (--no-memory-reducer: see bin/director.mjs)
+    const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     say('agent: starting on 127.0.0.1');
-    // --no-memory-reducer: see bin/director.mjs
-    const child = spawnChild(process.execPath, ['--no-memory-reducer', tsxCli, path.join(projectRoot, 'server/cli/main.ts'), 'agent',
+    const child = spawnChild(process.execPath, ['--no-memory-reducer', '--import', tsxLoader, path.join(projectRoot, 'server/cli/main.ts'), 'agent',
       '--listen', `127.0.0.1:${AGENT_PORT}`, '--state-dir', stateDir, '--allow-origin', `http://127.0.0.1:${port}`], {
       cwd: projectRoot, stdio: ['ignore', 'inherit', 'inherit'],
     });
