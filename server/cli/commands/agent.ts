@@ -18,11 +18,15 @@ import { HealthService } from '../../health/service';
 import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
 import { disabledHa } from '../../ha/service';
 import type { CliIo } from '../io';
+import { configAsFlags } from '../../../lib/schemas/agent-config';
+import { agentConfigPath, DEFAULT_AGENT_CONFIG, loadAgentConfig } from '../agent-config';
 
 export const DEFAULT_PORT = 9580;
-const USAGE = `usage: director agent [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
+const USAGE = `usage: director agent [--config FILE] [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
                       [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
                       [--insecure-listen] [--log-level LEVEL] [--director-id ID] [--ha-config FILE]
+  --config          TOML file with a key per flag (default ${DEFAULT_AGENT_CONFIG} when it exists);
+                    flags given on the command line win over its keys
   --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
   --socket          listen on a unix socket instead (mode 0660)
   --state-dir       tokens and journal (default $DIRECTOR_STATE_DIR or /var/lib/director)
@@ -63,6 +67,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
         'log-level': { type: 'string' },
         'director-id': { type: 'string' },
         'ha-config': { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -74,6 +79,22 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
   if (values.help) {
     io.stdout(USAGE);
     return 0;
+  }
+  // The file first, then the flags over it; all of it is checked before anything opens.
+  const cfgPath = agentConfigPath(values.config);
+  if (cfgPath !== null) {
+    let fromFile: Record<string, unknown>;
+    try {
+      fromFile = configAsFlags(loadAgentConfig(cfgPath));
+    } catch (e) {
+      io.stderr(`director agent: configuration error:\n${(e as Error).message}\n`);
+      return 2;
+    }
+    // a flag replaces the file's choice as a whole: --listen its socket, --tls-* both of its TLS files
+    if (values.listen !== undefined || values.socket !== undefined) { delete fromFile.listen; delete fromFile.socket; }
+    if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) { delete fromFile['tls-cert']; delete fromFile['tls-key']; }
+    const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    values = { ...fromFile, ...given } as typeof values;
   }
   if (values.listen && values.socket) {
     io.stderr('director agent: give --listen or --socket, not both\n');
