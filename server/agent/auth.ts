@@ -3,7 +3,8 @@
  * start into 0600 files under the state directory and shown once. Tokens are
  * compared as SHA-256 digests with timingSafeEqual, so neither the length nor
  * the content of a guess leaks through timing. Wrong tokens are rate-limited
- * per remote address and logged (without the token).
+ * per remote address (failures only: a valid token always passes) and logged
+ * (without the token).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -108,17 +109,19 @@ export class Auth {
   }
 
   /**
-   * The identity a token grants, or null (and a recorded failure) for a wrong one.
-   * Every role's digest is compared so the time taken does not say which role was close.
+   * The identity a token grants, or null (and a recorded failure) for a wrong one;
+   * throws RateLimited for a wrong one while `remote` is blocked. Every role's digest is compared so the time taken does not say which role was close.
    */
   verify(token: string, remote: string): Identity | null {
-    this.assertNotBlocked(remote);
     const d = digest(token);
     let match: Role | null = null;
     for (const r of this.digests) {
       if (timingSafeEqual(d, r.digest)) match = r.role;
     }
+    // the limiter only slows guessing: a valid token is never refused, or ten wrong tries from
+    // a shared address (the console's loopback) would lock every user out
     if (match) return { role: match, tokenName: match };
+    this.assertNotBlocked(remote);
     this.recordFailure(remote);
     return null;
   }

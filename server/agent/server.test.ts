@@ -98,11 +98,36 @@ describe('auth matrix over HTTP', () => {
     expect((await deps.fake.getTimeouts()).tcp).toBe(900);
   });
 
-  it('blocks an address after repeated wrong tokens, even for the right token, until the block ends', async () => {
-    for (let i = 0; i < 5; i++) await failure(client('viewer_wrong' + 'z'.repeat(30)).info.query());
-    const e = await failure(client(TOKENS.operator).info.query());
+  it('blocks wrong tokens from an address after repeated failures, but never the right token', async () => {
+    const wrong = 'viewer_wrong' + 'z'.repeat(30);
+    for (let i = 0; i < 12; i++) await failure(client(wrong).info.query());
+    const e = await failure(client(wrong).info.query());
     expect(e.data?.code).toBe('TOO_MANY_REQUESTS');
     expect(e.data?.httpStatus).toBe(429);
+    // a dozen wrong ones later, the right tokens still work, over HTTP and the WebSocket
+    expect(await client(TOKENS.operator).auth.whoami.query()).toEqual({ role: 'operator', tokenName: 'operator' });
+    expect((await client(TOKENS.viewer).auth.whoami.query()).role).toBe('viewer');
+    const ws = new WebSocket(srv.wsUrl! + '?connectionParams=1', { headers: { origin: ORIGIN } });
+    const reply = await new Promise<string>((resolve, reject) => {
+      ws.on('open', () => {
+        ws.send(JSON.stringify({ method: 'connectionParams', data: { token: TOKENS.viewer } }));
+        ws.send(JSON.stringify({ id: 1, method: 'query', params: { path: 'auth.whoami', input: undefined } }));
+      });
+      ws.on('message', (m) => { if (String(m).startsWith('{"id":1')) resolve(String(m)); });
+      ws.on('close', (code) => reject(new Error(`closed: ${code}`)));
+      ws.on('unexpected-response', (_q, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    ws.close();
+    expect(JSON.parse(reply)).toMatchObject({ id: 1, result: { data: { role: 'viewer' } } });
+  });
+
+  it('/metrics answers a valid token under a flood of wrong ones from the same address', async () => {
+    const flood = Array.from({ length: 40 }, () => fetch(`${srv.url}/metrics`, { headers: { authorization: 'Bearer wrong_' + 'w'.repeat(40) } }));
+    const statuses = await Promise.all(flood.map((p) => p.then((r) => r.status)));
+    expect(statuses.every((s) => s === 401)).toBe(true);
+    const r = await fetch(`${srv.url}/metrics`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('director_');
   });
 
   it('refuses every write to a viewer token with FORBIDDEN, allows its reads, and leaves the table unchanged', async () => {

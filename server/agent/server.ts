@@ -181,11 +181,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       log.warn({ remote, origin: req.headers.origin }, 'WebSocket upgrade from a disallowed origin refused');
       return reject(socket, 403, 'Forbidden');
     }
-    try {
-      auth.assertNotBlocked(remote);
-    } catch {
-      return reject(socket, 429, 'Too Many Requests');
-    }
+    // no address block here: the token comes after the upgrade (connection params), and a valid
+    // one must pass even from an address that sent wrong ones; a wrong one is refused with 429 then
     wss.handleUpgrade(req, socket, head, (ws) => {
       metrics.wsClients.inc();
       ws.once('close', () => metrics.wsClients.dec());
