@@ -13,8 +13,45 @@ function keyId(k: ServiceKey): string {
 }
 const destId = (d: { family: string; address: string; port: number }) => `${d.family}/${d.address}/${d.port}`;
 
-function quote(s: string): string {
-  return /^[^\s"#!{}\\]+$/.test(s) ? s : `"${s.replace(/["\\]/g, (m) => `\\${m}`)}"`;
+/** A value keepalived.conf cannot hold; `field` names it ("TCP 10.0.0.1:80 real server 10.0.1.1:80 HTTP_GET url 1 regex"). */
+export class KeepalivedExportError extends Error {
+  override readonly name = 'KeepalivedExportError';
+  constructor(readonly field: string, why: string) {
+    super(`${field}: ${why}; nothing was exported`);
+  }
+}
+
+/**
+ * One string value as a keepalived word. keepalived substitutes `$NAME`
+ * anywhere in a line, ends a line at a line break (or continues it at a
+ * trailing backslash), and reads words two ways: most keywords take a bare
+ * word up to white space or a quote, or a quoted one up to the next quote
+ * with no escapes ('plain'); `regex` and `misc_path` re-read the line with
+ * backslash escapes and both quote kinds ('escaped'). A value is written so
+ * that keepalived and parseKeepalived read it back as it is, or refused.
+ */
+const MAX_VALUE_BYTES = 900;
+
+function quote(s: string, field: string, mode: 'plain' | 'escaped' = 'plain'): string {
+  if (/[\x00-\x1f\x7f]/.test(s)) throw new KeepalivedExportError(field, 'contains a line break or control character, which keepalived.conf cannot hold');
+  if (s === '') throw new KeepalivedExportError(field, 'is empty');
+  if (new TextEncoder().encode(s).length > MAX_VALUE_BYTES) {
+    throw new KeepalivedExportError(field, `is longer than ${MAX_VALUE_BYTES} bytes: keepalived reads a line into a 1024-byte buffer and would take the rest as a new line`);
+  }
+  // keepalived substitutes $NAME and ${NAME} anywhere in a line ($_PWD, $_RANDOM are always defined)
+  if (/\$[A-Za-z_{]/.test(s)) throw new KeepalivedExportError(field, 'contains $ followed by a name, which keepalived replaces with a definition');
+  if (mode === 'escaped') {
+    if (/^[^\s"'\\#!{}]+$/.test(s)) return s;
+    // keepalived finds a line's braces by skipping "..." without regard to escapes: an escaped quote would expose them
+    if (s.includes('"') && /[{}]/.test(s)) throw new KeepalivedExportError(field, 'contains both " and a brace, which keepalived would split into another line');
+    return `"${s.replace(/["\\]/g, (m) => `\\${m}`)}"`;
+  }
+  // a backslash at the end of a line continues it onto the next
+  if (/^[^\s"#!{}]+$/.test(s) && !s.endsWith('\\')) return s;
+  if (/["\\]/.test(s)) {
+    throw new KeepalivedExportError(field, 'needs quotes (it has spaces, braces, # or !) and also contains " or \\, which a quoted keepalived value cannot hold');
+  }
+  return `"${s}"`;
 }
 
 function methodText(forward: DestinationSpec['forward'], t: TunnelSpec): string {
@@ -44,24 +81,27 @@ function timingLines(t: Timing, indent: string): string[] {
   return out;
 }
 
-function checkLines(c: Check, i: string): string[] {
+function checkLines(c: Check, i: string, where: string): string[] {
   const out: string[] = [];
   if (c.type === 'http') {
-    out.push(`${i}${c.tls ? 'SSL_GET' : 'HTTP_GET'} {`);
-    for (const u of c.urls) {
-      out.push(`${i}    url {`, `${i}        path ${quote(u.path)}`, `${i}        status_code ${u.statusCodes.join(' ')}`);
-      if (u.digest) out.push(`${i}        digest ${u.digest}`);
-      if (u.regex) out.push(`${i}        regex ${quote(u.regex)}`);
-      if (u.virtualhost) out.push(`${i}        virtualhost ${u.virtualhost}`);
+    const kind = c.tls ? 'SSL_GET' : 'HTTP_GET';
+    out.push(`${i}${kind} {`);
+    c.urls.forEach((u, n) => {
+      const f = `${where} ${kind} url ${n + 1}`;
+      out.push(`${i}    url {`, `${i}        path ${quote(u.path, `${f} path`)}`);
+      out.push(`${i}        status_code ${u.statusCodes.map((sc) => quote(sc, `${f} status_code`)).join(' ')}`);
+      if (u.digest) out.push(`${i}        digest ${quote(u.digest, `${f} digest`)}`);
+      if (u.regex) out.push(`${i}        regex ${quote(u.regex, `${f} regex`, 'escaped')}`);
+      if (u.virtualhost) out.push(`${i}        virtualhost ${quote(u.virtualhost, `${f} virtualhost`)}`);
       out.push(`${i}    }`);
-    }
-    if (c.virtualhost) out.push(`${i}    virtualhost ${c.virtualhost}`);
+    });
+    if (c.virtualhost) out.push(`${i}    virtualhost ${quote(c.virtualhost, `${where} ${kind} virtualhost`)}`);
     if (c.connectPort) out.push(`${i}    connect_port ${c.connectPort}`);
   } else if (c.type === 'tcp') {
     out.push(`${i}TCP_CHECK {`);
     if (c.connectPort) out.push(`${i}    connect_port ${c.connectPort}`);
   } else {
-    out.push(`${i}MISC_CHECK {`, `${i}    misc_path ${quote(c.command)}`);
+    out.push(`${i}MISC_CHECK {`, `${i}    misc_path ${quote(c.command, `${where} MISC_CHECK misc_path`, 'escaped')}`);
     if (c.timeoutSec !== undefined) out.push(`${i}    misc_timeout ${num(c.timeoutSec)}`);
     if (c.dynamic) out.push(`${i}    misc_dynamic`);
   }
@@ -77,7 +117,7 @@ export interface FormatResult {
 
 export function formatKeepalived(services: readonly ServiceRules[], health: readonly HealthServiceConfig[], opts: { header?: string } = {}): FormatResult {
   const byKey = new Map(health.map((h) => [keyId(h.service), h]));
-  const out: string[] = [`! ${opts.header ?? 'keepalived.conf written by Director'}`, '! virtual servers and their checks only; VRRP is configured separately'];
+  const out: string[] = [`! ${(opts.header ?? 'keepalived.conf written by Director').replace(/[\x00-\x1f\x7f]/g, ' ')}`, '! virtual servers and their checks only; VRRP is configured separately'];
   const skipped: string[] = [];
   for (const s of services) {
     const h = byKey.get(keyId(s.key));
@@ -111,7 +151,7 @@ export function formatKeepalived(services: readonly ServiceRules[], health: read
     const I = '    ';
     if (k.kind === 'fwmark' && k.family === 'inet6') out.push(`${I}ip_family inet6`);
     if (k.kind === 'addr') out.push(`${I}protocol ${k.protocol.toUpperCase()}`);
-    out.push(`${I}lvs_sched ${s.scheduler}`);
+    out.push(`${I}lvs_sched ${quote(s.scheduler, `${label} lvs_sched`)}`);
     const sh = s.scheduler === 'sh' || s.scheduler === 'mh' ? s.scheduler : null;
     if (s.flags.sched1) out.push(`${I}${sh ? `${sh}-fallback` : 'flag-1'}`);
     if (s.flags.sched2) out.push(`${I}${sh ? `${sh}-port` : 'flag-2'}`);
@@ -124,7 +164,7 @@ export function formatKeepalived(services: readonly ServiceRules[], health: read
       const full = k.family === 'inet' ? '255.255.255.255' : '128';
       if (s.netmask !== full) out.push(`${I}persistence_granularity ${s.netmask}`);
     }
-    if (s.pe) out.push(`${I}persistence_engine ${s.pe}`);
+    if (s.pe) out.push(`${I}persistence_engine ${quote(s.pe, `${label} persistence_engine`)}`);
     if (s.flags.onePacket) out.push(`${I}ops`);
     if (h) {
       out.push(...timingLines(h.timing, I));
@@ -147,7 +187,7 @@ export function formatKeepalived(services: readonly ServiceRules[], health: read
       if (d.lowerThreshold) out.push(`${J}lthreshold ${d.lowerThreshold}`);
       if (rs?.onFailure && h && rs.onFailure !== h.onFailure) out.push(`${J}inhibit_on_failure ${rs.onFailure === 'quiesce' ? 'on' : 'off'}`);
       if (rs?.maintenance) out.push(`${J}! Director: in maintenance (weight 0 until cleared)`);
-      for (const c of rs?.checks ?? []) out.push(...checkLines(c, J));
+      for (const c of rs?.checks ?? []) out.push(...checkLines(c, J, `${label} real server ${d.family === 'inet6' ? `[${d.address}]` : d.address}:${d.port}`));
       out.push(`${I}}`);
     }
     out.push('}');

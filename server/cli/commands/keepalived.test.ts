@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseKeepalived } from '@/lib/keepalived/parse';
 import { FakeIpvs } from '../../ipvs/fake';
-import { readHealthFile } from '../../health/store';
+import { readHealthFile, writeHealthFile } from '../../health/store';
 import type { CliIo } from '../io';
 import { fsIncludeReader, keepalivedCommand, type KeepalivedDeps } from './keepalived';
 
@@ -69,6 +69,20 @@ describe('director keepalived', () => {
     expect(out.stdout).toMatch(/-A -t 10\.0\.0\.100:80 -s wlc -p 300/);
     expect(await fake.dump()).toEqual([]);
     expect(await readHealthFile(path.join(dir, 'health.json'))).toEqual([]);
+  });
+
+  it('export refuses a stored regex keepalived.conf cannot hold, naming the field, and prints nothing', async () => {
+    const file = path.join(CORPUS, '01-reference-example.conf');
+    expect(await keepalivedCommand(['import', '--state-dir', dir, file], io().cli, deps)).toBe(0);
+    const stored = await readHealthFile(path.join(dir, 'health.json'));
+    const check = stored[0]!.realServers[0]!.checks[0]!;
+    if (check.type !== 'http') throw new Error('the corpus file changed: expected an HTTP check first');
+    check.urls[0]!.regex = 'ok\n}\n}\n}\nvirtual_server 10.9.9.9 80 {';
+    await writeHealthFile(path.join(dir, 'health.json'), stored);
+    const exp = io();
+    expect(await keepalivedCommand(['export', '--state-dir', dir], exp.cli, deps)).toBe(1);
+    expect(exp.out.stdout).toBe('');
+    expect(exp.out.stderr).toContain('TCP 10.0.0.100:80 real server 192.168.1.10:8080 HTTP_GET url 1 regex: contains a line break');
   });
 
   it('usage errors exit 2', async () => {

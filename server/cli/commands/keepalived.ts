@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { serviceId } from '@/lib/agent/ids';
-import { formatKeepalived } from '@/lib/keepalived/format';
+import { formatKeepalived, KeepalivedExportError } from '@/lib/keepalived/format';
 import { parseKeepalived, type IncludeReader } from '@/lib/keepalived/parse';
 import type { HealthServiceConfig } from '@/lib/schemas/health';
 import { renderPlan } from '@/lib/snapshot/plan';
@@ -71,7 +71,14 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
     try {
       const table = toRules(await backend.dump());
       const health = await readHealthFile(healthFile);
-      const out = formatKeepalived(table, health, { header: `keepalived.conf exported by Director from ${deps.hostname()} at ${deps.now().toISOString()}` });
+      let out;
+      try {
+        out = formatKeepalived(table, health, { header: `keepalived.conf exported by Director from ${deps.hostname()} at ${deps.now().toISOString()}` });
+      } catch (e) {
+        if (!(e instanceof KeepalivedExportError)) throw e;
+        io.stderr(`director keepalived export: ${e.message}\n`);
+        return 1;
+      }
       io.stdout(out.text);
       for (const s of out.skipped) io.stderr(`director keepalived export: skipped ${s}\n`);
       return 0;
