@@ -1,5 +1,5 @@
 /** `director keepalived import/export` on the stateful fake kernel and a temporary state directory. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,54 @@ describe('director keepalived', () => {
     expect(await keepalivedCommand(['export', '--state-dir', dir], exp.cli, deps)).toBe(1);
     expect(exp.out.stdout).toBe('');
     expect(exp.out.stderr).toContain('TCP 10.0.0.100:80 real server 192.168.1.10:8080 HTTP_GET url 1 regex: contains a line break');
+  });
+
+  describe('includes stay inside the configuration\'s folder', () => {
+    const VS = 'virtual_server 10.0.0.9 80 {\n protocol TCP\n lvs_method DR\n real_server 10.0.1.9 80 {\n }\n}\n';
+    let conf: string;
+    beforeEach(async () => {
+      conf = path.join(dir, 'conf');
+      await mkdir(conf);
+      await writeFile(path.join(dir, 'outside.conf'), VS);
+      await writeFile(path.join(conf, 'inside.conf'), VS);
+    });
+
+    it.each([
+      ['../ out of the folder', 'include ../outside.conf\n', /outside\.conf is outside the configuration's folder/],
+      ['an absolute path elsewhere', 'include /etc/passwd\n', /\/etc\/passwd is outside the configuration's folder/],
+      ['a symbolic link inside pointing out', 'include link.conf\n', /link\.conf is outside the configuration's folder/],
+      ['a glob in a folder outside', 'include ../*.conf\n', /is outside the configuration's folder/],
+    ])('%s is refused, naming file and line, and nothing changes', async (_name, text, re) => {
+      await symlink(path.join(dir, 'outside.conf'), path.join(conf, 'link.conf'));
+      const main = path.join(conf, 'main.conf');
+      await writeFile(main, `! main\n${text}`);
+      const { out, cli } = io();
+      expect(await keepalivedCommand(['import', '--state-dir', dir, main], cli, deps)).toBe(1);
+      const line = out.stderr.split('\n').find((l) => re.test(l));
+      expect(line, out.stderr).toMatch(new RegExp(`^${main.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: include `));
+      expect(await fake.dump()).toEqual([]);
+    });
+
+    it('an include in the same folder (and a subfolder) is read', async () => {
+      await mkdir(path.join(conf, 'sub'));
+      await writeFile(path.join(conf, 'sub', 'more.conf'), VS.replace(/10\.0\.0\.9 80/, '10.0.0.9 81'));
+      const main = path.join(conf, 'main.conf');
+      await writeFile(main, 'include inside.conf\ninclude sub/*.conf\n');
+      const { out, cli } = io();
+      expect(await keepalivedCommand(['import', '--state-dir', dir, main], cli, deps), out.stderr).toBe(0);
+      expect((await fake.dump()).length).toBe(2);
+    });
+
+    it('a self-including 121-byte file ends within a second with an error', async () => {
+      const main = path.join(conf, 'self.conf');
+      const text = 'include self.conf\ninclude self.conf\ninclude self.conf\ninclude self.conf\ninclude self.conf\n! a self-including file\n';
+      await writeFile(main, text.padEnd(120, '!') + '\n');
+      const { out, cli } = io();
+      const t0 = performance.now();
+      expect(await keepalivedCommand(['import', '--state-dir', dir, main], cli, deps)).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(out.stderr).toContain(`${main}:1: include self.conf: ${main} includes itself`);
+    });
   });
 
   it('usage errors exit 2', async () => {

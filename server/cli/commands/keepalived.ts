@@ -8,11 +8,12 @@
  * directory, where a running agent picks them up within seconds.
  * Export: the live table plus the stored checks, as keepalived.conf.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { serviceId } from '@/lib/agent/ids';
 import { formatKeepalived, KeepalivedExportError } from '@/lib/keepalived/format';
+import { LIMITS } from '@/lib/keepalived/lex';
 import { parseKeepalived, type IncludeReader } from '@/lib/keepalived/parse';
 import type { HealthServiceConfig } from '@/lib/schemas/health';
 import { renderPlan } from '@/lib/snapshot/plan';
@@ -27,14 +28,37 @@ const USAGE = `usage: director keepalived import [--dry-run] [--state-dir DIR] F
   --state-dir  the agent's state directory, where checks are stored (default $DIRECTOR_STATE_DIR or /var/lib/director)
 `;
 
-/** keepalived's include: relative to the including file; '*' and '?' in the file name part. */
-export const fsIncludeReader: IncludeReader = (pattern, from) => {
+/** A file an include names, read only if it is a regular file inside `root` once symbolic links are resolved. */
+function confined(file: string, root: string): string {
+  const real = realpathSync(file);
+  if (real !== root && !real.startsWith(root + path.sep)) {
+    throw new Error(`${file} is outside the configuration's folder ${root}: includes must stay inside it`);
+  }
+  return real;
+}
+
+function readConfined(file: string, root: string): { file: string; text: string } {
+  const real = confined(file, root);
+  const st = statSync(real);
+  if (!st.isFile()) throw new Error(`${file} is not a regular file`);
+  if (st.size > LIMITS.totalBytes) throw new Error(`${file} is over ${LIMITS.totalBytes / 1024 / 1024} MiB`);
+  return { file: real, text: readFileSync(real, 'utf8') };
+}
+
+/**
+ * keepalived's include: relative to the including file; '*' and '?' in the
+ * file name part. Confined to the folder of the configuration's own file
+ * (`../` and absolute paths that leave it are refused), so an imported file
+ * cannot make the agent's importer read anything else on the director.
+ */
+export const fsIncludeReader: IncludeReader = (pattern, from, main) => {
+  const root = realpathSync(path.dirname(path.resolve(main)));
   const full = path.resolve(path.dirname(from), pattern);
   const base = path.basename(full);
-  if (!/[*?[]/.test(base)) return [{ file: full, text: readFileSync(full, 'utf8') }];
+  if (!/[*?[]/.test(base)) return [readConfined(full, root)];
+  const dir = confined(path.dirname(full), root);
   const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-  return readdirSync(path.dirname(full)).filter((f) => re.test(f)).sort()
-    .map((f) => ({ file: path.join(path.dirname(full), f), text: readFileSync(path.join(path.dirname(full), f), 'utf8') }));
+  return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => readConfined(path.join(dir, f), root));
 };
 
 export interface KeepalivedDeps extends SnapshotCliDeps {
