@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { FINGERPRINT_RE } from '../lib/enroll/code';
 
 export type Role = 'viewer' | 'operator';
 type Env = Record<string, string | undefined>;
@@ -27,6 +28,12 @@ const agentSchema = z.object({
     .transform((u) => u.replace(/\/+$/, '')),
   viewerToken: z.string().min(16, 'viewerToken must be at least 16 characters'),
   operatorToken: z.string().min(16, 'operatorToken must be at least 16 characters').optional(),
+  /** SHA-256 of the agent's certificate (AA:BB:…): an https agent is then trusted by this pin alone (console/pinned.ts) */
+  fingerprint: z
+    .string()
+    .transform((f) => f.trim().toUpperCase())
+    .refine((f) => FINGERPRINT_RE.test(f), 'fingerprint is the SHA-256 of the agent certificate, AA:BB:… (32 pairs)')
+    .optional(),
   /** Paths of the agent's tRPC endpoints (server/agent/server.ts: HTTP_BASE, WS_PATH). */
   trpcPath: z.string().startsWith('/').default('/trpc'),
   wsPath: z.string().startsWith('/').default('/trpc-ws'),

@@ -8,6 +8,16 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { tokenFor, type AgentConfig, type Role } from './config';
+import { PinMismatch, pinnedAgent } from './pinned';
+
+const pinnedAgents = new WeakMap<AgentConfig, https.Agent>();
+/** The https.Agent that checks this director's pinned certificate, or undefined (plain http, or CA-verified https). */
+export function agentFor(agent: AgentConfig): https.Agent | undefined {
+  if (!agent.fingerprint || !agent.url.startsWith('https:')) return undefined;
+  let a = pinnedAgents.get(agent);
+  if (!a) pinnedAgents.set(agent, (a = pinnedAgent({ label: `agent ${agent.name}`, url: agent.url, fingerprint: agent.fingerprint })));
+  return a;
+}
 
 /** Request headers passed to the agent; everything else (cookies!) stays here. */
 const PASS_REQUEST_HEADERS = ['content-type', 'accept', 'trpc-accept', 'content-length', 'x-trpc-source', 'last-event-id'];
@@ -35,7 +45,8 @@ export function forwardHttp(
     if (v !== undefined) headers[h] = v;
   }
   const lib = target.protocol === 'https:' ? https : http;
-  const up = lib.request(target, { method: req.method, headers, timeout: 60_000 }, (upRes) => {
+  const via = agentFor(agent);
+  const up = lib.request(target, { method: req.method, headers, timeout: 60_000, ...(via ? { agent: via } : {}) }, (upRes) => {
     const out: http.OutgoingHttpHeaders = {};
     for (const h of PASS_RESPONSE_HEADERS) {
       const v = upRes.headers[h];
@@ -59,6 +70,9 @@ export function forwardHttp(
 
 /** A tRPC-shaped error body, so the browser's tRPC client shows a message that says what to do. */
 export function agentUnreachable(agent: AgentConfig, err: Error): unknown {
+  if (err instanceof PinMismatch) {
+    return { error: { message: `Director '${agent.name}': ${err.message}`, code: -32603, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 502 } } };
+  }
   return {
     error: {
       message: `Director '${agent.name}' is unreachable at ${agent.url} (${err.message}). Check that its agent is running and that the console's DIRECTOR_AGENTS url is right.`,
@@ -86,6 +100,7 @@ export function forwardWebSocket(req: http.IncomingMessage, socket: Duplex, head
   const upstream = new WebSocket(agentWsUrl(agent), {
     headers: { authorization: `Bearer ${tokenFor(agent, role).token}` },
     handshakeTimeout: 10_000,
+    ...(agentFor(agent) ? { agent: agentFor(agent) } : {}),
     maxPayload: 64 * 1024 * 1024,
   });
   let accepted = false;

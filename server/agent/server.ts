@@ -15,6 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { parseIPv4, parseIPv6 } from '@/lib/net/ip';
 import { Auth, bearerToken, originAllowed, RateLimited } from './auth';
 import { createContextInner, type AgentContext, type AgentDeps } from './context';
+import type { Enrollment } from './enroll';
 import { createMetrics, type AgentMetrics } from './metrics';
 import { appRouter } from './router';
 
@@ -37,6 +38,8 @@ export interface AgentServerOptions {
   /** a WebSocket that has not authenticated within this time is closed */
   authTimeoutMs?: number;
   metrics?: AgentMetrics;
+  /** POST /enroll/redeem and /enroll/revoke (enroll.ts); only served over TLS */
+  enroll?: Enrollment;
 }
 
 export interface AgentServer {
@@ -116,6 +119,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
     if (url.pathname === HTTP_BASE || url.pathname.startsWith(`${HTTP_BASE}/`)) return trpcHttp(req, res);
+    if (url.pathname.startsWith('/enroll/') && opts.enroll && opts.tls) return opts.enroll.handle(req, res, remoteOf(req));
     if (url.pathname === '/healthz') {
       const ok = deps.hub.latest() !== null;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'no table sample yet\n');
