@@ -38,7 +38,7 @@ export function agent(): TRPCClient<AppRouter> {
   if (!client) {
     const info = labInfo();
     client = createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: `${info.agentUrl}/trpc`, headers: () => ({ authorization: `Bearer ${info.operatorToken}` }) })],
+      links: [httpBatchLink({ url: `${info.agentUrl}/trpc`, maxItems: 16, headers: () => ({ authorization: `Bearer ${info.operatorToken}` }) })],
     });
   }
   return client;

@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   say(`lab ready: console ${st.consoleUrl}, agent ${st.agentUrl}`);
   const agent = createTRPCClient<AppRouter>({
     links: [httpBatchLink({
-      url: `${st.agentUrl}/trpc`, headers: () => ({ authorization: `Bearer ${st.operatorToken}` }),
+      url: `${st.agentUrl}/trpc`, headers: () => ({ authorization: `Bearer ${st.operatorToken}` }), maxItems: 16,
       // a lab kernel under load can take minutes; never wait forever on one call
       fetch: (url, init) => fetch(url, { ...(init as RequestInit), signal: AbortSignal.timeout(180_000) }),
     })],

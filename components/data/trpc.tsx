@@ -11,6 +11,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import type { AppRouter } from '@/server/agent/router';
+import { AGENT_BATCH_CALLS } from '@/lib/agent/limits';
 import { reconnectDelayMs } from './backoff';
 import { setLiveState } from './live-status';
 
@@ -25,7 +26,7 @@ function buildClient(directorId: string): TRPCClient<AppRouter> {
   const httpUrl = `/api/trpc/${encodeURIComponent(directorId)}`;
   if (typeof window === 'undefined') {
     // Server render: no sockets (Node 20 has no WebSocket); nothing subscribes during SSR anyway.
-    return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1${httpUrl}` })] });
+    return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1${httpUrl}`, maxItems: AGENT_BATCH_CALLS })] });
   }
   let attempt = 0;
   setLiveState({ kind: 'connecting' });
@@ -55,7 +56,7 @@ function buildClient(directorId: string): TRPCClient<AppRouter> {
         false: splitLink({
           condition: (op) => op.path === 'snapshot.plan',
           true: httpLink({ url: httpUrl, methodOverride: 'POST' }),
-          false: httpBatchLink({ url: httpUrl, maxURLLength: 4000 }),
+          false: httpBatchLink({ url: httpUrl, maxURLLength: 4000, maxItems: AGENT_BATCH_CALLS }),
         }),
       }),
     ],

@@ -10,14 +10,17 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import type { AnyRouter } from '@trpc/server';
+import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseIPv4, parseIPv6 } from '@/lib/net/ip';
 import { Auth, bearerToken, originAllowed, RateLimited } from './auth';
-import { createContextInner, type AgentContext, type AgentDeps } from './context';
+import { createContextInner, type AgentContext, type AgentDeps, type Role } from './context';
 import type { Enrollment } from './enroll';
+import { Counter, declaredLength, guardDeclaredBody, resolveLimits, sendTrpcError, type AgentLimits } from './limits';
 import { createMetrics, type AgentMetrics } from './metrics';
 import { appRouter } from './router';
+import { wsCallLimiter } from './ws-limits';
 
 /** idle keep-alive connections are held this long (longer than any client's own idle timeout) */
 export const KEEP_ALIVE_MS = 65_000;
@@ -40,6 +43,10 @@ export interface AgentServerOptions {
   metrics?: AgentMetrics;
   /** POST /enroll/redeem and /enroll/revoke (enroll.ts); only served over TLS */
   enroll?: Enrollment;
+  /** overrides of DEFAULT_LIMITS (limits.ts) */
+  limits?: Parameters<typeof resolveLimits>[0];
+  /** the API served; the lab's launcher adds its lab.* procedures (server/lab/app-router.ts) */
+  router?: AnyRouter;
 }
 
 export interface AgentServer {
@@ -88,6 +95,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const metrics = opts.metrics ?? createMetrics(deps.hub);
   const authedSockets = new WeakSet<object>();
 
+  const limits: AgentLimits = resolveLimits(opts.limits);
+  const router = opts.router ?? appRouter;
+
   function authenticate(req: http.IncomingMessage, params: Record<string, string | undefined> | null | undefined): AgentContext {
     const remote = remoteOf(req);
     const token = bearerToken(req.headers.authorization) ?? params?.token ?? null;
@@ -105,16 +115,65 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     }
   }
 
-  const trpcHttp = createHTTPHandler({
-    router: appRouter,
-    basePath: `${HTTP_BASE}/`,
-    // queries with a large input (snapshot.plan carries a whole snapshot) come as POST; a GET URL cannot hold them
-    allowMethodOverride: true,
-    createContext: ({ req }) => authenticate(req, null),
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC error');
-    },
-  });
+  /** HTTP requests are authenticated once, before their body is read (its limit depends on the role). */
+  const httpAuth = new WeakMap<http.IncomingMessage, { ctx: AgentContext } | { error: unknown }>();
+  function httpHandler(maxBodySize: number) {
+    return createHTTPHandler({
+      router,
+      basePath: `${HTTP_BASE}/`,
+      // queries with a large input (snapshot.plan carries a whole snapshot) come as POST; a GET URL cannot hold them
+      allowMethodOverride: true,
+      maxBatchSize: limits.batchCalls,
+      // a chunked body is counted as it streams and refused with 413 once it passes the limit
+      maxBodySize,
+      createContext: ({ req }) => {
+        const a = httpAuth.get(req) ?? { error: new TRPCError({ code: 'UNAUTHORIZED', message: 'not authenticated' }) };
+        if ('error' in a) throw a.error;
+        return a.ctx;
+      },
+      onError: ({ error, path }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC error');
+      },
+    });
+  }
+  const trpcHttpFor = new Map<number, ReturnType<typeof httpHandler>>();
+  for (const n of [limits.anonymousBodyBytes, limits.roles.viewer.bodyBytes, limits.roles.operator.bodyBytes]) {
+    if (!trpcHttpFor.has(n)) trpcHttpFor.set(n, httpHandler(n));
+  }
+  const httpInFlight = new Counter();
+  let bodyBytesInFlight = 0;
+
+  function trpcHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    let a: { ctx: AgentContext } | { error: unknown };
+    try {
+      a = { ctx: authenticate(req, null) };
+    } catch (error) {
+      a = { error };
+    }
+    httpAuth.set(req, a);
+    const role: Role | null = 'ctx' in a ? a.ctx.auth!.role : null;
+    const max = role ? limits.roles[role].bodyBytes : limits.anonymousBodyBytes;
+    if (!guardDeclaredBody(req, res, max)) return;
+    const key = role ?? 'anonymous';
+    const cap = role ? limits.roles[role].httpInFlight : limits.roles.viewer.httpInFlight;
+    if (!httpInFlight.take(key, cap)) {
+      sendTrpcError(res, 429, `more than ${cap} requests of the ${key} token at once; retry when some have finished`);
+      return;
+    }
+    // bodies in memory at once, whoever sends them, stay within one budget
+    const reserve = req.method === 'GET' || req.method === 'HEAD' ? 0 : Math.min(declaredLength(req) ?? max, max);
+    if (bodyBytesInFlight + reserve > limits.bodyBudgetBytes) {
+      httpInFlight.release(key);
+      sendTrpcError(res, 429, 'the agent is reading too many request bodies at once; retry shortly');
+      return;
+    }
+    bodyBytesInFlight += reserve;
+    res.once('close', () => {
+      httpInFlight.release(key);
+      bodyBytesInFlight -= reserve;
+    });
+    void trpcHttpFor.get(max)!(req, res);
+  }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
@@ -159,23 +218,43 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   // has read it), and a request sent on a socket the agent was closing failed with "fetch failed" (the bench's
   // services.list of 10,000 services, once in six rounds). Idle sockets still close at shutdown (server.close()).
   server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // every socket (HTTP or WebSocket) holds buffers: past this many, new ones are closed at once
+  server.maxConnections = limits.connections;
   server.headersTimeout = KEEP_ALIVE_MS + 1000;
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  const wssHandler = applyWSSHandler({
-    wss,
-    router: appRouter,
-    createContext: ({ req, res, info }) => {
-      const ctx = authenticate(req, info.connectionParams);
-      authedSockets.add(res);
-      return ctx;
-    },
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
-    onError: ({ error, path }) => {
-      if (error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_REQUESTS') return; // logged by Auth
-      if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC ws error');
-    },
+  // the largest message any role may send; each role's own limits are applied per call (ws-limits.ts)
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.wsMaxPayload });
+  const wsConnections = new Counter();
+  const onWsError = ({ error, path }: { error: TRPCError; path?: string | undefined }) => {
+    if (error.code === 'UNAUTHORIZED' || error.code === 'TOO_MANY_REQUESTS') return; // logged by Auth
+    if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'tRPC ws error');
+  };
+  wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
+    const limiter = wsCallLimiter(ws, limits, log);
+    getWSConnectionHandler({
+      wss,
+      router,
+      experimental_encoder: limiter.encoder,
+      createContext: ({ req, res, info }) => {
+        const ctx = authenticate(req, info.connectionParams);
+        const role = ctx.auth!.role;
+        if (!wsConnections.take(role, limits.roles[role].wsConnections)) {
+          throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `more than ${limits.roles[role].wsConnections} WebSockets of the ${role} token are open` });
+        }
+        res.once('close', () => wsConnections.release(role));
+        limiter.setRole(role);
+        authedSockets.add(res);
+        return ctx;
+      },
+      keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+      onError: onWsError,
+    })(ws, req);
   });
+  function broadcastReconnectNotification(): void {
+    for (const c of wss.clients as Set<WebSocket>) {
+      if (c.readyState === c.OPEN) c.send(JSON.stringify({ id: null, method: 'reconnect' }));
+    }
+  }
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://agent');
@@ -231,7 +310,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     close() {
       closing ??= (async () => {
         // clients reconnect (to this agent once restarted) instead of treating the close as an error
-        wssHandler.broadcastReconnectNotification();
+        broadcastReconnectNotification();
         await new Promise((r) => setTimeout(r, 100));
         for (const c of wss.clients as Set<WebSocket>) c.close(1001, 'agent shutting down');
         wss.close();
