@@ -4,7 +4,7 @@
  * by the Directors page and by `director console add-agent`; a running console
  * picks up a change made by the command at its next look (mtime).
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { FINGERPRINT_RE } from '../lib/enroll/code';
@@ -74,6 +74,11 @@ export class AgentsStore {
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(list, null, 1) + '\n', { mode: 0o600 });
+    // written by root (director console add-agent), read by the console's own user: give it the folder's owner
+    if (typeof process.getuid === 'function' && process.getuid() === 0) {
+      const dir = statSync(path.dirname(this.file));
+      if (dir.uid !== 0) chownSync(tmp, dir.uid, dir.gid);
+    }
     renameSync(tmp, this.file);
     this.cache = list;
     this.mtimeMs = statSync(this.file).mtimeMs;

@@ -18,11 +18,16 @@ import { HealthService } from '../../health/service';
 import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
 import { disabledHa } from '../../ha/service';
 import type { CliIo } from '../io';
+import { agentCert, agentEnroll } from '../agent-tls';
+import { Credentials } from '../../agent/credentials';
+import { Enrollment } from '../../agent/enroll';
 import { configAsFlags } from '../../../lib/schemas/agent-config';
 import { agentConfigPath, DEFAULT_AGENT_CONFIG, loadAgentConfig } from '../agent-config';
 
 export const DEFAULT_PORT = 9580;
-const USAGE = `usage: director agent [--config FILE] [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
+const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… [--dns NAME]… [--out DIR]
+       director agent enroll [--url https://ADDR:PORT] [--ttl 10m] [--tls-cert FILE] [--state-dir DIR]
+       director agent [--config FILE] [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
                       [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
                       [--insecure-listen] [--log-level LEVEL] [--director-id ID] [--ha-config FILE]
   --config          TOML file with a key per flag (default ${DEFAULT_AGENT_CONFIG} when it exists);
@@ -50,6 +55,9 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 export default async function agent(args: string[], io: CliIo): Promise<number> {
+  // `director agent cert|enroll …`: certificate and enrollment helpers (../agent-tls.ts)
+  if (args[0] === 'cert') return agentCert(args.slice(1), io);
+  if (args[0] === 'enroll') return agentEnroll(args.slice(1), io);
   let values;
   try {
     ({ values } = parseArgs({
@@ -158,7 +166,8 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     : undefined;
   const backend = await openIpvs();
   const hub = kernelHub({ backend, log, tickMs, destBudget });
-  const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t) });
+  const credentials = await Credentials.open(stateDir);
+  const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t), credentials });
   const journal = await Journal.open(stateDir);
   const writeLock = new Mutex();
   const health = await HealthService.open({ backend, writeLock, journal, log, stateDir, poke: () => hub.poke() });
@@ -173,7 +182,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     },
     auth,
     listen,
-    ...(tls ? { tls } : {}),
+    ...(tls ? { tls, enroll: new Enrollment({ stateDir, credentials, log, directorId }) } : {}),
     insecureListen: values['insecure-listen'] === true,
     allowOrigins: origins,
   }).catch((e: unknown) => {
