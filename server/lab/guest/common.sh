@@ -59,9 +59,23 @@ httpd_pid() { # ns -> prints the pid when the server is running
 start_httpd() { # ns
   local rip; rip=$(rs_ip "$1")
   httpd_pid "$1" >/dev/null && return 0
-  in_ns "$1" perl "$GUEST_DIR/httpd.pl" "$rip" "$DR_PORT" "$TUN_PORT" \
+  # A simple command, not the in_ns function: backgrounding a function forks a subshell, and $! would be
+  # that shell's pid, not the server's (stopping it left the server answering). ip netns exec execs perl
+  # in its own process, so $! is the server itself.
+  ip netns exec "$1" perl "$GUEST_DIR/httpd.pl" "$rip" "$DR_PORT" "$TUN_PORT" \
     >>"$LAB_STATE/httpd-$1.log" 2>&1 </dev/null &
   echo $! >"$LAB_STATE/httpd-$1.pid"
+}
+
+wait_httpd() { # ns: until its server listens on port 80 (read from its namespace's /proc, no program started)
+  local pid tcp _
+  pid=$(httpd_pid "$1") || return 1
+  for _ in {1..100}; do
+    tcp=$(<"/proc/$pid/net/tcp") || return 1
+    [[ $tcp =~ :0050\ 00000000:0000\ 0A ]] && return 0
+    sleep 0.1
+  done
+  return 1
 }
 
 stop_httpd() { # ns

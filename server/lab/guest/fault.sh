@@ -23,7 +23,7 @@ mark="$LAB_STATE/faults/$rs.$fault"
 
 case $fault in
   stop-httpd)
-    if [[ $state == on ]]; then stop_httpd "$rs"; else start_httpd "$rs"; fi ;;
+    if [[ $state == on ]]; then stop_httpd "$rs"; else start_httpd "$rs"; wait_httpd "$rs"; fi ;;
   remove-vip)
     if [[ $state == on ]]; then
       ip -n "$rs" addr del "$VIP/32" dev lo 2>/dev/null || true

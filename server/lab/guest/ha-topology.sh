@@ -105,7 +105,8 @@ EOB
 EOS
   start_httpd "$rs"
   # long downloads for the connection-sync test, beside the ordinary server
-  in_ns "$rs" perl "$GUEST_DIR/ha-slowd.pl" "$rip" "$SLOW_PORT" >>"$LAB_STATE/slowd-$rs.log" 2>&1 </dev/null &
+  # not through in_ns: $! must be the server's pid (see start_httpd)
+  ip netns exec "$rs" perl "$GUEST_DIR/ha-slowd.pl" "$rip" "$SLOW_PORT" >>"$LAB_STATE/slowd-$rs.log" 2>&1 </dev/null &
   echo $! >"$LAB_STATE/slowd-$rs.pid"
 done
 
