@@ -23,6 +23,9 @@ export function Header() {
       ]
     : [];
   if (me.data?.directors.length && !pathname.startsWith('/demo')) tabs.push({ href: '/ha', label: 'HA', match: (p: string) => p.startsWith('/ha') });
+  if ((me.data?.user.role as string | undefined) === 'admin' && !pathname.startsWith('/demo')) {
+    tabs.push({ href: '/directors', label: 'Directors', match: (p: string) => p.startsWith('/directors') });
+  }
   return (
     <header className="sticky top-0 z-20 border-b border-line bg-panel/95 backdrop-blur">
       <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-4 px-4">
