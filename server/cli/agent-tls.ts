@@ -4,7 +4,7 @@
  * code a console exchanges for its own credential). Defaults come from
  * /etc/director/agent.toml when it exists.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -64,6 +64,7 @@ export async function agentCert(args: string[], io: CliIo): Promise<number> {
   const name = values.name ?? os.hostname();
   let caDir = path.resolve(values['ca-dir'] ?? DEFAULT_PKI_DIR);
   if (values['self-signed']) {
+    await mkdir(out, { recursive: true, mode: 0o755 });
     caDir = path.join(out, 'ca');
     await initCa({ dir: caDir, name: `Director agent ${name}` });
   }
@@ -72,7 +73,8 @@ export async function agentCert(args: string[], io: CliIo): Promise<number> {
   io.stdout(`certificate: ${r.cert}\nkey:         ${r.key} (0600)\nfingerprint: ${r.fingerprint}\n`);
   io.stderr(
     `In /etc/director/agent.toml on that director:\n  listen = "${values.ip?.[0] && isIP(values.ip[0]) === 6 ? `[${values.ip[0]}]` : (values.ip?.[0] ?? '0.0.0.0')}:${DEFAULT_PORT}"\n` +
-      `  tlsCert = "${r.cert}"\n  tlsKey = "${r.key}"\nthen 'director agent enroll' there prints a code for the console.\n`,
+      `  tlsCert = "${r.cert}"\n  tlsKey = "${r.key}"\nand give the key to the agent's user (chown director: ${r.key}); ` +
+      "then 'director agent enroll' there prints a code for the console.\n",
   );
   return 0;
 }

@@ -149,7 +149,8 @@ export async function issueAgentCert(opts: IssueOptions): Promise<{ cert: string
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  await mkdir(opts.outDir, { recursive: true, mode: 0o750 });
+  // 0755: the agent's own user must reach its key (0600, chowned to it by the operator); the certificate is public
+  await mkdir(opts.outDir, { recursive: true, mode: 0o755 });
   const out = { cert: path.join(opts.outDir, 'agent.crt'), key: path.join(opts.outDir, 'agent.key') };
   const certPem = cert.toString('pem') + '\n' + caCert.toString('pem') + '\n';
   await writeNew(out.key, pemKey(await crypto.subtle.exportKey('pkcs8', keys.privateKey)), 0o600);
