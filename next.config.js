@@ -6,6 +6,8 @@ process.env.NEXT_TELEMETRY_DISABLED = '1';
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  // a self-contained server folder with only the modules it needs: what the Debian package ships
+  output: 'standalone',
   typedRoutes: false,
   // The privileged agent and the console server live beside the app; keep
   // Turbopack from tracing them into page bundles.

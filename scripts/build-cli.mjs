@@ -6,13 +6,18 @@
  * kernel, where each file access is slow, start-up dominated `director list`.
  * bin/director.mjs uses the bundle when it exists, tsx otherwise.
  */
-import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'dist/cli');
+// --outdir DIR: where to write (scripts/package.mjs builds into the package's tree)
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 ? path.resolve(process.argv[at + 1]) : path.join(root, 'dist/cli');
+const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+// server/cli/version.ts reads this instead of a package.json the bundle does not have
+const define = { DIRECTOR_BUILD_VERSION: JSON.stringify(version) };
 const commands = readdirSync(path.join(root, 'server/cli/commands'))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
   .map((f) => f.slice(0, -3))
@@ -47,6 +52,7 @@ await build({
   tsconfig: path.join(root, 'tsconfig.json'),
   // native addon (loads its .node file relative to its package) and ws's optional native helpers
   external: ['netlink', 'bufferutil', 'utf-8-validate'],
+  define,
   // CommonJS dependencies bundled into ESM still call require() for node built-ins
   banner: { js: "import { createRequire as __directorCreateRequire } from 'node:module'; const require = __directorCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
@@ -69,4 +75,4 @@ const old = `${outdir}.old-${process.pid}`;
 try { renameSync(outdir, old); } catch { /* first build */ }
 renameSync(tmpdir, outdir);
 rmSync(old, { recursive: true, force: true });
-process.stdout.write(`built ${path.relative(root, outdir)}/director.mjs (${commands.length} commands: ${commands.join(', ')}) and conn-worker.mjs\n`);
+process.stdout.write(`built ${path.relative(root, outdir) || outdir}/director.mjs (${commands.length} commands: ${commands.join(', ')}) and conn-worker.mjs\n`);

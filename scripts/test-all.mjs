@@ -70,6 +70,9 @@ const want = (s) => only.length === 0 || only.includes(s);
 
 if (want('types')) await run('types', 'npx', ['tsc', '--noEmit', '-p', '.']);
 if (want('unit')) await run('unit', 'npx', ['vitest', 'run', '--config', 'vitest.config.ts'], { parse: parseVitest });
+// npm run package and the unpacked package run from / (deploy/package.test.ts); its .deb is what the
+// kernel tests' packaged `director list` check unpacks
+if (want('package')) await run('package', 'npx', ['vitest', 'run', '--config', 'vitest.package.config.ts'], { parse: parseVitest });
 if (want('kernel')) await run('kernel', 'npx', ['tsx', 'server/lab/cli.ts', 'test'], { parse: parseVitest });
 // npm start -- --lab end to end (boots its own lab kernel, needs root for the tap link)
 if (want('lab-start')) await run('lab-start', 'npx', ['vitest', 'run', '--config', 'vitest.lab-start.config.ts'], { parse: parseVitest });

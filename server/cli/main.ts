@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isIpvsError } from '../../lib/ipvs/errors';
 import { processIo, type CliIo } from './io';
+import { VERSION } from './version';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 /** Command modules by name; the bundled CLI (scripts/build-cli.mjs) passes them in since it has no commands folder. */
@@ -23,11 +24,15 @@ function available(loaders?: CommandLoaders): string[] {
 }
 
 function usage(loaders?: CommandLoaders): string {
-  return `usage: director <command> [options]\ncommands: ${available(loaders).join(', ')}\n`;
+  return `usage: director <command> [options] | director --version\ncommands: ${available(loaders).join(', ')}\n`;
 }
 
 export async function runCli(argv: string[], io: CliIo = processIo, loaders?: CommandLoaders): Promise<number> {
   const [name, ...args] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`director ${VERSION}\n`);
+    return 0;
+  }
   if (!name || name === '-h' || name === '--help' || name === 'help') {
     io.stdout(usage(loaders));
     return name ? 0 : 2;

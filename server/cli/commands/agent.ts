@@ -21,6 +21,7 @@ import type { CliIo } from '../io';
 import { agentCert, agentEnroll } from '../agent-tls';
 import { Credentials } from '../../agent/credentials';
 import { Enrollment } from '../../agent/enroll';
+import { VERSION } from '../version';
 import { configAsFlags } from '../../../lib/schemas/agent-config';
 import { agentConfigPath, DEFAULT_AGENT_CONFIG, loadAgentConfig } from '../agent-config';
 
@@ -178,7 +179,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
       directorId, ha: ha ?? disabledHa(directorId),
-      version: process.env.npm_package_version ?? '0.1.0', startedAt: Date.now(),
+      version: VERSION, startedAt: Date.now(),
     },
     auth,
     listen,

@@ -12,7 +12,16 @@ const FORMATS: Record<string, ListFormat> = {
   '--stats': 'stats', '--rate': 'rate', '--thresholds': 'thresholds', '--persistent-conn': 'persistent-conn',
 };
 
+const USAGE = `usage: director list [-n] [--stats|--rate|--thresholds|--persistent-conn] [--exact] [--nosort] [--json]
+       director list --timeout | --daemon
+  Prints the IPVS table like \`ipvsadm -Ln\` (always numeric); --json prints the full model.
+`;
+
 export default async function list(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(USAGE);
+    return 0;
+  }
   let format: ListFormat = 'default';
   let exact = false, json = false, nosort = false, timeout = false, daemon = false;
   for (const a of args) {
@@ -28,7 +37,7 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
     else if (a === '--daemon') daemon = true;
     else if (a === '-n' || a === '--numeric' || a === '--sort') { /* always numeric and sorted */ }
     else {
-      io.stderr(`director list: unknown option '${a}'\n`);
+      io.stderr(`director list: unknown option '${a}'\n${USAGE}`);
       return 2;
     }
   }
