@@ -17,3 +17,15 @@ describe('summarizeJournal', () => {
     ])).toBe('added real server 10.1.0.2:80 of TCP 10.0.0.1:80; zeroed counters of every service');
   });
 });
+
+describe('describeJournalEntry', () => {
+  it('shows failures with what they left, interruptions, and summaries of large changes', async () => {
+    const { describeJournalEntry } = await import('./journal-summary');
+    expect(describeJournalEntry({ objects: [], state: 'failed', error: 'the kernel refused' })).toBe('failed: the kernel refused; nothing was changed');
+    expect(describeJournalEntry({ objects: [{ kind: 'destination', service: svc, before: null, after: dest }], state: 'failed', error: 'x' }))
+      .toBe('failed: x; left changed: added real server 10.1.0.2:80 of TCP 10.0.0.1:80');
+    expect(describeJournalEntry({ objects: [], summary: '3 operation(s) on 1 service(s)', state: 'interrupted' }))
+      .toBe('interrupted (the agent stopped; the kernel may or may not have it): 3 operation(s) on 1 service(s)');
+    expect(describeJournalEntry({ objects: [{ kind: 'counters', key: null }] })).toBe('zeroed counters of every service');
+  });
+});

@@ -1,10 +1,29 @@
-import type { JournalObject } from '@/server/agent/journal-types';
+import type { JournalEntry, JournalObject } from '@/server/agent/journal-types';
 import { describeService } from '@/lib/agent/ids';
 import { formatHostPort } from '@/lib/net/ip';
 
 /** One line saying what a journal entry touched, e.g. "real server 10.1.0.2:80 of TCP 10.0.0.1:80: weight 1 → 0". */
 export function summarizeJournal(objects: readonly JournalObject[]): string {
   return objects.map(one).join('; ') || 'no objects';
+}
+
+/**
+ * What a journal row says: its objects (or, for a change too large to keep,
+ * its summary), and whether it failed (with what it left changed), was
+ * interrupted, or is still running.
+ */
+export function describeJournalEntry(e: Pick<JournalEntry, 'objects' | 'summary' | 'state' | 'error'>): string {
+  const what = e.objects.length === 0 && e.summary ? e.summary : summarizeJournal(e.objects);
+  switch (e.state) {
+    case 'failed':
+      return `failed: ${e.error ?? 'unknown error'}; ${e.objects.length > 0 ? `left changed: ${what}` : 'nothing was changed'}`;
+    case 'interrupted':
+      return `interrupted (the agent stopped; the kernel may or may not have it): ${what}`;
+    case 'pending':
+      return `in progress: ${what}`;
+    default:
+      return what;
+  }
 }
 
 function one(o: JournalObject): string {

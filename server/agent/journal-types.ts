@@ -9,6 +9,14 @@ export type JournalObject =
   /** counters were zeroed: recorded, cannot be undone */
   | { kind: 'counters'; key: ServiceKey | null };
 
+/**
+ * pending: recorded before the kernel was changed, not finished yet;
+ * done: changed as `objects` say; failed: refused, and `objects` hold what
+ * remains changed (none when the table is as before); interrupted: the
+ * agent stopped between the two records, the kernel may or may not have it.
+ */
+export type JournalState = 'pending' | 'done' | 'failed' | 'interrupted';
+
 export interface JournalEntry {
   id: number;
   /** ISO 8601 */
@@ -21,4 +29,13 @@ export interface JournalEntry {
   objects: JournalObject[];
   /** id of the entry this one reverted (op "journal.undo") */
   undoes?: number;
+  /** absent in entries written before the journal was write-ahead: those are done */
+  state?: JournalState;
+  /** why a failed change failed */
+  error?: string;
+  /**
+   * Set when the objects were too large to keep (a restore of thousands of
+   * services): what they were, in words and counts; such an entry cannot be undone.
+   */
+  summary?: string;
 }

@@ -81,17 +81,49 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
   return r.data;
 }
 
-async function record(ctx: WriteCtx, op: string, objects: JournalObject[], undoes?: number): Promise<JournalEntry> {
-  const entry = await ctx.journal.append({
-    role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op, objects,
-    ...(undoes !== undefined ? { undoes } : {}),
-  });
-  ctx.log.info({ journal: entry.id, op, by: ctx.auth.tokenName, remote: ctx.remote }, 'table changed');
-  ctx.hub.poke(objects.flatMap((o) => {
-    if (o.kind === 'service' || o.kind === 'counters') return [o.key];
+function touchedKeys(objects: readonly JournalObject[]): ServiceKey[] {
+  return objects.flatMap((o) => {
+    if (o.kind === 'service' || o.kind === 'counters') return o.key ? [o.key] : [];
     return o.kind === 'destination' ? [o.service] : [];
-  }));
-  return entry;
+  });
+}
+
+/**
+ * Runs one change write-ahead: the journal records `planned` (fsynced)
+ * before `change` touches the kernel, then what it did. If the journal
+ * cannot be written, nothing runs (JournalWriteError). If `change` throws,
+ * `remainsOf` reads what it left changed, and that is what the entry records.
+ */
+async function journaled<T>(
+  ctx: WriteCtx, op: string, planned: JournalObject[],
+  change: (journalId: number) => Promise<{ objects: JournalObject[]; value: T }>,
+  opts: { undoes?: number; remainsOf?: (e: unknown) => Promise<JournalObject[]> } = {},
+): Promise<{ value: T; entry: JournalEntry }> {
+  const pending = await ctx.journal.begin({
+    role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op,
+    ...(opts.undoes !== undefined ? { undoes: opts.undoes } : {}),
+  }, planned);
+  let r: { objects: JournalObject[]; value: T };
+  try {
+    r = await change(pending.id);
+  } catch (e) {
+    let remains: JournalObject[] = [];
+    try {
+      remains = opts.remainsOf ? await opts.remainsOf(e) : [];
+    } catch (re) {
+      ctx.log.error({ err: re, journal: pending.id, op }, 'cannot read what a failed change left');
+    }
+    await pending.failed((e as Error)?.message ?? String(e), remains);
+    if (remains.length > 0) {
+      ctx.log.warn({ journal: pending.id, op, by: ctx.auth.tokenName }, 'a failed change left the table changed');
+      ctx.hub.poke(touchedKeys(remains));
+    }
+    throw e;
+  }
+  const entry = await pending.done(r.objects);
+  ctx.log.info({ journal: entry.id, op, by: ctx.auth.tokenName, remote: ctx.remote }, 'table changed');
+  ctx.hub.poke(touchedKeys(r.objects));
+  return { value: r.value, entry };
 }
 
 function write<T>(ctx: WriteCtx, fn: () => Promise<T>): Promise<T> {
@@ -128,16 +160,39 @@ export function mergeDestinationPatch(cur: DestinationSpec, patch: DestinationPa
 
 export function createService(ctx: WriteCtx, spec: ServiceSpec, dests: DestinationSpec[]) {
   return write(ctx, async () => {
-    await ctx.backend.addService(spec);
-    try {
-      for (const d of dests) await ctx.backend.addDestination(spec.key, d);
-    } catch (e) {
-      // all or nothing: a service with half its real servers is worse than none
-      await ctx.backend.removeService(spec.key).catch(() => undefined);
-      throw e;
-    }
-    const after = await mustReadService(ctx.backend, spec.key);
-    const entry = await record(ctx, 'services.create', [{ kind: 'service', key: spec.key, before: null, after }]);
+    let created = false;
+    const { value: after, entry } = await journaled(ctx, 'services.create',
+      [{ kind: 'service', key: spec.key, before: null, after: { ...spec, destinations: dests } }],
+      async (journalId) => {
+        await ctx.backend.addService(spec);
+        created = true;
+        try {
+          for (const d of dests) await ctx.backend.addDestination(spec.key, d);
+        } catch (e) {
+          // all or nothing: a service with half its real servers is worse than none
+          try {
+            await ctx.backend.removeService(spec.key);
+            created = false;
+          } catch (re) {
+            const cause = isIpvsError(e) ? e : new IpvsError('internal', (e as Error)?.message ?? String(e));
+            throw new IpvsError(cause.code,
+              `service ${describeService(spec.key)} was created but its real servers failed (${cause.message}) `
+              + `and removing it again failed: ${(re as Error)?.message ?? String(re)}; the service remains `
+              + `(journal #${journalId}: undo removes it)`, cause.errno, { cause: e });
+          }
+          throw e;
+        }
+        const read = await mustReadService(ctx.backend, spec.key);
+        return { objects: [{ kind: 'service', key: spec.key, before: null, after: read }], value: read };
+      },
+      {
+        // only what this call created: a service that existed before (service_exists) is not ours to record
+        remainsOf: async () => {
+          if (!created) return [];
+          const now = await readService(ctx.backend, spec.key);
+          return now ? [{ kind: 'service', key: spec.key, before: null, after: now }] : [];
+        },
+      });
     return { service: after, journalId: entry.id };
   });
 }
@@ -146,9 +201,13 @@ export function updateService(ctx: WriteCtx, key: ServiceKey, patch: ServicePatc
   return write(ctx, async () => {
     const before = await mustReadService(ctx.backend, key);
     const next = parseWith(serviceSpecSchema, mergeServicePatch(before, patch), ['patch']);
-    await ctx.backend.updateService(next);
-    const after = await mustReadService(ctx.backend, key);
-    const entry = await record(ctx, 'services.update', [{ kind: 'service', key, before, after }]);
+    const { value: after, entry } = await journaled(ctx, 'services.update',
+      [{ kind: 'service', key, before, after: { ...next, destinations: before.destinations } }],
+      async () => {
+        await ctx.backend.updateService(next);
+        const read = await mustReadService(ctx.backend, key);
+        return { objects: [{ kind: 'service', key, before, after: read }], value: read };
+      });
     return { service: after, journalId: entry.id };
   });
 }
@@ -156,17 +215,24 @@ export function updateService(ctx: WriteCtx, key: ServiceKey, patch: ServicePatc
 export function removeService(ctx: WriteCtx, key: ServiceKey) {
   return write(ctx, async () => {
     const before = await mustReadService(ctx.backend, key);
-    await ctx.backend.removeService(key);
-    const entry = await record(ctx, 'services.remove', [{ kind: 'service', key, before, after: null }]);
+    const planned: JournalObject[] = [{ kind: 'service', key, before, after: null }];
+    const { entry } = await journaled(ctx, 'services.remove', planned, async () => {
+      await ctx.backend.removeService(key);
+      return { objects: planned, value: null };
+    });
     return { removed: before, journalId: entry.id };
   });
 }
 
 export function createDestination(ctx: WriteCtx, service: ServiceKey, dest: DestinationSpec) {
   return write(ctx, async () => {
-    await ctx.backend.addDestination(service, dest);
-    const after = destSpecOf(await mustReadDestination(ctx.backend, service, dest));
-    const entry = await record(ctx, 'destinations.create', [{ kind: 'destination', service, before: null, after }]);
+    const { value: after, entry } = await journaled(ctx, 'destinations.create',
+      [{ kind: 'destination', service, before: null, after: dest }],
+      async () => {
+        await ctx.backend.addDestination(service, dest);
+        const read = destSpecOf(await mustReadDestination(ctx.backend, service, dest));
+        return { objects: [{ kind: 'destination', service, before: null, after: read }], value: read };
+      });
     return { destination: after, journalId: entry.id };
   });
 }
@@ -175,9 +241,11 @@ export function updateDestination(ctx: WriteCtx, service: ServiceKey, key: Desti
   return write(ctx, async () => {
     const before = destSpecOf(await mustReadDestination(ctx.backend, service, key));
     const next = parseWith(destinationSpecSchema, mergeDestinationPatch(before, patch), ['patch']);
-    await ctx.backend.updateDestination(service, next);
-    const after = destSpecOf(await mustReadDestination(ctx.backend, service, key));
-    const entry = await record(ctx, op, [{ kind: 'destination', service, before, after }]);
+    const { value: after, entry } = await journaled(ctx, op, [{ kind: 'destination', service, before, after: next }], async () => {
+      await ctx.backend.updateDestination(service, next);
+      const read = destSpecOf(await mustReadDestination(ctx.backend, service, key));
+      return { objects: [{ kind: 'destination', service, before, after: read }], value: read };
+    });
     return { destination: after, journalId: entry.id };
   });
 }
@@ -185,16 +253,22 @@ export function updateDestination(ctx: WriteCtx, service: ServiceKey, key: Desti
 export function removeDestination(ctx: WriteCtx, service: ServiceKey, key: DestinationKey) {
   return write(ctx, async () => {
     const before = destSpecOf(await mustReadDestination(ctx.backend, service, key));
-    await ctx.backend.removeDestination(service, key);
-    const entry = await record(ctx, 'destinations.remove', [{ kind: 'destination', service, before, after: null }]);
+    const planned: JournalObject[] = [{ kind: 'destination', service, before, after: null }];
+    const { entry } = await journaled(ctx, 'destinations.remove', planned, async () => {
+      await ctx.backend.removeDestination(service, key);
+      return { objects: planned, value: null };
+    });
     return { removed: before, journalId: entry.id };
   });
 }
 
 export function zeroCounters(ctx: WriteCtx, key: ServiceKey | undefined) {
   return write(ctx, async () => {
-    await ctx.backend.zero(key);
-    const entry = await record(ctx, 'stats.zero', [{ kind: 'counters', key: key ?? null }]);
+    const planned: JournalObject[] = [{ kind: 'counters', key: key ?? null }];
+    const { entry } = await journaled(ctx, 'stats.zero', planned, async () => {
+      await ctx.backend.zero(key);
+      return { objects: planned, value: null };
+    });
     return { journalId: entry.id };
   });
 }
@@ -202,9 +276,11 @@ export function zeroCounters(ctx: WriteCtx, key: ServiceKey | undefined) {
 export function setTimeouts(ctx: WriteCtx, t: Partial<Timeouts>) {
   return write(ctx, async () => {
     const before = await ctx.backend.getTimeouts();
-    await ctx.backend.setTimeouts(t);
-    const after = await ctx.backend.getTimeouts();
-    const entry = await record(ctx, 'timeouts.set', [{ kind: 'timeouts', before, after }]);
+    const { value: after, entry } = await journaled(ctx, 'timeouts.set', [{ kind: 'timeouts', before, after: { ...before, ...t } }], async () => {
+      await ctx.backend.setTimeouts(t);
+      const read = await ctx.backend.getTimeouts();
+      return { objects: [{ kind: 'timeouts', before, after: read }], value: read };
+    });
     return { timeouts: after, journalId: entry.id };
   });
 }
@@ -283,29 +359,53 @@ export function undoLast(ctx: WriteCtx) {
         });
       }
     }
-    const inverse: JournalObject[] = [];
-    for (const o of [...objects].reverse()) {
-      switch (o.kind) {
-        case 'service':
-          await restoreService(ctx.backend, o.key, o.before);
-          inverse.push({ kind: 'service', key: o.key, before: o.after, after: await readService(ctx.backend, o.key) });
-          break;
-        case 'destination': {
-          const key = (o.before ?? o.after)!;
-          await restoreDestination(ctx.backend, o.service, key, o.before);
-          const d = await readDestination(ctx.backend, o.service, key);
-          inverse.push({ kind: 'destination', service: o.service, before: o.after, after: d ? destSpecOf(d) : null });
-          break;
-        }
-        case 'timeouts': {
-          const now = await ctx.backend.getTimeouts();
-          await ctx.backend.setTimeouts(o.before);
-          inverse.push({ kind: 'timeouts', before: now, after: await ctx.backend.getTimeouts() });
-          break;
+    if (target.summary !== undefined && target.objects.length === 0) {
+      throw new TRPCError({
+        code: 'PRECONDITION_FAILED',
+        message: `cannot undo change #${target.id} (${target.op}): ${target.summary}; restore a saved snapshot instead`,
+      });
+    }
+    const planned: JournalObject[] = [...objects].reverse().map((o) => ({ ...o, before: o.after, after: o.before }) as JournalObject);
+    const { value: inverse, entry } = await journaled(ctx, 'journal.undo', planned, async () => {
+      const inverse: JournalObject[] = [];
+      for (const o of [...objects].reverse()) {
+        switch (o.kind) {
+          case 'service':
+            await restoreService(ctx.backend, o.key, o.before);
+            inverse.push({ kind: 'service', key: o.key, before: o.after, after: await readService(ctx.backend, o.key) });
+            break;
+          case 'destination': {
+            const key = (o.before ?? o.after)!;
+            await restoreDestination(ctx.backend, o.service, key, o.before);
+            const d = await readDestination(ctx.backend, o.service, key);
+            inverse.push({ kind: 'destination', service: o.service, before: o.after, after: d ? destSpecOf(d) : null });
+            break;
+          }
+          case 'timeouts': {
+            const now = await ctx.backend.getTimeouts();
+            await ctx.backend.setTimeouts(o.before);
+            inverse.push({ kind: 'timeouts', before: now, after: await ctx.backend.getTimeouts() });
+            break;
+          }
         }
       }
-    }
-    const entry = await record(ctx, 'journal.undo', inverse, target.id);
+      return { objects: inverse, value: inverse };
+    }, {
+      undoes: target.id,
+      // an undo that failed part way: every object no longer as the change left it
+      remainsOf: async () => {
+        const out: JournalObject[] = [];
+        for (const o of objects) {
+          if (o.kind === 'timeouts') continue;
+          const cur = await currentOf(ctx.backend, o);
+          if (sameJson(cur, o.after)) continue;
+          if (o.kind === 'service') out.push({ kind: 'service', key: o.key, before: o.after, after: cur as ServiceRules | null });
+          else out.push({ kind: 'destination', service: o.service, before: o.after, after: cur as DestinationSpec | null });
+        }
+        return out;
+      },
+    });
+    void inverse;
     return { undone: target, entry };
   });
 }

@@ -6,8 +6,8 @@
  */
 import os from 'node:os';
 import { IpvsError } from '@/lib/ipvs/errors';
-import type { ServiceRules } from '@/lib/ipvs/model';
-import { serviceId } from '@/lib/agent/ids';
+import type { ServiceEntry, ServiceRules } from '@/lib/ipvs/model';
+import { describeService, serviceId } from '@/lib/agent/ids';
 import { formatSnapshot } from '@/lib/snapshot/format';
 import { makeSnapshot, readSnapshotJson, stringifySnapshot, toRules } from '@/lib/snapshot/json';
 import { parseSnapshot } from '@/lib/snapshot/parse';
@@ -15,6 +15,7 @@ import { describeOp, planRestore, renderPlan, type PlanOp } from '@/lib/snapshot
 import { numericOnly } from '@/lib/snapshot/resolve';
 import { RestoreFailedError, restoreTable, SnapshotInvalidError } from '../snapshot/apply';
 import type { AgentContext, Identity } from './context';
+import type { PendingChange } from './journal';
 import type { JournalObject } from './journal-types';
 import { InputError, readService } from './ops';
 
@@ -144,37 +145,88 @@ export async function restoreSnapshot(
   }
 }
 
+/** Stable JSON (sorted keys), so objects read back different ways compare equal. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : x));
+}
+
+/** Each touched service whole, before and as it is now, so undo can put every one back as it was. */
+async function touchedObjects(
+  ctx: AgentContext, ops: readonly PlanOp[], before: readonly ServiceEntry[], onlyChanged: boolean,
+): Promise<JournalObject[]> {
+  const touched = new Map(ops.map((op) => [serviceId(op.service.key), op.service.key]));
+  const beforeById = new Map(toRules(before).map((s) => [serviceId(s.key), s]));
+  const objects: JournalObject[] = [];
+  for (const [id, key] of touched) {
+    const was = beforeById.get(id) ?? null;
+    const now = await readService(ctx.backend, key);
+    if (onlyChanged && canonical(was) === canonical(now)) continue;
+    objects.push({ kind: 'service', key, before: was, after: now });
+  }
+  return objects;
+}
+
 async function restoreLocked(
   ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean, progressId: string | undefined,
 ): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
   const desired = await parseDesired(format, text);
   return ctx.writeLock.run(async () => {
     let result;
+    let pending: PendingChange | null = null;
+    let plan: { ops: readonly PlanOp[]; before: readonly ServiceEntry[] } | null = null;
     try {
       result = await restoreTable(ctx.backend, desired.services, {
         mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
         ...(progressId ? { onProgress: (done: number, total: number) => report(progressId, { done, total, state: 'applying' }) } : {}),
+        // write-ahead: the restore is on disk before the first operation is sent
+        onPlanned: async (ops, before) => {
+          plan = { ops, before };
+          const services = new Set(ops.map((op) => serviceId(op.service.key))).size;
+          pending = await ctx.journal.begin({
+            role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op: 'snapshot.restore',
+            summary: `${ops.length} operation(s) on ${services} service(s)`,
+          });
+        },
       });
     } catch (e) {
       if (e instanceof SnapshotInvalidError) {
         throw new InputError(e.issues.map((i) => ({ code: 'custom', path: ['text'], message: i.path ? `${i.path}: ${i.message}` : i.message })));
       }
-      if (e instanceof RestoreFailedError) throw new IpvsError(e.cause.code, e.message, e.cause.errno, { cause: e });
+      const p = pending as PendingChange | null;
+      const planned = plan as { ops: readonly PlanOp[]; before: readonly ServiceEntry[] } | null;
+      let remains: JournalObject[] = [];
+      if (p && planned) {
+        // a rollback that failed leaves changes: they are journaled, so undo can revert them
+        try {
+          remains = await touchedObjects(ctx, planned.ops, planned.before, true);
+        } catch (re) {
+          ctx.log.error({ err: re, journal: p.id }, 'cannot read what a failed restore left');
+        }
+        await p.failed((e as Error)?.message ?? String(e), remains);
+        if (remains.length > 0) ctx.hub.poke(remains.flatMap((o) => (o.kind === 'service' ? [o.key] : [])));
+      }
+      const left = remains.length > 0 && p
+        ? `; these changes remain and are journal entry #${p.id} (undo reverts them): ${describeRemains(remains)}`
+        : '';
+      if (e instanceof RestoreFailedError) throw new IpvsError(e.cause.code, e.message + left, e.cause.errno, { cause: e });
       throw e;
     }
-    if (result.applied === 0) return { applied: 0, steps: [], journalId: null };
-    // journal each touched service whole, so undo can put every one back as it was
-    const touched = new Map(result.ops.map((op) => [serviceId(op.service.key), op.service.key]));
-    const beforeById = new Map(toRules(result.before).map((s) => [serviceId(s.key), s]));
-    const objects: JournalObject[] = [];
-    for (const [id, key] of touched) {
-      objects.push({ kind: 'service', key, before: beforeById.get(id) ?? null, after: await readService(ctx.backend, key) });
-    }
-    const entry = await ctx.journal.append({
-      role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op: 'snapshot.restore', objects,
-    });
+    if (result.applied === 0 || !pending) return { applied: 0, steps: [], journalId: null };
+    const objects = await touchedObjects(ctx, result.ops, result.before, false);
+    const entry = await (pending as PendingChange).done(objects);
     ctx.log.info({ journal: entry.id, applied: result.applied, by: ctx.auth.tokenName }, 'snapshot restored');
-    ctx.hub.poke([...touched.values()]);
+    ctx.hub.poke(objects.flatMap((o) => (o.kind === 'service' ? [o.key] : [])));
     return { applied: result.applied, steps: result.ops.map(describeOp), journalId: entry.id };
   });
+}
+
+function describeRemains(objects: readonly JournalObject[]): string {
+  const words = objects.flatMap((o) => {
+    if (o.kind !== 'service') return [];
+    const what = !o.before ? 'added' : !o.after ? 'removed' : 'changed';
+    return [`${what} service ${describeService(o.key)}`];
+  });
+  return words.length > 5 ? `${words.slice(0, 5).join(', ')} and ${words.length - 5} more` : words.join(', ');
 }

@@ -69,6 +69,7 @@ export class HealthStore {
   private nextId = 1;
   private mtimeMs = 0;
   private writes: Promise<void> = Promise.resolve();
+  private historyFresh = false;
 
   private constructor(private readonly dir: string | null) {}
 
@@ -79,6 +80,7 @@ export class HealthStore {
     await s.reloadIfChanged();
     try {
       const text = await readFile(path.join(stateDir, HISTORY_FILE), 'utf8');
+      s.historyFresh = text.length > 0 && !text.endsWith('\n');
       for (const line of text.split('\n')) {
         if (!line.trim()) continue;
         try {
@@ -136,11 +138,20 @@ export class HealthStore {
     const file = this.file;
     if (!file) return;
     const snapshot = this.list();
-    this.writes = this.writes.then(async () => {
+    await this.serial(async () => {
       await writeHealthFile(file, snapshot);
       this.mtimeMs = (await stat(file)).mtimeMs;
     });
-    await this.writes;
+  }
+
+  /**
+   * Runs file writes one at a time. A failure is its caller's and leaves the
+   * chain usable: one failed write must not fail every later one until a restart.
+   */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(fn);
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   async addHistory(e: Omit<HistoryEntry, 'id'>): Promise<HistoryEntry> {
@@ -149,8 +160,17 @@ export class HealthStore {
     if (this.history.length > HISTORY_KEPT) this.history.splice(0, this.history.length - HISTORY_KEPT);
     if (this.dir) {
       const f = path.join(this.dir, HISTORY_FILE);
-      this.writes = this.writes.then(() => appendFile(f, JSON.stringify(full) + '\n', { mode: 0o600 }));
-      await this.writes;
+      await this.serial(async () => {
+        // after a failed append (or a torn tail) the next line starts fresh, so a torn one never swallows it
+        const text = (this.historyFresh ? '\n' : '') + JSON.stringify(full) + '\n';
+        try {
+          await appendFile(f, text, { mode: 0o600 });
+        } catch (e) {
+          this.historyFresh = true;
+          throw e;
+        }
+        this.historyFresh = false;
+      });
     }
     return full;
   }

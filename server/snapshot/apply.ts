@@ -21,6 +21,12 @@ export interface RestoreOptions extends PlanInput {
   /** Plan only; the kernel is read, never written. */
   dryRun?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called once the plan is known and before the kernel is written (not for
+   * a dry run or an empty plan); if it throws, nothing is applied. The
+   * journal records the restore here.
+   */
+  onPlanned?: (ops: readonly PlanOp[], before: readonly ServiceEntry[]) => Promise<void>;
   /** Requests in flight at once (1 = one at a time, as ipvsadm; more lets a netlink backend batch WRITE_BATCH per datagram). */
   window?: number;
 }
@@ -212,6 +218,7 @@ export async function restoreTable(b: IpvsBackend, desired: readonly ServiceRule
     if (opts.dryRun || ops.length === 0) {
       return { ops, applied: 0, dryRun: !!opts.dryRun, before };
     }
+    await opts.onPlanned?.(ops, before);
     const applied = await applyPlan(b, ops, opts.onProgress, { window: opts.window, before });
     return { ops, applied, dryRun: false, before };
   });

@@ -170,6 +170,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
   const credentials = await Credentials.open(stateDir);
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t), credentials });
   const journal = await Journal.open(stateDir);
+  for (const w of journal.warnings) log.warn(w);
   const writeLock = new Mutex();
   const health = await HealthService.open({ backend, writeLock, journal, log, stateDir, poke: () => hub.poke() });
   const ha = haConfig

@@ -5,7 +5,7 @@ import { errorText, useDirectorAccess, useDirectorId } from '@/components/data/h
 import { useTRPC, useTRPCClient } from '@/components/data/trpc';
 import type { ApplyFn } from '@/components/snapshots/ImportFlow';
 import type { SnapshotFormat } from '@/components/snapshots/ExportPanel';
-import { summarizeJournal } from '@/components/snapshots/journal-summary';
+import { describeJournalEntry } from '@/components/snapshots/journal-summary';
 import { SnapshotsView } from '@/components/views/SnapshotsView';
 
 export default function SnapshotsPage() {
@@ -57,7 +57,7 @@ export default function SnapshotsPage() {
       filenameBase={`${director}-${stamp}`}
       onPlan={(a) => qc.fetchQuery({ ...trpc.snapshot.plan.queryOptions(a), staleTime: 0 })}
       onApply={apply}
-      journal={journal.data?.map((e) => ({ id: e.id, at: e.at, role: e.role, tokenName: e.tokenName, op: e.op, summary: summarizeJournal(e.objects), ...(e.undoes ? { undoes: e.undoes } : {}) }))}
+      journal={journal.data?.map((e) => ({ id: e.id, at: e.at, role: e.role, tokenName: e.tokenName, op: e.op, summary: describeJournalEntry(e), ...(e.undoes ? { undoes: e.undoes } : {}) }))}
       journalError={errorText(journal.error)}
       onUndo={() => undo.mutateAsync()}
       disabledReason={access.disabledReason}
