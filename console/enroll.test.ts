@@ -155,10 +155,19 @@ describe('enrollment', () => {
     for (const s of [secret, got.viewerToken, got.operatorToken]) expect(logText).not.toContain(s);
   });
 
+  it('two consoles enrolling at once both get their credential (the file is written one at a time)', async () => {
+    const codes = await Promise.all([1, 2, 3].map(() => createEnrollment({ stateDir, url: srv.url, fingerprint }).then((e) => e.code)));
+    const got = await Promise.all(codes.map((c, i) => redeemCode(c, `console-${i}`)));
+    expect(new Set(got.map((g) => g.credentialId)).size).toBe(3);
+    expect((await Credentials.open(stateDir)).list()).toHaveLength(3);
+  });
+
   it('two redeems of one code at once: exactly one wins', async () => {
     const { code } = await createEnrollment({ stateDir, url: srv.url, fingerprint });
     const results = await Promise.allSettled([redeemCode(code, 'a'), redeemCode(code, 'b'), redeemCode(code, 'c')]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(String(r.reason)).toMatch(/unknown or was already used/);
+    expect((await Credentials.open(stateDir)).list()).toHaveLength(1);
   });
 
   it('an expired code is refused (and removed)', async () => {

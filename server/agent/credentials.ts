@@ -32,7 +32,16 @@ function digest(s: string): Buffer {
 }
 
 export class Credentials {
+  /** issue and revoke run one at a time: each rewrites the whole file from the current entries */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(private readonly file: string | null, private entries: (Entry & { d: Buffer })[]) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
 
   static async open(stateDir: string): Promise<Credentials> {
     const file = credentialsFile(stateDir);
@@ -71,7 +80,11 @@ export class Credentials {
   }
 
   /** A new viewer + operator token pair for a console; the tokens are returned once and stored only as digests. */
-  async issue(label: string, now = new Date()): Promise<{ id: string; viewerToken: string; operatorToken: string }> {
+  issue(label: string, now = new Date()): Promise<{ id: string; viewerToken: string; operatorToken: string }> {
+    return this.serial(() => this.issueNow(label, now));
+  }
+
+  private async issueNow(label: string, now: Date): Promise<{ id: string; viewerToken: string; operatorToken: string }> {
     if (this.list().length >= MAX_CONSOLES) throw new Error(`this agent already has ${MAX_CONSOLES} enrolled consoles; remove one first`);
     const id = randomBytes(8).toString('hex');
     const viewerToken = `viewer_${randomBytes(32).toString('base64url')}`;
@@ -86,7 +99,11 @@ export class Credentials {
   }
 
   /** Removes the pair the given token belongs to; false when the token is not an enrolled console's. */
-  async revokeByToken(token: string): Promise<string | null> {
+  revokeByToken(token: string): Promise<string | null> {
+    return this.serial(() => this.revokeNow(token));
+  }
+
+  private async revokeNow(token: string): Promise<string | null> {
     const who = this.match(digest(token));
     if (!who) return null;
     const id = who.tokenName.slice('console-'.length);
