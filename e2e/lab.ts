@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
-import type { AppRouter } from '../server/agent/router';
+import type { LabAppRouter as AppRouter } from '../server/lab/app-router';
 
 export interface LabInfo {
   consoleUrl: string;

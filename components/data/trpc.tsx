@@ -10,7 +10,8 @@ import { createTRPCContext } from '@trpc/tanstack-react-query';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import type { AppRouter } from '@/server/agent/router';
+// the agent's API plus lab.*, which only agents the lab starts serve (others answer NOT_FOUND)
+import type { LabAppRouter as AppRouter } from '@/server/lab/app-router';
 import { AGENT_BATCH_CALLS } from '@/lib/agent/limits';
 import { reconnectDelayMs } from './backoff';
 import { setLiveState } from './live-status';

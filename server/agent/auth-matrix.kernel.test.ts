@@ -21,7 +21,8 @@ import { procStructure } from './dest-sweep';
 import { TableHub } from './hub';
 import { Journal } from './journal';
 import { Mutex } from './mutex';
-import { appRouter, type AppRouter } from './router';
+import { labAppRouter, type LabAppRouter as AppRouter } from '../lab/app-router';
+import { appRouter } from './router';
 import { startAgentServer, type AgentServer } from './server';
 
 const log = pino({ level: 'silent' });
@@ -64,7 +65,8 @@ const WRITES: Record<string, unknown> = {
 };
 
 type Proc = { path: string; type: 'query' | 'mutation' | 'subscription' };
-const procs: Proc[] = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: Proc['type'] } }>)
+// the lab's API is the production one plus lab.*: the matrix covers both (a test below checks the first is inside the second)
+const procs: Proc[] = Object.entries(labAppRouter._def.procedures as unknown as Record<string, { _def: { type: Proc['type'] } }>)
   .map(([path, p]) => ({ path, type: p._def.type }));
 const mutations = procs.filter((p) => p.type === 'mutation');
 const queries = procs.filter((p) => p.type === 'query');
@@ -160,6 +162,7 @@ beforeAll(async () => {
     auth: Auth.fromTokens(TOKENS, log, { maxFailures: 1_000_000 }),
     listen: { host: '127.0.0.1', port: 0 },
     allowOrigins: [ORIGIN],
+    router: labAppRouter,
   });
 });
 
@@ -176,6 +179,8 @@ describe('auth matrix on the lab kernel', () => {
     // procedures added later are tried too (with `{}` when WRITES has no input for them)
     expect(mutations.length).toBeGreaterThanOrEqual(15);
     expect(mutations.map((m) => m.path)).toEqual(expect.arrayContaining(['services.create', 'snapshot.restore', 'journal.undo', 'lab.ipvsadm']));
+    // every production procedure is in the matrix
+    expect(procs.map((p) => p.path)).toEqual(expect.arrayContaining(Object.keys(appRouter._def.procedures)));
   });
 
   it('refuses every procedure without a token, with a wrong token, and every write with the viewer token; the table is unchanged', async () => {

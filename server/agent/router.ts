@@ -1,5 +1,7 @@
 /**
- * The agent's API. `AppRouter` is the type the console imports.
+ * The agent's API as production agents serve it. The console's client type is
+ * `LabAppRouter` (server/lab/app-router.ts): this plus the lab's procedures,
+ * which only an agent started by the lab's launcher answers.
  * Reads and subscriptions need a viewer (or operator) token; writes need an operator token.
  */
 import os from 'node:os';
@@ -20,7 +22,6 @@ import { sleep } from './sleep';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
 import { healthRouter } from '../health/router';
 import { haRouter } from '../ha/router';
-import { labRouter } from '../lab/guest/router';
 
 function needConns(ctx: AgentContext) {
   if (!ctx.conns) {
@@ -194,8 +195,7 @@ export const appRouter = router({
   health: healthRouter,
   /** high availability: VRRP state, ZooKeeper lease, fencing, sync daemons */
   ha: haRouter,
-  /** the seed's LVS lab (answers only inside the lab kernel) */
-  lab: labRouter,
+  // no lab.*: only the lab's own launcher serves it (server/lab/app-router.ts)
 });
 
 export type AppRouter = typeof appRouter;

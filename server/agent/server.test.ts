@@ -270,6 +270,22 @@ describe('WebSocket', () => {
   });
 });
 
+describe('lab procedures', () => {
+  it('are not served by a production agent, whatever DIRECTOR_LAB says', async () => {
+    const before = process.env.DIRECTOR_LAB;
+    process.env.DIRECTOR_LAB = '1';
+    try {
+      for (const p of ['lab.status', 'lab.ipvsadm']) {
+        const r = await fetch(`${srv.url}/trpc/${p}`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ args: ['-C'] }) });
+        expect(r.status, p).toBe(404);
+      }
+    } finally {
+      if (before === undefined) delete process.env.DIRECTOR_LAB;
+      else process.env.DIRECTOR_LAB = before;
+    }
+  });
+});
+
 describe('operations endpoints', () => {
   it('/healthz answers without a token', async () => {
     await deps.hub.sampleNow();

@@ -137,6 +137,8 @@ function requireRole(role: Role) {
 const base = t.procedure.use(errorConversion);
 
 export const router = t.router;
+/** for the lab's launcher: the production API plus lab.* (server/lab/app-router.ts) */
+export const mergeRouters = t.mergeRouters;
 /** Reads and subscriptions: any valid token. */
 export const viewerProcedure = base.use(requireRole('viewer'));
 /** Writes: operator token only. */

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import type { AnyRouter } from '@trpc/server';
 import { normalizeOrigin, Auth } from '../../agent/auth';
 import { procConnSource } from '../../agent/conn-source';
 import { kernelHub } from '../../agent/hub';
@@ -55,7 +56,12 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export default async function agent(args: string[], io: CliIo): Promise<number> {
+export interface AgentCommandOptions {
+  /** the API to serve instead of the production one (the lab's launcher adds lab.*) */
+  router?: AnyRouter;
+}
+
+export default async function agent(args: string[], io: CliIo, opts: AgentCommandOptions = {}): Promise<number> {
   // `director agent cert|enroll …`: certificate and enrollment helpers (../agent-tls.ts)
   if (args[0] === 'cert') return agentCert(args.slice(1), io);
   if (args[0] === 'enroll') return agentEnroll(args.slice(1), io);
@@ -187,6 +193,7 @@ export default async function agent(args: string[], io: CliIo): Promise<number> 
     ...(tls ? { tls, enroll: new Enrollment({ stateDir, credentials, log, directorId }) } : {}),
     insecureListen: values['insecure-listen'] === true,
     allowOrigins: origins,
+    ...(opts.router ? { router: opts.router } : {}),
   }).catch((e: unknown) => {
     ha?.table?.close();
     hub.close();

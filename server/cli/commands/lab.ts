@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createTRPCClient, httpLink } from '@trpc/client';
-import type { AppRouter } from '../../agent/router';
+import type { LabAppRouter as AppRouter } from '../../lab/app-router';
 import { FAULTS, MAX_RATE, type Fault, type LabStatus } from '../../lab/guest/topology';
 import { STATE_FILE_PATH } from '../../lab/state-file';
 import type { CliIo } from '../io';

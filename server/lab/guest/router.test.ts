@@ -4,7 +4,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callerFor, makeDeps, OPERATOR, VIEWER } from '../../agent/testing';
+import { createContextInner, type AgentDeps, type Identity } from '../../agent/context';
+import { appRouter } from '../../agent/router';
+import { makeDeps, OPERATOR, VIEWER } from '../../agent/testing';
+import { createCallerFactory } from '../../agent/trpc';
+import { labAppRouter } from '../app-router';
 import { trafficSchema } from './topology';
 
 // Host-side checks of the lab's pieces that need no lab kernel. Traffic here
@@ -46,7 +50,19 @@ async function poll<T>(fn: () => T | null, ms = 10_000): Promise<T> {
   }
 }
 
+const callerFor = (deps: AgentDeps, who: Identity) => createCallerFactory(labAppRouter)(createContextInner(deps, who, 'test'));
+
 describe('lab router', () => {
+  it('is mounted only by the lab launcher: the production API has no lab procedure', () => {
+    const prod = Object.keys(appRouter._def.procedures);
+    const lab = Object.keys(labAppRouter._def.procedures);
+    expect(prod.filter((p) => p.startsWith('lab.'))).toEqual([]);
+    expect(lab).toEqual(expect.arrayContaining(['lab.status', 'lab.setRate', 'lab.fault', 'lab.ipvsadm']));
+    // everything else is the production API, unchanged
+    expect(lab.filter((p) => !p.startsWith('lab.')).sort()).toEqual([...prod].sort());
+  });
+
+
   it('refuses outside the lab kernel', async () => {
     delete process.env.DIRECTOR_LAB;
     const caller = callerFor(await makeDeps(), OPERATOR);

@@ -15,7 +15,8 @@ export default function LabPage() {
   const rate = useMutation(trpc.lab.setRate.mutationOptions({ onSettled: () => status.refetch() }));
   const fault = useMutation(trpc.lab.fault.mutationOptions({ onSettled: () => status.refetch() }));
   if (status.error) {
-    const notLab = /NOT_IMPLEMENTED|does not run in the lab/.test(status.error.message);
+    // a production agent has no lab.* procedures at all; an older one answered NOT_IMPLEMENTED
+    const notLab = /NOT_IMPLEMENTED|does not run in the lab|No procedure found on path "lab\./.test(status.error.message);
     return (
       <ErrorNote title={notLab ? 'This director is not the lab' : 'Could not read the lab'}>
         {notLab ? 'Its agent runs on a real host, not inside the lab kernel. Start the lab with: npm start -- --lab' : errorText(status.error)}
