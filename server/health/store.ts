@@ -4,7 +4,7 @@
  * read so a hand edit cannot start checks against a bad target) and
  * `health-history.jsonl` (transitions, append-only, the newest kept in memory).
  */
-import { mkdir, readFile, rename, stat, writeFile, appendFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rename, stat, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { serviceId } from '@/lib/agent/ids';
@@ -56,10 +56,19 @@ export async function readHealthFile(file: string): Promise<HealthServiceConfig[
   return r.data.services;
 }
 
-export async function writeHealthFile(file: string, services: readonly HealthServiceConfig[]): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+/**
+ * Replaces the file atomically, mode 0600. `owner` (a root CLI writing for
+ * the agent's user) is given the file, and the folder when this creates it,
+ * before the rename, so the agent never sees a file it cannot read.
+ */
+export async function writeHealthFile(
+  file: string, services: readonly HealthServiceConfig[], opts: { owner?: { uid: number; gid: number } | null } = {},
+): Promise<void> {
+  const created = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (created && opts.owner) await chown(path.dirname(file), opts.owner.uid, opts.owner.gid);
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify({ version: 1, services }, null, 2) + '\n', { mode: 0o600 });
+  if (opts.owner) await chown(tmp, opts.owner.uid, opts.owner.gid);
   await rename(tmp, file);
 }
 

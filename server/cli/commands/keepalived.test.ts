@@ -1,5 +1,5 @@
 /** `director keepalived import/export` on the stateful fake kernel and a temporary state directory. */
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -131,6 +131,18 @@ describe('director keepalived', () => {
       expect(performance.now() - t0).toBeLessThan(1000);
       expect(out.stderr).toContain(`${main}:1: include self.conf: ${main} includes itself`);
     });
+  });
+
+  it('run as root, import leaves health.json owned by the state folder\'s owner, mode 0600', async () => {
+    expect(process.geteuid?.(), 'this test needs root to give files to another uid').toBe(0);
+    const state = path.join(dir, 'state');
+    await mkdir(state, { mode: 0o700 });
+    await chown(state, 12345, 23456);
+    const { out, cli } = io();
+    expect(await keepalivedCommand(['import', '--state-dir', state, path.join(CORPUS, '01-reference-example.conf')], cli, deps), out.stderr).toBe(0);
+    const st = await stat(path.join(state, 'health.json'));
+    expect([st.uid, st.gid, st.mode & 0o777]).toEqual([12345, 23456, 0o600]);
+    expect((await readdir(state)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('usage errors exit 2', async () => {

@@ -22,6 +22,7 @@ import { HEALTH_FILE, readHealthFile, writeHealthFile } from '../../health/store
 import { RestoreFailedError, SnapshotInvalidError, restoreTable } from '../../snapshot/apply';
 import { defaultDeps, type SnapshotCliDeps } from '../../snapshot/cli-deps';
 import type { CliIo } from '../io';
+import { stateOwner, type Owner } from '../state-owner';
 
 const USAGE = `usage: director keepalived import [--dry-run] [--state-dir DIR] FILE
        director keepalived export [--state-dir DIR]
@@ -137,8 +138,10 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
   }
   // read the stored checks before touching the kernel: a broken state file must stop the import
   let stored: HealthServiceConfig[];
+  let owner: Owner | null;
   try {
     stored = await readHealthFile(healthFile);
+    owner = await stateOwner(stateDir);
   } catch (e) {
     io.stderr(`director keepalived import: ${(e as Error).message}; nothing was changed\n`);
     return 1;
@@ -155,7 +158,8 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
       return 0;
     }
     // imported services' checks replace what was stored for them (none in the file = none kept)
-    await writeHealthFile(healthFile, merged);
+    // run as root, the file must still be readable by the agent's user
+    await writeHealthFile(healthFile, merged, { owner });
     io.stdout(`imported ${file}: ${parsed.services.length} service(s), ${result.applied} operation(s) applied; `
       + `checks for ${parsed.health.length} service(s) in ${healthFile}\n`);
     return 0;
