@@ -73,9 +73,9 @@ async function consoleFor(agent: AgentConfig): Promise<string> {
     const u = new URL(req.url ?? '/', 'http://c');
     const t = parseTrpcPath(u.pathname);
     if (!t) return res.writeHead(404).end();
-    forwardHttp(req, res, agent, 'operator', t.rest, u.search);
+    forwardHttp(req, res, agent, { sid: 'test', user: 'tester', role: 'operator' }, t.rest, u.search);
   });
-  s.on('upgrade', (req, socket, head) => forwardWebSocket(req, socket, head, agent, 'operator'));
+  s.on('upgrade', (req, socket, head) => forwardWebSocket(req, socket, head, agent, { sid: 'test', user: 'tester', role: 'operator' }, () => true));
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => { s.closeAllConnections(); s.close(r); }));
   return `127.0.0.1:${(s.address() as AddressInfo).port}`;

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { tokenFor, type AgentConfig, type Role } from './config';
 import { PinMismatch, pinnedAgent } from './pinned';
+import { ACTOR_HEADER, signActor } from '../lib/auth/actor';
 
 const pinnedAgents = new WeakMap<AgentConfig, https.Agent>();
 /** The https.Agent that checks this director's pinned certificate, or undefined (plain http, or CA-verified https). */
@@ -17,6 +18,19 @@ export function agentFor(agent: AgentConfig): https.Agent | undefined {
   let a = pinnedAgents.get(agent);
   if (!a) pinnedAgents.set(agent, (a = pinnedAgent({ label: `agent ${agent.name}`, url: agent.url, fingerprint: agent.fingerprint })));
   return a;
+}
+
+/** Who is acting: the signed-in user, and the session their sockets belong to. */
+export interface Actor { sid: string; user: string; role: Role }
+
+/**
+ * Headers for a call to the agent on behalf of this user: the role's token, and the
+ * user's name signed with that token (lib/auth/actor.ts) so the agent's journal names
+ * the person. Sent on every HTTP call and on each WebSocket connect.
+ */
+export async function agentHeaders(agent: AgentConfig, who: Actor, now = Date.now()): Promise<Record<string, string>> {
+  const { token } = tokenFor(agent, who.role);
+  return { authorization: `Bearer ${token}`, [ACTOR_HEADER]: await signActor(token, { user: who.user, role: who.role }, now) };
 }
 
 /** Request headers passed to the agent; everything else (cookies!) stays here. */
@@ -30,16 +44,16 @@ export function parseTrpcPath(pathname: string): { id: string; rest: string } | 
   return { id: decodeURIComponent(m[1]!), rest: m[2]! };
 }
 
-export function forwardHttp(
+export async function forwardHttp(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   agent: AgentConfig,
-  role: Role,
+  who: Actor,
   rest: string,
   search: string,
-): void {
+): Promise<void> {
   const target = new URL(`${agent.url}${agent.trpcPath}/${rest}${search}`);
-  const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${tokenFor(agent, role).token}` };
+  const headers: http.OutgoingHttpHeaders = await agentHeaders(agent, who);
   for (const h of PASS_REQUEST_HEADERS) {
     const v = req.headers[h];
     if (v !== undefined) headers[h] = v;
@@ -89,6 +103,18 @@ export function agentWsUrl(agent: AgentConfig): string {
 }
 
 const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+/** Open browser sockets by session, so a session that ends takes its sockets with it. */
+const bySession = new Map<string, Set<WebSocket>>();
+
+/** Closes the browser sockets of a session (and with them their agent sockets); returns how many. */
+export function closeSessionSockets(sid: string, why: string): number {
+  const set = bySession.get(sid);
+  if (!set) return 0;
+  bySession.delete(sid);
+  // 4401: the app's own code for "session ended"; the client then stops retrying and reloads to sign in.
+  for (const c of set) c.close(4401, why.slice(0, 120));
+  return set.size;
+}
 
 /**
  * Open the socket to the agent first and accept the browser's upgrade only
@@ -96,9 +122,9 @@ const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 }
  * director that is down (the live indicator would flicker to Live), and gets
  * a 502 instead, which its client retries with backoff.
  */
-export function forwardWebSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentConfig, role: Role): void {
+export async function forwardWebSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, agent: AgentConfig, who: Actor, stillValid: () => boolean): Promise<void> {
   const upstream = new WebSocket(agentWsUrl(agent), {
-    headers: { authorization: `Bearer ${tokenFor(agent, role).token}` },
+    headers: await agentHeaders(agent, who),
     handshakeTimeout: 10_000,
     ...(agentFor(agent) ? { agent: agentFor(agent) } : {}),
     maxPayload: 64 * 1024 * 1024,
@@ -117,12 +143,21 @@ export function forwardWebSocket(req: http.IncomingMessage, socket: Duplex, head
   });
   upstream.on('error', (err) => refuse(`agent unreachable: ${err.message}`));
   upstream.on('open', () => {
-    if (socket.destroyed) {
+    // The session may have ended while the agent was answering.
+    if (socket.destroyed || !stillValid()) {
+      refuse('session ended');
       upstream.terminate();
       return;
     }
     accepted = true;
     wss.handleUpgrade(req, socket, head, (client) => {
+      let set = bySession.get(who.sid);
+      if (!set) bySession.set(who.sid, (set = new Set()));
+      set.add(client);
+      client.on('close', () => {
+        set.delete(client);
+        if (set.size === 0 && bySession.get(who.sid) === set) bySession.delete(who.sid);
+      });
       client.on('message', (data: RawData, binary: boolean) => {
         if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary });
       });

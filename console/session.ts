@@ -1,12 +1,15 @@
 /**
- * Signed, stateless session cookies (HMAC-SHA256), with a small in-memory
- * revocation list so signing out ends the session on this server at once.
+ * Sessions held on the console server: the cookie is only a random id, so signing
+ * out, removing a user or changing their role ends their sessions at once, and
+ * whoever listens (the WebSocket proxy) is told so it can close their sockets.
  */
-import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import type { Role, UserConfig } from './config';
+import { randomBytes } from 'node:crypto';
+import type { Role } from './config';
 
 export const COOKIE_NAME = 'director_session';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** Far more than any console has users signed in; a flood of sign-ins evicts the oldest. */
+const MAX_SESSIONS = 10_000;
 
 export interface Session {
   sid: string;
@@ -16,41 +19,63 @@ export interface Session {
   exp: number;
 }
 
-function sign(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(payload).digest('base64url');
-}
+export type EndReason = 'signed out' | 'user removed' | 'role changed' | 'password changed' | 'expired';
 
-export function encodeSession(secret: string, s: Session): string {
-  const payload = Buffer.from(JSON.stringify(s)).toString('base64url');
-  return `${payload}.${sign(secret, payload)}`;
-}
+export class Sessions {
+  private readonly byId = new Map<string, Session>();
+  private readonly listeners: Array<(s: Session, why: EndReason) => void> = [];
 
-export function decodeSession(secret: string, value: string | undefined, now = Date.now()): Session | null {
-  if (!value) return null;
-  const dot = value.indexOf('.');
-  if (dot <= 0) return null;
-  const payload = value.slice(0, dot);
-  const given = Buffer.from(value.slice(dot + 1), 'base64url');
-  const expected = Buffer.from(sign(secret, payload), 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  let s: unknown;
-  try {
-    s = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return null;
+  constructor(private readonly ttlMs = SESSION_TTL_MS, private readonly max = MAX_SESSIONS) {}
+
+  create(user: string, role: Role, now = Date.now()): Session {
+    this.prune(now);
+    while (this.byId.size >= this.max) this.end(this.byId.keys().next().value!, 'expired');
+    const s: Session = { sid: randomBytes(32).toString('base64url'), user, role, exp: now + this.ttlMs };
+    this.byId.set(s.sid, s);
+    return s;
   }
-  if (!isSession(s) || s.exp <= now) return null;
-  return s;
-}
 
-function isSession(v: unknown): v is Session {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  return typeof s.sid === 'string' && typeof s.user === 'string' && (s.role === 'viewer' || s.role === 'operator') && typeof s.exp === 'number';
-}
+  get(sid: string | undefined, now = Date.now()): Session | null {
+    if (!sid || sid.length > 100) return null;
+    const s = this.byId.get(sid);
+    if (!s) return null;
+    if (s.exp <= now) {
+      this.end(sid, 'expired');
+      return null;
+    }
+    return s;
+  }
 
-export function newSession(user: string, role: Role, now = Date.now()): Session {
-  return { sid: randomBytes(12).toString('base64url'), user, role, exp: now + SESSION_TTL_MS };
+  end(sid: string, why: EndReason): void {
+    const s = this.byId.get(sid);
+    if (!s) return;
+    this.byId.delete(sid);
+    for (const l of this.listeners) l(s, why);
+  }
+
+  /** Ends the sessions whose user is gone or holds another role now; returns them. */
+  reconcile(roleOf: (user: string) => Role | undefined): Session[] {
+    const ended: Session[] = [];
+    for (const s of [...this.byId.values()]) {
+      const role = roleOf(s.user);
+      if (role === s.role) continue;
+      this.end(s.sid, role === undefined ? 'user removed' : 'role changed');
+      ended.push(s);
+    }
+    return ended;
+  }
+
+  prune(now = Date.now()): void {
+    for (const s of [...this.byId.values()]) if (s.exp <= now) this.end(s.sid, 'expired');
+  }
+
+  onEnd(l: (s: Session, why: EndReason) => void): void {
+    this.listeners.push(l);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
 }
 
 export function sessionCookie(value: string, secure: boolean, maxAgeMs = SESSION_TTL_MS): string {
@@ -77,60 +102,60 @@ export function readCookie(header: string | undefined, name = COOKIE_NAME): stri
   return undefined;
 }
 
-/** Passwords in config may be plain or "scrypt$<salt b64url>$<hash b64url>" (see hashPassword). */
-export function hashPassword(password: string, salt = randomBytes(16)): string {
-  return `scrypt$${salt.toString('base64url')}$${scryptSync(password, salt, 32).toString('base64url')}`;
-}
-
-export function checkPassword(stored: string, given: string): boolean {
-  if (stored.startsWith('scrypt$')) {
-    const [, salt, hash] = stored.split('$');
-    if (!salt || !hash) return false;
-    const want = Buffer.from(hash, 'base64url');
-    const got = scryptSync(given, Buffer.from(salt, 'base64url'), want.length || 32);
-    return want.length > 0 && timingSafeEqual(want, got);
-  }
-  // Compare digests so the timing does not depend on where the strings differ.
-  const a = createHmac('sha256', 'pw').update(stored).digest();
-  const b = createHmac('sha256', 'pw').update(given).digest();
-  return timingSafeEqual(a, b);
-}
-
-export function authenticate(users: readonly UserConfig[], username: unknown, password: unknown): UserConfig | null {
-  if (typeof username !== 'string' || typeof password !== 'string') return null;
-  const u = users.find((x) => x.username === username);
-  // Still spend the hashing time for unknown users.
-  const ok = checkPassword(u?.password ?? 'scrypt$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', password);
-  return u && ok ? u : null;
-}
-
-/** Sessions signed out before they expire; entries drop once past their expiry. */
-export class Revocations {
-  private readonly map = new Map<string, number>();
-  revoke(s: Session): void {
-    this.map.set(s.sid, s.exp);
-  }
-  isRevoked(s: Session, now = Date.now()): boolean {
-    for (const [sid, exp] of this.map) if (exp <= now) this.map.delete(sid);
-    return this.map.has(s.sid);
-  }
-}
-
-/** Failed sign-ins per client address: at most `max` in `windowMs`. */
+/**
+ * Failed sign-ins per (user name, client address): at most `max` in `windowMs`, so
+ * someone guessing from one address cannot lock the user out from another. A
+ * looser per-address cap stops spraying many names from one address. The map is
+ * bounded: expired entries are pruned, and when full the oldest key goes.
+ */
 export class LoginLimiter {
   private readonly fails = new Map<string, number[]>();
-  constructor(private readonly max = 10, private readonly windowMs = 5 * 60_000) {}
-  blocked(addr: string, now = Date.now()): boolean {
-    const list = (this.fails.get(addr) ?? []).filter((t) => t > now - this.windowMs);
-    this.fails.set(addr, list);
-    return list.length >= this.max;
+  constructor(
+    private readonly max = 10,
+    private readonly windowMs = 5 * 60_000,
+    private readonly maxPerAddress = 50,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  private static key(user: string, addr: string): string {
+    return `${addr}\u0000${user.slice(0, 256)}`;
   }
-  fail(addr: string, now = Date.now()): void {
-    const list = this.fails.get(addr) ?? [];
-    list.push(now);
-    this.fails.set(addr, list);
+
+  private recent(key: string, now: number): number[] {
+    const list = (this.fails.get(key) ?? []).filter((t) => t > now - this.windowMs);
+    if (list.length) this.fails.set(key, list);
+    else this.fails.delete(key);
+    return list;
   }
-  succeed(addr: string): void {
-    this.fails.delete(addr);
+
+  /** Why this sign-in is refused without checking the password, or null. */
+  blocked(user: string, addr: string, now = Date.now()): string | null {
+    if (this.recent(LoginLimiter.key(user, addr), now).length >= this.max) return 'Too many failed sign-ins for this user from this address; wait five minutes and try again.';
+    if (this.recent(`${addr}\u0000*`, now).length >= this.maxPerAddress) return 'Too many failed sign-ins from this address; wait five minutes and try again.';
+    return null;
+  }
+
+  fail(user: string, addr: string, now = Date.now()): void {
+    for (const key of [LoginLimiter.key(user, addr), `${addr}\u0000*`]) {
+      const list = this.recent(key, now);
+      list.push(now);
+      this.fails.delete(key); // re-insert: Map order is then oldest-touched first
+      this.fails.set(key, list.slice(-Math.max(this.max, this.maxPerAddress)));
+    }
+    this.prune(now);
+  }
+
+  succeed(user: string, addr: string): void {
+    this.fails.delete(LoginLimiter.key(user, addr));
+  }
+
+  prune(now = Date.now()): void {
+    if (this.fails.size <= this.maxKeys) return;
+    for (const key of [...this.fails.keys()]) this.recent(key, now);
+    while (this.fails.size > this.maxKeys) this.fails.delete(this.fails.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.fails.size;
   }
 }

@@ -4,9 +4,9 @@
  * teardown look (test-results/e2e-lab.json), marked `labMode: 'ha'`.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LAB_INFO } from './global-setup';
+import { e2eSignIns, LAB_INFO } from './global-setup';
 
 const root = path.resolve(import.meta.dirname, '..');
 const LOG = path.join(root, 'test-results', 'e2e-ha-lab.log');
@@ -17,12 +17,14 @@ export default async function haGlobalSetup(): Promise<void> {
     // while writing the spec: use a running `npm start -- --ha` and leave it running (no pid: teardown keeps it)
     const state = JSON.parse(readFileSync(path.join(root, '.state', 'start.json'), 'utf8')) as Record<string, unknown>;
     if (typeof state.consoleUrl !== 'string') throw new Error('E2E_REUSE_LAB=1 needs a running npm start -- --ha with its console');
-    writeFileSync(LAB_INFO, JSON.stringify({ ...state, labMode: 'ha', pid: undefined }, null, 2));
+    writeFileSync(LAB_INFO, JSON.stringify({ ...state, ...e2eSignIns(true).info, labMode: 'ha', pid: undefined }, null, 2), { mode: 0o600 });
+    chmodSync(LAB_INFO, 0o600);
     return;
   }
+  const signIns = e2eSignIns(false);
   const log = openSync(LOG, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/lab/start.ts', '--ha', '--port', '3211'], {
-    cwd: root, stdio: ['ignore', 'pipe', log], detached: true, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    cwd: root, stdio: ['ignore', 'pipe', log], detached: true, env: { ...process.env, ...signIns.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
   let out = '';
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -36,5 +38,6 @@ export default async function haGlobalSetup(): Promise<void> {
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm start -- --ha exited (status ${code}) before ready:\n${out.slice(-3000)}`)); });
   });
   const state = typeof ready.stateFile === 'string' ? JSON.parse(readFileSync(ready.stateFile, 'utf8')) as Record<string, unknown> : {};
-  writeFileSync(LAB_INFO, JSON.stringify({ ...state, ...ready, labMode: 'ha', pid: child.pid }, null, 2));
+  writeFileSync(LAB_INFO, JSON.stringify({ ...state, ...ready, ...signIns.info, labMode: 'ha', pid: child.pid }, null, 2), { mode: 0o600 });
+  chmodSync(LAB_INFO, 0o600);
 }

@@ -15,6 +15,7 @@ export interface LabInfo {
   viewerToken: string;
   signIn: { username: string; password: string };
   viewerSignIn?: { username: string; password: string } | null;
+  adminSignIn?: { username: string; password: string } | null;
 }
 
 export const LAB_INFO = path.resolve(import.meta.dirname, '..', 'test-results', 'e2e-lab.json');

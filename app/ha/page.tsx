@@ -1,7 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo } from 'react';
-import { useMe } from '@/components/data/session';
+import { canOperate, useMe } from '@/components/data/session';
 import { HaView, type HaActions } from '@/components/ha/HaView';
 import { haProcedures } from '@/components/ha/ha-client';
 import { useHaCluster } from '@/components/ha/useHaCluster';
@@ -28,7 +28,7 @@ function Cluster({ directors, user }: { directors: Array<{ id: string; name: str
   const { view, now, refresh } = useHaCluster(refs);
   const actions: HaActions = useMemo(() => ({
     disabledReason: (id) => {
-      if (user.role !== 'operator') return `Signed in as ${user.name} (viewer): handing over and maintenance need the operator role.`;
+      if (!canOperate(user.role)) return `Signed in as ${user.name} (viewer): handing over and maintenance need the operator role.`;
       if (directors.find((d) => d.id === id)?.role === 'viewer') return 'The console holds only a viewer token for this director; ask an administrator to configure its operator token.';
       return null;
     },

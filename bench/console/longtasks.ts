@@ -15,6 +15,7 @@
  * size of the overview's first-load scripts. Writes bench/console/results-<label>.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,8 +60,10 @@ async function stopLab(): Promise<void> {
 }
 
 async function startLab(port: number): Promise<LabState> {
+  // The lab stores only password hashes: choose the operator's password and hand it over.
+  const password = randomBytes(12).toString('base64url');
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/lab/start.ts', '--lab', '--port', String(port), '--rate', '5'], {
-    cwd: labRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    cwd: labRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DIRECTOR_LAB_PASSWORD: password, NEXT_TELEMETRY_DISABLED: '1' },
   });
   lab = child;
   let out = '';
@@ -74,7 +77,8 @@ async function startLab(port: number): Promise<LabState> {
     });
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm start exited (${code}):\n${out.slice(-3000)}`)); });
   });
-  return JSON.parse(readFileSync(ready.stateFile, 'utf8')) as LabState;
+  const st = JSON.parse(readFileSync(ready.stateFile, 'utf8')) as LabState;
+  return { ...st, signIn: { username: st.signIn.username, password } };
 }
 
 /** ipvsadm -S text for the bench services: TCP DR services on 10.200.x.y:80, plus the UDP ones that hold the entries. */

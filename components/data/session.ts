@@ -1,7 +1,7 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 
-export type Role = 'viewer' | 'operator';
+export type Role = 'viewer' | 'operator' | 'admin';
 
 export interface Me {
   user: { name: string; role: Role };
@@ -26,5 +26,10 @@ export function useMe() {
 export function useOperatorOnly(): string | null {
   const me = useMe();
   if (!me.data) return 'Sign in as an operator to change rules.';
-  return me.data.user.role === 'operator' ? null : `Signed in as ${me.data.user.name} (viewer): changes need the operator role.`;
+  return canOperate(me.data.user.role) ? null : `Signed in as ${me.data.user.name} (viewer): changes need the operator role.`;
+}
+
+/** Operators and admins may change rules (viewer < operator < admin). */
+export function canOperate(role: Role | string): boolean {
+  return role === 'operator' || role === 'admin';
 }

@@ -23,8 +23,9 @@ export function Header() {
       ]
     : [];
   if (me.data?.directors.length && !pathname.startsWith('/demo')) tabs.push({ href: '/ha', label: 'HA', match: (p: string) => p.startsWith('/ha') });
-  if ((me.data?.user.role as string | undefined) === 'admin' && !pathname.startsWith('/demo')) {
+  if (me.data?.user.role === 'admin' && !pathname.startsWith('/demo')) {
     tabs.push({ href: '/directors', label: 'Directors', match: (p: string) => p.startsWith('/directors') });
+    tabs.push({ href: '/users', label: 'Users', match: (p: string) => p.startsWith('/users') });
   }
   return (
     <header className="sticky top-0 z-20 border-b border-line bg-panel/95 backdrop-blur">

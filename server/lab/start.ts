@@ -29,6 +29,7 @@ import { STATE_FILE_PATH, type StartState } from './state-file';
 import { DEFAULT_RATE, MAX_RATE } from './guest/topology';
 import { LabUnavailableError, describeFailure, runInLab, type TapLink } from './uml';
 import { hostNeedsXstateShim } from './xstate-shim';
+import { writeLabUsers, type SignIn } from './lab-users';
 import { startHaLab } from './ha-lab';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,6 +40,14 @@ const APT_PACKAGES = ['user-mode-linux', 'kmod', 'ipvsadm', 'iproute2', 'chromiu
 
 
 const started = Date.now();
+// Passwords a caller chose for the lab's sign-ins (e2e): taken out of the environment
+// at once, so no child process (agent, console, build) inherits them.
+const LAB_PASSWORD_VARS = ['DIRECTOR_LAB_PASSWORD', 'DIRECTOR_LAB_VIEWER_PASSWORD', 'DIRECTOR_LAB_ADMIN_PASSWORD'];
+const labPasswords: Record<string, string | undefined> = {};
+for (const k of LAB_PASSWORD_VARS) {
+  labPasswords[k] = process.env[k];
+  delete process.env[k];
+}
 const say = (s: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${s}\n`);
 
 function fail(message: string): never {
@@ -167,7 +176,7 @@ function runNextBuild(): Promise<void> {
   });
 }
 
-interface ConsoleHandle { url: string; signIn: { username: string; password: string }; viewerSignIn: { username: string; password: string } }
+interface ConsoleHandle { url: string; signIns: SignIn[] }
 
 interface ConsoleAgent { url: string; viewerToken: string; operatorToken: string; name: string; id: string }
 
@@ -178,14 +187,15 @@ async function startConsole(agents: ConsoleAgent[],
     await build;
     say('console: Next build done');
   }
-  const password = randomBytes(12).toString('base64url');
-  // a read-only account too, so the viewer role can be tried without configuring anything
-  const viewerPassword = randomBytes(12).toString('base64url');
-  const users = [{ username: 'operator', password, role: 'operator' }, { username: 'viewer', password: viewerPassword, role: 'viewer' }];
+  const usersFile = path.join(tmp, 'users.json');
+  const signIns = await writeLabUsers(usersFile, labPasswords);
   const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
   // The console refuses root: run it as nobody, with its caches in our scratch folder.
   const asUser = isRoot() ? { uid: 65534, gid: 65534 } : {};
-  if (isRoot()) chownSync(tmp, 65534, 65534);
+  if (isRoot()) {
+    chownSync(tmp, 65534, 65534);
+    chownSync(usersFile, 65534, 65534);
+  }
   const child = spawnChild(process.execPath, [tsxCli, path.join(projectRoot, 'console/server.ts')], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -199,7 +209,8 @@ async function startConsole(agents: ConsoleAgent[],
       HOME: tmp,
       NEXT_TELEMETRY_DISABLED: '1',
       DIRECTOR_AGENTS: JSON.stringify(agents.map((a) => ({ id: a.id, name: a.name, url: a.url, viewerToken: a.viewerToken, operatorToken: a.operatorToken }))),
-      DIRECTOR_CONSOLE_USERS: JSON.stringify(users),
+      DIRECTOR_CONSOLE_USERS_FILE: usersFile,
+      DIRECTOR_CONSOLE_USERS: '',
     },
   });
   let log = '';
@@ -211,7 +222,7 @@ async function startConsole(agents: ConsoleAgent[],
   await Promise.race([exited, waitFor('the console', async () => (await get(`${url}/login`, 2000)) > 0, 180_000, abort)]);
   // keep reporting a crash after start-up
   exited.catch((e: Error) => { say(e.message); });
-  return { url, signIn: { username: 'operator', password }, viewerSignIn: { username: 'viewer', password: viewerPassword } };
+  return { url, signIns };
 }
 
 function writeStateFile(state: StartState): void {
@@ -220,11 +231,13 @@ function writeStateFile(state: StartState): void {
   chmodSync(STATE_FILE, 0o600);
 }
 
-function announce(state: StartState, lab: boolean): void {
+function announce(state: StartState, lab: boolean, signIns: SignIn[]): void {
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (state.consoleUrl && state.signIn) {
-    process.stdout.write(`\n  Director console: ${state.consoleUrl}\n  sign in as:       ${state.signIn.username} / ${state.signIn.password}   (operator: may change rules)\n`);
-    if (state.viewerSignIn) process.stdout.write(`  or as:            ${state.viewerSignIn.username} / ${state.viewerSignIn.password}   (viewer: read-only)\n`);
+  if (state.consoleUrl && signIns.length) {
+    // The only place these passwords appear: the files hold their hashes.
+    const what = { operator: 'operator: may change rules', viewer: 'viewer: read-only', admin: 'admin: may also manage users' };
+    process.stdout.write(`\n  Director console: ${state.consoleUrl}\n`);
+    signIns.forEach((u, i) => process.stdout.write(`  ${i === 0 ? 'sign in as:' : 'or as:     '}       ${u.username} / ${u.password}   (${what[u.role]})\n`));
   }
   if (state.agents && state.agents.length > 1) {
     for (const a of state.agents) process.stdout.write(`  agent ${a.id}:       ${a.url} (inside the lab kernel, through its port proxy)\n`);
@@ -337,6 +350,7 @@ async function main(): Promise<void> {
   }
 
   let state: StartState;
+  let signIns: SignIn[] = [];
   let consoleAgents: ConsoleAgent[] | null = null;
   if (values.ha) {
     const ha = await startHaLab({
@@ -421,10 +435,11 @@ async function main(): Promise<void> {
     say(`console: starting on http://127.0.0.1:${port}`);
     const c = await startConsole(consoleAgents ?? [{ id: lab ? 'lab' : 'local', name: lab ? 'Lab director' : 'This host', url: state.agentUrl,
       viewerToken: state.viewerToken, operatorToken: state.operatorToken }], port, consoleTmp, build, abort.signal);
-    state = { ...state, consoleUrl: c.url, signIn: c.signIn, viewerSignIn: c.viewerSignIn };
+    state = { ...state, consoleUrl: c.url, signIn: { username: c.signIns[0]!.username }, viewerSignIn: { username: c.signIns[1]!.username } };
+    signIns = c.signIns;
   }
   writeStateFile(state);
-  announce(state, lab);
+  announce(state, lab, signIns);
   // run until a signal: the handlers above stop everything
   await new Promise(() => {});
 }

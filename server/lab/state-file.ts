@@ -1,6 +1,7 @@
 /**
  * Where a running `npm start` describes itself (agent URL, tokens, console
- * sign-in), for `director lab` and the tests. Mode 0600, removed on stop.
+ * user names), for `director lab` and the tests. Mode 0600, removed on stop.
+ * No password: those are printed once and only their hashes are stored.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,9 @@ export interface StartState {
   consoleUrl: string | null;
   viewerToken: string;
   operatorToken: string;
-  signIn: { username: string; password: string } | null;
+  signIn: { username: string } | null;
   /** the read-only account printed next to the operator's */
-  viewerSignIn?: { username: string; password: string } | null;
+  viewerSignIn?: { username: string } | null;
   /** HA lab (npm start -- --ha): every director's agent, all with the same tokens; agentUrl is the first */
   agents?: { id: string; url: string }[];
 }
