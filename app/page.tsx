@@ -16,7 +16,7 @@ export default function Home() {
   }, [me.data, first, router]);
   if (me.error) return <ErrorNote title="The console server did not answer">Reload the page; if it keeps failing, check that <code>console/server.ts</code> is running.</ErrorNote>;
   if (me.data && me.data.directors.length === 0) {
-    return <ErrorNote title="No directors configured">Set <code>DIRECTOR_AGENTS</code> (JSON) or <code>DIRECTOR_AGENTS_FILE</code> for the console server and restart it.</ErrorNote>;
+    return <ErrorNote title="No directors configured">Add an <code>[[agents]]</code> table per director to <code>/etc/director/console.toml</code> and restart the console.</ErrorNote>;
   }
   return <Skeleton className="h-40 w-full" />;
 }

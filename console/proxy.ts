@@ -89,7 +89,7 @@ export function agentUnreachable(agent: AgentConfig, err: Error): unknown {
   }
   return {
     error: {
-      message: `Director '${agent.name}' is unreachable at ${agent.url} (${err.message}). Check that its agent is running and that the console's DIRECTOR_AGENTS url is right.`,
+      message: `Director '${agent.name}' is unreachable at ${agent.url} (${err.message}). Check that its agent is running and that its url in the console's configuration (console.toml [[agents]], or DIRECTOR_AGENTS in the lab) is right.`,
       code: -32603,
       data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 502 },
     },
