@@ -47,7 +47,7 @@ async function consoleProxy(agent: AgentConfig): Promise<{ url: string; close: (
     const u = new URL(req.url ?? '/', 'http://c');
     const t = parseTrpcPath(u.pathname);
     if (!t) return res.writeHead(404).end();
-    forwardHttp(req, res, agent, 'viewer', t.rest, u.search);
+    forwardHttp(req, res, agent, { sid: 'test', user: 'tester', role: 'viewer' }, t.rest, u.search);
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, close: () => { s.closeAllConnections(); s.close(); } };
