@@ -1,6 +1,7 @@
 /**
  * Tokens and their checking. Two roles, one token each, generated at first
- * start into 0600 files under the state directory and shown once. Tokens are
+ * start into 0600 files under the state directory (their paths are shown,
+ * never their values; a file holding a token under 32 characters is refused). Tokens are
  * compared as SHA-256 digests with timingSafeEqual, so neither the length nor
  * the content of a guess leaks through timing. Wrong tokens are rate-limited
  * per remote address (failures only: a valid token always passes) and logged
@@ -42,11 +43,26 @@ export function tokenFile(stateDir: string, role: Role): string {
   return path.join(stateDir, 'tokens', `${role}.token`);
 }
 
+/** Shorter tokens in a token file are refused: 32 characters is the floor the agent's own (256-bit) tokens clear. */
+export const MIN_TOKEN_LENGTH = 32;
+
+/** Why a stored token is unusable, or null. Printable ASCII without spaces: what "Authorization: Bearer" can carry. */
+export function tokenProblem(token: string): string | null {
+  if (token.length < MIN_TOKEN_LENGTH) return `the token is ${token.length} characters; agent tokens are at least ${MIN_TOKEN_LENGTH}`;
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'the token holds spaces, control or non-ASCII characters';
+  return null;
+}
+
+function checked(file: string, token: string): string {
+  const why = tokenProblem(token);
+  if (why) throw new Error(`${file}: ${why} (remove the file and restart the agent to have a new one generated)`);
+  return token;
+}
+
 async function loadOrCreate(stateDir: string, role: Role): Promise<{ token: string; created: boolean }> {
   const file = tokenFile(stateDir, role);
   try {
-    const token = (await readFile(file, 'utf8')).trim();
-    if (token.length >= 32) return { token, created: false };
+    return { token: checked(file, (await readFile(file, 'utf8')).trim()), created: false };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -55,7 +71,7 @@ async function loadOrCreate(stateDir: string, role: Role): Promise<{ token: stri
   await writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EEXIST') throw e;
   });
-  const stored = (await readFile(file, 'utf8')).trim();
+  const stored = checked(file, (await readFile(file, 'utf8')).trim());
   return { token: stored, created: stored === token };
 }
 
@@ -90,11 +106,12 @@ export class Auth {
     for (const role of ROLES) {
       const { token, created } = await loadOrCreate(opts.stateDir, role);
       tokens.push({ role, token });
-      if (created) fresh.push(`  ${role.padEnd(8)} ${token}`);
+      if (created) fresh.push(`  ${role.padEnd(8)} ${tokenFile(opts.stateDir, role)}`);
     }
+    // where, never what: a token in a terminal or a log is a token anyone reading it holds
     if (fresh.length) {
       opts.announce(
-        `director agent: generated access tokens (shown once; stored 0600 in ${path.join(opts.stateDir, 'tokens')}):\n${fresh.join('\n')}\n`,
+        `director agent: generated access tokens (mode 0600; give them to the console, e.g. in DIRECTOR_AGENTS):\n${fresh.join('\n')}\n`,
       );
     }
     return new Auth(tokens, opts.log, opts);

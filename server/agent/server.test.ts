@@ -3,7 +3,7 @@
  * kernel: the auth matrix on every procedure, the WebSocket Origin check,
  * field-level errors on the wire, /metrics and /healthz, and shutdown.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } from '@trpc/client';
@@ -346,6 +346,26 @@ describe('listening', () => {
 });
 
 describe('token files', () => {
+  it('refuses a token file holding a token under 32 characters, naming the file', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'director-state-'));
+    try {
+      await mkdir(path.join(dir, 'tokens'), { recursive: true });
+      await writeFile(tokenFile(dir, 'operator'), 'ab\n', { mode: 0o600 });
+      await expect(Auth.open({ stateDir: dir, log: silentLog, announce: () => {} }))
+        .rejects.toThrow(`${tokenFile(dir, 'operator')}: the token is 2 characters; agent tokens are at least 32`);
+      // the short token is left as it was: the operator decides (remove it to get a new one)
+      expect(await readFile(tokenFile(dir, 'operator'), 'utf8')).toBe('ab\n');
+      await writeFile(tokenFile(dir, 'operator'), `${'x'.repeat(20)} ${'y'.repeat(20)}\n`);
+      await expect(Auth.open({ stateDir: dir, log: silentLog, announce: () => {} })).rejects.toThrow(/spaces, control or non-ASCII/);
+      await writeFile(tokenFile(dir, 'operator'), `${'z'.repeat(32)}\n`);
+      const a = await Auth.open({ stateDir: dir, log: silentLog, announce: () => {} });
+      expect(a.verify('z'.repeat(32), 'x')?.role).toBe('operator');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it('generates 0600 token files once and shows them once', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'director-state-'));
     try {
@@ -355,7 +375,11 @@ describe('token files', () => {
       expect(((await stat(tokenFile(dir, 'operator'))).mode & 0o777).toString(8)).toBe('600');
       expect(((await stat(tokenFile(dir, 'viewer'))).mode & 0o777).toString(8)).toBe('600');
       expect(shown).toHaveLength(1);
-      expect(shown[0]).toContain(op);
+      // the paths are shown, never the tokens
+      expect(shown[0]).toContain(tokenFile(dir, 'operator'));
+      expect(shown[0]).toContain(tokenFile(dir, 'viewer'));
+      expect(shown[0]).not.toContain(op);
+      expect(shown[0]).not.toContain((await readFile(tokenFile(dir, 'viewer'), 'utf8')).trim());
       expect(a1.verify(op, 'x')).toEqual({ role: 'operator', tokenName: 'operator' });
       const a2 = await Auth.open({ stateDir: dir, log: silentLog, announce: (t) => shown.push(t) });
       expect(shown).toHaveLength(1);
