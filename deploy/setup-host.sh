@@ -8,11 +8,11 @@
 set -e
 nologin=/usr/sbin/nologin
 [ -x "$nologin" ] || nologin=/bin/false
-for u in director:/var/lib/director director-console:/var/lib/director-console; do
-  name=${u%%:*}; home=${u#*:}
+for u in director:/var/lib/director:agent director-console:/var/lib/director-console:console; do
+  name=${u%%:*}; rest=${u#*:}; home=${rest%%:*}; what=${rest#*:}
   if ! getent passwd "$name" >/dev/null; then
     useradd --system --user-group --home-dir "$home" --no-create-home --shell "$nologin" \
-      --comment "Director ${name#director-}" "$name"
+      --comment "Director $what" "$name"
   fi
 done
 install -d -o root -g root -m 0755 /etc/director
