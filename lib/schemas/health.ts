@@ -5,6 +5,7 @@
  * section of JSON snapshots and keepalived.conf imports. Defaults follow
  * keepalived (reference §9.3/§9.4) so an imported file behaves as it did.
  */
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import type { DestinationSpec } from '../ipvs/model';
 import { destinationSpecSchema, serviceKeySchema } from './ipvs';
@@ -39,14 +40,25 @@ export const statusRangeSchema = z.string().trim().regex(/^\d{3}(-\d{3})?$/, 'st
     return a! >= 100 && a! <= 599 && (b === undefined || (b >= a! && b <= 599));
   }, 'status codes are 100..599 and a range runs low-high');
 
-const regexSchema = z.string().max(1000, 'regex is too long').refine((s) => {
+/**
+ * Body regexes run with RE2 (linear time: a real server's answer cannot make
+ * a check backtrack for seconds), so they are validated with RE2's syntax.
+ */
+export function compileBodyRegex(s: string): RE2JS {
+  return RE2JS.compile(s);
+}
+
+const regexSchema = z.string().max(1000, 'regex is too long').superRefine((s, ctx) => {
   try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
+    compileBodyRegex(s);
+  } catch (e) {
+    const why = (e as Error).message.replace(/^error parsing regexp: /, '');
+    ctx.addIssue({
+      code: 'custom',
+      message: `regex: ${why} (the linear-time engine has no backreferences, lookahead or lookbehind; repeats go up to {1000})`,
+    });
   }
-}, 'not a valid regular expression');
+});
 
 const hostnameSchema = z.string().trim().min(1).max(253, 'virtual host is too long')
   .regex(/^[A-Za-z0-9.:\-[\]_]+$/, 'virtual host must be a host name (letters, digits, dots, dashes)');

@@ -209,11 +209,11 @@ describe('health checks with real servers in the lab kernel', () => {
     const tcpNow = await health.checkNow(VIP, RS2, { type: 'tcp', timing: {} });
     const httpNow = await health.checkNow(VIP, RS2);
     expect(tcpNow.ok).toBe(true);
-    expect(httpNow).toMatchObject({ ok: false, results: [{ message: 'HTTP 500' }] });
+    expect(httpNow).toMatchObject({ ok: false, results: [{ message: 'HTTP 500, expected 200' }] });
     // checkNow is a dry run: nothing moved yet
     expect(await weightOf('172.17.2.2')).toBe(2);
     await waitFor('rs2 quiesced on HTTP 500', async () => (await weightOf('172.17.2.2')) === 0, DETECT_MS + 5000);
-    expect(health.list().find((r) => r.destination.address === '172.17.2.2')!.message).toBe('HTTP 500');
+    expect(health.list().find((r) => r.destination.address === '172.17.2.2')!.message).toBe('HTTP 500, expected 200');
     unlinkSync('/tmp/hc-hrs2-500');
     await waitFor('rs2 back after 500s stop', async () => (await weightOf('172.17.2.2')) === 2, (DELAY_LOOP + 1) * 1000 + 5000);
   });
