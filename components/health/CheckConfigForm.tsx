@@ -11,7 +11,9 @@ import { Button } from '@/components/ui/Button';
 import { Field, inputClass } from '@/components/ui/Field';
 
 export interface CheckFormValues {
-  type: 'http' | 'tcp';
+  type: 'http' | 'tcp' | 'misc';
+  /** misc: a script name in the agent's checks folder */
+  script: string;
   path: string;
   statusCodes: string;
   virtualhost: string;
@@ -29,7 +31,8 @@ export function valuesFrom(cfg: HealthServiceConfig | null): CheckFormValues {
   const t = cfg?.timing ?? {};
   const http = c?.type === 'http' ? c : null;
   return {
-    type: c?.type === 'tcp' ? 'tcp' : 'http',
+    type: c?.type ?? 'http',
+    script: c?.type === 'misc' ? c.script : '',
     path: http?.urls[0]?.path ?? '/',
     statusCodes: (http?.urls[0]?.statusCodes ?? ['200']).join(' '),
     virtualhost: http?.virtualhost ?? '',
@@ -54,7 +57,9 @@ export function toConfig(v: CheckFormValues, service: ServiceKey, dests: readonl
       ...(v.virtualhost.trim() ? { virtualhost: v.virtualhost.trim() } : {}),
       ...(n(v.connectPort) !== undefined ? { connectPort: n(v.connectPort) } : {}),
     }
-    : { type: 'tcp' as const, ...(n(v.connectPort) !== undefined ? { connectPort: n(v.connectPort) } : {}) };
+    : v.type === 'misc'
+      ? { type: 'misc' as const, script: v.script.trim() }
+      : { type: 'tcp' as const, ...(n(v.connectPort) !== undefined ? { connectPort: n(v.connectPort) } : {}) };
   const configured = new Map((prev?.realServers ?? []).map((r) => [`${r.destination.address}/${r.destination.port}`, r]));
   return {
     service,
@@ -70,8 +75,16 @@ export function toConfig(v: CheckFormValues, service: ServiceKey, dests: readonl
   };
 }
 
-export function CheckConfigForm({ service, destinations, current, onSave, disabledReason }: {
+export interface ScriptChoice {
+  name: string;
+  /** why the agent would refuse to run it */
+  problem?: string;
+}
+
+export function CheckConfigForm({ service, destinations, current, onSave, disabledReason, scripts }: {
   service: ServiceKey;
+  /** the agent's checks folder, when known (health.scripts) */
+  scripts?: { dir: string; scripts: ScriptChoice[]; problem?: string } | null;
   destinations: readonly DestinationSpec[];
   current: HealthServiceConfig | null;
   onSave: (cfg: HealthServiceConfig) => Promise<void>;
@@ -115,8 +128,22 @@ export function CheckConfigForm({ service, destinations, current, onSave, disabl
         <select id={`${id}-type`} className={inputClass} value={v.type} onChange={set('type')}>
           <option value="http">HTTP GET</option>
           <option value="tcp">TCP connect</option>
+          <option value="misc">Script (MISC_CHECK)</option>
         </select>
       </Field>
+      {v.type === 'misc' ? (
+        <Field
+          id={`${id}-script`}
+          label="Script"
+          hint={`a file name in the agent's checks folder${scripts ? ` ${scripts.dir}` : ''}, run as an unprivileged user with the real server's address and port; exit 0 = up${scripts?.problem ? ` (folder: ${scripts.problem})` : ''}`}
+          error={err('check.script', 'check.command')}
+        >
+          <input id={`${id}-script`} className={inputClass} list={`${id}-scripts`} value={v.script} onChange={set('script')} autoComplete="off" spellCheck={false} />
+          <datalist id={`${id}-scripts`}>
+            {(scripts?.scripts ?? []).filter((x) => !x.problem).map((x) => <option key={x.name} value={x.name} />)}
+          </datalist>
+        </Field>
+      ) : null}
       {v.type === 'http' ? (
         <>
           <Field id={`${id}-path`} label="Path" error={err('check.urls.0.path')}>
@@ -130,9 +157,11 @@ export function CheckConfigForm({ service, destinations, current, onSave, disabl
           </Field>
         </>
       ) : null}
-      <Field id={`${id}-port`} label="Connect port" hint="empty: the real server's port" error={err('check.connectPort')}>
-        <input id={`${id}-port`} className={inputClass} inputMode="numeric" value={v.connectPort} onChange={set('connectPort')} />
-      </Field>
+      {v.type !== 'misc' ? (
+        <Field id={`${id}-port`} label="Connect port" hint="empty: the real server's port" error={err('check.connectPort')}>
+          <input id={`${id}-port`} className={inputClass} inputMode="numeric" value={v.connectPort} onChange={set('connectPort')} />
+        </Field>
+      ) : null}
       <Field id={`${id}-delay`} label="Delay loop (s)" error={err('timing.delayLoop')}>
         <input id={`${id}-delay`} className={inputClass} inputMode="decimal" value={v.delayLoop} onChange={set('delayLoop')} />
       </Field>

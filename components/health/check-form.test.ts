@@ -28,4 +28,14 @@ describe('check form model', () => {
     expect(paths).toContain('timing.delayLoop');
     expect(paths).toContain('realServers.0.checks.0.urls.0.statusCodes.0');
   });
+  it('a script check names a script in the checks folder; a path or command line is refused at the script field', () => {
+    const ok = healthServiceSchema.parse(toConfig({ ...valuesFrom(null), type: 'misc', script: ' check-web ' }, svc, [d('10.0.1.1', 1)], null));
+    expect(ok.realServers[0]!.checks).toEqual([{ type: 'misc', script: 'check-web', dynamic: false, timing: {} }]);
+    expect(valuesFrom(ok)).toMatchObject({ type: 'misc', script: 'check-web' });
+    for (const script of ['/usr/local/bin/check', 'check web', 'x;id', '']) {
+      const r = healthServiceSchema.safeParse(toConfig({ ...valuesFrom(null), type: 'misc', script }, svc, [d('10.0.1.1', 1)], null));
+      expect(r.success, script).toBe(false);
+      expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['realServers.0.checks.0.script']);
+    }
+  });
 });

@@ -16,7 +16,7 @@ export function checkSummary(cfg: HealthServiceConfig | null): string | null {
   } else if (check.type === 'tcp') {
     what = 'TCP connect';
   } else {
-    what = 'command';
+    what = `script ${check.script}`;
   }
   if (check.type !== 'misc' && check.connectPort !== undefined) what += ` on port ${check.connectPort}`;
   const t = { ...cfg.timing, ...check.timing };

@@ -6,7 +6,7 @@
  * comments: a service without real servers, maintenance, a ramp.
  */
 import type { DestinationSpec, ServiceKey, ServiceRules, TunnelSpec } from '../ipvs/model';
-import type { Check, HealthServiceConfig, Timing } from '../schemas/health';
+import { DEFAULT_CHECKS_DIR, type Check, type HealthServiceConfig, type Timing } from '../schemas/health';
 
 function keyId(k: ServiceKey): string {
   return k.kind === 'fwmark' ? `f/${k.family}/${k.fwmark}` : `a/${k.protocol}/${k.address}/${k.port}`;
@@ -81,7 +81,7 @@ function timingLines(t: Timing, indent: string): string[] {
   return out;
 }
 
-function checkLines(c: Check, i: string, where: string): string[] {
+function checkLines(c: Check, i: string, where: string, checksDir: string): string[] {
   const out: string[] = [];
   if (c.type === 'http') {
     const kind = c.tls ? 'SSL_GET' : 'HTTP_GET';
@@ -101,7 +101,7 @@ function checkLines(c: Check, i: string, where: string): string[] {
     out.push(`${i}TCP_CHECK {`);
     if (c.connectPort) out.push(`${i}    connect_port ${c.connectPort}`);
   } else {
-    out.push(`${i}MISC_CHECK {`, `${i}    misc_path ${quote(c.command, `${where} MISC_CHECK misc_path`, 'escaped')}`);
+    out.push(`${i}MISC_CHECK {`, `${i}    misc_path ${quote(`${checksDir.replace(/\/+$/, '')}/${c.script}`, `${where} MISC_CHECK misc_path`)}`);
     if (c.timeoutSec !== undefined) out.push(`${i}    misc_timeout ${num(c.timeoutSec)}`);
     if (c.dynamic) out.push(`${i}    misc_dynamic`);
   }
@@ -115,7 +115,7 @@ export interface FormatResult {
   skipped: string[];
 }
 
-export function formatKeepalived(services: readonly ServiceRules[], health: readonly HealthServiceConfig[], opts: { header?: string } = {}): FormatResult {
+export function formatKeepalived(services: readonly ServiceRules[], health: readonly HealthServiceConfig[], opts: { header?: string; checksDir?: string } = {}): FormatResult {
   const byKey = new Map(health.map((h) => [keyId(h.service), h]));
   const out: string[] = [`! ${(opts.header ?? 'keepalived.conf written by Director').replace(/[\x00-\x1f\x7f]/g, ' ')}`, '! virtual servers and their checks only; VRRP is configured separately'];
   const skipped: string[] = [];
@@ -187,7 +187,9 @@ export function formatKeepalived(services: readonly ServiceRules[], health: read
       if (d.lowerThreshold) out.push(`${J}lthreshold ${d.lowerThreshold}`);
       if (rs?.onFailure && h && rs.onFailure !== h.onFailure) out.push(`${J}inhibit_on_failure ${rs.onFailure === 'quiesce' ? 'on' : 'off'}`);
       if (rs?.maintenance) out.push(`${J}! Director: in maintenance (weight 0 until cleared)`);
-      for (const c of rs?.checks ?? []) out.push(...checkLines(c, J, `${label} real server ${d.family === 'inet6' ? `[${d.address}]` : d.address}:${d.port}`));
+      for (const c of rs?.checks ?? []) {
+        out.push(...checkLines(c, J, `${label} real server ${d.family === 'inet6' ? `[${d.address}]` : d.address}:${d.port}`, opts.checksDir ?? DEFAULT_CHECKS_DIR));
+      }
       out.push(`${I}}`);
     }
     out.push('}');

@@ -66,7 +66,7 @@ describe('the reference example (§9.7)', () => {
       checks: [{ type: 'http', tls: false, urls: [{ path: '/healthz', statusCodes: ['200'] }], timing: { connectTimeout: 3, retry: 3, delayBeforeRetry: 2 } }],
     });
     expect(h.realServers[1]!.checks).toEqual([{ type: 'tcp', timing: { connectTimeout: 3 } }]);
-    expect(r.health[1]!.realServers[0]!.checks).toEqual([{ type: 'misc', command: '/usr/local/bin/check.sh 192.168.1.30', timeoutSec: 5, dynamic: false, timing: {} }]);
+    expect(r.health[1]!.realServers[0]!.checks).toEqual([{ type: 'misc', script: 'check.sh', timeoutSec: 5, dynamic: false, timing: {} }]);
   });
   it('notes the skipped VRRP and global blocks', () => {
     expect(r.notes.map((n) => [n.line, n.message])).toEqual([
@@ -80,10 +80,40 @@ describe('grammar and keepalived defaults', () => {
   const one = (body: string, head = '10.0.0.1 80') => parseKeepalived(`virtual_server ${head} {\n${body}\n}\n`);
 
   it('braces inside lines, quotes with escapes, both comment kinds', () => {
-    const r = one('protocol TCP ! comment\nlvs_sched rr # another\nlvs_method DR\nreal_server 10.0.1.1 80 { weight 2\nMISC_CHECK { misc_path "/bin/check \\"a b\\" # not a comment" } }');
+    const r = one('protocol TCP ! comment\nlvs_sched rr # another\nlvs_method DR\nreal_server 10.0.1.1 80 { weight 2\nHTTP_GET { url { path /\nregex "say \\"a b\\" # not a comment" } } }');
     expect(r.errors).toEqual([]);
     expect(r.services[0]!.destinations[0]!.weight).toBe(2);
-    expect(r.health[0]!.realServers[0]!.checks[0]).toMatchObject({ command: '/bin/check "a b" # not a comment' });
+    expect(r.health[0]!.realServers[0]!.checks[0]).toMatchObject({ urls: [{ regex: 'say "a b" # not a comment' }] });
+  });
+
+  it('MISC_CHECK: misc_path names a script in the checks folder, or the line is refused', () => {
+    const misc = (p: string, checksDir?: string) => parseKeepalived(
+      `virtual_server 10.0.0.1 80 {\nprotocol TCP\nreal_server 10.0.1.1 80 {\nMISC_CHECK {\nmisc_path ${p}\nmisc_dynamic\n}\n}\n}\n`,
+      checksDir ? { checksDir } : {},
+    );
+    expect(misc('"/etc/director/checks.d/check-web"').health[0]!.realServers[0]!.checks).toEqual([{ type: 'misc', script: 'check-web', dynamic: true, timing: {} }]);
+    expect(misc('/srv/checks/ping.sh', '/srv/checks/').health[0]!.realServers[0]!.checks[0]).toMatchObject({ script: 'ping.sh' });
+    const refused: [string, RegExp][] = [
+      ['"/etc/director/checks.d/check-web 10.0.1.1"', /misc_path: '.*' has arguments; Director runs a script from \/etc\/director\/checks\.d/],
+      ['"/usr/local/bin/check.sh"', /misc_path: '\/usr\/local\/bin\/check\.sh' is not a script in the checks folder \/etc\/director\/checks\.d/],
+      ['"/etc/director/checks.d/../../../bin/sh"', /is not a script in the checks folder/],
+      ['"/etc/director/checks.d/sub/x"', /is not a script in the checks folder/],
+      ['"sh -c \'id\'"', /has arguments/],
+      ['"/etc/director/checks.d/x;id"', /is not a script in the checks folder/],
+    ];
+    for (const [p, why] of refused) {
+      const r = misc(p);
+      expect(r.errors, p).toEqual([{ file: 'keepalived.conf', line: 5, message: expect.stringMatching(why) }]);
+      expect(r.services).toEqual([]);
+      expect(r.health).toEqual([]);
+    }
+  });
+
+  it('exports misc checks as a path in the checks folder', () => {
+    const r = parseKeepalived('virtual_server 10.0.0.1 80 {\nprotocol TCP\nreal_server 10.0.1.1 80 {\nMISC_CHECK {\nmisc_path /srv/c/ping\n}\n}\n}\n', { checksDir: '/srv/c' });
+    const text = formatKeepalived(r.services, r.health, { checksDir: '/srv/c' }).text;
+    expect(text).toContain('misc_path /srv/c/ping');
+    expect(formatKeepalived(r.services, r.health).text).toContain('misc_path /etc/director/checks.d/ping');
   });
 
   it('{ alone on the next line', () => {

@@ -11,7 +11,7 @@ import {
   type Protocol, type ServiceKey, type ServiceRules, type TunnelSpec,
 } from '../ipvs/model';
 import { canonicalAddress, familyOf, formatIPv4, parseIPv4 } from '../net/ip';
-import { healthTableSchema, type Check, type HealthServiceConfig, type HttpUrl, type Timing } from '../schemas/health';
+import { DEFAULT_CHECKS_DIR, healthTableSchema, SCRIPT_NAME_RE, type Check, type HealthServiceConfig, type HttpUrl, type Timing } from '../schemas/health';
 import { serviceTableSchema } from '../schemas/ipvs';
 import { readStatements, type Diagnostic, type IncludeReader, type Pos, type Stmt } from './lex';
 
@@ -52,7 +52,7 @@ const UNSUPPORTED: Record<string, string> = {
   bindto: 'checks always leave from the director\'s own address (bindto is not supported)',
   bind_if: 'bind_if is not supported',
   bind_port: 'bind_port is not supported',
-  user: 'MISC_CHECK user is not supported: commands run as the agent',
+  user: 'MISC_CHECK user is not supported: scripts run as the agent\'s check user (director agent --check-user)',
   regex_no_match: 'regex_no_match is not supported',
   regex_options: 'regex_options is not supported',
   regex_stop: 'regex_stop is not supported',
@@ -61,6 +61,8 @@ const UNSUPPORTED: Record<string, string> = {
 };
 
 interface Ctx {
+  /** the agent's checks folder: misc_path must name a script in it */
+  checksDir: string;
   errors: Diagnostic[];
   warnings: Diagnostic[];
   notes: Diagnostic[];
@@ -207,6 +209,27 @@ function unknown(c: Ctx, s: Stmt, where: string): void {
   else err(c, s, `unknown keyword '${s.name}' in ${where}`);
 }
 
+/**
+ * misc_path -> a script name. Director runs only scripts from its checks
+ * folder, with the real server's address and port as the arguments: a path
+ * elsewhere, or a command line with arguments, is refused.
+ */
+function miscScript(c: Ctx, s: Stmt): string | undefined {
+  if (!oneArg(c, s)) return undefined;
+  const v = s.args[0]!;
+  const dir = c.checksDir.replace(/\/+$/, '');
+  if (/\s/.test(v.trim())) {
+    err(c, s, `misc_path: '${v}' has arguments; Director runs a script from ${dir} with only the real server's address and port as its arguments`);
+    return undefined;
+  }
+  const name = v.trim().startsWith(`${dir}/`) ? v.trim().slice(dir.length + 1) : null;
+  if (name === null || !SCRIPT_NAME_RE.test(name)) {
+    err(c, s, `misc_path: '${v}' is not a script in the checks folder ${dir}: Director runs only scripts from there (root-owned, not group- or world-writable)`);
+    return undefined;
+  }
+  return name;
+}
+
 function parseChecker(c: Ctx, b: Stmt, rsAddress: string): Check | null {
   const timing: Timing = {};
   if (b.args.length) err(c, b, `${b.name} takes no arguments`);
@@ -214,7 +237,8 @@ function parseChecker(c: Ctx, b: Stmt, rsAddress: string): Check | null {
   const urls: HttpUrl[] = [];
   let connectPort: number | undefined;
   let virtualhost: string | undefined;
-  let command: string | undefined;
+  let script: string | undefined;
+  let pathRefused = false;
   let timeoutSec: number | undefined;
   let dynamic = false;
   for (const s of b.block ?? []) {
@@ -237,7 +261,8 @@ function parseChecker(c: Ctx, b: Stmt, rsAddress: string): Check | null {
     } else if (kind !== 'MISC_CHECK' && s.name === 'fwmark') {
       err(c, s, 'a checker fwmark is not supported');
     } else if (kind === 'MISC_CHECK' && s.name === 'misc_path') {
-      if (oneArg(c, s)) command = s.args[0]!;
+      script = miscScript(c, s);
+      pathRefused ||= script === undefined;
     } else if (kind === 'MISC_CHECK' && s.name === 'misc_timeout') {
       if (oneArg(c, s)) timeoutSec = num(c, s, s.args[0], 'seconds', 0.1, 86_400, false) ?? undefined;
     } else if (kind === 'MISC_CHECK' && s.name === 'misc_dynamic') {
@@ -251,11 +276,11 @@ function parseChecker(c: Ctx, b: Stmt, rsAddress: string): Check | null {
   const t = { timing };
   if (kind === 'TCP_CHECK') return { type: 'tcp', ...(connectPort ? { connectPort } : {}), ...t };
   if (kind === 'MISC_CHECK') {
-    if (!command) {
-      err(c, b, 'MISC_CHECK needs misc_path');
+    if (!script) {
+      if (!pathRefused) err(c, b, 'MISC_CHECK needs misc_path');
       return null;
     }
-    return { type: 'misc', command, dynamic, ...(timeoutSec !== undefined ? { timeoutSec } : {}), ...t };
+    return { type: 'misc', script, dynamic, ...(timeoutSec !== undefined ? { timeoutSec } : {}), ...t };
   }
   if (urls.length === 0) {
     err(c, b, `${kind} needs at least one url { path ... }`);
@@ -588,8 +613,8 @@ function parseVirtualServer(c: Ctx, b: Stmt): VsOut {
   return out;
 }
 
-export function parseKeepalived(text: string, opts: { file?: string; include?: IncludeReader } = {}): KeepalivedImport {
-  const c: Ctx = { errors: [], warnings: [], notes: [], groups: new Map() };
+export function parseKeepalived(text: string, opts: { file?: string; include?: IncludeReader; checksDir?: string } = {}): KeepalivedImport {
+  const c: Ctx = { checksDir: opts.checksDir ?? DEFAULT_CHECKS_DIR, errors: [], warnings: [], notes: [], groups: new Map() };
   const stmts = readStatements(text, opts.file ?? 'keepalived.conf', opts.include, c.errors);
   const services: ServiceRules[] = [];
   const health: HealthServiceConfig[] = [];

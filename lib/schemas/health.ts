@@ -8,6 +8,7 @@
 import { RE2JS } from 're2js';
 import { z } from 'zod';
 import type { DestinationSpec } from '../ipvs/model';
+import { parseIPv4, parseIPv6 } from '../net/ip';
 import { destinationSpecSchema, serviceKeySchema } from './ipvs';
 
 /** Longest period anything waits for: a day (keepalived accepts more; nobody means it). */
@@ -75,6 +76,14 @@ export const httpUrlSchema = z.object({
 });
 export type HttpUrl = z.infer<typeof httpUrlSchema>;
 
+/** A misc check's script: a bare file name in the agent's checks folder (no path, no arguments). */
+export const SCRIPT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const DEFAULT_CHECKS_DIR = '/etc/director/checks.d';
+export const MISC_COMMAND_REFUSED = 'command strings are not accepted: a misc check names a script in the agent\'s checks folder (field script)';
+
+export const scriptNameSchema = z.string({ error: 'script is required: the name of a file in the agent\'s checks folder' })
+  .regex(SCRIPT_NAME_RE, 'script must be a file name in the checks folder: 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit, no path and no arguments');
+
 const portOverride = z.number().int().min(1, 'connect port must be 1..65535').max(65535, 'connect port must be 1..65535');
 
 export const checkSchema = z.discriminatedUnion('type', [
@@ -95,9 +104,11 @@ export const checkSchema = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('misc'),
-    /** command line run by /bin/sh; exit 0 = up, 1 = down */
-    command: z.string().trim().min(1, 'command is required').max(4096, 'command is too long'),
-    /** seconds the command may run (misc_timeout; default: the delay loop, as keepalived) */
+    /** refused: command strings would make an operator token a shell on the director (issue 23) */
+    command: z.never({ error: MISC_COMMAND_REFUSED }).optional(),
+    /** a script in the agent's checks folder (--checks-dir), run with the real server's address and port */
+    script: scriptNameSchema,
+    /** seconds the script may run (misc_timeout; default: the delay loop, as keepalived) */
     timeoutSec: seconds('misc timeout', 0.1).optional(),
     /** misc_dynamic: exit 2..255 also means up, with weight exit-2 */
     dynamic: z.boolean().default(false),
@@ -177,6 +188,30 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** Where a check connects: always the real server's own address; only the port may differ. */
 export function checkTarget(d: DestinationSpec, c: Check): { family: DestinationSpec['family']; address: string; port: number } {
   return { family: d.family, address: d.address, port: c.type === 'misc' ? d.port : (c.connectPort ?? d.port) };
+}
+
+/**
+ * Why a check may not target this address, or null: loopback, link-local and
+ * unspecified addresses reach the director's own services (health checks as
+ * a scanner or an oracle), so they are checked only when the agent allows it.
+ */
+export function localTargetReason(address: string): string | null {
+  let v4 = parseIPv4(address);
+  const v6 = v4 ? null : parseIPv6(address);
+  if (v6) {
+    const zeros = (from: number, to: number) => v6.subarray(from, to).every((x) => x === 0);
+    if (zeros(0, 16)) return 'an unspecified address';
+    if (zeros(0, 15) && v6[15] === 1) return 'a loopback address';
+    if (v6[0] === 0xfe && (v6[1]! & 0xc0) === 0x80) return 'a link-local address';
+    // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms reach the IPv4 address
+    if (zeros(0, 10) && ((v6[10] === 0xff && v6[11] === 0xff) || zeros(10, 12))) v4 = v6.subarray(12);
+    else return null;
+  }
+  if (!v4) return null;
+  if (v4[0] === 127) return 'a loopback address';
+  if (v4[0] === 169 && v4[1] === 254) return 'a link-local address';
+  if (v4[0] === 0) return 'an unspecified address';
+  return null;
 }
 
 /** Parses "200", "200-299" lists into a predicate. */

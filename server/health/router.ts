@@ -10,7 +10,7 @@ import { destinationKeySchema, serviceKeySchema } from '@/lib/schemas/ipvs';
 import { checkSchema, healthServiceSchema } from '@/lib/schemas/health';
 import type { AgentContext } from '../agent/context';
 import { operatorProcedure, router, viewerProcedure } from '../agent/trpc';
-import { CheckTargetError, type HealthService } from './service';
+import { CheckRateError, CheckTargetError, type HealthService } from './service';
 
 function need(ctx: AgentContext): HealthService {
   const h = ctx.health;
@@ -21,6 +21,7 @@ function need(ctx: AgentContext): HealthService {
 function refusing<T>(p: Promise<T>): Promise<T> {
   return p.catch((e: unknown) => {
     if (e instanceof CheckTargetError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message, cause: e });
+    if (e instanceof CheckRateError) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: e.message, cause: e });
     throw e;
   });
 }
@@ -35,7 +36,7 @@ export const healthRouter = router({
     .query(({ ctx, input }) => need(ctx).history({ limit: input.limit, ...(input.service ? { service: input.service } : {}) })),
   config: router({
     get: viewerProcedure.input(serviceFilter).query(({ ctx, input }) => need(ctx).getConfig(input.service)),
-    set: operatorProcedure.input(z.object({ config: healthServiceSchema })).mutation(({ ctx, input }) => need(ctx).setConfig(input.config)),
+    set: operatorProcedure.input(z.object({ config: healthServiceSchema })).mutation(({ ctx, input }) => refusing(need(ctx).setConfig(input.config))),
     remove: operatorProcedure.input(z.object({ service: serviceKeySchema })).mutation(async ({ ctx, input }) => {
       await need(ctx).removeConfig(input.service);
       return { removed: true };
@@ -44,7 +45,11 @@ export const healthRouter = router({
   /** Dry run: runs the configured checks (or the one given) once; nothing in the table changes. */
   checkNow: operatorProcedure
     .input(destRef.extend({ check: checkSchema.optional() }))
-    .mutation(({ ctx, input, signal }) => refusing(need(ctx).checkNow(input.service, input.destination, input.check, signal))),
+    .mutation(({ ctx, input, signal }) => refusing(need(ctx).checkNow(
+      input.service, input.destination, input.check, signal, `${ctx.auth!.role}:${ctx.auth!.tokenName}`,
+    ))),
+  /** The scripts misc checks may name (the agent's checks folder), each with what would stop it from running. */
+  scripts: operatorProcedure.query(({ ctx }) => need(ctx).scripts()),
   maintenance: router({
     set: operatorProcedure
       .input(destRef.extend({ on: z.boolean() }))

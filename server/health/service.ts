@@ -11,17 +11,20 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 import {
-  checkTarget, resolveTiming, type Check, type HealthServiceConfig, type HealthState, type RealServerHealth,
+  checkTarget, DEFAULT_CHECKS_DIR, localTargetReason, resolveTiming, type Check, type HealthServiceConfig, type HealthState, type RealServerHealth,
 } from '@/lib/schemas/health';
 import type { Journal } from '../agent/journal';
 import type { Mutex } from '../agent/mutex';
 import { HealthActions, HEALTH_ACTOR, type Actor } from './actions';
-import { runCheck as defaultRunCheck } from './checkers';
+import { makeRunCheck, type RunCheck } from './checkers';
+import { MiscRunner, privileges, resolveUser } from './checkers/misc';
+import { listScripts, type ScriptEntry } from './checkers/scripts';
 import type { CheckResult } from './checkers/types';
+import { RateLimiter } from './rate-limit';
 import { HealthScheduler, type TargetSpec, type Transition } from './scheduler';
 import { HealthStore, type HistoryEntry } from './store';
 
-export type RunCheck = typeof defaultRunCheck;
+export type { RunCheck } from './checkers';
 
 export interface HealthDeps {
   backend: IpvsBackend;
@@ -35,6 +38,22 @@ export interface HealthDeps {
   random?: () => number;
   /** how often to look for a health.json replaced by the CLI (ms; 0 = never) */
   reloadMs?: number;
+  /** the folder misc checks take their scripts from (--checks-dir) */
+  checksDir?: string;
+  /** the user scripts run as (--check-user: a name or uid:gid; default nobody) */
+  checkUser?: string;
+  /** who must own the checks folder and its scripts (root; tests set their own uid) */
+  scriptOwnerUid?: number;
+  /** --allow-local-checks: let checks target loopback, link-local and unspecified addresses */
+  allowLocalChecks?: boolean;
+  /** misc scripts running at once (default 8) */
+  maxMiscRuns?: number;
+  /** util-linux setpriv (default /usr/bin/setpriv) */
+  setpriv?: string;
+  /** checkNow calls per token per minute (default 20) */
+  checkNowPerMinute?: number;
+  /** injectable for tests: this process's effective capabilities */
+  caps?: bigint;
 }
 
 export type DisplayState = HealthState | 'maintenance' | 'unchecked';
@@ -62,11 +81,20 @@ export class CheckTargetError extends Error {
   override readonly name = 'CheckTargetError';
 }
 
+/** checkNow called too often by one token. */
+export class CheckRateError extends Error {
+  override readonly name = 'CheckRateError';
+}
+
+const localRefusal = (address: string, why: string) =>
+  `refusing to check ${address}: it is ${why}, which reaches the director's own services (start the agent with --allow-local-checks to allow it)`;
+
 /**
  * The rule that keeps checks on the operator's own servers: the address is
- * always a real server of the service (only the port may be overridden).
+ * always a real server of the service (only the port may be overridden), and
+ * never the director itself unless the agent allows it.
  */
-export function assertCheckTarget(cfg: HealthServiceConfig, dest: DestinationKey, check: Check): void {
+export function assertCheckTarget(cfg: HealthServiceConfig, dest: DestinationKey, check: Check, allowLocal = false): void {
   const rs = cfg.realServers.find((r) => sameDestinationKey(r.destination, dest));
   if (!rs) {
     throw new CheckTargetError(`refusing to check ${destinationId(dest)}: it is not a real server of ${describeService(cfg.service)}`);
@@ -75,13 +103,15 @@ export function assertCheckTarget(cfg: HealthServiceConfig, dest: DestinationKey
   if (t.address !== rs.destination.address || t.family !== rs.destination.family) {
     throw new CheckTargetError(`refusing to check ${t.address}: checks go only to the real server's own address ${rs.destination.address}`);
   }
+  const local = allowLocal ? null : localTargetReason(t.address);
+  if (local) throw new CheckTargetError(localRefusal(t.address, local));
 }
 
 function describeCheck(c: Check): string {
   switch (c.type) {
     case 'http': return `${c.tls ? 'HTTPS' : 'HTTP'} GET ${c.urls.map((u) => u.path).join(', ')}${c.connectPort ? ` :${c.connectPort}` : ''}`;
     case 'tcp': return `TCP connect${c.connectPort ? ` :${c.connectPort}` : ''}`;
-    case 'misc': return `command ${c.command}`;
+    case 'misc': return `script ${c.script}`;
   }
 }
 
@@ -94,10 +124,32 @@ export class HealthService {
   private chains = new Map<string, Promise<unknown>>();
   private reloadTimer: ReturnType<typeof setInterval> | null = null;
   private readonly log: Logger;
+  private readonly allowLocal: boolean;
+  private readonly checkNowLimit: RateLimiter;
+  readonly misc: MiscRunner;
 
   private constructor(private readonly deps: HealthDeps, readonly store: HealthStore) {
     this.log = deps.log;
-    this.runCheck = deps.runCheck ?? defaultRunCheck;
+    this.allowLocal = deps.allowLocalChecks ?? false;
+    this.checkNowLimit = new RateLimiter(deps.checkNowPerMinute ?? 20, 60_000);
+    const priv = privileges(deps.caps);
+    const isRoot = process.getuid?.() === 0;
+    const runAs = resolveUser(deps.checkUser ?? 'nobody');
+    if (runAs.uid === 0) throw new Error('--check-user: scripts must not run as root');
+    if (!priv.canSwitchUser && !isRoot) {
+      deps.log.warn({ checkUser: deps.checkUser ?? 'nobody', uid: process.getuid?.() },
+        'misc checks will run as the agent\'s own user (it cannot switch users), without capabilities');
+    }
+    this.misc = new MiscRunner({
+      dir: deps.checksDir ?? DEFAULT_CHECKS_DIR,
+      ownerUid: deps.scriptOwnerUid ?? 0,
+      runAs: priv.canSwitchUser || isRoot ? runAs : null,
+      canDropBounding: priv.canDropBounding,
+      maxConcurrent: deps.maxMiscRuns ?? 8,
+      maxWaiting: 256,
+      setpriv: deps.setpriv ?? '/usr/bin/setpriv',
+    });
+    this.runCheck = deps.runCheck ?? makeRunCheck(this.misc);
     this.events.setMaxListeners(0);
     this.actions = new HealthActions({ backend: deps.backend, writeLock: deps.writeLock, journal: deps.journal, log: deps.log, ...(deps.poke ? { poke: deps.poke } : {}) });
     this.scheduler = new HealthScheduler({
@@ -158,7 +210,7 @@ export class HealthService {
                 // the config may have changed since this probe was built: check against the current one
                 const cur = this.store.get(cfg.service);
                 if (!cur) return Promise.resolve({ ok: false, message: 'no longer configured', durationMs: 0 });
-                assertCheckTarget(cur, rs.destination, check);
+                assertCheckTarget(cur, rs.destination, check, this.allowLocal);
                 return this.runCheck(rs.destination, check, timing, signal);
               },
             };
@@ -278,6 +330,10 @@ export class HealthService {
           message: `${destinationId(rs.destination)} is not a real server of ${describeService(cfg.service)}; checks only target its real servers`,
         });
       }
+      const local = this.allowLocal || rs.checks.length === 0 ? null : localTargetReason(rs.destination.address);
+      if (local) {
+        issues.push({ code: 'custom', path: ['config', 'realServers', i, 'destination', 'address'], message: localRefusal(rs.destination.address, local) });
+      }
       const old = prev?.realServers.find((p) => sameDestinationKey(p.destination, rs.destination));
       return { ...rs, maintenance: old?.maintenance ?? false };
     });
@@ -296,9 +352,20 @@ export class HealthService {
     this.reconcile();
   }
 
-  /** Runs checks once and reports; the table is never touched. */
-  async checkNow(service: ServiceKey, dest: DestinationKey, adHoc?: Check, signal?: AbortSignal):
+  /** The scripts misc checks may name, each with what would stop it from running. */
+  scripts(): Promise<{ dir: string; scripts: ScriptEntry[]; problem?: string }> {
+    return listScripts(this.misc.opts);
+  }
+
+  /**
+   * Runs checks once and reports; the table is never touched. `caller` (the
+   * token's name) is rate-limited: checkNow must not become a scanner.
+   */
+  async checkNow(service: ServiceKey, dest: DestinationKey, adHoc?: Check, signal?: AbortSignal, caller?: string):
   Promise<{ results: (CheckResult & { check: string })[]; ok: boolean }> {
+    if (caller !== undefined && !this.checkNowLimit.take(caller)) {
+      throw new CheckRateError(`too many checkNow calls: at most ${this.checkNowLimit.limit} a minute per token; try again in ${Math.ceil(this.checkNowLimit.retryAfterMs(caller) / 1000)} s`);
+    }
     let cfg = this.store.get(service);
     if (!cfg?.realServers.some((r) => sameDestinationKey(r.destination, dest))) {
       // not configured yet (the form's dry run): allowed only for a real server the kernel has in this service
@@ -312,7 +379,9 @@ export class HealthService {
     if (checks.length === 0) throw new CheckTargetError(`no checks are configured for ${destinationId(dest)} in ${describeService(service)}`);
     const results: (CheckResult & { check: string })[] = [];
     for (const c of checks) {
-      assertCheckTarget(cfg, dest, c);
+      assertCheckTarget(cfg, dest, c, this.allowLocal);
+    }
+    for (const c of checks) {
       const r = await this.runCheck(rs.destination, c, resolveTiming(cfg.timing, c), signal);
       results.push({ ...r, check: describeCheck(c) });
     }

@@ -15,6 +15,8 @@ import { Journal } from '../../agent/journal';
 import { Mutex } from '../../agent/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../agent/server';
 import { openIpvs } from '../../ipvs/open';
+import { DEFAULT_CHECKS_DIR } from '@/lib/schemas/health';
+import { resolveUser } from '../../health/checkers/misc';
 import { HealthService } from '../../health/service';
 import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
 import { disabledHa } from '../../ha/service';
@@ -32,6 +34,7 @@ const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… 
        director agent [--config FILE] [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
                       [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
                       [--insecure-listen] [--log-level LEVEL] [--director-id ID] [--ha-config FILE]
+                      [--checks-dir DIR] [--check-user USER] [--allow-local-checks]
   --config          TOML file with a key per flag (default ${DEFAULT_AGENT_CONFIG} when it exists);
                     flags given on the command line win over its keys
   --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
@@ -47,6 +50,12 @@ const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… 
   --director-id     this director's name among its HA peers (default: the host name)
   --ha-config       high availability: JSON HaConfig (VIP groups, ZooKeeper, peers); the agent
                     then runs keepalived, holds a ZooKeeper lease per group and shares the table
+  --checks-dir      the only folder misc health checks run scripts from; it and its scripts must be
+                    root-owned and not group- or world-writable (default ${DEFAULT_CHECKS_DIR})
+  --check-user      the user misc-check scripts run as, without capabilities (name or uid:gid;
+                    default nobody)
+  --allow-local-checks  let health checks target loopback, link-local and unspecified addresses
+                    (the director's own services; off by default)
 `;
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -83,6 +92,9 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
         'director-id': { type: 'string' },
         'ha-config': { type: 'string' },
         config: { type: 'string' },
+        'checks-dir': { type: 'string' },
+        'check-user': { type: 'string' },
+        'allow-local-checks': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -165,6 +177,12 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
       return 2;
     }
   }
+  try {
+    if (resolveUser(values['check-user'] ?? 'nobody').uid === 0) throw new Error('misc-check scripts must not run as root');
+  } catch (e) {
+    io.stderr(`director agent: --check-user: ${(e as Error).message}\n`);
+    return 2;
+  }
   const directorId = haConfig?.director ?? values['director-id'] ?? os.hostname();
   const log = pino({ level: values['log-level'] ?? 'info', base: { svc: 'director-agent' } });
 
@@ -178,7 +196,12 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const journal = await Journal.open(stateDir);
   for (const w of journal.warnings) log.warn(w);
   const writeLock = new Mutex();
-  const health = await HealthService.open({ backend, writeLock, journal, log, stateDir, poke: () => hub.poke() });
+  const health = await HealthService.open({
+    backend, writeLock, journal, log, stateDir, poke: () => hub.poke(),
+    checksDir: values['checks-dir'] ?? DEFAULT_CHECKS_DIR,
+    checkUser: values['check-user'] ?? 'nobody',
+    allowLocalChecks: values['allow-local-checks'] === true,
+  });
   const ha = haConfig
     ? startHa({ config: haConfig, backend, journal, writeLock, hub, log, runDir: path.join(stateDir, 'ha') })
     : null;

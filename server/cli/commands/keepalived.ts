@@ -15,7 +15,7 @@ import { serviceId } from '@/lib/agent/ids';
 import { formatKeepalived, KeepalivedExportError } from '@/lib/keepalived/format';
 import { LIMITS } from '@/lib/keepalived/lex';
 import { parseKeepalived, type IncludeReader } from '@/lib/keepalived/parse';
-import type { HealthServiceConfig } from '@/lib/schemas/health';
+import { DEFAULT_CHECKS_DIR, type HealthServiceConfig } from '@/lib/schemas/health';
 import { renderPlan } from '@/lib/snapshot/plan';
 import { toRules } from '@/lib/snapshot/json';
 import { HEALTH_FILE, readHealthFile, writeHealthFile } from '../../health/store';
@@ -24,9 +24,11 @@ import { defaultDeps, type SnapshotCliDeps } from '../../snapshot/cli-deps';
 import type { CliIo } from '../io';
 import { stateOwner, type Owner } from '../state-owner';
 
-const USAGE = `usage: director keepalived import [--dry-run] [--state-dir DIR] FILE
-       director keepalived export [--state-dir DIR]
-  --state-dir  the agent's state directory, where checks are stored (default $DIRECTOR_STATE_DIR or /var/lib/director)
+const USAGE = `usage: director keepalived import [--dry-run] [--state-dir DIR] [--checks-dir DIR] FILE
+       director keepalived export [--state-dir DIR] [--checks-dir DIR]
+  --state-dir   the agent's state directory, where checks are stored (default $DIRECTOR_STATE_DIR or /var/lib/director)
+  --checks-dir  the agent's folder of misc-check scripts: misc_path must name a script there
+                (default ${DEFAULT_CHECKS_DIR})
 `;
 
 /** A file an include names, read only if it is a regular file inside `root` once symbolic links are resolved. */
@@ -72,7 +74,9 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
   try {
     ({ values, positionals } = parseArgs({
       args: rest,
-      options: { 'dry-run': { type: 'boolean', short: 'n' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'dry-run': { type: 'boolean', short: 'n' }, 'state-dir': { type: 'string' }, 'checks-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     }));
@@ -86,6 +90,7 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
   }
   const stateDir = values['state-dir'] ?? process.env.DIRECTOR_STATE_DIR ?? '/var/lib/director';
   const healthFile = path.join(stateDir, HEALTH_FILE);
+  const checksDir = values['checks-dir'] ?? DEFAULT_CHECKS_DIR;
 
   if (sub === 'export') {
     if (positionals.length) {
@@ -98,7 +103,9 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
       const health = await readHealthFile(healthFile);
       let out;
       try {
-        out = formatKeepalived(table, health, { header: `keepalived.conf exported by Director from ${deps.hostname()} at ${deps.now().toISOString()}` });
+        out = formatKeepalived(table, health, {
+          header: `keepalived.conf exported by Director from ${deps.hostname()} at ${deps.now().toISOString()}`, checksDir,
+        });
       } catch (e) {
         if (!(e instanceof KeepalivedExportError)) throw e;
         io.stderr(`director keepalived export: ${e.message}\n`);
@@ -128,7 +135,7 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
     io.stderr(`${file}: cannot read: ${(e as Error).message}\n`);
     return 1;
   }
-  const parsed = parseKeepalived(text, { file, include: deps.include });
+  const parsed = parseKeepalived(text, { file, include: deps.include, checksDir });
   for (const n of parsed.notes) io.stderr(`${n.file}:${n.line}: note: ${n.message}\n`);
   for (const w of parsed.warnings) io.stderr(`${w.file}:${w.line}: warning: ${w.message}\n`);
   if (parsed.errors.length > 0) {

@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TUNNEL, type DestinationSpec } from '@/lib/ipvs/model';
 import { checkSchema, resolveTiming } from '@/lib/schemas/health';
 import { httpCheck } from './http';
-import { runCheck } from './index';
-import { miscCheck } from './misc';
+import { makeRunCheck } from './index';
 import { tcpCheck } from './tcp';
 
 let web: http.Server;
@@ -138,35 +137,13 @@ describe('tcpCheck', () => {
   });
 });
 
-describe('miscCheck', () => {
-  it('exit 0 is up, 1 is down with the first stderr line', async () => {
-    expect(await miscCheck(target(80), { command: 'exit 0', timeoutMs: 2000, dynamic: false })).toMatchObject({ ok: true, message: 'exit 0' });
-    expect(await miscCheck(target(80), { command: 'echo "db lagging" >&2; exit 1', timeoutMs: 2000, dynamic: false }))
-      .toMatchObject({ ok: false, message: 'exit 1: db lagging' });
-  });
-  it('passes the target in the environment', async () => {
-    const r = await miscCheck(target(8080), { command: '[ "$DIRECTOR_RS_ADDRESS:$DIRECTOR_RS_PORT" = 127.0.0.1:8080 ]', timeoutMs: 2000, dynamic: false });
-    expect(r.ok).toBe(true);
-  });
-  it('misc_dynamic: exit 2..255 is up with weight status-2; without it, down', async () => {
-    expect(await miscCheck(target(80), { command: 'exit 7', timeoutMs: 2000, dynamic: true })).toMatchObject({ ok: true, weight: 5 });
-    expect((await miscCheck(target(80), { command: 'exit 7', timeoutMs: 2000, dynamic: false })).ok).toBe(false);
-  });
-  it('kills a command that outlives its timeout', async () => {
-    const t0 = performance.now();
-    const r = await miscCheck(target(80), { command: 'sleep 5', timeoutMs: 200, dynamic: false });
-    expect(r).toMatchObject({ ok: false, message: 'command timed out after 0.2 s' });
-    expect(performance.now() - t0).toBeLessThan(2000);
-  });
-});
-
 describe('runCheck', () => {
   const dest = (port: number): DestinationSpec => ({
     family: 'inet', address: '127.0.0.1', port, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL },
   });
   it('uses the connect port override and the resolved timeout', async () => {
     const check = checkSchema.parse({ type: 'http', urls: [{ path: '/ok' }], connectPort: webPort, timing: { connectTimeout: 1 } });
-    const r = await runCheck(dest(closedPort), check, resolveTiming({}, check));
+    const r = await makeRunCheck(null)(dest(closedPort), check, resolveTiming({}, check));
     expect(r).toMatchObject({ ok: true, message: 'HTTP 200' });
   });
 });

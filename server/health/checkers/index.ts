@@ -2,24 +2,30 @@
 import type { DestinationSpec } from '@/lib/ipvs/model';
 import { checkTarget, type Check, type ResolvedTiming } from '@/lib/schemas/health';
 import { httpCheck } from './http';
-import { miscCheck } from './misc';
+import type { MiscRunner } from './misc';
 import { tcpCheck } from './tcp';
 import type { CheckResult } from './types';
 
 export type { CheckResult, CheckTarget } from './types';
 
-export function runCheck(dest: DestinationSpec, check: Check, timing: ResolvedTiming, signal?: AbortSignal): Promise<CheckResult> {
-  const target = checkTarget(dest, check);
-  const connectTimeoutMs = timing.connectTimeout * 1000;
-  switch (check.type) {
-    case 'http':
-      return httpCheck(target, {
-        urls: check.urls, tls: check.tls, connectTimeoutMs, signal,
-        ...(check.virtualhost ? { virtualhost: check.virtualhost } : {}),
-      });
-    case 'tcp':
-      return tcpCheck(target, { connectTimeoutMs, signal });
-    case 'misc':
-      return miscCheck(target, { command: check.command, timeoutMs: (check.timeoutSec ?? timing.delayLoop) * 1000, dynamic: check.dynamic, signal });
-  }
+export type RunCheck = (dest: DestinationSpec, check: Check, timing: ResolvedTiming, signal?: AbortSignal) => Promise<CheckResult>;
+
+/** The checkers, with misc checks going through the agent's one runner (its folder, user and cap on concurrent runs). */
+export function makeRunCheck(misc: MiscRunner | null): RunCheck {
+  return (dest, check, timing, signal) => {
+    const target = checkTarget(dest, check);
+    const connectTimeoutMs = timing.connectTimeout * 1000;
+    switch (check.type) {
+      case 'http':
+        return httpCheck(target, {
+          urls: check.urls, tls: check.tls, connectTimeoutMs, signal,
+          ...(check.virtualhost ? { virtualhost: check.virtualhost } : {}),
+        });
+      case 'tcp':
+        return tcpCheck(target, { connectTimeoutMs, signal });
+      case 'misc':
+        if (!misc) return Promise.resolve({ ok: false, message: 'misc checks are not available on this agent', durationMs: 0 });
+        return misc.run(target, { script: check.script, timeoutMs: (check.timeoutSec ?? timing.delayLoop) * 1000, dynamic: check.dynamic, ...(signal ? { signal } : {}) });
+    }
+  };
 }

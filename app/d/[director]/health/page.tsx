@@ -40,6 +40,8 @@ export default function HealthPage() {
   const setConfig = useMutation(trpc.health.config.set.mutationOptions({ onSuccess: refresh }));
   const maintenance = useMutation(trpc.health.maintenance.set.mutationOptions({ onSuccess: refresh }));
   const checkNow = useMutation(trpc.health.checkNow.mutationOptions());
+  // the scripts misc checks may name: operators only (it is the agent's folder, not the table)
+  const scripts = useQuery({ ...trpc.health.scripts.queryOptions(), enabled: !access.disabledReason });
   const [openIds, setOpenIds] = useState<ReadonlySet<string>>(() => new Set());
   const [editIds, setEditIds] = useState<ReadonlySet<string>>(() => new Set());
 
@@ -54,7 +56,7 @@ export default function HealthPage() {
       <div>
         <h1 className="text-lg font-semibold">Health checks</h1>
         <p className="text-sm text-ink-2">
-          The agent checks each real server from the director (HTTP GET or TCP connect; no ping, which proves only the IP layer)
+          The agent checks each real server from the director (HTTP GET, TCP connect or a script from its checks folder; no ping, which proves only the IP layer)
           and quiesces or removes a server that fails, restoring it when it passes again.
           {all.length > 0 ? <> <span className="num">{checked.length}</span> of <span className="num">{all.length}</span> services are checked.</> : null}
         </p>
@@ -113,6 +115,7 @@ export default function HealthPage() {
                       service={s.key}
                       destinations={s.destinations.map(destinationSpecOf)}
                       current={cfg}
+                      scripts={scripts.data ?? null}
                       disabledReason={access.disabledReason}
                       onSave={async (c) => { await setConfig.mutateAsync({ config: c }); setEditIds((x) => toggled(x, sid, false)); }}
                     />
