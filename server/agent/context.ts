@@ -18,6 +18,8 @@ export interface Identity {
   role: Role;
   /** Name of the token used ("viewer", "operator"); recorded in the journal. */
   tokenName: string;
+  /** The console user acting, from the console's signed x-director-actor header (lib/auth/actor.ts); recorded in the journal. */
+  actor?: string;
 }
 
 /** Long-lived dependencies shared by every request. */

@@ -23,6 +23,8 @@ export interface JournalEntry {
   at: string;
   role: Role;
   tokenName: string;
+  /** the console user who made the change, when the console named one (signed with the token) */
+  actor?: string;
   remote: string;
   /** procedure path, e.g. "services.update" */
   op: string;

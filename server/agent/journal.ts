@@ -95,7 +95,7 @@ export class JournalWriteError extends TRPCError {
   }
 }
 
-export type JournalMeta = Pick<JournalEntry, 'role' | 'tokenName' | 'remote' | 'op'> & { undoes?: number; summary?: string };
+export type JournalMeta = Pick<JournalEntry, 'role' | 'tokenName' | 'actor' | 'remote' | 'op'> & { undoes?: number; summary?: string };
 
 /** A change recorded as pending; finish it with done() or failed() once the kernel has answered. */
 export interface PendingChange {
@@ -207,7 +207,8 @@ export class Journal {
    */
   async begin(meta: JournalMeta, planned: JournalObject[] = []): Promise<PendingChange> {
     const entry: JournalEntry = {
-      id: this.nextId++, at: new Date().toISOString(), role: meta.role, tokenName: meta.tokenName, remote: meta.remote, op: meta.op,
+      id: this.nextId++, at: new Date().toISOString(), role: meta.role, tokenName: meta.tokenName,
+      ...(meta.actor !== undefined ? { actor: meta.actor } : {}), remote: meta.remote, op: meta.op,
       ...(meta.undoes !== undefined ? { undoes: meta.undoes } : {}), objects: [], state: 'pending',
     };
     // the pending record says what is about to happen: the planned objects, or the caller's summary of them

@@ -100,7 +100,7 @@ async function journaled<T>(
   opts: { undoes?: number; remainsOf?: (e: unknown) => Promise<JournalObject[]> } = {},
 ): Promise<{ value: T; entry: JournalEntry }> {
   const pending = await ctx.journal.begin({
-    role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op,
+    role: ctx.auth.role, tokenName: ctx.auth.tokenName, ...(ctx.auth.actor !== undefined ? { actor: ctx.auth.actor } : {}), remote: ctx.remote, op,
     ...(opts.undoes !== undefined ? { undoes: opts.undoes } : {}),
   }, planned);
   let r: { objects: JournalObject[]; value: T };
@@ -121,7 +121,7 @@ async function journaled<T>(
     throw e;
   }
   const entry = await pending.done(r.objects);
-  ctx.log.info({ journal: entry.id, op, by: ctx.auth.tokenName, remote: ctx.remote }, 'table changed');
+  ctx.log.info({ journal: entry.id, op, by: ctx.auth.tokenName, actor: ctx.auth.actor, remote: ctx.remote }, 'table changed');
   ctx.hub.poke(touchedKeys(r.objects));
   return { value: r.value, entry };
 }

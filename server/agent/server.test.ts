@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { StatsTick } from '@/lib/agent/events';
 import { TickDecoder } from '@/lib/agent/tick-wire';
+import { ACTOR_HEADER, signActor } from '@/lib/auth/actor';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { Auth, tokenFile } from './auth';
 import type { AppRouter } from './router';
@@ -267,6 +268,59 @@ describe('WebSocket', () => {
     await srv.close();
     expect(await closed).toBe(1001);
     expect(messages.map((m) => JSON.parse(m) as { method?: string })).toContainEqual({ id: null, method: 'reconnect' });
+  });
+});
+
+describe('acting user (x-director-actor)', () => {
+  const signed = (token: string, user: string, role = 'operator', now = Date.now()) => signActor(token, { user, role }, now);
+  function withHeaders(token: string, extra: Record<string, string>) {
+    return createTRPCClient<AppRouter>({
+      links: [httpLink({ url: `${srv.url}/trpc`, headers: () => ({ authorization: `Bearer ${token}`, ...extra }) })],
+    });
+  }
+
+  it('records the signed user in the journal next to the role', async () => {
+    const c = withHeaders(TOKENS.operator, { [ACTOR_HEADER]: await signed(TOKENS.operator, 'alice') });
+    await c.destinations.update.mutate({ service: VIP, destination: RS1, patch: { weight: 7 } });
+    const [entry] = deps.journal.list({ limit: 1 });
+    expect(entry).toMatchObject({ role: 'operator', tokenName: 'operator', actor: 'alice', op: 'destinations.update' });
+    // no header: no actor
+    await client(TOKENS.operator).destinations.update.mutate({ service: VIP, destination: RS1, patch: { weight: 8 } });
+    expect(deps.journal.list({ limit: 1 })[0]).not.toHaveProperty('actor');
+  });
+
+  it('refuses a header that is forged, signed with another token, for another role, or stale; nothing changes', async () => {
+    const before = JSON.stringify(await deps.fake.dump());
+    const journaled = deps.journal.list({ limit: 100 }).length;
+    const good = await signed(TOKENS.operator, 'alice');
+    const forgedPayload = Buffer.from(JSON.stringify({ user: 'root', role: 'operator', iat: Math.floor(Date.now() / 1000) })).toString('base64url');
+    const cases: [string, string, RegExp][] = [
+      ['forged', `${forgedPayload}.${good.split('.')[1]}`, /signature does not match/],
+      ['viewer-signed', await signed(TOKENS.viewer, 'mallory'), /signature does not match/],
+      ['wrong role', await signed(TOKENS.operator, 'alice', 'viewer'), /names a viewer, but the request carries the operator token/],
+      ['stale', await signed(TOKENS.operator, 'alice', 'operator', Date.now() - 6 * 60_000), /older than 300 s/],
+      ['garbage', 'not-a-header', /not <payload>\.<signature>/],
+    ];
+    for (const [name, header, message] of cases) {
+      const e = await failure(withHeaders(TOKENS.operator, { [ACTOR_HEADER]: header }).destinations.update.mutate({ service: VIP, destination: RS1, patch: { weight: 2 } }));
+      expect(e.data?.code, name).toBe('UNAUTHORIZED');
+      expect(e.message, name).toMatch(message);
+    }
+    expect(JSON.stringify(await deps.fake.dump())).toBe(before);
+    expect(deps.journal.list({ limit: 100 })).toHaveLength(journaled);
+  });
+
+  it('takes the header on the WebSocket upgrade, as the console sends it', async () => {
+    const header = await signed(TOKENS.operator, 'bob');
+    const ws = new WebSocket(srv.wsUrl!, { headers: { origin: ORIGIN, authorization: `Bearer ${TOKENS.operator}`, [ACTOR_HEADER]: header } });
+    const reply = await new Promise<unknown>((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'mutation', params: { path: 'destinations.update', input: { service: VIP, destination: RS1, patch: { weight: 3 } } } })));
+      ws.on('message', (m) => resolve(JSON.parse(String(m))));
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(reply).toMatchObject({ id: 1, result: { type: 'data' } });
+    expect(deps.journal.list({ limit: 1 })[0]).toMatchObject({ actor: 'bob', role: 'operator', op: 'destinations.update' });
   });
 });
 

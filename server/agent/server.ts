@@ -15,7 +15,8 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseIPv4, parseIPv6 } from '@/lib/net/ip';
 import { Auth, bearerToken, originAllowed, RateLimited } from './auth';
-import { createContextInner, type AgentContext, type AgentDeps, type Role } from './context';
+import { ACTOR_HEADER, verifyActor } from '@/lib/auth/actor';
+import { createContextInner, type AgentContext, type AgentDeps, type Identity, type Role } from './context';
 import type { Enrollment } from './enroll';
 import { Counter, declaredLength, guardDeclaredBody, resolveLimits, sendTrpcError, type AgentLimits } from './limits';
 import { createMetrics, type AgentMetrics } from './metrics';
@@ -98,7 +99,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const limits: AgentLimits = resolveLimits(opts.limits);
   const router = opts.router ?? appRouter;
 
-  function authenticate(req: http.IncomingMessage, params: Record<string, string | undefined> | null | undefined): AgentContext {
+  async function authenticate(req: http.IncomingMessage, params: Record<string, string | undefined> | null | undefined): Promise<AgentContext> {
     const remote = remoteOf(req);
     const token = bearerToken(req.headers.authorization) ?? params?.token ?? null;
     try {
@@ -108,11 +109,26 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       }
       const id = auth.verify(token, remote);
       if (!id) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the token is not valid' });
-      return createContextInner(deps, id, remote);
+      return createContextInner(deps, await withActor(id, token, req.headers[ACTOR_HEADER]), remote);
     } catch (e) {
       if (e instanceof RateLimited) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: e.message });
       throw e;
     }
+  }
+
+  /**
+   * The console user named by a signed x-director-actor header, checked against the token
+   * that authenticated the request. No header: no actor; a bad one is refused (401).
+   */
+  async function withActor(id: Identity, token: string, header: string | string[] | undefined): Promise<Identity> {
+    if (header === undefined) return id;
+    if (Array.isArray(header)) throw new TRPCError({ code: 'UNAUTHORIZED', message: `more than one ${ACTOR_HEADER} header` });
+    const r = await verifyActor(token, header);
+    if ('error' in r) throw new TRPCError({ code: 'UNAUTHORIZED', message: r.error });
+    if (r.role !== id.role) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: `the ${ACTOR_HEADER} header names a ${r.role}, but the request carries the ${id.role} token` });
+    }
+    return { ...id, actor: r.user };
   }
 
   /** HTTP requests are authenticated once, before their body is read (its limit depends on the role). */
@@ -143,10 +159,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const httpInFlight = new Counter();
   let bodyBytesInFlight = 0;
 
-  function trpcHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+  async function trpcHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let a: { ctx: AgentContext } | { error: unknown };
     try {
-      a = { ctx: authenticate(req, null) };
+      a = { ctx: await authenticate(req, null) };
     } catch (error) {
       a = { error };
     }
@@ -235,8 +251,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       wss,
       router,
       experimental_encoder: limiter.encoder,
-      createContext: ({ req, res, info }) => {
-        const ctx = authenticate(req, info.connectionParams);
+      createContext: async ({ req, res, info }) => {
+        const ctx = await authenticate(req, info.connectionParams);
         const role = ctx.auth!.role;
         if (!wsConnections.take(role, limits.roles[role].wsConnections)) {
           throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `more than ${limits.roles[role].wsConnections} WebSockets of the ${role} token are open` });

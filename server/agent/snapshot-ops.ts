@@ -185,7 +185,8 @@ async function restoreLocked(
           plan = { ops, before };
           const services = new Set(ops.map((op) => serviceId(op.service.key))).size;
           pending = await ctx.journal.begin({
-            role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote, op: 'snapshot.restore',
+            role: ctx.auth.role, tokenName: ctx.auth.tokenName, ...(ctx.auth.actor !== undefined ? { actor: ctx.auth.actor } : {}),
+            remote: ctx.remote, op: 'snapshot.restore',
             summary: `${ops.length} operation(s) on ${services} service(s)`,
           });
         },

@@ -20,6 +20,8 @@ import type { Mutex } from '../agent/mutex';
 export interface Actor {
   role: 'viewer' | 'operator';
   tokenName: string;
+  /** the console user, when the console named one */
+  actor?: string;
   remote: string;
 }
 
@@ -54,7 +56,9 @@ export class HealthActions {
 
   private async journal(actor: Actor, op: string, objects: JournalObject[]): Promise<void> {
     if (objects.length === 0) return;
-    await this.deps.journal?.append({ role: actor.role, tokenName: actor.tokenName, remote: actor.remote, op, objects });
+    await this.deps.journal?.append({
+      role: actor.role, tokenName: actor.tokenName, ...(actor.actor !== undefined ? { actor: actor.actor } : {}), remote: actor.remote, op, objects,
+    });
     this.deps.poke?.();
   }
 

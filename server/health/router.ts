@@ -54,7 +54,7 @@ export const healthRouter = router({
     set: operatorProcedure
       .input(destRef.extend({ on: z.boolean() }))
       .mutation(({ ctx, input }) => need(ctx).setMaintenance(input.service, input.destination, input.on, {
-        role: ctx.auth.role, tokenName: ctx.auth.tokenName, remote: ctx.remote,
+        role: ctx.auth.role, tokenName: ctx.auth.tokenName, ...(ctx.auth.actor !== undefined ? { actor: ctx.auth.actor } : {}), remote: ctx.remote,
       })),
   }),
   onTransition: viewerProcedure
