@@ -16,7 +16,7 @@ export default function Home() {
   }, [me.data, first, router]);
   if (me.error) return <ErrorNote title="The console server did not answer">Reload the page; if it keeps failing, check that <code>console/server.ts</code> is running.</ErrorNote>;
   if (me.data && me.data.directors.length === 0) {
-    return <ErrorNote title="No directors configured">Add an <code>[[agents]]</code> table per director to <code>/etc/director/console.toml</code> and restart the console.</ErrorNote>;
+    return <ErrorNote title="No directors yet">On a director run <code>director agent enroll</code> and paste its code in <a className="underline" href="/directors">Directors</a> (admins), or run <code>director console add-agent CODE</code> on this host; directors can also be listed in <code>/etc/director/console.toml</code> (<code>[[agents]]</code>).</ErrorNote>;
   }
   return <Skeleton className="h-40 w-full" />;
 }

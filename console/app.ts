@@ -7,7 +7,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { ROLES, roleRank, type AgentConfig, type ConsoleConfig, type Role } from './config';
+import { AgentsStore, agentsFile } from './agents-store';
+import { allAgents, handleDirectorsApi, type DirectorsDeps } from './directors-api';
 import { checkOrigin } from './origin';
 import { closeAllSockets, closeSessionSockets, forwardHttp, forwardWebSocket, parseTrpcPath } from './proxy';
 import { clearedCookie, COOKIE_NAME, LoginLimiter, readCookie, sessionCookie, Sessions, type Session } from './session';
@@ -61,7 +64,18 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
   const demo = cfg.demo ?? dev;
   const csp = contentSecurityPolicy(dev);
   const hsts = cfg.tls && cfg.tls.hstsMaxAge > 0 ? `max-age=${cfg.tls.hstsMaxAge}` : null;
-  const agentsById = new Map<string, AgentConfig>(cfg.agents.map((a) => [a.id, a]));
+  // directors from the configuration file, plus those enrolled through the Directors page or
+  // `director console add-agent` (agents-store.ts; re-read when the file changes)
+  const directorsDeps: DirectorsDeps = { store: new AgentsStore(agentsFile(cfg.stateDir)), configured: () => cfg.agents, consoleName: `console ${os.hostname()}` };
+  const agents = (): AgentConfig[] => {
+    try {
+      return allAgents(directorsDeps);
+    } catch (e) {
+      log(`director console: enrolled directors: ${(e as Error).message}`);
+      return cfg.agents;
+    }
+  };
+  const agentById = (id: string): AgentConfig | undefined => agents().find((a) => a.id === id);
   const sessions = new Sessions();
   const limiter = new LoginLimiter();
   /** A session also remembers which password it was opened with: a new password ends it. */
@@ -108,6 +122,17 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
   function json(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
     res.end(JSON.stringify(body));
+  }
+
+  async function readText(req: http.IncomingMessage, limit = 16 * 1024): Promise<string> {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > limit) throw new Error('body too large');
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   async function readJson(req: http.IncomingMessage, limit = 16 * 1024): Promise<Record<string, unknown> | null> {
@@ -228,7 +253,7 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
       if (!session) return json(res, 401, { error: 'Not signed in.' });
       return json(res, 200, {
         user: { name: session.user, role: session.role },
-        directors: cfg.agents.map((a) => ({
+        directors: agents().map((a) => ({
           id: a.id,
           name: a.name,
           // An operator is a viewer on a director for which the console holds no operator token.
@@ -237,9 +262,13 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
       });
     }
     if (p === '/api/users' || p.startsWith('/api/users/')) return usersApi(req, res, session!, p);
+    if (p === '/api/directors' || p.startsWith('/api/directors/')) {
+      await handleDirectorsApi(req, res, p, session!.role, directorsDeps, readText, json);
+      return;
+    }
     const t = parseTrpcPath(p);
     if (t) {
-      const agent = agentsById.get(t.id);
+      const agent = agentById(t.id);
       if (!agent) return json(res, 404, { error: `No director with id '${t.id}' is configured.` });
       return forwardHttp(req, res, agent, session!, t.rest, url.search);
     }
@@ -269,7 +298,7 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
     if (!v.ok) return refuse(403, v.reason);
     const session = sessionOf(req);
     if (!session) return refuse(401, 'not signed in');
-    const agent = agentsById.get(url.searchParams.get('director') ?? '');
+    const agent = agentById(url.searchParams.get('director') ?? '');
     if (!agent) return refuse(404, 'unknown director');
     forwardWebSocket(req, socket, head, agent, session, () => sessions.get(session.sid) !== null).catch((e: unknown) => {
       refuse(502, `agent unreachable: ${(e as Error).message}`);

@@ -4,10 +4,12 @@
  * the directors a console has enrolled, kept in its state folder
  * (console/agents-store.ts). A running console sees changes within a second.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgentsStore, agentsFile, DEFAULT_CONSOLE_STATE_DIR } from '../../console/agents-store';
+import { DEFAULT_CONSOLE_CONFIG, parseConsoleFile } from '../../console/config';
 import { redeemCode, revokeCredential } from '../../console/enroll-client';
 import type { CliIo } from './io';
 
@@ -17,12 +19,30 @@ export const CONSOLE_AGENTS_USAGE = `usage: director console add-agent CODE [--n
        director console remove-agent ID [--keep-credential] [--state-dir DIR]
   CODE        printed by 'director agent enroll' on the director; good once, for a few minutes
   --name      how the console shows this director (default: the agent's director id)
-  --state-dir the console's state folder (default $DIRECTOR_CONSOLE_STATE_DIR or ${DEFAULT_CONSOLE_STATE_DIR})
+  --state-dir the console's state folder (default $DIRECTOR_CONSOLE_STATE_DIR, else stateDir in
+              --config FILE / ${DEFAULT_CONSOLE_CONFIG}, else ${DEFAULT_CONSOLE_STATE_DIR})
   remove-agent also gives the console's credential back to the agent when it is reachable
 `;
 
-function store(stateDir: string | undefined): AgentsStore {
-  return new AgentsStore(agentsFile(path.resolve(stateDir ?? process.env.DIRECTOR_CONSOLE_STATE_DIR ?? DEFAULT_CONSOLE_STATE_DIR)));
+/** The console's state folder: --state-dir, else $DIRECTOR_CONSOLE_STATE_DIR, else console.toml's stateDir, else the default. */
+export function consoleStateDir(values: { 'state-dir'?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  if (values['state-dir']) return path.resolve(values['state-dir']);
+  if (env.DIRECTOR_CONSOLE_STATE_DIR) return path.resolve(env.DIRECTOR_CONSOLE_STATE_DIR);
+  const file = values.config ?? (env.DIRECTOR_CONSOLE_CONFIG || (existsSync(DEFAULT_CONSOLE_CONFIG) ? DEFAULT_CONSOLE_CONFIG : undefined));
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`${file}: cannot read the console configuration: ${(e as Error).message}`);
+    }
+    return parseConsoleFile(file, text).stateDir ?? DEFAULT_CONSOLE_STATE_DIR;
+  }
+  return DEFAULT_CONSOLE_STATE_DIR;
+}
+
+function store(values: { 'state-dir'?: string; config?: string }): AgentsStore {
+  return new AgentsStore(agentsFile(consoleStateDir(values)));
 }
 
 export async function consoleAgents(sub: string, args: string[], io: CliIo): Promise<number> {
@@ -30,7 +50,7 @@ export async function consoleAgents(sub: string, args: string[], io: CliIo): Pro
   try {
     parsed = parseArgs({
       args,
-      options: { name: { type: 'string' }, 'state-dir': { type: 'string' }, 'keep-credential': { type: 'boolean' } },
+      options: { name: { type: 'string' }, 'state-dir': { type: 'string' }, config: { type: 'string' }, 'keep-credential': { type: 'boolean' } },
       allowPositionals: true,
       strict: true,
     });
@@ -39,7 +59,7 @@ export async function consoleAgents(sub: string, args: string[], io: CliIo): Pro
     return 2;
   }
   const { values, positionals } = parsed;
-  const s = store(values['state-dir']);
+  const s = store(values);
   if (sub === 'add-agent') {
     if (positionals.length !== 1) {
       io.stderr(`director console add-agent: give the code printed by 'director agent enroll'\n${CONSOLE_AGENTS_USAGE}`);

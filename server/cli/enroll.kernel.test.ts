@@ -1,8 +1,9 @@
 /**
  * From a bare director to a console reading it over pinned TLS, with the
- * `director` command as an operator types it (bin/director.mjs: the bundled
- * CLI when `npm run build:cli` made one, else the sources), the agent on the
- * lab kernel's real IPVS table:
+ * `director` command as an operator types it: the packaged one (the .deb that
+ * `npm run package` last built, unpacked, run from / with Debian's node alone)
+ * when there is one, else bin/director.mjs; the agent on the lab kernel's real
+ * IPVS table:
  *
  *   director pki init            → CA (console host)
  *   director agent cert          → agent.crt/agent.key for 127.0.0.1
@@ -13,7 +14,7 @@
  *   a second add-agent with the same code, and a wrong pin, are refused with clear messages.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +27,14 @@ import { forwardHttp, parseTrpcPath } from '../../console/proxy';
 import { ipvsadm } from '../ipvs/kernel-test-helpers';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/director.mjs');
+const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const arch = spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+const DEB = path.join(ROOT, 'dist', `director_${version}_${arch}.deb`);
+/** argv prefix that runs `director` */
+let BIN: string[] = [process.execPath, path.join(ROOT, 'bin/director.mjs')];
+let binLabel = 'bin/director.mjs';
+/** Debian's PATH and nothing else: no npm, no checkout variables */
+const CLEAN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } as unknown as NodeJS.ProcessEnv;
 const PORT = 19580;
 const URL_ = `https://127.0.0.1:${PORT}`;
 
@@ -37,7 +45,7 @@ const timings: Record<string, number> = {};
 
 function director(label: string, ...args: string[]): { code: number; out: string; err: string } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: '/', env: { ...process.env, DIRECTOR_STATE_DIR: '' }, timeout: 60_000 });
+  const r = spawnSync(BIN[0]!, [...BIN.slice(1), ...args], { encoding: 'utf8', cwd: '/', env: CLEAN_ENV, timeout: 60_000 });
   timings[label] = Date.now() - t0;
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
@@ -60,6 +68,16 @@ function storedAsConfig(a: ReturnType<AgentsStore['list']>[number]): AgentConfig
 describe('enrollment and pinned TLS with the director command', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'director-enroll-k-'));
+    if (existsSync(DEB)) {
+      const x = path.join(dir, 'root');
+      const u = spawnSync('dpkg', ['-x', DEB, x], { encoding: 'utf8' });
+      expect(u.stderr).toBe('');
+      // the packaged launcher, pointed at the unpacked tree instead of /usr/lib/director
+      const launcher = path.join(dir, 'director');
+      writeFileSync(launcher, readFileSync(path.join(x, 'usr/bin/director'), 'utf8').replaceAll('/usr/lib/director/', `${x}/usr/lib/director/`), { mode: 0o755 });
+      BIN = [launcher];
+      binLabel = path.relative(ROOT, DEB);
+    }
     ipvsadm('-C');
     ipvsadm('-A', '-t', '10.77.0.1:80', '-s', 'rr');
   });
@@ -70,7 +88,7 @@ describe('enrollment and pinned TLS with the director command', () => {
     }
     ipvsadm('-C');
     await rm(dir, { recursive: true, force: true });
-    console.log(`bundled CLI: ${existsSync(path.join(ROOT, 'dist/cli/director.mjs'))}; timings (ms): ${JSON.stringify(timings)}`);
+    console.log(`director from ${binLabel}; timings (ms): ${JSON.stringify(timings)}`);
   });
 
   it('pki init, agent cert, a TLS agent, enroll, add-agent, and the console reads through the pin', async () => {
@@ -82,8 +100,8 @@ describe('enrollment and pinned TLS with the director command', () => {
     const fingerprint = /fingerprint: (\S+)/.exec(r.out)![1]!;
 
     const t0 = Date.now();
-    agentProc = spawn(process.execPath, [BIN, 'agent', '--listen', `127.0.0.1:${PORT}`, '--tls-cert', `${dir}/tls/agent.crt`, '--tls-key', `${dir}/tls/agent.key`,
-      '--state-dir', `${dir}/state`, '--log-level', 'info'], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    agentProc = spawn(BIN[0]!, [...BIN.slice(1), 'agent', '--listen', `127.0.0.1:${PORT}`, '--tls-cert', `${dir}/tls/agent.crt`, '--tls-key', `${dir}/tls/agent.key`,
+      '--state-dir', `${dir}/state`, '--log-level', 'info'], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: CLEAN_ENV });
     agentProc.stdout!.on('data', (c) => (agentErr += String(c)));
     await new Promise<void>((resolve, reject) => {
       agentProc!.stderr!.on('data', (c) => {
