@@ -40,6 +40,10 @@ function Cluster({ directors, user }: { directors: Array<{ id: string; name: str
       await haProcedures(id).maintenance.mutate({ on });
       for (const d of refs) refresh(d.id);
     },
+    confirmReplicated: async (id, seq) => {
+      await haProcedures(id).confirmReplicated.mutate({ seq });
+      refresh(id);
+    },
   }), [directors, refs, refresh, user]);
   if (view.loading && view.cards.every((c) => c.feed === 'loading')) return <Skeleton className="h-64 w-full" />;
   return <HaView view={view} now={now} actions={actions} />;

@@ -5,7 +5,7 @@ import { T0 } from './fixtures';
 import { HaView, preemptLine, type HaActions } from './HaView';
 import { HA_SCENARIOS } from './scenarios';
 
-const operator: HaActions = { disabledReason: () => null, handover: async () => undefined, maintenance: async () => undefined };
+const operator: HaActions = { disabledReason: () => null, handover: async () => undefined, maintenance: async () => undefined, confirmReplicated: async () => undefined };
 const viewer: HaActions = { ...operator, disabledReason: () => 'Signed in as v (viewer)' };
 
 function render(name: string, actions = operator): { html: string; text: string } {
@@ -75,6 +75,24 @@ describe('HaView', () => {
   it('viewer: actions are disabled and say why', () => {
     const { html } = render('healthy', viewer);
     expect(html.match(/disabled=""[^>]*title="Signed in as v \(viewer\)"/g)?.length).toBe(3);
+  });
+
+  it('a refused replicated table: a danger alarm and a red line in the director\'s replication facts', () => {
+    const { html, text } = render('table-refused');
+    expect(html.indexOf('aria-label="HA alarms"')).toBeGreaterThan(-1);
+    expect(text).toContain('Replicated table refused on lvs1');
+    expect(text).toContain('Nothing was applied: unsigned: the shared table is not a signed payload');
+    expect(html).toMatch(/class="text-danger"[^>]*data-testid="table-refused"[^>]*>refused 5 s ago, nothing applied: unsigned/);
+  });
+
+  it('a held replicated change: alarm, what it removes, and a Confirm action for operators only', () => {
+    const { html, text } = render('table-held');
+    expect(text).toContain('Replicated change held on lvs2');
+    expect(text).toContain('it removes every service (2 of 2)');
+    expect(text).toContain('TCP 192.168.150.100:80, TCP 192.168.150.100:8090');
+    expect(html).toMatch(/data-testid="table-held".*?Confirm…/s);
+    const v = render('table-held', viewer);
+    expect(v.html).toMatch(/disabled=""[^>]*title="Signed in as v \(viewer\)"[^>]*>Confirm…/);
   });
 
   it('no HA config: says how to enable it', () => {

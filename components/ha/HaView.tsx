@@ -20,6 +20,8 @@ export interface HaActions {
   disabledReason: (directorId: string) => string | null;
   handover: (holder: string, group: string) => Promise<unknown>;
   maintenance: (directorId: string, on: boolean) => Promise<unknown>;
+  /** apply the replicated change a director holds (it removes too many services) */
+  confirmReplicated: (directorId: string, seq: number) => Promise<unknown>;
 }
 
 export function ago(ms: number): string {
@@ -88,7 +90,9 @@ const ZK_TONE = { connected: 'ok', connecting: 'warn', disconnected: 'danger', e
 function DirectorPanel({ card, now, actions }: { card: DirectorCard; now: number; actions: HaActions }) {
   const s = card.status;
   const [confirm, setConfirm] = useState(false);
+  const [confirmHeld, setConfirmHeld] = useState(false);
   const reachable = card.feed === 'ok';
+  const held = s?.table.held ?? null;
   const title = (
     <span className="flex items-center gap-2">
       <Link href={`/d/${encodeURIComponent(card.ref.id)}`} className="hover:underline" title={`Services of ${card.ref.name}`}>{card.ref.name}</Link>
@@ -109,7 +113,7 @@ function DirectorPanel({ card, now, actions }: { card: DirectorCard; now: number
         </Button>
       ) : null}
     >
-      {s ? <DirectorFacts s={s} now={now} stale={card.staleSince} /> : <p className="text-sm text-ink-3">{card.error ? 'No status received from this agent yet (see the alarm above).' : 'Waiting for the agent…'}</p>}
+      {s ? <DirectorFacts s={s} now={now} stale={card.staleSince} onConfirmHeld={() => setConfirmHeld(true)} heldDisabledReason={reason} /> : <p className="text-sm text-ink-3">{card.error ? 'No status received from this agent yet (see the alarm above).' : 'Waiting for the agent…'}</p>}
       <ConfirmDialog
         open={confirm}
         title={card.maintenance ? `End maintenance of ${card.ref.name}?` : `Put ${card.ref.name} in maintenance?`}
@@ -129,6 +133,24 @@ function DirectorPanel({ card, now, actions }: { card: DirectorCard; now: number
           </>
         )}
       </ConfirmDialog>
+      <ConfirmDialog
+        open={confirmHeld && held !== null}
+        title={`Apply the held table change on ${card.ref.name}?`}
+        confirmLabel="Apply the change"
+        onCancel={() => setConfirmHeld(false)}
+        onConfirm={async () => {
+          await actions.confirmReplicated(card.ref.id, held!.seq);
+          setConfirmHeld(false);
+        }}
+      >
+        {held ? (
+          <>
+            <p>{held.from} published a table that removes {held.removedCount} of the {held.of} services on {card.ref.name}:</p>
+            <p className="mt-2 font-mono text-xs">{held.removed.join(', ')}{held.removedCount > held.removed.length ? ` and ${held.removedCount - held.removed.length} more` : ''}</p>
+            <p className="mt-2">Their clients lose service at once. Apply it only if these services were removed on purpose.</p>
+          </>
+        ) : null}
+      </ConfirmDialog>
     </Panel>
   );
 }
@@ -142,7 +164,9 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-function DirectorFacts({ s, now, stale }: { s: HaStatus; now: number; stale: number | null }) {
+function DirectorFacts({ s, now, stale, onConfirmHeld, heldDisabledReason }: {
+  s: HaStatus; now: number; stale: number | null; onConfirmHeld: () => void; heldDisabledReason: string | null;
+}) {
   const zk = s.zookeeper;
   return (
     <dl className="grid grid-cols-[9rem_1fr] gap-x-3 gap-y-2 text-sm">
@@ -174,6 +198,18 @@ function DirectorFacts({ s, now, stale }: { s: HaStatus; now: number; stale: num
         ))}
       </Fact>
       <Fact label="Table replication">
+        {s.table.refused ? (
+          <span className="text-danger" role="alert" data-testid="table-refused">
+            refused {ago(now - s.table.refused.at)}, nothing applied: {s.table.refused.reason}
+          </span>
+        ) : null}
+        {s.table.held ? (
+          <span className="flex flex-wrap items-center gap-2 text-danger" role="alert" data-testid="table-held">
+            held: {s.table.held.reason}
+            <Button size="sm" variant="secondary" disabledReason={heldDisabledReason} onClick={onConfirmHeld}
+              title="Apply the replicated change after a look at what it removes">Confirm…</Button>
+          </span>
+        ) : null}
         {s.table.lastError ? <span className="text-danger">{s.table.lastError}</span> : null}
         {s.table.zkVersion === null && s.table.appliedVersion === null ? (
           <span className="text-ink-3">nothing published yet</span>

@@ -308,6 +308,16 @@ export function buildClusterView(
         since: null,
       });
     }
+    if (s.table.refused) {
+      alarms.push({ id: `table-refused ${s.director}`, tone: 'danger', title: `Replicated table refused on ${n}`, detail: `Nothing was applied: ${s.table.refused.reason}`, since: s.table.refused.at });
+    }
+    if (s.table.held) {
+      alarms.push({
+        id: `table-held ${s.director}`, tone: 'danger', title: `Replicated change held on ${n}`,
+        detail: `${s.table.held.reason} (${s.table.held.removed.join(', ')}${s.table.held.removedCount > s.table.held.removed.length ? ', …' : ''}). Confirm it in ${n}'s panel if it is wanted.`,
+        since: s.table.held.at,
+      });
+    }
     // With ZooKeeper away the fail-static or session alarm already says why nothing replicates.
     if (s.table.lastError && s.zookeeper.state === 'connected') {
       alarms.push({ id: `table ${s.director}`, tone: 'warn', title: `Table not replicated on ${n}`, detail: s.table.lastError, since: null });

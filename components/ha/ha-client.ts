@@ -18,6 +18,7 @@ export interface HaProcedures {
   };
   handover: { mutate(input: { group: string }): Promise<unknown> };
   maintenance: { mutate(input: { on: boolean }): Promise<unknown> };
+  confirmReplicated: { mutate(input: { seq: number }): Promise<unknown> };
 }
 
 /**

@@ -11,7 +11,7 @@ export interface HaScenario {
 
 const PAIR: DirectorRef[] = [{ id: 'lvs1', name: 'lvs1' }, { id: 'lvs2', name: 'lvs2' }];
 const ok = (s: ReturnType<typeof haStatus>): DirectorFeed => ({ kind: 'ok', status: s, at: T0 });
-const tr = (ago: number, kind: 'vrrp' | 'lease' | 'fence' | 'zookeeper' | 'sync' | 'operator' | 'keepalived', from: string | null, to: string, reason: string) =>
+const tr = (ago: number, kind: 'vrrp' | 'lease' | 'fence' | 'zookeeper' | 'sync' | 'operator' | 'keepalived' | 'table', from: string | null, to: string, reason: string) =>
   ({ at: T0 - ago, group: 'lan', kind, from, to, reason });
 
 export const HA_SCENARIOS: HaScenario[] = [
@@ -105,6 +105,34 @@ export const HA_SCENARIOS: HaScenario[] = [
         syncDaemons: [{ state: 'master', interface: 'hb0', syncId: 51 }],
       });
       return { lvs1: ok(lvs1), lvs2: ok(lvs2) };
+    },
+  },
+  {
+    name: 'table-refused',
+    directors: PAIR,
+    feeds: () => {
+      const { lvs1, lvs2 } = healthyPair();
+      const refused = { at: T0 - 5000, zkVersion: 9, reason: 'unsigned: the shared table is not a signed payload (plain text or garbage)' };
+      return {
+        lvs1: ok({ ...lvs1, table: { appliedVersion: 8, zkVersion: 9, lastError: null, refused, held: null }, transitions: [...lvs1.transitions, tr(5000, 'table', null, 'refused', `shared table refused, nothing applied: ${refused.reason}`)] }),
+        lvs2: ok({ ...lvs2, table: { appliedVersion: 8, zkVersion: 9, lastError: null, refused, held: null } }),
+      };
+    },
+  },
+  {
+    name: 'table-held',
+    directors: PAIR,
+    feeds: () => {
+      const { lvs1, lvs2 } = healthyPair();
+      const held = {
+        at: T0 - 3000, seq: 1_764_800_000_123, zkVersion: 12, from: 'lvs1', removedCount: 2, of: 2,
+        removed: ['TCP 192.168.150.100:80', 'TCP 192.168.150.100:8090'],
+        reason: 'a replicated change from lvs1 is held: it removes every service (2 of 2); confirm it to apply',
+      };
+      return {
+        lvs1: ok({ ...lvs1, table: { appliedVersion: 12, zkVersion: 12, lastError: null, refused: null, held: null } }),
+        lvs2: ok({ ...lvs2, table: { appliedVersion: 11, zkVersion: 12, lastError: null, refused: null, held }, transitions: [...lvs2.transitions, tr(3000, 'table', null, 'held', held.reason)] }),
+      };
     },
   },
   {

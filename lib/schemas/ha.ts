@@ -65,6 +65,18 @@ export const haConfigSchema = z.object({
     token: z.string().optional(),
     tokenFile: z.string().optional(),
   })).default([]),
+  /**
+   * ZooKeeper digest credentials, one line `user:password`; relative to the agent's state folder. Every
+   * director of the cluster has the same file (one identity): the nodes under zkRoot are writable by it alone.
+   * Must be owned by the agent's user with mode 0600, or HA does not start.
+   */
+  zkCredentialsFile: z.string().min(1).default('zk-credentials'),
+  /** the key (one line, 32+ characters) signing the replicated table; the same file on every director; 0600 */
+  tableKeyFile: z.string().min(1).default('ha-table.key'),
+  /** a replicated change removing more than this share of this director's services (or all) waits for an operator */
+  holdRemovalShare: z.number().min(0).max(1).default(0.5),
+  /** not available: node-zookeeper-client (the ZooKeeper client the agent uses) speaks plain TCP only */
+  tls: z.never({ error: 'TLS to ZooKeeper is not available: the agent\'s ZooKeeper client (node-zookeeper-client 1.1.3) has no TLS; remove `tls` and keep ZooKeeper on a trusted network or behind a tunnel (stunnel, WireGuard). Credentials are sent in clear; the table stays signed.' }).optional(),
   /** keepalived binary and where its files go */
   keepalivedPath: z.string().default('/usr/sbin/keepalived'),
   runDir: z.string().optional(),
@@ -81,7 +93,7 @@ export type ZkState = z.infer<typeof zkStateSchema>;
 export const haTransitionSchema = z.object({
   at: z.number(), // epoch ms
   group: z.string(),
-  kind: z.enum(['vrrp', 'lease', 'fence', 'zookeeper', 'sync', 'operator', 'keepalived']),
+  kind: z.enum(['vrrp', 'lease', 'fence', 'zookeeper', 'sync', 'operator', 'keepalived', 'table']),
   from: z.string().nullable(),
   to: z.string(),
   reason: z.string(),
@@ -104,6 +116,28 @@ export const haGroupStatusSchema = z.object({
   maintenance: z.boolean(),
 });
 export type HaGroupStatus = z.infer<typeof haGroupStatusSchema>;
+
+export const haTableRefusalSchema = z.object({
+  at: z.number(),
+  reason: z.string(),
+  /** the znode version refused (null: not about one payload, e.g. the ACL) */
+  zkVersion: z.number().nullable(),
+});
+export type HaTableRefusal = z.infer<typeof haTableRefusalSchema>;
+
+export const haHeldTableSchema = z.object({
+  at: z.number(),
+  /** the payload's sequence: what ha.confirmReplicated names */
+  seq: z.number(),
+  zkVersion: z.number(),
+  from: z.string(),
+  reason: z.string(),
+  /** services it removes (the first 20, as labels) and how many in all, of how many here */
+  removed: z.array(z.string()),
+  removedCount: z.number(),
+  of: z.number(),
+});
+export type HaHeldTable = z.infer<typeof haHeldTableSchema>;
 
 export const syncDaemonStatusSchema = z.object({
   state: z.enum(['master', 'backup']),
@@ -128,10 +162,19 @@ export const haStatusSchema = z.object({
   heartbeat: z.object({ ok: z.boolean(), since: z.number() }).nullable().optional(),
   syncDaemons: z.array(syncDaemonStatusSchema),
   /** desired-table replication: version of the table in ZooKeeper this director last applied */
-  table: z.object({ appliedVersion: z.number().nullable(), zkVersion: z.number().nullable(), lastError: z.string().nullable() }),
+  table: z.object({
+    appliedVersion: z.number().nullable(),
+    zkVersion: z.number().nullable(),
+    lastError: z.string().nullable(),
+    /** the table in ZooKeeper was refused (unsigned, bad signature, stale, or an unsafe ACL): nothing applied */
+    refused: haTableRefusalSchema.nullable().optional(),
+    /** a validly signed change that removes too much: not applied until an operator confirms it */
+    held: haHeldTableSchema.nullable().optional(),
+  }),
   transitions: z.array(haTransitionSchema),
 });
 export type HaStatus = z.infer<typeof haStatusSchema>;
 
 export const haGroupInput = z.object({ group: z.string().min(1) });
 export const haMaintenanceInput = z.object({ on: z.boolean() });
+export const haConfirmReplicatedInput = z.object({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });

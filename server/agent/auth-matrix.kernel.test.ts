@@ -62,6 +62,7 @@ const WRITES: Record<string, unknown> = {
   'lab.ipvsadm': { args: ['-C'] },
   'ha.handover': { group: 'VI_1' },
   'ha.maintenance': { on: true },
+  'ha.confirmReplicated': { seq: 1 },
 };
 
 type Proc = { path: string; type: 'query' | 'mutation' | 'subscription' };

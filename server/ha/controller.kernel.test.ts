@@ -7,6 +7,7 @@
  * replicator (an in-memory table, labelled as such) through the same ZooKeeper.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseDataSchema, readJson, zkPaths } from '@/lib/ha/zk-layout';
@@ -22,7 +23,7 @@ import { dst, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { HaController } from './controller';
 import { sleep, startZookeeper, until, type RunningZk } from './kernel-test-helpers';
 import { TableSync } from './table-sync';
-import { ZkSession } from './zookeeper';
+import { isNoAuth, ZkSession } from './zookeeper';
 
 const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
 const VIP = '10.78.0.100';
@@ -32,6 +33,9 @@ const LEASE = '/director/groups/lan/lease';
 // the lab kernel under load (other labs on 2 cores) stalls this test process for seconds at times: a 2 s session
 // (the lab's value) then expires here for reasons that have nothing to do with the controller
 const SESSION_MS = 4000;
+/** the cluster's secrets, as both directors hold them in their state folders */
+const CREDS = { user: 'director', password: 'lab-test-password-0123456789' };
+const TABLE_KEY = Buffer.from('lab-test-table-key-0123456789abcdefghij');
 
 let zk: RunningZk;
 let backend: IpvsBackend;
@@ -68,9 +72,14 @@ ip link add hct0 type veth peer name hct1; ip addr add 10.78.0.1/24 dev hct0; ip
   backend = await openIpvs();
   journal = await Journal.open(null);
   hub = new TableHub({ backend, log, tickMs: 1000, structure: procStructure() });
-  table = new TableSync({ backend, journal, writeLock: new Mutex(), hub, log, director: 'lvs1', path: zkPaths('/director').table, onChange: () => ctl?.poke() });
-  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, table, fetchPeer: async () => peerAnswer });
-  observer = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {} });
+  writeFileSync(`${ROOT}/zk-credentials`, `${CREDS.user}:${CREDS.password}\n`, { mode: 0o600 });
+  writeFileSync(`${ROOT}/ha-table.key`, `${TABLE_KEY.toString()}\n`, { mode: 0o600 });
+  table = new TableSync({
+    backend, journal, writeLock: new Mutex(), hub, log, director: 'lvs1', path: zkPaths('/director').table, root: '/director',
+    key: () => ctl?.tableKey() ?? null, onChange: () => ctl?.poke(), record: (...a) => ctl?.recordTable(...a),
+  });
+  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, stateDir: ROOT, table, fetchPeer: async () => peerAnswer });
+  observer = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {}, auth: CREDS });
   observer.start();
 });
 afterAll(async () => {
@@ -153,13 +162,16 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
   });
 
   it('table replication: a write here is published; a peer\'s published table is applied here in replace mode', async () => {
-    const peerZk = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {} });
+    const peerZk = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {}, auth: CREDS });
     peerZk.start();
     // the peer's table is the in-memory fake: the shared znode is what is under test here
     const fake = new FakeIpvs();
     const peerJournal = await Journal.open(null);
     const peerHub = new TableHub({ backend: fake, log, tickMs: 1000, structure: async () => ({ version: '1.2.1', connTableSize: 4096, services: [] }) });
-    const peer = new TableSync({ backend: fake, journal: peerJournal, writeLock: new Mutex(), hub: peerHub, log, director: 'lvs2', path: '/director/table', onChange: () => {} });
+    const peer = new TableSync({
+      backend: fake, journal: peerJournal, writeLock: new Mutex(), hub: peerHub, log, director: 'lvs2', path: '/director/table', root: '/director',
+      key: () => TABLE_KEY, onChange: () => {},
+    });
     const attach = setInterval(() => peer.attach(peerZk), 100);
     cleanups.push(() => { clearInterval(attach); peer.close(); peerZk.close(); peerHub.close(); });
 
@@ -179,12 +191,52 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
     await fake.removeService(key);
     await fake.addService(svc(key2, { scheduler: 'wlc' }));
     await peerJournal.append({ role: 'operator', tokenName: 'operator', remote: 'test', op: 'services.create', objects: [{ kind: 'service', key: key2, before: null, after: null }] });
+    // it removes every service here (1 of 1): held for an operator, the kernel unchanged until confirmed
+    await until(() => ctl.status().table.held != null, 20_000, 'the change held', 100);
+    expect(ctl.status().table.held).toMatchObject({ from: 'lvs2', removed: ['TCP 10.78.0.100:80'], removedCount: 1, of: 1 });
+    expect(sh('ipvsadm -Sn')).not.toContain('10.78.0.101:443');
+    await ctl.confirmReplicated(ctl.status().table.held!.seq, 'operator');
     await until(() => sh('ipvsadm -Sn').includes('10.78.0.101:443'), 20_000, 'kernel has the peer table', 100);
+    expect(ctl.status().table.held).toBeNull();
     const saved = sh('ipvsadm -Sn');
     expect(saved).toContain('-A -t 10.78.0.101:443 -s wlc');
     expect(saved).not.toContain('10.78.0.100:80');
     await until(() => (ctl.status().table.appliedVersion ?? -1) > v1, 5000, 'applied version moves on');
-    expect(journal.list({ limit: 1 })[0]).toMatchObject({ op: 'ha.replicate', tokenName: 'ha-replication' });
+    expect(journal.list({ limit: 1 })[0]).toMatchObject({ op: 'ha.replicate', tokenName: 'operator', remote: 'zookeeper' });
+    expect(journal.list({ limit: 10 }).some((e) => e.op === 'ha.replicate' && e.tokenName === 'ha-replication')).toBe(false);
+  });
+
+  it('ZooKeeper ACLs: without the credentials nothing under the root can be changed; with them, an unsigned table changes nothing', async () => {
+    // what the directors created: their digest identity alone, nothing for anyone else
+    const acl = await observer.getAcl('/director');
+    expect(acl).toEqual([{ permission: 31, id: { scheme: 'digest', id: expect.stringMatching(/^director:/) } }]);
+    expect(await observer.aclProblem(['/director', '/director/table', LEASE])).toBeNull();
+    const outsider = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {} });
+    outsider.start();
+    const wrong = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {}, auth: { user: 'director', password: 'not-the-password-000000' } });
+    wrong.start();
+    cleanups.push(() => { outsider.close(); wrong.close(); });
+    await until(() => outsider.state === 'connected' && wrong.state === 'connected', 20_000, 'outsider sessions connected');
+    for (const s of [outsider, wrong]) {
+      expect(isNoAuth(await s.set_('/director/table', Buffer.alloc(0), -1).catch((e: unknown) => e))).toBe(true);
+      expect(isNoAuth(await s.create('/director/groups/lan/lease', Buffer.from('{"director":"evil","since":1,"priority":254}'), true).catch((e: unknown) => e))).toBe(true);
+      expect(isNoAuth(await s.remove('/director/groups/lan/members/lvs1', -1).catch((e: unknown) => e))).toBe(true);
+      expect(isNoAuth(await s.get('/director/table').catch((e: unknown) => e))).toBe(true);
+    }
+    // a writer with the credentials but not the table key: refused, the kernel unchanged
+    const before = sh('ipvsadm -Sn');
+    const version = (await observer.get('/director/table'))!.stat.version;
+    await observer.set_('/director/table', Buffer.from('-A -t 10.78.0.101:443 -s wlc\n-a -t 10.78.0.101:443 -r 203.0.113.66:443 -m -w 1\n'), version);
+    await until(() => ctl.status().table.refused?.zkVersion === version + 1, 10_000, 'the forged table refused', 50);
+    expect(ctl.status().table.refused!.reason).toMatch(/^unsigned/);
+    expect(ctl.status().transitions.find((t) => t.kind === 'table' && t.to === 'refused')?.reason).toMatch(/nothing applied: unsigned/);
+    await sleep(500);
+    expect(sh('ipvsadm -Sn')).toBe(before);
+    // a write here publishes a signed table over it: in step again
+    const key3 = tcp('10.78.0.102', 80);
+    await backend.addService(svc(key3, { scheduler: 'rr' }));
+    await journal.append({ role: 'operator', tokenName: 'operator', remote: 'test', op: 'services.create', objects: [{ kind: 'service', key: key3, before: null, after: null }] });
+    await until(() => ctl.status().table.refused === null && ctl.status().table.appliedVersion === ctl.status().table.zkVersion, 10_000, 'published over the forged table', 50);
   });
 
   it('ZooKeeper stopped: fail static after the session timeout, the master keeps the VIP; back: coordinated again', async () => {

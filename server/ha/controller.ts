@@ -16,6 +16,7 @@ import type { HaConfig, HaGroupStatus, HaStatus, HaTransition, VrrpGroup, VrrpSt
 import { HeartbeatProbe } from './heartbeat';
 import { KernelAddresses } from './addresses';
 import { KeepalivedManager, writeTrackFile } from './keepalived';
+import { loadHaSecrets, type HaSecrets } from './secrets';
 import { HaPreconditionError, type HaService } from './service';
 import type { TableSync } from './table-sync';
 import { isNodeExists, isNoNode, ZkSession } from './zookeeper';
@@ -47,6 +48,8 @@ export interface HaControllerDeps {
   log: Logger;
   /** where keepalived's files go (config.runDir wins) */
   runDir: string;
+  /** the agent's state folder: the HA secrets' paths in the config are relative to it (default: runDir's parent) */
+  stateDir?: string;
   table?: TableSync | null;
   /** for tests: a stand-in for keepalived's binary path etc. are in config */
   fetchPeer?: (url: string, token: string | null, signal: AbortSignal) => Promise<unknown>;
@@ -126,6 +129,7 @@ export class HaController implements HaService {
   private syncRole: 'master' | 'backup' | null = null;
   private lastZkState: string;
   private statusCache: HaStatus | null = null;
+  private secrets: HaSecrets | null = null;
 
   constructor(private readonly d: HaControllerDeps) {
     this.cfg = d.config;
@@ -148,6 +152,16 @@ export class HaController implements HaService {
     this.lastZkState = this.zk.state;
   }
 
+  /** the table key, once start() has read it (TableSync asks for it at each use) */
+  tableKey(): Buffer | null {
+    return this.secrets?.tableKey ?? null;
+  }
+
+  /** for TableSync: a line in the transitions */
+  recordTable(kind: HaTransition['kind'], from: string | null, to: string, reason: string): void {
+    this.record('*', kind, from, to, reason);
+  }
+
   /** something outside the loop changed (table replication): refresh the status */
   poke(): void {
     this.changed_();
@@ -162,6 +176,9 @@ export class HaController implements HaService {
   async start(): Promise<void> {
     const problems = checkVrrpConfig(this.cfg);
     if (problems.length) throw new Error(`HA config: ${problems.join('; ')}`);
+    // before anything else: without its credentials and table key a director must not take part
+    this.secrets = await loadHaSecrets(this.cfg, this.d.stateDir ?? path.dirname(this.runDir));
+    this.zk.setAuth(this.secrets.zk);
     await mkdir(this.runDir, { recursive: true, mode: 0o700 });
     this.maintenanceOn = await readFile(path.join(this.runDir, 'maintenance'), 'utf8').then(() => true, () => false);
     const left = await this.keepalived.killLeftover();
@@ -501,7 +518,10 @@ export class HaController implements HaService {
       groups,
       heartbeat: this.heartbeat ? this.heartbeat.read() : null,
       syncDaemons: this.syncDaemons.map((x) => ({ state: x.state, interface: x.interface, syncId: x.syncId })),
-      table: { appliedVersion: t?.appliedVersion ?? null, zkVersion: t?.zkVersion ?? null, lastError: t?.lastError ?? null },
+      table: {
+        appliedVersion: t?.appliedVersion ?? null, zkVersion: t?.zkVersion ?? null, lastError: t?.lastError ?? null,
+        refused: t?.refused ?? null, held: t?.held ?? null,
+      },
       transitions: [...this.transitions].reverse(),
     };
   }
@@ -534,6 +554,13 @@ export class HaController implements HaService {
     this.record(group, 'operator', null, 'handover', `hand over asked by ${by}`);
     this.kick();
     await this.ticking;
+    return this.status();
+  }
+
+  async confirmReplicated(seq: number, by: string): Promise<HaStatus> {
+    if (!this.d.table) throw new HaPreconditionError(`${this.cfg.director} does not replicate its table`);
+    await this.d.table.confirmHeld(seq, by);
+    this.changed_();
     return this.status();
   }
 

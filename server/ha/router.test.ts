@@ -26,6 +26,11 @@ function fakeHa(): HaService & { bump(): void } {
       status = { ...status, transitions: [{ at: 0, group: '*', kind: 'operator', from: null, to: on ? 'maintenance' : 'in service', reason: by }] };
       return status;
     },
+    confirmReplicated: async (seq, by) => {
+      if (seq !== 7) throw new HaPreconditionError(`the held change is sequence 7, not ${seq}`);
+      status = { ...status, transitions: [{ at: 0, group: '*', kind: 'table', from: 'held', to: 'applied', reason: by }] };
+      return status;
+    },
     bump,
   };
 }
@@ -55,6 +60,17 @@ describe('ha router with a controller', () => {
     expect(after.transitions[0]).toMatchObject({ to: 'maintenance', reason: 'operator' });
     await expect(callerFor(deps, OPERATOR).ha.handover({ group: 'nope' })).rejects.toMatchObject({ code: 'CONFLICT', message: "no VIP group 'nope'" });
     await expect(callerFor(deps, OPERATOR).ha.handover({ group: '' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('confirming a held replicated change: operator only, names the sequence, a mismatch is a conflict', async () => {
+    const ha = fakeHa();
+    const deps = { ...(await makeDeps()), directorId: 'lvs1', ha };
+    await expect(callerFor(deps, VIEWER).ha.confirmReplicated({ seq: 7 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(callerFor(deps, OPERATOR).ha.confirmReplicated({ seq: 8 })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('sequence 7') });
+    await expect(callerFor(deps, OPERATOR).ha.confirmReplicated({ seq: -1 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect((await callerFor(deps, OPERATOR).ha.confirmReplicated({ seq: 7 })).transitions[0]).toMatchObject({ kind: 'table', to: 'applied', reason: 'operator' });
+    const off = { ...(await makeDeps()), directorId: 'lvs9' };
+    await expect(callerFor(off, OPERATOR).ha.confirmReplicated({ seq: 7 })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
   });
 
   it('onStatus sends the status at once and again on a change, tracked with increasing ids', async () => {

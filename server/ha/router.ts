@@ -3,7 +3,7 @@
  * actions. Status is per director; the console asks each director it knows.
  */
 import { tracked, TRPCError } from '@trpc/server';
-import { haGroupInput, haMaintenanceInput, type HaStatus } from '@/lib/schemas/ha';
+import { haConfirmReplicatedInput, haGroupInput, haMaintenanceInput, type HaStatus } from '@/lib/schemas/ha';
 import type { AgentContext } from '../agent/context';
 import { sleep } from '../agent/sleep';
 import { operatorProcedure, router, viewerProcedure } from '../agent/trpc';
@@ -46,4 +46,7 @@ export const haRouter = router({
     .mutation(({ ctx, input }) => converted(haOf(ctx).handover(input.group, ctx.auth.tokenName))),
   maintenance: operatorProcedure.input(haMaintenanceInput)
     .mutation(({ ctx, input }) => converted(haOf(ctx).maintenance(input.on, ctx.auth.tokenName))),
+  /** apply a replicated change that was held because it removes too many services (the status shows its `seq`) */
+  confirmReplicated: operatorProcedure.input(haConfirmReplicatedInput)
+    .mutation(({ ctx, input }) => converted(haOf(ctx).confirmReplicated(input.seq, ctx.auth.tokenName))),
 });

@@ -13,6 +13,8 @@ export interface HaService {
   /** give the group's lease to a peer (this director must hold it) */
   handover(group: string, by: string): Promise<HaStatus>;
   maintenance(on: boolean, by: string): Promise<HaStatus>;
+  /** apply the replicated change held for confirmation (sequence `seq`, as the status shows it) */
+  confirmReplicated(seq: number, by: string): Promise<HaStatus>;
 }
 
 export class HaUnavailableError extends Error {
@@ -30,7 +32,7 @@ export function disabledStatus(director: string): HaStatus {
     keepalived: { running: false, pid: null, configPath: null, lastError: null },
     groups: [],
     syncDaemons: [],
-    table: { appliedVersion: null, zkVersion: null, lastError: null },
+    table: { appliedVersion: null, zkVersion: null, lastError: null, refused: null, held: null },
     transitions: [],
   };
 }
@@ -47,5 +49,6 @@ export function disabledHa(director: string): HaService {
     }),
     handover: no,
     maintenance: no,
+    confirmReplicated: no,
   };
 }

@@ -2,6 +2,7 @@
  * Reading the HA configuration file and wiring the controller for the agent.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { haConfigSchema, type HaConfig } from '@/lib/schemas/ha';
 import { zkPaths } from '@/lib/ha/zk-layout';
@@ -40,13 +41,18 @@ export async function loadHaConfig(file: string, directorId?: string): Promise<H
 
 export function startHa(d: {
   config: HaConfig; backend: IpvsBackend; journal: Journal; writeLock: Mutex; hub: TableHub; log: Logger; runDir: string;
+  /** the agent's state folder (the HA secrets are found from it); default: runDir's parent */
+  stateDir?: string;
 }): HaController & { table: TableSync } {
   const log = d.log.child({ svc: 'ha' });
   let controller: HaController | null = null;
+  const runDir = d.config.runDir ?? d.runDir;
   const table = new TableSync({
     backend: d.backend, journal: d.journal, writeLock: d.writeLock, hub: d.hub, log, director: d.config.director,
-    path: zkPaths(d.config.zkRoot).table, onChange: () => controller?.poke(),
+    path: zkPaths(d.config.zkRoot).table, root: d.config.zkRoot, key: () => controller?.tableKey() ?? null,
+    holdShare: d.config.holdRemovalShare, seqFile: path.join(runDir, 'table-seq.json'),
+    onChange: () => controller?.poke(), record: (...a) => controller?.recordTable(...a),
   });
-  controller = new HaController({ config: d.config, backend: d.backend, log, runDir: d.runDir, table });
+  controller = new HaController({ config: d.config, backend: d.backend, log, runDir: d.runDir, stateDir: d.stateDir ?? path.dirname(d.runDir), table });
   return Object.assign(controller, { table });
 }

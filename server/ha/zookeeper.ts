@@ -6,10 +6,14 @@
  * The client notices a dead server only when TCP says so, and learns of its
  * session's expiry only once it reconnects: a probe every third of the session
  * timeout marks the session disconnected when ZooKeeper stops answering.
+ *
+ * With credentials the session authenticates (digest) before any request, and
+ * every node it creates is readable and writable by that identity only.
  */
 import zookeeper, { type Client, type Stat } from 'node-zookeeper-client';
 import type { Logger } from 'pino';
 import type { ZkState } from '@/lib/schemas/ha';
+import { digestId, type ZkCredentials } from './secrets';
 
 export class ZkError extends Error {
   override readonly name = 'ZkError';
@@ -21,6 +25,20 @@ export class ZkError extends Error {
 export const isNoNode = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.NO_NODE;
 export const isNodeExists = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.NODE_EXISTS;
 export const isBadVersion = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.BAD_VERSION;
+export const isNoAuth = (e: unknown) => e instanceof ZkError && e.code === zookeeper.Exception.NO_AUTH;
+
+const P = zookeeper.Permission;
+const permText = (perms: number) => ['r', 'w', 'c', 'd', 'a'].filter((_, i) => perms & [P.READ, P.WRITE, P.CREATE, P.DELETE, P.ADMIN][i]!).join('');
+
+/** Why a node's ACL lets someone other than the cluster change it, or null. */
+export function aclWorldWritable(acls: readonly { permission: number; id: { scheme: string; id: string } }[]): string | null {
+  for (const a of acls) {
+    const change = a.permission & (P.WRITE | P.CREATE | P.DELETE | P.ADMIN);
+    if (change && a.id.scheme === 'world' && a.id.id === 'anyone') return `world:anyone:${permText(a.permission)}`;
+    if (change && a.id.scheme === 'ip') return `ip:${a.id.id}:${permText(a.permission)} (any client from there, no credentials)`;
+  }
+  return null;
+}
 
 function wrap(e: unknown): ZkError {
   if (e instanceof zookeeper.Exception) return new ZkError(e.getCode(), `${e.getName()}: ${e.message}`);
@@ -40,9 +58,26 @@ export class ZkSession {
   private probeSentAt: number | null = null;
   private closed = false;
 
+  /** ACL of every node this session creates: the digest identity alone with credentials, else ZooKeeper's open default */
+  private acl: zookeeper.ACL[] | null = null;
+
   constructor(private readonly opts: {
     connect: string; sessionTimeoutMs: number; log: Logger; onChange: () => void; probePath?: string;
-  }) {}
+    /** digest credentials; without them nodes are created world-writable (tests of the lease alone) */
+    auth?: ZkCredentials | null;
+  }) {
+    if (opts.auth) this.setAuth(opts.auth);
+  }
+
+  /** Credentials for the sessions from now on (before start()). */
+  setAuth(auth: ZkCredentials): void {
+    this.opts.auth = auth;
+    this.acl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId(auth)))];
+  }
+
+  get authenticated(): boolean {
+    return this.acl !== null;
+  }
 
   start(): void {
     this.closed = false;
@@ -63,6 +98,8 @@ export class ZkSession {
     const client = zookeeper.createClient(this.opts.connect, { sessionTimeout: this.opts.sessionTimeoutMs, spinDelay: 200, retries: 0 });
     this.client = client;
     this.probeSentAt = null;
+    // sent before any request, and again on every reconnect by the client
+    if (this.opts.auth) client.addAuthInfo('digest', Buffer.from(`${this.opts.auth.user}:${this.opts.auth.password}`, 'utf8'));
     client.on('connected', () => {
       if (this.client !== client) return;
       this.set('connected', null);
@@ -180,7 +217,27 @@ export class ZkSession {
   }
 
   create(path: string, data: Buffer, ephemeral: boolean): Promise<string> {
-    return this.call((c, cb) => c.create(path, data, ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT, cb));
+    const mode = ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT;
+    const acl = this.acl;
+    return this.call((c, cb) => (acl ? c.create(path, data, acl, mode, cb) : c.create(path, data, mode, cb)));
+  }
+
+  /** A node's ACL; null when there is no such node. */
+  getAcl(path: string): Promise<{ permission: number; id: { scheme: string; id: string } }[] | null> {
+    return this.call<zookeeper.ACL[]>((c, cb) => c.getACL(path, (e, acls) => cb(e, acls))).catch((e: unknown) => {
+      if (isNoNode(e)) return null;
+      throw e;
+    });
+  }
+
+  /** The first of `paths` that someone outside the cluster may change (with why), or null when none may. */
+  async aclProblem(paths: readonly string[]): Promise<string | null> {
+    for (const p of paths) {
+      const acls = await this.getAcl(p);
+      const why = acls ? aclWorldWritable(acls) : null;
+      if (why) return `${p} is writable without the cluster's credentials (ACL ${why})`;
+    }
+    return null;
   }
 
   set_(path: string, data: Buffer, version: number): Promise<Stat> {
@@ -199,7 +256,8 @@ export class ZkSession {
   }
 
   mkdirp(path: string): Promise<string> {
-    return this.call((c, cb) => c.mkdirp(path, cb));
+    const acl = this.acl;
+    return this.call((c, cb) => (acl ? c.mkdirp(path, null, acl, zookeeper.CreateMode.PERSISTENT, cb) : c.mkdirp(path, cb)));
   }
 
   close(): void {

@@ -46,8 +46,18 @@ export interface HaLabOptions {
   tap?: TapLink;
 }
 
+/** What the directors of the lab share: one ZooKeeper identity, one table key (see server/ha/secrets.ts). */
+export interface HaLabSecrets {
+  /** `user:password`, the line of each director's zk-credentials */
+  zkCredentials: string;
+  tableKey: string;
+}
+
 export interface HaLab {
   agents: HaLabAgent[];
+  secrets: HaLabSecrets;
+  /** ZooKeeper through the guest's port proxy (host:port), for tests playing an outsider */
+  zookeeperUrl: string;
   /** resolves when the lab kernel has stopped (abort `signal` to stop it) */
   done: Promise<LabRunResult>;
   startupMs: number;
@@ -84,24 +94,33 @@ export function haLabConfig(director: HaDirectorName, preempt: boolean): HaConfi
 }
 
 /**
- * Writes each director's ha.json and tokens under `dir/lvsN/`. Both agents
- * get the same tokens: a director asks its peer's ha.status with its own
- * viewer token when ZooKeeper is out of reach.
+ * Writes each director's ha.json, tokens and HA secrets under `dir/lvsN/`
+ * (the agent's state folder once copied into the guest). Both agents get the
+ * same tokens: a director asks its peer's ha.status with its own viewer
+ * token when ZooKeeper is out of reach. Both get the same ZooKeeper
+ * credentials and table key: that is what makes them one cluster.
  */
-function writeConfigs(dir: string, preempt: boolean): { viewerToken: string; operatorToken: string } {
+function writeConfigs(dir: string, preempt: boolean): { viewerToken: string; operatorToken: string; secrets: HaLabSecrets } {
   const tokens = {
     viewerToken: `viewer_${randomBytes(32).toString('base64url')}`,
     operatorToken: `operator_${randomBytes(32).toString('base64url')}`,
+  };
+  const secrets: HaLabSecrets = {
+    zkCredentials: `director:${randomBytes(24).toString('base64url')}`,
+    tableKey: randomBytes(32).toString('base64url'),
   };
   for (const d of HA_DIRECTORS) {
     const tdir = path.join(dir, d.name, 'tokens');
     mkdirSync(tdir, { recursive: true, mode: 0o700 });
     writeFileSync(path.join(tdir, 'viewer.token'), `${tokens.viewerToken}\n`, { mode: 0o600 });
     writeFileSync(path.join(tdir, 'operator.token'), `${tokens.operatorToken}\n`, { mode: 0o600 });
+    // the defaults of lib/schemas/ha.ts (zkCredentialsFile, tableKeyFile), relative to the state folder
+    writeFileSync(path.join(dir, d.name, 'zk-credentials'), `${secrets.zkCredentials}\n`, { mode: 0o600 });
+    writeFileSync(path.join(dir, d.name, 'ha-table.key'), `${secrets.tableKey}\n`, { mode: 0o600 });
     // compact on purpose: ha-faults.sh start-director --preempt rewrites `"preempt":false` in place
     writeFileSync(path.join(dir, d.name, 'ha.json'), `${JSON.stringify(haLabConfig(d.name, preempt))}\n`, { mode: 0o600 });
   }
-  return tokens;
+  return { ...tokens, secrets };
 }
 
 function healthy(url: string): Promise<boolean> {
@@ -118,7 +137,7 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
   const tap = o.tap ?? HA_LAB_TAP;
   step('bundling the agent');
   const bundle = await bundleAgent(o.projectRoot);
-  let tokens: { viewerToken: string; operatorToken: string } | null = null;
+  let tokens: { viewerToken: string; operatorToken: string; secrets: HaLabSecrets } | null = null;
   let logDir = '';
   let running = false;
   let log = '';
@@ -158,7 +177,8 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
     name: `Lab director ${d.name}`,
     url: `http://${tap.guestAddress}:${d.proxyPort}`,
     labUrl: `http://${d.lanAddress}:${HA_LAB.agentPort}`,
-    ...tokens!,
+    viewerToken: tokens!.viewerToken,
+    operatorToken: tokens!.operatorToken,
   }));
   const until = Date.now() + (o.bootTimeoutMs ?? 600_000);
   for (;;) {
@@ -177,5 +197,8 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
     throw new Error(`the HA lab kernel stopped while booting (status ${r.status}); last output:\n${r.output.slice(-3000) || r.console.slice(-3000)}`);
   }
   step('both agents answer through the port proxy');
-  return { agents: agents(), done, startupMs: Date.now() - started, logDir };
+  return {
+    agents: agents(), secrets: tokens!.secrets, zookeeperUrl: `${tap.guestAddress}:${HA_LAB.zookeeperProxyPort}`,
+    done, startupMs: Date.now() - started, logDir,
+  };
 }

@@ -29,6 +29,7 @@ function Preview() {
         disabledReason: () => 'Preview: no agent behind these statuses.',
         handover: async () => undefined,
         maintenance: async () => undefined,
+        confirmReplicated: async () => undefined,
       }} />
     </div>
   );

@@ -40,8 +40,9 @@ for d in $DIRECTORS; do
   ip netns exec "$d" bash "$GUEST_DIR/ha-agent-loop.sh" "$d" "$bundle" "$origin" </dev/null &
 done
 
-step "ha: port proxy on ${LAB_PROXY_ADDR:=169.254.150.2}: 9581 -> lvs1, 9582 -> lvs2"
-node "$GUEST_DIR/ha-proxy.mjs" "$LAB_PROXY_ADDR" 9581=192.168.150.2:$AGENT_PORT 9582=192.168.150.3:$AGENT_PORT \
+step "ha: port proxy on ${LAB_PROXY_ADDR:=169.254.150.2}: 9581 -> lvs1, 9582 -> lvs2, 9583 -> ZooKeeper"
+# ZooKeeper too, so a test on the host can play an outsider against its ACLs (only the host side of the tap reaches it)
+node "$GUEST_DIR/ha-proxy.mjs" "$LAB_PROXY_ADDR" 9581=192.168.150.2:$AGENT_PORT 9582=192.168.150.3:$AGENT_PORT 9583=$ZK_IP:$ZK_PORT \
   >>"$LAB_STATE/proxy.log" 2>&1 </dev/null &
 proxy=$!
 

@@ -18,6 +18,8 @@ export const HA_LAB = {
   /** the real servers' NAT gateway: floats with the VIP */
   gateway: '192.168.150.1',
   zookeeper: '192.168.150.250:2181',
+  /** the guest's port proxy forwards this port on the tap to ZooKeeper (for tests of its ACLs from the host) */
+  zookeeperProxyPort: 9583,
   virtualRouterId: 51,
   syncId: 51,
   advertIntervalMs: 500,
