@@ -124,10 +124,12 @@ export class TableSync {
       }
       return;
     }
-    const aclRecheck = this.refused?.zkVersion === null && Date.now() - this.aclCheckedAt > ACL_RECHECK_MS;
+    // while an ACL keeps replication refused, local writes wait for the next look at it (not one per tick)
+    const aclBlocked = this.refused?.zkVersion === null;
+    const aclRecheck = aclBlocked && Date.now() - this.aclCheckedAt > ACL_RECHECK_MS;
     // a new session (watches and all to set up), writes made while ZooKeeper was away (the same session may resume),
     // or a look at an ACL that kept replication refused
-    if (!this.pending && (zk.generation !== this.generation || this.dirty || aclRecheck)) {
+    if (!this.pending && (zk.generation !== this.generation || (this.dirty && !aclBlocked) || aclRecheck)) {
       this.generation = zk.generation;
       this.pending = true;
       this.queue(() => this.sync().finally(() => { this.pending = false; }));

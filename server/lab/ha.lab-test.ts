@@ -11,9 +11,13 @@
  * plain keepalived, then Director's controller, whose master moves around
  * as the faults go.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeSignedTable, signTable } from '../ha/table-signing';
+import { ZkSession } from '../ha/zookeeper';
 import { client } from '../cli/commands/lab';
 import { startHaLab, type HaLab, type HaLabAgent } from './ha-lab';
 import { HA_LAB, type HaDirectorName, type HaFaultInput, type HaLabStatus } from './guest/ha-topology';
@@ -52,7 +56,11 @@ const HA_DIRECTORS_NAMES: HaDirectorName[] = ['lvs1', 'lvs2'];
 const other = (d: HaDirectorName): HaDirectorName => (d === 'lvs1' ? 'lvs2' : 'lvs1');
 const s1 = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** Debian's zookeeper package: the outsider's tool */
+const ZKCLI = '/usr/share/zookeeper/bin/zkCli.sh';
+
 interface CtrlStatus {
+  table: { appliedVersion: number | null; zkVersion: number | null; refused?: { reason: string; zkVersion: number | null } | null };
   enabled: boolean;
   zookeeper: { state: string; failStatic: boolean };
   groups: { name: string; vrrpState: string; vipsPresent: string[]; leaseHolder: string | null; fenced: boolean; preempt: boolean }[];
@@ -450,5 +458,61 @@ describe.skipIf(!canRun)('HA lab: failover, split brain, ZooKeeper down, connect
       printTimeline(`(d) ZooKeeper down and back, settled on ${back}`, t0, Date.now());
       expect(back).toBe(m);
     }, 150_000);
+
+    // last: it leaves a refused payload in <root>/table (the next write on a director publishes over it)
+    it('ZooKeeper: an outsider without credentials is refused (zkCli); a forged table written with them changes no director\'s table', async (ctx) => {
+      needController(ctx);
+      if (!existsSync(ZKCLI)) {
+        console.warn(`skipped: ${ZKCLI} is missing (apt-get install -y zookeeper)`);
+        ctx.skip();
+      }
+      await settled();
+      const saved = async (d: HaDirectorName) => {
+        const r = await api(d).lab.ipvsadm.mutate({ args: ['-Sn'] });
+        expect(r.status).toBe(0);
+        return r.stdout;
+      };
+      const before = { lvs1: await saved('lvs1'), lvs2: await saved('lvs2') };
+      expect(before.lvs1).toContain(`${HA_LAB.vip}:80`);
+      expect(before.lvs2).toBe(before.lvs1);
+
+      // the outsider: ZooKeeper itself says no (NoAuth), to writes and to reads
+      for (const cmd of [['set', '/director/table', 'x'], ['delete', '/director/table'], ['create', '/director/groups/lan/evil', 'x'], ['get', '/director/table']]) {
+        const r = spawnSync(ZKCLI, ['-server', lab.zookeeperUrl, ...cmd], { encoding: 'utf8', timeout: 60_000 });
+        const out = `${r.stdout}${r.stderr}`;
+        console.log(`  outsider: zkCli ${cmd.join(' ')} -> ${out.trim().split('\n').at(-1)}`);
+        expect(out).toContain(`Insufficient permission : ${cmd[1]}`);
+      }
+
+      // an insider with the credentials but not the table key
+      const [user, ...pw] = lab.secrets.zkCredentials.split(':');
+      const zk = new ZkSession({ connect: lab.zookeeperUrl, sessionTimeoutMs: 4000, log: pino({ level: 'silent' }), onChange: () => {}, auth: { user: user!, password: pw.join(':') } });
+      zk.start();
+      try {
+        await until('the forger\'s ZooKeeper session', async () => zk.state === 'connected', 30_000);
+        const foreign = `-A -t ${HA_LAB.vip}:80 -s rr\n-a -t ${HA_LAB.vip}:80 -r 192.168.150.66:80 -m -w 1\n`;
+        const forgeries: [string, Buffer, RegExp][] = [
+          ['a plain table sending the VIP to a foreign real server', Buffer.from(foreign), /^unsigned/],
+          ['empty bytes (used to remove every service)', Buffer.alloc(0), /^unsigned: the shared table znode is empty/],
+          ['a table signed with a guessed key', encodeSignedTable(signTable(Buffer.from('not the key, but 32 characters!!'), '/director', { seq: Date.now() + 60_000, ts: Date.now(), director: 'lvs1', table: foreign })), /^invalid signature/],
+        ];
+        for (const [what, data, reason] of forgeries) {
+          const cur = await zk.get('/director/table');
+          const version = (await zk.set_('/director/table', data, cur!.stat.version)).version;
+          const t0 = Date.now();
+          const seen = await until(`both directors refusing ${what}`, async () => {
+            const [a, b] = await Promise.all([ctrl('lvs1'), ctrl('lvs2')]);
+            return a?.table.refused?.zkVersion === version && b?.table.refused?.zkVersion === version ? [a, b] : null;
+          }, 20_000);
+          console.log(`  forged ${what}: refused by both in ${s1(Date.now() - t0)}: ${seen[0]!.table.refused!.reason}`);
+          for (const st of seen) expect(st.table.refused!.reason).toMatch(reason);
+        }
+        await sleep(3000);
+        const after = { lvs1: await saved('lvs1'), lvs2: await saved('lvs2') };
+        expect(after).toEqual(before);
+      } finally {
+        zk.close();
+      }
+    }, 240_000);
   });
 });
