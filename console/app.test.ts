@@ -109,13 +109,16 @@ describe('sessions held by the console', () => {
     expect((await signIn('nobody', 'bob password 1')).status).toBe(401);
   });
 
-  it('logout ends the session on the server: the old cookie no longer works', async () => {
+  it('logout ends the session on the server: its WebSocket closes and the old cookie no longer works', async () => {
     await setup();
     await start();
     const { cookie } = await signIn('bob', 'bob password 1');
     expect((await me(cookie!)).status).toBe(200);
+    const { closed } = await openWs(cookie!);
     const out = await fetch(`${base}/api/session/logout`, { method: 'POST', headers: { cookie: cookie!, ...origin() }, redirect: 'manual' });
     expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(/director_session=; .*Max-Age=0/);
+    expect((await closed).code).toBe(4401);
     expect((await me(cookie!)).status).toBe(401);
   });
 

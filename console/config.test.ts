@@ -166,3 +166,18 @@ describe('tokenFor', () => {
     expect(tokenFor({ ...a!, operatorToken: undefined }, 'operator')).toEqual({ token: agent.viewerToken, role: 'viewer' });
   });
 });
+
+describe('deploy/console.toml (the packaged example)', () => {
+  it('parses as is, and every key it documents is a key of the schema with a valid example value', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../deploy/console.toml', import.meta.url), 'utf8');
+    expect(parseConsoleFile('console.toml', text)).toEqual({});
+    // uncomment the example lines (not the prose); the fingerprint's "…" is a placeholder
+    const example = text.split('\n')
+      .filter((l) => /^# (\[|[a-zA-Z]+ = )/.test(l) && !l.startsWith('# fingerprint'))
+      .map((l) => l.slice(2).replace(/\s+#.*$/, ''))
+      .join('\n');
+    const c = parseConsoleFile('console.toml', example);
+    expect(Object.keys(c).sort()).toEqual(['agents', 'allowRoot', 'allowedOrigins', 'demo', 'listen', 'secureCookies', 'stateDir', 'tls', 'usersFile']);
+  });
+});
