@@ -54,11 +54,30 @@ export class HealthActions {
 
   constructor(private readonly deps: ActionDeps) {}
 
-  private async journal(actor: Actor, op: string, objects: JournalObject[]): Promise<void> {
-    if (objects.length === 0) return;
-    await this.deps.journal?.append({
-      role: actor.role, tokenName: actor.tokenName, ...(actor.actor !== undefined ? { actor: actor.actor } : {}), remote: actor.remote, op, objects,
-    });
+  /**
+   * One kernel write, journaled write-ahead like every other: `planned` is
+   * recorded (fsynced) before `write` runs, which returns what it did. If the
+   * journal cannot be written, the kernel is not touched.
+   */
+  private async journaled(actor: Actor, op: string, planned: JournalObject[], write: () => Promise<JournalObject[]>): Promise<void> {
+    const j = this.deps.journal;
+    if (!j) {
+      await write();
+      this.deps.poke?.();
+      return;
+    }
+    const pending = await j.begin({
+      role: actor.role, tokenName: actor.tokenName, ...(actor.actor !== undefined ? { actor: actor.actor } : {}), remote: actor.remote, op,
+    }, planned);
+    let objects: JournalObject[];
+    try {
+      objects = await write();
+    } catch (e) {
+      // a single refused operation changes nothing
+      await pending.failed((e as Error)?.message ?? String(e), []);
+      throw e;
+    }
+    await pending.done(objects);
     this.deps.poke?.();
   }
 
@@ -79,16 +98,14 @@ export class HealthActions {
       const b = this.deps.backend;
       const before = await readDest(b, cfg.service, rs.destination);
       if (before && before.weight === weight) return { changed: false, note: `weight already ${weight}` };
-      if (before) {
-        await b.updateDestination(cfg.service, { ...destinationSpecOf(before), weight });
-      } else {
-        await b.addDestination(cfg.service, { ...rs.destination, weight });
-      }
-      const after = await readDest(b, cfg.service, rs.destination);
-      await this.journal(actor, op, [{
-        kind: 'destination', service: cfg.service,
-        before: before ? destinationSpecOf(before) : null, after: after ? destinationSpecOf(after) : null,
-      }]);
+      const was = before ? destinationSpecOf(before) : null;
+      const next = before ? { ...destinationSpecOf(before), weight } : { ...rs.destination, weight };
+      await this.journaled(actor, op, [{ kind: 'destination', service: cfg.service, before: was, after: next }], async () => {
+        if (before) await b.updateDestination(cfg.service, next);
+        else await b.addDestination(cfg.service, next);
+        const after = await readDest(b, cfg.service, rs.destination);
+        return [{ kind: 'destination', service: cfg.service, before: was, after: after ? destinationSpecOf(after) : null }];
+      });
       return { changed: true, note: before ? `weight ${before.weight} -> ${weight}` : `re-added with weight ${weight}` };
     });
   }
@@ -98,8 +115,11 @@ export class HealthActions {
       const b = this.deps.backend;
       const before = await readDest(b, cfg.service, d);
       if (!before) return { changed: false, note: 'already removed' };
-      await b.removeDestination(cfg.service, d);
-      await this.journal(actor, op, [{ kind: 'destination', service: cfg.service, before: destinationSpecOf(before), after: null }]);
+      const planned: JournalObject[] = [{ kind: 'destination', service: cfg.service, before: destinationSpecOf(before), after: null }];
+      await this.journaled(actor, op, planned, async () => {
+        await b.removeDestination(cfg.service, d);
+        return planned;
+      });
       return { changed: true, note: 'removed' };
     });
   }
@@ -155,14 +175,19 @@ export class HealthActions {
       const b = this.deps.backend;
       const cur = await readDest(b, cfg.service, sorry);
       if (noneLive && !cur) {
-        await b.addDestination(cfg.service, sorry);
-        const after = await readDest(b, cfg.service, sorry);
-        await this.journal(HEALTH_ACTOR, 'health.sorry.add', [{ kind: 'destination', service: cfg.service, before: null, after: after ? destinationSpecOf(after) : null }]);
+        await this.journaled(HEALTH_ACTOR, 'health.sorry.add', [{ kind: 'destination', service: cfg.service, before: null, after: sorry }], async () => {
+          await b.addDestination(cfg.service, sorry);
+          const after = await readDest(b, cfg.service, sorry);
+          return [{ kind: 'destination', service: cfg.service, before: null, after: after ? destinationSpecOf(after) : null }];
+        });
         return { changed: true, note: 'sorry server added' };
       }
       if (!noneLive && cur) {
-        await b.removeDestination(cfg.service, sorry);
-        await this.journal(HEALTH_ACTOR, 'health.sorry.remove', [{ kind: 'destination', service: cfg.service, before: destinationSpecOf(cur), after: null }]);
+        const planned: JournalObject[] = [{ kind: 'destination', service: cfg.service, before: destinationSpecOf(cur), after: null }];
+        await this.journaled(HEALTH_ACTOR, 'health.sorry.remove', planned, async () => {
+          await b.removeDestination(cfg.service, sorry);
+          return planned;
+        });
         return { changed: true, note: 'sorry server removed' };
       }
       return { changed: false, note: noneLive ? 'sorry server in place' : 'real servers live' };
