@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseDataSchema, readJson } from '@/lib/ha/zk-layout';
 import { startZookeeper, until, type RunningZk } from './kernel-test-helpers';
-import { isNodeExists, ZkSession } from './zookeeper';
+import { isNoAuth, isNodeExists, ZkSession } from './zookeeper';
 
 const DIR = '/tmp/ha-zk-test';
 const SESSION_MS = 2000;
@@ -19,8 +19,8 @@ let zk: RunningZk;
 const sessions: ZkSession[] = [];
 const children: ChildProcess[] = [];
 
-function session(): ZkSession {
-  const s = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log: pino({ level: 'silent' }), onChange: () => {} });
+function session(auth?: { user: string; password: string }): ZkSession {
+  const s = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log: pino({ level: 'silent' }), onChange: () => {}, auth: auth ?? null });
   s.start();
   sessions.push(s);
   return s;
@@ -45,6 +45,29 @@ afterAll(async () => {
   for (const s of sessions) s.close();
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await zk?.stop();
+});
+
+describe('ZooKeeper ACLs', () => {
+  it('with credentials every node is the identity\'s alone; a node made without them is reported as writable by anyone', async () => {
+    const creds = { user: 'director', password: 'kernel-test-password-0123' };
+    const a = session(creds);
+    const peer = session(creds);
+    const outsider = session();
+    await until(() => [a, peer, outsider].every((s) => s.state === 'connected'), 20_000, 'three sessions connected');
+    await a.mkdirp('/secured/groups/lan');
+    await a.create('/secured/table', Buffer.from('x'), false);
+    expect(await a.getAcl('/secured')).toEqual([{ permission: 31, id: { scheme: 'digest', id: expect.stringMatching(/^director:.{28}$/) } }]);
+    expect(await a.aclProblem(['/secured', '/secured/table', '/secured/nothing-here'])).toBeNull();
+    // the other director, same credentials: may write; someone without them: NoAuth for writes and reads
+    await peer.set_('/secured/table', Buffer.from('y'), -1);
+    expect(isNoAuth(await outsider.set_('/secured/table', Buffer.alloc(0), -1).catch((e: unknown) => e))).toBe(true);
+    expect(isNoAuth(await outsider.create('/secured/groups/lan/lease', Buffer.from('{}'), true).catch((e: unknown) => e))).toBe(true);
+    expect(isNoAuth(await outsider.get('/secured/table').catch((e: unknown) => e))).toBe(true);
+    // a root made by a session without credentials (an agent before this change, or anyone): world-writable
+    await outsider.mkdirp('/open/groups');
+    expect(await a.aclProblem(['/open', '/open/table'])).toBe("/open is writable without the cluster's credentials (ACL world:anyone:rwcda)");
+    for (const s of [a, peer, outsider]) s.close();
+  });
 });
 
 describe('ZooKeeper lease', () => {
