@@ -68,11 +68,18 @@ export function resolveUser(spec: string, passwd?: string): RunAs {
   throw new Error(`no user '${spec}' in /etc/passwd (give a name or uid:gid)`);
 }
 
-/** setpriv's argv: the user switch when possible, every capability set emptied, no way back to privilege. */
+/**
+ * setpriv's argv: the user switch when possible, the capability sets emptied,
+ * no way back to privilege. An agent that cannot switch users (the systemd
+ * unit: its own user, ambient CAP_NET_ADMIN, capset filtered out) clears the
+ * ambient set with prctl only: with no ambient and no_new_privs (file
+ * capabilities ignored), exec leaves the script no permitted or effective
+ * capability, and the inheritable set it keeps cannot be raised from nothing.
+ */
 export function setprivArgs(o: Pick<MiscRunnerOptions, 'runAs' | 'canDropBounding'>, script: string, target: CheckTarget): string[] {
   return [
-    ...(o.runAs ? [`--reuid=${o.runAs.uid}`, `--regid=${o.runAs.gid}`, '--clear-groups'] : []),
-    '--inh-caps=-all', '--ambient-caps=-all',
+    ...(o.runAs ? [`--reuid=${o.runAs.uid}`, `--regid=${o.runAs.gid}`, '--clear-groups', '--inh-caps=-all'] : []),
+    '--ambient-caps=-all',
     ...(o.canDropBounding ? ['--bounding-set=-all'] : []),
     '--no-new-privs', '--', script, target.address, String(target.port),
   ];
