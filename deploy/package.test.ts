@@ -6,7 +6,7 @@
  * (server/cli/package.kernel.test.ts runs the packaged `director list` in the lab kernel.)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,15 +140,15 @@ describe('the unpacked package, run from / without the checkout', () => {
     });
     const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'] : [];
     const cmd = [...asNobody, process.execPath, path.join(x, 'usr/lib/director/console/console/server.mjs')];
+    // the console's own file, as the unit has it read; state in a folder of the console's user
+    const state = path.join(tmp, 'console-state');
+    mkdirSync(state, { mode: 0o700 });
+    if (asNobody.length) chownSync(state, 65534, 65534);
     const conf = path.join(tmp, 'console.toml');
-    writeFileSync(conf, '', { mode: 0o644 });
+    writeFileSync(conf, `listen = "127.0.0.1:${port}"\nstateDir = "${state}"\n[[agents]]\nid = "d1"\nname = "D1"\nurl = "http://127.0.0.1:9"\nviewerToken = "${'v'.repeat(32)}"\n`, { mode: 0o644 });
     const child = spawn(cmd[0]!, cmd.slice(1), {
       cwd: '/',
-      env: cleanEnv({
-        PORT: String(port), HOST: '127.0.0.1', HOME: '/nonexistent',
-        DIRECTOR_CONSOLE_CONFIG: conf,
-        DIRECTOR_AGENTS: JSON.stringify([{ id: 'd1', name: 'D1', url: 'http://127.0.0.1:9', viewerToken: 'v'.repeat(32) }]),
-      }),
+      env: cleanEnv({ NODE_ENV: 'production', HOME: '/nonexistent', DIRECTOR_CONSOLE_CONFIG: conf }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
@@ -157,7 +157,7 @@ describe('the unpacked package, run from / without the checkout', () => {
     try {
       const deadline = Date.now() + 30_000;
       while (!log.includes('director console: http://') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-      expect(log, log).toContain(`director console: http://127.0.0.1:${port} (production)`);
+      expect(log, log).toContain(`director console: http://127.0.0.1:${port} (production, ${conf}), 1 director(s): d1`);
       const page = await fetch(`http://127.0.0.1:${port}/login`);
       expect(page.status).toBe(200);
       const html = await page.text();

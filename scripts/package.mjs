@@ -12,15 +12,17 @@
  *   /etc/director/                    agent.toml, console.toml (conffiles, all commented)
  * The package is built for this machine's architecture: netlink's addon is native code.
  *
- * The console is built in a copy of the sources (dist/package-build) whose node_modules is a
- * hard-linked copy: Turbopack refuses a node_modules symlinked from outside the project, and the
- * developer's own .next stays as it is.
+ * The console is built in a copy of the sources (dist/package-build, removed at the end) whose
+ * node_modules is a hard-linked copy: Turbopack refuses a node_modules symlinked from outside the
+ * project, and the developer's own .next stays as it is. Its output is kept in
+ * dist/package-next-cache and reused while the sources are the same (DIRECTOR_PACKAGE_REBUILD=1: build anyway).
  */
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -60,14 +62,30 @@ const modules = realpathSync(path.join(root, 'node_modules'));
 if (spawnSync('cp', ['-al', modules, path.join(buildDir, 'node_modules')]).status !== 0) {
   cpSync(modules, path.join(buildDir, 'node_modules'), { recursive: true, verbatimSymlinks: true }); // another file system
 }
-step('next build (standalone)');
-run(process.execPath, [path.join(buildDir, 'node_modules/next/dist/bin/next'), 'build'], {
-  cwd: buildDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'ignore', 'inherit'],
-});
-const standalone = path.join(buildDir, '.next/standalone');
+// The Next build is most of the time (1-3 min): reuse the last one when its inputs are the same
+// (the sources copied above, the locked dependencies, this node).
+const hash = createHash('sha256').update(`${process.version}\n`).update(readFileSync(path.join(root, 'package-lock.json')));
+for (const f of readdirSync(buildDir, { recursive: true }).map(String).filter((f) => !f.startsWith('node_modules')).sort()) {
+  const p = path.join(buildDir, f);
+  if (statSync(p).isFile()) hash.update(`${f}\n`).update(readFileSync(p));
+}
+const inputs = hash.digest('hex');
+const cache = path.join(dist, 'package-next-cache');
+if (existsSync(path.join(cache, 'inputs')) && readFileSync(path.join(cache, 'inputs'), 'utf8') === inputs && process.env.DIRECTOR_PACKAGE_REBUILD !== '1') {
+  step('next build: unchanged sources, reusing the last build');
+} else {
+  step('next build (standalone)');
+  run(process.execPath, [path.join(buildDir, 'node_modules/next/dist/bin/next'), 'build'], {
+    cwd: buildDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  rmSync(cache, { recursive: true, force: true });
+  cpSync(path.join(buildDir, '.next/standalone'), path.join(cache, 'standalone'), { recursive: true, verbatimSymlinks: true });
+  cpSync(path.join(buildDir, '.next/static'), path.join(cache, 'static'), { recursive: true });
+  writeFileSync(path.join(cache, 'inputs'), inputs);
+}
 const consoleDir = path.join(lib, 'console');
-cpSync(standalone, consoleDir, { recursive: true, verbatimSymlinks: true });
-cpSync(path.join(buildDir, '.next/static'), path.join(consoleDir, '.next/static'), { recursive: true });
+cpSync(path.join(cache, 'standalone'), consoleDir, { recursive: true, verbatimSymlinks: true });
+cpSync(path.join(cache, 'static'), path.join(consoleDir, '.next/static'), { recursive: true });
 if (existsSync(path.join(buildDir, 'public'))) cpSync(path.join(buildDir, 'public'), path.join(consoleDir, 'public'), { recursive: true });
 // Next's own minimal server.js is not the console: the console server (auth, proxy to agents) wraps Next
 rmSync(path.join(consoleDir, 'server.js'), { force: true });
@@ -163,7 +181,7 @@ Description: web console for Linux Virtual Server (IPVS)
 put('DEBIAN/conffiles', '/etc/director/agent.toml\n/etc/director/console.toml\n');
 for (const s of ['postinst', 'prerm', 'postrm']) put(`DEBIAN/${s}`, deploy(`debian/${s}`), 0o755);
 const deb = path.join(dist, `director_${version}_${debArch}.deb`);
-run('dpkg-deb', ['--build', '--root-owner-group', '-Zgzip', tree, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
+run('dpkg-deb', ['--build', '--root-owner-group', '-Zgzip', '-z6', tree, deb], { stdio: ['ignore', 'ignore', 'inherit'] });
 rmSync(debian, { recursive: true, force: true });
 rmSync(buildDir, { recursive: true, force: true });
 const mb = (p) => (statSync(p).size / 1e6).toFixed(1);
