@@ -17,15 +17,18 @@ import { RestoreFailedError, restoreTable, SnapshotInvalidError } from '../snaps
 import type { AgentContext, Identity } from './context';
 import type { PendingChange } from './journal';
 import type { JournalObject } from './journal-types';
+import { snapshotGate } from './heavy';
 import { InputError, readService } from './ops';
 
 export type SnapshotFormat = 'ipvsadm' | 'json';
 
 export async function exportSnapshot(ctx: AgentContext, format: SnapshotFormat, opts: { thresholds?: boolean } = {}): Promise<{ format: SnapshotFormat; text: string }> {
   const table = await ctx.backend.dump();
-  if (format === 'ipvsadm') return { format, text: formatSnapshot(toRules(table), { thresholds: opts.thresholds ?? true }) };
+  if (format === 'ipvsadm') {
+    return snapshotGate.run(() => ({ format, text: formatSnapshot(toRules(table), { thresholds: opts.thresholds ?? true }) }));
+  }
   const info = await ctx.backend.info();
-  return { format, text: stringifySnapshot(makeSnapshot(table, { host: os.hostname(), ipvsVersion: info.version })) };
+  return snapshotGate.run(() => ({ format, text: stringifySnapshot(makeSnapshot(table, { host: os.hostname(), ipvsVersion: info.version })) }));
 }
 
 interface Desired {
@@ -60,11 +63,14 @@ export interface SnapshotPlan {
 }
 
 export async function planSnapshot(ctx: AgentContext, format: SnapshotFormat, text: string, prune: boolean): Promise<SnapshotPlan> {
-  const desired = await parseDesired(format, text);
-  const ops = planRestore(await ctx.backend.dump(), desired.services, {
-    mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
+  const current = await ctx.backend.dump();
+  return snapshotGate.run(async () => {
+    const desired = await parseDesired(format, text);
+    const ops = planRestore(current, desired.services, {
+      mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
+    });
+    return { ops, steps: ops.map(describeOp), text: renderPlan(ops) };
   });
-  return { ops, steps: ops.map(describeOp), text: renderPlan(ops) };
 }
 
 /** Where a restore stands: operations done of total; `failed` means it was rolled back. */
@@ -171,7 +177,7 @@ async function touchedObjects(
 async function restoreLocked(
   ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean, progressId: string | undefined,
 ): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
-  const desired = await parseDesired(format, text);
+  const desired = await snapshotGate.run(() => parseDesired(format, text));
   return ctx.writeLock.run(async () => {
     let result;
     let pending: PendingChange | null = null;
