@@ -72,6 +72,19 @@ describe('export refuses what keepalived.conf cannot hold', () => {
     expect(formatKeepalived([service([dest('10.0.1.1')])], [httpHealth({ regex: '^\\d+$' })]).text).toContain('regex "^\\\\d+$"\n');
   });
 
+  it('misc_path is written as keepalived reads it (with escapes), whatever the checks folder is called', () => {
+    const checksDir = '/etc/dir\\checks#1';
+    const [h] = healthTableSchema.parse([{
+      service: service([]).key, onFailure: 'remove',
+      realServers: [{ destination: dest('10.0.1.1'), checks: [{ type: 'misc', script: 'check-web' }] }],
+    }]);
+    const out = formatKeepalived([service([dest('10.0.1.1')])], [h!], { checksDir });
+    expect(out.text).toContain('misc_path "/etc/dir\\\\checks#1/check-web"\n');
+    const back = parseKeepalived(out.text, { checksDir });
+    expect(back.errors).toEqual([]);
+    expect(back.health[0]!.realServers[0]!.checks[0]).toMatchObject({ type: 'misc', script: 'check-web' });
+  });
+
   it('a backslash in a bare plain word is kept as it is (keepalived has no escapes there)', () => {
     const out = formatKeepalived([service([dest('10.0.1.1')])], [httpHealth({ path: '/a\\b' })]);
     expect(out.text).toContain('path /a\\b\n');

@@ -101,7 +101,7 @@ function checkLines(c: Check, i: string, where: string, checksDir: string): stri
     out.push(`${i}TCP_CHECK {`);
     if (c.connectPort) out.push(`${i}    connect_port ${c.connectPort}`);
   } else {
-    out.push(`${i}MISC_CHECK {`, `${i}    misc_path ${quote(`${checksDir.replace(/\/+$/, '')}/${c.script}`, `${where} MISC_CHECK misc_path`)}`);
+    out.push(`${i}MISC_CHECK {`, `${i}    misc_path ${quote(`${checksDir.replace(/\/+$/, '')}/${c.script}`, `${where} MISC_CHECK misc_path`, 'escaped')}`);
     if (c.timeoutSec !== undefined) out.push(`${i}    misc_timeout ${num(c.timeoutSec)}`);
     if (c.dynamic) out.push(`${i}    misc_dynamic`);
   }
