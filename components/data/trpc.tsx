@@ -43,7 +43,12 @@ function buildClient(directorId: string): TRPCClient<AppRouter> {
       attempt = 0;
       setLiveState({ kind: 'live', since: Date.now() });
     },
-    onClose: () => {
+    onClose: (cause) => {
+      // 4401: the console ended this session (signed out elsewhere, user removed or role changed): sign in again.
+      if (cause?.code === 4401) {
+        window.location.assign('/login');
+        return;
+      }
       setLiveState({ kind: 'reconnecting', attempt, retryAt: Date.now() + reconnectDelayMs(attempt) });
     },
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
