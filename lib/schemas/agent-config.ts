@@ -39,7 +39,7 @@ export const agentConfigSchema = z.strictObject({
   haConfig: absPath.optional(),
   /** Health checks: folder of root-owned misc-check scripts, the user they run as, and whether checks may run local commands. */
   checksDir: absPath.optional(),
-  checkUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a system user name (lower-case letters, digits, _ or -)').optional(),
+  checkUser: z.string().regex(/^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}(?::\d{1,10})?)$/, 'a user name (lower-case letters, digits, _ or -) or uid:gid').optional(),
   allowLocalChecks: z.boolean().optional(),
 }).superRefine((c, ctx) => {
   if (c.listen !== undefined && c.socket !== undefined) ctx.addIssue({ code: 'custom', path: ['socket'], message: 'give listen or socket, not both' });

@@ -72,6 +72,8 @@ describe('agent configuration file', () => {
     expect(() => parseAgentConfig('a.toml', 'stateDir = "var/lib"\n')).toThrow(/^a\.toml:1: stateDir: must be an absolute path/);
     expect(() => parseAgentConfig('a.toml', 'tlsCert = "/x.crt"\n')).toThrow(/^a\.toml:1: tlsCert: tlsCert and tlsKey go together/);
     expect(() => parseAgentConfig('a.toml', '[listen]\nport = 1\n')).toThrow(/^a\.toml:1: listen: /);
+    expect(() => parseAgentConfig('a.toml', 'checkUser = "root; rm"\n')).toThrow(/^a\.toml:1: checkUser: a user name .* or uid:gid/);
+    expect(parseAgentConfig('a.toml', 'checkUser = "65534:65534"\n')).toEqual({ checkUser: '65534:65534' });
   });
 
   it('names the line and column of a TOML syntax error', () => {
@@ -115,6 +117,12 @@ describe('director agent --config', () => {
     const t = io();
     expect(await agent(['--config', file('lan.toml', 'listen = "0.0.0.0:9580"\n')], t.io)).toBe(2);
     expect(t.err.join('')).toMatch(/without TLS/);
+  });
+
+  it('hands the health-check keys to the agent (checkUser = "root" is refused as --check-user root is)', async () => {
+    const t = io();
+    expect(await agent(['--config', file('root.toml', 'checkUser = "root"\n')], t.io)).toBe(2);
+    expect(t.err.join('')).toContain('--check-user: misc-check scripts must not run as root');
   });
 
   it('lets a flag win over its key', async () => {
