@@ -68,3 +68,25 @@ describe('director pki / agent cert / agent enroll', () => {
     expect(r.out).toMatch(/fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)('run as root for a service user (skipped unless root: chown needs it)', () => {
+  it('enroll files and the console\'s agents.json go to the owner of their state folder', async () => {
+    const { chown, mkdir } = await import('node:fs/promises');
+    const { AgentsStore, agentsFile } = await import('../../console/agents-store');
+    const { createEnrollment } = await import('../agent/enroll');
+    await mkdir(`${dir}/state`, { mode: 0o700 });
+    await chown(`${dir}/state`, 65534, 65534);
+    await createEnrollment({ stateDir: `${dir}/state`, url: 'https://192.0.2.1:9580', fingerprint: Array(32).fill('AB').join(':') });
+    const files = await readdir(`${dir}/state/enroll`);
+    expect((await stat(`${dir}/state/enroll`)).uid).toBe(65534);
+    expect((await stat(`${dir}/state/enroll/${files[0]}`)).uid).toBe(65534);
+
+    await mkdir(`${dir}/console`, { mode: 0o700 });
+    await chown(`${dir}/console`, 65534, 65534);
+    const store = new AgentsStore(agentsFile(`${dir}/console`));
+    store.add({ name: 'lvs1', url: 'https://192.0.2.1:9580', fingerprint: Array(32).fill('AB').join(':'), viewerToken: `viewer_${'a'.repeat(43)}`, operatorToken: `operator_${'b'.repeat(43)}`, credentialId: 'c1', enrolledAt: new Date().toISOString() });
+    const st = await stat(agentsFile(`${dir}/console`));
+    expect(st.uid).toBe(65534);
+    expect(st.mode & 0o777).toBe(0o600);
+  });
+});
