@@ -178,3 +178,30 @@ describe('checkNow is rate-limited per token', () => {
     expect(refusedAt).toBe(20);
   });
 });
+
+describe('a stored config the rules refuse moves nothing', () => {
+  it('a loopback real server with checks in health.json, and a misc script that cannot run: no transition, no weight change', async () => {
+    health.stop();
+    await writeFile(path.join(dir, 'health.json'), JSON.stringify({
+      version: 1,
+      services: [{
+        service: SVC, timing: { delayLoop: 0.1, warmup: 0, retry: 0 },
+        realServers: [
+          { destination: dest('127.0.0.1', 8080), checks: [{ type: 'tcp' }] },
+          { destination: RS, checks: [{ type: 'misc', script: 'check-web' }] },
+        ],
+      }],
+    }));
+    const before = await deps.fake.dump();
+    await open({ runCheck: undefined, checksDir: path.join(dir, 'no-such-folder') });
+    await health.start();
+    await new Promise((r) => setTimeout(r, 600));
+    const rows = health.list();
+    expect(rows.map((r) => [r.destinationId, r.state])).toEqual([['127.0.0.1:8080', 'unknown'], ['192.168.150.12:80', 'unknown']]);
+    expect(rows[0]!.message).toMatch(/^refusing to check 127\.0\.0\.1: it is a loopback address/);
+    expect(rows[1]!.message).toMatch(/^not run: checks folder .*no-such-folder: does not exist$/);
+    expect(health.history({ limit: 10 })).toEqual([]);
+    expect(await deps.fake.dump()).toEqual(before);
+    expect(deps.journal.size).toBe(0);
+  });
+});

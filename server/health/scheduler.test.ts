@@ -145,4 +145,21 @@ describe('HealthScheduler', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(events[0]).toMatchObject({ to: 'up', weight: 5 });
   });
+
+  it('a refused check (not run) counts no failure and makes no transition', async () => {
+    let refused = false;
+    let calls = 0;
+    const run = async (): Promise<CheckResult> => {
+      calls++;
+      return refused ? { ok: false, refused: true, message: 'not run: script x: no such file', durationMs: 0 } : { ok: true, message: 'exit 0', durationMs: 1 };
+    };
+    sched.set([{ id: 'a', probes: [{ key: 'k', timing: T, run }] }]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events.map((e) => e.to)).toEqual(['up']);
+    refused = true;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toBe(11); // still every delay loop, no retries
+    expect(events.map((e) => e.to)).toEqual(['up']);
+    expect(sched.status('a')).toMatchObject({ state: 'up', failures: 0, lastMessage: 'not run: script x: no such file' });
+  });
 });

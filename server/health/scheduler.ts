@@ -89,7 +89,10 @@ class Probe {
     }
     if (this.stopped) return;
     let next: number;
-    if (r.ok) {
+    if (r.refused) {
+      // not run: no evidence either way, so no retry count and no transition
+      next = t.delayLoop;
+    } else if (r.ok) {
       // a down server comes back on its first success, as keepalived
       this.failures = 0;
       this.state = 'up';

@@ -210,7 +210,13 @@ export class HealthService {
                 // the config may have changed since this probe was built: check against the current one
                 const cur = this.store.get(cfg.service);
                 if (!cur) return Promise.resolve({ ok: false, message: 'no longer configured', durationMs: 0 });
-                assertCheckTarget(cur, rs.destination, check, this.allowLocal);
+                try {
+                  assertCheckTarget(cur, rs.destination, check, this.allowLocal);
+                } catch (e) {
+                  // a stored config that breaks the rules (hand-edited, or from before them) is not run, and moves nothing
+                  if (e instanceof CheckTargetError) return Promise.resolve({ ok: false, refused: true, message: e.message, durationMs: 0 });
+                  throw e;
+                }
                 return this.runCheck(rs.destination, check, timing, signal);
               },
             };

@@ -135,18 +135,20 @@ export class MiscRunner {
   async run(target: CheckTarget, o: MiscCheckOptions): Promise<CheckResult> {
     const started = performance.now();
     const fail = (message: string): CheckResult => ({ ok: false, message, durationMs: performance.now() - started });
+    const refuse = (message: string): CheckResult => ({ ...fail(message), refused: true });
     if (o.signal?.aborted) return fail('check cancelled');
     let file: string;
     try {
       file = await resolveScript(this.opts, o.script);
     } catch (e) {
-      if (e instanceof ScriptRefusedError) return fail(`not run: ${e.message}`);
-      return fail(`not run: ${(e as Error).message}`);
+      if (e instanceof ScriptRefusedError) return refuse(`not run: ${e.message}`);
+      return refuse(`not run: ${(e as Error).message}`);
     }
     try {
       await this.acquire(o.signal);
     } catch (e) {
-      return fail((e as Error).message);
+      const m = (e as Error).message;
+      return m === 'check cancelled' ? fail(m) : refuse(m);
     }
     try {
       return await this.spawnOnce(file, target, o, started);
@@ -193,13 +195,13 @@ export class MiscRunner {
         finish({ ok: false, message: 'check cancelled' });
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
-      child.once('error', (e) => finish({ ok: false, message: `cannot run ${this.opts.setpriv} for script ${o.script}: ${e.message}` }));
+      child.once('error', (e) => finish({ ok: false, refused: true, message: `cannot run ${this.opts.setpriv} for script ${o.script}: ${e.message}` }));
       // 'close': stderr is read to its end (or to the bound) by then
       child.once('close', (code, sig) => {
         const note = noteOf(stderr);
         if (code === null) return finish({ ok: false, message: `script ${o.script} killed by ${sig}` });
         // setpriv's own failure (could not switch user or exec): never a dynamic weight
-        if (note.startsWith('setpriv: ')) return finish({ ok: false, message: `script ${o.script} not run: ${note}` });
+        if (note.startsWith('setpriv: ')) return finish({ ok: false, refused: true, message: `script ${o.script} not run: ${note}` });
         if (code === 0) return finish({ ok: true, message: 'exit 0' });
         if (o.dynamic && code >= 2) return finish({ ok: true, message: `exit ${code} (weight ${code - 2})`, weight: code - 2 });
         finish({ ok: false, message: `exit ${code}${note ? `: ${note}` : ''}` });

@@ -8,8 +8,13 @@ export interface CheckResult {
   /** what an operator reads: "HTTP 200", "HTTP 503", "connect timeout after 3 s", "connection refused" */
   message: string;
   durationMs: number;
-  /** MISC_CHECK with misc_dynamic: the weight the command asked for */
+  /** MISC_CHECK with misc_dynamic: the weight the script asked for */
   weight?: number;
+  /**
+   * The check was not run (a refused target or script, no free slot): this
+   * says nothing about the server, so its state and weight stay as they are.
+   */
+  refused?: boolean;
 }
 
 export interface CheckTarget {
