@@ -145,6 +145,17 @@ describe('director keepalived', () => {
     expect((await readdir(state)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a FILE that is not a regular file, or is over 4 MiB, is refused before it is read', async () => {
+    const big = path.join(dir, 'big.conf');
+    await writeFile(big, `! ${'x'.repeat(5 * 1024 * 1024)}\n`);
+    for (const [f, why] of [[big, 'over 4 MiB'], [dir, 'not a regular file']] as const) {
+      const { out, cli } = io();
+      expect(await keepalivedCommand(['import', '--state-dir', dir, f], cli, deps)).toBe(1);
+      expect(out.stderr).toBe(`${f}: cannot read: ${why}; nothing was changed\n`);
+    }
+    expect(await fake.dump()).toEqual([]);
+  });
+
   it('usage errors exit 2', async () => {
     expect(await keepalivedCommand(['frobnicate'], io().cli, deps)).toBe(2);
     expect(await keepalivedCommand(['import'], io().cli, deps)).toBe(2);

@@ -130,9 +130,13 @@ export async function keepalivedCommand(args: string[], io: CliIo, deps: Keepali
   const file = positionals[0]!;
   let text: string;
   try {
+    // a FIFO or /dev/zero would hang or fill the importer: a regular file within the include budget only
+    const st = statSync(file);
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > LIMITS.totalBytes) throw new Error(`over ${LIMITS.totalBytes / 1024 / 1024} MiB`);
     text = await deps.readFile(file);
   } catch (e) {
-    io.stderr(`${file}: cannot read: ${(e as Error).message}\n`);
+    io.stderr(`${file}: cannot read: ${(e as Error).message}; nothing was changed\n`);
     return 1;
   }
   const parsed = parseKeepalived(text, { file, include: deps.include, checksDir });
