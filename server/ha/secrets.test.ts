@@ -68,3 +68,19 @@ describe('HA config: TLS', () => {
     expect(config()).toMatchObject({ zkCredentialsFile: 'zk-credentials', tableKeyFile: 'ha-table.key', holdRemovalShare: 0.5 });
   });
 });
+
+describe('the HA controller without its secrets', () => {
+  it('does not start, and says which file is wrong, before touching keepalived or ZooKeeper', async () => {
+    const { HaController } = await import('./controller');
+    const { FakeIpvs } = await import('../ipvs/fake');
+    const { silentLog } = await import('../agent/testing');
+    const dir = await stateDir({ 'zk-credentials': { text: GOOD['zk-credentials'].text, mode: 0o644 }, 'ha-table.key': GOOD['ha-table.key'] });
+    const ctl = new HaController({
+      config: config({ keepalivedPath: '/nonexistent/keepalived' }), backend: new FakeIpvs(), log: silentLog, runDir: path.join(dir, 'ha'), stateDir: dir,
+    });
+    await expect(ctl.start()).rejects.toThrow(`ZooKeeper credentials ${dir}/zk-credentials has mode 0644`);
+    expect(ctl.status().zookeeper.state).toBe('connecting');
+    expect(ctl.status().keepalived.running).toBe(false);
+    await ctl.stop();
+  });
+});
