@@ -59,9 +59,9 @@ function config(over: Partial<ConsoleConfig> = {}): ConsoleConfig {
   };
 }
 
-async function start(over: Partial<ConsoleConfig> = {}, scheme = 'http'): Promise<void> {
+async function start(over: Partial<ConsoleConfig> = {}, scheme = 'http', sessionTtlMs?: number): Promise<void> {
   app = await createConsoleApp({
-    cfg: config(over), dev: false, log: () => {}, usersPollMs: 100,
+    cfg: config(over), dev: false, log: () => {}, usersPollMs: 100, sessionTtlMs,
     handleNext: async (_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>page</html>'); },
   });
   await new Promise<void>((r) => app!.server.listen(0, '127.0.0.1', r));
@@ -154,6 +154,18 @@ describe('sessions held by the console', () => {
     expect((await me(bob.cookie!)).status).toBe(401);
     const again = await signIn('bob', 'bob password 1');
     expect(again.body).toEqual({ user: { name: 'bob', role: 'viewer' } });
+  });
+
+  it('an expired session closes its open WebSocket even when nothing else is asked', async () => {
+    await setup();
+    await start({}, 'http', 1500);
+    const bob = await signIn('bob', 'bob password 1');
+    const t0 = Date.now();
+    const { closed } = await openWs(bob.cookie!);
+    const { code, at } = await closed;
+    expect(code).toBe(4401);
+    expect(at - t0).toBeLessThan(1500 + 1000);
+    expect((await me(bob.cookie!)).status).toBe(401);
   });
 
   it('a new password ends the sessions opened with the old one', async () => {

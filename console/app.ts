@@ -33,6 +33,8 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** How often the users file is checked for changes (ms). */
   usersPollMs?: number;
+  /** How long a session lasts (tests shorten it). */
+  sessionTtlMs?: number;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
     }
   };
   const agentById = (id: string): AgentConfig | undefined => agents().find((a) => a.id === id);
-  const sessions = new Sessions();
+  const sessions = new Sessions(opts.sessionTtlMs);
   const limiter = new LoginLimiter();
   /** A session also remembers which password it was opened with: a new password ends it. */
   const stamps = new Map<string, string>();
@@ -109,7 +111,12 @@ export async function createConsoleApp(opts: AppOptions): Promise<ConsoleApp> {
       log(`director console: users file: ${(e as Error).message}`);
     }
   };
-  const poll = setInterval(refreshUsers, opts.usersPollMs ?? 500);
+  let ticks = 0;
+  const poll = setInterval(() => {
+    refreshUsers();
+    // Expired sessions end here too, so a socket left open does not outlive its session.
+    if (++ticks % 4 === 0) sessions.prune();
+  }, opts.usersPollMs ?? 500);
   poll.unref();
   sessions.onEnd((s, why) => {
     stamps.delete(s.sid);
