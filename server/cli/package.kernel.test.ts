@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipvsadm } from '../ipvs/kernel-test-helpers';
@@ -29,6 +29,7 @@ describe.skipIf(!existsSync(deb))(`the packaged director list (${path.relative(r
   let director = '';
   beforeAll(() => {
     tmp = mkdtempSync('/tmp/director-pkg-');
+    chmodSync(tmp, 0o755); // the unprivileged run below goes through it
     const x = path.join(tmp, 'root');
     const u = spawnSync('dpkg', ['-x', deb, x], { encoding: 'utf8' });
     expect(u.stderr).toBe('');
@@ -53,4 +54,19 @@ describe.skipIf(!existsSync(deb))(`the packaged director list (${path.relative(r
       expect(r.stdout).toBe(ipvsadm(...theirs));
     },
   );
+
+  // what director-agent.service gives it: an unprivileged user with ambient CAP_NET_ADMIN and nothing else
+  it('runs as an unprivileged user with only CAP_NET_ADMIN, and says so without it', () => {
+    const as = (caps: string[]) => spawnSync('setpriv', [
+      '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all' + caps.map((c) => `,+${c}`).join(''),
+      '--ambient-caps=-all' + caps.map((c) => `,+${c}`).join(''), '--bounding-set=-all' + caps.map((c) => `,+${c}`).join(''),
+      '--', director, 'list',
+    ], { cwd: '/', encoding: 'utf8', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } as unknown as NodeJS.ProcessEnv });
+    const ok = as(['net_admin']);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe(ipvsadm('-Ln'));
+    const denied = as([]);
+    expect(denied.status).not.toBe(0);
+    expect(denied.stderr).toMatch(/director list: .*(permission|CAP_NET_ADMIN|EPERM)/i);
+  });
 });
