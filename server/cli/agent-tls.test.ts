@@ -90,3 +90,17 @@ describe.skipIf(process.getuid?.() !== 0)('run as root for a service user (skipp
     expect(st.mode & 0o777).toBe(0o600);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)('agent cert as root', () => {
+  it('--key-owner gives the key (still 0600) to the agent\'s user; an unknown user is refused before anything is written', async () => {
+    const r = await director('agent', 'cert', '--self-signed', '--name', 'lvs1', '--ip', '127.0.0.1', '--out', `${dir}/tls`, '--key-owner', 'nobody');
+    expect(r.code, r.err).toBe(0);
+    const st = await stat(`${dir}/tls/agent.key`);
+    expect(st.uid).toBe(65534);
+    expect(st.mode & 0o777).toBe(0o600);
+    const bad = await director('agent', 'cert', '--self-signed', '--name', 'lvs1', '--ip', '127.0.0.1', '--out', `${dir}/tls2`, '--key-owner', 'no-such-user');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--key-owner: no user 'no-such-user'");
+    await expect(stat(`${dir}/tls2`)).rejects.toThrow(/ENOENT/);
+  });
+});

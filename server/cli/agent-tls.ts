@@ -4,7 +4,8 @@
  * code a console exchanges for its own credential). Defaults come from
  * /etc/director/agent.toml when it exists.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chown, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ const CERT_USAGE = `usage: director agent cert [--ca-dir DIR | --self-signed] --
   --name         the agent's name, the certificate's CN (default: the host name)
   --ip, --dns    addresses consoles reach the agent at (repeatable; at least one)
   --out          where agent.crt and agent.key (0600) go (default ${DEFAULT_TLS_DIR})
+  --key-owner    the user the key is given to (default, when run as root: the agent's user 'director' if it exists)
 `;
 
 const ENROLL_USAGE = `usage: director agent enroll [--url https://ADDR:PORT] [--ttl 10m] [--tls-cert FILE] [--state-dir DIR] [--config FILE]
@@ -44,7 +46,7 @@ export async function agentCert(args: string[], io: CliIo): Promise<number> {
       options: {
         'ca-dir': { type: 'string' }, 'self-signed': { type: 'boolean' }, name: { type: 'string' },
         ip: { type: 'string', multiple: true }, dns: { type: 'string', multiple: true },
-        out: { type: 'string' }, days: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        out: { type: 'string' }, days: { type: 'string' }, 'key-owner': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -60,6 +62,12 @@ export async function agentCert(args: string[], io: CliIo): Promise<number> {
     io.stderr('director agent cert: give --ca-dir or --self-signed, not both\n');
     return 2;
   }
+  const keyOwner = values['key-owner'] ?? (isRoot() && lookupUser('director') ? 'director' : undefined);
+  const owner = keyOwner === undefined ? null : lookupUser(keyOwner);
+  if (keyOwner !== undefined && !owner) {
+    io.stderr(`director agent cert: --key-owner: no user '${keyOwner}' on this host\n`);
+    return 2;
+  }
   const out = path.resolve(values.out ?? DEFAULT_TLS_DIR);
   const name = values.name ?? os.hostname();
   let caDir = path.resolve(values['ca-dir'] ?? DEFAULT_PKI_DIR);
@@ -70,13 +78,25 @@ export async function agentCert(args: string[], io: CliIo): Promise<number> {
   }
   const days = values.days === undefined ? undefined : Number(values.days);
   const r = await issueAgentCert({ caDir, name, ips: values.ip ?? [], dns: values.dns ?? [], outDir: out, ...(days !== undefined ? { days } : {}) });
-  io.stdout(`certificate: ${r.cert}\nkey:         ${r.key} (0600)\nfingerprint: ${r.fingerprint}\n`);
+  // the agent runs as its own user and must read its key; nobody else may
+  if (owner) await chown(r.key, owner.uid, owner.gid);
+  io.stdout(`certificate: ${r.cert}\nkey:         ${r.key} (0600${owner ? `, ${keyOwner}'s` : ''})\nfingerprint: ${r.fingerprint}\n`);
   io.stderr(
     `In /etc/director/agent.toml on that director:\n  listen = "${values.ip?.[0] && isIP(values.ip[0]) === 6 ? `[${values.ip[0]}]` : (values.ip?.[0] ?? '0.0.0.0')}:${DEFAULT_PORT}"\n` +
-      `  tlsCert = "${r.cert}"\n  tlsKey = "${r.key}"\nand give the key to the agent's user (chown director: ${r.key}); ` +
+      `  tlsCert = "${r.cert}"\n  tlsKey = "${r.key}"\n${owner ? '' : `and give the key to the agent's user (chown director: ${r.key}); `}` +
       "then 'director agent enroll' there prints a code for the console.\n",
   );
   return 0;
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** uid and gid of a local user from the passwd database (getent: NSS users too), or null. */
+function lookupUser(name: string): { uid: number; gid: number } | null {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name)) return null;
+  const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 5000 });
+  const f = r.status === 0 ? r.stdout.trim().split(':') : [];
+  return f.length >= 4 ? { uid: Number(f[2]), gid: Number(f[3]) } : null;
 }
 
 /** "10m" → 600000; plain numbers are seconds. */
