@@ -131,6 +131,15 @@ describe('journal bounds', () => {
     expect(small.size).toBeLessThan(500);
   });
 
+  it('a service with thousands of real servers (under 1 MiB) is kept whole, so it can be undone', async () => {
+    const j = await Journal.open(null);
+    const big: JournalObject = { kind: 'service', key: key(80), before: null, after: svc(80, 4096) };
+    expect(JSON.stringify(big).length).toBeGreaterThan(500_000);
+    const e = await (await j.begin({ ...META, op: 'services.create' }, [big])).done([big]);
+    expect(e.objects).toEqual([big]);
+    expect(e.summary).toBeUndefined();
+  });
+
   it('a 3,000-service restore is kept as a summary, not the whole table, and undo says why it cannot go back', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'journal-'));
     try {

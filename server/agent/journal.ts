@@ -85,7 +85,7 @@ export const DEFAULT_JOURNAL_LIMITS: JournalLimits = {
   keepFiles: 3,
   memoryEntries: 2000,
   memoryBytes: 8 * 1024 * 1024,
-  entryBytes: 256 * 1024,
+  entryBytes: 1024 * 1024,
 };
 
 /** The journal cannot be written: the change is refused before the kernel is touched. */
