@@ -71,8 +71,22 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+// The snapshot parser's worker thread (server/snapshot/parse-worker.ts), looked for beside the bundle
+// by server/snapshot/parse-off-thread.ts; without it large snapshots parse on the main thread.
+await build({
+  entryPoints: [path.join(root, 'server/snapshot/parse-worker.ts')],
+  outfile: path.join(tmpdir, 'snapshot-worker.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  tsconfig: path.join(root, 'tsconfig.json'),
+  banner: { js: "import { createRequire as __directorCreateRequire } from 'node:module'; const require = __directorCreateRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 const old = `${outdir}.old-${process.pid}`;
 try { renameSync(outdir, old); } catch { /* first build */ }
 renameSync(tmpdir, outdir);
 rmSync(old, { recursive: true, force: true });
-process.stdout.write(`built ${path.relative(root, outdir) || outdir}/director.mjs (${commands.length} commands: ${commands.join(', ')}) and conn-worker.mjs\n`);
+process.stdout.write(`built ${path.relative(root, outdir) || outdir}/director.mjs (${commands.length} commands: ${commands.join(', ')}) conn-worker.mjs and snapshot-worker.mjs\n`);

@@ -11,6 +11,7 @@ import type { ServiceKey } from '@/lib/ipvs/model';
 import { Auth } from './auth';
 import { DEFAULT_LIMITS, resolveLimits } from './limits';
 import { startAgentServer, type AgentServer } from './server';
+import { lastParseThread } from '../snapshot/parse-off-thread';
 import { makeDeps, silentLog } from './testing';
 
 const TOKENS = { viewer: 'viewer_' + 'v'.repeat(40), operator: 'operator_' + 'o'.repeat(40) };
@@ -308,3 +309,25 @@ describe('connections', () => {
     agent.destroy();
   });
 });
+
+describe('large snapshots', () => {
+  it('plans a 300 KiB snapshot with its parse on a worker thread, with a bad line reported by number', async () => {
+    await start();
+    const lines: string[] = [];
+    for (let i = 0; lines.join('').length < 300 * 1024; i++) lines.push(`-A -t 10.${(i >> 8) & 255}.${i & 255}.1:80 -s rr\n`);
+    const post = (text: string) => fetch(`${srv.url}/trpc/snapshot.plan`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKENS.viewer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'ipvsadm', text, prune: false }),
+    }).then(async (r) => ({ status: r.status, body: await r.json() as { result?: { data: { ops: unknown[] } }; error?: { message: string; data: { zodError: { fieldErrors: Record<string, string[]> } } } } }));
+    const ok = await post(lines.join(''));
+    expect(ok.status).toBe(200);
+    expect(ok.body.result!.data.ops).toHaveLength(lines.length);
+    expect(lastParseThread).toBe('worker');
+    const bad = [...lines];
+    bad[5000] = '-A -t 10.0.0.1:99999 -s rr\n';
+    const refused = await post(bad.join(''));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error!.data.zodError.fieldErrors.text!.join(' ')).toMatch(/^line 5001/);
+  });
+});
+

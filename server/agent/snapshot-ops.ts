@@ -19,6 +19,7 @@ import type { PendingChange } from './journal';
 import type { JournalObject } from './journal-types';
 import { snapshotGate } from './heavy';
 import { InputError, readService } from './ops';
+import { parseSnapshotText, SnapshotParseError } from '../snapshot/parse-off-thread';
 
 export type SnapshotFormat = 'ipvsadm' | 'json';
 
@@ -38,14 +39,22 @@ interface Desired {
 
 /** Parse errors become field issues on `text`, one per line, so the console shows them against the editor. */
 async function parseDesired(format: SnapshotFormat, text: string): Promise<Desired> {
-  if (format === 'json') {
-    const r = readSnapshotJson(text);
+  // large texts parse on a worker thread: the event loop stays free meanwhile
+  let parsed;
+  try {
+    parsed = await parseSnapshotText({ format, text });
+  } catch (e) {
+    if (e instanceof SnapshotParseError) throw new InputError([{ code: 'custom', path: ['text'], message: e.message }]);
+    throw e;
+  }
+  if (parsed.format === 'json') {
+    const r = parsed.result;
     if (!r.ok) {
       throw new InputError(r.errors.map((e) => ({ code: 'custom', path: ['text'], message: e.path ? `${e.path}: ${e.message}` : e.message })));
     }
     return { services: r.snapshot.services };
   }
-  const p = await parseSnapshot(text, { resolver: numericOnly });
+  const p = parsed.result;
   if (p.errors.length) {
     throw new InputError(p.errors.map((e) => ({
       code: 'custom', path: ['text'], message: `line ${e.line}${e.column !== undefined ? `:${e.column}` : ''}: ${e.message}`,

@@ -36,5 +36,18 @@ export async function bundleAgent(projectRoot: string): Promise<string> {
     logLevel: 'warning',
     legalComments: 'none',
   });
+  // the snapshot parser's worker thread, which server/snapshot/parse-off-thread.ts looks for beside the bundle
+  await build({
+    entryPoints: [path.join(projectRoot, 'server/snapshot/parse-worker.ts')],
+    outfile: path.join(projectRoot, '.lab', 'snapshot-worker.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    tsconfig: path.join(projectRoot, 'tsconfig.json'),
+    banner: { js: "import { createRequire as __directorRequire } from 'node:module'; const require = __directorRequire(import.meta.url);" },
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
   return outfile;
 }
