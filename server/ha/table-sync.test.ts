@@ -82,7 +82,7 @@ const FOREIGN = tableText(['-A -t 10.0.0.1:80 -s rr', '-a -t 10.0.0.1:80 -r 203.
 const closers: (() => void)[] = [];
 afterEach(() => { for (const c of closers.splice(0)) c(); });
 
-async function director(services = [A, B]) {
+async function director(services = [A, B], o: { aclRecheckMs?: number } = {}) {
   const fake = new FakeIpvs();
   for (const k of services) {
     await fake.addService(svc(k, { scheduler: 'wlc' }));
@@ -92,7 +92,7 @@ async function director(services = [A, B]) {
   const zk = new MemoryZk();
   const sync = new TableSync({
     backend: fake, journal: deps.journal, writeLock: deps.writeLock, hub: deps.hub, log: silentLog, director: 'lvs1',
-    path: PATH, root: ROOT, key: () => KEY, holdShare: 0.5, onChange: () => {},
+    path: PATH, root: ROOT, key: () => KEY, holdShare: 0.5, onChange: () => {}, ...o,
   });
   closers.push(() => { sync.close(); deps.hub.close(); });
   const text = async () => formatSnapshot(toRules(await fake.dump()), { thresholds: true });
@@ -175,6 +175,22 @@ describe('table replication: refusing what the table key did not sign', () => {
     await d.journal.append({ role: 'operator', tokenName: 'op', remote: 't', op: 'services.create', objects: [{ kind: 'service', key: C, before: null, after: null }] });
     await new Promise((r) => setTimeout(r, 100));
     expect(d.zk.nodes.get(PATH)!.version).toBe(version + 1);
+  });
+
+  it('once the ACL is fixed, replication resumes at the next look: the waiting local write is published', async () => {
+    const d = await director([A, B], { aclRecheckMs: 50 });
+    d.zk.worldWritable.add(ROOT);
+    d.zk.generation++;
+    const tick = setInterval(() => d.sync.attach(d.zk as never), 10);
+    closers.push(() => clearInterval(tick));
+    await until(() => d.sync.refused != null, 'refused for the ACL');
+    await d.fake.addService(svc(C));
+    await d.journal.append({ role: 'operator', tokenName: 'op', remote: 't', op: 'services.create', objects: [{ kind: 'service', key: C, before: null, after: null }] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(d.sync.refused?.zkVersion).toBeNull();
+    d.zk.worldWritable.delete(ROOT);
+    await until(() => d.sync.refused === null, 'the refusal cleared');
+    await until(() => { const v = verifyTable(KEY, ROOT, d.zk.nodes.get(PATH)!.data, null); return v.ok && v.payload.table.includes('10.0.0.3:53'); }, 'the waiting write published');
   });
 });
 

@@ -64,6 +64,8 @@ export interface TableSyncDeps {
   holdShare?: number;
   /** where the last applied or published sequence is kept across restarts (null: memory only) */
   seqFile?: string | null;
+  /** while an ACL keeps replication refused, look again this often (default 10 s) */
+  aclRecheckMs?: number;
   onChange(): void;
   /** a line for the HA transitions */
   record?(kind: HaTransition['kind'], from: string | null, to: string, reason: string): void;
@@ -126,7 +128,7 @@ export class TableSync {
     }
     // while an ACL keeps replication refused, local writes wait for the next look at it (not one per tick)
     const aclBlocked = this.refused?.zkVersion === null;
-    const aclRecheck = aclBlocked && Date.now() - this.aclCheckedAt > ACL_RECHECK_MS;
+    const aclRecheck = aclBlocked && Date.now() - this.aclCheckedAt > (this.d.aclRecheckMs ?? ACL_RECHECK_MS);
     // a new session (watches and all to set up), writes made while ZooKeeper was away (the same session may resume),
     // or a look at an ACL that kept replication refused
     if (!this.pending && (zk.generation !== this.generation || (this.dirty && !aclBlocked) || aclRecheck)) {
