@@ -84,7 +84,7 @@ export interface ScriptChoice {
 export function CheckConfigForm({ service, destinations, current, onSave, disabledReason, scripts }: {
   service: ServiceKey;
   /** the agent's checks folder, when known (health.scripts) */
-  scripts?: { dir: string; scripts: ScriptChoice[]; problem?: string } | null;
+  scripts?: { dir: string; scripts: ScriptChoice[]; problem?: string; runsAs?: string } | null;
   destinations: readonly DestinationSpec[];
   current: HealthServiceConfig | null;
   onSave: (cfg: HealthServiceConfig) => Promise<void>;
@@ -135,7 +135,7 @@ export function CheckConfigForm({ service, destinations, current, onSave, disabl
         <Field
           id={`${id}-script`}
           label="Script"
-          hint={`a file name in the agent's checks folder${scripts ? ` ${scripts.dir}` : ''}, run as an unprivileged user with the real server's address and port; exit 0 = up${scripts?.problem ? ` (folder: ${scripts.problem})` : ''}`}
+          hint={`a file name in the agent's checks folder${scripts ? ` ${scripts.dir}` : ''}, run as ${scripts?.runsAs ?? 'an unprivileged user'} without capabilities, with the real server's address and port; exit 0 = up${scripts?.problem ? ` (folder: ${scripts.problem})` : ''}`}
           error={err('check.script', 'check.command')}
         >
           <input id={`${id}-script`} className={inputClass} list={`${id}-scripts`} value={v.script} onChange={set('script')} autoComplete="off" spellCheck={false} />

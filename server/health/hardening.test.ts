@@ -205,3 +205,14 @@ describe('a stored config the rules refuse moves nothing', () => {
     expect(deps.journal.size).toBe(0);
   });
 });
+
+describe('health.scripts', () => {
+  it('lists the folder for operators, says who scripts run as; viewers are refused', async () => {
+    await open({ checksDir: path.join(dir, 'none') });
+    const r = await callerFor(deps, OPERATOR).health.scripts();
+    expect(r).toMatchObject({ dir: path.join(dir, 'none'), scripts: [], problem: expect.stringMatching(/does not exist$/) });
+    expect(r.runsAs).toMatch(/^uid \d+, gid \d+$|^the agent's own user/);
+    const e = await refusal(callerFor(deps, { role: 'viewer', tokenName: 'viewer' }).health.scripts());
+    expect(e.code).toBe('FORBIDDEN');
+  });
+});

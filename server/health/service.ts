@@ -359,8 +359,10 @@ export class HealthService {
   }
 
   /** The scripts misc checks may name, each with what would stop it from running. */
-  scripts(): Promise<{ dir: string; scripts: ScriptEntry[]; problem?: string }> {
-    return listScripts(this.misc.opts);
+  async scripts(): Promise<{ dir: string; scripts: ScriptEntry[]; problem?: string; runsAs: string }> {
+    const r = this.misc.opts.runAs;
+    const runsAs = r ? `uid ${r.uid}, gid ${r.gid}` : `the agent's own user (uid ${process.getuid?.() ?? '?'}): it cannot switch users`;
+    return { ...(await listScripts(this.misc.opts)), runsAs };
   }
 
   /**
