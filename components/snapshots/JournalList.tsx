@@ -8,6 +8,8 @@ export interface JournalRow {
   at: string;
   role: string;
   tokenName: string;
+  /** the console user who made the change, when the console named one */
+  actor?: string;
   op: string;
   summary: string;
   undoes?: number;
@@ -30,7 +32,7 @@ export function JournalList({ entries, onUndo, disabledReason }: { entries: read
             <tr key={e.id} className="border-b border-line/60 align-top">
               <td className="num px-2 py-1.5 text-ink-3">{e.id}</td>
               <td className="num px-2 py-1.5 text-ink-2">{new Date(e.at).toLocaleString()}</td>
-              <td className="px-2 py-1.5 font-mono text-xs">{e.op}<div className="text-ink-3">{e.tokenName}</div></td>
+              <td className="px-2 py-1.5 font-mono text-xs">{e.op}<div className="text-ink-3">{e.actor ? `${e.actor} (${e.role})` : e.tokenName}</div></td>
               <td className="px-2 py-1.5 text-xs text-ink-2">{e.summary}{e.undoes ? <span className="text-ink-3"> (undid #{e.undoes})</span> : null}</td>
               <td className="px-2 py-1.5 text-right">
                 {e.id === newest.id ? <Button size="sm" onClick={() => setConfirm(true)} disabledReason={disabledReason}>Undo</Button> : null}

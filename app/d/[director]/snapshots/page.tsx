@@ -57,7 +57,7 @@ export default function SnapshotsPage() {
       filenameBase={`${director}-${stamp}`}
       onPlan={(a) => qc.fetchQuery({ ...trpc.snapshot.plan.queryOptions(a), staleTime: 0 })}
       onApply={apply}
-      journal={journal.data?.map((e) => ({ id: e.id, at: e.at, role: e.role, tokenName: e.tokenName, op: e.op, summary: describeJournalEntry(e), ...(e.undoes ? { undoes: e.undoes } : {}) }))}
+      journal={journal.data?.map((e) => ({ id: e.id, at: e.at, role: e.role, tokenName: e.tokenName, ...(e.actor ? { actor: e.actor } : {}), op: e.op, summary: describeJournalEntry(e), ...(e.undoes ? { undoes: e.undoes } : {}) }))}
       journalError={errorText(journal.error)}
       onUndo={() => undo.mutateAsync()}
       disabledReason={access.disabledReason}
