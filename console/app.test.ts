@@ -189,6 +189,10 @@ describe('the signed-in user reaches the agent, signed', () => {
     const vera = await signIn('vera', 'vera password');
     const v = (await (await fetch(`${base}/api/trpc/lab/x`, { headers: { cookie: vera.cookie! } })).json()) as { actor: string };
     expect(await verifyActor(VIEWER, v.actor)).toEqual({ user: 'vera', role: 'viewer' });
+    // an admin acts with the operator token, and the header names the token's role (the agent checks they agree)
+    const alice = await signIn('alice', 'alice password');
+    const a = (await (await fetch(`${base}/api/trpc/lab/x`, { headers: { cookie: alice.cookie! } })).json()) as { actor: string };
+    expect(await verifyActor(OPERATOR, a.actor)).toEqual({ user: 'alice', role: 'operator' });
     wsActors.length = 0;
     const { ws } = await openWs(bob.cookie!);
     expect(wsActors).toHaveLength(1);

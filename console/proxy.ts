@@ -29,8 +29,10 @@ export interface Actor { sid: string; user: string; role: Role }
  * the person. Sent on every HTTP call and on each WebSocket connect.
  */
 export async function agentHeaders(agent: AgentConfig, who: Actor, now = Date.now()): Promise<Record<string, string>> {
-  const { token } = tokenFor(agent, who.role);
-  return { authorization: `Bearer ${token}`, [ACTOR_HEADER]: await signActor(token, { user: who.user, role: who.role }, now) };
+  // The agent knows two roles, those of its tokens, and checks the header names the token's
+  // (an admin acts with the operator token; an operator is a viewer where the console holds no operator token).
+  const { token, role } = tokenFor(agent, who.role);
+  return { authorization: `Bearer ${token}`, [ACTOR_HEADER]: await signActor(token, { user: who.user, role }, now) };
 }
 
 /** Request headers passed to the agent; everything else (cookies!) stays here. */
