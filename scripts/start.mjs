@@ -2,27 +2,18 @@
 /**
  * `npm start`: on a fresh clone node_modules, and with it tsx, which runs
  * server/lab/start.ts, do not exist yet. So this plain-JavaScript step
- * installs them first (npm ci), then hands over to start.ts with the same
+ * installs them first (npm ci, scripts/install.mjs; start.ts installs the
+ * Debian packages it needs the same way), then hands over to start.ts with the same
  * arguments, relays signals to it, waits for its clean-up and exits with its
  * status.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNodeModules } from './install.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-if (!existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
-  if (process.getuid?.() !== 0) {
-    process.stderr.write('director start: node_modules is missing: run npm ci\n');
-    process.exit(1);
-  }
-  process.stderr.write('director start: installing node modules (npm ci)\n');
-  if (spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit' }).status !== 0) {
-    process.stderr.write('director start: npm ci failed\n');
-    process.exit(1);
-  }
-}
+if (!ensureNodeModules(root, { who: 'npm start' })) process.exit(1);
 const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/lab/start.ts'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 // relay signals sent to this process alone (a supervisor, kill); start.ts ignores repeats of one it is handling
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));

@@ -2,8 +2,17 @@
 // `npm test`: every suite, in order of cost — type check, unit tests on the
 // host, kernel tests inside the lab kernel, end-to-end tests in Chromium
 // against the lab. Ends with one plain "N passed, N failed, N skipped" line.
+// Run as root on a fresh Debian machine it first installs what the chosen
+// suites need (scripts/install.mjs): npm ci, and the Debian packages.
+//   npm test [-- types unit kernel lab-start e2e e2e-ha]
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PACKAGE_SETS, ensureDebianPackages, ensureNodeModules } from './install.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -67,6 +76,14 @@ function parsePlaywright(text) {
 
 const only = process.argv.slice(2);
 const want = (s) => only.length === 0 || only.includes(s);
+
+// what each suite needs besides node_modules; gcc always, as CI hosts differ in whether the lab needs it
+const { lab, xstateShim, ha, browser } = PACKAGE_SETS;
+const needs = { kernel: [...lab, ...xstateShim, ...ha], 'lab-start': [...lab, ...xstateShim], e2e: [...lab, ...xstateShim, ...browser], 'e2e-ha': [...lab, ...xstateShim, ...ha, ...browser] };
+if (!ensureNodeModules(root, { who: 'npm test' })) process.exit(1);
+const packages = Object.entries(needs).filter(([suite]) => want(suite)).flatMap(([, p]) => p);
+// without root (or off Debian) it says what is missing and the suites that need it skip or fail naming it
+if (packages.length > 0) ensureDebianPackages(packages, { who: 'npm test' });
 
 if (want('types')) await run('types', 'npx', ['tsc', '--noEmit', '-p', '.']);
 if (want('unit')) await run('unit', 'npx', ['vitest', 'run', '--config', 'vitest.config.ts'], { parse: parseVitest });

@@ -31,12 +31,13 @@ import { LabUnavailableError, describeFailure, runInLab, type TapLink } from './
 import { hostNeedsXstateShim } from './xstate-shim';
 import { writeLabUsers, type SignIn } from './lab-users';
 import { startHaLab } from './ha-lab';
+import { PACKAGE_SETS, ensureDebianPackages } from '../../scripts/install.mjs';
+import { assembleConsole } from '../../scripts/console-runtime.mjs';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const LAB_TAP: TapLink = { name: 'dlab0', hostAddress: '169.254.150.1', guestAddress: '169.254.150.2', prefix: 30 };
 export const AGENT_PORT = 9580;
 const STATE_FILE = STATE_FILE_PATH;
-const APT_PACKAGES = ['user-mode-linux', 'kmod', 'ipvsadm', 'iproute2', 'chromium'];
 
 
 const started = Date.now();
@@ -68,38 +69,14 @@ function hostHasIpvs(): boolean {
   return spawnSync('modprobe', ['ip_vs'], { stdio: 'ignore' }).status === 0 && existsSync('/proc/net/ip_vs');
 }
 
-const HA_APT_PACKAGES = ['keepalived', 'zookeeper'];
-
-function missingPackages(lab: boolean, ha = false): string[] {
-  const has = (...paths: string[]) => paths.some((p) => existsSync(p));
-  const missing: string[] = [];
-  if (lab && !has('/usr/bin/linux.uml')) missing.push('user-mode-linux');
-  if (lab && !has('/usr/sbin/modprobe', '/sbin/modprobe')) missing.push('kmod');
-  // user-mode Linux needs a small preload library on AVX-512/AMX hosts (server/lab/xstate-shim.ts)
-  if (lab && hostNeedsXstateShim() && !has('/usr/bin/cc')) missing.push('gcc', 'libc6-dev');
-  if (!has('/usr/sbin/ipvsadm', '/sbin/ipvsadm')) missing.push('ipvsadm');
-  if (!has('/usr/sbin/ip', '/sbin/ip', '/bin/ip')) missing.push('iproute2');
-  if (!has('/usr/bin/chromium')) missing.push('chromium');
-  if (ha && !has('/usr/sbin/keepalived')) missing.push('keepalived');
-  if (ha && !has('/usr/share/java/zookeeper.jar')) missing.push('zookeeper');
-  return missing;
-}
-
+/**
+ * The lab's Debian packages (scripts/install.mjs installs the missing ones as
+ * root, saying which). Host mode needs none: the agent speaks netlink itself.
+ */
 function ensurePrerequisites(lab: boolean, ha: boolean): void {
-  const missing = missingPackages(lab, ha);
-  const packages = [...new Set([...APT_PACKAGES, ...(ha ? HA_APT_PACKAGES : []), ...missing])];
-  // chromium only serves the end-to-end tests: install it along, never wait for it alone
-  const needed = missing.filter((p) => p !== 'chromium');
-  if (missing.length > 0) {
-    if (!isRoot()) {
-      if (needed.length > 0) fail(`missing Debian packages: ${missing.join(' ')}; run as root: apt-get install -y ${packages.join(' ')}`);
-      say(`note: chromium is not installed (only the end-to-end tests need it): apt-get install -y chromium`);
-    } else if (needed.length > 0) {
-      say(`installing missing Debian packages: ${missing.join(' ')}`);
-      const r = spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-      if (r.status !== 0) fail(`apt-get install -y ${packages.join(' ')} failed (exit ${r.status}); run apt-get update first?`);
-    }
-  }
+  if (!lab) return;
+  const packages = [...PACKAGE_SETS.lab, ...(hostNeedsXstateShim() ? PACKAGE_SETS.xstateShim : []), ...(ha ? PACKAGE_SETS.ha : [])];
+  if (!ensureDebianPackages(packages, { who: 'npm start', log: say })) fail('the lab cannot start without these packages');
 }
 
 /** Tokens in the agent's own format (auth.ts reads `<state>/tokens/<role>.token`). */
@@ -143,7 +120,9 @@ function nextBuildIsFresh(): boolean {
     if (!st.isDirectory()) return st.mtimeMs > builtAt;
     return readdirSync(p).some((f) => f !== 'node_modules' && !f.startsWith('.') && newer(path.join(p, f)));
   };
-  return !['app', 'components', 'lib', 'console', 'next.config.js', 'postcss.config.mjs', 'package-lock.json']
+  // the console runs from the standalone output (scripts/console-runtime.mjs); older builds lack it
+  if (!existsSync(path.join(projectRoot, '.next', 'standalone', 'server.js'))) return false;
+  return !['app', 'components', 'lib', 'next.config.js', 'postcss.config.mjs', 'package-lock.json']
     .some((p) => newer(path.join(projectRoot, p)));
 }
 
@@ -189,15 +168,20 @@ async function startConsole(agents: ConsoleAgent[],
   }
   const usersFile = path.join(tmp, 'users.json');
   const signIns = await writeLabUsers(usersFile, labPasswords);
-  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-  // The console refuses root: run it as nobody, with its caches in our scratch folder.
+  // The console refuses root: run it as nobody, with its caches in our scratch folder. Nobody may not
+  // be able to read the checkout (under /root, mode 0700), so it runs from a copy of its own in that
+  // folder: Next's standalone output and the bundled console server, owned by root, readable by all.
+  const app = path.join(tmp, 'app');
+  const t0 = Date.now();
+  const entry = await assembleConsole({ root: projectRoot, dest: app });
+  say(`console: its own folder ${app} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const asUser = isRoot() ? { uid: 65534, gid: 65534 } : {};
   if (isRoot()) {
     chownSync(tmp, 65534, 65534);
     chownSync(usersFile, 65534, 65534);
   }
-  const child = spawnChild(process.execPath, [tsxCli, path.join(projectRoot, 'console/server.ts')], {
-    cwd: projectRoot,
+  const child = spawnChild(process.execPath, [entry], {
+    cwd: app,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...asUser,
     env: {
@@ -223,6 +207,23 @@ async function startConsole(agents: ConsoleAgent[],
   // keep reporting a crash after start-up
   exited.catch((e: Error) => { say(e.message); });
   return { url, signIns };
+}
+
+const CONSOLE_TMP_PREFIX = 'director-console-';
+
+/** The console folders (~45 MB each) of starts that were killed before they could remove them. */
+function removeStaleConsoleFolders(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(new RegExp(`^${CONSOLE_TMP_PREFIX}(\\d+)-`).exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue; // alive, someone else's
+    }
+    rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+  }
 }
 
 function writeStateFile(state: StartState): void {
@@ -313,9 +314,10 @@ async function main(): Promise<void> {
   if (other !== null) fail(`another npm start is running (pid ${other}); stop it first (Ctrl-C there)`);
   const abort = new AbortController();
   mkdirSync(path.dirname(STATE_FILE), { recursive: true, mode: 0o700 });
-  // tokens of the host mode's agent; the console's caches (readable by the console's own user)
+  // tokens of the host mode's agent; the console's code and caches (readable by the console's own user)
   const scratch = mkdtempSync(path.join(path.dirname(STATE_FILE), 'start-'));
-  const consoleTmp = mkdtempSync(path.join(tmpdir(), 'director-console-'));
+  removeStaleConsoleFolders();
+  const consoleTmp = mkdtempSync(path.join(tmpdir(), `${CONSOLE_TMP_PREFIX}${process.pid}-`));
   let stopping = false;
   const cleanup = () => {
     killChildren();

@@ -6,7 +6,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const STATE_FILE_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.state/start.json');
+// DIRECTOR_STATE_DIR: where the checkout is read-only (npm start inside the lab kernel, in its test)
+export const STATE_FILE_PATH = process.env.DIRECTOR_STATE_DIR
+  ? path.resolve(process.env.DIRECTOR_STATE_DIR, 'start.json')
+  : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.state/start.json');
 
 export interface StartState {
   pid: number;
