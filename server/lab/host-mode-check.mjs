@@ -14,7 +14,8 @@ import path from 'node:path';
 
 const port = Number(process.argv[2] ?? 3212);
 const stateDir = '/run/director-host-mode';
-const result = { ready: null, output: '', state: null, login: null, me: null, services: null, ipvsadm: '', consoleUid: null, exit: null, left: null };
+const started = Date.now();
+const result = { ms: {}, ready: null, output: '', state: null, login: null, me: null, services: null, ipvsadm: '', consoleUid: null, exit: null, left: null };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // its own process group, so the SIGINT below reaches npm and everything under it as Ctrl-C does
@@ -61,10 +62,12 @@ try {
 } catch (e) {
   result.error = e instanceof Error ? e.message : String(e);
 } finally {
+  result.ms.checked = Date.now() - started;
   try { process.kill(-child.pid, 'SIGINT'); } catch { /* gone */ }
   result.exit = await Promise.race([exited, sleep(60_000).then(() => 'still running after 60 s')]);
   // npm can exit before the start script under it has finished cleaning up
   for (let i = 0; i < 60 && uidOf('server/lab/start.ts') !== null; i++) await sleep(500);
+  result.ms.stopped = Date.now() - started;
   result.left = {
     stateFile: existsSync(path.join(stateDir, 'start.json')),
     consoleFolders: readdirSync(tmpdir()).filter((n) => n.startsWith('director-console-')),
