@@ -5,7 +5,8 @@
  * the console then shows of it through its own sign-in and tRPC forwarding,
  * and what is left after Ctrl-C. Prints one line for the test to judge:
  *   HOST_MODE {json}
- *   node server/lab/host-mode-check.mjs PORT
+ *   DIRECTOR_LAB_PASSWORD=... node server/lab/host-mode-check.mjs PORT
+ * (the operator's password: the lab stores only its hash)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -50,7 +51,7 @@ try {
     const url = result.ready.consoleUrl;
     result.login = (await fetch(`${url}/login`)).status;
     const signIn = await fetch(`${url}/api/session`, {
-      method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify(result.state.signIn),
+      method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'operator', password: process.env.DIRECTOR_LAB_PASSWORD }),
     });
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
     result.me = await (await fetch(`${url}/api/me`, { headers: { cookie } })).json();

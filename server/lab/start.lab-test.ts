@@ -13,6 +13,7 @@
  * npm ci's 15-20 s from the registry); otherwise it runs npm ci.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,8 @@ if (!canRun) console.warn('lab start test skipped: needs root and /usr/bin/linux
 const RS1 = LAB_TOPOLOGY.realServers[0].address;
 const RS2 = LAB_TOPOLOGY.realServers[1].address;
 const CONSOLE_PORT = 3211;
+// the lab prints its generated passwords once and stores only hashes: the test chooses them
+const PASSWORD = `lab-start-${randomBytes(9).toString('base64url')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An error `until` must not retry past (the process it waits for is gone). */
@@ -116,7 +119,7 @@ describe.skipIf(!canRun)('npm start', () => {
       expect(statSync(parent).mode & 0o777).toBe(0o700);
       // the README's command, as its own process group so SIGINT reaches npm, tsx and node as Ctrl-C would
       child = spawn('npm', ['start', '--', '--lab', '--rate', '4', '--port', String(CONSOLE_PORT)], {
-        cwd: clone, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: clone, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DIRECTOR_LAB_PASSWORD: PASSWORD },
       });
       child.stdout!.on('data', (b: Buffer) => { output += b.toString(); });
       child.stderr!.on('data', (b: Buffer) => { output += b.toString(); });
@@ -148,7 +151,7 @@ describe.skipIf(!canRun)('npm start', () => {
       const url = state.consoleUrl!;
       expect((await fetch(`${url}/login`)).status).toBe(200);
       const signIn = await fetch(`${url}/api/session`, {
-        method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify(state.signIn),
+        method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'operator', password: PASSWORD }),
       });
       expect(signIn.status).toBe(200);
       const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
@@ -235,7 +238,9 @@ describe.skipIf(!canRun)('npm start', () => {
   describe('on a host whose kernel has IPVS (the lab kernel standing in for it)', () => {
     it('manages that kernel: the console shows a service added there with ipvsadm; Ctrl-C leaves nothing', async () => {
       // the clone is read-only in there, and holds the console's build from the lab run above
-      const r = await runInLab({ command: ['node', 'server/lab/host-mode-check.mjs', '3212'], cwd: clone, timeoutMs: 480_000 });
+      const r = await runInLab({
+        command: ['node', 'server/lab/host-mode-check.mjs', '3212'], cwd: clone, timeoutMs: 480_000, env: { DIRECTOR_LAB_PASSWORD: PASSWORD },
+      });
       const line = /^HOST_MODE (.*)$/m.exec(r.output)?.[1];
       if (!line) throw new Error(`no HOST_MODE line (status ${r.status}):\n${r.output.slice(-4000)}`);
       type Dest = { address: string; port: number; forward: string; weight: number };
