@@ -153,7 +153,7 @@ describe.skipIf(!canRun)('npm start', () => {
       const signIn = await fetch(`${url}/api/session`, {
         method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'operator', password: PASSWORD }),
       });
-      expect(signIn.status).toBe(200);
+      expect(signIn.status, await signIn.clone().text()).toBe(200);
       const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
       const services = await (await fetch(`${url}/api/trpc/lab/services.list`, { headers: { cookie } })).json() as { result: { data: { key: { address?: string } }[] } };
       expect(services.result.data.map((s) => s.key.address)).toContain(LAB_TOPOLOGY.vip);

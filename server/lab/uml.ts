@@ -160,7 +160,7 @@ halt -f -d >/dev/null 2>&1 || echo o > /proc/sysrq-trigger
 }
 
 /** Live guests of this process, killed on exit or Ctrl-C. */
-const live = new Set<{ child: ChildProcess; umid: string; cleanup: () => void }>();
+const live = new Set<{ child: ChildProcess | null; umid: string; cleanup: () => void }>();
 let handlersInstalled = false;
 
 function installExitHandlers(): void {
@@ -168,10 +168,12 @@ function installExitHandlers(): void {
   handlersInstalled = true;
   const killAll = () => {
     for (const g of live) {
-      killGroup(g.child);
-      // exit handlers cannot await: wait here until the kernel's processes are gone, or they
-      // may still write into the run folder while it is being removed
-      waitGuestGone(g.umid, 3000);
+      if (g.child) {
+        killGroup(g.child);
+        // exit handlers cannot await: wait here until the kernel's processes are gone, or they
+        // may still write into the run folder while it is being removed
+        waitGuestGone(g.umid, 3000);
+      }
       g.cleanup();
     }
     live.clear();
@@ -208,6 +210,37 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+/**
+ * One lab per tap name on this machine: a second one would delete the first's
+ * tap and take its addresses (two checkouts, or a test beside npm start). The
+ * second waits for the first instead, named by its pid; a lock whose owner is
+ * gone is taken over.
+ */
+export async function claimTap(name: string, signal?: AbortSignal, onWait?: (ownerPid: number) => void): Promise<() => void> {
+  const lock = path.join(tmpdir(), `director-lab-tap-${name}.lock`);
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o644 });
+      return () => {
+        try { if (readFileSync(lock, 'utf8') === String(process.pid)) rmSync(lock, { force: true }); } catch { /* gone */ }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(readFileSync(lock, 'utf8').trim() || NaN);
+    let alive = false;
+    try { process.kill(owner, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; }
+    if (!alive) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (!told) { onWait?.(owner); told = true; }
+    if (signal?.aborted) throw new Error(`stopped while waiting for the lab of pid ${owner} to free the tap ${name}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 export function createTap(tap: TapLink): void {
   const run = (args: string[]) => {
     const r = spawnSync('ip', args, { encoding: 'utf8' });
@@ -239,9 +272,12 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
   chmodSync(initPath, 0o755);
 
   let tapCreated = false;
+  let releaseTap: (() => void) | null = null;
   const cleanup = () => {
     if (tapCreated && opts.tap) deleteTap(opts.tap.name);
     tapCreated = false;
+    releaseTap?.();
+    releaseTap = null;
     rmSync(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   };
 
@@ -250,14 +286,22 @@ export async function runInLab(opts: LabRunOptions): Promise<LabRunResult> {
     'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro', 'quiet',
     `init=${initPath}`, 'con=null', 'con0=fd:0,fd:1',
   ];
+  const waiting = { child: null, umid, cleanup };
   try {
     opts.onPrepared?.({ runDir, outDir: path.join(runDir, 'out'), umid });
     if (opts.tap) {
+      // registered first: Ctrl-C while waiting still removes the run folder (and a lock just taken)
+      live.add(waiting);
+      releaseTap = await claimTap(opts.tap.name, opts.signal, (pid) => {
+        process.stderr.write(`lab: another lab kernel (pid ${pid}) has the tap ${opts.tap!.name}; waiting for it to stop\n`);
+      });
+      live.delete(waiting);
       createTap(opts.tap);
       tapCreated = true;
       args.push(`vec0:transport=tap,ifname=${opts.tap.name}`);
     }
   } catch (e) {
+    live.delete(waiting);
     cleanup();
     throw e;
   }
