@@ -168,8 +168,8 @@ function canonical(v: unknown): string {
 }
 
 /** Each touched service whole, before and as it is now, so undo can put every one back as it was. */
-async function touchedObjects(
-  ctx: AgentContext, ops: readonly PlanOp[], before: readonly ServiceEntry[], onlyChanged: boolean,
+export async function touchedObjects(
+  ctx: Pick<AgentContext, 'backend'>, ops: readonly PlanOp[], before: readonly ServiceEntry[], onlyChanged: boolean,
 ): Promise<JournalObject[]> {
   const touched = new Map(ops.map((op) => [serviceId(op.service.key), op.service.key]));
   const beforeById = new Map(toRules(before).map((s) => [serviceId(s.key), s]));

@@ -11,6 +11,7 @@ import type { Stat } from 'node-zookeeper-client';
 import { formatSnapshot } from '@/lib/snapshot/format';
 import { toRules } from '@/lib/snapshot/json';
 import type { ZkState } from '@/lib/schemas/ha';
+import { Journal, type JournalDisk } from '../agent/journal';
 import { makeDeps, silentLog } from '../agent/testing';
 import { dst, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { FakeIpvs } from '../ipvs/fake';
@@ -82,13 +83,14 @@ const FOREIGN = tableText(['-A -t 10.0.0.1:80 -s rr', '-a -t 10.0.0.1:80 -r 203.
 const closers: (() => void)[] = [];
 afterEach(() => { for (const c of closers.splice(0)) c(); });
 
-async function director(services = [A, B], o: { aclRecheckMs?: number } = {}) {
+async function director(services = [A, B], { journal, ...o }: { aclRecheckMs?: number; journal?: Journal } = {}) {
   const fake = new FakeIpvs();
   for (const k of services) {
     await fake.addService(svc(k, { scheduler: 'wlc' }));
     await fake.addDestination(k, dst('10.0.1.1', k.kind === 'addr' ? k.port : 0, { forward: 'nat' }));
   }
   const deps = await makeDeps({ fake });
+  if (journal) deps.journal = journal;
   const zk = new MemoryZk();
   const sync = new TableSync({
     backend: fake, journal: deps.journal, writeLock: deps.writeLock, hub: deps.hub, log: silentLog, director: 'lvs1',
@@ -229,5 +231,30 @@ describe('table replication: a change removing too much is held for an operator'
     d.zk.outsiderWrite(PATH, peerPayload(d.zk, tableText(['-A -t 10.0.0.1:80 -s wlc', '-A -t 10.0.0.2:443 -s wlc', '-A -t 10.0.0.3:53 -s wlc', '-A -t 10.0.0.5:80 -s wlc'])));
     await until(async () => (await d.fake.dump()).length === 4, 'the newer change applied');
     expect(d.sync.held).toBeNull();
+  });
+});
+
+describe('table replication and the journal', () => {
+  it('a peer table is journaled before it is applied: with the journal failing the kernel is left alone', async () => {
+    let failing = false;
+    const files = new Map<string, string>();
+    const disk: JournalDisk = {
+      append: async (f, t) => { if (failing) throw new Error('ENOSPC: no space left on device'); files.set(f, (files.get(f) ?? '') + t); },
+      read: async (f) => files.get(f) ?? null,
+      size: async (f) => (files.get(f) ?? '').length,
+      rename: async () => {},
+    };
+    const d = await director([A, B], { journal: await Journal.open('/state', { disk }) });
+    const before = await d.text();
+    failing = true;
+    d.zk.outsiderWrite(PATH, peerPayload(d.zk, tableText(['-A -t 10.0.0.1:80 -s rr', '-A -t 10.0.0.2:443 -s rr', '-A -t 10.0.0.5:80 -s rr'])));
+    await until(() => d.sync.lastError != null, 'the apply failing');
+    expect(d.sync.lastError).toMatch(/cannot write the journal: ENOSPC/);
+    expect(await d.text()).toBe(before);
+    expect(replicated(d.journal)).toEqual([]);
+    failing = false;
+    d.zk.outsiderWrite(PATH, peerPayload(d.zk, tableText(['-A -t 10.0.0.1:80 -s rr', '-A -t 10.0.0.2:443 -s rr', '-A -t 10.0.0.6:80 -s rr'])));
+    await until(async () => (await d.fake.dump()).length === 3, 'the next peer table applied');
+    expect(replicated(d.journal)).toMatchObject([{ state: 'done' }]);
   });
 });

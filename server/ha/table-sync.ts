@@ -16,6 +16,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { ServiceEntry } from '@/lib/ipvs/model';
 import { describeService, serviceId } from '@/lib/agent/ids';
 import { DEFAULT_HOLD_SHARE, replicatedRemovals } from '@/lib/ha/hold';
 import type { SignedTable } from '@/lib/ha/zk-layout';
@@ -23,12 +24,13 @@ import type { HaHeldTable, HaTableRefusal, HaTransition } from '@/lib/schemas/ha
 import { formatSnapshot } from '@/lib/snapshot/format';
 import { toRules } from '@/lib/snapshot/json';
 import { parseSnapshot, type ParsedSnapshot } from '@/lib/snapshot/parse';
+import type { PlanOp } from '@/lib/snapshot/plan';
 import { numericOnly } from '@/lib/snapshot/resolve';
 import { restoreTable } from '../snapshot/apply';
 import type { TableHub } from '../agent/hub';
-import type { Journal, JournalEntry, JournalObject } from '../agent/journal';
+import type { Journal, JournalEntry, PendingChange } from '../agent/journal';
+import { touchedObjects } from '../agent/snapshot-ops';
 import type { Mutex } from '../agent/mutex';
-import { readService } from '../agent/ops';
 import { HaPreconditionError } from './service';
 import { encodeSignedTable, nextSeq, signTable, verifyTable, type LastSeen } from './table-signing';
 import { isBadVersion, isNodeExists, type ZkSession } from './zookeeper';
@@ -316,16 +318,32 @@ export class TableSync {
   /** A peer's table, in replace mode, under the agent's write lock, journaled like any write. */
   private async apply(parsed: ParsedSnapshot, tokenName: string): Promise<void> {
     await this.d.writeLock.run(async () => {
-      const result = await restoreTable(this.d.backend, parsed.services, { mode: 'replace', lines: parsed.lines });
-      if (result.applied === 0) return;
-      const touched = new Map(result.ops.map((op) => [serviceId(op.service.key), op.service.key]));
-      const beforeById = new Map(toRules(result.before).map((s) => [serviceId(s.key), s]));
-      const objects: JournalObject[] = [];
-      for (const [id, key] of touched) {
-        objects.push({ kind: 'service', key, before: beforeById.get(id) ?? null, after: await readService(this.d.backend, key) });
+      // write-ahead like every table write: journaled (fsynced) once planned, before the first operation
+      let pending: PendingChange | null = null;
+      let plan: { ops: readonly PlanOp[]; before: readonly ServiceEntry[] } | null = null;
+      let result;
+      try {
+        result = await restoreTable(this.d.backend, parsed.services, {
+          mode: 'replace', lines: parsed.lines,
+          onPlanned: async (ops, before) => {
+            plan = { ops, before };
+            pending = await this.d.journal.begin({ role: 'operator', tokenName, remote: 'zookeeper', op: REPLICATE_OP, summary: `${ops.length} operation(s)` });
+          },
+        });
+      } catch (e) {
+        const p = pending as PendingChange | null;
+        const planned = plan as { ops: readonly PlanOp[]; before: readonly ServiceEntry[] } | null;
+        if (p && planned) {
+          // what a failed rollback left changed is journaled, so undo can revert it
+          const remains = await touchedObjects(this.d, planned.ops, planned.before, true).catch(() => []);
+          await p.failed((e as Error)?.message ?? String(e), remains);
+        }
+        throw e;
       }
-      await this.d.journal.append({ role: 'operator', tokenName, remote: 'zookeeper', op: REPLICATE_OP, objects });
-      this.d.hub.poke([...touched.values()]);
+      if (result.applied === 0 || !pending) return;
+      const objects = await touchedObjects(this.d, result.ops, result.before, false);
+      await (pending as PendingChange).done(objects);
+      this.d.hub.poke(objects.flatMap((o) => (o.kind === 'service' ? [o.key] : [])));
       this.d.log.info({ applied: result.applied, by: tokenName }, 'applied the shared table from ZooKeeper');
     });
   }
