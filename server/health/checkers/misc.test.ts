@@ -45,6 +45,41 @@ grep -q "^NoNewPrivs:[[:space:]]*1$" $st || exit 15
 exit 0
 `;
 
+/**
+ * `deny all|ids PROGRAM ARGS...`: runs PROGRAM with no_new_privs and a seccomp filter refusing with EPERM
+ * what systemd's ~@privileged refuses of setpriv's calls: the user switches, and with `all` capset too.
+ */
+const SECCOMP_DENY = `#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#define DENY(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+int main(int argc, char **argv) {
+  struct sock_filter f[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    DENY(SYS_setuid), DENY(SYS_setgid), DENY(SYS_setreuid), DENY(SYS_setregid),
+    DENY(SYS_setresuid), DENY(SYS_setresgid), DENY(SYS_setgroups), DENY(SYS_setfsuid), DENY(SYS_setfsgid),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_filter cap[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    DENY(SYS_capset),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+  struct sock_fprog capProg = { sizeof(cap) / sizeof(cap[0]), cap };
+  if (argc < 3 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) { perror("seccomp"); return 111; }
+  if (argv[1][0] == 'a' && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &capProg)) { perror("seccomp"); return 111; }
+  execv(argv[2], argv + 2);
+  perror("exec");
+  return 112;
+}
+`;
+
 function script(name: string, body: string, mode = 0o755, where = dir): string {
   const f = path.join(where, name);
   writeFileSync(f, body);
@@ -112,10 +147,11 @@ describe('misc checks: what runs', () => {
     expect(r).toMatchObject({ ok: true, message: 'exit 0' });
   });
 
-  it.skipIf(!ROOT)('an agent that is not root but holds ambient CAP_NET_ADMIN (the systemd unit) passes none of it on (needs root to set the scene)', async () => {
-    // the scene: a node process as nobody with CAP_NET_ADMIN in its ambient, permitted and effective sets
-    // no capset (systemd's SystemCallFilter=~@privileged refuses it): the inheritable set stays, inert
-    inspector('inspect-nonroot', NOBODY.uid, NOBODY.gid, false, false);
+  /**
+   * The scene of the systemd unit: a node process as nobody with CAP_NET_ADMIN in its ambient,
+   * permitted and effective sets (and, with `wrap`, under a seccomp filter like the unit's).
+   */
+  async function nonRootAgent(wrap: string[]): Promise<{ caps: string; p: { canSwitchUser: boolean }; res: { ok: boolean; message: string } }> {
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const code = `
       const { MiscRunner, privileges, effectiveCaps } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'misc.ts')).href)});
@@ -128,7 +164,7 @@ describe('misc checks: what runs', () => {
     const out = await new Promise<string>((resolve, reject) => {
       const c = spawn('/usr/bin/setpriv', [
         `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', '--inh-caps=+net_admin', '--ambient-caps=+net_admin', '--',
-        process.execPath, '--import', tsx, '--input-type=module', '-e', code,
+        ...wrap, process.execPath, '--import', tsx, '--input-type=module', '-e', code,
       // cwd: where tsx finds the project's tsconfig (its path aliases)
       ], { cwd: path.resolve(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
       let so = '', se = '';
@@ -136,10 +172,33 @@ describe('misc checks: what runs', () => {
       c.stderr.on('data', (d: Buffer) => { se += d.toString(); });
       c.once('close', (st) => (st === 0 ? resolve(so) : reject(new Error(`agent stand-in exited ${st}: ${se}`))));
     });
-    const seen = JSON.parse(out.trim().split('\n').at(-1)!) as { caps: string; p: { canSwitchUser: boolean }; res: { ok: boolean; message: string } };
+    return JSON.parse(out.trim().split('\n').at(-1)!) as never;
+  }
+
+  it.skipIf(!ROOT)('an agent that is not root but holds ambient CAP_NET_ADMIN (the systemd unit) passes none of it on (needs root to set the scene)', async () => {
+    inspector('inspect-nonroot', NOBODY.uid, NOBODY.gid, false);
+    const seen = await nonRootAgent([]);
     expect(seen.caps).toBe('1000'); // the stand-in did hold CAP_NET_ADMIN
     expect(seen.p.canSwitchUser).toBe(false);
     expect(seen.res).toMatchObject({ ok: true, message: 'exit 0' });
+  });
+
+  it.skipIf(!ROOT || !existsSync('/usr/bin/cc'))('under a seccomp filter like the unit\'s: runs without capabilities when capset is allowed, is refused (never run with them) when not (needs root and cc)', async () => {
+    inspector('inspect-nonroot', NOBODY.uid, NOBODY.gid, false);
+    const src = path.join(base, 'deny.c');
+    const bin = path.join(base, 'deny');
+    writeFileSync(src, SECCOMP_DENY);
+    execFileSync('cc', ['-O', '-o', bin, src]);
+    chmodSync(bin, 0o755);
+    // the filters are in force: user switches fail, and with `all` so does capset
+    expect(() => execFileSync(bin, ['ids', '/usr/bin/setpriv', '--reuid=0', 'true'], { stdio: 'pipe' })).toThrow();
+    expect(() => execFileSync(bin, ['all', '/usr/bin/setpriv', '--ambient-caps=-all', 'true'], { stdio: 'pipe' })).toThrow();
+    execFileSync(bin, ['ids', '/usr/bin/setpriv', '--ambient-caps=-all', 'true'], { stdio: 'pipe' });
+    const allowed = await nonRootAgent([bin, 'ids']);
+    expect(allowed.caps).toBe('1000');
+    expect(allowed.res).toMatchObject({ ok: true, message: 'exit 0' });
+    const denied = await nonRootAgent([bin, 'all']);
+    expect(denied.res).toMatchObject({ ok: false, refused: true, message: expect.stringMatching(/^script inspect-nonroot not run: setpriv: .*Operation not permitted$/) });
   });
 
   it('setpriv gets an argv array (no shell), every capability set emptied and no way back to privilege', () => {
@@ -148,7 +207,7 @@ describe('misc checks: what runs', () => {
       '--', '/etc/director/checks.d/x', '192.0.2.7', '8080',
     ]);
     expect(setprivArgs({ runAs: null, canDropBounding: false }, '/etc/director/checks.d/x', target)).toEqual([
-      '--ambient-caps=-all', '--no-new-privs', '--', '/etc/director/checks.d/x', '192.0.2.7', '8080',
+      '--inh-caps=-all', '--ambient-caps=-all', '--no-new-privs', '--', '/etc/director/checks.d/x', '192.0.2.7', '8080',
     ]);
   });
 

@@ -69,17 +69,18 @@ export function resolveUser(spec: string, passwd?: string): RunAs {
 }
 
 /**
- * setpriv's argv: the user switch when possible, the capability sets emptied,
- * no way back to privilege. An agent that cannot switch users (the systemd
- * unit: its own user, ambient CAP_NET_ADMIN, capset filtered out) clears the
- * ambient set with prctl only: with no ambient and no_new_privs (file
- * capabilities ignored), exec leaves the script no permitted or effective
- * capability, and the inheritable set it keeps cannot be raised from nothing.
+ * setpriv's argv: the user switch when the agent can, the inheritable,
+ * ambient and (with CAP_SETPCAP) bounding sets emptied, no way back to
+ * privilege. An agent that cannot switch users (the systemd unit: its own
+ * user with ambient CAP_NET_ADMIN) still leaves the script no capability:
+ * with the ambient set empty and no_new_privs (file capabilities ignored),
+ * exec grants none. setpriv needs capset for this; where a seccomp filter
+ * refuses it, setpriv fails and the check is refused, never run.
  */
 export function setprivArgs(o: Pick<MiscRunnerOptions, 'runAs' | 'canDropBounding'>, script: string, target: CheckTarget): string[] {
   return [
-    ...(o.runAs ? [`--reuid=${o.runAs.uid}`, `--regid=${o.runAs.gid}`, '--clear-groups', '--inh-caps=-all'] : []),
-    '--ambient-caps=-all',
+    ...(o.runAs ? [`--reuid=${o.runAs.uid}`, `--regid=${o.runAs.gid}`, '--clear-groups'] : []),
+    '--inh-caps=-all', '--ambient-caps=-all',
     ...(o.canDropBounding ? ['--bounding-set=-all'] : []),
     '--no-new-privs', '--', script, target.address, String(target.port),
   ];
