@@ -46,6 +46,16 @@ export const syncDaemonHaSchema = z.object({
   syncId: z.number().int().min(0).max(255).default(0),
 });
 
+export const zkTlsSchema = z.object({
+  /** the CA (PEM) that signed the ZooKeeper servers' certificates */
+  ca: z.string().min(1),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  /** the name the servers' certificates carry, when it is not the address in `zookeeper` */
+  servername: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name').optional(),
+}).strict().refine((t) => !t.cert === !t.key, { error: 'give both cert and key (a client certificate), or neither' });
+export type ZkTlsConfig = z.infer<typeof zkTlsSchema>;
+
 export const haConfigSchema = z.object({
   /** this director's id (same as the agent's identity; shown in the console) */
   director: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
@@ -75,8 +85,12 @@ export const haConfigSchema = z.object({
   tableKeyFile: z.string().min(1).default('ha-table.key'),
   /** a replicated change removing more than this share of this director's services (or all) waits for an operator */
   holdRemovalShare: z.number().min(0).max(1).default(0.5),
-  /** not available: node-zookeeper-client (the ZooKeeper client the agent uses) speaks plain TCP only */
-  tls: z.never({ error: 'TLS to ZooKeeper is not available: the agent\'s ZooKeeper client (node-zookeeper-client 1.1.3) has no TLS; remove `tls` and keep ZooKeeper on a trusted network or behind a tunnel (stunnel, WireGuard). Credentials are sent in clear; the table stays signed.' }).optional(),
+  /**
+   * TLS to ZooKeeper (its secureClientPort): files relative to the agent's state folder. The agent verifies the
+   * servers against `ca` (their certificates must name the address in `zookeeper`, or `servername`); `cert` and
+   * `key` (0600, owned by the agent's user) are the client certificate when ZooKeeper asks for one.
+   */
+  tls: zkTlsSchema.optional(),
   /** keepalived binary and where its files go */
   keepalivedPath: z.string().default('/usr/sbin/keepalived'),
   runDir: z.string().optional(),

@@ -20,6 +20,7 @@ import { loadHaSecrets, type HaSecrets } from './secrets';
 import { HaPreconditionError, type HaService } from './service';
 import type { TableSync } from './table-sync';
 import { isNodeExists, isNoNode, ZkSession } from './zookeeper';
+import { loadZkTls, ZkTlsForwarder } from './zk-tls';
 
 export const TICK_MS = 250;
 const MAX_TRANSITIONS = 200;
@@ -130,6 +131,7 @@ export class HaController implements HaService {
   private lastZkState: string;
   private statusCache: HaStatus | null = null;
   private secrets: HaSecrets | null = null;
+  private zkTls: ZkTlsForwarder | null = null;
 
   constructor(private readonly d: HaControllerDeps) {
     this.cfg = d.config;
@@ -179,6 +181,12 @@ export class HaController implements HaService {
     // before anything else: without its credentials and table key a director must not take part
     this.secrets = await loadHaSecrets(this.cfg, this.d.stateDir ?? path.dirname(this.runDir));
     this.zk.setAuth(this.secrets.zk);
+    if (this.cfg.tls) {
+      // the client speaks plain TCP: it reaches ZooKeeper through local listeners that add TLS
+      const material = await loadZkTls(this.cfg.tls, this.d.stateDir ?? path.dirname(this.runDir));
+      this.zkTls = new ZkTlsForwarder({ material, log: this.d.log, onStatus: (e) => this.zk.transportStatus(e) });
+      this.zk.setConnect(await this.zkTls.start(this.cfg.zookeeper));
+    }
     await mkdir(this.runDir, { recursive: true, mode: 0o700 });
     this.maintenanceOn = await readFile(path.join(this.runDir, 'maintenance'), 'utf8').then(() => true, () => false);
     const left = await this.keepalived.killLeftover();
@@ -239,6 +247,7 @@ export class HaController implements HaService {
     }
     // closing the session removes our ephemeral member znodes at once
     this.zk.close();
+    this.zkTls?.close();
     this.heartbeat?.close();
     this.d.table?.close();
     this.addrs.close();

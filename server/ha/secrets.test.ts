@@ -60,27 +60,8 @@ describe('HA secrets', () => {
   });
 });
 
-describe('HA config: TLS', () => {
-  it('tls is refused with the reason (the ZooKeeper client has none)', () => {
-    const r = haConfigSchema.safeParse({ director: 'lvs1', zookeeper: 'z:2181', groups: [group], tls: { ca: '/etc/ca.pem' } });
-    expect(r.success).toBe(false);
-    expect(r.error!.issues[0]).toMatchObject({ path: ['tls'], message: expect.stringMatching(/TLS to ZooKeeper is not available: .*node-zookeeper-client/) });
+describe('HA config: defaults', () => {
+  it('names the secret files and the hold share by default', () => {
     expect(config()).toMatchObject({ zkCredentialsFile: 'zk-credentials', tableKeyFile: 'ha-table.key', holdRemovalShare: 0.5 });
-  });
-});
-
-describe('the HA controller without its secrets', () => {
-  it('does not start, and says which file is wrong, before touching keepalived or ZooKeeper', async () => {
-    const { HaController } = await import('./controller');
-    const { FakeIpvs } = await import('../ipvs/fake');
-    const { silentLog } = await import('../agent/testing');
-    const dir = await stateDir({ 'zk-credentials': { text: GOOD['zk-credentials'].text, mode: 0o644 }, 'ha-table.key': GOOD['ha-table.key'] });
-    const ctl = new HaController({
-      config: config({ keepalivedPath: '/nonexistent/keepalived' }), backend: new FakeIpvs(), log: silentLog, runDir: path.join(dir, 'ha'), stateDir: dir,
-    });
-    await expect(ctl.start()).rejects.toThrow(`ZooKeeper credentials ${dir}/zk-credentials has mode 0644`);
-    expect(ctl.status().zookeeper.state).toBe('connecting');
-    expect(ctl.status().keepalived.running).toBe(false);
-    await ctl.stop();
   });
 });

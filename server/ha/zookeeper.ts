@@ -75,6 +75,21 @@ export class ZkSession {
     this.acl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digestId(auth)))];
   }
 
+  /** The connection string from now on (before start()): the TLS forwarder's local addresses. */
+  setConnect(connect: string): void {
+    this.opts.connect = connect;
+  }
+
+  /** The transport's last failure (a TLS certificate refused), shown while the session is not connected. */
+  private transport: string | null = null;
+
+  transportStatus(error: string | null): void {
+    if (error === this.transport) return;
+    this.transport = error;
+    if (error) this.opts.log.warn({ zk: this.state, error }, 'ZooKeeper transport');
+    if (this.state !== 'connected') this.set(this.state, error ?? this.message);
+  }
+
   get authenticated(): boolean {
     return this.acl !== null;
   }
@@ -106,7 +121,7 @@ export class ZkSession {
     });
     client.on('disconnected', () => {
       if (this.client !== client || this.state === 'expired') return;
-      this.set('disconnected', 'connection to ZooKeeper lost');
+      this.set('disconnected', this.transport ?? 'connection to ZooKeeper lost');
     });
     client.on('expired', () => {
       if (this.client !== client) return;
