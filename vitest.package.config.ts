@@ -6,6 +6,6 @@ export default defineConfig({
   test: {
     include: ['deploy/package.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 240_000,
+    hookTimeout: 600_000,
   },
 });

@@ -37,7 +37,7 @@ beforeAll(() => {
   x = path.join(tmp, 'root');
   const u = sh('dpkg', ['-x', deb, x]);
   if (u.code !== 0) throw new Error(`dpkg -x: ${u.err}`);
-}, 240_000);
+}, 600_000);
 afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 
 describe('the Debian package', () => {
@@ -168,4 +168,46 @@ describe('the unpacked package, run from / without the checkout', () => {
       child.kill('SIGTERM');
     }
   }, 60_000);
+});
+
+// dpkg itself, in a private mount namespace where /etc, /var and /usr are overlays of this host's
+// folders: the package really installs, is removed and purged, and the host never sees any of it.
+describe('dpkg -i, -r and --purge in an overlay of this host', () => {
+  it('install creates users and folders with their modes; -r keeps configuration and state; --purge removes them', (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip('needs root (a mount namespace with overlays)');
+    if (sh('unshare', ['--mount', '--propagation', 'private', 'true']).code !== 0) return ctx.skip('no mount namespaces here (unshare --mount failed)');
+    const ovl = path.join(tmp, 'overlay');
+    for (const d of ['etc', 'var', 'usr']) for (const s of ['up', 'work']) mkdirSync(path.join(ovl, d, s), { recursive: true });
+    const script = `set -e
+for d in etc var usr; do mount -t overlay overlay -o lowerdir=/$d,upperdir=${ovl}/$d/up,workdir=${ovl}/$d/work /$d; done
+cd /
+dpkg -i ${deb} >/dev/null
+echo "version: $(director --version)"
+stat -c "mode %n %a %U %G" /etc/director /etc/director/agent.toml /etc/director/console.toml /etc/director/checks.d /var/lib/director /var/lib/director-console
+echo "passwd: $(getent passwd director director-console | cut -d: -f1,6,7 | tr '\\n' ' ')"
+echo "verify: $(systemd-analyze verify /usr/lib/systemd/system/director-agent.service /usr/lib/systemd/system/director-console.service 2>&1)"
+echo "# edited" >> /etc/director/agent.toml
+touch /var/lib/director/journal
+dpkg -r director >/dev/null
+echo "after -r: program $(ls -d /usr/lib/director /usr/bin/director /usr/lib/systemd/system/director-agent.service /usr/lib/systemd/system/director-console.service 2>/dev/null | wc -l), config '$(tail -1 /etc/director/agent.toml)', state $(ls /var/lib/director), users $(getent passwd director director-console | wc -l)"
+dpkg --purge director >/dev/null
+echo "after --purge: $(ls -d /etc/director /var/lib/director /var/lib/director-console 2>/dev/null | wc -l) folders, $(getent passwd director director-console | wc -l) users, $(getent group director director-console | wc -l) groups"
+`;
+    const r = sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`version: director ${version}\n`);
+    for (const line of [
+      'mode /etc/director 755 root root', 'mode /etc/director/agent.toml 640 root director',
+      'mode /etc/director/console.toml 640 root director-console', 'mode /etc/director/checks.d 755 root root',
+      'mode /var/lib/director 700 director director', 'mode /var/lib/director-console 700 director-console director-console',
+      'passwd: director:/var/lib/director:/usr/sbin/nologin director-console:/var/lib/director-console:/usr/sbin/nologin ',
+      'verify: \n',
+      "after -r: program 0, config '# edited', state journal, users 2",
+      'after --purge: 0 folders, 0 users, 0 groups',
+    ]) expect(r.out, r.out).toContain(line);
+    // and the host saw nothing
+    expect(sh('getent', ['passwd', 'director']).code).not.toBe(0);
+    expect(sh('dpkg-query', ['-W', 'director']).code).not.toBe(0);
+  });
 });
