@@ -22,6 +22,9 @@ if (existsSync(bundle) && process.env.DIRECTOR_NO_BUNDLE !== '1') {
   // tsx as a loader, not its CLI (which runs the code in a further child): this process's node flags
   // (--no-memory-reducer) then reach the process that runs the command
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const r = spawnSync(process.execPath, [...process.execArgv, '--import', tsx, path.join(root, 'server/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // tsx looks for tsconfig.json (the '@/' paths) in the working directory: name the checkout's, so
+  // `director` works from any folder
+  const env = { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') };
+  const r = spawnSync(process.execPath, [...process.execArgv, '--import', tsx, path.join(root, 'server/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }
