@@ -231,6 +231,21 @@ describe('users page API', () => {
   });
 });
 
+describe('users fixed by DIRECTOR_CONSOLE_USERS (lab scripts, screenshots)', () => {
+  it('sign in with the given passwords (hashed at start, the plain text dropped); the Users page is read-only', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'director-console-'));
+    const envUsers = [{ username: 'op', password: 'operator-pw', role: 'operator' as const }, { username: 'boss', password: 'boss password', role: 'admin' as const }];
+    await start({ envUsers });
+    expect(envUsers.map((u) => u.password)).toEqual(['', '']);
+    expect((await signIn('op', 'operator-pw')).status).toBe(200);
+    const boss = (await signIn('boss', 'boss password')).cookie!;
+    const list = await fetch(`${base}/api/users`, { headers: { cookie: boss } });
+    expect(await list.json()).toMatchObject({ editable: false, users: [{ name: 'op', role: 'operator' }, { name: 'boss', role: 'admin' }] });
+    const add = await fetch(`${base}/api/users`, { method: 'POST', headers: { cookie: boss, origin: base, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', role: 'viewer', password: 'x password 1' }) });
+    expect(add.status).toBe(409);
+  });
+});
+
 describe('login limiter in the server', () => {
   it('locks a user name after ten failures from an address while other users still sign in', async () => {
     await setup();
