@@ -5,16 +5,28 @@ import net from 'node:net';
 
 export interface RunningZk { proc: ChildProcess; connect: string; stop(): Promise<void> }
 
-/** ZooKeeper 3.8 standalone as the lab runs it (tickTime 500, minSessionTimeout 1000). */
-export async function startZookeeper(dir: string, host = '127.0.0.1', port = 2181): Promise<RunningZk> {
+/**
+ * ZooKeeper 3.8 standalone as the lab runs it (tickTime 500, minSessionTimeout 1000). With `secure`, also TLS on
+ * `secure.port` (Netty; `keyStore`: one PEM file with the key and the certificate; `trustStore`: the CA, PEM).
+ */
+export async function startZookeeper(dir: string, host = '127.0.0.1', port = 2181,
+  secure?: { port: number; keyStore: string; trustStore: string }): Promise<RunningZk> {
   mkdirSync(`${dir}/data`, { recursive: true });
   writeFileSync(`${dir}/zoo.cfg`, [
     'tickTime=500', `dataDir=${dir}/data`, `clientPort=${port}`, `clientPortAddress=${host}`,
-    'minSessionTimeout=1000', 'maxSessionTimeout=10000', 'admin.enableServer=false', '4lw.commands.whitelist=ruok,srvr', '',
+    'minSessionTimeout=1000', 'maxSessionTimeout=10000', 'admin.enableServer=false', '4lw.commands.whitelist=ruok,srvr',
+    ...(secure ? [
+      'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
+      `secureClientPort=${secure.port}`, `secureClientPortAddress=${host}`,
+      `ssl.keyStore.location=${secure.keyStore}`, 'ssl.keyStore.type=PEM',
+      `ssl.trustStore.location=${secure.trustStore}`, 'ssl.trustStore.type=PEM', 'ssl.clientAuth=none',
+    ] : []),
+    '',
   ].join('\n'));
   const out = openSync(`${dir}/zk.log`, 'a');
   const proc = spawn('java', ['-Xmx96m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dzookeeper.log.dir=${dir}`,
-    '-cp', '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar',
+    // netty-codec: missing from Debian's zookeeper.jar Class-Path, needed by the Netty (TLS) connection factory
+    '-cp', '/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar:/usr/share/java/netty-codec.jar',
     'org.apache.zookeeper.server.ZooKeeperServerMain', `${dir}/zoo.cfg`], { stdio: ['ignore', out, out] });
   const t0 = Date.now();
   while (Date.now() - t0 < 60_000) {
