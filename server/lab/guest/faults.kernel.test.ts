@@ -84,6 +84,7 @@ function teardown(): void {
 
 describe('lab faults, seen from the client', () => {
   beforeAll(() => {
+    teardown(); // what a run that died here may have left in this shared kernel
     bash([path.join(GUEST, 'topology.sh')]);
     // the web servers were started in the background: wait until both listen
     for (let i = 0; i < 50 && failed([...probe(RS1, DR_PORT, 1), ...probe(RS2, DR_PORT, 1)]).length > 0; i++) execFileSync('sleep', ['0.2']);
