@@ -224,6 +224,19 @@ describe('WebSocket', () => {
     ws.close();
   });
 
+  it('holds a WebSocket message to the same size as an HTTP body of the role', async () => {
+    await start();
+    const ws = await openWs(TOKENS.viewer);
+    const text = 'a'.repeat(2 * MiB); // over the viewer's 1 MiB, under the socket's 8 MiB frame limit
+    ws.send(JSON.stringify({ id: 7, method: 'query', params: { path: 'snapshot.plan', input: { format: 'ipvsadm', text } } }));
+    expect(await ws.first).toMatchObject({ id: 7, error: { data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } });
+    // the socket is still usable
+    const next = new Promise<unknown>((resolve) => ws.once('message', (m) => resolve(JSON.parse(String(m)))));
+    ws.send(JSON.stringify({ id: 8, method: 'query', params: { path: 'auth.whoami' } }));
+    expect(await next).toMatchObject({ id: 8, result: { data: { role: 'viewer' } } });
+    ws.close();
+  });
+
   it('refuses calls past the limit in one message (a batch array) too', async () => {
     await start();
     const ws = await openWs(TOKENS.operator);

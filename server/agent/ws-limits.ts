@@ -46,12 +46,32 @@ export function wsCallLimiter(ws: WebSocket, limits: AgentLimits, log: Logger): 
     }));
   }
 
+  /** Answer every call in an oversized message with PAYLOAD_TOO_LARGE; their ids are found without parsing it whole. */
+  function refuseMessage(data: string | ArrayBuffer | Uint8Array, message: string): void {
+    const text = typeof data === 'string' ? data
+      : data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1') : Buffer.from(data).toString('latin1');
+    // ids are numbers or short strings near the start of each call object; scan at most the first 64 KiB
+    const head = text.slice(0, 64 * 1024);
+    const ids = new Set<string>();
+    for (const m of head.matchAll(/"id":\s*(\d{1,15}|"[^"\\]{0,64}")/g)) ids.add(m[1]!);
+    for (const raw of ids) {
+      const id = raw.startsWith('"') ? raw.slice(1, -1) : Number(raw);
+      ws.send(JSON.stringify({ id, error: { message, code: -32013, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } }));
+    }
+  }
+
   const encoder: Encoder = {
     decode(data) {
+      const lim = limits.roles[role];
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+      if (size > lim.bodyBytes) {
+        // the same bound as an HTTP body: a viewer cannot send over the socket what it may not POST
+        refuseMessage(data, `the message (${size} bytes) is larger than the ${lim.bodyBytes} bytes the ${role} token may send`);
+        return [];
+      }
       const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
       const parsed: unknown = JSON.parse(text);
       const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
-      const lim = limits.roles[role];
       const keep: unknown[] = [];
       for (const [i, raw] of list.entries()) {
         const m = (typeof raw === 'object' && raw !== null ? raw : {}) as CallMessage;
