@@ -2,6 +2,7 @@
  * The TLS forwarder to ZooKeeper against a real Node TLS echo server on
  * 127.0.0.1, with certificates from the project's own PKI (server/pki).
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -116,6 +117,26 @@ describe('ZooKeeper TLS forwarder', () => {
     const r = await roundTrip(localPort(local), Buffer.from('x'), 1, '127.0.0.2');
     expect(r).toEqual({ got: Buffer.alloc(0), closed: true });
     expect(a.accepted()).toBe(0);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('refuses a connection made by another local user (needs root to run as nobody)', async () => {
+    const p = await pki('uid');
+    const a = await echoServer(p.cert, p.key);
+    const { local } = await forwarder({ ca: await readFile(p.caFile) }, `127.0.0.1:${a.port}`);
+    const port = localPort(local);
+    // the agent's own user: forwarded
+    expect((await roundTrip(port, Buffer.from('mine'), 4)).got.toString()).toBe('mine');
+    const script = `const s=require('net').connect(${port},'127.0.0.1',()=>s.write('x'));let got='';` +
+      `s.on('data',(d)=>{got+=d;s.destroy();});s.on('error',()=>{});s.on('close',()=>{process.stdout.write(JSON.stringify(got));});`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, ['-e', script], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'inherit'] });
+      let o = '';
+      c.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      c.on('error', reject);
+      c.on('exit', () => resolve(o));
+    });
+    expect(out).toBe('""');
+    expect(a.accepted()).toBe(1);
   });
 
   it('close() stops the listeners and cuts the open connections', async () => {

@@ -3,14 +3,16 @@
  * `net.connect` and takes no socket factory, so the agent runs a forwarder in
  * its own process: one listener on 127.0.0.1 (a kernel-chosen port) per
  * ZooKeeper server, each accepted connection piped to a verified TLS
- * connection to that server. The client is given the local addresses.
+ * connection to that server. The client is given the local addresses. Only
+ * connections from 127.0.0.1 made by the agent's own user are forwarded.
  *
  * A certificate that does not verify drops the connection (the client sees a
- * connection loss and tries again) and the reason is handed to `onError`, so
+ * connection loss and tries again) and the reason is handed to `onStatus`, so
  * the HA status says which server and why.
  */
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
@@ -83,6 +85,24 @@ export function describeTlsError(server: string, e: Error & { code?: string }): 
   return `ZooKeeper ${server}: ${cert ? 'certificate verify failed: ' : ''}${e.message}${code && !e.message.includes(code) ? ` (${code})` : ''}`;
 }
 
+/** 127.0.0.1:port as /proc/net/tcp writes it (the address in host byte order, the port big-endian). */
+function procLoopback(port: number): string {
+  const addr = os.endianness() === 'LE' ? '0100007F' : '7F000001';
+  return `${addr}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** The uid owning the loopback TCP socket 127.0.0.1:`from` → 127.0.0.1:`to` (Linux), or null when not found. */
+export async function loopbackPeerUid(from: number, to: number): Promise<number | null> {
+  const text = await readFile('/proc/net/tcp', 'utf8');
+  const local = procLoopback(from);
+  const remote = procLoopback(to);
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local && f[2] === remote) return Number(f[7]);
+  }
+  return null;
+}
+
 export class ZkTlsForwarder {
   private servers: net.Server[] = [];
   private sockets = new Set<net.Socket>();
@@ -119,9 +139,25 @@ export class ZkTlsForwarder {
       inner.destroy();
       return;
     }
+    inner.pause();
+    inner.on('error', () => inner.destroy());
+    this.sockets.add(inner);
+    inner.once('close', () => this.sockets.delete(inner));
+    // any local user can reach 127.0.0.1: only sockets of the agent's own user get the TLS channel (and its client certificate)
+    void loopbackPeerUid(inner.remotePort!, inner.localPort!).then((uid) => {
+      const me = process.getuid?.();
+      if (this.closed || (me !== undefined && uid !== me)) {
+        if (!this.closed) this.opts.log.warn({ uid, port: inner.remotePort }, 'ZooKeeper TLS forwarder: refused a connection from another user');
+        inner.destroy();
+        return;
+      }
+      this.forward(inner, host, port);
+    }, () => inner.destroy());
+  }
+
+  private forward(inner: net.Socket, host: string, port: number): void {
     const server = `${host}:${port}`;
     const m = this.opts.material;
-    inner.pause();
     const outer = tls.connect({
       host, port, ca: m.ca, cert: m.cert, key: m.key,
       // SNI cannot be an IP address; the certificate is still checked against `host` (its IP SAN)
