@@ -520,7 +520,8 @@ export class HaController implements HaService {
       zookeeper: {
         state: this.zk.state, since: this.zk.since, sessionTimeoutMs: this.cfg.sessionTimeoutMs, failStatic,
         message: failStatic
-          ? `ZooKeeper is unreachable for every director: fail static, keepalived alone decides (${this.peers?.detail ?? ''})`
+          // the session's own reason (a TLS certificate refused) stays visible in fail static
+          ? `ZooKeeper is unreachable for every director: fail static, keepalived alone decides (${this.peers?.detail ?? ''})${this.zk.message ? `; here: ${this.zk.message}` : ''}`
           : this.zk.message,
       },
       keepalived: { running: this.keepalived.running, pid: this.keepalived.pid, configPath: this.keepalived.confPath, lastError: this.keepalivedError },
