@@ -12,6 +12,7 @@ import { Auth } from './auth';
 import { DEFAULT_LIMITS, resolveLimits } from './limits';
 import { startAgentServer, type AgentServer } from './server';
 import { lastParseThread } from '../snapshot/parse-off-thread';
+import { MAX_PLAN_OPS } from './snapshot-ops';
 import { makeDeps, silentLog } from './testing';
 
 const TOKENS = { viewer: 'viewer_' + 'v'.repeat(40), operator: 'operator_' + 'o'.repeat(40) };
@@ -342,5 +343,22 @@ describe('large snapshots', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error!.data.zodError.fieldErrors.text!.join(' ')).toMatch(/^line 5001/);
   });
+});
+
+describe('plan size', () => {
+  it(`refuses a plan of more than ${MAX_PLAN_OPS} operations, saying how many and what to do`, async () => {
+    await start();
+    const lines: string[] = [];
+    for (let i = 0; i <= MAX_PLAN_OPS; i++) lines.push(`-A -t 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:80 -s rr\n`);
+    const r = await fetch(`${srv.url}/trpc/snapshot.plan`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'ipvsadm', text: lines.join(''), prune: false }),
+    });
+    const body = await r.json() as { error: { data: { zodError: { fieldErrors: Record<string, string[]> } } } };
+    expect(r.status).toBe(400);
+    expect(body.error.data.zodError.fieldErrors.text).toEqual([
+      `the plan has ${MAX_PLAN_OPS + 1} operations; the agent shows at most ${MAX_PLAN_OPS} at once (restore in parts, or with 'director restore' on the director)`,
+    ]);
+  }, 60_000);
 });
 

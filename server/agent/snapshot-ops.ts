@@ -63,6 +63,13 @@ async function parseDesired(format: SnapshotFormat, text: string): Promise<Desir
   return { services: p.services, lines: p.lines };
 }
 
+/**
+ * A plan comes back three ways (operations, steps, readable text), about 3 KB of
+ * the agent's memory per operation while it is built and sent: 110,000 operations
+ * took it from 118 to 473 MB. Past this many, a plan is refused.
+ */
+export const MAX_PLAN_OPS = 25_000;
+
 export interface SnapshotPlan {
   ops: PlanOp[];
   /** each operation in ipvsadm syntax, in the order they would run */
@@ -78,6 +85,10 @@ export async function planSnapshot(ctx: AgentContext, format: SnapshotFormat, te
     const ops = planRestore(current, desired.services, {
       mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
     });
+    if (ops.length > MAX_PLAN_OPS) {
+      throw new InputError([{ code: 'custom', path: ['text'], message:
+        `the plan has ${ops.length} operations; the agent shows at most ${MAX_PLAN_OPS} at once (restore in parts, or with 'director restore' on the director)` }]);
+    }
     return { ops, steps: ops.map(describeOp), text: renderPlan(ops) };
   });
 }
