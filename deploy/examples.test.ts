@@ -5,7 +5,8 @@ import { consoleFileSchema, parseConsoleFile } from '../console/config';
 import { agentConfigSchema } from '../lib/schemas/agent-config';
 import { parseAgentConfig } from '../server/cli/agent-config';
 
-// The commented /etc/director/*.toml the package installs: valid as shipped (nothing set), and
+// The commented /etc/director/*.toml the package installs: valid as shipped (the agent's sets only
+// checkRunner: the package ships the check runner's unit beside the agent's), and
 // every key they show, uncommented, is a key the service knows with a valid example value.
 const read = (f: string) => readFileSync(path.join(import.meta.dirname, f), 'utf8');
 /** Uncomments `# key = value` and `# [table]` lines (not prose); the first of a repeated key wins. */
@@ -25,7 +26,7 @@ function uncommented(text: string): string {
 
 describe('the shipped configuration examples', () => {
   it('agent.toml: valid as shipped, and every example key is known and valid', () => {
-    expect(parseAgentConfig('agent.toml', read('agent.toml'))).toEqual({});
+    expect(parseAgentConfig('agent.toml', read('agent.toml'))).toEqual({ checkRunner: '/run/director-checks/checks.sock' });
     const all = parseAgentConfig('agent.toml', uncommented(read('agent.toml')));
     // socket is the alternative to listen: shown, not set together with it
     expect(Object.keys(all).sort()).toEqual(Object.keys(agentConfigSchema.shape).filter((k) => k !== 'socket').sort());

@@ -41,6 +41,8 @@ export const agentConfigSchema = z.strictObject({
   checksDir: absPath.optional(),
   checkUser: z.string().regex(/^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}(?::\d{1,10})?)$/, 'a user name (lower-case letters, digits, _ or -) or uid:gid').optional(),
   allowLocalChecks: z.boolean().optional(),
+  /** The check runner's socket (director-checks.service): misc checks run there, as its own user, not as the agent's. */
+  checkRunner: absPath.optional(),
 }).superRefine((c, ctx) => {
   if (c.listen !== undefined && c.socket !== undefined) ctx.addIssue({ code: 'custom', path: ['socket'], message: 'give listen or socket, not both' });
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {

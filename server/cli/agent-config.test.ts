@@ -33,6 +33,7 @@ haConfig = "/etc/director/ha.json"
 checksDir = "/etc/director/checks.d"
 checkUser = "nobody"
 allowLocalChecks = true
+checkRunner = "/run/director-checks/checks.sock"
 `;
 
 describe('agent configuration file', () => {
@@ -42,9 +43,9 @@ describe('agent configuration file', () => {
       listen: '[::1]:9580', stateDir: '/var/lib/director', allowOrigins: ['https://console.example:3000', 'http://127.0.0.1:3000'],
       tickMs: 500, destBudget: 16, tlsCert: '/etc/director/agent.crt', tlsKey: '/etc/director/agent.key', insecureListen: false,
       logLevel: 'warn', directorId: 'lvs-1', haConfig: '/etc/director/ha.json', checksDir: '/etc/director/checks.d',
-      checkUser: 'nobody', allowLocalChecks: true,
+      checkUser: 'nobody', allowLocalChecks: true, checkRunner: '/run/director-checks/checks.sock',
     });
-    expect(configAsFlags(cfg)).toMatchObject({ 'state-dir': '/var/lib/director', 'allow-origin': ['https://console.example:3000', 'http://127.0.0.1:3000'], 'tick-ms': '500', 'insecure-listen': false, 'checks-dir': '/etc/director/checks.d', 'allow-local-checks': true });
+    expect(configAsFlags(cfg)).toMatchObject({ 'state-dir': '/var/lib/director', 'allow-origin': ['https://console.example:3000', 'http://127.0.0.1:3000'], 'tick-ms': '500', 'insecure-listen': false, 'checks-dir': '/etc/director/checks.d', 'allow-local-checks': true, 'check-runner': '/run/director-checks/checks.sock' });
   });
 
   it('an empty (all commented) file is a valid file that sets nothing', () => {

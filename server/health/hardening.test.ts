@@ -204,6 +204,23 @@ describe('a stored config the rules refuse moves nothing', () => {
     expect(await deps.fake.dump()).toEqual(before);
     expect(deps.journal.size).toBe(0);
   });
+  it('a misc check through a check runner that is not running (--check-runner): a clear message, no transition, no weight change', async () => {
+    health.stop();
+    await writeFile(path.join(dir, 'health.json'), JSON.stringify({
+      version: 1,
+      services: [{ service: SVC, timing: { delayLoop: 0.1, warmup: 0, retry: 0 }, realServers: [{ destination: RS, checks: [{ type: 'misc', script: 'check-web', dynamic: true }] }] }],
+    }));
+    const before = await deps.fake.dump();
+    const socket = path.join(dir, 'checks.sock');
+    await open({ runCheck: undefined, checkRunner: socket });
+    await health.start();
+    await new Promise((r) => setTimeout(r, 600));
+    const rows = health.list();
+    expect(rows.map((r) => [r.destinationId, r.state, r.message])).toEqual([['192.168.150.12:80', 'unknown', `misc check runner at ${socket} is not running`]]);
+    expect(health.history({ limit: 10 })).toEqual([]);
+    expect(await deps.fake.dump()).toEqual(before);
+    expect(deps.journal.size).toBe(0);
+  });
 });
 
 describe('health.scripts', () => {

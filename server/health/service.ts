@@ -18,6 +18,7 @@ import type { Mutex } from '../agent/mutex';
 import { HealthActions, HEALTH_ACTOR, type Actor } from './actions';
 import { makeRunCheck, type RunCheck } from './checkers';
 import { MiscRunner, privileges, resolveUser } from './checkers/misc';
+import { RunnerClient } from './runner/client';
 import { listScripts, type ScriptEntry } from './checkers/scripts';
 import type { CheckResult } from './checkers/types';
 import { RateLimiter } from './rate-limit';
@@ -48,6 +49,11 @@ export interface HealthDeps {
   allowLocalChecks?: boolean;
   /** misc scripts running at once (default 8) */
   maxMiscRuns?: number;
+  /**
+   * --check-runner: the socket of the separate check runner (director-checks.service); misc checks then
+   * run there, as its own user, instead of through setpriv as the agent's
+   */
+  checkRunner?: string;
   /** util-linux setpriv (default /usr/bin/setpriv) */
   setpriv?: string;
   /** checkNow calls per token per minute (default 20) */
@@ -136,7 +142,7 @@ export class HealthService {
     const isRoot = process.getuid?.() === 0;
     const runAs = resolveUser(deps.checkUser ?? 'nobody');
     if (runAs.uid === 0) throw new Error('--check-user: scripts must not run as root');
-    if (!priv.canSwitchUser && !isRoot) {
+    if (!priv.canSwitchUser && !isRoot && !deps.checkRunner) {
       deps.log.warn({ checkUser: deps.checkUser ?? 'nobody', uid: process.getuid?.() },
         'misc checks will run as the agent\'s own user (it cannot switch users), without capabilities');
     }
@@ -149,7 +155,7 @@ export class HealthService {
       maxWaiting: 256,
       setpriv: deps.setpriv ?? '/usr/bin/setpriv',
     });
-    this.runCheck = deps.runCheck ?? makeRunCheck(this.misc);
+    this.runCheck = deps.runCheck ?? makeRunCheck(deps.checkRunner ? new RunnerClient(deps.checkRunner) : this.misc);
     this.events.setMaxListeners(0);
     this.actions = new HealthActions({ backend: deps.backend, writeLock: deps.writeLock, journal: deps.journal, log: deps.log, ...(deps.poke ? { poke: deps.poke } : {}) });
     this.scheduler = new HealthScheduler({
@@ -361,7 +367,7 @@ export class HealthService {
   /** The scripts misc checks may name, each with what would stop it from running. */
   async scripts(): Promise<{ dir: string; scripts: ScriptEntry[]; problem?: string; runsAs: string }> {
     const r = this.misc.opts.runAs;
-    const runsAs = r ? `uid ${r.uid}, gid ${r.gid}` : `the agent's own user (uid ${process.getuid?.() ?? '?'}): it cannot switch users`;
+    const runsAs = this.deps.checkRunner ? `the check runner's user (through ${this.deps.checkRunner})` : r ? `uid ${r.uid}, gid ${r.gid}` : `the agent's own user (uid ${process.getuid?.() ?? '?'}): it cannot switch users`;
     return { ...(await listScripts(this.misc.opts)), runsAs };
   }
 

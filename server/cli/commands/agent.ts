@@ -34,7 +34,7 @@ const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… 
        director agent [--config FILE] [--listen ADDR:PORT | --socket PATH] [--state-dir DIR]
                       [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
                       [--insecure-listen] [--log-level LEVEL] [--director-id ID] [--ha-config FILE]
-                      [--checks-dir DIR] [--check-user USER] [--allow-local-checks]
+                      [--checks-dir DIR] [--check-user USER] [--check-runner SOCKET] [--allow-local-checks]
   --config          TOML file with a key per flag (default ${DEFAULT_AGENT_CONFIG} when it exists);
                     flags given on the command line win over its keys
   --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
@@ -54,6 +54,9 @@ const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… 
                     root-owned and not group- or world-writable (default ${DEFAULT_CHECKS_DIR})
   --check-user      the user misc-check scripts run as, without capabilities (name or uid:gid;
                     default nobody)
+  --check-runner    run misc-check scripts through the check runner at this unix socket
+                    (director check-runner, its own user, no capabilities, no access to the
+                    state folder) instead of through setpriv as the agent's own user
   --allow-local-checks  let health checks target loopback, link-local and unspecified addresses
                     (the director's own services; off by default)
 `;
@@ -94,6 +97,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
         config: { type: 'string' },
         'checks-dir': { type: 'string' },
         'check-user': { type: 'string' },
+        'check-runner': { type: 'string' },
         'allow-local-checks': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -200,6 +204,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     backend, writeLock, journal, log, stateDir, poke: () => hub.poke(),
     checksDir: values['checks-dir'] ?? DEFAULT_CHECKS_DIR,
     checkUser: values['check-user'] ?? 'nobody',
+    ...(values['check-runner'] ? { checkRunner: values['check-runner'] } : {}),
     allowLocalChecks: values['allow-local-checks'] === true,
   });
   const ha = haConfig

@@ -87,7 +87,7 @@ export function setprivArgs(o: Pick<MiscRunnerOptions, 'runAs' | 'canDropBoundin
 }
 
 /** First line of the script's stderr, without control characters, at most 200 characters. */
-function noteOf(stderr: string): string {
+export function noteOf(stderr: string): string {
   const line = stderr.trim().split('\n')[0] ?? '';
   // eslint-disable-next-line no-control-regex
   return line.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, NOTE_MAX);
