@@ -195,6 +195,8 @@ async function startConsole(agents: ConsoleAgent[],
       DIRECTOR_AGENTS: JSON.stringify(agents.map((a) => ({ id: a.id, name: a.name, url: a.url, viewerToken: a.viewerToken, operatorToken: a.operatorToken }))),
       DIRECTOR_CONSOLE_USERS_FILE: usersFile,
       DIRECTOR_CONSOLE_USERS: '',
+      // directors enrolled on the Directors page (agents.json) go beside the users, where nobody may write
+      DIRECTOR_CONSOLE_STATE_DIR: tmp,
     },
   });
   let log = '';
