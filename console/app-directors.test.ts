@@ -84,6 +84,10 @@ it('an admin enrolls a director from a code; users read it over the pinned TLS l
   const read = await fetch(`${base}/api/trpc/lvs1/services.list`, { headers: { cookie: bob } });
   expect(read.status).toBe(200);
   expect(await read.text()).toContain('192.0.2.77');
+  // an admin is an operator on the agent: the signed actor must name the token's role, not 'admin'
+  const adminRead = await fetch(`${base}/api/trpc/lvs1/services.list`, { headers: { cookie: admin } });
+  expect(adminRead.status, await adminRead.clone().text()).toBe(200);
+  expect(await adminRead.text()).toContain('192.0.2.77');
 
   expect((await call(admin, 'DELETE', '/api/directors/lvs1')).body).toEqual({ removed: 'lvs1', revoked: true, revokeError: null });
   expect((await call(bob, 'GET', '/api/me')).body.directors).toEqual([]);

@@ -58,7 +58,7 @@ test('an admin enrolls a director from its code, sees it live over pinned TLS, r
   const page = await ctx.newPage();
   await new LoginPage(page).signIn(admin.username, admin.password);
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Directors' }).click();
-  await expect(page.getByRole('heading', { name: 'Directors' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Directors', exact: true })).toBeVisible();
 
   // the lab's director comes from the configuration: listed, not removable here, and the page says why
   const labRow = page.getByRole('row').filter({ hasText: 'configuration file' });
