@@ -69,6 +69,7 @@ describe('the Debian package', () => {
       '/usr/lib/director/console/console/server.mjs', '/usr/lib/director/console/.next/BUILD_ID',
       '/usr/lib/director/console/node_modules/next/package.json',
       '/usr/lib/systemd/system/director-agent.service', '/usr/lib/systemd/system/director-console.service',
+      '/usr/lib/systemd/system/director-checks.service',
       '/usr/lib/systemd/system/director-agent.service.d/',
       '/usr/share/director/ha.conf', '/usr/share/director/setup-host.sh',
       '/etc/director/agent.toml', '/etc/director/console.toml',
@@ -125,12 +126,15 @@ describe('the unpacked package, run from / without the checkout', () => {
     spawnSync('mkdir', ['-p', dir]);
     writeFileSync(path.join(dir, 'director-agent.service'), unit('director-agent.service'));
     writeFileSync(path.join(dir, 'director-console.service'), unit('director-console.service'));
+    writeFileSync(path.join(dir, 'director-checks.service'), unit('director-checks.service'));
     writeFileSync(path.join(dir, 'director-agent-ha.service'), `${unit('director-agent.service')}\n${readFileSync(path.join(x, 'usr/share/director/ha.conf'), 'utf8')}`);
     const r = sh('systemd-analyze', ['verify', ...readdirSync(dir).map((f) => path.join(dir, f))], { env: cleanEnv({ SYSTEMD_LOG_LEVEL: 'notice' }) });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(unit('director-agent.service')).toMatch(/^AmbientCapabilities=CAP_NET_ADMIN$/m);
     expect(unit('director-console.service')).toMatch(/^CapabilityBoundingSet=$/m);
+    expect(unit('director-checks.service')).toMatch(/^CapabilityBoundingSet=$/m);
+    expect(unit('director-checks.service')).toMatch(/^InaccessiblePaths=-\/var\/lib\/director /m);
     expect(readFileSync(path.join(x, 'usr/share/director/ha.conf'), 'utf8')).toMatch(/^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW$/m);
   });
 
@@ -184,14 +188,15 @@ cd /
 dpkg -i ${deb} >/dev/null
 echo "version: $(director --version)"
 stat -c "mode %n %a %U %G" /etc/director /etc/director/agent.toml /etc/director/console.toml /etc/director/checks.d /var/lib/director /var/lib/director-console
-echo "passwd: $(getent passwd director director-console | cut -d: -f1,6,7 | tr '\\n' ' ')"
-echo "verify: $(systemd-analyze verify /usr/lib/systemd/system/director-agent.service /usr/lib/systemd/system/director-console.service 2>&1)"
+echo "passwd: $(getent passwd director director-console director-check | cut -d: -f1,6,7 | tr '\\n' ' ')"
+echo "groups: director: $(id -nG director), director-check: $(id -nG director-check)"
+echo "verify: $(systemd-analyze verify /usr/lib/systemd/system/director-agent.service /usr/lib/systemd/system/director-checks.service /usr/lib/systemd/system/director-console.service 2>&1)"
 echo "# edited" >> /etc/director/agent.toml
 touch /var/lib/director/journal
 dpkg -r director >/dev/null
 echo "after -r: program $(ls -d /usr/lib/director /usr/bin/director /usr/lib/systemd/system/director-agent.service /usr/lib/systemd/system/director-console.service 2>/dev/null | wc -l), config '$(tail -1 /etc/director/agent.toml)', state $(ls /var/lib/director), users $(getent passwd director director-console | wc -l)"
 dpkg --purge director >/dev/null
-echo "after --purge: $(ls -d /etc/director /var/lib/director /var/lib/director-console 2>/dev/null | wc -l) folders, $(getent passwd director director-console | wc -l) users, $(getent group director director-console | wc -l) groups"
+echo "after --purge: $(ls -d /etc/director /var/lib/director /var/lib/director-console 2>/dev/null | wc -l) folders, $(getent passwd director director-console director-check | wc -l) users, $(getent group director director-console director-check | wc -l) groups"
 `;
     const r = sh('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script]);
     expect(r.err).toBe('');
@@ -201,7 +206,8 @@ echo "after --purge: $(ls -d /etc/director /var/lib/director /var/lib/director-c
       'mode /etc/director 755 root root', 'mode /etc/director/agent.toml 640 root director',
       'mode /etc/director/console.toml 640 root director-console', 'mode /etc/director/checks.d 755 root root',
       'mode /var/lib/director 700 director director', 'mode /var/lib/director-console 700 director-console director-console',
-      'passwd: director:/var/lib/director:/usr/sbin/nologin director-console:/var/lib/director-console:/usr/sbin/nologin ',
+      'passwd: director:/var/lib/director:/usr/sbin/nologin director-console:/var/lib/director-console:/usr/sbin/nologin director-check:/nonexistent:/usr/sbin/nologin ',
+      'groups: director: director director-check, director-check: director-check\n',
       'verify: \n',
       "after -r: program 0, config '# edited', state journal, users 2",
       'after --purge: 0 folders, 0 users, 0 groups',

@@ -7,7 +7,7 @@
  *   /usr/lib/director/cli/            the agent and CLI, bundled by esbuild
  *   /usr/lib/director/node_modules/   netlink (native addon, this arch's prebuild) and node-gyp-build
  *   /usr/lib/director/console/        Next's standalone server + static files + the console server, bundled
- *   /usr/lib/systemd/system/          director-agent.service, director-console.service
+ *   /usr/lib/systemd/system/          director-agent.service, director-checks.service, director-console.service
  *   /usr/share/director/              ha.conf (HA drop-in), setup-host.sh (users and folders)
  *   /etc/director/                    agent.toml, console.toml (conffiles, all commented)
  * The package is built for this machine's architecture: netlink's addon is native code.
@@ -141,6 +141,7 @@ import('/usr/lib/director/cli/director.mjs')
 `, 0o755);
 put('usr/lib/systemd/system/director-agent.service', deploy('director-agent.service'));
 put('usr/lib/systemd/system/director-console.service', deploy('director-console.service'));
+put('usr/lib/systemd/system/director-checks.service', deploy('director-checks.service'));
 mkdirSync(path.join(tree, 'usr/lib/systemd/system/director-agent.service.d'), { recursive: true });
 put('usr/share/director/ha.conf', deploy('ha.conf'));
 put('usr/share/director/setup-host.sh', deploy('setup-host.sh'), 0o755);
