@@ -25,7 +25,7 @@ export const CONSOLE_AGENTS_USAGE = `usage: director console add-agent CODE [--n
 `;
 
 /** The console's state folder: --state-dir, else $DIRECTOR_CONSOLE_STATE_DIR, else console.toml's stateDir, else the default. */
-export function consoleStateDir(values: { 'state-dir'?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): string {
+export function consoleStateDir(values: { 'state-dir'?: string; config?: string }, env: Record<string, string | undefined> = process.env): string {
   if (values['state-dir']) return path.resolve(values['state-dir']);
   if (env.DIRECTOR_CONSOLE_STATE_DIR) return path.resolve(env.DIRECTOR_CONSOLE_STATE_DIR);
   const file = values.config ?? (env.DIRECTOR_CONSOLE_CONFIG || (existsSync(DEFAULT_CONSOLE_CONFIG) ? DEFAULT_CONSOLE_CONFIG : undefined));
