@@ -7,7 +7,7 @@
 import net from 'node:net';
 import type { MiscCheckOptions } from '../checkers/misc';
 import { seconds, type CheckResult, type CheckTarget } from '../checkers/types';
-import { MAX_LINE, runAnswerSchema, type RunAnswer } from './protocol';
+import { MAX_LINE, MAX_TIMEOUT_MS, runAnswerSchema, type RunAnswer } from './protocol';
 
 /** Beyond the script's own timeout, how long the runner may take to say it killed it. */
 const GRACE_MS = 2000;
@@ -22,7 +22,7 @@ export class RunnerClient {
     const result = (r: Omit<CheckResult, 'durationMs'>): CheckResult => ({ ...r, durationMs: performance.now() - started });
     if (o.signal?.aborted) return result({ ok: false, message: 'check cancelled' });
     const id = this.nextId++;
-    const req = { id, script: o.script, address: target.address, port: target.port, timeoutMs: Math.max(1, Math.round(o.timeoutMs)) };
+    const req = { id, script: o.script, address: target.address, port: target.port, timeoutMs: Math.min(MAX_TIMEOUT_MS, Math.max(1, Math.round(o.timeoutMs))) };
     let a: RunAnswer;
     try {
       a = await this.ask(req, o.timeoutMs + GRACE_MS, o.signal);

@@ -9,8 +9,8 @@ import { z } from 'zod';
 
 /** Longest line either side accepts, newline excluded. */
 export const MAX_LINE = 4096;
-/** Longest run a request may ask for (a check's timeout is at most this). */
-export const MAX_TIMEOUT_MS = 3_600_000;
+/** Longest run a request may ask for: a check's timeout, like every health timing, is at most a day. */
+export const MAX_TIMEOUT_MS = 86_400_000;
 
 export const runRequestSchema = z.strictObject({
   id: z.int().min(0).max(Number.MAX_SAFE_INTEGER),

@@ -149,6 +149,8 @@ export async function startCheckRunner(o: CheckRunnerOptions): Promise<CheckRunn
     sock.on('error', () => {});
     sock.once('close', () => { conns.delete(sock); hangup.abort(); });
   });
+  // only the agent connects; a bound keeps a runaway one from exhausting descriptors
+  server.maxConnections = 1024;
   // a socket left by a runner that died; the folder is the runner's own (RuntimeDirectory)
   rmSync(o.socket, { force: true });
   await new Promise<void>((resolve, reject) => {
