@@ -342,7 +342,8 @@ describe('large snapshots', () => {
     const refused = await post(bad.join(''));
     expect(refused.status).toBe(400);
     expect(refused.body.error!.data.zodError.fieldErrors.text!.join(' ')).toMatch(/^line 5001/);
-  });
+    // two worker threads that each load the parser through tsx: seconds on a busy 2-core machine
+  }, 60_000);
 });
 
 describe('plan size', () => {

@@ -100,6 +100,29 @@ export function sendTrpcError(res: ServerResponse, status: 413 | 429, message: s
   res.end(body);
 }
 
+/** How long, and how many more bytes, a refused upload is read and dropped before the socket is cut. */
+export const LINGER_MS = 1_000;
+export const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * After a refusal, the client is usually still sending. Cutting the socket at
+ * once makes the kernel answer its data with a reset, which can reach the
+ * client before the 413 does, so it sees "connection reset" instead of the
+ * reason. Like a web server's lingering close: half-close, then read and
+ * drop what still comes, for a bounded time and byte count, then cut.
+ */
+export function lingerThenClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  let dropped = 0;
+  const cut = () => socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', (b: Buffer) => { dropped += b.length; if (dropped > LINGER_BYTES) cut(); });
+  req.resume();
+  socket.end();
+}
+
 /** Content-Length as a number, or null when absent (chunked) or malformed. */
 export function declaredLength(req: IncomingMessage): number | null {
   const v = req.headers['content-length'];
@@ -117,7 +140,6 @@ export function guardDeclaredBody(req: IncomingMessage, res: ServerResponse, max
   const declared = declaredLength(req);
   if (declared === null || declared <= max) return true;
   sendTrpcError(res, 413, `the request body (${declared} bytes) is larger than the ${max} bytes this token may send`, true);
-  // stop reading the rest: the socket closes once the reply is out
-  res.once('finish', () => req.socket.destroy());
+  res.once('finish', () => lingerThenClose(req));
   return false;
 }

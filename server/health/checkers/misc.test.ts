@@ -6,10 +6,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiscRunner, privileges, resolveUser, setprivArgs, type MiscRunnerOptions } from './misc';
 import { listScripts } from './scripts';
@@ -152,9 +152,13 @@ describe('misc checks: what runs', () => {
    * permitted and effective sets (and, with `wrap`, under a seccomp filter like the unit's).
    */
   async function nonRootAgent(wrap: string[]): Promise<{ caps: string; p: { canSwitchUser: boolean }; res: { ok: boolean; message: string } }> {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    // the stand-in runs as nobody, who may not read this checkout (a clone under /root is 0700): it
+    // gets misc.ts bundled into the world-readable test folder, and needs no tsx
+    const bundle = path.join(base, 'misc-standin.mjs');
+    buildSync({ entryPoints: [path.join(import.meta.dirname, 'misc.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'error' });
+    chmodSync(bundle, 0o644);
     const code = `
-      const { MiscRunner, privileges, effectiveCaps } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'misc.ts')).href)});
+      const { MiscRunner, privileges, effectiveCaps } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
       const p = privileges();
       const r = new MiscRunner({ dir: ${JSON.stringify(dir)}, ownerUid: ${ME}, runAs: null, canDropBounding: p.canDropBounding,
         maxConcurrent: 1, maxWaiting: 1, setpriv: '/usr/bin/setpriv' });
@@ -164,9 +168,8 @@ describe('misc checks: what runs', () => {
     const out = await new Promise<string>((resolve, reject) => {
       const c = spawn('/usr/bin/setpriv', [
         `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups', '--inh-caps=+net_admin', '--ambient-caps=+net_admin', '--',
-        ...wrap, process.execPath, '--import', tsx, '--input-type=module', '-e', code,
-      // cwd: where tsx finds the project's tsconfig (its path aliases)
-      ], { cwd: path.resolve(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'pipe'] });
+        ...wrap, process.execPath, '--input-type=module', '-e', code,
+      ], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
       let so = '', se = '';
       c.stdout.on('data', (d: Buffer) => { so += d.toString(); });
       c.stderr.on('data', (d: Buffer) => { se += d.toString(); });
