@@ -94,14 +94,15 @@ beforeAll(async () => {
   const checks = path.join(dir, 'checks.d');
   mkdirSync(checks, { mode: 0o755 });
   writeFileSync(path.join(checks, 'up'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  agent = spawn(process.execPath, [path.join(ROOT, 'bin/director.mjs'), 'agent', '--listen', `127.0.0.1:${PORT}`,
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/director.mjs'), 'agent', '--listen', `127.0.0.1:${PORT}`,
     '--state-dir', path.join(dir, 'state'), '--checks-dir', checks, '--tick-ms', '500', '--log-level', 'warn'],
-  { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  agent.stdout!.on('data', (d: Buffer) => { agentLog += d.toString(); });
-  agent.stderr!.on('data', (d: Buffer) => { agentLog += d.toString(); });
+  { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' } });
+  agent = proc;
+  proc.stdout!.on('data', (d: Buffer) => { agentLog += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => { agentLog += d.toString(); });
   const until = Date.now() + 60_000;
   for (;;) {
-    if (agent.exitCode !== null) throw new Error(`the agent exited (${agent.exitCode}):\n${agentLog}`);
+    if (proc.exitCode !== null) throw new Error(`the agent exited (${proc.exitCode}):\n${agentLog}`);
     if (await healthzMs().then(() => true, () => false)) break;
     if (Date.now() > until) throw new Error(`the agent did not answer /healthz within 60 s:\n${agentLog}`);
     await new Promise((r) => setTimeout(r, 300));

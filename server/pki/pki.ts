@@ -8,7 +8,7 @@ import { createHash, webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import './reflect-shim';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 const crypto = webcrypto as unknown as Crypto;
