@@ -44,9 +44,20 @@ test('an admin adds a user, who signs in; removing them closes their live page w
   await expect(new Shell(userPage).live()).toHaveText(/Live/);
   expect((await userCtx.request.get('/api/me')).status()).toBe(200);
 
-  page.once('dialog', (d) => void d.accept());
-  const t0 = Date.now();
+  // a new password ends the user's session (cookie refused), and the new one works
+  await row.getByRole('button', { name: 'Set password' }).click();
+  const pwDialog = page.getByRole('dialog', { name: 'New password for e2e-temp' });
+  await pwDialog.getByLabel('Password').fill('e2e second password');
+  await pwDialog.getByRole('button', { name: 'Set password' }).click();
+  await expect(pwDialog).toBeHidden();
+  await userPage.waitForURL((u) => u.pathname.startsWith('/login'), { timeout: 5_000 });
+  await new LoginPage(userPage).signIn('e2e-temp', 'e2e second password');
+  await userPage.goto(DIRECTOR);
+  await expect(new Shell(userPage).live()).toHaveText(/Live/);
+
   await row.getByRole('button', { name: 'Remove' }).click();
+  const t0 = Date.now();
+  await page.getByRole('dialog', { name: 'Remove e2e-temp?' }).getByRole('button', { name: 'Remove user' }).click();
   await expect(page.getByRole('row').filter({ hasText: 'e2e-temp' })).toHaveCount(0);
   await userPage.waitForURL((u) => u.pathname.startsWith('/login'), { timeout: 5_000 });
   const ms = Date.now() - t0;

@@ -4,6 +4,8 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMe, type Role } from '@/components/data/session';
 import { Button } from '@/components/ui/Button';
+import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
+import { Dialog } from '@/components/ui/Dialog';
 import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Field, inputClass } from '@/components/ui/Field';
 import { Skeleton } from '@/components/ui/Skeleton';
@@ -35,6 +37,9 @@ export default function UsersPage() {
   const users = useQuery({ queryKey: ['console', 'users'], queryFn: () => call('GET', '/api/users'), enabled: me.data?.user.role === 'admin' });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [removing, setRemoving] = useState<string | null>(null);
+  const [passwordFor, setPasswordFor] = useState<string | null>(null);
+  const [pwError, setPwError] = useState<string | null>(null);
 
   if (me.error) return <ErrorNote title="The console server did not answer">Reload the page.</ErrorNote>;
   if (!me.data) return <Skeleton className="h-40 w-full" />;
@@ -42,8 +47,7 @@ export default function UsersPage() {
   if (users.error) return <ErrorNote title="Could not list users">{(users.error as Error).message}</ErrorNote>;
   if (!users.data) return <Skeleton className="h-40 w-full" />;
 
-  const run = async (method: string, path: string, body?: unknown, confirmText?: string) => {
-    if (confirmText && !window.confirm(confirmText)) return false;
+  const run = async (method: string, path: string, body?: unknown) => {
     setBusy(true);
     setError(null);
     try {
@@ -99,8 +103,8 @@ export default function UsersPage() {
                   disabledReason={off}
                   disabled={busy}
                   onClick={() => {
-                    const pw = window.prompt(`New password for ${u.name} (at least 10 characters):`);
-                    if (pw) void run('PATCH', `/api/users/${encodeURIComponent(u.name)}`, { password: pw });
+                    setPwError(null);
+                    setPasswordFor(u.name);
                   }}
                 >Set password</Button>
                 <Button
@@ -108,13 +112,50 @@ export default function UsersPage() {
                   variant="danger"
                   disabledReason={off}
                   disabled={busy}
-                  onClick={() => void run('DELETE', `/api/users/${encodeURIComponent(u.name)}`, undefined, `Remove ${u.name}? Their sessions end at once.`)}
+                  onClick={() => setRemoving(u.name)}
                 >Remove</Button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <ConfirmDialog
+        open={removing !== null}
+        title={`Remove ${removing ?? ''}?`}
+        confirmLabel="Remove user"
+        onCancel={() => setRemoving(null)}
+        onConfirm={async () => {
+          const name = removing!;
+          setRemoving(null);
+          await run('DELETE', `/api/users/${encodeURIComponent(name)}`);
+        }}
+      >
+        <p className="text-sm">{removing} can no longer sign in; their open sessions and pages end at once.</p>
+      </ConfirmDialog>
+      <Dialog open={passwordFor !== null} onClose={() => setPasswordFor(null)} title={`New password for ${passwordFor ?? ''}`}>
+        <form
+          className="space-y-4"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const pw = String(new FormData(e.currentTarget).get('password') ?? '');
+            setPwError(null);
+            try {
+              qc.setQueryData(['console', 'users'], await call('PATCH', `/api/users/${encodeURIComponent(passwordFor!)}`, { password: pw }));
+              setPasswordFor(null);
+            } catch (err) {
+              setPwError((err as Error).message);
+            }
+          }}
+        >
+          <Field id="set-password" label="Password" hint="At least 10 characters. Their open sessions end." error={pwError ?? undefined}>
+            <input id="set-password" name="password" type="password" required autoComplete="new-password" className={inputClass} autoFocus />
+          </Field>
+          <div className="flex justify-end gap-2">
+            <Button onClick={() => setPasswordFor(null)}>Cancel</Button>
+            <Button type="submit" variant="primary">Set password</Button>
+          </div>
+        </form>
+      </Dialog>
       <form onSubmit={add} className="grid grid-cols-1 gap-3 rounded-lg border border-line bg-panel p-4 sm:grid-cols-4 sm:items-end" aria-label="Add a user">
         <Field id="new-name" label="Name"><input id="new-name" name="name" required autoComplete="off" className={inputClass} disabled={!editable} /></Field>
         <Field id="new-role" label="Role">
