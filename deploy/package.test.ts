@@ -66,7 +66,7 @@ describe('the Debian package', () => {
       '/usr/bin/director', '/usr/lib/director/cli/director.mjs', '/usr/lib/director/cli/conn-worker.mjs',
       `/usr/lib/director/node_modules/netlink/prebuilds/linux-${process.arch}/node.napi.node`,
       '/usr/lib/director/node_modules/node-gyp-build/index.js',
-      '/usr/lib/director/console/console/server.mjs', '/usr/lib/director/console/.next/BUILD_ID',
+      '/usr/lib/director/console/console.mjs', '/usr/lib/director/console/console/server.mjs', '/usr/lib/director/console/.next/BUILD_ID',
       '/usr/lib/director/console/node_modules/next/package.json',
       '/usr/lib/systemd/system/director-agent.service', '/usr/lib/systemd/system/director-console.service',
       '/usr/lib/systemd/system/director-checks.service',
@@ -143,7 +143,7 @@ describe('the unpacked package, run from / without the checkout', () => {
       const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
     });
     const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--'] : [];
-    const cmd = [...asNobody, process.execPath, path.join(x, 'usr/lib/director/console/console/server.mjs')];
+    const cmd = [...asNobody, process.execPath, path.join(x, 'usr/lib/director/console/console.mjs')];
     // the console's own file, as the unit has it read; state in a folder of the console's user
     const state = path.join(tmp, 'console-state');
     mkdirSync(state, { mode: 0o700 });

@@ -6,7 +6,7 @@
  *   /usr/bin/director                 launcher (Debian's /usr/bin/node)
  *   /usr/lib/director/cli/            the agent and CLI, bundled by esbuild
  *   /usr/lib/director/node_modules/   netlink (native addon, this arch's prebuild) and node-gyp-build
- *   /usr/lib/director/console/        Next's standalone server + static files + the console server, bundled
+ *   /usr/lib/director/console/        Next's standalone server + static files + the console server (console.mjs)
  *   /usr/lib/systemd/system/          director-agent.service, director-checks.service, director-console.service
  *   /usr/share/director/              ha.conf (HA drop-in), setup-host.sh (users and folders)
  *   /etc/director/                    agent.toml, console.toml (conffiles, all commented)
@@ -24,7 +24,7 @@ import {
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { assembleConsole } from './console-runtime.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -54,9 +54,10 @@ mkdirSync(lib, { recursive: true });
 step('copying sources for the console build');
 rmSync(buildDir, { recursive: true, force: true });
 mkdirSync(buildDir, { recursive: true });
-for (const f of ['app', 'components', 'lib', 'console', 'server', 'public', 'next.config.js', 'postcss.config.mjs', 'package.json', 'tsconfig.json']) {
+// what the Next build compiles and type-checks (tsconfig's files, the app's imports)
+for (const f of ['app', 'components', 'lib', 'console', 'server', 'scripts', 'public', 'next.config.js', 'postcss.config.mjs', 'package.json', 'tsconfig.json']) {
   const src = path.join(root, f);
-  if (existsSync(src)) cpSync(src, path.join(buildDir, f), { recursive: true, filter: (p) => !/\.test\.tsx?$/.test(p) });
+  if (existsSync(src)) cpSync(src, path.join(buildDir, f), { recursive: true, filter: (p) => !/\.test\.tsx?$/.test(p) && !p.endsWith('/package.mjs') });
 }
 const modules = realpathSync(path.join(root, 'node_modules'));
 if (spawnSync('cp', ['-al', modules, path.join(buildDir, 'node_modules')]).status !== 0) {
@@ -75,41 +76,26 @@ if (existsSync(path.join(cache, 'inputs')) && readFileSync(path.join(cache, 'inp
   step('next build: unchanged sources, reusing the last build');
 } else {
   step('next build (standalone)');
-  run(process.execPath, [path.join(buildDir, 'node_modules/next/dist/bin/next'), 'build'], {
-    cwd: buildDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'ignore', 'inherit'],
+  const b = spawnSync(process.execPath, [path.join(buildDir, 'node_modules/next/dist/bin/next'), 'build'], {
+    cwd: buildDir, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, encoding: 'utf8', maxBuffer: 64 << 20,
   });
+  if (b.status !== 0) throw new Error(`next build failed (exit ${b.status}):\n${`${b.stdout}\n${b.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
   rmSync(cache, { recursive: true, force: true });
   cpSync(path.join(buildDir, '.next/standalone'), path.join(cache, 'standalone'), { recursive: true, verbatimSymlinks: true });
   cpSync(path.join(buildDir, '.next/static'), path.join(cache, 'static'), { recursive: true });
   writeFileSync(path.join(cache, 'inputs'), inputs);
 }
+// the console's folder, assembled as npm start assembles it for its unprivileged user
+// (scripts/console-runtime.mjs: modes 0644/0755, links resolved, console/server.ts bundled, console.mjs)
+step('assembling the console');
+if (!existsSync(path.join(buildDir, '.next/standalone'))) {
+  cpSync(path.join(cache, 'standalone'), path.join(buildDir, '.next/standalone'), { recursive: true, verbatimSymlinks: true });
+  cpSync(path.join(cache, 'static'), path.join(buildDir, '.next/static'), { recursive: true });
+}
 const consoleDir = path.join(lib, 'console');
-cpSync(path.join(cache, 'standalone'), consoleDir, { recursive: true, verbatimSymlinks: true });
-cpSync(path.join(cache, 'static'), path.join(consoleDir, '.next/static'), { recursive: true });
-if (existsSync(path.join(buildDir, 'public'))) cpSync(path.join(buildDir, 'public'), path.join(consoleDir, 'public'), { recursive: true });
-// Next's own minimal server.js is not the console: the console server (auth, proxy to agents) wraps Next
+await assembleConsole({ root: buildDir, dest: consoleDir });
+// Next's own server.js would serve the app without the console's sign-in: not shipped
 rmSync(path.join(consoleDir, 'server.js'), { force: true });
-
-// The console server, bundled; `next` comes from the standalone node_modules beside it. Next reads its
-// config from this variable in a standalone tree (there is no next.config.js there).
-step('bundling the console server');
-const nextConfig = JSON.parse(readFileSync(path.join(consoleDir, '.next/required-server-files.json'), 'utf8')).config;
-await build({
-  stdin: {
-    contents: `process.env.NODE_ENV = 'production';
-process.env.__NEXT_PRIVATE_STANDALONE_CONFIG ??= ${JSON.stringify(JSON.stringify(nextConfig))};
-await import('./console/server.ts');
-`,
-    resolveDir: buildDir, sourcefile: 'director-console-entry.mjs', loader: 'js',
-  },
-  // console/server.mjs: the server resolves the app's folder as its own folder's parent
-  outfile: path.join(consoleDir, 'console/server.mjs'),
-  bundle: true, format: 'esm', platform: 'node', target: 'node20',
-  tsconfig: path.join(buildDir, 'tsconfig.json'),
-  external: ['next', 'next/*', 'bufferutil', 'utf-8-validate'],
-  banner: { js: "import { createRequire as __directorCreateRequire } from 'node:module'; const require = __directorCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
 
 // 2. the agent and the CLI
 step('bundling the agent and CLI');
