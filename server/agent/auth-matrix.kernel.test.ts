@@ -65,6 +65,11 @@ const WRITES: Record<string, unknown> = {
   'ha.confirmReplicated': { seq: 1 },
 };
 
+/** Reads that need the operator token (their answers carry secrets: the registry's enrollment codes), with their inputs. */
+const OPERATOR_QUERIES: Record<string, unknown> = {
+  'ha.registry': undefined,
+};
+
 type Proc = { path: string; type: 'query' | 'mutation' | 'subscription' };
 // the lab's API is the production one plus lab.*: the matrix covers both (a test below checks the first is inside the second)
 const procs: Proc[] = Object.entries(labAppRouter._def.procedures as unknown as Record<string, { _def: { type: Proc['type'] } }>)
@@ -205,6 +210,13 @@ describe('auth matrix on the lab kernel', () => {
     for (const p of mutations) {
       const viewer = await call(p, WRITES[p.path] ?? {}, TOKENS.viewer);
       expect(viewer, `${p.path} with the viewer token`).toEqual({ status: 403, code: 'FORBIDDEN' });
+    }
+    for (const [path, input] of Object.entries(OPERATOR_QUERIES)) {
+      const p = queries.find((q) => q.path === path);
+      expect(p, `${path} is a query of the router`).toBeDefined();
+      expect(await call(p!, input, TOKENS.viewer), `${path} with the viewer token`).toEqual({ status: 403, code: 'FORBIDDEN' });
+      // the operator gets past the role check (this agent has no HA: nothing to read)
+      expect(await call(p!, input, TOKENS.operator), `${path} with the operator token`).toEqual({ status: 412, code: 'PRECONDITION_FAILED' });
     }
     expect(refusals).toHaveLength(queries.length + mutations.length);
     expect(observed()).toEqual(before);

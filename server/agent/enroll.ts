@@ -79,6 +79,17 @@ async function sweepExpired(stateDir: string, now: number): Promise<void> {
   }
 }
 
+/** Whether a code's secret is still waiting to be redeemed (not claimed, not expired). */
+export async function enrollmentPending(stateDir: string, secret: string, now = Date.now()): Promise<boolean> {
+  if (!SECRET_RE.test(secret)) return false;
+  try {
+    const p = JSON.parse(await readFile(path.join(enrollDir(stateDir), `${secretDigest(secret)}.json`), 'utf8')) as Pending;
+    return p.expiresAt > now;
+  } catch {
+    return false;
+  }
+}
+
 export class EnrollRefused extends Error {
   constructor(readonly status: number, message: string) {
     super(message);

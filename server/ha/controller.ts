@@ -17,8 +17,10 @@ import { HeartbeatProbe } from './heartbeat';
 import { KernelAddresses } from './addresses';
 import { KeepalivedManager, writeTrackFile } from './keepalived';
 import { loadHaSecrets, type HaSecrets } from './secrets';
-import { HaPreconditionError, type HaService } from './service';
+import { HaPreconditionError, HaUnavailableError, type HaService } from './service';
 import type { TableSync } from './table-sync';
+import { listRegistry, type Registration } from './registry';
+import type { RegistryListing } from '@/lib/enroll/registry';
 import { isNodeExists, isNoNode, ZkSession } from './zookeeper';
 import { loadZkTls, ZkTlsForwarder } from './zk-tls';
 
@@ -52,6 +54,8 @@ export interface HaControllerDeps {
   /** the agent's state folder: the HA secrets' paths in the config are relative to it (default: runDir's parent) */
   stateDir?: string;
   table?: TableSync | null;
+  /** this agent's entry in the ZooKeeper registry of directors to enroll (only when it serves TLS) */
+  registration?: Registration | null;
   /** for tests: a stand-in for keepalived's binary path etc. are in config */
   fetchPeer?: (url: string, token: string | null, signal: AbortSignal) => Promise<unknown>;
 }
@@ -245,7 +249,8 @@ export class HaController implements HaService {
     for (const g of this.groups.values()) {
       if (this.zk.state === 'connected') await this.releaseLease(g, 'agent stopping').catch(() => {});
     }
-    // closing the session removes our ephemeral member znodes at once
+    await this.d.registration?.close();
+    // closing the session removes our ephemeral member znodes (and the registry entry) at once
     this.zk.close();
     this.zkTls?.close();
     this.heartbeat?.close();
@@ -328,6 +333,7 @@ export class HaController implements HaService {
     if (askPeers) this.askPeers();
     await this.applySyncRole();
     this.d.table?.attach(this.zk);
+    this.d.registration?.attach(this.zk);
     this.changed_();
   }
 
@@ -565,6 +571,11 @@ export class HaController implements HaService {
     this.kick();
     await this.ticking;
     return this.status();
+  }
+
+  async registry(): Promise<RegistryListing> {
+    if (this.zk.state !== 'connected') throw new HaUnavailableError(`${this.cfg.director} is not connected to ZooKeeper (${this.zk.state}): the registry cannot be read`);
+    return listRegistry(this.zk, this.cfg.zkRoot);
   }
 
   async confirmReplicated(seq: number, by: string): Promise<HaStatus> {

@@ -49,4 +49,10 @@ export const haRouter = router({
   /** apply a replicated change that was held because it removes too many services (the status shows its `seq`) */
   confirmReplicated: operatorProcedure.input(haConfirmReplicatedInput)
     .mutation(({ ctx, input }) => converted(haOf(ctx).confirmReplicated(input.seq, ctx.auth.tokenName))),
+  /** directors registered in ZooKeeper, waiting for a console's admin to approve them; operator only: the entries carry enrollment codes */
+  registry: operatorProcedure.query(({ ctx }) => {
+    const ha = haOf(ctx);
+    if (!ha.registry) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `high availability is not configured on ${ctx.directorId ?? 'this director'}: no ZooKeeper registry to read` });
+    return converted(ha.registry());
+  }),
 });

@@ -3,6 +3,7 @@
  * configuration the agent gets `disabledHa`, so the router and the console
  * always have a status to show.
  */
+import type { RegistryListing } from '@/lib/enroll/registry';
 import type { HaStatus } from '@/lib/schemas/ha';
 
 export interface HaService {
@@ -15,6 +16,8 @@ export interface HaService {
   maintenance(on: boolean, by: string): Promise<HaStatus>;
   /** apply the replicated change held for confirmation (sequence `seq`, as the status shows it) */
   confirmReplicated(seq: number, by: string): Promise<HaStatus>;
+  /** directors registered in ZooKeeper and waiting to be enrolled (lib/enroll/registry.ts) */
+  registry?(): Promise<RegistryListing>;
 }
 
 export class HaUnavailableError extends Error {

@@ -13,6 +13,7 @@ import type { Journal } from '../agent/journal';
 import type { Mutex } from '../agent/mutex';
 import { HaController } from './controller';
 import { TableSync } from './table-sync';
+import { Registration } from './registry';
 
 export const DIRECTOR_ID_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
@@ -43,6 +44,8 @@ export function startHa(d: {
   config: HaConfig; backend: IpvsBackend; journal: Journal; writeLock: Mutex; hub: TableHub; log: Logger; runDir: string;
   /** the agent's state folder (the HA secrets are found from it); default: runDir's parent */
   stateDir?: string;
+  /** the agent serves TLS: register it in ZooKeeper for consoles to enroll (where they reach it, its certificate) */
+  register?: { url: string; fingerprint: string } | null;
 }): HaController & { table: TableSync } {
   const log = d.log.child({ svc: 'ha' });
   let controller: HaController | null = null;
@@ -53,6 +56,10 @@ export function startHa(d: {
     holdShare: d.config.holdRemovalShare, seqFile: path.join(runDir, 'table-seq.json'),
     onChange: () => controller?.poke(), record: (...a) => controller?.recordTable(...a),
   });
-  controller = new HaController({ config: d.config, backend: d.backend, log, runDir: d.runDir, stateDir: d.stateDir ?? path.dirname(d.runDir), table });
+  const stateDir = d.stateDir ?? path.dirname(d.runDir);
+  const registration = d.register
+    ? new Registration({ root: d.config.zkRoot, director: d.config.director, stateDir, url: d.register.url, fingerprint: d.register.fingerprint, log })
+    : null;
+  controller = new HaController({ config: d.config, backend: d.backend, log, runDir: d.runDir, stateDir, table, registration });
   return Object.assign(controller, { table });
 }

@@ -21,7 +21,8 @@ import { HealthService } from '../../health/service';
 import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
 import { disabledHa } from '../../ha/service';
 import type { CliIo } from '../io';
-import { agentCert, agentEnroll } from '../agent-tls';
+import { agentCert, agentEnroll, defaultUrl } from '../agent-tls';
+import { fingerprintOf } from '../../pki/pki';
 import { Credentials } from '../../agent/credentials';
 import { Enrollment } from '../../agent/enroll';
 import { VERSION } from '../version';
@@ -207,8 +208,14 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     ...(values['check-runner'] ? { checkRunner: values['check-runner'] } : {}),
     allowLocalChecks: values['allow-local-checks'] === true,
   });
+  // with TLS (enrollment possible) and ZooKeeper, the agent registers itself for consoles to approve
+  const registerUrl = haConfig && tls && !values.socket ? defaultUrl(values.listen ?? `127.0.0.1:${DEFAULT_PORT}`) : null;
+  if (haConfig && tls && !registerUrl) log.warn('not registered in ZooKeeper: no address consoles could reach this agent at');
   const ha = haConfig
-    ? startHa({ config: haConfig, backend, journal, writeLock, hub, log, runDir: path.join(stateDir, 'ha') })
+    ? startHa({
+      config: haConfig, backend, journal, writeLock, hub, log, runDir: path.join(stateDir, 'ha'),
+      register: registerUrl && tls ? { url: registerUrl, fingerprint: fingerprintOf(tls.cert) } : null,
+    })
     : null;
   const server = await startAgentServer({
     deps: {
