@@ -9,6 +9,7 @@ import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Field, inputClass } from '@/components/ui/Field';
 import { Panel } from '@/components/ui/Panel';
 import { Skeleton } from '@/components/ui/Skeleton';
+import { RegisteredDirectors } from '@/components/directors/RegisteredDirectors';
 
 interface DirectorRow {
   id: string; name: string; url: string; fingerprint: string | null; source: 'configured' | 'enrolled'; enrolledAt: string | null;
@@ -50,6 +51,7 @@ function Directors() {
       <h1 className="text-lg font-semibold">Directors</h1>
       {note ? <ErrorNote title="Removed, but the credential is still valid on the agent">{note}</ErrorNote> : null}
       <EnrollForm onDone={refresh} />
+      <RegisteredDirectors onApproved={refresh} />
       <Panel title="Known directors">
         {list.error ? <ErrorNote title="Could not list directors">{(list.error as Error).message}</ErrorNote> : null}
         {!list.data ? <Skeleton className="h-20 w-full" /> : list.data.directors.length === 0 ? (
@@ -170,3 +172,4 @@ function EnrollForm({ onDone }: { onDone: () => Promise<unknown> }) {
     </Panel>
   );
 }
+
