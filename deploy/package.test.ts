@@ -112,6 +112,9 @@ describe('the unpacked package, run from / without the checkout', () => {
     const h = sh(d, ['list', '--help']);
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/usage: director list/);
+    // the check runner (director-checks.service) is in the bundle, and refuses to run as root
+    expect(sh(d, ['check-runner', '--help']).out).toMatch(/^usage: director check-runner --socket PATH/);
+    if (process.getuid?.() === 0) expect(sh(d, ['check-runner', '--socket', path.join(tmp, 'c.sock')]).err).toContain('refusing to run as root');
     const a = sh(d, ['agent', '--help']);
     expect(a.out).toMatch(/--config +TOML file/);
     // the packaged agent.toml is a valid (all commented) file for the packaged agent
