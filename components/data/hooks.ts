@@ -7,7 +7,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useParams } from 'next/navigation';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import { useMe } from './session';
+import { canOperate, useMe } from './session';
 import { statsStoreFor, type StatsStore } from './stats-store';
 import { useTRPC } from './trpc';
 
@@ -16,14 +16,19 @@ export function useDirectorId(): string {
   return decodeURIComponent(p.director);
 }
 
-/** The director's display name and why operator controls are disabled (null: allowed). */
-export function useDirectorAccess(directorId: string): { name: string; disabledReason: string | null } {
-  const me = useMe();
-  const d = me.data?.directors.find((x) => x.id === directorId) as { id: string; name: string; role?: 'viewer' | 'operator' } | undefined;
-  if (!me.data) return { name: directorId, disabledReason: 'Checking your role…' };
-  if (me.data.user.role !== 'operator') return { name: d?.name ?? directorId, disabledReason: `Signed in as ${me.data.user.name} (viewer): changing rules needs the operator role.` };
+type Me = NonNullable<ReturnType<typeof useMe>['data']>;
+
+/** The director's display name and why operator controls are disabled (null: allowed), from who is signed in. */
+export function directorAccess(me: Me | null | undefined, directorId: string): { name: string; disabledReason: string | null } {
+  const d = me?.directors.find((x) => x.id === directorId) as { id: string; name: string; role?: 'viewer' | 'operator' } | undefined;
+  if (!me) return { name: directorId, disabledReason: 'Checking your role…' };
+  if (!canOperate(me.user.role)) return { name: d?.name ?? directorId, disabledReason: `Signed in as ${me.user.name} (viewer): changing rules needs the operator role.` };
   if (d?.role === 'viewer') return { name: d.name, disabledReason: 'The console holds only a viewer token for this director; ask an administrator to configure its operator token.' };
   return { name: d?.name ?? directorId, disabledReason: null };
+}
+
+export function useDirectorAccess(directorId: string): { name: string; disabledReason: string | null } {
+  return directorAccess(useMe().data, directorId);
 }
 
 /**
