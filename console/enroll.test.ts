@@ -26,6 +26,8 @@ import { makeDeps } from '../server/agent/testing';
 import { initCa, issueAgentCert } from '../server/pki/pki';
 import type { AgentConfig } from './config';
 import { redeemCode, revokeCredential } from './enroll-client';
+import { askRegistry } from './registry-client';
+import { disabledHa } from '../server/ha/service';
 import { forwardHttp, forwardWebSocket, parseTrpcPath } from './proxy';
 
 const VIP: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '192.0.2.10', port: 80 };
@@ -225,5 +227,21 @@ describe('enrollment', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('the registry through an enrolled agent (ha.registry)', () => {
+  it('is read over pinned TLS with the operator token; no HA, a wrong pin or no operator token say why', async () => {
+    const code = encodeCode({ url: 'https://127.0.0.2:9580', fingerprint, secret: 'R'.repeat(43) });
+    const listing = { entries: [{ directorId: 'lvs2', url: 'https://127.0.0.2:9580', fingerprint, code }], skipped: [{ node: 'junk', reason: 'no data' }] };
+    await expect(askRegistry(agentConfig({ fingerprint }))).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('not configured') });
+    deps.ha = { ...disabledHa('lvs1'), enabled: true, registry: async () => listing };
+    expect(await askRegistry(agentConfig({ fingerprint }))).toEqual(listing);
+    const other = fingerprint.replace(/^../, fingerprint.startsWith('00') ? '01' : '00');
+    await expect(askRegistry(agentConfig({ fingerprint: other }))).rejects.toThrow(/does not match the pinned/);
+    await expect(askRegistry(agentConfig({ fingerprint, operatorToken: undefined }))).rejects.toThrow(/no operator token/);
+    // an answer that is not a registry listing is refused, not passed on
+    deps.ha = { ...disabledHa('lvs1'), enabled: true, registry: async () => ({ entries: [{ directorId: '../x', url: 'u', fingerprint, code }], skipped: [] }) };
+    await expect(askRegistry(agentConfig({ fingerprint }))).rejects.toThrow(/not understood/);
   });
 });

@@ -23,6 +23,10 @@ import { dst, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { HaController } from './controller';
 import { sleep, startZookeeper, until, type RunningZk } from './kernel-test-helpers';
 import { TableSync } from './table-sync';
+import { Registration } from './registry';
+import { decodeCode } from '@/lib/enroll/code';
+import { enrollmentPending } from '../agent/enroll';
+import { callerFor, OPERATOR, VIEWER } from '../agent/testing';
 import { isNoAuth, ZkSession } from './zookeeper';
 
 const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -36,6 +40,10 @@ const SESSION_MS = 4000;
 /** the cluster's secrets, as both directors hold them in their state folders */
 const CREDS = { user: 'director', password: 'lab-test-password-0123456789' };
 const TABLE_KEY = Buffer.from('lab-test-table-key-0123456789abcdefghij');
+/** the agent's certificate fingerprint as it registers (no TLS listener here: the registry entry is what is tested) */
+const FP = Array.from({ length: 32 }, (_, i) => (i * 7 + 3).toString(16).padStart(2, '0').toUpperCase()).join(':');
+const REGISTRY = '/director/registry/lvs1';
+let registeredSecret = '';
 
 let zk: RunningZk;
 let backend: IpvsBackend;
@@ -78,7 +86,8 @@ ip link add hct0 type veth peer name hct1; ip addr add 10.78.0.1/24 dev hct0; ip
     backend, journal, writeLock: new Mutex(), hub, log, director: 'lvs1', path: zkPaths('/director').table, root: '/director',
     key: () => ctl?.tableKey() ?? null, onChange: () => ctl?.poke(), record: (...a) => ctl?.recordTable(...a),
   });
-  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, stateDir: ROOT, table, fetchPeer: async () => peerAnswer });
+  const registration = new Registration({ root: '/director', director: 'lvs1', stateDir: ROOT, url: 'https://10.78.0.1:9580', fingerprint: FP, log, checkEveryMs: 500 });
+  ctl = new HaController({ config: config(), backend, log, runDir: `${ROOT}/lvs1`, stateDir: ROOT, table, registration, fetchPeer: async () => peerAnswer });
   observer = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {}, auth: CREDS });
   observer.start();
 });
@@ -127,6 +136,32 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
     };
     await until(async () => (await entry())?.vrrpState === 'MASTER', 5000, 'member entry shows MASTER', 100);
     expect(await entry()).toMatchObject({ priority: 150, preempt: false, maintenance: false, vrrpState: 'MASTER' });
+  });
+
+  it('registers in <root>/registry with an enrollment code only the cluster can read; ha.registry lists it', async () => {
+    await until(async () => (await observer.get(REGISTRY)) !== null, 5000, 'registry entry', 100);
+    const node = (await observer.get(REGISTRY))!;
+    expect(node.stat.ephemeralOwner.equals(Buffer.alloc(8))).toBe(false); // ephemeral: gone with the agent's session
+    expect(await observer.getAcl(REGISTRY)).toEqual([{ permission: 31, id: { scheme: 'digest', id: expect.stringMatching(/^director:/) } }]);
+    const code = decodeCode(node.data!.toString('utf8'));
+    expect(code).toMatchObject({ url: 'https://10.78.0.1:9580', fingerprint: FP });
+    expect(await enrollmentPending(ROOT, code.secret)).toBe(true);
+    registeredSecret = code.secret;
+    // without the cluster's credentials the code cannot be read
+    const outsider = new ZkSession({ connect: zk.connect, sessionTimeoutMs: SESSION_MS, log, onChange: () => {} });
+    outsider.start();
+    cleanups.push(() => outsider.close());
+    await until(() => outsider.state === 'connected', 20_000, 'outsider connected');
+    expect(isNoAuth(await outsider.get(REGISTRY).catch((e: unknown) => e))).toBe(true);
+    // the agent's API: operators read it (a malformed entry is skipped with why), viewers may not
+    await observer.create('/director/registry/junk', Buffer.from('not a code'), true);
+    cleanups.push(() => observer.remove('/director/registry/junk', -1).catch(() => {}));
+    const deps = { backend, journal, hub, writeLock: new Mutex(), log, conns: null, version: 'test', startedAt: 0, directorId: 'lvs1', ha: ctl };
+    const listing = await callerFor(deps, OPERATOR).ha.registry();
+    expect(listing.entries).toEqual([{ directorId: 'lvs1', url: 'https://10.78.0.1:9580', fingerprint: FP, code: node.data!.toString('utf8') }]);
+    expect(listing.skipped).toEqual([{ node: 'junk', reason: expect.stringMatching(/starts with 'director-enroll-'/) }]);
+    await expect(callerFor(deps, VIEWER).ha.registry()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await observer.remove('/director/registry/junk', -1);
   });
 
   it('maintenance: releases the lease, fences (FAULT, VIP gone), sync backup; off: back as holder', async () => {
@@ -285,6 +320,9 @@ describe('HA controller (one director, real keepalived and ZooKeeper)', () => {
     await ctl.stop();
     const stopTook = Date.now() - t0;
     expect(await leaseHolder()).toBeNull();
+    // the registry entry went with the session, and its code with it
+    expect(await observer.get(REGISTRY)).toBeNull();
+    expect(await enrollmentPending(ROOT, registeredSecret)).toBe(false);
     expect(ctl.status().keepalived.running).toBe(false);
     expect(sh('ip -4 -o addr show dev hct0')).not.toContain(VIP);
     console.log(`graceful stop took ${stopTook} ms`);

@@ -73,6 +73,16 @@ describe('ha router with a controller', () => {
     await expect(callerFor(off, OPERATOR).ha.confirmReplicated({ seq: 7 })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
   });
 
+  it('registry: operator only (its entries carry enrollment codes); without HA or a registry, a precondition', async () => {
+    const listing = { entries: [], skipped: [{ node: 'junk', reason: 'no data' }] };
+    const deps = { ...(await makeDeps()), directorId: 'lvs1', ha: { ...fakeHa(), registry: async () => listing } };
+    expect(await callerFor(deps, OPERATOR).ha.registry()).toEqual(listing);
+    await expect(callerFor(deps, VIEWER).ha.registry()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(callerFor(deps, null).ha.registry()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    const off = { ...(await makeDeps()), directorId: 'lvs9' };
+    await expect(callerFor(off, OPERATOR).ha.registry()).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('lvs9') });
+  });
+
   it('onStatus sends the status at once and again on a change, tracked with increasing ids', async () => {
     const ha = fakeHa();
     const deps = { ...(await makeDeps()), directorId: 'lvs1', ha };
