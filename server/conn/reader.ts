@@ -14,16 +14,14 @@
  * in small slices with a yield between them. Memory stays flat either way:
  * one read buffer, the aggregates (or one page), never the file as a string.
  */
-import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConnScanner, type ConnRecord } from '@/lib/conn/parse';
 import {
   ConnFilterError, ConnPageCollector, ConnSummarizer, type ConnPage, type ConnPageRequest, type ConnSummary,
 } from '@/lib/conn/summary';
+import { locateWorker, startWorker, type WorkerSpec } from '../worker-thread';
 import { ByteKeeper, CONN_WORKER_MARK, type ConnWorkerJob, type ConnWorkerMessage, type SerializedError } from './worker';
 
 export const IP_VS_CONN = '/proc/net/ip_vs_conn';
@@ -142,50 +140,18 @@ const NO_WORKER: unique symbol = Symbol('no worker');
 type JobSpec = { kind: 'summary' } | { kind: 'snapshot'; keepBytes: number } | { kind: 'page'; req: ConnPageRequest };
 type JobOutput<T> = { value: T; bytes: ArrayBuffer | null | undefined };
 
-interface WorkerSpec {
-  url: URL;
-  /** Run `url` through tsx, whose ES module hooks this file resolved to `tsx`. */
-  tsx?: string;
-}
-
 /** undefined: not looked for yet; null: none can be started in this process. */
 let spec: WorkerSpec | null | undefined;
 let specOverride: WorkerSpec | null | undefined;
 
 function findWorker(): WorkerSpec | null {
   if (specOverride !== undefined) return specOverride;
-  if (spec !== undefined) return spec;
-  const here = import.meta.url;
-  if (here.startsWith('file:') && /\.[cm]?tsx?$/.test(new URL(here).pathname)) {
-    // From sources the worker is TypeScript too. Node 20 applies neither the parent's module hooks
-    // nor an --import in execArgv to a worker, and tsx's own --import entry skips worker threads:
-    // the worker registers tsx's hooks itself (see bootstrap).
-    try {
-      const api = import.meta.resolve?.('tsx/esm/api') ?? createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-      const tsx = api.startsWith('file:') ? api : pathToFileURL(api).href;
-      if (!existsSync(fileURLToPath(tsx))) return (spec = null);
-      return (spec = { url: new URL('./worker.ts', here), tsx });
-    } catch {
-      return (spec = null);
-    }
-  }
-  // From a bundle (scripts/build-cli.mjs writes dist/cli/conn-worker.mjs): this code sits in the entry
-  // file or in a chunk one folder down.
-  for (const rel of ['./conn-worker.mjs', '../conn-worker.mjs']) {
-    try {
-      const url = new URL(rel, here);
-      if (existsSync(fileURLToPath(url))) return (spec = { url });
-    } catch { /* not a file: URL */ }
-  }
-  return (spec = null);
+  if (spec === undefined) spec = locateWorker(import.meta.url, 'worker.ts', 'conn-worker.mjs');
+  return spec;
 }
 
-function startWorker(s: WorkerSpec): Worker {
-  const workerData = { [CONN_WORKER_MARK]: true };
-  if (!s.tsx) return new Worker(s.url, { workerData });
-  // a failed import here rejects unhandled in the worker, which surfaces as its 'error' event
-  const bootstrap = `import(${JSON.stringify(s.tsx)}).then((m) => { m.register(); return import(${JSON.stringify(s.url.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+function startConnWorker(s: WorkerSpec): Worker {
+  return startWorker(s, { workerData: { [CONN_WORKER_MARK]: true } });
 }
 
 /**
@@ -323,7 +289,7 @@ function runJob<T>(s: WorkerSpec, spec: JobSpec, opts: ReadOptions): Promise<Job
     ready = true;
   } else {
     try {
-      w = startWorker(s);
+      w = startConnWorker(s);
     } catch (e) {
       startFailures++;
       return Promise.reject(new WorkerStartError(`cannot start the connection-table worker: ${(e as Error).message}`, { cause: e }));

@@ -5,10 +5,8 @@
  * One thread per job, with a heap cap and a timeout: a hostile text costs the
  * thread, never the agent. Worker discovery follows server/conn/reader.ts.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { locateWorker, startWorker, type WorkerSpec } from '../worker-thread';
 import { parseJob, SNAPSHOT_WORKER_MARK, type SnapshotParseJob, type SnapshotParseResult } from './parse-worker';
 
 /** texts shorter than this parse inline: a thread's start costs more than their parse */
@@ -16,45 +14,19 @@ export const OFF_THREAD_MIN_CHARS = 128 * 1024;
 const TIMEOUT_MS = 30_000;
 const HEAP_MB = 256;
 
-interface WorkerSpec {
-  url: URL;
-  tsx?: string;
-}
-
 let spec: WorkerSpec | null | undefined;
 
 function findWorker(): WorkerSpec | null {
-  if (spec !== undefined) return spec;
-  const here = import.meta.url;
-  if (here.startsWith('file:') && /\.[cm]?tsx?$/.test(new URL(here).pathname)) {
-    try {
-      const api = import.meta.resolve?.('tsx/esm/api') ?? createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-      const tsx = api.startsWith('file:') ? api : pathToFileURL(api).href;
-      if (!existsSync(fileURLToPath(tsx))) return (spec = null);
-      return (spec = { url: new URL('./parse-worker.ts', here), tsx });
-    } catch {
-      return (spec = null);
-    }
-  }
-  // from a bundle (scripts/build-cli.mjs, server/lab/bundle.ts write snapshot-worker.mjs beside it)
-  for (const rel of ['./snapshot-worker.mjs', '../snapshot-worker.mjs']) {
-    try {
-      const url = new URL(rel, here);
-      if (existsSync(fileURLToPath(url))) return (spec = { url });
-    } catch { /* not a file: URL */ }
-  }
-  return (spec = null);
+  if (spec === undefined) spec = locateWorker(import.meta.url, 'parse-worker.ts', 'snapshot-worker.mjs');
+  return spec;
 }
 
 export class SnapshotParseError extends Error {
   override name = 'SnapshotParseError';
 }
 
-function startWorker(s: WorkerSpec, job: SnapshotParseJob): Worker {
-  const opts = { workerData: { [SNAPSHOT_WORKER_MARK]: true, job }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB } };
-  if (!s.tsx) return new Worker(s.url, opts);
-  const bootstrap = `import(${JSON.stringify(s.tsx)}).then((m) => { m.register(); return import(${JSON.stringify(s.url.href)}); });`;
-  return new Worker(bootstrap, { ...opts, eval: true });
+function startParseWorker(s: WorkerSpec, job: SnapshotParseJob): Worker {
+  return startWorker(s, { workerData: { [SNAPSHOT_WORKER_MARK]: true, job }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB } });
 }
 
 /** Whether the last large parse ran on a thread (for tests). */
@@ -68,7 +40,7 @@ export async function parseSnapshotText(job: SnapshotParseJob, opts: { thread?: 
   }
   let w: Worker;
   try {
-    w = startWorker(s, job);
+    w = startParseWorker(s, job);
   } catch {
     lastParseThread = 'inline';
     return parseJob(job);
