@@ -9,6 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, write
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MiscRunner, privileges, resolveUser } from '../checkers/misc';
 import { RunnerClient } from './client';
@@ -18,6 +19,20 @@ import { startCheckRunner, type CheckRunner, type CheckRunnerOptions } from './s
 const ME = process.getuid!();
 const ROOT = ME === 0;
 const NOBODY = resolveUser('nobody');
+
+/** `director check-runner` as one file in the test folder: the command module bundled, with processIo. */
+function bundleCheckRunnerCli(): string {
+  const entry = path.join(base, 'check-runner-entry.ts');
+  const out = path.join(base, 'check-runner-cli.mjs');
+  const here = (p: string) => JSON.stringify(path.resolve(import.meta.dirname, p));
+  writeFileSync(entry, `import run from ${here('../../cli/commands/check-runner.ts')};
+import { processIo } from ${here('../../cli/io.ts')};
+process.exitCode = await run(process.argv.slice(3), processIo);
+`);
+  buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error', absWorkingDir: path.resolve(import.meta.dirname, '../../..') });
+  chmodSync(out, 0o644);
+  return out;
+}
 const target = { family: 'inet' as const, address: '192.0.2.7', port: 8080 };
 
 let base: string;
@@ -187,10 +202,12 @@ describe('check runner: the point of it', () => {
     mkdirSync(sockDir, { mode: 0o700 });
     chownSync(sockDir, NOBODY.uid, NOBODY.gid);
     const socket = path.join(sockDir, 'checks.sock');
-    const repo = path.resolve(import.meta.dirname, '../../..');
-    const c = spawn(process.execPath, [path.join(repo, 'bin/director.mjs'), 'check-runner', '--socket', socket, '--checks-dir', dir], {
-      uid: NOBODY.uid, gid: NOBODY.gid, cwd: repo, stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH, DIRECTOR_NO_BUNDLE: '1', HOME: '/nonexistent' } as unknown as NodeJS.ProcessEnv,
+    // nobody may not read this checkout (a clone under /root is 0700): the CLI's check-runner command
+    // runs from a bundle in the test's world-readable folder, as the package runs it from /usr/lib
+    const cli = bundleCheckRunnerCli();
+    const c = spawn(process.execPath, [cli, 'check-runner', '--socket', socket, '--checks-dir', dir], {
+      uid: NOBODY.uid, gid: NOBODY.gid, cwd: '/', stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: '/nonexistent' } as unknown as NodeJS.ProcessEnv,
     });
     child = c;
     let err = '';
