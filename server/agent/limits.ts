@@ -94,7 +94,7 @@ export function sendTrpcError(res: ServerResponse, status: 413 | 429, message: s
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
-    // the rest of an oversized body is not read: the connection cannot carry another request after it
+    // the rest of an oversized body is not parsed: the connection cannot carry another request after it
     ...(close ? { connection: 'close' } : {}),
   });
   res.end(body);
@@ -105,11 +105,13 @@ export const LINGER_MS = 1_000;
 export const LINGER_BYTES = 16 * 1024 * 1024;
 
 /**
- * After a refusal, the client is usually still sending. Cutting the socket at
- * once makes the kernel answer its data with a reset, which can reach the
- * client before the 413 does, so it sees "connection reset" instead of the
- * reason. Like a web server's lingering close: half-close, then read and
- * drop what still comes, for a bounded time and byte count, then cut.
+ * After a refusal the client is usually still sending. Closing the socket
+ * with its data unread makes the kernel answer with a reset, which throws
+ * away the 413 in the client's receive queue: it sees "connection reset" or
+ * EPIPE instead of the reason (seen in the lab). So the rest of the body is
+ * read and dropped, for a bounded time and byte count, like a web server's
+ * lingering close; the socket closes cleanly once the body has all come,
+ * else it is cut at the bound.
  */
 export function lingerThenClose(req: IncomingMessage): void {
   const socket = req.socket;
@@ -119,8 +121,11 @@ export function lingerThenClose(req: IncomingMessage): void {
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
   req.on('data', (b: Buffer) => { dropped += b.length; if (dropped > LINGER_BYTES) cut(); });
+  req.once('end', () => { clearTimeout(timer); socket.end(); });
+  // the reply says Connection: close (a client must not reuse this socket), on which node would
+  // destroy the socket as soon as the reply is out: a half-close instead, the timer does the rest
+  (socket as unknown as { destroySoon: () => void }).destroySoon = () => { socket.end(); };
   req.resume();
-  socket.end();
 }
 
 /** Content-Length as a number, or null when absent (chunked) or malformed. */
@@ -139,7 +144,8 @@ export function declaredLength(req: IncomingMessage): number | null {
 export function guardDeclaredBody(req: IncomingMessage, res: ServerResponse, max: number): boolean {
   const declared = declaredLength(req);
   if (declared === null || declared <= max) return true;
+  // reading starts before the reply, so node does not dump the body and close the socket itself
+  lingerThenClose(req);
   sendTrpcError(res, 413, `the request body (${declared} bytes) is larger than the ${max} bytes this token may send`, true);
-  res.once('finish', () => lingerThenClose(req));
   return false;
 }
