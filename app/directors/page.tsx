@@ -10,20 +10,12 @@ import { Field, inputClass } from '@/components/ui/Field';
 import { Panel } from '@/components/ui/Panel';
 import { Skeleton } from '@/components/ui/Skeleton';
 import { RegisteredDirectors } from '@/components/directors/RegisteredDirectors';
+import { consoleApi } from '@/components/data/console-api';
 
 interface DirectorRow {
   id: string; name: string; url: string; fingerprint: string | null; source: 'configured' | 'enrolled'; enrolledAt: string | null;
 }
 
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method, credentials: 'same-origin',
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  const j = (await res.json().catch(() => null)) as (T & { error?: string }) | null;
-  if (!res.ok) throw new Error(j?.error ?? `The console answered ${res.status}.`);
-  return j as T;
-}
 
 /** Directors: enroll one from the code `director agent enroll` prints, rename, remove. Admins only. */
 export default function DirectorsPage() {
@@ -42,7 +34,7 @@ export default function DirectorsPage() {
 
 function Directors() {
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: ['console', 'directors'], queryFn: () => api<{ directors: DirectorRow[] }>('GET', '/api/directors') });
+  const list = useQuery({ queryKey: ['console', 'directors'], queryFn: () => consoleApi<{ directors: DirectorRow[] }>('GET', '/api/directors') });
   const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: ['console', 'directors'] }), qc.invalidateQueries({ queryKey: ['console', 'me'] })]);
   const [removing, setRemoving] = useState<DirectorRow | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -75,7 +67,7 @@ function Directors() {
         confirmLabel="Remove"
         onCancel={() => setRemoving(null)}
         onConfirm={async () => {
-          const r = await api<{ revoked: boolean; revokeError: string | null }>('DELETE', `/api/directors/${encodeURIComponent(removing!.id)}`);
+          const r = await consoleApi<{ revoked: boolean; revokeError: string | null }>('DELETE', `/api/directors/${encodeURIComponent(removing!.id)}`);
           setNote(r.revoked ? null : r.revokeError);
           setRemoving(null);
           await refresh();
@@ -101,7 +93,7 @@ function DirectorLine({ d, onChanged, onRemove }: { d: DirectorRow; onChanged: (
               e.preventDefault();
               const name = String(new FormData(e.currentTarget).get('name') ?? '');
               try {
-                await api('PATCH', `/api/directors/${encodeURIComponent(d.id)}`, { name });
+                await consoleApi('PATCH', `/api/directors/${encodeURIComponent(d.id)}`, { name });
                 setEditing(false);
                 setError(null);
                 await onChanged();
@@ -147,7 +139,7 @@ function EnrollForm({ onDone }: { onDone: () => Promise<unknown> }) {
           setError(null);
           setAdded(null);
           try {
-            const r = await api<{ director: { id: string; name: string; url: string } }>('POST', '/api/directors', { code: f.get('code'), name: f.get('name') || undefined });
+            const r = await consoleApi<{ director: { id: string; name: string; url: string } }>('POST', '/api/directors', { code: f.get('code'), name: f.get('name') || undefined });
             setAdded(`Enrolled ${r.director.name} at ${r.director.url}.`);
             form.reset();
             await onDone();

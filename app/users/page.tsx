@@ -2,6 +2,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useState, type FormEvent } from 'react';
+import { consoleApi } from '@/components/data/console-api';
 import { useMe, type Role } from '@/components/data/session';
 import { Button } from '@/components/ui/Button';
 import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
@@ -14,17 +15,7 @@ interface UsersAnswer { users: Array<{ name: string; role: Role }>; editable: bo
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 const ROLE_HINT: Record<Role, string> = { viewer: 'watches', operator: 'changes rules', admin: 'changes rules and manages users' };
 
-async function call(method: string, path: string, body?: unknown): Promise<UsersAnswer> {
-  const res = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = (await res.json().catch(() => null)) as (UsersAnswer & { error?: string }) | null;
-  if (!res.ok) throw new Error(data?.error ?? `The console answered ${res.status}.`);
-  return data!;
-}
+const call = (method: string, path: string, body?: unknown) => consoleApi<UsersAnswer>(method, path, body);
 
 /** Console users (admins only): who may sign in, with which role. Passwords are stored as scrypt hashes. */
 export default function UsersPage() {

@@ -5,25 +5,17 @@ import { Button } from '@/components/ui/Button';
 import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Panel } from '@/components/ui/Panel';
 import { Skeleton } from '@/components/ui/Skeleton';
+import { consoleApi } from '@/components/data/console-api';
 
 export interface RegisteredRow { directorId: string; url: string; fingerprint: string; seenBy: string[] }
 export const REGISTERED_KEY = ['console', 'directors', 'registered'] as const;
 
-async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method, credentials: 'same-origin',
-    ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  const j = (await res.json().catch(() => null)) as (T & { error?: string }) | null;
-  if (!res.ok) throw new Error(j?.error ?? `The console answered ${res.status}.`);
-  return j as T;
-}
 /** Directors registered in ZooKeeper (their agents serve TLS and take part in HA) that this console has not enrolled. */
 export function RegisteredDirectors({ onApproved }: { onApproved: () => Promise<unknown> }) {
   const qc = useQueryClient();
   const list = useQuery({
     queryKey: REGISTERED_KEY,
-    queryFn: () => api<{ registered: RegisteredRow[]; problems: string[] }>('GET', '/api/directors/registered'),
+    queryFn: () => consoleApi<{ registered: RegisteredRow[]; problems: string[] }>('GET', '/api/directors/registered'),
     refetchInterval: 15_000,
   });
   const [busy, setBusy] = useState<string | null>(null);
@@ -34,7 +26,7 @@ export function RegisteredDirectors({ onApproved }: { onApproved: () => Promise<
     setError(null);
     setAdded(null);
     try {
-      const r = await api<{ director: { name: string; url: string } }>('POST', '/api/directors/approve', { directorId: d.directorId });
+      const r = await consoleApi<{ director: { name: string; url: string } }>('POST', '/api/directors/approve', { directorId: d.directorId });
       setAdded(`Enrolled ${r.director.name} at ${r.director.url}.`);
       await Promise.all([onApproved(), qc.invalidateQueries({ queryKey: REGISTERED_KEY })]);
     } catch (err) {
