@@ -21,6 +21,7 @@ import { IpvsError } from './ipvs/errors';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceSpec } from './ipvs/model';
 import { parseKeepalived, type IncludeReader } from './keepalived/parse';
 import { ProcParseError, parseProcIpvs } from './proc/ip-vs';
+import { LAB_PROC_IP_VS } from './proc/lab-capture';
 import { parseProcIpvsStats, parseProcIpvsStatsPercpu } from './proc/ip-vs-stats';
 import { readSnapshotJson } from './snapshot/json';
 import { parseSnapshot } from './snapshot/parse';
@@ -37,19 +38,6 @@ const SNAPSHOT_TEXTS = [
 ];
 const KEEPALIVED_DIR = 'lib/keepalived/corpus';
 const KEEPALIVED_TEXTS = readdirSync(path.join(ROOT, KEEPALIVED_DIR)).filter((f) => f.endsWith('.conf')).map((f) => read(`${KEEPALIVED_DIR}/${f}`));
-const PROC_IPVS = `IP Virtual Server version 1.2.1 (size=4096)
-Prot LocalAddress:Port Scheduler Flags
-  -> RemoteAddress:Port Forward Weight ActiveConn InActConn
-SCTP  0A010103:0F1C nq  
-TCP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0050 sh persistent 10000 40000000
-  -> [2001:0db8:0000:0000:0000:0000:0000:000a]:1F90      Masq    1      0          0         
-UDP  0A010101:0035 wlc ops  
-  -> 0A020203:0035      Route   1      0          0         
-TCP  0A010101:0050 rr  persistent 30000 FFFFFF00
-  -> 0A020202:0050      Masq    3      0          0         
-FWM  00000007 rr persistent 6000 FFFFFFFF
-  -> 0A020202:0000      Tunnel  1      0          0         
-`;
 const PROC_STATS = `   Total Incoming Outgoing         Incoming         Outgoing
    Conns  Packets  Packets            Bytes            Bytes
       2D      1C2        0            1B2E4                0
@@ -184,7 +172,7 @@ describe(`bounded fuzzing, ${FUZZ_RUNS} inputs per parser, seed ${SEED}`, () => 
   }, SLOW);
 
   it('/proc/net/ip_vs, ip_vs_stats and ip_vs_stats_percpu', async () => {
-    const arb = fc.tuple(fc.nat(2), textInput([PROC_IPVS, PROC_STATS, PROC_PERCPU]));
+    const arb = fc.tuple(fc.nat(2), textInput([LAB_PROC_IP_VS, PROC_STATS, PROC_PERCPU]));
     expectClean('/proc/net/ip_vs*', await fuzz(arb, ([which, t]) => [() => parseProcIpvs(t, 100), () => parseProcIpvsStats(t), () => parseProcIpvsStatsPercpu(t)][which]!(), isProcError));
   }, SLOW);
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCode } from '@/lib/enroll/code';
-import { runCli } from './main';
+import { director } from './testing';
 import { defaultUrl, parseTtl } from './agent-tls';
 
 let dir: string;
@@ -18,11 +18,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function director(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, readStdin: async () => '' });
-  return { code, out, err };
-}
 
 describe('director pki / agent cert / agent enroll', () => {
   it('init, cert, then enroll with every default taken from agent.toml', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AgentsStore, agentsFile } from '../../console/agents-store';
 import { consoleStateDir } from './console-agents';
-import { runCli } from './main';
+import { director } from './testing';
 
 let dir: string;
 const FP = Array(32).fill('AB').join(':');
@@ -20,11 +20,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function director(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, readStdin: async () => '' });
-  return { code, out, err };
-}
 
 it('lists, renames and removes (revoking fails politely when the agent is gone)', async () => {
   expect((await director('console', 'agents', '--state-dir', dir)).out).toBe('no enrolled directors\n');

@@ -1,15 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipvsadm } from '../ipvs/kernel-test-helpers';
-import { runCli } from './main';
+import { director } from './testing';
 
 // `director list` must print what `ipvsadm -Ln` prints for the same table.
 
-async function director(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, readStdin: async () => '' });
-  return { code, out, err };
-}
 
 // Every option kind (reference §8.4's verified table) plus thresholds, and an
 // address pair that shows ipvsadm's signed-subtraction order (200.x before 10.x).
