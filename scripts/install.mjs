@@ -114,3 +114,10 @@ export function ensureNodeModules(root, { who, log = (s) => process.stdout.write
   }
   return true;
 }
+
+// `node scripts/install.mjs`: everything any suite of `npm test` may need, at once (.ci/run's first step)
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const ok = ensureDebianPackages(Object.keys(DEBIAN_PACKAGES), { who: 'install' }) && ensureNodeModules(root, { who: 'install' });
+  process.exit(ok ? 0 : 1);
+}
