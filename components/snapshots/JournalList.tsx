@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { Button } from '../ui/Button';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { opLabel } from './op-labels';
 
 export interface JournalRow {
   id: number;
@@ -32,7 +33,7 @@ export function JournalList({ entries, onUndo, disabledReason }: { entries: read
             <tr key={e.id} className="border-b border-line/60 align-top">
               <td className="num px-2 py-1.5 text-ink-3">{e.id}</td>
               <td className="num px-2 py-1.5 text-ink-2">{new Date(e.at).toLocaleString()}</td>
-              <td className="px-2 py-1.5 font-mono text-xs">{e.op}<div className="text-ink-3">{e.actor ? `${e.actor} (${e.role})` : e.tokenName}</div></td>
+              <td className="px-2 py-1.5 text-xs" title={e.op}>{opLabel(e.op)}<div className="text-ink-3">{e.actor ? `${e.actor} (${e.role})` : e.tokenName}</div></td>
               <td className="px-2 py-1.5 text-xs text-ink-2">{e.summary}{e.undoes ? <span className="text-ink-3"> (undid #{e.undoes})</span> : null}</td>
               <td className="px-2 py-1.5 text-right">
                 {e.id === newest.id ? <Button size="sm" onClick={() => setConfirm(true)} disabledReason={disabledReason}>Undo</Button> : null}
@@ -41,7 +42,7 @@ export function JournalList({ entries, onUndo, disabledReason }: { entries: read
           ))}
         </tbody>
       </table>
-      <ConfirmDialog open={confirm} title={`Undo #${newest.id} (${newest.op})?`} confirmLabel="Undo" onCancel={() => setConfirm(false)}
+      <ConfirmDialog open={confirm} title={`Undo #${newest.id} (${opLabel(newest.op).toLowerCase()})?`} confirmLabel="Undo" onCancel={() => setConfirm(false)}
         onConfirm={async () => { await onUndo(); setConfirm(false); }}>
         The table goes back to how it was before this change: {newest.summary}
       </ConfirmDialog>

@@ -1,0 +1,30 @@
+/**
+ * Words for the journal's operation names (the agent records the procedure
+ * that made a change, e.g. `destinations.update`). An operation this table
+ * does not know is shown as recorded, so a newer agent never shows a blank.
+ */
+const OP_LABELS: Record<string, string> = {
+  'services.create': 'Added a service',
+  'services.update': 'Edited a service',
+  'services.remove': 'Removed a service',
+  'destinations.create': 'Added a real server',
+  'destinations.update': 'Edited a real server',
+  'destinations.remove': 'Removed a real server',
+  'destinations.drain': 'Drained a real server',
+  'stats.zero': 'Zeroed counters',
+  'timeouts.set': 'Set timeouts',
+  'snapshot.restore': 'Restored a snapshot',
+  'journal.undo': 'Undid a change',
+  'ha.replicate': 'Replicated from the master',
+  'health.down': 'Health check: server down',
+  'health.up': 'Health check: server back',
+  'health.ramp': 'Health check: weight step',
+  'health.sorry.add': 'Health check: sorry server in',
+  'health.sorry.remove': 'Health check: sorry server out',
+  'health.maintenance.on': 'Maintenance on',
+  'health.maintenance.off': 'Maintenance off',
+};
+
+export function opLabel(op: string): string {
+  return OP_LABELS[op] ?? op;
+}
