@@ -5,7 +5,7 @@ import { SCHEDULERS, type ServiceSpec } from '@/lib/ipvs/model';
 import { Button } from '../ui/Button';
 import { Field, inputClass } from '../ui/Field';
 import { EMPTY_SERVICE_FORM, serverErrorOf, serviceResolver, validateServiceForm, type ServiceFormValues } from './form-model';
-import { SCHEDULER_HELP, schedulerFlagNames } from './schedulers';
+import { SCHEDULER_HELP, shownSchedulerFlags } from './schedulers';
 
 /**
  * Add or edit a virtual service. Validation runs the same zod schema the
@@ -30,7 +30,7 @@ export function ServiceForm({ initial, editing, onSubmit, onCancel, disabledReas
   const persistent = watch('persistent');
   const family = watch('family');
   const protocol = watch('protocol');
-  const flagNames = schedulerFlagNames(sched);
+  const flags = shownSchedulerFlags(sched, { sched1: watch('sched1'), sched2: watch('sched2'), sched3: watch('sched3') });
   const err = (k: keyof ServiceFormValues) => errors[k]?.message;
   const aria = (k: keyof ServiceFormValues) => ({ 'aria-invalid': errors[k] ? true : undefined, 'aria-describedby': errors[k] ? `svc-${k}-error` : `svc-${k}-hint` });
 
@@ -67,19 +67,17 @@ export function ServiceForm({ initial, editing, onSubmit, onCancel, disabledReas
         </Field>
         {kind === 'addr' ? (
           <>
+            <Field id="svc-address" label="Virtual address" error={err('address')} className="col-span-2">
+              <input id="svc-address" className={`${inputClass} font-mono`} placeholder={family === 'inet6' ? '2001:db8::10' : '192.168.150.100'} {...aria('address')} {...register('address')} />
+            </Field>
             <Field id="svc-protocol" label="Protocol">
               <select id="svc-protocol" className={inputClass} {...register('protocol')}>
                 <option value="tcp">TCP</option><option value="udp">UDP</option><option value="sctp">SCTP</option>
               </select>
             </Field>
-            <div className="grid grid-cols-[1fr_110px] gap-2">
-              <Field id="svc-address" label="Virtual address" error={err('address')}>
-                <input id="svc-address" className={`${inputClass} font-mono`} placeholder={family === 'inet6' ? '2001:db8::10' : '192.168.150.100'} {...aria('address')} {...register('address')} />
-              </Field>
-              <Field id="svc-port" label="Port" error={err('port')}>
-                <input id="svc-port" inputMode="numeric" className={`${inputClass} num`} {...aria('port')} {...register('port')} />
-              </Field>
-            </div>
+            <Field id="svc-port" label="Port" error={err('port')}>
+              <input id="svc-port" inputMode="numeric" className={`${inputClass} num`} {...aria('port')} {...register('port')} />
+            </Field>
           </>
         ) : (
           <Field id="svc-fwmark" label="Firewall mark" error={err('fwmark')} hint="Matches packets marked by iptables/nftables (MARK)." className="col-span-2">
@@ -112,8 +110,8 @@ export function ServiceForm({ initial, editing, onSubmit, onCancel, disabledReas
       <fieldset className="rounded-md border border-line p-3">
         <legend className="px-1 text-xs font-medium text-ink-2">Flags</legend>
         <div className="flex flex-wrap gap-x-5 gap-y-2 text-sm">
-          {(['sched1', 'sched2', 'sched3'] as const).map((k, i) => (
-            <label key={k} className="flex items-center gap-1.5"><input type="checkbox" {...register(k)} /> <span className="font-mono text-xs">{flagNames[i]}</span></label>
+          {flags.map((f) => (
+            <label key={f.key} className="flex items-center gap-1.5" title={f.help}><input type="checkbox" {...register(f.key)} /> <span className="font-mono text-xs">{f.name}</span></label>
           ))}
           <label className="flex items-center gap-1.5" title="Schedule each UDP datagram independently (no connection entry).">
             <input type="checkbox" disabled={kind === 'addr' && protocol !== 'udp'} {...register('onePacket')} aria-invalid={errors.onePacket ? true : undefined} /> one-packet (UDP)

@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useId, useState } from 'react';
 import { SCHEDULERS, type ServiceSpec } from '@/lib/ipvs/model';
-import { SCHEDULER_HELP, schedulerFlagNames } from '../forms/schedulers';
+import { SCHEDULER_HELP, shownSchedulerFlags } from '../forms/schedulers';
 import { Button } from '../ui/Button';
 import { inputClass } from '../ui/Field';
 
@@ -30,7 +30,7 @@ export function SchedulerEditor({ service, onSave, disabledReason }: {
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [service.scheduler, service.flags.sched1, service.flags.sched2, service.flags.sched3]);
-  const names = schedulerFlagNames(sched);
+  const flags = shownSchedulerFlags(sched, f);
   const known = (SCHEDULERS as readonly string[]).includes(sched);
   return (
     <form
@@ -57,10 +57,11 @@ export function SchedulerEditor({ service, onSave, disabledReason }: {
       </div>
       <fieldset className="flex items-center gap-3 pb-2" disabled={Boolean(disabledReason)}>
         <legend className="sr-only">Scheduler flags</legend>
-        {(['sched1', 'sched2', 'sched3'] as const).map((k, i) => (
-          <label key={k} className="flex items-center gap-1.5 text-sm text-ink-2">
-            <input type="checkbox" checked={f[k]} onChange={(e) => setF({ ...f, [k]: e.target.checked })} />
-            <span className="font-mono text-xs">{names[i]}</span>
+        {flags.length === 0 ? <span className="text-xs text-ink-3">{sched} takes no flags</span> : null}
+        {flags.map(({ key, name, help }) => (
+          <label key={key} className="flex items-center gap-1.5 text-sm text-ink-2" title={help}>
+            <input type="checkbox" checked={f[key]} onChange={(e) => setF({ ...f, [key]: e.target.checked })} />
+            <span className="font-mono text-xs">{name}</span>
           </label>
         ))}
       </fieldset>
