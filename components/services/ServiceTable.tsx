@@ -7,7 +7,7 @@ import type { ServiceEntry } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
 import { Sparkline } from '../ui/Sparkline';
 import { Badge } from '../ui/Badge';
-import { serviceAddressLabel, serviceFlagLabels, serviceProtocolLabel } from './labels';
+import { serviceAddressLabel, serviceFlagLabels, serviceForwardLabels, serviceProtocolLabel } from './labels';
 
 export interface ServiceRowLive {
   sample: StatSample | undefined;
@@ -71,9 +71,9 @@ function VirtualRows({ count, row }: { count: number; row: (i: number) => ReactN
 function TableFrame({ children }: { children: ReactNode }) {
   return (
     <div className="overflow-x-auto">
-      <table className="w-full min-w-[1160px] table-fixed border-collapse text-sm">
+      <table className="w-full min-w-[1230px] table-fixed border-collapse text-sm">
         <colgroup>
-          <col className="w-[60px]" /><col className="w-[210px]" /><col className="w-[64px]" /><col />
+          <col className="w-[60px]" /><col className="w-[210px]" /><col className="w-[64px]" /><col className="w-[72px]" /><col />
           <col className="w-[56px]" /><col className="w-[150px]" /><col className="w-[150px]" /><col className="w-[176px]" /><col className="w-[120px]" />
         </colgroup>
         <thead className="border-b border-line">
@@ -81,6 +81,7 @@ function TableFrame({ children }: { children: ReactNode }) {
             <th className={TH}>Proto</th>
             <th className={TH}>Virtual address</th>
             <th className={TH}>Sched</th>
+            <th className={TH} title="forwarding method of the real servers: DR (-g), NAT (-m), TUN (-i)">Fwd</th>
             <th className={TH}>Flags</th>
             <th className={`${TH} text-right`} title="real servers with weight > 0 / all">Up</th>
             <th className={`${TH} text-right`}>New conns</th>
@@ -102,6 +103,7 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
   const active = v?.active ?? s.destinations.reduce((a, d) => a + d.activeConns, 0);
   const inactive = v?.inactive ?? s.destinations.reduce((a, d) => a + d.inactiveConns, 0);
   const flags = serviceFlagLabels(s);
+  const forward = serviceForwardLabels(s);
   return (
     <tr className="h-[41px] border-b border-line/70 hover:bg-panel-2/60" data-service-id={id}>
       <td className="px-3 py-2"><Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceProtocolLabel(s)}</Badge></td>
@@ -109,6 +111,9 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
         <Link href={href} className="text-accent hover:underline">{serviceAddressLabel(s)}</Link>
       </td>
       <td className="px-3 py-2 font-mono text-[13px]">{s.scheduler}</td>
+      <td className="truncate px-3 py-2 text-xs" title={forward.length > 1 ? 'real servers of this service use different forwarding methods' : undefined}>
+        {forward.length ? forward.join(' + ') : <span className="text-ink-3">—</span>}
+      </td>
       <td className="px-3 py-1.5 text-xs text-ink-2">
         {flags.length ? <span className="flex gap-1 overflow-hidden" title={flags.join(', ')}>{flags.map((f) => <span key={f} className="rounded bg-panel-2 px-1.5 py-px whitespace-nowrap">{f}</span>)}</span> : <span className="text-ink-3">—</span>}
       </td>

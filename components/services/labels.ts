@@ -6,6 +6,14 @@ export const FORWARD_LABEL: Record<ForwardMethod, string> = {
   nat: 'NAT (masq)', dr: 'DR (route)', tun: 'Tunnel', local: 'Local', bypass: 'Bypass',
 };
 
+const FORWARD_SHORT: Record<ForwardMethod, string> = { nat: 'NAT', dr: 'DR', tun: 'TUN', local: 'local', bypass: 'bypass' };
+
+/** The forwarding methods a service's real servers use, e.g. ["DR"] or ["DR", "TUN"]; none when it has no real server. */
+export function serviceForwardLabels(s: { destinations: readonly { forward: ForwardMethod }[] }): string[] {
+  const seen = new Set(s.destinations.map((d) => d.forward));
+  return (Object.keys(FORWARD_SHORT) as ForwardMethod[]).filter((m) => seen.has(m)).map((m) => FORWARD_SHORT[m]);
+}
+
 export function serviceAddressLabel(s: ServiceSpec): string {
   const k = s.key;
   return k.kind === 'fwmark' ? `fwmark ${k.fwmark}${k.family === 'inet6' ? ' (IPv6)' : ''}` : formatHostPort(k.family, k.address, k.port);
