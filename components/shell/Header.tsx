@@ -1,17 +1,27 @@
 'use client';
 import Link from 'next/link';
 import { useParams, usePathname } from 'next/navigation';
+import { useEffect, useState } from 'react';
 import { useMe } from '../data/session';
 import { cx } from '../ui/cx';
 import { DirectorSwitcher } from './DirectorSwitcher';
 import { LiveIndicator } from './LiveIndicator';
 import { ThemeToggle } from './ThemeToggle';
 
+const LAST_DIRECTOR = 'director:last';
+
 export function Header() {
   const me = useMe();
   const params = useParams<{ director?: string }>();
   const pathname = usePathname();
-  const current = params.director ? decodeURIComponent(params.director) : null;
+  const inUrl = params.director ? decodeURIComponent(params.director) : null;
+  // Pages of the whole console (HA, Directors, Users) keep the director chosen last in the navigation.
+  const [remembered, setRemembered] = useState<string | null>(null);
+  useEffect(() => {
+    if (inUrl) sessionStorage.setItem(LAST_DIRECTOR, inUrl);
+    else setRemembered(sessionStorage.getItem(LAST_DIRECTOR));
+  }, [inUrl]);
+  const current = inUrl ?? (remembered && me.data?.directors.some((d) => d.id === remembered) ? remembered : null);
   const base = current ? `/d/${encodeURIComponent(current)}` : pathname.startsWith('/demo') ? '/demo' : null;
   const tabs = base
     ? [
@@ -29,33 +39,33 @@ export function Header() {
   }
   return (
     <header className="sticky top-0 z-20 border-b border-line bg-panel/95 backdrop-blur">
-      <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-4 px-4">
-        <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight text-ink">
+      <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-2 px-3 sm:gap-4 sm:px-4">
+        <Link href="/" className="flex shrink-0 items-center gap-2 font-semibold tracking-tight text-ink">
           <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden><circle cx="4" cy="9" r="2.5" fill="var(--accent)" /><path d="M6.5 9L15 3M6.5 9H15M6.5 9L15 15" stroke="var(--accent)" strokeWidth="1.6" /></svg>
-          Director
+          <span className="hidden lg:inline">Director</span>
         </Link>
         {me.data && me.data.directors.length > 0 ? <DirectorSwitcher directors={me.data.directors} current={current} /> : null}
-        <nav aria-label="Sections" className="flex items-center gap-1">
+        <nav aria-label="Sections" className="flex min-w-0 items-center gap-1 overflow-x-auto">
           {tabs.map((t) => (
             <Link
               key={t.href}
               href={t.href}
               aria-current={t.match(pathname) ? 'page' : undefined}
-              className={cx('rounded-md px-2.5 py-1.5 text-sm', t.match(pathname) ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2 hover:text-ink')}
+              className={cx('shrink-0 rounded-md px-2 py-1.5 text-sm lg:px-2.5', t.match(pathname) ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2 hover:text-ink')}
             >
               {t.label}
             </Link>
           ))}
         </nav>
-        <div className="ml-auto flex items-center gap-3">
-          {base ? <LiveIndicator /> : null}
+        <div className="ml-auto flex shrink-0 items-center gap-3">
+          {inUrl || pathname.startsWith('/demo') ? <LiveIndicator /> : null}
           <ThemeToggle />
           {me.data ? (
             <form action="/api/session/logout" method="post" className="flex items-center gap-2">
-              <span className="text-xs text-ink-2" title={`Role: ${me.data.user.role}`}>
+              <span className="hidden text-xs text-ink-2 xl:inline" title={`Role: ${me.data.user.role}`}>
                 {me.data.user.name} <span className="text-ink-3">· {me.data.user.role}</span>
               </span>
-              <button type="submit" className="rounded-md px-2 py-1 text-xs text-ink-2 hover:bg-panel-2 hover:text-ink">Sign out</button>
+              <button type="submit" title={`Signed in as ${me.data.user.name} (${me.data.user.role})`} className="whitespace-nowrap rounded-md px-2 py-1 text-xs text-ink-2 hover:bg-panel-2 hover:text-ink">Sign out</button>
             </form>
           ) : null}
         </div>
