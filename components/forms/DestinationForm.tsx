@@ -14,8 +14,10 @@ const FORWARD_HELP = {
   bypass: 'Bypass: deliver as if no virtual service existed.',
 } as const;
 
-export function DestinationForm({ family, initial, editing, onSubmit, onCancel, disabledReason }: {
+export function DestinationForm({ family, servicePort, initial, editing, onSubmit, onCancel, disabledReason }: {
   family: 'inet' | 'inet6';
+  /** the virtual service's port: an empty port field means this one, as with ipvsadm */
+  servicePort?: number;
   initial?: DestinationFormValues;
   editing?: boolean;
   onSubmit: (spec: DestinationSpec) => Promise<void>;
@@ -23,7 +25,7 @@ export function DestinationForm({ family, initial, editing, onSubmit, onCancel, 
   disabledReason: string | null;
 }) {
   const [formError, setFormError] = useState<string | null>(null);
-  const resolver = destinationResolver(family);
+  const resolver = destinationResolver(family, servicePort);
   const { register, handleSubmit, watch, setError, formState: { errors, isSubmitting } } = useForm<DestinationFormValues>({
     defaultValues: initial ?? EMPTY_DESTINATION_FORM,
     resolver: async (v) => resolver(v),
@@ -39,7 +41,7 @@ export function DestinationForm({ family, initial, editing, onSubmit, onCancel, 
       className="space-y-4"
       onSubmit={handleSubmit(async (v) => {
         setFormError(null);
-        const r = validateDestinationForm(v, family);
+        const r = validateDestinationForm(v, family, servicePort);
         if (!r.ok) return;
         try {
           await onSubmit(r.spec);
@@ -55,8 +57,8 @@ export function DestinationForm({ family, initial, editing, onSubmit, onCancel, 
         <Field id="dst-address" label="Real server address" error={err('address')}>
           <input id="dst-address" className={`${inputClass} font-mono`} placeholder={family === 'inet6' ? '2001:db8::21' : '10.1.0.21'} {...aria('address')} {...register('address')} />
         </Field>
-        <Field id="dst-port" label="Port" error={err('port')}>
-          <input id="dst-port" inputMode="numeric" className={`${inputClass} num`} {...aria('port')} {...register('port')} />
+        <Field id="dst-port" label="Port" error={err('port')} hint={servicePort !== undefined ? `Empty: ${servicePort}, the service's.` : undefined}>
+          <input id="dst-port" inputMode="numeric" className={`${inputClass} num`} placeholder={servicePort !== undefined ? String(servicePort) : undefined} {...aria('port')} {...register('port')} />
         </Field>
       </fieldset>
       <Field id="dst-forward" label="Forwarding method" error={err('forward')} hint={FORWARD_HELP[forward]}>

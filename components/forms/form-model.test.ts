@@ -33,7 +33,7 @@ describe('validateServiceForm', () => {
     const ok = validateServiceForm({ ...EMPTY_SERVICE_FORM, address: '10.0.0.1', persistent: true });
     expect(ok.ok && ok.spec.timeout).toBe(360);
     const bad = validateServiceForm({ ...EMPTY_SERVICE_FORM, address: '2001:db8::1', family: 'inet' });
-    expect(!bad.ok && bad.fields.address).toMatch(/IPv6 address but family is inet/);
+    expect(!bad.ok && bad.fields.address).toMatch(/^2001:db8::1 is an IPv6 address but the address family is IPv4$/);
   });
   it('validates fwmark services', () => {
     expect(validateServiceForm({ ...EMPTY_SERVICE_FORM, kind: 'fwmark', fwmark: '7' }).ok).toBe(true);
@@ -79,5 +79,18 @@ describe('server issues', () => {
     const z = serverErrorOf('service', { message: 'invalid input', data: { zodError: { issues: [{ path: 'service.key.port', message: 'too big' }, { path: '', message: 'whole thing' }] } } });
     expect(z).toEqual({ fields: { port: 'too big' }, form: ['whole thing'] });
     expect(serverErrorOf('service', { message: 'virtual service TCP 10.0.0.1:80 already exists' })).toEqual({ fields: {}, form: ['virtual service TCP 10.0.0.1:80 already exists'] });
+  });
+});
+
+describe('a real server without a port', () => {
+  const v = { ...EMPTY_DESTINATION_FORM, address: '192.168.150.12', port: '' };
+  it('gets the service port, as ipvsadm -r does', () => {
+    const r = validateDestinationForm(v, 'inet', 8080);
+    expect(r.ok && r.spec.port).toBe(8080);
+  });
+  it('is an error where no service port is known', () => {
+    const r = validateDestinationForm(v, 'inet');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.fields.port).toBe('required');
   });
 });

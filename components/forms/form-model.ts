@@ -75,13 +75,17 @@ export function serviceInputOf(v: ServiceFormValues, errors: Errors = {}): unkno
   };
 }
 
-export function destinationInputOf(v: DestinationFormValues, family: 'inet' | 'inet6', errors: Errors = {}): unknown {
+/**
+ * `defaultPort`: what an empty port means; ipvsadm gives a real server the
+ * service's port when -r names none (0 for a fwmark service).
+ */
+export function destinationInputOf(v: DestinationFormValues, family: 'inet' | 'inet6', errors: Errors = {}, defaultPort?: number): unknown {
   const isV6 = v.address.includes(':');
   return {
     // A real server's family follows its address (tunnel forwarding may cross families).
     family: v.address.trim() === '' ? family : isV6 ? 'inet6' : 'inet',
     address: v.address,
-    port: num(v as never, 'port', errors),
+    port: num(v as never, 'port', errors, defaultPort === undefined ? {} : { empty: defaultPort }),
     forward: v.forward,
     weight: num(v as never, 'weight', errors),
     upperThreshold: num(v as never, 'upperThreshold', errors, { empty: 0 }),
@@ -152,9 +156,9 @@ export function validateServiceForm(v: ServiceFormValues): { ok: true; spec: Ser
   return { ok: false, fields: { ...mapped.fields, ...local }, form: mapped.form };
 }
 
-export function validateDestinationForm(v: DestinationFormValues, family: 'inet' | 'inet6'): { ok: true; spec: DestinationSpec } | { ok: false; fields: Errors; form: string[] } {
+export function validateDestinationForm(v: DestinationFormValues, family: 'inet' | 'inet6', defaultPort?: number): { ok: true; spec: DestinationSpec } | { ok: false; fields: Errors; form: string[] } {
   const local: Errors = {};
-  const r = destinationSpecSchema.safeParse(destinationInputOf(v, family, local));
+  const r = destinationSpecSchema.safeParse(destinationInputOf(v, family, local, defaultPort));
   if (r.success && Object.keys(local).length === 0) return { ok: true, spec: r.data };
   const mapped = r.success ? { fields: {}, form: [] } : issuesToErrors('destination', zodIssues(r.error));
   return { ok: false, fields: { ...mapped.fields, ...local }, form: mapped.form };
@@ -166,9 +170,9 @@ export function serviceResolver(v: ServiceFormValues): ResolverResult<ServiceFor
   return r.ok ? { values: v, errors: {} } : toResolver<ServiceFormValues, ServiceFormValues>(r.fields, r.form, v);
 }
 
-export function destinationResolver(family: 'inet' | 'inet6') {
+export function destinationResolver(family: 'inet' | 'inet6', defaultPort?: number) {
   return (v: DestinationFormValues): ResolverResult<DestinationFormValues> => {
-    const r = validateDestinationForm(v, family);
+    const r = validateDestinationForm(v, family, defaultPort);
     return r.ok ? { values: v, errors: {} } : toResolver<DestinationFormValues, DestinationFormValues>(r.fields, r.form, v);
   };
 }

@@ -141,7 +141,7 @@ export function ServiceView(p: ServiceViewProps) {
       </ConfirmDialog>
       <Dialog open={dialog.kind === 'add-dest'} onClose={close} title="Add real server">
         {dialog.kind === 'add-dest' ? (
-          <DestinationForm family={s.key.family} onCancel={close} disabledReason={p.disabledReason}
+          <DestinationForm family={s.key.family} servicePort={s.key.kind === 'fwmark' ? 0 : s.key.port} onCancel={close} disabledReason={p.disabledReason}
             onSubmit={async (d) => { await p.onAddDestination(d); close(); }} />
         ) : null}
       </Dialog>

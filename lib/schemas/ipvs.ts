@@ -52,7 +52,7 @@ function checkFamily(v: { family: 'inet' | 'inet6'; address: string }, ctx: z.Re
     ctx.addIssue({
       code: 'custom',
       path: ['address'],
-      message: `${v.address} is an ${fam === 'inet' ? 'IPv4' : 'IPv6'} address but family is ${v.family}`,
+      message: `${v.address} is an ${fam === 'inet' ? 'IPv4' : 'IPv6'} address but the address family is ${v.family === 'inet' ? 'IPv4' : 'IPv6'}`,
     });
   }
 }
