@@ -19,6 +19,8 @@ export interface HealthRowView {
   configuredWeight: number;
 }
 
+const HTH = 'px-2 py-1.5';
+
 export function HealthTable({ rows, now, renderCheckNow, onMaintenance, disabledReason }: {
   rows: readonly HealthRowView[];
   now: number;
@@ -29,19 +31,19 @@ export function HealthTable({ rows, now, renderCheckNow, onMaintenance, disabled
   if (rows.length === 0) return <p className="text-sm text-ink-3">No checks configured for this service: “Add checks” sets one HTTP GET or TCP check for all its real servers.</p>;
   return (
     <table className="w-full text-sm">
-      <thead className="text-left text-xs text-ink-3">
-        <tr><th className="py-1">Real server</th><th>State</th><th>Since</th><th>Last check</th><th className="text-right">Latency</th><th>Checks</th><th /></tr>
+      <thead className="border-b border-line text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3">
+        <tr><th className={HTH}>Real server</th><th className={HTH}>State</th><th className={HTH}>Since</th><th className={HTH}>Last check</th><th className={`${HTH} text-right`}>Latency</th><th className={HTH}>Checks</th><th className={HTH}><span className="sr-only">Actions</span></th></tr>
       </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={`${r.serviceId} ${r.destinationId}`} className="border-t border-line">
-            <td className="py-1.5 font-mono">{r.destinationId}</td>
-            <td><HealthBadge state={r.state} message={r.message} /></td>
-            <td className="tabular-nums text-ink-2">{r.since ? ago(now - r.since) : '—'}</td>
-            <td className="text-ink-2">{r.message ?? '—'}</td>
-            <td className="text-right tabular-nums text-ink-2">{r.latencyMs === null ? '—' : `${Math.round(r.latencyMs)} ms`}</td>
-            <td className="text-xs text-ink-3">{r.checks.join(', ') || 'none'}</td>
-            <td className="flex justify-end gap-2 py-1.5">
+            <td className="px-2 py-1.5 font-mono">{r.destinationId}</td>
+            <td className="px-2"><HealthBadge state={r.state} message={r.message} /></td>
+            <td className="px-2 tabular-nums text-ink-2">{r.since ? ago(now - r.since) : '—'}</td>
+            <td className="px-2 text-ink-2">{r.message ?? '—'}</td>
+            <td className="px-2 text-right tabular-nums text-ink-2">{r.latencyMs === null ? '—' : `${Math.round(r.latencyMs)} ms`}</td>
+            <td className="px-2 text-xs text-ink-3">{r.checks.join(', ') || 'none'}</td>
+            <td className="flex justify-end gap-2 px-2 py-1.5">
               {renderCheckNow(r)}
               <Button size="sm" variant={r.maintenance ? 'primary' : 'secondary'} disabledReason={disabledReason ?? null}
                 title={r.maintenance ? 'End maintenance: the checks decide again' : 'Weight 0 until you end it; passing checks do not undo it'}

@@ -33,9 +33,9 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   }
   return (
     <div className="overflow-x-auto">
-      <table aria-label="Real servers" className="w-full min-w-[1120px] table-fixed border-collapse text-sm">
+      <table aria-label="Real servers" className="w-full min-w-[1150px] table-fixed border-collapse text-sm">
         <colgroup>
-          <col className="w-[210px]" /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
+          <col className="w-[240px]" /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
           <col className="w-[190px]" /><col className="w-[88px]" /><col className="w-[104px]" /><col className="w-[150px]" /><col />
         </colgroup>
         <thead className="border-b border-line">
@@ -58,10 +58,12 @@ export function DestinationTable({ destinations, samples, shares, colors, action
             const sh = shares.get(id);
             return (
               <tr key={id} className="border-b border-line/70" data-destination-id={id}>
-                <td className="truncate px-3 py-2 font-mono text-[13px]">
-                  <span aria-hidden className="mr-2 inline-block h-2.5 w-2.5 rounded-sm align-middle" style={{ background: colors.get(id) }} />
-                  {formatHostPort(d.family, d.address, d.port)}
-                  {d.weight === 0 ? <Badge tone="warn" className="ml-2">drained</Badge> : null}
+                <td className="px-3 py-2 font-mono text-[13px]">
+                  <div className="flex min-w-0 items-center gap-2">
+                    <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />
+                    <span className="truncate" title={formatHostPort(d.family, d.address, d.port)}>{formatHostPort(d.family, d.address, d.port)}</span>
+                    {d.weight === 0 ? <Badge tone="warn" className="shrink-0">drained</Badge> : null}
+                  </div>
                 </td>
                 <td className="px-3 py-2 text-xs text-ink-2">
                   {FORWARD_LABEL[d.forward]}
