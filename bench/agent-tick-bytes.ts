@@ -12,8 +12,8 @@
  * decoding costs the console, which computes Director's rates itself.
  */
 import pino from 'pino';
-import { TableHub } from '../server/agent/hub';
-import { fakeStructure } from '../server/agent/testing';
+import { TableHub } from '../server/live/hub';
+import { fakeStructure } from '../server/api/testing';
 import { FakeIpvs } from '../server/ipvs/fake';
 import { TickDecoder } from '../lib/agent/tick-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type ServiceKey } from '../lib/ipvs/model';

@@ -11,10 +11,10 @@ import path from 'node:path';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceKey } from '../lib/ipvs/model';
-import { Auth } from '../server/agent/auth';
-import type { AppRouter } from '../server/agent/router';
-import { startAgentServer, type AgentServer } from '../server/agent/server';
-import { makeDeps, silentLog } from '../server/agent/testing';
+import { Auth } from '../server/api/auth';
+import type { AppRouter } from '../server/api/router';
+import { startAgentServer, type AgentServer } from '../server/api/server';
+import { makeDeps, silentLog } from '../server/api/testing';
 import { createConsoleApp, type ConsoleApp } from './app';
 import { UserStore } from './users';
 

@@ -78,7 +78,7 @@ const agentSchema = z.object({
     .transform((f) => f.trim().toUpperCase())
     .refine((f) => FINGERPRINT_RE.test(f), 'fingerprint is the SHA-256 of the agent certificate, AA:BB:… (32 pairs)')
     .optional(),
-  /** Paths of the agent's tRPC endpoints (server/agent/server.ts: HTTP_BASE, WS_PATH). */
+  /** Paths of the agent's tRPC endpoints (server/api/server.ts: HTTP_BASE, WS_PATH). */
   trpcPath: z.string().startsWith('/').default('/trpc'),
   wsPath: z.string().startsWith('/').default('/trpc-ws'),
 });

@@ -12,11 +12,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Auth } from '../server/agent/auth';
-import { Credentials } from '../server/agent/credentials';
-import { createEnrollment, Enrollment } from '../server/agent/enroll';
-import { startAgentServer, type AgentServer } from '../server/agent/server';
-import { makeDeps, silentLog } from '../server/agent/testing';
+import { Auth } from '../server/api/auth';
+import { Credentials } from '../server/api/credentials';
+import { createEnrollment, Enrollment } from '../server/api/enroll';
+import { startAgentServer, type AgentServer } from '../server/api/server';
+import { makeDeps, silentLog } from '../server/api/testing';
 import { initCa, issueAgentCert } from '../server/pki/pki';
 import { labInfo } from './lab';
 import { LoginPage } from './pages/console';

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { chromium, type Page } from 'playwright-core';
-import type { AppRouter } from '../../server/agent/router';
+import type { AppRouter } from '../../server/api/router';
 import { serviceId } from '../../lib/agent/ids';
 import { LoginPage } from '../../e2e/pages/console';
 

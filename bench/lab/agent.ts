@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import { TickDecoder } from '../../lib/agent/tick-wire';
-import type { AppRouter } from '../../server/agent/router';
+import type { AppRouter } from '../../server/api/router';
 import type { Row } from './suite';
 import { median, procStat as readProcStat } from '../stats';
 

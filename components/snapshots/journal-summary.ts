@@ -1,4 +1,4 @@
-import type { JournalEntry, JournalObject } from '@/server/agent/journal-types';
+import type { JournalEntry, JournalObject } from '@/server/table/journal-types';
 import { describeService } from '@/lib/agent/ids';
 import { formatHostPort } from '@/lib/net/ip';
 

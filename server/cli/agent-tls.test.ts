@@ -68,7 +68,7 @@ describe.skipIf(process.getuid?.() !== 0)('run as root for a service user (skipp
   it('enroll files and the console\'s agents.json go to the owner of their state folder', async () => {
     const { chown, mkdir } = await import('node:fs/promises');
     const { AgentsStore, agentsFile } = await import('../../console/agents-store');
-    const { createEnrollment } = await import('../agent/enroll');
+    const { createEnrollment } = await import('../api/enroll');
     await mkdir(`${dir}/state`, { mode: 0o700 });
     await chown(`${dir}/state`, 65534, 65534);
     await createEnrollment({ stateDir: `${dir}/state`, url: 'https://192.0.2.1:9580', fingerprint: Array(32).fill('AB').join(':') });

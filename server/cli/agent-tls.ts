@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
-import { createEnrollment, DEFAULT_TTL_MS } from '../agent/enroll';
+import { createEnrollment, DEFAULT_TTL_MS } from '../api/enroll';
 import { fingerprintOf, initCa, issueAgentCert } from '../pki/pki';
 import type { AgentConfigFile } from '../../lib/schemas/agent-config';
 import { agentConfigPath, loadAgentConfig } from './agent-config';

@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseDataSchema, readJson, zkPaths } from '@/lib/ha/zk-layout';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { haConfigSchema, type HaConfig } from '@/lib/schemas/ha';
-import { procStructure } from '../agent/dest-sweep';
-import { TableHub } from '../agent/hub';
-import { Journal } from '../agent/journal';
-import { Mutex } from '../agent/mutex';
+import { procStructure } from '../live/dest-sweep';
+import { TableHub } from '../live/hub';
+import { Journal } from '../table/journal';
+import { Mutex } from '../table/mutex';
 import { FakeIpvs } from '../ipvs/fake';
 import { openIpvs } from '../ipvs/open';
 import { dst, svc, tcp } from '../ipvs/kernel-test-helpers';
@@ -25,8 +25,8 @@ import { sleep, startZookeeper, until, type RunningZk } from './kernel-test-help
 import { TableSync } from './table-sync';
 import { Registration } from './registry';
 import { decodeCode } from '@/lib/enroll/code';
-import { enrollmentPending } from '../agent/enroll';
-import { callerFor, OPERATOR, VIEWER } from '../agent/testing';
+import { enrollmentPending } from '../api/enroll';
+import { callerFor, OPERATOR, VIEWER } from '../api/testing';
 import { isNoAuth, ZkSession } from './zookeeper';
 
 const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCode, encodeCode } from '@/lib/enroll/code';
 import { encodeRegistryData } from '@/lib/enroll/registry';
-import { claimSecret, enrollmentPending } from '../agent/enroll';
+import { claimSecret, enrollmentPending } from '../api/enroll';
 import { listRegistry, Registration, type RegistryZk } from './registry';
 import { ZkError } from './zookeeper';
 

@@ -11,7 +11,7 @@ import { decodeCode } from '@/lib/enroll/code';
 import {
   encodeRegistryData, MAX_REGISTRY_ENTRIES, parseRegistryNode, REGISTRY_CODE_TTL_MS, registryPaths, type RegistryListing,
 } from '@/lib/enroll/registry';
-import { claimSecret, createEnrollment, enrollmentPending } from '../agent/enroll';
+import { claimSecret, createEnrollment, enrollmentPending } from '../api/enroll';
 import { isNodeExists, isNoNode, type ZkSession } from './zookeeper';
 
 export type RegistryZk = Pick<ZkSession, 'state' | 'generation' | 'get' | 'create' | 'set_' | 'remove' | 'children' | 'mkdirp' | 'ownedByMe'>;

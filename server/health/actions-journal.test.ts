@@ -1,9 +1,9 @@
 /** Health actions journal write-ahead: while the journal cannot be written they leave the kernel alone. */
 import { describe, expect, it } from 'vitest';
 import { healthTableSchema } from '@/lib/schemas/health';
-import { Journal, type JournalDisk } from '../agent/journal';
-import { Mutex } from '../agent/mutex';
-import { silentLog } from '../agent/testing';
+import { Journal, type JournalDisk } from '../table/journal';
+import { Mutex } from '../table/mutex';
+import { silentLog } from '../api/testing';
 import { FakeIpvs } from '../ipvs/fake';
 import { HealthActions } from './actions';
 

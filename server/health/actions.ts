@@ -14,8 +14,8 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { isIpvsError } from '@/lib/ipvs/errors';
 import type { DestinationSpec, DestinationState, ServiceKey } from '@/lib/ipvs/model';
 import type { HealthServiceConfig, HealthState, RealServerHealth } from '@/lib/schemas/health';
-import type { Journal, JournalObject } from '../agent/journal';
-import type { Mutex } from '../agent/mutex';
+import type { Journal, JournalObject } from '../table/journal';
+import type { Mutex } from '../table/mutex';
 
 export interface Actor {
   role: 'viewer' | 'operator';

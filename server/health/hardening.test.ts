@@ -13,8 +13,8 @@ import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
 import { localTargetReason } from '@/lib/schemas/health';
-import type { AgentDeps, Identity } from '../agent/context';
-import { callerFor, makeDeps, OPERATOR, silentLog } from '../agent/testing';
+import type { AgentDeps, Identity } from '../api/context';
+import { callerFor, makeDeps, OPERATOR, silentLog } from '../api/testing';
 import type { FakeIpvs } from '../ipvs/fake';
 import { HealthService, type HealthDeps, type RunCheck } from './service';
 

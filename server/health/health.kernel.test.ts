@@ -17,9 +17,9 @@ import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { healthServiceSchema } from '@/lib/schemas/health';
-import { Journal } from '../agent/journal';
-import { Mutex } from '../agent/mutex';
-import { silentLog } from '../agent/testing';
+import { Journal } from '../table/journal';
+import { Mutex } from '../table/mutex';
+import { silentLog } from '../api/testing';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import type { NetlinkIpvs } from '../ipvs/netlink-client';
 import { openIpvs } from '../ipvs/open';

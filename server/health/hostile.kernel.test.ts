@@ -18,11 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
-import { Auth } from '../agent/auth';
-import { kernelHub, type TableHub } from '../agent/hub';
-import { Journal } from '../agent/journal';
-import { Mutex } from '../agent/mutex';
-import { startAgentServer, type AgentServer } from '../agent/server';
+import { Auth } from '../api/auth';
+import { kernelHub, type TableHub } from '../live/hub';
+import { Journal } from '../table/journal';
+import { Mutex } from '../table/mutex';
+import { startAgentServer, type AgentServer } from '../api/server';
 import { HealthService } from './service';
 
 const log = pino({ level: 'warn' }, pino.destination(2));

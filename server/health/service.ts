@@ -13,8 +13,8 @@ import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 import {
   checkTarget, DEFAULT_CHECKS_DIR, localTargetReason, resolveTiming, type Check, type HealthServiceConfig, type HealthState, type RealServerHealth,
 } from '@/lib/schemas/health';
-import type { Journal } from '../agent/journal';
-import type { Mutex } from '../agent/mutex';
+import type { Journal } from '../table/journal';
+import type { Mutex } from '../table/mutex';
 import { HealthActions, HEALTH_ACTOR, type Actor } from './actions';
 import { makeRunCheck, type RunCheck } from './checkers';
 import { MiscRunner, privileges, resolveUser } from './checkers/misc';
@@ -350,7 +350,7 @@ export class HealthService {
       return { ...rs, maintenance: old?.maintenance ?? false };
     });
     if (issues.length > 0) {
-      const { InputError } = await import('../agent/ops');
+      const { InputError } = await import('../table/ops');
       throw new InputError(issues);
     }
     const next = { ...cfg, realServers };

@@ -4,8 +4,8 @@
  * (agent-entry.ts) serves it; `director agent` serves `appRouter` alone, so a
  * production agent has no lab procedure whatever its environment says.
  */
-import { appRouter } from '../agent/router';
-import { mergeRouters, router } from '../agent/trpc';
+import { appRouter } from '../api/router';
+import { mergeRouters, router } from '../api/trpc';
 import { labRouter } from './guest/router';
 
 export const labAppRouter = mergeRouters(appRouter, router({ lab: labRouter }));

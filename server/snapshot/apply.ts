@@ -13,7 +13,7 @@ import { serviceTableSchema } from '@/lib/schemas/ipvs';
 import { toRules } from '@/lib/snapshot/json';
 import { describeOp, invert, planRestore, type PlanInput, type PlanMode, type PlanOp } from '@/lib/snapshot/plan';
 import { quickServiceTable } from '@/lib/snapshot/validate';
-import { Mutex } from '../agent/mutex';
+import { Mutex } from '../table/mutex';
 import { WRITE_BATCH, isBatchWriter, type IpvsBatchWriter, type IpvsWrite } from '../ipvs/netlink-client';
 
 export interface RestoreOptions extends PlanInput {

@@ -4,10 +4,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContextInner, type AgentDeps, type Identity } from '../../agent/context';
-import { appRouter } from '../../agent/router';
-import { makeDeps, OPERATOR, VIEWER } from '../../agent/testing';
-import { createCallerFactory } from '../../agent/trpc';
+import { createContextInner, type AgentDeps, type Identity } from '../../api/context';
+import { appRouter } from '../../api/router';
+import { makeDeps, OPERATOR, VIEWER } from '../../api/testing';
+import { createCallerFactory } from '../../api/trpc';
 import { labAppRouter } from '../app-router';
 import { trafficSchema } from './topology';
 

@@ -15,7 +15,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { operatorProcedure, router, viewerProcedure } from '../../agent/trpc';
+import { operatorProcedure, router, viewerProcedure } from '../../api/trpc';
 import {
   FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema, trafficSchema,
   type LabFacts, type LabStatus, type RealServerStatus, type Traffic,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { DestinationSpec, ServiceKey } from '@/lib/ipvs/model';
-import { callerFor, makeDeps, OPERATOR } from './testing';
+import { callerFor, makeDeps, OPERATOR } from '../api/testing';
 
 const KEY: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
 const dest = (address: string): DestinationSpec => ({

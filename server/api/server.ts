@@ -19,7 +19,7 @@ import { ACTOR_HEADER, verifyActor } from '@/lib/auth/actor';
 import { createContextInner, type AgentContext, type AgentDeps, type Identity, type Role } from './context';
 import type { Enrollment } from './enroll';
 import { Counter, declaredLength, guardDeclaredBody, resolveLimits, sendTrpcError, type AgentLimits } from './limits';
-import { createMetrics, type AgentMetrics } from './metrics';
+import { createMetrics, type AgentMetrics } from '../live/metrics';
 import { appRouter } from './router';
 import { wsCallLimiter } from './ws-limits';
 

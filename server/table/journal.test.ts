@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceKey, ServiceRules } from '@/lib/ipvs/model';
 import { Journal, type JournalDisk } from './journal';
 import type { JournalObject } from './journal-types';
-import { callerFor, makeDeps, OPERATOR } from './testing';
+import { callerFor, makeDeps, OPERATOR } from '../api/testing';
 
 const META = { role: 'operator' as const, tokenName: 'operator', remote: 'test' };
 const key = (port: number): ServiceKey => ({ kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port });

@@ -16,12 +16,12 @@ import {
   snapshotPlanInput, statsTickInput, tickInput, timeoutsSetInput, zeroInput, restoreProgressInput,
 } from '@/lib/schemas/api';
 import type { AgentContext } from './context';
-import * as ops from './ops';
-import * as snap from './snapshot-ops';
+import * as ops from '../table/ops';
+import * as snap from '../table/snapshot-ops';
 import { sleep } from './sleep';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
-import { healthRouter } from '../health/router';
-import { haRouter } from '../ha/router';
+import { healthRouter } from './health';
+import { haRouter } from './ha';
 
 function needConns(ctx: AgentContext) {
   if (!ctx.conns) {

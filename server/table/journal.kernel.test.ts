@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, savedLines, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
-import { createContextInner } from './context';
-import { TableHub } from './hub';
+import { createContextInner } from '../api/context';
+import { TableHub } from '../live/hub';
 import { Journal, type JournalDisk } from './journal';
 import { Mutex } from './mutex';
-import { appRouter } from './router';
-import { createCallerFactory } from './trpc';
+import { appRouter } from '../api/router';
+import { createCallerFactory } from '../api/trpc';
 
 const log = pino({ level: 'warn' }, pino.destination(2));
 let backend: IpvsBackend;

@@ -14,10 +14,10 @@ import { parseSnapshot } from '@/lib/snapshot/parse';
 import { describeOp, planRestore, renderPlan, type PlanOp } from '@/lib/snapshot/plan';
 import { numericOnly } from '@/lib/snapshot/resolve';
 import { RestoreFailedError, restoreTable, SnapshotInvalidError } from '../snapshot/apply';
-import type { AgentContext, Identity } from './context';
+import type { AgentContext, Identity } from '../api/context';
 import type { PendingChange } from './journal';
 import type { JournalObject } from './journal-types';
-import { snapshotGate } from './heavy';
+import { snapshotGate } from '../api/heavy';
 import { InputError, readService } from './ops';
 import { parseSnapshotText, SnapshotParseError } from '../snapshot/parse-off-thread';
 

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TableHub } from './hub';
-import { fakeStructure, silentLog } from './testing';
+import { fakeStructure, silentLog } from '../api/testing';
 import { prng } from '@/lib/agent/testing';
 
 const vip = (i: number): ServiceKey => ({

@@ -8,9 +8,9 @@ import { tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { destinationKeySchema, serviceKeySchema } from '@/lib/schemas/ipvs';
 import { checkSchema, healthServiceSchema } from '@/lib/schemas/health';
-import type { AgentContext } from '../agent/context';
-import { operatorProcedure, router, viewerProcedure } from '../agent/trpc';
-import { CheckRateError, CheckTargetError, type HealthService } from './service';
+import type { AgentContext } from './context';
+import { operatorProcedure, router, viewerProcedure } from './trpc';
+import { CheckRateError, CheckTargetError, type HealthService } from '../health/service';
 
 function need(ctx: AgentContext): HealthService {
   const h = ctx.health;

@@ -6,7 +6,7 @@ import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';
 import { TableHub } from './hub';
-import { fakeStructure, silentLog } from './testing';
+import { fakeStructure, silentLog } from '../api/testing';
 import { prng } from '@/lib/agent/testing';
 
 

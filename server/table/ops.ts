@@ -16,7 +16,7 @@ import { destinationSpecOf, serviceSpecOf } from '@/lib/agent/table-diff';
 import {
   destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
 } from '@/lib/schemas/api';
-import type { AgentContext, Identity } from './context';
+import type { AgentContext, Identity } from '../api/context';
 import type { JournalEntry, JournalObject } from './journal-types';
 
 type WriteCtx = AgentContext & { auth: Identity };

@@ -3,9 +3,9 @@ import pino from 'pino';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { FakeIpvs } from '../ipvs/fake';
 import { createContextInner, type AgentDeps, type Identity } from './context';
-import { TableHub } from './hub';
-import { Journal } from './journal';
-import { Mutex } from './mutex';
+import { TableHub } from '../live/hub';
+import { Journal } from '../table/journal';
+import { Mutex } from '../table/mutex';
 import { createCallerFactory } from './trpc';
 import { appRouter } from './router';
 

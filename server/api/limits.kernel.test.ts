@@ -13,10 +13,10 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { ipvsadmRestore } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
 import { Auth } from './auth';
-import { kernelHub, type TableHub } from './hub';
-import { Journal } from './journal';
+import { kernelHub, type TableHub } from '../live/hub';
+import { Journal } from '../table/journal';
 import { DEFAULT_LIMITS } from './limits';
-import { Mutex } from './mutex';
+import { Mutex } from '../table/mutex';
 import { startAgentServer, type AgentServer } from './server';
 
 const log = pino({ level: 'silent' });

@@ -5,10 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import type { Journal } from './journal';
-import type { TableHub } from './hub';
-import type { Mutex } from './mutex';
-import type { ConnSource } from './conn-source';
+import type { Journal } from '../table/journal';
+import type { TableHub } from '../live/hub';
+import type { Mutex } from '../table/mutex';
+import type { ConnSource } from '../live/conn-source';
 import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
 

@@ -4,10 +4,10 @@
  */
 import { tracked, TRPCError } from '@trpc/server';
 import { haConfirmReplicatedInput, haGroupInput, haMaintenanceInput, type HaStatus } from '@/lib/schemas/ha';
-import type { AgentContext } from '../agent/context';
-import { sleep } from '../agent/sleep';
-import { operatorProcedure, router, viewerProcedure } from '../agent/trpc';
-import { disabledHa, HaPreconditionError, HaUnavailableError, type HaService } from './service';
+import type { AgentContext } from './context';
+import { sleep } from './sleep';
+import { operatorProcedure, router, viewerProcedure } from './trpc';
+import { disabledHa, HaPreconditionError, HaUnavailableError, type HaService } from '../ha/service';
 
 /** Status pushes are at most this frequent, however busy the transitions. */
 export const STATUS_MIN_INTERVAL_MS = 250;

@@ -1,7 +1,7 @@
 /** snapshot.onRestoreProgress: operations done / total of a restore, followed over the router on the fake kernel. */
 import { describe, expect, it } from 'vitest';
 import { FakeIpvs } from '../ipvs/fake';
-import type { RestoreProgress } from './snapshot-ops';
+import type { RestoreProgress } from '../table/snapshot-ops';
 import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
 
 const rules = (n: number, scheduler = 'rr') => Array.from({ length: n }, (_, i) => [

@@ -12,7 +12,7 @@ import { Auth } from './auth';
 import { DEFAULT_LIMITS, resolveLimits } from './limits';
 import { startAgentServer, type AgentServer } from './server';
 import { lastParseThread } from '../snapshot/parse-off-thread';
-import { MAX_PLAN_OPS } from './snapshot-ops';
+import { MAX_PLAN_OPS } from '../table/snapshot-ops';
 import { makeDeps, silentLog } from './testing';
 
 const TOKENS = { viewer: 'viewer_' + 'v'.repeat(40), operator: 'operator_' + 'o'.repeat(40) };

@@ -26,11 +26,11 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
 import { Auth } from './auth';
-import { procConnSource } from './conn-source';
-import { procStructure } from './dest-sweep';
-import { TableHub } from './hub';
-import { Journal } from './journal';
-import { Mutex } from './mutex';
+import { procConnSource } from '../live/conn-source';
+import { procStructure } from '../live/dest-sweep';
+import { TableHub } from '../live/hub';
+import { Journal } from '../table/journal';
+import { Mutex } from '../table/mutex';
 import type { AppRouter } from './router';
 import { startAgentServer, type AgentServer } from './server';
 
