@@ -139,6 +139,15 @@ export const healthServiceSchema = z.object({
   rampUpSec: seconds('ramp-up').default(0),
   /** added when every real server is down, removed when one recovers */
   sorryServer: destinationSpecSchema.nullable().default(null),
+  /**
+   * Quorum: a failing server is taken out only while at least this many
+   * others pass their checks; below it the last servers stay in service
+   * (a check that fails everywhere is more often wrong than every server).
+   * 0 or absent = off, keepalived's behaviour.
+   */
+  minInService: z.number().int('minimum in service must be a whole number').min(0, 'minimum in service must be 0..1024').max(1024, 'minimum in service must be 0..1024').optional(),
+  /** servers kept in by the quorum go out only once this many more than the minimum pass again */
+  hysteresis: z.number().int('hysteresis must be a whole number').min(0, 'hysteresis must be 0..1024').max(1024, 'hysteresis must be 0..1024').optional(),
   realServers: z.array(realServerHealthSchema).max(1024).default([]),
 }).superRefine((h, ctx) => {
   const seen = new Set<string>();

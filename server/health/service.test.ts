@@ -134,6 +134,68 @@ describe('HealthService on the fake kernel', () => {
     expect(await weights(fake)).toEqual({ '192.168.150.12': 3, '192.168.150.13': 0 });
   });
 
+  it('keeps the last server in service when a check fails everywhere (minimum in service)', async () => {
+    await open();
+    await health.setConfig(cfg({ minInService: 1, timing: { delayLoop: 6, retry: 0, warmup: 0 } }));
+    await settle();
+    alive.set(RS1.address, false);
+    alive.set(RS2.address, false);
+    await vi.advanceTimersByTimeAsync(6000);
+    await settle();
+    // one goes out; the other is the last one passing... until it fails too, and stays in
+    const w = await weights(fake);
+    expect(Object.values(w).filter((x) => x > 0)).toHaveLength(1);
+    const keptRow = health.list().find((r) => r.kept)!;
+    expect(keptRow).toMatchObject({ state: 'down', kept: true });
+    expect(health.history({ limit: 10 }).some((e) => /kept in service: 0 other real servers pass, the minimum in service is 1/.test(e.action))).toBe(true);
+    // the other recovers: the kept one is no longer needed and goes out
+    const outAddr = Object.entries(w).find(([, x]) => x === 0)![0];
+    alive.set(outAddr, true);
+    await vi.advanceTimersByTimeAsync(6000);
+    await settle();
+    const after = await weights(fake);
+    expect(after[outAddr]).toBeGreaterThan(0);
+    expect(after[keptRow.destination.address]).toBe(0);
+    expect(health.list().some((r) => r.kept)).toBe(false);
+  });
+
+  it('without a minimum, a check failing everywhere takes every server out (keepalived)', async () => {
+    await open();
+    await health.setConfig(cfg({ timing: { delayLoop: 6, retry: 0, warmup: 0 } }));
+    await settle();
+    alive.set(RS1.address, false);
+    alive.set(RS2.address, false);
+    await vi.advanceTimersByTimeAsync(6000);
+    await settle();
+    expect(await weights(fake)).toEqual({ '192.168.150.12': 0, '192.168.150.13': 0 });
+  });
+
+  it('hysteresis: kept servers go out only once the minimum plus the hysteresis pass', async () => {
+    const RS3 = rs(14, 2);
+    await fake.addDestination(SVC, RS3);
+    await open();
+    await health.setConfig(cfg({
+      minInService: 1, hysteresis: 1, timing: { delayLoop: 6, retry: 0, warmup: 0 },
+      realServers: [{ destination: RS1, checks: [HTTP] }, { destination: RS2, checks: [HTTP] }, { destination: RS3, checks: [HTTP] }],
+    }));
+    await settle();
+    for (const a of [RS1, RS2, RS3]) alive.set(a.address, false);
+    await vi.advanceTimersByTimeAsync(6000);
+    await settle();
+    const kept = health.list().filter((r) => r.kept).map((r) => r.destination.address);
+    expect(kept).toHaveLength(1);
+    const out = [RS1, RS2, RS3].map((d) => d.address).filter((a) => !kept.includes(a));
+    alive.set(out[0]!, true); // one passes: the minimum, not the hysteresis
+    await vi.advanceTimersByTimeAsync(6000);
+    await settle();
+    expect(health.list().filter((r) => r.kept).map((r) => r.destination.address)).toEqual(kept);
+    alive.set(out[1]!, true); // two pass: kept ones go out
+    await vi.advanceTimersByTimeAsync(6000);
+    await settle();
+    expect(health.list().some((r) => r.kept)).toBe(false);
+    expect((await weights(fake))[kept[0]!]).toBe(0);
+  });
+
   it('ramps a recovered weight up over the configured time', async () => {
     await open();
     await health.setConfig(cfg({ rampUpSec: 10, timing: { delayLoop: 60, retry: 0, warmup: 0 }, realServers: [{ destination: rs(12, 10), checks: [HTTP] }] }));

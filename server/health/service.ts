@@ -15,6 +15,7 @@ import {
 } from '@/lib/schemas/health';
 import type { Journal } from '../table/journal';
 import type { Mutex } from '../table/mutex';
+import { keepFailingServer, releaseKeptServers } from '@/lib/health/quorum';
 import { HealthActions, HEALTH_ACTOR, type Actor } from './actions';
 import { makeRunCheck, type RunCheck } from './checkers';
 import { MiscRunner, privileges, resolveUser } from './checkers/misc';
@@ -80,6 +81,8 @@ export interface HealthRow {
   failures: number;
   checks: string[];
   configuredWeight: number;
+  /** failing, but kept in service by the service's minimum in service (quorum) */
+  kept: boolean;
 }
 
 /** A check aimed anywhere but a configured real server of its service. */
@@ -128,6 +131,8 @@ export class HealthService {
   private readonly runCheck: RunCheck;
   /** per service: actions run one after another, in transition order */
   private chains = new Map<string, Promise<unknown>>();
+  /** targets failing but kept in service by their service's minimum in service */
+  private kept = new Set<string>();
   private reloadTimer: ReturnType<typeof setInterval> | null = null;
   private readonly log: Logger;
   private readonly allowLocal: boolean;
@@ -244,6 +249,29 @@ export class HealthService {
     return this.scheduler.status(this.targetId(cfg.service, rs.destination))?.state ?? 'unknown';
   }
 
+  /** Real servers of a service that take traffic on their own merit: passing (or unchecked) and not in maintenance. */
+  private passing(cfg: HealthServiceConfig): number {
+    return cfg.realServers.filter((rs) => {
+      if (rs.maintenance) return false;
+      const h = this.healthOf(cfg, rs);
+      return h === 'up' || h === 'unchecked';
+    }).length;
+  }
+
+  /** Takes out the servers the quorum kept in, once enough pass again. */
+  private async releaseKept(cfg: HealthServiceConfig): Promise<string[]> {
+    const kept = cfg.realServers.filter((rs) => this.kept.has(this.targetId(cfg.service, rs.destination)));
+    if (kept.length === 0 || !releaseKeptServers(cfg, this.passing(cfg))) return [];
+    const notes: string[] = [];
+    for (const rs of kept) {
+      this.kept.delete(this.targetId(cfg.service, rs.destination));
+      if (this.healthOf(cfg, rs) !== 'down') continue;
+      const r = await this.actions.down(cfg, rs);
+      notes.push(`${destinationId(rs.destination)} no longer kept: ${r.note}`);
+    }
+    return notes;
+  }
+
   private serial<T>(svc: ServiceKey, fn: () => Promise<T>): Promise<T> {
     const k = serviceId(svc);
     const run = (this.chains.get(k) ?? Promise.resolve()).then(fn, fn);
@@ -261,12 +289,23 @@ export class HealthService {
       if (!f) return;
       const stillUp = () => this.healthOf(f.cfg, this.find(cfg.service, rs.destination)?.rs ?? f.rs) === 'up';
       const notes: string[] = [];
+      const tid = this.targetId(f.cfg.service, f.rs.destination);
       try {
-        const r = t.to === 'down'
-          ? await this.actions.down(f.cfg, f.rs)
-          : await this.actions.up(f.cfg, f.rs, stillUp, t.weight ?? f.rs.destination.weight);
-        notes.push(r.note);
+        if (t.to === 'down') {
+          const others = this.passing(f.cfg);
+          if (!f.rs.maintenance && keepFailingServer(f.cfg, others)) {
+            this.kept.add(tid);
+            notes.push(`kept in service: ${others} other real server${others === 1 ? '' : 's'} pass, the minimum in service is ${f.cfg.minInService}`);
+          } else {
+            notes.push((await this.actions.down(f.cfg, f.rs)).note);
+          }
+        } else {
+          this.kept.delete(tid);
+          notes.push((await this.actions.up(f.cfg, f.rs, stillUp, t.weight ?? f.rs.destination.weight)).note);
+          notes.push(...await this.releaseKept(f.cfg));
+        }
         const s = await this.actions.syncSorry(f.cfg, (x) => {
+          if (this.kept.has(this.targetId(f.cfg.service, x.destination))) return 'up';
           const h = this.healthOf(f.cfg, x);
           return h === 'unchecked' ? 'up' : h;
         });
@@ -300,6 +339,7 @@ export class HealthService {
           since: st?.since ?? null, message: st?.lastMessage ?? null, latencyMs: st?.lastDurationMs ?? null,
           lastCheckedAt: st?.lastCheckedAt ?? null, failures: st?.failures ?? 0,
           checks: rs.checks.map(describeCheck), configuredWeight: d.weight,
+          kept: this.kept.has(this.targetId(cfg.service, d)),
         });
       }
     }
