@@ -6,6 +6,7 @@
  */
 import { useId, useState } from 'react';
 import type { DestinationSpec, ServiceKey } from '@/lib/ipvs/model';
+import { familyOf, formatHostPort } from '@/lib/net/ip';
 import { healthServiceSchema, type HealthServiceConfig, type HealthServiceInput } from '@/lib/schemas/health';
 import { Button } from '@/components/ui/Button';
 import { Field, inputClass } from '@/components/ui/Field';
@@ -24,6 +25,11 @@ export interface CheckFormValues {
   delayBeforeRetry: string;
   onFailure: 'quiesce' | 'remove';
   rampUpSec: string;
+  /** quorum: keep at least this many in service even when they fail */
+  minInService: string;
+  hysteresis: string;
+  /** "address:port" or "[v6]:port" of the sorry server; empty = none */
+  sorryServer: string;
 }
 
 export function valuesFrom(cfg: HealthServiceConfig | null): CheckFormValues {
@@ -43,7 +49,22 @@ export function valuesFrom(cfg: HealthServiceConfig | null): CheckFormValues {
     delayBeforeRetry: String(t.delayBeforeRetry ?? 2),
     onFailure: cfg?.onFailure ?? 'quiesce',
     rampUpSec: String(cfg?.rampUpSec ?? 0),
+    minInService: String(cfg?.minInService ?? 0),
+    hysteresis: String(cfg?.hysteresis ?? 0),
+    sorryServer: cfg?.sorryServer ? formatHostPort(cfg.sorryServer.family, cfg.sorryServer.address, cfg.sorryServer.port) : '',
   };
+}
+
+/** "10.0.0.9:80", "[2001:db8::9]:80" or a bare address (the service's port); null when empty. */
+export function sorryServerOf(text: string, service: ServiceKey, dests: readonly DestinationSpec[], prev: DestinationSpec | null): unknown {
+  const t = text.trim();
+  if (t === '') return null;
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(t) ?? /^([^:]+)(?::(\d+))?$/.exec(t) ?? [t, t, undefined];
+  const address = m[1]!;
+  const port = m[2] !== undefined ? Number(m[2]) : service.kind === 'addr' ? service.port : 0;
+  // forwarded like the service's real servers, as keepalived's sorry_server follows lb_kind
+  const forward = prev?.forward ?? dests[0]?.forward ?? 'nat';
+  return { ...(prev ?? {}), family: familyOf(address) ?? service.family, address, port, forward, weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: prev?.tunnel ?? dests[0]?.tunnel ?? { type: 'ipip', port: 0, checksum: 'nocsum' } };
 }
 
 const n = (s: string) => (s.trim() === '' ? undefined : Number(s));
@@ -66,7 +87,9 @@ export function toConfig(v: CheckFormValues, service: ServiceKey, dests: readonl
     timing: { delayLoop: n(v.delayLoop), connectTimeout: n(v.connectTimeout), retry: n(v.retry), delayBeforeRetry: n(v.delayBeforeRetry), warmup: n(v.delayLoop) },
     onFailure: v.onFailure,
     rampUpSec: n(v.rampUpSec) ?? 0,
-    sorryServer: prev?.sorryServer ?? null,
+    sorryServer: sorryServerOf(v.sorryServer, service, dests, prev?.sorryServer ?? null) as HealthServiceInput['sorryServer'],
+    ...(n(v.minInService) ? { minInService: n(v.minInService) } : {}),
+    ...(n(v.hysteresis) ? { hysteresis: n(v.hysteresis) } : {}),
     realServers: dests.map((d) => {
       const old = configured.get(`${d.address}/${d.port}`);
       // a quiesced server's live weight is 0 because it is down: keep the configured one
@@ -183,6 +206,18 @@ export function CheckConfigForm({ service, destinations, current, onSave, disabl
       <Field id={`${id}-ramp`} label="Ramp-up on recovery (s)" hint="0: full weight at once" error={err('rampUpSec')}>
         <input id={`${id}-ramp`} className={inputClass} inputMode="decimal" value={v.rampUpSec} onChange={set('rampUpSec')} />
       </Field>
+      <fieldset className="grid gap-3 rounded-md border border-line p-3 sm:col-span-3 sm:grid-cols-3">
+        <legend className="px-1 text-xs font-medium text-ink-2">When checks fail everywhere</legend>
+        <Field id={`${id}-min`} label="Keep at least … in service" hint="0: off. A failing server stays in when fewer others pass (a check failing on every server is more often wrong than every server)." error={err('minInService')}>
+          <input id={`${id}-min`} className={inputClass} inputMode="numeric" value={v.minInService} onChange={set('minInService')} />
+        </Field>
+        <Field id={`${id}-hyst`} label="Hysteresis" hint="kept servers go out once this many more than the minimum pass again" error={err('hysteresis')}>
+          <input id={`${id}-hyst`} className={inputClass} inputMode="numeric" value={v.hysteresis} onChange={set('hysteresis')} />
+        </Field>
+        <Field id={`${id}-sorry`} label="Sorry server" hint="address[:port], added while no real server is up; empty: none" error={err('sorryServer', 'sorryServer.address', 'sorryServer.port')}>
+          <input id={`${id}-sorry`} className={`${inputClass} font-mono`} placeholder="192.168.150.250:80" value={v.sorryServer} onChange={set('sorryServer')} />
+        </Field>
+      </fieldset>
       <div className="flex items-center gap-3 sm:col-span-3">
         <Button type="submit" variant="primary" disabled={saving} disabledReason={disabledReason ?? null}>{saving ? 'Saving…' : 'Save checks'}</Button>
         {errors[''] ? <p role="alert" className="text-xs text-danger">{errors['']}</p> : saved ? <p role="status" className="text-xs text-ok">{saved}</p> : null}

@@ -2,6 +2,7 @@
 /** Health of every checked real server, per service: state, since when, last message, latency; actions and the timeline. */
 import type { ReactNode } from 'react';
 import type { HealthCounts } from './check-summary';
+import { Badge } from '@/components/ui/Badge';
 import { Button } from '@/components/ui/Button';
 import { Panel } from '@/components/ui/Panel';
 import { HealthBadge, type HealthDisplayState } from './HealthBadge';
@@ -17,6 +18,8 @@ export interface HealthRowView {
   latencyMs: number | null;
   checks: string[];
   configuredWeight: number;
+  /** failing, but kept in service by the minimum in service */
+  kept?: boolean;
 }
 
 const HTH = 'px-2 py-1.5';
@@ -38,7 +41,10 @@ export function HealthTable({ rows, now, renderCheckNow, onMaintenance, disabled
         {rows.map((r) => (
           <tr key={`${r.serviceId} ${r.destinationId}`} className="border-t border-line">
             <td className="px-2 py-1.5 font-mono">{r.destinationId}</td>
-            <td className="px-2"><HealthBadge state={r.state} message={r.message} /></td>
+            <td className="px-2">
+              <HealthBadge state={r.state} message={r.message} />
+              {r.kept ? <Badge tone="warn" className="ml-1" title="fails its checks, but the service's minimum in service keeps it taking connections">kept in service</Badge> : null}
+            </td>
             <td className="px-2 tabular-nums text-ink-2">{r.since ? ago(now - r.since) : '—'}</td>
             <td className="px-2 text-ink-2">{r.message ?? '—'}</td>
             <td className="px-2 text-right tabular-nums text-ink-2">{r.latencyMs === null ? '—' : `${Math.round(r.latencyMs)} ms`}</td>

@@ -39,3 +39,22 @@ describe('check form model', () => {
     }
   });
 });
+
+describe('check form protections', () => {
+  it('sends the minimum in service, the hysteresis and a sorry server, and reads them back', () => {
+    const cfg = healthServiceSchema.parse(toConfig({ ...valuesFrom(null), minInService: '1', hysteresis: '1', sorryServer: '10.0.9.9:8080' }, svc, [d('10.0.1.1', 2)], null));
+    expect(cfg).toMatchObject({ minInService: 1, hysteresis: 1, sorryServer: { address: '10.0.9.9', port: 8080, forward: 'dr', weight: 1 } });
+    expect(valuesFrom(cfg)).toMatchObject({ minInService: '1', hysteresis: '1', sorryServer: '10.0.9.9:8080' });
+  });
+  it('a sorry server without a port gets the service port; empty means none', () => {
+    expect(healthServiceSchema.parse(toConfig({ ...valuesFrom(null), sorryServer: '10.0.9.9' }, svc, [d('10.0.1.1', 2)], null)).sorryServer?.port).toBe(80);
+    expect(healthServiceSchema.parse(toConfig(valuesFrom(null), svc, [d('10.0.1.1', 2)], null)).sorryServer).toBeNull();
+  });
+  it('a bad minimum or sorry server is refused at its field', () => {
+    const r = healthServiceSchema.safeParse(toConfig({ ...valuesFrom(null), minInService: '-1', sorryServer: '10.0.9.999' }, svc, [d('10.0.1.1', 2)], null));
+    expect(r.success).toBe(false);
+    const paths = r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
+    expect(paths).toContain('minInService');
+    expect(paths.some((p) => p.startsWith('sorryServer'))).toBe(true);
+  });
+});
