@@ -8,6 +8,7 @@ import { Button } from '../ui/Button';
 import { Badge } from '../ui/Badge';
 import type { Share } from './shares';
 import { FORWARD_LABEL } from './labels';
+import { outOfService, type DestHealth } from './out-of-service';
 
 const TH = 'px-3 py-2 text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3';
 
@@ -20,13 +21,15 @@ export interface DestinationActions {
 }
 
 /** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
-export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful }: {
+export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health }: {
   destinations: readonly DestinationState[];
   samples: (id: string) => StatSample | undefined;
   shares: ReadonlyMap<string, Share>;
   colors: ReadonlyMap<string, string>;
   actions: DestinationActions;
   weightsMeaningful: boolean;
+  /** what the health checks say, by destination id, when the service is checked */
+  health?: ReadonlyMap<string, DestHealth> | undefined;
 }) {
   if (destinations.length === 0) {
     return <p className="py-6 text-center text-sm text-ink-3">No real servers yet. Add one to start sending traffic to this service.</p>;
@@ -56,13 +59,14 @@ export function DestinationTable({ destinations, samples, shares, colors, action
             const id = destinationId(d);
             const v = samples(id);
             const sh = shares.get(id);
+            const out = outOfService(d.weight, health?.get(id));
             return (
               <tr key={id} className="border-b border-line/70" data-destination-id={id}>
                 <td className="px-3 py-2 font-mono text-[13px]">
                   <div className="flex min-w-0 items-center gap-2">
                     <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />
                     <span className="truncate" title={formatHostPort(d.family, d.address, d.port)}>{formatHostPort(d.family, d.address, d.port)}</span>
-                    {d.weight === 0 ? <Badge tone="warn" className="shrink-0">drained</Badge> : null}
+                    {out ? <Badge tone={out.tone} className="shrink-0" title={out.title}>{out.label}</Badge> : null}
                   </div>
                 </td>
                 <td className="px-3 py-2 text-xs text-ink-2">

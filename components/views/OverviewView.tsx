@@ -1,9 +1,12 @@
 'use client';
+import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { serviceId } from '@/lib/agent/ids';
 import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
 import { formatCount, formatRate } from '../format';
 import { ServiceForm } from '../forms/ServiceForm';
+import { serviceAddressLabel, serviceProtocolLabel } from '../services/labels';
+import { servicesWithoutServer } from '../services/out-of-service';
 import { ServiceTable, type ServiceRowLive } from '../services/ServiceTable';
 import { Button } from '../ui/Button';
 import { Dialog } from '../ui/Dialog';
@@ -40,6 +43,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
     }
     return { ids: list.map((s) => serviceId(s.key)), up, total, active };
   }, [list]);
+  const dropping = useMemo(() => servicesWithoutServer(list), [list]);
   let cps = 0;
   for (const id of ids) cps += cpsOf(id);
   return (
@@ -57,6 +61,19 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
         </dl>
         <Button variant="primary" onClick={() => setAdding(true)} disabledReason={disabledReason}>Add service</Button>
       </div>
+      {dropping.length > 0 ? (
+        <div role="alert" className="rounded-md border border-danger/40 bg-danger/10 px-4 py-3 text-sm text-danger">
+          <p className="font-semibold">
+            {dropping.length === 1 ? '1 service has' : `${dropping.length} services have`} no real server taking new connections: their new requests are dropped.
+          </p>
+          <ul className="mt-1 flex flex-wrap gap-x-4 gap-y-1 font-mono text-[13px]">
+            {dropping.slice(0, 8).map((s) => (
+              <li key={serviceId(s.key)}><Link className="underline" href={hrefFor(serviceId(s.key))}>{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</Link></li>
+            ))}
+            {dropping.length > 8 ? <li className="font-sans">and {dropping.length - 8} more</li> : null}
+          </ul>
+        </div>
+      ) : null}
       <Panel bodyClassName="p-0">
         {error ? (
           <div className="p-4"><ErrorNote title="Could not read the virtual services" action={<Button size="sm" onClick={onRetry}>Try again</Button>}>{error}</ErrorNote></div>

@@ -10,6 +10,7 @@ import { destinationFormOf, serviceFormOf } from '../forms/form-model';
 import { ServiceForm } from '../forms/ServiceForm';
 import type { RateSeries } from '../charts/RateChart';
 import { DestinationTable } from '../services/DestinationTable';
+import type { DestHealth } from '../services/out-of-service';
 import { serviceAddressLabel, serviceFlagLabels, serviceProtocolLabel } from '../services/labels';
 import { SchedulerEditor, type SchedulerPatch } from '../services/SchedulerEditor';
 import { schedulerIgnoresWeights, type Share } from '../services/shares';
@@ -44,6 +45,8 @@ export interface ServiceViewProps {
   onDrain: (d: DestinationState) => Promise<void>;
   drainProgress: DrainProgress | null;
   onDrainClose: () => void;
+  /** what the health checks say of each real server (by destination id), when the service is checked */
+  health?: ReadonlyMap<string, DestHealth> | undefined;
 }
 
 export function ServiceView(p: ServiceViewProps) {
@@ -82,6 +85,17 @@ export function ServiceView(p: ServiceViewProps) {
         </div>
       </div>
 
+      {up === 0 ? (
+        <div role="alert" className="rounded-md border border-danger/40 bg-danger/10 px-4 py-3 text-sm text-danger">
+          <p className="font-semibold">No real server takes new connections: every new request to this service is dropped.</p>
+          <p className="mt-1 text-danger/90">
+            {s.destinations.length === 0
+              ? 'It has no real server. Add one below.'
+              : `All ${s.destinations.length} real server${s.destinations.length === 1 ? ' is' : 's are'} at weight 0${p.health && [...p.health.values()].some((h) => h.state === 'down') ? ', taken out by failing health checks (see the badges; the Health page can keep a minimum in service or add a sorry server)' : ''}.`}
+          </p>
+        </div>
+      ) : null}
+
       <Panel title="Scheduling">
         <SchedulerEditor service={s} onSave={p.onSaveScheduler} disabledReason={p.disabledReason} />
       </Panel>
@@ -117,6 +131,7 @@ export function ServiceView(p: ServiceViewProps) {
           shares={p.shares}
           colors={p.colors}
           weightsMeaningful={!schedulerIgnoresWeights(s.scheduler) && !s.flags.persistent}
+          health={p.health}
           actions={{
             disabledReason: p.disabledReason,
             onEdit: (d) => setDialog({ kind: 'edit-dest', d }),

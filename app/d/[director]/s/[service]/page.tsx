@@ -1,5 +1,5 @@
 'use client';
-import { skipToken, useMutation, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
@@ -39,6 +39,9 @@ export default function ServicePage() {
     service && draining ? { service: service.key, destination: draining } : skipToken,
   ));
   const progress = (drainSub.data?.data ?? null) as DrainProgress | null;
+  // health badges: who took a server out (a check, maintenance, an operator); an agent without checks answers an error, shown as nothing
+  const healthRows = useQuery({ ...trpc.health.list.queryOptions(service ? { service: service.key } : skipToken), refetchInterval: 3000, retry: false });
+  const health = useMemo(() => (healthRows.data ? new Map(healthRows.data.map((r) => [r.destinationId, r])) : undefined), [healthRows.data]);
 
   const colors = useMemo(() => (service ? destinationColors(service) : new Map<string, string>()), [service]);
   if (services.error) return <ErrorNote title="Could not read this service">{errorText(services.error)}</ErrorNote>;
@@ -76,6 +79,7 @@ export default function ServicePage() {
       onDrain={async (d) => { await drain.mutateAsync({ service: service.key, destination: keyOf(d) }); setDraining(keyOf(d)); }}
       drainProgress={progress && draining && destinationId(progress.destination) === destinationId(draining) ? progress : null}
       onDrainClose={() => setDraining(null)}
+      health={health}
     />
   );
 }
