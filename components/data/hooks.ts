@@ -7,6 +7,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useParams } from 'next/navigation';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
+import { patchServices, type TablePatch } from '@/lib/agent/table-patch';
 import { canOperate, useMe } from './session';
 import { statsStoreFor, type StatsStore } from './stats-store';
 import { useTRPC } from './trpc';
@@ -46,12 +47,24 @@ export function useLiveFeed(directorId: string): void {
   useSubscription(trpc.stats.onTick.subscriptionOptions({ watch }, {
     onData: (e) => store.apply(e.data),
   }));
+  const patch = usePatchServices();
   useSubscription(trpc.table.onChange.subscriptionOptions({}, {
-    onData: () => {
-      void qc.invalidateQueries({ queryKey: trpc.services.pathKey() });
+    onData: (e) => {
+      // events carry the changed services; only a subscriber that missed some must read the whole table again
+      if (e.data.resync) void qc.invalidateQueries({ queryKey: trpc.services.pathKey() });
+      else patch(e.data);
       void qc.invalidateQueries({ queryKey: trpc.journal.pathKey() });
     },
   }));
+}
+
+/** Patches the cached services.list with a change event or a mutation's reply (see lib/agent/table-patch.ts). */
+export function usePatchServices(): (p: TablePatch) => void {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  return useCallback((p: TablePatch) => {
+    qc.setQueryData(trpc.services.list.queryKey(), (old) => patchServices(old, p));
+  }, [qc, trpc]);
 }
 
 /**
@@ -85,8 +98,8 @@ function frameBatched(subscribe: (l: () => void) => () => void): (l: () => void)
 
 export function useServices() {
   const trpc = useTRPC();
-  // The change feed invalidates this; the slow poll covers a feed that is down.
-  return useQuery(trpc.services.list.queryOptions(undefined, { refetchInterval: 15_000 }));
+  // Read once; change events and mutation replies patch it (useLiveFeed, usePatchServices).
+  return useQuery(trpc.services.list.queryOptions(undefined, { staleTime: Infinity }));
 }
 
 /** Error text that says what to do. */

@@ -3,7 +3,7 @@
  * Pure types and merge helpers: no I/O.
  */
 import type {
-  DestinationKey, DestinationSpec, ServiceKey, ServiceRules, ServiceSpec,
+  DestinationKey, DestinationSpec, ServiceEntry, ServiceKey, ServiceRules, ServiceSpec,
 } from '../ipvs/model';
 import type { ConnSummary } from '../conn/summary';
 
@@ -79,10 +79,27 @@ export type TableChange =
   | { type: 'destination_removed'; service: ServiceKey; destination: DestinationSpec }
   | { type: 'destination_changed'; service: ServiceKey; before: DestinationSpec; after: DestinationSpec };
 
+/** When the parts of a served service were read from the kernel (ms since epoch). */
+export interface ReadAt {
+  /** the service's settings and own counters, its real servers' list, weights and connection counts */
+  config: number;
+  /** its real servers' counters, thresholds and tunnel settings (read in turns: can be older than `config`) */
+  stats: number;
+}
+
+/** A service as the agent serves it: in services.list and services.get, change events and mutation replies. */
+export interface ServedService extends ServiceEntry {
+  readAt: ReadAt;
+}
+
 export interface TableChangeEvent {
   seq: number;
   at: number;
   changes: TableChange[];
+  /** the new state of every service added or changed in this event (patch a client's list with these) */
+  services: ServedService[];
+  /** services that went away */
+  removed: ServiceKey[];
   /**
    * The subscriber missed events (it resumed from an id the agent no longer
    * holds, or the agent restarted): refetch services.list instead of merging.

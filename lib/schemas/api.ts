@@ -58,6 +58,10 @@ export type DestinationPatch = z.infer<typeof destinationPatchSchema>;
 
 export const serviceRefInput = z.object({ key: serviceKeySchema });
 
+/** services.list: `fresh` reads every real server's counters now (one dump per service) instead of serving the hub's table. */
+export const serviceListInput = z.object({ fresh: z.boolean().default(false) }).default({ fresh: false });
+export const serviceGetInput = serviceRefInput.extend({ fresh: z.boolean().default(false) });
+
 export const serviceCreateInput = z.object({
   service: serviceSpecSchema,
   destinations: z.array(destinationSpecSchema).max(4096).default([]),

@@ -12,7 +12,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
@@ -131,8 +131,32 @@ describe('agent on the real kernel', () => {
     expect(hit!.at - t0).toBeLessThan(2000);
     const added = hit!.ev.changes.find((ch) => ch.type === 'service_added')!;
     expect(added).toMatchObject({ service: { key: { address: '207.175.45.200', port: 81 }, scheduler: 'rr' } });
+    // the event carries the service as served, so a console patches its list without reading the table
+    expect(hit!.ev.services.find((x) => x.key.kind === 'addr' && x.key.port === 81)).toMatchObject({ scheduler: 'rr', destinations: [], readAt: { config: hit!.ev.at } });
     ipvsadm('-D', '-t', '207.175.45.200:81');
     expect(ipvsadm('-Ln')).not.toContain('207.175.45.200');
+  });
+
+  it('a mutation replies with the object a following fresh read returns; a plain read serves the same from the hub', async () => {
+    const op = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${srv.url}/trpc`, headers: { authorization: `Bearer ${TOKENS.operator}` } })] });
+    const key = tcp('207.175.45.201', 82);
+    const strip = <T extends { readAt: unknown }>(x: T) => ({ ...x, readAt: null });
+    try {
+      const created = await op.services.create.mutate({ service: { key, scheduler: 'sh' }, destinations: [dst('172.19.0.7', 82, { weight: 3 })] });
+      expect(strip(created.service)).toEqual(strip(await op.services.get.query({ key, fresh: true })));
+      const changed = await op.destinations.update.mutate({ service: key, destination: { family: 'inet', address: '172.19.0.7', port: 82 }, patch: { weight: 5, upperThreshold: 9 } });
+      expect(changed.destination).toMatchObject({ weight: 5, upperThreshold: 9 });
+      const fresh = await op.services.list.query({ fresh: true });
+      const mine = fresh.find((x) => x.key.kind === 'addr' && x.key.address === '207.175.45.201')!;
+      expect(strip(changed.service)).toEqual(strip(mine));
+      expect(mine.readAt.stats).toBe(mine.readAt.config);
+      // served from the hub: the same table, read no earlier than the fresh one
+      const plain = await op.services.list.query();
+      expect(plain.map(strip)).toEqual(fresh.map(strip));
+      expect(plain[0]!.readAt.config).toBeGreaterThanOrEqual(fresh[0]!.readAt.config);
+    } finally {
+      ipvsadm('-D', '-t', '207.175.45.201:82');
+    }
   });
 
   it('shows rates on the destination that served the traffic, within 3 s', async () => {

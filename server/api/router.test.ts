@@ -115,6 +115,81 @@ describe('services', () => {
   });
 });
 
+describe('one read path: services.list and services.get answer from the hub', () => {
+  const VIP2: ServiceKey = { ...VIP, port: 443 } as ServiceKey;
+  /** calls that read the kernel's table (GET_SERVICE, GET_DEST and whole dumps) */
+  const reads = () => ['listServices', 'getService', 'listDestinations', 'dump'].reduce((n, m) => n + (deps.fake.calls.get(m) ?? 0), 0);
+  beforeEach(async () => {
+    deps.hub.close();
+    // ticks of 1 s: a sample is then served for a second without another read
+    deps = await makeDeps({ tickMs: 1000 });
+    op = callerFor(deps, OPERATOR);
+    viewer = callerFor(deps, VIEWER);
+  });
+
+  it('serves a recent sample without reading the kernel, stamped with when its parts were read', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1, RS2] });
+    await op.services.create({ service: { key: VIP2 }, destinations: [RS1] });
+    const before = Date.now();
+    const first = await viewer.services.list();
+    expect(first).toHaveLength(2);
+    const n = reads();
+    const again = await viewer.services.list();
+    const one = await viewer.services.get({ key: VIP2 });
+    expect(reads(), 'no kernel read for a table one tick old').toBe(n);
+    expect(again).toEqual(first);
+    expect(one.destinations.map((d) => d.address)).toEqual(['10.0.0.1']);
+    for (const s of again) {
+      expect(s.readAt.config).toBeGreaterThanOrEqual(before);
+      expect(s.readAt.stats).toBeGreaterThanOrEqual(before);
+      expect(s.readAt.stats).toBeLessThanOrEqual(s.readAt.config);
+    }
+  });
+
+  it('fresh: true reads every service\'s real servers once (one GET_DEST dump each) and refreshes the hub', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1, RS2] });
+    await op.services.create({ service: { key: VIP2 }, destinations: [RS1] });
+    await viewer.services.list();
+    const gets = () => deps.fake.calls.get('listDestinations') ?? 0;
+    const n = gets();
+    // behind the agent's back: a threshold, which /proc/net/ip_vs does not show
+    await deps.fake.updateDestination(VIP, { ...RS1, forward: 'dr', weight: 1, upperThreshold: 7, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'nocsum' } });
+    const fresh = await viewer.services.list({ fresh: true });
+    expect(gets() - n).toBe(2);
+    expect(fresh.find((s) => s.key.kind === 'addr' && s.key.port === 80)!.destinations.find((d) => d.address === '10.0.0.1')!.upperThreshold).toBe(7);
+    // the hub holds it now: a plain read serves the same without reading again
+    const m = reads();
+    expect(await viewer.services.list()).toEqual(fresh);
+    expect(reads()).toBe(m);
+  });
+
+  it('a read after a write sees the write, and get of a missing service is NOT_FOUND', async () => {
+    await viewer.services.list();
+    await op.services.create({ service: { key: VIP }, destinations: [RS1] });
+    expect((await viewer.services.list()).map((s) => s.scheduler)).toEqual(['wlc']);
+    await op.services.remove({ key: VIP });
+    expect(await viewer.services.list()).toEqual([]);
+    const e = await failure(viewer.services.get({ key: VIP }));
+    expect(e.code).toBe('NOT_FOUND');
+  });
+
+  it('a mutation replies with the new object, as a following fresh read returns it', async () => {
+    const created = await op.services.create({ service: { key: VIP }, destinations: [RS1] });
+    const strip = <T extends { readAt: unknown }>(x: T) => ({ ...x, readAt: null });
+    expect(strip(created.service)).toEqual(strip(await viewer.services.get({ key: VIP, fresh: true })));
+    const updated = await op.services.update({ key: VIP, patch: { scheduler: 'sh' } });
+    expect(strip(updated.service)).toEqual(strip(await viewer.services.get({ key: VIP, fresh: true })));
+    const added = await op.destinations.create({ service: VIP, destination: { ...RS2, weight: 5 } });
+    expect(added.destination).toMatchObject({ address: '10.0.0.2', weight: 5 });
+    expect(strip(added.service)).toEqual(strip(await viewer.services.get({ key: VIP, fresh: true })));
+    const changed = await op.destinations.update({ service: VIP, destination: RS2, patch: { weight: 9 } });
+    expect(changed.destination.weight).toBe(9);
+    expect(strip(changed.service)).toEqual(strip(await viewer.services.get({ key: VIP, fresh: true })));
+    const removed = await op.destinations.remove({ service: VIP, destination: RS2 });
+    expect(strip(removed.service!)).toEqual(strip(await viewer.services.get({ key: VIP, fresh: true })));
+  });
+});
+
 describe('destinations', () => {
   beforeEach(async () => {
     await op.services.create({ service: { key: VIP }, destinations: [{ ...RS1, weight: 5, upperThreshold: 100, lowerThreshold: 10 }] });
@@ -322,6 +397,26 @@ describe('subscriptions', () => {
     expect(changes.map((c) => c.type)).toEqual(expect.arrayContaining(['service_changed', 'destination_removed']));
     const sc = changes.find((c) => c.type === 'service_changed')!;
     expect(sc).toMatchObject({ before: { scheduler: 'wlc' }, after: { scheduler: 'rr' } });
+    // each event carries the service as it is after the change, as services.get serves it
+    const last = events.at(-1)!;
+    expect(last.services).toHaveLength(1);
+    expect(last.services[0]).toMatchObject({ scheduler: 'rr', destinations: [{ address: '10.0.0.2', weight: 3 }] });
+    expect(last.services[0]!.readAt.config).toBe(last.at);
+    expect(last.removed).toEqual([]);
+  });
+
+  it('table.onChange names a service removed behind the agent\'s back', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1] });
+    deps.hub.start();
+    await deps.hub.sampleNow();
+    const ac = new AbortController();
+    const sub = await callerFor(deps, VIEWER, ac.signal).table.onChange();
+    const eventsP = collect<TableChangeEvent>(sub, 1);
+    await deps.fake.removeService(VIP);
+    const [e] = await eventsP;
+    ac.abort();
+    expect(e!.services).toEqual([]);
+    expect(e!.removed).toEqual([VIP]);
   });
 
   it('a subscriber resuming with an unknown event id is told to resync', async () => {

@@ -6,13 +6,12 @@
  */
 import os from 'node:os';
 import { tracked, TRPCError } from '@trpc/server';
-import type { ConnSummaryTick, DrainProgress } from '@/lib/agent/events';
+import type { ConnSummaryTick, DrainProgress, ServedService } from '@/lib/agent/events';
 import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
 import { IpvsError } from '@/lib/ipvs/errors';
-import type { ServiceEntry } from '@/lib/ipvs/model';
 import {
   connectionsListInput, destinationCreateInput, destinationRefInput, destinationUpdateInput, journalListInput,
-  serviceCreateInput, serviceRefInput, serviceUpdateInput, snapshotApplyInput, snapshotExportInput,
+  serviceCreateInput, serviceGetInput, serviceListInput, serviceRefInput, serviceUpdateInput, snapshotApplyInput, snapshotExportInput,
   snapshotPlanInput, statsTickInput, tickInput, timeoutsSetInput, zeroInput, restoreProgressInput,
 } from '@/lib/schemas/api';
 import type { AgentContext } from './context';
@@ -30,14 +29,10 @@ function needConns(ctx: AgentContext) {
   return ctx.conns;
 }
 
-async function getEntry(ctx: AgentContext, key: ServiceEntry['key']): Promise<ServiceEntry> {
-  const s = await ctx.backend.getService(key);
-  return { ...s, destinations: await ctx.backend.listDestinations(key) };
-}
-
 const servicesRouter = router({
-  list: viewerProcedure.query(({ ctx }): Promise<ServiceEntry[]> => ctx.backend.dump()),
-  get: viewerProcedure.input(serviceRefInput).query(({ ctx, input }) => getEntry(ctx, input.key)),
+  /** The table as the hub last read it (each service says when: readAt); `fresh` reads every real server now. */
+  list: viewerProcedure.input(serviceListInput).query(({ ctx, input }): Promise<ServedService[]> => ctx.hub.table({ fresh: input.fresh })),
+  get: viewerProcedure.input(serviceGetInput).query(({ ctx, input }): Promise<ServedService> => ctx.hub.service(input.key, { fresh: input.fresh })),
   create: operatorProcedure
     .input(serviceCreateInput)
     .mutation(({ ctx, input }) => ops.createService(ctx, input.service, input.destinations)),
@@ -60,8 +55,7 @@ const destinationsRouter = router({
   /** Quiesce: weight 0, so no new connections; follow with onDrain. */
   drain: operatorProcedure.input(destinationRefInput).mutation(async ({ ctx, input }) => {
     const r = await ops.updateDestination(ctx, input.service, input.destination, { weight: 0 }, 'destinations.drain');
-    const svc = await ctx.backend.getService(input.service);
-    return { ...r, caveat: svc.flags.persistent ? PERSISTENCE_CAVEAT : null };
+    return { ...r, caveat: r.service.flags.persistent ? PERSISTENCE_CAVEAT : null };
   }),
   /** Progress of a drain, every tick, until active connections reach 0 (or the destination goes away). */
   onDrain: viewerProcedure.input(destinationRefInput.extend(tickInput.unwrap().shape)).subscription(async function* ({ ctx, input, signal }) {

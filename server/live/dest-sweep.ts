@@ -111,6 +111,8 @@ export interface SweepResult {
   dumped: string[];
   /** nothing was read that could differ from the previous result: `entries` is that result's array */
   unchanged: boolean;
+  /** services in the kernel's list left out of `entries` because their real servers were not read yet */
+  missing: number;
 }
 
 function ratesZero(a: Stats): boolean {
@@ -350,6 +352,9 @@ export class DestSweep {
   }
 
   private calls = 0;
+  private readingAll = false;
+  /** services the last assemble() left out (not dumped yet) */
+  private missing = 0;
   private last: { services: ServiceList; proc: ProcIpvs } | null = null;
   /** the totals read just before the last service dump, and the file as it was then */
   private countersAt: { totals: Stats; proc: ProcIpvs | null; at: number } | null = null;
@@ -396,10 +401,12 @@ export class DestSweep {
   // read() is split into small methods on purpose: TurboFan inlined everything into one function that took
   // 0.4-0.9 s to compile in the lab kernel, and each deopt (a path first taken after optimisation) recompiled
   // it all: 5 recompiles in 40 s of traffic, 10 % of a core on V8's compiler thread (--trace-opt)
-  async read(): Promise<SweepResult> {
+  /** `all`: read every service's real servers this time (a caller asked for a fresh table). */
+  async read(opts: { all?: boolean } = {}): Promise<SweepResult> {
     if (this.lastResult?.destDtMs instanceof LazyMap) this.lastResult.destDtMs.expire();
     const call = this.calls++;
-    const forcing = this.forceAll || this.forced.size > 0;
+    this.readingAll = opts.all ?? false;
+    const forcing = this.forceAll || this.forced.size > 0 || this.readingAll;
     // one clock reading for the checks below (in user-mode Linux each one is a system call)
     const clock = Date.now();
     // Alternating is only sound at tick pace: a call that reuses the last service list treats its counters as
@@ -445,8 +452,8 @@ export class DestSweep {
     const entries = this.assemble(services, ids, procOf, sigs, fresh, destDtMs, quiet ? seenAt : null, servicesRead);
     const unchanged = !!(prevResult && lastRead && quiet && pick.length === 0 && services === lastRead.services && proc === lastRead.proc);
     const result: SweepResult = unchanged
-      ? { entries: prevResult!.entries, destDtMs, dumped: [], unchanged: true }
-      : { entries, destDtMs, dumped: pick.map((i) => ids[i]!), unchanged: false };
+      ? { entries: prevResult!.entries, destDtMs, dumped: [], unchanged: true, missing: this.missing }
+      : { entries, destDtMs, dumped: pick.map((i) => ids[i]!), unchanged: false, missing: this.missing };
     this.lastResult = result;
     return result;
   }
@@ -537,7 +544,7 @@ export class DestSweep {
       for (const [id, d] of this.dumped) m.set(id, now - Math.max(d.at, since));
     });
     this.quietFast++;
-    return { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true };
+    return { entries: prevResult.entries, destDtMs, dumped: [], unchanged: true, missing: this.missing };
   }
 
   /** rotationOf(budget) kept dumps read again; true when one differs (it is forced for the normal way). */
@@ -578,7 +585,7 @@ export class DestSweep {
     }
     const budget = this.opts.budget;
     // the first read takes everything, so the agent starts with the whole table
-    if (this.dumped.size === 0) return ids.map((_, i) => i);
+    if (this.dumped.size === 0 || this.readingAll) return ids.map((_, i) => i);
     // counters stand still: only what the file shows changed, and dumps older than the last movement, need reading
     if (quiet) {
       const stale = (i: number) => this.at(this.dumped.get(ids[i]!)!) < seenAt;
@@ -649,6 +656,7 @@ export class DestSweep {
     // a stamp instead of a set of 1,000 live ids a call
     const call = this.calls;
     let readAt: number | undefined;
+    this.missing = 0;
     for (let i = 0; i < services.length; i++) {
       const id = ids[i]!;
       if (fresh.has(i)) {
@@ -656,7 +664,10 @@ export class DestSweep {
         continue;
       }
       const d = this.dumped.get(id);
-      if (!d) continue; // new and not dumped yet: appears with its first dump
+      if (!d) { // new and not dumped yet: appears with its first dump
+        this.missing++;
+        continue;
+      }
       d.seenIn = call;
       const p = procOf[i];
       // (the service list must be this call's own: an older one cannot vouch for the time in between)

@@ -19,7 +19,9 @@ import { DestSweep, ReusedFileReader, procStructure, type DestSweepOptions } fro
 import { ESTIMATOR_PERIOD_MS } from '@/lib/agent/director-rates';
 import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
 import type { Stats } from '@/lib/ipvs/model';
-import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
+import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@/lib/agent/events';
+import { describeService, keptServiceId, serviceId } from '@/lib/agent/ids';
+import { IpvsError } from '@/lib/ipvs/errors';
 import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
 import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/tick-wire';
@@ -62,6 +64,31 @@ interface Sample {
   full?: WireTick;
   /** memo of isSettled(state) */
   settled?: boolean;
+  /** by service id: when its real servers' counters were last read */
+  statsAt: ReadonlyMap<string, number>;
+  /** services the sampler left out (their real servers not read yet) */
+  missing: number;
+  /** the entries as served, built on first request */
+  served?: ServedService[];
+  byId?: Map<string, ServedService>;
+}
+
+function served(e: ServiceEntry, at: number, statsAt: ReadonlyMap<string, number>): ServedService {
+  return { ...e, readAt: { config: at, stats: statsAt.get(keptServiceId(e)) ?? at } };
+}
+
+function servedOf(s: Sample): ServedService[] {
+  return (s.served ??= s.entries.map((e) => served(e, s.at, s.statsAt)));
+}
+
+/** The services an event's changes touch, by id: what a client must replace (or drop, when gone from `entries`). */
+function touched(changes: readonly TableChange[]): Map<string, ServiceKey> {
+  const out = new Map<string, ServiceKey>();
+  for (const c of changes) {
+    const key = c.type === 'service_added' || c.type === 'service_removed' ? c.service.key : c.type === 'service_changed' ? c.after.key : c.service;
+    out.set(serviceId(key), key);
+  }
+  return out;
 }
 
 /** Event ids carry the hub's epoch so ids from before an agent restart never match. */
@@ -90,7 +117,12 @@ export class TableHub {
   /** when the last sample started (Date.now()): the timer skips a tick that one just took */
   private lastStartedAt = 0;
   private again = false;
+  /** the next sample reads every service's real servers (a caller asked for a fresh table) */
+  private wantAll = false;
+  /** a write happened since the last sample started: the table served must be read again first */
+  private stale = false;
   private failing = false;
+  private lastError: unknown = null;
   private closed = false;
   private readonly sweep: DestSweep | null;
   private readonly encoder = new TickEncoder();
@@ -165,6 +197,42 @@ export class TableHub {
   }
 
   /**
+   * The table as the API serves it: the latest sample, each service stamped
+   * with when its parts were read. The sample is taken again first when it is
+   * older than `maxAgeMs` (default one tick), a write happened since, or it
+   * lacks services whose real servers were never read. `fresh`: read every
+   * service's real servers now (one GET_DEST dump each), which refreshes the
+   * hub for every subscriber too.
+   */
+  async table(opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService[]> {
+    return servedOf(await this.sampleFor(opts));
+  }
+
+  /** One service as served (see table()); `fresh` reads its real servers now. Throws service_not_found. */
+  async service(key: ServiceKey, opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService> {
+    if (opts.fresh) this.sweep?.markDirty([key]);
+    const s = await this.sampleFor({ maxAgeMs: opts.fresh ? -1 : opts.maxAgeMs });
+    if (!s.byId) {
+      s.byId = new Map();
+      for (const e of servedOf(s)) s.byId.set(keptServiceId(e), e);
+    }
+    const found = s.byId.get(serviceId(key));
+    if (!found) throw new IpvsError('service_not_found', `virtual service ${describeService(key)} does not exist`);
+    return found;
+  }
+
+  private async sampleFor(opts: { fresh?: boolean; maxAgeMs?: number }): Promise<Sample> {
+    const cur = this.current;
+    if (opts.fresh) await this.sampleNow(true);
+    else if (!cur || this.stale || cur.missing > 0 || Date.now() - cur.at > (opts.maxAgeMs ?? this.tickMs)) {
+      await this.sampleNow();
+      if (this.current && this.current.missing > 0) await this.sampleNow(true);
+    }
+    if (this.failing || !this.current) throw this.lastError ?? new IpvsError('internal', 'the IPVS table has not been read yet');
+    return this.current;
+  }
+
+  /**
    * Sample now (after a write) so change events do not wait for the next
    * tick. `services` names what was written (null: every service), so its
    * destinations are re-read even where /proc shows no difference
@@ -172,12 +240,14 @@ export class TableHub {
    */
   poke(services?: readonly (ServiceKey | null)[]): void {
     if (services) this.sweep?.markDirty(services);
+    this.stale = true;
     // with nobody subscribed the change is picked up (and diffed) by the next sample
     if (this.timer && this.demand > 0) void this.sampleNow();
   }
 
   /** Take one sample; concurrent calls share it, and a call during a sample schedules one more. */
-  sampleNow(): Promise<void> {
+  sampleNow(all = false): Promise<void> {
+    if (all) this.wantAll = true;
     if (this.running) {
       this.again = true;
       return this.running;
@@ -186,7 +256,9 @@ export class TableHub {
       try {
         do {
           this.again = false;
-          await this.takeSample();
+          const readAll = this.wantAll;
+          this.wantAll = false;
+          await this.takeSample(readAll);
         } while (this.again && !this.closed);
       } finally {
         this.running = null;
@@ -208,20 +280,23 @@ export class TableHub {
     return { ...this.stageMs, ...(this.sweep ? this.sweep.stageMs : {}), destDumps: this.sweep?.destDumps ?? 0 };
   }
 
-  private async takeSample(): Promise<void> {
+  private async takeSample(all: boolean): Promise<void> {
     this.lastStartedAt = Date.now();
+    this.stale = false;
     const t0 = performance.now();
     let entries: ServiceEntry[];
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
     let unchanged = false;
+    let missing = 0;
     try {
-      if (this.sweep) ({ entries, destDtMs, unchanged } = await this.sweep.read());
+      if (this.sweep) ({ entries, destDtMs, unchanged, missing } = await this.sweep.read({ all }));
       else entries = await this.opts.backend.dump();
     } catch (err) {
       if (this.closed) return; // the backend is being closed under an in-flight sample
       // log the first failure of a run, not one per tick
       if (!this.failing) this.opts.log.error({ err }, 'cannot read the IPVS table');
       this.failing = true;
+      this.lastError = err;
       return;
     }
     this.stageMs.read += performance.now() - t0;
@@ -233,8 +308,9 @@ export class TableHub {
     const intervalMs = prev ? at - prev.at : 0;
     if (unchanged && prev && (prev.settled ??= isSettled(prev.state))) {
       // the same table, every rate 0 and every hold age saturated: this sample is the last one again
+      // a quiet read: every dump the sampler holds is known current, so every service's counters count as read now
       this.current = {
-        seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true,
+        seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true, missing, statsAt: new AllAt(at),
         delta: { w: WIRE_VERSION, seq, at, intervalMs, full: false, n: [], r: [], x: [] },
       };
       this.samples++;
@@ -253,13 +329,23 @@ export class TableHub {
     // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
     const delta = prev ? this.encoder.encode(deltaTick(prev.state, state, seq, at, intervalMs), prev.state, destDtMs) : null;
     lap('encode');
-    this.current = { seq, at, entries, state, delta, intervalMs };
+    const statsAt = new Map<string, number>();
+    for (const e of entries) {
+      const id = keptServiceId(e);
+      // absent from destDtMs: read over the tick; null: not read this time
+      const read = !destDtMs || !destDtMs.has(id) || destDtMs.get(id) !== null;
+      statsAt.set(id, read ? at : (prev?.statsAt.get(id) ?? at));
+    }
+    const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing };
+    this.current = cur;
     this.samples++;
     if (prev) {
       const changes = diffTables(prev.entries, entries);
       lap('diff');
       if (changes.length) {
-        this.events.push({ seq, at, changes, resync: false });
+        const ids = touched(changes);
+        const services = entries.filter((e) => ids.delete(keptServiceId(e))).map((e) => served(e, at, statsAt));
+        this.events.push({ seq, at, changes, services, removed: [...ids.values()], resync: false });
         if (this.events.length > this.keepEvents) {
           const dropped = this.events.splice(0, this.events.length - this.keepEvents);
           this.droppedUpTo = dropped[dropped.length - 1]!.seq;
@@ -344,7 +430,7 @@ export class TableHub {
     } else {
       seen = this.current?.seq ?? 0;
       if (lastEventId) {
-        yield { id: eventId(this.epoch, seen), event: { seq: seen, at: Date.now(), changes: [], resync: true } };
+        yield { id: eventId(this.epoch, seen), event: { seq: seen, at: Date.now(), changes: [], services: [], removed: [], resync: true } };
       }
     }
     while (!signal?.aborted && !this.closed) {
@@ -362,6 +448,16 @@ export class TableHub {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const w of [...this.waiters]) w();
+  }
+}
+
+/** Every id maps to one time (a quiet read: the sampler vouches for every dump it holds). */
+class AllAt extends Map<string, number> {
+  constructor(private readonly at: number) {
+    super();
+  }
+  override get(): number {
+    return this.at;
   }
 }
 

@@ -16,6 +16,7 @@ import { destinationSpecOf, serviceSpecOf } from '@/lib/agent/table-diff';
 import {
   destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
 } from '@/lib/schemas/api';
+import type { ServedService } from '@/lib/agent/events';
 import type { AgentContext, Identity } from '../api/context';
 import type { JournalEntry, JournalObject } from './journal-types';
 
@@ -40,6 +41,25 @@ export async function readDestination(
 ): Promise<DestinationState | null> {
   const dests = await backend.listDestinations(service);
   return dests.find((d) => sameDestinationKey(d, dest)) ?? null;
+}
+
+/** A service read now, as the API serves it (what a mutation replies with). */
+export async function readServed(backend: IpvsBackend, key: ServiceKey): Promise<ServedService> {
+  const s = await backend.getService(key);
+  const destinations = await backend.listDestinations(key);
+  const at = Date.now();
+  return { ...s, destinations, readAt: { config: at, stats: at } };
+}
+
+function rulesOf(e: ServedService): ServiceRules {
+  return { ...specOf(e), destinations: e.destinations.map(destSpecOf) };
+}
+
+/** The destination `key` of a service read after a write (it must be there). */
+function destinationOf(s: ServedService, key: DestinationKey): DestinationState {
+  const d = s.destinations.find((x) => sameDestinationKey(x, key));
+  if (!d) throw new IpvsError('destination_not_found', `real server ${destinationId(key)} is not in virtual service ${describeService(s.key)}`);
+  return d;
 }
 
 async function mustReadService(backend: IpvsBackend, key: ServiceKey): Promise<ServiceRules> {
@@ -182,8 +202,8 @@ export function createService(ctx: WriteCtx, spec: ServiceSpec, dests: Destinati
           }
           throw e;
         }
-        const read = await mustReadService(ctx.backend, spec.key);
-        return { objects: [{ kind: 'service', key: spec.key, before: null, after: read }], value: read };
+        const read = await readServed(ctx.backend, spec.key);
+        return { objects: [{ kind: 'service', key: spec.key, before: null, after: rulesOf(read) }], value: read };
       },
       {
         // only what this call created: a service that existed before (service_exists) is not ours to record
@@ -205,8 +225,8 @@ export function updateService(ctx: WriteCtx, key: ServiceKey, patch: ServicePatc
       [{ kind: 'service', key, before, after: { ...next, destinations: before.destinations } }],
       async () => {
         await ctx.backend.updateService(next);
-        const read = await mustReadService(ctx.backend, key);
-        return { objects: [{ kind: 'service', key, before, after: read }], value: read };
+        const read = await readServed(ctx.backend, key);
+        return { objects: [{ kind: 'service', key, before, after: rulesOf(read) }], value: read };
       });
     return { service: after, journalId: entry.id };
   });
@@ -230,10 +250,10 @@ export function createDestination(ctx: WriteCtx, service: ServiceKey, dest: Dest
       [{ kind: 'destination', service, before: null, after: dest }],
       async () => {
         await ctx.backend.addDestination(service, dest);
-        const read = destSpecOf(await mustReadDestination(ctx.backend, service, dest));
-        return { objects: [{ kind: 'destination', service, before: null, after: read }], value: read };
+        const read = await readServed(ctx.backend, service);
+        return { objects: [{ kind: 'destination', service, before: null, after: destSpecOf(destinationOf(read, dest)) }], value: read };
       });
-    return { destination: after, journalId: entry.id };
+    return { destination: destinationOf(after, dest), service: after, journalId: entry.id };
   });
 }
 
@@ -243,10 +263,10 @@ export function updateDestination(ctx: WriteCtx, service: ServiceKey, key: Desti
     const next = parseWith(destinationSpecSchema, mergeDestinationPatch(before, patch), ['patch']);
     const { value: after, entry } = await journaled(ctx, op, [{ kind: 'destination', service, before, after: next }], async () => {
       await ctx.backend.updateDestination(service, next);
-      const read = destSpecOf(await mustReadDestination(ctx.backend, service, key));
-      return { objects: [{ kind: 'destination', service, before, after: read }], value: read };
+      const read = await readServed(ctx.backend, service);
+      return { objects: [{ kind: 'destination', service, before, after: destSpecOf(destinationOf(read, key)) }], value: read };
     });
-    return { destination: after, journalId: entry.id };
+    return { destination: destinationOf(after, key), service: after, journalId: entry.id };
   });
 }
 
@@ -258,7 +278,12 @@ export function removeDestination(ctx: WriteCtx, service: ServiceKey, key: Desti
       await ctx.backend.removeDestination(service, key);
       return { objects: planned, value: null };
     });
-    return { removed: before, journalId: entry.id };
+    // the service as left (null: another tool removed it meanwhile; the write itself is done and journaled)
+    const after = await readServed(ctx.backend, service).catch((e: unknown) => {
+      if (isIpvsError(e) && e.code === 'service_not_found') return null;
+      throw e;
+    });
+    return { removed: before, service: after, journalId: entry.id };
   });
 }
 

@@ -1,7 +1,8 @@
 'use client';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useCallback } from 'react';
-import { errorText, useDirectorAccess, useDirectorId, useServices, useStats } from '@/components/data/hooks';
+import { errorText, useDirectorAccess, useDirectorId, usePatchServices, useServices, useStats } from '@/components/data/hooks';
+import { replyPatch } from '@/lib/agent/table-patch';
 import { useTRPC } from '@/components/data/trpc';
 import type { ServiceRowLive } from '@/components/services/ServiceTable';
 import { OverviewView } from '@/components/views/OverviewView';
@@ -11,12 +12,12 @@ const EMPTY: number[] = [];
 export default function OverviewPage() {
   const id = useDirectorId();
   const trpc = useTRPC();
-  const qc = useQueryClient();
+  const patch = usePatchServices();
   const access = useDirectorAccess(id);
   const services = useServices();
   const stats = useStats(id);
   const create = useMutation(trpc.services.create.mutationOptions({
-    onSuccess: () => qc.invalidateQueries({ queryKey: trpc.services.pathKey() }),
+    onSuccess: (r) => patch(replyPatch(r)),
   }));
   const live = useCallback((sid: string): ServiceRowLive => {
     const h = stats.services.get(sid);

@@ -1,13 +1,14 @@
 'use client';
-import { skipToken, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useMutation, useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
-import type { DrainProgress } from '@/lib/agent/events';
+import type { DrainProgress, ServedService } from '@/lib/agent/events';
 import { destinationId, serviceId } from '@/lib/agent/ids';
-import type { DestinationKey, DestinationState } from '@/lib/ipvs/model';
-import { errorText, useDirectorAccess, useDirectorId, useServices, useStats } from '@/components/data/hooks';
+import type { DestinationKey, DestinationState, ServiceKey } from '@/lib/ipvs/model';
+import { errorText, useDirectorAccess, useDirectorId, usePatchServices, useServices, useStats } from '@/components/data/hooks';
+import { replyPatch } from '@/lib/agent/table-patch';
 import { chartData, destinationColors, shareMap } from '@/components/data/service-derived';
 import { useTRPC } from '@/components/data/trpc';
 import { ErrorNote } from '@/components/ui/ErrorNote';
@@ -20,20 +21,22 @@ export default function ServicePage() {
   const director = useDirectorId();
   const sid = decodeURIComponent(useParams<{ service: string }>().service);
   const trpc = useTRPC();
-  const qc = useQueryClient();
+  const patch = usePatchServices();
   const access = useDirectorAccess(director);
   const services = useServices();
   const stats = useStats(director);
   const [metric, setMetric] = useState<ChartMetric>('cps');
   const [draining, setDraining] = useState<DestinationKey | null>(null);
   const service = services.data?.find((s) => serviceId(s.key) === sid);
-  const invalidate = () => qc.invalidateQueries({ queryKey: trpc.services.pathKey() });
-  const opts = { onSuccess: invalidate };
+  // each reply carries the service as written: the cached table is patched with it, not read again
+  const opts = { onSuccess: (r: { service: ServedService }) => patch(replyPatch(r)) };
   const update = useMutation(trpc.services.update.mutationOptions(opts));
-  const remove = useMutation(trpc.services.remove.mutationOptions(opts));
+  const remove = useMutation(trpc.services.remove.mutationOptions({ onSuccess: (r) => patch(replyPatch({ removed: r.removed.key, at: Date.now() })) }));
   const addDest = useMutation(trpc.destinations.create.mutationOptions(opts));
   const updDest = useMutation(trpc.destinations.update.mutationOptions(opts));
-  const rmDest = useMutation(trpc.destinations.remove.mutationOptions(opts));
+  const rmDest = useMutation(trpc.destinations.remove.mutationOptions({
+    onSuccess: (r, v) => patch(replyPatch(r.service ? { service: r.service } : { removed: v.service as ServiceKey, at: Date.now() })),
+  }));
   const drain = useMutation(trpc.destinations.drain.mutationOptions(opts));
   const drainSub = useSubscription(trpc.destinations.onDrain.subscriptionOptions(
     service && draining ? { service: service.key, destination: draining } : skipToken,
