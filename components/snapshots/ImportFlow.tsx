@@ -6,8 +6,21 @@ import { inputClass } from '../ui/Field';
 import type { SnapshotFormat } from './ExportPanel';
 import { failingLine, importErrorMessages, stepKind } from './plan-lines';
 
+/** The VRRP half of a keepalived.conf, as the VIP group Director would run (a preview). */
+export interface VrrpPreviewRow {
+  instance: string;
+  line: number;
+  group: { name: string; vips?: string[]; interface?: string; virtualRouterId?: number; priority?: number; preempt?: boolean };
+  issues: string[];
+  notes: string[];
+}
+
 /** What the agent's snapshot.plan returns that this view uses. */
-export interface PlanResult { ops: ReadonlyArray<{ kind: string }>; text: string }
+export interface PlanResult {
+  ops: ReadonlyArray<{ kind: string }>;
+  text: string;
+  keepalived?: { checks: string[]; checksRemoved: string[]; notes: string[]; warnings: string[]; vrrp: VrrpPreviewRow[] };
+}
 
 /** Operations the agent has applied so far (snapshot.onRestoreProgress). */
 export interface ApplyProgress { done: number; total: number }
@@ -20,6 +33,9 @@ type Phase =
   | { kind: 'applying'; plan: PlanResult; progress: ApplyProgress | null }
   | { kind: 'done'; applied: number; ms: number }
   | { kind: 'failed'; messages: string[]; line: number | null; during: 'plan' | 'apply'; undone: number };
+
+/** Health-check configurations a keepalived.conf sets or removes. */
+const checkChanges = (p: PlanResult) => (p.keepalived ? p.keepalived.checks.length + p.keepalived.checksRemoved.length : 0);
 
 const KIND_CLASS = { add: 'text-ok', remove: 'text-danger', change: 'text-warn' } as const;
 const KIND_SIGN = { add: '+', remove: '−', change: '~' } as const;
@@ -70,16 +86,17 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
       <div className="space-y-3">
         <div className="flex flex-wrap items-center gap-3">
           <select aria-label="Snapshot format" value={format} onChange={(e) => setFormat(e.target.value as SnapshotFormat)} className={`${inputClass} w-40`}>
-            <option value="ipvsadm">ipvsadm -S text</option><option value="json">JSON</option>
+            <option value="ipvsadm">ipvsadm -S text</option><option value="json">JSON</option><option value="keepalived">keepalived.conf</option>
           </select>
           <label className="inline-flex cursor-pointer items-center rounded-md border border-line px-3 py-1.5 text-sm hover:bg-panel-2">
             Upload file…
-            <input type="file" accept=".txt,.ipvsadm,.json,text/plain,application/json" className="sr-only"
+            <input type="file" accept=".txt,.ipvsadm,.json,.conf,text/plain,application/json" className="sr-only"
               onChange={async (e) => {
                 const f = e.target.files?.[0];
                 if (!f) return;
                 setText(await f.text());
                 if (f.name.endsWith('.json')) setFormat('json');
+                else if (f.name.endsWith('.conf') || f.name.includes('keepalived')) setFormat('keepalived');
                 setPhase({ kind: 'edit' });
               }} />
           </label>
@@ -113,7 +130,7 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
         {phase.kind === 'planning' ? <p className="text-sm text-ink-2">Comparing the snapshot with the live table…</p> : null}
         {phase.kind === 'planned' || phase.kind === 'applying' ? (
           <>
-            <p className="mb-2 text-sm font-medium">{phase.plan.ops.length === 0 ? 'Nothing to do: the table already matches.' : `${phase.plan.ops.length} change${phase.plan.ops.length === 1 ? '' : 's'}:`}</p>
+            <p className="mb-2 text-sm font-medium">{phase.plan.ops.length === 0 ? (checkChanges(phase.plan) > 0 ? 'The table already matches; only the checks change.' : 'Nothing to do: the table already matches.') : `${phase.plan.ops.length} change${phase.plan.ops.length === 1 ? '' : 's'}:`}</p>
             {phase.plan.ops.length > 0 ? (
               <ol className="max-h-72 overflow-auto font-mono text-xs leading-5" aria-label="Plan">
                 {phase.plan.text.split('\n').filter((l) => l.trim() !== '').map((line, i) => {
@@ -124,10 +141,11 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
                 })}
               </ol>
             ) : null}
-            {phase.kind === 'applying' ? <ApplyBar plan={phase.plan} progress={phase.progress} /> : phase.plan.ops.length > 0 ? (
+            {phase.plan.keepalived ? <KeepalivedExtras k={phase.plan.keepalived} /> : null}
+            {phase.kind === 'applying' ? <ApplyBar plan={phase.plan} progress={phase.progress} /> : phase.plan.ops.length > 0 || checkChanges(phase.plan) > 0 ? (
               <div className="mt-3 flex gap-2">
                 <Button variant={removals ? 'danger' : 'primary'} onClick={() => (removals ? setConfirm(true) : apply(phase.plan))} disabledReason={disabledReason}>
-                  Apply {phase.plan.ops.length} change{phase.plan.ops.length === 1 ? '' : 's'}
+                  {phase.plan.ops.length > 0 ? `Apply ${phase.plan.ops.length} change${phase.plan.ops.length === 1 ? '' : 's'}` : 'Apply the checks'}
                 </Button>
                 <Button onClick={() => setPhase({ kind: 'edit' })}>Discard plan</Button>
               </div>
@@ -155,6 +173,55 @@ export function ImportFlow({ onPlan, onApply, disabledReason }: {
           </div>
         ) : null}
       </div>
+    </div>
+  );
+}
+
+/** A keepalived.conf's other halves: the checks it sets, what it drops, and its VRRP as Director's HA would be. */
+function KeepalivedExtras({ k }: { k: NonNullable<PlanResult['keepalived']> }) {
+  return (
+    <div className="mt-3 space-y-2 border-t border-line pt-2 text-xs">
+      <div>
+        <p className="font-medium text-ink-2">Health checks</p>
+        {k.checks.length === 0 && k.checksRemoved.length === 0 ? <p className="text-ink-3">The file has no checkers.</p> : null}
+        <ul className="font-mono">
+          {k.checks.map((c) => <li key={c} className="text-ok">+ {c}</li>)}
+          {k.checksRemoved.map((c) => <li key={c} className="text-danger">− {c}: its checks are removed (the file has none)</li>)}
+        </ul>
+      </div>
+      {k.warnings.length + k.notes.length > 0 ? (
+        <details>
+          <summary className="cursor-pointer text-ink-2">{k.warnings.length} warning{k.warnings.length === 1 ? '' : 's'}, {k.notes.length} note{k.notes.length === 1 ? '' : 's'}</summary>
+          <ul className="mt-1 font-mono">
+            {k.warnings.map((w) => <li key={w} className="text-warn">{w}</li>)}
+            {k.notes.map((n) => <li key={n} className="text-ink-3">{n}</li>)}
+          </ul>
+        </details>
+      ) : null}
+      {k.vrrp.length > 0 ? (
+        <div>
+          <p className="font-medium text-ink-2">VRRP, as Director's HA configuration would hold it (preview: HA is set in the agent's configuration, an import does not change it)</p>
+          <table className="mt-1 w-full text-left" aria-label="VRRP preview">
+            <thead className="text-ink-3"><tr><th className="pr-2">instance</th><th className="pr-2">group</th><th className="pr-2">VIPs</th><th className="pr-2">interface</th><th className="pr-2">VRID</th><th className="pr-2">priority</th><th>preempt</th></tr></thead>
+            <tbody className="font-mono">
+              {k.vrrp.map((v) => (
+                <tr key={v.instance} className="align-top">
+                  <td className="pr-2">{v.instance}<span className="text-ink-3"> (line {v.line})</span></td>
+                  <td className="pr-2">{v.group.name}</td>
+                  <td className="pr-2">{v.group.vips?.join(' ') || '—'}</td>
+                  <td className="pr-2">{v.group.interface || '—'}</td>
+                  <td className="pr-2">{v.group.virtualRouterId ?? '—'}</td>
+                  <td className="pr-2">{v.group.priority ?? '—'}</td>
+                  <td>{v.group.preempt ? 'yes' : 'no'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {k.vrrp.flatMap((v) => [...v.issues.map((i) => ({ t: `${v.instance}: ${i}`, bad: true })), ...v.notes.map((n) => ({ t: `${v.instance}: ${n}`, bad: false }))]).map((x) => (
+            <p key={x.t} className={x.bad ? 'text-danger' : 'text-ink-3'}>{x.t}</p>
+          ))}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -91,7 +91,7 @@ export const timeoutsSetInput = z
     message: 'give at least one of tcp, tcpFin, udp',
   });
 
-export const snapshotFormatSchema = z.enum(['ipvsadm', 'json']);
+export const snapshotFormatSchema = z.enum(['ipvsadm', 'json', 'keepalived']);
 export const snapshotExportInput = z.object({
   format: snapshotFormatSchema.default('ipvsadm'),
   /** ipvsadm text: append -x/-y where real servers have thresholds (ipvsadm -Sn itself leaves them out). */

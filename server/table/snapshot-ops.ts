@@ -20,10 +20,15 @@ import type { JournalObject } from './journal-types';
 import { snapshotGate } from '../api/heavy';
 import { InputError, readService } from './ops';
 import { parseSnapshotText, SnapshotParseError } from '../snapshot/parse-off-thread';
+import { applyKeepalivedChecks, exportKeepalived, parseKeepalivedUpload, type KeepalivedExtras, type ParsedKeepalived } from './keepalived-import';
 
-export type SnapshotFormat = 'ipvsadm' | 'json';
+export type SnapshotFormat = 'ipvsadm' | 'json' | 'keepalived';
 
 export async function exportSnapshot(ctx: AgentContext, format: SnapshotFormat, opts: { thresholds?: boolean } = {}): Promise<{ format: SnapshotFormat; text: string }> {
+  if (format === 'keepalived') {
+    const text = await snapshotGate.run(() => exportKeepalived(ctx, `keepalived.conf exported by Director from ${os.hostname()} at ${new Date().toISOString()}`));
+    return { format, text };
+  }
   const table = await ctx.backend.dump();
   if (format === 'ipvsadm') {
     return snapshotGate.run(() => ({ format, text: formatSnapshot(toRules(table), { thresholds: opts.thresholds ?? true }) }));
@@ -35,10 +40,16 @@ export async function exportSnapshot(ctx: AgentContext, format: SnapshotFormat, 
 interface Desired {
   services: ServiceRules[];
   lines?: { service: number; destinations: number[] }[];
+  /** a keepalived.conf: its checks and what the console shows beside the plan */
+  keepalived?: ParsedKeepalived;
 }
 
 /** Parse errors become field issues on `text`, one per line, so the console shows them against the editor. */
-async function parseDesired(format: SnapshotFormat, text: string): Promise<Desired> {
+async function parseDesired(ctx: Pick<AgentContext, 'health'>, format: SnapshotFormat, text: string): Promise<Desired> {
+  if (format === 'keepalived') {
+    const k = parseKeepalivedUpload(ctx, text);
+    return { services: k.services, keepalived: k };
+  }
   // large texts parse on a worker thread: the event loop stays free meanwhile
   let parsed;
   try {
@@ -76,12 +87,14 @@ export interface SnapshotPlan {
   steps: string[];
   /** readable diff */
   text: string;
+  /** a keepalived.conf's checks, notes and VRRP preview */
+  keepalived?: KeepalivedExtras;
 }
 
 export async function planSnapshot(ctx: AgentContext, format: SnapshotFormat, text: string, prune: boolean): Promise<SnapshotPlan> {
   const current = await ctx.backend.dump();
   return snapshotGate.run(async () => {
-    const desired = await parseDesired(format, text);
+    const desired = await parseDesired(ctx, format, text);
     const ops = planRestore(current, desired.services, {
       mode: prune ? 'replace' : 'merge', ...(desired.lines ? { lines: desired.lines } : {}),
     });
@@ -89,7 +102,7 @@ export async function planSnapshot(ctx: AgentContext, format: SnapshotFormat, te
       throw new InputError([{ code: 'custom', path: ['text'], message:
         `the plan has ${ops.length} operations; the agent shows at most ${MAX_PLAN_OPS} at once (restore in parts, or with 'director restore' on the director)` }]);
     }
-    return { ops, steps: ops.map(describeOp), text: renderPlan(ops) };
+    return { ops, steps: ops.map(describeOp), text: renderPlan(ops), ...(desired.keepalived ? { keepalived: desired.keepalived.extras } : {}) };
   });
 }
 
@@ -159,7 +172,7 @@ export async function* followRestore(id: string, signal?: AbortSignal): AsyncGen
 
 export async function restoreSnapshot(
   ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean, progressId?: string,
-): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
+): Promise<{ applied: number; steps: string[]; journalId: number | null; checks?: number }> {
   try {
     const r = await restoreLocked(ctx, format, text, prune, progressId);
     report(progressId, { done: r.applied, total: r.applied, state: 'done' });
@@ -196,8 +209,8 @@ export async function touchedObjects(
 
 async function restoreLocked(
   ctx: AgentContext & { auth: Identity }, format: SnapshotFormat, text: string, prune: boolean, progressId: string | undefined,
-): Promise<{ applied: number; steps: string[]; journalId: number | null }> {
-  const desired = await snapshotGate.run(() => parseDesired(format, text));
+): Promise<{ applied: number; steps: string[]; journalId: number | null; checks?: number }> {
+  const desired = await snapshotGate.run(() => parseDesired(ctx, format, text));
   return ctx.writeLock.run(async () => {
     let result;
     let pending: PendingChange | null = null;
@@ -240,12 +253,14 @@ async function restoreLocked(
       if (e instanceof RestoreFailedError) throw new IpvsError(e.cause.code, e.message + left, e.cause.errno, { cause: e });
       throw e;
     }
-    if (result.applied === 0 || !pending) return { applied: 0, steps: [], journalId: null };
+    // the checks follow the table (they must name real servers the kernel has)
+    const checks = desired.keepalived ? await applyKeepalivedChecks(ctx, desired.keepalived) : 0;
+    if (result.applied === 0 || !pending) return { applied: 0, steps: [], journalId: null, ...(desired.keepalived ? { checks } : {}) };
     const objects = await touchedObjects(ctx, result.ops, result.before, false);
     const entry = await (pending as PendingChange).done(objects);
     ctx.log.info({ journal: entry.id, applied: result.applied, by: ctx.auth.tokenName }, 'snapshot restored');
     ctx.hub.poke(objects.flatMap((o) => (o.kind === 'service' ? [o.key] : [])));
-    return { applied: result.applied, steps: result.ops.map(describeOp), journalId: entry.id };
+    return { applied: result.applied, steps: result.ops.map(describeOp), journalId: entry.id, ...(desired.keepalived ? { checks } : {}) };
   });
 }
 
