@@ -7,13 +7,15 @@ import { formatHostPort } from '../net/ip';
 import type { DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceState } from './model';
 import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from '../snapshot/sort';
 
-export type ListFormat = 'default' | 'stats' | 'rate' | 'thresholds' | 'persistent-conn';
+export type ListFormat = 'default' | 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info';
 
 export interface ListOptions {
   format?: ListFormat;
   exact?: boolean;
   /** keep kernel order, as --nosort */
   nosort?: boolean;
+  /** the `IP Virtual Server version` line, which ipvsadm leaves out when it lists one service (-L -t ...) */
+  versionLine?: boolean;
 }
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -74,16 +76,30 @@ function serviceLine(s: ServiceState): string {
 
 const u = (n: number, w: number) => pad(String(n), w);
 
+const CSUM_LABEL = { nocsum: '-c', csum: '+c', remcsum: 'r+c' } as const;
+
+/** ipvsadm --tun-info's column: `ipip`, `gue:6080:+c`, `gre:-c`, or `n/a` for a real server that is not tunnelled. */
+function tunnelInfo(d: DestinationState): string {
+  if (d.forward !== 'tun') return 'n/a';
+  const t = d.tunnel;
+  if (t.type === 'gue') return `gue:${t.port}:${CSUM_LABEL[t.checksum]}`;
+  if (t.type === 'gre') return `gre:${CSUM_LABEL[t.checksum]}`;
+  return 'ipip';
+}
+
 export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListOptions = {}): string {
   const format = opts.format ?? 'default';
   const exact = opts.exact ?? false;
-  const out: string[] = [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
+  const out: string[] = opts.versionLine === false ? [] : [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
   const titled = (cols: string) => out.push(`${pad('Prot LocalAddress:Port', 33)} ${cols}`, '  -> RemoteAddress:Port');
   switch (format) {
     case 'stats': titled(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'].map((c) => lpad(c, 8)).join(' ')); break;
     case 'rate': titled(['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'].map((c) => lpad(c, 8)).join(' ')); break;
     case 'thresholds': titled(['Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'].map((c) => pad(c, 10)).join(' ')); break;
     case 'persistent-conn': titled(`${pad('Weight', 9)} ${pad('PersistConn', 11)} ${pad('ActiveConn', 10)} ${pad('InActConn', 10)}`); break;
+    case 'tun-info':
+      out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn');
+      break;
     default:
       out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   }
@@ -114,6 +130,9 @@ export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListO
           break;
         case 'persistent-conn':
           out.push(`${head} ${u(d.weight, 9)} ${u(d.persistentConns, 11)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
+          break;
+        case 'tun-info':
+          out.push(`${head} ${pad(FORWARD_LABEL[d.forward], 7)} ${pad(tunnelInfo(d), 13)} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
           break;
         default:
           out.push(`${head} ${pad(FORWARD_LABEL[d.forward], 7)} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);

@@ -76,11 +76,34 @@ const DEFS: OptionDef[] = [
   { id: 'tun-info', long: 'tun-info', arg: 'none' },
 ];
 
-/** What each snapshot command may carry (ipvsadm's commands_v_options for -A and -a). */
-const ALLOWED: Record<'A' | 'a', ReadonlySet<string>> = {
-  A: new Set(['t', 'u', 'sctp', 'f', '6', 's', 'p', 'M', 'pe', 'b', 'o']),
-  a: new Set(['t', 'u', 'sctp', 'f', '6', 'r', 'm', 'i', 'g', 'w', 'x', 'y',
-    'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum']),
+const SERVICE_OPTS = ['t', 'u', 'sctp', 'f', '6'];
+const LIST_OPTS = ['n', 'c', 'timeout', 'daemon', 'stats', 'rate', 'thresholds', 'persistent-conn', 'tun-info',
+  'nosort', 'sort', 'X', 'syncid'];
+const DAEMON_OPTS = ['mcast-interface', 'syncid', 'mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen'];
+
+/** What each command may carry (ipvsadm's commands_v_options, reference §8.1). */
+const ALLOWED: Record<string, ReadonlySet<string>> = {
+  A: new Set([...SERVICE_OPTS, 's', 'p', 'M', 'pe', 'b', 'o']),
+  E: new Set([...SERVICE_OPTS, 's', 'p', 'M', 'pe', 'b', 'o']),
+  D: new Set(SERVICE_OPTS),
+  a: new Set([...SERVICE_OPTS, 'r', 'm', 'i', 'g', 'w', 'x', 'y', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum']),
+  e: new Set([...SERVICE_OPTS, 'r', 'm', 'i', 'g', 'w', 'x', 'y', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum']),
+  d: new Set([...SERVICE_OPTS, 'r']),
+  L: new Set([...SERVICE_OPTS, ...LIST_OPTS]),
+  l: new Set([...SERVICE_OPTS, ...LIST_OPTS]),
+  S: new Set(['n']),
+  Z: new Set(SERVICE_OPTS),
+  C: new Set(), R: new Set(), set: new Set(), h: new Set(), v: new Set(),
+  'start-daemon': new Set(DAEMON_OPTS),
+  'stop-daemon': new Set(['syncid']),
+};
+
+/** How a command reads in messages. */
+export const COMMAND_NAMES: Record<string, string> = {
+  A: '-A (add service)', E: '-E (edit service)', D: '-D (delete service)', a: '-a (add real server)',
+  e: '-e (edit real server)', d: '-d (delete real server)', L: '-L (list)', l: '-l (list)', S: '-S (save)',
+  Z: '-Z (zero counters)', C: '-C (clear)', R: '-R (restore)', set: '--set (timeouts)', h: '-h (help)', v: '-v (version)',
+  'start-daemon': '--start-daemon', 'stop-daemon': '--stop-daemon',
 };
 
 /** Options that ipvsadm counts as one (set_option on the same bit). */
@@ -91,11 +114,11 @@ interface Def extends OptionDef {
   shortSpelled: string;
   longSpelled: string;
   group: string;
-  allowed: Record<'A' | 'a', boolean>;
+  allowed: Record<string, boolean>;
 }
 const DEFS_READY: Def[] = DEFS.map((d) => ({
   ...d, shortSpelled: d.short ? `-${d.short}` : '', longSpelled: `--${d.long}`, group: GROUP[d.id] ?? d.id,
-  allowed: { A: ALLOWED.A.has(d.id), a: ALLOWED.a.has(d.id) },
+  allowed: Object.fromEntries(Object.entries(ALLOWED).map(([c, set]) => [c, set.has(d.id)])),
 }));
 /** Short options by char code: every option letter of every line is looked up here. */
 const BY_SHORT_CODE: (Def | undefined)[] = [];
@@ -104,7 +127,24 @@ const BY_LONG = new Map<string, Def>();
 for (const d of DEFS_READY) if (!BY_LONG.has(d.long)) BY_LONG.set(d.long, d);
 
 export interface ParsedOption { id: string; value: string | undefined; column: number; spelled: string }
-export interface ParsedLine { line: number; command: 'A' | 'a'; commandColumn: number; options: ParsedOption[] }
+export interface ParsedLine {
+  line: number;
+  /** 'A' or 'a' in a snapshot; any command id (A E D a e d L l S Z C R set start-daemon stop-daemon h v) on a command line */
+  command: string;
+  commandColumn: number;
+  /** the command's own value (--start-daemon master) */
+  commandValue?: string;
+  options: ParsedOption[];
+  /** words that are no option (--set's three timeouts) */
+  positionals: Word[];
+}
+
+/** 'snapshot': a line of a restore file (-A and -a only); 'command': a whole ipvsadm command line. */
+export type LineMode = 'snapshot' | 'command';
+const FIRST_WORD: Record<LineMode, string> = {
+  snapshot: 'a line must start with a command (-A or -a)',
+  command: 'the first option must be a command (-A -E -D -a -e -d -L -S -Z -C --set --start-daemon --stop-daemon)',
+};
 
 function display(def: OptionDef): string {
   return def.short ? `-${def.short}` : `--${def.long}`;
@@ -153,9 +193,10 @@ export function hasGarbage(text: string): boolean {
   return GARBAGE.test(text);
 }
 
-export function parseLineOptions(lineNo: number, words: Word[]): ParsedLine | LineError {
+export function parseLineOptions(lineNo: number, words: Word[], mode: LineMode = 'snapshot'): ParsedLine | LineError {
   const opts: ParsedOption[] = [];
-  let command: { id: string; column: number; def: OptionDef } | null = null;
+  const positionals: Word[] = [];
+  let command: { id: string; column: number; def: OptionDef; value: string | undefined } | null = null;
   // option group -> how it was spelled; a line has a dozen options at most, so arrays beat a Map
   const seenGroups: string[] = [];
   const seenSpelled: string[] = [];
@@ -214,7 +255,9 @@ export function parseLineOptions(lineNo: number, words: Word[]): ParsedLine | Li
         break;
       }
     } else {
-      if (!command) return lineError(lineNo, w.column, `a line must start with a command (-A or -a), not '${text}'`);
+      if (!command) return lineError(lineNo, w.column, `${FIRST_WORD[mode]}, not '${text}'`);
+      // --set takes its three timeouts as words of their own, as ipvsadm's popt leftovers
+      if (command.id === 'set' && opts.length === 0 && positionals.length < 3) { positionals.push(w); continue; }
       return lineError(lineNo, w.column, `unexpected argument '${text}'`);
     }
 
@@ -224,16 +267,16 @@ export function parseLineOptions(lineNo: number, words: Word[]): ParsedLine | Li
       if (def.command) {
         if (command) return lineError(lineNo, w.column, `a line holds one command; '${spelled}' follows '${display(command.def)}'`);
         if (opts.length > 0) return lineError(lineNo, w.column, `the command '${spelled}' must come first on the line`);
-        if (def.id !== 'A' && def.id !== 'a') {
+        if (mode === 'snapshot' && def.id !== 'A' && def.id !== 'a') {
           return lineError(lineNo, w.column, `'${spelled}' (--${def.long}) is not allowed in a snapshot: only -A (add service) and -a (add real server) lines describe a table`);
         }
-        command = { id: def.id, column: w.column, def };
+        command = { id: def.id, column: w.column, def, value: foundValues[k] };
         continue;
       }
-      if (!command) return lineError(lineNo, w.column, `a line must start with a command (-A or -a), not '${spelled}'`);
-      const cmd = command.id as 'A' | 'a';
+      if (!command) return lineError(lineNo, w.column, `${FIRST_WORD[mode]}, not '${spelled}'`);
+      const cmd = command.id;
       if (!def.allowed[cmd]) {
-        return lineError(lineNo, w.column, `option '${spelled}' (--${def.long}) is not allowed with ${cmd === 'A' ? '-A (add service)' : '-a (add real server)'}`);
+        return lineError(lineNo, w.column, `option '${spelled}' (--${def.long}) is not allowed with ${COMMAND_NAMES[cmd] ?? cmd}`);
       }
       const group = def.group;
       // ipvsadm does not count -6, so it may repeat
@@ -250,5 +293,8 @@ export function parseLineOptions(lineNo: number, words: Word[]): ParsedLine | Li
     }
   }
   if (!command) return lineError(lineNo, 1, 'empty command');
-  return { line: lineNo, command: command.id as 'A' | 'a', commandColumn: command.column, options: opts };
+  return {
+    line: lineNo, command: command.id, commandColumn: command.column, options: opts, positionals,
+    ...(command.value !== undefined ? { commandValue: command.value } : {}),
+  };
 }

@@ -282,7 +282,7 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
     }
   }
   if (!key) fail(pl.commandColumn, 'no service given (-t, -u, --sctp-service or -f)');
-  if (pl.command === 'A') {
+  if (pl.command === 'A' || pl.command === 'E') {
     if (key!.kind === 'addr' && port === 0 && !flags.persistent) {
       fail(pl.commandColumn, 'zero port specified for a non-persistent service (add -p or a port)');
     }
@@ -332,8 +332,8 @@ function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): D
   const hp = parseHostPort(ro!, 'real server', protocol, names);
   const forward: ForwardMethod = fo ? FORWARD_OF[fo.id]! : 'dr';
   let port = hp.port ?? svc.port;
-  // ipvsadm forces the service port for DR and TUN real servers of address services
-  if (svc.key.kind === 'addr' && (forward === 'dr' || forward === 'tun')) port = svc.port;
+  // ipvsadm forces the service port for DR and TUN real servers of address services (not for -d, which only names one)
+  if (svc.key.kind === 'addr' && (forward === 'dr' || forward === 'tun') && pl.command !== 'd') port = svc.port;
   if (hp.family !== svc.key.family && forward !== 'tun') {
     fail(ro!.column, `real server ${destinationArg({ ...hp, port })} is ${hp.family === 'inet' ? 'IPv4' : 'IPv6'} but the service is ${svc.key.family === 'inet' ? 'IPv4' : 'IPv6'}: a different address family needs tunnelling (-i)`);
   }
@@ -558,4 +558,43 @@ export async function parseSnapshot(text: string, opts: ParseOptions = {}): Prom
     lines: entries.map((e) => ({ service: e.line, destinations: e.dests.map((x) => x.line) })),
     errors: [],
   };
+}
+
+/** What the service and real-server options of one ipvsadm command line say (-A -E -D -a -e -d -Z -L). */
+export interface CommandObjects {
+  /** the service named by -t/-u/--sctp-service/-f, if any */
+  service?: ServiceKey;
+  /** -A/-E: the whole service as ipvsadm would send it (omitted options take their defaults) */
+  spec?: ServiceSpec;
+  /** -a/-e: the whole real server; -d: its key (the other fields are defaults) */
+  destination?: DestinationSpec;
+}
+
+/**
+ * Reads the service and real-server options of a command line parsed with
+ * parseLineOptions(..., 'command'), with every check a restore line gets.
+ * Errors carry the column (argument number) of the option at fault.
+ */
+export async function readCommandObjects(pl: ParsedLine, resolver: NameResolver = numericOnly): Promise<CommandObjects | LineError> {
+  const ctx: ParseContext = { names: new NameTable(resolver), lastService: null };
+  const hasService = pl.options.some((o) => o.id in PROTOCOL_OF || o.id === 'f');
+  for (;;) {
+    try {
+      if (!hasService) {
+        if (['A', 'E', 'D', 'a', 'e', 'd'].includes(pl.command)) fail(pl.commandColumn, 'no service given (-t, -u, --sctp-service or -f)');
+        return {};
+      }
+      const svc = readService(pl, ctx);
+      if (pl.command === 'A' || pl.command === 'E') return { service: svc.key, spec: checkService(svc.spec, pl.commandColumn) };
+      if (pl.command === 'a' || pl.command === 'e' || pl.command === 'd') {
+        const dest = readDestination(pl, svc, ctx.names);
+        return { service: svc.key, destination: checkDestination(dest, optionOf(pl, 'r')?.column ?? pl.commandColumn) };
+      }
+      return { service: svc.key };
+    } catch (e) {
+      if (e instanceof LineFailure) return { line: pl.line, ...(e.column !== undefined ? { column: e.column } : {}), message: e.message };
+      if (e instanceof NameNeeded) { await ctx.names.lookupPending(); continue; }
+      throw e;
+    }
+  }
 }

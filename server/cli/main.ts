@@ -24,7 +24,21 @@ function available(loaders?: CommandLoaders): string[] {
 }
 
 function usage(loaders?: CommandLoaders): string {
-  return `usage: director <command> [options] | director --version\ncommands: ${available(loaders).join(', ')}\n`;
+  return `usage: director <command> [options] | director --version\ncommands: ${available(loaders).join(', ')}\n` +
+    'or ipvsadm\'s syntax: director -Ln, director -A -t VIP:PORT -s rr, ... (director -h for those)\n';
+}
+
+/** `director -L…`, `director -A …`: ipvsadm's own syntax (./ipvsadm.ts), loaded only when used. */
+async function ipvsadmSyntax(argv: string[], io: CliIo): Promise<number> {
+  const [{ runIpvsadm }, { localAgentWriter }, { openIpvs }, { systemResolver }] = await Promise.all([
+    import('./ipvsadm'), import('./agent-writer'), import('../ipvs/open'), import('../snapshot/resolver'),
+  ]);
+  return runIpvsadm(argv, io, {
+    openBackend: () => openIpvs(),
+    agentWriter: localAgentWriter,
+    connTable: '/proc/net/ip_vs_conn',
+    resolver: systemResolver,
+  });
 }
 
 export async function runCli(argv: string[], io: CliIo = processIo, loaders?: CommandLoaders): Promise<number> {
@@ -33,9 +47,17 @@ export async function runCli(argv: string[], io: CliIo = processIo, loaders?: Co
     io.stdout(`director ${VERSION}\n`);
     return 0;
   }
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
+  if (!name || name === '--help' || name === 'help') {
     io.stdout(usage(loaders));
     return name ? 0 : 2;
+  }
+  if (name.startsWith('-')) {
+    try {
+      return await ipvsadmSyntax(argv, io);
+    } catch (e) {
+      io.stderr(`director: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 1;
+    }
   }
   const known = loaders ? Object.hasOwn(loaders, name) : existsSync(path.join(commandsDir, `${name}.ts`));
   if (!/^[a-z][a-z-]*$/.test(name) || !known) {

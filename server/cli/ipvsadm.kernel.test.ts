@@ -1,0 +1,268 @@
+/**
+ * `director` in ipvsadm's syntax against ipvsadm itself, in the same lab kernel.
+ *
+ * Listings: real HTTP traffic through a NAT service fills the counters, the
+ * rates and the connection table, then each listing is compared byte for byte
+ * with ipvsadm's. Counters, rates (the kernel re-estimates them every 2 s) and
+ * expiry times move between two calls, so a moving listing is read as a
+ * sandwich: ipvsadm, director, ipvsadm; director's text must equal one of the
+ * two ipvsadm texts exactly, and the sandwich is retried until ipvsadm's two
+ * agree with each other or director matches one (a few tries at most).
+ *
+ * Writes (no agent runs in this kernel test, so they go straight to the
+ * kernel): each command is run once with ipvsadm and once with director from
+ * the same starting table, and the results read by ipvsadm must be the same.
+ * Bad input: refused with exit 2, stderr names the option, the table untouched.
+ *
+ *   kc1 (client 192.168.161.200) ── kb1 bridge ── director (192.168.161.1, VIP 192.168.161.100 on kb1)
+ *                                       └── kn1 (NAT real server 192.168.161.12:80; its replies go via .1
+ *                                               by policy routing, though the client shares its LAN)
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ipvsadm, sh } from '../ipvs/kernel-test-helpers';
+import { director } from './testing';
+
+const run = promisify(execFile);
+const VIP = '192.168.161.100';
+const RS = '192.168.161.12';
+
+const SETUP = `
+set -e
+echo 1 >/proc/sys/net/ipv4/ip_forward
+ip link add kb1 type bridge
+ip link set kb1 up
+ip addr add 192.168.161.1/24 dev kb1
+ip addr add ${VIP}/32 dev kb1
+for ns in kc1 kn1; do
+  ip netns add $ns
+  ip link add veth-$ns type veth peer name eth0 netns $ns
+  ip link set veth-$ns master kb1 up
+  ip -n $ns link set lo up
+  ip -n $ns link set eth0 up
+done
+ip -n kc1 addr add 192.168.161.200/24 dev eth0
+ip -n kn1 addr add ${RS}/24 dev eth0
+# NAT replies must go back through the director, though the client is on the same LAN: policy routing
+ip -n kn1 route add default via 192.168.161.1 dev eth0 table 161
+ip -n kn1 rule add from ${RS} lookup 161 priority 1000
+echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
+echo 0 >/proc/sys/net/ipv4/conf/kb1/send_redirects
+ip link add dsync9 type veth peer name dsync8
+ip link set dsync9 up; ip link set dsync8 up
+`;
+const TEARDOWN = `
+for ns in kc1 kn1; do
+  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del $ns 2>/dev/null || true
+done
+ip link del kb1 2>/dev/null || true
+ip link del dsync9 2>/dev/null || true
+`;
+const SERVER = `require('http').createServer((q, r) => { r.setHeader('connection', 'close'); r.end('ok\\n'); })
+  .listen(80, '0.0.0.0', () => console.log('ready'));`;
+
+// every option kind of the save format (as list.kernel.test.ts), so -Sn, --tun-info and the rest see them all
+const RULES = [
+  `-A -t ${VIP}:80 -s rr`,
+  `-a -t ${VIP}:80 -r ${RS}:80 -m -w 1`,
+  '-A -t 10.0.0.2:443 -s sh -p 600 -M 255.255.255.0 -b sh-fallback,sh-port',
+  '-a -t 10.0.0.2:443 -r 10.0.0.50:443 -g -w 1',
+  '-A -u 10.0.0.1:53 -s wlc -o',
+  '-a -u 10.0.0.1:53 -r 192.168.1.20:53 -g -w 0',
+  '-A -u 10.0.0.4:5060 -s rr -p 30 --pe sip',
+  '-A --sctp-service 10.0.0.3:3868 -s nq',
+  '-a --sctp-service 10.0.0.3:3868 -r 192.168.1.50:3868 -m -w 1',
+  '-A -t [2001:db8::1]:80 -s mh -b mh-port',
+  '-a -t [2001:db8::1]:80 -r 192.168.1.40:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum',
+  '-a -t [2001:db8::1]:80 -r 192.168.1.42:80 -i -w 1 --tun-type gre --tun-csum',
+  '-a -t [2001:db8::1]:80 -r [2001:db8::a]:8080 -m -w 2',
+  '-A -f 7 -s wrr -p 360',
+  '-a -f 7 -r 192.168.1.30:0 -m -w 3',
+  '-a -f 7 -r 192.168.1.31:0 -i -w 1 --tun-type ipip',
+  '-A -f 9 -6 -s lc -p 100 -M 64',
+  '-a -f 9 -6 -r [2001:db8::b]:0 -g -w 1',
+];
+
+function load(rules: readonly string[]): void {
+  ipvsadm('-C');
+  const r = spawnSync('ipvsadm', ['-R'], { input: rules.join('\n') + '\n', encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+}
+
+/** The whole observable state ipvsadm reads: rules (sorted: ipvsadm's order is arithmetic noise), timeouts, daemons. */
+function state(): string {
+  return [ipvsadm('-Sn').split('\n').filter(Boolean).sort().join('\n'), ipvsadm('-L', '--timeout'), ipvsadm('-L', '--daemon')].join('\n--\n');
+}
+
+/** director's text must be one of the ipvsadm texts read just before and just after it. */
+async function sandwich(ours: string[], theirs: string[]): Promise<{ out: string; tries: number }> {
+  let last = { before: '', out: '', after: '' };
+  for (let tries = 1; tries <= 8; tries++) {
+    const before = ipvsadm(...theirs);
+    const r = await director(...ours);
+    const after = ipvsadm(...theirs);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    if (r.out === before || r.out === after) return { out: r.out, tries };
+    last = { before, out: r.out, after };
+    // only a moving table excuses a difference: when ipvsadm read the same twice, director must have too
+    if (before === after) break;
+  }
+  expect(last.out).toBe(last.before);
+  return { out: last.out, tries: -1 };
+}
+
+let realServer: ChildProcess | null = null;
+
+beforeAll(async () => {
+  sh(TEARDOWN);
+  sh(SETUP);
+  load(RULES);
+  realServer = spawn('ip', ['netns', 'exec', 'kn1', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    realServer!.once('exit', (code) => reject(new Error(`real server exited (${code}) before listening`)));
+  });
+  // traffic: counters, rates and connection entries (TIME_WAIT after each closed request) to list
+  const { stdout } = await run('ip', ['netns', 'exec', 'kc1', 'bash', '-c',
+    `n=0; for i in $(seq 20); do curl -sf --max-time 5 http://${VIP}/ >/dev/null && n=$((n+1)); done; echo $n`]);
+  expect(stdout.trim()).toBe('20');
+}, 120_000);
+
+afterAll(() => {
+  realServer?.kill('SIGKILL');
+  spawnSync('bash', ['-c', 'ipvsadm -C; ipvsadm --set 900 120 300; ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; true']);
+  sh(TEARDOWN);
+});
+
+describe('director listings in ipvsadm syntax against ipvsadm', () => {
+  it('director -Lcn prints what ipvsadm -Lcn prints', async () => {
+    const { out } = await sandwich(['-Lcn'], ['-Lcn']);
+    // the traffic's entries are there: not two empty listings that agree
+    expect(out.split('\n').filter((l) => l.includes(`${VIP}:80`)).length).toBeGreaterThan(0);
+    // spelled apart and with --persistent-conn (its PE columns)
+    await sandwich(['-L', '-c', '-n'], ['-L', '-c', '-n']);
+    await sandwich(['-Lcn', '--persistent-conn'], ['-Lcn', '--persistent-conn']);
+  });
+
+  it.each([
+    [['-Ln', '--stats']], [['-Ln', '--stats', '--exact']], [['-Ln', '--rate']], [['-Ln', '--rate', '--exact']],
+  ])('director %j prints what ipvsadm prints, with counters that moved', async (args) => {
+    const { out } = await sandwich(args, args);
+    // the NAT service carried the traffic: its line is not all zeros
+    const line = out.split('\n').find((l) => l.startsWith(`TCP  ${VIP}:80`))!;
+    if (args.includes('--stats')) expect(line.trim().split(/\s+/)[2]).not.toBe('0');
+  });
+
+  it.each([
+    [['-Sn']], [['-S', '-n']], [['-Ln']], [['-l', '-n']], [['-Ln', '--thresholds']], [['-Ln', '--persistent-conn']],
+    [['-Ln', '--tun-info']], [['-Ln', '--nosort']], [['-Ln', '--timeout']], [['-L', '--daemon']],
+    [['-L', '-n', '-t', `${VIP}:80`]], [['-L', '-n', '-f', '9', '-6']],
+  ])('director %j prints exactly what ipvsadm prints', async (args) => {
+    // nothing here moves except ActiveConn/InActConn as entries expire: the sandwich covers those
+    await sandwich(args, args);
+  });
+});
+
+describe('director writes in ipvsadm syntax have ipvsadm\'s effect (no agent: straight to the kernel)', () => {
+  const BASE = [
+    `-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${RS}:80 -m -w 1`,
+    '-A -u 10.0.0.1:53 -s wlc', '-a -u 10.0.0.1:53 -r 192.168.1.20:53 -g -w 2',
+  ];
+  it.each([
+    ['-A -t 10.9.9.9:443 -s sh -p 600 -M 255.255.255.0 -b sh-fallback,sh-port'],
+    ['-A -f 12 -6 -s lc -p -M 64'],
+    [`-E -t ${VIP}:80 -s wrr -p 30`],
+    ['-D -u 10.0.0.1:53'],
+    [`-a -t ${VIP}:80 -r 192.168.161.13:8080 -m -w 5 -x 100 -y 50`],
+    [`-a -t ${VIP}:80 -r 192.168.161.14:9999`],
+    ['-a -u 10.0.0.1:53 -r 192.168.1.40 -i --tun-type gue --tun-port 6080 --tun-remcsum'],
+    [`-e -t ${VIP}:80 -r ${RS}:80 -m -w 0`],
+    ['-e -u 10.0.0.1:53 -r 192.168.1.20:53 -i --tun-type gre --tun-csum'],
+    [`-d -t ${VIP}:80 -r ${RS}:80`],
+    ['-C'],
+    ['--set 1000 77 40'],
+    ['--set 0 60 0'],
+    ['--start-daemon master --mcast-interface dsync9 --syncid 7 --mcast-group 239.1.1.1 --mcast-port 9000 --mcast-ttl 2 --sync-maxlen 1400'],
+    ['--start-daemon backup --mcast-interface dsync9 --syncid 8'],
+  ])('director %s', async (line) => {
+    const args = line.split(' ');
+    const reset = () => {
+      load(BASE);
+      spawnSync('bash', ['-c', 'ipvsadm --set 900 120 300; ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; true']);
+    };
+    reset();
+    ipvsadm(...args);
+    const theirs = state();
+    reset();
+    const before = state();
+    const r = await director(...args);
+    expect(r.err).toMatch(/directly in the kernel/);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    const ours = state();
+    expect(ours).toBe(theirs);
+    // and the command did change something
+    expect(ours).not.toBe(before);
+  });
+
+  it('--stop-daemon stops what --start-daemon started', async () => {
+    ipvsadm('--start-daemon', 'master', '--mcast-interface', 'dsync9', '--syncid', '3');
+    expect(ipvsadm('-L', '--daemon')).toContain('master sync daemon (mcast=dsync9, syncid=3');
+    const r = await director('--stop-daemon', 'master');
+    expect(r.code).toBe(0);
+    expect(ipvsadm('-L', '--daemon')).toBe('');
+  });
+
+  it('-Z zeroes one service\'s counters, then all', async () => {
+    load(BASE);
+    await run('ip', ['netns', 'exec', 'kc1', 'bash', '-c', `for i in 1 2 3; do curl -sf --max-time 5 http://${VIP}/ >/dev/null; done`]);
+    const conns = () => {
+      const line = ipvsadm('-Ln', '--stats', '--exact').split('\n').find((l) => l.startsWith(`TCP  ${VIP}:80`))!;
+      return Number(line.trim().split(/\s+/)[2]);
+    };
+    expect(conns()).toBe(3);
+    const r = await director('-Z', '-u', '10.0.0.1:53');
+    expect(r.code).toBe(0);
+    expect(conns()).toBe(3);
+    expect((await director('-Z', '-t', `${VIP}:80`)).code).toBe(0);
+    expect(conns()).toBe(0);
+    await run('ip', ['netns', 'exec', 'kc1', 'bash', '-c', `curl -sf --max-time 5 http://${VIP}/ >/dev/null`]);
+    expect(conns()).toBe(1);
+    expect((await director('-Z')).code).toBe(0);
+    expect(conns()).toBe(0);
+  });
+
+  it.each([
+    [`-a -t ${VIP}:80 -r 192.168.161.20 -w 99999999999`, '-w 99999999999'],
+    [`-a -t ${VIP}:80 -r 192.168.161.20 -m -y 5`, '-y 5'],
+    [`-A -t ${VIP}:81 -s roundrobin`, '-s roundrobin'],
+    [`-E -t ${VIP}:80 -s rr -b sh-port`, '-b sh-port'],
+    ['--set 900 abc 300', '--set abc'],
+    ['--start-daemon master --mcast-interface dsync9 --syncid 256', '--syncid 256'],
+    ['--start-daemon primary', '--start-daemon primary'],
+    ['-C -t 10.0.0.1:80', '-t'],
+    ['-Z -r 10.0.0.1', '-r'],
+    [`-D -t ${VIP}:80 -x`, '-x'],
+  ])('bad input %s names %s and changes nothing', async (line, option) => {
+    load(BASE);
+    const before = state();
+    const r = await director(...line.split(' '));
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.startsWith(`director: ${option}`)).toBe(true);
+    expect(r.err).toContain('nothing was changed');
+    expect(state()).toBe(before);
+  });
+
+  it('a kernel refusal is reported and changes nothing', async () => {
+    load(BASE);
+    const before = state();
+    const r = await director('-A', '-t', `${VIP}:80`, '-s', 'rr');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/already exists/);
+    expect(state()).toBe(before);
+  });
+});
