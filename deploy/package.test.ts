@@ -48,7 +48,7 @@ describe('the Debian package', () => {
     expect(info.out).toMatch(new RegExp(`^ Version: ${version.replace(/\./g, '\\.')}$`, 'm'));
     // netlink's addon is native code: the package is for this architecture, not "all"
     expect(info.out).toMatch(new RegExp(`^ Architecture: ${arch}$`, 'm'));
-    expect(info.out).toMatch(/^ Depends: nodejs \(>= 20\), ipvsadm$/m);
+    expect(info.out).toMatch(/^ Depends: nodejs \(>= 20\), ipvsadm, iputils-arping$/m);
     expect(info.out).toMatch(/^ Recommends: keepalived$/m);
     expect(info.out).toMatch(/^ Suggests: zookeeper$/m);
     expect(sh('dpkg-deb', ['-f', deb, 'Package']).out.trim()).toBe('director');

@@ -15,6 +15,7 @@ export const DEBIAN_PACKAGES = {
   kmod: 'modprobe, which loads IPVS into the lab kernel',
   ipvsadm: 'ipvsadm, the reference the kernel tests hold Director against',
   iproute2: 'ip, for the lab\'s tap link and network namespaces',
+  'iputils-arping': 'arping, the doctor\'s ARP probe (who answers for a VIP), run in the lab kernel',
   gcc: 'builds the lab kernel\'s FPU-state preload library (hosts with AVX-512 or AMX)',
   'libc6-dev': 'C headers for that library',
   keepalived: 'the two-director HA lab (VRRP)',
@@ -24,7 +25,7 @@ export const DEBIAN_PACKAGES = {
 
 /** Packages by what needs them. */
 export const PACKAGE_SETS = {
-  lab: ['user-mode-linux', 'kmod', 'ipvsadm', 'iproute2'],
+  lab: ['user-mode-linux', 'kmod', 'ipvsadm', 'iproute2', 'iputils-arping'],
   xstateShim: ['gcc', 'libc6-dev'],
   ha: ['keepalived', 'zookeeper'],
   browser: ['chromium'],

@@ -154,7 +154,7 @@ Version: ${version}
 Architecture: ${debArch}
 Maintainer: Director maintainers <director@localhost>
 Installed-Size: ${size}
-Depends: nodejs (>= 20), ipvsadm
+Depends: nodejs (>= 20), ipvsadm, iputils-arping
 Recommends: keepalived
 Suggests: zookeeper
 Section: net

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import type { LabStatus, RealServerStatus } from '@/server/lab/guest/topology';
-import { FAULTS, MAX_RATE } from '@/server/lab/guest/topology';
+import { DIRECTOR_FAULTS, FAULTS, MAX_RATE } from '@/server/lab/guest/topology';
 import { formatCount } from '../format';
 import { Badge } from '../ui/Badge';
 import { Button } from '../ui/Button';
@@ -13,6 +13,20 @@ const FAULT_HELP: Record<(typeof FAULTS)[number], string> = {
   'remove-vip': 'DR/TUN: take the VIP off its loopback, so it drops what the director sends (SYN_RECV piles up)',
   'break-arp': 'DR: undo arp_ignore/arp_announce, so it may answer ARP for the VIP',
   'remove-nat-route': 'NAT: drop its route back through the director, so replies bypass it',
+  'strict-rp-filter': 'TUN: strict rp_filter on all, eth0 and tunl0, so it drops what arrives through the tunnel',
+};
+/** Each director fault provokes one check of the director's Doctor page. */
+const DIRECTOR_FAULT_HELP: Record<(typeof DIRECTOR_FAULTS)[number], string> = {
+  'ip-forward-off': 'NAT: net.ipv4.ip_forward=0 on the director, so NAT replies are not routed back',
+  'strict-rp-filter': 'TUN: rp_filter 1 on the director (all and br0)',
+  'remove-vip': 'take the VIP off the director\'s br0',
+  'unload-ipip': 'TUN: unload the ipip module (tunl0 goes away everywhere in the lab kernel)',
+  'conn-reuse-off': 'net.ipv4.vs.conn_reuse_mode=0: reused client ports skip scheduling',
+  'persistent-dr': 'make the DR service persistent (300 s) with the default expire_* sysctls',
+  'mh-dr': 'schedule the DR service with mh, without mh-port, and no connection sync',
+  'defense-always': 'net.ipv4.vs.drop_packet=3: drop packets at random, always',
+  'defense-active': 'amemthresh above all memory, drop_entry=1: the kernel turns the defense on',
+  'conntrack-full': 'net.ipv4.vs.conntrack=1 with nf_conntrack_max=8',
 };
 
 function Check({ ok, label, detail }: { ok: boolean | null; label: string; detail?: string }) {
@@ -69,7 +83,8 @@ export function LabView({ status, onRate, onFault, disabledReason }: {
         <div className="grid grid-cols-[1fr_auto_1fr_auto_1.3fr] items-center gap-3">
           <Box title="client" lines={[`CIP ${t.client.address}`]} />
           <span aria-hidden className="text-ink-3">→</span>
-          <Box title="director" lines={[`VIP ${t.vip}`, `DIP ${t.dip}`, status.director ? `VIP on br0: ${status.director.vipOnBr0 ? 'yes' : 'no'} · ip_forward ${status.director.ipForward}` : 'facts pending']} />
+          <Box title="director" lines={[`VIP ${t.vip}`, `DIP ${t.dip}`, status.director ? `VIP on br0: ${status.director.vipOnBr0 ? 'yes' : 'no'} · ip_forward ${status.director.ipForward}` : 'facts pending',
+            ...(status.director?.faults?.length ? [`fault: ${status.director.faults.join(', ')}`] : [])]} tone={status.director?.faults?.length ? 'danger' : undefined} />
           <span aria-hidden className="text-ink-3">→</span>
           <div className="space-y-2">
             {status.realServers.map((rs) => (
@@ -134,19 +149,26 @@ export function LabView({ status, onRate, onFault, disabledReason }: {
       <Panel title="Fault switch">
         <div className="flex flex-wrap items-end gap-2">
           <label className="text-xs font-medium text-ink-2">Real server
-            <select aria-label="Real server" value={server} onChange={(e) => setServer(e.target.value)} className={`${inputClass} mt-1 w-28`}>
+            <select aria-label="Real server" value={server} onChange={(e) => {
+              setServer(e.target.value);
+              const list: readonly string[] = e.target.value === 'director' ? DIRECTOR_FAULTS : FAULTS;
+              if (!list.includes(fault)) setFault(list[0]!);
+            }} className={`${inputClass} mt-1 w-28`}>
               {status.realServers.map((r) => <option key={r.name} value={r.name}>{r.name}</option>)}
+              <option value="director">director</option>
             </select>
           </label>
           <label className="text-xs font-medium text-ink-2">Fault
             <select aria-label="Fault" value={fault} onChange={(e) => setFault(e.target.value)} className={`${inputClass} mt-1 w-48`}>
-              {FAULTS.map((f) => <option key={f} value={f}>{f}</option>)}
+              {(server === 'director' ? DIRECTOR_FAULTS : FAULTS).map((f) => <option key={f} value={f}>{f}</option>)}
             </select>
           </label>
           <Button variant="danger" disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(server, fault, true))}>Break</Button>
           <Button disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(server, fault, false))}>Repair</Button>
         </div>
-        <p className="mt-2 text-xs text-ink-3">{FAULT_HELP[fault as keyof typeof FAULT_HELP]}. Watch the Connections page.</p>
+        <p className="mt-2 text-xs text-ink-3">{server === 'director'
+          ? `${DIRECTOR_FAULT_HELP[fault as keyof typeof DIRECTOR_FAULT_HELP]}. Watch the Doctor page.`
+          : `${FAULT_HELP[fault as keyof typeof FAULT_HELP]}. Watch the Connections and Doctor pages.`}</p>
         {disabledReason ? <p className="mt-1 text-xs text-ink-3">{disabledReason}</p> : null}
         {error ? <p role="alert" className="mt-2 text-sm text-danger">{error}</p> : null}
       </Panel>

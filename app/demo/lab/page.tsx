@@ -12,7 +12,7 @@ export default function DemoLabPage() {
   const rs2 = { ...ok('rs2', '192.168.150.13'), vipOnLo: false, faults: ['remove-vip'] };
   return (
     <LabView
-      status={{ topology: LAB_TOPOLOGY, director: { vipOnBr0: true, ipForward: 1 }, realServers: [ok('rs1', '192.168.150.12'), rs2], traffic: null, factsAt: null, factsError: null }}
+      status={{ topology: LAB_TOPOLOGY, director: { vipOnBr0: true, ipForward: 1, faults: [] }, realServers: [ok('rs1', '192.168.150.12'), rs2], traffic: null, factsAt: null, factsError: null }}
       onRate={async () => {}}
       onFault={async () => {}}
       disabledReason="Demo data: nothing to change."

@@ -1,25 +1,104 @@
 #!/bin/bash
-# Breaks or repairs one real server of the lab in the ways the seed discusses.
-#   fault.sh rs1|rs2 FAULT on|off
-# FAULT:
+# Breaks or repairs one part of the lab in the ways the seed (and the doctor)
+# discusses.
+#   fault.sh rs1|rs2 FAULT on|off       a real server
+#   fault.sh director FAULT on|off      the director (the guest's root namespace)
+# Real-server FAULTs:
 #   stop-httpd        stop its web server (connections refused)
 #   remove-vip        remove the VIP from its loopback (DR/TUN: its kernel drops
 #                     the packets, SYN_RECV piles up on the director)
 #   break-arp         arp_ignore/arp_announce back to 0 on all and eth0 (DR ARP
 #                     problem: it answers for the VIP and announces it)
-#   remove-nat-route  remove its route back through the director (NAT replies
-#                     go straight to the client, which resets them)
-# "off" restores exactly what topology.sh set up. Both are idempotent.
+#   remove-nat-route  remove its route back through the director: its default
+#                     gateway for NAT replies is no longer the director (they go
+#                     straight to the client, which resets them)
+#   strict-rp-filter  rp_filter 1 on all, eth0 and tunl0 (TUN: decapsulated
+#                     packets from clients routed via eth0 are dropped)
+# Director FAULTs (each provokes one doctor check, lib/doctor/rules.ts):
+#   ip-forward-off    net.ipv4.ip_forward=0 (NAT replies are not routed)
+#   strict-rp-filter  rp_filter 1 on all and br0
+#   remove-vip        the VIP off br0
+#   unload-ipip       rmmod ipip (no tunl0 anywhere: TUN real servers break too)
+#   conn-reuse-off    net.ipv4.vs.conn_reuse_mode=0
+#   persistent-dr     the DR service made persistent (300 s)
+#   mh-dr             the DR service scheduled by mh, without mh-port
+#   defense-always    net.ipv4.vs.drop_packet=3
+#   defense-active    drop_entry=1 with amemthresh above all memory (the kernel turns it on)
+#   conntrack-full    net.ipv4.vs.conntrack=1, nf_conntrack_max=8 and a tc ct action
+#                     on br0 that tracks what arrives (the table fills, new clients drop)
+# "off" restores exactly what topology.sh set up (or the kernel's default). Both are idempotent.
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 
-usage() { echo "usage: fault.sh rs1|rs2 stop-httpd|remove-vip|break-arp|remove-nat-route on|off" >&2; exit 2; }
+usage() {
+  echo "usage: fault.sh rs1|rs2 stop-httpd|remove-vip|break-arp|remove-nat-route|strict-rp-filter on|off" >&2
+  echo "       fault.sh director ip-forward-off|strict-rp-filter|remove-vip|unload-ipip|conn-reuse-off|persistent-dr|mh-dr|defense-always|defense-active|conntrack-full on|off" >&2
+  exit 2
+}
 [[ $# -eq 3 ]] || usage
 rs=$1 fault=$2 state=$3
-rs_ip "$rs" >/dev/null || usage
+[[ $rs == director ]] || rs_ip "$rs" >/dev/null || usage
 [[ $state == on || $state == off ]] || { echo "fault.sh: state must be on or off, not '$state'" >&2; exit 2; }
 mkdir -p "$LAB_STATE/faults"
 mark="$LAB_STATE/faults/$rs.$fault"
+vs=/proc/sys/net/ipv4/vs
+
+director_fault() {
+  case $fault in
+    ip-forward-off)
+      if [[ $state == on ]]; then echo 0 >/proc/sys/net/ipv4/ip_forward; else echo 1 >/proc/sys/net/ipv4/ip_forward; fi ;;
+    strict-rp-filter)
+      local v=0; [[ $state == on ]] && v=1
+      echo $v >/proc/sys/net/ipv4/conf/all/rp_filter; echo $v >/proc/sys/net/ipv4/conf/br0/rp_filter ;;
+    remove-vip)
+      if [[ $state == on ]]; then ip addr del "$VIP/32" dev br0 2>/dev/null || true; else ip addr replace "$VIP/32" dev br0; fi ;;
+    unload-ipip)
+      if [[ $state == on ]]; then
+        modprobe -r -d /run/m ipip
+      else
+        modprobe -d /run/m ipip
+        for r in $RS_NAMES; do
+          ip -n "$r" link set tunl0 up
+          ip netns exec "$r" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
+        done
+      fi ;;
+    conn-reuse-off)
+      if [[ $state == on ]]; then echo 0 >$vs/conn_reuse_mode; else echo 1 >$vs/conn_reuse_mode; fi ;;
+    persistent-dr)
+      if [[ $state == on ]]; then ipvsadm -E -t "$VIP:$DR_PORT" -s rr -p 300; else ipvsadm -E -t "$VIP:$DR_PORT" -s rr; fi ;;
+    mh-dr)
+      if [[ $state == on ]]; then ipvsadm -E -t "$VIP:$DR_PORT" -s mh; else ipvsadm -E -t "$VIP:$DR_PORT" -s rr; fi ;;
+    defense-always)
+      if [[ $state == on ]]; then echo 3 >$vs/drop_packet; else echo 0 >$vs/drop_packet; fi ;;
+    defense-active)
+      # the kernel compares free memory with amemthresh once a second and sets drop_entry to 2 while below it
+      if [[ $state == on ]]; then echo 1000000000 >$vs/amemthresh; echo 1 >$vs/drop_entry
+      else echo 0 >$vs/drop_entry; echo 1024 >$vs/amemthresh; fi ;;
+    conntrack-full)
+      local max=/proc/sys/net/netfilter/nf_conntrack_max saved="$LAB_STATE/faults/nf_conntrack_max"
+      if [[ $state == on ]]; then
+        [[ -e $saved ]] || cp "$max" "$saved"
+        echo 1 >$vs/conntrack; echo 8 >"$max"
+        # IPVS alone registers no conntrack hooks: a tc ct action on the LAN commits what arrives, as a firewall would
+        modprobe -a -d /run/m act_ct cls_matchall sch_ingress
+        tc qdisc replace dev br0 clsact
+        tc filter replace dev br0 ingress pref 1 protocol ip matchall action ct commit
+      else
+        tc qdisc del dev br0 clsact 2>/dev/null || true
+        echo 0 >$vs/conntrack
+        if [[ -e $saved ]]; then cat "$saved" >"$max"; rm -f "$saved"; fi
+      fi ;;
+    *)
+      echo "fault.sh: unknown director fault '$fault'" >&2; usage ;;
+  esac
+}
+
+if [[ $rs == director ]]; then
+  director_fault
+  if [[ $state == on ]]; then : >"$mark"; else rm -f "$mark"; fi
+  echo "fault.sh: $rs $fault $state"
+  exit 0
+fi
 
 case $fault in
   stop-httpd)
@@ -47,6 +126,11 @@ case $fault in
     fi ;;
   remove-nat-route)
     if [[ $state == on ]]; then del_nat_route "$rs"; else del_nat_route "$rs"; add_nat_route "$rs"; fi ;;
+  strict-rp-filter)
+    v=0; [[ $state == on ]] && v=1
+    args=(net.ipv4.conf.all.rp_filter=$v net.ipv4.conf.eth0.rp_filter=$v)
+    [[ -e /proc/sys/net/ipv4/conf/tunl0 ]] && args+=(net.ipv4.conf.tunl0.rp_filter=$v)
+    in_ns "$rs" sysctl -qw "${args[@]}" ;;
   *)
     echo "fault.sh: unknown fault '$fault'" >&2; usage ;;
 esac

@@ -15,7 +15,7 @@ const STATE = '/tmp/lab-faults-test';
 const env = { ...process.env, DIRECTOR_LAB_STATE: STATE };
 const VIP = LAB_TOPOLOGY.vip;
 const [RS1, RS2] = LAB_TOPOLOGY.realServers.map((r) => r.address) as [string, string];
-const { dr: DR_PORT, nat: NAT_PORT } = LAB_TOPOLOGY.ports;
+const { dr: DR_PORT, nat: NAT_PORT, tun: TUN_PORT } = LAB_TOPOLOGY.ports;
 
 const bash = (args: string[]) => execFileSync('bash', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -73,6 +73,11 @@ const BROKEN: Record<Fault, () => void> = {
   'remove-nat-route': () => {
     expectHealthy(probe(VIP, DR_PORT, 4));
     expectRs2Fails(probe(VIP, NAT_PORT, 4), /^(timeout|reset)$/);
+  },
+  // strict rp_filter: packets decapsulated on tunl0 come from a client rs2 routes via eth0, so it drops them; DR still works
+  'strict-rp-filter': () => {
+    expectHealthy(probe(VIP, DR_PORT, 4));
+    expectRs2Fails(probe(VIP, TUN_PORT, 4), /^(timeout|error .*)$/);
   },
 };
 

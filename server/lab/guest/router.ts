@@ -17,7 +17,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { operatorProcedure, router, viewerProcedure } from '../../api/trpc';
 import {
-  FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema, trafficSchema,
+  DIRECTOR_FAULTS, FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema, trafficSchema,
   type LabFacts, type LabStatus, type RealServerStatus, type Traffic,
 } from './topology';
 import { haFaultInput, type HaFaultInput } from './ha-topology';
@@ -237,13 +237,12 @@ export const labRouter = router({
       requireLab();
       return setRate(input.rate);
     }),
-  /** Break (on) or repair (off) one real server; returns the namespaces as they are afterwards. */
+  /** Break (on) or repair (off) one real server or the director; returns the namespaces as they are afterwards. */
   fault: operatorProcedure
-    .input(z.object({
-      server: z.enum(REAL_SERVERS.map((r) => r.name) as [string, ...string[]]),
-      fault: z.enum(FAULTS),
-      on: z.boolean(),
-    }))
+    .input(z.union([
+      z.object({ server: z.enum(REAL_SERVERS.map((r) => r.name) as [string, ...string[]]), fault: z.enum(FAULTS), on: z.boolean() }),
+      z.object({ server: z.literal('director'), fault: z.enum(DIRECTOR_FAULTS), on: z.boolean() }),
+    ]))
     .mutation(async ({ input }) => {
       requireLab();
       await run('bash', [path.join(guestDir(), 'fault.sh'), input.server, input.fault, input.on ? 'on' : 'off'], 60_000);

@@ -14,8 +14,12 @@ json_bool() { if "$@"; then echo -n true; else echo -n false; fi; }
 
 addrs=$(ip -o addr show dev br0)
 read -r forward </proc/sys/net/ipv4/ip_forward
-printf '{"director":{"vipOnBr0":%s,"ipForward":%s},"realServers":[' \
-  "$(json_bool has_line "inet $VIP/32" <<<"$addrs")" "$forward"
+dfaults=""
+for f in "$LAB_STATE/faults/director".*; do
+  [[ -e $f ]] && dfaults+="${dfaults:+,}\"${f##*/director.}\""
+done
+printf '{"director":{"vipOnBr0":%s,"ipForward":%s,"faults":[%s]},"realServers":[' \
+  "$(json_bool has_line "inet $VIP/32" <<<"$addrs")" "$forward" "$dfaults"
 first=true
 for rs in $RS_NAMES; do
   rip=$(rs_ip "$rs")

@@ -6,8 +6,15 @@
 import { z } from 'zod';
 import type { HaLabStatus } from './ha-topology';
 
-export const FAULTS = ['stop-httpd', 'remove-vip', 'break-arp', 'remove-nat-route'] as const;
+/** Faults of a real server (fault.sh rs1|rs2 FAULT on|off). */
+export const FAULTS = ['stop-httpd', 'remove-vip', 'break-arp', 'remove-nat-route', 'strict-rp-filter'] as const;
 export type Fault = (typeof FAULTS)[number];
+/** Faults of the director itself (fault.sh director FAULT on|off): each provokes one doctor check. */
+export const DIRECTOR_FAULTS = [
+  'ip-forward-off', 'strict-rp-filter', 'remove-vip', 'unload-ipip', 'conn-reuse-off', 'persistent-dr', 'mh-dr',
+  'defense-always', 'defense-active', 'conntrack-full',
+] as const;
+export type DirectorFault = (typeof DIRECTOR_FAULTS)[number];
 export const MAX_RATE = 200;
 export const DEFAULT_RATE = 2;
 
@@ -48,7 +55,7 @@ const realServerFacts = z.union([
 ]);
 
 export const labFactsSchema = z.object({
-  director: z.object({ vipOnBr0: z.boolean(), ipForward: z.number() }),
+  director: z.object({ vipOnBr0: z.boolean(), ipForward: z.number(), faults: z.array(z.string()).default([]) }),
   realServers: z.array(realServerFacts),
 });
 export type LabFacts = z.infer<typeof labFactsSchema>;

@@ -1,0 +1,197 @@
+/**
+ * The doctor on the seed's lab, built in this lab kernel by topology.sh:
+ *
+ *   client .200 ──┐
+ *   rs1 .12 ──────┼── br0 (director: DIP .1, VIP .100/32)   DR :80, NAT :8080, TUN :8081
+ *   rs2 .13 ──────┘
+ *
+ * The healthy lab raises no finding (the ARP probe included); then each fault
+ * of the lab's switch (fault.sh) is switched on, the doctor names it (its
+ * check, and the real server or setting), and switched off again.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DoctorEvidence } from '@/lib/doctor/evidence';
+import { diagnose, type CheckId, type Finding } from '@/lib/doctor/rules';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { director } from '../cli/testing';
+import { openIpvs } from '../ipvs/open';
+import { LAB_TOPOLOGY } from '../lab/guest/topology';
+import { collectEvidence } from './collect';
+
+const GUEST = path.resolve(import.meta.dirname, '../lab/guest');
+const STATE = '/tmp/doctor-kernel-test';
+const env = { ...process.env, DIRECTOR_LAB_STATE: STATE };
+const VIP = LAB_TOPOLOGY.vip;
+const [RS1, RS2] = LAB_TOPOLOGY.realServers.map((r) => r.address) as [string, string];
+const { dr: DR, nat: NAT, tun: TUN } = LAB_TOPOLOGY.ports;
+
+const bash = (args: string[]) => execFileSync('bash', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const fault = (target: string, name: string, on: boolean) => bash([path.join(GUEST, 'fault.sh'), target, name, on ? 'on' : 'off']);
+/** requests from the client namespace, one line each ("ok from ...", "timeout", ...) */
+const probe = (port: number, count: number, timeoutS = 1) => execFileSync('ip',
+  ['netns', 'exec', 'client', 'perl', path.join(GUEST, 'probe.pl'), VIP, String(port), String(count), String(timeoutS)], { encoding: 'utf8' })
+  .trim().split('\n');
+const macOf = (ns: string) => /link\/ether (\S+)/.exec(execFileSync('ip', ['-n', ns, 'link', 'show', 'eth0'], { encoding: 'utf8' }))![1]!;
+
+let backend: IpvsBackend;
+let last: DoctorEvidence;
+
+async function doctor(arp = false): Promise<Finding[]> {
+  last = await collectEvidence({ backend, arp });
+  return diagnose(last);
+}
+const checks = (f: Finding[]) => f.map((x) => x.check).sort();
+const named = (f: Finding[], check: CheckId) => f.filter((x) => x.check === check);
+
+function teardown(): void {
+  bash(['-c', `source ${path.join(GUEST, 'common.sh')}; for rs in $RS_NAMES; do stop_httpd $rs; done
+    for ns in client $RS_NAMES; do ip netns del $ns 2>/dev/null; done
+    ip link del br0 2>/dev/null; ipvsadm -C; echo 0 >/proc/sys/net/ipv4/ip_forward; rm -rf ${STATE}; true`]);
+}
+
+describe('doctor in the lab', () => {
+  beforeAll(async () => {
+    teardown();
+    bash([path.join(GUEST, 'topology.sh')]);
+    for (let i = 0; i < 50 && probe(DR, 2).some((l) => !l.startsWith('ok from')); i++) execFileSync('sleep', ['0.2']);
+    backend = await openIpvs();
+  });
+  afterAll(() => {
+    backend?.close();
+    teardown();
+  });
+
+  it('the healthy lab raises no finding, ARP probe included', async () => {
+    expect(probe(DR, 2).sort()).toEqual([`ok from ${RS1}`, `ok from ${RS2}`]);
+    const f = await doctor(true);
+    expect(f).toEqual([]);
+    // the probe ran on the LAN of the DR service and nobody but the director holds the VIP
+    expect(last.arp).toEqual([{ vip: VIP, interface: 'br0', source: LAB_TOPOLOGY.dip, answers: [], error: null }]);
+    expect(last.services.map((s) => s.label).sort()).toEqual([`TCP ${VIP}:${DR}`, `TCP ${VIP}:${NAT}`, `TCP ${VIP}:${TUN}`]);
+    expect(last.kernel).toMatch(/^\d+\.\d+/);
+    expect(last.sysctl['net.ipv4.vs.conn_reuse_mode']).toBe(1);
+  });
+
+  // director faults that are one setting: on -> the doctor names it, off -> clean again
+  it.each([
+    ['ip-forward-off', ['nat-ip-forward'], 'net.ipv4.ip_forward = 0'],
+    ['strict-rp-filter', ['tun-rp-filter', 'tun-rp-filter'], 'net.ipv4.conf.br0.rp_filter = 1'],
+    ['remove-vip', ['vip-missing'], `addresses: 127.0.0.1, ${LAB_TOPOLOGY.dip}`],
+    ['unload-ipip', ['tun-ipip'], 'module ipip: not loaded (no /sys/module/ipip, no tunl0)'],
+    ['conn-reuse-off', ['conn-reuse-off'], 'net.ipv4.vs.conn_reuse_mode = 0'],
+    ['persistent-dr', ['persistence-nodest', 'persistence-quiescent'], `persistent services: TCP ${VIP}:${DR}`],
+    ['defense-always', ['defense-always'], 'net.ipv4.vs.drop_packet = 3'],
+  ] as const)('director %s: the doctor names %j', async (name, expected, evidence) => {
+    fault('director', name, true);
+    try {
+      const f = await doctor();
+      expect(checks(f)).toEqual([...expected].sort());
+      expect(f.flatMap((x) => x.evidence)).toContain(evidence);
+    } finally {
+      fault('director', name, false);
+    }
+    expect(await doctor()).toEqual([]);
+  });
+
+  it('director doctor on the CLI: clean exits 0, a critical finding exits 1 with read, why and fix', async () => {
+    const clean = await director('doctor');
+    expect(clean).toMatchObject({ code: 0, err: '' });
+    expect(clean.out).toContain('No findings');
+    fault('director', 'ip-forward-off', true);
+    try {
+      const r = await director('doctor', '--no-arp');
+      expect(r.code).toBe(1);
+      expect(r.out).toContain('CRITICAL nat-ip-forward: IP forwarding is off while NAT services are in use');
+      expect(r.out).toContain('  read: net.ipv4.ip_forward = 0');
+      expect(r.out).toContain('  fix:  sysctl -w net.ipv4.ip_forward=1');
+      const j = JSON.parse((await director('doctor', '--no-arp', '--json')).out) as { findings: Finding[]; evidence: DoctorEvidence };
+      expect(j.findings.map((x) => x.check)).toEqual(['nat-ip-forward']);
+      expect(j.evidence.arp).toBeNull();
+    } finally {
+      fault('director', 'ip-forward-off', false);
+    }
+  });
+
+  it('director defense-active: the kernel turns drop_entry on, the doctor blames amemthresh', async () => {
+    fault('director', 'defense-active', true);
+    try {
+      let f: Finding[] = [];
+      // the kernel looks at free memory once a second
+      for (let i = 0; i < 30 && !f.length; i++) { execFileSync('sleep', ['0.2']); f = await doctor(); }
+      expect(checks(f)).toEqual(['defense-active']);
+      expect(f[0]!.evidence).toContain('net.ipv4.vs.drop_entry = 2');
+      expect(f[0]!.fix[0]).toMatch(/^sysctl -w net\.ipv4\.vs\.amemthresh=1024/);
+    } finally {
+      fault('director', 'defense-active', false);
+    }
+    expect(await doctor()).toEqual([]);
+  });
+
+  it('director mh-dr: sloppy_tcp without sync, and one client landing on one real server without mh-port', async () => {
+    fault('director', 'mh-dr', true);
+    try {
+      expect(checks(await doctor())).toEqual(['mh-sloppy']);
+      const answers = probe(DR, 12);
+      expect(new Set(answers).size).toBe(1); // mh hashes the client's address only
+      const f = await doctor();
+      expect(checks(f)).toEqual(['hash-port', 'mh-sloppy']);
+      const hp = named(f, 'hash-port')[0]!;
+      expect(hp.subject).toBe(`TCP ${VIP}:${DR}`);
+      expect(hp.fix).toEqual([`ipvsadm -E -t ${VIP}:${DR} -s mh -b mh-port`]);
+    } finally {
+      fault('director', 'mh-dr', false);
+    }
+    expect(await doctor()).toEqual([]);
+  });
+
+  it('director conntrack-full: conntrack on and netfilter table full', async () => {
+    fault('director', 'conntrack-full', true);
+    try {
+      probe(NAT, 10);
+      const f = await doctor();
+      expect(checks(f)).toEqual(['conntrack-full']);
+      expect(f[0]!.evidence).toEqual(expect.arrayContaining(['net.netfilter.nf_conntrack_max = 8', 'net.ipv4.vs.conntrack = 1']));
+    } finally {
+      fault('director', 'conntrack-full', false);
+    }
+    expect(await doctor()).toEqual([]);
+  });
+
+  it('rs2 break-arp: the ARP probe names rs2 by IP and MAC', async () => {
+    fault('rs2', 'break-arp', true);
+    try {
+      const f = await doctor(true);
+      expect(checks(f)).toEqual(['arp-answer']);
+      const mac = macOf('rs2');
+      expect(f[0]!.title).toBe(`real server ${RS2} (${mac}) answers ARP for the VIP ${VIP}`);
+      expect(f[0]!.fix[0]).toContain(`# on ${RS2}`);
+    } finally {
+      fault('rs2', 'break-arp', false);
+    }
+    expect(await doctor(true)).toEqual([]);
+  });
+
+  // real-server faults the director only sees as handshakes that never complete
+  it.each([
+    ['remove-vip', DR, DR, 'dr', 'ip addr add'],
+    ['strict-rp-filter', TUN, TUN, 'tun', 'rp_filter=0'],
+    ['remove-nat-route', NAT, DR, 'nat', `ip route replace default via ${LAB_TOPOLOGY.dip}`],
+  ] as const)('rs2 %s: SYN_RECV piles up on rs2 and the doctor names it', async (name, port, realPort, method, fix) => {
+    fault('rs2', name, true);
+    try {
+      const answers = probe(port, 8);
+      expect(answers.filter((l) => l === `ok from ${RS1}`).length).toBeGreaterThanOrEqual(3);
+      const f = await doctor();
+      // SYN_RECV entries of the cases before stay for a minute: find this service's
+      const syn = named(f, 'syn-recv').filter((x) => x.subject === `TCP ${VIP}:${port} → ${RS2}:${realPort}`);
+      expect(syn).toHaveLength(1);
+      expect(named(f, 'syn-recv').every((x) => x.subject?.endsWith(`→ ${RS2}:${x.subject.split(':').pop()}`))).toBe(true);
+      expect(syn[0]!.title).toContain(`(${method.toUpperCase()})`);
+      expect(syn[0]!.fix.join('\n')).toContain(fix);
+    } finally {
+      fault('rs2', name, false);
+    }
+  });
+});
