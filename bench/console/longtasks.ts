@@ -23,7 +23,7 @@ import { gzipSync } from 'node:zlib';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { chromium, type Page } from 'playwright-core';
 import type { AppRouter } from '../../server/api/router';
-import { serviceId } from '../../lib/agent/ids';
+import { serviceId } from '../../lib/ipvs/ids';
 import { LoginPage } from '../../e2e/pages/console';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { ConnSummary } from '@/lib/conn/summary';
 import { indexSummary } from './summary-index';
 
@@ -8,7 +8,7 @@ const counts = (byState: Record<string, number>) => ({
 });
 
 describe('indexSummary', () => {
-  it('keys services and destinations like lib/agent/ids does', () => {
+  it('keys services and destinations like lib/ipvs/ids does', () => {
     const svc = { kind: 'addr', family: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 80 } as const;
     const s: ConnSummary = {
       ...counts({ ESTABLISHED: 3, SYN_RECV: 1 }), malformed: 0,

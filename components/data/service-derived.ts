@@ -3,7 +3,7 @@
  * graph series (15 minutes), a stable colour per real server, and shares of
  * new connections over the last minute beside shares of weight.
  */
-import { destinationId } from '@/lib/agent/ids';
+import { destinationId } from '@/lib/ipvs/ids';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import type { RateSeries } from '../charts/RateChart';
 import { computeShares, type Share } from '../services/shares';

@@ -4,7 +4,7 @@
  * comparable. Never used by the real pages.
  */
 import { EMPTY_SAMPLE, type StatsTick } from '@/lib/agent/events';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceSpec } from '@/lib/ipvs/model';
 import type { ConnRow } from '../conn/ConnTable';
 import type { SummaryIndex } from '../conn/summary-index';

@@ -6,7 +6,8 @@
  */
 import { useId, useState } from 'react';
 import type { DestinationSpec, ServiceKey } from '@/lib/ipvs/model';
-import { familyOf, formatHostPort } from '@/lib/net/ip';
+import { formatDestination } from '@/lib/ipvs/format';
+import { familyOf } from '@/lib/net/ip';
 import { healthServiceSchema, type HealthServiceConfig, type HealthServiceInput } from '@/lib/schemas/health';
 import { Button } from '@/components/ui/Button';
 import { Field, inputClass } from '@/components/ui/Field';
@@ -51,7 +52,7 @@ export function valuesFrom(cfg: HealthServiceConfig | null): CheckFormValues {
     rampUpSec: String(cfg?.rampUpSec ?? 0),
     minInService: String(cfg?.minInService ?? 0),
     hysteresis: String(cfg?.hysteresis ?? 0),
-    sorryServer: cfg?.sorryServer ? formatHostPort(cfg.sorryServer.family, cfg.sorryServer.address, cfg.sorryServer.port) : '',
+    sorryServer: cfg?.sorryServer ? formatDestination(cfg.sorryServer) : '',
   };
 }
 

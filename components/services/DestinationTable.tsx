@@ -1,8 +1,8 @@
 'use client';
 import type { StatSample } from '@/lib/agent/events';
-import { destinationId } from '@/lib/agent/ids';
+import { formatDestination } from '@/lib/ipvs/format';
+import { destinationId } from '@/lib/ipvs/ids';
 import type { DestinationState } from '@/lib/ipvs/model';
-import { formatHostPort } from '@/lib/net/ip';
 import { formatBitRate, formatCount, formatPercent, formatRate } from '../format';
 import { Button } from '../ui/Button';
 import { Badge } from '../ui/Badge';
@@ -65,7 +65,7 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                 <td className="px-3 py-2 font-mono text-[13px]">
                   <div className="flex min-w-0 items-center gap-2">
                     <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />
-                    <span className="truncate" title={formatHostPort(d.family, d.address, d.port)}>{formatHostPort(d.family, d.address, d.port)}</span>
+                    <span className="truncate" title={formatDestination(d)}>{formatDestination(d)}</span>
                     {out ? <Badge tone={out.tone} className="shrink-0" title={out.title}>{out.label}</Badge> : null}
                   </div>
                 </td>

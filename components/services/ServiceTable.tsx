@@ -3,11 +3,12 @@ import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
 import { memo, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import type { StatSample } from '@/lib/agent/events';
+import { serviceKeyParts } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
 import { Sparkline } from '../ui/Sparkline';
 import { Badge } from '../ui/Badge';
-import { serviceAddressLabel, serviceFlagLabels, serviceForwardLabels, serviceProtocolLabel } from './labels';
+import { serviceFlagLabels, serviceForwardLabels } from './labels';
 
 export interface ServiceRowLive {
   sample: StatSample | undefined;
@@ -106,9 +107,9 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
   const forward = serviceForwardLabels(s);
   return (
     <tr className="h-[41px] border-b border-line/70 hover:bg-panel-2/60" data-service-id={id}>
-      <td className="px-3 py-2"><Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceProtocolLabel(s)}</Badge></td>
+      <td className="px-3 py-2"><Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceKeyParts(s.key)[0]}</Badge></td>
       <td className="truncate px-3 py-2 font-mono text-[13px]">
-        <Link href={href} className="text-accent hover:underline">{serviceAddressLabel(s)}</Link>
+        <Link href={href} className="text-accent hover:underline">{serviceKeyParts(s.key)[1]}</Link>
       </td>
       <td className="px-3 py-2 font-mono text-[13px]">{s.scheduler}</td>
       <td className="truncate px-3 py-2 text-xs" title={forward.length > 1 ? 'real servers of this service use different forwarding methods' : undefined}>

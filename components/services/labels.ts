@@ -1,5 +1,4 @@
 import type { ForwardMethod, ServiceSpec } from '@/lib/ipvs/model';
-import { formatHostPort } from '@/lib/net/ip';
 import { schedulerFlagNames } from '../forms/schedulers';
 
 export const FORWARD_LABEL: Record<ForwardMethod, string> = {
@@ -12,15 +11,6 @@ const FORWARD_SHORT: Record<ForwardMethod, string> = { nat: 'NAT', dr: 'DR', tun
 export function serviceForwardLabels(s: { destinations: readonly { forward: ForwardMethod }[] }): string[] {
   const seen = new Set(s.destinations.map((d) => d.forward));
   return (Object.keys(FORWARD_SHORT) as ForwardMethod[]).filter((m) => seen.has(m)).map((m) => FORWARD_SHORT[m]);
-}
-
-export function serviceAddressLabel(s: ServiceSpec): string {
-  const k = s.key;
-  return k.kind === 'fwmark' ? `fwmark ${k.fwmark}${k.family === 'inet6' ? ' (IPv6)' : ''}` : formatHostPort(k.family, k.address, k.port);
-}
-
-export function serviceProtocolLabel(s: ServiceSpec): string {
-  return s.key.kind === 'fwmark' ? 'FWM' : s.key.protocol.toUpperCase();
 }
 
 /** Flags as ipvsadm names them, persistence with its timeout and mask. */

@@ -1,6 +1,5 @@
 import type { JournalEntry, JournalObject } from '@/server/table/journal-types';
-import { describeService } from '@/lib/agent/ids';
-import { formatHostPort } from '@/lib/net/ip';
+import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 
 /** One line saying what a journal entry touched, e.g. "real server 10.1.0.2:80 of TCP 10.0.0.1:80: weight 1 → 0". */
 export function summarizeJournal(objects: readonly JournalObject[]): string {
@@ -29,7 +28,7 @@ export function describeJournalEntry(e: Pick<JournalEntry, 'objects' | 'summary'
 function one(o: JournalObject): string {
   switch (o.kind) {
     case 'service': {
-      const name = `service ${describeService(o.key)}`;
+      const name = `service ${formatServiceKey(o.key)}`;
       if (!o.before) return `added ${name}`;
       if (!o.after) return `removed ${name}`;
       const ch: string[] = [];
@@ -40,7 +39,7 @@ function one(o: JournalObject): string {
     }
     case 'destination': {
       const d = o.after ?? o.before;
-      const name = `real server ${d ? formatHostPort(d.family, d.address, d.port) : '?'} of ${describeService(o.service)}`;
+      const name = `real server ${d ? formatDestination(d) : '?'} of ${formatServiceKey(o.service)}`;
       if (!o.before) return `added ${name}`;
       if (!o.after) return `removed ${name}`;
       const ch: string[] = [];
@@ -52,6 +51,6 @@ function one(o: JournalObject): string {
     case 'timeouts':
       return `timeouts tcp ${o.before.tcp}/${o.before.tcpFin}/${o.before.udp} → ${o.after.tcp}/${o.after.tcpFin}/${o.after.udp}`;
     case 'counters':
-      return `zeroed counters of ${o.key ? describeService(o.key) : 'every service'}`;
+      return `zeroed counters of ${o.key ? formatServiceKey(o.key) : 'every service'}`;
   }
 }

@@ -1,15 +1,15 @@
 'use client';
 import { useMemo } from 'react';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
+import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
-import { formatHostPort } from '@/lib/net/ip';
 import { ConnTable, type ConnRow } from '../conn/ConnTable';
 import type { SummaryIndex } from '../conn/summary-index';
 import { StateHistogram, StateLegend, type HistogramRow } from '../conn/StateHistogram';
 import { SynRecvAlert } from '../conn/SynRecvAlert';
 import { synRecvFinding, type SynRecvFinding } from '../conn/synrecv';
 import { formatCount } from '../format';
-import { FORWARD_LABEL, serviceAddressLabel, serviceProtocolLabel } from '../services/labels';
+import { FORWARD_LABEL } from '../services/labels';
 import { Button } from '../ui/Button';
 import { ErrorNote } from '../ui/ErrorNote';
 import { inputClass } from '../ui/Field';
@@ -55,20 +55,20 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
     }
     busy.sort((a, b) => b.total - a.total);
     for (const { s, sid } of busy) {
-      rows.push({ id: sid, label: `${serviceProtocolLabel(s)} ${serviceAddressLabel(s)}`, byState: summary?.byService.get(sid) ?? {} });
+      rows.push({ id: sid, label: formatServiceKey(s.key), byState: summary?.byService.get(sid) ?? {} });
       for (const d of s.destinations) {
         const did = destinationId(d);
         const byState = summary?.byDestination.get(`${sid} ${did}`) ?? {};
         const f = synRecvFinding(byState, d.forward);
-        if (f) findings.push({ server: `${formatHostPort(d.family, d.address, d.port)} of ${serviceAddressLabel(s)}`, forward: FORWARD_LABEL[d.forward], f });
-        rows.push({ id: `${sid} ${did}`, label: formatHostPort(d.family, d.address, d.port), byState, indent: true, ...(f ? { flagged: f.severity } : {}) });
+        if (f) findings.push({ server: `${formatDestination(d)} of ${formatServiceKey(s.key)}`, forward: FORWARD_LABEL[d.forward], f });
+        rows.push({ id: `${sid} ${did}`, label: formatDestination(d), byState, indent: true, ...(f ? { flagged: f.severity } : {}) });
       }
     }
     findings.sort((a, b) => (a.f.severity === b.f.severity ? b.f.synRecv - a.f.synRecv : a.f.severity === 'critical' ? -1 : 1));
     return { rows, findings, states: [...states], idle };
   }, [services, summary]);
   // A thousand <option>s re-rendered on every summary tick would cost more than the histogram.
-  const serviceOptions = useMemo(() => services?.map((s) => <option key={serviceId(s.key)} value={serviceId(s.key)}>{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</option>), [services]);
+  const serviceOptions = useMemo(() => services?.map((s) => <option key={serviceId(s.key)} value={serviceId(s.key)}>{formatServiceKey(s.key)}</option>), [services]);
 
   const selectedService = services?.find((s) => serviceId(s.key) === filters.service);
   const selectedRow = filters.destination ? `${filters.service} ${filters.destination}` : filters.service || null;
@@ -122,7 +122,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
             <select className={`${inputClass} mt-1`} value={filters.destination} disabled={!selectedService} title={selectedService ? undefined : 'Choose a service first'}
               onChange={(e) => onFilters({ ...filters, destination: e.target.value })}>
               <option value="">{selectedService ? 'All real servers' : 'Choose a service first'}</option>
-              {selectedService?.destinations.map((d) => <option key={destinationId(d)} value={destinationId(d)}>{formatHostPort(d.family, d.address, d.port)}</option>)}
+              {selectedService?.destinations.map((d) => <option key={destinationId(d)} value={destinationId(d)}>{formatDestination(d)}</option>)}
             </select>
           </label>
           <label className="text-xs text-ink-2">State

@@ -1,11 +1,11 @@
 'use client';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
-import { serviceId } from '@/lib/agent/ids';
+import { formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
 import { formatCount, formatRate } from '../format';
 import { ServiceForm } from '../forms/ServiceForm';
-import { serviceAddressLabel, serviceProtocolLabel } from '../services/labels';
 import { servicesWithoutServer } from '../services/out-of-service';
 import { ServiceTable, type ServiceRowLive } from '../services/ServiceTable';
 import { Button } from '../ui/Button';
@@ -68,7 +68,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
           </p>
           <ul className="mt-1 flex flex-wrap gap-x-4 gap-y-1 font-mono text-[13px]">
             {dropping.slice(0, 8).map((s) => (
-              <li key={serviceId(s.key)}><Link className="underline" href={hrefFor(serviceId(s.key))}>{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</Link></li>
+              <li key={serviceId(s.key)}><Link className="underline" href={hrefFor(serviceId(s.key))}>{formatServiceKey(s.key)}</Link></li>
             ))}
             {dropping.length > 8 ? <li className="font-sans">and {dropping.length - 8} more</li> : null}
           </ul>

@@ -2,8 +2,8 @@
 import dynamic from 'next/dynamic';
 import { useState } from 'react';
 import type { DrainProgress, StatSample } from '@/lib/agent/events';
+import { formatDestination, formatServiceKey, serviceKeyParts } from '@/lib/ipvs/format';
 import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
-import { formatHostPort } from '@/lib/net/ip';
 import { formatBitRate, formatCount, formatRate } from '../format';
 import { DestinationForm } from '../forms/DestinationForm';
 import { destinationFormOf, serviceFormOf } from '../forms/form-model';
@@ -11,7 +11,7 @@ import { ServiceForm } from '../forms/ServiceForm';
 import type { RateSeries } from '../charts/RateChart';
 import { DestinationTable } from '../services/DestinationTable';
 import type { DestHealth } from '../services/out-of-service';
-import { serviceAddressLabel, serviceFlagLabels, serviceProtocolLabel } from '../services/labels';
+import { serviceFlagLabels } from '../services/labels';
 import { SchedulerEditor, type SchedulerPatch } from '../services/SchedulerEditor';
 import { schedulerIgnoresWeights, type Share } from '../services/shares';
 import { Badge } from '../ui/Badge';
@@ -65,8 +65,8 @@ export function ServiceView(p: ServiceViewProps) {
       <div className="flex flex-wrap items-start justify-between gap-3">
         <div>
           <div className="flex items-center gap-2">
-            <Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceProtocolLabel(s)}</Badge>
-            <h1 className="font-mono text-lg font-semibold">{serviceAddressLabel(s)}</h1>
+            <Badge tone={s.key.kind === 'fwmark' ? 'accent' : 'neutral'}>{serviceKeyParts(s.key)[0]}</Badge>
+            <h1 className="font-mono text-lg font-semibold">{serviceKeyParts(s.key)[1]}</h1>
           </div>
           <p className="mt-1 text-sm text-ink-3">
             {s.key.family === 'inet6' ? 'IPv6' : 'IPv4'} · scheduler <span className="font-mono">{s.scheduler}</span>
@@ -152,7 +152,7 @@ export function ServiceView(p: ServiceViewProps) {
       </Dialog>
       <ConfirmDialog open={dialog.kind === 'remove-service'} title="Delete this virtual service?" confirmLabel="Delete service"
         onCancel={close} onConfirm={async () => { await p.onRemoveService(); close(); }}>
-        <p><span className="font-mono">{serviceProtocolLabel(s)} {serviceAddressLabel(s)}</span> and its {s.destinations.length} real server{s.destinations.length === 1 ? '' : 's'} will be removed from the kernel. Existing connections through it stop being forwarded. You can undo this from the journal on the Snapshots page.</p>
+        <p><span className="font-mono">{formatServiceKey(s.key)}</span> and its {s.destinations.length} real server{s.destinations.length === 1 ? '' : 's'} will be removed from the kernel. Existing connections through it stop being forwarded. You can undo this from the journal on the Snapshots page.</p>
       </ConfirmDialog>
       <Dialog open={dialog.kind === 'add-dest'} onClose={close} title="Add real server">
         {dialog.kind === 'add-dest' ? (
@@ -169,7 +169,7 @@ export function ServiceView(p: ServiceViewProps) {
       <ConfirmDialog open={dialog.kind === 'remove-dest'} title="Remove this real server?" confirmLabel="Remove real server"
         onCancel={close} onConfirm={async () => { if (dialog.kind === 'remove-dest') await p.onRemoveDestination(dialog.d); close(); }}>
         {dialog.kind === 'remove-dest' ? (
-          <p><span className="font-mono">{formatHostPort(dialog.d.family, dialog.d.address, dialog.d.port)}</span> has {dialog.d.activeConns} active connection{dialog.d.activeConns === 1 ? '' : 's'}; removing it cuts them. To let them finish first, drain it instead.</p>
+          <p><span className="font-mono">{formatDestination(dialog.d)}</span> has {dialog.d.activeConns} active connection{dialog.d.activeConns === 1 ? '' : 's'}; removing it cuts them. To let them finish first, drain it instead.</p>
         ) : null}
       </ConfirmDialog>
       {dialog.kind === 'drain' ? (
@@ -183,7 +183,7 @@ function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; p
   const [started, setStarted] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [initialActive] = useState(d.activeConns);
-  const name = formatHostPort(d.family, d.address, d.port);
+  const name = formatDestination(d);
   const remaining = progress?.active ?? d.activeConns;
   const frac = initialActive > 0 ? 1 - Math.min(1, remaining / initialActive) : progress?.done ? 1 : 0;
   return (

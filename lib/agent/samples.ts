@@ -7,7 +7,7 @@ import { HOLD_AGE_CAP_MS, advanceRates, roundRate, sameCounters } from './direct
 import {
   EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsStateService, type StatsTick,
 } from './events';
-import { keptDestinationId, keptServiceId } from './ids';
+import { keptDestinationId, keptServiceId } from '../ipvs/ids';
 
 export { ESTIMATOR_PERIOD_MS, roundRate } from './director-rates';
 

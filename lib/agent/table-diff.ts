@@ -6,7 +6,7 @@
  */
 import type { DestinationSpec, DestinationState, ServiceEntry, ServiceRules, ServiceSpec } from '../ipvs/model';
 import type { TableChange } from './events';
-import { destinationId, keptServiceId } from './ids';
+import { destinationId, keptServiceId } from '../ipvs/ids';
 
 export function serviceSpecOf(s: ServiceSpec): ServiceSpec {
   return { key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe };

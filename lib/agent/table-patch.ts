@@ -5,7 +5,7 @@
  */
 import type { ServiceKey } from '../ipvs/model';
 import type { ServedService } from './events';
-import { keptServiceId, serviceId } from './ids';
+import { keptServiceId, serviceId } from '../ipvs/ids';
 
 export interface TablePatch {
   /** when the change was read (a change event's `at`; a reply's readAt.config) */

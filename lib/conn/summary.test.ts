@@ -4,8 +4,9 @@ import { cidrContains } from '../net/ip';
 import { CONN_HEADER, formatConnLine } from './format';
 import { ConnScanner, type ConnEntry, parseConnTable } from './parse';
 import {
-  type ConnFilter, ConnFilterError, ConnPageCollector, type ConnPageRequest, ConnSummarizer, formatServiceLabel,
+  type ConnFilter, ConnFilterError, ConnPageCollector, type ConnPageRequest, ConnSummarizer,
 } from './summary';
+import { formatServiceKey as formatServiceLabel } from '../ipvs/format';
 import { arbConnEntry } from './testing';
 
 function summarize(text: string) {

@@ -6,6 +6,7 @@
  * the same memory as a 10-entry one. IPv4 keys are packed into numbers
  * (protocol, address, port fit in 53 bits) to avoid a string per line.
  */
+import { formatDestination, formatServiceKey } from '../ipvs/format';
 import type { AddressFamily } from '../ipvs/model';
 import { cidrContains, parseIPv4, parseIPv6, canonicalAddress } from '../net/ip';
 import {
@@ -166,15 +167,6 @@ export function serviceKeyOf(r: ConnRecord): ConnServiceKey {
   };
 }
 
-export function formatServiceLabel(k: ConnServiceKey): string {
-  if (k.kind === 'fwmark') return k.family === 'inet6' ? `FWM ${k.fwmark} IPv6` : `FWM ${k.fwmark}`;
-  return `${k.protocol.toUpperCase()} ${hostPort(k.family, k.address, k.port)}`;
-}
-
-function hostPort(family: AddressFamily, address: string, port: number): string {
-  return family === 'inet6' ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** Feeds records in with add(); result() can be called at any time. */
 export class ConnSummarizer {
   private readonly total = new Acc();
@@ -203,10 +195,10 @@ export class ConnSummarizer {
     const destinations: DestinationConnSummary[] = [];
     const real = new Map<string, DestAcc>();
     for (const svc of this.services.values()) {
-      const label = formatServiceLabel(svc.key);
+      const label = formatServiceKey(svc.key);
       services.push({ service: svc.key, label, ...svc.counts() });
       for (const d of svc.dests.values()) {
-        const dlabel = hostPort(d.family, d.address, d.port);
+        const dlabel = formatDestination(d);
         destinations.push({
           service: svc.key, serviceLabel: label, family: d.family, address: d.address, port: d.port,
           label: dlabel, ...d.counts(),

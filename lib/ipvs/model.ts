@@ -29,6 +29,11 @@ export type ServiceKey =
   | { kind: 'addr'; family: AddressFamily; protocol: Protocol; address: string; port: number }
   | { kind: 'fwmark'; family: AddressFamily; fwmark: number };
 
+/** A service key whose protocol may be any name, as connection entries carry ('ip_50'): what ids and labels take. */
+export type AnyServiceKey =
+  | Extract<ServiceKey, { kind: 'fwmark' }>
+  | (Omit<Extract<ServiceKey, { kind: 'addr' }>, 'protocol'> & { protocol: string });
+
 export interface ServiceFlags {
   persistent: boolean;
   onePacket: boolean;

@@ -5,13 +5,10 @@
  * written from the config. What keepalived cannot express is said in
  * comments: a service without real servers, maintenance, a ramp.
  */
-import type { DestinationSpec, ServiceKey, ServiceRules, TunnelSpec } from '../ipvs/model';
+import { formatDestination, formatServiceKey } from '../ipvs/format';
+import { destinationId, serviceId } from '../ipvs/ids';
+import type { DestinationSpec, ServiceRules, TunnelSpec } from '../ipvs/model';
 import { DEFAULT_CHECKS_DIR, type Check, type HealthServiceConfig, type Timing } from '../schemas/health';
-
-function keyId(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `f/${k.family}/${k.fwmark}` : `a/${k.protocol}/${k.address}/${k.port}`;
-}
-const destId = (d: { family: string; address: string; port: number }) => `${d.family}/${d.address}/${d.port}`;
 
 /** A value keepalived.conf cannot hold; `field` names it ("TCP 10.0.0.1:80 real server 10.0.1.1:80 HTTP_GET url 1 regex"). */
 export class KeepalivedExportError extends Error {
@@ -116,24 +113,24 @@ export interface FormatResult {
 }
 
 export function formatKeepalived(services: readonly ServiceRules[], health: readonly HealthServiceConfig[], opts: { header?: string; checksDir?: string } = {}): FormatResult {
-  const byKey = new Map(health.map((h) => [keyId(h.service), h]));
+  const byKey = new Map(health.map((h) => [serviceId(h.service), h]));
   const out: string[] = [`! ${(opts.header ?? 'keepalived.conf written by Director').replace(/[\x00-\x1f\x7f]/g, ' ')}`, '! virtual servers and their checks only; VRRP is configured separately'];
   const skipped: string[] = [];
   for (const s of services) {
-    const h = byKey.get(keyId(s.key));
+    const h = byKey.get(serviceId(s.key));
     const k = s.key;
-    const label = k.kind === 'fwmark' ? `fwmark ${k.fwmark}` : `${k.protocol.toUpperCase()} ${k.family === 'inet6' ? `[${k.address}]` : k.address}:${k.port}`;
+    const label = formatServiceKey(k);
     // the configured real servers: the config's (with configured weights) first, then any only in the kernel
     const dests: { d: DestinationSpec; rs: HealthServiceConfig['realServers'][number] | null }[] = [];
     const seen = new Set<string>();
     for (const rs of h?.realServers ?? []) {
-      const live = s.destinations.find((d) => destId(d) === destId(rs.destination));
+      const live = s.destinations.find((d) => destinationId(d) === destinationId(rs.destination));
       dests.push({ d: { ...(live ?? rs.destination), weight: rs.destination.weight }, rs });
-      seen.add(destId(rs.destination));
+      seen.add(destinationId(rs.destination));
     }
-    const sorryId = h?.sorryServer ? destId(h.sorryServer) : null;
+    const sorryId = h?.sorryServer ? destinationId(h.sorryServer) : null;
     for (const d of s.destinations) {
-      if (!seen.has(destId(d)) && destId(d) !== sorryId) dests.push({ d, rs: null });
+      if (!seen.has(destinationId(d)) && destinationId(d) !== sorryId) dests.push({ d, rs: null });
     }
     if (dests.length === 0) {
       skipped.push(`${label}: no real servers (keepalived cannot express an empty virtual_server)`);
@@ -188,7 +185,7 @@ export function formatKeepalived(services: readonly ServiceRules[], health: read
       if (rs?.onFailure && h && rs.onFailure !== h.onFailure) out.push(`${J}inhibit_on_failure ${rs.onFailure === 'quiesce' ? 'on' : 'off'}`);
       if (rs?.maintenance) out.push(`${J}! Director: in maintenance (weight 0 until cleared)`);
       for (const c of rs?.checks ?? []) {
-        out.push(...checkLines(c, J, `${label} real server ${d.family === 'inet6' ? `[${d.address}]` : d.address}:${d.port}`, opts.checksDir ?? DEFAULT_CHECKS_DIR));
+        out.push(...checkLines(c, J, `${label} real server ${formatDestination(d)}`, opts.checksDir ?? DEFAULT_CHECKS_DIR));
       }
       out.push(`${I}}`);
     }

@@ -10,6 +10,8 @@ import {
   DEFAULT_FLAGS, DEFAULT_PERSISTENCE_TIMEOUT, DEFAULT_TUNNEL, type AddressFamily, type DestinationSpec, type ForwardMethod,
   type Protocol, type ServiceKey, type ServiceRules, type TunnelSpec,
 } from '../ipvs/model';
+import { formatServiceKey } from '../ipvs/format';
+import { sameServiceKey } from '../ipvs/ids';
 import { canonicalAddress, familyOf, formatIPv4, parseIPv4 } from '../net/ip';
 import { DEFAULT_CHECKS_DIR, healthTableSchema, SCRIPT_NAME_RE, type Check, type HealthServiceConfig, type HttpUrl, type Timing } from '../schemas/health';
 import { serviceTableSchema } from '../schemas/ipvs';
@@ -641,13 +643,13 @@ export function parseKeepalived(text: string, opts: { file?: string; include?: I
     for (const i of t.error.issues) {
       const at = positions[Number(i.path[0])] ?? { file: opts.file ?? 'keepalived.conf', line: 0 };
       const name = services[Number(i.path[0])];
-      c.errors.push({ ...at, message: `${name ? describeKey(name.key) : 'table'}: ${i.path.slice(1).join('.')}: ${i.message}` });
+      c.errors.push({ ...at, message: `${name ? formatServiceKey(name.key) : 'table'}: ${i.path.slice(1).join('.')}: ${i.message}` });
     }
   }
   const h = healthTableSchema.safeParse(health);
   if (!h.success) {
     for (const i of h.error.issues) {
-      const idx = services.findIndex((s) => health[Number(i.path[0])] && describeKey(s.key) === describeKey(health[Number(i.path[0])]!.service));
+      const idx = services.findIndex((s) => health[Number(i.path[0])] && sameServiceKey(s.key, health[Number(i.path[0])]!.service));
       const at = positions[idx] ?? { file: opts.file ?? 'keepalived.conf', line: 0 };
       c.errors.push({ ...at, message: `checks: ${i.path.slice(1).join('.')}: ${i.message}` });
     }
@@ -659,8 +661,4 @@ export function parseKeepalived(text: string, opts: { file?: string; include?: I
     errors: c.errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1)),
     warnings: c.warnings, notes: c.notes, positions: ok ? positions : [],
   };
-}
-
-function describeKey(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `fwmark ${k.fwmark}` : `${k.protocol.toUpperCase()} ${k.address}:${k.port}`;
 }

@@ -10,6 +10,7 @@ import {
   DEFAULT_FLAGS, DEFAULT_TUNNEL, SCHEDULERS, type DestinationSpec, type ServiceFlags, type ServiceKey,
   type ServiceRules, type ServiceSpec,
 } from '../ipvs/model';
+import { destinationId, serviceId } from '../ipvs/ids';
 import { canonicalAddress, familyOf, parseIPv4, parseIPv6 } from '../net/ip';
 
 export const U32_MAX = 4294967295;
@@ -275,7 +276,7 @@ export const serviceRulesSchema: z.ZodType<ServiceRules, unknown> = z
           message: 'a real server of the other address family needs tunnel forwarding',
         });
       }
-      const id = `${d.family}/${d.address}/${d.port}`;
+      const id = destinationId(d);
       if (seen.has(id)) {
         ctx.addIssue({ code: 'custom', path: ['destinations', i], message: `duplicate real server ${d.address}:${d.port}` });
       }
@@ -287,8 +288,7 @@ export const serviceRulesSchema: z.ZodType<ServiceRules, unknown> = z
 export const serviceTableSchema = z.array(serviceRulesSchema).superRefine((services, ctx) => {
   const seen = new Set<string>();
   services.forEach((s, i) => {
-    const k = s.key;
-    const id = k.kind === 'fwmark' ? `f/${k.family}/${k.fwmark}` : `${k.protocol}/${k.address}/${k.port}`;
+    const id = serviceId(s.key);
     if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [i, 'key'], message: 'duplicate service' });
     seen.add(id);
   });

@@ -1,19 +1,6 @@
-/**
- * Stable string identities for services and real servers, used to match a
- * snapshot against a live table, and ipvsadm-syntax labels used in messages.
- */
+/** How ipvsadm's command lines name services and real servers, used in snapshots and in messages about them. */
 import type { DestinationKey, Protocol, ServiceKey } from '../ipvs/model';
 import { formatHostPort } from '../net/ip';
-
-export function serviceId(key: ServiceKey): string {
-  return key.kind === 'fwmark'
-    ? `fwmark/${key.family}/${key.fwmark}`
-    : `${key.protocol}/${key.family}/${key.address}/${key.port}`;
-}
-
-export function destinationId(key: DestinationKey): string {
-  return `${key.family}/${key.address}/${key.port}`;
-}
 
 const SERVICE_OPTION: Record<Protocol, string> = { tcp: '-t', udp: '-u', sctp: '--sctp-service' };
 

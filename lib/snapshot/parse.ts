@@ -18,7 +18,8 @@ import {
   isContiguousV4Mask, serviceSpecSchema,
 } from '../schemas/ipvs';
 import { findGarbage, hasGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
-import { destinationArg, destinationId, serviceArg, serviceId } from './keys';
+import { destinationId, sameDestinationKey, sameServiceKey, serviceId } from '../ipvs/ids';
+import { destinationArg, serviceArg } from './keys';
 import { NameNeeded, NameTable, numericOnly, type NameResolver } from './resolve';
 import { canonicalQuad, quickDestinationSpec, quickServiceSpec, realServerProblem } from './validate';
 
@@ -456,8 +457,7 @@ function findDestination(e: Entry, d: DestinationSpec): { d: DestinationSpec; li
     const i = e.index.get(destinationId(d));
     return i === undefined ? undefined : e.dests[i];
   }
-  // the fields destinationId joins
-  for (const x of e.dests) if (x.d.port === d.port && x.d.address === d.address && x.d.family === d.family) return x;
+  for (const x of e.dests) if (sameDestinationKey(x.d, d)) return x;
   return undefined;
 }
 
@@ -465,12 +465,6 @@ function addDestination(e: Entry, x: { d: DestinationSpec; line: number }): void
   e.dests.push(x);
   if (e.index) e.index.set(destinationId(x.d), e.dests.length - 1);
   else if (e.dests.length > SCAN_LIMIT) e.index = new Map(e.dests.map((y, i) => [destinationId(y.d), i]));
-}
-
-/** serviceId(a) === serviceId(b), without building either string. */
-function sameService(a: ServiceKey, b: ServiceKey): boolean {
-  if (a.kind === 'fwmark') return b.kind === 'fwmark' && a.fwmark === b.fwmark && a.family === b.family;
-  return b.kind === 'addr' && a.port === b.port && a.address === b.address && a.protocol === b.protocol && a.family === b.family;
 }
 
 export async function parseSnapshot(text: string, opts: ParseOptions = {}): Promise<ParsedSnapshot> {
@@ -532,7 +526,7 @@ export async function parseSnapshot(text: string, opts: ParseOptions = {}): Prom
   for (const res of results) {
     if ('message' in res || res.kind !== 'a') continue;
     const key = res.svc.key;
-    const entry = lastKey !== null && sameService(key, lastKey) ? lastEntry : table.get(serviceId(key));
+    const entry = lastKey !== null && sameServiceKey(key, lastKey) ? lastEntry : table.get(serviceId(key));
     lastKey = key;
     lastEntry = entry;
     if (!entry) {

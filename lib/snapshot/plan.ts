@@ -10,7 +10,7 @@ import type {
   DestinationSpec, ServiceEntry, ServiceKey, ServiceRules, ServiceSpec,
 } from '../ipvs/model';
 import { formatDestinationLine, formatServiceLine } from './format';
-import { destinationId, serviceId } from './keys';
+import { destinationId, serviceId } from '../ipvs/ids';
 import { toRules } from './json';
 
 export type PlanMode = 'merge' | 'replace';

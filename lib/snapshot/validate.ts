@@ -17,6 +17,7 @@
 import type {
   AddressFamily, DestinationSpec, ForwardMethod, ServiceFlags, ServiceKey, ServiceRules, ServiceSpec, TunnelSpec,
 } from '../ipvs/model';
+import { destinationId, sameDestinationKey, serviceId } from '../ipvs/ids';
 import { formatIPv6, parseIPv6 } from '../net/ip';
 import {
   I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, U32_MAX, netmaskProblem, unusableRealServer,
@@ -172,26 +173,10 @@ export function quickDestinationSpec(x: unknown): DestinationSpec | null {
   return { family, address, port, forward: forward as ForwardMethod, weight, upperThreshold, lowerThreshold, tunnel };
 }
 
-const PROTOCOL_INDEX = { tcp: 0, udp: 1, sctp: 2 } as const;
-
-/**
- * The identity serviceTableSchema compares services by. An IPv4 service
- * becomes one number: a string built per service cost more than the rest
- * of the check (it has to be flattened and hashed for the Set).
- */
-function serviceIdentity(k: ServiceKey): number | string {
-  if (k.kind === 'fwmark') return `f/${k.family}/${k.fwmark}`;
-  if (k.family === 'inet') return canonicalQuad(k.address) * 2 ** 18 + PROTOCOL_INDEX[k.protocol] * 2 ** 16 + k.port;
-  return `${k.protocol}/${k.address}/${k.port}`;
-}
-
 /** Whether dests[0..n) already holds d's address and port: a scan while few (the usual handful), a Set beyond. */
 function repeatsDestination(dests: readonly DestinationSpec[], n: number, d: DestinationSpec, seen: Set<string> | null): boolean {
-  if (seen) return seen.has(`${d.family}/${d.address}/${d.port}`);
-  for (let i = 0; i < n; i++) {
-    const e = dests[i]!;
-    if (e.port === d.port && e.address === d.address && e.family === d.family) return true;
-  }
+  if (seen) return seen.has(destinationId(d));
+  for (let i = 0; i < n; i++) if (sameDestinationKey(dests[i]!, d)) return true;
   return false;
 }
 const SCAN_LIMIT = 16;
@@ -200,7 +185,7 @@ const SCAN_LIMIT = 16;
 export function quickServiceTable(x: unknown): ServiceRules[] | null {
   if (!Array.isArray(x)) return null;
   const out: ServiceRules[] = new Array(x.length);
-  const services = new Set<number | string>();
+  const services = new Set<string>();
   for (let i = 0; i < x.length; i++) {
     const s: unknown = x[i];
     if (!isObj(s)) return null;
@@ -214,10 +199,10 @@ export function quickServiceTable(x: unknown): ServiceRules[] | null {
       if (!d || (d.family !== spec.key.family && d.forward !== 'tun')) return null;
       if (repeatsDestination(dests, j, d, seen)) return null;
       dests[j] = d;
-      if (j + 1 === SCAN_LIMIT) seen = new Set(dests.slice(0, j + 1).map((e) => `${e.family}/${e.address}/${e.port}`));
-      else if (seen) seen.add(`${d.family}/${d.address}/${d.port}`);
+      if (j + 1 === SCAN_LIMIT) seen = new Set(dests.slice(0, j + 1).map(destinationId));
+      else if (seen) seen.add(destinationId(d));
     }
-    const id = serviceIdentity(spec.key);
+    const id = serviceId(spec.key);
     if (services.has(id)) return null;
     services.add(id);
     out[i] = { key: spec.key, scheduler: spec.scheduler, flags: spec.flags, timeout: spec.timeout, netmask: spec.netmask, pe: spec.pe, destinations: dests };

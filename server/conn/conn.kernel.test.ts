@@ -19,7 +19,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnEntry } from '@/lib/conn/parse';
-import { formatServiceLabel } from '@/lib/conn/summary';
+import { formatServiceKey } from '@/lib/ipvs/format';
 import { readProcIpvs, readProcIpvsStats } from '../proc/read';
 import { readConnectionPage, summarizeConnections } from './reader';
 
@@ -208,7 +208,7 @@ describe.skipIf(!haveKernel)('connection table in the lab kernel', () => {
       byVirt[label] = (byVirt[label] ?? 0) + 1;
     }
     expect(Object.fromEntries(s.services.map((x) => [x.label, x.connections + x.templates]))).toEqual(byVirt);
-    expect(s.services.map((x) => formatServiceLabel(x.service))).toContain('TCP [fd77:1::1]:80');
+    expect(s.services.map((x) => formatServiceKey(x.service))).toContain('TCP [fd77:1::1]:80');
 
     // The kernel's own counters. Only the total is compared: which states count
     // as active differs between kernels (this 6.1 lab kernel counts DR
@@ -221,7 +221,7 @@ describe.skipIf(!haveKernel)('connection table in the lab kernel', () => {
       for (const d of svc.destinations) {
         const ours = s.destinations.find((x) => x.service.kind === 'addr' && x.service.protocol === k.protocol &&
           x.service.address === k.address && x.service.port === k.port && x.address === d.address && x.port === d.port);
-        const label = `${formatServiceLabel({ ...k })} -> ${d.address}:${d.port}`;
+        const label = `${formatServiceKey({ ...k })} -> ${d.address}:${d.port}`;
         split.push(`${label}: kernel active ${d.activeConns} inactive ${d.inactiveConns}; table ${JSON.stringify(ours?.byState ?? {})}`);
         expect({ label, total: ours?.connections ?? 0 }).toEqual({ label, total: d.activeConns + d.inactiveConns });
       }

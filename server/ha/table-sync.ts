@@ -17,7 +17,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry } from '@/lib/ipvs/model';
-import { describeService, serviceId } from '@/lib/agent/ids';
+import { formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/ipvs/ids';
 import { DEFAULT_HOLD_SHARE, replicatedRemovals } from '@/lib/ha/hold';
 import type { SignedTable } from '@/lib/ha/zk-layout';
 import type { HaHeldTable, HaTableRefusal, HaTransition } from '@/lib/schemas/ha';
@@ -232,8 +233,8 @@ export class TableSync {
     this.d.onChange();
   }
 
-  private hold(payload: SignedTable, parsed: ParsedSnapshot, zkVersion: number, verdict: ReturnType<typeof replicatedRemovals>, local: { key: Parameters<typeof describeService>[0] }[]): void {
-    const labels = new Map(local.map((s) => [serviceId(s.key), describeService(s.key)]));
+  private hold(payload: SignedTable, parsed: ParsedSnapshot, zkVersion: number, verdict: ReturnType<typeof replicatedRemovals>, local: { key: Parameters<typeof formatServiceKey>[0] }[]): void {
+    const labels = new Map(local.map((s) => [serviceId(s.key), formatServiceKey(s.key)]));
     const same = this.held?.seq === payload.seq;
     this.held = {
       at: same ? this.held!.at : Date.now(), seq: payload.seq, zkVersion, from: payload.director,

@@ -8,7 +8,7 @@
  * back, and goes to the journal like an operator's change.
  */
 import type { Logger } from 'pino';
-import { describeService, destinationId, sameDestinationKey } from '@/lib/agent/ids';
+import { destinationId, sameDestinationKey, serviceId } from '@/lib/ipvs/ids';
 import { destinationSpecOf } from '@/lib/agent/table-diff';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { isIpvsError } from '@/lib/ipvs/errors';
@@ -82,7 +82,7 @@ export class HealthActions {
   }
 
   private rampKey(cfg: HealthServiceConfig, d: DestinationSpec): string {
-    return `${describeService(cfg.service)} ${destinationId(d)}`;
+    return `${serviceId(cfg.service)} ${destinationId(d)}`;
   }
 
   private cancelRamp(cfg: HealthServiceConfig, d: DestinationSpec): void {

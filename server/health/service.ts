@@ -5,7 +5,8 @@
  */
 import { EventEmitter, on } from 'node:events';
 import type { Logger } from 'pino';
-import { describeService, destinationId, sameDestinationKey, serviceId } from '@/lib/agent/ids';
+import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
+import { destinationId, sameDestinationKey, serviceId } from '@/lib/ipvs/ids';
 import { destinationSpecOf } from '@/lib/agent/table-diff';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { IpvsError } from '@/lib/ipvs/errors';
@@ -106,7 +107,7 @@ const localRefusal = (address: string, why: string) =>
 export function assertCheckTarget(cfg: HealthServiceConfig, dest: DestinationKey, check: Check, allowLocal = false): void {
   const rs = cfg.realServers.find((r) => sameDestinationKey(r.destination, dest));
   if (!rs) {
-    throw new CheckTargetError(`refusing to check ${destinationId(dest)}: it is not a real server of ${describeService(cfg.service)}`);
+    throw new CheckTargetError(`refusing to check ${formatDestination(dest)}: it is not a real server of ${formatServiceKey(cfg.service)}`);
   }
   const t = checkTarget(rs.destination, check);
   if (t.address !== rs.destination.address || t.family !== rs.destination.family) {
@@ -367,7 +368,7 @@ export class HealthService {
       await this.deps.backend.getService(cfg.service);
     } catch (e) {
       if (e instanceof IpvsError && e.code === 'service_not_found') {
-        throw new IpvsError('service_not_found', `virtual service ${describeService(cfg.service)} does not exist`);
+        throw new IpvsError('service_not_found', `virtual service ${formatServiceKey(cfg.service)} does not exist`);
       }
       throw e;
     }
@@ -379,7 +380,7 @@ export class HealthService {
       if (!known) {
         issues.push({
           code: 'custom', path: ['config', 'realServers', i, 'destination', 'address'],
-          message: `${destinationId(rs.destination)} is not a real server of ${describeService(cfg.service)}; checks only target its real servers`,
+          message: `${formatDestination(rs.destination)} is not a real server of ${formatServiceKey(cfg.service)}; checks only target its real servers`,
         });
       }
       const local = this.allowLocal || rs.checks.length === 0 ? null : localTargetReason(rs.destination.address);
@@ -425,12 +426,12 @@ export class HealthService {
       // not configured yet (the form's dry run): allowed only for a real server the kernel has in this service
       const live = await this.deps.backend.listDestinations(service);
       const d = live.find((x) => sameDestinationKey(x, dest));
-      if (!d) throw new CheckTargetError(`refusing to check ${destinationId(dest)}: it is not a real server of ${describeService(service)}`);
+      if (!d) throw new CheckTargetError(`refusing to check ${formatDestination(dest)}: it is not a real server of ${formatServiceKey(service)}`);
       cfg = { service, timing: cfg?.timing ?? {}, onFailure: 'quiesce', rampUpSec: 0, sorryServer: null, realServers: [{ destination: destinationSpecOf(d), checks: [], maintenance: false }] };
     }
     const rs = cfg.realServers.find((r) => sameDestinationKey(r.destination, dest))!;
     const checks = adHoc ? [adHoc] : rs.checks;
-    if (checks.length === 0) throw new CheckTargetError(`no checks are configured for ${destinationId(dest)} in ${describeService(service)}`);
+    if (checks.length === 0) throw new CheckTargetError(`no checks are configured for ${formatDestination(dest)} in ${formatServiceKey(service)}`);
     const results: (CheckResult & { check: string })[] = [];
     for (const c of checks) {
       assertCheckTarget(cfg, dest, c, this.allowLocal);
@@ -448,7 +449,7 @@ export class HealthService {
       if (!cfg?.realServers.some((r) => sameDestinationKey(r.destination, dest))) {
         const live = await this.deps.backend.listDestinations(service);
         const d = live.find((x) => sameDestinationKey(x, dest));
-        if (!d) throw new IpvsError('destination_not_found', `real server ${destinationId(dest)} is not in virtual service ${describeService(service)}`);
+        if (!d) throw new IpvsError('destination_not_found', `real server ${formatDestination(dest)} is not in virtual service ${formatServiceKey(service)}`);
         const base = cfg ?? { service, timing: {}, onFailure: 'quiesce' as const, rampUpSec: 0, sorryServer: null, realServers: [] };
         cfg = { ...base, realServers: [...base.realServers, { destination: destinationSpecOf(d), checks: [], maintenance: false }] };
       }

@@ -7,7 +7,7 @@
 import { chown, mkdir, readFile, rename, stat, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { healthTableSchema, type HealthServiceConfig, type HealthState } from '@/lib/schemas/health';
 

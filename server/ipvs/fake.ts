@@ -6,6 +6,8 @@
  */
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { IpvsError } from '@/lib/ipvs/errors';
+import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/ipvs/ids';
 import {
   SCHEDULERS, ZERO_STATS,
   type DestinationKey, type DestinationSpec, type DestinationState, type IpvsInfo, type ServiceEntry,
@@ -48,16 +50,13 @@ export interface TrafficDelta {
   outBytes?: number;
 }
 
+/** serviceId of the key with its address canonical, as the kernel compares addresses by value. */
 function svcId(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `f/${k.family}/${k.fwmark}` : `a/${k.family}/${k.protocol}/${canonicalAddress(k.address) ?? k.address}/${k.port}`;
+  return serviceId(k.kind === 'fwmark' ? k : { ...k, address: canonicalAddress(k.address) ?? k.address });
 }
 
 function clone<T>(v: T): T {
   return structuredClone(v);
-}
-
-function describe(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `FWM ${k.fwmark}` : `${k.protocol.toUpperCase()} ${k.address}:${k.port}`;
 }
 
 function isUnicastV4(b: Uint8Array): boolean {
@@ -95,7 +94,7 @@ export class FakeIpvs implements IpvsBackend {
 
   private svc(key: ServiceKey): FakeService {
     const s = this.services.get(svcId(key));
-    if (!s) throw new IpvsError('service_not_found', `virtual service ${describe(key)} does not exist`, 'ESRCH');
+    if (!s) throw new IpvsError('service_not_found', `virtual service ${formatServiceKey(key)} does not exist`, 'ESRCH');
     return s;
   }
 
@@ -199,7 +198,7 @@ export class FakeIpvs implements IpvsBackend {
   async addService(spec: ServiceSpec): Promise<void> {
     this.enter('addService');
     const id = svcId(spec.key);
-    if (this.services.has(id)) throw new IpvsError('service_exists', `virtual service ${describe(spec.key)} already exists`, 'EEXIST');
+    if (this.services.has(id)) throw new IpvsError('service_exists', `virtual service ${formatServiceKey(spec.key)} already exists`, 'EEXIST');
     this.checkServiceSpec(spec);
     this.services.set(id, { spec: this.normSpec(spec), stats: { ...ZERO_STATS }, dests: [] });
   }
@@ -222,7 +221,7 @@ export class FakeIpvs implements IpvsBackend {
     const s = this.svc(service);
     this.checkUdest(service, dest);
     if (this.findDest(s, dest)) {
-      throw new IpvsError('destination_exists', `real server ${dest.address}:${dest.port} already exists in ${describe(service)}`, 'EEXIST');
+      throw new IpvsError('destination_exists', `real server ${formatDestination(dest)} already exists in ${formatServiceKey(service)}`, 'EEXIST');
     }
     this.checkDestAddress(dest);
     s.dests.unshift({ spec: this.normDest(dest), activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: { ...ZERO_STATS } });
@@ -233,7 +232,7 @@ export class FakeIpvs implements IpvsBackend {
     const s = this.svc(service);
     this.checkUdest(service, dest);
     const d = this.findDest(s, dest);
-    if (!d) throw new IpvsError('destination_not_found', `real server ${dest.address}:${dest.port} is not in ${describe(service)}`, 'ENOENT');
+    if (!d) throw new IpvsError('destination_not_found', `real server ${formatDestination(dest)} is not in ${formatServiceKey(service)}`, 'ENOENT');
     d.spec = this.normDest(dest);
   }
 
@@ -241,7 +240,7 @@ export class FakeIpvs implements IpvsBackend {
     this.enter('removeDestination');
     const s = this.svc(service);
     const d = this.findDest(s, dest);
-    if (!d) throw new IpvsError('destination_not_found', `real server ${dest.address}:${dest.port} is not in ${describe(service)}`, 'ENOENT');
+    if (!d) throw new IpvsError('destination_not_found', `real server ${formatDestination(dest)} is not in ${formatServiceKey(service)}`, 'ENOENT');
     s.dests = s.dests.filter((x) => x !== d);
   }
 

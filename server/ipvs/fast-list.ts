@@ -14,8 +14,10 @@ import { readFile } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceKey, type ServiceState } from '@/lib/ipvs/model';
 import { parseProcIpvs } from '@/lib/proc/ip-vs';
+import { serviceId } from '@/lib/ipvs/ids';
 
-const keyId = (k: ServiceKey) => (k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`);
+/** serviceId, with every fwmark as IPv4: /proc/net/ip_vs does not say a fwmark service's family. */
+const keyId = (k: ServiceKey) => serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
 
 /**
  * Services with destinations whose thresholds, tunnel settings, persistent

@@ -20,7 +20,7 @@ import {
 import * as C from '@/lib/ipvs/constants';
 import { IpvsError, type IpvsErrorCode } from '@/lib/ipvs/errors';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import {
   SCHEDULERS, type DestinationKey, type DestinationSpec, type DestinationState, type IpvsInfo, type ServiceEntry,
   type ServiceKey, type ServiceSpec, type ServiceState, type SyncDaemon, type SyncDaemonConfig, type SyncState,

@@ -1,6 +1,6 @@
 /** The budgeted sweep against the lab kernel's real table, changed behind its back with ipvsadm. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import { diffTables } from '@/lib/agent/table-diff';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { ipvsadm, ipvsadmRestore, tcp } from '../ipvs/kernel-test-helpers';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TickDecoder } from '@/lib/agent/tick-wire';
 import { applyStatsTick, type StatsState } from '@/lib/agent/events';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import { diffTables } from '@/lib/agent/table-diff';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';

@@ -34,7 +34,7 @@ import { open } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, ServiceState, Stats } from '@/lib/ipvs/model';
 import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '@/lib/proc/ip-vs';
-import { destinationId, keptServiceId, serviceId } from '@/lib/agent/ids';
+import { destinationId, keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { ESTIMATOR_PERIOD_MS, sameCounters } from '@/lib/agent/director-rates';
 import { isIpvsError } from '@/lib/ipvs/errors';
 import { sameDestinationSpec } from '@/lib/agent/table-diff';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';

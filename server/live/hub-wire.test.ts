@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyStatsTick, type StatsState, type StatsTick } from '@/lib/agent/events';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import { deltaTick, fullTick } from '@/lib/agent/samples';
 import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } from '@/lib/ipvs/model';

@@ -20,7 +20,8 @@ import { ESTIMATOR_PERIOD_MS } from '@/lib/agent/director-rates';
 import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
 import type { Stats } from '@/lib/ipvs/model';
 import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@/lib/agent/events';
-import { describeService, keptServiceId, serviceId } from '@/lib/agent/ids';
+import { formatServiceKey } from '@/lib/ipvs/format';
+import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { IpvsError } from '@/lib/ipvs/errors';
 import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
@@ -217,7 +218,7 @@ export class TableHub {
       for (const e of servedOf(s)) s.byId.set(keptServiceId(e), e);
     }
     const found = s.byId.get(serviceId(key));
-    if (!found) throw new IpvsError('service_not_found', `virtual service ${describeService(key)} does not exist`);
+    if (!found) throw new IpvsError('service_not_found', `virtual service ${formatServiceKey(key)} does not exist`);
     return found;
   }
 

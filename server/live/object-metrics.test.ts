@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import { prng } from '@/lib/agent/testing';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type Stats } from '@/lib/ipvs/model';
 import { OBJECT_FAMILIES, escapeLabelValue, renderObjectMetrics } from './object-metrics';

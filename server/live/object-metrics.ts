@@ -12,7 +12,7 @@
  * (by object identity) until the service changes. The counters mirror the
  * kernel's: a ZERO shows to Prometheus as a counter reset.
  */
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 
 interface Family { name: string; help: string; type: 'counter' | 'gauge' }

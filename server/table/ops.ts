@@ -11,7 +11,8 @@ import {
   type ServiceSpec, type ServiceState, type Timeouts,
 } from '@/lib/ipvs/model';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { describeService, destinationId, sameDestinationKey } from '@/lib/agent/ids';
+import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
+import { sameDestinationKey } from '@/lib/ipvs/ids';
 import { destinationSpecOf, serviceSpecOf } from '@/lib/agent/table-diff';
 import {
   destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
@@ -58,13 +59,13 @@ function rulesOf(e: ServedService): ServiceRules {
 /** The destination `key` of a service read after a write (it must be there). */
 function destinationOf(s: ServedService, key: DestinationKey): DestinationState {
   const d = s.destinations.find((x) => sameDestinationKey(x, key));
-  if (!d) throw new IpvsError('destination_not_found', `real server ${destinationId(key)} is not in virtual service ${describeService(s.key)}`);
+  if (!d) throw new IpvsError('destination_not_found', `real server ${formatDestination(key)} is not in virtual service ${formatServiceKey(s.key)}`);
   return d;
 }
 
 async function mustReadService(backend: IpvsBackend, key: ServiceKey): Promise<ServiceRules> {
   const s = await readService(backend, key);
-  if (!s) throw new IpvsError('service_not_found', `virtual service ${describeService(key)} does not exist`);
+  if (!s) throw new IpvsError('service_not_found', `virtual service ${formatServiceKey(key)} does not exist`);
   return s;
 }
 
@@ -72,7 +73,7 @@ async function mustReadDestination(backend: IpvsBackend, service: ServiceKey, de
   await mustReadService(backend, service);
   const d = await readDestination(backend, service, dest);
   if (!d) {
-    throw new IpvsError('destination_not_found', `real server ${destinationId(dest)} is not in virtual service ${describeService(service)}`);
+    throw new IpvsError('destination_not_found', `real server ${formatDestination(dest)} is not in virtual service ${formatServiceKey(service)}`);
   }
   return d;
 }
@@ -196,7 +197,7 @@ export function createService(ctx: WriteCtx, spec: ServiceSpec, dests: Destinati
           } catch (re) {
             const cause = isIpvsError(e) ? e : new IpvsError('internal', (e as Error)?.message ?? String(e));
             throw new IpvsError(cause.code,
-              `service ${describeService(spec.key)} was created but its real servers failed (${cause.message}) `
+              `service ${formatServiceKey(spec.key)} was created but its real servers failed (${cause.message}) `
               + `and removing it again failed: ${(re as Error)?.message ?? String(re)}; the service remains `
               + `(journal #${journalId}: undo removes it)`, cause.errno, { cause: e });
           }

@@ -7,7 +7,8 @@
 import os from 'node:os';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { ServiceEntry, ServiceRules } from '@/lib/ipvs/model';
-import { describeService, serviceId } from '@/lib/agent/ids';
+import { formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/ipvs/ids';
 import { formatSnapshot } from '@/lib/snapshot/format';
 import { makeSnapshot, readSnapshotJson, stringifySnapshot, toRules } from '@/lib/snapshot/json';
 import { parseSnapshot } from '@/lib/snapshot/parse';
@@ -268,7 +269,7 @@ function describeRemains(objects: readonly JournalObject[]): string {
   const words = objects.flatMap((o) => {
     if (o.kind !== 'service') return [];
     const what = !o.before ? 'added' : !o.after ? 'removed' : 'changed';
-    return [`${what} service ${describeService(o.key)}`];
+    return [`${what} service ${formatServiceKey(o.key)}`];
   });
   return words.length > 5 ? `${words.slice(0, 5).join(', ')} and ${words.length - 5} more` : words.join(', ');
 }

@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import { formatKeepalived, KeepalivedExportError } from '@/lib/keepalived/format';
 import { LIMITS } from '@/lib/keepalived/lex';
 import { parseKeepalived, type IncludeReader } from '@/lib/keepalived/parse';

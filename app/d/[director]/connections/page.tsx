@@ -2,7 +2,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import { cidrSchema } from '@/lib/schemas/api';
 import type { ConnRow } from '@/components/conn/ConnTable';
 import { PagedRows } from '@/components/conn/paged-rows';

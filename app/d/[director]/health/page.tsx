@@ -2,7 +2,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState } from 'react';
-import { describeService, serviceId } from '@/lib/agent/ids';
+import { formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/ipvs/ids';
 import { destinationSpecOf } from '@/lib/agent/table-diff';
 import { errorText, useDirectorAccess, useDirectorId, useServices } from '@/components/data/hooks';
 import { useTRPC } from '@/components/data/trpc';
@@ -70,7 +71,7 @@ export default function HealthPage() {
               const sid = serviceId(s.key);
               const rows = (list.data ?? []).filter((r) => r.serviceId === sid);
               const cfg = (config.data ?? []).find((c) => serviceId(c.service) === sid) ?? null;
-              const title = describeService(s.key);
+              const title = formatServiceKey(s.key);
               return (
                 <HealthServiceRow
                   key={sid}

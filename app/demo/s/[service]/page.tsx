@@ -1,7 +1,7 @@
 'use client';
 import { useParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
-import { serviceId } from '@/lib/agent/ids';
+import { serviceId } from '@/lib/ipvs/ids';
 import { chartData, destinationColors, shareMap } from '@/components/data/service-derived';
 import { demoWrite, useDemo } from '@/components/demo/useDemo';
 import { ErrorNote } from '@/components/ui/ErrorNote';

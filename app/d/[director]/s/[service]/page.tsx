@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
 import type { DrainProgress, ServedService } from '@/lib/agent/events';
-import { destinationId, serviceId } from '@/lib/agent/ids';
+import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, DestinationState, ServiceKey } from '@/lib/ipvs/model';
 import { errorText, useDirectorAccess, useDirectorId, usePatchServices, useServices, useStats } from '@/components/data/hooks';
 import { replyPatch } from '@/lib/agent/table-patch';

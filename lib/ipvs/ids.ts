@@ -1,12 +1,16 @@
-import type { DestinationKey, ServiceKey } from '../ipvs/model';
+/**
+ * The one identity of each IPVS object as a string, used as map keys,
+ * Prometheus labels, URLs (`/d/<director>/s/<serviceId>`) and in tick
+ * payloads: "tcp:10.0.0.1:80", "tcp:[2001:db8::1]:80", "fwmark:inet:7";
+ * real servers "10.1.0.2:80" within their service. The format is part of
+ * URLs and the wire, so it does not change. Addresses are compared as the
+ * canonical text the schemas and the codec produce. Human labels for
+ * messages are in format.ts.
+ */
+import type { AnyServiceKey, DestinationKey, ServiceKey } from './model';
 import { formatHostPort } from '../net/ip';
 
-/**
- * Stable string identities for services and destinations, used as map keys,
- * Prometheus labels and in tick payloads ("tcp:10.0.0.1:80", "fwmark:inet:7",
- * "tcp:[2001:db8::1]:80"; destinations "10.1.0.2:80" within their service).
- */
-export function serviceId(key: ServiceKey): string {
+export function serviceId(key: AnyServiceKey): string {
   return key.kind === 'fwmark'
     ? `fwmark:${key.family}:${key.fwmark}`
     : `${key.protocol}:${formatHostPort(key.family, key.address, key.port)}`;
@@ -37,17 +41,13 @@ export function keptDestinationId(d: DestinationKey): string {
   return id;
 }
 
-/** Human text naming a service in messages: "TCP 10.0.0.1:80", "FWM 7 (IPv6)". */
-export function describeService(key: ServiceKey): string {
-  return key.kind === 'fwmark'
-    ? `FWM ${key.fwmark}${key.family === 'inet6' ? ' (IPv6)' : ''}`
-    : `${key.protocol.toUpperCase()} ${formatHostPort(key.family, key.address, key.port)}`;
-}
-
+/** serviceId(a) === serviceId(b), without building either string. */
 export function sameServiceKey(a: ServiceKey, b: ServiceKey): boolean {
-  return serviceId(a) === serviceId(b);
+  if (a.kind === 'fwmark') return b.kind === 'fwmark' && a.fwmark === b.fwmark && a.family === b.family;
+  return b.kind === 'addr' && a.port === b.port && a.address === b.address && a.protocol === b.protocol && a.family === b.family;
 }
 
+/** destinationId(a) === destinationId(b), without building either string. */
 export function sameDestinationKey(a: DestinationKey, b: DestinationKey): boolean {
-  return a.family === b.family && a.address === b.address && a.port === b.port;
+  return a.port === b.port && a.address === b.address && a.family === b.family;
 }
