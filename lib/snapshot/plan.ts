@@ -1,15 +1,14 @@
 /**
  * The difference between a live table and a desired one, as kernel
  * operations in a safe order, each one invertible so a failed apply can be
- * undone. Equality ignores counters and the HASHED flag (not in the model),
- * and fields the kernel keeps but that mean nothing in their context
- * (persistence timeout and mask of a non-persistent service, tunnel
- * settings of a non-tunnel real server), which `ipvsadm -S` cannot express.
+ * undone. Objects are matched by id and compared by lib/ipvs/config's
+ * "same configuration", like the change feed.
  */
 import type {
   DestinationSpec, ServiceEntry, ServiceKey, ServiceRules, ServiceSpec,
 } from '../ipvs/model';
 import { formatDestinationLine, formatServiceLine } from './format';
+import { sameDestinationConfig, sameServiceConfig, serviceSpecOf } from '../ipvs/config';
 import { destinationId, serviceId } from '../ipvs/ids';
 import { toRules } from './json';
 
@@ -29,28 +28,6 @@ export interface PlanInput {
   lines?: readonly { service: number; destinations: readonly number[] }[];
 }
 
-function specOf(s: ServiceRules): ServiceSpec {
-  return { key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe };
-}
-
-export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
-  const fa = a.flags, fb = b.flags;
-  if (a.scheduler !== b.scheduler || (a.pe ?? null) !== (b.pe ?? null)) return false;
-  if (fa.persistent !== fb.persistent || fa.onePacket !== fb.onePacket || fa.sched1 !== fb.sched1
-    || fa.sched2 !== fb.sched2 || fa.sched3 !== fb.sched3) return false;
-  if (fa.persistent && (a.timeout !== b.timeout || a.netmask !== b.netmask)) return false;
-  return true;
-}
-
-export function sameDestination(a: DestinationSpec, b: DestinationSpec): boolean {
-  if (a.forward !== b.forward || a.weight !== b.weight || a.upperThreshold !== b.upperThreshold
-    || a.lowerThreshold !== b.lowerThreshold) return false;
-  if (a.forward === 'tun') {
-    const ta = a.tunnel, tb = b.tunnel;
-    if (ta.type !== tb.type || ta.port !== tb.port || ta.checksum !== tb.checksum) return false;
-  }
-  return true;
-}
 
 /**
  * Order: service updates, destination updates, service creates, destination
@@ -70,15 +47,15 @@ export function planRestore(
   desired.forEach((want, i) => {
     const ln = input.lines?.[i];
     const line = ln?.service;
-    const spec = specOf(want);
+    const spec = serviceSpecOf(want);
     const have = liveById.get(serviceId(want.key));
     if (!have) {
       newSvc.push({ kind: 'createService', service: spec, line });
       want.destinations.forEach((d, j) => newDest.push({ kind: 'createDestination', service: spec, destination: d, line: ln?.destinations[j] }));
       return;
     }
-    const haveSpec = specOf(have);
-    if (!sameService(haveSpec, spec)) updSvc.push({ kind: 'updateService', service: spec, before: haveSpec, line });
+    const haveSpec = serviceSpecOf(have);
+    if (!sameServiceConfig(haveSpec, spec)) updSvc.push({ kind: 'updateService', service: spec, before: haveSpec, line });
     const haveDests = new Map(have.destinations.map((d) => [destinationId(d), d]));
     const wantIds = new Set<string>();
     want.destinations.forEach((d, j) => {
@@ -87,7 +64,7 @@ export function planRestore(
       const dl = ln?.destinations[j];
       const h = haveDests.get(id);
       if (!h) newDest.push({ kind: 'createDestination', service: spec, destination: d, line: dl });
-      else if (!sameDestination(h, d)) updDest.push({ kind: 'updateDestination', service: spec, destination: d, before: h, line: dl });
+      else if (!sameDestinationConfig(h, d)) updDest.push({ kind: 'updateDestination', service: spec, destination: d, before: h, line: dl });
     });
     for (const h of have.destinations) {
       if (!wantIds.has(destinationId(h))) delDest.push({ kind: 'removeDestination', service: haveSpec, destination: h, line });
@@ -97,7 +74,7 @@ export function planRestore(
   if (mode === 'replace') {
     for (const have of liveRules) {
       if (wanted.has(serviceId(have.key))) continue;
-      const spec = specOf(have);
+      const spec = serviceSpecOf(have);
       for (const d of have.destinations) delDest.push({ kind: 'removeDestination', service: spec, destination: d });
       delSvc.push({ kind: 'removeService', service: spec });
     }

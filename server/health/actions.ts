@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { destinationId, sameDestinationKey, serviceId } from '@/lib/ipvs/ids';
-import { destinationSpecOf } from '@/lib/agent/table-diff';
+import { destinationSpecOf } from '@/lib/ipvs/config';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { isIpvsError } from '@/lib/ipvs/errors';
 import type { DestinationSpec, DestinationState, ServiceKey } from '@/lib/ipvs/model';

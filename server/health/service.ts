@@ -7,7 +7,7 @@ import { EventEmitter, on } from 'node:events';
 import type { Logger } from 'pino';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import { destinationId, sameDestinationKey, serviceId } from '@/lib/ipvs/ids';
-import { destinationSpecOf } from '@/lib/agent/table-diff';
+import { destinationSpecOf } from '@/lib/ipvs/config';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';

@@ -37,7 +37,7 @@ import { ProcParseError, parseProcIpvs, type ProcIpvs, type ProcService } from '
 import { destinationId, keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { ESTIMATOR_PERIOD_MS, sameCounters } from '@/lib/agent/director-rates';
 import { isIpvsError } from '@/lib/ipvs/errors';
-import { sameDestinationSpec } from '@/lib/agent/table-diff';
+import { sameDestinationConfig } from '@/lib/ipvs/config';
 
 export interface DestSweepOptions {
   backend: IpvsBackend;
@@ -760,7 +760,7 @@ function sameDestinations(a: readonly DestinationState[], b: readonly Destinatio
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!, y = b[i]!;
-    if (!sameDestinationSpec(x, y) || x.activeConns !== y.activeConns || x.inactiveConns !== y.inactiveConns
+    if (!sameDestinationConfig(x, y) || x.activeConns !== y.activeConns || x.inactiveConns !== y.inactiveConns
       || x.persistentConns !== y.persistentConns) return false;
     const s = x.stats, t = y.stats;
     if (!sameCounters(s, t) || s.cps !== t.cps || s.inPps !== t.inPps || s.outPps !== t.outPps || s.inBps !== t.inBps || s.outBps !== t.outBps) return false;

@@ -13,7 +13,7 @@ import {
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import { sameDestinationKey } from '@/lib/ipvs/ids';
-import { destinationSpecOf, serviceSpecOf } from '@/lib/agent/table-diff';
+import { destinationSpecOf, sameDestinationConfig, sameServiceConfig, sameServiceRules, serviceSpecOf } from '@/lib/ipvs/config';
 import {
   destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
 } from '@/lib/schemas/api';
@@ -311,8 +311,11 @@ export function setTimeouts(ctx: WriteCtx, t: Partial<Timeouts>) {
   });
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** What currentOf read is what the journal says the change left (lib/ipvs/config's same configuration). */
+function sameAsLeft(o: Exclude<JournalObject, { kind: 'counters' | 'timeouts' }>, cur: unknown): boolean {
+  if (o.kind === 'service') return sameServiceRules(cur as ServiceRules | null, o.after);
+  const d = cur as DestinationSpec | null;
+  return d === null || o.after === null ? d === o.after : sameDestinationConfig(d, o.after);
 }
 
 /** Bring one object from `from` to `to` (either may be null = absent). */
@@ -325,7 +328,7 @@ async function restoreService(backend: IpvsBackend, key: ServiceKey, to: Service
   const { destinations, ...spec } = to;
   if (!cur) {
     await backend.addService(spec);
-  } else if (!sameJson(specOf(cur), spec)) {
+  } else if (!sameServiceConfig(cur, spec)) {
     await backend.updateService(spec);
   }
   const have = cur?.destinations ?? [];
@@ -335,7 +338,7 @@ async function restoreService(backend: IpvsBackend, key: ServiceKey, to: Service
   for (const d of destinations) {
     const h = have.find((x) => sameDestinationKey(x, d));
     if (!h) await backend.addDestination(key, d);
-    else if (!sameJson(h, d)) await backend.updateDestination(key, d);
+    else if (!sameDestinationConfig(h, d)) await backend.updateDestination(key, d);
   }
 }
 
@@ -345,7 +348,7 @@ async function restoreDestination(backend: IpvsBackend, service: ServiceKey, key
     if (cur) await backend.removeDestination(service, key);
   } else if (!cur) {
     await backend.addDestination(service, to);
-  } else if (!sameJson(destSpecOf(cur), to)) {
+  } else if (!sameDestinationConfig(cur, to)) {
     await backend.updateDestination(service, to);
   }
 }
@@ -378,7 +381,7 @@ export function undoLast(ctx: WriteCtx) {
     for (const o of objects) {
       if (o.kind === 'timeouts') continue; // timeouts are global knobs; restoring them is always meaningful
       const cur = await currentOf(ctx.backend, o);
-      if (!sameJson(cur, o.after)) {
+      if (!sameAsLeft(o, cur)) {
         throw new TRPCError({
           code: 'CONFLICT',
           message: `cannot undo change #${target.id} (${target.op}): the table changed since`,
@@ -424,7 +427,7 @@ export function undoLast(ctx: WriteCtx) {
         for (const o of objects) {
           if (o.kind === 'timeouts') continue;
           const cur = await currentOf(ctx.backend, o);
-          if (sameJson(cur, o.after)) continue;
+          if (sameAsLeft(o, cur)) continue;
           if (o.kind === 'service') out.push({ kind: 'service', key: o.key, before: o.after, after: cur as ServiceRules | null });
           else out.push({ kind: 'destination', service: o.service, before: o.after, after: cur as DestinationSpec | null });
         }

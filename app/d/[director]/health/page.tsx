@@ -4,7 +4,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState } from 'react';
 import { formatServiceKey } from '@/lib/ipvs/format';
 import { serviceId } from '@/lib/ipvs/ids';
-import { destinationSpecOf } from '@/lib/agent/table-diff';
+import { destinationSpecOf } from '@/lib/ipvs/config';
 import { errorText, useDirectorAccess, useDirectorId, useServices } from '@/components/data/hooks';
 import { useTRPC } from '@/components/data/trpc';
 import { CheckConfigForm } from '@/components/health/CheckConfigForm';
