@@ -5,7 +5,8 @@
  * refused: an upload is one file, and the agent reads nothing else from disk
  * on a caller's behalf.
  */
-import { describeService, serviceId } from '@/lib/agent/ids';
+import { formatServiceKey } from '@/lib/ipvs/format';
+import { serviceId } from '@/lib/ipvs/ids';
 import type { ServiceRules } from '@/lib/ipvs/model';
 import { formatKeepalived, KeepalivedExportError } from '@/lib/keepalived/format';
 import { parseKeepalived } from '@/lib/keepalived/parse';
@@ -45,9 +46,9 @@ export function parseKeepalivedUpload(ctx: Pick<AgentContext, 'health'>, text: s
     extras: {
       checks: p.health.map((h) => {
         const n = h.realServers.filter((r) => r.checks.length > 0).length;
-        return `${describeService(h.service)}: checks on ${n} real server${n === 1 ? '' : 's'}${h.sorryServer ? ', a sorry server' : ''}`;
+        return `${formatServiceKey(h.service)}: checks on ${n} real server${n === 1 ? '' : 's'}${h.sorryServer ? ', a sorry server' : ''}`;
       }),
-      checksRemoved: stored.filter((h) => imported.has(serviceId(h.service)) && !withChecks.has(serviceId(h.service))).map((h) => describeService(h.service)),
+      checksRemoved: stored.filter((h) => imported.has(serviceId(h.service)) && !withChecks.has(serviceId(h.service))).map((h) => formatServiceKey(h.service)),
       notes: p.notes.map(at),
       warnings: p.warnings.map(at),
       vrrp: vrrpPreview(text),
