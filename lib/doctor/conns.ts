@@ -5,7 +5,8 @@
  * stays bounded: at most MAX_CLIENTS addresses are remembered per service.
  */
 import type { ConnRecord } from '../conn/parse';
-import { ConnSummarizer, formatServiceLabel, serviceKeyOf } from '../conn/summary';
+import { ConnSummarizer, serviceKeyOf } from '../conn/summary';
+import { formatServiceKey } from '../ipvs/format';
 import type { DoctorEvidence, EvidenceServiceClients } from './evidence';
 
 export const MAX_CLIENTS = 64;
@@ -21,7 +22,7 @@ export class DoctorConnAccumulator {
   readonly add = (r: ConnRecord): void => {
     this.summary.add(r);
     if (r.template) return;
-    const label = formatServiceLabel(serviceKeyOf(r));
+    const label = formatServiceKey(serviceKeyOf(r));
     let s = this.services.get(label);
     if (!s) {
       if (this.services.size >= MAX_SERVICES) return;
