@@ -7,27 +7,9 @@
 import { haStatusSchema, type HaStatus } from '@/lib/schemas/ha';
 import { directorClient } from '../data/trpc';
 
-interface Unsubscribable {
-  unsubscribe(): void;
-}
-
-export interface HaProcedures {
-  status: { query(input?: undefined, opts?: { signal?: AbortSignal }): Promise<unknown> };
-  onStatus: {
-    subscribe(input: undefined, opts: { onData(d: unknown): void; onError(e: unknown): void }): Unsubscribable;
-  };
-  handover: { mutate(input: { group: string }): Promise<unknown> };
-  maintenance: { mutate(input: { on: boolean }): Promise<unknown> };
-  confirmReplicated: { mutate(input: { seq: number }): Promise<unknown> };
-}
-
-/**
- * The procedures are reached through the tRPC proxy by path, so this compiles
- * whether or not the agent's router type has `ha` yet; the schema check on
- * every message stands in for the missing static type.
- */
-export function haProcedures(directorId: string): HaProcedures {
-  return (directorClient(directorId) as unknown as { ha: HaProcedures }).ha;
+/** The `ha` procedures of one director, typed by the agent's router (the browser imports its type only). */
+export function haProcedures(directorId: string) {
+  return directorClient(directorId).ha;
 }
 
 /** A status from `ha.status`, or from `ha.onStatus` bare or wrapped by tRPC's tracked() as {id, data}. */
