@@ -1,4 +1,4 @@
-import type { JournalEntry, JournalObject } from '@/server/table/journal-types';
+import type { JournalEntry, JournalObject } from '@/lib/journal/types';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 
 /** One line saying what a journal entry touched, e.g. "real server 10.1.0.2:80 of TCP 10.0.0.1:80: weight 1 → 0". */

@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
-import type { LabStatus, RealServerStatus } from '@/server/lab/guest/topology';
-import { DIRECTOR_FAULTS, FAULTS, MAX_RATE } from '@/server/lab/guest/topology';
+import type { LabStatus, RealServerStatus } from '@/lib/lab/topology';
+import { DIRECTOR_FAULTS, FAULTS, MAX_RATE } from '@/lib/lab/topology';
 import { formatCount } from '../format';
 import { Badge } from '../ui/Badge';
 import { Button } from '../ui/Button';

@@ -2,6 +2,8 @@
  * The closed set of failures Director reports for IPVS operations. Kernel
  * errno values are mapped here once; the errno stays available as `errno`.
  */
+import { DomainError, type DomainErrorKind } from '../errors';
+
 export type IpvsErrorCode =
   | 'unavailable' // IPVS not in this kernel / module not loaded
   | 'permission' // no CAP_NET_ADMIN
@@ -19,7 +21,26 @@ export type IpvsErrorCode =
   | 'timeout'
   | 'internal';
 
-export class IpvsError extends Error {
+/** What kind of domain error each code is (server/api/errors.ts turns kinds into tRPC codes). */
+const KIND: Record<IpvsErrorCode, DomainErrorKind> = {
+  unavailable: 'unavailable',
+  permission: 'forbidden',
+  service_exists: 'conflict',
+  service_not_found: 'not_found',
+  destination_exists: 'conflict',
+  destination_not_found: 'not_found',
+  unknown_scheduler: 'invalid',
+  daemon_exists: 'conflict',
+  daemon_not_running: 'not_found',
+  invalid: 'invalid',
+  out_of_range: 'invalid',
+  unsupported: 'unsupported',
+  malformed_reply: 'internal',
+  timeout: 'timeout',
+  internal: 'internal',
+};
+
+export class IpvsError extends DomainError {
   override readonly name = 'IpvsError';
   constructor(
     readonly code: IpvsErrorCode,
@@ -27,7 +48,7 @@ export class IpvsError extends Error {
     readonly errno?: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(KIND[code], message, options);
   }
 }
 

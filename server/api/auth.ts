@@ -11,7 +11,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Identity, Role } from './context';
+import type { Identity, Role } from '@/lib/auth/identity';
 
 const ROLES: readonly Role[] = ['viewer', 'operator'];
 

@@ -4,6 +4,7 @@
  * (server.ts) authenticates the request and then calls it.
  */
 import type { Logger } from 'pino';
+import type { Identity } from '@/lib/auth/identity';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { Journal } from '../table/journal';
 import type { TableHub } from '../live/hub';
@@ -11,16 +12,6 @@ import type { Mutex } from '../table/mutex';
 import type { ConnSource } from '../live/conn-source';
 import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
-
-export type Role = 'viewer' | 'operator';
-
-export interface Identity {
-  role: Role;
-  /** Name of the token used ("viewer", "operator"); recorded in the journal. */
-  tokenName: string;
-  /** The console user acting, from the console's signed x-director-actor header (lib/auth/actor.ts); recorded in the journal. */
-  actor?: string;
-}
 
 /** Long-lived dependencies shared by every request. */
 export interface AgentDeps {

@@ -8,7 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Identity, Role } from './context';
+import type { Identity, Role } from '@/lib/auth/identity';
 
 const entrySchema = z.object({
   id: z.string().regex(/^[a-z0-9]{8,32}$/),

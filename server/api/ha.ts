@@ -2,12 +2,13 @@
  * `ha.*`: this director's high-availability status and the operator's two
  * actions. Status is per director; the console asks each director it knows.
  */
-import { tracked, TRPCError } from '@trpc/server';
+import { tracked } from '@trpc/server';
+import { PreconditionError } from '@/lib/errors';
 import { haConfirmReplicatedInput, haGroupInput, haMaintenanceInput, type HaStatus } from '@/lib/schemas/ha';
 import type { AgentContext } from './context';
 import { sleep } from './sleep';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
-import { disabledHa, HaPreconditionError, HaUnavailableError, type HaService } from '../ha/service';
+import { disabledHa, type HaService } from '../ha/service';
 
 /** Status pushes are at most this frequent, however busy the transitions. */
 export const STATUS_MIN_INTERVAL_MS = 250;
@@ -18,13 +19,6 @@ function haOf(ctx: AgentContext): HaService {
   return ctx.ha ?? disabledHa(ctx.directorId ?? 'director');
 }
 
-function converted<T>(p: Promise<T>): Promise<T> {
-  return p.catch((e: unknown) => {
-    if (e instanceof HaUnavailableError) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: e.message, cause: e });
-    if (e instanceof HaPreconditionError) throw new TRPCError({ code: 'CONFLICT', message: e.message, cause: e });
-    throw e;
-  });
-}
 
 export const haRouter = router({
   status: viewerProcedure.query(({ ctx }): HaStatus => haOf(ctx).status()),
@@ -43,16 +37,16 @@ export const haRouter = router({
     }
   }),
   handover: operatorProcedure.input(haGroupInput)
-    .mutation(({ ctx, input }) => converted(haOf(ctx).handover(input.group, ctx.auth.tokenName))),
+    .mutation(({ ctx, input }) => haOf(ctx).handover(input.group, ctx.auth.tokenName)),
   maintenance: operatorProcedure.input(haMaintenanceInput)
-    .mutation(({ ctx, input }) => converted(haOf(ctx).maintenance(input.on, ctx.auth.tokenName))),
+    .mutation(({ ctx, input }) => haOf(ctx).maintenance(input.on, ctx.auth.tokenName)),
   /** apply a replicated change that was held because it removes too many services (the status shows its `seq`) */
   confirmReplicated: operatorProcedure.input(haConfirmReplicatedInput)
-    .mutation(({ ctx, input }) => converted(haOf(ctx).confirmReplicated(input.seq, ctx.auth.tokenName))),
+    .mutation(({ ctx, input }) => haOf(ctx).confirmReplicated(input.seq, ctx.auth.tokenName)),
   /** directors registered in ZooKeeper, waiting for a console's admin to approve them; operator only: the entries carry enrollment codes */
   registry: operatorProcedure.query(({ ctx }) => {
     const ha = haOf(ctx);
-    if (!ha.registry) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `high availability is not configured on ${ctx.directorId ?? 'this director'}: no ZooKeeper registry to read` });
-    return converted(ha.registry());
+    if (!ha.registry) throw new PreconditionError(`high availability is not configured on ${ctx.directorId ?? 'this director'}: no ZooKeeper registry to read`);
+    return ha.registry();
   }),
 });

@@ -4,27 +4,21 @@
  * transitions. Mounted by the agent's router; the subsystem comes from the
  * context (null when this agent runs without health checks).
  */
-import { tracked, TRPCError } from '@trpc/server';
+import { tracked } from '@trpc/server';
 import { z } from 'zod';
+import { UnsupportedError } from '@/lib/errors';
 import { destinationKeySchema, serviceKeySchema } from '@/lib/schemas/ipvs';
 import { checkSchema, healthServiceSchema } from '@/lib/schemas/health';
 import type { AgentContext } from './context';
 import { operatorProcedure, router, viewerProcedure } from './trpc';
-import { CheckRateError, CheckTargetError, type HealthService } from '../health/service';
+import type { HealthService } from '../health/service';
 
 function need(ctx: AgentContext): HealthService {
   const h = ctx.health;
-  if (!h) throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'health checks are not running on this agent' });
+  if (!h) throw new UnsupportedError('health checks are not running on this agent');
   return h;
 }
 
-function refusing<T>(p: Promise<T>): Promise<T> {
-  return p.catch((e: unknown) => {
-    if (e instanceof CheckTargetError) throw new TRPCError({ code: 'BAD_REQUEST', message: e.message, cause: e });
-    if (e instanceof CheckRateError) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: e.message, cause: e });
-    throw e;
-  });
-}
 
 const serviceFilter = z.object({ service: serviceKeySchema.optional() }).default({});
 const destRef = z.object({ service: serviceKeySchema, destination: destinationKeySchema });
@@ -36,7 +30,7 @@ export const healthRouter = router({
     .query(({ ctx, input }) => need(ctx).history({ limit: input.limit, ...(input.service ? { service: input.service } : {}) })),
   config: router({
     get: viewerProcedure.input(serviceFilter).query(({ ctx, input }) => need(ctx).getConfig(input.service)),
-    set: operatorProcedure.input(z.object({ config: healthServiceSchema })).mutation(({ ctx, input }) => refusing(need(ctx).setConfig(input.config))),
+    set: operatorProcedure.input(z.object({ config: healthServiceSchema })).mutation(({ ctx, input }) => need(ctx).setConfig(input.config)),
     remove: operatorProcedure.input(z.object({ service: serviceKeySchema })).mutation(async ({ ctx, input }) => {
       await need(ctx).removeConfig(input.service);
       return { removed: true };
@@ -45,9 +39,9 @@ export const healthRouter = router({
   /** Dry run: runs the configured checks (or the one given) once; nothing in the table changes. */
   checkNow: operatorProcedure
     .input(destRef.extend({ check: checkSchema.optional() }))
-    .mutation(({ ctx, input, signal }) => refusing(need(ctx).checkNow(
+    .mutation(({ ctx, input, signal }) => need(ctx).checkNow(
       input.service, input.destination, input.check, signal, `${ctx.auth!.role}:${ctx.auth!.tokenName}`,
-    ))),
+    )),
   /** The scripts misc checks may name (the agent's checks folder), each with what would stop it from running. */
   scripts: operatorProcedure.query(({ ctx }) => need(ctx).scripts()),
   maintenance: router({

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { TooManyError } from '@/lib/errors';
+import { toTRPCError } from './errors';
 import { HeavyGate } from './heavy';
 
 function busy(ms: number): void {
@@ -39,7 +41,9 @@ describe('HeavyGate', () => {
     let release!: () => void;
     const first = gate.run(() => new Promise<void>((r) => { release = r; }));
     const queued = [gate.run(() => 1), gate.run(() => 2)];
-    await expect(gate.run(() => 3)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    const refused = await gate.run(() => 3).then(() => null, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(TooManyError);
+    expect(toTRPCError(refused).code).toBe('TOO_MANY_REQUESTS');
     release();
     await first;
     expect(await Promise.all(queued)).toEqual([1, 2]);

@@ -6,7 +6,7 @@
  * every other call waiting for all of them (four large snapshot.plan calls:
  * 5 s, issue 23 #3). Callers past `maxWaiting` are refused at once.
  */
-import { TRPCError } from '@trpc/server';
+import { TooManyError } from '@/lib/errors';
 
 export class HeavyGate {
   private busy = false;
@@ -17,7 +17,7 @@ export class HeavyGate {
   async run<T>(fn: () => Promise<T> | T): Promise<T> {
     if (this.busy) {
       if (this.waiting.length >= this.maxWaiting) {
-        throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `the agent is busy with ${this.waiting.length + 1} snapshot jobs; retry shortly` });
+        throw new TooManyError(`the agent is busy with ${this.waiting.length + 1} snapshot jobs; retry shortly`);
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

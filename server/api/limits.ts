@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AGENT_BATCH_CALLS } from '@/lib/agent/limits';
-import type { Role } from './context';
+import type { Role } from '@/lib/auth/identity';
 
 export interface RoleLimits {
   /** largest request body (bytes) */

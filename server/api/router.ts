@@ -5,9 +5,10 @@
  * Reads and subscriptions need a viewer (or operator) token; writes need an operator token.
  */
 import os from 'node:os';
-import { tracked, TRPCError } from '@trpc/server';
+import { tracked } from '@trpc/server';
 import type { ConnSummaryTick, DrainProgress, ServedService } from '@/lib/agent/events';
 import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
+import { UnsupportedError } from '@/lib/errors';
 import { IpvsError } from '@/lib/ipvs/errors';
 import {
   connectionsListInput, destinationCreateInput, destinationRefInput, destinationUpdateInput, journalListInput,
@@ -24,7 +25,7 @@ import { haRouter } from './ha';
 
 function needConns(ctx: AgentContext) {
   if (!ctx.conns) {
-    throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'the connection table reader is not available on this agent' });
+    throw new UnsupportedError('the connection table reader is not available on this agent');
   }
   return ctx.conns;
 }

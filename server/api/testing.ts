@@ -2,7 +2,8 @@
 import pino from 'pino';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { FakeIpvs } from '../ipvs/fake';
-import { createContextInner, type AgentDeps, type Identity } from './context';
+import type { Identity } from '@/lib/auth/identity';
+import { createContextInner, type AgentDeps } from './context';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';

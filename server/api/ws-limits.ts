@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Encoder } from '@trpc/server/adapters/ws';
-import type { Role } from './context';
+import type { Role } from '@/lib/auth/identity';
 import type { AgentLimits } from './limits';
 
 type Id = string | number;

@@ -17,7 +17,7 @@ import { diagnose, type CheckId, type Finding } from '@/lib/doctor/rules';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { director } from '../cli/testing';
 import { openIpvs } from '../ipvs/open';
-import { LAB_TOPOLOGY } from '../lab/guest/topology';
+import { LAB_TOPOLOGY } from '@/lib/lab/topology';
 import { collectEvidence } from './collect';
 
 const GUEST = path.resolve(import.meta.dirname, '../lab/guest');

@@ -4,6 +4,7 @@
  * always have a status to show.
  */
 import type { RegistryListing } from '@/lib/enroll/registry';
+import { ConflictError, PreconditionError } from '@/lib/errors';
 import type { HaStatus } from '@/lib/schemas/ha';
 
 export interface HaService {
@@ -20,10 +21,12 @@ export interface HaService {
   registry?(): Promise<RegistryListing>;
 }
 
-export class HaUnavailableError extends Error {
+/** HA is not configured or not connected: nothing this director can do now. */
+export class HaUnavailableError extends PreconditionError {
   override readonly name = 'HaUnavailableError';
 }
-export class HaPreconditionError extends Error {
+/** The HA state refuses it as it stands (wrong group, lease held elsewhere, no held change). */
+export class HaPreconditionError extends ConflictError {
   override readonly name = 'HaPreconditionError';
 }
 

@@ -9,6 +9,7 @@ import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import { destinationId, sameDestinationKey, serviceId } from '@/lib/ipvs/ids';
 import { destinationSpecOf } from '@/lib/ipvs/config';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { InputError, RefusedError, TooManyError, type InputIssue } from '@/lib/errors';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 import {
@@ -87,12 +88,12 @@ export interface HealthRow {
 }
 
 /** A check aimed anywhere but a configured real server of its service. */
-export class CheckTargetError extends Error {
+export class CheckTargetError extends RefusedError {
   override readonly name = 'CheckTargetError';
 }
 
 /** checkNow called too often by one token. */
-export class CheckRateError extends Error {
+export class CheckRateError extends TooManyError {
   override readonly name = 'CheckRateError';
 }
 
@@ -373,7 +374,7 @@ export class HealthService {
       throw e;
     }
     const prev = this.store.get(cfg.service);
-    const issues: { path: PropertyKey[]; message: string; code: string }[] = [];
+    const issues: InputIssue[] = [];
     const realServers = cfg.realServers.map((rs, i) => {
       const known = live.some((d) => sameDestinationKey(d, rs.destination))
         || prev?.realServers.some((p) => sameDestinationKey(p.destination, rs.destination));
@@ -391,7 +392,6 @@ export class HealthService {
       return { ...rs, maintenance: old?.maintenance ?? false };
     });
     if (issues.length > 0) {
-      const { InputError } = await import('../table/ops');
       throw new InputError(issues);
     }
     const next = { ...cfg, realServers };

@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { haConfigSchema, type HaConfig } from '../../lib/schemas/ha';
 import { bundleAgent } from './bundle';
-import { HA_DIRECTORS, HA_LAB, type HaDirectorName } from './guest/ha-topology';
+import { HA_DIRECTORS, HA_LAB, type HaDirectorName } from '@/lib/lab/ha-topology';
 import { runInLab, type LabRunResult, type TapLink } from './uml';
 
 /** The same link as start.ts's LAB_TAP: one lab per machine owns dlab0. */

@@ -20,7 +20,7 @@ import { encodeSignedTable, signTable } from '../ha/table-signing';
 import { ZkSession } from '../ha/zookeeper';
 import { client } from '../cli/commands/lab';
 import { startHaLab, type HaLab, type HaLabAgent } from './ha-lab';
-import { HA_LAB, type HaDirectorName, type HaFaultInput, type HaLabStatus } from './guest/ha-topology';
+import { HA_LAB, type HaDirectorName, type HaFaultInput, type HaLabStatus } from '@/lib/lab/ha-topology';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/linux.uml') && existsSync('/usr/sbin/keepalived')

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client } from '../cli/commands/lab';
 import { type StartState } from './state-file';
-import { LAB_TOPOLOGY } from './guest/topology';
+import { LAB_TOPOLOGY } from '@/lib/lab/topology';
 import { runInLab } from './uml';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -26,7 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleAgent } from './bundle';
 import { STATE_FILE_PATH, type StartState } from './state-file';
-import { DEFAULT_RATE, MAX_RATE } from './guest/topology';
+import { DEFAULT_RATE, MAX_RATE } from '@/lib/lab/topology';
 import { LabUnavailableError, describeFailure, runInLab, type TapLink } from './uml';
 import { hostNeedsXstateShim } from './xstate-shim';
 import { writeLabUsers, type SignIn } from './lab-users';

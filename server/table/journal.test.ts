@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceKey, ServiceRules } from '@/lib/ipvs/model';
 import { Journal, type JournalDisk } from './journal';
-import type { JournalObject } from './journal-types';
+import type { JournalObject } from '@/lib/journal/types';
 import { callerFor, makeDeps, OPERATOR } from '../api/testing';
 
 const META = { role: 'operator' as const, tokenName: 'operator', remote: 'test' };

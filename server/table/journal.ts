@@ -16,10 +16,10 @@
  */
 import { open as openFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TRPCError } from '@trpc/server';
-import type { JournalEntry, JournalObject } from './journal-types';
+import { DomainError } from '@/lib/errors';
+import type { JournalEntry, JournalObject } from '@/lib/journal/types';
 
-export type { JournalEntry, JournalObject, JournalState } from './journal-types';
+export type { JournalEntry, JournalObject, JournalState } from '@/lib/journal/types';
 
 /** The file operations the journal needs; tests inject a failing one. */
 export interface JournalDisk {
@@ -89,9 +89,10 @@ export const DEFAULT_JOURNAL_LIMITS: JournalLimits = {
 };
 
 /** The journal cannot be written: the change is refused before the kernel is touched. */
-export class JournalWriteError extends TRPCError {
+export class JournalWriteError extends DomainError {
+  override readonly name = 'JournalWriteError';
   constructor(why: string, cause?: unknown) {
-    super({ code: 'INTERNAL_SERVER_ERROR', message: `cannot write the journal: ${why}; nothing was changed`, cause });
+    super('internal', `cannot write the journal: ${why}; nothing was changed`, { cause });
   }
 }
 

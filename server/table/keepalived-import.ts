@@ -14,7 +14,7 @@ import { vrrpPreview, type VrrpPreview } from '@/lib/keepalived/vrrp-preview';
 import { DEFAULT_CHECKS_DIR, type HealthServiceConfig } from '@/lib/schemas/health';
 import { toRules } from '@/lib/snapshot/json';
 import type { AgentContext } from '../api/context';
-import { InputError } from './ops';
+import { InputError } from '@/lib/errors';
 
 export interface KeepalivedExtras {
   /** services whose checks the import sets, each in words */

@@ -2,8 +2,8 @@
  * Kernel writes as the API performs them: read the affected objects, change
  * them under the write lock, read them back, and journal before/after.
  */
-import { TRPCError } from '@trpc/server';
 import type { ZodError } from 'zod';
+import { ConflictError, InputError, NotFoundError, PreconditionError } from '@/lib/errors';
 import { IpvsError, isIpvsError } from '@/lib/ipvs/errors';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
@@ -18,8 +18,9 @@ import {
   destinationSpecSchema, serviceSpecSchema, type DestinationPatch, type ServicePatch,
 } from '@/lib/schemas/api';
 import type { ServedService } from '@/lib/agent/events';
-import type { AgentContext, Identity } from '../api/context';
-import type { JournalEntry, JournalObject } from './journal-types';
+import type { Identity } from '@/lib/auth/identity';
+import type { AgentContext } from '../api/context';
+import type { JournalEntry, JournalObject } from '@/lib/journal/types';
 
 type WriteCtx = AgentContext & { auth: Identity };
 
@@ -76,19 +77,6 @@ async function mustReadDestination(backend: IpvsBackend, service: ServiceKey, de
     throw new IpvsError('destination_not_found', `real server ${formatDestination(dest)} is not in virtual service ${formatServiceKey(service)}`);
   }
   return d;
-}
-
-/**
- * Input that is valid on its own but invalid once merged with the current
- * object. An Error (zod 4's ZodError is not one, and tRPC would wrap it and
- * drop its issues), carrying issues shaped like zod's so the error formatter
- * reports them per field.
- */
-export class InputError extends Error {
-  override readonly name = 'InputError';
-  constructor(readonly issues: { path: PropertyKey[]; message: string; code: string }[]) {
-    super(issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; '));
-  }
 }
 
 /** Re-root zod issues so they name the field as the caller sent it ("patch.timeout"). */
@@ -376,23 +364,17 @@ async function currentOf(backend: IpvsBackend, o: JournalObject): Promise<unknow
 export function undoLast(ctx: WriteCtx) {
   return write(ctx, async () => {
     const target = ctx.journal.lastUndoable();
-    if (!target) throw new TRPCError({ code: 'NOT_FOUND', message: 'nothing to undo' });
+    if (!target) throw new NotFoundError('nothing to undo');
     const objects = target.objects.filter((o): o is Exclude<JournalObject, { kind: 'counters' }> => o.kind !== 'counters');
     for (const o of objects) {
       if (o.kind === 'timeouts') continue; // timeouts are global knobs; restoring them is always meaningful
       const cur = await currentOf(ctx.backend, o);
       if (!sameAsLeft(o, cur)) {
-        throw new TRPCError({
-          code: 'CONFLICT',
-          message: `cannot undo change #${target.id} (${target.op}): the table changed since`,
-        });
+        throw new ConflictError(`cannot undo change #${target.id} (${target.op}): the table changed since`);
       }
     }
     if (target.summary !== undefined && target.objects.length === 0) {
-      throw new TRPCError({
-        code: 'PRECONDITION_FAILED',
-        message: `cannot undo change #${target.id} (${target.op}): ${target.summary}; restore a saved snapshot instead`,
-      });
+      throw new PreconditionError(`cannot undo change #${target.id} (${target.op}): ${target.summary}; restore a saved snapshot instead`);
     }
     const planned: JournalObject[] = [...objects].reverse().map((o) => ({ ...o, before: o.after, after: o.before }) as JournalObject);
     const { value: inverse, entry } = await journaled(ctx, 'journal.undo', planned, async () => {

@@ -5,6 +5,7 @@
  * (`ipvsadm -Sn`).
  */
 import os from 'node:os';
+import { InputError } from '@/lib/errors';
 import { IpvsError } from '@/lib/ipvs/errors';
 import type { ServiceEntry, ServiceRules } from '@/lib/ipvs/model';
 import { formatServiceKey } from '@/lib/ipvs/format';
@@ -15,11 +16,12 @@ import { parseSnapshot } from '@/lib/snapshot/parse';
 import { describeOp, planRestore, renderPlan, type PlanOp } from '@/lib/snapshot/plan';
 import { numericOnly } from '@/lib/snapshot/resolve';
 import { RestoreFailedError, restoreTable, SnapshotInvalidError } from '../snapshot/apply';
-import type { AgentContext, Identity } from '../api/context';
+import type { Identity } from '@/lib/auth/identity';
+import type { AgentContext } from '../api/context';
 import type { PendingChange } from './journal';
-import type { JournalObject } from './journal-types';
+import type { JournalObject } from '@/lib/journal/types';
 import { snapshotGate } from '../api/heavy';
-import { InputError, readService } from './ops';
+import { readService } from './ops';
 import { parseSnapshotText, SnapshotParseError } from '../snapshot/parse-off-thread';
 import { applyKeepalivedChecks, exportKeepalived, parseKeepalivedUpload, type KeepalivedExtras, type ParsedKeepalived } from './keepalived-import';
 

@@ -1,5 +1,5 @@
 'use client';
-import { LAB_TOPOLOGY } from '@/server/lab/guest/topology';
+import { LAB_TOPOLOGY } from '@/lib/lab/topology';
 import { LabView } from '@/components/views/LabView';
 
 const ok = (name: string, address: string) => ({

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { LabAppRouter as AppRouter } from '../../lab/app-router';
-import { FAULTS, MAX_RATE, type Fault, type LabStatus } from '../../lab/guest/topology';
+import { FAULTS, MAX_RATE, type Fault, type LabStatus } from '@/lib/lab/topology';
 import { STATE_FILE_PATH } from '../../lab/state-file';
 import type { CliIo } from '../io';
 

@@ -1,6 +1,6 @@
 # Shared by the guest scripts (sourced, never run). Addresses of the seed's
 # LVS lab; they exist only inside the lab kernel, never on the host. The lab
-# router mirrors them in topology.ts.
+# router mirrors them in lib/lab/topology.ts.
 VIP=192.168.150.100
 DIP=192.168.150.1
 PREFIX=24

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAULTS, LAB_TOPOLOGY, type Fault } from './topology';
+import { FAULTS, LAB_TOPOLOGY, type Fault } from '@/lib/lab/topology';
 
 const GUEST = import.meta.dirname;
 const STATE = '/tmp/lab-faults-test';

@@ -1,6 +1,6 @@
 # HA mode of the lab (sourced after common.sh, never run). Two directors lvs1
 # and lvs2 as namespaces, ZooKeeper in namespace zk; the design is in
-# /work/notes/ha-design.md and the router mirrors it in ha-topology.ts.
+# /work/notes/ha-design.md and the router mirrors it in lib/lab/ha-topology.ts.
 DIRECTORS="lvs1 lvs2"
 LAN_MGMT_IP=192.168.150.254
 ZK_IP=192.168.150.250

@@ -6,8 +6,8 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { HA_DIRECTORS, HA_LAB, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from './ha-topology';
-import { trafficSchema, type Traffic } from './topology';
+import { HA_DIRECTORS, HA_LAB, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from '@/lib/lab/ha-topology';
+import { trafficSchema, type Traffic } from '@/lib/lab/traffic';
 
 async function readText(file: string): Promise<string | null> {
   try {

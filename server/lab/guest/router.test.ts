@@ -4,12 +4,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContextInner, type AgentDeps, type Identity } from '../../api/context';
+import type { Identity } from '@/lib/auth/identity';
+import { createContextInner, type AgentDeps } from '../../api/context';
 import { appRouter } from '../../api/router';
 import { makeDeps, OPERATOR, VIEWER } from '../../api/testing';
 import { createCallerFactory } from '../../api/trpc';
 import { labAppRouter } from '../app-router';
-import { trafficSchema } from './topology';
+import { trafficSchema } from '@/lib/lab/traffic';
 
 // Host-side checks of the lab's pieces that need no lab kernel. Traffic here
 // goes to 127.0.0.1 only; lab.status is not called (it probes lab addresses).

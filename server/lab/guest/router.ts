@@ -13,14 +13,15 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { TRPCError } from '@trpc/server';
+import { PreconditionError, UnsupportedError } from '@/lib/errors';
 import { z } from 'zod';
 import { operatorProcedure, router, viewerProcedure } from '../../api/trpc';
 import {
-  DIRECTOR_FAULTS, FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema, trafficSchema,
-  type LabFacts, type LabStatus, type RealServerStatus, type Traffic,
-} from './topology';
-import { haFaultInput, type HaFaultInput } from './ha-topology';
+  DIRECTOR_FAULTS, FAULTS, LAB_TOPOLOGY, MAX_RATE, REAL_SERVERS, labFactsSchema,
+  type LabFacts, type LabStatus, type RealServerStatus,
+} from '@/lib/lab/topology';
+import { trafficSchema, type Traffic } from '@/lib/lab/traffic';
+import { haFaultInput, type HaFaultInput } from '@/lib/lab/ha-topology';
 import { readHaLabStatus } from './ha-status';
 
 export function labEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -42,7 +43,7 @@ export function labMode(env: NodeJS.ProcessEnv = process.env): 'single' | 'ha' {
 
 function requireLab(): void {
   if (!labEnabled()) {
-    throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'this agent does not run in the lab kernel (DIRECTOR_LAB is not 1)' });
+    throw new UnsupportedError('this agent does not run in the lab kernel (DIRECTOR_LAB is not 1)');
   }
 }
 
@@ -218,7 +219,7 @@ async function haFault(i: HaFaultInput): Promise<{ detached: boolean; output: st
 function requireHa(): void {
   requireLab();
   if (labMode() !== 'ha') {
-    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'the lab runs one director; HA faults need the HA lab (npm start -- --ha)' });
+    throw new PreconditionError('the lab runs one director; HA faults need the HA lab (npm start -- --ha)');
   }
 }
 

@@ -4,7 +4,7 @@
  * can import it.
  */
 import { z } from 'zod';
-import type { Traffic } from './topology';
+import type { Traffic } from './traffic';
 
 export const HA_DIRECTORS = [
   { name: 'lvs1', lanAddress: '192.168.150.2', heartbeatAddress: '10.150.1.1', priority: 150, proxyPort: 9581 },

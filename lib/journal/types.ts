@@ -1,5 +1,5 @@
 import type { DestinationSpec, ServiceKey, ServiceRules, Timeouts } from '@/lib/ipvs/model';
-import type { Role } from '../api/context';
+import type { Role } from '@/lib/auth/identity';
 
 /** One object a write touched, with its state before and after (null: did not exist). */
 export type JournalObject =

@@ -1,10 +1,11 @@
 /**
  * The seed's lab as data (mirrors common.sh, which builds it) and the shapes
- * of what status.sh and traffic.mjs report. No I/O here, so the console can
+ * of what status.sh reports (server/lab/guest/). No I/O here, so the console can
  * import it to draw the topology.
  */
 import { z } from 'zod';
 import type { HaLabStatus } from './ha-topology';
+import type { Traffic } from './traffic';
 
 /** Faults of a real server (fault.sh rs1|rs2 FAULT on|off). */
 export const FAULTS = ['stop-httpd', 'remove-vip', 'break-arp', 'remove-nat-route', 'strict-rp-filter'] as const;
@@ -60,29 +61,6 @@ export const labFactsSchema = z.object({
 });
 export type LabFacts = z.infer<typeof labFactsSchema>;
 
-const serviceTraffic = z.object({
-  method: z.string(),
-  address: z.string(),
-  port: z.number(),
-  sent: z.number(),
-  ok: z.number(),
-  failed: z.number(),
-  skipped: z.number(),
-  inflight: z.number(),
-  /** successful responses per real server address ("from 192.168.150.12") */
-  byServer: z.record(z.string(), z.number()),
-  lastError: z.string().nullable(),
-  lastErrorAt: z.number().nullable(),
-  okPerSec: z.number(),
-  failedPerSec: z.number(),
-});
-export const trafficSchema = z.object({
-  at: z.number(),
-  pid: z.number(),
-  rate: z.number(),
-  services: z.record(z.string(), serviceTraffic),
-});
-export type Traffic = z.infer<typeof trafficSchema>;
 
 export interface RealServerStatus {
   name: string;
