@@ -48,7 +48,8 @@ export function ConnTable({ count, rowAt, onRange, height = 520 }: {
   }, [first, last, count, onRange]);
 
   return (
-    <div className="rounded-md border border-line text-[13px]" role="table" aria-label="Connection entries" aria-rowcount={count}>
+    <div className="overflow-x-auto rounded-md border border-line text-[13px]" role="table" aria-label="Connection entries" aria-rowcount={count}>
+      <div className="min-w-[860px]">
       <div className={`${COLS} gap-2 border-b border-line bg-panel-2 px-3 py-2 text-[11px] font-semibold uppercase tracking-wide text-ink-3`} role="row">
         <span role="columnheader">Proto</span>
         <span role="columnheader">Client</span>
@@ -89,6 +90,7 @@ export function ConnTable({ count, rowAt, onRange, height = 520 }: {
             );
           })}
         </div>
+      </div>
       </div>
     </div>
   );

@@ -111,7 +111,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
         title={<>Entries {table.matched !== null ? <span className="num font-normal text-ink-3">({formatCount(table.matched)} match)</span> : null}</>}
         actions={<Button size="sm" variant="ghost" onClick={() => onFilters(NO_FILTERS)} disabled={JSON.stringify(filters) === JSON.stringify(NO_FILTERS)}>Clear filters</Button>}
       >
-        <form className="mb-3 grid grid-cols-[minmax(220px,1fr)_minmax(200px,1fr)_170px_minmax(200px,1fr)] gap-3" onSubmit={(e) => e.preventDefault()}>
+        <form className="mb-3 grid gap-3 sm:grid-cols-2 xl:grid-cols-[minmax(220px,1fr)_minmax(200px,1fr)_170px_minmax(200px,1fr)]" onSubmit={(e) => e.preventDefault()}>
           <label className="text-xs text-ink-2">Service
             <select className={`${inputClass} mt-1`} value={filters.service} onChange={(e) => onFilters({ ...filters, service: e.target.value, destination: '' })}>
               <option value="">All services</option>
