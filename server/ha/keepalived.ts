@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { parseNotifyLine, vrrpPaths, type NotifyEvent } from '@/lib/ha/vrrp-conf';
-import { sleep } from '../api/sleep';
+import { sleep } from '@/lib/sleep';
 
 export interface KeepalivedEvents {
   onNotify(e: NotifyEvent): void;

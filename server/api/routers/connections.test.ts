@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnSummaryTick } from '@/lib/agent/events';
-import { procConnSource } from '../live/conn-source';
-import { callerFor, makeDeps, VIEWER } from './testing';
+import { procConnSource } from '../../live/conn-source';
+import { callerFor, makeDeps, VIEWER } from '../testing';
 
 // 192.0.2.10:80 (C000020A:0050) -> real servers 10.0.0.1 (0A000001) and 10.0.0.2 (0A000002)
 const TABLE = `Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData

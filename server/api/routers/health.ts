@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { UnsupportedError } from '@/lib/errors';
 import { destinationKeySchema, serviceKeySchema } from '@/lib/schemas/ipvs';
 import { checkSchema, healthServiceSchema } from '@/lib/schemas/health';
-import type { AgentContext } from './context';
-import { operatorProcedure, router, viewerProcedure } from './trpc';
-import type { HealthService } from '../health/service';
+import type { AgentContext } from '../context';
+import { operatorProcedure, router, viewerProcedure } from '../trpc';
+import type { HealthService } from '../../health/service';
 
 function need(ctx: AgentContext): HealthService {
   const h = ctx.health;

@@ -1,7 +1,7 @@
 /** snapshot.* through the router on the fake kernel, with the real snapshot parser and planner. */
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
+import { callerFor, makeDeps, OPERATOR, VIEWER } from '../testing';
 
 const TEXT = `-A -t 192.0.2.10:80 -s rr
 -a -t 192.0.2.10:80 -r 10.0.0.1:80 -m -w 2

@@ -1,8 +1,8 @@
 /** snapshot.onRestoreProgress: operations done / total of a restore, followed over the router on the fake kernel. */
 import { describe, expect, it } from 'vitest';
-import { FakeIpvs } from '../ipvs/fake';
-import type { RestoreProgress } from '../table/snapshot-ops';
-import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
+import { FakeIpvs } from '../../ipvs/fake';
+import type { RestoreProgress } from '../../table/snapshot-ops';
+import { callerFor, makeDeps, OPERATOR, VIEWER } from '../testing';
 
 const rules = (n: number, scheduler = 'rr') => Array.from({ length: n }, (_, i) => [
   `-A -t 192.0.2.${i + 1}:80 -s ${i === n - 1 ? scheduler : 'rr'}`,

@@ -5,10 +5,10 @@
 import { tracked } from '@trpc/server';
 import { PreconditionError } from '@/lib/errors';
 import { haConfirmReplicatedInput, haGroupInput, haMaintenanceInput, type HaStatus } from '@/lib/schemas/ha';
-import type { AgentContext } from './context';
-import { sleep } from './sleep';
-import { operatorProcedure, router, viewerProcedure } from './trpc';
-import { disabledHa, type HaService } from '../ha/service';
+import type { AgentContext } from '../context';
+import { sleep } from '@/lib/sleep';
+import { operatorProcedure, router, viewerProcedure } from '../trpc';
+import { disabledHa, type HaService } from '../../ha/service';
 
 /** Status pushes are at most this frequent, however busy the transitions. */
 export const STATUS_MIN_INTERVAL_MS = 250;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { haStatusSchema, type HaStatus } from '@/lib/schemas/ha';
-import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
-import { disabledStatus, HaPreconditionError, type HaService } from '../ha/service';
+import { callerFor, makeDeps, OPERATOR, VIEWER } from '../testing';
+import { disabledStatus, HaPreconditionError, type HaService } from '../../ha/service';
 
 /** A stand-in controller with real state: status changes when the operator acts. */
 function fakeHa(): HaService & { bump(): void } {

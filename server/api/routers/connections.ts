@@ -1,0 +1,47 @@
+/** connections.*: the kernel's connection table, paged and summarised on the agent (server/live/conn-source.ts). */
+import { tracked } from '@trpc/server';
+import type { ConnSummaryTick } from '@/lib/agent/events';
+import { UnsupportedError } from '@/lib/errors';
+import { connectionsListInput, tickInput } from '@/lib/schemas/api';
+import type { AgentContext } from '../context';
+import { sleep } from '@/lib/sleep';
+import { router, viewerProcedure } from '../trpc';
+
+function needConns(ctx: AgentContext) {
+  if (!ctx.conns) {
+    throw new UnsupportedError('the connection table reader is not available on this agent');
+  }
+  return ctx.conns;
+}
+export const connectionsRouter = router({
+  /** One page of the connection table, filtered on the agent (the table can hold millions of entries). */
+  list: viewerProcedure.input(connectionsListInput).query(({ ctx, input, signal }) => {
+    const conns = needConns(ctx);
+    const d = input.destination;
+    return conns.list(
+      {
+        filter: {
+          ...(input.service ? { service: input.service } : {}),
+          ...(d ? { destination: { address: d.address, port: d.port } } : {}),
+          ...(input.state ? { state: input.state } : {}),
+          ...(input.client ? { client: input.client } : {}),
+          ...(input.protocol ? { protocol: input.protocol } : {}),
+        },
+        offset: input.cursor,
+        limit: input.limit,
+      },
+      signal,
+    );
+  }),
+  summary: viewerProcedure.query(async ({ ctx }) => (await needConns(ctx).summary(ctx.hub.tickMs)).summary),
+  onSummary: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, signal }) {
+    const conns = needConns(ctx);
+    let seq = 0;
+    while (!signal?.aborted) {
+      const { at, summary } = await conns.summary(ctx.hub.tickMs);
+      const tick: ConnSummaryTick = { seq: ++seq, at, summary };
+      yield tracked(String(seq), tick);
+      await sleep(ctx.hub.tickMs, signal);
+    }
+  }),
+});

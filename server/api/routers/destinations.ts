@@ -1,0 +1,52 @@
+/** destinations.*: the real servers of a service; drain is weight 0 followed by onDrain's progress. */
+import { tracked } from '@trpc/server';
+import type { DrainProgress } from '@/lib/agent/events';
+import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
+import { IpvsError } from '@/lib/ipvs/errors';
+import { destinationCreateInput, destinationRefInput, destinationUpdateInput, tickInput } from '@/lib/schemas/api';
+import * as ops from '../../table/ops';
+import { sleep } from '@/lib/sleep';
+import { operatorProcedure, router, viewerProcedure } from '../trpc';
+
+export const destinationsRouter = router({
+  create: operatorProcedure
+    .input(destinationCreateInput)
+    .mutation(({ ctx, input }) => ops.createDestination(ctx, input.service, input.destination)),
+  update: operatorProcedure
+    .input(destinationUpdateInput)
+    .mutation(({ ctx, input }) => ops.updateDestination(ctx, input.service, input.destination, input.patch)),
+  remove: operatorProcedure
+    .input(destinationRefInput)
+    .mutation(({ ctx, input }) => ops.removeDestination(ctx, input.service, input.destination)),
+  /** Quiesce: weight 0, so no new connections; follow with onDrain. */
+  drain: operatorProcedure.input(destinationRefInput).mutation(async ({ ctx, input }) => {
+    const r = await ops.updateDestination(ctx, input.service, input.destination, { weight: 0 }, 'destinations.drain');
+    return { ...r, caveat: r.service.flags.persistent ? PERSISTENCE_CAVEAT : null };
+  }),
+  /** Progress of a drain, every tick, until active connections reach 0 (or the destination goes away). */
+  onDrain: viewerProcedure.input(destinationRefInput.extend(tickInput.unwrap().shape)).subscription(async function* ({ ctx, input, signal }) {
+    let seq = 0;
+    while (!signal?.aborted) {
+      const svc = await ctx.backend.getService(input.service).catch((e: unknown) => {
+        if (e instanceof IpvsError && e.code === 'service_not_found') return null;
+        throw e;
+      });
+      const dest = svc ? await ops.readDestination(ctx.backend, input.service, input.destination) : null;
+      const progress: DrainProgress = {
+        service: input.service,
+        destination: input.destination,
+        at: Date.now(),
+        weight: dest?.weight ?? 0,
+        active: dest?.activeConns ?? 0,
+        inactive: dest?.inactiveConns ?? 0,
+        persistent: dest?.persistentConns ?? 0,
+        done: dest !== null && dest.activeConns === 0,
+        gone: dest === null,
+        caveat: svc?.flags.persistent ? PERSISTENCE_CAVEAT : null,
+      };
+      yield tracked(String(++seq), progress);
+      if (progress.done || progress.gone) return;
+      await sleep(ctx.hub.tickMs, signal);
+    }
+  }),
+});

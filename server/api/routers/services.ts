@@ -1,0 +1,18 @@
+/** services.*: the virtual services, as the hub serves them, changed through the one writer (server/table/ops.ts). */
+import type { ServedService } from '@/lib/agent/events';
+import { serviceCreateInput, serviceGetInput, serviceListInput, serviceRefInput, serviceUpdateInput } from '@/lib/schemas/api';
+import * as ops from '../../table/ops';
+import { operatorProcedure, router, viewerProcedure } from '../trpc';
+
+export const servicesRouter = router({
+  /** The table as the hub last read it (each service says when: readAt); `fresh` reads every real server now. */
+  list: viewerProcedure.input(serviceListInput).query(({ ctx, input }): Promise<ServedService[]> => ctx.hub.table({ fresh: input.fresh })),
+  get: viewerProcedure.input(serviceGetInput).query(({ ctx, input }): Promise<ServedService> => ctx.hub.service(input.key, { fresh: input.fresh })),
+  create: operatorProcedure
+    .input(serviceCreateInput)
+    .mutation(({ ctx, input }) => ops.createService(ctx, input.service, input.destinations)),
+  update: operatorProcedure
+    .input(serviceUpdateInput)
+    .mutation(({ ctx, input }) => ops.updateService(ctx, input.key, input.patch)),
+  remove: operatorProcedure.input(serviceRefInput).mutation(({ ctx, input }) => ops.removeService(ctx, input.key)),
+});

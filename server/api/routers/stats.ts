@@ -1,0 +1,13 @@
+/** stats.*: zeroing counters, and the live counters and rates as ticks from the hub (server/live/hub.ts). */
+import { tracked } from '@trpc/server';
+import { statsTickInput, zeroInput } from '@/lib/schemas/api';
+import * as ops from '../../table/ops';
+import { operatorProcedure, router, viewerProcedure } from '../trpc';
+
+export const statsRouter = router({
+  zero: operatorProcedure.input(zeroInput).mutation(({ ctx, input }) => ops.zeroCounters(ctx, input.key)),
+  /** Ticks in the compact wire form of lib/agent/tick-wire.ts (decode with TickDecoder). */
+  onTick: viewerProcedure.input(statsTickInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const { id, tick } of ctx.hub.stats(signal, input.lastEventId, input.watch)) yield tracked(id, tick);
+  }),
+});
