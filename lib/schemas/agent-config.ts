@@ -8,6 +8,7 @@
  * a service's working folder is not the operator's.
  */
 import { z } from 'zod';
+import { SAMPLER_KNOBS } from '../agent/sampler-knobs';
 
 const absPath = z.string().min(1).max(4096).refine((p) => p.startsWith('/'), 'must be an absolute path (starting with /)');
 const listenRe = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/;
@@ -29,8 +30,8 @@ export const agentConfigSchema = z.strictObject({
   socket: absPath.optional(),
   stateDir: absPath.optional(),
   allowOrigins: z.array(z.string().max(300).refine(isOrigin, 'each entry is an http(s) origin like "https://console.example:3000"')).max(64).optional(),
-  tickMs: z.int().min(100).max(60_000).optional(),
-  destBudget: z.int().min(1).max(100_000).optional(),
+  tickMs: z.int().min(SAMPLER_KNOBS.tickMs.flag.min).max(SAMPLER_KNOBS.tickMs.flag.max).optional(),
+  destBudget: z.int().min(SAMPLER_KNOBS.destBudget.flag.min).max(SAMPLER_KNOBS.destBudget.flag.max).optional(),
   tlsCert: absPath.optional(),
   tlsKey: absPath.optional(),
   insecureListen: z.boolean().optional(),

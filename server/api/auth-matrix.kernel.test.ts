@@ -17,7 +17,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { ipvsadm, ipvsadmRestore } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
 import { Auth } from './auth';
-import { procStructure } from '../live/dest-sweep';
+import { procIpvsFile } from '../live/sampler';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
@@ -160,7 +160,7 @@ beforeAll(async () => {
   ipvsadmRestore(TABLE);
   ipvsadm('--set', '900', '120', '300');
   journal = await Journal.open(null);
-  hub = new TableHub({ backend, log, tickMs: 500, structure: procStructure() });
+  hub = new TableHub({ backend, log, tickMs: 500, structure: procIpvsFile() });
   hub.start();
   srv = await startAgentServer({
     deps: { backend, hub, journal, writeLock: new Mutex(), log, conns: null, version: 'kernel-test', startedAt: Date.now() },

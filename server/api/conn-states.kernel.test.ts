@@ -27,7 +27,7 @@ import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
 import { Auth } from './auth';
 import { procConnSource } from '../live/conn-source';
-import { procStructure } from '../live/dest-sweep';
+import { procIpvsFile } from '../live/sampler';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
@@ -110,7 +110,7 @@ beforeAll(async () => {
   await backend.addDestination(DR_DROP, dst(RS2, 81, { forward: 'dr' }));
   await backend.addService(svc(NAT, { scheduler: 'rr' }));
   await backend.addDestination(NAT, dst(RS1, 80, { forward: 'nat' }));
-  hub = new TableHub({ backend, log, tickMs: 500, structure: procStructure() });
+  hub = new TableHub({ backend, log, tickMs: 500, structure: procIpvsFile() });
   hub.start();
   srv = await startAgentServer({
     deps: {

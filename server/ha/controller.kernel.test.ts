@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseDataSchema, readJson, zkPaths } from '@/lib/ha/zk-layout';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { haConfigSchema, type HaConfig } from '@/lib/schemas/ha';
-import { procStructure } from '../live/dest-sweep';
+import { procIpvsFile } from '../live/sampler';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
@@ -79,7 +79,7 @@ ip link add hct0 type veth peer name hct1; ip addr add 10.78.0.1/24 dev hct0; ip
   console.log(`ZooKeeper ready after ${Date.now() - t0} ms`);
   backend = await openIpvs();
   journal = await Journal.open(null);
-  hub = new TableHub({ backend, log, tickMs: 1000, structure: procStructure() });
+  hub = new TableHub({ backend, log, tickMs: 1000, structure: procIpvsFile() });
   writeFileSync(`${ROOT}/zk-credentials`, `${CREDS.user}:${CREDS.password}\n`, { mode: 0o600 });
   writeFileSync(`${ROOT}/ha-table.key`, `${TABLE_KEY.toString()}\n`, { mode: 0o600 });
   table = new TableSync({

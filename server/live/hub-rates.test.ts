@@ -47,7 +47,7 @@ async function scenario(phase: number, joins: { at: number; watch: boolean }[], 
     }
     svcs.push({ key, dests });
   }
-  const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, alternateReads: true, totals: () => fake.totals() });
+  const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, totals: () => fake.totals() });
   hub.start();
   const views: { at: number; line: number[] }[][] = [];
   let pending = 0;
@@ -70,7 +70,7 @@ async function scenario(phase: number, joins: { at: number; watch: boolean }[], 
   return views;
 }
 
-describe('TableHub rates as the agent runs it (alternate reads, totals), from counters the kernel sums every 2 s', () => {
+describe('TableHub rates as the agent runs it (the sampler with the totals), from counters the kernel sums every 2 s', () => {
   for (const phase of [30, 480, 990, 1260, 1730]) {
     it(`the first rates a subscriber gets after a quiet spell are the true ones (estimator phase ${phase} ms): the overview, then a service page`, async () => {
       const views = await scenario(phase, [{ at: 125_340, watch: false }, { at: 140_650, watch: true }], 160_000);

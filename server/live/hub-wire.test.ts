@@ -41,9 +41,9 @@ afterEach(() => {
 
 describe('stats ticks on the wire carry no Director rates, yet decode to exactly the agent\'s ticks', () => {
   const modes = [
-    { name: '/proc sweep, 4 services\' real servers per tick', structure: true, alternate: false, seed: 7 },
-    { name: '/proc sweep with alternate reads', structure: true, alternate: true, seed: 11 },
-    { name: 'every real server read every tick', structure: false, alternate: false, seed: 23 },
+    { name: 'the sampler, 4 services\' real servers per tick', structure: true, totals: false, seed: 7 },
+    { name: 'the sampler with the totals', structure: true, totals: true, seed: 11 },
+    { name: 'every real server read every tick', structure: false, totals: false, seed: 23 },
   ];
   for (const mode of modes) {
     it(mode.name, async () => {
@@ -73,7 +73,8 @@ describe('stats ticks on the wire carry no Director rates, yet decode to exactly
       for (let i = 0; i < 24; i++) await addService();
 
       const hub = new TableHub({
-        backend: fake, log: silentLog, structure: mode.structure ? fakeStructure(fake) : undefined, destBudget: 4, alternateReads: mode.alternate,
+        backend: fake, log: silentLog, structure: mode.structure ? fakeStructure(fake) : undefined, destBudget: 4,
+        totals: mode.totals ? () => fake.totals() : undefined,
       });
       const inside = hub as unknown as { current: { seq: number; at: number; intervalMs: number; state: StatsState } | null };
       const clients: Client[] = [];

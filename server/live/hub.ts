@@ -6,19 +6,14 @@
  *
  * The kernel has no all-destinations dump, so reading every real server's
  * counters costs one GET_DEST dump per service. With a `structure` source
- * (/proc/net/ip_vs) a tick costs one GET_SERVICE dump, one file read and at
- * most `destBudget` GET_DEST dumps whatever the table's size: services whose
- * real servers changed in the file go first, then the ones read longest ago.
- * See dest-sweep.ts.
+ * (/proc/net/ip_vs) the sampler (sampler.ts) reads the table at a per-tick
+ * cost that does not grow with its size; without one, every tick is a full dump.
  */
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
-import { DestSweep, ReusedFileReader, procStructure, type DestSweepOptions } from './dest-sweep';
-import { ESTIMATOR_PERIOD_MS } from '@/lib/agent/director-rates';
-import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
-import type { Stats } from '@/lib/ipvs/model';
+import { Sampler, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
 import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@/lib/agent/events';
 import { formatServiceKey } from '@/lib/ipvs/format';
 import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
@@ -34,19 +29,15 @@ export interface TableHubOptions {
   /** change events kept for subscribers that resume with a lastEventId */
   keepEvents?: number;
   /**
-   * Cheap read of the destination structure (/proc/net/ip_vs). Without it
-   * every tick reads every service's destinations.
+   * Cheap read of the destination structure (/proc/net/ip_vs): with it the
+   * sampler reads the table; without it every tick reads every service's
+   * destinations.
    */
   structure?: () => Promise<ProcIpvs>;
-  /** GET_DEST dumps per tick when `structure` is given (default 32), besides watched services. */
+  /** The namespace's totals (/proc/net/ip_vs_stats), for the sampler. */
+  totals?: SamplerOptions['totals'];
+  /** For the sampler: see lib/agent/sampler-knobs.ts. */
   destBudget?: number;
-  /** Service dump and /proc on alternate ticks (see DestSweepOptions.alternate). */
-  alternateReads?: boolean;
-  /** Namespace totals: while they stand still, ticks skip the counter reads (see DestSweepOptions.totals). */
-  totals?: DestSweepOptions['totals'];
-  /** See DestSweepOptions.busyEveryMs. */
-  busyEveryMs?: number;
-  fullEveryMs?: number;
   /**
    * With no subscriber, sample only this often (ms; default 60 s) so /metrics and
    * /healthz stay roughly current without the cost of a tick every second.
@@ -125,7 +116,9 @@ export class TableHub {
   private failing = false;
   private lastError: unknown = null;
   private closed = false;
-  private readonly sweep: DestSweep | null;
+  private readonly sampler: Sampler | null;
+  /** by service id, when the last reading knew its real servers' counters current */
+  private lastDestsAt: ReadonlyMap<string, number> | null = null;
   private readonly encoder = new TickEncoder();
   /** subscribers of stats or change events: with none, the hub samples only every idleSampleMs */
   private demand = 0;
@@ -140,9 +133,8 @@ export class TableHub {
     this.tickMs = opts.tickMs ?? 1000;
     this.keepEvents = opts.keepEvents ?? 256;
     this.idleSampleMs = opts.idleSampleMs ?? 60_000;
-    this.sweep = opts.structure
-      ? new DestSweep({ backend: opts.backend, structure: opts.structure, budget: opts.destBudget ?? 32, alternate: opts.alternateReads ?? false,
-        totals: opts.totals, fullEveryMs: opts.fullEveryMs, busyEveryMs: opts.busyEveryMs })
+    this.sampler = opts.structure
+      ? new Sampler({ backend: opts.backend, structure: opts.structure, totals: opts.totals, destBudget: opts.destBudget })
       : null;
   }
 
@@ -175,7 +167,7 @@ export class TableHub {
   private join(watch: readonly string[] = []): () => void {
     this.demand++;
     for (const id of watch) this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
-    if (watch.length) this.sweep?.setWatched(this.watched.keys());
+    if (watch.length) this.sampler?.watch(this.watched.keys());
     // a sample already running is fresh enough: a page joins with two subscriptions at once, and a second
     // sample straight after the first (26 ms later in the lab) made the next rates come from 26 ms of time
     if (this.timer && !this.running && (!this.current || Date.now() - this.current.at > this.tickMs)) void this.sampleNow();
@@ -189,7 +181,7 @@ export class TableHub {
         if (n > 0) this.watched.set(id, n);
         else this.watched.delete(id);
       }
-      if (watch.length) this.sweep?.setWatched(this.watched.keys());
+      if (watch.length) this.sampler?.watch(this.watched.keys());
     };
   }
 
@@ -211,7 +203,7 @@ export class TableHub {
 
   /** One service as served (see table()); `fresh` reads its real servers now. Throws service_not_found. */
   async service(key: ServiceKey, opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService> {
-    if (opts.fresh) this.sweep?.markDirty([key]);
+    if (opts.fresh) this.sampler?.changed([key]);
     const s = await this.sampleFor({ maxAgeMs: opts.fresh ? -1 : opts.maxAgeMs });
     if (!s.byId) {
       s.byId = new Map();
@@ -240,7 +232,7 @@ export class TableHub {
    * (thresholds, tunnel settings, zeroed counters).
    */
   poke(services?: readonly (ServiceKey | null)[]): void {
-    if (services) this.sweep?.markDirty(services);
+    if (services) this.sampler?.changed(services);
     this.stale = true;
     // with nobody subscribed the change is picked up (and diffed) by the next sample
     if (this.timer && this.demand > 0) void this.sampleNow();
@@ -276,9 +268,9 @@ export class TableHub {
     return this.encoder.explicitRates;
   }
 
-  /** Every stage's total ms, the sweep's reads included. */
+  /** Every stage's total ms, the sampler's reads included. */
   stageTimes(): Record<string, number> {
-    return { ...this.stageMs, ...(this.sweep ? this.sweep.stageMs : {}), destDumps: this.sweep?.destDumps ?? 0 };
+    return { ...this.stageMs, ...(this.sampler ? this.sampler.stageMs : {}), destDumps: this.sampler?.counts.destDumps ?? 0 };
   }
 
   private async takeSample(all: boolean): Promise<void> {
@@ -289,8 +281,9 @@ export class TableHub {
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
     let unchanged = false;
     let missing = 0;
+    let destsAt: ReadonlyMap<string, number> | null = null;
     try {
-      if (this.sweep) ({ entries, destDtMs, unchanged, missing } = await this.sweep.read({ all }));
+      if (this.sampler) ({ entries, destDtMs, unchanged, missing, destsAt } = this.fromReading(await this.sampler.read({ all })));
       else entries = await this.opts.backend.dump();
     } catch (err) {
       if (this.closed) return; // the backend is being closed under an in-flight sample
@@ -307,11 +300,12 @@ export class TableHub {
     const prev = this.current;
     const seq = (prev?.seq ?? 0) + 1;
     const intervalMs = prev ? at - prev.at : 0;
+    // when each service's real servers' counters were last read (a full dump reads them all now)
+    const statsAt = destsAt ?? new Map(entries.map((e) => [keptServiceId(e), at]));
     if (unchanged && prev && (prev.settled ??= isSettled(prev.state))) {
       // the same table, every rate 0 and every hold age saturated: this sample is the last one again
-      // a quiet read: every dump the sampler holds is known current, so every service's counters count as read now
       this.current = {
-        seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true, missing, statsAt: new AllAt(at),
+        seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true, missing, statsAt,
         delta: { w: WIRE_VERSION, seq, at, intervalMs, full: false, n: [], r: [], x: [] },
       };
       this.samples++;
@@ -330,13 +324,6 @@ export class TableHub {
     // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
     const delta = prev ? this.encoder.encode(deltaTick(prev.state, state, seq, at, intervalMs), prev.state, destDtMs) : null;
     lap('encode');
-    const statsAt = new Map<string, number>();
-    for (const e of entries) {
-      const id = keptServiceId(e);
-      // absent from destDtMs: read over the tick; null: not read this time
-      const read = !destDtMs || !destDtMs.has(id) || destDtMs.get(id) !== null;
-      statsAt.set(id, read ? at : (prev?.statsAt.get(id) ?? at));
-    }
     const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing };
     this.current = cur;
     this.samples++;
@@ -354,6 +341,24 @@ export class TableHub {
       }
     }
     this.wake();
+  }
+
+  /**
+   * A reading as sampleTable takes it: by service id, the ms between the two last times its real servers'
+   * counters were known current, or null when they were not this time (their samples carry over).
+   */
+  private fromReading(r: Reading) {
+    const before = this.lastDestsAt;
+    const destsAt = new Map<string, number>();
+    const destDtMs = new Map<string, number | null>();
+    for (const s of r.services) {
+      const id = keptServiceId(s.entry);
+      const prev = before?.get(id);
+      destsAt.set(id, s.destsAt);
+      destDtMs.set(id, prev === undefined ? 0 : s.destsAt === prev ? null : s.destsAt - prev);
+    }
+    this.lastDestsAt = destsAt;
+    return { entries: r.services.map((s) => s.entry), destDtMs, unchanged: r.unchanged, missing: r.missing, destsAt };
   }
 
   private wake(): void {
@@ -452,33 +457,7 @@ export class TableHub {
   }
 }
 
-/** Every id maps to one time (a quiet read: the sampler vouches for every dump it holds). */
-class AllAt extends Map<string, number> {
-  constructor(private readonly at: number) {
-    super();
-  }
-  override get(): number {
-    return this.at;
-  }
-}
-
-/**
- * The hub as the agent runs it on a kernel: /proc/net/ip_vs for structure,
- * service dump and file on alternate ticks, and no counter reads while the
- * namespace's totals stand still.
- */
+/** The hub as the agent runs it on a kernel: the sampler over /proc/net/ip_vs, the namespace's totals and netlink. */
 export function kernelHub(opts: Pick<TableHubOptions, 'backend' | 'log' | 'tickMs' | 'destBudget'>): TableHub {
-  // the totals are a few hundred bytes: blocking reads into a kept buffer, parsed only when they change
-  const file = new ReusedFileReader('/proc/net/ip_vs_stats');
-  let last: Stats | null = null;
-  const tickMs = opts.tickMs ?? 1000;
-  return new TableHub({
-    // busy real servers nobody watches at every other counter movement (4 s): with traffic on 10 services of
-    // 1,000, their GET_DEST dumps were half the agent's reads (12.7 of 26.8 ms a tick in the lab)
-    ...opts, structure: procStructure(), alternateReads: true, busyEveryMs: 2 * ESTIMATOR_PERIOD_MS - tickMs / 2,
-    totals: async () => {
-      const { bytes, changed } = await file.read();
-      return !changed && last ? last : (last = parseProcIpvsStats(bytes.toString('latin1')));
-    },
-  });
+  return new TableHub({ ...opts, structure: procIpvsFile(), totals: procTotalsFile() });
 }

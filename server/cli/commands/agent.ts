@@ -27,6 +27,7 @@ import { Credentials } from '../../api/credentials';
 import { Enrollment } from '../../api/enroll';
 import { VERSION } from '../version';
 import { configAsFlags } from '../../../lib/schemas/agent-config';
+import { SAMPLER_KNOBS, knobsHelp, parseKnob } from '@/lib/agent/sampler-knobs';
 import { agentConfigPath, DEFAULT_AGENT_CONFIG, loadAgentConfig } from '../agent-config';
 
 export const DEFAULT_PORT = 9580;
@@ -42,12 +43,7 @@ const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… 
   --socket          listen on a unix socket instead (mode 0660)
   --state-dir       tokens and journal (default $DIRECTOR_STATE_DIR or /var/lib/director)
   --allow-origin    browser origin allowed to open the WebSocket (repeatable)
-  --tick-ms         sampling period for live stats and change events (default 1000)
-  --dest-budget     services whose real servers' counters are re-read per tick (default 8), besides
-                    services a console is showing: those whose own counters moved first, then a
-                    quarter of it for re-reading idle ones in turn, so a tick's cost does not grow
-                    with the table
-  --insecure-listen allow a non-loopback address without TLS
+${knobsHelp()}  --insecure-listen allow a non-loopback address without TLS
   --director-id     this director's name among its HA peers (default: the host name)
   --ha-config       high availability: JSON HaConfig (VIP groups, ZooKeeper, peers); the agent
                     then runs keepalived, holds a ZooKeeper lease per group and shares the table
@@ -136,14 +132,12 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     io.stderr('director agent: --tls-cert and --tls-key go together\n');
     return 2;
   }
-  const tickMs = values['tick-ms'] === undefined ? 1000 : Number(values['tick-ms']);
-  if (!Number.isInteger(tickMs) || tickMs < 100 || tickMs > 60_000) {
-    io.stderr(`director agent: --tick-ms must be an integer from 100 to 60000, got '${values['tick-ms']}'\n`);
-    return 2;
-  }
-  const destBudget = values['dest-budget'] === undefined ? 8 : Number(values['dest-budget']);
-  if (!Number.isInteger(destBudget) || destBudget < 1 || destBudget > 100_000) {
-    io.stderr(`director agent: --dest-budget must be an integer from 1 to 100000, got '${values['dest-budget']}'\n`);
+  let tickMs: number, destBudget: number;
+  try {
+    tickMs = parseKnob(SAMPLER_KNOBS.tickMs, values['tick-ms']);
+    destBudget = parseKnob(SAMPLER_KNOBS.destBudget, values['dest-budget']);
+  } catch (e) {
+    io.stderr(`director agent: ${(e as Error).message}\n`);
     return 2;
   }
   const origins: string[] = [];

@@ -1,0 +1,370 @@
+/**
+ * The sampler: what the hub reads from the kernel each tick, at a cost that does not grow with the table.
+ *
+ * The hub asks `read()` once a tick and gets a Reading: the namespace totals, and per service its entry
+ * (settings, counters, real servers) with `destsAt`, when its real servers' counters were last known
+ * current. The service's own settings and counters are current as of the Reading's `at`. It tells the
+ * sampler which services a console is showing (`watch`) and which ones a write touched (`changed`).
+ * A Reading and everything in it is frozen: keep it, share it, compare it with the next one by identity.
+ *
+ * One policy, every tick (its knobs: lib/agent/sampler-knobs.ts):
+ *  1. Read the totals (/proc/net/ip_vs_stats) and /proc/net/ip_vs (services, real servers, weights,
+ *     connection counts; no counters, thresholds, tunnel settings or scheduler flags).
+ *  2. Read the service dump (every service's settings and counters) when the totals moved since the last
+ *     one, when the file shows a service or real server added, removed or changed, or after a write; else
+ *     every `serviceDumpMs`. The kernel counts each packet on the totals, its service and its real server
+ *     at once: while the totals stand still no counter moved, and the last dump is current.
+ *  3. Read the real servers (one GET_DEST dump per service) of what is watched, every tick; then, up to
+ *     `destBudget`, of what changed (new, written, or real servers in the file unlike those last read),
+ *     then of what moved (the service's counters differ from those seen before its last GET_DEST),
+ *     oldest first; then the rotation: `rotation` more of the rest, oldest first.
+ * A service not read keeps its last real servers with the file's connection counts. A new service
+ * appears with its first GET_DEST, so no half-known service is reported.
+ */
+import { readFileSync } from 'node:fs';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
+import type { DestinationState, ServiceEntry, ServiceKey, ServiceState, Stats } from '@/lib/ipvs/model';
+import { isIpvsError } from '@/lib/ipvs/errors';
+import type { ProcDestination, ProcIpvs, ProcService } from '@/lib/proc/ip-vs';
+import { reparseProcIpvs, type ProcIpvsParse } from '@/lib/proc/ip-vs-blocks';
+import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
+import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
+import { sameDestinationConfig, sameServiceConfig } from '@/lib/ipvs/config';
+import { SAMPLER_KNOBS } from '@/lib/agent/sampler-knobs';
+
+export interface ServiceReading {
+  readonly entry: ServiceEntry;
+  /** when this service's real servers' counters were last known current (ms since the epoch) */
+  readonly destsAt: number;
+}
+
+export interface Reading {
+  /** when the reading ended: the services' own settings and counters are current as of then */
+  readonly at: number;
+  /** the namespace's totals, when the sampler has them */
+  readonly totals: Stats | null;
+  readonly services: readonly ServiceReading[];
+  /** every entry is the previous reading's object (only the stamps moved) */
+  readonly unchanged: boolean;
+  /** services left out: listed, but their real servers not read yet */
+  readonly missing: number;
+  /** ids of the services whose real servers were read by GET_DEST (tests, diagnostics) */
+  readonly read: readonly string[];
+}
+
+export interface SamplerOptions {
+  backend: IpvsBackend;
+  /** /proc/net/ip_vs, parsed */
+  structure: () => Promise<ProcIpvs>;
+  /** /proc/net/ip_vs_stats, parsed; without it the service dump is read every tick */
+  totals?: () => Promise<Stats>;
+  destBudget?: number;
+  rotation?: number;
+  serviceDumpMs?: number;
+}
+
+/** What the sampler holds about one service's real servers (its own, replaced whole, never handed out mutable). */
+interface Known {
+  dests: readonly DestinationState[];
+  /** when GET_DEST last read them */
+  readAt: number;
+  /** the service's counters as known just before that read */
+  statsAtRead: Stats;
+  destsAt: number;
+  entry: ServiceEntry | null;
+}
+
+export class Sampler {
+  private readonly budget: number;
+  private readonly rotation: number;
+  private readonly serviceDumpMs: number;
+  private readonly known = new Map<string, Known>();
+  private watched: ReadonlySet<string> = new Set();
+  private readonly dirty = new Set<string>();
+  private dirtyAll = false;
+  /** a write was named since the last service dump */
+  private written = false;
+  /** the last service dump, the totals read just before it, and when */
+  private list: readonly ServiceState[] | null = null;
+  private listTotals: Stats | null = null;
+  private listAt = 0;
+  private fileShape: string | null = null;
+  private last: Reading | null = null;
+  /** kernel reads so far, and ms spent in them (/metrics) */
+  readonly counts = { serviceDumps: 0, destDumps: 0 };
+  readonly stageMs = { totals: 0, proc: 0, services: 0, dests: 0 };
+
+  constructor(private readonly opts: SamplerOptions) {
+    const k = SAMPLER_KNOBS;
+    this.budget = opts.destBudget ?? k.destBudget.default;
+    this.rotation = opts.rotation ?? k.rotation.default;
+    this.serviceDumpMs = opts.serviceDumpMs ?? k.serviceDumpMs.default;
+    if (!Number.isInteger(this.budget) || this.budget < 1) throw new RangeError(`destBudget must be a positive integer, got ${this.budget}`);
+    if (!Number.isInteger(this.rotation) || this.rotation < 0) throw new RangeError(`rotation must be a whole number, got ${this.rotation}`);
+  }
+
+  /** Services whose real servers are read every tick (those a console is showing), by service id. */
+  watch(ids: Iterable<string>): void {
+    this.watched = new Set(ids);
+  }
+
+  /** Services a write touched (null: all of them): the service dump and their real servers are read at the next tick. */
+  changed(keys: readonly (ServiceKey | null)[]): void {
+    this.written = true;
+    for (const k of keys) {
+      if (k === null) this.dirtyAll = true;
+      else this.dirty.add(serviceId(k));
+    }
+  }
+
+  /** One tick's reading; `all` reads every service's real servers, whatever the budget. */
+  async read(opts: { all?: boolean } = {}): Promise<Reading> {
+    const totals = this.opts.totals ? await this.timed('totals', this.opts.totals) : null;
+    const file = await this.timed('proc', this.opts.structure);
+    const shape = fileShape(file);
+    const clock = Date.now();
+    const dumpDue = !this.list || !totals || !this.listTotals || !sameStats(totals, this.listTotals) || shape !== this.fileShape
+      || this.written || opts.all || clock - this.listAt >= this.serviceDumpMs;
+    this.fileShape = shape;
+    if (dumpDue) {
+      this.written = false; // (a write named while the dump runs asks for the next one)
+      this.list = await this.timed('services', () => this.opts.backend.listServices());
+      this.listTotals = totals;
+      this.listAt = clock;
+      this.counts.serviceDumps++;
+    }
+    const services = this.list!;
+    const ids = services.map(keptServiceId);
+    const inFile = fileIndex(file);
+    const all = opts.all || this.known.size === 0;
+    if (this.dirtyAll) for (const id of ids) this.dirty.add(id);
+    this.dirtyAll = false;
+
+    // what to read: watched ones, then changed, then moved (within the budget), then the rotation
+    const pick: number[] = [];
+    const changed: number[] = [];
+    const moved: number[] = [];
+    const rest: number[] = [];
+    for (let i = 0; i < services.length; i++) {
+      const id = ids[i]!;
+      const k = this.known.get(id);
+      if (all || this.watched.has(id)) pick.push(i);
+      else if (!k || this.dirty.has(id) || !sameShape(inFile.get(procKey(services[i]!.key)), k.dests)) changed.push(i);
+      else if (!sameStats(services[i]!.stats, k.statsAtRead)) moved.push(i);
+      else rest.push(i);
+    }
+    const readAt = (i: number) => this.known.get(ids[i]!)?.readAt ?? -Infinity;
+    const budgeted = [...oldest(changed, this.budget, readAt), ...oldest(moved, this.budget, readAt)].slice(0, this.budget);
+    const inBudget = new Set(budgeted);
+    const others = [...changed, ...moved].filter((i) => !inBudget.has(i)).concat(rest);
+    pick.push(...budgeted, ...oldest(others, this.rotation, readAt));
+    for (const i of pick) this.dirty.delete(ids[i]!);
+
+    const got = await this.readDests(pick, services);
+    const at = Date.now();
+    for (const [i, dests] of got) {
+      const id = ids[i]!;
+      const prev = this.known.get(id);
+      this.known.set(id, {
+        dests: prev && sameDestinations(prev.dests, dests) ? prev.dests : freezeDests(dests),
+        readAt: at, statsAtRead: services[i]!.stats, destsAt: at, entry: prev?.entry ?? null,
+      });
+    }
+
+    const readings: ServiceReading[] = [];
+    const live = new Set<string>();
+    for (let i = 0; i < services.length; i++) {
+      const id = ids[i]!;
+      const k = this.known.get(id);
+      if (!k) continue; // new, and its real servers not read yet
+      live.add(id);
+      const svc = services[i]!;
+      const p = inFile.get(procKey(svc.key));
+      if (!got.has(i) && sameShape(p, k.dests)) {
+        // the file's connection counts are newer than the last GET_DEST's
+        k.dests = withFileCounts(k.dests, p!);
+        if (sameStats(svc.stats, k.statsAtRead)) k.destsAt = at;
+      }
+      if (!k.entry || !sameService(k.entry, svc) || k.entry.destinations !== k.dests) k.entry = freezeEntry(svc, k.dests);
+      readings.push(Object.freeze({ entry: k.entry, destsAt: k.destsAt }));
+    }
+    for (const id of this.known.keys()) if (!live.has(id)) this.known.delete(id);
+    if (this.dirty.size > 0) {
+      const listed = new Set(ids);
+      for (const id of this.dirty) if (!listed.has(id)) this.dirty.delete(id);
+    }
+
+    const prev = this.last?.services;
+    const unchanged = !!prev && prev.length === readings.length && readings.every((r, i) => r.entry === prev[i]!.entry);
+    const read = [...got.keys()].map((i) => ids[i]!);
+    const missing = services.length - readings.length;
+    return (this.last = Object.freeze({ at, totals, services: Object.freeze(readings), unchanged, missing, read: Object.freeze(read) }));
+  }
+
+  /** GET_DEST for the picked services, one after another; a service removed meanwhile is left out. */
+  private async readDests(pick: readonly number[], services: readonly ServiceState[]): Promise<Map<number, DestinationState[]>> {
+    const got = new Map<number, DestinationState[]>();
+    const t = performance.now();
+    for (const i of pick) {
+      try {
+        got.set(i, await this.opts.backend.listDestinations(services[i]!.key));
+      } catch (e) {
+        if (!(isIpvsError(e) && e.code === 'service_not_found')) throw e;
+      }
+    }
+    this.counts.destDumps += pick.length;
+    this.stageMs.dests += performance.now() - t;
+    return got;
+  }
+
+  private async timed<T>(stage: 'totals' | 'proc' | 'services', f: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      this.stageMs[stage] += performance.now() - t;
+    }
+  }
+}
+
+/** The sampler as the agent runs it on a kernel: its own network namespace's /proc files. */
+export function kernelSampler(backend: IpvsBackend, destBudget?: number): Sampler {
+  return new Sampler({ backend, structure: procIpvsFile(), totals: procTotalsFile(), destBudget });
+}
+
+// Blocking reads: a /proc file of a thousand services is read in a few system calls, and handing them to
+// libuv's thread pool costs more than the read itself in user-mode Linux (bench/RESULTS.md).
+
+/** /proc/net/ip_vs, parsing only the service blocks that changed since the last read. */
+export function procIpvsFile(path = '/proc/net/ip_vs'): () => Promise<ProcIpvs> {
+  let last: ProcIpvsParse | null = null;
+  return async () => (last = reparseProcIpvs(readFileSync(path, 'latin1'), last)).proc;
+}
+
+/** /proc/net/ip_vs_stats, parsed when its text changed. */
+export function procTotalsFile(path = '/proc/net/ip_vs_stats'): () => Promise<Stats> {
+  let last: { text: string; stats: Stats } | null = null;
+  return async () => {
+    const text = readFileSync(path, 'latin1');
+    if (last?.text !== text) last = { text, stats: Object.freeze(parseProcIpvsStats(text)) };
+    return last.stats;
+  };
+}
+
+/** The file cannot tell an IPv4 from an IPv6 fwmark service: both are keyed without the family. */
+function procKey(k: ServiceKey): string {
+  return k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`;
+}
+
+/** Each service of the file by procKey; null for an ambiguous fwmark pair (then always "changed"). */
+const fileIndexes = new WeakMap<ProcIpvs, Map<string, ProcService | null>>();
+function fileIndex(file: ProcIpvs): Map<string, ProcService | null> {
+  let m = fileIndexes.get(file);
+  if (!m) {
+    m = new Map();
+    for (const s of file.services) {
+      const k = procKey(s.key);
+      m.set(k, m.has(k) ? null : s);
+    }
+    fileIndexes.set(file, m);
+  }
+  return m;
+}
+
+/**
+ * The file without its connection counts, one string to compare: when it differs from the last one, a
+ * service was added, removed or changed, and the service dump is read again (a service removed and made
+ * again by another tool has new counters). Memoised per (frozen) parsed object: the same text gives the same.
+ */
+const shapes = new WeakMap<object, string>();
+function fileShape(file: ProcIpvs): string {
+  let s = shapes.get(file);
+  if (s === undefined) shapes.set(file, (s = file.services.map(serviceShape).join('\n')));
+  return s;
+}
+function serviceShape(p: ProcService): string {
+  let s = shapes.get(p);
+  if (s === undefined) {
+    s = `${procKey(p.key)} ${p.scheduler} ${p.persistent} ${p.timeoutJiffies} ${p.netmask} ${p.onePacket}`;
+    for (const d of p.destinations) s += `|${d.family} ${d.address} ${d.port} ${d.forward} ${d.weight}`;
+    shapes.set(p, s);
+  }
+  return s;
+}
+
+/** The file shows the same real servers, in the same order, with the same forwarding and weights. */
+function sameShape(p: ProcService | null | undefined, dests: readonly DestinationState[]): boolean {
+  if (!p || p.destinations.length !== dests.length) return false;
+  for (let j = 0; j < dests.length; j++) {
+    const f = p.destinations[j]!, d = dests[j]!;
+    // the kernel prints any forwarding method it does not name as Masq
+    const forward = d.forward === 'bypass' ? 'nat' : d.forward;
+    if (f.address !== d.address || f.port !== d.port || f.family !== d.family || f.forward !== forward || f.weight !== d.weight) return false;
+  }
+  return true;
+}
+
+function withFileCounts(dests: readonly DestinationState[], p: ProcService): readonly DestinationState[] {
+  const counts = (d: DestinationState, f: ProcDestination) => d.activeConns === f.activeConns && d.inactiveConns === f.inactiveConns;
+  if (dests.every((d, j) => counts(d, p.destinations[j]!))) return dests;
+  return Object.freeze(dests.map((d, j) => {
+    const f = p.destinations[j]!;
+    return counts(d, f) ? d : Object.freeze({ ...d, activeConns: f.activeConns, inactiveConns: f.inactiveConns });
+  }));
+}
+
+/** Counters and the kernel's rates alike (its estimator changes rates while counters stand still). */
+function sameStats(a: Stats, b: Stats): boolean {
+  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes
+    && a.cps === b.cps && a.inPps === b.inPps && a.outPps === b.outPps && a.inBps === b.inBps && a.outBps === b.outBps;
+}
+
+function sameService(a: ServiceState, b: ServiceState): boolean {
+  return a === b || (sameServiceConfig(a, b) && sameStats(a.stats, b.stats));
+}
+
+function sameDestinations(a: readonly DestinationState[], b: readonly DestinationState[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (!sameDestinationConfig(x, y) || x.activeConns !== y.activeConns || x.inactiveConns !== y.inactiveConns
+      || x.persistentConns !== y.persistentConns || !sameStats(x.stats, y.stats)) return false;
+  }
+  return true;
+}
+
+function freezeDests(dests: DestinationState[]): readonly DestinationState[] {
+  for (const d of dests) {
+    Object.freeze(d.stats);
+    Object.freeze(d.tunnel);
+    Object.freeze(d);
+  }
+  return Object.freeze(dests);
+}
+
+function freezeEntry(svc: ServiceState, dests: readonly DestinationState[]): ServiceEntry {
+  Object.freeze(svc.key);
+  Object.freeze(svc.flags);
+  Object.freeze(svc.stats);
+  return Object.freeze({ ...svc, destinations: dests as DestinationState[] });
+}
+
+/** The `k` items with the smallest `key`, smallest first, ties in their order in `items` (a stable sort and slice, without sorting them all). */
+export function oldest(items: readonly number[], k: number, key: (i: number) => number): number[] {
+  const out: number[] = [];
+  const keys: number[] = [];
+  if (k < 1) return out;
+  for (const i of items) {
+    const v = key(i);
+    if (out.length === k && v >= keys[k - 1]!) continue;
+    let j = Math.min(out.length, k - 1);
+    while (j > 0 && keys[j - 1]! > v) {
+      out[j] = out[j - 1]!;
+      keys[j] = keys[j - 1]!;
+      j--;
+    }
+    out[j] = i;
+    keys[j] = v;
+  }
+  return out;
+}
