@@ -1,48 +1,108 @@
 /**
- * `npm run bench [-- --services N --runs N --only table,conn ...]`: boots ONE lab kernel, runs
- * bench/lab/suite.ts inside it (Director beside ipvsadm on the same table),
- * prints one table (measure | Director | anchor | ratio | goal | pass/fail),
+ * `npm run bench [-- --only table,conn ... | --full | --services N ...]`: every section in one run by default,
+ * one table. Boots ONE lab kernel and runs bench/lab/suite.ts inside it (startup, table, restore, agent, conn:
+ * Director beside ipvsadm on the same table), then the console section on the host (bench/console/section.ts:
+ * the e2e tests' lab and Chromium). Prints one table (measure | Director | anchor | ratio | goal | pass/fail),
  * writes the raw results to bench/out/ and the table to bench/RESULTS.md.
- * Arguments after `--` go to the suite unchanged: --only picks sections
- * (startup, table, conn, agent; default all), --services/--dests/--runs size
- * the table measures, --conn-entries/--conn-big/--conn-runs measure (e).
+ * Arguments after `--` go to the suite unchanged, except --only (sections, default all) and the console's
+ * --console-services/--console-conns/--console-changes/--console-live-seconds. The defaults fit about
+ * 25 minutes on a 2-core machine; --full gives the suite the longer windows of earlier runs.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { describeFailure, runInLab } from '../server/lab/uml';
+import { runConsoleMeasures } from './console/section';
 import { HostWatch } from './host-watch';
 import { median } from './stats';
 import type { Row } from './lab/suite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const suiteArgs = process.argv.slice(2).filter((a) => a !== '--');
+const ALL_SECTIONS = ['startup', 'table', 'restore', 'conn', 'agent', 'console'];
+const { values: mine, tokens } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'), strict: false, tokens: true,
+  options: {
+    only: { type: 'string' },
+    'console-services': { type: 'string', default: '10000' },
+    'console-conns': { type: 'string', default: '100000' },
+    'console-changes': { type: 'string', default: '20' },
+    'console-live-seconds': { type: 'string', default: '10' },
+  },
+});
+const only = String(mine.only ?? process.env.BENCH_ONLY ?? ALL_SECTIONS.join(',')).split(',');
+const unknown = only.filter((s) => !ALL_SECTIONS.includes(s));
+if (unknown.length) {
+  process.stderr.write(`bench: unknown section(s) ${unknown.join(', ')} (known: ${ALL_SECTIONS.join(', ')})\n`);
+  process.exit(2);
+}
+// what the suite in the lab gets: everything but the options read here
+const suiteArgs: string[] = [];
+for (const t of tokens ?? []) {
+  if (t.kind === 'option' && !['only', 'console-services', 'console-conns', 'console-changes', 'console-live-seconds'].includes(t.name)) {
+    suiteArgs.push(t.rawName, ...(t.value !== undefined ? [t.value] : []));
+  } else if (t.kind === 'positional') suiteArgs.push(t.value);
+}
+const consoleParams = {
+  services: Number(mine['console-services']), conns: Number(mine['console-conns']),
+  changes: Number(mine['console-changes']), liveSeconds: Number(mine['console-live-seconds']),
+};
+const labSections = only.filter((s) => s !== 'console');
 const loadBefore = os.loadavg();
 const started = new Date();
 const host = new HostWatch();
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const durations: Record<string, number> = {};
 
-const r = await runInLab({
-  command: [process.execPath, '--import', 'tsx', path.join(root, 'bench/lab/suite.ts'), ...suiteArgs],
-  cwd: root, memoryMb: 2048, timeoutMs: 60 * 60_000,
-  env: {
-    BENCH_ONLY: process.env.BENCH_ONLY ?? 'startup,table,conn,agent',
-    // bench/lab/agent.ts: a V8 CPU profile of the agent, its heaviest functions printed after the run
-    ...(process.env.AGENT_CPU_PROF ? { AGENT_CPU_PROF: process.env.AGENT_CPU_PROF } : {}),
-  },
-  onOutput: (s) => {
-    if (s.startsWith('@@host-mark')) host.onLine(s);
-    else if (!s.startsWith('@@bench-result@@')) process.stderr.write(s);
-  },
+// the floors' process (bench/lab/floor.ts), bundled so it starts as the CLI's bundle does
+await build({
+  entryPoints: [path.join(root, 'bench/lab/floor.ts')], outfile: path.join(root, 'bench/out/floor.mjs'), bundle: true, format: 'esm',
+  platform: 'node', target: 'node20', tsconfig: path.join(root, 'tsconfig.json'), external: ['netlink'], logLevel: 'warning',
 });
-const loadAfter = os.loadavg();
-const line = r.output.split('\n').find((l) => l.startsWith('@@bench-result@@ '));
-if (!line) {
-  process.stderr.write(`bench: no result from the lab kernel. ${describeFailure(r)}\n`);
-  process.exit(1);
+
+let result: { rows: Row[]; info: Record<string, unknown>; errors: string[] } = { rows: [], info: {}, errors: [] };
+let labStatus = 0, labSeconds = 0;
+if (labSections.length) {
+  const r = await runInLab({
+    command: [process.execPath, '--import', 'tsx', path.join(root, 'bench/lab/suite.ts'), ...suiteArgs],
+    cwd: root, memoryMb: 2048, timeoutMs: 60 * 60_000,
+    env: {
+      BENCH_ONLY: labSections.join(','),
+      // bench/lab/agent.ts: a V8 CPU profile of the agent, its heaviest functions printed after the run
+      ...(process.env.AGENT_CPU_PROF ? { AGENT_CPU_PROF: process.env.AGENT_CPU_PROF } : {}),
+    },
+    onOutput: (s) => {
+      if (s.startsWith('@@host-mark')) host.onLine(s);
+      else if (!s.startsWith('@@bench-result@@')) process.stderr.write(s);
+    },
+  });
+  labStatus = r.status;
+  labSeconds = r.durationMs / 1000;
+  const line = r.output.split('\n').find((l) => l.startsWith('@@bench-result@@ '));
+  if (!line) {
+    process.stderr.write(`bench: no result from the lab kernel. ${describeFailure(r)}\n`);
+    process.exit(1);
+  }
+  result = JSON.parse(line.slice('@@bench-result@@ '.length)) as typeof result;
+  Object.assign(durations, result.info.sectionSeconds as Record<string, number> | undefined);
 }
-const result = JSON.parse(line.slice('@@bench-result@@ '.length)) as { rows: Row[]; info: Record<string, unknown>; errors: string[] };
+if (only.includes('console')) {
+  const t = Date.now();
+  try {
+    const rows = await runConsoleMeasures({ ...consoleParams, log });
+    for (const row of rows) row.section = 'console';
+    result.rows.push(...rows);
+  } catch (e) {
+    result.errors.push(`console: ${(e as Error).message.split('\n')[0]}`);
+    log(`FAILED console: ${(e as Error).stack}`);
+  }
+  durations.console = (Date.now() - t) / 1000;
+}
+const runSeconds = (Date.now() - started.getTime()) / 1000;
+const loadAfter = os.loadavg();
 
 // the agent's CPU windows as the host measured them: one row per figure, the median window, beside the guest's
 const byFigure = new Map<string, typeof host.windows>();
@@ -63,9 +123,7 @@ for (const [label, ws] of byFigure) {
 if (host.problems.length) result.errors.push(...host.problems);
 
 // A run of some sections keeps the other sections' rows from the last run that measured them, marked with their date.
-const ALL_SECTIONS = ['startup', 'table', 'restore', 'conn', 'agent'];
-// table order: (a)..(e), then the agent's (f)(g)
-const ran = (result.info.sections as string[] | undefined) ?? ALL_SECTIONS;
+const ran = only;
 const carried: string[] = [];
 try {
   const prev = JSON.parse(readFileSync(path.join(root, 'bench/out/latest.json'), 'utf8')) as { date: string; rows: Row[] };
@@ -110,7 +168,7 @@ const machine = {
   loadavgBefore: loadBefore.map((x) => +x.toFixed(2)), loadavgAfter: loadAfter.map((x) => +x.toFixed(2)),
 };
 mkdirSync(path.join(root, 'bench/out'), { recursive: true });
-const record = { date: started.toISOString(), commit, dirty, machine, labSeconds: r.durationMs / 1000, ...result };
+const record = { date: started.toISOString(), commit, dirty, machine, labSeconds, runSeconds, durations, consoleParams, ...result };
 const stamp = started.toISOString().replace(/[:.]/g, '-');
 writeFileSync(path.join(root, `bench/out/results-${stamp}.json`), JSON.stringify(record, null, 2));
 writeFileSync(path.join(root, 'bench/out/latest.json'), JSON.stringify(record, null, 2));
@@ -130,9 +188,11 @@ Generated by bench/run.ts; the notes section below the table is kept across runs
 - date: ${started.toISOString()}
 - commit: ${commit}${dirty ? ' (with uncommitted changes)' : ''}
 - machine: ${machine.cores} cores, ${machine.memoryGb} GB, host kernel ${machine.hostKernel}
-- lab kernel: user-mode Linux ${machine.labKernel}, ${machine.labMemoryMb} MB; whole run ${(r.durationMs / 1000).toFixed(0)} s
+- lab kernel: user-mode Linux ${machine.labKernel}, ${machine.labMemoryMb} MB
+- whole run ${(runSeconds / 60).toFixed(1)} min (${runSeconds.toFixed(0)} s); seconds per section: ${Object.entries(durations).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}
 - load average (1/5/15 min) before: ${machine.loadavgBefore.join(' / ')}, after: ${machine.loadavgAfter.join(' / ')}
-- parameters: ${JSON.stringify(result.info.params)}
+- parameters (lab suite${result.info.full ? ', --full' : ''}): ${JSON.stringify(result.info.params)}
+- parameters (console): ${JSON.stringify(consoleParams)}
 - process start-up inside the lab (ms, median of 3): ${JSON.stringify(result.info.startup) ?? 'not measured in this run'}
 - identical output checks: ${JSON.stringify(result.info.identical) ?? 'not measured in this run'}
 - sections measured in this run: ${ran.join(', ')}${carried.length ? `; carried over from an earlier run: ${carried.join(', ')}` : ''}
@@ -142,5 +202,5 @@ ${md(header.map(() => '---'))}
 ${table.map((t) => md(cols.map((c) => t[c]))).join('\n')}
 
 ${notes || '## Notes\n'}`);
-process.stdout.write(`\nwrote bench/out/latest.json and bench/RESULTS.md (lab ${(r.durationMs / 1000).toFixed(0)} s)\n`);
-process.exit(r.status === 0 ? 0 : 1);
+process.stdout.write(`\nwrote bench/out/latest.json and bench/RESULTS.md (whole run ${runSeconds.toFixed(0)} s)\n`);
+process.exit(labStatus === 0 && result.errors.length === 0 ? 0 : 1);

@@ -334,7 +334,8 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
         if (list.length !== N) throw new Error(`services.list returned ${list.length}`);
         return performance.now() - t;
       }, () => timed('ipvsadm -Ln --stats --exact > /dev/null')),
-      { kind: 'ratio', value: 0.5, text: '≤ 0.5×' });
+      // #24: services.list answers from the hub's sample, not from a dump per call
+      { kind: 'ratio', value: 0.1, text: '≤ 0.1× (served from the hub)' });
   } finally {
     await agent.stop();
     sh('ipvsadm -C');

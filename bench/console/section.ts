@@ -1,0 +1,163 @@
+/**
+ * The console section of `npm run bench` (h), run on the host after the lab
+ * suite: the lab as the end-to-end tests start it (e2e/global-setup.ts, its
+ * helpers in e2e/lab.ts), Debian's Chromium through playwright-core.
+ *
+ * - a change made with the lab's own ipvsadm (a real server's weight) until an
+ *   open service page shows it: p95 of `changes` changes, goal ≤ 1 s;
+ * - the overview and the connections page, each loaded cold in a fresh
+ *   browser context: first-load scripts in kB gzip as served (goal ≤ 250) and
+ *   the longest main-thread task (PerformanceObserver 'longtask') from
+ *   navigation to `liveSeconds` after the page is ready (goal ≤ 50 ms).
+ *
+ * The table holds `services` services (the lab's own plus bench services added
+ * with the agent's snapshot restore); connection entries are UDP entries made
+ * from the host end of the tap (udp-flood.py), 300 s each.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import globalSetup from '../../e2e/global-setup';
+import globalTeardown from '../../e2e/global-teardown';
+import { agent, ipvsadm, labInfo, until } from '../../e2e/lab';
+import { LoginPage, ServicePage } from '../../e2e/pages/console';
+import type { Row } from '../lab/suite';
+
+export interface ConsoleBenchOptions {
+  services: number;
+  conns: number;
+  changes: number;
+  liveSeconds: number;
+  log: (s: string) => void;
+}
+
+const TAP_HOST = '169.254.150.1';
+const TAP_GUEST = '169.254.150.2';
+const UDP_PORTS = [5001, 5002];
+// the service whose page watches the ipvsadm changes: the first bench service
+const WATCHED = { vip: '10.200.0.1', rs: '192.168.150.13:80' };
+
+/** ipvsadm -S text: the UDP services that hold the connection entries, then TCP DR services on 10.200.x.y:80. */
+function benchRules(n: number): string {
+  const lines: string[] = [];
+  for (const p of UDP_PORTS) {
+    lines.push(`-A -u ${TAP_GUEST}:${p} -s rr`, `-a -u ${TAP_GUEST}:${p} -r 192.168.150.12:${p} -g -w 1`, `-a -u ${TAP_GUEST}:${p} -r 192.168.150.13:${p} -g -w 1`);
+  }
+  for (let i = 0; i < n; i++) {
+    const vip = `10.200.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    lines.push(`-A -t ${vip}:80 -s rr`, `-a -t ${vip}:80 -r 192.168.150.12:80 -g -w 1`, `-a -t ${vip}:80 -r 192.168.150.13:80 -g -w 1`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function flood(entries: number, log: (s: string) => void): void {
+  const perPort = Math.ceil(entries / UDP_PORTS.length);
+  const r = spawnSync('python3', [path.join(import.meta.dirname, 'udp-flood.py'), TAP_HOST, TAP_GUEST, UDP_PORTS.join(','), String(perPort), '5000'],
+    { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`udp-flood failed: ${r.stderr}`);
+  log(r.stdout.trim());
+}
+
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.95) - 1)]!;
+
+// every long task from the start of the document, kept in the page
+const INIT = `window.__lt = []; try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lt.push(e.duration); }).observe({ type: 'longtask', buffered: true }); } catch {}`;
+
+interface PageLoad { kbGzip: number; scripts: number; longestMs: number; longTasks: number; readyMs: number }
+
+/** One cold load in a fresh context (signed in by cookie): scripts as served, gzip; long tasks until liveSeconds after ready. */
+async function coldLoad(browser: Browser, storageState: Awaited<ReturnType<import('playwright-core').BrowserContext['storageState']>>,
+  url: string, ready: (p: Page) => Promise<unknown>, liveSeconds: number): Promise<PageLoad> {
+  const ctx = await browser.newContext({ baseURL: labInfo().consoleUrl, viewport: { width: 1440, height: 900 }, storageState });
+  try {
+    await ctx.addInitScript(INIT);
+    const page = await ctx.newPage();
+    const js = new Map<string, Promise<number>>();
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'script' && r.ok()) js.set(r.url(), r.body().then((b) => gzipSync(b).length, () => 0));
+    });
+    const t = performance.now();
+    await page.goto(url);
+    await ready(page);
+    const readyMs = performance.now() - t;
+    await page.waitForTimeout(liveSeconds * 1000);
+    const tasks = await page.evaluate(() => (window as unknown as { __lt: number[] }).__lt);
+    const bytes = (await Promise.all(js.values())).reduce((a, b) => a + b, 0);
+    return { kbGzip: bytes / 1024, scripts: js.size, longestMs: Math.max(0, ...tasks), longTasks: tasks.length, readyMs };
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function runConsoleMeasures(o: ConsoleBenchOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  const t0 = performance.now();
+  o.log('console: starting the lab as the e2e tests do (e2e/global-setup.ts)');
+  await globalSetup();
+  o.log(`console: lab ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  let browser: Browser | null = null;
+  try {
+    const api = agent();
+    const r = await api.snapshot.restore.mutate({ format: 'ipvsadm', text: benchRules(o.services), prune: false });
+    const total = (await api.services.list.query()).length;
+    o.log(`console: ${r.applied} operations applied, ${total} services`);
+
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const signIn = await browser.newContext({ baseURL: labInfo().consoleUrl });
+    const login = await signIn.newPage();
+    await new LoginPage(login).signIn(labInfo().signIn.username, labInfo().signIn.password);
+    const storageState = await signIn.storageState();
+
+    // (h) ipvsadm → open page: the service page shows the weight the kernel has
+    const svc = `${WATCHED.vip}:80`;
+    const page = await login.context().newPage();
+    await page.goto(`/d/lab/s/${encodeURIComponent(`tcp:${svc}`)}`);
+    const cell = new ServicePage(page).weightCell(WATCHED.rs);
+    await cell.waitFor({ timeout: 120_000 });
+    const table = await new ServicePage(page).realServers().elementHandle();
+    const lat: number[] = [];
+    for (let k = 0; k < o.changes; k++) {
+      const w = String(2 + (k % 50));
+      await ipvsadm('-e', '-t', svc, '-r', WATCHED.rs, '-g', '-w', w);
+      const t = performance.now();
+      await page.waitForFunction(([el, rs, want]) => [...(el as HTMLTableElement).rows]
+        .some((row) => row.textContent?.includes(rs as string) && row.cells[2]?.textContent?.trim() === want), [table, WATCHED.rs, w] as const,
+      { polling: 'raf', timeout: 30_000 });
+      lat.push(performance.now() - t);
+    }
+    await page.close();
+    o.log(`console: ipvsadm → page ${lat.map((x) => x.toFixed(0)).join(' / ')} ms`);
+    rows.push({ measure: `(h) a change made with ipvsadm until an open service page shows it, p95 of ${o.changes}, ${total} services`, director: p95(lat),
+      anchor: null, anchorName: '—', unit: 'ms', goal: { kind: 'max', value: 1000, text: '≤ 1 s' }, samples: { director: lat, anchor: [] },
+      note: `from ipvsadm's exit to the weight in the page; median ${[...lat].sort((a, b) => a - b)[Math.floor(lat.length / 2)]!.toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms` });
+
+    const pageRows = (name: string, l: PageLoad, extra: string) => {
+      rows.push({ measure: `(h) ${name}: first load, scripts gzip`, director: l.kbGzip, anchor: null, anchorName: '—', unit: 'kB',
+        goal: { kind: 'max', value: 250, text: '≤ 250 kB' }, note: `${l.scripts} scripts as served, cold cache; ready after ${(l.readyMs / 1000).toFixed(1)} s` });
+      rows.push({ measure: `(h) ${name}: longest main-thread task, load + ${o.liveSeconds} s live`, director: l.longestMs, anchor: null, anchorName: '—', unit: 'ms',
+        goal: { kind: 'max', value: 50, text: '≤ 50 ms' }, note: `${l.longTasks} tasks over 50 ms; ${extra}` });
+    };
+    const overview = await coldLoad(browser, storageState, '/d/lab', (p) => p.locator('tbody a').first().waitFor({ timeout: 120_000 }), o.liveSeconds);
+    o.log(`console: overview ${JSON.stringify(overview)}`);
+    pageRows(`overview, ${total} services`, overview, 'Chromium, 1440×900');
+
+    flood(o.conns, o.log);
+    const entries = await until('the connection entries', async () => {
+      const n = (await api.connections.list.query({ cursor: 0, limit: 1 })).total;
+      return n >= o.conns * 0.95 ? n : null;
+    }, 180_000, 3000);
+    const conns = await coldLoad(browser, storageState, '/d/lab/connections',
+      (p) => p.getByRole('table', { name: 'Connection entries' }).waitFor({ timeout: 300_000 }), o.liveSeconds);
+    o.log(`console: connections ${JSON.stringify(conns)}`);
+    pageRows(`connections page, ${entries.toLocaleString('en-US')} entries`, conns, `${total} services`);
+  } finally {
+    await browser?.close();
+    await globalTeardown();
+  }
+  return rows;
+}
