@@ -82,6 +82,83 @@ function decodeNetmask(family: 'inet' | 'inet6', v: number): string | null {
   return swapped <= 128 ? String(swapped) : null;
 }
 
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+/** The value of text[from, to) as hex digits (1-8 of them), or -1. */
+function hexAt(text: string, from: number, to: number): number {
+  if (to <= from || to - from > 8) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** The value of text[from, to) as a decimal integer with an optional '-', or NaN. */
+function intAt(text: string, from: number, to: number): number {
+  let i = from, sign = 1;
+  if (text.charCodeAt(i) === 45) { sign = -1; i++; }
+  if (i >= to) return NaN;
+  let v = 0;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return sign * v;
+}
+
+/** Field boundaries of one line, reused from line to line (a 10,000-service file is 50,000 lines). */
+const fieldStart: number[] = [], fieldEnd: number[] = [];
+function fieldsOf(text: string, from: number, to: number): number {
+  let n = 0, i = from;
+  while (i < to) {
+    while (i < to && isSpace(text.charCodeAt(i))) i++;
+    if (i >= to) break;
+    fieldStart[n] = i;
+    while (i < to && !isSpace(text.charCodeAt(i))) i++;
+    fieldEnd[n++] = i;
+  }
+  return n;
+}
+
+/** "0A000001:0050" at field k, or null (IPv6 and anything else take the general path). */
+function ipv4HostPortAt(text: string, k: number): { address: string; port: number } | null {
+  const a = fieldStart[k]!;
+  if (fieldEnd[k]! - a !== 13 || text.charCodeAt(a + 8) !== 58) return null;
+  const ip = hexAt(text, a, a + 8), port = hexAt(text, a + 9, a + 13);
+  if (ip < 0 || port < 0) return null;
+  return { address: u32ToIPv4(ip), port };
+}
+
+/**
+ * The common lines without building strings for every field: an IPv4 real
+ * server, or an IPv4 TCP/UDP/SCTP service with no flags. Null sends the line
+ * to the general parser, which also names whatever is wrong with it.
+ */
+function fastDestination(text: string, from: number, to: number): ProcDestination | null {
+  if (fieldsOf(text, from, to) !== 6 || text.charCodeAt(fieldStart[0]!) !== 45 || fieldEnd[0]! - fieldStart[0]! !== 2 || text.charCodeAt(fieldStart[0]! + 1) !== 62) return null;
+  const hp = ipv4HostPortAt(text, 1);
+  const forward = FORWARD[text.slice(fieldStart[2], fieldEnd[2])];
+  const weight = intAt(text, fieldStart[3]!, fieldEnd[3]!), active = intAt(text, fieldStart[4]!, fieldEnd[4]!), inactive = intAt(text, fieldStart[5]!, fieldEnd[5]!);
+  if (!hp || !forward || Number.isNaN(weight) || Number.isNaN(active) || Number.isNaN(inactive)) return null;
+  return { family: 'inet', address: hp.address, port: hp.port, forward, weight, activeConns: active, inactiveConns: inactive };
+}
+
+function fastService(text: string, from: number, to: number): ProcService | null {
+  if (fieldsOf(text, from, to) !== 3) return null;
+  const protocol = PROTOCOLS[text.slice(fieldStart[0], fieldEnd[0])];
+  const hp = protocol ? ipv4HostPortAt(text, 1) : null;
+  if (!protocol || !hp) return null;
+  return {
+    key: { kind: 'addr', family: 'inet', protocol, address: hp.address, port: hp.port }, scheduler: text.slice(fieldStart[2], fieldEnd[2]),
+    persistent: false, timeout: 0, timeoutJiffies: 0, netmask: '', onePacket: false, destinations: [],
+  };
+}
+
 /**
  * Parses the whole file. `hz` is the kernel's CONFIG_HZ (not USER_HZ).
  * Throws ProcParseError naming the line on anything unexpected.
@@ -89,72 +166,41 @@ function decodeNetmask(family: 'inet' | 'inet6', v: number): string | null {
 export function parseProcIpvs(text: string, hz: number): ProcIpvs {
   const F = '/proc/net/ip_vs';
   if (!Number.isInteger(hz) || hz <= 0) throw new RangeError(`hz must be a positive integer, got ${hz}`);
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  const head = /^IP Virtual Server version (\d+\.\d+\.\d+) \(size=(\d+)\)$/.exec(lines[0] ?? '');
-  if (!head) throw new ProcParseError(F, 1, 'not the IPVS version line', lines[0] ?? '');
-  if (!/^Prot LocalAddress:Port Scheduler Flags\s*$/.test(lines[1] ?? '')) {
-    throw new ProcParseError(F, 2, 'unexpected title line', lines[1] ?? '');
+  const lineEnd = (from: number) => {
+    const i = text.indexOf('\n', from);
+    return i === -1 ? text.length : i;
+  };
+  const e0 = lineEnd(0), e1 = Math.min(text.length, lineEnd(e0 + 1)), e2 = Math.min(text.length, lineEnd(e1 + 1));
+  const line0 = text.slice(0, e0), line1 = text.slice(e0 + 1, e1), line2 = text.slice(e1 + 1, e2);
+  const head = /^IP Virtual Server version (\d+\.\d+\.\d+) \(size=(\d+)\)$/.exec(line0);
+  if (!head) throw new ProcParseError(F, 1, 'not the IPVS version line', line0);
+  if (!/^Prot LocalAddress:Port Scheduler Flags\s*$/.test(line1)) {
+    throw new ProcParseError(F, 2, 'unexpected title line', line1);
   }
-  if (!/^\s+-> RemoteAddress:Port\s+Forward\s+Weight\s+ActiveConn\s+InActConn\s*$/.test(lines[2] ?? '')) {
-    throw new ProcParseError(F, 3, 'unexpected title line', lines[2] ?? '');
+  if (!/^\s+-> RemoteAddress:Port\s+Forward\s+Weight\s+ActiveConn\s+InActConn\s*$/.test(line2)) {
+    throw new ProcParseError(F, 3, 'unexpected title line', line2);
   }
   const services: ProcService[] = [];
   let current: ProcService | null = null;
-  for (let n = 3; n < lines.length; n++) {
-    const line = lines[n]!;
-    const fail = (why: string): never => {
-      throw new ProcParseError(F, n + 1, why, line);
-    };
-    if (line.trim() === '') continue;
-    const f = line.trim().split(/\s+/);
-    if (f[0] === '->') {
-      if (!current) fail('destination before any service');
-      const hp = parseHexHostPort(f[1] ?? '') ?? fail('bad destination address');
-      const forward = FORWARD[f[2] ?? ''] ?? fail(`unknown forwarding method '${f[2]}'`);
-      const nums = f.slice(3);
-      if (nums.length !== 3 || !nums.every((x) => /^-?\d+$/.test(x))) fail('expected weight, active and inactive counts');
-      current!.destinations.push({
-        ...hp, forward, weight: Number(nums[0]), activeConns: Number(nums[1]), inactiveConns: Number(nums[2]),
-      });
-      continue;
+  let n = 3;
+  for (let from = e2 + 1; from < text.length; n++) {
+    const to = lineEnd(from);
+    const first = fieldsOf(text, from, to) > 0 ? text.charCodeAt(fieldStart[0]!) : 0;
+    const fast = first === 0 ? null : first === 45 ? (current ? fastDestination(text, from, to) : null) : fastService(text, from, to);
+    if (fast && 'key' in fast) {
+      current = fast;
+      services.push(fast);
+    } else if (fast) {
+      current!.destinations.push(fast);
+    } else if (first !== 0) {
+      const line = text.slice(from, to);
+      const parsed = parseLine(line, n + 1, hz, current !== null);
+      if ('key' in parsed) {
+        current = parsed;
+        services.push(parsed);
+      } else current!.destinations.push(parsed);
     }
-    let key: ServiceKey;
-    let rest: string[];
-    if (f[0] === 'FWM') {
-      const mark = hexU32(f[1] ?? '') ?? fail('bad fwmark');
-      // the line does not say the family; IPv6 fwmark services show an IPv6 netmask (prefix) or IPv6 dests
-      key = { kind: 'fwmark', family: 'inet', fwmark: mark };
-      rest = f.slice(2);
-    } else {
-      const protocol = PROTOCOLS[f[0] ?? ''] ?? fail(`unknown protocol '${f[0]}'`);
-      const hp = parseHexHostPort(f[1] ?? '') ?? fail('bad virtual address');
-      key = { kind: 'addr', family: hp.family, protocol, address: hp.address, port: hp.port };
-      rest = f.slice(2);
-    }
-    const scheduler = rest[0] ?? fail('missing scheduler');
-    let i = 1;
-    let onePacket = false;
-    if (rest[i] === 'ops') {
-      onePacket = true;
-      i++;
-    }
-    let persistent = false, timeoutJiffies = 0, netmask = '';
-    if (rest[i] === 'persistent') {
-      persistent = true;
-      const j = rest[i + 1] ?? '';
-      if (!/^\d+$/.test(j)) fail('bad persistence timeout');
-      timeoutJiffies = Number(j);
-      const mask = hexU32(rest[i + 2] ?? '') ?? fail('bad persistence netmask');
-      netmask = decodeNetmask(key.family, mask) ?? fail('bad IPv6 persistence prefix');
-      i += 3;
-    }
-    if (i !== rest.length) fail(`unexpected '${rest.slice(i).join(' ')}'`);
-    current = {
-      key, scheduler, persistent, timeout: Math.round(timeoutJiffies / hz), timeoutJiffies, netmask, onePacket,
-      destinations: [],
-    };
-    services.push(current);
+    from = to + 1;
   }
   // An IPv6 fwmark service prints its prefix-length netmask byte-swapped; an IPv4 one a dotted mask.
   for (const s of services) {
@@ -169,6 +215,54 @@ export function parseProcIpvs(text: string, hz: number): ProcIpvs {
     }
   }
   return { version: head[1]!, connTableSize: Number(head[2]), services };
+}
+
+/** Any service or real-server line (IPv6, fwmark, flags), or the error naming what is wrong with it. */
+function parseLine(line: string, lineNo: number, hz: number, inService: boolean): ProcService | ProcDestination {
+  const fail = (why: string): never => {
+    throw new ProcParseError('/proc/net/ip_vs', lineNo, why, line);
+  };
+  const f = line.trim().split(/\s+/);
+  if (f[0] === '->') {
+    if (!inService) fail('destination before any service');
+    const hp = parseHexHostPort(f[1] ?? '') ?? fail('bad destination address');
+    const forward = FORWARD[f[2] ?? ''] ?? fail(`unknown forwarding method '${f[2]}'`);
+    const nums = f.slice(3);
+    if (nums.length !== 3 || !nums.every((x) => /^-?\d+$/.test(x))) fail('expected weight, active and inactive counts');
+    return { ...hp, forward, weight: Number(nums[0]), activeConns: Number(nums[1]), inactiveConns: Number(nums[2]) };
+  }
+  let key: ServiceKey;
+  let rest: string[];
+  if (f[0] === 'FWM') {
+    const mark = hexU32(f[1] ?? '') ?? fail('bad fwmark');
+    // the line does not say the family; IPv6 fwmark services show an IPv6 netmask (prefix) or IPv6 dests
+    key = { kind: 'fwmark', family: 'inet', fwmark: mark };
+    rest = f.slice(2);
+  } else {
+    const protocol = PROTOCOLS[f[0] ?? ''] ?? fail(`unknown protocol '${f[0]}'`);
+    const hp = parseHexHostPort(f[1] ?? '') ?? fail('bad virtual address');
+    key = { kind: 'addr', family: hp.family, protocol, address: hp.address, port: hp.port };
+    rest = f.slice(2);
+  }
+  const scheduler = rest[0] ?? fail('missing scheduler');
+  let i = 1;
+  let onePacket = false;
+  if (rest[i] === 'ops') {
+    onePacket = true;
+    i++;
+  }
+  let persistent = false, timeoutJiffies = 0, netmask = '';
+  if (rest[i] === 'persistent') {
+    persistent = true;
+    const j = rest[i + 1] ?? '';
+    if (!/^\d+$/.test(j)) fail('bad persistence timeout');
+    timeoutJiffies = Number(j);
+    const mask = hexU32(rest[i + 2] ?? '') ?? fail('bad persistence netmask');
+    netmask = decodeNetmask(key.family, mask) ?? fail('bad IPv6 persistence prefix');
+    i += 3;
+  }
+  if (i !== rest.length) fail(`unexpected '${rest.slice(i).join(' ')}'`);
+  return { key, scheduler, persistent, timeout: Math.round(timeoutJiffies / hz), timeoutJiffies, netmask, onePacket, destinations: [] };
 }
 
 /** Inverse of the IPv4 reading of a mask, used to re-read it as IPv6. */
