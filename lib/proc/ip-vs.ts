@@ -186,7 +186,7 @@ export function parseProcIpvs(text: string, hz: number): ProcIpvs {
   for (let from = e2 + 1; from < text.length; n++) {
     const to = lineEnd(from);
     const first = fieldsOf(text, from, to) > 0 ? text.charCodeAt(fieldStart[0]!) : 0;
-    const fast = first === 0 ? null : first === 45 ? (current ? fastDestination(text, from, to) : null) : fastService(text, from, to);
+    const fast: ProcService | ProcDestination | null = first === 0 ? null : first === 45 ? (current ? fastDestination(text, from, to) : null) : fastService(text, from, to);
     if (fast && 'key' in fast) {
       current = fast;
       services.push(fast);
