@@ -55,16 +55,19 @@ function ipv4Word(text: string): number {
 }
 
 /**
- * The four host-order 32-bit words of an address as libipvs holds it (IPv4 in word 0), as fields: a table
- * of 10,000 services sorts 50,000 keys, and a key without arrays is half what `director list` allocated.
+ * An address as libipvs holds it, four host-order 32-bit words (IPv4 in w0), in the fields of a sort key: a
+ * table of 10,000 services sorts 50,000 keys, and keys without arrays halve what `director list` allocates.
  */
 interface Words { w0: number; w1: number; w2: number; w3: number }
-function words(family: AddressFamily, address: string): Words {
+function setWords(k: Words, family: AddressFamily, address: string): void {
   const v4 = family === 'inet' ? ipv4Word(address) : -1;
-  if (v4 >= 0) return { w0: v4, w1: 0, w2: 0, w3: 0 };
+  if (v4 >= 0) {
+    k.w0 = v4;
+    return;
+  }
   const b = addressToBytes(family, address);
   const w = (i: number) => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-  return { w0: w(0), w1: w(4), w2: w(8), w3: w(12) };
+  k.w0 = w(0); k.w1 = w(4); k.w2 = w(8); k.w3 = w(12);
 }
 
 /** C's `(int)(u32 a - u32 b)`. */
@@ -73,42 +76,50 @@ const sub32 = (a: number, b: number): number => (a - b) | 0;
 /** The first of the four word differences that is not 0 (as libipvs's loop), or 0. */
 const cmpWords = (a: Words, b: Words): number => sub32(a.w0, b.w0) || sub32(a.w1, b.w1) || sub32(a.w2, b.w2) || sub32(a.w3, b.w3);
 
-interface SvcSortKey { fwmark: number; af: number; proto: number; w: Words; port: number }
-interface DestSortKey { v6: boolean; w: Words; port: number }
+interface SvcSortKey<T> extends Words { item: T; fwmark: number; af: number; proto: number; port: number }
+interface DestSortKey<T> extends Words { item: T; v6: boolean; port: number }
 
-const NO_WORDS: Words = { w0: 0, w1: 0, w2: 0, w3: 0 };
-function svcSortKey(k: ServiceKey): SvcSortKey {
-  if (k.kind === 'fwmark') return { fwmark: k.fwmark >>> 0, af: AF[k.family], proto: 0, w: NO_WORDS, port: 0 };
-  return { fwmark: 0, af: AF[k.family], proto: PROTO[k.protocol], w: words(k.family, k.address), port: k.port };
+function svcSortKey<T extends { key: ServiceKey }>(item: T): SvcSortKey<T> {
+  const k = item.key;
+  const key: SvcSortKey<T> = { item, fwmark: 0, af: AF[k.family], proto: 0, port: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
+  if (k.kind === 'fwmark') key.fwmark = k.fwmark >>> 0;
+  else {
+    key.proto = PROTO[k.protocol];
+    key.port = k.port;
+    setWords(key, k.family, k.address);
+  }
+  return key;
 }
 
 /** ipvs_cmp_services */
-function cmpServices(s1: SvcSortKey, s2: SvcSortKey): number {
+function cmpServices<T>(s1: SvcSortKey<T>, s2: SvcSortKey<T>): number {
   let r = sub32(s1.fwmark, s2.fwmark);
   if (r) return r;
   r = s1.af - s2.af;
   if (r) return r;
   r = s1.proto - s2.proto;
   if (r) return r;
-  r = s1.af === AF.inet6 ? cmpWords(s1.w, s2.w) : sub32(s1.w.w0, s2.w.w0);
+  r = s1.af === AF.inet6 ? cmpWords(s1, s2) : sub32(s1.w0, s2.w0);
   if (r) return r;
   return s1.port - s2.port;
 }
 
 /** ipvs_cmp_dests: only the first element's family decides how many words count. */
-function cmpDests(d1: DestSortKey, d2: DestSortKey): number {
-  const r = d1.v6 ? cmpWords(d1.w, d2.w) : sub32(d1.w.w0, d2.w.w0);
+function cmpDests<T>(d1: DestSortKey<T>, d2: DestSortKey<T>): number {
+  const r = d1.v6 ? cmpWords(d1, d2) : sub32(d1.w0, d2.w0);
   if (r) return r;
   return d1.port - d2.port;
 }
 
 export function sortServicesLikeIpvsadm<T extends { key: ServiceKey }>(services: readonly T[]): T[] {
-  const keyed = services.map((s) => ({ s, k: svcSortKey(s.key) }));
-  return glibcMergeSort(keyed, (a, b) => cmpServices(a.k, b.k)).map((x) => x.s);
+  return glibcMergeSort(services.map(svcSortKey), cmpServices).map((x) => x.item);
 }
 
 export function sortDestinationsLikeIpvsadm<T extends DestinationKey>(dests: readonly T[]): T[] {
   if (dests.length < 2) return dests.slice();
-  const keyed = dests.map((d) => ({ d, k: { v6: d.family === 'inet6', w: words(d.family, d.address), port: d.port } }));
-  return glibcMergeSort(keyed, (a, b) => cmpDests(a.k, b.k)).map((x) => x.d);
+  return glibcMergeSort(dests.map((item) => {
+    const key: DestSortKey<T> = { item, v6: item.family === 'inet6', port: item.port, w0: 0, w1: 0, w2: 0, w3: 0 };
+    setWords(key, item.family, item.address);
+    return key;
+  }), cmpDests).map((x) => x.item);
 }
