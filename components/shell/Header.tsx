@@ -32,7 +32,10 @@ export function Header() {
         { href: `${base}/lab`, label: 'Lab', match: (p: string) => p.startsWith(`${base}/lab`) },
       ]
     : [];
-  if (me.data?.directors.length && !pathname.startsWith('/demo')) tabs.push({ href: '/ha', label: 'HA', match: (p: string) => p.startsWith('/ha') });
+  if (me.data?.directors.length && !pathname.startsWith('/demo')) {
+    tabs.unshift({ href: '/', label: 'Fleet', match: (p: string) => p === '/' });
+    tabs.push({ href: '/ha', label: 'HA', match: (p: string) => p.startsWith('/ha') });
+  }
   if (me.data?.user.role === 'admin' && !pathname.startsWith('/demo')) {
     tabs.push({ href: '/directors', label: 'Directors', match: (p: string) => p.startsWith('/directors') });
     tabs.push({ href: '/users', label: 'Users', match: (p: string) => p.startsWith('/users') });

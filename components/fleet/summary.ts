@@ -1,0 +1,75 @@
+/**
+ * The fleet page's numbers and alarms, from what each director's agent
+ * answers (pure: the page fetches, this decides). A director that does not
+ * answer is a row of its own, never left out.
+ */
+import type { HaStatus } from '@/lib/schemas/ha';
+import { findSplitBrain } from '../ha/cluster';
+import { opLabel } from '../snapshots/op-labels';
+
+export interface FleetInput {
+  id: string;
+  name: string;
+  /** why the agent could not be read; set = unreachable */
+  error?: string | null;
+  services?: ReadonlyArray<{ destinations: ReadonlyArray<{ weight: number }>; stats: { cps: number; inBps: number; outBps: number } }>;
+  /** null: HA is not enabled on this director */
+  ha?: HaStatus | null;
+  /** null: the agent runs without health checks */
+  health?: ReadonlyArray<{ health: string; maintenance: boolean; kept?: boolean }> | null;
+  lastChange?: { at: string; op: string; actor?: string | undefined; tokenName: string } | null;
+}
+
+export type Tone = 'danger' | 'warn';
+export interface FleetAlarm { tone: Tone; text: string }
+
+export interface FleetRow {
+  id: string;
+  name: string;
+  reachable: boolean;
+  error: string | null;
+  services: number;
+  up: number;
+  total: number;
+  cps: number;
+  bps: number;
+  ha: Array<{ group: string; state: string; fenced: boolean; leaseHere: boolean }>;
+  alarms: FleetAlarm[];
+  lastChange: { at: string; what: string; who: string } | null;
+}
+
+export function fleetRow(d: FleetInput): FleetRow {
+  const base = { id: d.id, name: d.name, services: 0, up: 0, total: 0, cps: 0, bps: 0, ha: [], lastChange: null };
+  if (d.error) return { ...base, reachable: false, error: d.error, alarms: [{ tone: 'danger', text: 'unreachable' }] };
+  const alarms: FleetAlarm[] = [];
+  let up = 0, total = 0, cps = 0, bps = 0, dropping = 0;
+  for (const s of d.services ?? []) {
+    const live = s.destinations.filter((x) => x.weight > 0).length;
+    up += live;
+    total += s.destinations.length;
+    if (live === 0) dropping++;
+    cps += s.stats.cps;
+    bps += s.stats.inBps + s.stats.outBps;
+  }
+  if (dropping > 0) alarms.push({ tone: 'danger', text: `${dropping} service${dropping === 1 ? '' : 's'} with no real server in service` });
+  const failing = (d.health ?? []).filter((h) => h.health === 'down' && !h.maintenance).length;
+  if (failing > 0) alarms.push({ tone: 'warn', text: `${failing} failing health check${failing === 1 ? '' : 's'}` });
+  const ha = d.ha?.enabled
+    ? d.ha.groups.map((g) => ({ group: g.name, state: g.vrrpState, fenced: g.fenced, leaseHere: g.leaseHolder === d.ha!.director }))
+    : [];
+  for (const g of ha) if (g.fenced) alarms.push({ tone: 'danger', text: `fenced in ${g.group}` });
+  if (d.ha?.enabled && d.ha.zookeeper.state !== 'connected' && d.ha.zookeeper.state !== 'disabled') {
+    alarms.push({ tone: 'warn', text: `ZooKeeper ${d.ha.zookeeper.state}` });
+  }
+  const c = d.lastChange;
+  return {
+    ...base, reachable: true, error: null, services: d.services?.length ?? 0, up, total, cps, bps, ha, alarms,
+    lastChange: c ? { at: c.at, what: opLabel(c.op), who: c.actor ?? c.tokenName } : null,
+  };
+}
+
+/** Alarms that need two directors to see: a VIP held by both (split brain). */
+export function fleetAlarms(inputs: readonly FleetInput[]): FleetAlarm[] {
+  const statuses = inputs.flatMap((d) => (d.ha?.enabled && !d.error ? [d.ha] : []));
+  return findSplitBrain(statuses).map((s) => ({ tone: 'danger' as const, text: `split brain: ${s.vip} (${s.group}) is on ${s.directors.join(' and ')}` }));
+}

@@ -1,0 +1,85 @@
+'use client';
+/**
+ * Every director's summary, read every few seconds over plain HTTP (no
+ * socket per director: the fleet page may list dozens). Each director is
+ * read on its own, so one that hangs or refuses does not hold up the rest.
+ */
+import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import { useQueries } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
+import type { LabAppRouter as AppRouter } from '@/server/lab/app-router';
+import { AGENT_BATCH_CALLS } from '@/lib/agent/limits';
+import { errorText } from '../data/hooks';
+import type { FleetInput } from './summary';
+
+const POLL_MS = 5000;
+/** points kept per director for the sparklines: the last five minutes */
+const KEEP = 60;
+
+const clients = new Map<string, TRPCClient<AppRouter>>();
+function client(id: string): TRPCClient<AppRouter> {
+  let c = clients.get(id);
+  if (!c) {
+    c = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `/api/trpc/${encodeURIComponent(id)}`, maxItems: AGENT_BATCH_CALLS })] });
+    clients.set(id, c);
+  }
+  return c;
+}
+
+/** An optional part of an agent (HA, health checks) that this one does not run reads as null. */
+const optional = <T,>(p: Promise<T>): Promise<T | null> => p.catch(() => null);
+
+async function readDirector(id: string, name: string, signal: AbortSignal): Promise<FleetInput> {
+  const c = client(id);
+  const o = { signal };
+  try {
+    const [services, ha, health, journal] = await Promise.all([
+      c.services.list.query({}, o),
+      optional(c.ha.status.query(undefined, o)),
+      optional(c.health.list.query({}, o)),
+      optional(c.journal.list.query({ limit: 1 }, o)),
+    ]);
+    const last = journal?.[0];
+    return {
+      id, name, services, ha: ha && ha.enabled ? ha : null, health,
+      lastChange: last ? { at: last.at, op: last.op, actor: last.actor, tokenName: last.tokenName } : null,
+    };
+  } catch (e) {
+    return { id, name, error: errorText(e) ?? 'no answer' };
+  }
+}
+
+export interface FleetHistory { cps: number[]; bps: number[] }
+
+export function useFleet(directors: ReadonlyArray<{ id: string; name: string }>): { inputs: (FleetInput | undefined)[]; history: ReadonlyMap<string, FleetHistory> } {
+  const results = useQueries({
+    queries: directors.map((d) => ({
+      queryKey: ['fleet', d.id],
+      queryFn: ({ signal }: { signal: AbortSignal }) => readDirector(d.id, d.name, AbortSignal.any([signal, AbortSignal.timeout(POLL_MS)])),
+      refetchInterval: POLL_MS,
+      retry: false,
+    })),
+  });
+  const inputs = results.map((r) => r.data);
+  // sparkline points, one per read of each director
+  const hist = useRef(new Map<string, FleetHistory & { seen: number }>());
+  const [, bump] = useState(0);
+  const stamp = results.map((r) => r.dataUpdatedAt).join(',');
+  useEffect(() => {
+    results.forEach((r, i) => {
+      const d = r.data;
+      if (!d || d.error) return;
+      const h = hist.current.get(d.id) ?? { cps: [], bps: [], seen: 0 };
+      if (r.dataUpdatedAt === h.seen) return;
+      h.seen = r.dataUpdatedAt;
+      let cps = 0, bps = 0;
+      for (const s of d.services ?? []) { cps += s.stats.cps; bps += s.stats.inBps + s.stats.outBps; }
+      h.cps = [...h.cps, cps].slice(-KEEP);
+      h.bps = [...h.bps, bps].slice(-KEEP);
+      hist.current.set(directors[i]!.id, h);
+    });
+    bump((x) => x + 1);
+    // results change identity every render; the stamps say when data did
+  }, [stamp]);
+  return { inputs, history: hist.current };
+}
