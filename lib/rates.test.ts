@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZERO_STATS, type Stats } from './ipvs/model';
-import { RateTracker, RateWindow, connectionShares, newConnsBetween, rateBetween } from './rates';
+import { connectionShares, rateBetween } from './rates';
 
 const st = (o: Partial<Stats>): Stats => ({ ...ZERO_STATS, ...o });
 
@@ -28,47 +28,6 @@ describe('rateBetween', () => {
   });
 });
 
-describe('RateWindow', () => {
-  it('keeps the newest `capacity` samples oldest first, gaps as null', () => {
-    const w = new RateWindow(3);
-    const r = (cps: number) => ({ cps, inPps: 0, outPps: 0, inBps: 0, outBps: 0 });
-    w.push(1000, r(1));
-    w.push(2000, null);
-    w.push(3000, r(3));
-    w.push(4000, r(4));
-    expect(w.size).toBe(3);
-    const c = w.columns();
-    expect(c.t).toEqual([2, 3, 4]);
-    expect(c.cps).toEqual([null, 3, 4]);
-    expect(w.latest()).toEqual({ timeMs: 4000, rates: r(4) });
-  });
-  it('15 minutes at 1 s holds 900 samples', () => {
-    const w = new RateWindow();
-    for (let i = 0; i < 2000; i++) w.push(i * 1000, { cps: i, inPps: 0, outPps: 0, inBps: 0, outBps: 0 });
-    expect(w.size).toBe(900);
-    expect(w.columns().cps[0]).toBe(1100);
-  });
-  it('rejects a bad capacity', () => {
-    expect(() => new RateWindow(0)).toThrow(/capacity/);
-  });
-});
-
-describe('RateTracker', () => {
-  it('first reading has no rate, then rates; a key that disappears starts fresh', () => {
-    const t = new RateTracker();
-    expect(t.tick(0, [['a', st({ conns: 5 })]]).get('a')).toBeNull();
-    expect(t.tick(1000, [['a', st({ conns: 8 })]]).get('a')).toMatchObject({ cps: 3 });
-    t.tick(2000, []);
-    expect(t.tick(3000, [['a', st({ conns: 100 })]]).get('a')).toBeNull();
-  });
-  it('a reset tick gives null, the next tick a rate again', () => {
-    const t = new RateTracker();
-    t.tick(0, [['a', st({ conns: 50 })]]);
-    expect(t.tick(1000, [['a', st({ conns: 2 })]]).get('a')).toBeNull();
-    expect(t.tick(2000, [['a', st({ conns: 6 })]]).get('a')).toMatchObject({ cps: 4 });
-  });
-});
-
 describe('connectionShares', () => {
   it('share of new connections next to share of weight', () => {
     expect(connectionShares([
@@ -83,10 +42,5 @@ describe('connectionShares', () => {
   });
   it('no new connections or no weight gives null shares', () => {
     expect(connectionShares([{ id: 'a', weight: 0, newConns: 0 }])).toEqual([{ id: 'a', ofNewConns: null, ofWeight: null, skew: null }]);
-  });
-  it('newConnsBetween flags resets', () => {
-    expect(newConnsBetween(st({ conns: 5 }), st({ conns: 9 }))).toEqual({ newConns: 4, reset: false });
-    expect(newConnsBetween(st({ conns: 9 }), st({ conns: 5 }))).toEqual({ newConns: 0, reset: true });
-    expect(newConnsBetween(undefined, st({ conns: 5 }))).toEqual({ newConns: 0, reset: true });
   });
 });

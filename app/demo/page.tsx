@@ -15,6 +15,6 @@ export default function DemoOverview() {
   }, [stats, stats.version]);
   return (
     <OverviewView directorName="demo-director (synthetic)" services={services} loading={false} error={null} onRetry={() => {}}
-      live={live} cpsOf={(sid) => stats.service(sid)?.rCps ?? 0} hrefFor={(sid) => `/demo/s/${encodeURIComponent(sid)}`} onCreate={demoWrite} disabledReason={disabledReason} />
+      live={live} cpsOf={(sid) => stats.service(sid)?.cps ?? 0} hrefFor={(sid) => `/demo/s/${encodeURIComponent(sid)}`} onCreate={demoWrite} disabledReason={disabledReason} />
   );
 }

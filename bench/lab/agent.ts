@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
-import { TickDecoder } from '../../lib/agent/tick-wire';
+import { LiveTable } from '../../lib/agent/live-wire';
 import type { AppRouter } from '../../server/api/router';
 import type { Row } from './suite';
 import { median, procStat as readProcStat } from '../stats';
@@ -215,13 +215,13 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
         retryDelayMs: () => 60_000,
       });
       const c = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsc })] });
-      const decoder = new TickDecoder();
+      const decoder = new LiveTable();
       const sub = c.stats.onTick.subscribe({ watch }, {
         onData: (e) => {
           counter.ticks++;
           counter.firstAt ??= Date.now();
           // a delta that cannot be applied would leave the client's numbers wrong
-          if (!decoder.decode(e.data)) counter.errors++;
+          if (!decoder.apply(e.data)) counter.errors++;
         },
         onError: () => { counter.errors++; },
       });

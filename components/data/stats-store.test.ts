@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SAMPLE, type StatsTick } from '@/lib/agent/events';
+import { EMPTY_SAMPLE, type StatSample, type StatsState } from '@/lib/agent/events';
+import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
 import { Ring, SPARK_POINTS, StatsStore } from './stats-store';
 
-function tick(seq: number, full: boolean, services: StatsTick['services'], removed: string[] = []): StatsTick {
-  return { seq, at: 1000 * seq, intervalMs: 1000, full, services, removed };
+type Table = Record<string, { v: Partial<StatSample>; dests?: Record<string, Partial<StatSample>> }>;
+
+/** Ticks as the agent sends them: its samples (rates computed there) through its encoder. */
+function agent() {
+  const enc = new TickEncoder();
+  let prev: StatsState | null = null;
+  return (seq: number, table: Table, full = false): WireTick => {
+    const state: StatsState = new Map(Object.entries(table).map(([id, s]) => [id, {
+      v: { ...EMPTY_SAMPLE, ...s.v },
+      dests: new Map(Object.entries(s.dests ?? {}).map(([did, d]) => [did, { ...EMPTY_SAMPLE, ...d }])),
+    }]));
+    const w = enc.encode(full ? null : prev, state, seq, 1000 * seq, 1000);
+    prev = state;
+    return w;
+  };
 }
 
 describe('Ring', () => {
@@ -18,12 +32,13 @@ describe('Ring', () => {
 });
 
 describe('StatsStore', () => {
-  it('merges full and delta ticks and records history', () => {
+  it('applies full and delta ticks and records history, with the agent\'s rates as they came', () => {
     const s = new StatsStore();
-    s.apply(tick(1, true, [{ id: 'tcp:10.0.0.1:80', v: { ...EMPTY_SAMPLE, rCps: 5, rInPps: 1, rOutPps: 2 }, dests: [{ id: '10.1.0.1:80', v: { ...EMPTY_SAMPLE, rCps: 5 } }], removedDests: [] }]));
-    s.apply(tick(2, false, [{ id: 'tcp:10.0.0.1:80', v: { rCps: 7 }, dests: [{ id: '10.1.0.2:80', v: { rCps: 2 } }], removedDests: [] }]));
-    expect(s.service('tcp:10.0.0.1:80')?.rCps).toBe(7);
-    expect(s.service('tcp:10.0.0.1:80')?.rInPps).toBe(1);
+    const tick = agent();
+    s.apply(tick(1, { 'tcp:10.0.0.1:80': { v: { rCps: 5, rInPps: 1, rOutPps: 2, conns: 10 }, dests: { '10.1.0.1:80': { rCps: 5 } } } }));
+    s.apply(tick(2, { 'tcp:10.0.0.1:80': { v: { rCps: 7, rInPps: 1, rOutPps: 2, conns: 17 }, dests: { '10.1.0.1:80': { rCps: 5 }, '10.1.0.2:80': { rCps: 2 } } } }));
+    expect(s.service('tcp:10.0.0.1:80')).toEqual({ cps: 7, inPps: 1, outPps: 2, inBps: 0, outBps: 0, active: 0, inactive: 0, persistent: 0 });
+    expect(s.destinationSample('tcp:10.0.0.1:80', '10.1.0.2:80')?.cps).toBe(2);
     expect(s.services.get('tcp:10.0.0.1:80')!.cps.toArray()).toEqual([5, 7]);
     expect(s.services.get('tcp:10.0.0.1:80')!.pps.toArray()).toEqual([3, 3]);
     // the late destination is padded to line up with the time axis
@@ -33,61 +48,57 @@ describe('StatsStore', () => {
     expect(s.version).toBe(2);
   });
 
+  it('keeps one copy of the live state: the values a page reads are the objects ticks update', () => {
+    const s = new StatsStore();
+    const tick = agent();
+    s.apply(tick(1, { a: { v: { rCps: 1 }, dests: { d: { rCps: 1 } } } }));
+    const v = s.service('a')!;
+    const d = s.destinationSample('a', 'd')!;
+    s.apply(tick(2, { a: { v: { rCps: 3 }, dests: { d: { rCps: 2 } } } }));
+    expect(s.service('a')).toBe(v);
+    expect(s.destinationSample('a', 'd')).toBe(d);
+    expect([v.cps, d.cps]).toEqual([3, 2]);
+    expect(s.table.services.get('a')!.dests.get('d')!.v).toBe(d);
+  });
+
   it('ignores a delta that skips a sequence number, until the next full tick', () => {
     const s = new StatsStore();
-    s.apply(tick(1, true, [{ id: 'a', v: { ...EMPTY_SAMPLE, rCps: 1 }, dests: [], removedDests: [] }]));
-    s.apply(tick(3, false, [{ id: 'a', v: { rCps: 99 }, dests: [], removedDests: [] }]));
-    expect(s.service('a')?.rCps).toBe(1);
-    s.apply(tick(3, true, [{ id: 'a', v: { ...EMPTY_SAMPLE, rCps: 4 }, dests: [], removedDests: [] }]));
-    expect(s.service('a')?.rCps).toBe(4);
+    const tick = agent();
+    s.apply(tick(1, { a: { v: { rCps: 1 } } }));
+    s.apply(tick(3, { a: { v: { rCps: 99 } } }));
+    expect(s.service('a')?.cps).toBe(1);
+    s.apply(tick(3, { a: { v: { rCps: 4 } } }, true));
+    expect(s.service('a')?.cps).toBe(4);
   });
 
   it('drops history of removed services and notifies subscribers', () => {
     const s = new StatsStore();
+    const tick = agent();
     let calls = 0;
     const off = s.subscribe(() => calls++);
-    s.apply(tick(1, true, [{ id: 'a', v: { ...EMPTY_SAMPLE }, dests: [], removedDests: [] }, { id: 'b', v: { ...EMPTY_SAMPLE }, dests: [], removedDests: [] }]));
-    s.apply(tick(2, false, [], ['a']));
+    s.apply(tick(1, { a: { v: {} }, b: { v: {} } }));
+    s.apply(tick(2, { b: { v: {} } }));
     expect([...s.services.keys()]).toEqual(['b']);
     off();
-    s.apply(tick(3, false, []));
+    s.apply(tick(3, { b: { v: {} } }));
     expect(calls).toBe(2);
   });
 
   it('bounds sparkline history', () => {
     const s = new StatsStore();
-    for (let i = 1; i <= SPARK_POINTS + 10; i++) s.apply(tick(i, i === 1, [{ id: 'a', v: i === 1 ? { ...EMPTY_SAMPLE, rCps: i } : { rCps: i }, dests: [], removedDests: [] }]));
+    const tick = agent();
+    for (let i = 1; i <= SPARK_POINTS + 10; i++) s.apply(tick(i, { a: { v: { rCps: i } } }));
     const h = s.services.get('a')!.cps.toArray();
     expect(h.length).toBe(SPARK_POINTS);
     expect(h.at(-1)).toBe(SPARK_POINTS + 10);
   });
-});
 
-describe('StatsStore with the agent\'s wire ticks', () => {
-  it('decodes full and delta wire ticks to the same state and histories as object ticks', async () => {
-    const { TickEncoder } = await import('@/lib/agent/tick-wire');
-    const { deltaTick, fullTick } = await import('@/lib/agent/samples');
-    const svc = 'tcp:10.0.0.1:80';
-    const state = (rCps: number, inBytes: number, dests: [string, number][]) => new Map([[svc, {
-      v: { ...EMPTY_SAMPLE, rCps, inBytes },
-      dests: new Map(dests.map(([d, r]) => [d, { ...EMPTY_SAMPLE, rCps: r, inBytes: r * 100 }])),
-    }]]);
-    const states = [state(5, 1000, [['10.1.0.1:80', 5]]), state(7, 9000, [['10.1.0.1:80', 5], ['10.1.0.2:80', 2]]), state(0, 9000, [['10.1.0.2:80', 0]])];
-    const enc = new TickEncoder();
-    const wire = new StatsStore();
-    const objects = new StatsStore();
-    wire.apply(enc.encode(fullTick(states[0]!, 1, 1000, 0), null));
-    objects.apply(fullTick(states[0]!, 1, 1000, 0));
-    for (let i = 1; i < states.length; i++) {
-      const t = deltaTick(states[i - 1]!, states[i]!, i + 1, 1000 * (i + 1), 1000);
-      wire.apply(enc.encode(t, states[i - 1]!));
-      objects.apply(t);
-    }
-    expect(wire.version).toBe(3);
-    expect([...wire.state]).toEqual([...objects.state]);
-    expect(wire.service(svc)?.inBytes).toBe(9000);
-    expect(wire.services.get(svc)!.cps.toArray()).toEqual([5, 7, 0]);
-    expect(wire.destination(svc, '10.1.0.2:80')!.cps.toArray()).toEqual([Number.NaN, 2, 0]);
-    expect(wire.destination(svc, '10.1.0.1:80')).toBeUndefined(); // removed with the last tick
+  it('a tick as JSON from the agent applies the same', () => {
+    const s = new StatsStore();
+    const w: WireTick = { w: WIRE_VERSION, seq: 1, at: 5000, intervalMs: 1000, full: true, n: [[1, 'a'], [2, 1, 'd']], r: [1, 1, 2.5, 2, 0b1001, 1.5, 100], x: [] };
+    s.apply(JSON.parse(JSON.stringify(w)) as WireTick);
+    expect(s.service('a')?.cps).toBe(2.5);
+    expect(s.destinationSample('a', 'd')).toMatchObject({ cps: 1.5, inBps: 100 });
+    expect(s.lastAt).toBe(5000);
   });
 });

@@ -1,11 +1,10 @@
 /**
- * Live statistics of one director as the browser sees them: the merged state
- * of the agent's stats ticks plus short histories for sparklines (per
+ * Live statistics of one director as the browser sees them: the agent's
+ * ticks applied to one LiveTable (no rate logic here) plus short histories for sparklines (per
  * service) and a 15-minute history for per-server graphs (per destination).
  * Fixed-size typed rings, so memory does not grow with time.
  */
-import { applyStatsTick, type StatSample, type StatsState, type StatsTick } from '@/lib/agent/events';
-import { isWireTick, TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
+import { LiveTable, type LiveSample, type WireTick } from '@/lib/agent/live-wire';
 
 export const SPARK_POINTS = 60;
 export const GRAPH_POINTS = 900;
@@ -56,41 +55,34 @@ export interface DestinationHistory {
 }
 
 export class StatsStore {
-  readonly state: StatsState = new Map();
+  /** the live state, the one copy the browser keeps (rates as the agent computed them) */
+  readonly table = new LiveTable();
   readonly services = new Map<string, ServiceHistory>();
   /** per service id, per destination id */
   readonly destinationsBySvc = new Map<string, Map<string, DestinationHistory>>();
   /** sample times (ms), shared by every GRAPH_POINTS ring */
   readonly times = new Ring(GRAPH_POINTS);
-  lastSeq = -1;
-  lastAt = 0;
   /** bumps on every applied tick, for useSyncExternalStore */
   version = 0;
   private readonly listeners = new Set<() => void>();
 
-  private readonly decoder = new TickDecoder();
+  get lastSeq(): number {
+    return this.table.seq;
+  }
 
-  /** A tick from the agent (compact wire form) or one built in the browser (demo). */
-  apply(input: StatsTick | WireTick): void {
-    let tick: StatsTick | null;
-    if (isWireTick(input)) {
-      // null: a delta that does not follow the previous tick; the agent sends a full tick on resume
-      tick = this.decoder.decode(input);
-      if (!tick) return;
-    } else {
-      tick = input;
-    }
-    // A delta that does not follow the previous tick cannot be merged; the agent sends a full tick on resume.
-    if (!tick.full && this.lastSeq !== -1 && tick.seq !== this.lastSeq + 1) return;
-    applyStatsTick(this.state, tick);
-    this.lastSeq = tick.seq;
-    this.lastAt = tick.at;
+  get lastAt(): number {
+    return this.table.at;
+  }
+
+  /** A tick from the agent; a delta that does not follow the previous tick is dropped (the agent sends a full tick on resume). */
+  apply(tick: WireTick): void {
+    if (!this.table.apply(tick)) return;
     this.times.push(tick.at);
     // Forget histories only when something can have gone: a full tick or explicit removals.
-    const prune = tick.full || tick.removed.length > 0 || tick.services.some((r) => r.removedDests.length > 0);
+    const prune = tick.full || tick.x.length > 0;
     const seenS = prune ? new Set<string>() : null;
     const seenD = prune ? new Set<string>() : null;
-    for (const [sid, svc] of this.state) {
+    for (const [sid, svc] of this.table.services) {
       seenS?.add(sid);
       let h = this.services.get(sid);
       if (!h) {
@@ -98,9 +90,9 @@ export class StatsStore {
         this.services.set(sid, h);
       }
       const v = svc.v;
-      h.cps.push(v.rCps);
-      h.pps.push(v.rInPps + v.rOutPps);
-      h.bps.push(v.rInBps + v.rOutBps);
+      h.cps.push(v.cps);
+      h.pps.push(v.inPps + v.outPps);
+      h.bps.push(v.inBps + v.outBps);
       let dmap = this.destinationsBySvc.get(sid);
       if (!dmap) {
         dmap = new Map();
@@ -115,8 +107,8 @@ export class StatsStore {
           for (let i = 0; i < this.times.length - 1; i++) { dh.cps.push(Number.NaN); dh.bps.push(Number.NaN); }
           dmap.set(did, dh);
         }
-        dh.cps.push(d.rCps);
-        dh.bps.push(d.rInBps + d.rOutBps);
+        dh.cps.push(d.v.cps);
+        dh.bps.push(d.v.inBps + d.v.outBps);
       }
     }
     if (seenS && seenD) {
@@ -141,8 +133,12 @@ export class StatsStore {
     return this.destinationsBySvc.get(sid)?.get(did);
   }
 
-  service(id: string): StatSample | undefined {
-    return this.state.get(id)?.v;
+  service(id: string): LiveSample | undefined {
+    return this.table.services.get(id)?.v;
+  }
+
+  destinationSample(sid: string, did: string): LiveSample | undefined {
+    return this.table.services.get(sid)?.dests.get(did)?.v;
   }
 }
 

@@ -3,7 +3,8 @@
  * (and screenshotted) without an agent. Deterministic, so screenshots are
  * comparable. Never used by the real pages.
  */
-import { EMPTY_SAMPLE, type StatsTick } from '@/lib/agent/events';
+import { EMPTY_SAMPLE, type StatSample, type StatsState } from '@/lib/agent/events';
+import { TickEncoder, type WireTick } from '@/lib/agent/live-wire';
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceSpec } from '@/lib/ipvs/model';
 import type { ConnRow } from '../conn/ConnTable';
@@ -70,11 +71,21 @@ function rate(seed: number, t: number, base: number): number {
 
 const SVC_BASE = [180, 95, 1400, 40, 22, 9];
 
-export function demoTick(services: readonly ServiceEntry[], seq: number, atMs: number): StatsTick {
+/** Ticks as an agent would send them, from synthetic samples: the first full, then deltas. */
+export function demoFeed(services: readonly ServiceEntry[]): (seq: number, atMs: number) => WireTick {
+  const enc = new TickEncoder();
+  let prev: StatsState | null = null;
+  return (seq, atMs) => {
+    const state = demoState(services, atMs);
+    const tick = enc.encode(prev, state, seq, atMs, 1000);
+    prev = state;
+    return tick;
+  };
+}
+
+function demoState(services: readonly ServiceEntry[], atMs: number): StatsState {
   const t = atMs / 1000;
-  return {
-    seq, at: atMs, intervalMs: 1000, full: true, removed: [],
-    services: services.map((s, si) => {
+  return new Map(services.map((s, si) => {
       const wsum = s.destinations.reduce((a, d) => a + d.weight, 0) || 1;
       const base = SVC_BASE[si] ?? 3 + (si % 17);
       const dests = s.destinations.map((d, di) => {
@@ -82,16 +93,17 @@ export function demoTick(services: readonly ServiceEntry[], seq: number, atMs: n
         const share = s.scheduler === 'rr' ? 1 / s.destinations.length : d.weight / wsum;
         const cps = rate(si * 10 + di, t, base * share * (s.scheduler === 'sh' && di === 0 ? 1.6 : 1));
         const bytes = cps * (s.key.kind === 'addr' && s.key.protocol === 'udp' ? 180 : 42_000);
-        return { id: destinationId(d), v: { ...EMPTY_SAMPLE, rCps: cps, rInPps: cps * 6, rOutPps: cps * 9, rInBps: bytes * 0.1, rOutBps: bytes, active: d.activeConns, inactive: d.inactiveConns, persistent: d.persistentConns } };
+        const v: StatSample = { ...EMPTY_SAMPLE, rCps: round(cps), rInPps: round(cps * 6), rOutPps: round(cps * 9), rInBps: round(bytes * 0.1), rOutBps: round(bytes), active: d.activeConns, inactive: d.inactiveConns, persistent: d.persistentConns };
+        return [destinationId(d), v] as const;
       });
-      const sum = (k: 'rCps' | 'rInPps' | 'rOutPps' | 'rInBps' | 'rOutBps' | 'active' | 'inactive' | 'persistent') => dests.reduce((a, d) => a + d.v[k], 0);
-      return {
-        id: serviceId(s.key), removedDests: [], dests,
-        v: { ...EMPTY_SAMPLE, rCps: sum('rCps'), rInPps: sum('rInPps'), rOutPps: sum('rOutPps'), rInBps: sum('rInBps'), rOutBps: sum('rOutBps'), active: sum('active'), inactive: sum('inactive'), persistent: sum('persistent') },
-      };
-    }),
-  };
+      const sum = (k: 'rCps' | 'rInPps' | 'rOutPps' | 'rInBps' | 'rOutBps' | 'active' | 'inactive' | 'persistent') => dests.reduce((a, [, v]) => a + v[k], 0);
+      const v: StatSample = { ...EMPTY_SAMPLE, rCps: sum('rCps'), rInPps: sum('rInPps'), rOutPps: sum('rOutPps'), rInBps: sum('rInBps'), rOutBps: sum('rOutBps'), active: sum('active'), inactive: sum('inactive'), persistent: sum('persistent') };
+      return [serviceId(s.key), { v, dests: new Map(dests) }] as const;
+  }));
 }
+
+/** Rates with 3 significant digits, as the agent sends them. */
+const round = (x: number): number => Number(x.toPrecision(3));
 
 const STATE_MIX: Array<[string, number]> = [['ESTABLISHED', 0.55], ['TIME_WAIT', 0.25], ['FIN_WAIT', 0.1], ['SYN_RECV', 0.02], ['CLOSE', 0.05], ['CLOSE_WAIT', 0.03]];
 

@@ -5,7 +5,7 @@ import { setLiveState } from '../data/live-status';
 import { GRAPH_POINTS, statsStoreFor, type StatsStore } from '../data/stats-store';
 import { useStats } from '../data/hooks';
 import { useMe } from '../data/session';
-import { demoServices, demoTick } from './demo-data';
+import { demoFeed, demoServices } from './demo-data';
 
 let started = false;
 let seq = 0;
@@ -16,17 +16,18 @@ export function useDemo(): { services: ReturnType<typeof demoServices>; stats: S
   const extra = Number(params.get('n') ?? 0) || 0;
   const services = useMemo(() => demoServices(extra), [extra]);
   const store = statsStoreFor(`__demo__${extra}`);
+  const demoTick = useMemo(() => demoFeed(services), [services]);
   useEffect(() => {
     if (!started || store.lastSeq === -1) {
       started = true;
       const now = Date.now();
       // 15 minutes of history for the small demo; the 1,000-service one measures live ticks only.
-      for (let i = extra > 0 ? 0 : GRAPH_POINTS; i > 0; i--) store.apply(demoTick(services, ++seq, now - i * 1000));
+      for (let i = extra > 0 ? 0 : GRAPH_POINTS; i > 0; i--) store.apply(demoTick(++seq, now - i * 1000));
     }
     setLiveState({ kind: 'live', since: Date.now() });
-    const t = setInterval(() => store.apply(demoTick(services, ++seq, Date.now())), 1000);
+    const t = setInterval(() => store.apply(demoTick(++seq, Date.now())), 1000);
     return () => clearInterval(t);
-  }, [services, store, extra]);
+  }, [demoTick, store, extra]);
   useStats(`__demo__${extra}`);
   const me = useMe();
   const viewer = params.get('role') === 'viewer' || me.data?.user.role === 'viewer';

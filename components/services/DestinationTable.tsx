@@ -1,5 +1,5 @@
 'use client';
-import type { StatSample } from '@/lib/agent/events';
+import type { LiveSample } from '@/lib/agent/live-wire';
 import { formatDestination } from '@/lib/ipvs/format';
 import { destinationId } from '@/lib/ipvs/ids';
 import type { DestinationState } from '@/lib/ipvs/model';
@@ -23,7 +23,7 @@ export interface DestinationActions {
 /** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
 export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health }: {
   destinations: readonly DestinationState[];
-  samples: (id: string) => StatSample | undefined;
+  samples: (id: string) => LiveSample | undefined;
   shares: ReadonlyMap<string, Share>;
   colors: ReadonlyMap<string, string>;
   actions: DestinationActions;
@@ -76,8 +76,8 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                 <td className="px-3 py-2 text-right"><span className="num">{d.weight}</span></td>
                 <td className="px-3 py-2 text-right text-ink-2"><span className="num">{d.lowerThreshold || '–'} / {d.upperThreshold || '–'}</span></td>
                 <td className="px-3 py-2"><ShareBar share={sh} weightsMeaningful={weightsMeaningful} /></td>
-                <td className="px-3 py-2 text-right"><span className="num">{formatRate(v?.rCps ?? 0)}</span></td>
-                <td className="px-3 py-2 text-right"><span className="num">{formatBitRate(v ? v.rInBps + v.rOutBps : 0)}</span></td>
+                <td className="px-3 py-2 text-right"><span className="num">{formatRate(v?.cps ?? 0)}</span></td>
+                <td className="px-3 py-2 text-right"><span className="num">{formatBitRate(v ? v.inBps + v.outBps : 0)}</span></td>
                 <td className="px-3 py-2 text-right">
                   <span className="num">{formatCount(v?.active ?? d.activeConns)}</span>
                   <span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(v?.inactive ?? d.inactiveConns)}</span>

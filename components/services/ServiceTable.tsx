@@ -2,7 +2,7 @@
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
 import { memo, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
-import type { StatSample } from '@/lib/agent/events';
+import type { LiveSample } from '@/lib/agent/live-wire';
 import { serviceKeyParts } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
@@ -11,7 +11,7 @@ import { Badge } from '../ui/Badge';
 import { serviceFlagLabels, serviceForwardLabels } from './labels';
 
 export interface ServiceRowLive {
-  sample: StatSample | undefined;
+  sample: LiveSample | undefined;
   cps: readonly number[];
   pps: readonly number[];
   bps: readonly number[];
@@ -123,9 +123,9 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
           {up}/{total}
         </span>
       </td>
-      <td className="px-3 py-2"><Metric text={formatRate(v?.rCps ?? 0)} series={live.cps} label="new connections per second, last minute" /></td>
-      <td className="px-3 py-2"><Metric text={formatRate(v ? v.rInPps + v.rOutPps : 0)} series={live.pps} label="packets per second, last minute" /></td>
-      <td className="px-3 py-2"><Metric text={formatBitRate(v ? v.rInBps + v.rOutBps : 0)} series={live.bps} label="traffic, last minute" wide /></td>
+      <td className="px-3 py-2"><Metric text={formatRate(v?.cps ?? 0)} series={live.cps} label="new connections per second, last minute" /></td>
+      <td className="px-3 py-2"><Metric text={formatRate(v ? v.inPps + v.outPps : 0)} series={live.pps} label="packets per second, last minute" /></td>
+      <td className="px-3 py-2"><Metric text={formatBitRate(v ? v.inBps + v.outBps : 0)} series={live.bps} label="traffic, last minute" wide /></td>
       <td className="px-3 py-2 text-right"><span className="num">{formatCount(active)}</span><span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(inactive)}</span></td>
     </tr>
   );

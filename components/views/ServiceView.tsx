@@ -1,7 +1,8 @@
 'use client';
 import dynamic from 'next/dynamic';
 import { useState } from 'react';
-import type { DrainProgress, StatSample } from '@/lib/agent/events';
+import type { DrainProgress } from '@/lib/agent/events';
+import type { LiveSample } from '@/lib/agent/live-wire';
 import { formatDestination, formatServiceKey, serviceKeyParts } from '@/lib/ipvs/format';
 import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
@@ -28,8 +29,8 @@ export type ChartMetric = 'cps' | 'bps';
 
 export interface ServiceViewProps {
   service: ServiceEntry;
-  sample: StatSample | undefined;
-  destSample: (destId: string) => StatSample | undefined;
+  sample: LiveSample | undefined;
+  destSample: (destId: string) => LiveSample | undefined;
   shares: ReadonlyMap<string, Share>;
   colors: ReadonlyMap<string, string>;
   chart: { times: ArrayLike<number>; series: RateSeries[] };
@@ -75,8 +76,8 @@ export function ServiceView(p: ServiceViewProps) {
         </div>
         <dl className="flex gap-6 text-sm">
           <Stat label="Real servers up" value={`${up}/${s.destinations.length}`} />
-          <Stat label="New conns" value={formatRate(v?.rCps ?? 0)} />
-          <Stat label="Traffic" value={formatBitRate(v ? v.rInBps + v.rOutBps : 0)} wide />
+          <Stat label="New conns" value={formatRate(v?.cps ?? 0)} />
+          <Stat label="Traffic" value={formatBitRate(v ? v.inBps + v.outBps : 0)} wide />
           <Stat label="Active / inactive" value={`${formatCount(v?.active ?? 0)} / ${formatCount(v?.inactive ?? 0)}`} wide />
         </dl>
         <div className="flex gap-2">

@@ -1,9 +1,7 @@
 /**
  * Director's own rates (the r* fields of StatSample) from one object's
- * cumulative counters. Pure, and the one implementation used both by the
- * agent, which samples the kernel, and by the console's wire decoder, which
- * recomputes the rates from the counter increments instead of receiving
- * them: both must get the same numbers bit for bit.
+ * cumulative counters. Pure; run once per object per tick, in the agent
+ * (lib/agent/samples.ts), whose values go to every console as they are.
  */
 import { rateBetween } from '../rates';
 import type { StatSample } from './events';

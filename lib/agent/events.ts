@@ -8,10 +8,11 @@ import type {
 import type { ConnSummary } from '../conn/summary';
 
 /**
- * One object's numbers at one tick, flat so that "what changed" is a
- * field-by-field comparison. Counters are the kernel's cumulative values;
- * `k*` are the kernel estimator's rates (2 s EWMA); `r*` are rates Director
- * computed from counter deltas over the last tick.
+ * One object's numbers at one tick in the agent, flat so that "what changed"
+ * is a field-by-field comparison. Counters are the kernel's cumulative
+ * values; `k*` are the kernel estimator's rates (2 s EWMA), which the rate
+ * computation reads; `r*` are the rates Director computed from counter deltas
+ * (lib/agent/director-rates.ts), the ones consoles get.
  */
 export interface StatSample {
   conns: number;
@@ -35,34 +36,6 @@ export interface StatSample {
   active: number;
   inactive: number;
   persistent: number;
-}
-
-export interface DestinationTickRow {
-  id: string;
-  /**
-   * Only the fields that changed since the previous tick; for an object new to
-   * the client (and in a full tick) the fields that are not 0. Missing = 0 / unchanged.
-   */
-  v: Partial<StatSample>;
-}
-
-export interface ServiceTickRow {
-  id: string;
-  v: Partial<StatSample>;
-  dests: DestinationTickRow[];
-  removedDests: string[];
-}
-
-export interface StatsTick {
-  seq: number;
-  /** ms since epoch of the sample */
-  at: number;
-  /** ms covered by the computed rates */
-  intervalMs: number;
-  /** true: replace all state with this tick; false: merge into the state of tick seq-1 */
-  full: boolean;
-  services: ServiceTickRow[];
-  removed: string[];
 }
 
 export interface StatsStateService {
@@ -133,27 +106,6 @@ export interface DrainProgress {
   gone: boolean;
   /** Set when the service is persistent: weight 0 does not stop returning clients. */
   caveat: string | null;
-}
-
-/** Merge one tick into a client's state (full ticks replace it). Returns the same map, mutated. */
-export function applyStatsTick(state: StatsState, tick: StatsTick): StatsState {
-  if (tick.full) state.clear();
-  for (const id of tick.removed) state.delete(id);
-  for (const row of tick.services) {
-    let svc = state.get(row.id);
-    if (!svc) {
-      svc = { v: { ...EMPTY_SAMPLE }, dests: new Map() };
-      state.set(row.id, svc);
-    }
-    Object.assign(svc.v, row.v);
-    for (const d of row.removedDests) svc.dests.delete(d);
-    for (const d of row.dests) {
-      const cur = svc.dests.get(d.id);
-      if (cur) Object.assign(cur, d.v);
-      else svc.dests.set(d.id, { ...EMPTY_SAMPLE, ...d.v });
-    }
-  }
-  return state;
 }
 
 export const EMPTY_SAMPLE: Readonly<StatSample> = Object.freeze({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZERO_STATS, type ServiceEntry } from '../ipvs/model';
-import { deltaTick, isSettled, sampleTable } from './samples';
+import { isSettled, sampleTable } from './samples';
+import { LIVE_FIELDS, TickEncoder } from './live-wire';
 import type { StatsState } from './events';
 
 function entry(conns: number, cps = 0): ServiceEntry {
@@ -84,16 +85,18 @@ describe('idle objects keep their sample objects', () => {
     const [a, b] = [states.at(-2)!, states.at(-1)!];
     expect(isSettled(a)).toBe(true);
     expect([...b.values()][0]).toBe([...a.values()][0]);
-    expect(deltaTick(a, b, 2, 0, 1000).services).toEqual([]);
+    const enc = new TickEncoder();
+    const full = enc.encode(null, a, 1, 0, 0);
+    expect(enc.encode(a, b, 2, 0, 1000).r).toEqual([]);
     // not settled yet: a sample is computed (its rate still holds)
     expect([...states[2]!.values()][0]).not.toBe([...states[1]!.values()][0]);
     // a connection count that moves: a new destination sample and a delta carrying it, counters untouched
     const c = sampleTable([withDests(20, 2)], b, 1000);
     expect([...c.values()][0]).not.toBe([...b.values()][0]);
-    const d = deltaTick(b, c, 3, 0, 1000).services;
-    expect(d).toHaveLength(1);
-    expect(d[0]!.dests).toEqual([{ id: '10.0.0.2:80', v: { active: 2 } }]);
-    expect(d[0]!.v).toEqual({ active: 2 });
+    const d = enc.encode(b, c, 3, 0, 1000);
+    const num = (id: string) => full.n.find((e) => e.at(-1) === id)![0];
+    const active = 1 << LIVE_FIELDS.indexOf('active');
+    expect(d.r).toEqual([num([...c.keys()][0]!), active, 2, num('10.0.0.2:80'), active, 2]);
   });
 
   it('the same entry object handed out again (the sweep does so while nothing changed) gives the same result as a fresh copy', () => {

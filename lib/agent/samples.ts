@@ -1,17 +1,15 @@
 /**
- * Per-tick samples of the IPVS table and what changed between two of them.
- * Pure: the agent's sampler feeds it dumps; tests feed it literals.
+ * Per-tick samples of the IPVS table, with the rates the agent computes once
+ * for every console (lib/agent/live-wire.ts sends them as values). Pure: the
+ * agent's hub feeds it the sampler's reads; tests feed it literals.
  */
 import type { DestinationState, ServiceEntry, Stats } from '../ipvs/model';
 import { HOLD_AGE_CAP_MS, advanceRates, roundRate, sameCounters } from './director-rates';
-import {
-  EMPTY_SAMPLE, type DestinationTickRow, type ServiceTickRow, type StatSample, type StatsState, type StatsStateService, type StatsTick,
-} from './events';
+import type { StatSample, StatsState, StatsStateService } from './events';
 import { keptDestinationId, keptServiceId } from '../ipvs/ids';
 
 export { ESTIMATOR_PERIOD_MS, roundRate } from './director-rates';
 
-const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
 const round = roundRate;
 
 /** How long each sample's counters had stood still (see advanceRates); the previous sample's counters are the other half of the rate state. */
@@ -60,7 +58,7 @@ export function sampleTable(
     const p = prev?.get(id);
     const ddt: number | null = destDtMs?.has(id) ? (destDtMs.get(id) ?? null) : dtMs;
     // an idle object read again gives the sample it already has: keep that object (no garbage, and
-    // deltaTick and the encoder skip what is identical); a service with nothing new is kept whole
+    // the encoder skips what is identical); a service with nothing new is kept whole
     if (p && (keptWholeBy(e, ddt) === p || keepsWhole(e, p, ddt))) {
       (ddt === null ? keptCarried : keptRead).set(e, p);
       next.set(id, p);
@@ -143,63 +141,4 @@ export function isSettled(state: StatsState): boolean {
     for (const d of s.dests.values()) if (!settledSample(d)) return false;
   }
   return true;
-}
-
-function changedFields(prev: StatSample, next: StatSample): Partial<StatSample> | null {
-  let out: Partial<StatSample> | null = null;
-  for (const f of FIELDS) {
-    if (prev[f] !== next[f]) (out ??= {})[f] = next[f];
-  }
-  return out;
-}
-
-/** Fields that are not 0: a client starts every object from EMPTY_SAMPLE, so zeros need not travel. */
-function nonZero(v: StatSample): Partial<StatSample> {
-  const out: Partial<StatSample> = {};
-  for (const f of FIELDS) if (v[f] !== 0) out[f] = v[f];
-  return out;
-}
-
-/** Everything in `state`, as a tick that replaces a client's state. */
-export function fullTick(state: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
-  const services: ServiceTickRow[] = [];
-  for (const [id, s] of state) {
-    services.push({
-      id, v: nonZero(s.v), removedDests: [],
-      dests: [...s.dests].map(([did, v]) => ({ id: did, v: nonZero(v) })),
-    });
-  }
-  return { seq, at, intervalMs, full: true, services, removed: [] };
-}
-
-/** shared empty list (never mutated: rows are built once and only read) */
-const NONE: string[] = [];
-
-/** Only what differs between two states: changed fields, new and removed objects. */
-export function deltaTick(prev: StatsState, next: StatsState, seq: number, at: number, intervalMs: number): StatsTick {
-  const services: ServiceTickRow[] = [];
-  const removed: string[] = [];
-  for (const id of prev.keys()) if (!next.has(id)) removed.push(id);
-  for (const [id, s] of next) {
-    const p = prev.get(id);
-    if (p === s) continue; // kept whole by sampleTable: nothing changed
-    if (!p) {
-      services.push({ id, v: nonZero(s.v), removedDests: [], dests: [...s.dests].map(([did, v]) => ({ id: did, v: nonZero(v) })) });
-      continue;
-    }
-    const dests: DestinationTickRow[] = [];
-    let kept = 0;
-    for (const [did, v] of s.dests) {
-      const pv = p.dests.get(did);
-      if (pv) kept++;
-      if (pv === v) continue;
-      const ch = pv ? changedFields(pv, v) : nonZero(v);
-      if (ch) dests.push({ id: did, v: ch });
-    }
-    // every previous real server still there: nothing removed (the common case, without a list per service)
-    const removedDests = kept === p.dests.size ? NONE : [...p.dests.keys()].filter((did) => !s.dests.has(did));
-    const v = changedFields(p.v, s.v);
-    if (v || dests.length || removedDests.length) services.push({ id, v: v ?? {}, dests, removedDests });
-  }
-  return { seq, at, intervalMs, full: false, services, removed };
 }

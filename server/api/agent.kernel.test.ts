@@ -15,9 +15,8 @@ import pino from 'pino';
 import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { StatsState, TableChangeEvent } from '@/lib/agent/events';
-import { applyStatsTick } from '@/lib/agent/events';
-import { TickDecoder } from '@/lib/agent/tick-wire';
+import type { TableChangeEvent } from '@/lib/agent/events';
+import { LiveTable } from '@/lib/agent/live-wire';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
@@ -164,18 +163,17 @@ describe('agent on the real kernel', () => {
     await backend.addDestination(VIP, dst('172.19.0.2', 8080, { forward: 'nat', weight: 1 }));
     await backend.addDestination(VIP, dst('172.19.0.3', 8080, { forward: 'nat', weight: 0 }));
     const { c, wsc } = wsClient();
-    const state: StatsState = new Map();
-    const decoder = new TickDecoder();
+    const table = new LiveTable();
     let sawRate = false;
     let ticks = 0;
     const sub = c.stats.onTick.subscribe({}, {
       onError: (err) => { throw err; },
       onData: (e) => {
         ticks++;
-        applyStatsTick(state, decoder.decode(e.data)!);
-        const d = state.get('tcp:207.175.45.110:8080')?.dests.get('172.19.0.2:8080');
-        // rates seen, and the counters of the last request arrived
-        if (d && d.rInPps > 0 && d.conns === 10) sawRate = true;
+        if (!table.apply(e.data)) throw new Error(`tick ${e.data.seq} did not follow the one before`);
+        const d = table.services.get('tcp:207.175.45.110:8080')?.dests.get('172.19.0.2:8080');
+        // the agent's rates, connections and packets both
+        if (d && d.v.inPps > 0 && d.v.cps > 0) sawRate = true;
       },
     });
     const w0 = Date.now();
@@ -188,13 +186,13 @@ describe('agent on the real kernel', () => {
     while (!sawRate && Date.now() - t1 < 3000) await new Promise((r) => setTimeout(r, 25));
     sub.unsubscribe();
     wsc.close();
-    expect(sawRate, `no packet rate on 172.19.0.2:8080 within 3 s of the traffic (curls took ${curlMs} ms; ticks ${ticks}; state ${JSON.stringify([...state.entries()].map(([k, v]) => [k, v.v, [...v.dests]]))})`).toBe(true);
-    const svcState = state.get('tcp:207.175.45.110:8080')!;
-    const served = svcState.dests.get('172.19.0.2:8080')!;
-    const idle = svcState.dests.get('172.19.0.3:8080')!;
-    expect(served.conns).toBe(10);
-    expect(served.inBytes).toBeGreaterThan(0);
-    expect(idle.conns).toBe(0);
-    expect(idle.rInPps).toBe(0);
+    expect(sawRate, `no packet rate on 172.19.0.2:8080 within 3 s of the traffic (curls took ${curlMs} ms; ticks ${ticks}; state ${JSON.stringify([...table.services].map(([k, v]) => [k, v.v, [...v.dests].map(([d, x]) => [d, x.v])]))})`).toBe(true);
+    const svcState = table.services.get('tcp:207.175.45.110:8080')!;
+    const served = svcState.dests.get('172.19.0.2:8080')!.v;
+    const idle = svcState.dests.get('172.19.0.3:8080')!.v;
+    expect(served.inBps).toBeGreaterThan(0);
+    expect(svcState.v.cps).toBeGreaterThan(0);
+    expect(idle.cps).toBe(0);
+    expect(idle.inPps).toBe(0);
   });
 });

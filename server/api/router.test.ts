@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyStatsTick, PERSISTENCE_CAVEAT, type StatsState, type StatsTick, type TableChangeEvent } from '@/lib/agent/events';
-import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
+import { PERSISTENCE_CAVEAT, type TableChangeEvent } from '@/lib/agent/events';
+import { LIVE_FIELDS, LiveTable, type WireTick } from '@/lib/agent/live-wire';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
 import type { AgentDeps } from './context';
@@ -325,6 +325,12 @@ describe('journal', () => {
 });
 
 describe('subscriptions', () => {
+  function popcount(m: number): number {
+    let n = 0;
+    for (; m; m &= m - 1) n++;
+    return n;
+  }
+
   async function collect<T>(iterable: AsyncIterable<unknown>, n: number, onEach?: (i: number) => Promise<void> | void): Promise<T[]> {
     const out: T[] = [];
     for await (const ev of iterable) {
@@ -335,31 +341,34 @@ describe('subscriptions', () => {
     return out;
   }
 
-  it('stats.onTick: full first, then only what changed, with rates from counter deltas', async () => {
+  it('stats.onTick: full first, then only what changed, with the agent\'s rates from counter deltas', async () => {
     await op.services.create({ service: { key: VIP }, destinations: [RS1, RS2] });
     for (let i = 0; i < 50; i++) await op.services.create({ service: { key: { ...VIP, port: 1000 + i } }, destinations: [RS1] });
     deps.hub.start();
     const ac = new AbortController();
     const sub = await callerFor(deps, VIEWER, ac.signal).stats.onTick();
-    const state: StatsState = new Map();
-    const decoder = new TickDecoder();
-    const ticks = (await collect<WireTick>(sub, 4, (i) => {
+    const table = new LiveTable();
+    const ticks = await collect<WireTick>(sub, 4, (i) => {
       if (i === 1) deps.fake.traffic(VIP, RS1, { conns: 10, inPkts: 100, inBytes: 10_000 }, { cps: 3 });
-    })).map((w) => decoder.decode(w)!);
+    });
     ac.abort();
-    for (const t of ticks) applyStatsTick(state, t);
+    for (const t of ticks) expect(table.apply(t)).toBe(true);
     expect(ticks[0]!.full).toBe(true);
-    expect(ticks[0]!.services).toHaveLength(51);
-    const delta = ticks.slice(1).find((t) => t.services.length > 0)!;
+    expect(ticks[0]!.n.filter((e) => e.length === 2)).toHaveLength(51);
+    const delta = ticks.slice(1).find((t) => t.r.length > 0)!;
     expect(delta.full).toBe(false);
-    // only the service that saw traffic is in the delta
-    expect(delta.services.map((s) => s.id)).toEqual(['tcp:192.0.2.10:80']);
-    expect(delta.services[0]!.dests.map((d) => d.id)).toEqual(['10.0.0.1:80']);
-    expect(delta.services[0]!.dests[0]!.v.rInPps).toBeGreaterThan(0);
-    expect(delta.services[0]!.dests[0]!.v.kCps).toBe(3);
-    const rs1 = state.get('tcp:192.0.2.10:80')!.dests.get('10.0.0.1:80')!;
-    expect(rs1.inBytes).toBe(10_000);
-    expect(state.get('tcp:192.0.2.10:80')!.dests.get('10.0.0.2:80')!.inBytes).toBe(0);
+    // only the service that saw traffic and its real server are in the delta: two rows, rates as values
+    const rows: [number, number][] = [];
+    for (let i = 0; i < delta.r.length; i += 2 + popcount(delta.r[i + 1]!)) rows.push([delta.r[i]!, delta.r[i + 1]!]);
+    expect(rows).toHaveLength(2);
+    for (const [, mask] of rows) expect(mask & (1 << LIVE_FIELDS.indexOf('inPps'))).not.toBe(0);
+    const svc = table.services.get('tcp:192.0.2.10:80')!;
+    expect(svc.dests.get('10.0.0.1:80')!.v.inPps).toBeGreaterThan(0);
+    expect(svc.dests.get('10.0.0.1:80')!.v.inBps).toBeGreaterThan(0);
+    expect(svc.dests.get('10.0.0.2:80')!.v.inBps).toBe(0);
+    // the values a browser holds are the agent's own
+    const agent = (deps.hub as unknown as { current: { state: Map<string, { dests: Map<string, { rInPps: number }> }> } }).current.state;
+    expect(svc.dests.get('10.0.0.1:80')!.v.inPps).toBe(agent.get('tcp:192.0.2.10:80')!.dests.get('10.0.0.1:80')!.rInPps);
   });
 
   it('one sampler serves every subscriber', async () => {

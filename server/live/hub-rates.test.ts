@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { serviceId } from '@/lib/ipvs/ids';
-import { TickDecoder, type WireTick } from '@/lib/agent/tick-wire';
+import { LiveTable, type WireTick } from '@/lib/agent/live-wire';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationKey, type ServiceKey } from '@/lib/ipvs/model';
 import { FakeIpvs } from '../ipvs/fake';
 import { TableHub } from './hub';
@@ -12,19 +12,14 @@ afterEach(() => {
 
 /** One subscriber's view, decoded from the wire as the console does: "svc rs1 rs2" conns/s of the first service per tick. */
 function follow(hub: TableHub, watch: string[], until: () => boolean, out: { at: number; line: number[] }[]) {
-  const dec = new TickDecoder();
-  const vals = new Map<string, number>();
+  const table = new LiveTable();
   const g = hub.stats(undefined, null, watch);
   void (async () => {
     for await (const { tick } of g) {
-      const t = dec.decode(tick as WireTick);
-      if (!t) continue;
-      for (const row of t.services) {
-        if (row.v.rCps !== undefined) vals.set(row.id, row.v.rCps);
-        for (const d of row.dests) if (d.v.rCps !== undefined) vals.set(`${row.id}>${d.id}`, d.v.rCps);
-      }
-      const sid = watch[0] ?? [...vals.keys()].sort()[0]!;
-      out.push({ at: t.at, line: [vals.get(sid)!, ...[...vals.keys()].filter((k) => k.startsWith(`${sid}>`)).sort().map((k) => vals.get(k)!)] });
+      if (!table.apply(tick as WireTick)) continue;
+      const sid = watch[0] ?? [...table.services.keys()].sort()[0]!;
+      const s = table.services.get(sid)!;
+      out.push({ at: table.at, line: [s.v.cps, ...[...s.dests].sort(([a], [b]) => a.localeCompare(b)).map(([, d]) => d.v.cps)] });
       if (until()) break;
     }
   })();

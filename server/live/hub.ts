@@ -18,9 +18,9 @@ import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@
 import { formatServiceKey } from '@/lib/ipvs/format';
 import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { IpvsError } from '@/lib/ipvs/errors';
-import { deltaTick, fullTick, isSettled, sampleTable } from '@/lib/agent/samples';
+import { isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
-import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/tick-wire';
+import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
@@ -263,11 +263,6 @@ export class TableHub {
   /** Wall ms per stage of sampling since start, for /metrics and the bench (kernel reads: see stageTimes). */
   readonly stageMs = { read: 0, sample: 0, encode: 0, diff: 0 };
 
-  /** Director rates the wire had to carry because decoders would compute other values (should stay 0; tests and the bench). */
-  get wireExplicitRates(): number {
-    return this.encoder.explicitRates;
-  }
-
   /** Every stage's total ms, the sampler's reads included. */
   stageTimes(): Record<string, number> {
     return { ...this.stageMs, ...(this.sampler ? this.sampler.stageMs : {}), destDumps: this.sampler?.counts.destDumps ?? 0 };
@@ -322,7 +317,7 @@ export class TableHub {
     const state = sampleTable(entries, prev?.state ?? null, intervalMs, destDtMs);
     lap('sample');
     // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
-    const delta = prev ? this.encoder.encode(deltaTick(prev.state, state, seq, at, intervalMs), prev.state, destDtMs) : null;
+    const delta = prev ? this.encoder.encode(prev.state, state, seq, at, intervalMs) : null;
     lap('encode');
     const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing };
     this.current = cur;
@@ -381,13 +376,12 @@ export class TableHub {
     });
   }
 
-  /** Only for the current sample: a full tick hands out the encoder's hold ages, which are those after the latest delta. */
   private fullOf(s: Sample): WireTick {
-    return (s.full ??= this.encoder.encode(fullTick(s.state, s.seq, s.at, s.intervalMs), null));
+    return (s.full ??= this.encoder.encode(null, s.state, s.seq, s.at, s.intervalMs));
   }
 
   /**
-   * Stats ticks for one subscriber, in wire form (lib/agent/tick-wire.ts): a
+   * Stats ticks for one subscriber, in wire form (lib/agent/live-wire.ts): a
    * full tick first (or after a gap), then only what changed. A subscriber
    * resuming from the tick just before the current one gets the delta
    * instead of everything. `watch` names services whose real servers' counters

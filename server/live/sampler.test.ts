@@ -8,8 +8,7 @@ import { prng } from '@/lib/agent/testing';
 import { FakeIpvs } from '../ipvs/fake';
 import { fakeStructure, silentLog } from '../api/testing';
 import { TableHub } from './hub';
-import { TickDecoder } from '@/lib/agent/tick-wire';
-import { applyStatsTick, type StatsState } from '@/lib/agent/events';
+import { LiveTable } from '@/lib/agent/live-wire';
 import { Sampler, oldest, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -323,8 +322,7 @@ describe('TableHub over the sampler: rates from each real server\'s own readings
     const fake = await table(200, 1);
     const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 32 });
     const ticks = hub.stats(undefined);
-    const decoder = new TickDecoder();
-    const state: StatsState = new Map();
+    const held = new LiveTable();
     const watched = [5, 60, 199];
     const destCps = new Map<number, number[]>(watched.map((i) => [i, []]));
     const svcCps: number[] = [];
@@ -332,9 +330,9 @@ describe('TableHub over the sampler: rates from each real server\'s own readings
       // the kernel's estimator sums the counters every 2 s: 20 connections at a time, and says 10/s itself
       if (t > 0 && t % 2 === 0) for (const i of watched) fake.traffic(vip(i), rs(i, 0), { conns: 20 }, { cps: 10 });
       await hub.sampleNow();
-      applyStatsTick(state, decoder.decode((await ticks.next()).value!.tick)!);
-      for (const i of watched) destCps.get(i)!.push(state.get(serviceId(vip(i)))!.dests.get(`${rs(i, 0).address}:80`)!.rCps);
-      svcCps.push(state.get(serviceId(vip(5)))!.v.rCps);
+      expect(held.apply((await ticks.next()).value!.tick)).toBe(true);
+      for (const i of watched) destCps.get(i)!.push(held.services.get(serviceId(vip(i)))!.dests.get(`${rs(i, 0).address}:80`)!.v.cps);
+      svcCps.push(held.services.get(serviceId(vip(5)))!.v.cps);
       now += 1000;
       vi.setSystemTime(now);
     }
@@ -354,19 +352,20 @@ describe('TableHub over the sampler: rates from each real server\'s own readings
 });
 
 describe('TableHub with namespace totals: settled quiet ticks', () => {
-  it('sends empty deltas once every rate has settled, costs no sampling, and a decoder following the ticks keeps the hub\'s state', async () => {
+  it('sends empty deltas once every rate has settled, costs no sampling, and a client following the ticks keeps the hub\'s values', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     let now = Date.UTC(2026, 0, 1);
     vi.setSystemTime(now);
     const fake = await table(30, 2);
     const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, totals: () => fake.totals() });
     const ticks = hub.stats(undefined);
-    const decoder = new TickDecoder();
-    const state: StatsState = new Map();
+    const held = new LiveTable();
+    const live = (id: string) => held.services.get(id)!.v;
+    const inside = hub as unknown as { current: { state: Map<string, { v: { rCps: number } }> } };
     const step = async () => {
       await hub.sampleNow();
       const t = (await ticks.next()).value!.tick;
-      applyStatsTick(state, decoder.decode(t)!);
+      expect(held.apply(t)).toBe(true);
       now += 1000;
       vi.setSystemTime(now);
       return t;
@@ -375,7 +374,7 @@ describe('TableHub with namespace totals: settled quiet ticks', () => {
       fake.traffic(vip(2), rs(2, 0), { conns: 5, inPkts: 50 });
       await step();
     }
-    expect(state.get(serviceId(vip(2)))!.v.rCps).toBeGreaterThan(0);
+    expect(live(serviceId(vip(2))).cps).toBeGreaterThan(0);
     const quiet: number[] = [];
     for (let k = 0; k < 14; k++) {
       const t = await step();
@@ -384,8 +383,7 @@ describe('TableHub with namespace totals: settled quiet ticks', () => {
     // rates decay to 0 and hold ages saturate within a few ticks; from then on nothing is sampled or sent
     expect(hub.quietSamples).toBeGreaterThanOrEqual(6);
     expect(quiet.length).toBeGreaterThanOrEqual(6);
-    expect(state.get(serviceId(vip(2)))!.v.rCps).toBe(0);
-    expect(state.get(serviceId(vip(2)))!.v.conns).toBe(20);
+    expect(live(serviceId(vip(2))).cps).toBe(0);
 
     // traffic again: a real sample, and the decoder agrees with the hub on every rate
     fake.traffic(vip(2), rs(2, 0), { conns: 10, inPkts: 20 });
@@ -393,13 +391,14 @@ describe('TableHub with namespace totals: settled quiet ticks', () => {
     await step();
     await step();
     expect(hub.quietSamples).toBe(quietBefore);
-    expect(state.get(serviceId(vip(2)))!.v.conns).toBe(30);
-    expect(state.get(serviceId(vip(2)))!.v.rCps).toBeGreaterThan(0);
-    const fresh = new TickDecoder();
-    const full: StatsState = new Map();
+    expect(live(serviceId(vip(2))).cps).toBeGreaterThan(0);
+    expect(live(serviceId(vip(2))).cps).toBe(inside.current.state.get(serviceId(vip(2)))!.v.rCps);
+    // a client joining now gets, in one full tick, what the one that followed every tick holds
+    const late = new LiveTable();
     const joined = hub.stats(undefined);
-    applyStatsTick(full, fresh.decode((await joined.next()).value!.tick)!);
-    expect(full).toEqual(state);
+    expect(late.apply((await joined.next()).value!.tick)).toBe(true);
+    expect([...late.services].map(([id, x]) => [id, x.v, [...x.dests].map(([d, y]) => [d, y.v])]))
+      .toEqual([...held.services].map(([id, x]) => [id, x.v, [...x.dests].map(([d, y]) => [d, y.v])]));
     hub.close();
     await ticks.return(undefined);
     await joined.return(undefined);

@@ -25,7 +25,7 @@ export default function OverviewPage() {
     // stats.version makes rows re-read on each tick
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stats, stats.version]);
-  const cpsOf = useCallback((sid: string) => stats.service(sid)?.rCps ?? 0, [stats]);
+  const cpsOf = useCallback((sid: string) => stats.service(sid)?.cps ?? 0, [stats]);
   return (
     <OverviewView
       directorName={access.name}

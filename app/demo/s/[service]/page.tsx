@@ -15,7 +15,7 @@ export default function DemoService() {
   const colors = useMemo(() => (service ? destinationColors(service) : new Map<string, string>()), [service]);
   if (!service) return <ErrorNote title="No such demo service">Pick one from the demo overview.</ErrorNote>;
   return (
-    <ServiceView service={service} sample={stats.service(sid)} destSample={(did) => stats.state.get(sid)?.dests.get(did)}
+    <ServiceView service={service} sample={stats.service(sid)} destSample={(did) => stats.destinationSample(sid, did)}
       shares={shareMap(stats, sid, service)} colors={colors} chart={chartData(stats, sid, service, metric, colors)}
       metric={metric} onMetric={setMetric} disabledReason={disabledReason}
       onSaveScheduler={demoWrite} onUpdateService={demoWrite} onRemoveService={demoWrite} onAddDestination={demoWrite}

@@ -62,7 +62,7 @@ export default function ServicePage() {
     <ServiceView
       service={service}
       sample={stats.service(sid)}
-      destSample={(did) => stats.state.get(sid)?.dests.get(did)}
+      destSample={(did) => stats.destinationSample(sid, did)}
       shares={shares}
       colors={colors}
       chart={chart}
