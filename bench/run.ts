@@ -31,6 +31,8 @@ const { values: mine, tokens } = parseArgs({
     'console-conns': { type: 'string', default: '100000' },
     'console-changes': { type: 'string', default: '20' },
     'console-live-seconds': { type: 'string', default: '10' },
+    // the whole run's time limit: the lab suite is stopped when it would pass it, and the table keeps what it measured
+    'max-minutes': { type: 'string', default: '30' },
   },
 });
 const only = String(mine.only ?? process.env.BENCH_ONLY ?? ALL_SECTIONS.join(',')).split(',');
@@ -42,7 +44,7 @@ if (unknown.length) {
 // what the suite in the lab gets: everything but the options read here
 const suiteArgs: string[] = [];
 for (const t of tokens ?? []) {
-  if (t.kind === 'option' && !['only', 'console-services', 'console-conns', 'console-changes', 'console-live-seconds'].includes(t.name)) {
+  if (t.kind === 'option' && !['only', 'console-services', 'console-conns', 'console-changes', 'console-live-seconds', 'max-minutes'].includes(t.name)) {
     suiteArgs.push(t.rawName, ...(t.value !== undefined ? [t.value] : []));
   } else if (t.kind === 'positional') suiteArgs.push(t.value);
 }
@@ -65,10 +67,23 @@ await build({
 
 let result: { rows: Row[]; info: Record<string, unknown>; errors: string[] } = { rows: [], info: {}, errors: [] };
 let labStatus = 0, labSeconds = 0;
+// the console first: it needs its own lab (the tap's), and the lab suite's time limit is what remains after it
+if (only.includes('console')) {
+  const t = Date.now();
+  try {
+    const rows = await runConsoleMeasures({ ...consoleParams, log });
+    for (const row of rows) row.section = 'console';
+    result.rows.push(...rows);
+  } catch (e) {
+    result.errors.push(`console: ${(e as Error).message.split('\n')[0]}`);
+    log(`FAILED console: ${(e as Error).stack}`);
+  }
+  durations.console = (Date.now() - t) / 1000;
+}
 if (labSections.length) {
   const r = await runInLab({
     command: [process.execPath, '--import', 'tsx', path.join(root, 'bench/lab/suite.ts'), ...suiteArgs],
-    cwd: root, memoryMb: 2048, timeoutMs: 60 * 60_000,
+    cwd: root, memoryMb: 2048, timeoutMs: Math.max(60_000, Number(mine['max-minutes']) * 60_000 - (Date.now() - started.getTime())),
     env: {
       BENCH_ONLY: labSections.join(','),
       // bench/lab/agent.ts: a V8 CPU profile of the agent, its heaviest functions printed after the run
@@ -81,25 +96,21 @@ if (labSections.length) {
   });
   labStatus = r.status;
   labSeconds = r.durationMs / 1000;
-  const line = r.output.split('\n').find((l) => l.startsWith('@@bench-result@@ '));
+  // the suite prints what it has after each section: the last one is the whole run, or as far as it got
+  const line = r.output.split('\n').filter((l) => l.startsWith('@@bench-result@@ ')).at(-1);
   if (!line) {
     process.stderr.write(`bench: no result from the lab kernel. ${describeFailure(r)}\n`);
     process.exit(1);
   }
+  const consoleRows = result.rows, consoleErrors = result.errors;
   result = JSON.parse(line.slice('@@bench-result@@ '.length)) as typeof result;
-  Object.assign(durations, result.info.sectionSeconds as Record<string, number> | undefined);
-}
-if (only.includes('console')) {
-  const t = Date.now();
-  try {
-    const rows = await runConsoleMeasures({ ...consoleParams, log });
-    for (const row of rows) row.section = 'console';
-    result.rows.push(...rows);
-  } catch (e) {
-    result.errors.push(`console: ${(e as Error).message.split('\n')[0]}`);
-    log(`FAILED console: ${(e as Error).stack}`);
+  result.rows.push(...consoleRows);
+  result.errors.push(...consoleErrors);
+  if (r.timedOut) {
+    const done = (result.info.sections as string[] | undefined) ?? [];
+    result.errors.push(`the lab suite was stopped at the run's time limit (--max-minutes ${mine['max-minutes']}) after sections: ${done.join(', ') || 'none'}`);
   }
-  durations.console = (Date.now() - t) / 1000;
+  Object.assign(durations, result.info.sectionSeconds as Record<string, number> | undefined);
 }
 const runSeconds = (Date.now() - started.getTime()) / 1000;
 const loadAfter = os.loadavg();

@@ -207,7 +207,7 @@ async function tableMeasures(): Promise<void> {
   addWithFloor(`(b) save --no-thresholds ${N}×${D}`, 'ipvsadm -Sn', b, { value: 0.5, text: '≤ 0.5×' }, listFloorName, b.f,
     plainSame ? 'output identical' : 'OUTPUT DIFFERS');
   const fullSave: number[] = [];
-  for (let i = 0; i <= Math.min(RUNS, 2); i++) {
+  for (let i = 0; i <= (FULL_RUN ? 3 : 1); i++) {
     const ms = timed(`${DIRECTOR} save > /dev/null`);
     if (i > 0) fullSave.push(ms);
   }
@@ -229,7 +229,7 @@ async function tableMeasures(): Promise<void> {
   rows.push({ measure: `(d) plan ${N}×${D} against itself (in process)`, director: median(planMs), anchor: null, anchorName: '—', unit: 'ms',
     goal: { kind: 'max', value: 1000, text: '< 1 s' }, samples: { director: planMs, anchor: [] } });
   const dry: number[] = [];
-  for (let i = 0; i <= Math.min(RUNS, 2); i++) {
+  for (let i = 0; i <= (FULL_RUN ? 3 : 1); i++) {
     const ms = timed(`${DIRECTOR} restore --dry-run ${file} | grep -q 'no changes'`);
     if (i > 0) dry.push(ms);
   }
@@ -320,6 +320,10 @@ for (const [name, fn] of [['startup', startup], ['table', tableMeasures], ['rest
   for (const r of rows.slice(first)) r.section = name;
   sectionSeconds[name] = (performance.now() - t) / 1000;
   log(`section ${name}: ${sectionSeconds[name].toFixed(0)} s`);
+  // what is measured so far: bench/run.ts keeps the last of these if the run is stopped at its time limit
+  info.sections = only.slice(0, only.indexOf(name) + 1);
+  info.sectionSeconds = sectionSeconds;
+  process.stdout.write(`@@bench-result@@ ${JSON.stringify({ rows, info, errors })}\n`);
 }
 info.sections = only;
 info.sectionSeconds = sectionSeconds;
