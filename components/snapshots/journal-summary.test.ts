@@ -14,7 +14,7 @@ describe('summarizeJournal', () => {
     expect(summarizeJournal([
       { kind: 'destination', service: svc, before: null, after: dest },
       { kind: 'counters', key: null },
-    ])).toBe('added real server 10.1.0.2:80 of TCP 10.0.0.1:80; zeroed counters of every service');
+    ])).toBe('added real server 10.1.0.2:80 of TCP 10.0.0.1:80; zeroed counters of every service (cannot be undone)');
   });
 });
 
@@ -26,6 +26,6 @@ describe('describeJournalEntry', () => {
       .toBe('failed: x; left changed: added real server 10.1.0.2:80 of TCP 10.0.0.1:80');
     expect(describeJournalEntry({ objects: [], summary: '3 operation(s) on 1 service(s)', state: 'interrupted' }))
       .toBe('interrupted (the agent stopped; the kernel may or may not have it): 3 operation(s) on 1 service(s)');
-    expect(describeJournalEntry({ objects: [{ kind: 'counters', key: null }] })).toBe('zeroed counters of every service');
+    expect(describeJournalEntry({ objects: [{ kind: 'counters', key: null }] })).toBe('zeroed counters of every service (cannot be undone)');
   });
 });

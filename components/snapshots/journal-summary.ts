@@ -3,6 +3,8 @@ import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 
 /** One line saying what a journal entry touched, e.g. "real server 10.1.0.2:80 of TCP 10.0.0.1:80: weight 1 → 0". */
 export function summarizeJournal(objects: readonly JournalObject[]): string {
+  // a cleared table lists every service it removed: name a few and count the rest
+  if (objects.length > 6) return `${objects.slice(0, 3).map(one).join('; ')}; and ${objects.length - 3} more`;
   return objects.map(one).join('; ') || 'no objects';
 }
 
@@ -51,6 +53,11 @@ function one(o: JournalObject): string {
     case 'timeouts':
       return `timeouts tcp ${o.before.tcp}/${o.before.tcpFin}/${o.before.udp} → ${o.after.tcp}/${o.after.tcpFin}/${o.after.udp}`;
     case 'counters':
-      return `zeroed counters of ${o.key ? formatServiceKey(o.key) : 'every service'}`;
+      return `zeroed counters of ${o.key ? formatServiceKey(o.key) : 'every service'} (cannot be undone)`;
+    case 'daemon': {
+      const d = o.after ?? o.before;
+      const where = d ? ` on ${d.interface}, syncid ${d.syncId}` : '';
+      return o.before ? `stopped the ${o.state} sync daemon${where}` : `started the ${o.state} sync daemon${where}`;
+    }
   }
 }

@@ -40,6 +40,8 @@ export interface ServiceViewProps {
   onSaveScheduler: (p: SchedulerPatch) => Promise<void>;
   onUpdateService: (spec: ServiceSpec) => Promise<void>;
   onRemoveService: () => Promise<void>;
+  /** ipvsadm -Z for this service */
+  onZeroCounters: () => Promise<void>;
   onAddDestination: (d: DestinationSpec) => Promise<void>;
   onUpdateDestination: (d: DestinationSpec) => Promise<void>;
   onRemoveDestination: (d: DestinationState) => Promise<void>;
@@ -53,7 +55,7 @@ export interface ServiceViewProps {
 export function ServiceView(p: ServiceViewProps) {
   const s = p.service;
   const [dialog, setDialog] = useState<
-    | { kind: 'none' } | { kind: 'edit-service' } | { kind: 'remove-service' } | { kind: 'add-dest' }
+    | { kind: 'none' } | { kind: 'edit-service' } | { kind: 'remove-service' } | { kind: 'zero' } | { kind: 'add-dest' }
     | { kind: 'edit-dest'; d: DestinationState } | { kind: 'remove-dest'; d: DestinationState } | { kind: 'drain'; d: DestinationState }
   >({ kind: 'none' });
   const close = () => setDialog({ kind: 'none' });
@@ -82,6 +84,7 @@ export function ServiceView(p: ServiceViewProps) {
         </dl>
         <div className="flex gap-2">
           <Button onClick={() => setDialog({ kind: 'edit-service' })} disabledReason={p.disabledReason}>Edit service</Button>
+          <Button onClick={() => setDialog({ kind: 'zero' })} disabledReason={p.disabledReason}>Zero counters</Button>
           <Button variant="danger" onClick={() => setDialog({ kind: 'remove-service' })} disabledReason={p.disabledReason}>Delete service</Button>
         </div>
       </div>
@@ -151,6 +154,11 @@ export function ServiceView(p: ServiceViewProps) {
             onSubmit={async (spec) => { await p.onUpdateService(spec); close(); }} />
         ) : null}
       </Dialog>
+      <ConfirmDialog open={dialog.kind === 'zero'} title="Zero this service's counters?" confirmLabel="Zero counters"
+        onCancel={close} onConfirm={async () => { await p.onZeroCounters(); close(); }}>
+        The connection, packet and byte totals of this service and its real servers start again from 0 (ipvsadm -Z).
+        This cannot be undone: the old totals are gone.
+      </ConfirmDialog>
       <ConfirmDialog open={dialog.kind === 'remove-service'} title="Delete this virtual service?" confirmLabel="Delete service"
         onCancel={close} onConfirm={async () => { await p.onRemoveService(); close(); }}>
         <p><span className="font-mono">{formatServiceKey(s.key)}</span> and its {s.destinations.length} real server{s.destinations.length === 1 ? '' : 's'} will be removed from the kernel. Existing connections through it stop being forwarded. You can undo this from the journal on the Snapshots page.</p>

@@ -1,4 +1,4 @@
-import type { DestinationSpec, ServiceKey, ServiceRules, Timeouts } from '@/lib/ipvs/model';
+import type { DestinationSpec, ServiceKey, ServiceRules, SyncDaemon, SyncState, Timeouts } from '@/lib/ipvs/model';
 import type { Role } from '@/lib/auth/identity';
 
 /** One object a write touched, with its state before and after (null: did not exist). */
@@ -7,7 +7,9 @@ export type JournalObject =
   | { kind: 'destination'; service: ServiceKey; before: DestinationSpec | null; after: DestinationSpec | null }
   | { kind: 'timeouts'; before: Timeouts; after: Timeouts }
   /** counters were zeroed: recorded, cannot be undone */
-  | { kind: 'counters'; key: ServiceKey | null };
+  | { kind: 'counters'; key: ServiceKey | null }
+  /** a connection sync daemon started (before null) or stopped (after null) */
+  | { kind: 'daemon'; state: SyncState; before: SyncDaemon | null; after: SyncDaemon | null };
 
 /**
  * pending: recorded before the kernel was changed, not finished yet;

@@ -91,6 +91,22 @@ export const timeoutsSetInput = z
     message: 'give at least one of tcp, tcpFin, udp',
   });
 
+/** ipvsadm --start-daemon: the kernel's own bounds (reference §3.5, §8.1) */
+export const syncStartInput = z.object({
+  state: z.enum(['master', 'backup']),
+  interface: z.string().regex(/^[\x21-\x7e]{1,15}$/, 'an interface name: 1-15 visible characters').refine((s) => !s.includes('/'), 'an interface name has no /'),
+  syncId: z.number().int().min(0).max(255),
+  maxLen: z.number().int().min(1).max(65507).optional(),
+  group: z.string().max(64).refine((g) => {
+    const v4 = /^(\d{1,3})\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.exec(g);
+    if (v4) return Number(v4[1]) >= 224 && Number(v4[1]) <= 239 && g.split('.').every((x) => Number(x) <= 255);
+    return /^ff[0-9a-f]{2}:[0-9a-f:]*$/i.test(g);
+  }, 'a multicast group: 224.0.0.0-239.255.255.255 or ff00::/8').optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  ttl: z.number().int().min(1).max(255).optional(),
+}).strict();
+export const syncStopInput = z.object({ state: z.enum(['master', 'backup']) }).strict();
+
 export const snapshotFormatSchema = z.enum(['ipvsadm', 'json', 'keepalived']);
 export const snapshotExportInput = z.object({
   format: snapshotFormatSchema.default('ipvsadm'),

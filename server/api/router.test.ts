@@ -252,6 +252,9 @@ describe('roles', () => {
       ['destinations.drain', () => viewer.destinations.drain({ service: VIP, destination: RS1 })],
       ['stats.zero', () => viewer.stats.zero({})],
       ['timeouts.set', () => viewer.timeouts.set({ tcp: 100 })],
+      ['table.clear', () => viewer.table.clear()],
+      ['sync.start', () => viewer.sync.start({ state: 'master', interface: 'eth0', syncId: 1 })],
+      ['sync.stop', () => viewer.sync.stop({ state: 'master' })],
       ['snapshot.restore', () => viewer.snapshot.restore({ format: 'ipvsadm', text: '-C\n' })],
       ['journal.undo', () => viewer.journal.undo()],
     ];
@@ -321,6 +324,76 @@ describe('journal', () => {
     expect((await viewer.timeouts.get()).tcp).toBe(1000);
     await op.journal.undo();
     expect((await viewer.timeouts.get()).tcp).toBe(900);
+  });
+});
+
+describe('ipvsadm -C, --start-daemon, --stop-daemon, -Z as mutations', () => {
+  it('table.clear removes every service in one journal entry; undo puts the table back', async () => {
+    await op.services.create({ service: { key: VIP, scheduler: 'rr' }, destinations: [RS1, { ...RS2, weight: 3 }] });
+    await op.services.create({ service: { key: { ...VIP, port: 443 } }, destinations: [RS1] });
+    // the configuration, not the counters or the kernel's order
+    const rules = async () => JSON.stringify((await deps.fake.dump())
+      .map((s) => ({ key: s.key, scheduler: s.scheduler, dests: s.destinations.map((d) => [d.address, d.port, d.weight, d.forward]).sort() }))
+      .sort((a, b) => JSON.stringify(a.key).localeCompare(JSON.stringify(b.key))));
+    const before = await rules();
+    const r = await op.table.clear();
+    expect(r.removed).toBe(2);
+    expect(await deps.fake.listServices()).toEqual([]);
+    const [entry] = await viewer.journal.list();
+    expect(entry).toMatchObject({ id: r.journalId, op: 'table.clear', state: 'done' });
+    expect(entry!.objects).toHaveLength(2);
+    await op.journal.undo();
+    expect(await rules()).toBe(before);
+  });
+
+  it('undo of a clear refuses when a service was added since', async () => {
+    await op.services.create({ service: { key: VIP } });
+    await op.table.clear();
+    // ipvsadm adds it back behind the agent's back
+    await deps.fake.addService({ key: VIP, scheduler: 'lc', flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false }, timeout: 0, netmask: '255.255.255.255', pe: null });
+    expect((await failure(op.journal.undo())).code).toBe('CONFLICT');
+  });
+
+  it('sync.start and sync.stop are journaled; undo stops what was started and restarts what was stopped', async () => {
+    const started = await op.sync.start({ state: 'backup', interface: 'eth1', syncId: 7, port: 9000 });
+    expect(started.daemon).toMatchObject({ state: 'backup', interface: 'eth1', syncId: 7, port: 9000 });
+    expect(await viewer.sync.list()).toHaveLength(1);
+    // a second start of the same role is refused, naming what runs
+    const twice = await failure(op.sync.start({ state: 'backup', interface: 'eth2', syncId: 1 }));
+    expect(twice.message).toMatch(/already runs \(on eth1, syncid 7\)/);
+    await op.sync.stop({ state: 'backup' });
+    expect(await viewer.sync.list()).toEqual([]);
+    const ops = (await viewer.journal.list()).map((e) => e.op);
+    expect(ops.slice(0, 2)).toEqual(['sync.stop', 'sync.start']);
+    await op.journal.undo();
+    expect(await viewer.sync.list()).toEqual([started.daemon]);
+    await op.journal.undo();
+    expect(await viewer.sync.list()).toEqual([]);
+    expect((await failure(op.sync.stop({ state: 'master' }))).message).toMatch(/no master sync daemon runs/);
+  });
+
+  it('sync.start refuses bad input naming the field, and starts nothing', async () => {
+    for (const [input, field] of [
+      [{ state: 'master', interface: 'a/b', syncId: 1 }, 'interface'],
+      [{ state: 'master', interface: 'eth0', syncId: 256 }, 'syncId'],
+      [{ state: 'master', interface: 'eth0', syncId: 1, group: '10.0.0.1' }, 'group'],
+      [{ state: 'leader', interface: 'eth0', syncId: 1 }, 'state'],
+    ] as const) {
+      const e = await failure(op.sync.start(input as never));
+      expect(e.code).toBe('BAD_REQUEST');
+      expect(issuePaths(e)).toContain(field);
+    }
+    expect(await viewer.sync.list()).toEqual([]);
+  });
+
+  it('stats.zero is journaled as not undoable: undo reaches past it', async () => {
+    await op.services.create({ service: { key: VIP } });
+    await op.timeouts.set({ udp: 30 });
+    const z = await op.stats.zero({ key: VIP });
+    const [entry] = await viewer.journal.list();
+    expect(entry).toMatchObject({ id: z.journalId, op: 'stats.zero', objects: [{ kind: 'counters', key: VIP }] });
+    const undone = await op.journal.undo();
+    expect(undone.undone.op).toBe('timeouts.set');
   });
 });
 

@@ -44,7 +44,8 @@ const HELD_LABELS = 20;
 /** Writes that are this director's own business and are not pushed to peers. */
 export function publishes(e: JournalEntry): boolean {
   if (e.op === REPLICATE_OP || e.op.startsWith('health.')) return false;
-  return e.objects.some((o) => o.kind !== 'counters');
+  // a sync daemon is each director's own (one master, one backup): not part of the shared table
+  return e.objects.some((o) => o.kind !== 'counters' && o.kind !== 'daemon');
 }
 
 /** The parts of a ZooKeeper session replication uses (ZkSession; a stateful fake in unit tests). */

@@ -8,7 +8,7 @@ import { IpvsError, isIpvsError } from '@/lib/ipvs/errors';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   type DestinationKey, type DestinationSpec, type DestinationState, type ServiceKey, type ServiceRules,
-  type ServiceSpec, type ServiceState, type Timeouts,
+  type ServiceSpec, type ServiceState, type SyncDaemon, type Timeouts,
 } from '@/lib/ipvs/model';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
@@ -21,8 +21,9 @@ import type { ServedService } from '@/lib/agent/events';
 import type { Identity } from '@/lib/auth/identity';
 import type { AgentContext } from '../api/context';
 import type { JournalEntry, JournalObject } from '@/lib/journal/types';
+import { readDaemon, restoreDaemon } from './daemon-state';
 
-type WriteCtx = AgentContext & { auth: Identity };
+export type WriteCtx = AgentContext & { auth: Identity };
 
 export const specOf = serviceSpecOf;
 export const destSpecOf = destinationSpecOf;
@@ -103,7 +104,7 @@ function touchedKeys(objects: readonly JournalObject[]): ServiceKey[] {
  * cannot be written, nothing runs (JournalWriteError). If `change` throws,
  * `remainsOf` reads what it left changed, and that is what the entry records.
  */
-async function journaled<T>(
+export async function journaled<T>(
   ctx: WriteCtx, op: string, planned: JournalObject[],
   change: (journalId: number) => Promise<{ objects: JournalObject[]; value: T }>,
   opts: { undoes?: number; remainsOf?: (e: unknown) => Promise<JournalObject[]> } = {},
@@ -135,7 +136,7 @@ async function journaled<T>(
   return { value: r.value, entry };
 }
 
-function write<T>(ctx: WriteCtx, fn: () => Promise<T>): Promise<T> {
+export function write<T>(ctx: WriteCtx, fn: () => Promise<T>): Promise<T> {
   return ctx.writeLock.run(fn);
 }
 
@@ -302,6 +303,7 @@ export function setTimeouts(ctx: WriteCtx, t: Partial<Timeouts>) {
 /** What currentOf read is what the journal says the change left (lib/ipvs/config's same configuration). */
 function sameAsLeft(o: Exclude<JournalObject, { kind: 'counters' | 'timeouts' }>, cur: unknown): boolean {
   if (o.kind === 'service') return sameServiceRules(cur as ServiceRules | null, o.after);
+  if (o.kind === 'daemon') return JSON.stringify(cur) === JSON.stringify(o.after);
   const d = cur as DestinationSpec | null;
   return d === null || o.after === null ? d === o.after : sameDestinationConfig(d, o.after);
 }
@@ -353,6 +355,8 @@ async function currentOf(backend: IpvsBackend, o: JournalObject): Promise<unknow
       return backend.getTimeouts();
     case 'counters':
       return null;
+    case 'daemon':
+      return readDaemon(backend, o.state);
   }
 }
 
@@ -370,7 +374,7 @@ export function undoLast(ctx: WriteCtx) {
       if (o.kind === 'timeouts') continue; // timeouts are global knobs; restoring them is always meaningful
       const cur = await currentOf(ctx.backend, o);
       if (!sameAsLeft(o, cur)) {
-        throw new ConflictError(`cannot undo change #${target.id} (${target.op}): the table changed since`);
+        throw new ConflictError(`cannot undo change #${target.id} (${target.op}): ${o.kind === 'daemon' ? `the ${o.state} sync daemon` : 'the table'} changed since`);
       }
     }
     if (target.summary !== undefined && target.objects.length === 0) {
@@ -398,6 +402,10 @@ export function undoLast(ctx: WriteCtx) {
             inverse.push({ kind: 'timeouts', before: now, after: await ctx.backend.getTimeouts() });
             break;
           }
+          case 'daemon':
+            await restoreDaemon(ctx.backend, o.state, o.before);
+            inverse.push({ kind: 'daemon', state: o.state, before: o.after, after: await readDaemon(ctx.backend, o.state) });
+            break;
         }
       }
       return { objects: inverse, value: inverse };
@@ -411,6 +419,7 @@ export function undoLast(ctx: WriteCtx) {
           const cur = await currentOf(ctx.backend, o);
           if (sameAsLeft(o, cur)) continue;
           if (o.kind === 'service') out.push({ kind: 'service', key: o.key, before: o.after, after: cur as ServiceRules | null });
+          else if (o.kind === 'daemon') out.push({ kind: 'daemon', state: o.state, before: o.after, after: cur as SyncDaemon | null });
           else out.push({ kind: 'destination', service: o.service, before: o.after, after: cur as DestinationSpec | null });
         }
         return out;

@@ -18,7 +18,7 @@ export default function DemoService() {
     <ServiceView service={service} sample={stats.service(sid)} destSample={(did) => stats.destinationSample(sid, did)}
       shares={shareMap(stats, sid, service)} colors={colors} chart={chartData(stats, sid, service, metric, colors)}
       metric={metric} onMetric={setMetric} disabledReason={disabledReason}
-      onSaveScheduler={demoWrite} onUpdateService={demoWrite} onRemoveService={demoWrite} onAddDestination={demoWrite}
+      onSaveScheduler={demoWrite} onUpdateService={demoWrite} onRemoveService={demoWrite} onZeroCounters={demoWrite} onAddDestination={demoWrite}
       onUpdateDestination={demoWrite} onRemoveDestination={demoWrite} onDrain={demoWrite} drainProgress={null} onDrainClose={() => {}} />
   );
 }

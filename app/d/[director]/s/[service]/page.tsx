@@ -38,6 +38,7 @@ export default function ServicePage() {
     onSuccess: (r, v) => patch(replyPatch(r.service ? { service: r.service } : { removed: v.service as ServiceKey, at: Date.now() })),
   }));
   const drain = useMutation(trpc.destinations.drain.mutationOptions(opts));
+  const zero = useMutation(trpc.stats.zero.mutationOptions());
   const drainSub = useSubscription(trpc.destinations.onDrain.subscriptionOptions(
     service && draining ? { service: service.key, destination: draining } : skipToken,
   ));
@@ -74,6 +75,7 @@ export default function ServicePage() {
         await update.mutateAsync({ key: service.key, patch: { scheduler: spec.scheduler, flags: spec.flags, timeout: spec.timeout, netmask: spec.netmask } });
       }}
       onRemoveService={async () => { await remove.mutateAsync({ key: service.key }); window.location.assign(`/d/${encodeURIComponent(director)}`); }}
+      onZeroCounters={async () => { await zero.mutateAsync({ key: service.key }); }}
       onAddDestination={async (d) => { await addDest.mutateAsync({ service: service.key, destination: d }); }}
       onUpdateDestination={async (d) => {
         await updDest.mutateAsync({ service: service.key, destination: keyOf(d as DestinationState), patch: { forward: d.forward, weight: d.weight, upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: d.tunnel } });
