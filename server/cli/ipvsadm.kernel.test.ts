@@ -19,9 +19,23 @@
  *                                               by policy routing, though the client shares its LAN)
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import pino from 'pino';
+import { createTRPCClient, httpLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Auth } from '../api/auth';
+import type { AppRouter } from '../api/router';
+import { startAgentServer, type AgentServer } from '../api/server';
+import { openIpvs } from '../ipvs/open';
 import { ipvsadm, sh } from '../ipvs/kernel-test-helpers';
+import { procStructure } from '../live/dest-sweep';
+import { TableHub } from '../live/hub';
+import { Journal } from '../table/journal';
+import { Mutex } from '../table/mutex';
+import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { director } from './testing';
 
 const run = promisify(execFile);
@@ -303,5 +317,128 @@ describe('director writes in ipvsadm syntax have ipvsadm\'s effect (no agent: st
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/already exists/);
     expect(state()).toBe(before);
+  });
+});
+
+/**
+ * With an agent running, the same ipvsadm-syntax writes go through it: the
+ * CLI finds it the way an installed director does (the agent's TOML file
+ * names where it listens and its state folder, whose tokens/operator.token
+ * it reads), each write is one journal entry, and undo reverts it.
+ */
+describe('director writes in ipvsadm syntax through a running agent', () => {
+  const TOKENS = { viewer: 'viewer_' + 'p'.repeat(40), operator: 'operator_' + 'P'.repeat(40) };
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  let backend: IpvsBackend;
+  let hub: TableHub;
+  let srv: AgentServer;
+  let dir: string;
+  const env = { DIRECTOR_AGENT_CONFIG: process.env.DIRECTOR_AGENT_CONFIG, DIRECTOR_TOKEN_FILE: process.env.DIRECTOR_TOKEN_FILE };
+  const api = () => createTRPCClient<AppRouter>({ links: [httpLink({ url: `${srv.url}/trpc`, headers: { authorization: `Bearer ${TOKENS.operator}` } })] });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'parity-agent-'));
+    mkdirSync(path.join(dir, 'tokens'));
+    writeFileSync(path.join(dir, 'tokens', 'operator.token'), `${TOKENS.operator}\n`, { mode: 0o600 });
+    backend = await openIpvs();
+    hub = new TableHub({ backend, log, tickMs: 500, structure: procStructure() });
+    hub.start();
+    srv = await startAgentServer({
+      deps: { backend, hub, journal: await Journal.open(dir), writeLock: new Mutex(), log, conns: null, version: 'kernel-test', startedAt: Date.now() },
+      auth: Auth.fromTokens(TOKENS, log),
+      listen: { host: '127.0.0.1', port: 0 },
+      allowOrigins: [],
+    });
+    const port = new URL(srv.url).port;
+    writeFileSync(path.join(dir, 'agent.toml'), `listen = "127.0.0.1:${port}"\nstateDir = "${dir}"\n`);
+    process.env.DIRECTOR_AGENT_CONFIG = path.join(dir, 'agent.toml');
+    delete process.env.DIRECTOR_TOKEN_FILE;
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    await srv?.close();
+    hub?.close();
+    backend?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const BASE = [`-A -t ${VIP}:80 -s rr`, `-a -t ${VIP}:80 -r ${RS}:80 -m -w 1`, '-A -u 10.0.0.1:53 -s wlc'];
+
+  it.each([
+    ['-A -t 10.9.9.9:443 -s sh -p 600 -b sh-port', 'services.create'],
+    [`-E -t ${VIP}:80 -s wrr -p 30`, 'services.update'],
+    ['-D -u 10.0.0.1:53', 'services.remove'],
+    [`-a -t ${VIP}:80 -r 192.168.161.13:8080 -m -w 5 -x 100 -y 50`, 'destinations.create'],
+    [`-e -t ${VIP}:80 -r ${RS}:80 -m -w 0`, 'destinations.update'],
+    [`-d -t ${VIP}:80 -r ${RS}:80`, 'destinations.remove'],
+    ['-C', 'table.clear'],
+    ['--set 1000 77 40', 'timeouts.set'],
+    ['--start-daemon master --mcast-interface dsync9 --syncid 7 --mcast-port 9000', 'sync.start'],
+  ])('director %s: ipvsadm\'s effect, one journal entry (%s), undone by undo', async (line, op) => {
+    const args = line.split(' ');
+    const reset = () => {
+      load(BASE);
+      spawnSync('bash', ['-c', 'ipvsadm --set 900 120 300; ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; true']);
+    };
+    reset();
+    ipvsadm(...args);
+    const theirs = state();
+    reset();
+    const before = state();
+    const last = (await api().journal.list.query({ limit: 1 }))[0]?.id ?? 0;
+    const r = await director(...args);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(new RegExp(`through the agent at http://127\\.0\\.0\\.1:\\d+, journal #${last + 1}\\n$`));
+    expect(state()).toBe(theirs);
+    const entries = await api().journal.list.query({ limit: 5 });
+    expect(entries[0]).toMatchObject({ id: last + 1, op, state: 'done', role: 'operator' });
+    await api().journal.undo.mutate();
+    expect(state()).toBe(before);
+  });
+
+  it('-Z goes through the agent too; the journal says it cannot be undone by skipping it', async () => {
+    load(BASE);
+    const r = await director('-Z', '-t', `${VIP}:80`);
+    expect(r.code).toBe(0);
+    const [e] = await api().journal.list.query({ limit: 1 });
+    expect(e).toMatchObject({ op: 'stats.zero', objects: [{ kind: 'counters', key: { address: VIP, port: 80 } }] });
+  });
+
+  it('a running agent is never gone around: with a token it refuses, nothing changes', async () => {
+    load(BASE);
+    const before = state();
+    const bad = path.join(dir, 'wrong.token');
+    writeFileSync(bad, 'operator_' + 'x'.repeat(40));
+    process.env.DIRECTOR_TOKEN_FILE = bad;
+    try {
+      const r = await director('-C');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/token/i);
+    } finally {
+      delete process.env.DIRECTOR_TOKEN_FILE;
+    }
+    expect(state()).toBe(before);
+    // and an unreadable token file: refused, not written to the kernel behind the agent's back
+    process.env.DIRECTOR_TOKEN_FILE = path.join(dir, 'no-such.token');
+    try {
+      const r = await director('-D', '-t', `${VIP}:80`);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/cannot be read .*the change was not made/);
+    } finally {
+      delete process.env.DIRECTOR_TOKEN_FILE;
+    }
+    expect(state()).toBe(before);
+  });
+
+  it('bad input is refused before the agent is asked: no journal entry', async () => {
+    load(BASE);
+    const before = state();
+    const last = (await api().journal.list.query({ limit: 1 }))[0]?.id;
+    const r = await director('-a', '-t', `${VIP}:80`, '-r', '192.168.161.20', '-w', '-5');
+    expect(r.code).toBe(2);
+    expect(r.err.startsWith('director: -w')).toBe(true);
+    expect(state()).toBe(before);
+    expect((await api().journal.list.query({ limit: 1 }))[0]?.id).toBe(last);
   });
 });
