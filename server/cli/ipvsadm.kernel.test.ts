@@ -31,7 +31,7 @@ import type { AppRouter } from '../api/router';
 import { startAgentServer, type AgentServer } from '../api/server';
 import { openIpvs } from '../ipvs/open';
 import { ipvsadm, sh } from '../ipvs/kernel-test-helpers';
-import { procStructure } from '../live/dest-sweep';
+import { procIpvsFile } from '../live/sampler';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
@@ -341,7 +341,7 @@ describe('director writes in ipvsadm syntax through a running agent', () => {
     mkdirSync(path.join(dir, 'tokens'));
     writeFileSync(path.join(dir, 'tokens', 'operator.token'), `${TOKENS.operator}\n`, { mode: 0o600 });
     backend = await openIpvs();
-    hub = new TableHub({ backend, log, tickMs: 500, structure: procStructure() });
+    hub = new TableHub({ backend, log, tickMs: 500, structure: procIpvsFile() });
     hub.start();
     srv = await startAgentServer({
       deps: { backend, hub, journal: await Journal.open(dir), writeLock: new Mutex(), log, conns: null, version: 'kernel-test', startedAt: Date.now() },
