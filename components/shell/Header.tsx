@@ -28,6 +28,7 @@ export function Header() {
         { href: base, label: 'Overview', match: (p: string) => p === base || p.startsWith(`${base}/s/`) },
         { href: `${base}/connections`, label: 'Connections', match: (p: string) => p.startsWith(`${base}/connections`) },
         ...(current ? [{ href: `${base}/health`, label: 'Health', match: (p: string) => p.startsWith(`${base}/health`) }] : []),
+        ...(current ? [{ href: `${base}/doctor`, label: 'Doctor', match: (p: string) => p.startsWith(`${base}/doctor`) }] : []),
         { href: `${base}/snapshots`, label: 'Snapshots', match: (p: string) => p.startsWith(`${base}/snapshots`) },
         ...(current ? [{ href: `${base}/settings`, label: 'Settings', match: (p: string) => p.startsWith(`${base}/settings`) }] : []),
         { href: `${base}/lab`, label: 'Lab', match: (p: string) => p.startsWith(`${base}/lab`) },

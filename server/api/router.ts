@@ -11,6 +11,7 @@ import { connectionsRouter } from './routers/connections';
 import { destinationsRouter } from './routers/destinations';
 import { haRouter } from './routers/ha';
 import { healthRouter } from './routers/health';
+import { doctorRouter } from './routers/doctor';
 import { info } from './routers/info';
 import { journalRouter } from './routers/journal';
 import { servicesRouter } from './routers/services';
@@ -33,6 +34,8 @@ export const appRouter = router({
   journal: journalRouter,
   auth: authRouter,
   health: healthRouter,
+  /** what is wrong with this director, with the evidence and the fix */
+  doctor: doctorRouter,
   /** high availability: VRRP state, ZooKeeper lease, fencing, sync daemons */
   ha: haRouter,
   // no lab.*: only the lab's own launcher serves it (server/lab/app-router.ts)
