@@ -126,6 +126,15 @@ describe('doctor rules', () => {
     }), 'syn-recv');
     expect(nat.why).toContain('default gateway');
     expect(nat.fix[0]).toBe(`ip route replace default via 192.168.150.1   # on ${RS1}`);
+    expect(nat.why).not.toContain('Every real server');
+    // every NAT real server piling up with forwarding off: the director's finding, not one per real server
+    const natPile = (e: DoctorEvidence) => {
+      for (const a of [RS1, RS2]) e.conns!.destinations.push({ service: `TCP ${VIP}:8080`, address: a, port: 80, connections: 84, byState: { SYN_RECV: 6, TIME_WAIT: 78 } });
+    };
+    expect(checks(withEv((e) => { natPile(e); e.sysctl['net.ipv4.ip_forward'] = 0; }))).toEqual(['nat-ip-forward']);
+    const both = withEv(natPile);
+    expect(checks(both)).toEqual(['syn-recv', 'syn-recv']);
+    expect(both[0]!.why).toContain('Every real server of this service shows it');
     const tun = only(withEv((e) => {
       e.conns!.destinations.push({ service: `TCP ${VIP}:8081`, address: RS2, port: 8081, connections: 3, byState: { SYN_RECV: 3 } });
     }), 'syn-recv');

@@ -5,7 +5,7 @@
  */
 import type { ForwardMethod } from '../ipvs/model';
 import {
-  type DoctorEvidence, type EvidenceService, kernelVersion, methodsInUse, routeTo, sourceOn,
+  type DoctorEvidence, type EvidenceDestConns, type EvidenceService, kernelVersion, methodsInUse, routeTo, sourceOn,
 } from './evidence';
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -299,13 +299,18 @@ const METHOD_OF = (ev: DoctorEvidence, service: string, address: string, port: n
 const synRecv: Rule = (ev) => {
   if (!ev.conns) return [];
   const out: Finding[] = [];
+  // closed entries (FIN_WAIT, TIME_WAIT) may be from before it broke: judge against the connections open now
+  const piling = (d: EvidenceDestConns) => (d.byState.SYN_RECV ?? 0) >= 3 && (d.byState.SYN_RECV ?? 0) >= (d.byState.ESTABLISHED ?? 0);
   for (const d of ev.conns.destinations) {
+    if (!piling(d)) continue;
     const syn = d.byState.SYN_RECV ?? 0;
-    // closed entries (FIN_WAIT, TIME_WAIT) may be from before it broke: judge against the connections open now
-    if (syn < 3 || syn < (d.byState.ESTABLISHED ?? 0)) continue;
     const m = METHOD_OF(ev, d.service, d.address, d.port);
     const method = m?.method ?? 'dr';
     if (method === 'local' || method === 'bypass') continue;
+    // NAT replies that the director does not route: nat-ip-forward names the cause, not each real server
+    if (method === 'nat' && sys(ev, 'net.ipv4.ip_forward') === 0) continue;
+    const siblings = ev.conns.destinations.filter((x) => x.service === d.service && x.connections > 0);
+    const everyOne = siblings.length > 1 && siblings.every(piling);
     const vip = m?.svc.key.kind === 'addr' ? m.svc.key.address : 'VIP';
     const route = routeTo(ev.routes, d.address);
     const dip = route?.dev ? sourceOn(ev.interfaces, route.dev, d.address) : null;
@@ -328,7 +333,8 @@ const synRecv: Rule = (ev) => {
       subject: `${d.service} → ${d.address}:${d.port}`,
       evidence: [`${d.service} → ${d.address}:${d.port}: ${syn} of ${d.connections} connections in SYN_RECV`,
         ...Object.entries(d.byState).filter(([s]) => s !== 'SYN_RECV').map(([s, n]) => `${s}: ${n}`)],
-      why, fix,
+      why: everyOne ? `${why} Every real server of this service shows it, so look at the director first (its forwarding, its firewall) before each real server.` : why,
+      fix,
     });
   }
   return out;
