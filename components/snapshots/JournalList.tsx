@@ -16,11 +16,14 @@ export interface JournalRow {
   undoes?: number;
 }
 
-/** The change journal, newest first; the newest entry can be undone. */
-export function JournalList({ entries, onUndo, disabledReason }: { entries: readonly JournalRow[]; onUndo: () => Promise<unknown>; disabledReason: string | null }) {
-  const [confirm, setConfirm] = useState(false);
+/**
+ * The change journal, newest first. Any change can be undone while what it
+ * touched is as it left it; the agent says otherwise (which object, why).
+ */
+export function JournalList({ entries, onUndo, disabledReason }: { entries: readonly JournalRow[]; onUndo: (id: number) => Promise<unknown>; disabledReason: string | null }) {
+  const [confirm, setConfirm] = useState<JournalRow | null>(null);
   if (entries.length === 0) return <p className="py-4 text-sm text-ink-3">No changes recorded yet. Every change made through Director (forms, drains, imports, health actions) is listed here and can be undone; changes made with ipvsadm directly are not.</p>;
-  const newest = entries[0]!;
+  const undoneBy = new Map(entries.flatMap((e) => (e.undoes ? [[e.undoes, e.id] as const] : [])));
   return (
     <>
       <table className="w-full table-fixed text-sm">
@@ -36,15 +39,18 @@ export function JournalList({ entries, onUndo, disabledReason }: { entries: read
               <td className="px-2 py-1.5 text-xs" title={e.op}>{opLabel(e.op)}<div className="text-ink-3">{e.actor ? `${e.actor} (${e.role})` : e.tokenName}</div></td>
               <td className="px-2 py-1.5 text-xs text-ink-2">{e.summary}{e.undoes ? <span className="text-ink-3"> (undid #{e.undoes})</span> : null}</td>
               <td className="px-2 py-1.5 text-right">
-                {e.id === newest.id ? <Button size="sm" onClick={() => setConfirm(true)} disabledReason={disabledReason}>Undo</Button> : null}
+                {undoneBy.has(e.id)
+                  ? <span className="text-xs text-ink-3">undone by #{undoneBy.get(e.id)}</span>
+                  : <Button size="sm" onClick={() => setConfirm(e)} disabledReason={disabledReason}>Undo</Button>}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <ConfirmDialog open={confirm} title={`Undo #${newest.id} (${opLabel(newest.op).toLowerCase()})?`} confirmLabel="Undo" onCancel={() => setConfirm(false)}
-        onConfirm={async () => { await onUndo(); setConfirm(false); }}>
-        The table goes back to how it was before this change: {newest.summary}
+      <ConfirmDialog open={confirm !== null} title={confirm ? `Undo #${confirm.id} (${opLabel(confirm.op).toLowerCase()})?` : ''} confirmLabel="Undo" onCancel={() => setConfirm(null)}
+        onConfirm={async () => { if (confirm) await onUndo(confirm.id); setConfirm(null); }}>
+        What this change touched goes back to how it was before it: {confirm?.summary}
+        {confirm && confirm.id !== entries[0]?.id ? ' Later changes to other services and real servers stay; if a later change touched the same ones, the agent refuses and says which.' : ''}
       </ConfirmDialog>
     </>
   );

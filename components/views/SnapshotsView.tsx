@@ -19,7 +19,7 @@ export function SnapshotsView(p: {
   onApply: ApplyFn;
   journal: readonly JournalRow[] | undefined;
   journalError: string | null;
-  onUndo: () => Promise<unknown>;
+  onUndo: (id: number) => Promise<unknown>;
   disabledReason: string | null;
 }) {
   return (

@@ -319,6 +319,32 @@ describe('journal', () => {
     expect((await deps.fake.getService(VIP)).scheduler).toBe('lc');
   });
 
+  it('undoes any change, not only the newest, while its objects are as it left them', async () => {
+    const OTHER = { ...VIP, port: 8080 };
+    await op.services.create({ service: { key: VIP, scheduler: 'rr' }, destinations: [RS1] });
+    const mine = (await viewer.journal.list())[0]!.id;
+    // later changes on other objects (a health action, a colleague) do not put it out of reach
+    await op.services.create({ service: { key: OTHER } });
+    await op.destinations.update({ service: OTHER, destination: { family: 'inet', address: '10.0.0.9', port: 80 }, patch: {} }).catch(() => undefined);
+    await op.journal.undo({ id: mine });
+    expect((await deps.fake.listServices()).map((s) => s.key.kind === 'addr' && s.key.port)).toEqual([8080]);
+    // undone once: a second undo of it says by which entry
+    const again = await failure(op.journal.undo({ id: mine }));
+    expect(again.code).toBe('PRECONDITION_FAILED');
+    expect(again.message).toMatch(new RegExp(`change #${mine} was already undone by #\\d+`));
+    expect((await failure(op.journal.undo({ id: 99_999 }))).code).toBe('NOT_FOUND');
+  });
+
+  it('refuses to undo an older change whose object a later one changed, naming it, and changes nothing', async () => {
+    await op.services.create({ service: { key: VIP, scheduler: 'rr' }, destinations: [RS1] });
+    const created = (await viewer.journal.list())[0]!.id;
+    await op.destinations.update({ service: VIP, destination: RS1, patch: { weight: 7 } });
+    const e = await failure(op.journal.undo({ id: created }));
+    expect(e.code).toBe('CONFLICT');
+    expect(e.message).toMatch(/service TCP 192\.0\.2\.10:80 was changed since/);
+    expect((await deps.fake.listDestinations(VIP)).map((d) => d.weight)).toEqual([7]);
+  });
+
   it('undoes timeouts', async () => {
     await op.timeouts.set({ tcp: 1000 });
     expect((await viewer.timeouts.get()).tcp).toBe(1000);

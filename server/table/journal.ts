@@ -377,6 +377,24 @@ export class Journal {
   }
 
   /**
+   * Entry `id` and why it cannot be undone, if it cannot: in progress or
+   * interrupted, already undone (by which entry), or nothing to revert. Null
+   * entry: the agent no longer holds it (or never had it).
+   */
+  undoableEntry(id: number): { entry: JournalEntry | null; why: string | null } {
+    const entry = this.entries.find((e) => e.id === id) ?? null;
+    if (!entry) return { entry: null, why: `change #${id} is not in the journal the agent holds` };
+    const by = this.entries.find((e) => e.undoes === id && (e.state ?? 'done') === 'done');
+    if (by) return { entry, why: `change #${id} was already undone by #${by.id}` };
+    if (entry.state === 'pending') return { entry, why: `change #${id} is still in progress` };
+    if (entry.state === 'interrupted') return { entry, why: `change #${id} was interrupted: the kernel may or may not have it; restore a saved snapshot instead` };
+    if (entry.summary === undefined && !entry.objects.some((o) => o.kind !== 'counters')) {
+      return { entry, why: `change #${id} changed nothing that can be put back (zeroed counters cannot be restored)` };
+    }
+    return { entry, why: null };
+  }
+
+  /**
    * The most recent change that can still be undone: not an undo itself, not
    * already undone, that changed something (a failed change counts for what
    * it left). A change kept only as a summary is returned too, so undo can

@@ -360,21 +360,46 @@ async function currentOf(backend: IpvsBackend, o: JournalObject): Promise<unknow
   }
 }
 
+/** What became of an object since a change left it, for an undo's conflict. */
+function changedSince(o: Extract<JournalObject, { kind: 'service' | 'destination' }>, cur: unknown): string {
+  const what = o.kind === 'service' ? `service ${formatServiceKey(o.key)}` : `real server ${formatDestination((o.after ?? o.before)!)} of ${formatServiceKey(o.service)}`;
+  if (o.after === null) return `${what} was removed by this change and exists again now`;
+  if (cur === null) return `${what} was removed since`;
+  return `${what} was changed since (by a later change or outside Director); undo that first, or restore a snapshot`;
+}
+
 /**
  * Revert the most recent change not yet undone. Refuses (CONFLICT) when the
  * objects no longer look as that change left them, e.g. because ipvsadm or
  * keepalived changed them since: undoing then would destroy someone's work.
  */
 export function undoLast(ctx: WriteCtx) {
+  return undo(ctx);
+}
+
+/**
+ * Revert change `id` (the most recent undoable one when absent), whatever
+ * came after it, as long as every object it touched is still as it left
+ * them; otherwise the conflict names the object and what it is now.
+ */
+export function undo(ctx: WriteCtx, id?: number) {
   return write(ctx, async () => {
-    const target = ctx.journal.lastUndoable();
-    if (!target) throw new NotFoundError('nothing to undo');
+    let target: JournalEntry | null;
+    if (id === undefined) {
+      target = ctx.journal.lastUndoable();
+      if (!target) throw new NotFoundError('nothing to undo');
+    } else {
+      const u = ctx.journal.undoableEntry(id);
+      if (!u.entry) throw new NotFoundError(u.why!);
+      if (u.why) throw new PreconditionError(`cannot undo: ${u.why}`);
+      target = u.entry;
+    }
     const objects = target.objects.filter((o): o is Exclude<JournalObject, { kind: 'counters' }> => o.kind !== 'counters');
     for (const o of objects) {
       if (o.kind === 'timeouts') continue; // timeouts are global knobs; restoring them is always meaningful
       const cur = await currentOf(ctx.backend, o);
       if (!sameAsLeft(o, cur)) {
-        throw new ConflictError(`cannot undo change #${target.id} (${target.op}): ${o.kind === 'daemon' ? `the ${o.state} sync daemon` : 'the table'} changed since`);
+        throw new ConflictError(`cannot undo change #${target.id} (${target.op}): ${o.kind === 'daemon' ? `the ${o.state} sync daemon changed since` : changedSince(o, cur)}`);
       }
     }
     if (target.summary !== undefined && target.objects.length === 0) {

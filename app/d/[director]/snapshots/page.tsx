@@ -59,7 +59,7 @@ export default function SnapshotsPage() {
       onApply={apply}
       journal={journal.data?.map((e) => ({ id: e.id, at: e.at, role: e.role, tokenName: e.tokenName, ...(e.actor ? { actor: e.actor } : {}), op: e.op, summary: describeJournalEntry(e), ...(e.undoes ? { undoes: e.undoes } : {}) }))}
       journalError={errorText(journal.error)}
-      onUndo={() => undo.mutateAsync()}
+      onUndo={(id) => undo.mutateAsync({ id })}
       disabledReason={access.disabledReason}
     />
   );
