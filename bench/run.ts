@@ -19,7 +19,7 @@ import { describeFailure, runInLab } from '../server/lab/uml';
 import { runConsoleMeasures } from './console/section';
 import { HostWatch } from './host-watch';
 import { median } from './stats';
-import type { Row } from './lab/suite';
+import type { Row } from './lab/row';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ALL_SECTIONS = ['startup', 'table', 'restore', 'conn', 'agent', 'console'];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, lineOfKey, loadConfig, parseConsoleFile, tokenFor } from './config';
 
@@ -169,7 +170,6 @@ describe('tokenFor', () => {
 
 describe('deploy/console.toml (the packaged example)', () => {
   it('parses as is, and every key it documents is a key of the schema with a valid example value', async () => {
-    const { readFileSync } = await import('node:fs');
     const text = readFileSync(new URL('../deploy/console.toml', import.meta.url), 'utf8');
     expect(parseConsoleFile('console.toml', text)).toEqual({});
     // uncomment the example lines (not the prose); the fingerprint's "…" is a placeholder

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { authenticate, findUserConstantTime, hashPassword, parseHash, UserStore, UserStoreError, verifyPassword } from './users';
 
 // Count the comparisons and hashes the sign-in path makes, to check it does the same work for every name.
 const calls = vi.hoisted(() => ({ timingSafeEqual: 0, scrypt: 0 }));
@@ -13,8 +14,6 @@ vi.mock('node:crypto', async (importOriginal) => {
     scrypt: ((...args: Parameters<typeof real.scrypt>) => { calls.scrypt++; return (real.scrypt as (...a: unknown[]) => void)(...args); }) as typeof real.scrypt,
   };
 });
-
-const { authenticate, findUserConstantTime, hashPassword, parseHash, UserStore, UserStoreError, verifyPassword } = await import('./users');
 
 describe('password hashes', () => {
   it('hashes with scrypt, a per-user salt and the parameters stored, and verifies', async () => {

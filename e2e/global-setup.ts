@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -40,7 +40,6 @@ export function e2eSignIns(reuse: boolean): { env: Record<string, string>; info:
 }
 
 export default async function globalSetup(): Promise<void> {
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(path.dirname(LAB_INFO), { recursive: true });
   if (process.env.E2E_REUSE_LAB === '1') {
     // while writing specs: use a running `npm start -- --lab` and leave it running (no pid: teardown keeps it)

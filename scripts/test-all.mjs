@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: every suite, in order of cost — type check, unit tests on the
+// `npm test`: every suite, in order of cost — type check, lint (boundaries and import cycles), unit tests on the
 // host, kernel tests inside the lab kernel, end-to-end tests in Chromium
 // against the lab. Ends with one plain "N passed, N failed, N skipped" line.
 // Run as root on a fresh Debian machine it first installs what the chosen
 // suites need (scripts/install.mjs): npm ci, and the Debian packages.
-//   npm test [-- types unit kernel lab-start e2e e2e-ha]
+//   npm test [-- types lint unit kernel lab-start e2e e2e-ha]
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -34,7 +34,8 @@ function failedNames(name, text) {
   });
 }
 
-function run(name, cmd, args, { parse } = {}) {
+// parse: reads the suite's counts from its output; tool: the command is one test, passed when it exits 0
+function run(name, cmd, args, { parse, tool } = {}) {
   return new Promise((resolve) => {
     process.stdout.write(`\n=== ${name}: ${cmd} ${args.join(' ')}\n`);
     const started = Date.now();
@@ -46,7 +47,7 @@ function run(name, cmd, args, { parse } = {}) {
     child.stderr.on('data', (b) => { if (err.length < 4_000_000) err += b; process.stderr.write(b); });
     child.on('close', (code) => {
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      const counts = parse ? parse(stripAnsi(out)) : null;
+      const counts = parse ? parse(stripAnsi(out)) : tool ? { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 } : null;
       if (counts) for (const k of Object.keys(totals)) totals[k] += counts[k];
       if (code !== 0) {
         failedNames(name, stripAnsi(`${out}\n${err}`));
@@ -74,6 +75,9 @@ function parsePlaywright(text) {
   return c.passed + c.failed + c.skipped > 0 ? c : null;
 }
 
+// every tree with code, bench/ included (dynamic imports are allowed there, cycles are not)
+const CRUISED = ['server', 'lib', 'components', 'app', 'console', 'e2e', 'bench', 'scripts', 'bin'];
+
 const only = process.argv.slice(2);
 const want = (s) => only.length === 0 || only.includes(s);
 
@@ -86,6 +90,11 @@ const packages = Object.entries(needs).filter(([suite]) => want(suite)).flatMap(
 if (packages.length > 0) ensureDebianPackages(packages, { who: 'npm test' });
 
 if (want('types')) await run('types', 'npx', ['tsc', '--noEmit', '-p', '.']);
+// each tool counts as one test; its output names every violation (file and line, or the modules of a cycle)
+if (want('lint')) {
+  await run('lint: eslint', 'npx', ['eslint', '.'], { tool: true });
+  await run('lint: depcruise', 'npx', ['depcruise', '--config', '.dependency-cruiser.cjs', '--output-type', 'err', ...CRUISED], { tool: true });
+}
 if (want('unit')) await run('unit', 'npx', ['vitest', 'run', '--config', 'vitest.config.ts'], { parse: parseVitest });
 // npm run package and the unpacked package run from / (deploy/package.test.ts); its .deb is what the
 // kernel tests' packaged `director list` check unpacks

@@ -11,7 +11,7 @@ export default function DemoOverview() {
   const live = useCallback((sid: string): ServiceRowLive => {
     const h = stats.services.get(sid);
     return { sample: stats.service(sid), cps: h?.cps.toArray() ?? EMPTY, pps: h?.pps.toArray() ?? EMPTY, bps: h?.bps.toArray() ?? EMPTY };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // stats.version makes rows re-read on each tick
   }, [stats, stats.version]);
   return (
     <OverviewView directorName="demo-director (synthetic)" services={services} loading={false} error={null} onRetry={() => {}}

@@ -23,7 +23,7 @@ import globalSetup from '../../e2e/global-setup';
 import globalTeardown from '../../e2e/global-teardown';
 import { agent, ipvsadm, labInfo, until } from '../../e2e/lab';
 import { LoginPage, ServicePage } from '../../e2e/pages/console';
-import type { Row } from '../lab/suite';
+import type { Row } from '../lab/row';
 
 export interface ConsoleBenchOptions {
   services: number;

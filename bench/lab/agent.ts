@@ -10,7 +10,7 @@ import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client
 import WebSocket from 'ws';
 import { LiveTable } from '../../lib/agent/live-wire';
 import type { AppRouter } from '../../server/api/router';
-import type { Row } from './suite';
+import type { Row } from './row';
 import { median, procStat as readProcStat } from '../stats';
 
 export interface AgentBenchContext {

@@ -23,7 +23,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { summarizeConnections } from '../../server/conn/reader';
-import type { Row } from './suite';
+import type { Row } from './row';
 import { median } from '../stats';
 
 export interface ConnBenchContext {

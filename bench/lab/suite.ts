@@ -20,6 +20,7 @@ import { planRestore } from '../../lib/snapshot/plan';
 import { runConnMeasures } from './conn';
 import { runAgentMeasures } from './agent';
 import { median } from '../stats';
+import type { Row } from './row';
 
 // The defaults fit the whole run (every section, console included) in about 25 minutes on a 2-core
 // machine; --full takes the longer windows of the runs before it (about 45 minutes without the console).
@@ -61,19 +62,6 @@ const DIRECTOR = `node ${ROOT}/bin/director.mjs`;
 const WORK = '/tmp/bench';
 mkdirSync(WORK, { recursive: true });
 
-export interface Row {
-  measure: string;
-  director: number | null;
-  anchor: number | null;
-  anchorName: string;
-  unit: string;
-  /** Director/anchor must be at most this (ratio goals), or Director at most this (absolute goals) */
-  goal: { kind: 'ratio' | 'max'; value: number; text: string } | null;
-  samples?: { director: number[]; anchor: number[] };
-  note?: string;
-  /** the suite section that measured it (startup, table, conn, agent) */
-  section?: string;
-}
 const rows: Row[] = [];
 const info: Record<string, unknown> = {};
 

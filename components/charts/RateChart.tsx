@@ -83,7 +83,6 @@ export default function RateChart({ times, series, unit, format, height = 260 }:
       plot.current = null;
     };
     // Rebuild only when the set of series changes; data flows through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape, height]);
 
   useEffect(() => {

@@ -112,6 +112,6 @@ export function errorText(e: unknown): string | null {
 }
 
 export function useStableCallback<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R {
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // keeps the first fn: callers rely on a stable identity
   return useCallback(fn, []);
 }

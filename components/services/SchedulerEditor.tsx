@@ -28,7 +28,7 @@ export function SchedulerEditor({ service, onSave, disabledReason }: {
       setSched(service.scheduler);
       setF({ sched1: service.flags.sched1, sched2: service.flags.sched2, sched3: service.flags.sched3 });
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // runs when the service changes, not when `busy` does
   }, [service.scheduler, service.flags.sched1, service.flags.sched2, service.flags.sched3]);
   const flags = shownSchedulerFlags(sched, f);
   const known = (SCHEDULERS as readonly string[]).includes(sched);

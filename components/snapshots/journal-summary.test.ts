@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TUNNEL } from '@/lib/ipvs/model';
-import { summarizeJournal } from './journal-summary';
+import { describeJournalEntry, summarizeJournal } from './journal-summary';
 
 const svc = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
 const dest = { family: 'inet', address: '10.1.0.2', port: 80, forward: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { ...DEFAULT_TUNNEL } } as const;
@@ -20,7 +20,6 @@ describe('summarizeJournal', () => {
 
 describe('describeJournalEntry', () => {
   it('shows failures with what they left, interruptions, and summaries of large changes', async () => {
-    const { describeJournalEntry } = await import('./journal-summary');
     expect(describeJournalEntry({ objects: [], state: 'failed', error: 'the kernel refused' })).toBe('failed: the kernel refused; nothing was changed');
     expect(describeJournalEntry({ objects: [{ kind: 'destination', service: svc, before: null, after: dest }], state: 'failed', error: 'x' }))
       .toBe('failed: x; left changed: added real server 10.1.0.2:80 of TCP 10.0.0.1:80');

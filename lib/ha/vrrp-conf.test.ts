@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { haConfigSchema } from '../schemas/ha';
 import { checkVrrpConfig, formatVrrpConfig, parseNotifyLine, vrrpPaths } from './vrrp-conf';
+import { leaseDataSchema, readJson, writeJson, zkPaths } from './zk-layout';
 
 const lab = haConfigSchema.parse({
   director: 'lvs1',
@@ -116,8 +117,7 @@ describe('parseNotifyLine', () => {
   });
 });
 
-describe('zk layout', async () => {
-  const { zkPaths, readJson, writeJson, leaseDataSchema } = await import('./zk-layout');
+describe('zk layout', () => {
   it('paths under the root', () => {
     const p = zkPaths('/director');
     expect([p.lease('lan'), p.member('lan', 'lvs1'), p.table]).toEqual(['/director/groups/lan/lease', '/director/groups/lan/members/lvs1', '/director/table']);

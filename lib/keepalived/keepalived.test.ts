@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatKeepalived } from './format';
 import { parseKeepalived, type IncludeReader } from './parse';
+import { makeSnapshot, readSnapshotJson, stringifySnapshot } from '../snapshot/json';
 
 const CORPUS = path.join(import.meta.dirname, 'corpus');
 
@@ -199,7 +200,6 @@ describe('export', () => {
 
 describe('JSON snapshots carry the health section', () => {
   it('round-trips through readSnapshotJson, and old snapshots without it still read', async () => {
-    const { makeSnapshot, readSnapshotJson, stringifySnapshot } = await import('../snapshot/json');
     const r = parseFile('01-reference-example.conf');
     const snap = makeSnapshot(r.services, { host: 'lvs1', ipvsVersion: '1.2.1', health: r.health });
     const back = readSnapshotJson(stringifySnapshot(snap));

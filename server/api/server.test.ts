@@ -4,6 +4,7 @@
  * field-level errors on the wire, /metrics and /healthz, and shutdown.
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink } from '@trpc/client';
@@ -388,7 +389,6 @@ describe('listening', () => {
     const sock = path.join(dir, 'agent.sock');
     const s2 = await startAgentServer({ deps, auth, listen: { socket: sock }, allowOrigins: [] });
     try {
-      const http = await import('node:http');
       const status = await new Promise<number>((resolve, reject) => {
         http.get({ socketPath: sock, path: '/trpc/auth.whoami', headers: { authorization: `Bearer ${TOKENS.viewer}` } }, (res) => {
           res.resume();

@@ -2,13 +2,15 @@
  * `director pki init`, `director agent cert` and `director agent enroll` as
  * commands: defaults from agent.toml, files and modes, clear refusals.
  */
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCode } from '@/lib/enroll/code';
 import { director } from './testing';
 import { defaultUrl, parseTtl } from './agent-tls';
+import { AgentsStore, agentsFile } from '../../console/agents-store';
+import { createEnrollment } from '../api/enroll';
 
 let dir: string;
 beforeEach(async () => {
@@ -66,9 +68,6 @@ describe('director pki / agent cert / agent enroll', () => {
 
 describe.skipIf(process.getuid?.() !== 0)('run as root for a service user (skipped unless root: chown needs it)', () => {
   it('enroll files and the console\'s agents.json go to the owner of their state folder', async () => {
-    const { chown, mkdir } = await import('node:fs/promises');
-    const { AgentsStore, agentsFile } = await import('../../console/agents-store');
-    const { createEnrollment } = await import('../api/enroll');
     await mkdir(`${dir}/state`, { mode: 0o700 });
     await chown(`${dir}/state`, 65534, 65534);
     await createEnrollment({ stateDir: `${dir}/state`, url: 'https://192.0.2.1:9580', fingerprint: Array(32).fill('AB').join(':') });

@@ -23,7 +23,6 @@ export default function OverviewPage() {
     const h = stats.services.get(sid);
     return { sample: stats.service(sid), cps: h?.cps.toArray() ?? EMPTY, pps: h?.pps.toArray() ?? EMPTY, bps: h?.bps.toArray() ?? EMPTY };
     // stats.version makes rows re-read on each tick
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stats, stats.version]);
   const cpsOf = useCallback((sid: string) => stats.service(sid)?.cps ?? 0, [stats]);
   return (
