@@ -18,6 +18,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { director } from '../cli/testing';
 import { openIpvs } from '../ipvs/open';
 import { LAB_TOPOLOGY } from '@/lib/lab/topology';
+import { LAB_MODULES } from '../lab/uml';
 import { collectEvidence } from './collect';
 
 const GUEST = path.resolve(import.meta.dirname, '../lab/guest');
@@ -157,6 +158,36 @@ describe('doctor in the lab', () => {
       fault('director', 'conntrack-full', false);
     }
     expect(await doctor()).toEqual([]);
+  });
+
+  it('a connection table of 256 buckets holding 1,100 UDP clients: conn-table-size, with the modprobe option', async () => {
+    // ip_vs sizes its table when it loads: reload it with the smallest one, the rules saved and restored around it
+    const rules = bash(['-c', 'ipvsadm -Sn']);
+    const schedulers = LAB_MODULES.filter((m) => m.startsWith('ip_vs_'));
+    const reload = (bits: string[]) => {
+      backend.close();
+      bash(['-c', `ipvsadm -C && modprobe -r -d /run/m ${schedulers.join(' ')} ip_vs && modprobe -d /run/m ip_vs ${bits.join(' ')} && modprobe -a -d /run/m ${schedulers.join(' ')}`]);
+      execFileSync('ipvsadm', ['-R'], { input: rules, encoding: 'utf8' });
+    };
+    reload(['conn_tab_bits=8']);
+    try {
+      backend = await openIpvs();
+      execFileSync('ipvsadm', ['-A', '-u', `${VIP}:5353`, '-s', 'rr']);
+      execFileSync('ipvsadm', ['-a', '-u', `${VIP}:5353`, '-r', `${RS1}:5353`, '-g']);
+      // one datagram from each of 1,100 source ports: one UDP connection entry each (300 s)
+      execFileSync('ip', ['netns', 'exec', 'client', 'perl', '-MIO::Socket::INET', '-e',
+        `for my $p (20000..21099) { my $s = IO::Socket::INET->new(Proto => 'udp', LocalPort => $p, PeerAddr => '${VIP}', PeerPort => 5353) or die "$p: $!"; $s->send('x'); close $s }`]);
+      const f = await doctor();
+      expect(checks(f)).toEqual(['conn-table-size']);
+      expect(f[0]!.evidence[0]).toBe('connection table size: 256 buckets');
+      expect(f[0]!.fix[0]).toMatch(/^echo 'options ip_vs conn_tab_bits=11' > \/etc\/modprobe\.d\/ip_vs\.conf/);
+    } finally {
+      reload([]);
+      backend = await openIpvs();
+    }
+    expect(last.connTableSize).toBe(256);
+    expect(await doctor()).toEqual([]);
+    expect(last.connTableSize).toBe(4096);
   });
 
   it('rs2 break-arp: the ARP probe names rs2 by IP and MAC', async () => {
