@@ -63,14 +63,16 @@ export interface SamplerOptions {
   serviceDumpMs?: number;
 }
 
-/** What the sampler holds about one service's real servers (its own, replaced whole, never handed out mutable). */
+/** What the sampler holds about one service's real servers: its own working state (what it hands out is frozen). */
 interface Known {
   dests: readonly DestinationState[];
   /** when GET_DEST last read them */
   readAt: number;
   /** the service's counters as known just before that read */
   statsAtRead: Stats;
+  /** when they were last known current: readAt, or later while the service's counters stood still */
   destsAt: number;
+  /** the entry last handed out */
   entry: ServiceEntry | null;
 }
 
@@ -88,7 +90,8 @@ export class Sampler {
   private list: readonly ServiceState[] | null = null;
   private listTotals: Stats | null = null;
   private listAt = 0;
-  private fileShape: string | null = null;
+  /** fileShape() of the last file read */
+  private lastShape: string | null = null;
   private last: Reading | null = null;
   /** kernel reads so far, and ms spent in them (/metrics) */
   readonly counts = { serviceDumps: 0, destDumps: 0 };
@@ -121,35 +124,56 @@ export class Sampler {
   async read(opts: { all?: boolean } = {}): Promise<Reading> {
     const totals = this.opts.totals ? await this.timed('totals', this.opts.totals) : null;
     const file = await this.timed('proc', this.opts.structure);
-    const shape = fileShape(file);
-    const clock = Date.now();
-    const dumpDue = !this.list || !totals || !this.listTotals || !sameStats(totals, this.listTotals) || shape !== this.fileShape
-      || this.written || opts.all || clock - this.listAt >= this.serviceDumpMs;
-    this.fileShape = shape;
-    if (dumpDue) {
-      this.written = false; // (a write named while the dump runs asks for the next one)
-      this.list = await this.timed('services', () => this.opts.backend.listServices());
-      this.listTotals = totals;
-      this.listAt = clock;
-      this.counts.serviceDumps++;
-    }
-    const services = this.list!;
+    const services = await this.serviceDump(totals, file, opts.all ?? false);
     const ids = services.map(keptServiceId);
     const inFile = fileIndex(file);
-    const all = opts.all || this.known.size === 0;
+    const pick = this.choose(services, ids, inFile, opts.all || this.known.size === 0);
+    const got = await this.readDests(pick, services);
+    const at = Date.now();
+    for (const [i, dests] of got) {
+      const prev = this.known.get(ids[i]!);
+      this.known.set(ids[i]!, {
+        dests: prev && sameDestinations(prev.dests, dests) ? prev.dests : freezeDests(dests),
+        readAt: at, statsAtRead: services[i]!.stats, destsAt: at, entry: prev?.entry ?? null,
+      });
+    }
+    const readings = this.assemble(services, ids, inFile, got, at);
+    const prev = this.last?.services;
+    const unchanged = !!prev && prev.length === readings.length && readings.every((r, i) => r.entry === prev[i]!.entry);
+    const read = [...got.keys()].map((i) => ids[i]!);
+    return (this.last = Object.freeze({
+      at, totals, services: readings, unchanged, missing: services.length - readings.length, read: Object.freeze(read),
+    }));
+  }
+
+  /** The service dump: read again when anything it holds may have changed, else the last one. */
+  private async serviceDump(totals: Stats | null, file: ProcIpvs, all: boolean): Promise<readonly ServiceState[]> {
+    const shape = fileShape(file);
+    const clock = Date.now();
+    const due = !this.list || !totals || !this.listTotals || !sameStats(totals, this.listTotals) || shape !== this.lastShape
+      || this.written || all || clock - this.listAt >= this.serviceDumpMs;
+    this.lastShape = shape;
+    if (!due) return this.list!;
+    this.written = false; // (a write named while the dump runs asks for the next one)
+    this.list = await this.timed('services', () => this.opts.backend.listServices());
+    this.listTotals = totals;
+    this.listAt = clock;
+    this.counts.serviceDumps++;
+    return this.list;
+  }
+
+  /** The policy: which services' real servers to read now (indices into `services`). */
+  private choose(services: readonly ServiceState[], ids: readonly string[], inFile: FileIndex, all: boolean): number[] {
     if (this.dirtyAll) for (const id of ids) this.dirty.add(id);
     this.dirtyAll = false;
-
-    // what to read: watched ones, then changed, then moved (within the budget), then the rotation
     const pick: number[] = [];
     const changed: number[] = [];
     const moved: number[] = [];
     const rest: number[] = [];
     for (let i = 0; i < services.length; i++) {
-      const id = ids[i]!;
-      const k = this.known.get(id);
-      if (all || this.watched.has(id)) pick.push(i);
-      else if (!k || this.dirty.has(id) || !sameShape(inFile.get(procKey(services[i]!.key)), k.dests)) changed.push(i);
+      const k = this.known.get(ids[i]!);
+      if (all || this.watched.has(ids[i]!)) pick.push(i);
+      else if (!k || this.dirty.has(ids[i]!) || !sameShape(inFile.get(procKey(services[i]!.key)), k.dests)) changed.push(i);
       else if (!sameStats(services[i]!.stats, k.statsAtRead)) moved.push(i);
       else rest.push(i);
     }
@@ -159,29 +183,21 @@ export class Sampler {
     const others = [...changed, ...moved].filter((i) => !inBudget.has(i)).concat(rest);
     pick.push(...budgeted, ...oldest(others, this.rotation, readAt));
     for (const i of pick) this.dirty.delete(ids[i]!);
+    return pick;
+  }
 
-    const got = await this.readDests(pick, services);
-    const at = Date.now();
-    for (const [i, dests] of got) {
-      const id = ids[i]!;
-      const prev = this.known.get(id);
-      this.known.set(id, {
-        dests: prev && sameDestinations(prev.dests, dests) ? prev.dests : freezeDests(dests),
-        readAt: at, statsAtRead: services[i]!.stats, destsAt: at, entry: prev?.entry ?? null,
-      });
-    }
-
+  /** Each service whose real servers were ever read, as of `at`; forgets services gone from the list. */
+  private assemble(services: readonly ServiceState[], ids: readonly string[], inFile: FileIndex, got: ReadonlyMap<number, unknown>, at: number): readonly ServiceReading[] {
     const readings: ServiceReading[] = [];
     const live = new Set<string>();
     for (let i = 0; i < services.length; i++) {
-      const id = ids[i]!;
-      const k = this.known.get(id);
+      const k = this.known.get(ids[i]!);
       if (!k) continue; // new, and its real servers not read yet
-      live.add(id);
+      live.add(ids[i]!);
       const svc = services[i]!;
       const p = inFile.get(procKey(svc.key));
       if (!got.has(i) && sameShape(p, k.dests)) {
-        // the file's connection counts are newer than the last GET_DEST's
+        // the file's connection counts are newer than the last GET_DEST's; unmoved counters are current
         k.dests = withFileCounts(k.dests, p!);
         if (sameStats(svc.stats, k.statsAtRead)) k.destsAt = at;
       }
@@ -193,12 +209,7 @@ export class Sampler {
       const listed = new Set(ids);
       for (const id of this.dirty) if (!listed.has(id)) this.dirty.delete(id);
     }
-
-    const prev = this.last?.services;
-    const unchanged = !!prev && prev.length === readings.length && readings.every((r, i) => r.entry === prev[i]!.entry);
-    const read = [...got.keys()].map((i) => ids[i]!);
-    const missing = services.length - readings.length;
-    return (this.last = Object.freeze({ at, totals, services: Object.freeze(readings), unchanged, missing, read: Object.freeze(read) }));
+    return Object.freeze(readings);
   }
 
   /** GET_DEST for the picked services, one after another; a service removed meanwhile is left out. */
@@ -257,8 +268,9 @@ function procKey(k: ServiceKey): string {
 }
 
 /** Each service of the file by procKey; null for an ambiguous fwmark pair (then always "changed"). */
+type FileIndex = ReadonlyMap<string, ProcService | null>;
 const fileIndexes = new WeakMap<ProcIpvs, Map<string, ProcService | null>>();
-function fileIndex(file: ProcIpvs): Map<string, ProcService | null> {
+function fileIndex(file: ProcIpvs): FileIndex {
   let m = fileIndexes.get(file);
   if (!m) {
     m = new Map();
