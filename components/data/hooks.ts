@@ -49,6 +49,11 @@ export function useLiveFeed(directorId: string): void {
   }));
   const patch = usePatchServices();
   useSubscription(trpc.table.onChange.subscriptionOptions({}, {
+    // a list kept from before this feed started (the pages were left, or the link was down) missed its events
+    onStarted: () => {
+      const key = trpc.services.list.queryKey();
+      if (qc.getQueryData(key) !== undefined && qc.getQueryState(key)?.fetchStatus === 'idle') void qc.invalidateQueries({ queryKey: key });
+    },
     onData: (e) => {
       // events carry the changed services; only a subscriber that missed some must read the whole table again
       if (e.data.resync) void qc.invalidateQueries({ queryKey: trpc.services.pathKey() });

@@ -1,8 +1,10 @@
 /**
- * The one sampler shared by every subscriber: it reads the kernel table once
- * per tick, computes per-object samples and rates, and fans out stats deltas
- * and table-change events. Subscribers never touch the kernel themselves, so
- * 50 clients cost the kernel what one does.
+ * The agent's one view of the IPVS table: it reads the kernel once per tick,
+ * computes per-object samples and rates (the only place rates are computed),
+ * and serves the result three ways: as the table services.list/get answer
+ * with (each service stamped with when its parts were read), as change events
+ * carrying the changed services, and as stats ticks in wire form. Nothing
+ * else reads the table for a reader, so 50 clients cost the kernel what one does.
  *
  * The kernel has no all-destinations dump, so reading every real server's
  * counters costs one GET_DEST dump per service. With a `structure` source
@@ -144,7 +146,7 @@ export class TableHub {
     void this.sampleNow();
     this.timer = setInterval(() => {
       // a sample started less than half a tick ago (a subscriber joining between two timer ticks) is this tick's:
-      // another one now would give rates over milliseconds (285 ms, 26 ms apart in the lab)
+      // another one now would give rates over a fraction of a tick
       if (Date.now() - this.lastStartedAt < this.tickMs / 2) return;
       // nobody is watching: no per-second kernel reads, just an occasional refresh
       if (this.demand > 0 || !this.current || Date.now() - this.current.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
@@ -169,7 +171,7 @@ export class TableHub {
     for (const id of watch) this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
     if (watch.length) this.sampler?.watch(this.watched.keys());
     // a sample already running is fresh enough: a page joins with two subscriptions at once, and a second
-    // sample straight after the first (26 ms later in the lab) made the next rates come from 26 ms of time
+    // sample straight after the first would make the next rates come from milliseconds of time
     if (this.timer && !this.running && (!this.current || Date.now() - this.current.at > this.tickMs)) void this.sampleNow();
     let left = false;
     return () => {
