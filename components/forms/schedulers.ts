@@ -1,4 +1,5 @@
 import type { KnownScheduler } from '@/lib/ipvs/model';
+import { schedulerFlagNames } from '@/lib/ipvs/rules';
 
 /** One line per scheduler, for the form's select (semantics from the kernel sources). */
 export const SCHEDULER_HELP: Record<KnownScheduler, string> = {
@@ -17,12 +18,7 @@ export const SCHEDULER_HELP: Record<KnownScheduler, string> = {
   mh: 'Maglev hashing: consistent hash of the client IP, minimal reshuffle on changes.',
 };
 
-/** Names of the three scheduler flag bits as ipvsadm prints them for a scheduler. */
-export function schedulerFlagNames(scheduler: string): [string, string, string] {
-  if (scheduler === 'sh') return ['sh-fallback', 'sh-port', 'flag-3'];
-  if (scheduler === 'mh') return ['mh-fallback', 'mh-port', 'flag-3'];
-  return ['flag-1', 'flag-2', 'flag-3'];
-}
+export { schedulerFlagNames };
 
 export type SchedulerFlagKey = 'sched1' | 'sched2' | 'sched3';
 

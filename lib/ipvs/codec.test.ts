@@ -10,6 +10,7 @@ import * as C from './constants';
 import { IpvsError } from './errors';
 import type { DestinationSpec, ServiceSpec, Stats, SyncDaemonConfig } from './model';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, ZERO_STATS } from './model';
+import { WEIGHT } from './rules';
 
 /** "01 02 0a" -> bytes; whitespace and newlines are ignored so captures can be pasted as laid out in the reference. */
 function hex(s: string): Uint8Array {
@@ -358,7 +359,7 @@ const tunnel = fc.oneof(
 const destSpec: fc.Arbitrary<DestinationSpec> = family.chain((f) => fc.record({
   family: fc.constant(f), address: addrFor(f), port: u16,
   forward: fc.constantFrom('nat' as const, 'dr' as const, 'tun' as const, 'local' as const, 'bypass' as const),
-  weight: fc.integer({ min: 0, max: C.MAX_WEIGHT }), upperThreshold: u32, lowerThreshold: u32, tunnel,
+  weight: fc.integer({ min: 0, max: WEIGHT.max }), upperThreshold: u32, lowerThreshold: u32, tunnel,
 }));
 const counter = fc.maxSafeNat();
 const stats: fc.Arbitrary<Stats> = fc.record({

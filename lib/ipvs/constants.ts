@@ -178,6 +178,4 @@ export const CTRL_ATTR_MAXATTR = 5;
 export const IP_VS_SYNC_GROUP = '224.0.0.81';
 export const IP_VS_SYNC_PORT = 8848;
 
-/** Limits the client enforces because the kernel's netlink path does not (see validate.ts). */
-export const MAX_PERSISTENCE_TIMEOUT = 31 * 24 * 3600; // ipvsadm and keepalived: 2678400 s
-export const MAX_WEIGHT = 0x7fffffff; // kernel stores weight as int
+// Limits the client enforces because the kernel's netlink path does not are in rules.ts.

@@ -6,6 +6,7 @@
 import { formatHostPort } from '../net/ip';
 import type { DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceState } from './model';
 import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from '../snapshot/sort';
+import { schedulerFlagNames } from './rules';
 
 export type ListFormat = 'default' | 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info';
 
@@ -53,9 +54,7 @@ export const FORWARD_LABEL: Record<ForwardMethod, string> = {
 
 /** Names of the scheduler flags set on a service, as ipvsadm names them. */
 export function schedFlagNames(s: Pick<ServiceState, 'scheduler' | 'flags'>): string[] {
-  const names = s.scheduler === 'sh' ? ['sh-fallback', 'sh-port', 'flag-3']
-    : s.scheduler === 'mh' ? ['mh-fallback', 'mh-port', 'flag-3']
-    : ['flag-1', 'flag-2', 'flag-3'];
+  const names = schedulerFlagNames(s.scheduler);
   const bits = [s.flags.sched1, s.flags.sched2, s.flags.sched3];
   return names.filter((_, i) => bits[i]);
 }

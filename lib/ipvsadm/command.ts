@@ -8,6 +8,7 @@
  */
 import type { DestinationKey, DestinationSpec, ServiceKey, ServiceSpec, SyncDaemonConfig, SyncState, Timeouts } from '../ipvs/model';
 import { IpvsError } from '../ipvs/errors';
+import { SYNC_ID, SYNC_MAXLEN, SYNC_PORT, SYNC_TTL } from '../ipvs/rules';
 import { validateDaemonConfig } from '../ipvs/validate';
 import type { ListFormat } from '../ipvs/list-format';
 import { parseLineOptions, type ParsedLine, type ParsedOption } from '../snapshot/argv';
@@ -110,14 +111,14 @@ function daemonConfig(pl: ParsedLine): SyncDaemonConfig {
     state,
     // ipvsadm's own default interface
     interface: ifo?.value ?? 'eth0',
-    syncId: opt(pl, 'syncid') ? intOption(opt(pl, 'syncid')!, 'sync id', 0, 255) : 0,
+    syncId: opt(pl, 'syncid') ? intOption(opt(pl, 'syncid')!, 'sync id', SYNC_ID.min, SYNC_ID.max) : 0,
   };
   const ml = opt(pl, 'sync-maxlen');
-  if (ml) cfg.maxLen = intOption(ml, 'sync maxlen', 1, 65507);
+  if (ml) cfg.maxLen = intOption(ml, 'sync maxlen', SYNC_MAXLEN.min, SYNC_MAXLEN.max);
   const port = opt(pl, 'mcast-port');
-  if (port) cfg.port = intOption(port, 'multicast port', 1, 65535);
+  if (port) cfg.port = intOption(port, 'multicast port', SYNC_PORT.min, SYNC_PORT.max);
   const ttl = opt(pl, 'mcast-ttl');
-  if (ttl) cfg.ttl = intOption(ttl, 'multicast ttl', 1, 255);
+  if (ttl) cfg.ttl = intOption(ttl, 'multicast ttl', SYNC_TTL.min, SYNC_TTL.max);
   const group = opt(pl, 'mcast-group');
   if (group) cfg.group = group.value ?? '';
   try {

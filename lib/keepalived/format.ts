@@ -7,6 +7,7 @@
  */
 import { formatDestination, formatServiceKey } from '../ipvs/format';
 import { destinationId, serviceId } from '../ipvs/ids';
+import { schedulerFlagNames } from '../ipvs/rules';
 import type { DestinationSpec, ServiceRules, TunnelSpec } from '../ipvs/model';
 import { DEFAULT_CHECKS_DIR, type Check, type HealthServiceConfig, type Timing } from '../schemas/health';
 
@@ -149,10 +150,10 @@ export function formatKeepalived(services: readonly ServiceRules[], health: read
     if (k.kind === 'fwmark' && k.family === 'inet6') out.push(`${I}ip_family inet6`);
     if (k.kind === 'addr') out.push(`${I}protocol ${k.protocol.toUpperCase()}`);
     out.push(`${I}lvs_sched ${quote(s.scheduler, `${label} lvs_sched`)}`);
-    const sh = s.scheduler === 'sh' || s.scheduler === 'mh' ? s.scheduler : null;
-    if (s.flags.sched1) out.push(`${I}${sh ? `${sh}-fallback` : 'flag-1'}`);
-    if (s.flags.sched2) out.push(`${I}${sh ? `${sh}-port` : 'flag-2'}`);
-    if (s.flags.sched3) out.push(`${I}flag-3`);
+    const flagNames = schedulerFlagNames(s.scheduler);
+    if (s.flags.sched1) out.push(`${I}${flagNames[0]}`);
+    if (s.flags.sched2) out.push(`${I}${flagNames[1]}`);
+    if (s.flags.sched3) out.push(`${I}${flagNames[2]}`);
     const first = dests[0]!.d;
     const def = methodText(first.forward, first.tunnel);
     out.push(`${I}lvs_method ${def}`);

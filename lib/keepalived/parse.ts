@@ -12,6 +12,9 @@ import {
 } from '../ipvs/model';
 import { formatServiceKey } from '../ipvs/format';
 import { sameServiceKey } from '../ipvs/ids';
+import {
+  FWMARK, GUE_PORT, PERSISTENCE_TIMEOUT, PORT, SCHEDULER_NAMES, THRESHOLD, TUNNEL_CHECKSUMS, TUNNEL_TYPES, WEIGHT, defaultNetmask,
+} from '../ipvs/rules';
 import { canonicalAddress, familyOf, formatIPv4, parseIPv4 } from '../net/ip';
 import { DEFAULT_CHECKS_DIR, healthTableSchema, SCRIPT_NAME_RE, type Check, type HealthServiceConfig, type HttpUrl, type Timing } from '../schemas/health';
 import { serviceTableSchema } from '../schemas/ipvs';
@@ -34,7 +37,6 @@ const SKIPPED_BLOCKS = new Set([
   'global_defs', 'vrrp_script', 'vrrp_sync_group', 'vrrp_instance', 'static_ipaddress', 'static_routes', 'static_rules',
   'linkbeat_interfaces', 'SSL', 'bfd_instance', 'vrrp_track_process', 'track_file', 'net_namespace', 'instance',
 ]);
-const SCHEDS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'mh', 'sed', 'nq', 'fo', 'ovf', 'twos', 'none']);
 /** accepted and without effect on what Director does */
 const IGNORED = new Set(['smtp_alert', 'snmp_name', 'log_all_failures', 'omega', 'hashed', 'sorry_server_inhibit']);
 /** keepalived features Director does not implement: importing them would silently change behaviour */
@@ -110,7 +112,7 @@ function addr(c: Ctx, s: Stmt, text: string | undefined): { address: string; fam
 }
 
 function port(c: Ctx, s: Stmt, text: string | undefined): number | null {
-  return text === undefined ? null : num(c, s, text, 'port', 0, 65535);
+  return text === undefined ? null : num(c, s, text, 'port', PORT.min, PORT.max);
 }
 
 function method(c: Ctx, s: Stmt): { forward: ForwardMethod; tunnel: TunnelSpec } | null {
@@ -129,13 +131,13 @@ function method(c: Ctx, s: Stmt): { forward: ForwardMethod; tunnel: TunnelSpec }
     const w = rest[i]!;
     if (w === 'type') {
       const t = rest[++i];
-      if (t === 'ipip' || t === 'gre' || t === 'gue') tunnel.type = t;
+      if ((TUNNEL_TYPES as readonly (string | undefined)[]).includes(t)) tunnel.type = t as TunnelSpec['type'];
       else err(c, s, `${s.name} TUN type: expected ipip, gue or gre, got '${t ?? ''}'`);
     } else if (w === 'port') {
-      const p = num(c, s, rest[++i], 'tunnel port', 1, 65535);
+      const p = num(c, s, rest[++i], 'tunnel port', GUE_PORT.min, GUE_PORT.max);
       if (p !== null) tunnel.port = p;
-    } else if (w === 'nocsum' || w === 'csum' || w === 'remcsum') {
-      tunnel.checksum = w;
+    } else if ((TUNNEL_CHECKSUMS as readonly string[]).includes(w)) {
+      tunnel.checksum = w as TunnelSpec['checksum'];
     } else {
       err(c, s, `${s.name} TUN: unknown option '${w}'`);
     }
@@ -313,7 +315,7 @@ function parseRealServer(c: Ctx, b: Stmt, vsTiming: Timing): RsOut | null {
     if (timingWord(c, s, rsTiming)) continue;
     switch (s.name) {
       case 'weight': {
-        const w = oneArg(c, s) ? num(c, s, s.args[0], 'weight', 0, 2147483647) : null;
+        const w = oneArg(c, s) ? num(c, s, s.args[0], 'weight', WEIGHT.min, WEIGHT.max) : null;
         if (w !== null) dest.weight = w;
         break;
       }
@@ -329,7 +331,7 @@ function parseRealServer(c: Ctx, b: Stmt, vsTiming: Timing): RsOut | null {
       }
       case 'uthreshold':
       case 'lthreshold': {
-        const v = oneArg(c, s) ? num(c, s, s.args[0], 'threshold', 0, 2147483647) : null;
+        const v = oneArg(c, s) ? num(c, s, s.args[0], 'threshold', THRESHOLD.min, THRESHOLD.max) : null;
         if (v !== null) dest[s.name === 'uthreshold' ? 'upperThreshold' : 'lowerThreshold'] = v;
         break;
       }
@@ -379,7 +381,7 @@ function parseGroup(c: Ctx, b: Stmt): void {
   const keys: { address?: string; family: AddressFamily; port: number | null; fwmark?: number }[] = [];
   for (const s of b.block ?? []) {
     if (s.name === 'fwmark') {
-      const m = num(c, s, s.args[0], 'fwmark', 1, 4294967295);
+      const m = num(c, s, s.args[0], 'fwmark', FWMARK.min, FWMARK.max);
       const fam = s.args[1];
       if (fam !== undefined && fam !== 'inet' && fam !== 'inet6') err(c, s, `fwmark family must be inet or inet6, got '${fam}'`);
       if (m !== null) keys.push({ fwmark: m, family: fam === 'inet6' ? 'inet6' : 'inet', port: null });
@@ -432,7 +434,7 @@ function parseVirtualServer(c: Ctx, b: Stmt): VsOut {
   type Head = { kind: 'addr'; address: string; family: AddressFamily; port: number | null } | { kind: 'fwmark'; fwmark: number; family: AddressFamily | null };
   const heads: Head[] = [];
   if (h0 === 'fwmark') {
-    const m = num(c, b, h1, 'fwmark', 1, 4294967295);
+    const m = num(c, b, h1, 'fwmark', FWMARK.min, FWMARK.max);
     if (m !== null) heads.push({ kind: 'fwmark', fwmark: m, family: null });
     if (h2 !== undefined) err(c, b, 'virtual_server fwmark takes one number');
   } else if (h0 === 'group') {
@@ -471,8 +473,8 @@ function parseVirtualServer(c: Ctx, b: Stmt): VsOut {
       case 'lvs_sched':
       case 'lb_algo':
         if (oneArg(c, s)) {
-          if (SCHEDS.has(s.args[0]!)) scheduler = s.args[0]!;
-          else err(c, s, `${s.name}: unknown scheduler '${s.args[0]}' (expected one of ${[...SCHEDS].join(' ')})`);
+          if (SCHEDULER_NAMES.includes(s.args[0]!)) scheduler = s.args[0]!;
+          else err(c, s, `${s.name}: unknown scheduler '${s.args[0]}' (expected one of ${SCHEDULER_NAMES.join(' ')})`);
         }
         break;
       case 'lvs_method':
@@ -489,7 +491,7 @@ function parseVirtualServer(c: Ctx, b: Stmt): VsOut {
       }
       case 'persistence_timeout': {
         flags.persistent = true;
-        timeout = s.args.length === 0 ? DEFAULT_PERSISTENCE_TIMEOUT : num(c, s, s.args[0], 'seconds', 1, 2678400) ?? DEFAULT_PERSISTENCE_TIMEOUT;
+        timeout = s.args.length === 0 ? DEFAULT_PERSISTENCE_TIMEOUT : num(c, s, s.args[0], 'seconds', 1, PERSISTENCE_TIMEOUT.max) ?? DEFAULT_PERSISTENCE_TIMEOUT;
         break;
       }
       case 'persistence_granularity':
@@ -591,7 +593,7 @@ function parseVirtualServer(c: Ctx, b: Stmt): VsOut {
     if (rss.length === 0) continue;
     const family = key.family;
     const svc: ServiceRules = {
-      key, scheduler, flags: { ...flags }, timeout, netmask: netmask ?? (family === 'inet' ? '255.255.255.255' : '128'), pe,
+      key, scheduler, flags: { ...flags }, timeout, netmask: netmask ?? defaultNetmask(family), pe,
       destinations: rss.map((r) => ({ ...r.dest, tunnel: { ...r.dest.tunnel } })),
     };
     out.services.push(svc);

@@ -4,6 +4,7 @@
  * so a form and the procedure it calls validate with the same rules.
  */
 import { z } from 'zod';
+import { CONN_TIMEOUT, MAX_NETMASK_TEXT, boundText } from '../ipvs/rules';
 import { cidrContains, canonicalAddress } from '../net/ip';
 import {
   addressSchema, destinationKeySchema, destinationSpecSchema, familySchema, forwardSchema, peNameSchema,
@@ -12,8 +13,8 @@ import {
 } from './ipvs';
 
 export {
-  addressSchema, defaultNetmask, destinationKeySchema, destinationSpecSchema, familySchema, forwardSchema,
-  KNOWN_SCHEDULERS, MAX_PERSISTENCE_TIMEOUT, portSchema, protocolSchema, schedulerSchema, serviceFlagsSchema,
+  addressSchema, destinationKeySchema, destinationSpecSchema, familySchema, forwardSchema,
+  KNOWN_SCHEDULERS, portSchema, protocolSchema, schedulerSchema, serviceFlagsSchema,
   serviceKeySchema, serviceSpecSchema, tunnelSchema,
 } from './ipvs';
 
@@ -31,7 +32,7 @@ export const servicePatchSchema = z
       })
       .optional(),
     timeout: timeoutSchema.optional(),
-    netmask: z.string().trim().max(39).optional(),
+    netmask: z.string().trim().max(MAX_NETMASK_TEXT).optional(),
     pe: peNameSchema.nullable().optional(),
   })
   .strict();
@@ -79,12 +80,14 @@ export const destinationRefInput = z.object({ service: serviceKeySchema, destina
 
 export const zeroInput = z.object({ key: serviceKeySchema.optional() }).default({});
 
+const connTimeoutSchema = (name: string) => z.number().int(`${name} must be whole seconds`)
+  .min(CONN_TIMEOUT.min, `${name} must be ${boundText(CONN_TIMEOUT)} s`).max(CONN_TIMEOUT.max, `${name} must be ${boundText(CONN_TIMEOUT)} s`);
+
 export const timeoutsSetInput = z
   .object({
-    // INT_MAX / HZ with HZ up to 1000 (reference §6.1); 0 keeps the current value, as the kernel does
-    tcp: z.number().int().min(0).max(2147483).optional(),
-    tcpFin: z.number().int().min(0).max(2147483).optional(),
-    udp: z.number().int().min(0).max(2147483).optional(),
+    tcp: connTimeoutSchema('tcp').optional(),
+    tcpFin: connTimeoutSchema('tcpFin').optional(),
+    udp: connTimeoutSchema('udp').optional(),
   })
   .strict()
   .refine((t) => t.tcp !== undefined || t.tcpFin !== undefined || t.udp !== undefined, {

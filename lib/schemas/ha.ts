@@ -9,6 +9,7 @@
  * on two directors for longer than the ZooKeeper session timeout.
  */
 import { z } from 'zod';
+import { SYNC_ID } from '../ipvs/rules';
 
 const ifname = z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'interface names are 1-15 letters, digits or _.:-');
 const ipv4Cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/, 'an IPv4 address, optionally with /prefix');
@@ -43,7 +44,7 @@ export type VrrpGroup = z.infer<typeof vrrpGroupSchema>;
 export const syncDaemonHaSchema = z.object({
   /** interface the sync daemon multicasts on (usually the heartbeat path) */
   interface: ifname,
-  syncId: z.number().int().min(0).max(255).default(0),
+  syncId: z.number().int().min(SYNC_ID.min).max(SYNC_ID.max).default(0),
 });
 
 export const zkTlsSchema = z.object({

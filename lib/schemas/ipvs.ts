@@ -1,36 +1,32 @@
 /**
- * The one source of truth for what a valid IPVS service and real server are:
- * bounds and cross-field rules from the kernel and ipvsadm (reference §4.5,
- * §6.1, §8.1). The agent validates API input with these, the console its
- * forms, and the snapshot parser every restored line, so a rule changes in
- * one place. Messages name the field and the allowed range.
+ * What a valid IPVS service and real server are, as zod schemas over the
+ * bounds and rules of lib/ipvs/rules.ts. The agent validates API input with
+ * these, the console its forms, and the snapshot parser every restored line.
+ * Messages name the field and the allowed range.
  */
 import { z } from 'zod';
 import {
   DEFAULT_FLAGS, DEFAULT_TUNNEL, SCHEDULERS, type DestinationSpec, type ServiceFlags, type ServiceKey,
   type ServiceRules, type ServiceSpec,
 } from '../ipvs/model';
+import {
+  FAMILIES, FORWARD_METHODS, FWMARK, GUE_PORT, MAX_NAME_LENGTH, MAX_NETMASK_TEXT, PE_NAME, PERSISTENCE_TIMEOUT, PORT, PROTOCOLS, SCHEDULER_NAMES,
+  THRESHOLD, TUNNEL_CHECKSUMS, TUNNEL_TYPES, WEIGHT, anyPortWithoutPersistence, boundText, defaultNetmask,
+  familyMixWithoutTunnel, netmaskProblem, onePacketNotAllowed, persistentWithoutTimeout, thresholdsInverted,
+  tunnelOptionsWithoutTunnel, tunnelProblems, unusableRealServer,
+} from '../ipvs/rules';
 import { destinationId, serviceId } from '../ipvs/ids';
-import { canonicalAddress, familyOf, parseIPv4, parseIPv6 } from '../net/ip';
+import { canonicalAddress, familyOf } from '../net/ip';
 
-export const U32_MAX = 4294967295;
-export const I32_MAX = 2147483647;
-/** ipvsadm's and keepalived's upper bound for a persistence timeout (31 days). */
-export const MAX_PERSISTENCE_TIMEOUT = 2678400;
-/** IP_VS_SCHEDNAME_MAXLEN / IP_VS_PENAME_MAXLEN minus the NUL. */
-export const MAX_NAME_LENGTH = 15;
-
-/** Scheduler names Director accepts: the kernel's modules plus 'none' (no scheduler, newer kernels). */
-export const SCHEDULER_NAMES: readonly string[] = [...SCHEDULERS, 'none'];
 export const KNOWN_SCHEDULERS = SCHEDULERS;
 
-export const familySchema = z.enum(['inet', 'inet6']);
-export const protocolSchema = z.enum(['tcp', 'udp', 'sctp']);
+export const familySchema = z.enum(FAMILIES);
+export const protocolSchema = z.enum(PROTOCOLS);
 export const portSchema = z
   .number({ error: 'port must be a number' })
   .int('port must be a whole number')
-  .min(0, 'port must be 0..65535')
-  .max(65535, 'port must be 0..65535');
+  .min(PORT.min, `port must be ${boundText(PORT)}`)
+  .max(PORT.max, `port must be ${boundText(PORT)}`);
 
 /** An address literal, returned in canonical text so keys compare by value. */
 export const addressSchema = z
@@ -61,8 +57,8 @@ function checkFamily(v: { family: 'inet' | 'inet6'; address: string }, ctx: z.Re
 export const fwmarkSchema = z
   .number({ error: 'fwmark must be a number' })
   .int('fwmark must be a whole number')
-  .min(1, 'fwmark must be 1..4294967295 (0 means no fwmark)')
-  .max(U32_MAX, 'fwmark must be 1..4294967295');
+  .min(FWMARK.min, `fwmark must be ${boundText(FWMARK)} (0 means no fwmark)`)
+  .max(FWMARK.max, `fwmark must be ${boundText(FWMARK)}`);
 
 export const serviceKeySchema: z.ZodType<ServiceKey, unknown> = z.discriminatedUnion('kind', [
   z
@@ -90,7 +86,7 @@ export const peNameSchema = z
   .trim()
   .min(1, 'persistence engine name is empty')
   .max(MAX_NAME_LENGTH, `persistence engine names are at most ${MAX_NAME_LENGTH} characters`)
-  .regex(/^[a-z0-9_]+$/, 'persistence engine names are lower-case letters, digits and _ (e.g. sip)');
+  .regex(PE_NAME, 'persistence engine names are lower-case letters, digits and _ (e.g. sip)');
 
 export const serviceFlagsSchema: z.ZodType<ServiceFlags, unknown> = z.object({
   persistent: z.boolean().default(false),
@@ -103,65 +99,18 @@ export const serviceFlagsSchema: z.ZodType<ServiceFlags, unknown> = z.object({
 export const timeoutSchema = z
   .number({ error: 'timeout must be a number' })
   .int('timeout must be whole seconds')
-  .min(0, `timeout must be 1..${MAX_PERSISTENCE_TIMEOUT} s`)
-  .max(MAX_PERSISTENCE_TIMEOUT, `timeout must be 1..${MAX_PERSISTENCE_TIMEOUT} s (31 days)`);
-
-/** The mask ipvsadm uses when none is given, so a round trip through the kernel is stable. */
-export function defaultNetmask(family: 'inet' | 'inet6'): string {
-  return family === 'inet' ? '255.255.255.255' : '128';
-}
-
-/** True for masks like 255.255.255.0; ipvsadm and the kernel also take others (`-M 24` is 0.0.0.24). */
-export function isContiguousV4Mask(text: string): boolean {
-  const b = parseIPv4(text);
-  if (!b) return false;
-  const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-  const inv = (U32_MAX - n) >>> 0;
-  return ((inv & (inv + 1)) >>> 0) === 0;
-}
-
-/**
- * Persistence granularity: IPv4 a contiguous dotted mask, IPv6 a prefix
- * length 1..128. ipvsadm and the kernel would take any IPv4 value (`-M 24`
- * is 0.0.0.24, almost always a mistake); Director's netlink client refuses
- * non-contiguous masks, so they are refused here, before anything is sent.
- */
-export function netmaskProblem(family: 'inet' | 'inet6', netmask: string): string | null {
-  if (family === 'inet6') {
-    return /^\d{1,3}$/.test(netmask) && Number(netmask) >= 1 && Number(netmask) <= 128
-      ? null
-      : `an IPv6 persistence netmask is a prefix length 1..128, not '${netmask}'`;
-  }
-  if (!parseIPv4(netmask)) return `an IPv4 persistence netmask is a dotted quad like 255.255.255.0, not '${netmask}'`;
-  return isContiguousV4Mask(netmask) ? null : `persistence netmask ${netmask} is not contiguous (a prefix mask like 255.255.255.0 is expected)`;
-}
-
-/** Addresses the kernel refuses for a real server (EINVAL): unspecified, broadcast, multicast. */
-export function unusableRealServer(family: 'inet' | 'inet6', address: string): string | null {
-  if (family === 'inet') {
-    const b = parseIPv4(address);
-    if (!b) return null;
-    if (b.every((x) => x === 0)) return 'the unspecified address 0.0.0.0 cannot be a real server';
-    if (b.every((x) => x === 255)) return 'the broadcast address cannot be a real server';
-    if (b[0]! >= 224 && b[0]! <= 239) return `multicast address ${address} cannot be a real server`;
-    return null;
-  }
-  const b = parseIPv6(address);
-  if (!b) return null;
-  if (b.every((x) => x === 0)) return 'the unspecified address :: cannot be a real server';
-  if (b[0] === 0xff) return `multicast address ${address} cannot be a real server`;
-  return null;
-}
+  .min(PERSISTENCE_TIMEOUT.min, `timeout must be 1..${PERSISTENCE_TIMEOUT.max} s`)
+  .max(PERSISTENCE_TIMEOUT.max, `timeout must be 1..${PERSISTENCE_TIMEOUT.max} s (31 days)`);
 
 /** Cross-field rules the kernel does not check itself (reference §6.1), as ipvsadm enforces them. */
 function checkServiceSpec(s: ServiceSpec, ctx: z.RefinementCtx): void {
-  if (s.flags.persistent && s.timeout === 0) {
-    ctx.addIssue({ code: 'custom', path: ['timeout'], message: `a persistent service needs a timeout of 1..${MAX_PERSISTENCE_TIMEOUT} s` });
+  if (persistentWithoutTimeout(s)) {
+    ctx.addIssue({ code: 'custom', path: ['timeout'], message: `a persistent service needs a timeout of 1..${PERSISTENCE_TIMEOUT.max} s` });
   }
-  if (s.key.kind === 'addr' && s.key.port === 0 && !s.flags.persistent) {
+  if (anyPortWithoutPersistence(s)) {
     ctx.addIssue({ code: 'custom', path: ['key', 'port'], message: 'port 0 (any port) only works on a persistent service' });
   }
-  if (s.flags.onePacket && !(s.key.kind === 'fwmark' || s.key.protocol === 'udp')) {
+  if (onePacketNotAllowed(s)) {
     ctx.addIssue({ code: 'custom', path: ['flags', 'onePacket'], message: 'one-packet scheduling is only for UDP or fwmark services' });
   }
   const bad = netmaskProblem(s.key.family, s.netmask);
@@ -174,7 +123,7 @@ const serviceSpecFields = {
   flags: serviceFlagsSchema.default({ ...DEFAULT_FLAGS }),
   timeout: timeoutSchema.default(0),
   /** '' (or absent) means the family's default. */
-  netmask: z.string().trim().max(39, 'netmask is too long').default(''),
+  netmask: z.string().trim().max(MAX_NETMASK_TEXT, 'netmask is too long').default(''),
   pe: peNameSchema.nullable().default(null),
 };
 
@@ -188,40 +137,39 @@ export const serviceSpecSchema: z.ZodType<ServiceSpec, unknown> = z
   .transform(withDefaultNetmask)
   .superRefine(checkServiceSpec);
 
-export const forwardSchema = z.enum(['nat', 'dr', 'tun', 'local', 'bypass']);
+export const forwardSchema = z.enum(FORWARD_METHODS);
+
+const TUNNEL_ISSUES = {
+  gue_needs_port: () => ['port', `a GUE tunnel needs a UDP port ${boundText(GUE_PORT)}`],
+  port_without_gue: (type: string) => ['port', `a ${type} tunnel has no port`],
+  gre_remote_checksum: () => ['checksum', 'remote checksum offload needs a GUE tunnel'],
+  ipip_checksum: () => ['checksum', 'an ipip tunnel has no checksum option'],
+} satisfies Record<string, (type: string) => [string, string]>;
 
 export const tunnelSchema = z
   .object({
-    type: z.enum(['ipip', 'gue', 'gre']).default('ipip'),
+    type: z.enum(TUNNEL_TYPES).default('ipip'),
     port: portSchema.default(0),
-    checksum: z.enum(['nocsum', 'csum', 'remcsum']).default('nocsum'),
+    checksum: z.enum(TUNNEL_CHECKSUMS).default('nocsum'),
   })
   .superRefine((t, ctx) => {
-    if (t.type === 'gue' && t.port === 0) {
-      ctx.addIssue({ code: 'custom', path: ['port'], message: 'a GUE tunnel needs a UDP port 1..65535' });
-    }
-    if (t.type !== 'gue' && t.port !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['port'], message: `a ${t.type} tunnel has no port` });
-    }
-    if (t.type === 'gre' && t.checksum === 'remcsum') {
-      ctx.addIssue({ code: 'custom', path: ['checksum'], message: 'remote checksum offload needs a GUE tunnel' });
-    }
-    if (t.type === 'ipip' && t.checksum !== 'nocsum') {
-      ctx.addIssue({ code: 'custom', path: ['checksum'], message: 'an ipip tunnel has no checksum option' });
+    for (const p of tunnelProblems(t)) {
+      const [path, message] = TUNNEL_ISSUES[p](t.type);
+      ctx.addIssue({ code: 'custom', path: [path], message });
     }
   });
 
 export const weightSchema = z
   .number({ error: 'weight must be a number' })
   .int('weight must be a whole number')
-  .min(0, 'weight must be 0..2147483647')
-  .max(I32_MAX, 'weight must be 0..2147483647');
+  .min(WEIGHT.min, `weight must be ${boundText(WEIGHT)}`)
+  .max(WEIGHT.max, `weight must be ${boundText(WEIGHT)}`);
 
 export const thresholdSchema = z
   .number({ error: 'threshold must be a number' })
   .int('threshold must be a whole number')
-  .min(0, 'threshold must be 0..2147483647 (0 = none)')
-  .max(I32_MAX, 'threshold must be 0..2147483647 (0 = none)');
+  .min(THRESHOLD.min, `threshold must be ${boundText(THRESHOLD)} (0 = none)`)
+  .max(THRESHOLD.max, `threshold must be ${boundText(THRESHOLD)} (0 = none)`);
 
 export const destinationKeySchema = z
   .object({ family: familySchema, address: addressSchema, port: portSchema })
@@ -242,11 +190,10 @@ function checkDestination(d: DestinationSpec, ctx: z.RefinementCtx): void {
   checkFamily(d, ctx);
   const unusable = unusableRealServer(d.family, d.address);
   if (unusable) ctx.addIssue({ code: 'custom', path: ['address'], message: unusable });
-  if (d.forward !== 'tun' && (d.tunnel.type !== 'ipip' || d.tunnel.port !== 0 || d.tunnel.checksum !== 'nocsum')) {
+  if (tunnelOptionsWithoutTunnel(d)) {
     ctx.addIssue({ code: 'custom', path: ['tunnel'], message: `tunnel options need tunnel forwarding (forward is '${d.forward}')` });
   }
-  // the kernel answers ERANGE when l_threshold > u_threshold, including l > 0 with u = 0
-  if (d.lowerThreshold > d.upperThreshold) {
+  if (thresholdsInverted(d)) {
     ctx.addIssue({
       code: 'custom',
       path: ['lowerThreshold'],
@@ -269,7 +216,7 @@ export const serviceRulesSchema: z.ZodType<ServiceRules, unknown> = z
     checkServiceSpec(s, ctx);
     const seen = new Set<string>();
     s.destinations.forEach((d, i) => {
-      if (d.family !== s.key.family && d.forward !== 'tun') {
+      if (familyMixWithoutTunnel(s.key.family, d)) {
         ctx.addIssue({
           code: 'custom',
           path: ['destinations', i, 'forward'],

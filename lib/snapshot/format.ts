@@ -4,6 +4,7 @@
  * them on restore, so a Director snapshot keeps them).
  */
 import type { DestinationSpec, ServiceFlags, ServiceRules, ServiceSpec } from '../ipvs/model';
+import { defaultNetmask, schedulerFlagNames } from '../ipvs/rules';
 import { destinationArg, serviceArg } from './keys';
 import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from './sort';
 
@@ -14,20 +15,13 @@ export interface FormatOptions {
   keepOrder?: boolean;
 }
 
-export function defaultNetmask(family: 'inet' | 'inet6'): string {
-  return family === 'inet6' ? '128' : '255.255.255.255';
-}
-
 export function schedFlagsText(scheduler: string, f: ServiceFlags): string {
+  const [n1, n2, n3] = schedulerFlagNames(scheduler);
   const names: string[] = [];
-  if (scheduler === 'sh' || scheduler === 'mh') {
-    if (f.sched1) names.push(`${scheduler}-fallback`);
-    if (f.sched2) names.push(`${scheduler}-port`);
-  } else {
-    if (f.sched1) names.push('flag-1');
-    if (f.sched2) names.push('flag-2');
-    if (f.sched3) names.push('flag-3');
-  }
+  if (f.sched1) names.push(n1);
+  if (f.sched2) names.push(n2);
+  // ipvsadm -S prints no flag-3 for sh and mh
+  if (f.sched3 && scheduler !== 'sh' && scheduler !== 'mh') names.push(n3);
   return names.join(',');
 }
 

@@ -14,9 +14,10 @@ import {
 } from '../ipvs/model';
 import { formatIPv4, formatIPv6, parseIPv6 } from '../net/ip';
 import {
-  I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, defaultNetmask, destinationSpecSchema,
-  isContiguousV4Mask, serviceSpecSchema,
-} from '../schemas/ipvs';
+  FWMARK, GUE_PORT, IPV6_PREFIX, MAX_NAME_LENGTH, PERSISTENCE_TIMEOUT, PORT, SCHEDULER_NAMES, THRESHOLD, TUNNEL_TYPES, WEIGHT,
+  anyPortWithoutPersistence, boundText, defaultNetmask, inBound, isContiguousV4Mask, isPeName, onePacketNotAllowed,
+} from '../ipvs/rules';
+import { destinationSpecSchema, serviceSpecSchema } from '../schemas/ipvs';
 import { findGarbage, hasGarbage, parseLineOptions, splitWords, type LineError, type ParsedLine, type ParsedOption } from './argv';
 import { destinationId, sameDestinationKey, sameServiceKey, serviceId } from '../ipvs/ids';
 import { destinationArg, serviceArg } from './keys';
@@ -131,14 +132,14 @@ function parseHostPort(
   if (portText !== undefined) {
     const n = decimal(portText);
     if (n !== null) {
-      if (n < 0 || n > 65535) fail(col, `port ${portText} out of range 0..65535 in '${text}'`);
+      if (!inBound(n, PORT)) fail(col, `port ${portText} out of range ${boundText(PORT)} in '${text}'`);
       port = n;
     } else {
       if (portText === '' || !/^[A-Za-z0-9][A-Za-z0-9_+.-]*$/.test(portText)) {
         fail(col, `illegal port '${portText}' in '${text}'`);
       }
       const p = names.service(portText, protocol);
-      if (p === null || !Number.isInteger(p) || p < 0 || p > 65535) {
+      if (!inBound(p, PORT)) {
         fail(col, `unknown service name '${portText}' for ${protocol} in '${text}'`);
       }
       port = p!;
@@ -209,7 +210,7 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
           ctx.lastService = { text: o.value!, protocol, hp };
         }
         af = hp.family;
-        if (af === 'inet6') netmask = '128';
+        if (af === 'inet6') netmask = defaultNetmask('inet6');
         port = hp.port ?? 0;
         key = { kind: 'addr', family: af, protocol, address: hp.address, port };
         break;
@@ -218,8 +219,8 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
         const text = o.value ?? '';
         const n = decimal(text);
         // ipvsadm -S prints marks >= 2^31 as negative numbers; take them back as the same 32 bits
-        if (n === null || n === 0 || n > 4294967295 || n < -2147483648) {
-          fail(o.column, `invalid fwmark '${text}': expected 1..4294967295`);
+        if (n === null || n === 0 || n > FWMARK.max || n < -2147483648) {
+          fail(o.column, `invalid fwmark '${text}': expected ${boundText(FWMARK)}`);
         }
         af = 'inet';
         key = { kind: 'fwmark', family: 'inet', fwmark: n! >>> 0 };
@@ -230,7 +231,7 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
         if (!key || key.kind !== 'fwmark') fail(o.column, '-6 used before -f (it only marks a fwmark service as IPv6)');
         af = 'inet6';
         key = { ...(key as Extract<ServiceKey, { kind: 'fwmark' }>), family: 'inet6' };
-        netmask = '128';
+        netmask = defaultNetmask('inet6');
         break;
       case 's': {
         const name = o.value ?? '';
@@ -244,13 +245,13 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
         flags.persistent = true;
         timeout = o.value === undefined
           ? DEFAULT_PERSISTENCE_TIMEOUT
-          : numberIn(o, 'persistence timeout', 1, MAX_PERSISTENCE_TIMEOUT, ' seconds');
+          : numberIn(o, 'persistence timeout', 1, PERSISTENCE_TIMEOUT.max, ' seconds');
         break;
       case 'M': {
         const text = o.value ?? '';
         if (af === 'inet6') {
-          if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 128) {
-            fail(o.column, `illegal IPv6 persistence netmask '${text}': expected a prefix length 1..128`);
+          if (!/^\d{1,3}$/.test(text) || !inBound(Number(text), IPV6_PREFIX)) {
+            fail(o.column, `illegal IPv6 persistence netmask '${text}': expected a prefix length ${boundText(IPV6_PREFIX)}`);
           }
           netmask = String(Number(text));
         } else {
@@ -266,7 +267,7 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
       }
       case 'pe': {
         const name = o.value ?? '';
-        if (!/^[a-z0-9_]+$/.test(name) || name.length > MAX_NAME_LENGTH) {
+        if (!isPeName(name)) {
           fail(o.column, `illegal persistence engine name '${name}': lower-case letters, digits and _, at most ${MAX_NAME_LENGTH}`);
         }
         pe = name;
@@ -284,10 +285,10 @@ function readService(pl: ParsedLine, ctx: ParseContext): ServiceState & { spec: 
   }
   if (!key) fail(pl.commandColumn, 'no service given (-t, -u, --sctp-service or -f)');
   if (pl.command === 'A' || pl.command === 'E') {
-    if (key!.kind === 'addr' && port === 0 && !flags.persistent) {
+    if (anyPortWithoutPersistence({ key: key!, flags })) {
       fail(pl.commandColumn, 'zero port specified for a non-persistent service (add -p or a port)');
     }
-    if (flags.onePacket && key!.kind === 'addr' && key!.protocol !== 'udp') {
+    if (onePacketNotAllowed({ key: key!, flags })) {
       fail(pl.options.find((o) => o.id === 'o')!.column, 'one-packet scheduling (-o) is only for UDP or fwmark services');
     }
     if (flagsArg) {
@@ -341,11 +342,11 @@ function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): D
   const unusable = realServerProblem(hp.family, hp.address);
   if (unusable) fail(ro!.column, `illegal real server '${ro!.value}': ${unusable}`);
   const wo = optionOf(pl, 'w');
-  const weight = wo ? numberIn(wo, 'weight', 0, I32_MAX) : 1;
+  const weight = wo ? numberIn(wo, 'weight', WEIGHT.min, WEIGHT.max) : 1;
   const xo = optionOf(pl, 'x');
   const yo = optionOf(pl, 'y');
-  const upperThreshold = xo ? numberIn(xo, 'u-threshold', 0, I32_MAX) : 0;
-  const lowerThreshold = yo ? numberIn(yo, 'l-threshold', 0, I32_MAX) : 0;
+  const upperThreshold = xo ? numberIn(xo, 'u-threshold', THRESHOLD.min, THRESHOLD.max) : 0;
+  const lowerThreshold = yo ? numberIn(yo, 'l-threshold', THRESHOLD.min, THRESHOLD.max) : 0;
   if (lowerThreshold > upperThreshold) {
     fail(yo!.column, upperThreshold === 0
       ? `l-threshold ${lowerThreshold} needs an u-threshold (-x) at least as large; the kernel refuses it`
@@ -358,7 +359,7 @@ function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): D
   if (forward === 'tun') {
     const to = optionOf(pl, 'tun-type');
     if (to) {
-      if (to.value !== 'ipip' && to.value !== 'gue' && to.value !== 'gre') {
+      if (!(TUNNEL_TYPES as readonly string[]).includes(to.value!)) {
         fail(to.column, `illegal tunnel type '${to.value ?? ''}' (ipip, gue or gre)`);
       }
       tunnel.type = to.value as TunnelType;
@@ -369,7 +370,7 @@ function readDestination(pl: ParsedLine, svc: ServiceState, names: NameTable): D
     const cs = csums[0];
     if (tunnel.type === 'gue') {
       if (!po) fail(to!.column, "a 'gue' tunnel needs --tun-port");
-      tunnel.port = numberIn(po!, 'tunnel port', 1, 65535);
+      tunnel.port = numberIn(po!, 'tunnel port', GUE_PORT.min, GUE_PORT.max);
     } else if (po) {
       fail(po.column, `--tun-port is not allowed with the '${tunnel.type}' tunnel type`);
     }

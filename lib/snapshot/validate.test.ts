@@ -3,9 +3,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalAddress } from '../net/ip';
-import {
-  I32_MAX, SCHEDULER_NAMES, U32_MAX, destinationSpecSchema, serviceSpecSchema, serviceTableSchema, unusableRealServer,
-} from '../schemas/ipvs';
+import { I32_MAX, SCHEDULER_NAMES, U32_MAX, unusableRealServer } from '../ipvs/rules';
+import { destinationSpecSchema, serviceSpecSchema, serviceTableSchema } from '../schemas/ipvs';
 import { parseSnapshot } from './parse';
 import { canonicalQuad, quickDestinationSpec, quickServiceSpec, quickServiceTable, realServerProblem } from './validate';
 

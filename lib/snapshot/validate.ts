@@ -9,10 +9,10 @@
  *
  * Why: zod took about 15 µs and a good deal of garbage per object (0.8 s for
  * a 50,000-line table on the bench host), and a restore paid that once per
- * line in the parser and again for the whole table. validate.test.ts holds
- * these functions to the schemas with random input; a rule added to the
- * schemas must be added here too (a missing one lets the fast path accept
- * what the schema refuses).
+ * line in the parser and again for the whole table. Bounds and cross-field
+ * rules come from lib/ipvs/rules.ts, as the schemas' do; validate.test.ts
+ * holds these functions to the schemas with random input, and
+ * lib/ipvs/rules.test.ts at every boundary.
  */
 import type {
   AddressFamily, DestinationSpec, ForwardMethod, ServiceFlags, ServiceKey, ServiceRules, ServiceSpec, TunnelSpec,
@@ -20,17 +20,16 @@ import type {
 import { destinationId, sameDestinationKey, serviceId } from '../ipvs/ids';
 import { formatIPv6, parseIPv6 } from '../net/ip';
 import {
-  I32_MAX, MAX_NAME_LENGTH, MAX_PERSISTENCE_TIMEOUT, SCHEDULER_NAMES, U32_MAX, netmaskProblem, unusableRealServer,
-} from '../schemas/ipvs';
+  FWMARK, PERSISTENCE_TIMEOUT, PORT, SCHEDULER_NAMES, THRESHOLD, WEIGHT, anyPortWithoutPersistence, familyMixWithoutTunnel,
+  FORWARD_METHODS, inBound, isContiguousMaskValue, isPeName, netmaskProblem, onePacketNotAllowed, persistentWithoutTimeout,
+  thresholdsInverted, tunnelOptionsWithoutTunnel, tunnelProblems, unusableRealServer, usableIPv4Value,
+} from '../ipvs/rules';
 
 type Obj = Record<string, unknown>;
 
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const intIn = (x: unknown, min: number, max: number): x is number =>
-  typeof x === 'number' && Number.isInteger(x) && x >= min && x <= max;
 const isFamily = (x: unknown): x is AddressFamily => x === 'inet' || x === 'inet6';
-const FORWARDS: ReadonlySet<unknown> = new Set<ForwardMethod>(['nat', 'dr', 'tun', 'local', 'bypass']);
-const PE_NAME = /^[a-z0-9_]+$/;
+const FORWARDS: ReadonlySet<unknown> = new Set<ForwardMethod>(FORWARD_METHODS);
 const SCHEDULER_SET: ReadonlySet<unknown> = new Set(SCHEDULER_NAMES);
 
 /**
@@ -60,7 +59,7 @@ export function canonicalQuad(text: string): number {
   return value * 256 + part;
 }
 
-const usableQuad = (v: number): boolean => v > 0 && v !== U32_MAX && !(v >= 0xe0000000 && v < 0xf0000000);
+const usableQuad = (v: number): boolean => v >= 0 && usableIPv4Value(v);
 
 /** unusableRealServer, which parses the text again, asked only when a quad is not plainly usable. */
 export function realServerProblem(family: AddressFamily, address: string): string | null {
@@ -72,11 +71,7 @@ export function realServerProblem(family: AddressFamily, address: string): strin
 function netmaskOk(family: AddressFamily, m: string): boolean {
   if (family === 'inet') {
     const v = canonicalQuad(m);
-    if (v >= 0) {
-      // isContiguousV4Mask's test
-      const inv = (U32_MAX - v) >>> 0;
-      return ((inv & (inv + 1)) >>> 0) === 0;
-    }
+    if (v >= 0) return isContiguousMaskValue(v);
   }
   return netmaskProblem(family, m) === null;
 }
@@ -96,12 +91,12 @@ function serviceKey(k: unknown): ServiceKey | null {
   if (kind === 'addr') {
     const { family, protocol, address, port } = k;
     if (!isFamily(family) || (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp')) return null;
-    if (!canonicalOf(family, address) || !intIn(port, 0, 65535)) return null;
+    if (!canonicalOf(family, address) || !inBound(port, PORT)) return null;
     return { kind: 'addr', family, protocol, address, port };
   }
   if (kind === 'fwmark') {
     const { family, fwmark } = k;
-    if (!isFamily(family) || !intIn(fwmark, 1, U32_MAX)) return null;
+    if (!isFamily(family) || !inBound(fwmark, FWMARK)) return null;
     return { kind: 'fwmark', family, fwmark };
   }
   return null;
@@ -125,15 +120,14 @@ export function quickServiceSpec(x: unknown): ServiceSpec | null {
   if (typeof scheduler !== 'string' || !SCHEDULER_SET.has(scheduler)) return null;
   const flags = serviceFlags(x.flags);
   if (!flags) return null;
-  if (!intIn(timeout, 0, MAX_PERSISTENCE_TIMEOUT)) return null;
+  if (!inBound(timeout, PERSISTENCE_TIMEOUT)) return null;
   // netmaskProblem only passes text without blanks, so the schema's trim and '' default never apply
   if (typeof netmask !== 'string' || !netmaskOk(key.family, netmask)) return null;
-  if (pe !== null && (typeof pe !== 'string' || pe.length > MAX_NAME_LENGTH || !PE_NAME.test(pe))) return null;
+  if (pe !== null && (typeof pe !== 'string' || !isPeName(pe))) return null;
+  const spec: ServiceSpec = { key, scheduler, flags, timeout, netmask, pe };
   // checkServiceSpec
-  if (flags.persistent && timeout === 0) return null;
-  if (key.kind === 'addr' && key.port === 0 && !flags.persistent) return null;
-  if (flags.onePacket && !(key.kind === 'fwmark' || key.protocol === 'udp')) return null;
-  return { key, scheduler, flags, timeout, netmask, pe };
+  if (persistentWithoutTimeout(spec) || anyPortWithoutPersistence(spec) || onePacketNotAllowed(spec)) return null;
+  return spec;
 }
 
 /** tunnelSchema */
@@ -141,36 +135,32 @@ function tunnelSpec(t: unknown): TunnelSpec | null {
   if (!isObj(t)) return null;
   const { type, port, checksum } = t;
   if (type !== 'ipip' && type !== 'gue' && type !== 'gre') return null;
-  if (!intIn(port, 0, 65535)) return null;
+  if (!inBound(port, PORT)) return null;
   if (checksum !== 'nocsum' && checksum !== 'csum' && checksum !== 'remcsum') return null;
-  if (type === 'gue' ? port === 0 : port !== 0) return null;
-  if (type === 'gre' && checksum === 'remcsum') return null;
-  if (type === 'ipip' && checksum !== 'nocsum') return null;
-  return { type, port, checksum };
+  const tunnel: TunnelSpec = { type, port, checksum };
+  return tunnelProblems(tunnel).length === 0 ? tunnel : null;
 }
 
 /** destinationSpecSchema: the same value its parse returns, or null (ask the schema). */
 export function quickDestinationSpec(x: unknown): DestinationSpec | null {
   if (!isObj(x)) return null;
   const { family, address, port, forward, weight, upperThreshold, lowerThreshold } = x;
-  if (!isFamily(family) || !intIn(port, 0, 65535) || !FORWARDS.has(forward)) return null;
-  if (!intIn(weight, 0, I32_MAX) || !intIn(upperThreshold, 0, I32_MAX) || !intIn(lowerThreshold, 0, I32_MAX)) return null;
+  if (!isFamily(family) || !inBound(port, PORT) || !FORWARDS.has(forward)) return null;
+  if (!inBound(weight, WEIGHT) || !inBound(upperThreshold, THRESHOLD) || !inBound(lowerThreshold, THRESHOLD)) return null;
   if (typeof address !== 'string') return null;
   if (family === 'inet') {
     // canonical, and not what unusableRealServer refuses (0.0.0.0, broadcast, multicast)
     if (!usableQuad(canonicalQuad(address))) return null;
   } else {
     const b = parseIPv6(address);
-    if (b === null || formatIPv6(b) !== address) return null;
-    // unusableRealServer's IPv6 rules on the bytes at hand: the unspecified address, multicast
-    if (b[0] === 0xff || b.every((x) => x === 0)) return null;
+    if (b === null || formatIPv6(b) !== address || unusableRealServer(family, address) !== null) return null;
   }
   const tunnel = tunnelSpec(x.tunnel);
   if (!tunnel) return null;
+  const d: DestinationSpec = { family, address, port, forward: forward as ForwardMethod, weight, upperThreshold, lowerThreshold, tunnel };
   // checkDestination
-  if (forward !== 'tun' && (tunnel.type !== 'ipip' || tunnel.port !== 0 || tunnel.checksum !== 'nocsum')) return null;
-  if (lowerThreshold > upperThreshold) return null;
-  return { family, address, port, forward: forward as ForwardMethod, weight, upperThreshold, lowerThreshold, tunnel };
+  if (tunnelOptionsWithoutTunnel(d) || thresholdsInverted(d)) return null;
+  return d;
 }
 
 /** Whether dests[0..n) already holds d's address and port: a scan while few (the usual handful), a Set beyond. */
@@ -196,7 +186,7 @@ export function quickServiceTable(x: unknown): ServiceRules[] | null {
     let seen: Set<string> | null = null;
     for (let j = 0; j < ds.length; j++) {
       const d = quickDestinationSpec(ds[j]);
-      if (!d || (d.family !== spec.key.family && d.forward !== 'tun')) return null;
+      if (!d || familyMixWithoutTunnel(spec.key.family, d)) return null;
       if (repeatsDestination(dests, j, d, seen)) return null;
       dests[j] = d;
       if (j + 1 === SCAN_LIMIT) seen = new Set(dests.slice(0, j + 1).map(destinationId));
