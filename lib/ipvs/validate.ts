@@ -105,7 +105,10 @@ export function validateDestinationSpec(service: ServiceKey, d: DestinationSpec)
 
 export function validateTimeouts(t: Partial<Timeouts>): void {
   for (const [name, v] of Object.entries(t)) {
-    if (v !== undefined && !isInt(v, CONN_TIMEOUT)) throw new IpvsError('out_of_range', `${name} timeout ${v} is not a whole number of seconds in ${boundText(CONN_TIMEOUT)}`);
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v < CONN_TIMEOUT.min) throw new IpvsError('out_of_range', `${name} timeout ${v} is not a whole number of seconds`);
+    // the kernel's own refusal (EINVAL) depends on its HZ; this bound holds for every HZ
+    if (v > CONN_TIMEOUT.max) throw new IpvsError('invalid', `${name} timeout ${v} s is too large (at most ${CONN_TIMEOUT.max}, INT_MAX / HZ for HZ up to 1000)`);
   }
 }
 
