@@ -14,7 +14,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -55,7 +54,7 @@ function pinOf(certFile: string): string {
 }
 
 /** Where this host's agent would be; null only when nothing says there is one (no config, no env). */
-export function findLocalAgent(env: NodeJS.ProcessEnv = process.env): AgentTarget {
+export function findLocalAgent(env: Record<string, string | undefined> = process.env): AgentTarget {
   if (env.DIRECTOR_AGENT_URL) {
     const u = new URL(env.DIRECTOR_AGENT_URL);
     const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
@@ -133,9 +132,10 @@ export async function agentMutation<T = unknown>(t: AgentTarget, procedure: stri
     const opts: http.RequestOptions = {
       method: 'POST', path: `/trpc/${procedure}`, headers,
       ...(t.socket ? { socketPath: t.socket } : { host: t.host!, port: t.port! }),
-      ...(sock ? { createConnection: () => sock, agent: false } : {}),
+      ...(sock ? { createConnection: () => sock } : {}),
     };
-    const req = (sock ? https : http).request(opts, (res) => {
+    // over the already checked TLS socket, plain HTTP framing: https.request would connect (and verify) again
+    const req = http.request(opts, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
