@@ -3,6 +3,7 @@
  * as plain data: the rules (./rules.ts) turn it into findings without I/O,
  * so every rule is tested with evidence written by hand.
  */
+import { formatServiceKey } from '../ipvs/format';
 import type { ForwardMethod, ServiceFlags, ServiceKey, SyncDaemon } from '../ipvs/model';
 
 export interface EvidenceDestination {
@@ -195,7 +196,4 @@ export function arpProbeTargets(ev: Pick<DoctorEvidence, 'services' | 'routes' |
 }
 
 /** The label /proc/net/ip_vs_conn summaries use (lib/conn/summary.ts), so services and their connections match: "TCP 10.0.0.1:80", "FWM 7". */
-export function serviceLabel(key: ServiceKey): string {
-  if (key.kind === 'fwmark') return key.family === 'inet6' ? `FWM ${key.fwmark} IPv6` : `FWM ${key.fwmark}`;
-  return `${key.protocol.toUpperCase()} ${key.family === 'inet6' ? `[${key.address}]` : key.address}:${key.port}`;
-}
+export const serviceLabel: (key: ServiceKey) => string = formatServiceKey;

@@ -3,6 +3,7 @@
  * Each finding says what it read, why it matters, and the exact line that
  * fixes it, so an operator can act on it without knowing IPVS's sysctls.
  */
+import { serviceArg } from '../snapshot/keys';
 import type { ForwardMethod } from '../ipvs/model';
 import {
   type DoctorEvidence, type EvidenceDestConns, type EvidenceService, kernelVersion, methodsInUse, routeTo, sourceOn,
@@ -390,7 +391,7 @@ const hashPort: Rule = (ev) => {
     if (!c || c.connections < 10 || c.clients > 3 || c.clientsCapped) continue;
     const [busiest, n] = Object.entries(c.byDestination).sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
     if (n < 0.8 * c.connections) continue;
-    const key = s.key.kind === 'fwmark' ? `-f ${s.key.fwmark}` : `${{ tcp: '-t', udp: '-u', sctp: '--sctp-service' }[s.key.protocol]} ${s.key.family === 'inet6' ? `[${s.key.address}]` : s.key.address}:${s.key.port}`;
+    const key = serviceArg(s.key);
     const flags = [`${s.scheduler}-port`, ...(s.flags.sched1 ? [`${s.scheduler}-fallback`] : [])].join(',');
     out.push({
       check: 'hash-port', severity: 'warning', title: `${s.label}: ${c.clients} client${c.clients === 1 ? '' : 's'} carry the load and ${s.scheduler} hashes addresses only`,

@@ -264,7 +264,7 @@ export function procTotalsFile(path = '/proc/net/ip_vs_stats'): () => Promise<St
 
 /** The file cannot tell an IPv4 from an IPv6 fwmark service: both are keyed without the family. */
 function procKey(k: ServiceKey): string {
-  return k.kind === 'fwmark' ? `f|${k.fwmark}` : `a|${k.protocol}|${k.address}|${k.port}`;
+  return serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
 }
 
 /** Each service of the file by procKey; null for an ambiguous fwmark pair (then always "changed"). */
