@@ -39,4 +39,12 @@ describe('listStructure', () => {
     expect(await listStructure(b, proc(''))).toBeNull();
     expect(await listStructure(b, proc('TCP  0A000001:0050 wlc \n'))).toBeNull();
   });
+
+  it('matches services listed in another order than netlink dumps them', async () => {
+    const b = new FakeIpvs();
+    await b.addService(svc(tcp('10.0.0.1', 80), { scheduler: 'rr' }));
+    await b.addService(svc(tcp('10.0.0.2', 80), { scheduler: 'wlc' }));
+    const t = await listStructure(b, proc('TCP  0A000002:0050 wlc \nTCP  0A000001:0050 rr  \n  -> 0A000032:0050      Route   1      0          0         \n'));
+    expect(t!.map((s) => [s.key.kind === 'addr' && s.key.address, s.scheduler, s.destinations.length])).toEqual([['10.0.0.2', 'wlc', 0], ['10.0.0.1', 'rr', 1]]);
+  });
 });

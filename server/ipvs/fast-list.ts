@@ -19,6 +19,22 @@ import { serviceId } from '@/lib/ipvs/ids';
 /** serviceId, with every fwmark as IPv4: /proc/net/ip_vs does not say a fwmark service's family. */
 const keyId = (k: ServiceKey) => serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
 
+/** The same service (a fwmark's family as parseProcIpvs guessed it: a guess that is wrong sends the caller to indexByKey). */
+const sameKey = (a: ServiceKey, b: ServiceKey) => (a.kind === 'fwmark'
+  ? b.kind === 'fwmark' && a.fwmark === b.fwmark && a.family === b.family
+  : b.kind === 'addr' && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
+
+/** Netlink services by keyId, or null when two share one (an IPv4 and an IPv6 fwmark service with one mark: /proc cannot tell them apart). */
+function indexByKey(services: ServiceState[]): Map<string, ServiceState> | null {
+  const byId = new Map<string, ServiceState>();
+  for (const s of services) {
+    const id = keyId(s.key);
+    if (byId.has(id)) return null;
+    byId.set(id, s);
+  }
+  return byId;
+}
+
 /**
  * Services with destinations whose thresholds, tunnel settings, persistent
  * counts and stats are zero: fit only for layouts that print none of them
@@ -29,16 +45,18 @@ export async function listStructure(backend: IpvsBackend, procDir = '/proc/net')
   // HZ only scales the persistence timeout, which we take from netlink in seconds.
   const proc = parseProcIpvs(text, 1);
   if (proc.services.length !== services.length) return null;
-  const byId = new Map<string, ServiceState>();
-  for (const s of services) {
-    const id = keyId(s.key);
-    if (byId.has(id)) return null; // an IPv4 and an IPv6 fwmark service with one mark: /proc cannot tell them apart
-    byId.set(id, s);
-  }
+  // Both reads walk the kernel's service tables in the same order, so a service is normally at the same
+  // position in each: only when it is not are the netlink services indexed by key.
+  let byId: Map<string, ServiceState> | null = null;
   const out: ServiceEntry[] = new Array(proc.services.length);
   for (let i = 0; i < proc.services.length; i++) {
     const p = proc.services[i]!;
-    const s = byId.get(keyId(p.key));
+    let s: ServiceState | undefined = services[i];
+    if (!s || !sameKey(s.key, p.key)) {
+      byId ??= indexByKey(services);
+      if (!byId) return null;
+      s = byId.get(keyId(p.key));
+    }
     if (!s || s.scheduler !== p.scheduler) return null;
     const destinations: DestinationState[] = p.destinations.map((d) => ({
       family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
