@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DoctorEvidence } from '@/lib/doctor/evidence';
 import { healthyEvidence, RS2, RS2_MAC, VIP } from '@/lib/doctor/testing';
 import type { CollectOptions } from '../../doctor/collect';
-import { MAX_FINDINGS, PROBE_INTERVAL_MS, setDoctorDepsForTests } from './doctor';
+import { MAX_FINDINGS, PROBE_INTERVAL_MS, RUN_REUSE_MS, setDoctorDepsForTests } from './doctor';
 import { callerFor, makeDeps, OPERATOR, VIEWER } from '../testing';
 
 /** A collector that reads nothing and sends nothing: the lab's evidence, and rs2 answering ARP when probed. */
@@ -43,6 +43,19 @@ describe('doctor.* procedures', () => {
     expect(r.findings).toEqual([]);
     expect(r.looked).toMatchObject({ services: 3, realServers: 6, connections: 4, arpProbes: null });
     expect(collected.map((c) => c.arp)).toEqual([false]);
+  });
+
+  it('run: many pages share one look every few seconds, and a probe makes the next run fresh', async () => {
+    await Promise.all([viewer.doctor.run(), viewer.doctor.run(), op.doctor.run()]);
+    clock += RUN_REUSE_MS - 1;
+    await viewer.doctor.run();
+    expect(collected).toHaveLength(1);
+    clock += 1;
+    await viewer.doctor.run();
+    expect(collected).toHaveLength(2);
+    await op.doctor.probeArp();
+    expect((await viewer.doctor.run()).findings.map((f) => f.check)).toEqual(['arp-answer']);
+    expect(collected.map((c) => c.arp)).toEqual([false, false, true, false]);
   });
 
   it('probeArp needs an operator token: a viewer is refused and nothing is probed', async () => {

@@ -14,6 +14,7 @@ import { collectEvidence, type CollectOptions } from '../../doctor/collect';
 
 export { MAX_FINDINGS };
 export const PROBE_INTERVAL_MS = 10_000;
+export const RUN_REUSE_MS = 5_000;
 
 interface DoctorDeps {
   collect: (o: CollectOptions) => Promise<DoctorEvidence>;
@@ -22,9 +23,12 @@ interface DoctorDeps {
 const DEFAULTS: DoctorDeps = { collect: collectEvidence, now: Date.now };
 let deps: DoctorDeps = DEFAULTS;
 /** the last ARP probe's answers, kept so later runs still show what it found */
-let lastProbe: { at: number; arp: NonNullable<DoctorEvidence['arp']> } | null = null;
+type Probe = { at: number; arp: NonNullable<DoctorEvidence['arp']> };
+let lastProbe: Probe | null = null;
 let probing: Promise<DoctorReport> | null = null;
 let running: Promise<DoctorReport> | null = null;
+/** the last run's report, and the probe it holds the answers of (a newer probe makes it stale) */
+let lastRun: { at: number; report: DoctorReport; probe: Probe | null } | null = null;
 
 /** Tests replace the collector (no kernel, no packets) and the clock; null restores them and forgets the last probe. */
 export function setDoctorDepsForTests(d: Partial<DoctorDeps> | null): void {
@@ -32,6 +36,7 @@ export function setDoctorDepsForTests(d: Partial<DoctorDeps> | null): void {
   lastProbe = null;
   probing = null;
   running = null;
+  lastRun = null;
 }
 
 const report = (ev: DoctorEvidence, arpAt: number | null): DoctorReport => buildReport(ev, arpAt);
@@ -40,13 +45,19 @@ function options(ctx: AgentContext, arp: boolean): CollectOptions {
   return { backend: ctx.backend, ha: ctx.ha?.enabled ? ctx.ha.status() : null, arp };
 }
 
-/** One look at a time: concurrent callers share it (a look walks the whole connection table). */
+/**
+ * One look at a time, and at most one every RUN_REUSE_MS: concurrent callers and
+ * every open Doctor page share it (a look walks the whole connection table).
+ */
 function run(ctx: AgentContext): Promise<DoctorReport> {
+  if (lastRun && deps.now() - lastRun.at < RUN_REUSE_MS && lastRun.probe === lastProbe) return Promise.resolve(lastRun.report);
   running ??= deps.collect(options(ctx, false))
     .then((ev) => {
       // answers of a probe of the last 10 minutes still say who answers ARP for the VIP
       const probe = lastProbe && deps.now() - lastProbe.at < 600_000 ? lastProbe : null;
-      return report(probe ? { ...ev, arp: probe.arp } : ev, probe?.at ?? null);
+      const r = report(probe ? { ...ev, arp: probe.arp } : ev, probe?.at ?? null);
+      lastRun = { at: deps.now(), report: r, probe: lastProbe };
+      return r;
     })
     .finally(() => { running = null; });
   return running;
