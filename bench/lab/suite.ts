@@ -45,7 +45,7 @@ const { values: given } = parseArgs({
   },
 });
 const DEFAULTS = {
-  services: '10000', dests: '4', runs: '3', 'agent-services': '1000', 'agent-seconds': '12', 'agent-windows': '3',
+  services: '10000', dests: '4', runs: '3', 'agent-services': '1000', 'agent-seconds': '10', 'agent-windows': '3',
   subscribers: '50', 'hold-seconds': '60', 'warm-seconds': '60', 'conn-entries': '100000', 'conn-big': '1000000', 'conn-runs': '3',
 };
 const FULL: Partial<typeof DEFAULTS> = { runs: '5', 'agent-seconds': '20', 'hold-seconds': '300', 'warm-seconds': '120' };
