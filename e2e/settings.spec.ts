@@ -86,7 +86,8 @@ test.describe.serial('director settings', () => {
     // the kernel folds per-CPU counters into what it reports every 2 s
     await until('counters zeroed', async () => {
       const c = await conns();
-      return [...before].every(([k, v]) => (c.get(k) ?? 0) < v && (c.get(k) ?? 0) <= 10);
+      // every service that carried traffic starts again from 0 (a few requests may land meanwhile)
+      return [...before].filter(([, v]) => v > 10).every(([k, v]) => (c.get(k) ?? 0) < v && (c.get(k) ?? 0) <= 10);
     });
     const [entry] = await agent().journal.list.query({ limit: 1 });
     expect(entry).toMatchObject({ op: 'stats.zero', objects: [{ kind: 'counters', key: null }] });
