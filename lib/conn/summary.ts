@@ -8,6 +8,7 @@
  */
 import { formatDestination, formatServiceKey } from '../ipvs/format';
 import type { AddressFamily } from '../ipvs/model';
+import { FWMARK, PORT, boundText, inBound } from '../ipvs/rules';
 import { cidrContains, parseIPv4, parseIPv6, canonicalAddress } from '../net/ip';
 import {
   type ConnEntry, type ConnProtocol, type ConnRecord, type ConnState, KNOWN_STATES, formatU32IPv4, recordToEntry, stateName,
@@ -296,13 +297,13 @@ export function compileConnFilter(f: ConnFilter = {}): Matcher {
   if (f.service !== undefined) {
     const k = f.service;
     if (k.kind === 'fwmark') {
-      if (!Number.isInteger(k.fwmark) || k.fwmark < 1 || k.fwmark > 0xffffffff) {
-        throw new ConnFilterError('service.fwmark', `${k.fwmark} is not a fwmark (1..4294967295)`);
+      if (!inBound(k.fwmark, FWMARK)) {
+        throw new ConnFilterError('service.fwmark', `${k.fwmark} is not a fwmark (${boundText(FWMARK)})`);
       }
       tests.push((r) => r.fwmark === k.fwmark && r.family === k.family);
     } else {
-      if (!Number.isInteger(k.port) || k.port < 0 || k.port > 65535) {
-        throw new ConnFilterError('service.port', `${k.port} is not a port (0..65535)`);
+      if (!inBound(k.port, PORT)) {
+        throw new ConnFilterError('service.port', `${k.port} is not a port (${boundText(PORT)})`);
       }
       const v4 = k.family === 'inet' ? parseIPv4(k.address) : null;
       const v6 = k.family === 'inet6' ? canonicalAddress(k.address) : null;
@@ -320,8 +321,8 @@ export function compileConnFilter(f: ConnFilter = {}): Matcher {
     const v4 = parseIPv4(d.address);
     const v6 = v4 ? null : parseIPv6(d.address) ? canonicalAddress(d.address) : null;
     if (!v4 && !v6) throw new ConnFilterError('destination.address', `'${d.address}' is not an IP address`);
-    if (d.port !== undefined && (!Number.isInteger(d.port) || d.port < 0 || d.port > 65535)) {
-      throw new ConnFilterError('destination.port', `${d.port} is not a port (0..65535)`);
+    if (d.port !== undefined && !inBound(d.port, PORT)) {
+      throw new ConnFilterError('destination.port', `${d.port} is not a port (${boundText(PORT)})`);
     }
     const a4 = v4 ? u32(v4) : -1;
     const port = d.port;

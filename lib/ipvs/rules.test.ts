@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timeoutsSetInput } from '../schemas/api';
+import { syncStartInput, timeoutsSetInput } from '../schemas/api';
 import { syncDaemonHaSchema } from '../schemas/ha';
 import { destinationSpecSchema, serviceSpecSchema } from '../schemas/ipvs';
 import { quickDestinationSpec, quickServiceSpec } from '../snapshot/validate';
@@ -42,6 +42,7 @@ const destination = (make: (v: number) => DestinationSpec): Verdicts => ({
 });
 const daemon = (field: 'syncId' | 'maxLen' | 'port' | 'ttl'): Verdicts => ({
   netlink: (v) => accepts(() => validateDaemonConfig({ state: 'master', interface: 'eth0', syncId: 0, [field]: v })),
+  API: (v) => syncStartInput.safeParse({ state: 'master', interface: 'eth0', syncId: 0, [field]: v }).success,
   ...(field === 'syncId' ? { 'HA config': (v: number) => syncDaemonHaSchema.safeParse({ interface: 'eth0', syncId: v }).success } : {}),
 });
 
@@ -69,6 +70,10 @@ const bounds: [string, Bound, Verdicts][] = [
   ['sync maxlen', SYNC_MAXLEN, daemon('maxLen')],
   ['sync port', SYNC_PORT, daemon('port')],
   ['sync ttl', SYNC_TTL, daemon('ttl')],
+  ['sync interface name length', { min: 1, max: MAX_NAME_LENGTH }, {
+    netlink: (n) => accepts(() => validateDaemonConfig({ state: 'master', interface: name(n), syncId: 0 })),
+    API: (n) => syncStartInput.safeParse({ state: 'master', interface: name(n), syncId: 0 }).success,
+  }],
 ];
 
 describe('each bound is one rule: every validator draws the line at the same place', () => {

@@ -68,6 +68,9 @@ export const SCHEDULER_NAMES: readonly string[] = [...SCHEDULERS, 'none'];
 /** Persistence engine names ("sip"); at most MAX_NAME_LENGTH. */
 export const PE_NAME = /^[a-z0-9_]+$/;
 
+/** What a scheduler or interface name attribute can carry: visible ASCII, at most MAX_NAME_LENGTH (the kernel keeps a NUL). */
+export const NAME_TEXT = new RegExp(`^[\\x21-\\x7e]{1,${MAX_NAME_LENGTH}}$`);
+
 export function isPeName(name: string): boolean {
   return name.length >= 1 && name.length <= MAX_NAME_LENGTH && PE_NAME.test(name);
 }

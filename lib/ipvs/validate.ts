@@ -12,15 +12,13 @@ import { formatDestination, formatServiceKey } from './format';
 import type { DestinationKey, DestinationSpec, ServiceKey, ServiceSpec, SyncDaemonConfig, Timeouts } from './model';
 import { parseIPv4, parseIPv6 } from '../net/ip';
 import {
-  CONN_TIMEOUT, FWMARK, GUE_PORT, MAX_NAME_LENGTH, PERSISTENCE_TIMEOUT, PORT, PROTOCOLS, SYNC_ID, SYNC_MAXLEN, SYNC_PORT,
+  CONN_TIMEOUT, FWMARK, GUE_PORT, MAX_NAME_LENGTH, NAME_TEXT, PERSISTENCE_TIMEOUT, PORT, PROTOCOLS, SYNC_ID, SYNC_MAXLEN, SYNC_PORT,
   SYNC_TTL, THRESHOLD, TUNNEL_TYPES, WEIGHT, anyPortWithoutPersistence, boundText, familyMixWithoutTunnel, inBound, isPeName,
   netmaskProblem, onePacketNotAllowed, persistentWithoutTimeout, thresholdsInverted, tunnelOptionsWithoutTunnel,
   tunnelProblems, unusableRealServer, type Bound,
 } from './rules';
 
 const isInt = (n: unknown, b: Bound): n is number => inBound(n, b);
-/** What a name attribute can carry: printable ASCII, at most MAX_NAME_LENGTH (the kernel keeps a NUL). */
-const NAME_TEXT = new RegExp(`^[\\x21-\\x7e]{1,${MAX_NAME_LENGTH}}$`);
 const FAMILY_TEXT = { inet: 'IPv4', inet6: 'IPv6' } as const;
 
 function parseFor(family: 'inet' | 'inet6', text: string): Uint8Array | null {

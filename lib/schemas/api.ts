@@ -4,7 +4,9 @@
  * so a form and the procedure it calls validate with the same rules.
  */
 import { z } from 'zod';
-import { CONN_TIMEOUT, MAX_NETMASK_TEXT, boundText } from '../ipvs/rules';
+import {
+  CONN_TIMEOUT, MAX_NAME_LENGTH, MAX_NETMASK_TEXT, NAME_TEXT, SYNC_ID, SYNC_MAXLEN, SYNC_PORT, SYNC_TTL, TUNNEL_CHECKSUMS, TUNNEL_TYPES, boundText,
+} from '../ipvs/rules';
 import { cidrContains, canonicalAddress } from '../net/ip';
 import {
   addressSchema, destinationKeySchema, destinationSpecSchema, familySchema, forwardSchema, peNameSchema,
@@ -46,9 +48,9 @@ export const destinationPatchSchema = z
     lowerThreshold: thresholdSchema.optional(),
     tunnel: z
       .object({
-        type: z.enum(['ipip', 'gue', 'gre']).optional(),
+        type: z.enum(TUNNEL_TYPES).optional(),
         port: portSchema.optional(),
-        checksum: z.enum(['nocsum', 'csum', 'remcsum']).optional(),
+        checksum: z.enum(TUNNEL_CHECKSUMS).optional(),
       })
       .optional(),
   })
@@ -97,16 +99,16 @@ export const timeoutsSetInput = z
 /** ipvsadm --start-daemon: the kernel's own bounds (reference §3.5, §8.1) */
 export const syncStartInput = z.object({
   state: z.enum(['master', 'backup']),
-  interface: z.string().regex(/^[\x21-\x7e]{1,15}$/, 'an interface name: 1-15 visible characters').refine((s) => !s.includes('/'), 'an interface name has no /'),
-  syncId: z.number().int().min(0).max(255),
-  maxLen: z.number().int().min(1).max(65507).optional(),
+  interface: z.string().regex(NAME_TEXT, `an interface name: 1-${MAX_NAME_LENGTH} visible characters`).refine((s) => !s.includes('/'), 'an interface name has no /'),
+  syncId: z.number().int().min(SYNC_ID.min).max(SYNC_ID.max),
+  maxLen: z.number().int().min(SYNC_MAXLEN.min).max(SYNC_MAXLEN.max).optional(),
   group: z.string().max(64).refine((g) => {
     const v4 = /^(\d{1,3})\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.exec(g);
     if (v4) return Number(v4[1]) >= 224 && Number(v4[1]) <= 239 && g.split('.').every((x) => Number(x) <= 255);
     return /^ff[0-9a-f]{2}:[0-9a-f:]*$/i.test(g);
   }, 'a multicast group: 224.0.0.0-239.255.255.255 or ff00::/8').optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  ttl: z.number().int().min(1).max(255).optional(),
+  port: z.number().int().min(SYNC_PORT.min).max(SYNC_PORT.max).optional(),
+  ttl: z.number().int().min(SYNC_TTL.min).max(SYNC_TTL.max).optional(),
 }).strict();
 export const syncStopInput = z.object({ state: z.enum(['master', 'backup']) }).strict();
 
