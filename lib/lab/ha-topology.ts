@@ -31,6 +31,25 @@ export const HA_LAB = {
   agentPort: 9580,
 } as const;
 
+/**
+ * `--ha master-master` (issue #27): two VIP groups, each with its own lease and VRRP instance, lvs1 the
+ * preferred master of the first and lvs2 of the second; DR services on both VIPs (no NAT: its gateway cannot
+ * float with two masters at once); dnsmasq in namespace `dns` answers `dnsName` with the VIPs that are up.
+ */
+export const HA_MM = {
+  groups: [
+    { name: 'g100', vip: '192.168.150.100', virtualRouterId: 51, preferred: 'lvs1' },
+    { name: 'g101', vip: '192.168.150.101', virtualRouterId: 52, preferred: 'lvs2' },
+  ],
+  dnsName: 'www.director.test',
+  dnsServer: '192.168.150.53',
+  /** how long the name leaves out a director's VIPs before maintenance moves them (the client resolves per request) */
+  drainMs: 1000,
+  hostsFile: '/run/director-lab/dns/hosts',
+  dnsPidFile: '/run/director-lab/dns/dnsmasq.pid',
+} as const;
+export const HA_MM_VIPS: string[] = HA_MM.groups.map((g) => g.vip);
+
 /** Fault switches of HA mode (ha-faults.sh); those marked `director` need one. */
 export const HA_FAULTS = [
   'kill-keepalived-master', 'stop-director', 'kill-director', 'start-director',
@@ -77,6 +96,8 @@ export interface HaLabDirector {
    */
   vipAddedAt: number | null;
   vipRemovedAt: number | null;
+  /** master-master: the same for each VIP (keyed by address) */
+  vipEvents?: Record<string, { present: boolean; addedAt: number | null; removedAt: number | null }>;
 }
 
 export interface HaDownloads {
@@ -100,4 +121,9 @@ export interface HaLabStatus {
   downloads: HaDownloads | null;
   /** the client's HTTP load to the VIP (traffic.mjs counters) */
   traffic: Traffic | null;
+  /** `--ha master-master`: holders per VIP, and what the DNS records file says now */
+  masterMaster?: {
+    vips: { address: string; holders: HaDirectorName[] }[];
+    dns: { name: string; addresses: string[] | null; changedAt: number | null };
+  } | null;
 }

@@ -12,6 +12,11 @@ const serviceTraffic = z.object({
   inflight: z.number(),
   /** successful responses per real server address ("from 192.168.150.12") */
   byServer: z.record(z.string(), z.number()),
+  /** a service reached by name (master-master lab): answers per VIP the name resolved to */
+  byAddress: z.record(z.string(), z.object({ ok: z.number(), failed: z.number() })).optional(),
+  /** what the name resolved to for the last request, and when */
+  lastAnswer: z.array(z.string()).optional(),
+  lastAnswerAt: z.number().nullable().optional(),
   lastError: z.string().nullable(),
   lastErrorAt: z.number().nullable(),
   okPerSec: z.number(),

@@ -47,6 +47,26 @@ export const syncDaemonHaSchema = z.object({
   syncId: z.number().int().min(SYNC_ID.min).max(SYNC_ID.max).default(0),
 });
 
+/**
+ * DNS in front of master-master directors: the name clients resolve answers with the VIPs of the groups that
+ * have a master in service. The agent regenerates `hostsFile` (dnsmasq's --addn-hosts) and sends the DNS
+ * server's process (its pid in `pidFile`, checked to be dnsmasq) SIGHUP, which re-reads it.
+ */
+export const haDnsSchema = z.object({
+  /** the service name clients resolve */
+  name: z.string().max(253).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}$/, 'a lower-case DNS name with a dot, e.g. www.example.org'),
+  /** the DNS server's address: the agent asks it what the name resolves to now */
+  server: ipv4,
+  port: z.number().int().min(1).max(65535).default(53),
+  /** the records file the DNS server reads (absolute) */
+  hostsFile: z.string().regex(/^\/[^\0\n]{1,1000}$/, 'an absolute path'),
+  /** the DNS server's pid file (absolute) */
+  pidFile: z.string().regex(/^\/[^\0\n]{1,1000}$/, 'an absolute path'),
+  /** maintenance: how long the name stops offering this director's VIPs before they move (clients' cache: the records' TTL) */
+  drainMs: z.number().int().min(0).max(600_000).default(1000),
+}).strict();
+export type HaDnsConfig = z.infer<typeof haDnsSchema>;
+
 export const zkTlsSchema = z.object({
   /** the CA (PEM) that signed the ZooKeeper servers' certificates */
   ca: z.string().min(1),
@@ -92,6 +112,7 @@ export const haConfigSchema = z.object({
    * `key` (0600, owned by the agent's user) are the client certificate when ZooKeeper asks for one.
    */
   tls: zkTlsSchema.optional(),
+  dns: haDnsSchema.optional(),
   /** keepalived binary and where its files go */
   keepalivedPath: z.string().default('/usr/sbin/keepalived'),
   runDir: z.string().optional(),
@@ -108,7 +129,7 @@ export type ZkState = z.infer<typeof zkStateSchema>;
 export const haTransitionSchema = z.object({
   at: z.number(), // epoch ms
   group: z.string(),
-  kind: z.enum(['vrrp', 'lease', 'fence', 'zookeeper', 'sync', 'operator', 'keepalived', 'table']),
+  kind: z.enum(['vrrp', 'lease', 'fence', 'zookeeper', 'sync', 'operator', 'keepalived', 'table', 'dns']),
   from: z.string().nullable(),
   to: z.string(),
   reason: z.string(),
@@ -186,6 +207,18 @@ export const haStatusSchema = z.object({
     /** a validly signed change that removes too much: not applied until an operator confirms it */
     held: haHeldTableSchema.nullable().optional(),
   }),
+  /** the service name in front (absent: no DNS configured) */
+  dns: z.object({
+    name: z.string(),
+    server: z.string(),
+    /** the VIPs this director last wrote for the name (or found written) */
+    published: z.array(z.string()),
+    publishedAt: z.number().nullable(),
+    /** what the DNS server answers now (null: not asked yet or no answer) */
+    resolved: z.array(z.string()).nullable(),
+    resolvedAt: z.number().nullable(),
+    error: z.string().nullable(),
+  }).nullable().optional(),
   transitions: z.array(haTransitionSchema),
 });
 export type HaStatus = z.infer<typeof haStatusSchema>;

@@ -13,6 +13,8 @@ import { leaseDataSchema, memberDataSchema, readJson, writeJson, zkPaths } from 
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { SyncDaemon } from '@/lib/ipvs/model';
 import type { HaConfig, HaGroupStatus, HaStatus, HaTransition, VrrpGroup, VrrpState } from '@/lib/schemas/ha';
+import { dnsAnswer } from '@/lib/ha/dns-answer';
+import { DnsPublisher } from './dns-publisher';
 import { HeartbeatProbe } from './heartbeat';
 import { KernelAddresses } from './addresses';
 import { KeepalivedManager, writeTrackFile } from './keepalived';
@@ -122,6 +124,9 @@ export class HaController implements HaService {
   private readonly zk: ZkSession;
   private readonly paths: ReturnType<typeof zkPaths>;
   private maintenanceOn = false;
+  /** maintenance asked: the DNS name stops offering this director's VIPs for dns.drainMs before they move */
+  private draining = false;
+  private readonly dns: DnsPublisher | null;
   private waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -131,7 +136,7 @@ export class HaController implements HaService {
   private peers: PeerAnswers | null = null;
   private askingPeers = false;
   private syncDaemons: SyncDaemon[] = [];
-  private syncRole: 'master' | 'backup' | null = null;
+  private syncRoles: { master: boolean; backup: boolean } | null = null;
   private lastZkState: string;
   private statusCache: HaStatus | null = null;
   private secrets: HaSecrets | null = null;
@@ -156,6 +161,7 @@ export class HaController implements HaService {
       onChange: () => this.onZkChange(),
     });
     this.lastZkState = this.zk.state;
+    this.dns = this.cfg.dns ? new DnsPublisher(this.cfg.dns, () => this.changed_()) : null;
   }
 
   /** the table key, once start() has read it (TableSync asks for it at each use) */
@@ -254,6 +260,7 @@ export class HaController implements HaService {
     this.zk.close();
     this.zkTls?.close();
     this.heartbeat?.close();
+    this.dns?.close();
     this.d.table?.close();
     this.addrs.close();
     this.changed_();
@@ -332,6 +339,7 @@ export class HaController implements HaService {
     if (zkState === 'expired') for (const g of this.groups.values()) g.memberGeneration = -1;
     if (askPeers) this.askPeers();
     await this.applySyncRole();
+    if (connected) await this.publishDns();
     this.d.table?.attach(this.zk);
     this.d.registration?.attach(this.zk);
     this.changed_();
@@ -370,7 +378,8 @@ export class HaController implements HaService {
 
   private async publishMember(g: GroupRt): Promise<void> {
     const json = JSON.stringify({
-      priority: g.cfg.priority, preempt: g.cfg.preempt, maintenance: this.maintenanceOn, vrrpState: g.vrrpState, vipsPresent: g.vipsPresent,
+      // draining counts: peers leave this director's VIPs out of the DNS answer from the moment it is asked
+      priority: g.cfg.priority, preempt: g.cfg.preempt, maintenance: this.maintenanceOn || this.draining, vrrpState: g.vrrpState, vipsPresent: g.vipsPresent,
     });
     if (json === g.memberJson) return;
     const p = this.paths.member(g.cfg.name, this.cfg.director);
@@ -431,30 +440,67 @@ export class HaController implements HaService {
     this.record(g.cfg.name, 'lease', this.cfg.director, 'free', `released the lease: ${reason}`);
   }
 
-  /** The sync daemon follows the lease: master while this director holds any group, backup otherwise. */
+  /**
+   * The sync daemons follow the leases: master while this director holds a group (it sends its connections),
+   * backup while another director may serve one (it receives theirs). With two groups held one each
+   * (master-master) both run at once, which the kernel allows: connections are synced both ways.
+   */
   private async applySyncRole(): Promise<void> {
     const sync = this.cfg.sync;
     if (!sync) return;
     const roles = [...this.groups.values()].map((g) => g.memo.syncRole);
-    const want = roles.includes('master') ? 'master' : roles.includes('backup') ? 'backup' : null;
+    const want = { master: roles.includes('master'), backup: roles.includes('backup') };
     try {
       this.syncDaemons = await this.d.backend.listDaemons();
-      if (want === null) return;
-      const other = want === 'master' ? 'backup' : 'master';
-      const running = this.syncDaemons.find((x) => x.state === want);
-      const ok = running && running.interface === sync.interface && running.syncId === sync.syncId;
-      if (this.syncDaemons.some((x) => x.state === other)) await this.d.backend.stopDaemon(other);
-      if (running && !ok) await this.d.backend.stopDaemon(want);
-      if (!ok) await this.d.backend.startDaemon({ state: want, interface: sync.interface, syncId: sync.syncId });
-      if (this.syncRole !== want || !ok) {
-        this.record('*', 'sync', this.syncRole, want, want === 'master'
-          ? `sync daemon master on ${sync.interface} (syncid ${sync.syncId}): this director holds the lease`
-          : `sync daemon backup on ${sync.interface} (syncid ${sync.syncId}): receiving the master's connections`);
+      if (!want.master && !want.backup) return;
+      let changed = false;
+      for (const state of ['master', 'backup'] as const) {
+        const running = this.syncDaemons.find((x) => x.state === state);
+        const ok = running && running.interface === sync.interface && running.syncId === sync.syncId;
+        if (running && (!want[state] || !ok)) {
+          await this.d.backend.stopDaemon(state);
+          changed = true;
+        }
+        if (want[state] && !ok) {
+          await this.d.backend.startDaemon({ state, interface: sync.interface, syncId: sync.syncId });
+          changed = true;
+        }
+      }
+      const before = this.syncRoles;
+      if (changed || !before || before.master !== want.master || before.backup !== want.backup) {
+        const words = (r: { master: boolean; backup: boolean } | null) => (r ? [r.master && 'master', r.backup && 'backup'].filter(Boolean).join(' + ') || 'none' : null);
+        const held = [...this.groups.values()].filter((g) => g.memo.syncRole === 'master').map((g) => g.cfg.name);
+        const why = [
+          want.master ? `master (sends this director's connections): it holds ${held.join(', ')}` : null,
+          want.backup ? `backup (receives the peer's connections)${want.master ? ' for the groups it does not hold' : ''}` : null,
+        ].filter(Boolean).join('; ');
+        this.record('*', 'sync', words(before), words(want)!, `sync daemon on ${sync.interface} (syncid ${sync.syncId}): ${why}`);
         this.syncDaemons = await this.d.backend.listDaemons();
       }
-      this.syncRole = want;
+      this.syncRoles = want;
     } catch (e) {
       this.d.log.warn({ err: e }, 'sync daemon change failed');
+    }
+  }
+
+  /**
+   * The DNS answer from what ZooKeeper says (every connected director computes the same): the VIPs of the
+   * groups whose lease holder is in service. Not while disconnected: the last answer stands (fail static).
+   */
+  private async publishDns(): Promise<void> {
+    if (!this.dns) return;
+    const me = this.cfg.director;
+    const out = this.maintenanceOn || this.draining;
+    const answer = dnsAnswer([...this.groups.values()].map((g) => ({
+      name: g.cfg.name, vips: g.cfg.vips, holder: g.holder,
+      holderOut: g.holder === me ? out : (g.members.find((m) => m.director === g.holder)?.maintenance ?? false),
+    })));
+    const before = await this.dns.publish(answer);
+    if (before) {
+      const gone = before.filter((a) => !answer.includes(a));
+      const came = answer.filter((a) => !before.includes(a));
+      this.record('*', 'dns', before.join(', ') || 'nothing', answer.join(', ') || 'nothing',
+        `${this.cfg.dns!.name} now answers ${answer.join(', ') || 'nothing'}${gone.length ? `; left out ${gone.join(', ')} (no master in service)` : ''}${came.length ? `; added ${came.join(', ')}` : ''}`);
     }
   }
 
@@ -534,6 +580,7 @@ export class HaController implements HaService {
       groups,
       heartbeat: this.heartbeat ? this.heartbeat.read() : null,
       syncDaemons: this.syncDaemons.map((x) => ({ state: x.state, interface: x.interface, syncId: x.syncId })),
+      dns: this.dns ? { name: this.dns.cfg.name, server: this.dns.cfg.server, ...this.dns.state } : null,
       table: {
         appliedVersion: t?.appliedVersion ?? null, zkVersion: t?.zkVersion ?? null, lastError: t?.lastError ?? null,
         refused: t?.refused ?? null, held: t?.held ?? null,
@@ -586,6 +633,18 @@ export class HaController implements HaService {
   }
 
   async maintenance(on: boolean, by: string): Promise<HaStatus> {
+    if (on && !this.maintenanceOn && this.dns && !this.draining) {
+      // first the name stops offering this director's VIPs (peers see it in the member znode), then they move
+      this.draining = true;
+      this.record('*', 'operator', 'in service', 'draining', `maintenance asked by ${by}: ${this.dns.cfg.name} leaves out this director's VIPs for ${this.dns.cfg.drainMs} ms before they move`);
+      try {
+        this.kick();
+        await this.ticking;
+        await new Promise((r) => setTimeout(r, this.dns!.cfg.drainMs));
+      } finally {
+        this.draining = false;
+      }
+    }
     if (this.maintenanceOn !== on) {
       this.maintenanceOn = on;
       const file = path.join(this.runDir, 'maintenance');

@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { haConfigSchema, type HaConfig } from '../../lib/schemas/ha';
 import { bundleAgent } from './bundle';
-import { HA_DIRECTORS, HA_LAB, type HaDirectorName } from '@/lib/lab/ha-topology';
+import { HA_DIRECTORS, HA_LAB, HA_MM, type HaDirectorName } from '@/lib/lab/ha-topology';
 import { runInLab, type LabRunResult, type TapLink } from './uml';
 
 /** The same link as start.ts's LAB_TAP: one lab per machine owns dlab0. */
@@ -37,6 +37,8 @@ export interface HaLabOptions {
   baseline?: boolean;
   /** preempt of every director's group at boot (default false) */
   preempt?: boolean;
+  /** two VIP groups, one master each, DNS in front (`npm start -- --ha master-master`) */
+  masterMaster?: boolean;
   signal?: AbortSignal;
   /** one line per boot step */
   onStep?: (step: string) => void;
@@ -66,27 +68,30 @@ export interface HaLab {
 }
 
 /** Each director's HaConfig, as the lab writes it to /run/director-lab/lvsN/ha.json. */
-export function haLabConfig(director: HaDirectorName, preempt: boolean): HaConfig {
+export function haLabConfig(director: HaDirectorName, preempt: boolean, masterMaster = false): HaConfig {
   const me = HA_DIRECTORS.find((d) => d.name === director)!;
   const peers = HA_DIRECTORS.filter((d) => d.name !== director);
+  const group = (name: string, vips: string[], virtualRouterId: number, priority: number) => ({
+    name, vips, interface: HA_LAB.lanInterface, heartbeatInterface: HA_LAB.heartbeatInterface,
+    unicastSourceIp: me.heartbeatAddress, unicastPeers: peers.map((p) => p.heartbeatAddress),
+    virtualRouterId, priority, advertIntervalMs: HA_LAB.advertIntervalMs, preempt,
+  });
+  // the preferred master of a group has the higher priority (150 against 100)
+  const [high, low] = [HA_DIRECTORS[0].priority, HA_DIRECTORS[1].priority];
+  const groups = masterMaster
+    ? HA_MM.groups.map((g) => group(g.name, [`${g.vip}/32`], g.virtualRouterId, g.preferred === director ? high : low))
+    : [group(HA_LAB.group, [`${HA_LAB.vip}/32`, `${HA_LAB.gateway}/32`], HA_LAB.virtualRouterId, me.priority)];
   return haConfigSchema.parse({
     director,
     zookeeper: HA_LAB.zookeeper,
     sessionTimeoutMs: HA_LAB.sessionTimeoutMs,
     zkRoot: '/director',
-    groups: [{
-      name: HA_LAB.group,
-      vips: [`${HA_LAB.vip}/32`, `${HA_LAB.gateway}/32`],
-      interface: HA_LAB.lanInterface,
-      heartbeatInterface: HA_LAB.heartbeatInterface,
-      unicastSourceIp: me.heartbeatAddress,
-      unicastPeers: peers.map((p) => p.heartbeatAddress),
-      virtualRouterId: HA_LAB.virtualRouterId,
-      priority: me.priority,
-      advertIntervalMs: HA_LAB.advertIntervalMs,
-      preempt,
-    }],
+    groups,
+    // one syncid for the cluster: each director's master daemon sends it and the peer's backup takes it
     sync: { interface: HA_LAB.heartbeatInterface, syncId: HA_LAB.syncId },
+    ...(masterMaster ? {
+      dns: { name: HA_MM.dnsName, server: HA_MM.dnsServer, hostsFile: HA_MM.hostsFile, pidFile: HA_MM.dnsPidFile, drainMs: HA_MM.drainMs },
+    } : {}),
     // the peer's own token file: visible to both, since all directors share the guest's /run
     peers: peers.map((p) => ({ director: p.name, url: `http://${p.lanAddress}:${HA_LAB.agentPort}`, tokenFile: `/run/director-lab/${p.name}/tokens/viewer.token` })),
     runDir: `/run/director-lab/${director}/ha`,
@@ -100,7 +105,7 @@ export function haLabConfig(director: HaDirectorName, preempt: boolean): HaConfi
  * token when ZooKeeper is out of reach. Both get the same ZooKeeper
  * credentials and table key: that is what makes them one cluster.
  */
-function writeConfigs(dir: string, preempt: boolean): { viewerToken: string; operatorToken: string; secrets: HaLabSecrets } {
+function writeConfigs(dir: string, preempt: boolean, masterMaster: boolean): { viewerToken: string; operatorToken: string; secrets: HaLabSecrets } {
   const tokens = {
     viewerToken: `viewer_${randomBytes(32).toString('base64url')}`,
     operatorToken: `operator_${randomBytes(32).toString('base64url')}`,
@@ -118,7 +123,7 @@ function writeConfigs(dir: string, preempt: boolean): { viewerToken: string; ope
     writeFileSync(path.join(dir, d.name, 'zk-credentials'), `${secrets.zkCredentials}\n`, { mode: 0o600 });
     writeFileSync(path.join(dir, d.name, 'ha-table.key'), `${secrets.tableKey}\n`, { mode: 0o600 });
     // compact on purpose: ha-faults.sh start-director --preempt rewrites `"preempt":false` in place
-    writeFileSync(path.join(dir, d.name, 'ha.json'), `${JSON.stringify(haLabConfig(d.name, preempt))}\n`, { mode: 0o600 });
+    writeFileSync(path.join(dir, d.name, 'ha.json'), `${JSON.stringify(haLabConfig(d.name, preempt, masterMaster))}\n`, { mode: 0o600 });
   }
   return { ...tokens, secrets };
 }
@@ -143,7 +148,8 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
   let log = '';
   const args = ['bash', path.join(o.projectRoot, 'server/lab/guest/ha-main.sh'), bundle, '/run/out/ha-config', String(o.rate), o.allowOrigin ?? ''];
   if (o.baseline) args.push('--baseline');
-  step(`booting the lab kernel in HA mode (tap ${tap.name} ${tap.hostAddress}/${tap.prefix} <-> ${tap.guestAddress})`);
+  if (o.masterMaster) args.push('--master-master');
+  step(`booting the lab kernel in HA mode${o.masterMaster ? ' (master-master: two VIP groups, DNS in front)' : ''} (tap ${tap.name} ${tap.hostAddress}/${tap.prefix} <-> ${tap.guestAddress})`);
   const done = runInLab({
     command: args,
     cwd: o.projectRoot,
@@ -154,7 +160,7 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
     timeoutMs: 2_000_000_000, // about 23 days: runs until `signal`
     signal: o.signal,
     onPrepared: ({ outDir }) => {
-      tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? false);
+      tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? false, o.masterMaster ?? false);
       logDir = path.join(outDir, 'logs');
     },
     onOutput: (chunk) => {

@@ -1,11 +1,12 @@
 /**
  * `npm start`: the agent and the console, in one command.
  *
- *   npm start [-- --lab | --ha] [--no-console] [--rate N] [--port N]
+ *   npm start [-- --lab | --ha [master-master]] [--no-console] [--rate N] [--port N]
  *
  * --ha boots the lab with two directors (lvs1, lvs2: keepalived, a ZooKeeper
  * lease and connection sync; see server/lab/ha-lab.ts) and gives the
- * console both agents.
+ * console both agents. `--ha master-master`: two VIP groups, lvs1 master of
+ * one and lvs2 of the other, connections synced both ways, DNS in front.
  *
  * Without host IPVS (or with --lab) it boots the lab kernel with a tap link
  * (host 169.254.150.1/30, guest 169.254.150.2/30), builds the seed's LVS lab
@@ -283,7 +284,7 @@ function claimStateFile(): number | null {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     options: {
       lab: { type: 'boolean', default: false },
       ha: { type: 'boolean', default: false },
@@ -293,11 +294,17 @@ async function main(): Promise<void> {
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
+    // `--ha master-master`: the HA lab with two VIP groups, one master each, and DNS in front (issue #27)
+    allowPositionals: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm start [-- --lab | --ha] [--no-console] [--rate N] [--port N]\n');
+    process.stdout.write('usage: npm start [-- --lab | --ha [master-master]] [--no-console] [--rate N] [--port N]\n');
     return;
   }
+  if (positionals.length > (values.ha ? 1 : 0) || (positionals.length === 1 && positionals[0] !== 'master-master')) {
+    fail(`unexpected argument${positionals.length > 1 ? 's' : ''} '${positionals.join(' ')}': only --ha takes one, master-master`);
+  }
+  const masterMaster = values.ha && positionals[0] === 'master-master';
   const rate = Number(values.rate);
   if (!Number.isFinite(rate) || rate < 0 || rate > MAX_RATE) fail(`--rate: expected 0 to ${MAX_RATE} requests per second per service, got '${values.rate}'`);
   const port = Number(values.port);
@@ -358,7 +365,7 @@ async function main(): Promise<void> {
   let consoleAgents: ConsoleAgent[] | null = null;
   if (values.ha) {
     const ha = await startHaLab({
-      projectRoot, rate, allowOrigin: `http://127.0.0.1:${port}`, signal: abort.signal,
+      projectRoot, rate, masterMaster, allowOrigin: `http://127.0.0.1:${port}`, signal: abort.signal,
       onStep: (s) => say(`lab: ${s}`),
       onOutput: (chunk) => {
         for (const line of chunk.split('\n')) if (!line.startsWith('@@lab-step') && /error|cannot|fatal|refus/i.test(line)) say(`lab says: ${line}`);

@@ -8,6 +8,11 @@ ZK_PORT=2181
 SLOW_PORT=8090
 AGENT_PORT=9580
 HA_VRID=51
+# master-master (ha-main.sh --master-master, HA_MM=1): the second VIP and the DNS server in front (HA_MM in ha-topology.ts)
+VIP2=192.168.150.101
+DNS_IP=192.168.150.53
+MM_NAME=www.director.test
+DNS_DIR=$LAB_STATE/dns
 
 director_lan_ip() { case $1 in lvs1) echo 192.168.150.2 ;; lvs2) echo 192.168.150.3 ;; *) echo "unknown director '$1' (expected lvs1 or lvs2)" >&2; return 2 ;; esac; }
 director_hb_ip() { case $1 in lvs1) echo 10.150.1.1 ;; lvs2) echo 10.150.1.2 ;; *) echo "unknown director '$1'" >&2; return 2 ;; esac; }

@@ -1,15 +1,25 @@
 #!/bin/bash
 # Inside the lab kernel (run by server/lab/ha-lab.ts): the lab in HA mode.
-#   ha-main.sh AGENT_BUNDLE CONFIG_DIR RATE [ALLOW_ORIGIN] [--baseline]
+#   ha-main.sh AGENT_BUNDLE CONFIG_DIR RATE [ALLOW_ORIGIN] [--baseline] [--master-master]
 # CONFIG_DIR/lvsN/ holds each agent's ha.json and tokens/ (written by the
 # host); they are copied to $LAB_STATE/lvsN, the agent's state directory.
 # --baseline starts plain keepalived (no Director controller) instead.
+# --master-master: two VIPs (.100, .101), one group each, dnsmasq in front
+# (see HA_MM in ha-topology.ts); the client reaches the service by name.
 # Runs until the kernel is stopped.
 set -euo pipefail
 source "${BASH_SOURCE[0]%/*}/common.sh"
 source "${BASH_SOURCE[0]%/*}/ha-common.sh"
-[[ $# -ge 3 ]] || { echo "usage: ha-main.sh AGENT_BUNDLE CONFIG_DIR RATE [ALLOW_ORIGIN] [--baseline]" >&2; exit 2; }
-bundle=$1 config=$2 rate=$3 origin=${4:-} baseline=${5:-}
+[[ $# -ge 3 ]] || { echo "usage: ha-main.sh AGENT_BUNDLE CONFIG_DIR RATE [ALLOW_ORIGIN] [--baseline] [--master-master]" >&2; exit 2; }
+bundle=$1 config=$2 rate=$3 origin=${4:-} baseline=""
+export HA_MM=""
+for a in "${@:5}"; do
+  case $a in
+    --baseline) baseline=--baseline ;;
+    --master-master) HA_MM=1 ;;
+    *) echo "ha-main.sh: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
 step() { echo "@@lab-step $*"; }
 
 export DIRECTOR_LAB=1 DIRECTOR_LAB_MODE=ha DIRECTOR_LAB_GUEST_DIR="$GUEST_DIR" DIRECTOR_LAB_STATE="$LAB_STATE"
@@ -46,7 +56,7 @@ node "$GUEST_DIR/ha-proxy.mjs" "$LAB_PROXY_ADDR" 9581=192.168.150.2:$AGENT_PORT 
   >>"$LAB_STATE/proxy.log" 2>&1 </dev/null &
 proxy=$!
 
-step "traffic: $rate requests/s per service to the VIP, long downloads on :$SLOW_PORT"
+step "traffic: $rate requests/s per service to the VIP${HA_MM:+s by name ($MM_NAME through $DNS_IP)}, long downloads on :$SLOW_PORT"
 # 3 s: a SYN lost in a failover is resent after 1 s; one that needs the second resend (3 s) failed
 ip netns exec client node "$GUEST_DIR/traffic.mjs" --state "$LAB_STATE" --rate "$rate" --timeout-ms 3000 \
   >>"$LAB_STATE/traffic.log" 2>&1 </dev/null &

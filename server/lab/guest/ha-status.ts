@@ -6,7 +6,8 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { HA_DIRECTORS, HA_LAB, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from '@/lib/lab/ha-topology';
+import { parseHostsFile } from '@/lib/ha/dns-answer';
+import { HA_DIRECTORS, HA_LAB, HA_MM, HA_MM_VIPS, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from '@/lib/lab/ha-topology';
 import { trafficSchema, type Traffic } from '@/lib/lab/traffic';
 
 async function readText(file: string): Promise<string | null> {
@@ -95,7 +96,7 @@ async function pidsInNamespace(name: string, nsFile: string): Promise<number[]> 
   return found.filter((p): p is number => p !== null).sort((a, b) => a - b);
 }
 
-async function director(stateDir: string, d: (typeof HA_DIRECTORS)[number]): Promise<HaLabDirector> {
+async function director(stateDir: string, d: (typeof HA_DIRECTORS)[number], mm: boolean): Promise<HaLabDirector> {
   const dir = path.join(stateDir, d.name);
   const [loop, agentPid, held, noHa, keepalivedPids, addrLog] = await Promise.all([
     livePid(path.join(dir, 'loop.pid')),
@@ -109,16 +110,35 @@ async function director(stateDir: string, d: (typeof HA_DIRECTORS)[number]): Pro
   const trie = loop === null ? null : await readText(`/proc/${loop}/net/fib_trie`);
   const local = trie === null ? new Set<string>() : localAddresses(trie);
   const addressesPresent = [HA_LAB.vip, HA_LAB.gateway].filter((a) => local.has(a));
+  const vipEvents = mm
+    ? Object.fromEntries(HA_MM_VIPS.map((a) => {
+      const e = addressEvents(addrLog ?? '', a);
+      return [a, { present: local.has(a), addedAt: e.addedAt, removedAt: e.removedAt }];
+    }))
+    : undefined;
   return {
     name: d.name, lanAddress: d.lanAddress, running: loop !== null, agentPid, held, haDisabled: noHa,
-    keepalivedPids, addressesPresent, holdsVip: local.has(HA_LAB.vip),
-    vipAddedAt: vip.addedAt, vipRemovedAt: vip.removedAt,
+    keepalivedPids, addressesPresent: mm ? HA_MM_VIPS.filter((a) => local.has(a)) : addressesPresent, holdsVip: local.has(HA_LAB.vip),
+    vipAddedAt: vip.addedAt, vipRemovedAt: vip.removedAt, ...(vipEvents ? { vipEvents } : {}),
   };
 }
 
+/** The DNS records file as the agents wrote it, and when. */
+async function dnsRecords(stateDir: string): Promise<{ addresses: string[] | null; changedAt: number | null }> {
+  // HA_MM.hostsFile when the state folder is the default /run/director-lab (ha-topology.sh: $DNS_DIR/hosts)
+  const file = path.join(stateDir, 'dns', 'hosts');
+  try {
+    const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    return { addresses: parseHostsFile(text, HA_MM.dnsName) ?? [], changedAt: st.mtimeMs };
+  } catch {
+    return { addresses: null, changedAt: null };
+  }
+}
+
 export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
+  const mm = await exists(path.join(stateDir, 'ha-mm'));
   const [directors, heartbeatCut, zkPid, baseline, downloadsText, trafficText] = await Promise.all([
-    Promise.all(HA_DIRECTORS.map((d) => director(stateDir, d))),
+    Promise.all(HA_DIRECTORS.map((d) => director(stateDir, d, mm))),
     exists(path.join(stateDir, 'faults', 'cut-heartbeat')),
     livePid(path.join(stateDir, 'zk', 'pid')),
     exists(path.join(stateDir, 'faults', 'baseline')),
@@ -144,5 +164,9 @@ export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
     baseline,
     downloads,
     traffic,
+    masterMaster: mm ? {
+      vips: HA_MM_VIPS.map((address) => ({ address, holders: directors.filter((d) => d.vipEvents?.[address]?.present).map((d) => d.name as HaDirectorName) })),
+      dns: { name: HA_MM.dnsName, ...(await dnsRecords(stateDir)) },
+    } : null,
   };
 }

@@ -8,6 +8,10 @@
 # The VIP and the NAT gateway 192.168.150.1 are not configured here: they
 # float with VRRP (keepalived, driven by the agents).
 # Services: DR VIP:80, NAT VIP:8080 -> RS:80, slow downloads DR VIP:8090.
+# With HA_MM=1 (master-master): DR :80 and :8090 on both VIPs, no NAT (its
+# gateway cannot float with two masters), the second VIP on the real
+# servers' loopback too, and dnsmasq in namespace dns (.53) answering
+# $MM_NAME from $DNS_DIR/hosts, which the agents write.
 set -euo pipefail
 source "${BASH_SOURCE[0]%/*}/common.sh"
 source "${BASH_SOURCE[0]%/*}/ha-common.sh"
@@ -24,7 +28,7 @@ step "ha topology: bridges and namespaces"
   echo "link set br0 up"
   echo "link set hbbr up"
   echo "addr add $LAN_MGMT_IP/$PREFIX dev br0"
-  for ns in client $RS_NAMES zk; do
+  for ns in client $RS_NAMES zk ${HA_MM:+dns}; do
     echo "netns add $ns"
     echo "link add veth-$ns type veth peer name eth0 netns $ns"
     echo "link set veth-$ns master br0 up"
@@ -49,6 +53,23 @@ addr add $ZK_IP/$PREFIX dev eth0
 link set eth0 up
 EOB
 
+if [[ -n ${HA_MM:-} ]]; then
+  step "ha topology: dnsmasq on $DNS_IP for $MM_NAME"
+  ip -n dns -batch - <<EOB
+link set lo up
+addr add $DNS_IP/$PREFIX dev eth0
+link set eth0 up
+EOB
+  mkdir -p "$DNS_DIR"
+  # no master yet: the name answers nothing until the agents write the VIPs that are up
+  : >"$DNS_DIR/hosts"
+  # it goes into the background and writes its pid file (the agents signal it after rewriting the records);
+  # authoritative for director.test (--local): a name without records is NXDOMAIN, not a question upstream
+  ip netns exec dns /usr/sbin/dnsmasq -C /dev/null --no-resolv --no-hosts --addn-hosts="$DNS_DIR/hosts" \
+    --listen-address=$DNS_IP --bind-interfaces --local=/director.test/ --local-ttl=1 \
+    --pid-file="$DNS_DIR/dnsmasq.pid" --user=root --log-facility="$DNS_DIR/dnsmasq.log" </dev/null
+fi
+
 # ZooKeeper's JVM is the slowest part to come up: start it first
 step "ha topology: ZooKeeper on $ZK_IP:$ZK_PORT"
 nap_init
@@ -71,14 +92,18 @@ addr add $(director_hb_ip "$d")/24 dev hb0
 link set hb0 up
 EOB
 {
-  echo "-A -t $VIP:$DR_PORT -s rr"
-  echo "-A -t $VIP:$NAT_PORT -s rr"
-  echo "-A -t $VIP:$SLOW_PORT -s rr"
-  for rip in $(rs_ip rs1) $(rs_ip rs2); do
-    echo "-a -t $VIP:$DR_PORT -r \$rip:$DR_PORT -g -w 1"
-    echo "-a -t $VIP:$NAT_PORT -r \$rip:$DR_PORT -m -w 1"
-    echo "-a -t $VIP:$SLOW_PORT -r \$rip:$SLOW_PORT -g -w 1"
+  for vip in $VIP ${HA_MM:+$VIP2}; do
+    echo "-A -t \$vip:$DR_PORT -s rr"
+    echo "-A -t \$vip:$SLOW_PORT -s rr"
+    for rip in $(rs_ip rs1) $(rs_ip rs2); do
+      echo "-a -t \$vip:$DR_PORT -r \$rip:$DR_PORT -g -w 1"
+      echo "-a -t \$vip:$SLOW_PORT -r \$rip:$SLOW_PORT -g -w 1"
+    done
   done
+  if [[ -z "${HA_MM:-}" ]]; then
+    echo "-A -t $VIP:$NAT_PORT -s rr"
+    for rip in $(rs_ip rs1) $(rs_ip rs2); do echo "-a -t $VIP:$NAT_PORT -r \$rip:$DR_PORT -m -w 1"; done
+  fi
 } | ipvsadm -R
 EOS
   mkdir -p "$(ha_dir "$d")"
@@ -99,6 +124,7 @@ link set lo up
 addr add $rip/$PREFIX dev eth0
 link set eth0 up
 addr add $VIP/32 dev lo
+${HA_MM:+addr add $VIP2/32 dev lo}
 route add default via $DIP dev eth0 table $NAT_TABLE
 rule add from $rip lookup $NAT_TABLE priority $NAT_RULE_PRIORITY
 EOB
@@ -110,12 +136,22 @@ EOS
   echo $! >"$LAB_STATE/slowd-$rs.pid"
 done
 
+if [[ -n ${HA_MM:-} ]]; then
+  # the client resolves the name for each request (traffic.mjs): the DNS answer spreads it over the VIPs
+  cat >"$LAB_STATE/services.json.tmp" <<JSON
+[
+  {"id":"dr","method":"DR","address":"$MM_NAME","name":"$MM_NAME","resolver":"$DNS_IP","port":$DR_PORT,"realPort":$DR_PORT}
+]
+JSON
+  : >"$LAB_STATE/ha-mm"
+else
 cat >"$LAB_STATE/services.json.tmp" <<JSON
 [
   {"id":"dr","method":"DR","address":"$VIP","port":$DR_PORT,"realPort":$DR_PORT},
   {"id":"nat","method":"NAT","address":"$VIP","port":$NAT_PORT,"realPort":$DR_PORT}
 ]
 JSON
+fi
 mv "$LAB_STATE/services.json.tmp" "$LAB_STATE/services.json"
 echo ha >"$LAB_STATE/mode"
 step "ha topology: ready"

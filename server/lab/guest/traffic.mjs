@@ -3,10 +3,14 @@
 //
 //   node traffic.mjs [--state DIR] [--rate N] [--timeout-ms N]
 //
-// Reads DIR/services.json (written by topology.sh). The rate (requests per
+// Reads DIR/services.json (written by topology.sh). A service with `name` and
+// `resolver` (the master-master HA lab) is reached by name: each request
+// resolves it at that DNS server first and goes to one of the addresses
+// (in turn), as a client with no DNS cache would. The rate (requests per
 // second per service) follows DIR/traffic-control.json {"rate": N}, re-read
 // whenever it changes. Counters go to DIR/traffic.json about once a second
 // (written atomically) for the agent's lab.status.
+import { Resolver } from 'node:dns/promises';
 import http from 'node:http';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,8 +41,15 @@ function clampRate(n) {
   return Number.isFinite(n) ? Math.min(MAX_RATE, Math.max(0, n)) : 0;
 }
 
+const resolvers = new Map(services.filter((s) => s.name && s.resolver).map((s) => {
+  const r = new Resolver({ timeout: 1000, tries: 2 });
+  r.setServers([s.resolver]);
+  return [s.id, r];
+}));
+
 const counters = new Map(services.map((s) => [s.id, {
   sent: 0, ok: 0, failed: 0, skipped: 0, inflight: 0, byServer: {}, lastError: null, lastErrorAt: null,
+  byAddress: {}, lastAnswer: null, lastAnswerAt: null, turn: 0,
   // per-second buckets for the recent rates: [second, ok, failed]
   window: [],
 }]));
@@ -60,10 +71,16 @@ function fire(svc) {
   c.sent++;
   c.inflight++;
   let done = false;
+  let address = svc.address;
   const finish = (ok, server, err) => {
     if (done) return;
     done = true;
     c.inflight--;
+    if (resolvers.has(svc.id)) {
+      const a = (c.byAddress[address] ??= { ok: 0, failed: 0 });
+      if (ok) a.ok++;
+      else a.failed++;
+    }
     if (ok) {
       c.ok++;
       bucket(c)[1]++;
@@ -75,19 +92,36 @@ function fire(svc) {
       c.lastErrorAt = Date.now();
     }
   };
-  const req = http.get({ host: svc.address, port: svc.port, path: '/', agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (d) => { body += d; });
-    res.on('end', () => {
-      const m = /^from (\S+)/.exec(body);
-      if (res.statusCode === 200 && m) finish(true, m[1]);
-      else finish(false, null, `HTTP ${res.statusCode}: ${body.slice(0, 80)}`);
-    });
-    res.on('error', (e) => finish(false, null, e.code ?? e.message));
+  const resolver = resolvers.get(svc.id);
+  if (!resolver) return send();
+  resolver.resolve4(svc.name).then((answer) => {
+    c.lastAnswer = [...answer].sort();
+    c.lastAnswerAt = Date.now();
+    if (answer.length === 0) return finish(false, null, `resolving ${svc.name}: no address`);
+    address = answer[c.turn++ % answer.length];
+    send();
+  }, (e) => {
+    // NXDOMAIN (no group up): the name offers nothing to go to
+    address = `dns:${e.code ?? 'error'}`;
+    if (e.code === 'ENOTFOUND' || e.code === 'ENODATA') { c.lastAnswer = []; c.lastAnswerAt = Date.now(); }
+    finish(false, null, `resolving ${svc.name}: ${e.code ?? e.message}`);
   });
-  req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-  req.on('error', (e) => finish(false, null, e.code ?? e.message));
+
+  function send() {
+    const req = http.get({ host: address, port: svc.port, path: '/', agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        const m = /^from (\S+)/.exec(body);
+        if (res.statusCode === 200 && m) finish(true, m[1]);
+        else finish(false, null, `HTTP ${res.statusCode}: ${body.slice(0, 80)}`);
+      });
+      res.on('error', (e) => finish(false, null, e.code ?? e.message));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', (e) => finish(false, null, e.code ?? e.message));
+  }
 }
 
 // One timer per service, re-armed when the rate changes.
@@ -133,6 +167,7 @@ function publish() {
       method: svc.method, address: svc.address, port: svc.port,
       sent: c.sent, ok: c.ok, failed: c.failed, skipped: c.skipped, inflight: c.inflight,
       byServer: c.byServer, lastError: c.lastError, lastErrorAt: c.lastErrorAt,
+      ...(resolvers.has(svc.id) ? { byAddress: c.byAddress, lastAnswer: c.lastAnswer ?? [], lastAnswerAt: c.lastAnswerAt } : {}),
       okPerSec: sum(1) / WINDOW_S, failedPerSec: sum(2) / WINDOW_S,
     };
   }
