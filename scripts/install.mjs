@@ -20,6 +20,7 @@ export const DEBIAN_PACKAGES = {
   'libc6-dev': 'C headers for that library',
   keepalived: 'the two-director HA lab (VRRP)',
   zookeeper: 'the two-director HA lab (leases)',
+  'dnsmasq-base': 'the master-master HA lab (the DNS server in front of the directors)',
   chromium: 'the browser of the end-to-end tests',
 };
 
@@ -27,7 +28,7 @@ export const DEBIAN_PACKAGES = {
 export const PACKAGE_SETS = {
   lab: ['user-mode-linux', 'kmod', 'ipvsadm', 'iproute2', 'iputils-arping'],
   xstateShim: ['gcc', 'libc6-dev'],
-  ha: ['keepalived', 'zookeeper'],
+  ha: ['keepalived', 'zookeeper', 'dnsmasq-base'],
   browser: ['chromium'],
 };
 
