@@ -102,4 +102,26 @@ describe('HaView', () => {
     expect(text).toContain('npm start -- --ha');
     expect(text).not.toContain('Transitions');
   });
+
+  it('master-master: both groups side by side with master and lease each, the DNS answer', () => {
+    const { html, text } = render('master-master');
+    expect(html).toContain('aria-label="VIP groups"');
+    expect(html).toMatch(/aria-label="VIP groups"[^>]*xl:grid-cols-2|xl:grid-cols-2[^>]*aria-label="VIP groups"/);
+    expect(text).toContain('VIP group g100');
+    expect(text).toContain('VIP group g101');
+    expect(text).toMatch(/g100 VRID 51 nopreempt Master: lvs1 · Lease: lvs1/);
+    expect(text).toMatch(/g101 VRID 52 nopreempt Master: lvs2 · Lease: lvs2/);
+    expect(html).toMatch(/data-testid="dns-resolved".*192\.168\.150\.100.*192\.168\.150\.101/);
+    expect(text).toContain('DNS in front www.director.test');
+    // both daemons on both directors
+    expect(text.match(/master hb0 · syncid 51/g)).toHaveLength(2);
+    expect(text.match(/backup hb0 · syncid 51/g)).toHaveLength(2);
+    expect(html).not.toContain('aria-label="HA alarms"');
+  });
+
+  it('master-master with lvs1 gone: lvs2 master of both, the fleet alarm', () => {
+    const { text } = render('master-master-one-holds-both');
+    expect(text).toContain('lvs2 holds every VIP group (g100, g101) since 12 s');
+    expect(text).toMatch(/g100 VRID 51 nopreempt Master: lvs2 · Lease: lvs2/);
+  });
 });

@@ -13,7 +13,7 @@ import { Button } from '../ui/Button';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { Panel } from '../ui/Panel';
 import { cx } from '../ui/cx';
-import { VRRP_TONE, type Alarm, type ClusterView, type DirectorCard, type GroupView, type MemberRow, type TimelineItem } from './cluster';
+import { VRRP_TONE, type Alarm, type ClusterView, type DirectorCard, type DnsView, type GroupView, type MemberRow, type TimelineItem } from './cluster';
 
 export interface HaActions {
   /** why operator actions on this director are disabled (null: allowed) */
@@ -51,7 +51,11 @@ export function HaView({ view, now, actions }: { view: ClusterView; now: number;
           {configured.map((c) => <DirectorPanel key={c.ref.id} card={c} now={now} actions={actions} />)}
         </div>
       ) : null}
-      {view.groups.map((g) => <GroupPanel key={g.name} group={g} names={names} actions={actions} />)}
+      {view.dns ? <DnsPanel dns={view.dns} names={names} now={now} /> : null}
+      {/* master-master: the groups side by side, so who serves what reads at a glance */}
+      <div className={cx('grid gap-4', view.groups.length > 1 && 'xl:grid-cols-2')} aria-label="VIP groups">
+        {view.groups.map((g) => <GroupPanel key={g.name} group={g} names={names} actions={actions} />)}
+      </div>
       {view.notConfigured.length > 0 ? <NotConfigured cards={view.cards.filter((c) => view.notConfigured.some((n) => n.id === c.ref.id))} /> : null}
       {configured.length > 0 ? (
         <Panel title="Transitions" actions={<span className="text-xs text-ink-3">all directors, newest first</span>}>
@@ -248,6 +252,8 @@ function GroupPanel({ group: g, names, actions }: { group: GroupView; names: Rea
       )}
       actions={(
         <span className="text-sm text-ink-2">
+          Master: <GroupMaster group={g} n={n} />
+          <span className="mx-2 text-ink-3">·</span>
           Lease: {g.leaseHolder ? <strong className="text-ink">{n(g.leaseHolder)}</strong> : <span className="text-danger">nobody</span>}
           {g.leaseUncertain ? <span className="ml-1 text-warn" title="Directors connected to ZooKeeper disagree, or none is connected">(uncertain)</span> : null}
         </span>
@@ -308,6 +314,42 @@ function GroupPanel({ group: g, names, actions }: { group: GroupView; names: Rea
         </p>
         <p className="mt-2">This is one failover: connections not carried by the sync daemon are cut.{g.preempt === true ? ' With preempt on, the higher-priority director takes the role back when it can, so this may be undone.' : ''}</p>
       </ConfirmDialog>
+    </Panel>
+  );
+}
+
+/** The director serving the group: VRRP MASTER with the VIPs in its kernel (the VIPs are the truth). */
+function GroupMaster({ group: g, n }: { group: GroupView; n: (id: string) => string }) {
+  const holders = [...new Set(g.vips.flatMap((v) => v.holders))];
+  if (holders.length === 0) return <span className="text-danger" data-testid={`master-${g.name}`}>nobody</span>;
+  return (
+    <strong className={cx(holders.length > 1 ? 'text-danger' : 'text-ink')} data-testid={`master-${g.name}`}>
+      {holders.map(n).join(' + ')}
+    </strong>
+  );
+}
+
+function DnsPanel({ dns, names, now }: { dns: DnsView; names: ReadonlyMap<string, string>; now: number }) {
+  const pending = dns.resolved !== null && dns.resolved.join(',') !== [...dns.published].sort().join(',');
+  return (
+    <Panel title={<span className="flex items-center gap-2">DNS in front <span className="font-mono text-sm font-normal">{dns.name}</span></span>}
+      actions={<span className="text-xs text-ink-3">asked {dns.server} through {names.get(dns.from) ?? dns.from}{dns.resolvedAt !== null ? `, ${ago(now - dns.resolvedAt)}` : ''}</span>}>
+      <dl className="grid grid-cols-[9rem_1fr] gap-x-3 gap-y-2 text-sm">
+        <Fact label="Resolves to now">
+          <span data-testid="dns-resolved" className="flex flex-wrap items-center gap-1.5">
+            {dns.resolved === null ? <span className="text-danger">no answer</span>
+              : dns.resolved.length === 0 ? <span className="text-danger">nothing: no group has a master in service</span>
+              : dns.resolved.map((a) => <Badge key={a} tone="ok" className="font-mono normal-case!">{a}</Badge>)}
+          </span>
+        </Fact>
+        <Fact label="Records">
+          <span className="font-mono text-xs text-ink-2">{dns.published.join(', ') || 'none'}</span>
+          {dns.publishedAt !== null ? <span className="text-ink-3">since {ago(now - dns.publishedAt).replace(' ago', '')}</span> : null}
+          {pending ? <Badge tone="warn">server not caught up</Badge> : null}
+          <span className="text-xs text-ink-3">the VIPs of the groups whose master is in service; a director going into maintenance leaves first</span>
+        </Fact>
+        {dns.error ? <Fact label="Problem"><span className="text-danger">{dns.error}</span></Fact> : null}
+      </dl>
     </Panel>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildClusterView, carrySince, feedAfterFailure, findSplitBrain, trackedAlarmKeys, vipAddress, type DirectorFeed } from './cluster';
-import { haStatus, healthyPair, T0 } from './fixtures';
+import { ALL_HELD_ALARM_MS, buildClusterView, carrySince, feedAfterFailure, findSplitBrain, trackedAlarmKeys, vipAddress, type DirectorFeed } from './cluster';
+import { haStatus, healthyPair, masterMasterPair, T0 } from './fixtures';
 
 const DIRS = [{ id: 'lvs1', name: 'lvs1' }, { id: 'lvs2', name: 'lvs2' }];
 const ok = (s: ReturnType<typeof haStatus>): DirectorFeed => ({ kind: 'ok', status: s, at: T0 });
@@ -200,5 +200,46 @@ describe('feedAfterFailure', () => {
     const again = feedAfterFailure(first, 'timed out', T0 + 4000);
     expect(again).toEqual({ kind: 'unreachable', error: 'timed out', since: T0, last: lvs1, lastAt: T0 - 3000 });
     expect(feedAfterFailure(undefined, 'refused', T0)).toEqual({ kind: 'unreachable', error: 'refused', since: T0, last: null, lastAt: null });
+  });
+});
+
+describe('master-master: two groups', () => {
+  it('one master each: no all-held alarm; the DNS view is the freshest answer', () => {
+    const { lvs1, lvs2 } = masterMasterPair();
+    const v = buildClusterView(DIRS, { lvs1: ok(lvs1), lvs2: ok(lvs2) }, T0);
+    expect(v.groups.map((g) => [g.name, g.leaseHolder, g.vips[0]!.holders])).toEqual([['g100', 'lvs1', ['lvs1']], ['g101', 'lvs2', ['lvs2']]]);
+    expect(v.allHeld).toBeNull();
+    expect(v.alarms).toEqual([]);
+    expect(v.dns).toMatchObject({ name: 'www.director.test', resolved: ['192.168.150.100', '192.168.150.101'] });
+  });
+
+  it('one director holding both for less than a failover takes: tracked, no alarm yet', () => {
+    const { lvs1, lvs2 } = masterMasterPair('lvs2', 'lvs2', ALL_HELD_ALARM_MS - 1000);
+    const feeds = { lvs1: ok(lvs1), lvs2: ok(lvs2) };
+    const v = buildClusterView(DIRS, feeds, T0);
+    expect(v.allHeld).toEqual({ director: 'lvs2', groups: ['g100', 'g101'], since: T0 - ALL_HELD_ALARM_MS + 1000 });
+    expect(v.alarms.filter((a) => a.id.startsWith('allheld'))).toEqual([]);
+    expect(trackedAlarmKeys(DIRS, feeds)).toContain('allheld lvs2');
+  });
+
+  it('one director holding both for longer: a fleet alarm naming it, since the last group came to it', () => {
+    const { lvs1, lvs2 } = masterMasterPair('lvs2', 'lvs2', 12_000);
+    const v = buildClusterView(DIRS, { lvs1: ok(lvs1), lvs2: ok(lvs2) }, T0);
+    const a = v.alarms.find((x) => x.id === 'allheld lvs2')!;
+    expect(a.tone).toBe('danger');
+    expect(a.title).toBe('lvs2 holds every VIP group (g100, g101)');
+    expect(a.since).toBe(T0 - 12_000);
+  });
+
+  it('without lease transitions to go by, the page\'s first sighting dates it', () => {
+    const { lvs1, lvs2 } = masterMasterPair('lvs2', 'lvs2');
+    const bare = { ...lvs2, transitions: [] };
+    const v = buildClusterView(DIRS, { lvs1: ok({ ...lvs1, transitions: [] }), lvs2: ok(bare) }, T0, new Map([['allheld lvs2', T0 - 8000]]));
+    expect(v.alarms.find((x) => x.id === 'allheld lvs2')?.since).toBe(T0 - 8000);
+  });
+
+  it('one group only: never an all-held alarm', () => {
+    const { lvs1, lvs2 } = healthyPair();
+    expect(buildClusterView(DIRS, { lvs1: ok(lvs1), lvs2: ok(lvs2) }, T0).allHeld).toBeNull();
   });
 });

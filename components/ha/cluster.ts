@@ -130,6 +130,34 @@ export interface DirectorCard {
 
 export type TimelineItem = HaTransition & { director: string; key: string };
 
+/**
+ * One director holding the lease of every group (two or more) for longer than this: the fleet has no second
+ * director serving (master-master) and a failover should have been over well before (3 s goal).
+ */
+export const ALL_HELD_ALARM_MS = 5000;
+
+export interface AllHeld {
+  director: string;
+  groups: string[];
+  /** since when, from the lease transitions (or the page's first sighting); null: not known yet */
+  since: number | null;
+}
+
+/** The DNS name in front of the directors, as the freshest answering director last resolved it. */
+export interface DnsView {
+  name: string;
+  server: string;
+  /** null: no director could ask the server */
+  resolved: string[] | null;
+  resolvedAt: number | null;
+  /** what the records say, as the director that asked last wrote or read them */
+  published: string[];
+  publishedAt: number | null;
+  error: string | null;
+  /** the director whose view this is */
+  from: string;
+}
+
 export interface ClusterView {
   cards: DirectorCard[];
   groups: GroupView[];
@@ -139,6 +167,9 @@ export interface ClusterView {
   /** directors whose agent answers but has no HA configuration */
   notConfigured: DirectorRef[];
   loading: boolean;
+  dns: DnsView | null;
+  /** one director holds every group's lease (two groups or more) */
+  allHeld: AllHeld | null;
 }
 
 const statusOf = (f: DirectorFeed | undefined): HaStatus | null =>
@@ -228,7 +259,21 @@ export function buildClusterView(
     };
   });
 
+  const dns = dnsView(live.length ? live : stale);
+  const allHeld = allHeldBy(groups, [...live, ...stale], alarmSince);
+
   const alarms: Alarm[] = [];
+  if (allHeld && allHeld.since !== null && now - allHeld.since >= ALL_HELD_ALARM_MS) {
+    const others = cards.filter((c) => c.ref.id !== allHeld.director).map((c) => c.ref.id);
+    alarms.push({
+      id: allHeldKey(allHeld),
+      tone: 'danger',
+      title: `${names.get(allHeld.director) ?? allHeld.director} holds every VIP group (${allHeld.groups.join(', ')})`,
+      detail: `For longer than a failover takes (${ALL_HELD_ALARM_MS / 1000} s): ${others.length ? listNames(others, names) : 'the other director'} serves no group, `
+        + 'so one more failure takes every VIP down. Bring the other director back, then hand its group over to it (or let preempt do it).',
+      since: allHeld.since,
+    });
+  }
   for (const s of split) {
     const key = `split ${splitBrainKey(s)}`;
     alarms.push({
@@ -345,13 +390,48 @@ export function buildClusterView(
     timeline: timeline.slice(0, timelineLimit),
     notConfigured,
     loading: cards.some((c) => c.feed === 'loading'),
+    dns,
+    allHeld,
   };
+}
+
+const allHeldKey = (a: AllHeld) => `allheld ${a.director}`;
+
+/** The director holding every group's lease, when one does (two groups or more, and no doubt about the holders). */
+function allHeldBy(groups: readonly GroupView[], statuses: readonly HaStatus[], alarmSince: ReadonlyMap<string, number>): AllHeld | null {
+  if (groups.length < 2) return null;
+  const holder = groups[0]!.leaseHolder;
+  if (holder === null || groups.some((g) => g.leaseHolder !== holder || g.leaseUncertain)) return null;
+  // since the last of the groups came to it: each group's latest lease transition to the holder, as any director logged it
+  let since: number | null = 0;
+  for (const g of groups) {
+    const at = Math.max(0, ...statuses.flatMap((s) => s.transitions.filter((t) => t.kind === 'lease' && t.group === g.name && t.to === holder).map((t) => t.at)));
+    if (at === 0) { since = null; break; }
+    since = Math.max(since!, at);
+  }
+  const a: AllHeld = { director: holder, groups: groups.map((g) => g.name), since: null };
+  return { ...a, since: since ?? alarmSince.get(allHeldKey(a)) ?? null };
+}
+
+/** The freshest answer among the directors that have a DNS name configured. */
+function dnsView(statuses: readonly HaStatus[]): DnsView | null {
+  let best: DnsView | null = null;
+  for (const s of statuses) {
+    const d = s.dns;
+    if (!d) continue;
+    const v: DnsView = { name: d.name, server: d.server, resolved: d.resolved, resolvedAt: d.resolvedAt, published: d.published, publishedAt: d.publishedAt, error: d.error, from: s.director };
+    if (!best || (v.resolvedAt ?? 0) > (best.resolvedAt ?? 0)) best = v;
+  }
+  return best;
 }
 
 /** Keys of the alarms whose duration the page tracks (split brain, unreachable agents, VIPs held by none). */
 export function trackedAlarmKeys(directors: readonly DirectorRef[], feeds: Readonly<Record<string, DirectorFeed | undefined>>): string[] {
   const v = buildClusterView(directors, feeds, 0);
-  return v.alarms.map((a) => a.id).filter((id) => /^(split|unreachable|novip) /.test(id));
+  const keys = v.alarms.map((a) => a.id).filter((id) => /^(split|unreachable|novip) /.test(id));
+  // tracked from the first sighting, before it is old enough to be an alarm
+  if (v.allHeld) keys.push(allHeldKey(v.allHeld));
+  return keys;
 }
 
 export const VRRP_TONE: Record<VrrpState, 'ok' | 'accent' | 'danger' | 'warn' | 'neutral'> = {

@@ -64,3 +64,33 @@ export function healthyPair(): { lvs1: HaStatus; lvs2: HaStatus } {
     }),
   };
 }
+
+const mmGroups = (me: 'lvs1' | 'lvs2', g100: string, g101: string) => [
+  { name: 'g100', vips: ['192.168.150.100/32'], virtualRouterId: 51, priority: me === 'lvs1' ? 150 : 100, leaseHolder: g100,
+    vrrpState: (g100 === me ? 'MASTER' : 'BACKUP') as 'MASTER' | 'BACKUP', vipsPresent: g100 === me ? ['192.168.150.100/32'] : [] },
+  { name: 'g101', vips: ['192.168.150.101/32'], virtualRouterId: 52, priority: me === 'lvs2' ? 150 : 100, leaseHolder: g101,
+    vrrpState: (g101 === me ? 'MASTER' : 'BACKUP') as 'MASTER' | 'BACKUP', vipsPresent: g101 === me ? ['192.168.150.101/32'] : [] },
+];
+
+/**
+ * The master-master lab (`npm start -- --ha master-master`): g100 held by `g100`, g101 by `g101`, each lease taken
+ * `heldFor` ms before T0, DNS in front answering the VIPs of both groups.
+ */
+export function masterMasterPair(g100: 'lvs1' | 'lvs2' = 'lvs1', g101: 'lvs1' | 'lvs2' = 'lvs2', heldFor = 60_000): { lvs1: HaStatus; lvs2: HaStatus } {
+  const st = (me: 'lvs1' | 'lvs2') => {
+    const holds = [g100, g101].includes(me);
+    const serves = [g100, g101].some((h) => h !== me);
+    return haStatus(me, {
+      groups: mmGroups(me, g100, g101),
+      syncDaemons: [
+        ...(holds ? [{ state: 'master' as const, interface: 'hb0', syncId: 51 }] : []),
+        ...(serves ? [{ state: 'backup' as const, interface: 'hb0', syncId: 51 }] : []),
+      ],
+      dns: { name: 'www.director.test', server: '192.168.150.53', published: ['192.168.150.100', '192.168.150.101'], publishedAt: T0 - 20_000,
+        resolved: ['192.168.150.100', '192.168.150.101'], resolvedAt: T0 - 500, error: null },
+      transitions: (['g100', 'g101'] as const).filter((g) => (g === 'g100' ? g100 : g101) === me)
+        .map((g) => ({ at: T0 - heldFor, group: g, kind: 'lease' as const, from: null, to: me, reason: 'took the free lease' })),
+    });
+  };
+  return { lvs1: st('lvs1'), lvs2: st('lvs2') };
+}

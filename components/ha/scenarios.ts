@@ -1,6 +1,6 @@
 /** Named cluster states for the HA preview page and the view tests. */
 import type { DirectorFeed, DirectorRef } from './cluster';
-import { haStatus, healthyPair, T0 } from './fixtures';
+import { haStatus, healthyPair, masterMasterPair, T0 } from './fixtures';
 
 export interface HaScenario {
   name: string;
@@ -15,6 +15,22 @@ const tr = (ago: number, kind: 'vrrp' | 'lease' | 'fence' | 'zookeeper' | 'sync'
   ({ at: T0 - ago, group: 'lan', kind, from, to, reason });
 
 export const HA_SCENARIOS: HaScenario[] = [
+  {
+    name: 'master-master',
+    directors: PAIR,
+    feeds: () => {
+      const { lvs1, lvs2 } = masterMasterPair();
+      return { lvs1: ok(lvs1), lvs2: ok(lvs2) };
+    },
+  },
+  {
+    name: 'master-master-one-holds-both',
+    directors: PAIR,
+    feeds: () => {
+      const { lvs2 } = masterMasterPair('lvs2', 'lvs2', 12_000);
+      return { lvs1: { kind: 'unreachable', error: 'connect ECONNREFUSED', since: T0 - 12_500, last: null, lastAt: null }, lvs2: ok(lvs2) };
+    },
+  },
   {
     name: 'healthy',
     directors: PAIR,

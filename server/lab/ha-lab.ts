@@ -35,7 +35,7 @@ export interface HaLabOptions {
   allowOrigin?: string;
   /** start with plain keepalived and agents without HA (the split-brain baseline) */
   baseline?: boolean;
-  /** preempt of every director's group at boot (default false) */
+  /** preempt of every director's group at boot (default false; master-master: true, each director takes its own group back) */
   preempt?: boolean;
   /** two VIP groups, one master each, DNS in front (`npm start -- --ha master-master`) */
   masterMaster?: boolean;
@@ -160,7 +160,7 @@ export async function startHaLab(o: HaLabOptions): Promise<HaLab> {
     timeoutMs: 2_000_000_000, // about 23 days: runs until `signal`
     signal: o.signal,
     onPrepared: ({ outDir }) => {
-      tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? false, o.masterMaster ?? false);
+      tokens = writeConfigs(path.join(outDir, 'ha-config'), o.preempt ?? o.masterMaster ?? false, o.masterMaster ?? false);
       logDir = path.join(outDir, 'logs');
     },
     onOutput: (chunk) => {
