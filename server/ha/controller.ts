@@ -491,10 +491,25 @@ export class HaController implements HaService {
     if (!this.dns) return;
     const me = this.cfg.director;
     const out = this.maintenanceOn || this.draining;
-    const answer = dnsAnswer([...this.groups.values()].map((g) => ({
-      name: g.cfg.name, vips: g.cfg.vips, holder: g.holder,
-      holderOut: g.holder === me ? out : (g.members.find((m) => m.director === g.holder)?.maintenance ?? false),
-    })));
+    const answerFrom = (holders: Map<string, string | null>) => dnsAnswer([...this.groups.values()].map((g) => {
+      const holder = holders.get(g.cfg.name) ?? null;
+      return {
+        name: g.cfg.name, vips: g.cfg.vips, holder,
+        holderOut: holder === me ? out : (g.members.find((m) => m.director === holder)?.maintenance ?? false),
+      };
+    }));
+    let answer = answerFrom(new Map([...this.groups.values()].map((g) => [g.cfg.name, g.holder])));
+    const current = await this.dns.current();
+    if (answer.join() !== current.join()) {
+      // A change: decide on the leases as they are now, not as this tick read them (a busy tick takes
+      // hundreds of ms, and both directors write: a stale view would undo the peer's fresh answer).
+      const fresh = new Map<string, string | null>();
+      for (const g of this.groups.values()) {
+        const lease = await this.zk.get(this.paths.lease(g.cfg.name));
+        fresh.set(g.cfg.name, lease ? (readJson(leaseDataSchema, lease.data)?.director ?? null) : null);
+      }
+      answer = answerFrom(fresh);
+    }
     const before = await this.dns.publish(answer);
     if (before) {
       const gone = before.filter((a) => !answer.includes(a));

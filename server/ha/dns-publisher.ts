@@ -58,9 +58,14 @@ export class DnsPublisher {
    * (null: nothing to do). Errors are kept in the state, not thrown: DNS is advice to clients, and a
    * failure here must not stop the director's own HA decisions.
    */
+  /** What the records file says now (a file that is not ours, or none: nothing). */
+  current(): Promise<string[]> {
+    return readFile(this.cfg.hostsFile, 'utf8').then((t) => parseHostsFile(t, this.cfg.name) ?? [], () => []);
+  }
+
   async publish(addresses: string[]): Promise<string[] | null> {
     const { hostsFile, name } = this.cfg;
-    const current = await readFile(hostsFile, 'utf8').then((t) => parseHostsFile(t, name) ?? [], () => []);
+    const current = await this.current();
     if (same(current, addresses)) {
       // already so (the peer wrote it, or nothing changed)
       if (this.state.publishedAt === null || !same(this.state.published, addresses)) {
