@@ -203,6 +203,13 @@ describe.skipIf(!canRun)('master-master: two VIP groups, connection sync both wa
     expect(lost).toBe(0);
     expect(daemons(a)).toBe('backup+master');
     expect(daemons(b)).toBe('backup+master');
+    // connections synced both ways: each director's table holds the connections the other serves
+    const synced = async (d: HaDirectorName, vip: string) =>
+      (await api(d).connections.list.query({ protocol: 'tcp', limit: 1000 })).entries.filter((e) => e.vaddr === vip).length;
+    const [on1, on2] = [await synced('lvs1', V101), await synced('lvs2', V100)];
+    summary(`(a) synced: lvs1 holds ${on1} connections to ${V101} (served by lvs2), lvs2 holds ${on2} to ${V100} (served by lvs1)`);
+    expect(on1).toBeGreaterThan(0);
+    expect(on2).toBeGreaterThan(0);
     // the same table on both directors, for both VIPs
     const saved = async (d: HaDirectorName) => (await api(d).lab.ipvsadm.mutate({ args: ['-Sn'] })).stdout;
     const [t1, t2] = [await saved('lvs1'), await saved('lvs2')];
