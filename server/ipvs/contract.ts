@@ -266,5 +266,18 @@ export function ipvsContract(name: string, make: () => Promise<IpvsBackend>): vo
       expect(await b.listDaemons()).toEqual([]);
       await rejectsWith(b.stopDaemon('backup'), 'daemon_not_running');
     });
+
+    it('runs a master and a backup sync daemon at once (master-master directors sync both ways); stopping one leaves the other', async () => {
+      await b.startDaemon({ state: 'master', interface: 'lo', syncId: 9 });
+      try {
+        await b.startDaemon({ state: 'backup', interface: 'lo', syncId: 9 });
+        expect((await b.listDaemons()).map((d) => d.state).sort()).toEqual(['backup', 'master']);
+        await b.stopDaemon('backup');
+        expect((await b.listDaemons()).map((d) => [d.state, d.syncId])).toEqual([['master', 9]]);
+      } finally {
+        await b.stopDaemon('master');
+      }
+      expect(await b.listDaemons()).toEqual([]);
+    });
   });
 }
