@@ -265,6 +265,8 @@ describe.skipIf(!canRun)('master-master: two VIP groups, connection sync both wa
       `${lost} failed, ${ok(after) - ok(before)} good requests over ${s1(after.at - before.at)}${lost ? ` (last error ${dr(after)?.lastError})` : ''}; ` +
       (done ? `download ${d!.id} across the move ${done.ok ? 'complete' : `BROKEN (${done.error})`}, longest gap ${s1(done.maxGapMs)}`
         : d ? `no download across the move (the first one lvs1 knew, ${d.id}, began ${s1(d.startedAt - backAt)} after it)` : 'no download known to lvs1 within 60 s'));
+    // the downloads around the move, for the record (times from the move back)
+    console.log(`(c) downloads: ${(after.downloads?.recent ?? []).slice(0, 5).map((x) => `${x.id} ${s1(x.startedAt - backAt)}..${s1(x.endedAt - backAt)} ${x.ok ? 'ok' : x.error}`).join('; ')}`);
     expect(holdersOf(after, V101)).toEqual(['lvs2']);
     expect(lost).toBeLessThanOrEqual(HANDFUL);
     if (done) expect(done.ok).toBe(true);
