@@ -17,7 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client } from '../cli/commands/lab';
 import { startHaLab, type HaLab } from './ha-lab';
-import { HA_LAB, HA_MM, HA_MM_VIPS, type HaDirectorName, type HaFaultInput, type HaLabStatus } from './guest/ha-topology';
+import { HA_LAB, HA_MM, HA_MM_VIPS, type HaDirectorName, type HaFaultInput, type HaLabStatus } from '@/lib/lab/ha-topology';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const canRun = process.getuid?.() === 0 && existsSync('/usr/bin/linux.uml') && existsSync('/usr/sbin/keepalived')
