@@ -309,26 +309,41 @@ describe.skipIf(!canRun)('master-master: two VIP groups, connection sync both wa
     const before = await haStatus();
     const t0 = Date.now();
     await fault({ fault: 'cut-heartbeat' });
-    const bothMs: Record<string, number> = { [V100]: 0, [V101]: 0 };
-    const since: Record<string, number | null> = { [V100]: null, [V101]: null };
-    let last: HaLabStatus = before;
-    while (Date.now() - t0 < 12_000) {
-      last = await haStatus();
+    // per VIP: the time on two directors in all, the longest stretch, how many stretches
+    const both = Object.fromEntries(HA_MM_VIPS.map((v) => [v, { total: 0, longest: 0, count: 0, since: null as number | null }]));
+    const limit = HA_LAB.sessionTimeoutMs * 2 + 1000;
+    const watch = (st: HaLabStatus) => {
       for (const v of HA_MM_VIPS) {
-        if (holdersOf(last, v).length === 2) since[v] ??= last.at;
-        else if (since[v] !== null) { bothMs[v]! += last.at - since[v]!; since[v] = null; }
+        const x = both[v]!;
+        if (holdersOf(st, v).length === 2) {
+          if (x.since === null) { x.since = st.at; x.count++; }
+        } else if (x.since !== null) {
+          x.total += st.at - x.since;
+          x.longest = Math.max(x.longest, st.at - x.since);
+          x.since = null;
+        }
       }
+    };
+    let last: HaLabStatus = before;
+    // 12 s of cut heartbeat, then until each VIP is on one director (a stretch on two that began late is
+    // given the same limit to end, not cut short by the clock)
+    while (Date.now() - t0 < 12_000 || (HA_MM_VIPS.some((v) => both[v]!.since !== null) && Date.now() - t0 < 12_000 + limit + 2000)) {
+      last = await haStatus();
+      watch(last);
       await sleep(100);
     }
-    for (const v of HA_MM_VIPS) if (since[v] !== null) bothMs[v]! += last.at - since[v]!;
-    const limit = HA_LAB.sessionTimeoutMs * 2 + 1000;
+    for (const v of HA_MM_VIPS) {
+      const x = both[v]!;
+      if (x.since !== null) { x.total += last.at - x.since; x.longest = Math.max(x.longest, last.at - x.since); }
+    }
     const [a, b] = [await ctrl('lvs1'), await ctrl('lvs2')];
     const lost = failed(last) - failed(before);
-    summary(`(e) heartbeat cut 12 s: ${V100} on two directors for ${s1(bothMs[V100]!)}, ${V101} for ${s1(bothMs[V101]!)} (limit ${s1(limit)}); ` +
+    const fmt = (v: string) => `${v} on two directors ${both[v]!.count}× for ${s1(both[v]!.total)} in all, longest ${s1(both[v]!.longest)}`;
+    summary(`(e) heartbeat cut ${s1(last.at - before.at)}: ${fmt(V100)}; ${fmt(V101)} (limit ${s1(limit)} each); ` +
       `after: ${where(last)}; ${lost} failed, ${ok(last) - ok(before)} good requests`);
     for (const v of HA_MM_VIPS) {
       expect(holdersOf(last, v)).toHaveLength(1);
-      expect(bothMs[v]!).toBeLessThanOrEqual(limit);
+      expect(both[v]!.longest).toBeLessThanOrEqual(limit);
       const g = GROUP_OF[v]!;
       // the lease names the director holding the VIP
       expect(a?.groups.find((x) => x.name === g)?.leaseHolder ?? b?.groups.find((x) => x.name === g)?.leaseHolder).toBe(holdersOf(last, v)[0]);

@@ -98,7 +98,8 @@ function fire(svc) {
     c.lastAnswer = [...answer].sort();
     c.lastAnswerAt = Date.now();
     if (answer.length === 0) return finish(false, null, `resolving ${svc.name}: no address`);
-    address = answer[c.turn++ % answer.length];
+    // in turn over the addresses in a fixed order: the server rotates its answer, which would cancel out the turn
+    address = c.lastAnswer[c.turn++ % answer.length];
     send();
   }, (e) => {
     // NXDOMAIN (no group up): the name offers nothing to go to
