@@ -1,18 +1,20 @@
 /**
  * Bytes per stats tick per WebSocket client at 1,000 services (goal ≤ 50 kB),
- * measured on the agent's real sampler, sweep and wire encoding over the
+ * measured on the agent's real hub, sampler and wire encoding over the
  * in-memory fake:
  *   npx tsx bench/agent-tick-bytes.ts [services] [busyPercent] [destBudget]
  * Each service has 2 real servers; `busyPercent` of the services carry
  * traffic every tick (every counter moves; the kernel's rates move a little),
  * the rest are idle. As in the agent, /proc-like structure is read every
- * tick and real servers' counters for `destBudget` services per tick (32).
+ * tick and real servers' counters for `destBudget` services per tick (the
+ * agent's default, lib/agent/sampler-knobs.ts, unless given).
  * Prints the wire size (what the agent sends) and, for comparison, the size
  * of the same tick in the object form the console decodes it to; and what
  * decoding costs the console, which computes Director's rates itself.
  */
 import pino from 'pino';
 import { TableHub } from '../server/live/hub';
+import { SAMPLER_KNOBS } from '../lib/agent/sampler-knobs';
 import { fakeStructure } from '../server/api/testing';
 import { FakeIpvs } from '../server/ipvs/fake';
 import { LiveTable } from '../lib/agent/live-wire';
@@ -20,7 +22,7 @@ import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type ServiceKey } from '../lib/ipvs/mode
 
 const N = Number(process.argv[2] ?? 1000);
 const BUSY = Number(process.argv[3] ?? 10) / 100;
-const BUDGET = Number(process.argv[4] ?? 32);
+const BUDGET = Number(process.argv[4] ?? SAMPLER_KNOBS.destBudget.default);
 
 // ticks 1 s apart on a virtual clock, so rates are per second as in the agent (and the run is quick)
 let now = Date.now();

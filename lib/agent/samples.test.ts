@@ -99,7 +99,7 @@ describe('idle objects keep their sample objects', () => {
     expect(d.r).toEqual([num([...c.keys()][0]!), active, 2, num('10.0.0.2:80'), active, 2]);
   });
 
-  it('the same entry object handed out again (the sweep does so while nothing changed) gives the same result as a fresh copy', () => {
+  it('the same entry object handed out again (the sampler does so while nothing changed) gives the same result as a fresh copy', () => {
     // one object for every tick: the first ticks are not settled, so its rates must still decay, then hold
     const same = withDests(20, 1);
     let viaSame: StatsState | null = sampleTable([withDests(10, 1)], null, 1000);

@@ -81,10 +81,9 @@ export function sampleTable(
 }
 
 /**
- * The service's samples that an entry object was last found to keep whole. The sweep hands out the same
- * entry while nothing about the service changed, and entries and samples are never modified, so the check
- * stands: at 1,000 services with traffic on a few, keepsWhole over every real server was the largest part
- * of sampling (CPU profile in the lab). One map per kind of check: a check with counters read (`keptRead`)
+ * The service's samples that an entry object was last found to keep whole. The sampler hands out the same
+ * frozen entry while nothing about the service changed, and samples are never modified, so the check
+ * stands, and keepsWhole over every real server is not run again for a service that did not change. One map per kind of check: a check with counters read (`keptRead`)
  * also holds where they were carried, not the other way round.
  */
 const keptRead = new WeakMap<ServiceEntry, StatsStateService>();
