@@ -9,7 +9,7 @@ import { FakeIpvs } from '../ipvs/fake';
 import { fakeStructure, silentLog } from '../api/testing';
 import { TableHub } from './hub';
 import { LiveTable } from '@/lib/agent/live-wire';
-import { Sampler, oldest, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
+import { ProcFile, Sampler, oldest, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -435,6 +435,31 @@ ${conns.toString(16).padStart(8)}        0        0                0            
       expect(b).toEqual(parseProcIpvs(edited, 1));
       expect(b.services[0]).toBe(a.services[0]);
       expect((await totals()).conns).toBe(11);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ProcFile', () => {
+  it('reads a file whole into its own buffer (growing it), and gives null while the bytes stay the same', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'procfile-'));
+    try {
+      const f = path.join(dir, 'ip_vs');
+      const big = 'x'.repeat(700_000); // past the first buffer: it grows
+      writeFileSync(f, big);
+      const file = new ProcFile(f);
+      expect(Buffer.from(file.read()!).toString('latin1')).toBe(big);
+      expect(file.read()).toBeNull();
+      expect(Buffer.from(file.last()).toString('latin1')).toBe(big);
+      writeFileSync(f, `${big.slice(0, -1)}y`);
+      expect(file.read()!.at(-1)).toBe('y'.charCodeAt(0));
+      expect(file.read()).toBeNull();
+      writeFileSync(f, 'short');
+      expect(Buffer.from(file.read()!).toString('latin1')).toBe('short');
+      writeFileSync(f, 'shorT');
+      expect(Buffer.from(file.read()!).toString('latin1')).toBe('shorT');
+      expect(file.read()).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

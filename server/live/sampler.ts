@@ -21,7 +21,7 @@
  * A service not read keeps its last real servers with the file's connection counts. A new service
  * appears with its first GET_DEST, so no half-known service is reported.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, ServiceState, Stats } from '@/lib/ipvs/model';
 import { isIpvsError } from '@/lib/ipvs/errors';
@@ -90,8 +90,8 @@ export class Sampler {
   private list: readonly ServiceState[] | null = null;
   private listTotals: Stats | null = null;
   private listAt = 0;
-  /** fileShape() of the last file read */
-  private lastShape: string | null = null;
+  /** the last file read */
+  private lastFile: ProcIpvs | null = null;
   private last: Reading | null = null;
   /** kernel reads so far, and ms spent in them (/metrics) */
   readonly counts = { serviceDumps: 0, destDumps: 0 };
@@ -148,11 +148,10 @@ export class Sampler {
 
   /** The service dump: read again when anything it holds may have changed, else the last one. */
   private async serviceDump(totals: Stats | null, file: ProcIpvs, all: boolean): Promise<readonly ServiceState[]> {
-    const shape = fileShape(file);
     const clock = Date.now();
-    const due = !this.list || !totals || !this.listTotals || !sameStats(totals, this.listTotals) || shape !== this.lastShape
+    const due = !this.list || !totals || !this.listTotals || !sameStats(totals, this.listTotals) || !sameFileShape(this.lastFile, file)
       || this.written || all || clock - this.listAt >= this.serviceDumpMs;
-    this.lastShape = shape;
+    this.lastFile = file;
     if (!due) return this.list!;
     this.written = false; // (a write named while the dump runs asks for the next one)
     this.list = await this.timed('services', () => this.opts.backend.listServices());
@@ -243,23 +242,71 @@ export function kernelSampler(backend: IpvsBackend, destBudget?: number): Sample
   return new Sampler({ backend, structure: procIpvsFile(), totals: procTotalsFile(), destBudget });
 }
 
-// Blocking reads: a /proc file of a thousand services is read in a few system calls, and handing them to
-// libuv's thread pool costs more than the read itself in user-mode Linux (bench/RESULTS.md).
-
 /** /proc/net/ip_vs, parsing only the service blocks that changed since the last read. */
 export function procIpvsFile(path = '/proc/net/ip_vs'): () => Promise<ProcIpvs> {
+  const file = new ProcFile(path);
   let last: ProcIpvsParse | null = null;
-  return async () => (last = reparseProcIpvs(readFileSync(path, 'latin1'), last)).proc;
+  return async () => {
+    const bytes = file.read();
+    if (bytes || !last) last = reparseProcIpvs(bytes ?? file.last(), last);
+    return last.proc;
+  };
 }
 
-/** /proc/net/ip_vs_stats, parsed when its text changed. */
+/** /proc/net/ip_vs_stats, parsed when it changed. */
 export function procTotalsFile(path = '/proc/net/ip_vs_stats'): () => Promise<Stats> {
-  let last: { text: string; stats: Stats } | null = null;
+  const file = new ProcFile(path);
+  let last: Stats | null = null;
   return async () => {
-    const text = readFileSync(path, 'latin1');
-    if (last?.text !== text) last = { text, stats: Object.freeze(parseProcIpvsStats(text)) };
-    return last.stats;
+    const bytes = file.read();
+    if (bytes || !last) last = Object.freeze(parseProcIpvsStats(Buffer.from(bytes ?? file.last()).toString('latin1')));
+    return last;
   };
+}
+
+/**
+ * A /proc file read whole, with blocking calls, into a buffer this object owns, and compared with the
+ * previous read's bytes (a copy it also owns): a file that did not change costs no allocation and no parse.
+ * Blocking: a /proc file of a thousand services is a few system calls, and a hand-over to libuv's
+ * thread pool costs more than that in user-mode Linux (bench/RESULTS.md).
+ */
+export class ProcFile {
+  private buf = Buffer.alloc(512 * 1024);
+  private prev = Buffer.alloc(0);
+  private prevLen = -1;
+
+  constructor(private readonly path: string) {}
+
+  /** The file's bytes when they differ from the last read's (a view, valid until the next read), else null. */
+  read(): Uint8Array | null {
+    const fd = openSync(this.path, 'r');
+    let n = 0;
+    try {
+      for (;;) {
+        if (n === this.buf.length) {
+          const grown = Buffer.alloc(this.buf.length * 2);
+          this.buf.copy(grown);
+          this.buf = grown;
+        }
+        // position null: /proc files have no size and no stable offsets
+        const k = readSync(fd, this.buf, n, this.buf.length - n, null);
+        if (k === 0) break;
+        n += k;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (n === this.prevLen && this.buf.compare(this.prev, 0, n, 0, n) === 0) return null;
+    if (this.prev.length < n) this.prev = Buffer.alloc(this.buf.length);
+    this.buf.copy(this.prev, 0, 0, n);
+    this.prevLen = n;
+    return this.buf.subarray(0, n);
+  }
+
+  /** The last read's bytes (a view, valid until the next read). */
+  last(): Uint8Array {
+    return this.prev.subarray(0, Math.max(0, this.prevLen));
+  }
 }
 
 /** The file cannot tell an IPv4 from an IPv6 fwmark service: both are keyed without the family. */
@@ -284,16 +331,21 @@ function fileIndex(file: ProcIpvs): FileIndex {
 }
 
 /**
- * The file without its connection counts, one string to compare: when it differs from the last one, a
- * service was added, removed or changed, and the service dump is read again (a service removed and made
- * again by another tool has new counters). Memoised per (frozen) parsed object: the same text gives the same.
+ * The two reads of the file show the same services and real servers (connection counts aside): when not,
+ * a service was added, removed or changed, and the service dump is read again (a service removed and made
+ * again by another tool has new counters). Unchanged blocks are the same (frozen) objects in both reads.
  */
-const shapes = new WeakMap<object, string>();
-function fileShape(file: ProcIpvs): string {
-  let s = shapes.get(file);
-  if (s === undefined) shapes.set(file, (s = file.services.map(serviceShape).join('\n')));
-  return s;
+function sameFileShape(a: ProcIpvs | null, b: ProcIpvs): boolean {
+  if (a === b) return true;
+  if (!a || a.services.length !== b.services.length) return false;
+  for (let i = 0; i < b.services.length; i++) {
+    const x = a.services[i]!, y = b.services[i]!;
+    if (x !== y && serviceShape(x) !== serviceShape(y)) return false;
+  }
+  return true;
 }
+
+const shapes = new WeakMap<ProcService, string>();
 function serviceShape(p: ProcService): string {
   let s = shapes.get(p);
   if (s === undefined) {
