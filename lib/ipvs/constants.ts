@@ -178,4 +178,4 @@ export const CTRL_ATTR_MAXATTR = 5;
 export const IP_VS_SYNC_GROUP = '224.0.0.81';
 export const IP_VS_SYNC_PORT = 8848;
 
-// Limits the client enforces because the kernel's netlink path does not are in rules.ts.
+// The limits Director enforces where the kernel's netlink path does not are in rules.ts.
