@@ -1,4 +1,5 @@
 'use client';
+import { useState } from 'react';
 import type { LiveSample } from '@/lib/agent/live-wire';
 import { formatDestination } from '@/lib/ipvs/format';
 import { destinationId } from '@/lib/ipvs/ids';
@@ -16,6 +17,8 @@ export interface DestinationActions {
   onEdit: (d: DestinationState) => void;
   onDrain: (d: DestinationState) => void;
   onRemove: (d: DestinationState) => void;
+  /** back to the weight before its drain (the agent refuses when it was not drained through Director) */
+  onRestore?: (d: DestinationState) => Promise<void>;
   /** null when allowed, else why not */
   disabledReason: string | null;
 }
@@ -86,7 +89,9 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                 <td className="px-3 py-2">
                   <div className="flex justify-end gap-1">
                     <Button size="sm" variant="ghost" onClick={() => actions.onEdit(d)} disabledReason={actions.disabledReason}>Edit</Button>
-                    <Button size="sm" variant="ghost" onClick={() => actions.onDrain(d)} disabledReason={actions.disabledReason ?? (d.weight === 0 ? 'Already at weight 0.' : null)}>Drain</Button>
+                    {d.weight === 0 && actions.onRestore
+                      ? <RestoreButton onRestore={() => actions.onRestore!(d)} disabledReason={actions.disabledReason} />
+                      : <Button size="sm" variant="ghost" onClick={() => actions.onDrain(d)} disabledReason={actions.disabledReason}>Drain</Button>}
                     <Button size="sm" variant="ghost" className="text-danger" onClick={() => actions.onRemove(d)} disabledReason={actions.disabledReason}>Remove</Button>
                   </div>
                 </td>
@@ -111,5 +116,16 @@ function ShareBar({ share, weightsMeaningful }: { share: Share | undefined; weig
       </div>
       <span className="num w-[86px] text-xs text-ink-2">{share?.skew == null ? '—' : formatPercent(conn)} <span className="text-ink-3">/ {formatPercent(weight)}</span></span>
     </div>
+  );
+}
+
+function RestoreButton({ onRestore, disabledReason }: { onRestore: () => Promise<void>; disabledReason: string | null }) {
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <span className="inline-flex items-center gap-1">
+      <Button size="sm" variant="ghost" title="Back to the weight it had before its drain" disabledReason={disabledReason}
+        onClick={async () => { setError(null); try { await onRestore(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }}>Restore</Button>
+      {error ? <span role="alert" className="max-w-64 text-xs text-danger">{error}</span> : null}
+    </span>
   );
 }

@@ -11,6 +11,7 @@ const OP_LABELS: Record<string, string> = {
   'destinations.update': 'Edited a real server',
   'destinations.remove': 'Removed a real server',
   'destinations.drain': 'Drained a real server',
+  'destinations.restore': 'Restored a drained real server',
   'stats.zero': 'Zeroed counters',
   'timeouts.set': 'Set timeouts',
   'table.clear': 'Cleared the table',

@@ -4,13 +4,14 @@ import { useState } from 'react';
 import type { DrainProgress } from '@/lib/agent/events';
 import type { LiveSample } from '@/lib/agent/live-wire';
 import { formatDestination, formatServiceKey, serviceKeyParts } from '@/lib/ipvs/format';
-import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
+import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec, DestinationKey } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
 import { DestinationForm } from '../forms/DestinationForm';
 import { destinationFormOf, serviceFormOf } from '../forms/form-model';
 import { ServiceForm } from '../forms/ServiceForm';
 import type { RateSeries } from '../charts/RateChart';
 import { DestinationTable } from '../services/DestinationTable';
+import { DrainStatus, drainFraction } from '../services/DrainStatus';
 import type { DestHealth } from '../services/out-of-service';
 import { serviceFlagLabels } from '../services/labels';
 import { SchedulerEditor, type SchedulerPatch } from '../services/SchedulerEditor';
@@ -47,7 +48,10 @@ export interface ServiceViewProps {
   onRemoveDestination: (d: DestinationState) => Promise<void>;
   onDrain: (d: DestinationState) => Promise<void>;
   drainProgress: DrainProgress | null;
+  /** stop following the drain (the strip under the real servers goes away) */
   onDrainClose: () => void;
+  /** the weight the real server had before its drain, back */
+  onRestore: (d: DestinationKey) => Promise<void>;
   /** what the health checks say of each real server (by destination id), when the service is checked */
   health?: ReadonlyMap<string, DestHealth> | undefined;
 }
@@ -124,6 +128,11 @@ export function ServiceView(p: ServiceViewProps) {
         )}
       </Panel>
 
+      {p.drainProgress && dialog.kind !== 'drain' ? (
+        <DrainStrip progress={p.drainProgress} disabledReason={p.disabledReason} onDismiss={p.onDrainClose}
+          onRestore={() => p.onRestore(p.drainProgress!.destination)} />
+      ) : null}
+
       <Panel
         title={`Real servers (${s.destinations.length})`}
         actions={<Button size="sm" variant="primary" onClick={() => setDialog({ kind: 'add-dest' })} disabledReason={p.disabledReason}>Add real server</Button>}
@@ -141,6 +150,7 @@ export function ServiceView(p: ServiceViewProps) {
             onEdit: (d) => setDialog({ kind: 'edit-dest', d }),
             onRemove: (d) => setDialog({ kind: 'remove-dest', d }),
             onDrain: (d) => setDialog({ kind: 'drain', d }),
+            onRestore: (d) => p.onRestore({ family: d.family, address: d.address, port: d.port }),
           }}
         />
         {schedulerIgnoresWeights(s.scheduler) ? (
@@ -182,7 +192,7 @@ export function ServiceView(p: ServiceViewProps) {
         ) : null}
       </ConfirmDialog>
       {dialog.kind === 'drain' ? (
-        <DrainDialog d={dialog.d} progress={p.drainProgress} onStart={() => p.onDrain(dialog.d)} onClose={() => { p.onDrainClose(); close(); }} />
+        <DrainDialog d={dialog.d} progress={p.drainProgress} onStart={() => p.onDrain(dialog.d)} onClose={close} />
       ) : null}
     </div>
   );
@@ -191,14 +201,12 @@ export function ServiceView(p: ServiceViewProps) {
 function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; progress: DrainProgress | null; onStart: () => Promise<void>; onClose: () => void }) {
   const [started, setStarted] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [initialActive] = useState(d.activeConns);
+  const first = useFirstDrain(progress);
   const name = formatDestination(d);
-  const remaining = progress?.active ?? d.activeConns;
-  const frac = initialActive > 0 ? 1 - Math.min(1, remaining / initialActive) : progress?.done ? 1 : 0;
   return (
     <Dialog open onClose={onClose} title={`Drain ${name}`}
       footer={
-        started ? <Button onClick={onClose}>{progress?.done || progress?.gone ? 'Close' : 'Close (drain continues)'}</Button> : (
+        started ? <Button onClick={onClose}>{progress?.done || progress?.gone ? 'Close' : 'Close (the drain goes on; its progress stays on the page)'}</Button> : (
           <>
             <Button onClick={onClose}>Cancel</Button>
             <Button variant="primary" onClick={async () => { setError(null); try { await onStart(); setStarted(true); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }}>Set weight 0 and drain</Button>
@@ -206,20 +214,45 @@ function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; p
         )
       }>
       {!started ? (
-        <p className="text-sm text-ink-2">The weight becomes 0: no new connections go to this server, existing ones finish. The page follows the active connections down to zero.</p>
-      ) : (
-        <div className="space-y-3 text-sm" aria-live="polite">
-          <div role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(frac * 100)} aria-label="Drain progress" className="h-2 overflow-hidden rounded bg-panel-2">
-            <div className="h-full bg-accent transition-[width] duration-700" style={{ width: `${frac * 100}%` }} />
-          </div>
-          <p className="num">
-            {progress?.gone ? 'The real server or its service went away.' : progress?.done ? 'Drained: no active connections left.' : `${remaining} active, ${progress?.inactive ?? d.inactiveConns} inactive connection(s) remaining…`}
-          </p>
-          {progress?.caveat ? <p className="rounded-md border border-warn/40 bg-warn/5 px-3 py-2 text-xs text-ink-2">{progress.caveat}</p> : null}
-        </div>
-      )}
+        <p className="text-sm text-ink-2">The weight becomes 0 (Restore puts back {d.weight}): no new connections go to this server, existing ones finish, and clients with a persistence template keep coming until it expires. The page follows both down to zero.</p>
+      ) : progress ? (
+        <>
+          <DrainStatus progress={progress} fraction={drainFraction(progress, first)} />
+          {progress.caveat ? <p className="mt-3 rounded-md border border-warn/40 bg-warn/5 px-3 py-2 text-xs text-ink-2">{progress.caveat}</p> : null}
+        </>
+      ) : <p className="text-sm text-ink-3">Reading the connection table…</p>}
       {error ? <p role="alert" className="mt-3 text-sm text-danger">{error}</p> : null}
     </Dialog>
+  );
+}
+
+/** The first reading of a drain, against which progress is measured. */
+function useFirstDrain(progress: DrainProgress | null): { emptyIn: number | null; total: number } | null {
+  const [first, setFirst] = useState<{ emptyIn: number | null; total: number } | null>(null);
+  if (progress && first === null) setFirst({ emptyIn: progress.remains?.emptyIn ?? null, total: progress.active + progress.inactive + progress.persistent });
+  return first;
+}
+
+/** A drain's progress that stays on the page after its dialog closes, with Restore. */
+function DrainStrip({ progress, onRestore, onDismiss, disabledReason }: { progress: DrainProgress; onRestore: () => Promise<void>; onDismiss: () => void; disabledReason: string | null }) {
+  const first = useFirstDrain(progress);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <section aria-label="Drain in progress" className="rounded-md border border-accent/30 bg-accent/5 px-4 py-3">
+      <div className="mb-2 flex flex-wrap items-center justify-between gap-2">
+        <p className="text-sm font-semibold">Draining <span className="font-mono">{formatDestination(progress.destination)}</span></p>
+        <div className="flex gap-2">
+          {progress.restoreWeight !== null && !progress.gone ? (
+            <Button size="sm" onClick={async () => { setError(null); try { await onRestore(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }} disabledReason={disabledReason}>
+              Restore weight {progress.restoreWeight}
+            </Button>
+          ) : null}
+          <Button size="sm" variant="ghost" onClick={onDismiss}>{progress.done || progress.gone ? 'Dismiss' : 'Stop following'}</Button>
+        </div>
+      </div>
+      <DrainStatus progress={progress} fraction={drainFraction(progress, first)} />
+      {error ? <p role="alert" className="mt-2 text-sm text-danger">{error}</p> : null}
+    </section>
   );
 }
 

@@ -5,6 +5,7 @@
 import type {
   DestinationKey, DestinationSpec, ServiceEntry, ServiceKey, ServiceRules, ServiceSpec,
 } from '../ipvs/model';
+import type { DrainRemains } from '../conn/drain';
 import type { ConnSummary } from '../conn/summary';
 
 /**
@@ -92,6 +93,8 @@ export const PERSISTENCE_CAVEAT =
   'destination until their template expires (up to the persistence timeout after their last connection), ' +
   'even at weight 0.';
 
+export type { DrainRemains };
+
 export interface DrainProgress {
   service: ServiceKey;
   destination: DestinationKey;
@@ -100,8 +103,14 @@ export interface DrainProgress {
   active: number;
   inactive: number;
   persistent: number;
-  /** active connections reached 0 */
+  /** connections and persistence templates still pointing at it, with their time left (null: no connection table) */
+  remains: DrainRemains | null;
+  /** active and inactive connections and persistence templates all reached 0 */
   done: boolean;
+  /** active connections reached 0 (inactive ones and templates may remain) */
+  activeDone: boolean;
+  /** the weight it had before the drain, which Restore puts back (null: not drained through Director) */
+  restoreWeight: number | null;
   /** the destination or its service disappeared while draining */
   gone: boolean;
   /** Set when the service is persistent: weight 0 does not stop returning clients. */

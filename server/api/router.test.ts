@@ -212,7 +212,7 @@ describe('destinations', () => {
     expect((await failure(op.destinations.remove({ service: VIP, destination: RS2 }))).code).toBe('NOT_FOUND');
   });
 
-  it('drain sets weight 0 and onDrain reports until active connections reach 0, with the persistence caveat', async () => {
+  it('drain sets weight 0 and onDrain reports until connections and templates reach 0, with the persistence caveat', async () => {
     await op.services.update({ key: VIP, patch: { flags: { persistent: true }, timeout: 300 } });
     deps.fake.setConns(VIP, RS1, { active: 2, inactive: 1, persistent: 1 });
     const r = await op.destinations.drain({ service: VIP, destination: RS1 });
@@ -224,12 +224,31 @@ describe('destinations', () => {
     const it = await callerFor(deps, VIEWER, ac.signal).destinations.onDrain({ service: VIP, destination: RS1 });
     for await (const ev of it) {
       seen.push(dataOf(ev));
+      // active ones end first: not done while inactive connections and the template remain
       if (seen.length === 2) deps.fake.setConns(VIP, RS1, { active: 0 });
+      if (seen.length === 4) deps.fake.setConns(VIP, RS1, { active: 0, inactive: 0, persistent: 0 });
       if (seen.length > 20) break;
     }
     ac.abort();
-    expect(seen[0]).toMatchObject({ active: 2, done: false, caveat: PERSISTENCE_CAVEAT });
+    expect(seen[0]).toMatchObject({ active: 2, done: false, activeDone: false, caveat: PERSISTENCE_CAVEAT, restoreWeight: 5 });
+    expect(seen[2]).toMatchObject({ active: 0, activeDone: true, done: false });
     expect(seen.at(-1)).toMatchObject({ active: 0, done: true });
+    expect(seen).toHaveLength(5);
+  });
+
+  it('restore puts back the weight a drain took, once; refused for a server not drained or changed since', async () => {
+    await op.destinations.update({ service: VIP, destination: RS1, patch: { weight: 6 } });
+    await op.destinations.drain({ service: VIP, destination: RS1 });
+    const r = await op.destinations.restore({ service: VIP, destination: RS1 });
+    expect(r.destination.weight).toBe(6);
+    expect((await viewer.journal.list())[0]!.op).toBe('destinations.restore');
+    expect((await failure(op.destinations.restore({ service: VIP, destination: RS1 }))).code).toBe('PRECONDITION_FAILED');
+    await op.destinations.drain({ service: VIP, destination: RS1 });
+    await op.destinations.update({ service: VIP, destination: RS1, patch: { weight: 2 } });
+    const e = await failure(op.destinations.restore({ service: VIP, destination: RS1 }));
+    expect(e.code).toBe('PRECONDITION_FAILED');
+    expect(e.message).toMatch(/not drained through Director, or was changed since/);
+    expect((await deps.fake.listDestinations(VIP)).find((d) => d.address === RS1.address)!.weight).toBe(2);
   });
 
   it('has no caveat on a non-persistent service', async () => {

@@ -18,6 +18,8 @@ import { open as openFile, mkdir, readFile, rename, stat } from 'node:fs/promise
 import path from 'node:path';
 import { DomainError } from '@/lib/errors';
 import type { JournalEntry, JournalObject } from '@/lib/journal/types';
+import { sameDestinationKey, sameServiceKey } from '@/lib/ipvs/ids';
+import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 
 export type { JournalEntry, JournalObject, JournalState } from '@/lib/journal/types';
 
@@ -374,6 +376,22 @@ export class Journal {
       if (opts.before === undefined || e.id < opts.before) out.push(e);
     }
     return out;
+  }
+
+  /**
+   * The weight a real server had before it was drained, when the newest
+   * change to it is that drain (done): what Restore puts back. Null when it
+   * was not drained through Director, or changed since.
+   */
+  weightBeforeDrain(service: ServiceKey, dest: DestinationKey): number | null {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if ((e.state ?? 'done') !== 'done') continue;
+      const o = e.objects.find((x) => x.kind === 'destination' && sameServiceKey(x.service, service) && sameDestinationKey((x.after ?? x.before)!, dest));
+      if (!o || o.kind !== 'destination') continue;
+      return e.op === 'destinations.drain' && o.before && o.before.weight > 0 && o.after?.weight === 0 ? o.before.weight : null;
+    }
+    return null;
   }
 
   /**

@@ -6,6 +6,11 @@ import { IpvsError } from '@/lib/ipvs/errors';
 import { destinationCreateInput, destinationRefInput, destinationUpdateInput, tickInput } from '@/lib/schemas/api';
 import * as ops from '../../table/ops';
 import { sleep } from '@/lib/sleep';
+import { drainRemains, type DrainRemains } from '@/lib/conn/drain';
+import { MAX_PAGE_SIZE } from '@/lib/conn/summary';
+import { PreconditionError } from '@/lib/errors';
+import type { DestinationKey } from '@/lib/ipvs/model';
+import type { ConnSource } from '../../live/conn-source';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
 
 export const destinationsRouter = router({
@@ -23,7 +28,16 @@ export const destinationsRouter = router({
     const r = await ops.updateDestination(ctx, input.service, input.destination, { weight: 0 }, 'destinations.drain');
     return { ...r, caveat: r.service.flags.persistent ? PERSISTENCE_CAVEAT : null };
   }),
-  /** Progress of a drain, every tick, until active connections reach 0 (or the destination goes away). */
+  /** Back to the weight it had before its drain (journaled); refused when it was changed since or not drained. */
+  restore: operatorProcedure.input(destinationRefInput).mutation(async ({ ctx, input }) => {
+    const weight = ctx.journal.weightBeforeDrain(input.service, input.destination);
+    if (weight === null) throw new PreconditionError('no drain to restore: this real server was not drained through Director, or was changed since; set its weight with Edit');
+    return ops.updateDestination(ctx, input.service, input.destination, { weight }, 'destinations.restore');
+  }),
+  /**
+   * Progress of a drain, every tick, until its connections and the persistence
+   * templates pointing at it are gone (or the destination goes away).
+   */
   onDrain: viewerProcedure.input(destinationRefInput.extend(tickInput.unwrap().shape)).subscription(async function* ({ ctx, input, signal }) {
     let seq = 0;
     while (!signal?.aborted) {
@@ -32,6 +46,7 @@ export const destinationsRouter = router({
         throw e;
       });
       const dest = svc ? await ops.readDestination(ctx.backend, input.service, input.destination) : null;
+      const remains = dest && ctx.conns ? await readRemains(ctx.conns, input.destination, signal) : null;
       const progress: DrainProgress = {
         service: input.service,
         destination: input.destination,
@@ -40,9 +55,12 @@ export const destinationsRouter = router({
         active: dest?.activeConns ?? 0,
         inactive: dest?.inactiveConns ?? 0,
         persistent: dest?.persistentConns ?? 0,
-        done: dest !== null && dest.activeConns === 0,
+        remains,
+        done: dest !== null && dest.activeConns === 0 && dest.inactiveConns === 0 && dest.persistentConns === 0,
+        activeDone: dest !== null && dest.activeConns === 0,
         gone: dest === null,
         caveat: svc?.flags.persistent ? PERSISTENCE_CAVEAT : null,
+        restoreWeight: dest ? ctx.journal.weightBeforeDrain(input.service, input.destination) : null,
       };
       yield tracked(String(++seq), progress);
       if (progress.done || progress.gone) return;
@@ -50,3 +68,13 @@ export const destinationsRouter = router({
     }
   }),
 });
+
+/** The connection table's entries for the server, one page of them; a table that cannot be read gives no remains. */
+async function readRemains(conns: ConnSource, d: DestinationKey, signal?: AbortSignal): Promise<DrainRemains | null> {
+  try {
+    const page = await conns.list({ filter: { destination: { address: d.address } }, limit: MAX_PAGE_SIZE }, signal);
+    return drainRemains(page.entries, d.port, page.total);
+  } catch {
+    return null;
+  }
+}

@@ -19,6 +19,6 @@ export default function DemoService() {
       shares={shareMap(stats, sid, service)} colors={colors} chart={chartData(stats, sid, service, metric, colors)}
       metric={metric} onMetric={setMetric} disabledReason={disabledReason}
       onSaveScheduler={demoWrite} onUpdateService={demoWrite} onRemoveService={demoWrite} onZeroCounters={demoWrite} onAddDestination={demoWrite}
-      onUpdateDestination={demoWrite} onRemoveDestination={demoWrite} onDrain={demoWrite} drainProgress={null} onDrainClose={() => {}} />
+      onUpdateDestination={demoWrite} onRemoveDestination={demoWrite} onDrain={demoWrite} drainProgress={null} onDrainClose={() => {}} onRestore={demoWrite} />
   );
 }

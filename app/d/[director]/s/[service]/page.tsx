@@ -38,6 +38,7 @@ export default function ServicePage() {
     onSuccess: (r, v) => patch(replyPatch(r.service ? { service: r.service } : { removed: v.service as ServiceKey, at: Date.now() })),
   }));
   const drain = useMutation(trpc.destinations.drain.mutationOptions(opts));
+  const restore = useMutation(trpc.destinations.restore.mutationOptions(opts));
   const zero = useMutation(trpc.stats.zero.mutationOptions());
   const drainSub = useSubscription(trpc.destinations.onDrain.subscriptionOptions(
     service && draining ? { service: service.key, destination: draining } : skipToken,
@@ -84,6 +85,7 @@ export default function ServicePage() {
       onDrain={async (d) => { await drain.mutateAsync({ service: service.key, destination: keyOf(d) }); setDraining(keyOf(d)); }}
       drainProgress={progress && draining && destinationId(progress.destination) === destinationId(draining) ? progress : null}
       onDrainClose={() => setDraining(null)}
+      onRestore={async (d) => { await restore.mutateAsync({ service: service.key, destination: d }); }}
       health={health}
     />
   );
