@@ -73,7 +73,20 @@ function serviceLine(s: ServiceState): string {
   return line;
 }
 
-const u = (n: number, w: number) => pad(String(n), w);
+/**
+ * A number left-aligned in `w` columns. Weights and connection counts are mostly small: those padded texts
+ * are made once per width (`director list` of 10,000 × 4 prints 120,000 of them).
+ */
+const SMALL = 100;
+const paddedSmall = new Map<number, string[]>();
+function u(n: number, w: number): string {
+  if (!Number.isInteger(n) || n < 0 || n >= SMALL) return pad(String(n), w);
+  let row = paddedSmall.get(w);
+  if (!row) paddedSmall.set(w, row = Array.from({ length: SMALL }, (_, i) => pad(String(i), w)));
+  return row[n]!;
+}
+const FORWARD_COLUMN: Record<ForwardMethod, string> = Object.fromEntries(
+  Object.entries(FORWARD_LABEL).map(([k, v]) => [k, pad(v, 7)])) as Record<ForwardMethod, string>;
 
 const CSUM_LABEL = { nocsum: '-c', csum: '+c', remcsum: 'r+c' } as const;
 
@@ -134,7 +147,7 @@ export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListO
           out.push(`${head} ${pad(FORWARD_LABEL[d.forward], 7)} ${pad(tunnelInfo(d), 13)} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
           break;
         default:
-          out.push(`${head} ${pad(FORWARD_LABEL[d.forward], 7)} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
+          out.push(`${head} ${FORWARD_COLUMN[d.forward]} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
       }
     }
   }
