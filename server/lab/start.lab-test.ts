@@ -193,17 +193,34 @@ describe.skipIf(!canRun)('npm start', () => {
       expect(Math.abs(conns[0]! - conns[1]!)).toBeLessThanOrEqual(1);
     }, 180_000);
 
-    it('stop-httpd on rs2: its health probe and the client\'s requests to it fail; repaired, both serve again', async () => {
+    it('stop-httpd on rs2: the lab\'s HTTP check quiesces it by itself, traffic moves to rs1; repaired, it is back', async () => {
       const rs2 = (s: Awaited<ReturnType<typeof api.lab.status.query>>) => s.realServers.find((r) => r.name === 'rs2')!;
+      const drWeight = async () => (await api.services.list.query({ fresh: true }))
+        .find((v) => v.key.kind === 'addr' && v.key.port === 80)!.destinations.find((d) => d.address === RS2)!.weight;
+      expect(await drWeight()).toBe(1);
       const broken = await api.lab.fault.mutate({ server: 'rs2', fault: 'stop-httpd', on: true });
       expect(rs2(broken).httpd).toMatchObject({ up: false, detail: 'ECONNREFUSED' });
-      const before = (await api.lab.status.query()).traffic!.services.dr!.failed;
-      await until('the client\'s requests to rs2 to fail', async () => (await api.lab.status.query()).traffic!.services.dr!.failed >= before + 2, 60_000);
+      const t0 = Date.now();
+      // no operator: the check fails, the agent quiesces rs2 (weight 0) and journals it
+      await until('the HTTP check to quiesce rs2', async () => (await drWeight()) === 0, 60_000);
+      const outAfter = Date.now() - t0;
+      const row = (await api.health.list.query({})).find((r) => r.service.kind === 'addr' && r.service.port === 80 && r.destination.address === RS2)!;
+      expect(row.state).toBe('down');
+      expect(row.message).toMatch(/refused/i);
+      expect((await api.journal.list.query({ limit: 10 })).some((e) => e.op === 'health.down' && e.tokenName === 'health-check')).toBe(true);
+      // traffic moves to rs1: after the quiesce, requests no longer fail
+      const failedAt = (await api.lab.status.query()).traffic!.services.dr!.failed;
+      const rs1At = (await api.lab.status.query()).traffic!.services.dr!.byServer[RS1] ?? 0;
+      await until('rs1 to serve what rs2 did', async () => ((await api.lab.status.query()).traffic!.services.dr!.byServer[RS1] ?? 0) >= rs1At + 4, 60_000);
+      // a request already sent to rs2 as it went out may still fail
+      expect((await api.lab.status.query()).traffic!.services.dr!.failed).toBeLessThanOrEqual(failedAt + 1);
       const repaired = await api.lab.fault.mutate({ server: 'rs2', fault: 'stop-httpd', on: false });
       expect(rs2(repaired).httpd.up).toBe(true);
+      await until('the HTTP check to bring rs2 back', async () => (await drWeight()) === 1, 60_000);
       const served = (await api.lab.status.query()).traffic!.services.dr!.byServer[RS2] ?? 0;
       await until('rs2 to serve the client again', async () => ((await api.lab.status.query()).traffic!.services.dr!.byServer[RS2] ?? 0) >= served + 2, 60_000);
-    }, 150_000);
+      console.log(`lab health check: rs2 quiesced ${(outAfter / 1000).toFixed(1)} s after its httpd stopped`);
+    }, 200_000);
 
     it('removing the VIP from rs2 piles up SYN_RECV for rs2; repairing clears them', async () => {
       const synRecv = async () => (await api.connections.list.query({

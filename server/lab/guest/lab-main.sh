@@ -24,6 +24,12 @@ agent=$!
 
 bash "$GUEST_DIR/topology.sh"
 
+step "health: an HTTP GET check on every real server of each service"
+mkdir -p "$agent_state"
+node "$GUEST_DIR/lab-checks.mjs" "$LAB_STATE/services.json" $(for rs in $RS_NAMES; do rs_ip "$rs"; done) >"$agent_state/health.json.tmp"
+chmod 600 "$agent_state/health.json.tmp"
+mv "$agent_state/health.json.tmp" "$agent_state/health.json"
+
 step "traffic: $rate requests/s per service from the client namespace"
 ip netns exec client node "$GUEST_DIR/traffic.mjs" --state "$LAB_STATE" --rate "$rate" >>"$LAB_STATE/traffic.log" 2>&1 </dev/null &
 
