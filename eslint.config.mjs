@@ -84,10 +84,6 @@ export default tseslint.config(
       'bin/director.mjs',
       // the rate chart (uPlot) is loaded in the browser only, after the page
       'components/views/ServiceView.tsx',
-      // the CLI bundle's command table, generated as lazy imports for the same reason as main.ts
-      'scripts/build-cli.mjs',
-      // runs the built bundle it just wrote, a file that does not exist when the test is loaded
-      'server/health/checkers/misc.test.ts',
     ],
     rules: { 'no-restricted-syntax': 'off' },
   },
