@@ -11,6 +11,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { TooManyError } from '@/lib/errors';
 import type { Identity, Role } from '@/lib/auth/identity';
 
 const ROLES: readonly Role[] = ['viewer', 'operator'];
@@ -75,7 +76,8 @@ async function loadOrCreate(stateDir: string, role: Role): Promise<{ token: stri
   return { token: stored, created: stored === token };
 }
 
-export class RateLimited extends Error {
+export class RateLimited extends TooManyError {
+  override readonly name = 'RateLimited';
   constructor(readonly retryAfterMs: number) {
     super('too many failed attempts from this address; try again later');
   }

@@ -8,15 +8,16 @@ import { chmod } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
-import type { AnyRouter } from '@trpc/server';
+import type { AnyRouter, TRPCError } from '@trpc/server';
 import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isDomainError, TooManyError, UnauthenticatedError } from '@/lib/errors';
 import { parseIPv4, parseIPv6 } from '@/lib/net/ip';
 import { Auth, bearerToken, originAllowed, RateLimited } from './auth';
 import { ACTOR_HEADER, verifyActor } from '@/lib/auth/actor';
 import type { Identity, Role } from '@/lib/auth/identity';
+import { domainToTRPC } from './errors';
 import { createContextInner, type AgentContext, type AgentDeps } from './context';
 import type { Enrollment } from './enroll';
 import { Counter, declaredLength, guardDeclaredBody, resolveLimits, sendTrpcError, type AgentLimits } from './limits';
@@ -106,13 +107,14 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     try {
       if (!token) {
         auth.assertNotBlocked(remote);
-        throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a token is required (Authorization: Bearer, or the token connection parameter)' });
+        throw new UnauthenticatedError('a token is required (Authorization: Bearer, or the token connection parameter)');
       }
       const id = auth.verify(token, remote);
-      if (!id) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the token is not valid' });
+      if (!id) throw new UnauthenticatedError('the token is not valid');
       return createContextInner(deps, await withActor(id, token, req.headers[ACTOR_HEADER]), remote);
     } catch (e) {
-      if (e instanceof RateLimited) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: e.message });
+      // outside any procedure: tRPC would answer 500 for anything but a TRPCError
+      if (isDomainError(e)) throw domainToTRPC(e);
       throw e;
     }
   }
@@ -123,11 +125,11 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
    */
   async function withActor(id: Identity, token: string, header: string | string[] | undefined): Promise<Identity> {
     if (header === undefined) return id;
-    if (Array.isArray(header)) throw new TRPCError({ code: 'UNAUTHORIZED', message: `more than one ${ACTOR_HEADER} header` });
+    if (Array.isArray(header)) throw new UnauthenticatedError(`more than one ${ACTOR_HEADER} header`);
     const r = await verifyActor(token, header);
-    if ('error' in r) throw new TRPCError({ code: 'UNAUTHORIZED', message: r.error });
+    if ('error' in r) throw new UnauthenticatedError(r.error);
     if (r.role !== id.role) {
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: `the ${ACTOR_HEADER} header names a ${r.role}, but the request carries the ${id.role} token` });
+      throw new UnauthenticatedError(`the ${ACTOR_HEADER} header names a ${r.role}, but the request carries the ${id.role} token`);
     }
     return { ...id, actor: r.user };
   }
@@ -144,7 +146,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       // a chunked body is counted as it streams and refused with 413 once it passes the limit
       maxBodySize,
       createContext: ({ req }) => {
-        const a = httpAuth.get(req) ?? { error: new TRPCError({ code: 'UNAUTHORIZED', message: 'not authenticated' }) };
+        const a = httpAuth.get(req) ?? { error: domainToTRPC(new UnauthenticatedError('not authenticated')) };
         if ('error' in a) throw a.error;
         return a.ctx;
       },
@@ -256,7 +258,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         const ctx = await authenticate(req, info.connectionParams);
         const role = ctx.auth!.role;
         if (!wsConnections.take(role, limits.roles[role].wsConnections)) {
-          throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `more than ${limits.roles[role].wsConnections} WebSockets of the ${role} token are open` });
+          throw domainToTRPC(new TooManyError(`more than ${limits.roles[role].wsConnections} WebSockets of the ${role} token are open`));
         }
         res.once('close', () => wsConnections.release(role));
         limiter.setRole(role);
