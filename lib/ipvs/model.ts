@@ -10,14 +10,20 @@
  * display depends on, and it keeps every value JSON-serialisable for tRPC.
  */
 
-export type AddressFamily = 'inet' | 'inet6';
-export type Protocol = 'tcp' | 'udp' | 'sctp';
+// The value lists are the rules' (rules.ts re-exports them); the types are read from them.
+export const FAMILIES = ['inet', 'inet6'] as const;
+export type AddressFamily = (typeof FAMILIES)[number];
+export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
 
 /** Forwarding methods by their operator names: NAT (-m), DR (-g), TUN (-i). */
-export type ForwardMethod = 'nat' | 'dr' | 'tun' | 'local' | 'bypass';
+export const FORWARD_METHODS = ['nat', 'dr', 'tun', 'local', 'bypass'] as const;
+export type ForwardMethod = (typeof FORWARD_METHODS)[number];
 
-export type TunnelType = 'ipip' | 'gue' | 'gre';
-export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
+export const TUNNEL_TYPES = ['ipip', 'gue', 'gre'] as const;
+export type TunnelType = (typeof TUNNEL_TYPES)[number];
+export const TUNNEL_CHECKSUMS = ['nocsum', 'csum', 'remcsum'] as const;
+export type TunnelChecksum = (typeof TUNNEL_CHECKSUMS)[number];
 
 /** Schedulers the kernel ships (ip_vs_<name> modules); 'none' is accepted by newer kernels. */
 export const SCHEDULERS = [

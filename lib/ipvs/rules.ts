@@ -9,7 +9,10 @@
  * same boundaries.
  */
 import { IP_VS_SCHEDNAME_MAXLEN } from './constants';
-import { SCHEDULERS, type AddressFamily, type DestinationSpec, type ServiceKey, type ServiceSpec, type TunnelSpec } from './model';
+import {
+  FAMILIES, FORWARD_METHODS, PROTOCOLS, SCHEDULERS, TUNNEL_CHECKSUMS, TUNNEL_TYPES, type AddressFamily, type DestinationSpec,
+  type ServiceKey, type ServiceSpec, type TunnelSpec,
+} from './model';
 import { parseIPv4, parseIPv6 } from '../net/ip';
 
 export const U32_MAX = 4294967295;
@@ -57,12 +60,7 @@ export function boundText(b: Bound): string {
   return `${b.min}..${b.max}`;
 }
 
-export const FAMILIES = ['inet', 'inet6'] as const;
-export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
-/** Forwarding methods by their operator names: NAT (-m), DR (-g), TUN (-i). */
-export const FORWARD_METHODS = ['nat', 'dr', 'tun', 'local', 'bypass'] as const;
-export const TUNNEL_TYPES = ['ipip', 'gue', 'gre'] as const;
-export const TUNNEL_CHECKSUMS = ['nocsum', 'csum', 'remcsum'] as const;
+export { FAMILIES, FORWARD_METHODS, PROTOCOLS, TUNNEL_CHECKSUMS, TUNNEL_TYPES };
 /** Scheduler names Director accepts: the kernel's modules plus 'none' (no scheduler, newer kernels). */
 export const SCHEDULER_NAMES: readonly string[] = [...SCHEDULERS, 'none'];
 /** Persistence engine names ("sip"); at most MAX_NAME_LENGTH. */
