@@ -38,7 +38,7 @@ test.describe.serial('director settings', () => {
     await page.getByLabel('TCP established').fill('1000');
     await page.getByLabel('UDP').fill('40');
     await page.getByRole('button', { name: 'Set timeouts' }).click();
-    await expect(page.getByRole('status')).toContainText('Saved');
+    await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
     await expect(page.getByText('1000 / 120 / 40')).toBeVisible();
     expect((await ipvsadm('-L', '--timeout')).trim()).toBe('Timeout (tcp tcpfin udp): 1000 120 40');
     await screen(page, 'parity-timeouts');
@@ -132,8 +132,10 @@ test.describe.serial('director settings', () => {
     await screen(page, 'parity-cleared');
     // undo from the Snapshots page's journal
     await page.goto(`${DIRECTOR}/snapshots`);
-    await page.getByRole('button', { name: 'Undo', exact: true }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Undo', exact: true }).click();
+    await page.getByRole('row').filter({ hasText: 'Cleared the table' }).first().getByRole('button', { name: 'Undo', exact: true }).click();
+    const undoDialog = page.getByRole('dialog');
+    await expect(undoDialog).toContainText(`Undo #${entry!.id}`);
+    await undoDialog.getByRole('button', { name: 'Undo', exact: true }).click();
     await until('table back', async () => JSON.stringify((await savedRules()).sort()) === JSON.stringify(before));
   });
 });
