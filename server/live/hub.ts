@@ -193,9 +193,10 @@ export class TableHub {
 
   /**
    * The table as the API serves it: the latest sample, each service stamped
-   * with when its parts were read. The sample is taken again first when it is
-   * older than `maxAgeMs` (default one tick), a write happened since, or it
-   * lacks services whose real servers were never read. `fresh`: read every
+   * with when its parts were read (every tick while someone subscribes, every
+   * idleSampleMs otherwise). It is read again first only when older than
+   * `maxAgeMs` (default idleSampleMs), after a write through the agent, or when
+   * it lacks services whose real servers were never read. `fresh`: read every
    * service's real servers now (one GET_DEST dump each), which refreshes the
    * hub for every subscriber too.
    */
@@ -219,7 +220,7 @@ export class TableHub {
   private async sampleFor(opts: { fresh?: boolean; maxAgeMs?: number }): Promise<Sample> {
     const cur = this.current;
     if (opts.fresh) await this.sampleNow(true);
-    else if (!cur || this.stale || cur.missing > 0 || Date.now() - cur.at > (opts.maxAgeMs ?? this.tickMs)) {
+    else if (!cur || this.stale || cur.missing > 0 || Date.now() - cur.at > (opts.maxAgeMs ?? this.idleSampleMs)) {
       await this.sampleNow();
       if (this.current && this.current.missing > 0) await this.sampleNow(true);
     }
