@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CONN_HEADER, formatConnLine } from '@/lib/conn/format';
 import { ConnFilterError, type ConnPageRequest } from '@/lib/conn/summary';
 import { arbConnEntry } from '@/lib/conn/testing';
+import { CONN_WORKER_NICE } from './worker';
 import { connWorkerThreads, readConnectionPage, setConnWorkerForTests, summarizeConnections, type ReadOptions } from './reader';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'director-conn-'));
@@ -153,6 +154,16 @@ describe('server/conn/reader: worker threads', () => {
 
     // and the next read starts a fresh one
     expect((await summarizeConnections({ path: file, thread: 'worker' })).connections).toBe(10_000);
+  });
+
+  /** nice of a task, from its stat file (field 19, counted after the command name) */
+  const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  it.skipIf(!existsSync('/proc/thread-self/stat'))('runs the worker below the event loop (a higher nice value), the calling thread unchanged', async () => {
+    const mine = niceOf(readFileSync('/proc/thread-self/stat', 'utf8'));
+    await summarizeConnections({ path: file, thread: 'worker' });
+    const nices = readdirSync('/proc/self/task').map((t) => { try { return niceOf(readFileSync(`/proc/self/task/${t}/stat`, 'utf8')); } catch { return null; } });
+    expect(nices).toContain(CONN_WORKER_NICE);
+    expect(niceOf(readFileSync('/proc/thread-self/stat', 'utf8'))).toBe(mine);
   });
 
   it('keeps the event loop free while the worker reads', async () => {

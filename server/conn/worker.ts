@@ -14,6 +14,7 @@
  * directory under tsx, and bundles on its own (scripts/build-cli.mjs).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConnScanner, type ConnRecord } from '../../lib/conn/parse';
 import { ConnFilterError, ConnPageCollector, ConnSummarizer, type ConnPageRequest } from '../../lib/conn/summary';
@@ -126,7 +127,12 @@ export function serializeError(e: unknown): SerializedError {
 export const CONN_WORKER_MARK = 'directorConnWorker';
 
 const port = parentPort;
+/** The worker's nice value: its parse must give way to the event loop it serves whenever both can run. */
+export const CONN_WORKER_NICE = 10;
+
 if (port && (workerData as Record<string, unknown> | null)?.[CONN_WORKER_MARK] === true) {
+  // pid 0 is this thread alone on Linux (each thread is a task); elsewhere, or if refused, the default stays
+  try { setPriority(0, CONN_WORKER_NICE); } catch { /* not permitted here: the same work, at the same priority */ }
   port.on('message', (job: ConnWorkerJob) => {
     let msg: ConnWorkerMessage;
     try {
