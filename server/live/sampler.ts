@@ -25,7 +25,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState, ServiceEntry, ServiceKey, ServiceState, Stats } from '@/lib/ipvs/model';
 import { isIpvsError } from '@/lib/ipvs/errors';
-import type { ProcDestination, ProcIpvs, ProcService } from '@/lib/proc/ip-vs';
+import type { ProcIpvs, ProcService } from '@/lib/proc/ip-vs';
 import { reparseProcIpvs, type ProcIpvsParse } from '@/lib/proc/ip-vs-blocks';
 import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
 import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
@@ -72,8 +72,15 @@ interface Known {
   statsAtRead: Stats;
   /** when they were last known current: readAt, or later while the service's counters stood still */
   destsAt: number;
-  /** the entry last handed out */
+  /** the entry last handed out, and the service object it was made from */
   entry: ServiceEntry | null;
+  entryFrom: ServiceState | null;
+  /** the file block these real servers were last found to match (sameShape), while neither changed */
+  matched: ProcService | null;
+  /** the file block whose connection counts `dests` carries */
+  countsFrom: ProcService | null;
+  /** the last reading that listed the service */
+  seen: number;
 }
 
 export class Sampler {
@@ -88,6 +95,10 @@ export class Sampler {
   private written = false;
   /** the last service dump, the totals read just before it, and when */
   private list: readonly ServiceState[] | null = null;
+  /** each listed service's id and file key (computed once per dump) */
+  private ids: readonly string[] = [];
+  private fileKeys: readonly string[] = [];
+  private readings = 0;
   private listTotals: Stats | null = null;
   private listAt = 0;
   /** the last file read */
@@ -125,7 +136,8 @@ export class Sampler {
     const totals = this.opts.totals ? await this.timed('totals', this.opts.totals) : null;
     const file = await this.timed('proc', this.opts.structure);
     const services = await this.serviceDump(totals, file, opts.all ?? false);
-    const ids = services.map(keptServiceId);
+    const ids = this.ids;
+    this.readings++;
     const inFile = fileIndex(file);
     const pick = this.choose(services, ids, inFile, opts.all || this.known.size === 0);
     const got = await this.readDests(pick, services);
@@ -134,7 +146,8 @@ export class Sampler {
       const prev = this.known.get(ids[i]!);
       this.known.set(ids[i]!, {
         dests: prev && sameDestinations(prev.dests, dests) ? prev.dests : freezeDests(dests),
-        readAt: at, statsAtRead: services[i]!.stats, destsAt: at, entry: prev?.entry ?? null,
+        readAt: at, statsAtRead: services[i]!.stats, destsAt: at, entry: prev?.entry ?? null, entryFrom: prev?.entryFrom ?? null,
+        matched: null, countsFrom: null, seen: 0,
       });
     }
     const readings = this.assemble(services, ids, inFile, got, at);
@@ -155,6 +168,8 @@ export class Sampler {
     if (!due) return this.list!;
     this.written = false; // (a write named while the dump runs asks for the next one)
     this.list = await this.timed('services', () => this.opts.backend.listServices());
+    this.ids = this.list.map(keptServiceId);
+    this.fileKeys = this.list.map((svc) => procKey(svc.key));
     this.listTotals = totals;
     this.listAt = clock;
     this.counts.serviceDumps++;
@@ -169,14 +184,16 @@ export class Sampler {
     const changed: number[] = [];
     const moved: number[] = [];
     const rest: number[] = [];
+    const ages: number[] = new Array(services.length);
     for (let i = 0; i < services.length; i++) {
       const k = this.known.get(ids[i]!);
+      ages[i] = k ? k.readAt : -Infinity;
       if (all || this.watched.has(ids[i]!)) pick.push(i);
-      else if (!k || this.dirty.has(ids[i]!) || !sameShape(inFile.get(procKey(services[i]!.key)), k.dests)) changed.push(i);
+      else if (!k || this.dirty.has(ids[i]!) || !this.matches(k, inFile.get(this.fileKeys[i]!))) changed.push(i);
       else if (!sameStats(services[i]!.stats, k.statsAtRead)) moved.push(i);
       else rest.push(i);
     }
-    const readAt = (i: number) => this.known.get(ids[i]!)?.readAt ?? -Infinity;
+    const readAt = (i: number) => ages[i]!;
     const budgeted = [...oldest(changed, this.budget, readAt), ...oldest(moved, this.budget, readAt)].slice(0, this.budget);
     const inBudget = new Set(budgeted);
     const others = [...changed, ...moved].filter((i) => !inBudget.has(i)).concat(rest);
@@ -188,27 +205,36 @@ export class Sampler {
   /** Each service whose real servers were ever read, as of `at`; forgets services gone from the list. */
   private assemble(services: readonly ServiceState[], ids: readonly string[], inFile: FileIndex, got: ReadonlyMap<number, unknown>, at: number): readonly ServiceReading[] {
     const readings: ServiceReading[] = [];
-    const live = new Set<string>();
     for (let i = 0; i < services.length; i++) {
       const k = this.known.get(ids[i]!);
       if (!k) continue; // new, and its real servers not read yet
-      live.add(ids[i]!);
+      k.seen = this.readings;
       const svc = services[i]!;
-      const p = inFile.get(procKey(svc.key));
-      if (!got.has(i) && sameShape(p, k.dests)) {
+      const p = inFile.get(this.fileKeys[i]!);
+      if (!got.has(i) && this.matches(k, p)) {
         // the file's connection counts are newer than the last GET_DEST's; unmoved counters are current
-        k.dests = withFileCounts(k.dests, p!);
+        if (k.countsFrom !== p) k.dests = withFileCounts(k.dests, p!);
+        k.countsFrom = p!;
         if (sameStats(svc.stats, k.statsAtRead)) k.destsAt = at;
       }
-      if (!k.entry || !sameService(k.entry, svc) || k.entry.destinations !== k.dests) k.entry = freezeEntry(svc, k.dests);
+      if (!k.entry || (k.entryFrom !== svc && !sameService(k.entry, svc)) || k.entry.destinations !== k.dests) k.entry = freezeEntry(svc, k.dests);
+      k.entryFrom = svc;
       readings.push(Object.freeze({ entry: k.entry, destsAt: k.destsAt }));
     }
-    for (const id of this.known.keys()) if (!live.has(id)) this.known.delete(id);
+    for (const [id, k] of this.known) if (k.seen !== this.readings) this.known.delete(id);
     if (this.dirty.size > 0) {
       const listed = new Set(ids);
       for (const id of this.dirty) if (!listed.has(id)) this.dirty.delete(id);
     }
     return Object.freeze(readings);
+  }
+
+  /** sameShape, remembered while the file block and the real servers stay the same objects. */
+  private matches(k: Known, p: ProcService | null | undefined): boolean {
+    if (p && k.matched === p) return true;
+    const same = sameShape(p, k.dests);
+    k.matched = same ? p! : null;
+    return same;
   }
 
   /** GET_DEST for the picked services, one after another; a service removed meanwhile is left out. */
@@ -369,17 +395,18 @@ function sameShape(p: ProcService | null | undefined, dests: readonly Destinatio
 }
 
 function withFileCounts(dests: readonly DestinationState[], p: ProcService): readonly DestinationState[] {
-  const counts = (d: DestinationState, f: ProcDestination) => d.activeConns === f.activeConns && d.inactiveConns === f.inactiveConns;
-  if (dests.every((d, j) => counts(d, p.destinations[j]!))) return dests;
-  return Object.freeze(dests.map((d, j) => {
-    const f = p.destinations[j]!;
-    return counts(d, f) ? d : Object.freeze({ ...d, activeConns: f.activeConns, inactiveConns: f.inactiveConns });
-  }));
+  let out: DestinationState[] | null = null;
+  for (let j = 0; j < dests.length; j++) {
+    const d = dests[j]!, f = p.destinations[j]!;
+    if (d.activeConns === f.activeConns && d.inactiveConns === f.inactiveConns) continue;
+    (out ??= dests.slice())[j] = Object.freeze({ ...d, activeConns: f.activeConns, inactiveConns: f.inactiveConns });
+  }
+  return out ? Object.freeze(out) : dests;
 }
 
 /** Counters and the kernel's rates alike (its estimator changes rates while counters stand still). */
 function sameStats(a: Stats, b: Stats): boolean {
-  return a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes
+  return a === b || a.conns === b.conns && a.inPkts === b.inPkts && a.outPkts === b.outPkts && a.inBytes === b.inBytes && a.outBytes === b.outBytes
     && a.cps === b.cps && a.inPps === b.inPps && a.outPps === b.outPps && a.inBps === b.inBps && a.outBps === b.outBps;
 }
 
