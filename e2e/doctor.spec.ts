@@ -20,8 +20,15 @@ test('the doctor names a director fault and the real server that answers ARP, wi
   await expect(page.getByRole('link', { name: 'Doctor' })).toHaveAttribute('aria-current', 'page');
 
   try {
-    await agent().lab.fault.mutate({ server: 'director', fault: 'ip-forward-off', on: true });
+    // the lab page's fault switch breaks the director itself
+    await page.goto(`${DIRECTOR}/lab`);
+    await page.getByLabel('Real server').selectOption('director');
+    await page.getByLabel('Fault').selectOption('ip-forward-off');
+    await expect(page.getByText('NAT: net.ipv4.ip_forward=0 on the director, so NAT replies are not routed back. Watch the Doctor page.')).toBeVisible();
+    await page.getByRole('button', { name: 'Break' }).click();
+    await expect(page.getByText('fault: ip-forward-off')).toBeVisible();
     await agent().lab.fault.mutate({ server: 'rs2', fault: 'break-arp', on: true });
+    await page.getByRole('link', { name: 'Doctor' }).click();
     await page.getByRole('button', { name: 'Probe ARP' }).click();
 
     const forward = page.getByRole('article', { name: 'IP forwarding is off while NAT services are in use' });
