@@ -19,6 +19,15 @@ describe('what a drained real server still has', () => {
     expect(r).toEqual({ connections: 2, udp: 1, templates: 2, connectionsLeft: 250, templatesLeft: 290, emptyIn: 290, partial: false });
   });
 
+  it('a template that runs out while its connections live is kept in steps of 60 s until they are gone', () => {
+    const r = drainRemains([entry({ state: 'TIME_WAIT', expires: 107 }), entry({ template: true, clientPort: 0, state: 'NONE', expires: 27 })], 80);
+    expect(r).toMatchObject({ connectionsLeft: 107, templatesLeft: 27, emptyIn: 147 });
+  });
+
+  it('counts down from when the table was read', () => {
+    expect(drainRemains([entry({ expires: 30 }), entry({ template: true, expires: 40 })], 80, 2, 4)).toMatchObject({ connectionsLeft: 26, templatesLeft: 36, emptyIn: 36 });
+  });
+
   it('says nothing is left when nothing is', () => {
     expect(drainRemains([], 80)).toMatchObject({ connections: 0, templates: 0, emptyIn: null });
   });

@@ -253,6 +253,8 @@ export interface ConnPage {
   offset: number;
   entries: ConnEntry[];
   malformed: number;
+  /** when the table was read (ms since epoch): a kept walk can be seconds old, and expiries count down from then */
+  readAt?: number;
 }
 
 export const MAX_PAGE_SIZE = 10_000;

@@ -58,9 +58,10 @@ export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
       // a walk under way is newer than any kept one; otherwise start one unless the kept one will do
       if (!usable(w)) w = await (pending ?? walk());
       signal?.throwIfAborted();
-      if (w.bytes) return pageFromBytes(req, w.bytes, signal ? { signal } : {});
+      if (w.bytes) return { ...await pageFromBytes(req, w.bytes, signal ? { signal } : {}), readAt: w.at };
       // too large to keep: this page walks the table itself
-      return readConnectionPage(req, { ...read, ...(signal ? { signal } : {}) });
+      const at = Date.now();
+      return { ...await readConnectionPage(req, { ...read, ...(signal ? { signal } : {}) }), readAt: at };
     },
     async summary(maxAgeMs) {
       if (last && Date.now() - last.at < maxAgeMs) return last;

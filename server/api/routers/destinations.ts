@@ -73,7 +73,7 @@ export const destinationsRouter = router({
 async function readRemains(conns: ConnSource, d: DestinationKey, signal?: AbortSignal): Promise<DrainRemains | null> {
   try {
     const page = await conns.list({ filter: { destination: { address: d.address } }, limit: MAX_PAGE_SIZE }, signal);
-    return drainRemains(page.entries, d.port, page.total);
+    return drainRemains(page.entries, d.port, page.total, page.readAt ? Math.max(0, (Date.now() - page.readAt) / 1000) : 0);
   } catch {
     return null;
   }
