@@ -54,10 +54,15 @@ async function list(cmd: Extract<IpvsadmCommand, { kind: 'list' }>, io: CliIo, d
     // streamed: the table can hold millions of entries
     let out = cmd.peColumns ? CONN_TITLE_PE : CONN_TITLE;
     const rl = createInterface({ input: createReadStream(deps.connTable), crlfDelay: Infinity });
-    for await (const line of rl) {
-      if (isConnHeader(line)) continue;
-      out += formatConnLineLikeIpvsadm(line, cmd.peColumns);
-      if (out.length > 1 << 16) { io.stdout(out); out = ''; }
+    try {
+      for await (const line of rl) {
+        if (isConnHeader(line)) continue;
+        out += formatConnLineLikeIpvsadm(line, cmd.peColumns);
+        if (out.length > 1 << 16) { io.stdout(out); out = ''; }
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      throw new Error(`${deps.connTable} does not exist: this kernel has no IPVS (load ip_vs, or use the lab: npm start)`);
     }
     io.stdout(out);
     return 0;

@@ -30,11 +30,12 @@ function usage(loaders?: CommandLoaders): string {
 
 /** `director -L…`, `director -A …`: ipvsadm's own syntax (./ipvsadm.ts), loaded only when used. */
 async function ipvsadmSyntax(argv: string[], io: CliIo): Promise<number> {
-  const [{ runIpvsadm }, { localAgentWriter }, { openIpvs }, { systemResolver }] = await Promise.all([
-    import('./ipvsadm'), import('./agent-writer'), import('../ipvs/open'), import('../snapshot/resolver'),
+  const [{ runIpvsadm }, { localAgentWriter }, { systemResolver }] = await Promise.all([
+    import('./ipvsadm'), import('./agent-writer'), import('../snapshot/resolver'),
   ]);
   return runIpvsadm(argv, io, {
-    openBackend: () => openIpvs(),
+    // the netlink addon loads only for what talks to the kernel (not for -Lc, a refused line or -h)
+    openBackend: async () => (await import('../ipvs/open')).openIpvs(),
     agentWriter: localAgentWriter,
     connTable: '/proc/net/ip_vs_conn',
     resolver: systemResolver,
