@@ -340,20 +340,20 @@ describe('journal', () => {
     // later changes on other objects (a health action, a colleague) do not put it out of reach
     await op.services.create({ service: { key: OTHER } });
     await op.destinations.update({ service: OTHER, destination: { family: 'inet', address: '10.0.0.9', port: 80 }, patch: {} }).catch(() => undefined);
-    await op.journal.undo({ id: mine });
+    await op.journal.undoEntry({ id: mine });
     expect((await deps.fake.listServices()).map((s) => s.key.kind === 'addr' && s.key.port)).toEqual([8080]);
     // undone once: a second undo of it says by which entry
-    const again = await failure(op.journal.undo({ id: mine }));
+    const again = await failure(op.journal.undoEntry({ id: mine }));
     expect(again.code).toBe('PRECONDITION_FAILED');
     expect(again.message).toMatch(new RegExp(`change #${mine} was already undone by #\\d+`));
-    expect((await failure(op.journal.undo({ id: 99_999 }))).code).toBe('NOT_FOUND');
+    expect((await failure(op.journal.undoEntry({ id: 99_999 }))).code).toBe('NOT_FOUND');
   });
 
   it('refuses to undo an older change whose object a later one changed, naming it, and changes nothing', async () => {
     await op.services.create({ service: { key: VIP, scheduler: 'rr' }, destinations: [RS1] });
     const created = (await viewer.journal.list())[0]!.id;
     await op.destinations.update({ service: VIP, destination: RS1, patch: { weight: 7 } });
-    const e = await failure(op.journal.undo({ id: created }));
+    const e = await failure(op.journal.undoEntry({ id: created }));
     expect(e.code).toBe('CONFLICT');
     expect(e.message).toMatch(/service TCP 192\.0\.2\.10:80 was changed since/);
     expect((await deps.fake.listDestinations(VIP)).map((d) => d.weight)).toEqual([7]);

@@ -393,7 +393,7 @@ describe('director writes in ipvsadm syntax through a running agent', () => {
     expect(state()).toBe(theirs);
     const entries = await api().journal.list.query({ limit: 5 });
     expect(entries[0]).toMatchObject({ id: last + 1, op, state: 'done', role: 'operator' });
-    await api().journal.undo.mutate({ id: last + 1 });
+    await api().journal.undoEntry.mutate({ id: last + 1 });
     expect(state()).toBe(before);
   });
 

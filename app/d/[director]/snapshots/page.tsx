@@ -43,7 +43,7 @@ export default function SnapshotsPage() {
       (sub as { unsubscribe: () => void } | null)?.unsubscribe();
     }
   };
-  const undo = useMutation(trpc.journal.undo.mutationOptions({ onSettled: invalidate }));
+  const undo = useMutation(trpc.journal.undoEntry.mutationOptions({ onSettled: invalidate }));
   const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
   return (
     <SnapshotsView
