@@ -27,6 +27,18 @@ describe('formatList', () => {
     timeout: 600, netmask: '255.255.255.0', pe: null, stats: { ...ZERO_STATS },
     destinations: [dest('10.0.0.50', 443, { forward: 'dr' })],
   };
+  it('emit hands over the same text in order, in pieces, and returns nothing', () => {
+    const many: ServiceEntry[] = Array.from({ length: 800 }, (_, i) => ({
+      ...svc, key: { ...svc.key, address: `10.1.${i >> 8}.${i & 255}` }, destinations: [dest(`10.9.0.${(i % 200) + 1}`, 80), dest('10.9.1.1', 80)],
+    }));
+    for (const format of ['default', 'stats'] as const) {
+      const pieces: string[] = [];
+      expect(formatList(many, info, { format, emit: (t) => pieces.push(t) })).toBe('');
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(pieces.join('')).toBe(formatList(many, info, { format }));
+    }
+  });
+
   it('prints the verified ipvsadm -Ln lines', () => {
     expect(formatList([svc], info)).toBe(
       'IP Virtual Server version 1.2.1 (size=4096)\n' +

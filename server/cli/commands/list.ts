@@ -64,7 +64,7 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
       ipvs.info(), fast ? listStructure(ipvs).then((t) => t ?? ipvs.dump()) : ipvs.dump(),
     ]);
     if (json) io.stdout(`${JSON.stringify({ info, services })}\n`);
-    else io.stdout(formatList(services, info, { format, exact, nosort }));
+    else formatList(services, info, { format, exact, nosort, emit: (text) => io.stdout(text) });
     return 0;
   } finally {
     ipvs.close();
