@@ -13,6 +13,11 @@ export interface FormatOptions {
   thresholds?: boolean;
   /** Keep the given order instead of ipvsadm's (default false). */
   keepOrder?: boolean;
+  /**
+   * Hands the text over in pieces (a service and its real servers at a time, about 64 kB each), in order,
+   * and returns '': a save of 10,000 services then never holds its whole text at once.
+   */
+  emit?: (text: string) => void;
 }
 
 export function schedFlagsText(scheduler: string, f: ServiceFlags): string {
@@ -57,14 +62,22 @@ export function formatDestinationLine(s: ServiceSpec, d: DestinationSpec, thresh
   return out;
 }
 
+const EMIT_CHARS = 64 * 1024;
+
 export function formatSnapshot(services: readonly ServiceRules[], opts: FormatOptions = {}): string {
   const thresholds = opts.thresholds ?? true;
   const ordered = opts.keepOrder ? services : sortServicesLikeIpvsadm(services);
   let out = '';
   for (const s of ordered) {
+    if (opts.emit && out.length >= EMIT_CHARS) {
+      opts.emit(out);
+      out = '';
+    }
     out += formatServiceLine(s) + '\n';
     const dests = opts.keepOrder ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
     for (const d of dests) out += formatDestinationLine(s, d, thresholds) + '\n';
   }
-  return out;
+  if (!opts.emit) return out;
+  opts.emit(out);
+  return '';
 }

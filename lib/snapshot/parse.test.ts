@@ -57,6 +57,18 @@ describe('reference §8.4 verified example', () => {
   });
 });
 
+describe('formatSnapshot with emit', () => {
+  it('hands over the same text in order, in pieces, and returns nothing', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(`-A -t 10.1.${i >> 8}.${i & 255}:80 -s rr`, `-a -t 10.1.${i >> 8}.${i & 255}:80 -r 10.9.0.${(i % 200) + 1}:80 -g -w 1`);
+    const { services } = await parseSnapshot(`${lines.join('\n')}\n`);
+    const pieces: string[] = [];
+    expect(formatSnapshot(services, { emit: (t) => pieces.push(t) })).toBe('');
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(formatSnapshot(services));
+  });
+});
+
 describe('ipvsadm defaults and quirks (§8.3, §8.10)', () => {
   it('bare -p is 360 s, default scheduler wlc', async () => {
     const s = await one('-A -f 7 -p');

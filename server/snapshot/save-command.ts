@@ -48,7 +48,7 @@ export async function saveCommand(args: string[], io: CliIo, deps: SnapshotCliDe
       const info = await backend.info();
       io.stdout(stringifySnapshot(makeSnapshot(table, { host: deps.hostname(), ipvsVersion: info.version, now: deps.now() })));
     } else {
-      io.stdout(formatSnapshot(table, { thresholds }));
+      formatSnapshot(table, { thresholds, emit: (text) => io.stdout(text) });
     }
     return 0;
   } finally {
