@@ -77,10 +77,10 @@ test.describe('connection states', () => {
     const after = await agent().lab.fault.mutate({ server: 'rs2', fault: 'remove-vip', on: true });
     expect(after.realServers.find((r) => r.name === 'rs2')?.vipOnLo).toBe(false);
 
-    const alert = conns.synRecvAlerts().filter({ hasText: `${RS2} of ${DR}` });
+    const alert = conns.synRecvAlerts().filter({ hasText: `${RS2} of TCP ${DR}` });
     await expect(alert).toBeVisible({ timeout: 60_000 });
     await expect(alert).toContainText('VIP is missing on the real server');
-    await expect(conns.synRecvAlerts().filter({ hasText: `${RS1} of ${DR}` })).toHaveCount(0);
+    await expect(conns.synRecvAlerts().filter({ hasText: `${RS1} of TCP ${DR}` })).toHaveCount(0);
 
     const lab = await page.context().newPage();
     await lab.goto(`${DIRECTOR}/lab`);

@@ -33,6 +33,7 @@ export function HealthTable({ rows, now, renderCheckNow, onMaintenance, disabled
 }) {
   if (rows.length === 0) return <p className="text-sm text-ink-3">No checks configured for this service: “Add checks” sets one HTTP GET or TCP check for all its real servers.</p>;
   return (
+    <div className="overflow-x-auto">
     <table className="w-full text-sm">
       <thead className="border-b border-line text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3">
         <tr><th className={HTH}>Real server</th><th className={HTH}>State</th><th className={HTH}>Since</th><th className={HTH}>Last check</th><th className={`${HTH} text-right`}>Latency</th><th className={HTH}>Checks</th><th className={HTH}><span className="sr-only">Actions</span></th></tr>
@@ -61,6 +62,7 @@ export function HealthTable({ rows, now, renderCheckNow, onMaintenance, disabled
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 
@@ -98,7 +100,7 @@ export function HealthServiceRow({ title, summary, counts, servers, open, editin
   const regionId = `health-${title.replace(/[^A-Za-z0-9]+/g, '-')}`;
   return (
     <li className="border-b border-line last:border-b-0" aria-label={`Health of ${title}`}>
-      <div className="grid grid-cols-[minmax(220px,1.2fr)_minmax(260px,2fr)_minmax(200px,1fr)_auto] items-center gap-4 px-4 py-2.5">
+      <div className="grid grid-cols-[1fr_auto] items-center gap-x-4 gap-y-1 px-4 py-2.5 lg:grid-cols-[minmax(220px,1.2fr)_minmax(260px,2fr)_minmax(200px,1fr)_auto]">
         <button type="button" className="flex items-center gap-2 truncate text-left font-mono text-[13px] font-medium hover:text-accent"
           aria-expanded={open} aria-controls={regionId} onClick={() => onOpen(!open)}>
           <span aria-hidden className={`inline-block w-3 text-ink-3 transition-transform ${open ? 'rotate-90' : ''}`}>▸</span>{title}
