@@ -5,6 +5,7 @@
  */
 import type { HaStatus } from '@/lib/schemas/ha';
 import { findSplitBrain } from '../ha/cluster';
+import { servicesWithoutServer } from '../services/out-of-service';
 import { opLabel } from '../snapshots/op-labels';
 
 export interface FleetInput {
@@ -42,15 +43,14 @@ export function fleetRow(d: FleetInput): FleetRow {
   const base = { id: d.id, name: d.name, services: 0, up: 0, total: 0, cps: 0, bps: 0, ha: [], lastChange: null };
   if (d.error) return { ...base, reachable: false, error: d.error, alarms: [{ tone: 'danger', text: 'unreachable' }] };
   const alarms: FleetAlarm[] = [];
-  let up = 0, total = 0, cps = 0, bps = 0, dropping = 0;
+  let up = 0, total = 0, cps = 0, bps = 0;
   for (const s of d.services ?? []) {
-    const live = s.destinations.filter((x) => x.weight > 0).length;
-    up += live;
+    up += s.destinations.filter((x) => x.weight > 0).length;
     total += s.destinations.length;
-    if (live === 0) dropping++;
     cps += s.stats.cps;
     bps += s.stats.inBps + s.stats.outBps;
   }
+  const dropping = servicesWithoutServer(d.services ?? []).length;
   if (dropping > 0) alarms.push({ tone: 'danger', text: `${dropping} service${dropping === 1 ? '' : 's'} with no real server in service` });
   const failing = (d.health ?? []).filter((h) => h.health === 'down' && !h.maintenance).length;
   if (failing > 0) alarms.push({ tone: 'warn', text: `${failing} failing health check${failing === 1 ? '' : 's'}` });

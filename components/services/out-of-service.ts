@@ -1,5 +1,3 @@
-import type { ServiceEntry } from '@/lib/ipvs/model';
-
 /** What the health checks say of one real server, as the service page shows it. */
 export interface DestHealth {
   state: 'up' | 'down' | 'unknown' | 'maintenance' | 'unchecked';
@@ -32,6 +30,6 @@ export function outOfService(weight: number, health: DestHealth | undefined): Ou
 }
 
 /** Services that have no real server taking new connections: every new request to them is dropped. */
-export function servicesWithoutServer(services: readonly ServiceEntry[]): ServiceEntry[] {
+export function servicesWithoutServer<S extends { destinations: ReadonlyArray<{ weight: number }> }>(services: readonly S[]): S[] {
   return services.filter((s) => !s.destinations.some((d) => d.weight > 0));
 }
