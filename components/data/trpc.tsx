@@ -23,12 +23,19 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 
 const clients = new Map<string, TRPCClient<AppRouter>>();
 
+/**
+ * A client over batched HTTP only, no socket: for the server render (Node 20
+ * has no WebSocket) and for pages that read many directors (the fleet page).
+ */
+export function httpClient(directorId: string): TRPCClient<AppRouter> {
+  const url = `/api/trpc/${encodeURIComponent(directorId)}`;
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: typeof window === 'undefined' ? `http://127.0.0.1${url}` : url, maxItems: AGENT_BATCH_CALLS })] });
+}
+
 function buildClient(directorId: string): TRPCClient<AppRouter> {
   const httpUrl = `/api/trpc/${encodeURIComponent(directorId)}`;
-  if (typeof window === 'undefined') {
-    // Server render: no sockets (Node 20 has no WebSocket); nothing subscribes during SSR anyway.
-    return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1${httpUrl}`, maxItems: AGENT_BATCH_CALLS })] });
-  }
+  // Server render: nothing subscribes during SSR anyway.
+  if (typeof window === 'undefined') return httpClient(directorId);
   let attempt = 0;
   setLiveState({ kind: 'connecting' });
   const ws = createWSClient({

@@ -4,12 +4,12 @@
  * socket per director: the fleet page may list dozens). Each director is
  * read on its own, so one that hangs or refuses does not hold up the rest.
  */
-import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import type { TRPCClient } from '@trpc/client';
 import { useQueries } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import type { LabAppRouter as AppRouter } from '@/server/lab/app-router';
-import { AGENT_BATCH_CALLS } from '@/lib/agent/limits';
 import { errorText } from '../data/hooks';
+import { httpClient } from '../data/trpc';
 import type { FleetInput } from './summary';
 
 const POLL_MS = 5000;
@@ -20,7 +20,7 @@ const clients = new Map<string, TRPCClient<AppRouter>>();
 function client(id: string): TRPCClient<AppRouter> {
   let c = clients.get(id);
   if (!c) {
-    c = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `/api/trpc/${encodeURIComponent(id)}`, maxItems: AGENT_BATCH_CALLS })] });
+    c = httpClient(id);
     clients.set(id, c);
   }
   return c;
