@@ -6,7 +6,7 @@ import { ago } from '../health/TransitionTimeline';
 import { VRRP_TONE } from '../ha/cluster';
 import { Badge } from '../ui/Badge';
 import { Panel } from '../ui/Panel';
-import { Sparkline } from '../ui/Sparkline';
+import { SparkValue } from '../ui/SparkValue';
 import type { FleetHistory } from './useFleet';
 import type { FleetAlarm, FleetRow } from './summary';
 
@@ -90,8 +90,8 @@ function Row({ r, h, now }: { r: FleetRow; h: FleetHistory | undefined; now: num
       <td className="px-3 py-2 text-right">
         {r.reachable ? <span className={`num ${r.total > 0 && r.up === 0 ? 'text-danger' : r.up < r.total ? 'text-warn' : ''}`}>{r.up}/{r.total}</span> : '—'}
       </td>
-      <td className="px-3 py-2"><Metric text={r.reachable ? formatRate(r.cps) : '—'} series={h?.cps ?? []} label={`${r.name}: new connections per second, last five minutes`} /></td>
-      <td className="px-3 py-2"><Metric text={r.reachable ? formatBitRate(r.bps) : '—'} series={h?.bps ?? []} label={`${r.name}: traffic, last five minutes`} /></td>
+      <td className="px-3 py-2"><SparkValue text={r.reachable ? formatRate(r.cps) : '—'} series={h?.cps ?? []} label={`${r.name}: new connections per second, last five minutes`} wide sparkWidth={72} /></td>
+      <td className="px-3 py-2"><SparkValue text={r.reachable ? formatBitRate(r.bps) : '—'} series={h?.bps ?? []} label={`${r.name}: traffic, last five minutes`} wide sparkWidth={72} /></td>
       <td className="px-3 py-2">
         {r.alarms.length === 0 ? <span className="text-ok">none</span> : (
           <ul className="space-y-0.5">{r.alarms.map((a) => <li key={a.text}><Badge tone={a.tone}>{a.text}</Badge></li>)}</ul>
@@ -106,14 +106,5 @@ function Row({ r, h, now }: { r: FleetRow; h: FleetHistory | undefined; now: num
         ) : <span className="text-ink-3">{r.reachable ? 'none recorded' : '—'}</span>}
       </td>
     </tr>
-  );
-}
-
-function Metric({ text, series, label }: { text: string; series: readonly number[]; label: string }) {
-  return (
-    <div className="flex items-center justify-end gap-2">
-      <Sparkline values={series} width={72} height={20} label={label} />
-      <span className="num inline-block w-[92px] text-right">{text}</span>
-    </div>
   );
 }

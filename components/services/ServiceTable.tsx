@@ -6,7 +6,7 @@ import type { LiveSample } from '@/lib/agent/live-wire';
 import { serviceKeyParts } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
-import { Sparkline } from '../ui/Sparkline';
+import { SparkValue } from '../ui/SparkValue';
 import { Badge } from '../ui/Badge';
 import { serviceFlagLabels, serviceForwardLabels } from './labels';
 
@@ -123,19 +123,10 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
           {up}/{total}
         </span>
       </td>
-      <td className="px-3 py-2"><Metric text={formatRate(v?.cps ?? 0)} series={live.cps} label="new connections per second, last minute" /></td>
-      <td className="px-3 py-2"><Metric text={formatRate(v ? v.inPps + v.outPps : 0)} series={live.pps} label="packets per second, last minute" /></td>
-      <td className="px-3 py-2"><Metric text={formatBitRate(v ? v.inBps + v.outBps : 0)} series={live.bps} label="traffic, last minute" wide /></td>
+      <td className="px-3 py-2"><SparkValue text={formatRate(v?.cps ?? 0)} series={live.cps} label="new connections per second, last minute" /></td>
+      <td className="px-3 py-2"><SparkValue text={formatRate(v ? v.inPps + v.outPps : 0)} series={live.pps} label="packets per second, last minute" /></td>
+      <td className="px-3 py-2"><SparkValue text={formatBitRate(v ? v.inBps + v.outBps : 0)} series={live.bps} label="traffic, last minute" wide /></td>
       <td className="px-3 py-2 text-right"><span className="num">{formatCount(active)}</span><span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(inactive)}</span></td>
     </tr>
   );
 });
-
-function Metric({ text, series, label, wide }: { text: string; series: readonly number[]; label: string; wide?: boolean }) {
-  return (
-    <div className="flex items-center justify-end gap-2">
-      <Sparkline values={series} width={56} height={20} label={label} />
-      <span className={`num inline-block text-right ${wide ? 'w-[92px]' : 'w-[62px]'}`}>{text}</span>
-    </div>
-  );
-}
