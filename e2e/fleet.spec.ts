@@ -37,6 +37,8 @@ test.describe('fleet', () => {
     writeFileSync(file, JSON.stringify([...list, GONE]), { mode: 0o600 });
     chownSync(file, 65534, 65534); // the console runs as nobody
     try {
+      // the console re-reads agents.json when its mtime changes, looking at most once a second
+      await expect.poll(async () => JSON.stringify(await (await page.request.get('/api/me')).json()), { timeout: 10_000 }).toContain('"lvs3"');
       await page.goto('/');
       const table = page.getByRole('table', { name: 'Directors' });
       const agents = info().agents ?? [];

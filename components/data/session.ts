@@ -19,6 +19,8 @@ export function useMe() {
       return (await res.json()) as Me;
     },
     staleTime: 60_000,
+    // a director enrolled elsewhere (another tab, `director console add-agent`) shows up without a reload
+    refetchInterval: 15_000,
   });
 }
 
