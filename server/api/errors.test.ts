@@ -55,3 +55,16 @@ describe('domain errors to tRPC codes (server/api/errors.ts)', () => {
     expect({ code: bare.code, message: bare.message }).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
   });
 });
+
+describe('an unexpected error thrown inside a procedure (server/api/trpc.ts)', () => {
+  it('reaches the client as "internal error", its message only in the agent log', async () => {
+    const { router, viewerProcedure, createCallerFactory } = await import('./trpc');
+    const logged: unknown[] = [];
+    const r = router({ boom: viewerProcedure.query(() => { throw new Error('/var/lib/director/state/x: EACCES'); }) });
+    const ctx = { auth: { role: 'viewer', name: 't' }, remote: 'test', log: { error: (o: unknown) => { logged.push(o); } } };
+    const caller = createCallerFactory(r)(ctx as never);
+    const err = await caller.boom().then(() => null, (e: unknown) => e as TRPCError);
+    expect({ code: err?.code, message: err?.message }).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error' });
+    expect(JSON.stringify(logged.map((o) => String((o as { err: Error }).err)))).toContain('EACCES');
+  });
+});

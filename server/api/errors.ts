@@ -36,6 +36,8 @@ export function toTRPCError(cause: unknown): TRPCError {
     if (zodIssuesOf(inner) && cause.code === 'INTERNAL_SERVER_ERROR') {
       return new TRPCError({ code: 'BAD_REQUEST', message: inner instanceof Error ? inner.message : 'invalid input', cause: inner });
     }
+    // tRPC wraps whatever a procedure throws as INTERNAL_SERVER_ERROR with the thrown message: hide it
+    if (cause.code === 'INTERNAL_SERVER_ERROR') return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause: inner ?? cause });
     return cause;
   }
   if (isDomainError(cause)) return domainToTRPC(cause);

@@ -13,7 +13,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { PreconditionError, UnsupportedError } from '@/lib/errors';
+import { DomainError, PreconditionError, UnsupportedError } from '@/lib/errors';
 import { z } from 'zod';
 import { operatorProcedure, router, viewerProcedure } from '../../api/trpc';
 import {
@@ -50,7 +50,8 @@ function requireLab(): void {
 function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', env: { ...process.env, DIRECTOR_LAB_STATE: stateDir() } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${path.basename(args[0] ?? file)} ${args.slice(1).join(' ')}: ${stderr.trim() || err.message}`));
+      // the lab's own scripts: their message is what the lab page shows
+      if (err) reject(new DomainError('internal', `${path.basename(args[0] ?? file)} ${args.slice(1).join(' ')}: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
   });
