@@ -10,6 +10,7 @@ import { CheckRateError, CheckTargetError } from '../health/service';
 import { JournalWriteError } from '../table/journal';
 import { RateLimited } from './auth';
 import { toTRPCError } from './errors';
+import { createCallerFactory, router, viewerProcedure } from './trpc';
 
 /** What tRPC does with an error thrown inside a procedure, before the middleware converts it. */
 const wrapped = (cause: unknown) => new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause });
@@ -58,7 +59,6 @@ describe('domain errors to tRPC codes (server/api/errors.ts)', () => {
 
 describe('an unexpected error thrown inside a procedure (server/api/trpc.ts)', () => {
   it('reaches the client as "internal error", its message only in the agent log', async () => {
-    const { router, viewerProcedure, createCallerFactory } = await import('./trpc');
     const logged: unknown[] = [];
     const r = router({ boom: viewerProcedure.query(() => { throw new Error('/var/lib/director/state/x: EACCES'); }) });
     const ctx = { auth: { role: 'viewer', name: 't' }, remote: 'test', log: { error: (o: unknown) => { logged.push(o); } } };
