@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { HaStatus } from '@/lib/schemas/ha';
 import { fleetAlarms, fleetRow } from './summary';
 
+import { summarizeTable } from '@/lib/agent/table-summary';
+
 const svc = (weights: number[], cps = 0) => ({ destinations: weights.map((weight) => ({ weight })), stats: { cps, inBps: 100, outBps: 50 } });
+const table = (...services: ReturnType<typeof svc>[]) => summarizeTable(services);
 const ha = (director: string, state: 'MASTER' | 'BACKUP', vipsPresent: string[], over: Partial<HaStatus['groups'][number]> = {}): HaStatus => ({
   director, enabled: true,
   zookeeper: { state: 'connected', since: 0, sessionTimeoutMs: 4000, failStatic: false, message: null },
@@ -14,7 +17,7 @@ const ha = (director: string, state: 'MASTER' | 'BACKUP', vipsPresent: string[],
 describe('fleet rows', () => {
   it('sums services, real servers up of total, rates; names the last change in words and who made it', () => {
     const r = fleetRow({
-      id: 'a', name: 'lvs1', services: [svc([1, 0], 2), svc([3], 1.5)], ha: null, health: [],
+      id: 'a', name: 'lvs1', summary: table(svc([1, 0], 2), svc([3], 1.5)), ha: null, health: [],
       lastChange: { at: '2026-12-04T10:00:00Z', op: 'destinations.update', actor: 'alice', tokenName: 'console' },
     });
     expect(r).toMatchObject({ reachable: true, services: 2, up: 2, total: 3, cps: 3.5, bps: 300, alarms: [] });
@@ -29,7 +32,7 @@ describe('fleet rows', () => {
   it('raises services with no real server, failing checks, fencing and ZooKeeper trouble', () => {
     const h = ha('lvs2', 'FAULT' as 'BACKUP', [], { fenced: true });
     h.zookeeper.state = 'disconnected';
-    const r = fleetRow({ id: 'b', name: 'lvs2', services: [svc([0, 0])], ha: h, health: [{ health: 'down', maintenance: false }, { health: 'down', maintenance: true }, { health: 'up', maintenance: false }] });
+    const r = fleetRow({ id: 'b', name: 'lvs2', summary: table(svc([0, 0])), ha: h, health: [{ health: 'down', maintenance: false }, { health: 'down', maintenance: true }, { health: 'up', maintenance: false }] });
     expect(r.alarms.map((a) => a.text)).toEqual(['1 service with no real server in service', '1 failing health check', 'fenced in web', 'ZooKeeper disconnected']);
     expect(r.ha).toEqual([{ group: 'web', state: 'FAULT', fenced: true, leaseHere: false }]);
   });

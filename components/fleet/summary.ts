@@ -5,7 +5,7 @@
  */
 import type { HaStatus } from '@/lib/schemas/ha';
 import { findSplitBrain } from '../ha/cluster';
-import { servicesWithoutServer } from '../services/out-of-service';
+import type { TableSummary } from '@/lib/agent/table-summary';
 import { opLabel } from '../snapshots/op-labels';
 
 export interface FleetInput {
@@ -13,7 +13,8 @@ export interface FleetInput {
   name: string;
   /** why the agent could not be read; set = unreachable */
   error?: string | null;
-  services?: ReadonlyArray<{ destinations: ReadonlyArray<{ weight: number }>; stats: { cps: number; inBps: number; outBps: number } }>;
+  /** the agent's services.summary */
+  summary?: TableSummary;
   /** null: HA is not enabled on this director */
   ha?: HaStatus | null;
   /** null: the agent runs without health checks */
@@ -43,14 +44,7 @@ export function fleetRow(d: FleetInput): FleetRow {
   const base = { id: d.id, name: d.name, services: 0, up: 0, total: 0, cps: 0, bps: 0, ha: [], lastChange: null };
   if (d.error) return { ...base, reachable: false, error: d.error, alarms: [{ tone: 'danger', text: 'unreachable' }] };
   const alarms: FleetAlarm[] = [];
-  let up = 0, total = 0, cps = 0, bps = 0;
-  for (const s of d.services ?? []) {
-    up += s.destinations.filter((x) => x.weight > 0).length;
-    total += s.destinations.length;
-    cps += s.stats.cps;
-    bps += s.stats.inBps + s.stats.outBps;
-  }
-  const dropping = servicesWithoutServer(d.services ?? []).length;
+  const { services, up, total, cps, bps, withoutServer: dropping } = d.summary ?? { services: 0, up: 0, total: 0, cps: 0, bps: 0, withoutServer: 0 };
   if (dropping > 0) alarms.push({ tone: 'danger', text: `${dropping} service${dropping === 1 ? '' : 's'} with no real server in service` });
   const failing = (d.health ?? []).filter((h) => h.health === 'down' && !h.maintenance).length;
   if (failing > 0) alarms.push({ tone: 'warn', text: `${failing} failing health check${failing === 1 ? '' : 's'}` });
@@ -63,7 +57,7 @@ export function fleetRow(d: FleetInput): FleetRow {
   }
   const c = d.lastChange;
   return {
-    ...base, reachable: true, error: null, services: d.services?.length ?? 0, up, total, cps, bps, ha, alarms,
+    ...base, reachable: true, error: null, services, up, total, cps, bps, ha, alarms,
     lastChange: c ? { at: c.at, what: opLabel(c.op), who: c.actor ?? c.tokenName } : null,
   };
 }

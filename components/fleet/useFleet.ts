@@ -33,15 +33,15 @@ async function readDirector(id: string, name: string, signal: AbortSignal): Prom
   const c = client(id);
   const o = { signal };
   try {
-    const [services, ha, health, journal] = await Promise.all([
-      c.services.list.query({}, o),
+    const [summary, ha, health, journal] = await Promise.all([
+      c.services.summary.query(undefined, o),
       optional(c.ha.status.query(undefined, o)),
       optional(c.health.list.query({}, o)),
       optional(c.journal.list.query({ limit: 1 }, o)),
     ]);
     const last = journal?.[0];
     return {
-      id, name, services, ha: ha && ha.enabled ? ha : null, health,
+      id, name, summary, ha: ha && ha.enabled ? ha : null, health,
       lastChange: last ? { at: last.at, op: last.op, actor: last.actor, tokenName: last.tokenName } : null,
     };
   } catch (e) {
@@ -72,10 +72,8 @@ export function useFleet(directors: ReadonlyArray<{ id: string; name: string }>)
       const h = hist.current.get(d.id) ?? { cps: [], bps: [], seen: 0 };
       if (r.dataUpdatedAt === h.seen) return;
       h.seen = r.dataUpdatedAt;
-      let cps = 0, bps = 0;
-      for (const s of d.services ?? []) { cps += s.stats.cps; bps += s.stats.inBps + s.stats.outBps; }
-      h.cps = [...h.cps, cps].slice(-KEEP);
-      h.bps = [...h.bps, bps].slice(-KEEP);
+      h.cps = [...h.cps, d.summary?.cps ?? 0].slice(-KEEP);
+      h.bps = [...h.bps, d.summary?.bps ?? 0].slice(-KEEP);
       hist.current.set(directors[i]!.id, h);
     });
     bump((x) => x + 1);

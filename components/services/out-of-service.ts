@@ -29,7 +29,5 @@ export function outOfService(weight: number, health: DestHealth | undefined): Ou
   return null;
 }
 
-/** Services that have no real server taking new connections: every new request to them is dropped. */
-export function servicesWithoutServer<S extends { destinations: ReadonlyArray<{ weight: number }> }>(services: readonly S[]): S[] {
-  return services.filter((s) => !s.destinations.some((d) => d.weight > 0));
-}
+/** Services that have no real server taking new connections (lib/agent/table-summary.ts: the agent counts them too). */
+export { servicesWithoutServer } from '@/lib/agent/table-summary';

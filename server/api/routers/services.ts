@@ -1,5 +1,6 @@
 /** services.*: the virtual services, as the hub serves them, changed through the one writer (server/table/ops.ts). */
 import type { ServedService } from '@/lib/agent/events';
+import { summarizeTable, type TableSummary } from '@/lib/agent/table-summary';
 import { serviceCreateInput, serviceGetInput, serviceListInput, serviceRefInput, serviceUpdateInput } from '@/lib/schemas/api';
 import * as ops from '../../table/ops';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
@@ -7,6 +8,8 @@ import { operatorProcedure, router, viewerProcedure } from '../trpc';
 export const servicesRouter = router({
   /** The table as the hub last read it (each service says when: readAt); `fresh` reads every real server now. */
   list: viewerProcedure.input(serviceListInput).query(({ ctx, input }): Promise<ServedService[]> => ctx.hub.table({ fresh: input.fresh })),
+  /** The table in a few numbers (the fleet page's row): a few hundred bytes whatever the table's size. */
+  summary: viewerProcedure.query(async ({ ctx }): Promise<TableSummary> => summarizeTable(await ctx.hub.table({}))),
   get: viewerProcedure.input(serviceGetInput).query(({ ctx, input }): Promise<ServedService> => ctx.hub.service(input.key, { fresh: input.fresh })),
   create: operatorProcedure
     .input(serviceCreateInput)
