@@ -37,6 +37,8 @@ export interface JournalEntry {
   state?: JournalState;
   /** why a failed change failed */
   error?: string;
+  /** what the change was, in words, when its op does not say (a change set's edits, why a canary rolled one back) */
+  note?: string;
   /**
    * Set when the objects were too large to keep (a restore of thousands of
    * services): what they were, in words and counts; such an entry cannot be undone.

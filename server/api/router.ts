@@ -16,6 +16,7 @@ import { info } from './routers/info';
 import { journalRouter } from './routers/journal';
 import { servicesRouter } from './routers/services';
 import { snapshotRouter } from './routers/snapshot';
+import { changesetsRouter } from './routers/changesets';
 import { statsRouter } from './routers/stats';
 import { syncRouter } from './routers/sync';
 import { tableRouter } from './routers/table';
@@ -28,6 +29,7 @@ export const appRouter = router({
   stats: statsRouter,
   timeouts: timeoutsRouter,
   snapshot: snapshotRouter,
+  changesets: changesetsRouter,
   connections: connectionsRouter,
   sync: syncRouter,
   table: tableRouter,

@@ -67,7 +67,7 @@ function mac(b: Buffer | undefined): string | null {
 }
 const ipv4 = (b: Buffer | undefined): string | null => (b && b.length === 4 ? [...b].join('.') : null);
 
-async function readNetwork(): Promise<Pick<DoctorEvidence, 'interfaces' | 'routes' | 'neighbors'>> {
+export async function readNetwork(): Promise<Pick<DoctorEvidence, 'interfaces' | 'routes' | 'neighbors'>> {
   const sock = createRtNetlink();
   try {
     // one dump at a time: the library cannot tell apart the parts of two dumps in flight on one socket

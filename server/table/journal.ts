@@ -98,7 +98,7 @@ export class JournalWriteError extends DomainError {
   }
 }
 
-export type JournalMeta = Pick<JournalEntry, 'role' | 'tokenName' | 'actor' | 'remote' | 'op'> & { undoes?: number; summary?: string };
+export type JournalMeta = Pick<JournalEntry, 'role' | 'tokenName' | 'actor' | 'remote' | 'op' | 'note'> & { undoes?: number; summary?: string };
 
 /** A change recorded as pending; finish it with done() or failed() once the kernel has answered. */
 export interface PendingChange {
@@ -212,7 +212,8 @@ export class Journal {
     const entry: JournalEntry = {
       id: this.nextId++, at: new Date().toISOString(), role: meta.role, tokenName: meta.tokenName,
       ...(meta.actor !== undefined ? { actor: meta.actor } : {}), remote: meta.remote, op: meta.op,
-      ...(meta.undoes !== undefined ? { undoes: meta.undoes } : {}), objects: [], state: 'pending',
+      ...(meta.undoes !== undefined ? { undoes: meta.undoes } : {}), ...(meta.note !== undefined ? { note: meta.note } : {}),
+      objects: [], state: 'pending',
     };
     // the pending record says what is about to happen: the planned objects, or the caller's summary of them
     const plannedKept = this.bounded(planned, meta.summary);

@@ -6,7 +6,6 @@ import type { ZodError } from 'zod';
 import { ConflictError, InputError, NotFoundError, PreconditionError } from '@/lib/errors';
 import { IpvsError, isIpvsError } from '@/lib/ipvs/errors';
 import {
-  DEFAULT_PERSISTENCE_TIMEOUT,
   type DestinationKey, type DestinationSpec, type DestinationState, type ServiceKey, type ServiceRules,
   type ServiceSpec, type ServiceState, type SyncDaemon, type Timeouts,
 } from '@/lib/ipvs/model';
@@ -22,6 +21,7 @@ import type { Identity } from '@/lib/auth/identity';
 import type { AgentContext } from '../api/context';
 import type { JournalEntry, JournalObject } from '@/lib/journal/types';
 import { readDaemon, restoreDaemon } from './daemon-state';
+import { mergeDestinationPatch, mergeServicePatch } from '@/lib/ipvs/patch';
 
 export type WriteCtx = AgentContext & { auth: Identity };
 
@@ -107,11 +107,11 @@ function touchedKeys(objects: readonly JournalObject[]): ServiceKey[] {
 export async function journaled<T>(
   ctx: WriteCtx, op: string, planned: JournalObject[],
   change: (journalId: number) => Promise<{ objects: JournalObject[]; value: T }>,
-  opts: { undoes?: number; remainsOf?: (e: unknown) => Promise<JournalObject[]> } = {},
+  opts: { undoes?: number; note?: string; remainsOf?: (e: unknown) => Promise<JournalObject[]> } = {},
 ): Promise<{ value: T; entry: JournalEntry }> {
   const pending = await ctx.journal.begin({
     role: ctx.auth.role, tokenName: ctx.auth.tokenName, ...(ctx.auth.actor !== undefined ? { actor: ctx.auth.actor } : {}), remote: ctx.remote, op,
-    ...(opts.undoes !== undefined ? { undoes: opts.undoes } : {}),
+    ...(opts.undoes !== undefined ? { undoes: opts.undoes } : {}), ...(opts.note !== undefined ? { note: opts.note } : {}),
   }, planned);
   let r: { objects: JournalObject[]; value: T };
   try {
@@ -140,34 +140,7 @@ export function write<T>(ctx: WriteCtx, fn: () => Promise<T>): Promise<T> {
   return ctx.writeLock.run(fn);
 }
 
-export function mergeServicePatch(cur: ServiceSpec, patch: ServicePatch): unknown {
-  const flags = { ...cur.flags, ...patch.flags };
-  let timeout = patch.timeout ?? cur.timeout;
-  // turning persistence on without a timeout gets ipvsadm's bare -p value, as an operator expects
-  if (flags.persistent && !cur.flags.persistent && patch.timeout === undefined && timeout === 0) {
-    timeout = DEFAULT_PERSISTENCE_TIMEOUT;
-  }
-  return {
-    key: cur.key,
-    scheduler: patch.scheduler ?? cur.scheduler,
-    flags,
-    timeout,
-    netmask: patch.netmask ?? cur.netmask,
-    pe: patch.pe === undefined ? cur.pe : patch.pe,
-  };
-}
-
-export function mergeDestinationPatch(cur: DestinationSpec, patch: DestinationPatch): unknown {
-  return {
-    family: cur.family, address: cur.address, port: cur.port,
-    forward: patch.forward ?? cur.forward,
-    weight: patch.weight ?? cur.weight,
-    upperThreshold: patch.upperThreshold ?? cur.upperThreshold,
-    lowerThreshold: patch.lowerThreshold ?? cur.lowerThreshold,
-    tunnel: { ...cur.tunnel, ...patch.tunnel },
-  };
-}
-
+export { mergeDestinationPatch, mergeServicePatch } from '@/lib/ipvs/patch';
 export function createService(ctx: WriteCtx, spec: ServiceSpec, dests: DestinationSpec[]) {
   return write(ctx, async () => {
     let created = false;
@@ -382,7 +355,7 @@ export function undoLast(ctx: WriteCtx) {
  * came after it, as long as every object it touched is still as it left
  * them; otherwise the conflict names the object and what it is now.
  */
-export function undo(ctx: WriteCtx, id?: number) {
+export function undo(ctx: WriteCtx, id?: number, as: { op?: string; note?: string } = {}) {
   return write(ctx, async () => {
     let target: JournalEntry | null;
     if (id === undefined) {
@@ -406,7 +379,7 @@ export function undo(ctx: WriteCtx, id?: number) {
       throw new PreconditionError(`cannot undo change #${target.id} (${target.op}): ${target.summary}; restore a saved snapshot instead`);
     }
     const planned: JournalObject[] = [...objects].reverse().map((o) => ({ ...o, before: o.after, after: o.before }) as JournalObject);
-    const { value: inverse, entry } = await journaled(ctx, 'journal.undo', planned, async () => {
+    const { value: inverse, entry } = await journaled(ctx, as.op ?? 'journal.undo', planned, async () => {
       const inverse: JournalObject[] = [];
       for (const o of [...objects].reverse()) {
         switch (o.kind) {
@@ -435,7 +408,7 @@ export function undo(ctx: WriteCtx, id?: number) {
       }
       return { objects: inverse, value: inverse };
     }, {
-      undoes: target.id,
+      undoes: target.id, ...(as.note !== undefined ? { note: as.note } : {}),
       // an undo that failed part way: every object no longer as the change left it
       remainsOf: async () => {
         const out: JournalObject[] = [];

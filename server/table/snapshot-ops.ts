@@ -138,7 +138,8 @@ function tracked(id: string): Tracked {
   return t;
 }
 
-function report(id: string | undefined, p: RestoreProgress): void {
+/** Progress of restore (or change set) `id`, for followRestore's subscribers. */
+export function report(id: string | undefined, p: RestoreProgress): void {
   if (!id) return;
   const t = tracked(id);
   t.last = p;
