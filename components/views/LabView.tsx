@@ -1,8 +1,13 @@
 'use client';
 import { useState } from 'react';
-import type { LabStatus, RealServerStatus } from '@/lib/lab/topology';
+import { labMode, realServerChecks, realServerHealthy } from '@/lib/lab/checks';
+import type { HaFaultInput, HaStandingFault } from '@/lib/lab/ha-topology';
+import type { LabStatus } from '@/lib/lab/topology';
 import { DIRECTOR_FAULTS, FAULTS, MAX_RATE } from '@/lib/lab/topology';
 import { formatCount } from '../format';
+import { HaFaultSwitches } from '../lab/HaFaultSwitches';
+import { HaTopology } from '../lab/HaTopology';
+import { LabCheckList } from '../lab/LabCheckList';
 import { Badge } from '../ui/Badge';
 import { Button } from '../ui/Button';
 import { inputClass } from '../ui/Field';
@@ -29,15 +34,6 @@ const DIRECTOR_FAULT_HELP: Record<(typeof DIRECTOR_FAULTS)[number], string> = {
   'conntrack-full': 'net.ipv4.vs.conntrack=1 with nf_conntrack_max=8',
 };
 
-function Check({ ok, label, detail }: { ok: boolean | null; label: string; detail?: string }) {
-  return (
-    <li className="flex items-center justify-between gap-2 text-xs">
-      <span className="text-ink-2" title={detail}>{label}</span>
-      <Badge tone={ok === null ? 'neutral' : ok ? 'ok' : 'danger'}>{ok === null ? 'unknown' : ok ? 'ok' : 'broken'}</Badge>
-    </li>
-  );
-}
-
 function Box({ title, lines, tone }: { title: string; lines: string[]; tone?: 'ok' | 'danger' | 'neutral' }) {
   const border = tone === 'danger' ? 'border-danger/60' : tone === 'ok' ? 'border-ok/50' : 'border-line';
   return (
@@ -48,18 +44,25 @@ function Box({ title, lines, tone }: { title: string; lines: string[]; tone?: 'o
   );
 }
 
-function healthy(rs: RealServerStatus): boolean {
-  return rs.httpd.up && rs.vipOnLo !== false && rs.arpOk !== false && rs.natRoute !== false && rs.faults.length === 0;
-}
-
 /** The seed's lab: who is where, which path each method takes, and what is healthy now. */
-export function LabView({ status, onRate, onFault, disabledReason }: {
+export function LabView({ status, onRate, onFault, onHaFault, onHaRepair, disabledReason }: {
   status: LabStatus;
   onRate: (rate: number) => Promise<void>;
   onFault: (server: string, fault: string, on: boolean) => Promise<void>;
+  /** HA mode's switches (absent: the page offers none) */
+  onHaFault?: (input: HaFaultInput) => Promise<void>;
+  onHaRepair?: (fault: HaStandingFault | undefined) => Promise<void>;
   disabledReason: string | null;
 }) {
   const t = status.topology;
+  const mode = labMode(status);
+  const ha = mode === 'ha' ? status.ha ?? null : null;
+  const healthy = (rs: LabStatus['realServers'][number]) => realServerHealthy(rs, mode);
+  // what the lab remembers as broken (its markers), so a reload still offers the right repairs
+  const faultsOn = [
+    ...status.realServers.flatMap((rs) => rs.faults.map((f) => ({ server: rs.name, fault: f }))),
+    ...(status.director?.faults ?? []).map((f) => ({ server: 'director', fault: f })),
+  ];
   const [rate, setRate] = useState(String(status.traffic?.rate ?? ''));
   const [server, setServer] = useState<string>(t.realServers[1]?.name ?? 'rs2');
   const [fault, setFault] = useState<string>('remove-vip');
@@ -76,10 +79,14 @@ export function LabView({ status, onRate, onFault, disabledReason }: {
     <div className="space-y-4">
       <div>
         <h1 className="text-lg font-semibold">Lab</h1>
-        <p className="text-sm text-ink-3">A throwaway kernel with real IPVS: the seed&apos;s director, two real servers and a client on {t.lan}. Nothing here leaves the lab.</p>
+        <p className="text-sm text-ink-3">{ha
+          ? <>A throwaway kernel with real IPVS: two directors (keepalived, a ZooKeeper lease, connection sync), two real servers and a client on {t.lan}. Nothing here leaves the lab.</>
+          : <>A throwaway kernel with real IPVS: the seed&apos;s director, two real servers and a client on {t.lan}. Nothing here leaves the lab.</>}</p>
       </div>
 
-      <Panel title="Topology">
+      {ha ? <HaTopology status={status} ha={ha} /> : mode === 'ha' ? <Panel title="Topology (HA)"><p className="text-sm text-ink-3">The HA facts are not in yet.</p></Panel> : null}
+
+      {mode === 'single' ? <Panel title="Topology">
         <div className="grid grid-cols-[1fr_auto_1fr_auto_1.3fr] items-center gap-3">
           <Box title="client" lines={[`CIP ${t.client.address}`]} />
           <span aria-hidden className="text-ink-3">→</span>
@@ -101,19 +108,13 @@ export function LabView({ status, onRate, onFault, disabledReason }: {
             </div>
           ))}
         </dl>
-      </Panel>
+      </Panel> : null}
 
       <div className="grid gap-4 lg:grid-cols-2">
         {status.realServers.map((rs) => (
           <Panel key={rs.name} title={<span>{rs.name} <span className="font-mono font-normal text-ink-3">{rs.address}</span></span>}
             actions={<Badge tone={healthy(rs) ? 'ok' : 'danger'}>{healthy(rs) ? 'healthy' : 'broken'}</Badge>}>
-            <ul className="space-y-1.5" aria-label={`${rs.name} health`}>
-              <Check ok={rs.httpd.up} label="httpd answers the director" detail={rs.httpd.detail} />
-              <Check ok={rs.vipOnLo} label="VIP on loopback (DR)" />
-              <Check ok={rs.arpOk} label="arp_ignore=1, arp_announce=2 (DR)" />
-              <Check ok={rs.natRoute} label="replies routed through the director (NAT)" />
-              <Check ok={rs.tunl0Up} label="tunl0 up (TUN)" />
-            </ul>
+            <LabCheckList checks={realServerChecks(rs, mode)} label={`${rs.name} health`} />
           </Panel>
         ))}
       </div>
@@ -155,7 +156,8 @@ export function LabView({ status, onRate, onFault, disabledReason }: {
               if (!list.includes(fault)) setFault(list[0]!);
             }} className={`${inputClass} mt-1 w-28`}>
               {status.realServers.map((r) => <option key={r.name} value={r.name}>{r.name}</option>)}
-              <option value="director">director</option>
+              {/* the director faults act on the single lab's director (its br0); the HA pair has its own switches */}
+              {mode === 'single' ? <option value="director">director</option> : null}
             </select>
           </label>
           <label className="text-xs font-medium text-ink-2">Fault
@@ -169,9 +171,23 @@ export function LabView({ status, onRate, onFault, disabledReason }: {
         <p className="mt-2 text-xs text-ink-3">{server === 'director'
           ? `${DIRECTOR_FAULT_HELP[fault as keyof typeof DIRECTOR_FAULT_HELP]}. Watch the Doctor page.`
           : `${FAULT_HELP[fault as keyof typeof FAULT_HELP]}. Watch the Connections and Doctor pages.`}</p>
+        <div className="mt-3" aria-label="Faults on">
+          <p className="text-xs font-medium text-ink-2">Faults on now{faultsOn.length ? '' : ': none'}</p>
+          {faultsOn.length ? (
+            <ul className="mt-1 flex flex-wrap gap-2">
+              {faultsOn.map((f) => (
+                <li key={`${f.server}.${f.fault}`} data-fault-on={`${f.server}.${f.fault}`} className="flex items-center gap-2 rounded-md border border-danger/40 px-2 py-1 text-xs">
+                  <span className="font-mono">{f.server} {f.fault}</span>
+                  <Button size="sm" disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(f.server, f.fault, false))}>Repair</Button>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
         {disabledReason ? <p className="mt-1 text-xs text-ink-3">{disabledReason}</p> : null}
         {error ? <p role="alert" className="mt-2 text-sm text-danger">{error}</p> : null}
       </Panel>
+      {ha && onHaFault && onHaRepair ? <HaFaultSwitches ha={ha} onFault={onHaFault} onRepair={onHaRepair} disabledReason={disabledReason} /> : null}
       <p className="text-xs text-ink-3">{status.factsAt ? `Namespace facts read ${new Date(status.factsAt).toLocaleTimeString()}` : 'Reading the namespaces…'}{status.factsError ? ` · ${status.factsError}` : ''}</p>
     </div>
   );

@@ -76,6 +76,45 @@ export const haFaultInput = z.object({
 });
 export type HaFaultInput = z.infer<typeof haFaultInput>;
 
+/**
+ * Faults that stay on until repaired. ha-faults.sh leaves a marker for each under
+ * $LAB_STATE/faults (the lab's own memory, shared by both agents), so a reload or the
+ * other director's page shows them on. kill-keepalived-master and kill-director are
+ * one-shot: the agent restarts keepalived, the restart loop the agent.
+ */
+export const HA_STANDING_FAULTS = ['cut-heartbeat', 'stop-zookeeper', 'stopped-lvs1', 'stopped-lvs2', 'baseline'] as const;
+export type HaStandingFault = (typeof HA_STANDING_FAULTS)[number];
+
+/** The switch that repairs a standing fault, and nothing else. */
+export function haRepairFor(f: HaStandingFault): HaFaultInput {
+  switch (f) {
+    case 'cut-heartbeat': return { fault: 'heal-heartbeat' };
+    case 'stop-zookeeper': return { fault: 'start-zookeeper' };
+    case 'stopped-lvs1': return { fault: 'start-director', director: 'lvs1' };
+    case 'stopped-lvs2': return { fault: 'start-director', director: 'lvs2' };
+    case 'baseline': return { fault: 'baseline', on: false };
+  }
+}
+
+/** The standing faults among marker file names (anything else in the folder is not an HA fault). */
+export function haFaultsOn(markers: readonly string[]): HaStandingFault[] {
+  return HA_STANDING_FAULTS.filter((f) => markers.includes(f));
+}
+
+/** VRRP state of a director as its own agent reports it (ha.status), for the lab's drawing. */
+export interface HaDirectorRole {
+  /** MASTER, BACKUP, FAULT, STOP, UNKNOWN; null when the agent did not answer */
+  state: string | null;
+  fenced: boolean;
+  leaseHolder: string | null;
+  /** the agent's ZooKeeper session: connected, connecting, ... (null: no answer) */
+  zookeeper: string | null;
+  /** the agents' own UDP probe of the heartbeat path (null: not probed or no answer) */
+  heartbeatOk: boolean | null;
+  /** why there is no answer */
+  error: string | null;
+}
+
 export interface HaLabDirector {
   name: HaDirectorName;
   lanAddress: string;
@@ -98,6 +137,8 @@ export interface HaLabDirector {
   vipRemovedAt: number | null;
   /** master-master: the same for each VIP (keyed by address) */
   vipEvents?: Record<string, { present: boolean; addedAt: number | null; removedAt: number | null }>;
+  /** what its agent says about its role (the lab router asks each agent's ha.status); absent from older agents */
+  role?: HaDirectorRole | null;
 }
 
 export interface HaDownloads {
@@ -116,6 +157,8 @@ export interface HaLabStatus {
   vipHolders: HaDirectorName[];
   splitBrain: boolean;
   heartbeatCut: boolean;
+  /** standing faults switched on and not yet repaired (markers under $LAB_STATE/faults) */
+  faultsOn?: HaStandingFault[];
   zookeeper: { address: string; pid: number | null; running: boolean };
   baseline: boolean;
   downloads: HaDownloads | null;

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { LabAppRouter as AppRouter } from '../../lab/app-router';
 import { FAULTS, MAX_RATE, type Fault, type LabStatus } from '@/lib/lab/topology';
+import { haDirectorChecks, haPairChecks, haRoleLabel, labMode, realServerChecks, type LabCheck } from '@/lib/lab/checks';
 import { STATE_FILE_PATH } from '../../lab/state-file';
 import type { CliIo } from '../io';
 
@@ -45,15 +46,35 @@ export function client(url: string, token: string) {
 
 const mark = (v: boolean | null) => (v === null ? '?' : v ? 'ok' : 'BROKEN');
 
+/** "label ok", "label BROKEN (why)", "label n/a": one check as the CLI prints it. */
+function formatCheck(c: LabCheck): string {
+  if (!c.applies) return `${c.label} n/a`;
+  return `${c.label} ${mark(c.ok)}${c.ok === false && c.detail ? ` (${c.detail})` : ''}`;
+}
+
 export function formatStatus(s: LabStatus): string {
   const lines: string[] = [];
   const t = s.topology;
-  lines.push(`VIP ${t.vip}  DIP ${t.dip}  client ${t.client.address}`);
+  const mode = labMode(s);
+  lines.push(`VIP ${t.vip}  ${mode === 'ha' ? 'gateway (floats with the VIP)' : 'DIP'} ${t.dip}  client ${t.client.address}`);
   if (s.director) lines.push(`director: VIP on br0 ${mark(s.director.vipOnBr0)}, ip_forward ${s.director.ipForward}`);
+  if (mode === 'ha') {
+    const ha = s.ha;
+    if (!ha) lines.push('HA: facts not in yet');
+    else {
+      lines.push(`HA pair: ${haPairChecks(ha).map(formatCheck).join(', ')}`);
+      for (const d of ha.directors) {
+        lines.push(`${d.name} ${d.lanAddress}: ${haRoleLabel(d)}${d.holdsVip ? ', holds the VIP' : ''}; ${haDirectorChecks(d, ha).map(formatCheck).join(', ')}` +
+          (d.role?.error ? ` (agent: ${d.role.error})` : ''));
+      }
+      lines.push(`HA faults on: ${ha.faultsOn?.length ? ha.faultsOn.join(' ') : 'none'}`);
+    }
+  }
   for (const rs of s.realServers) {
     const arp = rs.arp ? `${rs.arp.allIgnore}/${rs.arp.allAnnounce} (eth0 ${rs.arp.eth0Ignore}/${rs.arp.eth0Announce})` : '?';
-    lines.push(`${rs.name} ${rs.address}: httpd ${rs.httpd.up ? 'up' : `DOWN (${rs.httpd.detail})`}, VIP on lo ${mark(rs.vipOnLo)}, ` +
-      `arp_ignore/announce ${arp} ${mark(rs.arpOk)}, NAT route ${mark(rs.natRoute)}, tunl0 ${mark(rs.tunl0Up)}` +
+    const [, vip, , nat, tun] = realServerChecks(rs, mode);
+    lines.push(`${rs.name} ${rs.address}: httpd ${rs.httpd.up ? 'up' : `DOWN (${rs.httpd.detail})`}, VIP on lo ${mark(vip!.ok)}, ` +
+      `arp_ignore/announce ${arp} ${mark(rs.arpOk)}, NAT route ${mark(nat!.ok)}, tunl0 ${tun!.applies ? mark(tun!.ok) : 'n/a (no TUN service)'}` +
       (rs.faults.length ? `, faults: ${rs.faults.join(' ')}` : ''));
   }
   if (s.traffic) {

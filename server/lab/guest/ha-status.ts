@@ -7,7 +7,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseHostsFile } from '@/lib/ha/dns-answer';
-import { HA_DIRECTORS, HA_LAB, HA_MM, HA_MM_VIPS, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from '@/lib/lab/ha-topology';
+import { HA_DIRECTORS, HA_LAB, HA_MM, HA_MM_VIPS, haFaultsOn, type HaDirectorName, type HaDownloads, type HaLabDirector, type HaLabStatus } from '@/lib/lab/ha-topology';
 import { trafficSchema, type Traffic } from '@/lib/lab/traffic';
 
 async function readText(file: string): Promise<string | null> {
@@ -137,13 +137,14 @@ async function dnsRecords(stateDir: string): Promise<{ addresses: string[] | nul
 
 export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
   const mm = await exists(path.join(stateDir, 'ha-mm'));
-  const [directors, heartbeatCut, zkPid, baseline, downloadsText, trafficText] = await Promise.all([
+  const [directors, heartbeatCut, zkPid, baseline, downloadsText, trafficText, markers] = await Promise.all([
     Promise.all(HA_DIRECTORS.map((d) => director(stateDir, d, mm))),
     exists(path.join(stateDir, 'faults', 'cut-heartbeat')),
     livePid(path.join(stateDir, 'zk', 'pid')),
     exists(path.join(stateDir, 'faults', 'baseline')),
     readText(path.join(stateDir, 'downloads.json')),
     readText(path.join(stateDir, 'traffic.json')),
+    readdir(path.join(stateDir, 'faults')).catch(() => [] as string[]),
   ]);
   let traffic: Traffic | null = null;
   try {
@@ -160,6 +161,7 @@ export async function readHaLabStatus(stateDir: string): Promise<HaLabStatus> {
     vipHolders,
     splitBrain: vipHolders.length > 1,
     heartbeatCut,
+    faultsOn: haFaultsOn(markers),
     zookeeper: { address: HA_LAB.zookeeper, pid: zkPid, running: zkPid !== null },
     baseline,
     downloads,

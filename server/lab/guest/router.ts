@@ -21,7 +21,8 @@ import {
   type LabFacts, type LabStatus, type RealServerStatus,
 } from '@/lib/lab/topology';
 import { trafficSchema, type Traffic } from '@/lib/lab/traffic';
-import { haFaultInput, type HaFaultInput } from '@/lib/lab/ha-topology';
+import { HA_STANDING_FAULTS, haFaultInput, haRepairFor, type HaFaultInput, type HaLabStatus, type HaStandingFault } from '@/lib/lab/ha-topology';
+import { readHaRoles } from './ha-roles';
 import { readHaLabStatus } from './ha-status';
 
 export function labEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -149,8 +150,9 @@ async function status(fresh: boolean): Promise<LabStatus> {
   return {
     topology: LAB_TOPOLOGY,
     mode,
-    ha: mode === 'ha' ? await readHaLabStatus(stateDir()) : null,
-    director: f.facts?.director ?? null,
+    ha: mode === 'ha' ? await haStatusWithRoles() : null,
+    // status.sh's director facts describe the single lab's br0; in HA mode each director is in `ha`
+    director: mode === 'ha' ? null : f.facts?.director ?? null,
     realServers,
     traffic,
     factsAt: f.at,
@@ -217,6 +219,25 @@ async function haFault(i: HaFaultInput): Promise<{ detached: boolean; output: st
   return { detached: true, output: `started: ha-faults.sh ${args.join(' ')} (it stops this agent; output in ${stateDir()}/ha-faults.log)` };
 }
 
+/** The HA facts with each director's role from its own agent (a second per unanswered agent at most). */
+async function haStatusWithRoles(): Promise<HaLabStatus> {
+  const [st, roles] = await Promise.all([readHaLabStatus(stateDir()), readHaRoles(stateDir())]);
+  return { ...st, directors: st.directors.map((d) => ({ ...d, role: roles[d.name] ?? null })) };
+}
+
+/**
+ * Repairs the standing fault named, or every one that is on: each with its own
+ * inverse switch, so nothing that is not on gets touched.
+ */
+async function haRepair(only: HaStandingFault | undefined): Promise<{ repaired: HaStandingFault[]; output: string[] }> {
+  const on = (await readHaLabStatus(stateDir())).faultsOn ?? [];
+  if (only && !on.includes(only)) throw new PreconditionError(`${only} is not on (on now: ${on.length ? on.join(', ') : 'none'})`);
+  const todo = only ? [only] : on;
+  const output: string[] = [];
+  for (const f of todo) output.push((await haFault(haRepairFor(f))).output);
+  return { repaired: todo, output };
+}
+
 function requireHa(): void {
   requireLab();
   if (labMode() !== 'ha') {
@@ -263,6 +284,14 @@ export const labRouter = router({
       requireHa();
       const r = await haFault(input);
       return { ...r, status: await readHaLabStatus(stateDir()) };
+    }),
+  /** HA mode only: repair the standing fault named (it must be on), or without one every fault that is on. */
+  haRepair: operatorProcedure
+    .input(z.object({ fault: z.enum(HA_STANDING_FAULTS).optional() }).default({}))
+    .mutation(async ({ input }) => {
+      requireHa();
+      const r = await haRepair(input.fault);
+      return { ...r, status: await haStatusWithRoles() };
     }),
   /** Runs the lab director's /usr/sbin/ipvsadm (operator only; a witness for tests, not a way around the agent). */
   ipvsadm: operatorProcedure

@@ -14,6 +14,8 @@ export default function LabPage() {
   const status = useQuery(trpc.lab.status.queryOptions({ fresh: false }, { refetchInterval: 4000, retry: false }));
   const rate = useMutation(trpc.lab.setRate.mutationOptions({ onSettled: () => status.refetch() }));
   const fault = useMutation(trpc.lab.fault.mutationOptions({ onSettled: () => status.refetch() }));
+  const haFault = useMutation(trpc.lab.haFault.mutationOptions({ onSettled: () => status.refetch() }));
+  const haRepair = useMutation(trpc.lab.haRepair.mutationOptions({ onSettled: () => status.refetch() }));
   if (status.error) {
     // a production agent has no lab.* procedures at all; an older one answered NOT_IMPLEMENTED
     const notLab = /NOT_IMPLEMENTED|does not run in the lab|No procedure found on path "lab\./.test(status.error.message);
@@ -29,6 +31,8 @@ export default function LabPage() {
       status={status.data}
       onRate={async (r) => { await rate.mutateAsync({ rate: r }); }}
       onFault={async (server, f, on) => { await fault.mutateAsync({ server, fault: f as 'remove-vip', on }); }}
+      onHaFault={async (input) => { await haFault.mutateAsync(input); }}
+      onHaRepair={async (f) => { await haRepair.mutateAsync({ fault: f }); }}
       disabledReason={access.disabledReason}
     />
   );
