@@ -27,6 +27,9 @@ test('the doctor names a director fault and the real server that answers ARP, wi
     await expect(page.getByText('NAT: net.ipv4.ip_forward=0 on the director, so NAT replies are not routed back. Watch the Doctor page.')).toBeVisible();
     await page.getByRole('button', { name: 'Break' }).click();
     await expect(page.getByText('fault: ip-forward-off')).toBeVisible();
+    // the lab remembers it (its markers), so a reload still lists it among the faults on, with its Repair
+    await page.reload();
+    await expect(page.locator('[data-fault-on="director.ip-forward-off"]').getByRole('button', { name: 'Repair' })).toBeVisible();
     await agent().lab.fault.mutate({ server: 'rs2', fault: 'break-arp', on: true });
     await page.getByRole('link', { name: 'Doctor' }).click();
     await page.getByRole('button', { name: 'Probe ARP' }).click();

@@ -2,6 +2,7 @@
  * director lab status [--json]
  * director lab rate N
  * director lab fault rs1|rs2 FAULT on|off     (FAULT: stop-httpd remove-vip break-arp remove-nat-route)
+ * director lab ha-repair [FAULT]              (HA lab: repair that standing fault, or every one that is on)
  *
  * Talks to the agent inside the lab over tRPC with the operator token. The
  * agent and token come from --agent URL / --token-file FILE, else
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { LabAppRouter as AppRouter } from '../../lab/app-router';
 import { FAULTS, MAX_RATE, type Fault, type LabStatus } from '@/lib/lab/topology';
+import { HA_STANDING_FAULTS, type HaStandingFault } from '@/lib/lab/ha-topology';
 import { haDirectorChecks, haPairChecks, haRoleLabel, labMode, realServerChecks, type LabCheck } from '@/lib/lab/checks';
 import { STATE_FILE_PATH } from '../../lab/state-file';
 import type { CliIo } from '../io';
@@ -19,6 +21,7 @@ import type { CliIo } from '../io';
 const USAGE = `usage: director lab status [--json]
        director lab rate N                         (0-${MAX_RATE} requests/s per service)
        director lab fault rs1|rs2 FAULT on|off     (FAULT: ${FAULTS.join(', ')})
+       director lab ha-repair [FAULT]              (HA lab; FAULT: ${HA_STANDING_FAULTS.join(', ')}; none: all that are on)
 options: --agent URL  --token-file FILE  (default: the running npm start)
 `;
 
@@ -136,6 +139,15 @@ export default async function lab(args: string[], io: CliIo): Promise<number> {
     const { url, token } = target(values.agent, values['token-file']);
     const s = await client(url, token).lab.fault.mutate({ server, fault: fault as Fault, on: state === 'on' });
     io.stdout(`${server} ${fault} ${state}\n${formatStatus(s)}`);
+    return 0;
+  }
+  if (sub === 'ha-repair') {
+    if (rest.length > 1) return bad('expected: ha-repair [FAULT]');
+    const f = rest[0];
+    if (f !== undefined && !(HA_STANDING_FAULTS as readonly string[]).includes(f)) return bad(`unknown HA fault '${f}'; one of ${HA_STANDING_FAULTS.join(', ')}`);
+    const { url, token } = target(values.agent, values['token-file']);
+    const r = await client(url, token).lab.haRepair.mutate({ fault: f as HaStandingFault | undefined });
+    io.stdout(`repaired: ${r.repaired.length ? r.repaired.join(' ') : 'nothing was on'}\n`);
     return 0;
   }
   return bad(`unknown subcommand '${sub}'`);
