@@ -9,7 +9,8 @@ import path from 'node:path';
 import { HA_DIRECTORS, HA_LAB, type HaDirectorName, type HaDirectorRole } from '@/lib/lab/ha-topology';
 import { haStatusSchema, type HaStatus } from '@/lib/schemas/ha';
 
-const TIMEOUT_MS = 1500;
+// a busy lab kernel answers slowly; the page polls every 4 s
+const TIMEOUT_MS = 3000;
 /** an answer is small; anything larger is not an ha.status */
 const MAX_BYTES = 1024 * 1024;
 
