@@ -32,8 +32,8 @@ describe('fleet rows', () => {
   it('raises services with no real server, failing checks, fencing and ZooKeeper trouble', () => {
     const h = ha('lvs2', 'FAULT' as 'BACKUP', [], { fenced: true });
     h.zookeeper.state = 'disconnected';
-    const r = fleetRow({ id: 'b', name: 'lvs2', summary: table(svc([0, 0])), ha: h, health: [{ health: 'down', maintenance: false }, { health: 'down', maintenance: true }, { health: 'up', maintenance: false }] });
-    expect(r.alarms.map((a) => a.text)).toEqual(['1 service with no real server in service', '1 failing health check', 'fenced in web', 'ZooKeeper disconnected']);
+    const r = fleetRow({ id: 'b', name: 'lvs2', summary: table(svc([0, 0])), skew: 2, ha: h, health: [{ health: 'down', maintenance: false }, { health: 'down', maintenance: true }, { health: 'up', maintenance: false }] });
+    expect(r.alarms.map((a) => a.text)).toEqual(['1 service with no real server in service', '2 services with hash skew', '1 failing health check', 'fenced in web', 'ZooKeeper disconnected']);
     expect(r.ha).toEqual([{ group: 'web', state: 'FAULT', fenced: true, leaseHere: false }]);
   });
 

@@ -15,6 +15,8 @@ export interface FleetInput {
   error?: string | null;
   /** the agent's services.summary */
   summary?: TableSummary;
+  /** services with a hash-skew alarm (null: the agent does not judge it) */
+  skew?: number | null;
   /** null: HA is not enabled on this director */
   ha?: HaStatus | null;
   /** null: the agent runs without health checks */
@@ -47,6 +49,7 @@ export function fleetRow(d: FleetInput): FleetRow {
   const { services, up, total, cps, bps, withoutServer: dropping } = d.summary ?? { services: 0, up: 0, total: 0, cps: 0, bps: 0, withoutServer: 0 };
   if (dropping > 0) alarms.push({ tone: 'danger', text: `${dropping} service${dropping === 1 ? '' : 's'} with no real server in service` });
   const failing = (d.health ?? []).filter((h) => h.health === 'down' && !h.maintenance).length;
+  if (d.skew) alarms.push({ tone: 'warn', text: `${d.skew} service${d.skew === 1 ? '' : 's'} with hash skew` });
   if (failing > 0) alarms.push({ tone: 'warn', text: `${failing} failing health check${failing === 1 ? '' : 's'}` });
   const ha = d.ha?.enabled
     ? d.ha.groups.map((g) => ({ group: g.name, state: g.vrrpState, fenced: g.fenced, leaseHere: g.leaseHolder === d.ha!.director }))

@@ -33,15 +33,16 @@ async function readDirector(id: string, name: string, signal: AbortSignal): Prom
   const c = client(id);
   const o = { signal };
   try {
-    const [summary, ha, health, journal] = await Promise.all([
+    const [summary, ha, health, journal, skew] = await Promise.all([
       c.services.summary.query(undefined, o),
       optional(c.ha.status.query(undefined, o)),
       optional(c.health.list.query({}, o)),
       optional(c.journal.list.query({ limit: 1 }, o)),
+      optional(c.skew.list.query(undefined, o)),
     ]);
     const last = journal?.[0];
     return {
-      id, name, summary, ha: ha && ha.enabled ? ha : null, health,
+      id, name, summary, skew: skew?.length ?? null, ha: ha && ha.enabled ? ha : null, health,
       lastChange: last ? { at: last.at, op: last.op, actor: last.actor, tokenName: last.tokenName } : null,
     };
   } catch (e) {

@@ -3,6 +3,7 @@ import dynamic from 'next/dynamic';
 import { useState } from 'react';
 import type { DrainProgress } from '@/lib/agent/events';
 import type { LiveSample } from '@/lib/agent/live-wire';
+import type { SkewAlarm } from '@/lib/live/hash-skew';
 import { formatDestination, formatServiceKey, serviceKeyParts } from '@/lib/ipvs/format';
 import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec, DestinationKey } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
@@ -54,6 +55,8 @@ export interface ServiceViewProps {
   onRestore: (d: DestinationKey) => Promise<void>;
   /** what the health checks say of each real server (by destination id), when the service is checked */
   health?: ReadonlyMap<string, DestHealth> | undefined;
+  /** the agent's hash-skew alarm for this service (sh, mh, dh), if one is raised */
+  skew?: SkewAlarm | null;
 }
 
 export function ServiceView(p: ServiceViewProps) {
@@ -103,6 +106,8 @@ export function ServiceView(p: ServiceViewProps) {
           </p>
         </div>
       ) : null}
+
+      {p.skew ? <SkewAlert alarm={p.skew} /> : null}
 
       <Panel title="Scheduling">
         <SchedulerEditor service={s} onSave={p.onSaveScheduler} disabledReason={p.disabledReason} />
@@ -261,6 +266,32 @@ function Stat({ label, value, wide }: { label: string; value: string; wide?: boo
     <div className={wide ? 'min-w-32' : 'min-w-24'}>
       <dt className="text-[11px] uppercase tracking-wide text-ink-3">{label}</dt>
       <dd className="num text-base font-semibold">{value}</dd>
+    </div>
+  );
+}
+
+/** New connections per real server against what the weights call for, and the flag that helps. */
+function SkewAlert({ alarm }: { alarm: SkewAlarm }) {
+  const minutes = Math.max(1, Math.round((Date.now() - alarm.since) / 60_000));
+  return (
+    <div role="alert" aria-label="Hash skew" className="rounded-md border border-warn/40 bg-warn/10 px-4 py-3 text-sm">
+      <p className="font-semibold text-warn">
+        Hash skew: {alarm.scheduler} sends new connections away from the weights (for {minutes} min, {formatCount(alarm.conns)} connections in the last window).
+      </p>
+      <ul className="mt-2 space-y-1">
+        {alarm.servers.map((x) => (
+          <li key={x.id} className="flex items-center gap-3" data-share={x.share.toFixed(2)}>
+            <span className="w-44 font-mono text-xs">{x.label}</span>
+            <span className="relative h-2 w-48 rounded bg-panel-2" title={`${Math.round(x.share * 100)}% of new connections; its weight calls for ${Math.round(x.expected * 100)}%`}>
+              <span className="absolute inset-y-0 left-0 rounded bg-warn" style={{ width: `${Math.round(x.share * 100)}%` }} />
+              <span className="absolute inset-y-[-3px] w-0.5 bg-ink" style={{ left: `${Math.round(x.expected * 100)}%` }} />
+            </span>
+            <span className="text-xs text-ink-2">{Math.round(x.share * 100)}% (weight share {Math.round(x.expected * 100)}%)</span>
+          </li>
+        ))}
+      </ul>
+      <p className="mt-2 text-ink-2">{alarm.cause}</p>
+      {alarm.fix ? <p className="mt-1 text-ink-2">Flag <span className="font-mono">{alarm.flag}</span> spreads by port too: <code className="font-mono text-xs">{alarm.fix}</code> (or set it under Scheduling).</p> : null}
     </div>
   );
 }

@@ -12,6 +12,7 @@ import type { Mutex } from '../table/mutex';
 import type { ConnSource } from '../live/conn-source';
 import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
+import type { SkewWatch } from '../live/skew';
 
 /** Long-lived dependencies shared by every request. */
 export interface AgentDeps {
@@ -31,6 +32,8 @@ export interface AgentDeps {
   directorId?: string;
   /** High availability (VRRP + ZooKeeper lease); absent or disabled without --ha-config. */
   ha?: HaService | null;
+  /** Hash-skew alarms for sh/mh/dh services; absent: none raised. */
+  skew?: SkewWatch | null;
 }
 
 export interface AgentContext extends AgentDeps {

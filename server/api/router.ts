@@ -16,6 +16,7 @@ import { info } from './routers/info';
 import { journalRouter } from './routers/journal';
 import { servicesRouter } from './routers/services';
 import { snapshotRouter } from './routers/snapshot';
+import { skewRouter } from './routers/skew';
 import { changesetsRouter } from './routers/changesets';
 import { statsRouter } from './routers/stats';
 import { syncRouter } from './routers/sync';
@@ -40,6 +41,8 @@ export const appRouter = router({
   doctor: doctorRouter,
   /** high availability: VRRP state, ZooKeeper lease, fencing, sync daemons */
   ha: haRouter,
+  /** sh/mh/dh services whose new connections stay away from the weights */
+  skew: skewRouter,
   // no lab.*: only the lab's own launcher serves it (server/lab/app-router.ts)
 });
 

@@ -11,6 +11,7 @@ import type { AnyRouter } from '@trpc/server';
 import { normalizeOrigin, Auth } from '../../api/auth';
 import { procConnSource } from '../../live/conn-source';
 import { kernelHub } from '../../live/hub';
+import { SkewWatch } from '../../live/skew';
 import { Journal } from '../../table/journal';
 import { Mutex } from '../../table/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../api/server';
@@ -190,6 +191,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     : undefined;
   const backend = await openIpvs();
   const hub = kernelHub({ backend, log, tickMs, destBudget });
+  const skew = new SkewWatch(hub);
   const credentials = await Credentials.open(stateDir);
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t), credentials });
   const journal = await Journal.open(stateDir);
@@ -214,7 +216,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId),
+      directorId, ha: ha ?? disabledHa(directorId), skew,
       version: VERSION, startedAt: Date.now(),
     },
     auth,
@@ -230,6 +232,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     throw e;
   });
   hub.start();
+  skew.start();
   await health.start();
   if (ha) {
     try {
@@ -261,6 +264,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   // first: give the leases back and stop keepalived, so a peer takes the VIPs at once
   await ha?.stop().catch((e: unknown) => log.error({ err: e }, 'HA stop failed'));
   health.stop();
+  skew.stop();
   await server.close();
   hub.close();
   backend.close();

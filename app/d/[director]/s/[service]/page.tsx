@@ -47,6 +47,10 @@ export default function ServicePage() {
   // health badges: who took a server out (a check, maintenance, an operator); an agent without checks answers an error, shown as nothing
   const healthRows = useQuery({ ...trpc.health.list.queryOptions(service ? { service: service.key } : skipToken), refetchInterval: 3000, retry: false });
   const health = useMemo(() => (healthRows.data ? new Map(healthRows.data.map((r) => [r.destinationId, r])) : undefined), [healthRows.data]);
+  // hash skew (sh/mh/dh): the agent judges it over minutes; an agent without it answers an error, shown as nothing
+  const hashing = service ? ['sh', 'mh', 'dh'].includes(service.scheduler) : false;
+  const skewRows = useQuery({ ...trpc.skew.list.queryOptions(hashing ? undefined : skipToken), refetchInterval: 10_000, retry: false });
+  const skew = skewRows.data?.find((a) => a.service === sid) ?? null;
 
   const colors = useMemo(() => (service ? destinationColors(service) : new Map<string, string>()), [service]);
   if (services.error) return <ErrorNote title="Could not read this service">{errorText(services.error)}</ErrorNote>;
@@ -87,6 +91,7 @@ export default function ServicePage() {
       onDrainClose={() => setDraining(null)}
       onRestore={async (d) => { await restore.mutateAsync({ service: service.key, destination: d }); }}
       health={health}
+      skew={skew}
     />
   );
 }
