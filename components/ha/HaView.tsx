@@ -149,9 +149,19 @@ function DirectorPanel({ card, now, actions }: { card: DirectorCard; now: number
       >
         {held ? (
           <>
-            <p>{held.from} published a table that removes {held.removedCount} of the {held.of} services on {card.ref.name}:</p>
-            <p className="mt-2 font-mono text-xs">{held.removed.join(', ')}{held.removedCount > held.removed.length ? ` and ${held.removedCount - held.removed.length} more` : ''}</p>
-            <p className="mt-2">Their clients lose service at once. Apply it only if these services were removed on purpose.</p>
+            {held.removedCount > 0 ? (
+              <>
+                <p>{held.from} published a table that removes {held.removedCount} of the {held.of} services on {card.ref.name}:</p>
+                <p className="mt-2 font-mono text-xs">{held.removed.join(', ')}{held.removedCount > held.removed.length ? ` and ${held.removedCount - held.removed.length} more` : ''}</p>
+                <p className="mt-2">Their clients lose service at once. Apply it only if these services were removed on purpose.</p>
+              </>
+            ) : null}
+            {held.outside?.length ? (
+              <>
+                <p className="mt-2">It undoes these changes made outside Director on {card.ref.name} (adopt or revert them on its service pages instead, if they should stay or go there alone):</p>
+                <ul className="mt-2 font-mono text-xs">{held.outside.map((o) => <li key={o}>{o}</li>)}</ul>
+              </>
+            ) : null}
           </>
         ) : null}
       </ConfirmDialog>

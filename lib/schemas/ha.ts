@@ -172,6 +172,8 @@ export const haHeldTableSchema = z.object({
   removed: z.array(z.string()),
   removedCount: z.number(),
   of: z.number(),
+  /** changes made outside Director on this director that it would undo, in words (the first 20) */
+  outside: z.array(z.string()).optional(),
 });
 export type HaHeldTable = z.infer<typeof haHeldTableSchema>;
 

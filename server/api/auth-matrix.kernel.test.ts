@@ -54,6 +54,8 @@ const WRITES: Record<string, unknown> = {
   'snapshot.restore': { format: 'ipvsadm', text: `-A -t ${VIP}:8443 -s rr\n`, prune: true },
   'journal.undo': undefined,
   'journal.undoEntry': { id: 1 },
+  'outside.adopt': { id: 1 },
+  'outside.revert': { id: 1 },
   'destinations.restore': { service: svcKey(80), destination: destKey },
   'health.config.set': { config: { service: svcKey(80), checks: [] } },
   'health.config.remove': { service: svcKey(80) },

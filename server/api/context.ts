@@ -13,6 +13,7 @@ import type { ConnSource } from '../live/conn-source';
 import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
 import type { SkewWatch } from '../live/skew';
+import type { OutsideWatch } from '../table/outside';
 
 /** Long-lived dependencies shared by every request. */
 export interface AgentDeps {
@@ -34,6 +35,8 @@ export interface AgentDeps {
   ha?: HaService | null;
   /** Hash-skew alarms for sh/mh/dh services; absent: none raised. */
   skew?: SkewWatch | null;
+  /** Changes made outside Director (ipvsadm, keepalived); absent in tests that do not watch. */
+  outside?: OutsideWatch | null;
 }
 
 export interface AgentContext extends AgentDeps {

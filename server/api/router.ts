@@ -14,6 +14,7 @@ import { healthRouter } from './routers/health';
 import { doctorRouter } from './routers/doctor';
 import { info } from './routers/info';
 import { journalRouter } from './routers/journal';
+import { outsideRouter } from './routers/outside';
 import { servicesRouter } from './routers/services';
 import { snapshotRouter } from './routers/snapshot';
 import { skewRouter } from './routers/skew';
@@ -35,6 +36,7 @@ export const appRouter = router({
   sync: syncRouter,
   table: tableRouter,
   journal: journalRouter,
+  outside: outsideRouter,
   auth: authRouter,
   health: healthRouter,
   /** what is wrong with this director, with the evidence and the fix */

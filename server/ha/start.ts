@@ -14,6 +14,7 @@ import type { Mutex } from '../table/mutex';
 import { HaController } from './controller';
 import { TableSync } from './table-sync';
 import { Registration } from './registry';
+import type { OutsideWatch } from '../table/outside';
 
 export const DIRECTOR_ID_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
@@ -42,6 +43,8 @@ export async function loadHaConfig(file: string, directorId?: string): Promise<H
 
 export function startHa(d: {
   config: HaConfig; backend: IpvsBackend; journal: Journal; writeLock: Mutex; hub: TableHub; log: Logger; runDir: string;
+  /** changes made outside Director here: replication holds a table that would undo one */
+  outside?: OutsideWatch | null;
   /** the agent's state folder (the HA secrets are found from it); default: runDir's parent */
   stateDir?: string;
   /** the agent serves TLS: register it in ZooKeeper for consoles to enroll (where they reach it, its certificate) */
@@ -55,6 +58,7 @@ export function startHa(d: {
     path: zkPaths(d.config.zkRoot).table, root: d.config.zkRoot, key: () => controller?.tableKey() ?? null,
     holdShare: d.config.holdRemovalShare, seqFile: path.join(runDir, 'table-seq.json'),
     onChange: () => controller?.poke(), record: (...a) => controller?.recordTable(...a),
+    ...(d.outside ? { outside: () => d.outside!.status().changes } : {}),
   });
   const stateDir = d.stateDir ?? path.dirname(d.runDir);
   const registration = d.register

@@ -18,6 +18,7 @@ import { FakeIpvs } from '../ipvs/fake';
 import { encodeSignedTable, signTable, verifyTable } from './table-signing';
 import { TableSync } from './table-sync';
 import { ZkError, type ZkNode } from './zookeeper';
+import { outsideChanges, rulesTable, type OutsideChange } from '@/lib/agent/outside';
 
 const ROOT = '/director';
 const PATH = `${ROOT}/table`;
@@ -83,7 +84,7 @@ const FOREIGN = tableText(['-A -t 10.0.0.1:80 -s rr', '-a -t 10.0.0.1:80 -r 203.
 const closers: (() => void)[] = [];
 afterEach(() => { for (const c of closers.splice(0)) c(); });
 
-async function director(services = [A, B], { journal, ...o }: { aclRecheckMs?: number; journal?: Journal } = {}) {
+async function director(services = [A, B], { journal, ...o }: { aclRecheckMs?: number; journal?: Journal; outside?: () => OutsideChange[] } = {}) {
   const fake = new FakeIpvs();
   for (const k of services) {
     await fake.addService(svc(k, { scheduler: 'wlc' }));
@@ -256,5 +257,37 @@ describe('table replication and the journal', () => {
     d.zk.outsiderWrite(PATH, peerPayload(d.zk, tableText(['-A -t 10.0.0.1:80 -s rr', '-A -t 10.0.0.2:443 -s rr', '-A -t 10.0.0.6:80 -s rr'])));
     await until(async () => (await d.fake.dump()).length === 3, 'the next peer table applied');
     expect(replicated(d.journal)).toMatchObject([{ state: 'done' }]);
+  });
+});
+
+describe('table replication never silently undoes a change made outside Director', () => {
+  it('a table that would undo an outside change here is held, naming it; one that leaves it alone applies; confirming applies the held one', async () => {
+    let outside: OutsideChange[] = [];
+    const d = await director([A, B], { outside: () => outside });
+    const expected = rulesTable(await d.fake.dump());
+    // another tool (ipvsadm) raised a weight on this director
+    await d.fake.updateDestination(A, dst('10.0.1.1', 80, { forward: 'nat', weight: 5 }));
+    outside = outsideChanges(expected, rulesTable(await d.fake.dump()), [], Date.now(), () => 1);
+    const edited = await d.text();
+
+    // a peer adds a service and leaves A as it is here: applied
+    d.zk.outsiderWrite(PATH, peerPayload(d.zk, `${edited}-A -t 10.0.0.3:53 -s wlc\n`));
+    await until(async () => (await d.fake.dump()).length === 3, 'the added service applied');
+    expect(d.sync.held).toBeNull();
+
+    // a peer's table with A as Director last wrote it (weight 1): held, the outside change named
+    const undoing = edited.replace(/(-r 10\.0\.1\.1:80 -m -w) 5/, '$1 1');
+    expect(undoing).not.toBe(edited);
+    const now = await d.text();
+    d.zk.outsiderWrite(PATH, peerPayload(d.zk, undoing));
+    await until(() => d.sync.held != null, 'held');
+    expect(await d.text()).toBe(now);
+    expect(d.sync.held).toMatchObject({
+      from: 'lvs2', removedCount: 1, outside: ['TCP 10.0.0.1:80: real server 10.0.1.1:80: weight 1 → 5'],
+      reason: expect.stringMatching(/would undo changes made outside Director on lvs1 to 1 service\(s\) \(TCP 10\.0\.0\.1:80\): adopt or revert them there, or confirm it to apply/),
+    });
+    await d.sync.confirmHeld(d.sync.held!.seq, 'alice');
+    expect((await d.fake.listDestinations(A))[0]!.weight).toBe(1);
+    expect(replicated(d.journal)[0]).toMatchObject({ tokenName: 'alice' });
   });
 });

@@ -20,6 +20,7 @@ import type { ServiceEntry } from '@/lib/ipvs/model';
 import { formatServiceKey } from '@/lib/ipvs/format';
 import { serviceId } from '@/lib/ipvs/ids';
 import { DEFAULT_HOLD_SHARE, replicatedRemovals } from '@/lib/ha/hold';
+import { describeChange, undoneBy, type OutsideChange } from '@/lib/agent/outside';
 import type { SignedTable } from '@/lib/ha/zk-layout';
 import type { HaHeldTable, HaTableRefusal, HaTransition } from '@/lib/schemas/ha';
 import { formatSnapshot } from '@/lib/snapshot/format';
@@ -70,6 +71,8 @@ export interface TableSyncDeps {
   seqFile?: string | null;
   /** while an ACL keeps replication refused, look again this often (default 10 s) */
   aclRecheckMs?: number;
+  /** the outside changes on this director now (server/table/outside.ts): a table that would undo one is held */
+  outside?: () => readonly OutsideChange[];
   onChange(): void;
   /** a line for the HA transitions */
   record?(kind: HaTransition['kind'], from: string | null, to: string, reason: string): void;
@@ -213,8 +216,10 @@ export class TableSync {
         const parsed = await this.parse(theirs);
         const local = toRules(await this.d.backend.dump());
         const verdict = replicatedRemovals(local.map((s) => serviceId(s.key)), parsed.services.map((s) => serviceId(s.key)), this.d.holdShare ?? DEFAULT_HOLD_SHARE);
-        if (verdict.hold) {
-          this.hold(v.payload, parsed, node.stat.version, verdict, local);
+        // never undo an edit made outside Director here without asking: show it, and wait for adopt, revert or confirm
+        const undone = undoneBy(this.d.outside?.() ?? [], parsed.services);
+        if (verdict.hold || undone.length) {
+          this.hold(v.payload, parsed, node.stat.version, verdict, local, undone);
           return;
         }
         await this.apply(parsed, 'ha-replication');
@@ -234,13 +239,24 @@ export class TableSync {
     this.d.onChange();
   }
 
-  private hold(payload: SignedTable, parsed: ParsedSnapshot, zkVersion: number, verdict: ReturnType<typeof replicatedRemovals>, local: { key: Parameters<typeof formatServiceKey>[0] }[]): void {
+  private hold(
+    payload: SignedTable, parsed: ParsedSnapshot, zkVersion: number, verdict: ReturnType<typeof replicatedRemovals>,
+    local: { key: Parameters<typeof formatServiceKey>[0] }[], undone: readonly OutsideChange[],
+  ): void {
     const labels = new Map(local.map((s) => [serviceId(s.key), formatServiceKey(s.key)]));
     const same = this.held?.seq === payload.seq;
+    const why = [
+      ...(verdict.hold ? [verdict.reason] : []),
+      ...(undone.length ? [`it would undo changes made outside Director on ${this.d.director} to ${undone.length} service(s) `
+        + `(${undone.slice(0, 3).map((c) => formatServiceKey(c.service)).join(', ')}${undone.length > 3 ? ', ...' : ''}): adopt or revert them there, or`] : []),
+    ];
     this.held = {
       at: same ? this.held!.at : Date.now(), seq: payload.seq, zkVersion, from: payload.director,
-      reason: `a replicated change from ${payload.director} is held: ${verdict.reason}; confirm it to apply`,
+      reason: `a replicated change from ${payload.director} is held: ${why.join('; ')}${undone.length ? '' : ';'} confirm it to apply`,
       removed: verdict.removed.slice(0, HELD_LABELS).map((id) => labels.get(id) ?? id), removedCount: verdict.removed.length, of: verdict.of,
+      ...(undone.length ? {
+        outside: undone.flatMap((c) => c.changes.map((x) => `${formatServiceKey(c.service)}: ${describeChange(x)}`)).slice(0, HELD_LABELS),
+      } : {}),
     };
     this.heldPayload = { payload, parsed };
     this.refused = null;

@@ -47,6 +47,20 @@ export interface TableHubOptions {
   idleSampleMs?: number;
 }
 
+/**
+ * Told of every sample (the outside-change watch, server/table/outside.ts):
+ * the one point where table changes noticed by the hub reach anything else.
+ */
+export interface TableWatcher {
+  /** A sample begins; what it returns comes back to `sampled`. */
+  starting(): unknown;
+  /**
+   * The sample ended. `changed`: its configuration differs from the last
+   * one's (always true for the first); `complete`: no service was left out.
+   */
+  sampled(token: unknown, entries: readonly ServiceEntry[], info: { changed: boolean; complete: boolean }): void;
+}
+
 interface Sample {
   seq: number;
   at: number;
@@ -127,6 +141,7 @@ export class TableHub {
   /** service id -> number of subscribers watching it (their destinations are read every tick) */
   private readonly watched = new Map<string, number>();
   private readonly idleSampleMs: number;
+  private watcher: TableWatcher | null = null;
   samples = 0;
   /** samples that found the table unchanged and settled, and cost no sampling or encoding */
   quietSamples = 0;
@@ -243,6 +258,17 @@ export class TableHub {
     if (this.timer && this.demand > 0) void this.sampleNow();
   }
 
+  /** Tell `w` of every sample from now on (null: stop). */
+  watch(w: TableWatcher | null): void {
+    this.watcher = w;
+  }
+
+  /** Services just written: the next sample re-reads them (null: all), without sampling now. */
+  touch(services: readonly (ServiceKey | null)[]): void {
+    this.sampler?.changed(services);
+    this.stale = true;
+  }
+
   /** Take one sample; concurrent calls share it, and a call during a sample schedules one more. */
   sampleNow(all = false): Promise<void> {
     if (all) this.wantAll = true;
@@ -276,6 +302,7 @@ export class TableHub {
   private async takeSample(all: boolean): Promise<void> {
     this.lastStartedAt = Date.now();
     this.stale = false;
+    const watching = this.watcher?.starting();
     const t0 = performance.now();
     let entries: ServiceEntry[];
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
@@ -310,6 +337,7 @@ export class TableHub {
       };
       this.samples++;
       this.quietSamples++;
+      this.watcher?.sampled(watching, prev.entries, { changed: false, complete: missing === 0 });
       this.wake();
       return;
     }
@@ -327,9 +355,11 @@ export class TableHub {
     const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing };
     this.current = cur;
     this.samples++;
+    let changed = !prev;
     if (prev) {
       const changes = diffTables(prev.entries, entries);
       lap('diff');
+      changed = changes.length > 0;
       if (changes.length) {
         const ids = touched(changes);
         const services = entries.filter((e) => ids.delete(keptServiceId(e))).map((e) => served(e, at, statsAt));
@@ -340,6 +370,7 @@ export class TableHub {
         }
       }
     }
+    this.watcher?.sampled(watching, entries, { changed, complete: missing === 0 });
     this.wake();
   }
 

@@ -141,6 +141,10 @@ export class Journal {
   /** completion records not yet on disk (their write failed); written before anything else */
   private backlog: string[] = [];
   private readonly listeners = new Set<(e: JournalEntry) => void>();
+  /** changes begun and not finished: the kernel may be part way through one */
+  private inFlight = 0;
+  /** bumped when a change begins or finishes: a table read while it moved may show a write half done */
+  private moves = 0;
   /** lines skipped when the journal was read */
   readonly warnings: string[] = [];
   /** the last write failure, until a write succeeds again */
@@ -225,10 +229,21 @@ export class Journal {
       throw new JournalWriteError((e as Error).message ?? String(e), e);
     }
     this.keep(entry);
+    this.inFlight++;
+    this.moves++;
     let finished = false;
     const finish = async (state: 'done' | 'failed', objects: JournalObject[], error?: string): Promise<JournalEntry> => {
       if (finished) throw new Error(`journal entry #${entry.id} is already finished`);
       finished = true;
+      try {
+        return await finishing(state, objects, error);
+      } finally {
+        // after the listeners: the outside-change watch has taken in what the write left
+        this.inFlight--;
+        this.moves++;
+      }
+    };
+    const finishing = async (state: 'done' | 'failed', objects: JournalObject[], error?: string): Promise<JournalEntry> => {
       const full: JournalEntry = { ...entry, state, objects, ...(error !== undefined ? { error } : {}) };
       delete full.summary;
       // a finished entry has a summary only when its objects were too large to keep
@@ -284,6 +299,7 @@ export class Journal {
     const kept: JournalEntry = { ...full, ...this.bounded(full.objects) };
     if (this.file) await this.write(JSON.stringify(kept));
     this.keep(kept);
+    this.moves++;
     for (const l of this.listeners) l(full);
     return kept;
   }
@@ -361,6 +377,15 @@ export class Journal {
     this.entries.splice(0, drop);
     this.sizes.splice(0, drop);
     this.memBytes = bytes;
+  }
+
+  /**
+   * Where writes stand: changes in flight, and a count that moves whenever
+   * one begins or finishes. A table read that began with none in flight and
+   * saw the count unchanged when it ended holds no half-made Director write.
+   */
+  activity(): { inFlight: number; moves: number } {
+    return { inFlight: this.inFlight, moves: this.moves };
   }
 
   /** Be told of each change once it is recorded as made (HA table replication publishes from here). Returns the unsubscribe. */

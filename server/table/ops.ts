@@ -282,7 +282,7 @@ function sameAsLeft(o: Exclude<JournalObject, { kind: 'counters' | 'timeouts' }>
 }
 
 /** Bring one object from `from` to `to` (either may be null = absent). */
-async function restoreService(backend: IpvsBackend, key: ServiceKey, to: ServiceRules | null): Promise<void> {
+export async function restoreService(backend: IpvsBackend, key: ServiceKey, to: ServiceRules | null): Promise<void> {
   const cur = await readService(backend, key);
   if (to === null) {
     if (cur) await backend.removeService(key);

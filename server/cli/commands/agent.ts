@@ -30,6 +30,7 @@ import { VERSION } from '../version';
 import { configAsFlags } from '../../../lib/schemas/agent-config';
 import { SAMPLER_KNOBS, knobsHelp, parseKnob } from '@/lib/agent/sampler-knobs';
 import { agentConfigPath, DEFAULT_AGENT_CONFIG, loadAgentConfig } from '../agent-config';
+import { OutsideWatch } from '../../table/outside';
 
 export const DEFAULT_PORT = 9580;
 const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… [--dns NAME]… [--out DIR]
@@ -197,6 +198,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const journal = await Journal.open(stateDir);
   for (const w of journal.warnings) log.warn(w);
   const writeLock = new Mutex();
+  const outside = await OutsideWatch.open({ journal, hub, log, stateDir });
   const health = await HealthService.open({
     backend, writeLock, journal, log, stateDir, poke: () => hub.poke(),
     checksDir: values['checks-dir'] ?? DEFAULT_CHECKS_DIR,
@@ -209,14 +211,14 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   if (haConfig && tls && !registerUrl) log.warn('not registered in ZooKeeper: no address consoles could reach this agent at');
   const ha = haConfig
     ? startHa({
-      config: haConfig, backend, journal, writeLock, hub, log, runDir: path.join(stateDir, 'ha'),
+      config: haConfig, backend, journal, writeLock, hub, log, runDir: path.join(stateDir, 'ha'), outside,
       register: registerUrl && tls ? { url: registerUrl, fingerprint: fingerprintOf(tls.cert) } : null,
     })
     : null;
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId), skew,
+      directorId, ha: ha ?? disabledHa(directorId), skew, outside,
       version: VERSION, startedAt: Date.now(),
     },
     auth,
