@@ -94,7 +94,14 @@ function Row({ r, h, now }: { r: FleetRow; h: FleetHistory | undefined; now: num
       <td className="px-3 py-2"><SparkValue text={r.reachable ? formatBitRate(r.bps) : '—'} series={h?.bps ?? []} label={`${r.name}: traffic, last five minutes`} wide sparkWidth={72} /></td>
       <td className="px-3 py-2">
         {r.alarms.length === 0 ? <span className="text-ok">none</span> : (
-          <ul className="space-y-0.5">{r.alarms.map((a) => <li key={a.text}><Badge tone={a.tone}>{a.text}</Badge></li>)}</ul>
+          <ul className="space-y-0.5">{r.alarms.map((a) => (
+            <li key={a.text}>
+              {a.service
+                ? <Link href={`/d/${encodeURIComponent(r.id)}/s/${encodeURIComponent(a.service)}`} title={a.detail}><Badge tone={a.tone}>{a.text}</Badge></Link>
+                : <Badge tone={a.tone} {...(a.detail ? { title: a.detail } : {})}>{a.text}</Badge>}
+              {a.detail ? <div className="mt-0.5 font-mono text-[11px] text-ink-2">{a.detail}</div> : null}
+            </li>
+          ))}</ul>
         )}
       </td>
       <td className="px-3 py-2 text-xs">

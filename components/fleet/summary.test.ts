@@ -37,6 +37,17 @@ describe('fleet rows', () => {
     expect(r.ha).toEqual([{ group: 'web', state: 'FAULT', fenced: true, leaseHere: false }]);
   });
 
+  it('a service changed outside Director is an alarm naming it, with its diff and its page', () => {
+    const r = fleetRow({
+      id: 'a', name: 'lvs1',
+      outside: [{ serviceId: 'tcp:192.168.150.100:80', label: 'TCP 192.168.150.100:80', changes: ['real server 10.0.0.2:80: weight 1 → 5'] }],
+    });
+    expect(r.alarms).toEqual([{
+      tone: 'warn', text: 'changed outside Director: TCP 192.168.150.100:80', detail: 'real server 10.0.0.2:80: weight 1 → 5', service: 'tcp:192.168.150.100:80',
+    }]);
+    expect(fleetRow({ id: 'a', name: 'lvs1', outside: null }).alarms).toEqual([]);
+  });
+
   it('split brain: a VIP present on two directors is a fleet alarm; one holder is not', () => {
     const ok = [{ id: 'a', name: 'lvs1', ha: ha('lvs1', 'MASTER', ['192.168.150.100']) }, { id: 'b', name: 'lvs2', ha: ha('lvs2', 'BACKUP', []) }];
     expect(fleetAlarms(ok)).toEqual([]);

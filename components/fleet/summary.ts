@@ -22,10 +22,19 @@ export interface FleetInput {
   /** null: the agent runs without health checks */
   health?: ReadonlyArray<{ health: string; maintenance: boolean; kept?: boolean }> | null;
   lastChange?: { at: string; op: string; actor?: string | undefined; tokenName: string } | null;
+  /** services changed outside Director (ipvsadm): their ids and what changed, in words; null: the agent does not watch */
+  outside?: ReadonlyArray<{ serviceId: string; label: string; changes: readonly string[] }> | null;
 }
 
 export type Tone = 'danger' | 'warn';
-export interface FleetAlarm { tone: Tone; text: string }
+export interface FleetAlarm {
+  tone: Tone;
+  text: string;
+  /** the diff behind a short alarm, shown on hover and to screen readers */
+  detail?: string;
+  /** a service id on this director where the alarm can be acted on (its page) */
+  service?: string;
+}
 
 export interface FleetRow {
   id: string;
@@ -57,6 +66,10 @@ export function fleetRow(d: FleetInput): FleetRow {
   for (const g of ha) if (g.fenced) alarms.push({ tone: 'danger', text: `fenced in ${g.group}` });
   if (d.ha?.enabled && d.ha.zookeeper.state !== 'connected' && d.ha.zookeeper.state !== 'disabled') {
     alarms.push({ tone: 'warn', text: `ZooKeeper ${d.ha.zookeeper.state}` });
+  }
+  // each with its own diff and its service page, where it is adopted or reverted
+  for (const o of d.outside ?? []) {
+    alarms.push({ tone: 'warn', text: `changed outside Director: ${o.label}`, detail: o.changes.join('; '), service: o.serviceId });
   }
   const c = d.lastChange;
   return {

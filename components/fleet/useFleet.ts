@@ -11,6 +11,8 @@ import type { LabAppRouter as AppRouter } from '@/server/lab/app-router';
 import { errorText } from '../data/hooks';
 import { httpClient } from '../data/trpc';
 import type { FleetInput } from './summary';
+import { describeChange } from '@/lib/agent/outside';
+import { formatServiceKey } from '@/lib/ipvs/format';
 
 const POLL_MS = 5000;
 /** points kept per director for the sparklines: the last five minutes */
@@ -33,17 +35,19 @@ async function readDirector(id: string, name: string, signal: AbortSignal): Prom
   const c = client(id);
   const o = { signal };
   try {
-    const [summary, ha, health, journal, skew] = await Promise.all([
+    const [summary, ha, health, journal, skew, outside] = await Promise.all([
       c.services.summary.query(undefined, o),
       optional(c.ha.status.query(undefined, o)),
       optional(c.health.list.query({}, o)),
       optional(c.journal.list.query({ limit: 1 }, o)),
       optional(c.skew.list.query(undefined, o)),
+      optional(c.outside.list.query(undefined, o)),
     ]);
     const last = journal?.[0];
     return {
       id, name, summary, skew: skew?.length ?? null, ha: ha && ha.enabled ? ha : null, health,
       lastChange: last ? { at: last.at, op: last.op, actor: last.actor, tokenName: last.tokenName } : null,
+      outside: outside ? outside.changes.map((x) => ({ serviceId: x.serviceId, label: formatServiceKey(x.service), changes: x.changes.map(describeChange) })) : null,
     };
   } catch (e) {
     return { id, name, error: errorText(e) ?? 'no answer' };

@@ -19,6 +19,8 @@ const OP_LABELS: Record<string, string> = {
   'sync.stop': 'Stopped the sync daemon',
   'snapshot.restore': 'Restored a snapshot',
   'journal.undo': 'Undid a change',
+  'outside.adopt': 'Adopted a change made outside Director',
+  'outside.revert': 'Reverted a change made outside Director',
   'ha.replicate': 'Replicated from the master',
   'health.down': 'Health check: server down',
   'health.up': 'Health check: server back',

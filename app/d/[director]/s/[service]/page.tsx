@@ -14,6 +14,7 @@ import { useTRPC } from '@/components/data/trpc';
 import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Skeleton, TableSkeleton } from '@/components/ui/Skeleton';
 import { ServiceView, type ChartMetric } from '@/components/views/ServiceView';
+import { OutsideAlarm } from '@/components/services/OutsideAlarm';
 
 const keyOf = (d: DestinationState): DestinationKey => ({ family: d.family, address: d.address, port: d.port });
 
@@ -52,19 +53,39 @@ export default function ServicePage() {
   const skewRows = useQuery({ ...trpc.skew.list.queryOptions(hashing ? undefined : skipToken), refetchInterval: 10_000, retry: false });
   const skew = skewRows.data?.find((a) => a.service === sid) ?? null;
 
+  // changes made outside Director (ipvsadm): read at about the agent's tick; an agent without the watch answers an error, shown as nothing
+  const outsideList = useQuery({ ...trpc.outside.list.queryOptions(), refetchInterval: 1000, retry: false });
+  const outside = outsideList.data?.changes.find((c) => c.serviceId === sid) ?? null;
+  const afterOutside = { onSuccess: () => { void outsideList.refetch(); } };
+  const adopt = useMutation(trpc.outside.adopt.mutationOptions(afterOutside));
+  const revert = useMutation(trpc.outside.revert.mutationOptions(afterOutside));
+  const alarm = outside ? (
+    <OutsideAlarm
+      change={outside}
+      disabledReason={access.disabledReason}
+      onAdopt={(id) => adopt.mutateAsync({ id })}
+      onRevert={(id) => revert.mutateAsync({ id })}
+    />
+  ) : null;
+
   const colors = useMemo(() => (service ? destinationColors(service) : new Map<string, string>()), [service]);
   if (services.error) return <ErrorNote title="Could not read this service">{errorText(services.error)}</ErrorNote>;
   if (!services.data) return <div className="space-y-4"><Skeleton className="h-12 w-96" /><Skeleton className="h-72 w-full" /><TableSkeleton rows={4} cols={8} /></div>;
   if (!service) {
     return (
+      <>
+      {alarm}
       <ErrorNote title="This virtual service no longer exists" action={<Link className="text-accent underline" href={`/d/${encodeURIComponent(director)}`}>Back to the overview</Link>}>
         It may have been removed in another tab or with ipvsadm. The overview lists what exists now.
       </ErrorNote>
+      </>
     );
   }
   const shares = shareMap(stats, sid, service);
   const chart = chartData(stats, sid, service, metric, colors);
   return (
+    <div className="space-y-4">
+    {alarm}
     <ServiceView
       service={service}
       sample={stats.service(sid)}
@@ -93,5 +114,6 @@ export default function ServicePage() {
       health={health}
       skew={skew}
     />
+    </div>
   );
 }
