@@ -14,6 +14,7 @@ import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
 import type { SkewWatch } from '../live/skew';
 import type { OutsideWatch } from '../table/outside';
+import type { HistoryService } from '../live/history';
 
 /** Long-lived dependencies shared by every request. */
 export interface AgentDeps {
@@ -37,6 +38,8 @@ export interface AgentDeps {
   skew?: SkewWatch | null;
   /** Changes made outside Director (ipvsadm, keepalived); absent in tests that do not watch. */
   outside?: OutsideWatch | null;
+  /** Rate history for charts; absent in tests that do not need it. */
+  history?: HistoryService | null;
 }
 
 export interface AgentContext extends AgentDeps {

@@ -11,6 +11,7 @@ import { connectionsRouter } from './routers/connections';
 import { destinationsRouter } from './routers/destinations';
 import { haRouter } from './routers/ha';
 import { healthRouter } from './routers/health';
+import { historyRouter } from './routers/history';
 import { doctorRouter } from './routers/doctor';
 import { info } from './routers/info';
 import { journalRouter } from './routers/journal';
@@ -29,6 +30,8 @@ export const appRouter = router({
   services: servicesRouter,
   destinations: destinationsRouter,
   stats: statsRouter,
+  /** rates over the last 15 minutes (every tick) and 24 hours (per minute) */
+  history: historyRouter,
   timeouts: timeoutsRouter,
   snapshot: snapshotRouter,
   changesets: changesetsRouter,

@@ -61,6 +61,16 @@ export interface TableWatcher {
   sampled(token: unknown, entries: readonly ServiceEntry[], info: { changed: boolean; complete: boolean }): void;
 }
 
+/** One sample as listeners see it (server/live/history.ts records it). */
+export interface SampleNote {
+  at: number;
+  /** ms the rates cover; 0 for the first sample */
+  intervalMs: number;
+  state: StatsState;
+  /** the sample holds every service there is (none left out by the sampler) */
+  complete: boolean;
+}
+
 interface Sample {
   seq: number;
   at: number;
@@ -142,6 +152,7 @@ export class TableHub {
   private readonly watched = new Map<string, number>();
   private readonly idleSampleMs: number;
   private watcher: TableWatcher | null = null;
+  private readonly listeners: ((s: SampleNote) => void)[] = [];
   samples = 0;
   /** samples that found the table unchanged and settled, and cost no sampling or encoding */
   quietSamples = 0;
@@ -338,6 +349,7 @@ export class TableHub {
       this.samples++;
       this.quietSamples++;
       this.watcher?.sampled(watching, prev.entries, { changed: false, complete: missing === 0 });
+      this.notify(this.current, missing);
       this.wake();
       return;
     }
@@ -371,7 +383,23 @@ export class TableHub {
       }
     }
     this.watcher?.sampled(watching, entries, { changed, complete: missing === 0 });
+    this.notify(cur, missing);
     this.wake();
+  }
+
+  /** Calls `fn` after every sample, with its rates (the history's one hook). */
+  onSample(fn: (s: SampleNote) => void): void {
+    this.listeners.push(fn);
+  }
+
+  private notify(s: Sample, missing: number): void {
+    for (const fn of this.listeners) {
+      try {
+        fn({ at: s.at, intervalMs: s.intervalMs, state: s.state, complete: missing === 0 });
+      } catch (err) {
+        this.opts.log.error({ err }, 'a sample listener failed');
+      }
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import { normalizeOrigin, Auth } from '../../api/auth';
 import { procConnSource } from '../../live/conn-source';
 import { kernelHub } from '../../live/hub';
 import { SkewWatch } from '../../live/skew';
+import { HistoryService } from '../../live/history';
 import { Journal } from '../../table/journal';
 import { Mutex } from '../../table/mutex';
 import { checkListen, startAgentServer, type ListenSpec } from '../../api/server';
@@ -193,6 +194,8 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const backend = await openIpvs();
   const hub = kernelHub({ backend, log, tickMs, destBudget });
   const skew = new SkewWatch(hub);
+  const history = await HistoryService.open({ stateDir, log });
+  history.attach(hub);
   const credentials = await Credentials.open(stateDir);
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t), credentials });
   const journal = await Journal.open(stateDir);
@@ -218,7 +221,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId), skew, outside,
+      directorId, ha: ha ?? disabledHa(directorId), skew, outside, history,
       version: VERSION, startedAt: Date.now(),
     },
     auth,
@@ -269,6 +272,8 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   skew.stop();
   await server.close();
   hub.close();
+  // the minutes since the last periodic write, so a restart loses none
+  await history.save();
   backend.close();
   return 0;
 }
