@@ -11,7 +11,7 @@ const GAP_MIN_S = 5;
  * Chart data in seconds, with a null point inside every gap between samples: the agent samples only
  * every minute while nobody watches, and a straight line across such a gap drew rates nobody measured.
  */
-export function withGaps(times: ArrayLike<number>, series: readonly RateSeries[]): { xs: number[]; ys: (number | null)[][] } {
+export function withGaps(times: ArrayLike<number>, series: readonly RateSeries[], intervals?: ArrayLike<number>): { xs: number[]; ys: (number | null)[][] } {
   const xs: number[] = [];
   const ys: (number | null)[][] = series.map(() => []);
   let step = Infinity;
@@ -19,7 +19,9 @@ export function withGaps(times: ArrayLike<number>, series: readonly RateSeries[]
   const gap = Math.max(GAP_MIN_S, 3 * step);
   for (let i = 0; i < times.length; i++) {
     const x = times[i]! / 1000;
-    if (i > 0 && x - xs[xs.length - 1]! > gap) {
+    // with each point's interval known (the agent's history), a gap is time no interval covered
+    const over = intervals ? Math.max(GAP_MIN_S, (1.5 * intervals[i]!) / 1000) : gap;
+    if (i > 0 && x - xs[xs.length - 1]! > over) {
       xs.push((x + xs[xs.length - 1]!) / 2);
       for (const y of ys) y.push(null);
     }
@@ -40,9 +42,13 @@ export interface RateSeries {
  * service page only, so uPlot stays out of the overview's bundle. The chart
  * is built once per series set and fed new data with setData on each tick.
  */
-export default function RateChart({ times, series, unit, format, height = 260 }: {
+export default function RateChart({ times, intervals, series, unit, format, height = 260, rangeWords = '15 minutes' }: {
   /** ms since epoch, shared by all series */
   times: ArrayLike<number>;
+  /** ms each point's rate covers (from the agent's history); without, gaps are guessed from the spacing */
+  intervals?: ArrayLike<number>;
+  /** what the chart spans, for its label ("15 minutes", "24 hours") */
+  rangeWords?: string;
   series: readonly RateSeries[];
   unit: string;
   format: (v: number) => string;
@@ -88,11 +94,16 @@ export default function RateChart({ times, series, unit, format, height = 260 }:
   useEffect(() => {
     const p = plot.current;
     if (!p) return;
-    const { xs, ys } = withGaps(times, series);
+    const { xs, ys } = withGaps(times, series, intervals);
     p.setData([xs, ...ys] as uPlot.AlignedData);
     // While the pointer is not on the chart, the legend shows the newest values.
     if ((p.cursor.left ?? -1) < 0 && xs.length > 0) p.setLegend({ idx: xs.length - 1 });
   });
 
-  return <div ref={box} className="w-full" style={{ minHeight: height + 32 }} aria-label={`Per-server ${unit} over the last 15 minutes`} role="img" />;
+  // the points and the oldest one's time, for readers and tests that cannot see the drawing
+  const oldest = times.length ? times[0]! : null;
+  return (
+    <div ref={box} className="w-full" style={{ minHeight: height + 32 }} role="img" data-points={times.length} data-oldest={oldest ?? ''}
+      aria-label={`Per-server ${unit} over the last ${rangeWords}: ${times.length} points${oldest !== null ? ` since ${new Date(oldest).toISOString()}` : ''}`} />
+  );
 }

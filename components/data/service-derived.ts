@@ -8,6 +8,7 @@ import type { ServiceEntry } from '@/lib/ipvs/model';
 import type { RateSeries } from '../charts/RateChart';
 import { computeShares, type Share } from '../services/shares';
 import type { StatsStore } from './stats-store';
+import type { ChartHistory } from './history-series';
 
 /** Distinguishable on light and dark backgrounds; none reuses a connection-state colour. */
 export const SERIES_COLORS = ['#3b7dd8', '#d9822b', '#2ba39b', '#c2478f', '#7a6fd6', '#8f9a2b', '#d04f4f', '#5a8f5e', '#b07a52', '#4d9bc2'];
@@ -41,4 +42,14 @@ export function shareMap(store: StatsStore, sid: string, s: ServiceEntry, window
   // NaN padding counts as nothing.
   for (const r of rows) if (Number.isNaN(r.newConns)) r.newConns = 0;
   return new Map(computeShares(rows).map((x) => [x.id, x]));
+}
+
+/** The same graph from the agent's history with live ticks appended (history-series.ts). */
+export function chartFromHistory(h: ChartHistory, s: ServiceEntry, metric: 'cps' | 'bps', colors: ReadonlyMap<string, string>): { times: number[]; intervals: number[]; series: RateSeries[] } {
+  const series = s.destinations.map((d) => {
+    const did = destinationId(d);
+    const v = h.dests.get(did);
+    return { label: did, color: colors.get(did) ?? '#888', values: v ? v[metric] : new Array<number>(h.at.length).fill(Number.NaN) };
+  });
+  return { times: h.at, intervals: h.ms, series };
 }

@@ -11,6 +11,8 @@ import { DestinationForm } from '../forms/DestinationForm';
 import { destinationFormOf, serviceFormOf } from '../forms/form-model';
 import { ServiceForm } from '../forms/ServiceForm';
 import type { RateSeries } from '../charts/RateChart';
+import type { HistoryRange } from '@/lib/history/rings';
+import { RANGES, RANGE_WORDS } from '../data/history-series';
 import { DestinationTable } from '../services/DestinationTable';
 import { DrainStatus, drainFraction } from '../services/DrainStatus';
 import type { DestHealth } from '../services/out-of-service';
@@ -35,9 +37,13 @@ export interface ServiceViewProps {
   destSample: (destId: string) => LiveSample | undefined;
   shares: ReadonlyMap<string, Share>;
   colors: ReadonlyMap<string, string>;
-  chart: { times: ArrayLike<number>; series: RateSeries[] };
+  chart: { times: ArrayLike<number>; intervals?: ArrayLike<number>; series: RateSeries[] };
   metric: ChartMetric;
   onMetric: (m: ChartMetric) => void;
+  /** the chart's span: the agent's history over it, then live ticks */
+  range?: HistoryRange;
+  /** absent (the demo, live only): no range picker */
+  onRange?: (r: HistoryRange) => void;
   disabledReason: string | null;
   onSaveScheduler: (p: SchedulerPatch) => Promise<void>;
   onUpdateService: (spec: ServiceSpec) => Promise<void>;
@@ -69,6 +75,7 @@ export function ServiceView(p: ServiceViewProps) {
   const flags = serviceFlagLabels(s);
   const v = p.sample;
   const up = s.destinations.filter((d) => d.weight > 0).length;
+  const range = p.range ?? '15m';
 
   return (
     <div className="space-y-4">
@@ -114,22 +121,35 @@ export function ServiceView(p: ServiceViewProps) {
       </Panel>
 
       <Panel
-        title="Per-server rates, last 15 minutes"
+        title={`Per-server rates, last ${RANGE_WORDS[range]}`}
         actions={
-          <div role="radiogroup" aria-label="Metric" className="inline-flex rounded-md border border-line p-0.5">
-            {(['cps', 'bps'] as const).map((m) => (
-              <button key={m} type="button" role="radio" aria-checked={p.metric === m} onClick={() => p.onMetric(m)}
-                className={`rounded px-2.5 py-0.5 text-xs ${p.metric === m ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
-                {m === 'cps' ? 'New conns/s' : 'Traffic'}
-              </button>
-            ))}
+          <div className="flex flex-wrap gap-2">
+            {p.onRange ? (
+              <div role="radiogroup" aria-label="Range" className="inline-flex rounded-md border border-line p-0.5">
+                {RANGES.map((r) => (
+                  <button key={r.range} type="button" role="radio" aria-checked={range === r.range} onClick={() => p.onRange?.(r.range)}
+                    className={`rounded px-2.5 py-0.5 text-xs ${range === r.range ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
+                    {r.label}
+                  </button>
+                ))}
+              </div>
+            ) : null}
+            <div role="radiogroup" aria-label="Metric" className="inline-flex rounded-md border border-line p-0.5">
+              {(['cps', 'bps'] as const).map((m) => (
+                <button key={m} type="button" role="radio" aria-checked={p.metric === m} onClick={() => p.onMetric(m)}
+                  className={`rounded px-2.5 py-0.5 text-xs ${p.metric === m ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
+                  {m === 'cps' ? 'New conns/s' : 'Traffic'}
+                </button>
+              ))}
+            </div>
           </div>
         }
       >
         {p.chart.series.length === 0 ? (
           <p className="py-10 text-center text-sm text-ink-3">No real servers to graph yet: add one under “Real servers” below, and its rate appears here.</p>
         ) : (
-          <RateChart times={p.chart.times} series={p.chart.series} unit={p.metric === 'cps' ? 'new connections/s' : 'traffic'} format={p.metric === 'cps' ? formatRate : formatBitRate} />
+          <RateChart times={p.chart.times} intervals={p.chart.intervals} series={p.chart.series} rangeWords={RANGE_WORDS[range]}
+            unit={p.metric === 'cps' ? 'new connections/s' : 'traffic'} format={p.metric === 'cps' ? formatRate : formatBitRate} />
         )}
       </Panel>
 

@@ -3,13 +3,15 @@ import { skipToken, useMutation, useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import type { HistoryRange } from '@/lib/history/rings';
+import { ChartHistory } from '@/components/data/history-series';
 import type { DrainProgress, ServedService } from '@/lib/agent/events';
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, DestinationState, ServiceKey } from '@/lib/ipvs/model';
 import { errorText, useDirectorAccess, useDirectorId, usePatchServices, useServices, useStats } from '@/components/data/hooks';
 import { replyPatch } from '@/lib/agent/table-patch';
-import { chartData, destinationColors, shareMap } from '@/components/data/service-derived';
+import { chartData, chartFromHistory, destinationColors, shareMap } from '@/components/data/service-derived';
 import { useTRPC } from '@/components/data/trpc';
 import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Skeleton, TableSkeleton } from '@/components/ui/Skeleton';
@@ -27,6 +29,17 @@ export default function ServicePage() {
   const services = useServices();
   const stats = useStats(director);
   const [metric, setMetric] = useState<ChartMetric>('cps');
+  const [range, setRange] = useState<HistoryRange>('15m');
+  // the agent's history, so the chart is full at once; live ticks are appended to it below
+  const past = useQuery({ ...trpc.history.get.queryOptions({ service: sid, range }), staleTime: Infinity, refetchOnWindowFocus: false, retry: false });
+  const history = useMemo(() => (past.data ? new ChartHistory(range, past.data) : null), [past.data, range]);
+  useEffect(() => {
+    if (!history) return;
+    return stats.subscribe(() => {
+      const svc = stats.table.services.get(sid);
+      if (svc) history.addTick(stats.table.at, stats.table.intervalMs, svc.dests);
+    });
+  }, [history, stats, sid]);
   const [draining, setDraining] = useState<DestinationKey | null>(null);
   const service = services.data?.find((s) => serviceId(s.key) === sid);
   // each reply carries the service as written: the cached table is patched with it, not read again
@@ -82,7 +95,8 @@ export default function ServicePage() {
     );
   }
   const shares = shareMap(stats, sid, service);
-  const chart = chartData(stats, sid, service, metric, colors);
+  // an agent without history (older, or it answered an error) leaves the chart to the live ticks
+  const chart = history ? chartFromHistory(history, service, metric, colors) : chartData(stats, sid, service, metric, colors);
   return (
     <div className="space-y-4">
     {alarm}
@@ -95,6 +109,8 @@ export default function ServicePage() {
       chart={chart}
       metric={metric}
       onMetric={setMetric}
+      range={range}
+      onRange={setRange}
       disabledReason={access.disabledReason}
       onSaveScheduler={async (p) => { await update.mutateAsync({ key: service.key, patch: { scheduler: p.scheduler, flags: p.flags } }); }}
       onUpdateService={async (spec) => {
