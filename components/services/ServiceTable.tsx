@@ -15,6 +15,8 @@ export interface ServiceRowLive {
   cps: readonly number[];
   pps: readonly number[];
   bps: readonly number[];
+  /** what the sparklines span ("last minute", "last 24 hours") */
+  span?: string;
 }
 
 const TH = 'px-3 py-2 text-left text-[11px] font-semibold uppercase tracking-wide text-ink-3';
@@ -123,9 +125,9 @@ const ServiceRow = memo(function ServiceRow({ s, id, live, href }: { s: ServiceE
           {up}/{total}
         </span>
       </td>
-      <td className="px-3 py-2"><SparkValue text={formatRate(v?.cps ?? 0)} series={live.cps} label="new connections per second, last minute" /></td>
-      <td className="px-3 py-2"><SparkValue text={formatRate(v ? v.inPps + v.outPps : 0)} series={live.pps} label="packets per second, last minute" /></td>
-      <td className="px-3 py-2"><SparkValue text={formatBitRate(v ? v.inBps + v.outBps : 0)} series={live.bps} label="traffic, last minute" wide /></td>
+      <td className="px-3 py-2"><SparkValue text={formatRate(v?.cps ?? 0)} series={live.cps} label={`new connections per second, ${live.span ?? 'last minute'}`} /></td>
+      <td className="px-3 py-2"><SparkValue text={formatRate(v ? v.inPps + v.outPps : 0)} series={live.pps} label={`packets per second, ${live.span ?? 'last minute'}`} /></td>
+      <td className="px-3 py-2"><SparkValue text={formatBitRate(v ? v.inBps + v.outBps : 0)} series={live.bps} label={`traffic, ${live.span ?? 'last minute'}`} wide /></td>
       <td className="px-3 py-2 text-right"><span className="num">{formatCount(active)}</span><span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(inactive)}</span></td>
     </tr>
   );

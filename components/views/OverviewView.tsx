@@ -9,6 +9,8 @@ import { ServiceForm } from '../forms/ServiceForm';
 import { servicesWithoutServer } from '../services/out-of-service';
 import { ServiceTable, type ServiceRowLive } from '../services/ServiceTable';
 import { Button } from '../ui/Button';
+import type { HistoryRange } from '@/lib/history/rings';
+import { RANGES } from '../data/history-series';
 import { Dialog } from '../ui/Dialog';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Panel } from '../ui/Panel';
@@ -16,7 +18,10 @@ import { TableSkeleton } from '../ui/Skeleton';
 
 const EMPTY: readonly ServiceEntry[] = [];
 
-export function OverviewView({ directorName, services, loading, error, onRetry, live, cpsOf, hrefFor, onCreate, disabledReason }: {
+export type SparkRange = 'live' | HistoryRange;
+const SPARK_RANGES: readonly { range: SparkRange; label: string }[] = [{ range: 'live', label: '1 min' }, ...RANGES];
+
+export function OverviewView({ directorName, services, loading, error, onRetry, live, cpsOf, hrefFor, onCreate, disabledReason, sparkRange, onSparkRange }: {
   directorName: string;
   services: readonly ServiceEntry[] | undefined;
   loading: boolean;
@@ -28,6 +33,10 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
   hrefFor: (id: string) => string;
   onCreate: (spec: ServiceSpec) => Promise<void>;
   disabledReason: string | null;
+  /** what the sparklines span: the last minute of live ticks, or the agent's history */
+  sparkRange?: SparkRange;
+  /** absent (the demo): no range picker */
+  onSparkRange?: (r: SparkRange) => void;
 }) {
   const [adding, setAdding] = useState(false);
   const list = services ?? EMPTY;
@@ -74,7 +83,20 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
           </ul>
         </div>
       ) : null}
-      <Panel bodyClassName="p-0">
+      <Panel bodyClassName="p-0"
+        {...(onSparkRange ? {
+          title: 'Services',
+          actions: (
+            <div role="radiogroup" aria-label="Sparkline range" className="inline-flex rounded-md border border-line p-0.5">
+              {SPARK_RANGES.map((r) => (
+                <button key={r.range} type="button" role="radio" aria-checked={(sparkRange ?? 'live') === r.range} onClick={() => onSparkRange(r.range)}
+                  className={`rounded px-2.5 py-0.5 text-xs ${(sparkRange ?? 'live') === r.range ? 'bg-panel-2 font-medium text-ink' : 'text-ink-2'}`}>
+                  {r.label}
+                </button>
+              ))}
+            </div>
+          ),
+        } : {})}>
         {error ? (
           <div className="p-4"><ErrorNote title="Could not read the virtual services" action={<Button size="sm" onClick={onRetry}>Try again</Button>}>{error}</ErrorNote></div>
         ) : loading ? (
