@@ -6,6 +6,7 @@
  * the same memory as a 10-entry one. IPv4 keys are packed into numbers
  * (protocol, address, port fit in 53 bits) to avoid a string per line.
  */
+import { DomainError } from '../errors';
 import { formatDestination, formatServiceKey } from '../ipvs/format';
 import type { AddressFamily } from '../ipvs/model';
 import { FWMARK, PORT, boundText, inBound } from '../ipvs/rules';
@@ -260,9 +261,10 @@ export interface ConnPage {
 export const MAX_PAGE_SIZE = 10_000;
 export const DEFAULT_PAGE_SIZE = 100;
 
-export class ConnFilterError extends Error {
+/** A bad filter or page request: the API answers BAD_REQUEST with the field. */
+export class ConnFilterError extends DomainError {
   constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
+    super('invalid', `${field}: ${message}`);
     this.name = 'ConnFilterError';
   }
 }

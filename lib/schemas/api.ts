@@ -156,6 +156,13 @@ export const connectionsListInput = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
 });
 
+/** connections.lens: the persistence templates of a client (address or CIDR) and/or a service. */
+export const connectionsLensInput = z.object({
+  service: serviceKeySchema.optional(),
+  client: cidrSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(200),
+});
+
 export const tickInput = z
   .object({ lastEventId: z.string().max(64).nullish() })
   .default({});

@@ -17,6 +17,7 @@
 import { open } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
+import { LensCollector, type LensRequest, type LensResult } from '@/lib/conn/lens';
 import { ConnScanner, type ConnRecord } from '@/lib/conn/parse';
 import {
   ConnFilterError, ConnPageCollector, ConnSummarizer, type ConnPage, type ConnPageRequest, type ConnSummary,
@@ -105,10 +106,9 @@ export async function snapshotConnections(opts: ReadOptions & { keepBytes: numbe
   return { summary: s.result(malformed), bytes: bytes ? Buffer.from(bytes) : null };
 }
 
-/** One filtered page of a table kept by snapshotConnections, parsed on this thread in slices. */
-export async function pageFromBytes(req: ConnPageRequest, bytes: Uint8Array, { signal, chunkSize = MAIN_CHUNK, onSlice }: Pick<ReadOptions, 'signal' | 'chunkSize' | 'onSlice'> = {}): Promise<ConnPage> {
-  const c = new ConnPageCollector(req);
-  const scanner = new ConnScanner(c.add);
+/** Feeds each record of a table kept by snapshotConnections to `add`, parsed on this thread in slices; resolves to the malformed count. */
+async function scanBytes(add: (r: ConnRecord) => void, bytes: Uint8Array, { signal, chunkSize = MAIN_CHUNK, onSlice }: Pick<ReadOptions, 'signal' | 'chunkSize' | 'onSlice'> = {}): Promise<number> {
+  const scanner = new ConnScanner(add);
   for (let at = 0; at < bytes.byteLength; at += chunkSize) {
     signal?.throwIfAborted();
     const t0 = onSlice ? performance.now() : 0;
@@ -117,7 +117,21 @@ export async function pageFromBytes(req: ConnPageRequest, bytes: Uint8Array, { s
     await yieldToLoop();
   }
   scanner.end();
-  return c.result(scanner.malformed);
+  return scanner.malformed;
+}
+
+/** One filtered page of a table kept by snapshotConnections, parsed on this thread in slices. */
+export async function pageFromBytes(req: ConnPageRequest, bytes: Uint8Array, opts: Pick<ReadOptions, 'signal' | 'chunkSize' | 'onSlice'> = {}): Promise<ConnPage> {
+  const c = new ConnPageCollector(req);
+  return c.result(await scanBytes(c.add, bytes, opts));
+}
+
+/** The persistence lens (lib/conn/lens.ts) over a kept table, or over a walk of its own when none was kept. */
+export async function lensOf(req: LensRequest, bytes: Uint8Array | null, opts: ReadOptions = {}): Promise<LensResult> {
+  const c = new LensCollector(req);
+  if (bytes) return c.result(await scanBytes(c.add, bytes, opts));
+  const { malformed } = await scanConnections(c.add, opts);
+  return c.result(malformed);
 }
 
 /**

@@ -9,7 +9,9 @@
  */
 import type { ConnPage, ConnPageRequest, ConnSummary } from '@/lib/conn/summary';
 import { ConnPageCollector } from '@/lib/conn/summary';
-import { pageFromBytes, readConnectionPage, snapshotConnections, type ReadOptions } from '../conn/reader';
+import { LensCollector } from '@/lib/conn/lens';
+import type { LensRequest, LensResult } from '@/lib/conn/lens';
+import { lensOf, pageFromBytes, readConnectionPage, snapshotConnections, type ReadOptions } from '../conn/reader';
 
 export type { ConnPage, ConnPageRequest, ConnSummary };
 
@@ -17,6 +19,8 @@ export interface ConnSource {
   list(req: ConnPageRequest, signal?: AbortSignal): Promise<ConnPage>;
   /** A summary no older than `maxAgeMs`; concurrent callers share one scan. */
   summary(maxAgeMs: number): Promise<{ at: number; summary: ConnSummary }>;
+  /** Persistence templates of a client or service, and when each real server's expire (lib/conn/lens.ts). */
+  lens?(req: LensRequest, signal?: AbortSignal): Promise<LensResult & { readAt: number }>;
 }
 
 export interface ProcConnSourceOptions extends Pick<ReadOptions, 'path' | 'thread'> {
@@ -62,6 +66,14 @@ export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
       // too large to keep: this page walks the table itself
       const at = Date.now();
       return { ...await readConnectionPage(req, { ...read, ...(signal ? { signal } : {}) }), readAt: at };
+    },
+    async lens(req, signal) {
+      // a bad request is refused before anything is read
+      new LensCollector(req);
+      let w: Walk | null = last;
+      if (!usable(w)) w = await (pending ?? walk());
+      signal?.throwIfAborted();
+      return { ...await lensOf(req, w.bytes, { ...read, ...(signal ? { signal } : {}) }), readAt: w.at };
     },
     async summary(maxAgeMs) {
       if (last && Date.now() - last.at < maxAgeMs) return last;

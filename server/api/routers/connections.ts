@@ -2,7 +2,7 @@
 import { tracked } from '@trpc/server';
 import type { ConnSummaryTick } from '@/lib/agent/events';
 import { UnsupportedError } from '@/lib/errors';
-import { connectionsListInput, tickInput } from '@/lib/schemas/api';
+import { connectionsLensInput, connectionsListInput, tickInput } from '@/lib/schemas/api';
 import type { AgentContext } from '../context';
 import { sleep } from '@/lib/sleep';
 import { router, viewerProcedure } from '../trpc';
@@ -32,6 +32,15 @@ export const connectionsRouter = router({
       },
       signal,
     );
+  }),
+  /** The persistence lens: a client's (or a service's) templates, where each points, time left; per real server, when they expire. */
+  lens: viewerProcedure.input(connectionsLensInput).query(({ ctx, input, signal }) => {
+    const conns = needConns(ctx);
+    if (!conns.lens) throw new UnsupportedError('the persistence lens is not available on this agent');
+    return conns.lens({
+      filter: { ...(input.service ? { service: input.service } : {}), ...(input.client ? { client: input.client } : {}) },
+      limit: input.limit,
+    }, signal);
   }),
   summary: viewerProcedure.query(async ({ ctx }) => (await needConns(ctx).summary(ctx.hub.tickMs)).summary),
   onSummary: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, signal }) {

@@ -10,6 +10,7 @@ import { indexSummary } from '@/components/conn/summary-index';
 import { errorText, useServices } from '@/components/data/hooks';
 import { useTRPC } from '@/components/data/trpc';
 import { ConnectionsView, NO_FILTERS, type ConnFilters } from '@/components/views/ConnectionsView';
+import { PersistenceLens } from '@/components/conn/PersistenceLens';
 
 const PAGE = 500;
 
@@ -78,15 +79,18 @@ export default function ConnectionsPage() {
   }, [load]);
 
   return (
-    <ConnectionsView
-      services={services.data}
-      summary={summary}
-      summaryError={errorText(summarySub.error)}
-      filters={filters}
-      onFilters={setFilters}
-      clientError={clientError}
-      table={{ count: matched ?? 0, matched, rowAt: (i) => rows.current.rowAt(i), onRange }}
-      tableError={tableError}
-    />
+    <div className="space-y-4">
+      <ConnectionsView
+        services={services.data}
+        summary={summary}
+        summaryError={errorText(summarySub.error)}
+        filters={filters}
+        onFilters={setFilters}
+        clientError={clientError}
+        table={{ count: matched ?? 0, matched, rowAt: (i) => rows.current.rowAt(i), onRange }}
+        tableError={tableError}
+      />
+      <PersistenceLens services={services.data} />
+    </div>
   );
 }
