@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { trafficSchema } from '@/lib/lab/traffic';
 const here = import.meta.dirname;
 const dirs: string[] = [];
 const procs: ChildProcess[] = [];
-const saved = { lab: process.env.DIRECTOR_LAB, state: process.env.DIRECTOR_LAB_STATE };
+const saved = { lab: process.env.DIRECTOR_LAB, state: process.env.DIRECTOR_LAB_STATE, mode: process.env.DIRECTOR_LAB_MODE };
 
 afterEach(() => {
   for (const p of procs.splice(0)) p.kill('SIGKILL');
@@ -26,6 +26,8 @@ afterEach(() => {
   process.env.DIRECTOR_LAB_STATE = saved.state;
   if (saved.lab === undefined) delete process.env.DIRECTOR_LAB;
   if (saved.state === undefined) delete process.env.DIRECTOR_LAB_STATE;
+  if (saved.mode === undefined) delete process.env.DIRECTOR_LAB_MODE;
+  else process.env.DIRECTOR_LAB_MODE = saved.mode;
 });
 
 function tmp(): string {
@@ -80,6 +82,24 @@ describe('lab router', () => {
     await expect(callerFor(deps, OPERATOR).lab.fault({ server: 'rs3', fault: 'remove-vip', on: true } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await callerFor(deps, OPERATOR).lab.setRate({ rate: 7 })).toEqual({ rate: 7 });
     expect(JSON.parse(readFileSync(path.join(process.env.DIRECTOR_LAB_STATE, 'traffic-control.json'), 'utf8'))).toEqual({ rate: 7 });
+  });
+
+  it('haRepair: operators only, HA mode only, and refuses a fault that is not on without touching anything', async () => {
+    process.env.DIRECTOR_LAB = '1';
+    const state = tmp();
+    process.env.DIRECTOR_LAB_STATE = state;
+    const deps = await makeDeps();
+    await expect(callerFor(deps, VIEWER).lab.haRepair({ fault: 'cut-heartbeat' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    delete process.env.DIRECTOR_LAB_MODE;
+    await expect(callerFor(deps, OPERATOR).lab.haRepair({})).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringMatching(/HA lab/) });
+    process.env.DIRECTOR_LAB_MODE = 'ha';
+    await expect(callerFor(deps, OPERATOR).lab.haRepair({ fault: 'reboot' as never })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // the lab remembers stop-zookeeper only: heal-heartbeat would be the wrong repair
+    mkdirSync(path.join(state, 'faults'));
+    writeFileSync(path.join(state, 'faults', 'stop-zookeeper'), '');
+    await expect(callerFor(deps, OPERATOR).lab.haRepair({ fault: 'cut-heartbeat' }))
+      .rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: 'cut-heartbeat is not on (on now: stop-zookeeper)' });
+    expect(readdirSync(path.join(state, 'faults'))).toEqual(['stop-zookeeper']);
   });
 });
 
