@@ -73,6 +73,7 @@ export function LabView({ status, onRate, onFault, onHaFault, onHaRepair, disabl
     setError(null);
     try { await f(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } finally { setBusy(false); }
   };
+  const selectedOn = faultsOn.some((f) => f.server === server && f.fault === fault);
   const services = Object.entries(status.traffic?.services ?? {});
 
   return (
@@ -166,7 +167,7 @@ export function LabView({ status, onRate, onFault, onHaFault, onHaRepair, disabl
             </select>
           </label>
           <Button variant="danger" disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(server, fault, true))}>Break</Button>
-          <Button disabled={busy} disabledReason={disabledReason} onClick={() => void act(() => onFault(server, fault, false))}>Repair</Button>
+          <Button disabled={busy} disabledReason={disabledReason ?? (selectedOn ? null : `${server} ${fault} is not on`)} onClick={() => void act(() => onFault(server, fault, false))}>Repair</Button>
         </div>
         <p className="mt-2 text-xs text-ink-3">{server === 'director'
           ? `${DIRECTOR_FAULT_HELP[fault as keyof typeof DIRECTOR_FAULT_HELP]}. Watch the Doctor page.`
