@@ -72,13 +72,17 @@ export const serviceCreateInput = z.object({
 
 export const serviceUpdateInput = z.object({ key: serviceKeySchema, patch: servicePatchSchema });
 
-export const destinationCreateInput = z.object({ service: serviceKeySchema, destination: destinationSpecSchema });
+/** Slow start: from weight 1 to the weight given, in steps over this many seconds. */
+export const slowStartSecSchema = z.number().int('slow start is whole seconds').min(2, 'slow start is at least 2 s').max(3600, 'slow start is at most 3600 s (1 h)');
+export const destinationCreateInput = z.object({ service: serviceKeySchema, destination: destinationSpecSchema, slowStartSec: slowStartSecSchema.optional() });
 export const destinationUpdateInput = z.object({
   service: serviceKeySchema,
   destination: destinationKeySchema,
   patch: destinationPatchSchema,
 });
 export const destinationRefInput = z.object({ service: serviceKeySchema, destination: destinationKeySchema });
+/** Put a real server on weight 1 and climb to `weight` over `seconds`. */
+export const slowStartInput = destinationRefInput.extend({ weight: z.number().int().min(2, 'a slow start climbs to a weight of 2 or more').max(65535), seconds: slowStartSecSchema });
 
 export const zeroInput = z.object({ key: serviceKeySchema.optional() }).default({});
 

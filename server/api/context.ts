@@ -13,6 +13,7 @@ import type { ConnSource } from '../live/conn-source';
 import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
 import type { SkewWatch } from '../live/skew';
+import type { SlowStarts } from '../table/slow-start';
 import type { OutsideWatch } from '../table/outside';
 import type { HistoryService } from '../live/history';
 
@@ -40,6 +41,8 @@ export interface AgentDeps {
   outside?: OutsideWatch | null;
   /** Rate history for charts; absent in tests that do not need it. */
   history?: HistoryService | null;
+  /** Real servers climbing from weight 1 to their weight (server/table/slow-start.ts). */
+  slowStarts?: SlowStarts | null;
 }
 
 export interface AgentContext extends AgentDeps {

@@ -7,6 +7,7 @@ import { createContextInner, type AgentDeps } from './context';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
+import { SlowStarts } from '../table/slow-start';
 import { createCallerFactory } from './trpc';
 import { appRouter } from './router';
 
@@ -25,6 +26,7 @@ export async function makeDeps(opts: { tickMs?: number; stateDir?: string | null
     conns: null,
     version: 'test',
     startedAt: Date.now(),
+    slowStarts: new SlowStarts(),
   };
 }
 

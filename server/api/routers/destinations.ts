@@ -3,20 +3,42 @@ import { tracked } from '@trpc/server';
 import type { DrainProgress } from '@/lib/agent/events';
 import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
 import { IpvsError } from '@/lib/ipvs/errors';
-import { destinationCreateInput, destinationRefInput, destinationUpdateInput, tickInput } from '@/lib/schemas/api';
+import { destinationCreateInput, destinationRefInput, destinationUpdateInput, slowStartInput, tickInput } from '@/lib/schemas/api';
 import * as ops from '../../table/ops';
 import { sleep } from '@/lib/sleep';
 import { drainRemains, type DrainRemains } from '@/lib/conn/drain';
 import { MAX_PAGE_SIZE } from '@/lib/conn/summary';
-import { PreconditionError } from '@/lib/errors';
+import { PreconditionError, UnsupportedError } from '@/lib/errors';
 import type { DestinationKey } from '@/lib/ipvs/model';
 import type { ConnSource } from '../../live/conn-source';
+import type { SlowStarts } from '../../table/slow-start';
+import type { AgentContext } from '../context';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
 
 export const destinationsRouter = router({
+  /** With slowStartSec, the server is added at weight 1 and climbs to its weight in steps (destinations.slowStarts). */
   create: operatorProcedure
     .input(destinationCreateInput)
-    .mutation(({ ctx, input }) => ops.createDestination(ctx, input.service, input.destination)),
+    .mutation(async ({ ctx, input }) => {
+      const target = input.destination.weight;
+      const ramps = input.slowStartSec !== undefined && target > 1 ? slowStarts(ctx) : null;
+      const r = await ops.createDestination(ctx, input.service, ramps ? { ...input.destination, weight: 1 } : input.destination);
+      const slowStart = ramps ? ramps.start(ctx, input.service, input.destination, target, input.slowStartSec!, ctx.auth.actor ?? ctx.auth.tokenName) : null;
+      return { ...r, slowStart };
+    }),
+  /** An existing server to weight 1 now (journaled), then up to `weight` over `seconds`. */
+  slowStart: operatorProcedure.input(slowStartInput).mutation(async ({ ctx, input }) => {
+    const ramps = slowStarts(ctx);
+    const r = await ops.updateDestination(ctx, input.service, input.destination, { weight: 1 }, 'destinations.slowStart');
+    return { ...r, slowStart: ramps.start(ctx, input.service, input.destination, input.weight, input.seconds, ctx.auth.actor ?? ctx.auth.tokenName) };
+  }),
+  /** Slow starts under way: each server's weight now, its target, and when it gets there. */
+  slowStarts: viewerProcedure.query(({ ctx }) => ctx.slowStarts?.list() ?? []),
+  /** Ends a slow start where it stands: the weight it reached stays. */
+  stopSlowStart: operatorProcedure.input(destinationRefInput).mutation(({ ctx, input }) => {
+    if (!slowStarts(ctx).stop(input.service, input.destination)) throw new PreconditionError('no slow start runs for this real server');
+    return { stopped: true };
+  }),
   update: operatorProcedure
     .input(destinationUpdateInput)
     .mutation(({ ctx, input }) => ops.updateDestination(ctx, input.service, input.destination, input.patch)),
@@ -77,4 +99,9 @@ async function readRemains(conns: ConnSource, d: DestinationKey, signal?: AbortS
   } catch {
     return null;
   }
+}
+
+function slowStarts(ctx: AgentContext): SlowStarts {
+  if (!ctx.slowStarts) throw new UnsupportedError('slow start is not available on this agent');
+  return ctx.slowStarts;
 }

@@ -12,6 +12,7 @@ import { normalizeOrigin, Auth } from '../../api/auth';
 import { procConnSource } from '../../live/conn-source';
 import { kernelHub } from '../../live/hub';
 import { SkewWatch } from '../../live/skew';
+import { SlowStarts } from '../../table/slow-start';
 import { HistoryService } from '../../live/history';
 import { Journal } from '../../table/journal';
 import { Mutex } from '../../table/mutex';
@@ -194,6 +195,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const backend = await openIpvs();
   const hub = kernelHub({ backend, log, tickMs, destBudget });
   const skew = new SkewWatch(hub);
+  const slowStarts = new SlowStarts();
   const history = await HistoryService.open({ stateDir, log });
   history.attach(hub);
   const credentials = await Credentials.open(stateDir);
@@ -221,7 +223,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId), skew, outside, history,
+      directorId, ha: ha ?? disabledHa(directorId), skew, slowStarts, outside, history,
       version: VERSION, startedAt: Date.now(),
     },
     auth,
@@ -270,6 +272,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   await ha?.stop().catch((e: unknown) => log.error({ err: e }, 'HA stop failed'));
   health.stop();
   skew.stop();
+  slowStarts.close();
   await server.close();
   hub.close();
   // the minutes since the last periodic write, so a restart loses none
