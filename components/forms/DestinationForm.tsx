@@ -14,13 +14,15 @@ const FORWARD_HELP = {
   bypass: 'Bypass: deliver as if no virtual service existed.',
 } as const;
 
-export function DestinationForm({ family, servicePort, initial, editing, onSubmit, onCancel, disabledReason }: {
+export function DestinationForm({ family, servicePort, initial, editing, onSubmit, onStage, onCancel, disabledReason }: {
   family: 'inet' | 'inet6';
   /** the virtual service's port: an empty port field means this one, as with ipvsadm */
   servicePort?: number;
   initial?: DestinationFormValues;
   editing?: boolean;
   onSubmit: (spec: DestinationSpec) => Promise<void>;
+  /** "Add to draft": stage the change in the director's change set instead of applying it now */
+  onStage?: ((spec: DestinationSpec) => Promise<void>) | undefined;
   onCancel: () => void;
   disabledReason: string | null;
 }) {
@@ -35,22 +37,23 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
   const tunnelType = watch('tunnelType');
   const err = (k: keyof DestinationFormValues) => errors[k]?.message;
   const aria = (k: keyof DestinationFormValues) => ({ 'aria-invalid': errors[k] ? true : undefined, 'aria-describedby': errors[k] ? `dst-${k}-error` : `dst-${k}-hint` });
+  const send = (to: (spec: DestinationSpec) => Promise<void>) => async (v: DestinationFormValues) => {
+    setFormError(null);
+    const r = validateDestinationForm(v, family, servicePort);
+    if (!r.ok) return;
+    try {
+      await to(r.spec);
+    } catch (e) {
+      const se = serverErrorOf('destination', e);
+      for (const [f, m] of Object.entries(se.fields)) setError(f as keyof DestinationFormValues, { type: 'server', message: m }, { shouldFocus: true });
+      if (se.form.length) setFormError(se.form.join('; '));
+    }
+  };
   return (
     <form
       noValidate
       className="space-y-4"
-      onSubmit={handleSubmit(async (v) => {
-        setFormError(null);
-        const r = validateDestinationForm(v, family, servicePort);
-        if (!r.ok) return;
-        try {
-          await onSubmit(r.spec);
-        } catch (e) {
-          const se = serverErrorOf('destination', e);
-          for (const [f, m] of Object.entries(se.fields)) setError(f as keyof DestinationFormValues, { type: 'server', message: m }, { shouldFocus: true });
-          if (se.form.length) setFormError(se.form.join('; '));
-        }
-      })}
+      onSubmit={handleSubmit(send(onSubmit))}
     >
       <fieldset disabled={editing} className="grid grid-cols-[1fr_110px] gap-2 disabled:opacity-70">
         <legend className="sr-only">Real server</legend>
@@ -101,6 +104,7 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
       {formError || errors.root?.message ? <p role="alert" className="rounded-md bg-danger/5 px-3 py-2 text-sm text-danger">{formError ?? errors.root?.message}</p> : null}
       <div className="flex justify-end gap-2 border-t border-line pt-3">
         <Button onClick={onCancel}>Cancel</Button>
+        {onStage ? <Button disabled={isSubmitting} disabledReason={disabledReason} onClick={handleSubmit(send(onStage))}>Add to draft</Button> : null}
         <Button type="submit" variant="primary" disabled={isSubmitting} disabledReason={disabledReason}>{isSubmitting ? 'Saving…' : editing ? 'Save real server' : 'Add real server'}</Button>
       </div>
     </form>

@@ -12,10 +12,12 @@ import { SCHEDULER_HELP, shownSchedulerFlags } from './schedulers';
  * agent runs; the agent's own issues (and kernel errors) land beside the
  * field too. Editing cannot change the identity (address/port/fwmark).
  */
-export function ServiceForm({ initial, editing, onSubmit, onCancel, disabledReason }: {
+export function ServiceForm({ initial, editing, onSubmit, onStage, onCancel, disabledReason }: {
   initial?: ServiceFormValues;
   editing?: boolean;
   onSubmit: (spec: ServiceSpec) => Promise<void>;
+  /** "Add to draft": stage the change in the director's change set instead of applying it now */
+  onStage?: ((spec: ServiceSpec) => Promise<void>) | undefined;
   onCancel: () => void;
   disabledReason: string | null;
 }) {
@@ -34,21 +36,23 @@ export function ServiceForm({ initial, editing, onSubmit, onCancel, disabledReas
   const err = (k: keyof ServiceFormValues) => errors[k]?.message;
   const aria = (k: keyof ServiceFormValues) => ({ 'aria-invalid': errors[k] ? true : undefined, 'aria-describedby': errors[k] ? `svc-${k}-error` : `svc-${k}-hint` });
 
+  const send = (to: (spec: ServiceSpec) => Promise<void>) => async (v: ServiceFormValues) => {
+    setFormError(null);
+    const r = validateServiceForm(v);
+    if (!r.ok) return;
+    try {
+      await to(r.spec);
+    } catch (e) {
+      const se = serverErrorOf('service', e);
+      for (const [f, m] of Object.entries(se.fields)) setError(f as keyof ServiceFormValues, { type: 'server', message: m }, { shouldFocus: true });
+      if (se.form.length) setFormError(se.form.join('; '));
+    }
+  };
+
   return (
     <form
       noValidate
-      onSubmit={handleSubmit(async (v) => {
-        setFormError(null);
-        const r = validateServiceForm(v);
-        if (!r.ok) return;
-        try {
-          await onSubmit(r.spec);
-        } catch (e) {
-          const se = serverErrorOf('service', e);
-          for (const [f, m] of Object.entries(se.fields)) setError(f as keyof ServiceFormValues, { type: 'server', message: m }, { shouldFocus: true });
-          if (se.form.length) setFormError(se.form.join('; '));
-        }
-      })}
+      onSubmit={handleSubmit(send(onSubmit))}
       className="space-y-4"
     >
       <fieldset disabled={editing} className="grid grid-cols-2 gap-4 disabled:opacity-70">
@@ -123,6 +127,7 @@ export function ServiceForm({ initial, editing, onSubmit, onCancel, disabledReas
       {formError || errors.root?.message ? <p role="alert" className="rounded-md bg-danger/5 px-3 py-2 text-sm text-danger">{formError ?? errors.root?.message}</p> : null}
       <div className="flex justify-end gap-2 border-t border-line pt-3">
         <Button onClick={onCancel}>Cancel</Button>
+        {onStage ? <Button disabled={isSubmitting} disabledReason={disabledReason} onClick={handleSubmit(send(onStage))}>Add to draft</Button> : null}
         <Button type="submit" variant="primary" disabled={isSubmitting} disabledReason={disabledReason}>{isSubmitting ? 'Saving…' : editing ? 'Save service' : 'Add service'}</Button>
       </div>
     </form>

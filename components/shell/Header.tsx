@@ -30,6 +30,7 @@ export function Header() {
         ...(current ? [{ href: `${base}/health`, label: 'Health', match: (p: string) => p.startsWith(`${base}/health`) }] : []),
         ...(current ? [{ href: `${base}/doctor`, label: 'Doctor', match: (p: string) => p.startsWith(`${base}/doctor`) }] : []),
         { href: `${base}/snapshots`, label: 'Snapshots', match: (p: string) => p.startsWith(`${base}/snapshots`) },
+        ...(current ? [{ href: `${base}/draft`, label: 'Draft', match: (p: string) => p.startsWith(`${base}/draft`) }] : []),
         ...(current ? [{ href: `${base}/settings`, label: 'Settings', match: (p: string) => p.startsWith(`${base}/settings`) }] : []),
         { href: `${base}/lab`, label: 'Lab', match: (p: string) => p.startsWith(`${base}/lab`) },
       ]

@@ -13,8 +13,10 @@ export function summarizeJournal(objects: readonly JournalObject[]): string {
  * its summary), and whether it failed (with what it left changed), was
  * interrupted, or is still running.
  */
-export function describeJournalEntry(e: Pick<JournalEntry, 'objects' | 'summary' | 'state' | 'error'>): string {
-  const what = e.objects.length === 0 && e.summary ? e.summary : summarizeJournal(e.objects);
+export function describeJournalEntry(e: Pick<JournalEntry, 'objects' | 'summary' | 'state' | 'error' | 'note'>): string {
+  const objects = e.objects.length === 0 && e.summary ? e.summary : summarizeJournal(e.objects);
+  // a change set says what was staged; a canary's rollback says why
+  const what = e.note ? `${e.note} (${objects})` : objects;
   switch (e.state) {
     case 'failed':
       return `failed: ${e.error ?? 'unknown error'}; ${e.objects.length > 0 ? `left changed: ${what}` : 'nothing was changed'}`;

@@ -21,6 +21,8 @@ const OP_LABELS: Record<string, string> = {
   'journal.undo': 'Undid a change',
   'outside.adopt': 'Adopted a change made outside Director',
   'outside.revert': 'Reverted a change made outside Director',
+  'changeset.apply': 'Applied a change set',
+  'changeset.canary-rollback': 'Canary rolled back a change set',
   'ha.replicate': 'Replicated from the master',
   'health.down': 'Health check: server down',
   'health.up': 'Health check: server back',

@@ -4,9 +4,11 @@ import { Button } from './Button';
 import { Dialog } from './Dialog';
 
 /** Destructive actions ask first and name exactly what will go. */
-export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, onCancel }: {
+export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, onCancel, alternative }: {
   open: boolean; title: string; children: ReactNode; confirmLabel: string;
   onConfirm: () => Promise<unknown> | void; onCancel: () => void;
+  /** a second way through, e.g. "Add to draft" instead of doing it now */
+  alternative?: { label: string; onClick: () => Promise<unknown> } | undefined;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -18,6 +20,24 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
       footer={
         <>
           <Button onClick={onCancel} autoFocus>Cancel</Button>
+          {alternative ? (
+            <Button
+              disabled={busy}
+              onClick={async () => {
+                setBusy(true);
+                setError(null);
+                try {
+                  await alternative.onClick();
+                } catch (e) {
+                  setError(e instanceof Error ? e.message : String(e));
+                } finally {
+                  setBusy(false);
+                }
+              }}
+            >
+              {alternative.label}
+            </Button>
+          ) : null}
           <Button
             variant="danger"
             disabled={busy}

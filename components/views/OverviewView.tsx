@@ -21,7 +21,7 @@ const EMPTY: readonly ServiceEntry[] = [];
 export type SparkRange = 'live' | HistoryRange;
 const SPARK_RANGES: readonly { range: SparkRange; label: string }[] = [{ range: 'live', label: '1 min' }, ...RANGES];
 
-export function OverviewView({ directorName, services, loading, error, onRetry, live, cpsOf, hrefFor, onCreate, disabledReason, sparkRange, onSparkRange }: {
+export function OverviewView({ directorName, services, loading, error, onRetry, live, cpsOf, hrefFor, onCreate, onStageCreate, disabledReason, sparkRange, onSparkRange }: {
   directorName: string;
   services: readonly ServiceEntry[] | undefined;
   loading: boolean;
@@ -32,6 +32,8 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
   cpsOf: (id: string) => number;
   hrefFor: (id: string) => string;
   onCreate: (spec: ServiceSpec) => Promise<void>;
+  /** "Add to draft": stage the new service in the director's change set */
+  onStageCreate?: ((spec: ServiceSpec) => Promise<void>) | undefined;
   disabledReason: string | null;
   /** what the sparklines span: the last minute of live ticks, or the agent's history */
   sparkRange?: SparkRange;
@@ -111,7 +113,8 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
         )}
       </Panel>
       <Dialog open={adding} onClose={() => setAdding(false)} title="Add virtual service">
-        <ServiceForm onCancel={() => setAdding(false)} disabledReason={disabledReason} onSubmit={async (spec) => { await onCreate(spec); setAdding(false); }} />
+        <ServiceForm onCancel={() => setAdding(false)} disabledReason={disabledReason} onSubmit={async (spec) => { await onCreate(spec); setAdding(false); }}
+          onStage={onStageCreate ? async (spec) => { await onStageCreate(spec); setAdding(false); } : undefined} />
       </Dialog>
     </div>
   );

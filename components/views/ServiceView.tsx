@@ -63,6 +63,17 @@ export interface ServiceViewProps {
   health?: ReadonlyMap<string, DestHealth> | undefined;
   /** the agent's hash-skew alarm for this service (sh, mh, dh), if one is raised */
   skew?: SkewAlarm | null;
+  /** "Add to draft" in the forms: stage each change in the director's change set instead of applying it */
+  stage?: StageActions | undefined;
+}
+
+/** Staging instead of applying, one per form (the change set: components/changeset). */
+export interface StageActions {
+  updateService: (spec: ServiceSpec) => Promise<void>;
+  removeService: () => Promise<void>;
+  addDestination: (d: DestinationSpec) => Promise<void>;
+  updateDestination: (d: DestinationSpec) => Promise<void>;
+  removeDestination: (d: DestinationState) => Promise<void>;
 }
 
 export function ServiceView(p: ServiceViewProps) {
@@ -186,7 +197,8 @@ export function ServiceView(p: ServiceViewProps) {
       <Dialog open={dialog.kind === 'edit-service'} onClose={close} title="Edit virtual service">
         {dialog.kind === 'edit-service' ? (
           <ServiceForm editing initial={serviceFormOf(s)} onCancel={close} disabledReason={p.disabledReason}
-            onSubmit={async (spec) => { await p.onUpdateService(spec); close(); }} />
+            onSubmit={async (spec) => { await p.onUpdateService(spec); close(); }}
+            onStage={p.stage ? async (spec) => { await p.stage!.updateService(spec); close(); } : undefined} />
         ) : null}
       </Dialog>
       <ConfirmDialog open={dialog.kind === 'zero'} title="Zero this service's counters?" confirmLabel="Zero counters"
@@ -195,22 +207,26 @@ export function ServiceView(p: ServiceViewProps) {
         This cannot be undone: the old totals are gone.
       </ConfirmDialog>
       <ConfirmDialog open={dialog.kind === 'remove-service'} title="Delete this virtual service?" confirmLabel="Delete service"
+        alternative={p.stage ? { label: 'Add to draft', onClick: async () => { await p.stage!.removeService(); close(); } } : undefined}
         onCancel={close} onConfirm={async () => { await p.onRemoveService(); close(); }}>
         <p><span className="font-mono">{formatServiceKey(s.key)}</span> and its {s.destinations.length} real server{s.destinations.length === 1 ? '' : 's'} will be removed from the kernel. Existing connections through it stop being forwarded. You can undo this from the journal on the Snapshots page.</p>
       </ConfirmDialog>
       <Dialog open={dialog.kind === 'add-dest'} onClose={close} title="Add real server">
         {dialog.kind === 'add-dest' ? (
           <DestinationForm family={s.key.family} servicePort={s.key.kind === 'fwmark' ? 0 : s.key.port} onCancel={close} disabledReason={p.disabledReason}
-            onSubmit={async (d) => { await p.onAddDestination(d); close(); }} />
+            onSubmit={async (d) => { await p.onAddDestination(d); close(); }}
+            onStage={p.stage ? async (d) => { await p.stage!.addDestination(d); close(); } : undefined} />
         ) : null}
       </Dialog>
       <Dialog open={dialog.kind === 'edit-dest'} onClose={close} title="Edit real server">
         {dialog.kind === 'edit-dest' ? (
           <DestinationForm editing family={s.key.family} initial={destinationFormOf(dialog.d)} onCancel={close} disabledReason={p.disabledReason}
-            onSubmit={async (d) => { await p.onUpdateDestination(d); close(); }} />
+            onSubmit={async (d) => { await p.onUpdateDestination(d); close(); }}
+            onStage={p.stage ? async (d) => { await p.stage!.updateDestination(d); close(); } : undefined} />
         ) : null}
       </Dialog>
       <ConfirmDialog open={dialog.kind === 'remove-dest'} title="Remove this real server?" confirmLabel="Remove real server"
+        alternative={p.stage && dialog.kind === 'remove-dest' ? { label: 'Add to draft', onClick: async () => { await p.stage!.removeDestination(dialog.d); close(); } } : undefined}
         onCancel={close} onConfirm={async () => { if (dialog.kind === 'remove-dest') await p.onRemoveDestination(dialog.d); close(); }}>
         {dialog.kind === 'remove-dest' ? (
           <p><span className="font-mono">{formatDestination(dialog.d)}</span> has {dialog.d.activeConns} active connection{dialog.d.activeConns === 1 ? '' : 's'}; removing it cuts them. To let them finish first, drain it instead.</p>

@@ -123,14 +123,25 @@ function pinnedSocket(t: AgentTarget): Promise<tls.TLSSocket> {
 }
 
 /** One tRPC mutation; resolves with its data or rejects with the agent's message. */
-export async function agentMutation<T = unknown>(t: AgentTarget, procedure: string, input: unknown): Promise<T> {
+export function agentMutation<T = unknown>(t: AgentTarget, procedure: string, input: unknown): Promise<T> {
+  return agentCall<T>(t, 'POST', procedure, input);
+}
+
+/** One tRPC query (GET, its input in the URL); resolves with its data or rejects with the agent's message. */
+export function agentQuery<T = unknown>(t: AgentTarget, procedure: string, input: unknown): Promise<T> {
+  return agentCall<T>(t, 'GET', procedure, input);
+}
+
+async function agentCall<T>(t: AgentTarget, method: 'GET' | 'POST', procedure: string, input: unknown): Promise<T> {
   const token = tokenOf(t);
-  const body = JSON.stringify(input ?? {});
-  const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` };
+  const body = method === 'POST' ? JSON.stringify(input ?? {}) : '';
+  const headers = method === 'POST'
+    ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` }
+    : { authorization: `Bearer ${token}` };
   const sock = t.pin ? await pinnedSocket(t) : null;
   const text = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const opts: http.RequestOptions = {
-      method: 'POST', path: `/trpc/${procedure}`, headers,
+      method, path: method === 'POST' ? `/trpc/${procedure}` : `/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`, headers,
       ...(t.socket ? { socketPath: t.socket } : { host: t.host!, port: t.port! }),
       ...(sock ? { createConnection: () => sock } : {}),
     };

@@ -8,6 +8,8 @@ import { replyPatch } from '@/lib/agent/table-patch';
 import { useTRPC } from '@/components/data/trpc';
 import type { ServiceRowLive } from '@/components/services/ServiceTable';
 import { OverviewView, type SparkRange } from '@/components/views/OverviewView';
+import { DraftBanner } from '@/components/changeset/DraftBanner';
+import { useDraft, useStageEdit } from '@/components/changeset/useDraft';
 
 const EMPTY: number[] = [];
 
@@ -38,8 +40,12 @@ export default function OverviewPage() {
     return { sample: stats.service(sid), cps: h?.cps.toArray() ?? EMPTY, pps: h?.pps.toArray() ?? EMPTY, bps: h?.bps.toArray() ?? EMPTY };
     // stats.version makes rows re-read on each tick
   }, [stats, stats.version, sparkRange, past.data]);
+  const draft = useDraft();
+  const stage = useStageEdit();
   const cpsOf = useCallback((sid: string) => stats.service(sid)?.cps ?? 0, [stats]);
   return (
+    <>
+    <DraftBanner count={draft.data?.edits.length ?? 0} href={`/d/${encodeURIComponent(id)}/draft`} />
     <OverviewView
       directorName={access.name}
       services={services.data}
@@ -50,9 +56,11 @@ export default function OverviewPage() {
       cpsOf={cpsOf}
       hrefFor={(sid) => `/d/${encodeURIComponent(id)}/s/${encodeURIComponent(sid)}`}
       onCreate={async (spec) => { await create.mutateAsync({ service: spec, destinations: [] }); }}
+      onStageCreate={async (spec) => { await stage({ op: 'service.create', service: spec, destinations: [] }); }}
       disabledReason={access.disabledReason}
       sparkRange={sparkRange}
       onSparkRange={setSparkRange}
     />
+    </>
   );
 }

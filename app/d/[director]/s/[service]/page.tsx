@@ -17,6 +17,8 @@ import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Skeleton, TableSkeleton } from '@/components/ui/Skeleton';
 import { ServiceView, type ChartMetric } from '@/components/views/ServiceView';
 import { OutsideAlarm } from '@/components/services/OutsideAlarm';
+import { DraftBanner } from '@/components/changeset/DraftBanner';
+import { useDraft, useStageActions } from '@/components/changeset/useDraft';
 
 const keyOf = (d: DestinationState): DestinationKey => ({ family: d.family, address: d.address, port: d.port });
 
@@ -42,6 +44,8 @@ export default function ServicePage() {
   }, [history, stats, sid]);
   const [draining, setDraining] = useState<DestinationKey | null>(null);
   const service = services.data?.find((s) => serviceId(s.key) === sid);
+  const draft = useDraft();
+  const stage = useStageActions(service?.key);
   // each reply carries the service as written: the cached table is patched with it, not read again
   const opts = { onSuccess: (r: { service: ServedService }) => patch(replyPatch(r)) };
   const update = useMutation(trpc.services.update.mutationOptions(opts));
@@ -100,6 +104,7 @@ export default function ServicePage() {
   return (
     <div className="space-y-4">
     {alarm}
+    <DraftBanner count={draft.data?.edits.length ?? 0} href={`/d/${encodeURIComponent(director)}/draft`} />
     <ServiceView
       service={service}
       sample={stats.service(sid)}
@@ -129,6 +134,7 @@ export default function ServicePage() {
       onRestore={async (d) => { await restore.mutateAsync({ service: service.key, destination: d }); }}
       health={health}
       skew={skew}
+      stage={stage}
     />
     </div>
   );
