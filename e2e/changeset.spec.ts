@@ -53,7 +53,7 @@ test.describe('change sets', () => {
     const panel = page.getByTestId('draft-panel');
     await expect(panel.getByRole('list', { name: 'Staged edits' }).getByRole('listitem')).toHaveText([
       /delete real server 192\.168\.150\.12:80 from TCP 192\.168\.150\.100:9393/,
-      /edit real server 192\.168\.150\.13:80 of TCP 192\.168\.150\.100:9393: .*weight 0/,
+      /edit real server 192\.168\.150\.13:80 of TCP 192\.168\.150\.100:9393: weight 0 \(operator\)/,
     ]);
     const diff = page.getByTestId('draft-diff');
     await expect(diff).toContainText(`- -a -t ${SVC} -r ${RS1} -m -w 1`);

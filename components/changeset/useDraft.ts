@@ -2,7 +2,8 @@
 /** The director's change set from the console: the draft (polled), and staging each form's change into it. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import type { DestinationSpec, DestinationState, ServiceKey, ServiceSpec } from '@/lib/ipvs/model';
+import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
+import { destinationId } from '@/lib/ipvs/ids';
 import { useTRPC } from '@/components/data/trpc';
 import { useStableCallback } from '@/components/data/hooks';
 import type { StageActions } from '@/components/views/ServiceView';
@@ -24,21 +25,35 @@ export function useStageEdit() {
   return useStableCallback((edit: unknown) => m.mutateAsync({ edit }));
 }
 
+/** Only the fields a form changed, so the draft reads "weight 0", not every field the form holds. */
+function changed<T extends object>(was: T | undefined, now: T): Partial<T> {
+  if (!was) return now;
+  const out: Partial<T> = {};
+  for (const k of Object.keys(now) as (keyof T)[]) {
+    if (JSON.stringify(was[k]) !== JSON.stringify(now[k])) out[k] = now[k];
+  }
+  return out;
+}
+
 /** "Add to draft" for every form of one service's page. */
-export function useStageActions(service: ServiceKey | undefined): StageActions | undefined {
+export function useStageActions(entry: ServiceEntry | undefined): StageActions | undefined {
   const stage = useStageEdit();
-  return useMemo(() => (service ? {
-    updateService: async (spec: ServiceSpec) => {
-      await stage({ op: 'service.update', key: service, patch: { scheduler: spec.scheduler, flags: spec.flags, timeout: spec.timeout, netmask: spec.netmask } });
-    },
-    removeService: async () => { await stage({ op: 'service.remove', key: service }); },
-    addDestination: async (d: DestinationSpec) => { await stage({ op: 'destination.create', service, destination: d }); },
-    updateDestination: async (d: DestinationSpec) => {
-      await stage({
-        op: 'destination.update', service, destination: keyOf(d),
-        patch: { forward: d.forward, weight: d.weight, upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: d.tunnel },
-      });
-    },
-    removeDestination: async (d: DestinationState) => { await stage({ op: 'destination.remove', service, destination: keyOf(d) }); },
-  } : undefined), [service, stage]);
+  return useMemo(() => {
+    if (!entry) return undefined;
+    const service = entry.key;
+    return {
+      updateService: async (spec: ServiceSpec) => {
+        const now = { scheduler: spec.scheduler, flags: spec.flags, timeout: spec.timeout, netmask: spec.netmask };
+        await stage({ op: 'service.update', key: service, patch: changed({ scheduler: entry.scheduler, flags: entry.flags, timeout: entry.timeout, netmask: entry.netmask }, now) });
+      },
+      removeService: async () => { await stage({ op: 'service.remove', key: service }); },
+      addDestination: async (d: DestinationSpec) => { await stage({ op: 'destination.create', service, destination: d }); },
+      updateDestination: async (d: DestinationSpec) => {
+        const was = entry.destinations.find((x) => destinationId(x) === destinationId(d));
+        const pick = (x: DestinationSpec) => ({ forward: x.forward, weight: x.weight, upperThreshold: x.upperThreshold, lowerThreshold: x.lowerThreshold, tunnel: x.tunnel });
+        await stage({ op: 'destination.update', service, destination: keyOf(d), patch: changed(was ? pick(was) : undefined, pick(d)) });
+      },
+      removeDestination: async (d: DestinationState) => { await stage({ op: 'destination.remove', service, destination: keyOf(d) }); },
+    };
+  }, [entry, stage]);
 }

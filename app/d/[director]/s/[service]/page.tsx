@@ -45,7 +45,7 @@ export default function ServicePage() {
   const [draining, setDraining] = useState<DestinationKey | null>(null);
   const service = services.data?.find((s) => serviceId(s.key) === sid);
   const draft = useDraft();
-  const stage = useStageActions(service?.key);
+  const stage = useStageActions(service);
   // each reply carries the service as written: the cached table is patched with it, not read again
   const opts = { onSuccess: (r: { service: ServedService }) => patch(replyPatch(r)) };
   const update = useMutation(trpc.services.update.mutationOptions(opts));
