@@ -146,9 +146,9 @@ export async function runAgentMeasures(c: AgentBenchContext): Promise<void> {
       const text = await scrape();
       const out: Record<string, number> = {};
       for (const m of text.matchAll(/^director_agent_sample_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]) * 1000;
-      const samples = /^director_agent_samples (\d+)/m.exec(text);
+      const samples = /^director_agent_samples_total (\d+)/m.exec(text);
       out.samples = Number(samples?.[1] ?? 0);
-      out.quiet = Number(/^director_agent_quiet_samples (\d+)/m.exec(text)?.[1] ?? 0);
+      out.quiet = Number(/^director_agent_quiet_samples_total (\d+)/m.exec(text)?.[1] ?? 0);
       return out;
     };
     /**

@@ -95,7 +95,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const { deps, auth } = opts;
   const log = deps.log;
   checkListen(opts.listen, opts.tls !== undefined, opts.insecureListen === true);
-  const metrics = opts.metrics ?? createMetrics(deps.hub);
+  const metrics = opts.metrics ?? createMetrics(deps.hub, { health: deps.health ?? null, ha: deps.ha ?? null, conns: deps.conns });
   const authedSockets = new WeakSet<object>();
 
   const limits: AgentLimits = resolveLimits(opts.limits);

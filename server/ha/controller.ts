@@ -133,6 +133,8 @@ export class HaController implements HaService {
   private again = false;
   private stopped = false;
   private keepalivedError: string | null = null;
+  /** per group: times this director entered MASTER since start (/metrics: director_ha_failovers_total) */
+  private readonly becameMaster = new Map<string, number>();
   private peers: PeerAnswers | null = null;
   private askingPeers = false;
   private syncDaemons: SyncDaemon[] = [];
@@ -266,6 +268,10 @@ export class HaController implements HaService {
     this.changed_();
   }
 
+  counts(): { failovers: Record<string, number> } {
+    return { failovers: Object.fromEntries(this.becameMaster) };
+  }
+
   // ---------------------------------------------------------------- events
 
   private onNotify(e: NotifyEvent): void {
@@ -274,6 +280,7 @@ export class HaController implements HaService {
     if (!g || g.vrrpState === e.state) return;
     const from = g.vrrpState;
     g.vrrpState = e.state;
+    if (e.state === 'MASTER') this.becameMaster.set(g.cfg.name, (this.becameMaster.get(g.cfg.name) ?? 0) + 1);
     const why = e.state === 'FAULT' && g.memo.fenced ? `fenced: ${g.memo.fenceReason}` : `keepalived reports ${e.state} (priority ${e.priority})`;
     this.record(g.cfg.name, 'vrrp', from, e.state, why);
     this.kick();

@@ -17,6 +17,8 @@ export interface HaService {
   maintenance(on: boolean, by: string): Promise<HaStatus>;
   /** apply the replicated change held for confirmation (sequence `seq`, as the status shows it) */
   confirmReplicated(seq: number, by: string): Promise<HaStatus>;
+  /** counters since the agent started, for /metrics (per group: times this director became MASTER) */
+  counts?(): { failovers: Record<string, number> };
   /** directors registered in ZooKeeper and waiting to be enrolled (lib/enroll/registry.ts) */
   registry?(): Promise<RegistryListing>;
 }

@@ -135,6 +135,8 @@ export class HealthService {
   private chains = new Map<string, Promise<unknown>>();
   /** targets failing but kept in service by their service's minimum in service */
   private kept = new Set<string>();
+  /** transitions per target and state entered, since start (/metrics: director_health_transitions_total) */
+  private transitionsSeen = new Map<string, { serviceId: string; destinationId: string; to: string; count: number }>();
   private reloadTimer: ReturnType<typeof setInterval> | null = null;
   private readonly log: Logger;
   private readonly allowLocal: boolean;
@@ -285,6 +287,10 @@ export class HealthService {
     const cfg = this.store.list().find((c) => t.id.startsWith(`${serviceId(c.service)} `));
     const rs = cfg?.realServers.find((r) => this.targetId(cfg.service, r.destination) === t.id);
     if (!cfg || !rs) return;
+    const key = `${t.id} ${t.to}`;
+    const seen = this.transitionsSeen.get(key);
+    if (seen) seen.count++;
+    else this.transitionsSeen.set(key, { serviceId: serviceId(cfg.service), destinationId: destinationId(rs.destination), to: t.to, count: 1 });
     void this.serial(cfg.service, async () => {
       // act on the newest config (a concurrent config.set may have replaced it)
       const f = this.find(cfg.service, rs.destination);
@@ -346,6 +352,13 @@ export class HealthService {
       }
     }
     return rows;
+  }
+
+  /** Health transitions since the agent started, per real server still configured and state entered. */
+  transitionCounts(): { serviceId: string; destinationId: string; to: string; count: number }[] {
+    const live = new Set(this.store.list().flatMap((c) => c.realServers.map((r) => this.targetId(c.service, r.destination))));
+    for (const [k, v] of this.transitionsSeen) if (!live.has(`${v.serviceId} ${v.destinationId}`)) this.transitionsSeen.delete(k);
+    return [...this.transitionsSeen.values()];
   }
 
   history(opts: { limit: number; service?: ServiceKey }): HistoryEntry[] {
