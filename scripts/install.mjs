@@ -22,6 +22,7 @@ export const DEBIAN_PACKAGES = {
   zookeeper: 'the two-director HA lab (leases)',
   'dnsmasq-base': 'the master-master HA lab (the DNS server in front of the directors)',
   chromium: 'the browser of the end-to-end tests',
+  prometheus: 'the metrics lab test: Debian\'s Prometheus scrapes the agents and evaluates the Grafana dashboard\'s queries',
 };
 
 /** Packages by what needs them. */
@@ -30,6 +31,7 @@ export const PACKAGE_SETS = {
   xstateShim: ['gcc', 'libc6-dev'],
   ha: ['keepalived', 'zookeeper', 'dnsmasq-base'],
   browser: ['chromium'],
+  metrics: ['prometheus'],
 };
 
 const isRoot = () => process.getuid?.() === 0;

@@ -82,8 +82,8 @@ const only = process.argv.slice(2);
 const want = (s) => only.length === 0 || only.includes(s);
 
 // what each suite needs besides node_modules; gcc always, as CI hosts differ in whether the lab needs it
-const { lab, xstateShim, ha, browser } = PACKAGE_SETS;
-const needs = { kernel: [...lab, ...xstateShim, ...ha], 'lab-start': [...lab, ...xstateShim, ...ha], e2e: [...lab, ...xstateShim, ...browser], 'e2e-ha': [...lab, ...xstateShim, ...ha, ...browser] };
+const { lab, xstateShim, ha, browser, metrics } = PACKAGE_SETS;
+const needs = { kernel: [...lab, ...xstateShim, ...ha], 'lab-start': [...lab, ...xstateShim, ...ha, ...metrics], e2e: [...lab, ...xstateShim, ...browser], 'e2e-ha': [...lab, ...xstateShim, ...ha, ...browser] };
 if (!ensureNodeModules(root, { who: 'npm test' })) process.exit(1);
 const packages = Object.entries(needs).filter(([suite]) => want(suite)).flatMap(([, p]) => p);
 // without root (or off Debian) it says what is missing and the suites that need it skip or fail naming it
