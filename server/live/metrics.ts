@@ -66,6 +66,7 @@ export function createMetrics(hub: TableHub, opts: MetricsSources = {}): AgentMe
   const conns = opts.conns ?? null;
   const connMaxAgeMs = opts.connMaxAgeMs ?? 5000;
   const connWaitMs = opts.connWaitMs ?? 1000;
+  /** `ms`: how long the walk took, which procConnSource's walks carry */
   let conn: { at: number; summary: ConnSummary; ms?: number } | null = null;
   let walking: Promise<void> | null = null;
   /**
