@@ -33,7 +33,7 @@ export default function ServicePage() {
   const [metric, setMetric] = useState<ChartMetric>('cps');
   const [range, setRange] = useState<HistoryRange>('15m');
   // the agent's history, so the chart is full at once; live ticks are appended to it below
-  const past = useQuery({ ...trpc.history.get.queryOptions({ service: sid, range }), staleTime: Infinity, refetchOnWindowFocus: false, retry: false });
+  const past = useQuery({ ...trpc.history.get.queryOptions({ service: sid, range }), gcTime: 0, refetchOnWindowFocus: false, retry: false });
   const history = useMemo(() => (past.data ? new ChartHistory(range, past.data) : null), [past.data, range]);
   useEffect(() => {
     if (!history) return;
