@@ -76,6 +76,19 @@ describe('absorbWrite: what a journaled write left becomes expected', () => {
     expect([...t.keys()]).toEqual([serviceId(key(1))]);
   });
 
+  it('takes only what the write changed: an outside edit to another real server of the same service stays an outside change', () => {
+    const t = rulesTable([svc(1, [dest(1), dest(2)])]);
+    // ipvsadm set server 2's weight to 4; then Director changed server 1 and the journal holds the whole service
+    const observedBefore = svc(1, [dest(1), dest(2, { weight: 4 })]);
+    const observedAfter = svc(1, [dest(1, { weight: 9 }), dest(2, { weight: 4 })], { scheduler: 'wlc' });
+    absorbWrite(t, [{ kind: 'service', key: key(1), before: observedBefore, after: observedAfter }]);
+    const left = outsideChanges(t, rulesTable([observedAfter]), [], 0, () => 1);
+    expect(left.map((c) => c.changes.map(describeChange))).toEqual([['real server 10.1.0.2:80: weight 1 → 4']]);
+    // a Director write over the very field another tool changed makes it Director's
+    absorbWrite(t, [{ kind: 'destination', service: key(1), before: dest(2, { weight: 4 }), after: dest(2, { weight: 6 }) }]);
+    expect(outsideChanges(t, rulesTable([svc(1, [dest(1, { weight: 9 }), dest(2, { weight: 6 })], { scheduler: 'wlc' })]), [], 0, () => 1)).toEqual([]);
+  });
+
   it('touchedServices names the services of service and real-server objects only', () => {
     expect([...touchedServices([
       { kind: 'destination', service: key(1), before: null, after: dest(1) },

@@ -8,7 +8,7 @@
  */
 import { destinationSpecOf, sameDestinationConfig, sameServiceConfig, sameServiceRules, serviceSpecOf } from '../ipvs/config';
 import { destinationId, sameDestinationKey, serviceId } from '../ipvs/ids';
-import type { ServiceEntry, ServiceKey, ServiceRules } from '../ipvs/model';
+import type { DestinationSpec, ServiceEntry, ServiceKey, ServiceRules } from '../ipvs/model';
 import type { JournalObject } from '../journal/types';
 import type { TableChange } from './events';
 
@@ -83,28 +83,42 @@ export function outsideChanges(
 }
 
 /**
- * Applies what a journaled write left (its objects' `after`) to the
- * expected table. Returns the ids of services it could not place (a real
- * server of a service the expected table does not hold): the caller takes
- * those from the table as observed after the write.
+ * Applies what a journaled write changed (from its objects' `before` to
+ * their `after`) to the expected table. Only what the write changed: a real
+ * server another tool edited and the write left alone stays an outside
+ * change, even when the journal holds the whole service. Returns the ids of
+ * services it could not place (a real server of a service the expected
+ * table does not hold): the caller takes those from the table as observed
+ * after the write.
  */
 export function absorbWrite(expected: RulesTable, objects: readonly JournalObject[]): Set<string> {
   const unplaced = new Set<string>();
+  const setDest = (id: string, key: DestinationSpec, to: DestinationSpec | null): void => {
+    const s = expected.get(id);
+    if (!s) {
+      unplaced.add(id);
+      return;
+    }
+    const rest = s.destinations.filter((d) => !sameDestinationKey(d, key));
+    expected.set(id, { ...s, destinations: to ? [...rest, destinationSpecOf(to)] : rest });
+  };
   for (const o of objects) {
     if (o.kind === 'service') {
       const id = serviceId(o.key);
-      if (o.after === null) expected.delete(id);
-      else expected.set(id, rulesOf(o.after));
-    } else if (o.kind === 'destination') {
-      const id = serviceId(o.service);
       const s = expected.get(id);
-      const key = o.after ?? o.before;
-      if (!s || !key) {
-        unplaced.add(id);
-        continue;
+      if (o.after === null) expected.delete(id);
+      else if (o.before === null || !s) expected.set(id, rulesOf(o.after));
+      else {
+        for (const c of diffRules(o.before, o.after)) {
+          if (c.type === 'service_changed') expected.set(id, { ...c.after, destinations: expected.get(id)!.destinations });
+          else if (c.type === 'destination_added') setDest(id, c.destination, c.destination);
+          else if (c.type === 'destination_removed') setDest(id, c.destination, null);
+          else if (c.type === 'destination_changed') setDest(id, c.after, c.after);
+        }
       }
-      const rest = s.destinations.filter((d) => !sameDestinationKey(d, key));
-      expected.set(id, { ...s, destinations: o.after ? [...rest, destinationSpecOf(o.after)] : rest });
+    } else if (o.kind === 'destination') {
+      const key = o.after ?? o.before;
+      if (key) setDest(serviceId(o.service), key, o.after);
     }
   }
   return unplaced;
