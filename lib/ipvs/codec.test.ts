@@ -186,6 +186,20 @@ describe('named cases', () => {
     expect(s.pe).toBeNull();
   });
 
+  it('reads u64 counters as Number(BigInt) would, past 2^53 too', () => {
+    const big = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53 + 2, 2 ** 63, 2 ** 64 - 2 ** 11];
+    for (const v of big) {
+      // packStats writes through BigInt(n): the wire holds exactly v, and the decoder must round like Number(BigInt)
+      const s = unpackStats(packStats(0, { ...ZERO_STATS, inBytes: v, conns: v }, true).subarray(4), true);
+      expect(s.inBytes).toBe(Number(BigInt(v)));
+      expect(s.conns).toBe(v);
+    }
+    // a u64 no double holds exactly: 2^53 + 1 rounds to 2^53, as Number(BigInt) does
+    const raw = new Uint8Array(8);
+    new DataView(raw.buffer).setBigUint64(0, 2n ** 53n + 1n, true);
+    expect(unpackStats(packAttr(C.IPVS_STATS_ATTR_INBYTES, raw), true).inBytes).toBe(Number(2n ** 53n + 1n));
+  });
+
   it('skips IPVS_STATS_ATTR_PAD and unknown attributes', () => {
     const s = unpackService(kernelServiceNest({ pad: true, extra: [packAttr(99, packU32(1)), packAttr(0x3fff, new Uint8Array(3))] }));
     expect(s.stats.inBytes).toBe(5_000_000_000);

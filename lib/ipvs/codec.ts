@@ -30,6 +30,9 @@ export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0]
 
 const align4 = (n: number) => (n + 3) & ~3;
 
+/** Attribute types a Reader keeps: every IPVS and genl-ctrl attribute any unpack* reads is below this. */
+const READ_TYPES = 32;
+
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
@@ -61,9 +64,11 @@ export interface Attr {
 
 const malformed = (msg: string) => new IpvsError('malformed_reply', `malformed IPVS reply: ${msg}`);
 
-/** Split an attribute stream. `where` names the enclosing object for error messages. */
-export function unpackAttrs(buf: Uint8Array, where: string): Attr[] {
-  const out: Attr[] = [];
+/**
+ * Walks an attribute stream, handing each attribute's type, nested flag and payload bounds to `visit`.
+ * `where` names the enclosing object for error messages.
+ */
+function scanAttrs(buf: Uint8Array, where: string, visit: (type: number, nested: boolean, start: number, end: number) => void): void {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;
   while (off < buf.length) {
@@ -78,9 +83,15 @@ export function unpackAttrs(buf: Uint8Array, where: string): Attr[] {
     if (off + len > buf.length) {
       throw malformed(`${where}: attribute type ${rawType & C.NLA_TYPE_MASK} at offset ${off} claims ${len} bytes, only ${buf.length - off} left`);
     }
-    out.push({ type: rawType & C.NLA_TYPE_MASK, nested: (rawType & C.NLA_F_NESTED) !== 0, data: buf.subarray(off + C.NLA_HDRLEN, off + len) });
+    visit(rawType & C.NLA_TYPE_MASK, (rawType & C.NLA_F_NESTED) !== 0, off + C.NLA_HDRLEN, off + len);
     off += align4(len);
   }
+}
+
+/** Split an attribute stream. `where` names the enclosing object for error messages. */
+export function unpackAttrs(buf: Uint8Array, where: string): Attr[] {
+  const out: Attr[] = [];
+  scanAttrs(buf, where, (type, nested, start, end) => out.push({ type, nested, data: buf.subarray(start, end) }));
   return out;
 }
 
@@ -113,47 +124,78 @@ export function packCString(s: string, maxLen: number, what: string): Uint8Array
   return out;
 }
 
-/** Typed reader over one nest's attributes, with errors that name the nest and the attribute. */
+/**
+ * Typed reader over one nest's attributes, with errors that name the nest and the attribute. It keeps
+ * each attribute's bounds, not a copy or view of it: a dump decodes tens of thousands of nests, and a
+ * view per attribute was most of the decoding's time and garbage.
+ */
 class Reader {
-  constructor(
-    private readonly attrs: Map<number, Uint8Array>,
+  private readonly view: DataView;
+  /** by attribute type: payload start and end in `buf` (no start: absent); types past READ_TYPES are never read */
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  private constructor(
+    private readonly buf: Uint8Array,
     private readonly where: string,
     private readonly names: Record<number, string>,
-  ) {}
-
-  static of(buf: Uint8Array, where: string, names: Record<number, string>): Reader {
-    return new Reader(unpackAttrMap(buf, where), where, names);
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    // on duplicates the last wins, as the kernel's nla_parse does
+    scanAttrs(buf, where, (type, _nested, start, end) => {
+      if (type < READ_TYPES) {
+        this.starts[type] = start;
+        this.ends[type] = end;
+      }
+    });
   }
 
-  has(type: number): boolean { return this.attrs.has(type); }
+  static of(buf: Uint8Array, where: string, names: Record<number, string>): Reader {
+    return new Reader(buf, where, names);
+  }
+
+  has(type: number): boolean { return this.starts[type] !== undefined; }
+
+  /** The payload's start in buf, after checking it holds at least minLen bytes; -1 when absent. */
+  private at(type: number, minLen: number): number {
+    const start = this.starts[type];
+    if (start === undefined) return -1;
+    const len = this.ends[type]! - start;
+    if (len < minLen) throw malformed(`${this.where} attribute ${this.name(type)} has ${len} bytes, expected at least ${minLen}`);
+    return start;
+  }
 
   raw(type: number, minLen: number): Uint8Array | undefined {
-    const d = this.attrs.get(type);
-    if (d === undefined) return undefined;
-    if (d.length < minLen) {
-      throw malformed(`${this.where} attribute ${this.name(type)} has ${d.length} bytes, expected at least ${minLen}`);
-    }
-    return d;
+    const start = this.at(type, minLen);
+    return start === -1 ? undefined : this.buf.subarray(start, this.ends[type]);
+  }
+
+  /** at(), for an attribute that must be there. */
+  private needAt(type: number, minLen: number): number {
+    const start = this.at(type, minLen);
+    if (start === -1) throw malformed(`${this.where} lacks attribute ${this.name(type)}`);
+    return start;
   }
 
   need(type: number, minLen: number): Uint8Array {
-    const d = this.raw(type, minLen);
-    if (d === undefined) throw malformed(`${this.where} lacks attribute ${this.name(type)}`);
-    return d;
+    return this.buf.subarray(this.needAt(type, minLen), this.ends[type]);
   }
 
-  private view(d: Uint8Array) { return new DataView(d.buffer, d.byteOffset, d.byteLength); }
-  u8(type: number): number | undefined { const d = this.raw(type, 1); return d && d[0]; }
-  u16(type: number): number | undefined { const d = this.raw(type, 2); return d && this.view(d).getUint16(0, HOST_LITTLE_ENDIAN); }
-  be16(type: number): number | undefined { const d = this.raw(type, 2); return d && this.view(d).getUint16(0, false); }
-  u32(type: number): number | undefined { const d = this.raw(type, 4); return d && this.view(d).getUint32(0, HOST_LITTLE_ENDIAN); }
+  u8(type: number): number | undefined { const o = this.at(type, 1); return o === -1 ? undefined : this.buf[o]; }
+  u16(type: number): number | undefined { const o = this.at(type, 2); return o === -1 ? undefined : this.view.getUint16(o, HOST_LITTLE_ENDIAN); }
+  be16(type: number): number | undefined { const o = this.at(type, 2); return o === -1 ? undefined : this.view.getUint16(o, false); }
+  u32(type: number): number | undefined { const o = this.at(type, 4); return o === -1 ? undefined : this.view.getUint32(o, HOST_LITTLE_ENDIAN); }
+  /** As Number(the u64): high * 2^32 is exact and the one addition rounds as the BigInt conversion would. */
   u64(type: number): number | undefined {
-    const d = this.raw(type, 8);
-    return d && Number(this.view(d).getBigUint64(0, HOST_LITTLE_ENDIAN));
+    const o = this.at(type, 8);
+    if (o === -1) return undefined;
+    const lo = this.view.getUint32(o + (HOST_LITTLE_ENDIAN ? 0 : 4), HOST_LITTLE_ENDIAN);
+    const hi = this.view.getUint32(o + (HOST_LITTLE_ENDIAN ? 4 : 0), HOST_LITTLE_ENDIAN);
+    return hi * 2 ** 32 + lo;
   }
-  needU16(type: number): number { this.need(type, 2); return this.u16(type)!; }
-  needBE16(type: number): number { this.need(type, 2); return this.be16(type)!; }
-  needU32(type: number): number { this.need(type, 4); return this.u32(type)!; }
+  needU16(type: number): number { return this.view.getUint16(this.needAt(type, 2), HOST_LITTLE_ENDIAN); }
+  needBE16(type: number): number { return this.view.getUint16(this.needAt(type, 2), false); }
+  needU32(type: number): number { return this.view.getUint32(this.needAt(type, 4), HOST_LITTLE_ENDIAN); }
 
   string(type: number): string | undefined {
     const d = this.raw(type, 0);

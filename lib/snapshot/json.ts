@@ -5,11 +5,11 @@
  * API input and restored text.
  */
 import { z } from 'zod';
-import type { ServiceEntry, ServiceRules } from '../ipvs/model';
 import { serviceTableSchema } from '../schemas/ipvs';
-import { healthTableSchema, type HealthServiceConfig } from '../schemas/health';
+import { healthTableSchema } from '../schemas/health';
+import { SNAPSHOT_VERSION } from './json-write';
 
-export const SNAPSHOT_VERSION = 1;
+export { SNAPSHOT_VERSION, makeSnapshot, stringifySnapshot, toRules, type WrittenSnapshot } from './json-write';
 
 export const snapshotSchema = z.object({
   version: z.literal(SNAPSHOT_VERSION),
@@ -21,34 +21,6 @@ export const snapshotSchema = z.object({
   health: healthTableSchema.optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
-
-/** Only the configuration: counters and connection counts stay out of a snapshot. */
-export function toRules(entries: readonly (ServiceEntry | ServiceRules)[]): ServiceRules[] {
-  return entries.map((s) => ({
-    key: s.key, scheduler: s.scheduler, flags: { ...s.flags }, timeout: s.timeout, netmask: s.netmask, pe: s.pe,
-    destinations: s.destinations.map((d) => ({
-      family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
-      upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: { ...d.tunnel },
-    })),
-  }));
-}
-
-export function makeSnapshot(
-  services: readonly (ServiceEntry | ServiceRules)[], meta: { host: string; ipvsVersion: string; now?: Date; health?: HealthServiceConfig[] },
-): Snapshot {
-  return {
-    version: SNAPSHOT_VERSION,
-    createdAt: (meta.now ?? new Date()).toISOString(),
-    host: meta.host,
-    ipvs: { version: meta.ipvsVersion },
-    services: toRules(services),
-    ...(meta.health && meta.health.length > 0 ? { health: meta.health } : {}),
-  };
-}
-
-export function stringifySnapshot(s: Snapshot): string {
-  return JSON.stringify(s, null, 2) + '\n';
-}
 
 export type SnapshotReadResult = { ok: true; snapshot: Snapshot } | { ok: false; errors: { path: string; message: string }[] };
 

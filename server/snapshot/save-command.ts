@@ -5,7 +5,7 @@
  */
 import type { CliIo } from '../cli/io';
 import { formatSnapshot } from '@/lib/snapshot/format';
-import { makeSnapshot, stringifySnapshot } from '@/lib/snapshot/json';
+import { makeSnapshot, stringifySnapshot } from '@/lib/snapshot/json-write';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import { listStructure } from '../ipvs/fast-list';
