@@ -25,20 +25,27 @@ const USAGE = `usage: director lab status [--json]
 options: --agent URL  --token-file FILE  (default: the running npm start)
 `;
 
-function target(agent: string | undefined, tokenFile: string | undefined): { url: string; token: string } {
+/**
+ * The agent to ask, and (HA lab from the running npm start, no --agent) the
+ * other directors' agents to try when it does not answer: a stopped director
+ * must not hide the lab's status. Both HA agents take the same tokens.
+ */
+function target(agent: string | undefined, tokenFile: string | undefined): { url: string; token: string; fallbacks: string[] } {
   let url = agent ?? process.env.DIRECTOR_AGENT_URL;
   let token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.DIRECTOR_TOKEN;
+  let fallbacks: string[] = [];
   if (!url || !token) {
-    let state: { agentUrl: string; operatorToken: string };
+    let state: { agentUrl: string; operatorToken: string; agents?: { url: string }[] };
     try {
       state = JSON.parse(readFileSync(STATE_FILE_PATH, 'utf8')) as typeof state;
     } catch {
       throw new Error(`no agent given and no running lab (${STATE_FILE_PATH} is missing): start one with npm start, or give --agent and --token-file`);
     }
+    if (!url) fallbacks = (state.agents ?? []).map((a) => a.url).filter((u) => u !== state.agentUrl);
     url ??= state.agentUrl;
     token ??= state.operatorToken;
   }
-  return { url: url.replace(/\/+$/, ''), token };
+  return { url: url.replace(/\/+$/, ''), token, fallbacks };
 }
 
 export function client(url: string, token: string) {
@@ -116,9 +123,18 @@ export default async function lab(args: string[], io: CliIo): Promise<number> {
 
   if (sub === 'status') {
     if (rest.length) return bad(`unexpected '${rest.join(' ')}'`);
-    const { url, token } = target(values.agent, values['token-file']);
-    const s = await client(url, token).lab.status.query({ fresh: true });
-    io.stdout(values.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+    const { url, token, fallbacks } = target(values.agent, values['token-file']);
+    let s: LabStatus | null = null;
+    for (const [i, u] of [url, ...fallbacks].entries()) {
+      try {
+        s = await client(u, token).lab.status.query({ fresh: true });
+        break;
+      } catch (e) {
+        if (i === fallbacks.length) throw e;
+        io.stderr(`director lab status: ${u} did not answer (${(e as Error).message}); asking ${fallbacks[i]}\n`);
+      }
+    }
+    io.stdout(values.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s!));
     return 0;
   }
   if (sub === 'rate') {
