@@ -172,7 +172,7 @@ export function LabView({ status, onRate, onFault, onHaFault, onHaRepair, disabl
         <p className="mt-2 text-xs text-ink-3">{server === 'director'
           ? `${DIRECTOR_FAULT_HELP[fault as keyof typeof DIRECTOR_FAULT_HELP]}. Watch the Doctor page.`
           : `${FAULT_HELP[fault as keyof typeof FAULT_HELP]}. Watch the Connections and Doctor pages.`}</p>
-        <div className="mt-3" aria-label="Faults on">
+        <div className="mt-3">
           <p className="text-xs font-medium text-ink-2">Faults on now{faultsOn.length ? '' : ': none'}</p>
           {faultsOn.length ? (
             <ul className="mt-1 flex flex-wrap gap-2">
