@@ -32,7 +32,7 @@ export function HaFaultSwitches({ ha, onFault, onRepair, disabledReason }: {
     <Panel title="HA fault switches"
       actions={<Button size="sm" disabled={onCount === 0 || busy !== null} disabledReason={disabledReason}
         onClick={() => void repair('all', undefined)}>{onCount ? `Repair all (${onCount} on)` : 'Nothing to repair'}</Button>}>
-      <ul className="divide-y divide-line/70" aria-label="HA fault switches">
+      <ul className="divide-y divide-line/70" aria-label="HA switches">
         {rows.map((r) => (
           <li key={r.id} data-switch={r.id} data-on={r.on ? 'yes' : 'no'} className="flex items-center justify-between gap-3 py-2">
             <div className="min-w-0">
