@@ -20,13 +20,16 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
   servicePort?: number;
   initial?: DestinationFormValues;
   editing?: boolean;
-  onSubmit: (spec: DestinationSpec) => Promise<void>;
+  /** slowStartSec: climb from weight 1 to the weight over this many seconds (adding only) */
+  onSubmit: (spec: DestinationSpec, opts: { slowStartSec?: number }) => Promise<void>;
   /** "Add to draft": stage the change in the director's change set instead of applying it now */
   onStage?: ((spec: DestinationSpec) => Promise<void>) | undefined;
   onCancel: () => void;
   disabledReason: string | null;
 }) {
   const [formError, setFormError] = useState<string | null>(null);
+  const [slowStart, setSlowStart] = useState('');
+  const slowStartError = slowStartProblem(slowStart);
   const resolver = destinationResolver(family, servicePort);
   const { register, handleSubmit, watch, setError, formState: { errors, isSubmitting } } = useForm<DestinationFormValues>({
     defaultValues: initial ?? EMPTY_DESTINATION_FORM,
@@ -40,7 +43,7 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
   const send = (to: (spec: DestinationSpec) => Promise<void>) => async (v: DestinationFormValues) => {
     setFormError(null);
     const r = validateDestinationForm(v, family, servicePort);
-    if (!r.ok) return;
+    if (!r.ok || slowStartError) return;
     try {
       await to(r.spec);
     } catch (e) {
@@ -53,7 +56,7 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
     <form
       noValidate
       className="space-y-4"
-      onSubmit={handleSubmit(send(onSubmit))}
+      onSubmit={handleSubmit(send((spec) => onSubmit(spec, slowStart.trim() && spec.weight > 1 ? { slowStartSec: Number(slowStart) } : {})))}
     >
       <fieldset disabled={editing} className="grid grid-cols-[1fr_110px] gap-2 disabled:opacity-70">
         <legend className="sr-only">Real server</legend>
@@ -82,6 +85,13 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
           <input id="dst-upperThreshold" inputMode="numeric" className={`${inputClass} num`} {...aria('upperThreshold')} {...register('upperThreshold')} />
         </Field>
       </div>
+      {!editing ? (
+        <Field id="dst-slowStart" label="Slow start (seconds)" error={slowStartError ?? undefined}
+          hint="Empty: the full weight at once. Else it starts at weight 1 and climbs to its weight in steps over this time (journaled as “slow start”).">
+          <input id="dst-slowStart" inputMode="numeric" className={`${inputClass} num w-32`} placeholder="e.g. 60" value={slowStart}
+            aria-invalid={slowStartError ? true : undefined} onChange={(e) => setSlowStart(e.target.value)} />
+        </Field>
+      ) : null}
       {forward === 'tun' ? (
         <fieldset className="grid grid-cols-3 gap-4 rounded-md border border-line p-3">
           <legend className="px-1 text-xs font-medium text-ink-2">Tunnel</legend>
@@ -109,4 +119,14 @@ export function DestinationForm({ family, servicePort, initial, editing, onSubmi
       </div>
     </form>
   );
+}
+
+/** Why the slow start field is wrong, or null (empty is fine: no slow start). */
+export function slowStartProblem(text: string): string | null {
+  const t = text.trim();
+  if (!t) return null;
+  if (!/^\d+$/.test(t)) return 'Slow start is whole seconds, e.g. 60.';
+  const n = Number(t);
+  if (n < 2 || n > 3600) return 'Slow start is 2 to 3600 seconds.';
+  return null;
 }

@@ -19,12 +19,17 @@ export interface DestinationActions {
   onRemove: (d: DestinationState) => void;
   /** back to the weight before its drain (the agent refuses when it was not drained through Director) */
   onRestore?: (d: DestinationState) => Promise<void>;
+  /** end a slow start where it stands */
+  onStopSlowStart?: (d: DestinationState) => Promise<void>;
   /** null when allowed, else why not */
   disabledReason: string | null;
 }
 
+/** A slow start under way, as destinations.slowStarts reports it. */
+export interface SlowStartView { target: number; weight: number; step: number; steps: number; endsAt: number }
+
 /** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
-export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health }: {
+export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health, slowStarts }: {
   destinations: readonly DestinationState[];
   samples: (id: string) => LiveSample | undefined;
   shares: ReadonlyMap<string, Share>;
@@ -33,6 +38,8 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   weightsMeaningful: boolean;
   /** what the health checks say, by destination id, when the service is checked */
   health?: ReadonlyMap<string, DestHealth> | undefined;
+  /** slow starts under way, by destination id */
+  slowStarts?: ReadonlyMap<string, SlowStartView> | undefined;
 }) {
   if (destinations.length === 0) {
     return <p className="py-6 text-center text-sm text-ink-3">No real servers yet. Add one to start sending traffic to this service.</p>;
@@ -63,6 +70,7 @@ export function DestinationTable({ destinations, samples, shares, colors, action
             const v = samples(id);
             const sh = shares.get(id);
             const out = outOfService(d.weight, health?.get(id));
+            const ramp = slowStarts?.get(id);
             return (
               <tr key={id} className="border-b border-line/70" data-destination-id={id}>
                 <td className="px-3 py-2 font-mono text-[13px]">
@@ -70,6 +78,7 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                     <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />
                     <span className="truncate" title={formatDestination(d)}>{formatDestination(d)}</span>
                     {out ? <Badge tone={out.tone} className="shrink-0" title={out.title}>{out.label}</Badge> : null}
+                    {ramp ? <SlowStartBadge ramp={ramp} /> : null}
                   </div>
                 </td>
                 <td className="px-3 py-2 text-xs text-ink-2">
@@ -88,6 +97,9 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                 </td>
                 <td className="px-3 py-2">
                   <div className="flex justify-end gap-1">
+                    {ramp && actions.onStopSlowStart
+                      ? <Button size="sm" variant="ghost" title="End the slow start: the weight it reached stays" onClick={() => void actions.onStopSlowStart!(d)} disabledReason={actions.disabledReason}>Stop ramp</Button>
+                      : null}
                     <Button size="sm" variant="ghost" onClick={() => actions.onEdit(d)} disabledReason={actions.disabledReason}>Edit</Button>
                     {d.weight === 0 && actions.onRestore
                       ? <RestoreButton onRestore={() => actions.onRestore!(d)} disabledReason={actions.disabledReason} />
@@ -126,6 +138,18 @@ function RestoreButton({ onRestore, disabledReason }: { onRestore: () => Promise
       <Button size="sm" variant="ghost" title="Back to the weight it had before its drain" disabledReason={disabledReason}
         onClick={async () => { setError(null); try { await onRestore(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }}>Restore</Button>
       {error ? <span role="alert" className="max-w-64 text-xs text-danger">{error}</span> : null}
+    </span>
+  );
+}
+
+/** "slow start 3 → 10" with a progress bar of its steps. */
+function SlowStartBadge({ ramp }: { ramp: SlowStartView }) {
+  const left = Math.max(0, Math.round((ramp.endsAt - Date.now()) / 1000));
+  return (
+    <span className="inline-flex shrink-0 items-center gap-1" role="status" aria-label={`slow start: weight ${ramp.weight} of ${ramp.target}, step ${ramp.step} of ${ramp.steps}`}
+      title={`Slow start: weight ${ramp.weight}, climbing to ${ramp.target} (step ${ramp.step} of ${ramp.steps}, about ${left} s left)`}>
+      <Badge tone="accent">slow start {ramp.weight} → {ramp.target}</Badge>
+      <span aria-hidden className="h-1.5 w-10 rounded bg-panel-2"><span className="block h-full rounded bg-accent" style={{ width: `${Math.round((100 * ramp.step) / ramp.steps)}%` }} /></span>
     </span>
   );
 }

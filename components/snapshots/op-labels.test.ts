@@ -12,7 +12,7 @@ function recordedOps(): Set<string> {
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) {
         const src = readFileSync(p, 'utf8');
-        for (const m of src.matchAll(/(?:journaled\([a-zA-Z.]+, |op = |op: |_OP = |, actor, |HEALTH_ACTOR, )'([a-z]+\.[a-z.]+)'/g)) ops.add(m[1]!);
+        for (const m of src.matchAll(/(?:journaled\([a-zA-Z.]+, |op = |op: |_OP = |, actor, |HEALTH_ACTOR, )'([a-z]+\.[a-zA-Z.]+)'/g)) ops.add(m[1]!);
       }
     }
   };

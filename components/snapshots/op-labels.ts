@@ -12,6 +12,7 @@ const OP_LABELS: Record<string, string> = {
   'destinations.remove': 'Removed a real server',
   'destinations.drain': 'Drained a real server',
   'destinations.restore': 'Restored a drained real server',
+  'destinations.slowStart': 'Slow start: weight step',
   'stats.zero': 'Zeroed counters',
   'timeouts.set': 'Set timeouts',
   'table.clear': 'Cleared the table',

@@ -13,7 +13,7 @@ import { ServiceForm } from '../forms/ServiceForm';
 import type { RateSeries } from '../charts/RateChart';
 import type { HistoryRange } from '@/lib/history/rings';
 import { RANGES, RANGE_WORDS } from '../data/history-series';
-import { DestinationTable } from '../services/DestinationTable';
+import { DestinationTable, type SlowStartView } from '../services/DestinationTable';
 import { DrainStatus, drainFraction } from '../services/DrainStatus';
 import type { DestHealth } from '../services/out-of-service';
 import { serviceFlagLabels } from '../services/labels';
@@ -50,7 +50,10 @@ export interface ServiceViewProps {
   onRemoveService: () => Promise<void>;
   /** ipvsadm -Z for this service */
   onZeroCounters: () => Promise<void>;
-  onAddDestination: (d: DestinationSpec) => Promise<void>;
+  onAddDestination: (d: DestinationSpec, opts: { slowStartSec?: number }) => Promise<void>;
+  /** slow starts under way on this service, by destination id */
+  slowStarts?: ReadonlyMap<string, SlowStartView>;
+  onStopSlowStart?: (d: DestinationKey) => Promise<void>;
   onUpdateDestination: (d: DestinationSpec) => Promise<void>;
   onRemoveDestination: (d: DestinationState) => Promise<void>;
   onDrain: (d: DestinationState) => Promise<void>;
@@ -181,12 +184,14 @@ export function ServiceView(p: ServiceViewProps) {
           colors={p.colors}
           weightsMeaningful={!schedulerIgnoresWeights(s.scheduler) && !s.flags.persistent}
           health={p.health}
+          slowStarts={p.slowStarts}
           actions={{
             disabledReason: p.disabledReason,
             onEdit: (d) => setDialog({ kind: 'edit-dest', d }),
             onRemove: (d) => setDialog({ kind: 'remove-dest', d }),
             onDrain: (d) => setDialog({ kind: 'drain', d }),
             onRestore: (d) => p.onRestore({ family: d.family, address: d.address, port: d.port }),
+            ...(p.onStopSlowStart ? { onStopSlowStart: (d: DestinationState) => p.onStopSlowStart!({ family: d.family, address: d.address, port: d.port }) } : {}),
           }}
         />
         {schedulerIgnoresWeights(s.scheduler) ? (
@@ -214,7 +219,7 @@ export function ServiceView(p: ServiceViewProps) {
       <Dialog open={dialog.kind === 'add-dest'} onClose={close} title="Add real server">
         {dialog.kind === 'add-dest' ? (
           <DestinationForm family={s.key.family} servicePort={s.key.kind === 'fwmark' ? 0 : s.key.port} onCancel={close} disabledReason={p.disabledReason}
-            onSubmit={async (d) => { await p.onAddDestination(d); close(); }}
+            onSubmit={async (d, o) => { await p.onAddDestination(d, o); close(); }}
             onStage={p.stage ? async (d) => { await p.stage!.addDestination(d); close(); } : undefined} />
         ) : null}
       </Dialog>

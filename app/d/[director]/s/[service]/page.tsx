@@ -69,6 +69,10 @@ export default function ServicePage() {
   const hashing = service ? ['sh', 'mh', 'dh'].includes(service.scheduler) : false;
   const skewRows = useQuery({ ...trpc.skew.list.queryOptions(hashing ? undefined : skipToken), refetchInterval: 10_000, retry: false });
   const skew = skewRows.data?.find((a) => a.service === sid) ?? null;
+  // slow starts under way: polled while one runs here, then every 15 s (one may start from the CLI)
+  const ramps = useQuery({ ...trpc.destinations.slowStarts.queryOptions(), refetchInterval: (q) => (q.state.data?.length ? 1000 : 15_000), retry: false });
+  const slowStarts = useMemo(() => new Map((ramps.data ?? []).filter((r) => service && serviceId(r.service) === sid).map((r) => [destinationId(r.destination), r])), [ramps.data, service, sid]);
+  const stopRamp = useMutation(trpc.destinations.stopSlowStart.mutationOptions());
 
   // changes made outside Director (ipvsadm): read at about the agent's tick; an agent without the watch answers an error, shown as nothing
   const outsideList = useQuery({ ...trpc.outside.list.queryOptions(), refetchInterval: 1000, retry: false });
@@ -123,7 +127,9 @@ export default function ServicePage() {
       }}
       onRemoveService={async () => { await remove.mutateAsync({ key: service.key }); window.location.assign(`/d/${encodeURIComponent(director)}`); }}
       onZeroCounters={async () => { await zero.mutateAsync({ key: service.key }); }}
-      onAddDestination={async (d) => { await addDest.mutateAsync({ service: service.key, destination: d }); }}
+      onAddDestination={async (d, o) => { await addDest.mutateAsync({ service: service.key, destination: d, ...o }); void ramps.refetch(); }}
+      slowStarts={slowStarts}
+      onStopSlowStart={async (d) => { await stopRamp.mutateAsync({ service: service.key, destination: d }); void ramps.refetch(); }}
       onUpdateDestination={async (d) => {
         await updDest.mutateAsync({ service: service.key, destination: keyOf(d as DestinationState), patch: { forward: d.forward, weight: d.weight, upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: d.tunnel } });
       }}
