@@ -65,11 +65,24 @@ export function outsideChanges(
   expected: ReadonlyMap<string, ServiceRules>, observed: ReadonlyMap<string, ServiceRules>,
   prev: readonly OutsideChange[], now: number, nextId: () => number,
 ): OutsideChange[] {
-  const out: OutsideChange[] = [];
-  const ids = new Set([...expected.keys(), ...observed.keys()]);
+  return updateOutsideChanges(expected, (id) => observed.get(id) ?? null, new Set([...expected.keys(), ...observed.keys()]), prev, now, nextId);
+}
+
+/**
+ * outsideChanges for the services `ids` only (those whose reading or
+ * expectation moved); the other alarms in `prev` stand. `observed` may hand
+ * back the kernel's entries as read (counters and all): only a differing
+ * service is copied into an alarm, as configuration.
+ */
+export function updateOutsideChanges(
+  expected: ReadonlyMap<string, ServiceRules>, observed: (id: string) => ServiceRules | ServiceEntry | null, ids: ReadonlySet<string>,
+  prev: readonly OutsideChange[], now: number, nextId: () => number,
+): OutsideChange[] {
+  const out = prev.filter((p) => !ids.has(p.serviceId));
   for (const id of ids) {
-    const e = expected.get(id) ?? null, o = observed.get(id) ?? null;
-    if (sameServiceRules(e, o)) continue;
+    const e = expected.get(id) ?? null, seen = observed(id);
+    if (sameServiceRules(e, seen)) continue;
+    const o = seen && rulesOf(seen);
     const same = prev.find((p) => p.serviceId === id && sameServiceRules(p.expected, e) && sameServiceRules(p.observed, o));
     if (same) {
       out.push(same);

@@ -18,11 +18,11 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '@/lib/errors';
 import { sameServiceRules } from '@/lib/ipvs/config';
 import { formatServiceKey } from '@/lib/ipvs/format';
-import { serviceId } from '@/lib/ipvs/ids';
+import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry, ServiceKey, ServiceRules } from '@/lib/ipvs/model';
 import { serviceRulesSchema } from '@/lib/schemas/ipvs';
 import {
-  absorbWrite, describeChange, outsideChanges, rulesTable, touchedServices, type OutsideChange, type RulesTable,
+  absorbWrite, describeChange, rulesOf, rulesTable, touchedServices, updateOutsideChanges, type OutsideChange, type RulesTable,
 } from '@/lib/agent/outside';
 import type { JournalEntry, JournalObject } from '@/lib/journal/types';
 import type { TableHub, TableWatcher } from '../live/hub';
@@ -30,6 +30,7 @@ import type { Journal } from './journal';
 import { journaled, readService, restoreService, write, type WriteCtx } from './ops';
 
 const FILE = 'outside-expected.json';
+const SAVE_MS = 250;
 /** the expected table on disk; larger is not ours (a table this big is refused before it is written) */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -67,6 +68,9 @@ export class OutsideWatch implements TableWatcher {
   private changes: OutsideChange[] = [];
   private nextId = 1;
   private checkedAt = 0;
+  /** the entries of the last sample compared, by service id: an entry the hub hands back unchanged needs no look */
+  private lastSeen: Map<string, ServiceEntry> | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
   private saving: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
 
@@ -101,6 +105,7 @@ export class OutsideWatch implements TableWatcher {
   }
 
   close(): void {
+    void this.flushed();
     this.unsubscribe();
     this.d.hub.watch(null);
   }
@@ -128,42 +133,80 @@ export class OutsideWatch implements TableWatcher {
   }
 
   sampled(token: unknown, entries: readonly ServiceEntry[], info: { changed: boolean; complete: boolean }): void {
+    // called inside the hub's sample: a fault here must not stop the table being read for everyone else
+    try {
+      this.compare(token as Activity, entries, info);
+    } catch (err) {
+      this.dirty = true;
+      if (!this.failed) this.d.log.error({ err }, 'cannot compare the table with what Director last wrote');
+      this.failed = true;
+    }
+  }
+
+  private failed = false;
+
+  private compare(began: Activity, entries: readonly ServiceEntry[], info: { changed: boolean; complete: boolean }): void {
     if (info.changed) this.dirty = true;
     if (!this.dirty) return;
-    const began = token as Activity;
     const now = this.d.journal.activity();
     if (!info.complete || began.inFlight > 0 || now.moves !== began.moves) return;
-    const observed = rulesTable(entries);
+    const seen = new Map<string, ServiceEntry>();
+    for (const e of entries) seen.set(keptServiceId(e), e);
     this.dirty = false;
+    this.failed = false;
     this.checkedAt = Date.now();
     if (!this.expected) {
-      this.expected = new Map(observed);
+      this.expected = rulesTable(entries);
       this.pending = [];
+      this.lastSeen = seen;
       this.save();
       return;
     }
+    // what to look at: services read anew, gone, written through Director, or already differing
+    const last = this.lastSeen;
+    const look = new Set<string>(this.changes.map((c) => c.serviceId));
+    if (!last) for (const id of [...this.expected.keys(), ...seen.keys()]) look.add(id);
+    else {
+      for (const [id, e] of seen) if (last.get(id) !== e) look.add(id);
+      for (const id of last.keys()) if (!seen.has(id)) look.add(id);
+    }
     if (this.pending.length) {
       for (const objects of this.pending) {
+        for (const id of touchedServices(objects)) look.add(id);
         // a real server of a service not expected: the service as the write left it
         for (const id of absorbWrite(this.expected, objects)) {
-          const o = observed.get(id);
-          if (o) this.expected.set(id, o);
+          const o = seen.get(id);
+          if (o) this.expected.set(id, rulesOf(o));
           else this.expected.delete(id);
         }
       }
       this.pending = [];
       this.save();
     }
+    this.lastSeen = seen;
     const before = new Set(this.changes.map((c) => c.id));
-    this.changes = outsideChanges(this.expected, observed, this.changes, this.checkedAt, () => this.nextId++);
+    this.changes = updateOutsideChanges(this.expected, (id) => seen.get(id) ?? null, look, this.changes, this.checkedAt, () => this.nextId++);
     for (const c of this.changes) {
       if (before.has(c.id)) continue;
       this.d.log.warn({ outside: c.id, service: formatServiceKey(c.service), changes: c.changes.map(describeChange) }, 'the table was changed outside Director');
     }
   }
 
-  /** Writes the expected table (atomically: a torn file would read as none). */
+  /**
+   * Writes the expected table soon (atomically: a torn file would read as
+   * none), at most every SAVE_MS: a busy agent (health checks ramping
+   * weights) does not rewrite a large table on every write.
+   */
   private save(): void {
+    if (!this.d.file || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saveNow();
+    }, SAVE_MS);
+    this.saveTimer.unref();
+  }
+
+  private saveNow(): void {
     const file = this.d.file;
     if (!file || !this.expected) return;
     const text = JSON.stringify({ v: 1, boot: this.d.boot, services: [...this.expected.values()] });
@@ -185,8 +228,13 @@ export class OutsideWatch implements TableWatcher {
     });
   }
 
-  /** Resolves once what was saved so far is on disk (tests). */
+  /** Writes what is due now and resolves once it is on disk (tests, shutdown). */
   flushed(): Promise<void> {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+      this.saveNow();
+    }
     return this.saving;
   }
 
