@@ -9,6 +9,7 @@ import { useParams } from 'next/navigation';
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { patchServices, type TablePatch } from '@/lib/agent/table-patch';
 import { canOperate, useMe } from './session';
+import { servicesOffThread } from './services-off-thread';
 import { statsStoreFor, type StatsStore } from './stats-store';
 import { useTRPC } from './trpc';
 
@@ -44,6 +45,7 @@ export function useLiveFeed(directorId: string): void {
   // on a service page, ask the agent to read that service's real servers every tick (the graph needs them)
   const shown = useParams<{ service?: string }>().service;
   const watch = shown ? [decodeURIComponent(shown)] : [];
+  if (shown) store.graph(watch[0]!);
   useSubscription(trpc.stats.onTick.subscriptionOptions({ watch }, {
     onData: (e) => store.apply(e.data),
   }));
@@ -103,8 +105,11 @@ function frameBatched(subscribe: (l: () => void) => () => void): (l: () => void)
 
 export function useServices() {
   const trpc = useTRPC();
+  const director = useDirectorId();
   // Read once; change events and mutation replies patch it (useLiveFeed, usePatchServices).
-  return useQuery(trpc.services.list.queryOptions(undefined, { staleTime: Infinity }));
+  const opts = trpc.services.list.queryOptions(undefined, { staleTime: Infinity });
+  // read and parsed in a worker (services-off-thread.ts); through tRPC where there are no workers
+  return useQuery({ ...opts, queryFn: (ctx) => servicesOffThread(director, ctx.signal) ?? opts.queryFn!(ctx) });
 }
 
 /** Error text that says what to do. */

@@ -35,6 +35,7 @@ describe('StatsStore', () => {
   it('applies full and delta ticks and records history, with the agent\'s rates as they came', () => {
     const s = new StatsStore();
     const tick = agent();
+    s.graph('tcp:10.0.0.1:80');
     s.apply(tick(1, { 'tcp:10.0.0.1:80': { v: { rCps: 5, rInPps: 1, rOutPps: 2, conns: 10 }, dests: { '10.1.0.1:80': { rCps: 5 } } } }));
     s.apply(tick(2, { 'tcp:10.0.0.1:80': { v: { rCps: 7, rInPps: 1, rOutPps: 2, conns: 17 }, dests: { '10.1.0.1:80': { rCps: 5 }, '10.1.0.2:80': { rCps: 2 } } } }));
     expect(s.service('tcp:10.0.0.1:80')).toEqual({ cps: 7, inPps: 1, outPps: 2, inBps: 0, outBps: 0, active: 0, inactive: 0, persistent: 0 });
@@ -46,6 +47,27 @@ describe('StatsStore', () => {
     expect(s.destination('tcp:10.0.0.1:80', '10.1.0.1:80')!.cps.toArray()).toEqual([5, 5]);
     expect(s.times.toArray()).toEqual([1000, 2000]);
     expect(s.version).toBe(2);
+  });
+
+  it('keeps real servers\' history only for the services a page graphed, from the first tick after', () => {
+    const s = new StatsStore();
+    const tick = agent();
+    const table = (cps: number) => ({ a: { v: { rCps: cps }, dests: { d: { rCps: cps } } }, b: { v: { rCps: cps }, dests: { d: { rCps: cps } } } });
+    s.apply(tick(1, table(1)));
+    s.graph('b');
+    s.apply(tick(2, table(2)));
+    s.apply(tick(3, table(3)));
+    expect(s.destination('a', 'd')).toBeUndefined();
+    // padded to the shared time axis from before it was graphed
+    expect(s.destination('b', 'd')!.cps.toArray()).toEqual([Number.NaN, 2, 3]);
+    // the live values and the sparklines do not depend on it
+    expect(s.destinationSample('a', 'd')?.cps).toBe(3);
+    expect(s.services.get('a')!.cps.toArray()).toEqual([1, 2, 3]);
+    // a graphed service that goes takes its history along; one that comes back starts again
+    s.apply(tick(4, { a: { v: {} } }));
+    expect(s.destination('b', 'd')).toBeUndefined();
+    s.apply(tick(5, table(5)));
+    expect(s.destination('b', 'd')!.cps.toArray()).toEqual([Number.NaN, Number.NaN, Number.NaN, Number.NaN, 5]);
   });
 
   it('keeps one copy of the live state: the values a page reads are the objects ticks update', () => {
@@ -76,12 +98,28 @@ describe('StatsStore', () => {
     const tick = agent();
     let calls = 0;
     const off = s.subscribe(() => calls++);
-    s.apply(tick(1, { a: { v: {} }, b: { v: {} } }));
-    s.apply(tick(2, { b: { v: {} } }));
+    s.apply(tick(1, { a: { v: { rCps: 1 } }, b: { v: { rCps: 1 } } }));
+    s.apply(tick(2, { b: { v: { rCps: 1 } } }));
     expect([...s.services.keys()]).toEqual(['b']);
     off();
-    s.apply(tick(3, { b: { v: {} } }));
+    s.apply(tick(3, { b: { v: { rCps: 1 } } }));
     expect(calls).toBe(2);
+  });
+
+  it('makes no sparkline history for a service idle all along; one that wakes up gets the zeros before', () => {
+    const s = new StatsStore();
+    const tick = agent();
+    s.apply(tick(1, { a: { v: {} }, b: { v: {} } }));
+    s.apply(tick(2, { a: { v: {} }, b: { v: {} } }));
+    s.apply(tick(3, { a: { v: {} }, b: { v: { rInBps: 8 } } }));
+    expect(s.services.get('a')).toBeUndefined();
+    expect(s.idleSparkline()).toEqual([0, 0, 0]);
+    expect(s.services.get('b')!.bps.toArray()).toEqual([0, 0, 8]);
+    expect(s.services.get('b')!.cps.toArray()).toEqual([0, 0, 0]);
+    // at most a sparkline's worth of zeros
+    for (let i = 4; i <= SPARK_POINTS + 5; i++) s.apply(tick(i, { a: { v: {} } }));
+    s.apply(tick(SPARK_POINTS + 6, { a: { v: { rCps: 1 } } }));
+    expect(s.services.get('a')!.cps.toArray()).toEqual([...new Array<number>(SPARK_POINTS - 1).fill(0), 1]);
   });
 
   it('bounds sparkline history', () => {

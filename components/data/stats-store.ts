@@ -1,8 +1,10 @@
 /**
  * Live statistics of one director as the browser sees them: the agent's
  * ticks applied to one LiveTable (no rate logic here) plus short histories for sparklines (per
- * service) and a 15-minute history for per-server graphs (per destination).
- * Fixed-size typed rings, so memory does not grow with time.
+ * service) and a 15-minute history for per-server graphs (per destination) of the services a page
+ * has graphed (`graph`): at 10,000 services, 15 minutes of every real server would be 300 MB of
+ * rings, allocated by the first tick. Fixed-size typed rings, so memory does not grow with time;
+ * none for a service whose rates were 0 all along.
  */
 import { LiveTable, type LiveSample, type WireTick } from '@/lib/agent/live-wire';
 
@@ -57,9 +59,12 @@ export interface DestinationHistory {
 export class StatsStore {
   /** the live state, the one copy the browser keeps (rates as the agent computed them) */
   readonly table = new LiveTable();
+  /** sparkline history by service id, from its first non-zero rate (none: idle all along) */
   readonly services = new Map<string, ServiceHistory>();
-  /** per service id, per destination id */
+  /** per service id, per destination id: the services in `graphed` */
   readonly destinationsBySvc = new Map<string, Map<string, DestinationHistory>>();
+  /** services whose real servers' history is kept, from the first time a page graphed them */
+  private readonly graphed = new Set<string>();
   /** sample times (ms), shared by every GRAPH_POINTS ring */
   readonly times = new Ring(GRAPH_POINTS);
   /** bumps on every applied tick, for useSyncExternalStore */
@@ -84,15 +89,23 @@ export class StatsStore {
     const seenD = prune ? new Set<string>() : null;
     for (const [sid, svc] of this.table.services) {
       seenS?.add(sid);
+      const v = svc.v;
+      const cps = v.cps, pps = v.inPps + v.outPps, bps = v.inBps + v.outBps;
       let h = this.services.get(sid);
       if (!h) {
+        // made on a service's first non-zero rate, with the zeros before it: most of a large table is idle
+        if (cps === 0 && pps === 0 && bps === 0) continue;
         h = { cps: new Ring(SPARK_POINTS), pps: new Ring(SPARK_POINTS), bps: new Ring(SPARK_POINTS) };
+        for (let i = Math.min(this.times.length - 1, SPARK_POINTS - 1); i > 0; i--) { h.cps.push(0); h.pps.push(0); h.bps.push(0); }
         this.services.set(sid, h);
       }
-      const v = svc.v;
-      h.cps.push(v.cps);
-      h.pps.push(v.inPps + v.outPps);
-      h.bps.push(v.inBps + v.outBps);
+      h.cps.push(cps);
+      h.pps.push(pps);
+      h.bps.push(bps);
+    }
+    for (const sid of this.graphed) {
+      const svc = this.table.services.get(sid);
+      if (!svc) continue;
       let dmap = this.destinationsBySvc.get(sid);
       if (!dmap) {
         dmap = new Map();
@@ -128,6 +141,20 @@ export class StatsStore {
   };
 
   getVersion = (): number => this.version;
+
+  /** The sparkline of a service idle all along (no history kept): zeros, as many as a history would hold now. */
+  idleSparkline(): readonly number[] {
+    const n = Math.min(this.times.length, SPARK_POINTS);
+    if (this.zeros.length !== n) this.zeros = Object.freeze(new Array<number>(n).fill(0));
+    return this.zeros;
+  }
+
+  private zeros: readonly number[] = [];
+
+  /** Keep the history of this service's real servers from the next tick on (a service page graphs them). */
+  graph(sid: string): void {
+    this.graphed.add(sid);
+  }
 
   destination(sid: string, did: string): DestinationHistory | undefined {
     return this.destinationsBySvc.get(sid)?.get(did);

@@ -1,6 +1,6 @@
 'use client';
 import { useMemo } from 'react';
-import { destinationId, serviceId } from '@/lib/ipvs/ids';
+import { destinationId, keptServiceId } from '@/lib/ipvs/ids';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
 import { ConnTable, type ConnRow } from '../conn/ConnTable';
@@ -25,6 +25,8 @@ export interface ConnFilters {
 
 /** Small tables show every service, busy or not; large ones only the busy ones. */
 const SHOW_ALL_UP_TO = 20;
+/** The service filter offers every service up to this many; above, the busiest this many. */
+const OPTIONS_UP_TO = 200;
 const MAX_ALERTS = 5;
 
 export const NO_FILTERS: ConnFilters = { service: '', destination: '', state: '', client: '' };
@@ -39,7 +41,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
   table: { count: number; matched: number | null; rowAt: (i: number) => ConnRow | undefined; onRange: (a: number, b: number) => void };
   tableError: string | null;
 }) {
-  const { rows, findings, states, idle } = useMemo(() => {
+  const { rows, findings, states, idle, busy } = useMemo(() => {
     const rows: HistogramRow[] = [];
     const findings: Array<{ server: string; forward: string; f: SynRecvFinding }> = [];
     const states = new Set<string>(Object.keys(summary?.byState ?? {}));
@@ -47,7 +49,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
     const busy: Array<{ s: ServiceEntry; sid: string; total: number }> = [];
     let idle = 0;
     for (const s of services ?? []) {
-      const sid = serviceId(s.key);
+      const sid = keptServiceId(s);
       const byState = summary?.byService.get(sid);
       const total = byState ? Object.values(byState).reduce((a, b) => a + b, 0) : 0;
       if (total > 0 || (services?.length ?? 0) <= SHOW_ALL_UP_TO) busy.push({ s, sid, total });
@@ -65,12 +67,16 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
       }
     }
     findings.sort((a, b) => (a.f.severity === b.f.severity ? b.f.synRecv - a.f.synRecv : a.f.severity === 'critical' ? -1 : 1));
-    return { rows, findings, states: [...states], idle };
+    return { rows, findings, states: [...states], idle, busy };
   }, [services, summary]);
-  // A thousand <option>s re-rendered on every summary tick would cost more than the histogram.
-  const serviceOptions = useMemo(() => services?.map((s) => <option key={serviceId(s.key)} value={serviceId(s.key)}>{formatServiceKey(s.key)}</option>), [services]);
+  const selectedService = services?.find((s) => keptServiceId(s) === filters.service);
+  // Every service up to OPTIONS_UP_TO; above, the busiest and the one chosen (10,000 <option>s are a long task to draw).
+  const optionsFrom = !services || services.length <= OPTIONS_UP_TO ? services ?? []
+    : [...busy.slice(0, OPTIONS_UP_TO).map((b) => b.s), ...(selectedService && !busy.slice(0, OPTIONS_UP_TO).some((b) => b.s === selectedService) ? [selectedService] : [])];
+  const serviceOptions = useMemo(() => optionsFrom.map((s) => <option key={keptServiceId(s)} value={keptServiceId(s)}>{formatServiceKey(s.key)}</option>),
+    // by content: a new array of the same services (each summary tick) keeps the options
+    [optionsFrom.map(keptServiceId).join(' ')]);
 
-  const selectedService = services?.find((s) => serviceId(s.key) === filters.service);
   const selectedRow = filters.destination ? `${filters.service} ${filters.destination}` : filters.service || null;
 
   return (
@@ -103,7 +109,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
                   onFilters({ ...filters, service: sid ?? '', destination: did ?? '' });
                 }} />
               )}
-              {idle > 0 && rows.length > 0 ? <p className="px-2 pt-2 text-xs text-ink-3">{formatCount(idle)} more service{idle === 1 ? '' : 's'} with no entries right now (choose one in the filter below to see it).</p> : null}
+              {idle > 0 && rows.length > 0 ? <p className="px-2 pt-2 text-xs text-ink-3">{formatCount(idle)} more service{idle === 1 ? '' : 's'} with no entries right now{services.length <= OPTIONS_UP_TO ? ' (choose one in the filter below to see it)' : ''}.</p> : null}
             </>}
       </Panel>
 
@@ -114,7 +120,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
         <form className="mb-3 grid gap-3 sm:grid-cols-2 xl:grid-cols-[minmax(220px,1fr)_minmax(200px,1fr)_170px_minmax(200px,1fr)]" onSubmit={(e) => e.preventDefault()}>
           <label className="text-xs text-ink-2">Service
             <select className={`${inputClass} mt-1`} value={filters.service} onChange={(e) => onFilters({ ...filters, service: e.target.value, destination: '' })}>
-              <option value="">All services</option>
+              <option value="">{services && services.length > OPTIONS_UP_TO ? `All services (the ${OPTIONS_UP_TO} with most entries listed)` : 'All services'}</option>
               {serviceOptions}
             </select>
           </label>

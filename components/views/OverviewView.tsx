@@ -1,11 +1,11 @@
 'use client';
+import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { formatServiceKey } from '@/lib/ipvs/format';
 import { serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
 import { formatCount, formatRate } from '../format';
-import { ServiceForm } from '../forms/ServiceForm';
 import { servicesWithoutServer } from '../services/out-of-service';
 import { ServiceTable, type ServiceRowLive } from '../services/ServiceTable';
 import { Button } from '../ui/Button';
@@ -14,7 +14,10 @@ import { RANGES } from '../data/history-series';
 import { Dialog } from '../ui/Dialog';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Panel } from '../ui/Panel';
-import { TableSkeleton } from '../ui/Skeleton';
+import { Skeleton, TableSkeleton } from '../ui/Skeleton';
+
+// The form (react-hook-form and the zod rules) loads when the dialog opens: a third of the page's scripts otherwise.
+const ServiceForm = dynamic(() => import('../forms/ServiceForm').then((m) => m.ServiceForm), { ssr: false, loading: () => <Skeleton className="h-72 w-full" /> });
 
 const EMPTY: readonly ServiceEntry[] = [];
 
@@ -113,8 +116,10 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
         )}
       </Panel>
       <Dialog open={adding} onClose={() => setAdding(false)} title="Add virtual service">
-        <ServiceForm onCancel={() => setAdding(false)} disabledReason={disabledReason} onSubmit={async (spec) => { await onCreate(spec); setAdding(false); }}
-          onStage={onStageCreate ? async (spec) => { await onStageCreate(spec); setAdding(false); } : undefined} />
+        {adding ? (
+          <ServiceForm onCancel={() => setAdding(false)} disabledReason={disabledReason} onSubmit={async (spec) => { await onCreate(spec); setAdding(false); }}
+            onStage={onStageCreate ? async (spec) => { await onStageCreate(spec); setAdding(false); } : undefined} />
+        ) : null}
       </Dialog>
     </div>
   );

@@ -37,7 +37,11 @@ export default function OverviewPage() {
       return { sample: stats.service(sid), cps: z(h?.cps), pps: z(h?.pps), bps: z(h?.bps), span: `last ${RANGE_WORDS[sparkRange]}` };
     }
     const h = stats.services.get(sid);
-    return { sample: stats.service(sid), cps: h?.cps.toArray() ?? EMPTY, pps: h?.pps.toArray() ?? EMPTY, bps: h?.bps.toArray() ?? EMPTY };
+    if (!h) {
+      const idle = stats.idleSparkline();
+      return { sample: stats.service(sid), cps: idle, pps: idle, bps: idle };
+    }
+    return { sample: stats.service(sid), cps: h.cps.toArray(), pps: h.pps.toArray(), bps: h.bps.toArray() };
     // stats.version makes rows re-read on each tick
   }, [stats, stats.version, sparkRange, past.data]);
   const draft = useDraft();

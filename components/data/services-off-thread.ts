@@ -1,0 +1,50 @@
+/**
+ * services.list for the browser, read in a worker: at 10,000 services its JSON is about 18 MB, and
+ * parsing it on the page's thread is one task of several hundred ms. The worker fetches and parses
+ * it and hands it over in slices of SLICE services, one message (one short task) each.
+ */
+import type { ServedService } from '@/lib/agent/events';
+import type { ServicesWorkerIn, ServicesWorkerOut } from './services-read';
+
+const SLICE = 250;
+
+/** The error a tRPC call would give: its message (errorText reads it) and the tRPC code. */
+export class ServicesReadError extends Error {
+  constructor(message: string, readonly code: string | null) {
+    super(message);
+  }
+}
+
+/** The director's services.list, as the tRPC client would return it; null where workers are missing (the caller asks tRPC). */
+export function servicesOffThread(directorId: string, signal?: AbortSignal): Promise<ServedService[]> | null {
+  if (typeof Worker === 'undefined') return null;
+  const worker = new Worker(new URL('./services-worker.ts', import.meta.url), { type: 'module' });
+  return new Promise<ServedService[]>((resolve, reject) => {
+    const out: ServedService[] = [];
+    const end = () => {
+      worker.terminate();
+      signal?.removeEventListener('abort', abort);
+    };
+    const abort = () => {
+      end();
+      reject(signal?.reason ?? new DOMException('aborted', 'AbortError'));
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    worker.onmessage = (e: MessageEvent<ServicesWorkerOut>) => {
+      const m = e.data;
+      if (m.kind === 'slice') {
+        for (const s of m.services) out.push(s as ServedService);
+        return;
+      }
+      end();
+      if (m.kind === 'done') resolve(out);
+      else reject(new ServicesReadError(m.message, m.code));
+    };
+    worker.onerror = (e) => {
+      end();
+      reject(new ServicesReadError(e.message || 'the services reader failed', null));
+    };
+    const msg: ServicesWorkerIn = { url: `/api/trpc/${encodeURIComponent(directorId)}/services.list`, slice: SLICE };
+    worker.postMessage(msg);
+  });
+}
