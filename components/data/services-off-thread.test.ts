@@ -62,7 +62,7 @@ describe('servicesOffThread', () => {
   it('joins the slices in order, asks for the director\'s list and ends the worker', async () => {
     const made = fakeWorker([{ kind: 'slice', services: [{ a: 1 }, { a: 2 }] }, { kind: 'slice', services: [{ a: 3 }] }, { kind: 'done', count: 3 }]);
     expect(await servicesOffThread('lab one')).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
-    expect(made[0]!.got).toEqual([{ url: '/api/trpc/lab%20one/services.list', slice: 250 }]);
+    expect(made[0]!.got).toEqual([{ url: '/api/trpc/lab%20one/services.list', slice: 100 }]);
     expect(made[0]!.terminated).toBe(true);
   });
 

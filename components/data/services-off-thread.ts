@@ -6,7 +6,7 @@
 import type { ServedService } from '@/lib/agent/events';
 import type { ServicesWorkerIn, ServicesWorkerOut } from './services-read';
 
-const SLICE = 250;
+const SLICE = 100;
 
 /** The error a tRPC call would give: its message (errorText reads it) and the tRPC code. */
 export class ServicesReadError extends Error {

@@ -3,7 +3,7 @@ import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { formatServiceKey } from '@/lib/ipvs/format';
-import { serviceId } from '@/lib/ipvs/ids';
+import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
 import { formatCount, formatRate } from '../format';
 import { servicesWithoutServer } from '../services/out-of-service';
@@ -55,7 +55,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
         active += d.activeConns;
       }
     }
-    return { ids: list.map((s) => serviceId(s.key)), up, total, active };
+    return { ids: list.map(keptServiceId), up, total, active };
   }, [list]);
   const dropping = useMemo(() => servicesWithoutServer(list), [list]);
   let cps = 0;
