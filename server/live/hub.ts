@@ -13,7 +13,8 @@
  */
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
+import type { DestinationSpec, ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
+import { sameDestinationConfig, sameServiceConfig } from '@/lib/ipvs/config';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { Sampler, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
 import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@/lib/agent/events';
@@ -45,6 +46,11 @@ export interface TableHubOptions {
    * /healthz stay roughly current without the cost of a tick every second.
    */
   idleSampleMs?: number;
+  /**
+   * How often the services a console shows (watched) are checked for a change made by another tool
+   * (ipvsadm), ms; default a quarter tick. A change found is sampled at once rather than at the next tick.
+   */
+  watchCheckMs?: number;
 }
 
 /**
@@ -99,6 +105,19 @@ function servedOf(s: Sample): ServedService[] {
   return (s.served ??= s.entries.map((e) => served(e, s.at, s.statsAt)));
 }
 
+function byIdOf(s: Sample): Map<string, ServedService> {
+  if (!s.byId) {
+    s.byId = new Map();
+    for (const e of servedOf(s)) s.byId.set(keptServiceId(e), e);
+  }
+  return s.byId;
+}
+
+/** The same real servers in the same order, configured alike (counters aside). */
+function sameDestinationsConfig(a: readonly DestinationSpec[], b: readonly DestinationSpec[]): boolean {
+  return a.length === b.length && a.every((d, i) => sameDestinationConfig(d, b[i]!));
+}
+
 /** The services an event's changes touch, by id: what a client must replace (or drop, when gone from `entries`). */
 function touched(changes: readonly TableChange[]): Map<string, ServiceKey> {
   const out = new Map<string, ServiceKey>();
@@ -131,6 +150,9 @@ export class TableHub {
   private readonly keepEvents: number;
   private waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
+  private checking = false;
+  private readonly watchCheckMs: number;
   private running: Promise<void> | null = null;
   /** when the last sample started (Date.now()): the timer skips a tick that one just took */
   private lastStartedAt = 0;
@@ -161,6 +183,7 @@ export class TableHub {
     this.tickMs = opts.tickMs ?? 1000;
     this.keepEvents = opts.keepEvents ?? 256;
     this.idleSampleMs = opts.idleSampleMs ?? 60_000;
+    this.watchCheckMs = opts.watchCheckMs ?? this.tickMs / 4;
     this.sampler = opts.structure
       ? new Sampler({ backend: opts.backend, structure: opts.structure, totals: opts.totals, destBudget: opts.destBudget })
       : null;
@@ -178,6 +201,39 @@ export class TableHub {
       if (this.demand > 0 || !this.current || Date.now() - this.current.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
     }, this.tickMs);
     this.timer.unref();
+    this.watchTimer = setInterval(() => void this.checkWatched(), this.watchCheckMs);
+    this.watchTimer.unref();
+  }
+
+  /**
+   * What a console shows, checked between ticks: each watched service's settings and real servers (one
+   * GET_SERVICE, one GET_DEST) against the table served. One another tool changed is sampled now, so an
+   * open page shows the change within a fraction of a tick plus one sample, not up to a whole tick later.
+   */
+  private async checkWatched(): Promise<void> {
+    const cur = this.current;
+    if (this.checking || this.running || this.closed || this.demand === 0 || this.watched.size === 0 || !cur) return;
+    // a sample that just ended has read them
+    if (Date.now() - cur.at < this.watchCheckMs) return;
+    this.checking = true;
+    try {
+      const byId = byIdOf(cur);
+      for (const id of this.watched.keys()) {
+        const e = byId.get(id);
+        if (!e) continue;
+        const svc = await this.opts.backend.getService(e.key);
+        const dests = await this.opts.backend.listDestinations(e.key);
+        if (this.current !== cur) return; // sampled meanwhile
+        if (!sameServiceConfig(svc, e) || !sameDestinationsConfig(dests, e.destinations)) {
+          this.poke([e.key]);
+          return;
+        }
+      }
+    } catch {
+      // gone, or the kernel did not answer: the next sample says which
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Subscribers of stats or change events right now. */
@@ -234,11 +290,7 @@ export class TableHub {
   async service(key: ServiceKey, opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService> {
     if (opts.fresh) this.sampler?.changed([key]);
     const s = await this.sampleFor({ maxAgeMs: opts.fresh ? -1 : opts.maxAgeMs });
-    if (!s.byId) {
-      s.byId = new Map();
-      for (const e of servedOf(s)) s.byId.set(keptServiceId(e), e);
-    }
-    const found = s.byId.get(serviceId(key));
+    const found = byIdOf(s).get(serviceId(key));
     if (!found) throw new IpvsError('service_not_found', `virtual service ${formatServiceKey(key)} does not exist`);
     return found;
   }
@@ -510,7 +562,9 @@ export class TableHub {
   close(): void {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.watchTimer) clearInterval(this.watchTimer);
     this.timer = null;
+    this.watchTimer = null;
     for (const w of [...this.waiters]) w();
   }
 }
