@@ -1,0 +1,132 @@
+/**
+ * Where the console section's time goes (a diagnostic beside section.ts, not part of the bench's table):
+ * the lab as the e2e tests start it, `--services` bench services, then
+ *  - ipvsadm → page: per change, when the change event's WebSocket frame reached the browser (CDP) and
+ *    when the page showed the weight;
+ *  - the overview and the connections page cold, with a CPU profile of each: long tasks and the
+ *    functions with the most self time, and screenshots.
+ *
+ *   npx tsx bench/console/probe.ts [--services 10000] [--changes 10] [--out /tmp/probe]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import globalSetup from '../../e2e/global-setup';
+import globalTeardown from '../../e2e/global-teardown';
+import { agent, ipvsadm, labInfo } from '../../e2e/lab';
+import { LoginPage, ServicePage } from '../../e2e/pages/console';
+
+const { values: a } = parseArgs({ options: {
+  services: { type: 'string', default: '10000' }, changes: { type: 'string', default: '10' }, out: { type: 'string', default: '/tmp/probe' },
+  live: { type: 'string', default: '10' }, skipChanges: { type: 'boolean', default: false },
+} });
+const OUT = a.out!;
+mkdirSync(OUT, { recursive: true });
+const t0 = performance.now();
+const say = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}`);
+
+function benchRules(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const vip = `10.200.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+    lines.push(`-A -t ${vip}:80 -s rr`, `-a -t ${vip}:80 -r 192.168.150.12:80 -g -w 1`, `-a -t ${vip}:80 -r 192.168.150.13:80 -g -w 1`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const INIT = `window.__lt = []; try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lt.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({ type: 'longtask', buffered: true }); } catch {}`;
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: Node[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+
+function topSelf(p: Profile, n = 25): string[] {
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i + 1] ?? 0));
+  const byFn = new Map<string, number>();
+  for (const [id, us] of self) {
+    const f = byId.get(id)!.callFrame;
+    const k = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+    byFn.set(k, (byFn.get(k) ?? 0) + us);
+  }
+  return [...byFn].sort((x, y) => y[1] - x[1]).slice(0, n).map(([k, us]) => `${(us / 1000).toFixed(1).padStart(8)} ms  ${k}`);
+}
+
+async function coldProfiled(browser: Browser, storageState: Parameters<Browser['newContext']>[0] extends infer O ? O extends { storageState?: infer S } ? S : never : never,
+  name: string, url: string, ready: (p: Page) => Promise<unknown>): Promise<void> {
+  const ctx = await browser.newContext({ baseURL: labInfo().consoleUrl, viewport: { width: 1440, height: 900 }, storageState });
+  await ctx.addInitScript(INIT);
+  const page = await ctx.newPage();
+  const cdp: CDPSession = await ctx.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  const js = new Map<string, Promise<number>>();
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'script' && r.ok()) js.set(r.url(), r.body().then((b) => gzipSync(b).length, () => 0));
+  });
+  const t = performance.now();
+  await page.goto(url);
+  await ready(page);
+  const readyMs = performance.now() - t;
+  await page.waitForTimeout(Number(a.live) * 1000);
+  const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };
+  const lt = await page.evaluate(() => (window as unknown as { __lt: [number, number][] }).__lt);
+  await page.screenshot({ path: path.join(OUT, `${name}.png`) });
+  writeFileSync(path.join(OUT, `${name}.cpuprofile`), JSON.stringify(profile));
+  say(`${name}: ready ${readyMs.toFixed(0)} ms; long tasks [start, ms]: ${JSON.stringify(lt)}`);
+  console.log(topSelf(profile).join('\n'));
+  const sizes = await Promise.all([...js].map(async ([u, p]) => [u.split('/').pop(), await p] as const));
+  say(`${name}: scripts ${(sizes.reduce((x, y) => x + y[1], 0) / 1024).toFixed(1)} kB gzip: ${sizes.sort((x, y) => y[1] - x[1]).map(([u, b]) => `${u} ${(b / 1024).toFixed(1)}`).join(', ')}`);
+  await ctx.close();
+}
+
+try {
+  say('lab');
+  await globalSetup();
+  const api = agent();
+  const r = await api.snapshot.restore.mutate({ format: 'ipvsadm', text: benchRules(Number(a.services)), prune: false });
+  say(`${r.applied} operations; ${(await api.services.list.query()).length} services`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const signIn = await browser.newContext({ baseURL: labInfo().consoleUrl });
+  const login = await signIn.newPage();
+  await new LoginPage(login).signIn(labInfo().signIn.username, labInfo().signIn.password);
+  const storageState = await signIn.storageState();
+
+  if (!a.skipChanges) {
+    const svc = '10.200.0.1:80', rs = '192.168.150.13:80';
+    const page = await login.context().newPage();
+    const cdp = await login.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    let lastChangeFrame = 0;
+    let lastTickFrame = 0;
+    cdp.on('Network.webSocketFrameReceived', (e: { response: { payloadData: string } }) => {
+      if (e.response.payloadData.includes('"changes"') && !e.response.payloadData.includes('"resync":true')) lastChangeFrame = performance.now();
+      else lastTickFrame = performance.now();
+    });
+    await page.goto(`/d/lab/s/${encodeURIComponent(`tcp:${svc}`)}`);
+    await new ServicePage(page).weightCell(rs).waitFor({ timeout: 120_000 });
+    const table = await new ServicePage(page).realServers().elementHandle();
+    for (let k = 0; k < Number(a.changes); k++) {
+      const w = String(2 + (k % 50));
+      const tc = performance.now();
+      await ipvsadm('-e', '-t', svc, '-r', rs, '-g', '-w', w);
+      const t = performance.now();
+      lastChangeFrame = 0;
+      await page.waitForFunction(([el, rs, want]) => [...(el as HTMLTableElement).rows]
+        .some((row) => row.textContent?.includes(rs as string) && row.cells[2]?.textContent?.trim() === want), [table, rs, w] as const, { polling: 'raf', timeout: 30_000 });
+      const shown = performance.now();
+      say(`change ${k}: ipvsadm call ${(t - tc).toFixed(0)} ms; frame +${lastChangeFrame ? (lastChangeFrame - t).toFixed(0) : '?'} ms; shown +${(shown - t).toFixed(0)} ms; last tick frame ${(lastTickFrame - t).toFixed(0)}`);
+      await page.waitForTimeout(300 + Math.random() * 700);
+    }
+    await page.close();
+  }
+  await coldProfiled(browser, storageState, 'overview', '/d/lab', (p) => p.locator('tbody a').first().waitFor({ timeout: 120_000 }));
+  await coldProfiled(browser, storageState, 'connections', '/d/lab/connections', (p) => p.getByRole('table', { name: 'Connection entries' }).waitFor({ timeout: 240_000 }));
+  await browser.close();
+} finally {
+  await globalTeardown();
+}
