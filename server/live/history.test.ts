@@ -86,4 +86,14 @@ describe('HistoryService', () => {
     expect(h.store.services.size).toBe(0);
     expect(lines.some((l) => /history file refused \(200000 bytes, more than/.test(l.msg))).toBe(true);
   });
+
+  it('says once, in the log, when its memory bound leaves objects without history', async () => {
+    const { log, lines } = logged();
+    // room for the axes and about two series
+    const h = await HistoryService.open({ stateDir: null, log, maxBytes: 16 * 900 + 8 * 1440 + 2 * 24_000 });
+    for (let s = 1; s <= 3; s++) h.record({ at: T0 + s * 1000, intervalMs: 1000, state: state(10), complete: true });
+    expect(h.store.storedSeries).toBe(2);
+    expect(h.store.bytes()).toBeLessThanOrEqual(h.store.maxBytes);
+    expect(lines.filter((l) => /history is full/.test(l.msg))).toHaveLength(1);
+  });
 });

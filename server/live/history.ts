@@ -19,6 +19,7 @@ export class HistoryService {
   readonly store: HistoryStore;
   private lastSaveAt: number;
   private saving: Promise<void> | null = null;
+  private warnedFull = false;
   readonly file: string | null;
 
   constructor(private readonly o: { stateDir: string | null; log: Logger; now?: () => number } & HistoryOptions) {
@@ -77,6 +78,10 @@ export class HistoryService {
       for (const [did, d] of svc.dests) st.put(sid, did, d.rCps, d.rInPps, d.rOutPps, d.rInBps, d.rOutBps);
     }
     st.end(s.complete);
+    if (st.refused > 0 && !this.warnedFull) {
+      this.warnedFull = true;
+      this.o.log.warn({ maxBytes: st.maxBytes, stored: st.storedSeries }, 'history is full: objects beyond its memory bound get no history (logged once)');
+    }
     if (this.file && s.at - this.lastSaveAt >= SAVE_EVERY_MS) void this.save(s.at);
   }
 
