@@ -3,7 +3,9 @@
  * the forms ("Add to draft") leave the kernel alone; the draft page shows
  * the diff against the live table and the verdict's finding; a flagged draft
  * applies only once acknowledged, as one journal entry; one undo puts
- * `ipvsadm -Sn` back as it was.
+ * `ipvsadm -Sn` back as it was. And a canary: a real server added to the
+ * lab's DR service at an address inside the lab where nothing answers is
+ * rolled back by itself while the lab's traffic runs.
  */
 import { agent, ipvsadm, savedRules } from './lab';
 import { ServiceFormDialog, ServicePage } from './pages/console';
@@ -87,5 +89,36 @@ test.describe('change sets', () => {
     // the journal on the snapshots page names it
     await page.goto(`${DIRECTOR}/snapshots`);
     await expect(page.getByText('Applied a change set').first()).toBeVisible();
+  });
+
+  test('a canary rolls a change set back by itself when the new real server answers nothing', async ({ operator: page }) => {
+    const DR = `${VIP}:80`;
+    const DEAD = '192.168.150.50';
+    const before = await savedRules();
+    await agent().lab.setRate.mutate({ rate: 10 });
+    try {
+      await agent().changesets.stage.mutate({ edit: {
+        op: 'destination.create', service: { kind: 'addr', family: 'inet', protocol: 'tcp', address: VIP, port: 80 },
+        destination: { family: 'inet', address: DEAD, port: 80, forward: 'dr', weight: 1 },
+      } });
+      await page.goto(`${DIRECTOR}/draft`);
+      await expect(page.getByTestId('draft-diff')).toContainText(`+ -a -t ${DR} -r ${DEAD}:80 -g -w 1`);
+      const ack = page.getByRole('checkbox', { name: /I have read the findings/ });
+      if (await ack.count()) await ack.check();
+      await page.getByRole('checkbox', { name: /^Canary/ }).check();
+      await page.getByLabel('Canary seconds').fill('90');
+      await page.getByRole('button', { name: 'Apply 1 edit' }).click();
+      await expect(page.getByRole('status').filter({ hasText: /as journal entry #\d+/ })).toBeVisible();
+      expect(await savedRules()).toContain(`-a -t ${DR} -r ${DEAD}:80 -g -w 1`);
+      const canary = page.getByTestId('canary');
+      await expect(canary).toContainText('rolled back by itself', { timeout: 60_000 });
+      await expect(canary).toContainText(`connections to new real server ${DEAD}:80 are stuck in SYN_RECV and none is established`);
+      await screen(page, 'changeset-canary-rolled-back');
+      expect(await savedRules()).toEqual(before);
+      const [undo] = await agent().journal.list.query({ limit: 1 });
+      expect(undo).toMatchObject({ op: 'changeset.canary-rollback', actor: 'canary', state: 'done', note: expect.stringMatching(/^canary: /) });
+    } finally {
+      await agent().lab.setRate.mutate({ rate: 2 });
+    }
   });
 });

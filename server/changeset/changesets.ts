@@ -103,6 +103,8 @@ function plan(before: ServiceEntry[], edits: readonly ChangeEdit[]): Planned {
 
 export async function preview(ctx: AgentContext, others: VerdictContext['others'] = null): Promise<DraftPreview> {
   const draft = draftOf(ctx.backend).get();
+  // every console page polls the draft for its banner: an empty one costs no table read
+  if (draft.edits.length === 0) return { ...draft, steps: [], diff: '', verdict: { findings: [], flagged: false }, problem: null };
   const before = await ctx.backend.dump();
   let p: Planned;
   try {
