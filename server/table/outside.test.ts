@@ -3,13 +3,18 @@
  * revert, bounded input, and what an id no longer matching the table does.
  * The kernel test (outside.kernel.test.ts) shows the same against real IPVS.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey } from '@/lib/ipvs/model';
 import { callerFor, makeDeps, OPERATOR, silentLog, VIEWER } from '../api/testing';
 import type { AgentDeps } from '../api/context';
 import type { FakeIpvs } from '../ipvs/fake';
+import { Journal } from './journal';
 import { OutsideWatch } from './outside';
+import { describeChange } from '@/lib/agent/outside';
 
 const VIP: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '192.0.2.10', port: 80 };
 const rs = (last: number, weight = 1): DestinationSpec => ({
@@ -78,5 +83,34 @@ describe('outside changes over the fake kernel', () => {
     await op.outside.revert({ id: again.changes[0]!.id });
     expect((await deps.fake.listDestinations(VIP))[0]!.weight).toBe(1);
     expect(await code(op.outside.adopt({ id: again.changes[0]!.id }))).toBe('NOT_FOUND');
+  });
+});
+
+describe('what Director last wrote, across a restart', () => {
+  it('a journaled write the agent did not save before it stopped is replayed, not raised; an edit made while it was down is', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'outside-restart-'));
+    try {
+      const first = await makeDeps({ fake: deps.fake, stateDir: dir });
+      const w1 = await OutsideWatch.open({ journal: first.journal, hub: first.hub, log: silentLog, stateDir: dir, boot: 'b1' });
+      first.outside = w1;
+      await first.hub.sampleNow(true);
+      await w1.flushed();
+      // journaled and made, but the agent stops before the next sample takes it in
+      await callerFor(first, OPERATOR).destinations.update({ service: VIP, destination: rs(1), patch: { weight: 3 } });
+      w1.close();
+      first.hub.close();
+
+      const second = await makeDeps({ fake: deps.fake, stateDir: dir });
+      const w2 = await OutsideWatch.open({ journal: second.journal, hub: second.hub, log: silentLog, stateDir: dir, boot: 'b1' });
+      await second.hub.sampleNow(true);
+      expect(w2.status()).toMatchObject({ ready: true, changes: [] });
+      await deps.fake.updateDestination(VIP, rs(1, 8));
+      await second.hub.sampleNow(true);
+      expect(w2.status().changes.map((c) => c.changes.map(describeChange))).toEqual([['real server 10.0.0.1:80: weight 3 → 8']]);
+      w2.close();
+      second.hub.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

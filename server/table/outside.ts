@@ -38,6 +38,8 @@ const fileSchema = z.object({
   v: z.literal(1),
   /** the kernel boot the table belongs to: a new boot starts from the table as found */
   boot: z.string().max(64).nullable(),
+  /** the newest journal entry the table includes */
+  journal: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
   services: z.array(serviceRulesSchema).max(100_000),
 });
 
@@ -62,7 +64,9 @@ async function bootId(): Promise<string | null> {
 export class OutsideWatch implements TableWatcher {
   private expected: RulesTable | null;
   /** journaled writes not yet taken into `expected` (no clean sample since) */
-  private pending: JournalObject[][] = [];
+  private pending: { id: number; objects: JournalObject[] }[] = [];
+  /** the newest journal entry taken into `expected` (saved with it: a restart replays the ones after) */
+  private absorbedUpTo = 0;
   /** a sample since the last comparison may differ: compare at the next clean one */
   private dirty = true;
   private changes: OutsideChange[] = [];
@@ -88,12 +92,16 @@ export class OutsideWatch implements TableWatcher {
     const boot = opts.boot !== undefined ? opts.boot : await bootId();
     const file = opts.stateDir === null ? null : path.join(opts.stateDir, FILE);
     let loaded: RulesTable | null = null;
+    let upTo = 0;
     if (file) {
       try {
         const text = await readFile(file, 'utf8');
         if (text.length > MAX_FILE_BYTES) throw new Error(`larger than ${MAX_FILE_BYTES} bytes`);
         const parsed = fileSchema.parse(JSON.parse(text));
-        if (parsed.boot === boot) loaded = rulesTable(parsed.services);
+        if (parsed.boot === boot) {
+          loaded = rulesTable(parsed.services);
+          upTo = parsed.journal;
+        }
         else opts.log.info('the kernel booted since Director last wrote: the table as found is the starting point for outside changes');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -101,7 +109,23 @@ export class OutsideWatch implements TableWatcher {
         }
       }
     }
-    return new OutsideWatch({ journal: opts.journal, hub: opts.hub, log: opts.log, file, boot }, loaded);
+    const w = new OutsideWatch({ journal: opts.journal, hub: opts.hub, log: opts.log, file, boot }, loaded);
+    if (loaded) w.replay(upTo);
+    return w;
+  }
+
+  /**
+   * Journaled writes newer than the saved table (the agent stopped before
+   * it was saved) are taken in as if just made. An interrupted one is not:
+   * the kernel may or may not hold it, and what it holds shows as it is.
+   */
+  private replay(upTo: number): void {
+    this.absorbedUpTo = upTo;
+    const after = this.d.journal.list({ limit: Number.MAX_SAFE_INTEGER }).filter((e) => e.id > upTo).reverse();
+    for (const e of after) {
+      const state = e.state ?? 'done';
+      if ((state === 'done' || state === 'failed') && e.objects.length) this.pending.push({ id: e.id, objects: e.objects });
+    }
   }
 
   close(): void {
@@ -122,7 +146,7 @@ export class OutsideWatch implements TableWatcher {
   /** A journaled write: what it left becomes expected at the next clean sample, which reads its services again. */
   private written(e: JournalEntry): void {
     if (e.objects.length === 0) return;
-    this.pending.push(e.objects);
+    this.pending.push({ id: e.id, objects: e.objects });
     this.dirty = true;
     const keys = e.objects.flatMap((o) => (o.kind === 'service' ? [o.key] : o.kind === 'destination' ? [o.service] : []));
     if (keys.length) this.d.hub.touch(keys);
@@ -157,6 +181,7 @@ export class OutsideWatch implements TableWatcher {
     this.checkedAt = Date.now();
     if (!this.expected) {
       this.expected = rulesTable(entries);
+      this.absorbedUpTo = Math.max(this.absorbedUpTo, ...this.pending.map((p) => p.id));
       this.pending = [];
       this.lastSeen = seen;
       this.save();
@@ -171,7 +196,8 @@ export class OutsideWatch implements TableWatcher {
       for (const id of last.keys()) if (!seen.has(id)) look.add(id);
     }
     if (this.pending.length) {
-      for (const objects of this.pending) {
+      for (const { id: entry, objects } of this.pending) {
+        this.absorbedUpTo = Math.max(this.absorbedUpTo, entry);
         for (const id of touchedServices(objects)) look.add(id);
         // a real server of a service not expected: the service as the write left it
         for (const id of absorbWrite(this.expected, objects)) {
@@ -209,7 +235,7 @@ export class OutsideWatch implements TableWatcher {
   private saveNow(): void {
     const file = this.d.file;
     if (!file || !this.expected) return;
-    const text = JSON.stringify({ v: 1, boot: this.d.boot, services: [...this.expected.values()] });
+    const text = JSON.stringify({ v: 1, boot: this.d.boot, journal: this.absorbedUpTo, services: [...this.expected.values()] });
     this.saving = this.saving.then(async () => {
       const tmp = `${file}.tmp`;
       try {
@@ -243,7 +269,7 @@ export class OutsideWatch implements TableWatcher {
     const change = this.changes.find((c) => c.id === id);
     if (!change) throw new NotFoundError(`no outside change #${id}: it was adopted, reverted or changed again; look at the list again`);
     const sid = change.serviceId;
-    if (this.pending.some((objects) => touchedServices(objects).has(sid))) {
+    if (this.pending.some((p) => touchedServices(p.objects).has(sid))) {
       throw new ConflictError(`outside change #${id}: a change through Director to ${formatServiceKey(change.service)} is being taken in; try again in a moment`);
     }
     const now = await readService(ctx.backend, change.service);
