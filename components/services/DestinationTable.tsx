@@ -29,7 +29,7 @@ export interface DestinationActions {
 export interface SlowStartView { target: number; weight: number; step: number; steps: number; endsAt: number }
 
 /** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
-export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health, slowStarts }: {
+export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health, slowStarts, removals }: {
   destinations: readonly DestinationState[];
   samples: (id: string) => LiveSample | undefined;
   shares: ReadonlyMap<string, Share>;
@@ -40,6 +40,8 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   health?: ReadonlyMap<string, DestHealth> | undefined;
   /** slow starts under way, by destination id */
   slowStarts?: ReadonlyMap<string, SlowStartView> | undefined;
+  /** destination ids the agent removes once drained */
+  removals?: ReadonlySet<string> | undefined;
 }) {
   if (destinations.length === 0) {
     return <p className="py-6 text-center text-sm text-ink-3">No real servers yet. Add one to start sending traffic to this service.</p>;
@@ -79,6 +81,7 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                     <span className="truncate" title={formatDestination(d)}>{formatDestination(d)}</span>
                     {out ? <Badge tone={out.tone} className="shrink-0" title={out.title}>{out.label}</Badge> : null}
                     {ramp ? <SlowStartBadge ramp={ramp} /> : null}
+                    {removals?.has(id) ? <Badge tone="warn" className="shrink-0" title="The agent removes it once no connection and no persistence template is left; a weight set meanwhile keeps it.">removed when drained</Badge> : null}
                   </div>
                 </td>
                 <td className="px-3 py-2 text-xs text-ink-2">

@@ -54,9 +54,11 @@ export interface ServiceViewProps {
   /** slow starts under way on this service, by destination id */
   slowStarts?: ReadonlyMap<string, SlowStartView>;
   onStopSlowStart?: (d: DestinationKey) => Promise<void>;
+  /** destination ids the agent removes once drained */
+  removals?: ReadonlySet<string>;
   onUpdateDestination: (d: DestinationSpec) => Promise<void>;
   onRemoveDestination: (d: DestinationState) => Promise<void>;
-  onDrain: (d: DestinationState) => Promise<void>;
+  onDrain: (d: DestinationState, o: { removeWhenDrained: boolean }) => Promise<void>;
   drainProgress: DrainProgress | null;
   /** stop following the drain (the strip under the real servers goes away) */
   onDrainClose: () => void;
@@ -185,6 +187,7 @@ export function ServiceView(p: ServiceViewProps) {
           weightsMeaningful={!schedulerIgnoresWeights(s.scheduler) && !s.flags.persistent}
           health={p.health}
           slowStarts={p.slowStarts}
+          removals={p.removals}
           actions={{
             disabledReason: p.disabledReason,
             onEdit: (d) => setDialog({ kind: 'edit-dest', d }),
@@ -238,14 +241,15 @@ export function ServiceView(p: ServiceViewProps) {
         ) : null}
       </ConfirmDialog>
       {dialog.kind === 'drain' ? (
-        <DrainDialog d={dialog.d} progress={p.drainProgress} onStart={() => p.onDrain(dialog.d)} onClose={close} />
+        <DrainDialog d={dialog.d} progress={p.drainProgress} onStart={(o) => p.onDrain(dialog.d, o)} onClose={close} />
       ) : null}
     </div>
   );
 }
 
-function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; progress: DrainProgress | null; onStart: () => Promise<void>; onClose: () => void }) {
+function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; progress: DrainProgress | null; onStart: (o: { removeWhenDrained: boolean }) => Promise<void>; onClose: () => void }) {
   const [started, setStarted] = useState(false);
+  const [remove, setRemove] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const first = useFirstDrain(progress);
   const name = formatDestination(d);
@@ -255,12 +259,18 @@ function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; p
         started ? <Button onClick={onClose}>{progress?.done || progress?.gone ? 'Close' : 'Close (the drain goes on; its progress stays on the page)'}</Button> : (
           <>
             <Button onClick={onClose}>Cancel</Button>
-            <Button variant="primary" onClick={async () => { setError(null); try { await onStart(); setStarted(true); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }}>Set weight 0 and drain</Button>
+            <Button variant="primary" onClick={async () => { setError(null); try { await onStart({ removeWhenDrained: remove }); setStarted(true); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } }}>Set weight 0 and drain</Button>
           </>
         )
       }>
       {!started ? (
-        <p className="text-sm text-ink-2">The weight becomes 0 (Restore puts back {d.weight}): no new connections go to this server, existing ones finish, and clients with a persistence template keep coming until it expires. The page follows both down to zero.</p>
+        <>
+          <p className="text-sm text-ink-2">The weight becomes 0 (Restore puts back {d.weight}): no new connections go to this server, existing ones finish, and clients with a persistence template keep coming until it expires. The page follows both down to zero.</p>
+          <label className="mt-3 flex items-start gap-2 text-sm">
+            <input type="checkbox" className="mt-0.5" checked={remove} onChange={(e) => setRemove(e.target.checked)} />
+            <span>Remove it when drained: the agent removes it (journaled) once no connection and no template is left, even after this page closes. A weight set meanwhile keeps it.</span>
+          </label>
+        </>
       ) : progress ? (
         <>
           <DrainStatus progress={progress} fraction={drainFraction(progress, first)} />

@@ -81,6 +81,13 @@ export const destinationUpdateInput = z.object({
   patch: destinationPatchSchema,
 });
 export const destinationRefInput = z.object({ service: serviceKeySchema, destination: destinationKeySchema });
+/** destinations.drain: weight 0; removeWhenDrained: then remove it once no connection or template is left. */
+export const drainInput = destinationRefInput.extend({ removeWhenDrained: z.boolean().optional() });
+/** Drain a set of real servers at once (a rack, a host leaving), each journaled. */
+export const drainManyInput = z.object({
+  items: z.array(destinationRefInput).min(1, 'name at least one real server').max(256, 'at most 256 real servers at once'),
+  removeWhenDrained: z.boolean().optional(),
+});
 /** Put a real server on weight 1 and climb to `weight` over `seconds`. */
 export const slowStartInput = destinationRefInput.extend({ weight: z.number().int().min(2, 'a slow start climbs to a weight of 2 or more').max(65535), seconds: slowStartSecSchema });
 

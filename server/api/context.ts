@@ -14,6 +14,7 @@ import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
 import type { SkewWatch } from '../live/skew';
 import type { SlowStarts } from '../table/slow-start';
+import type { DrainRemovals } from '../table/drain-removals';
 import type { OutsideWatch } from '../table/outside';
 import type { HistoryService } from '../live/history';
 
@@ -43,6 +44,8 @@ export interface AgentDeps {
   history?: HistoryService | null;
   /** Real servers climbing from weight 1 to their weight (server/table/slow-start.ts). */
   slowStarts?: SlowStarts | null;
+  /** Drained real servers to remove once empty (server/table/drain-removals.ts). */
+  drainRemovals?: DrainRemovals | null;
 }
 
 export interface AgentContext extends AgentDeps {

@@ -8,6 +8,7 @@ import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
 import { SlowStarts } from '../table/slow-start';
+import { DrainRemovals } from '../table/drain-removals';
 import { createCallerFactory } from './trpc';
 import { appRouter } from './router';
 
@@ -27,6 +28,7 @@ export async function makeDeps(opts: { tickMs?: number; stateDir?: string | null
     version: 'test',
     startedAt: Date.now(),
     slowStarts: new SlowStarts(),
+    drainRemovals: new DrainRemovals(opts.tickMs ?? 20),
   };
 }
 

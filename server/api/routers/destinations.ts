@@ -3,15 +3,17 @@ import { tracked } from '@trpc/server';
 import type { DrainProgress } from '@/lib/agent/events';
 import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
 import { IpvsError } from '@/lib/ipvs/errors';
-import { destinationCreateInput, destinationRefInput, destinationUpdateInput, slowStartInput, tickInput } from '@/lib/schemas/api';
+import { destinationCreateInput, destinationRefInput, destinationUpdateInput, drainInput, drainManyInput, slowStartInput, tickInput } from '@/lib/schemas/api';
 import * as ops from '../../table/ops';
 import { sleep } from '@/lib/sleep';
 import { drainRemains, type DrainRemains } from '@/lib/conn/drain';
 import { MAX_PAGE_SIZE } from '@/lib/conn/summary';
 import { PreconditionError, UnsupportedError } from '@/lib/errors';
 import type { DestinationKey } from '@/lib/ipvs/model';
+import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import type { ConnSource } from '../../live/conn-source';
 import type { SlowStarts } from '../../table/slow-start';
+import type { DrainRemovals } from '../../table/drain-removals';
 import type { AgentContext } from '../context';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
 
@@ -46,9 +48,34 @@ export const destinationsRouter = router({
     .input(destinationRefInput)
     .mutation(({ ctx, input }) => ops.removeDestination(ctx, input.service, input.destination)),
   /** Quiesce: weight 0, so no new connections; follow with onDrain. */
-  drain: operatorProcedure.input(destinationRefInput).mutation(async ({ ctx, input }) => {
+  drain: operatorProcedure.input(drainInput).mutation(async ({ ctx, input }) => {
+    const removals = input.removeWhenDrained ? drainRemovals(ctx) : null;
     const r = await ops.updateDestination(ctx, input.service, input.destination, { weight: 0 }, 'destinations.drain');
-    return { ...r, caveat: r.service.flags.persistent ? PERSISTENCE_CAVEAT : null };
+    const removal = removals ? removals.watch(ctx, input.service, input.destination, ctx.auth.actor ?? ctx.auth.tokenName) : null;
+    return { ...r, caveat: r.service.flags.persistent ? PERSISTENCE_CAVEAT : null, removal };
+  }),
+  /** Drains a set of real servers (a rack): every one is read first, so a name that does not exist changes nothing. */
+  drainMany: operatorProcedure.input(drainManyInput).mutation(async ({ ctx, input }) => {
+    const removals = input.removeWhenDrained ? drainRemovals(ctx) : null;
+    for (const [i, it] of input.items.entries()) {
+      if (!(await ops.readDestination(ctx.backend, it.service, it.destination))) {
+        throw new PreconditionError(`items.${i}: ${formatDestination(it.destination)} is not a real server of ${formatServiceKey(it.service)}; nothing was drained`);
+      }
+    }
+    const drained = [];
+    for (const it of input.items) {
+      const r = await ops.updateDestination(ctx, it.service, it.destination, { weight: 0 }, 'destinations.drain');
+      if (removals) removals.watch(ctx, it.service, it.destination, ctx.auth.actor ?? ctx.auth.tokenName);
+      drained.push({ service: it.service, destination: r.destination, journalId: r.journalId });
+    }
+    return { drained };
+  }),
+  /** Drained servers waiting to be removed once empty. */
+  pendingRemovals: viewerProcedure.query(({ ctx }) => ctx.drainRemovals?.list() ?? []),
+  /** Keep a drained server after all: it stays at weight 0. */
+  cancelRemoval: operatorProcedure.input(destinationRefInput).mutation(({ ctx, input }) => {
+    if (!drainRemovals(ctx).cancel(input.service, input.destination)) throw new PreconditionError('no removal is waiting for this real server');
+    return { cancelled: true };
   }),
   /** Back to the weight it had before its drain (journaled); refused when it was changed since or not drained. */
   restore: operatorProcedure.input(destinationRefInput).mutation(async ({ ctx, input }) => {
@@ -99,6 +126,11 @@ async function readRemains(conns: ConnSource, d: DestinationKey, signal?: AbortS
   } catch {
     return null;
   }
+}
+
+function drainRemovals(ctx: AgentContext): DrainRemovals {
+  if (!ctx.drainRemovals) throw new UnsupportedError('remove-when-drained is not available on this agent');
+  return ctx.drainRemovals;
 }
 
 function slowStarts(ctx: AgentContext): SlowStarts {

@@ -13,6 +13,7 @@ import { procConnSource } from '../../live/conn-source';
 import { kernelHub } from '../../live/hub';
 import { SkewWatch } from '../../live/skew';
 import { SlowStarts } from '../../table/slow-start';
+import { DrainRemovals } from '../../table/drain-removals';
 import { HistoryService } from '../../live/history';
 import { Journal } from '../../table/journal';
 import { Mutex } from '../../table/mutex';
@@ -196,6 +197,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const hub = kernelHub({ backend, log, tickMs, destBudget });
   const skew = new SkewWatch(hub);
   const slowStarts = new SlowStarts();
+  const drainRemovals = new DrainRemovals(tickMs);
   const history = await HistoryService.open({ stateDir, log });
   history.attach(hub);
   const credentials = await Credentials.open(stateDir);
@@ -223,7 +225,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId), skew, slowStarts, outside, history,
+      directorId, ha: ha ?? disabledHa(directorId), skew, slowStarts, drainRemovals, outside, history,
       version: VERSION, startedAt: Date.now(),
     },
     auth,
@@ -273,6 +275,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   health.stop();
   skew.stop();
   slowStarts.close();
+  drainRemovals.close();
   await server.close();
   hub.close();
   // the minutes since the last periodic write, so a restart loses none

@@ -73,6 +73,8 @@ export default function ServicePage() {
   const ramps = useQuery({ ...trpc.destinations.slowStarts.queryOptions(), refetchInterval: (q) => (q.state.data?.length ? 1000 : 15_000), retry: false });
   const slowStarts = useMemo(() => new Map((ramps.data ?? []).filter((r) => service && serviceId(r.service) === sid).map((r) => [destinationId(r.destination), r])), [ramps.data, service, sid]);
   const stopRamp = useMutation(trpc.destinations.stopSlowStart.mutationOptions());
+  const pending = useQuery({ ...trpc.destinations.pendingRemovals.queryOptions(), refetchInterval: 5000, retry: false });
+  const removals = useMemo(() => new Set((pending.data ?? []).filter((r) => serviceId(r.service) === sid).map((r) => destinationId(r.destination))), [pending.data, sid]);
 
   // changes made outside Director (ipvsadm): read at about the agent's tick; an agent without the watch answers an error, shown as nothing
   const outsideList = useQuery({ ...trpc.outside.list.queryOptions(), refetchInterval: 1000, retry: false });
@@ -129,12 +131,13 @@ export default function ServicePage() {
       onZeroCounters={async () => { await zero.mutateAsync({ key: service.key }); }}
       onAddDestination={async (d, o) => { await addDest.mutateAsync({ service: service.key, destination: d, ...o }); void ramps.refetch(); }}
       slowStarts={slowStarts}
+      removals={removals}
       onStopSlowStart={async (d) => { await stopRamp.mutateAsync({ service: service.key, destination: d }); void ramps.refetch(); }}
       onUpdateDestination={async (d) => {
         await updDest.mutateAsync({ service: service.key, destination: keyOf(d as DestinationState), patch: { forward: d.forward, weight: d.weight, upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold, tunnel: d.tunnel } });
       }}
       onRemoveDestination={async (d) => { await rmDest.mutateAsync({ service: service.key, destination: keyOf(d) }); }}
-      onDrain={async (d) => { await drain.mutateAsync({ service: service.key, destination: keyOf(d) }); setDraining(keyOf(d)); }}
+      onDrain={async (d, o) => { await drain.mutateAsync({ service: service.key, destination: keyOf(d), ...o }); setDraining(keyOf(d)); }}
       drainProgress={progress && draining && destinationId(progress.destination) === destinationId(draining) ? progress : null}
       onDrainClose={() => setDraining(null)}
       onRestore={async (d) => { await restore.mutateAsync({ service: service.key, destination: d }); }}
