@@ -17,7 +17,7 @@ export const SAMPLER_KNOBS = {
     help: 'sampling period for live stats and change events, in ms',
   },
   destBudget: {
-    default: 8, flag: { name: '--dest-budget', min: 1, max: 100_000 },
+    default: 4, flag: { name: '--dest-budget', min: 1, max: 100_000 },
     help: "services a tick whose real servers' settings and counters are re-read (one GET_DEST dump each) "
       + 'because they changed or their counters moved, changed ones first, then those read longest ago',
   },

@@ -33,7 +33,7 @@ describe('reparseProcIpvs', () => {
     const third = reparseProcIpvs(LAB, second);
     expect(third.proc).toEqual(first.proc);
     expect(third.proc.services[3]).not.toBe(first.proc.services[3]);
-    expect(third.blocks.size).toBe(6);
+    expect(third.parsed).toHaveLength(6);
 
     expect(reparseProcIpvs(HEAD, third).proc.services).toEqual([]);
   });

@@ -80,7 +80,7 @@ export interface SampleNote {
 interface Sample {
   seq: number;
   at: number;
-  entries: ServiceEntry[];
+  entries: readonly ServiceEntry[];
   state: StatsState;
   /** from the previous sample to this one, in wire form; null for the first */
   delta: WireTick | null;
@@ -88,7 +88,7 @@ interface Sample {
   full?: WireTick;
   /** memo of isSettled(state) */
   settled?: boolean;
-  /** by service id: when its real servers' counters were last read */
+  /** by service id, services whose real servers' counters were last read before `at`: when */
   statsAt: ReadonlyMap<string, number>;
   /** services the sampler left out (their real servers not read yet) */
   missing: number;
@@ -140,6 +140,8 @@ function parseEventId(epoch: string, id: string | null | undefined): number | nu
   return Number(s);
 }
 
+const NONE_BEHIND: ReadonlyMap<string, number> = new Map();
+
 export class TableHub {
   readonly tickMs: number;
   private readonly epoch = Date.now().toString(36);
@@ -165,8 +167,8 @@ export class TableHub {
   private lastError: unknown = null;
   private closed = false;
   private readonly sampler: Sampler | null;
-  /** by service id, when the last reading knew its real servers' counters current */
-  private lastDestsAt: ReadonlyMap<string, number> | null = null;
+  /** the last reading's services whose real servers' counters were behind it (see Reading.behind) */
+  private lastBehind: ReadonlyMap<string, number> = new Map();
   private readonly encoder = new TickEncoder();
   /** subscribers of stats or change events: with none, the hub samples only every idleSampleMs */
   private demand = 0;
@@ -242,7 +244,7 @@ export class TableHub {
   }
 
   /** The latest table, sampled now if the last sample is older than `maxAgeMs`. */
-  async fresh(maxAgeMs: number): Promise<ServiceEntry[] | null> {
+  async fresh(maxAgeMs: number): Promise<readonly ServiceEntry[] | null> {
     if (!this.current || Date.now() - this.current.at > maxAgeMs) await this.sampleNow();
     return this.latest();
   }
@@ -269,7 +271,7 @@ export class TableHub {
     };
   }
 
-  latest(): ServiceEntry[] | null {
+  latest(): readonly ServiceEntry[] | null {
     return this.current?.entries ?? null;
   }
 
@@ -367,13 +369,13 @@ export class TableHub {
     this.stale = false;
     const watching = this.watcher?.starting();
     const t0 = performance.now();
-    let entries: ServiceEntry[];
+    let entries: readonly ServiceEntry[];
     let destDtMs: ReadonlyMap<string, number | null> | undefined;
     let unchanged = false;
     let missing = 0;
-    let destsAt: ReadonlyMap<string, number> | null = null;
+    let behind: ReadonlyMap<string, number> = NONE_BEHIND;
     try {
-      if (this.sampler) ({ entries, destDtMs, unchanged, missing, destsAt } = this.fromReading(await this.sampler.read({ all })));
+      if (this.sampler) ({ entries, destDtMs, unchanged, missing, behind } = this.fromReading(await this.sampler.read({ all })));
       else entries = await this.opts.backend.dump();
     } catch (err) {
       if (this.closed) return; // the backend is being closed under an in-flight sample
@@ -390,8 +392,8 @@ export class TableHub {
     const prev = this.current;
     const seq = (prev?.seq ?? 0) + 1;
     const intervalMs = prev ? at - prev.at : 0;
-    // when each service's real servers' counters were last read (a full dump reads them all now)
-    const statsAt = destsAt ?? new Map(entries.map((e) => [keptServiceId(e), at]));
+    // services whose real servers' counters were read before this sample (a full dump reads them all now)
+    const statsAt = behind;
     if (unchanged && prev && (prev.settled ??= isSettled(prev.state))) {
       // the same table, every rate 0 and every hold age saturated: this sample is the last one again
       this.current = {
@@ -456,20 +458,16 @@ export class TableHub {
 
   /**
    * A reading as sampleTable takes it: by service id, the ms between the two last times its real servers'
-   * counters were known current, or null when they were not this time (their samples carry over).
+   * counters were known current, or null when they were not this time (their samples carry over); absent:
+   * current both times, the sample's interval.
    */
   private fromReading(r: Reading) {
-    const before = this.lastDestsAt;
-    const destsAt = new Map<string, number>();
+    const before = this.lastBehind;
     const destDtMs = new Map<string, number | null>();
-    for (const s of r.services) {
-      const id = keptServiceId(s.entry);
-      const prev = before?.get(id);
-      destsAt.set(id, s.destsAt);
-      destDtMs.set(id, prev === undefined ? 0 : s.destsAt === prev ? null : s.destsAt - prev);
-    }
-    this.lastDestsAt = destsAt;
-    return { entries: r.services.map((s) => s.entry), destDtMs, unchanged: r.unchanged, missing: r.missing, destsAt };
+    for (const id of r.behind.keys()) destDtMs.set(id, null);
+    if (before !== r.behind) for (const [id, at] of before) if (!r.behind.has(id)) destDtMs.set(id, r.at - at);
+    this.lastBehind = r.behind;
+    return { entries: r.services, destDtMs, unchanged: r.unchanged, missing: r.missing, behind: r.behind };
   }
 
   private wake(): void {

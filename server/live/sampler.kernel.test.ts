@@ -41,7 +41,7 @@ afterAll(async () => {
   backend?.close();
 });
 
-const asIpvsadm = async (r: Reading) => formatList(r.services.map((s) => s.entry), await backend.info(), { format: 'stats', exact: true });
+const asIpvsadm = async (r: Reading) => formatList([...r.services], await backend.info(), { format: 'stats', exact: true });
 
 describe('Sampler in the kernel', () => {
   it('idle: after the first read only the rotation reads real servers, covering every service; ipvsadm changes show at the next read', async () => {
@@ -51,15 +51,15 @@ describe('Sampler in the kernel', () => {
     expect(await asIpvsadm(first)).toBe(ipvsadm('-Ln', '--stats', '--exact'));
     const rotation = SAMPLER_KNOBS.rotation.default;
     const seen = new Set<string>();
-    let prev = first.services.map((x) => x.entry);
+    let prev = first.services;
     for (let t = 0; t < Math.ceil((N + 3) / rotation); t++) {
       const r = await s.read();
       // the file and netlink agree on every service's real servers: nothing to read but the rotation
       expect(r.read).toHaveLength(rotation);
       expect(r.unchanged).toBe(true);
-      expect(diffTables(prev, r.services.map((x) => x.entry))).toEqual([]);
+      expect(diffTables(prev, r.services)).toEqual([]);
       for (const id of r.read) seen.add(id);
-      prev = r.services.map((x) => x.entry);
+      prev = r.services;
     }
     expect(seen.size).toBe(N + 3);
     expect(s.counts.serviceDumps).toBe(1);
@@ -68,7 +68,7 @@ describe('Sampler in the kernel', () => {
     ipvsadm('-a', '-t', `${vip(90)}:80`, '-r', '172.30.9.91:80', '-m', '-w', '2', '-x', '50');
     const r = await s.read();
     expect(r.read.slice(0, 2).sort()).toEqual([serviceId(tcp(vip(57), 80)), serviceId(tcp(vip(90), 80))].sort());
-    const changes = diffTables(prev, r.services.map((x) => x.entry));
+    const changes = diffTables(prev, r.services);
     expect(changes.map((c) => c.type).sort()).toEqual(['destination_added', 'destination_changed']);
     const added = changes.find((c) => c.type === 'destination_added');
     // the threshold the file cannot show comes from GET_DEST
@@ -93,11 +93,11 @@ describe('Sampler in the kernel', () => {
     const text = await asIpvsadm(r);
     expect(text).toBe(ipvsadm('-Ln', '--stats', '--exact'));
     for (const i of busy) {
-      const e = r.services.find((x) => serviceId(x.entry.key) === serviceId(tcp(vip(i), 80)))!.entry;
+      const e = r.services.find((x) => serviceId(x.key) === serviceId(tcp(vip(i), 80)))!;
       expect(e.stats.conns).toBe(1);
       expect(e.destinations.reduce((n, d) => n + d.stats.conns, 0)).toBe(1);
       expect(e.destinations.reduce((n, d) => n + d.inactiveConns + d.activeConns, 0)).toBe(1);
     }
-    expect(formatList(r.services.map((x) => x.entry), await backend.info())).toBe(ipvsadm('-Ln'));
+    expect(formatList([...r.services], await backend.info())).toBe(ipvsadm('-Ln'));
   });
 });

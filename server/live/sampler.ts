@@ -1,11 +1,12 @@
 /**
  * The sampler: what the hub reads from the kernel each tick, at a cost that does not grow with the table.
  *
- * The hub asks `read()` once a tick and gets a Reading: the namespace totals, and per service its entry
- * (settings, counters, real servers) with `destsAt`, when its real servers' counters were last known
- * current. The service's own settings and counters are current as of the Reading's `at`. It tells the
- * sampler which services a console is showing (`watch`) and which ones a write touched (`changed`).
- * A Reading and everything in it is frozen: keep it, share it, compare it with the next one by identity.
+ * The hub asks `read()` once a tick and gets a Reading: the namespace totals, every service's entry
+ * (settings, counters, real servers), and the few services whose real servers' counters are `behind`
+ * (with when they were last known current). The services' own settings and counters are current as of the
+ * Reading's `at`. It tells the sampler which services a console is showing (`watch`) and which ones a write
+ * touched (`changed`). A Reading and everything in it is frozen: keep it, share it, compare it with the next
+ * one by identity (what did not change is the previous Reading's object).
  *
  * One policy, every tick (its knobs: lib/agent/sampler-knobs.ts):
  *  1. Read the totals (/proc/net/ip_vs_stats) and /proc/net/ip_vs (services, real servers, weights,
@@ -32,19 +33,19 @@ import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { sameDestinationConfig, sameServiceConfig } from '@/lib/ipvs/config';
 import { SAMPLER_KNOBS } from '@/lib/agent/sampler-knobs';
 
-export interface ServiceReading {
-  readonly entry: ServiceEntry;
-  /** when this service's real servers' counters were last known current (ms since the epoch) */
-  readonly destsAt: number;
-}
-
 export interface Reading {
   /** when the reading ended: the services' own settings and counters are current as of then */
   readonly at: number;
   /** the namespace's totals, when the sampler has them */
   readonly totals: Stats | null;
-  readonly services: readonly ServiceReading[];
-  /** every entry is the previous reading's object (only the stamps moved) */
+  /** every service whose real servers were ever read, in the service dump's order */
+  readonly services: readonly ServiceEntry[];
+  /**
+   * By service id, the services whose real servers' counters are older than `at` (they moved and were not
+   * read since): when they were last known current. Every other service's are current as of `at`.
+   */
+  readonly behind: ReadonlyMap<string, number>;
+  /** `services` is the previous reading's array (every entry the same object) */
   readonly unchanged: boolean;
   /** services left out: listed, but their real servers not read yet */
   readonly missing: number;
@@ -98,7 +99,9 @@ export class Sampler {
   /** each listed service's id and file key (computed once per dump) */
   private ids: readonly string[] = [];
   private fileKeys: readonly string[] = [];
+  /** service dumps assembled so far, and the last one (what is known is swept when it changes) */
   private readings = 0;
+  private assembled: readonly ServiceState[] | null = null;
   private listTotals: Stats | null = null;
   private listAt = 0;
   /** the last file read */
@@ -137,7 +140,6 @@ export class Sampler {
     const file = await this.timed('proc', this.opts.structure);
     const services = await this.serviceDump(totals, file, opts.all ?? false);
     const ids = this.ids;
-    this.readings++;
     const inFile = fileIndex(file);
     const pick = this.choose(services, ids, inFile, opts.all || this.known.size === 0);
     const got = await this.readDests(pick, services);
@@ -150,13 +152,7 @@ export class Sampler {
         matched: null, countsFrom: null, seen: 0,
       });
     }
-    const readings = this.assemble(services, ids, inFile, got, at);
-    const prev = this.last?.services;
-    const unchanged = !!prev && prev.length === readings.length && readings.every((r, i) => r.entry === prev[i]!.entry);
-    const read = [...got.keys()].map((i) => ids[i]!);
-    return (this.last = Object.freeze({
-      at, totals, services: readings, unchanged, missing: services.length - readings.length, read: Object.freeze(read),
-    }));
+    return (this.last = this.assemble(services, ids, inFile, got, at, totals));
   }
 
   /** The service dump: read again when anything it holds may have changed, else the last one. */
@@ -169,7 +165,7 @@ export class Sampler {
     this.written = false; // (a write named while the dump runs asks for the next one)
     this.list = await this.timed('services', () => this.opts.backend.listServices());
     this.ids = this.list.map(keptServiceId);
-    this.fileKeys = this.list.map((svc) => procKey(svc.key));
+    this.fileKeys = this.list.map(keptProcKey);
     this.listTotals = totals;
     this.listAt = clock;
     this.counts.serviceDumps++;
@@ -183,50 +179,77 @@ export class Sampler {
     const pick: number[] = [];
     const changed: number[] = [];
     const moved: number[] = [];
-    const rest: number[] = [];
-    const ages: number[] = new Array(services.length);
+    const rest = new Oldest(this.rotation);
     for (let i = 0; i < services.length; i++) {
-      const k = this.known.get(ids[i]!);
-      ages[i] = k ? k.readAt : -Infinity;
-      if (all || this.watched.has(ids[i]!)) pick.push(i);
-      else if (!k || this.dirty.has(ids[i]!) || !this.matches(k, inFile.get(this.fileKeys[i]!))) changed.push(i);
+      const id = ids[i]!;
+      const k = this.known.get(id);
+      if (all || this.watched.has(id)) pick.push(i);
+      else if (!k || this.dirty.has(id) || !this.matches(k, inFile.get(this.fileKeys[i]!))) changed.push(i);
       else if (!sameStats(services[i]!.stats, k.statsAtRead)) moved.push(i);
-      else rest.push(i);
+      else rest.add(i, k.readAt);
     }
-    const readAt = (i: number) => ages[i]!;
+    const readAt = (i: number) => this.known.get(ids[i]!)?.readAt ?? -Infinity;
     const budgeted = [...oldest(changed, this.budget, readAt), ...oldest(moved, this.budget, readAt)].slice(0, this.budget);
     const inBudget = new Set(budgeted);
-    const others = [...changed, ...moved].filter((i) => !inBudget.has(i)).concat(rest);
+    // the rotation takes the oldest of the rest and of what the budget left over
+    const others = [...changed, ...moved].filter((i) => !inBudget.has(i)).concat(rest.items);
     pick.push(...budgeted, ...oldest(others, this.rotation, readAt));
     for (const i of pick) this.dirty.delete(ids[i]!);
     return pick;
   }
 
-  /** Each service whose real servers were ever read, as of `at`; forgets services gone from the list. */
-  private assemble(services: readonly ServiceState[], ids: readonly string[], inFile: FileIndex, got: ReadonlyMap<number, unknown>, at: number): readonly ServiceReading[] {
-    const readings: ServiceReading[] = [];
+  /**
+   * The reading: each service whose real servers were ever read, as of `at`; forgets services gone from the
+   * list. What did not change is the previous reading's (its array, its map), so a quiet tick allocates nothing.
+   */
+  private assemble(services: readonly ServiceState[], ids: readonly string[], inFile: FileIndex, got: ReadonlyMap<number, unknown>, at: number, totals: Stats | null): Reading {
+    const last = this.last;
+    const prevList = last?.services ?? [];
+    const prevBehind = last?.behind ?? NONE_BEHIND;
+    // a new service dump may have dropped services: then `behind` and what is known are made anew
+    const sweep = services !== this.assembled;
+    this.assembled = services;
+    if (sweep) this.readings++;
+    let list: ServiceEntry[] | null = null;
+    let behind: Map<string, number> | null = sweep ? new Map() : null;
+    let n = 0;
     for (let i = 0; i < services.length; i++) {
-      const k = this.known.get(ids[i]!);
+      const id = ids[i]!;
+      const k = this.known.get(id);
       if (!k) continue; // new, and its real servers not read yet
-      k.seen = this.readings;
+      if (sweep) k.seen = this.readings;
       const svc = services[i]!;
       const p = inFile.get(this.fileKeys[i]!);
-      if (!got.has(i) && this.matches(k, p)) {
+      let current = got.has(i);
+      if (!current && this.matches(k, p)) {
         // the file's connection counts are newer than the last GET_DEST's; unmoved counters are current
         if (k.countsFrom !== p) k.dests = withFileCounts(k.dests, p!);
         k.countsFrom = p!;
-        if (sameStats(svc.stats, k.statsAtRead)) k.destsAt = at;
+        current = sameStats(svc.stats, k.statsAtRead);
       }
+      if (current) {
+        k.destsAt = at;
+        if (!sweep && prevBehind.has(id)) (behind ??= new Map(prevBehind)).delete(id);
+      } else if (sweep) behind!.set(id, k.destsAt);
+      else if (prevBehind.get(id) !== k.destsAt) (behind ??= new Map(prevBehind)).set(id, k.destsAt);
       if (!k.entry || (k.entryFrom !== svc && !sameService(k.entry, svc)) || k.entry.destinations !== k.dests) k.entry = freezeEntry(svc, k.dests);
       k.entryFrom = svc;
-      readings.push(Object.freeze({ entry: k.entry, destsAt: k.destsAt }));
+      if (!list && prevList[n] !== k.entry) list = prevList.slice(0, n);
+      list?.push(k.entry);
+      n++;
     }
-    for (const [id, k] of this.known) if (k.seen !== this.readings) this.known.delete(id);
-    if (this.dirty.size > 0) {
-      const listed = new Set(ids);
-      for (const id of this.dirty) if (!listed.has(id)) this.dirty.delete(id);
+    if (!list && n !== prevList.length) list = prevList.slice(0, n);
+    if (sweep) {
+      for (const [id, k] of this.known) if (k.seen !== this.readings) this.known.delete(id);
+      if (this.dirty.size > 0) {
+        const listed = new Set(ids);
+        for (const id of this.dirty) if (!listed.has(id)) this.dirty.delete(id);
+      }
     }
-    return Object.freeze(readings);
+    return Object.freeze({
+      at, totals, services: list ? Object.freeze(list) : prevList, behind: behind ?? prevBehind, unchanged: !!last && !list,
+      missing: services.length - n, read: Object.freeze([...got.keys()].map((i) => ids[i]!)),
+    });
   }
 
   /** sameShape, remembered while the file block and the real servers stay the same objects. */
@@ -268,13 +291,17 @@ export function kernelSampler(backend: IpvsBackend, destBudget?: number): Sample
   return new Sampler({ backend, structure: procIpvsFile(), totals: procTotalsFile(), destBudget });
 }
 
-/** /proc/net/ip_vs, parsing only the service blocks that changed since the last read. */
+/** /proc/net/ip_vs, parsing only the service blocks that changed since the last read (whose bytes the file keeps until the next change). */
 export function procIpvsFile(path = '/proc/net/ip_vs'): () => Promise<ProcIpvs> {
   const file = new ProcFile(path);
   let last: ProcIpvsParse | null = null;
   return async () => {
     const bytes = file.read();
-    if (bytes || !last) last = reparseProcIpvs(bytes ?? file.last(), last);
+    if (bytes || !last) {
+      const prev = bytes ? last : null;
+      last = null; // a file that does not parse leaves no parse whose bytes the next read overwrites
+      last = reparseProcIpvs(bytes ?? file.last(), prev);
+    }
     return last.proc;
   };
 }
@@ -291,19 +318,20 @@ export function procTotalsFile(path = '/proc/net/ip_vs_stats'): () => Promise<St
 }
 
 /**
- * A /proc file read whole, with blocking calls, into a buffer this object owns, and compared with the
- * previous read's bytes (a copy it also owns): a file that did not change costs no allocation and no parse.
+ * A /proc file read whole, with blocking calls, into one of two buffers this object owns, compared with the
+ * previous read's bytes in the other: a file that did not change costs no allocation and no parse. Reads
+ * alternate between the buffers, so the bytes of the last change stay as they were until the next one.
  * Blocking: a /proc file of a thousand services is a few system calls, and a hand-over to libuv's
  * thread pool costs more than that in user-mode Linux (bench/RESULTS.md).
  */
 export class ProcFile {
   private buf = Buffer.alloc(512 * 1024);
-  private prev = Buffer.alloc(0);
+  private prev = Buffer.alloc(512 * 1024);
   private prevLen = -1;
 
   constructor(private readonly path: string) {}
 
-  /** The file's bytes when they differ from the last read's (a view, valid until the next read), else null. */
+  /** The file's bytes when they differ from the last read's (a view, valid until the read after the next), else null. */
   read(): Uint8Array | null {
     const fd = openSync(this.path, 'r');
     let n = 0;
@@ -323,21 +351,30 @@ export class ProcFile {
       closeSync(fd);
     }
     if (n === this.prevLen && this.buf.compare(this.prev, 0, n, 0, n) === 0) return null;
-    if (this.prev.length < n) this.prev = Buffer.alloc(this.buf.length);
-    this.buf.copy(this.prev, 0, 0, n);
+    [this.prev, this.buf] = [this.buf, this.prev];
     this.prevLen = n;
-    return this.buf.subarray(0, n);
+    return this.prev.subarray(0, n);
   }
 
-  /** The last read's bytes (a view, valid until the next read). */
+  /** The last read's bytes (a view, valid until the read after the next). */
   last(): Uint8Array {
     return this.prev.subarray(0, Math.max(0, this.prevLen));
   }
 }
 
+const NONE_BEHIND: ReadonlyMap<string, number> = new Map();
+
 /** The file cannot tell an IPv4 from an IPv6 fwmark service: both are keyed without the family. */
 function procKey(k: ServiceKey): string {
   return serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
+}
+
+const procKeys = new WeakMap<{ key: ServiceKey }, string>();
+/** procKey of a frozen service object from a dump or the file (both hand out unchanged services again). */
+function keptProcKey(svc: { key: ServiceKey }): string {
+  let k = procKeys.get(svc);
+  if (k === undefined) procKeys.set(svc, (k = procKey(svc.key)));
+  return k;
 }
 
 /** Each service of the file by procKey; null for an ambiguous fwmark pair (then always "changed"). */
@@ -348,7 +385,7 @@ function fileIndex(file: ProcIpvs): FileIndex {
   if (!m) {
     m = new Map();
     for (const s of file.services) {
-      const k = procKey(s.key);
+      const k = keptProcKey(s);
       m.set(k, m.has(k) ? null : s);
     }
     fileIndexes.set(file, m);
@@ -375,7 +412,7 @@ const shapes = new WeakMap<ProcService, string>();
 function serviceShape(p: ProcService): string {
   let s = shapes.get(p);
   if (s === undefined) {
-    s = `${procKey(p.key)} ${p.scheduler} ${p.persistent} ${p.timeoutJiffies} ${p.netmask} ${p.onePacket}`;
+    s = `${keptProcKey(p)} ${p.scheduler} ${p.persistent} ${p.timeoutJiffies} ${p.netmask} ${p.onePacket}`;
     for (const d of p.destinations) s += `|${d.family} ${d.address} ${d.port} ${d.forward} ${d.weight}`;
     shapes.set(p, s);
   }
@@ -442,20 +479,27 @@ function freezeEntry(svc: ServiceState, dests: readonly DestinationState[]): Ser
 
 /** The `k` items with the smallest `key`, smallest first, ties in their order in `items` (a stable sort and slice, without sorting them all). */
 export function oldest(items: readonly number[], k: number, key: (i: number) => number): number[] {
-  const out: number[] = [];
-  const keys: number[] = [];
-  if (k < 1) return out;
-  for (const i of items) {
-    const v = key(i);
-    if (out.length === k && v >= keys[k - 1]!) continue;
-    let j = Math.min(out.length, k - 1);
+  const o = new Oldest(k);
+  for (const i of items) o.add(i, key(i));
+  return o.items;
+}
+
+/** The `k` items added with the smallest keys so far, smallest first, ties in the order they were added. */
+class Oldest {
+  readonly items: number[] = [];
+  private readonly keys: number[] = [];
+  constructor(private readonly k: number) {}
+
+  add(i: number, v: number): void {
+    const { items, keys, k } = this;
+    if (k < 1 || (items.length === k && v >= keys[k - 1]!)) return;
+    let j = Math.min(items.length, k - 1);
     while (j > 0 && keys[j - 1]! > v) {
-      out[j] = out[j - 1]!;
+      items[j] = items[j - 1]!;
       keys[j] = keys[j - 1]!;
       j--;
     }
-    out[j] = i;
+    items[j] = i;
     keys[j] = v;
   }
-  return out;
 }

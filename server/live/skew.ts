@@ -7,8 +7,8 @@ import { DEFAULT_SKEW, HASHING_SCHEDULERS, SkewDetector, type SkewAlarm, type Sk
 import type { ServiceEntry } from '@/lib/ipvs/model';
 
 interface TableSource {
-  latest(): ServiceEntry[] | null;
-  fresh(maxAgeMs: number): Promise<ServiceEntry[] | null>;
+  latest(): readonly ServiceEntry[] | null;
+  fresh(maxAgeMs: number): Promise<readonly ServiceEntry[] | null>;
 }
 
 const hashing = (t: readonly ServiceEntry[]) => t.some((s) => (HASHING_SCHEDULERS as readonly string[]).includes(s.scheduler));
