@@ -60,6 +60,8 @@ export const FORWARD_LABEL: Record<ForwardMethod, string> = {
 
 /** Names of the scheduler flags set on a service, as ipvsadm names them. */
 export function schedFlagNames(s: Pick<ServiceState, 'scheduler' | 'flags'>): string[] {
+  // most services set none: no arrays for them (a listing asks once per service)
+  if (!s.flags.sched1 && !s.flags.sched2 && !s.flags.sched3) return [];
   const names = schedulerFlagNames(s.scheduler);
   const bits = [s.flags.sched1, s.flags.sched2, s.flags.sched3];
   return names.filter((_, i) => bits[i]);

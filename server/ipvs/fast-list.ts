@@ -10,11 +10,11 @@
  * services exist (a change landed in between, or a fwmark whose family the
  * file cannot tell) the caller gets null and should fall back to dump().
  */
-import { readFile } from 'node:fs/promises';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceKey, type ServiceState } from '@/lib/ipvs/model';
 import { parseProcIpvs } from '@/lib/proc/ip-vs';
 import { serviceId } from '@/lib/ipvs/ids';
+import { readProcText } from '../proc/read';
 
 /** serviceId, with every fwmark as IPv4: /proc/net/ip_vs does not say a fwmark service's family. */
 const keyId = (k: ServiceKey) => serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
@@ -41,7 +41,16 @@ function indexByKey(services: ServiceState[]): Map<string, ServiceState> | null 
  * (`ipvsadm -Ln` default). Service-level fields and stats are complete.
  */
 export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<ServiceEntry[] | null> {
-  const [text, services] = await Promise.all([readFile(`${procDir}/ip_vs`, 'latin1'), backend.listServices()]);
+  // the dump is requested first: the kernel answers it while the file is read
+  const dump = backend.listServices();
+  let text: string;
+  try {
+    text = readProcText(`${procDir}/ip_vs`);
+  } catch (e) {
+    dump.catch(() => {}); // the file's error is the one reported
+    throw e;
+  }
+  const services = await dump;
   // HZ only scales the persistence timeout, which we take from netlink in seconds.
   const proc = parseProcIpvs(text, 1);
   if (proc.services.length !== services.length) return null;

@@ -3,6 +3,7 @@
  * namespace. Both files are small next to ip_vs_conn (one line per service
  * and destination), so a whole-file read is fine here.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type ProcIpvs, parseProcIpvs } from '@/lib/proc/ip-vs';
 import { parseProcIpvsStats } from '@/lib/proc/ip-vs-stats';
@@ -21,4 +22,32 @@ export async function readProcIpvs(hz: number, { dir = '/proc/net', signal }: Pr
 
 export async function readProcIpvsStats({ dir = '/proc/net', signal }: ProcReadOptions = {}): Promise<Stats> {
   return parseProcIpvsStats(await readFile(`${dir}/ip_vs_stats`, { encoding: 'latin1', signal }));
+}
+
+/**
+ * A /proc text file read whole with blocking reads of up to 1 MB. The kernel starts every read() of
+ * /proc/net/ip_vs by walking its tables from the first service to the read's position, so the 64 kB
+ * reads of fs.readFile walk them dozens of times at 10,000 services (2.7 MB); each read through the
+ * thread pool also costs a hand-over that user-mode Linux makes slow.
+ */
+export function readProcText(path: string): string {
+  let buf = Buffer.allocUnsafe(1 << 20);
+  let n = 0;
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      if (n === buf.length) {
+        const grown = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(grown, 0, 0, n);
+        buf = grown;
+      }
+      // position null: /proc files have no size and no stable offsets
+      const k = readSync(fd, buf, n, buf.length - n, null);
+      if (k === 0) break;
+      n += k;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('latin1', 0, n);
 }
