@@ -80,9 +80,13 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                     <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />
                     <span className="truncate" title={formatDestination(d)}>{formatDestination(d)}</span>
                     {out ? <Badge tone={out.tone} className="shrink-0" title={out.title}>{out.label}</Badge> : null}
-                    {ramp ? <SlowStartBadge ramp={ramp} /> : null}
-                    {removals?.has(id) ? <Badge tone="warn" className="shrink-0" title="The agent removes it once no connection and no persistence template is left; a weight set meanwhile keeps it.">removed when drained</Badge> : null}
                   </div>
+                  {ramp || removals?.has(id) ? (
+                    <div className="mt-1 flex flex-wrap items-center gap-1 pl-[18px]">
+                      {ramp ? <SlowStartBadge ramp={ramp} /> : null}
+                      {removals?.has(id) ? <Badge tone="warn" title="The agent removes it once no connection and no persistence template is left; a weight set meanwhile keeps it.">removed when drained</Badge> : null}
+                    </div>
+                  ) : null}
                 </td>
                 <td className="px-3 py-2 text-xs text-ink-2">
                   {FORWARD_LABEL[d.forward]}
