@@ -92,7 +92,7 @@ export function preflight(group: string, self: HaStatus, peers: readonly PeerVie
   const syncUp = (s: HaStatus) => s.syncDaemons.length > 0;
   checks.push({
     name: 'sync',
-    ok: syncUp(self) && reachable.length === peers.length && reachable.every((p) => syncUp(p.status!)),
+    ok: syncUp(self) && peers.length > 0 && reachable.length === peers.length && reachable.every((p) => syncUp(p.status!)),
     detail: [self, ...reachable.map((p) => p.status!)].map((s) => `${s.director}: ${s.syncDaemons.map((d) => d.state).join('+') || 'no sync daemon'}`).join('; '),
   });
   return checks;
