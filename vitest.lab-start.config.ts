@@ -7,7 +7,7 @@ import path from 'node:path';
 export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
-    include: ['server/lab/start.lab-test.ts', 'server/lab/ha.lab-test.ts', 'server/lab/mm.lab-test.ts', 'server/lab/enroll.lab-test.ts', 'server/lab/prometheus.lab-test.ts'],
+    include: ['server/lab/start.lab-test.ts', 'server/lab/ha.lab-test.ts', 'server/lab/mm.lab-test.ts', 'server/lab/enroll.lab-test.ts', 'server/lab/prometheus.lab-test.ts', 'server/lab/rehearsal.lab-test.ts'],
     fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 480_000,

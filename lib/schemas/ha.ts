@@ -225,6 +225,6 @@ export const haStatusSchema = z.object({
 });
 export type HaStatus = z.infer<typeof haStatusSchema>;
 
-export const haGroupInput = z.object({ group: z.string().min(1) });
+export const haGroupInput = z.object({ group: z.string().min(1).max(64) });
 export const haMaintenanceInput = z.object({ on: z.boolean() });
 export const haConfirmReplicatedInput = z.object({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });

@@ -17,6 +17,7 @@ import type { SlowStarts } from '../table/slow-start';
 import type { DrainRemovals } from '../table/drain-removals';
 import type { OutsideWatch } from '../table/outside';
 import type { HistoryService } from '../live/history';
+import type { Rehearsals } from '../ha/rehearsal';
 
 /** Long-lived dependencies shared by every request. */
 export interface AgentDeps {
@@ -30,6 +31,8 @@ export interface AgentDeps {
   conns: ConnSource | null;
   version: string;
   startedAt: number;
+  /** Failover rehearsals (ha.rehearse); absent without HA. */
+  rehearsals?: Rehearsals | null;
   /** Real-server health checks; absent when the agent runs without them. */
   health?: HealthService | null;
   /** This director's name among its HA peers (--director-id; defaults to the host name). */

@@ -7,8 +7,9 @@
 import agent from '../cli/commands/agent';
 import { processIo } from '../cli/io';
 import { labAppRouter } from './app-router';
+import { trafficTotals } from './guest/router';
 
-agent(process.argv.slice(2), processIo, { router: labAppRouter }).then(
+agent(process.argv.slice(2), processIo, { router: labAppRouter, rehearsalTraffic: trafficTotals }).then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`director agent: ${e instanceof Error ? e.message : String(e)}\n`);

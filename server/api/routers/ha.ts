@@ -9,6 +9,7 @@ import type { AgentContext } from '../context';
 import { sleep } from '@/lib/sleep';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
 import { disabledHa, type HaService } from '../../ha/service';
+import type { Rehearsals } from '../../ha/rehearsal';
 
 /** Status pushes are at most this frequent, however busy the transitions. */
 export const STATUS_MIN_INTERVAL_MS = 250;
@@ -19,6 +20,10 @@ function haOf(ctx: AgentContext): HaService {
   return ctx.ha ?? disabledHa(ctx.directorId ?? 'director');
 }
 
+function rehearsalsOf(ctx: AgentContext): Rehearsals {
+  if (!ctx.rehearsals) throw new PreconditionError(`high availability is not configured on ${ctx.directorId ?? 'this director'}: nothing to rehearse`);
+  return ctx.rehearsals;
+}
 
 export const haRouter = router({
   status: viewerProcedure.query(({ ctx }): HaStatus => haOf(ctx).status()),
@@ -43,6 +48,11 @@ export const haRouter = router({
   /** apply a replicated change that was held because it removes too many services (the status shows its `seq`) */
   confirmReplicated: operatorProcedure.input(haConfirmReplicatedInput)
     .mutation(({ ctx, input }) => haOf(ctx).confirmReplicated(input.seq, ctx.auth.tokenName)),
+  /** failover drill from this director (it must hold the group's lease): pre-flight, handover, figures; returns the report */
+  rehearse: operatorProcedure.input(haGroupInput)
+    .mutation(({ ctx, input }) => rehearsalsOf(ctx).run(input.group, ctx.auth.tokenName)),
+  /** the drill under way (its steps) and the kept reports, newest first */
+  rehearsals: viewerProcedure.query(({ ctx }) => ctx.rehearsals?.list() ?? { running: null, history: [] }),
   /** directors registered in ZooKeeper, waiting for a console's admin to approve them; operator only: the entries carry enrollment codes */
   registry: operatorProcedure.query(({ ctx }) => {
     const ha = haOf(ctx);

@@ -24,6 +24,8 @@ import { resolveUser } from '../../health/checkers/misc';
 import { HealthService } from '../../health/service';
 import { loadHaConfig, startHa, DIRECTOR_ID_RE } from '../../ha/start';
 import { disabledHa } from '../../ha/service';
+import { Rehearsals } from '../../ha/rehearsal';
+import { connTotals, type TrafficCounts } from '@/lib/ha/rehearsal';
 import type { CliIo } from '../io';
 import { agentCert, agentEnroll, defaultUrl } from '../agent-tls';
 import { fingerprintOf } from '../../pki/pki';
@@ -73,6 +75,8 @@ export function parseListen(text: string): { host: string; port: number } {
 export interface AgentCommandOptions {
   /** the API to serve instead of the production one (the lab's launcher adds lab.*) */
   router?: AnyRouter;
+  /** the lab's traffic counters, which a failover rehearsal measures (only the lab's agent bundle has them) */
+  rehearsalTraffic?: () => Promise<TrafficCounts | null>;
 }
 
 export default async function agent(args: string[], io: CliIo, opts: AgentCommandOptions = {}): Promise<number> {
@@ -222,10 +226,16 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
       register: registerUrl && tls ? { url: registerUrl, fingerprint: fingerprintOf(tls.cert) } : null,
     })
     : null;
+  const rehearsals = ha && haConfig
+    ? await Rehearsals.open({
+      ha, log, stateDir, peers: haConfig.peers, traffic: opts.rehearsalTraffic ?? null,
+      connections: async () => connTotals(await hub.table({ fresh: true })),
+    })
+    : null;
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId), skew, slowStarts, drainRemovals, outside, history,
+      directorId, ha: ha ?? disabledHa(directorId), rehearsals, skew, slowStarts, drainRemovals, outside, history,
       version: VERSION, startedAt: Date.now(),
     },
     auth,

@@ -116,6 +116,13 @@ function probe(address: string, port: number, timeoutMs = 2000): Promise<{ ok: b
   });
 }
 
+/** the traffic generator's ok/failed totals over every service (what a failover rehearsal measures) */
+export async function trafficTotals(): Promise<{ ok: number; failed: number } | null> {
+  const t = await readTraffic();
+  if (!t) return null;
+  return Object.values(t.services).reduce((n, v) => ({ ok: n.ok + v.ok, failed: n.failed + v.failed }), { ok: 0, failed: 0 });
+}
+
 async function readTraffic(): Promise<Traffic | null> {
   try {
     return trafficSchema.parse(JSON.parse(await readFile(path.join(stateDir(), 'traffic.json'), 'utf8')));
