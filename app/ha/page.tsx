@@ -5,6 +5,8 @@ import { canOperate, useMe } from '@/components/data/session';
 import { HaView, type HaActions } from '@/components/ha/HaView';
 import { haProcedures } from '@/components/ha/ha-client';
 import { useHaCluster } from '@/components/ha/useHaCluster';
+import { RehearsalsPanel } from '@/components/ha/Rehearsals';
+import { useRehearsals } from '@/components/ha/useRehearsals';
 import { ErrorNote } from '@/components/ui/ErrorNote';
 import { Skeleton } from '@/components/ui/Skeleton';
 
@@ -45,6 +47,25 @@ function Cluster({ directors, user }: { directors: Array<{ id: string; name: str
       refresh(id);
     },
   }), [directors, refs, refresh, user]);
+  const rehearsals = useRehearsals(useMemo(() => refs.map((d) => d.id), [refs]));
+  const names = useMemo(() => new Map(refs.map((d) => [d.id, d.name])), [refs]);
   if (view.loading && view.cards.every((c) => c.feed === 'loading')) return <Skeleton className="h-64 w-full" />;
-  return <HaView view={view} now={now} actions={actions} />;
+  const groups = view.groups.map((g) => ({ name: g.name, holder: g.leaseHolder, peers: g.members.map((m) => m.director).filter((d) => d !== g.leaseHolder) }));
+  return (
+    <div className="space-y-5">
+      <HaView view={view} now={now} actions={actions} />
+      {groups.length > 0 ? (
+        <RehearsalsPanel groups={groups} history={rehearsals.history} running={rehearsals.running} names={names}
+          disabledReason={actions.disabledReason}
+          rehearse={async (holder, group) => {
+            const done = haProcedures(holder).rehearse.mutate({ group });
+            void rehearsals.reload();
+            const r = await done;
+            await rehearsals.reload();
+            for (const d of refs) refresh(d.id);
+            return r;
+          }} />
+      ) : null}
+    </div>
+  );
 }

@@ -67,6 +67,7 @@ const WRITES: Record<string, unknown> = {
   'ha.handover': { group: 'VI_1' },
   'ha.maintenance': { on: true },
   'ha.confirmReplicated': { seq: 1 },
+  'ha.rehearse': { group: 'VI_1' },
 };
 
 /** Reads that need the operator token (their answers carry secrets: the registry's enrollment codes), with their inputs. */

@@ -1,0 +1,106 @@
+'use client';
+/**
+ * Failover rehearsal (issue #26 item 8): a button per VIP group on its lease
+ * holder, the drill's steps while it runs, and every director's kept
+ * reports in one table. Data-free like HaView: the page passes the calls.
+ */
+import { useState } from 'react';
+import type { RehearsalReport } from '@/lib/ha/rehearsal';
+import { Badge } from '../ui/Badge';
+import { Button } from '../ui/Button';
+import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { Panel } from '../ui/Panel';
+
+export interface RehearsalGroup { name: string; holder: string | null; peers: string[] }
+
+export interface RehearsalsProps {
+  groups: readonly RehearsalGroup[];
+  /** every director's reports, newest first */
+  history: readonly RehearsalReport[];
+  /** the drill under way on some director (its steps so far) */
+  running: RehearsalReport | null;
+  names: ReadonlyMap<string, string>;
+  disabledReason: (directorId: string) => string | null;
+  rehearse: (holder: string, group: string) => Promise<RehearsalReport>;
+}
+
+const TONE = { ready: 'ok', 'not-ready': 'warn', failed: 'danger' } as const;
+const when = (t: number) => new Date(t).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const conns = (c: RehearsalReport['connectionsBefore']) => (c ? `${c.active} / ${c.inactive}` : '—');
+
+export function RehearsalsPanel({ groups, history, running, names, disabledReason, rehearse }: RehearsalsProps) {
+  const [ask, setAsk] = useState<RehearsalGroup | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const n = (id: string) => names.get(id) ?? id;
+  return (
+    <Panel title="Failover rehearsal" actions={<span className="text-xs text-ink-3">a drill on the lease holder; hand back from the new holder</span>}>
+      <div className="mb-3 flex flex-wrap items-center gap-3">
+        {groups.map((g) => {
+          const why = !g.holder ? 'Nobody holds the lease: nothing to rehearse.' : g.peers.length === 0 ? 'No other director in this group.' : disabledReason(g.holder);
+          return (
+            <Button key={g.name} size="sm" disabledReason={running ? 'A rehearsal is under way.' : why} onClick={() => { setError(null); setAsk(g); }}
+              title={`Hand ${g.name} over from ${g.holder ? n(g.holder) : 'nobody'} and measure it`}>
+              Rehearse failover of {g.name}
+            </Button>
+          );
+        })}
+        {running ? (
+          <ol className="flex flex-wrap gap-2 text-xs" aria-label="Rehearsal progress">
+            {running.steps.map((s, i) => <li key={i}><Badge tone={i === running.steps.length - 1 ? 'warn' : 'ok'}>{s.step}</Badge></li>)}
+          </ol>
+        ) : null}
+        {error ? <span role="alert" className="text-sm text-danger">{error}</span> : null}
+      </div>
+      <table className="w-full text-sm" aria-label="Rehearsal reports">
+        <thead className="text-left text-xs text-ink-3">
+          <tr>
+            <th className="py-1 font-medium">When</th><th className="font-medium">Who</th><th className="font-medium">Group</th><th className="font-medium">Result</th>
+            <th className="text-right font-medium">Failover</th><th className="text-right font-medium">Failed requests</th>
+            <th className="text-right font-medium" title="IPVS active / inactive connections">Connections before</th><th className="text-right font-medium">after</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.length === 0 ? <tr><td colSpan={8} className="py-2 text-ink-3">No rehearsal yet.</td></tr> : null}
+          {history.map((r) => (
+            <tr key={`${r.director} ${r.id}`} className="border-t border-line align-top" data-rehearsal={r.result}>
+              <td className="py-1.5 num">{when(r.at)}</td>
+              <td>{r.by} <span className="text-xs text-ink-3">on {n(r.director)}</span></td>
+              <td className="font-mono">{r.group}</td>
+              <td>
+                <Badge tone={TONE[r.result]}>{r.result}</Badge>
+                {r.reason ? <div className="max-w-md text-xs text-ink-3">{r.reason}</div> : null}
+                {r.newHolder ? <div className="text-xs text-ink-3">now on {n(r.newHolder)}: {r.handback}</div> : null}
+              </td>
+              <td className="num text-right">{r.failoverMs === null ? '—' : `${(r.failoverMs / 1000).toFixed(2)} s`}</td>
+              <td className="num text-right" data-testid="failed-requests">{r.failedRequests ?? '—'}</td>
+              <td className="num text-right">{conns(r.connectionsBefore)}</td>
+              <td className="num text-right">{conns(r.connectionsAfter)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ConfirmDialog
+        open={ask !== null}
+        title={`Rehearse a failover of ${ask?.name ?? ''}?`}
+        confirmLabel="Rehearse"
+        onCancel={() => setAsk(null)}
+        onConfirm={async () => {
+          const g = ask!;
+          setAsk(null);
+          try {
+            const r = await rehearse(g.holder!, g.name);
+            if (r.result !== 'ready') setError(`Rehearsal ${r.result}: ${r.reason ?? ''}`);
+          } catch (e) {
+            setError(e instanceof Error ? e.message : String(e));
+          }
+        }}
+      >
+        <p>
+          {ask?.holder ? n(ask.holder) : ''} checks that its peers answer, the tables are equal and the sync daemons run, then hands the lease
+          {' '}to {ask?.peers.map(n).join(', ')} and measures the failover. Connections not carried by the sync daemon are cut.
+        </p>
+        <p className="mt-2">The lease stays on the new holder: hand it back from there when you are ready.</p>
+      </ConfirmDialog>
+    </Panel>
+  );
+}
