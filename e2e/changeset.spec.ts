@@ -113,6 +113,8 @@ test.describe('change sets', () => {
       const canary = page.getByTestId('canary');
       await expect(canary).toContainText('rolled back by itself', { timeout: 60_000 });
       await expect(canary).toContainText(`connections to new real server ${DEAD}:80 are stuck in SYN_RECV and none is established`);
+      await expect(page.getByRole('status').filter({ hasText: /was applied, then rolled back by its canary/ })).toBeVisible();
+      await expect(page.getByRole('button', { name: 'Undo change set' })).toHaveCount(0);
       await screen(page, 'changeset-canary-rolled-back');
       expect(await savedRules()).toEqual(before);
       const [undo] = await agent().journal.list.query({ limit: 1 });

@@ -62,6 +62,8 @@ export function DraftPanel(p: {
     try { await f(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } finally { setBusy(false); }
   };
   const flagged = !!d?.verdict.flagged;
+  // the canary may have undone it already: offering Undo then would only meet "already undone"
+  const rolledBack = !!p.result && p.canary?.journalId === p.result.journalId && p.canary.state === 'rolled-back';
   const canApply = !!d && d.edits.length > 0 && !d.problem && (!flagged || ack);
 
   return (
@@ -70,9 +72,10 @@ export function DraftPanel(p: {
         <div role="status" className="flex items-center justify-between gap-3 rounded-md border border-ok/40 bg-ok/5 px-4 py-2 text-sm">
           <span>
             {p.result.undone ? <>Change set #{p.result.journalId} undone.</>
+              : rolledBack ? <>Change set #{p.result.journalId} was applied, then rolled back by its canary.</>
               : <>Applied {p.result.applied} operation{p.result.applied === 1 ? '' : 's'} as journal entry <strong>#{p.result.journalId}</strong>: one undo reverts all of it.</>}
           </span>
-          {!p.result.undone ? <Button size="sm" disabled={busy} disabledReason={p.disabledReason} onClick={() => run(() => p.onUndo(p.result!.journalId))}>Undo change set</Button> : null}
+          {!p.result.undone && !rolledBack ? <Button size="sm" disabled={busy} disabledReason={p.disabledReason} onClick={() => run(() => p.onUndo(p.result!.journalId))}>Undo change set</Button> : null}
         </div>
       ) : null}
       {p.canary ? <CanaryStrip c={p.canary} onStop={() => run(p.onStopCanary)} /> : null}
