@@ -61,7 +61,7 @@ describe('Rehearsals', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'rehearsal-'));
     const p = pair();
     const r = await (await Rehearsals.open(deps(p))).run('web', 'alice');
-    expect(p.handovers).toEqual(['web by alice']);
+    expect(p.handovers).toEqual(['web by alice (failover rehearsal)']);
     expect(r).toMatchObject({ result: 'ready', reason: null, newHolder: 'lvs2', by: 'alice', failedRequests: 3, okRequests: 0,
       connectionsBefore: { active: 10, inactive: 2 }, connectionsAfter: { active: 9, inactive: 2 } });
     expect(r.failoverMs).toBeGreaterThanOrEqual(0);

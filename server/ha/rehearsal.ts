@@ -102,7 +102,8 @@ export class Rehearsals {
       const trafficBefore = this.d.traffic ? await this.d.traffic() : null;
       step('handover');
       const t0 = now();
-      await this.d.ha.handover(group, by);
+      // the transition it records says this was a drill, and who ran it
+      await this.d.ha.handover(group, `${by} (failover rehearsal)`);
       const holder = await this.waitTakeover(group, self.director);
       if (!holder) {
         r.result = 'failed';
