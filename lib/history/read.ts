@@ -40,8 +40,11 @@ export interface OverviewHistory {
   range: HistoryRange;
   /** end of each bucket */
   at: number[];
-  /** per service id: new connections/s, packets/s and bytes/s (in + out), a value per bucket (null: no data) */
-  services: Record<string, { cps: (number | null)[]; pps: (number | null)[]; bps: (number | null)[] }>;
+  /**
+   * per service id: new connections/s, packets/s and bytes/s (in + out), a value per bucket (null: no data);
+   * null for a service that carried no traffic in the time kept (most of a large table: it costs 4 bytes, not 700)
+   */
+  services: Record<string, { cps: (number | null)[]; pps: (number | null)[]; bps: (number | null)[] } | null>;
 }
 
 /** Every service's rates in at most `buckets` time-weighted averages over `range`. */
@@ -56,6 +59,10 @@ export function readOverview(store: HistoryStore, range: HistoryRange, now: numb
   for (const [key, svc] of store.services) {
     if (!svc.own) continue;
     if (++count > MAX_OVERVIEW_SERVICES) break;
+    if (!svc.own.data) {
+      services[key] = null;
+      continue;
+    }
     const v = store.values(svc.own, a);
     const sum = (fs: readonly (typeof HISTORY_FIELDS)[number][]) => bucketed(n, per, a.axis.ms, (i) => {
       let t = 0;

@@ -124,5 +124,8 @@ describe('HistoryStore', () => {
     expect(Object.keys(o.services).sort()).toEqual(['tcp:10.0.0.0:80', 'tcp:10.0.0.1:80', 'tcp:10.0.0.2:80']);
     expect(o.services['tcp:10.0.0.2:80']!.cps.every((v) => Math.abs(v! - 3) < 0.01)).toBe(true);
     expect(o.services['tcp:10.0.0.0:80']!.bps[0]).toBeCloseTo(200, 0);
+    // a service without traffic is a null, not 180 zeros
+    tick(h, T0 + 901_000, 4, 0, (i) => (i === 3 ? 0 : 1));
+    expect(readOverview(h, '15m', T0 + 901_000).services['tcp:10.0.0.3:80']).toBeNull();
   });
 });
