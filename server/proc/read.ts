@@ -25,10 +25,10 @@ export async function readProcIpvsStats({ dir = '/proc/net', signal }: ProcReadO
 }
 
 /**
- * A /proc text file read whole with blocking reads of up to 1 MB. The kernel starts every read() of
- * /proc/net/ip_vs by walking its tables from the first service to the read's position, so the 64 kB
- * reads of fs.readFile walk them dozens of times at 10,000 services (2.7 MB); each read through the
- * thread pool also costs a hand-over that user-mode Linux makes slow.
+ * A /proc text file read whole with blocking reads into one buffer. The kernel hands out /proc/net/ip_vs
+ * one seq_file page (4 kB) per read(), walking its tables from the first service each time: at 10,000
+ * services that is about 670 reads, and fs.readFile makes each one through the thread pool, a hand-over
+ * that user-mode Linux makes slow.
  */
 export function readProcText(path: string): string {
   let buf = Buffer.allocUnsafe(1 << 20);
