@@ -32,6 +32,9 @@ export const agentConfigSchema = z.strictObject({
   allowOrigins: z.array(z.string().max(300).refine(isOrigin, 'each entry is an http(s) origin like "https://console.example:3000"')).max(64).optional(),
   tickMs: z.int().min(SAMPLER_KNOBS.tickMs.flag.min).max(SAMPLER_KNOBS.tickMs.flag.max).optional(),
   destBudget: z.int().min(SAMPLER_KNOBS.destBudget.flag.min).max(SAMPLER_KNOBS.destBudget.flag.max).optional(),
+  /** Hash skew: the window its shares are judged over, and how long skew must hold, in seconds. */
+  skewWindow: z.int().min(5).max(86_400).optional(),
+  skewHold: z.int().min(5).max(86_400).optional(),
   tlsCert: absPath.optional(),
   tlsKey: absPath.optional(),
   insecureListen: z.boolean().optional(),

@@ -24,6 +24,8 @@ stateDir = "/var/lib/director"
 allowOrigins = ["https://console.example:3000", "http://127.0.0.1:3000"]
 tickMs = 500
 destBudget = 16
+skewWindow = 30
+skewHold = 120
 tlsCert = "/etc/director/agent.crt"
 tlsKey = "/etc/director/agent.key"
 insecureListen = false
@@ -41,7 +43,7 @@ describe('agent configuration file', () => {
     const cfg = loadAgentConfig(file('good.toml', GOOD));
     expect(cfg).toEqual({
       listen: '[::1]:9580', stateDir: '/var/lib/director', allowOrigins: ['https://console.example:3000', 'http://127.0.0.1:3000'],
-      tickMs: 500, destBudget: 16, tlsCert: '/etc/director/agent.crt', tlsKey: '/etc/director/agent.key', insecureListen: false,
+      tickMs: 500, destBudget: 16, skewWindow: 30, skewHold: 120, tlsCert: '/etc/director/agent.crt', tlsKey: '/etc/director/agent.key', insecureListen: false,
       logLevel: 'warn', directorId: 'lvs-1', haConfig: '/etc/director/ha.json', checksDir: '/etc/director/checks.d',
       checkUser: 'nobody', allowLocalChecks: true, checkRunner: '/run/director-checks/checks.sock',
     });

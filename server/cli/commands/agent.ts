@@ -44,6 +44,7 @@ const USAGE = `usage: director agent cert --ca-dir DIR --name NAME --ip ADDR… 
                       [--allow-origin URL]... [--tick-ms N] [--dest-budget N] [--tls-cert FILE --tls-key FILE]
                       [--insecure-listen] [--log-level LEVEL] [--director-id ID] [--ha-config FILE]
                       [--checks-dir DIR] [--check-user USER] [--check-runner SOCKET] [--allow-local-checks]
+                      [--skew-window SECONDS] [--skew-hold SECONDS]
   --config          TOML file with a key per flag (default ${DEFAULT_AGENT_CONFIG} when it exists);
                     flags given on the command line win over its keys
   --listen          address and port (default 127.0.0.1:${DEFAULT_PORT}; IPv6 as [::1]:${DEFAULT_PORT})
@@ -63,6 +64,9 @@ ${knobsHelp()}  --insecure-listen allow a non-loopback address without TLS
                     state folder) instead of through setpriv as the agent's own user
   --allow-local-checks  let health checks target loopback, link-local and unspecified addresses
                     (the director's own services; off by default)
+  --skew-window     hash skew (sh, mh, dh): compare each real server's share of new connections
+                    with its weight's share over this many seconds (default 60)
+  --skew-hold       and raise the alarm when the skew holds this many seconds (default 180)
 `;
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -94,6 +98,8 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
         'allow-origin': { type: 'string', multiple: true },
         'tick-ms': { type: 'string' },
         'dest-budget': { type: 'string' },
+        'skew-window': { type: 'string' },
+        'skew-hold': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'insecure-listen': { type: 'boolean' },
@@ -141,8 +147,10 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     io.stderr('director agent: --tls-cert and --tls-key go together\n');
     return 2;
   }
-  let tickMs: number, destBudget: number;
+  let tickMs: number, destBudget: number, skewWindow: number, skewHold: number;
   try {
+    skewWindow = seconds('--skew-window', values['skew-window'], 60);
+    skewHold = seconds('--skew-hold', values['skew-hold'], 180);
     tickMs = parseKnob(SAMPLER_KNOBS.tickMs, values['tick-ms']);
     destBudget = parseKnob(SAMPLER_KNOBS.destBudget, values['dest-budget']);
   } catch (e) {
@@ -199,7 +207,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
     : undefined;
   const backend = await openIpvs();
   const hub = kernelHub({ backend, log, tickMs, destBudget });
-  const skew = new SkewWatch(hub);
+  const skew = new SkewWatch(hub, { windowMs: skewWindow * 1000, holdMs: skewHold * 1000 }, Math.min(10_000, skewWindow * 250));
   const slowStarts = new SlowStarts();
   const drainRemovals = new DrainRemovals(tickMs);
   const history = await HistoryService.open({ stateDir, log });
@@ -292,4 +300,12 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   await history.save();
   backend.close();
   return 0;
+}
+
+/** A whole number of seconds from 5 to 86400 (one day), or the default when not given. */
+function seconds(flag: string, text: string | undefined, dflt: number): number {
+  if (text === undefined) return dflt;
+  const v = Number(text);
+  if (!/^\d+$/.test(text) || v < 5 || v > 86_400) throw new RangeError(`${flag} must be whole seconds from 5 to 86400, got '${text}'`);
+  return v;
 }

@@ -15,7 +15,8 @@ mkdir -p "$LAB_STATE"
 echo "{\"rate\":$rate}" >"$LAB_STATE/traffic-control.json"
 
 step "agent: starting on $listen"
-agent_args=(--listen "$listen" --state-dir "$agent_state" --log-level warn)
+# the lab shows hash skew within seconds, not minutes
+agent_args=(--listen "$listen" --state-dir "$agent_state" --log-level warn --skew-window 10 --skew-hold 10)
 [[ ${listen%:*} == 127.* ]] || agent_args+=(--insecure-listen)
 [[ -n $origin ]] && agent_args+=(--allow-origin "$origin")
 # --no-memory-reducer: see bin/director.mjs
