@@ -57,6 +57,9 @@ export interface AgentContext extends AgentDeps {
   remote: string;
 }
 
+/** A request's context once the caller is known: what writers beyond the one writer (change sets) take. */
+export type AgentWriteCtx = AgentContext & { auth: Identity };
+
 export function createContextInner(deps: AgentDeps, auth: Identity | null, remote = 'internal'): AgentContext {
   return { ...deps, auth, remote };
 }

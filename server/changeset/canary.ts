@@ -13,7 +13,8 @@ import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { PlanOp } from '@/lib/snapshot/plan';
-import { undo, type WriteCtx } from '../table/ops';
+import type { AgentWriteCtx as WriteCtx } from '../api/context';
+import { undo } from '../table/ops';
 
 export const canaryOptionsSchema = z.object({
   /** how long to watch */

@@ -20,7 +20,7 @@ import type { AgentContext } from '../api/context';
 import { readNetwork } from '../doctor/collect';
 import { applyPlan, RestoreFailedError } from '../snapshot/apply';
 import { report, touchedObjects } from '../table/snapshot-ops';
-import type { WriteCtx } from '../table/ops';
+import type { AgentWriteCtx as WriteCtx } from '../api/context';
 import { DraftStore, type Draft } from './store';
 import { startCanary, type CanaryOptions } from './canary';
 

@@ -6,8 +6,11 @@
  */
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
-import type { AgentDeps } from '../api/context';
+import type { ConnSource } from '../live/conn-source';
 import { readDestination, removeDestination, type WriteCtx } from './ops';
+
+/** What the watch reads and writes with: a write context without the asker, and the connection table. */
+type AgentDeps = Omit<WriteCtx, 'auth' | 'remote'> & { conns: ConnSource | null };
 
 export const DRAIN_ACTOR = 'drain';
 

@@ -18,12 +18,28 @@ import {
 } from '@/lib/schemas/api';
 import type { ServedService } from '@/lib/agent/events';
 import type { Identity } from '@/lib/auth/identity';
-import type { AgentContext } from '../api/context';
+import type { Logger } from 'pino';
+import type { TableHub } from '../live/hub';
+import type { Journal } from './journal';
+import type { Mutex } from './mutex';
 import type { JournalEntry, JournalObject } from '@/lib/journal/types';
 import { readDaemon, restoreDaemon } from './daemon-state';
 import { mergeDestinationPatch, mergeServicePatch } from '@/lib/ipvs/patch';
 
-export type WriteCtx = AgentContext & { auth: Identity };
+/**
+ * What a write needs: the kernel, the journal, the one lock, the hub to tell,
+ * a log, and who asks. Narrower than the API's context, so the modules the
+ * context holds (slow starts, drain removals) can write without a cycle.
+ */
+export interface WriteCtx {
+  backend: IpvsBackend;
+  journal: Journal;
+  hub: Pick<TableHub, 'poke'>;
+  writeLock: Mutex;
+  log: Logger;
+  auth: Identity;
+  remote: string;
+}
 
 export const specOf = serviceSpecOf;
 export const destSpecOf = destinationSpecOf;

@@ -6,8 +6,10 @@
  */
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
-import type { AgentDeps } from '../api/context';
 import { readDestination, updateDestination, type WriteCtx } from './ops';
+
+/** What a ramp writes with: a write context without the asker, who is the ramp itself. */
+type AgentDeps = Omit<WriteCtx, 'auth' | 'remote'>;
 
 export const SLOW_START_ACTOR = 'slow start';
 /** at most this many steps, whatever the weight */
