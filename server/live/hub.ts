@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationSpec, ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
-import { sameDestinationConfig, sameServiceConfig } from '@/lib/ipvs/config';
+import { sameDestinationConfig } from '@/lib/ipvs/config';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { Sampler, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
 import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@/lib/agent/events';
@@ -208,9 +208,10 @@ export class TableHub {
   }
 
   /**
-   * What a console shows, checked between ticks: each watched service's settings and real servers (one
-   * GET_SERVICE, one GET_DEST) against the table served. One another tool changed is sampled now, so an
+   * What a console shows, checked between ticks: each watched service's real servers (one GET_DEST) against
+   * the table served. One another tool changed (a weight, a server added or removed) is sampled now, so an
    * open page shows the change within a fraction of a tick plus one sample, not up to a whole tick later.
+   * The service's own settings wait for the tick: a GET_SERVICE more each check doubled its cost.
    */
   private async checkWatched(): Promise<void> {
     const cur = this.current;
@@ -223,10 +224,9 @@ export class TableHub {
       for (const id of this.watched.keys()) {
         const e = byId.get(id);
         if (!e) continue;
-        const svc = await this.opts.backend.getService(e.key);
         const dests = await this.opts.backend.listDestinations(e.key);
         if (this.current !== cur) return; // sampled meanwhile
-        if (!sameServiceConfig(svc, e) || !sameDestinationsConfig(dests, e.destinations)) {
+        if (!sameDestinationsConfig(dests, e.destinations)) {
           this.poke([e.key]);
           return;
         }
