@@ -6,7 +6,7 @@ export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
   // the HA panel needs the two-director lab: it runs under playwright.ha.config.ts (npm test's e2e-ha step)
-  testIgnore: ['**/ha.spec.ts', '**/fleet.spec.ts', '**/lab-ha.spec.ts'],
+  testIgnore: ['**/ha.spec.ts', '**/fleet.spec.ts', '**/lab-ha.spec.ts', '**/rehearsal.spec.ts'],
   globalSetup: './e2e/global-setup.ts',
   globalTeardown: './e2e/global-teardown.ts',
   fullyParallel: false,

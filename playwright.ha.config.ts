@@ -6,7 +6,7 @@ import base from './playwright.config';
 //   flock /tmp/tap.lock /work/notes/labslot npx playwright test -c playwright.ha.config.ts
 export default defineConfig({
   ...base,
-  testMatch: ['**/ha.spec.ts', '**/fleet.spec.ts', '**/lab-ha.spec.ts'],
+  testMatch: ['**/ha.spec.ts', '**/fleet.spec.ts', '**/lab-ha.spec.ts', '**/rehearsal.spec.ts'],
   testIgnore: [],
   globalSetup: './e2e/ha-global-setup.ts',
   globalTeardown: './e2e/global-teardown.ts',
