@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PERSISTENCE_CAVEAT, type TableChangeEvent } from '@/lib/agent/events';
 import { LIVE_FIELDS, LiveTable, type WireTick } from '@/lib/agent/live-wire';
 import { DEFAULT_FLAGS, type ServiceKey } from '@/lib/ipvs/model';
@@ -39,6 +39,8 @@ beforeEach(async () => {
   viewer = callerFor(deps, VIEWER);
 });
 afterEach(() => deps.hub.close());
+
+afterEach(() => { vi.useRealTimers(); });
 
 describe('services', () => {
   it('creates a service with destinations and reads it back', async () => {
@@ -161,6 +163,8 @@ describe('one read path: services.list and services.get answer from the hub', ()
     const n = gets();
     // behind the agent's back: a threshold, which /proc/net/ip_vs does not show
     await deps.fake.updateDestination(VIP, { ...RS1, forward: 'dr', weight: 1, upperThreshold: 7, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'nocsum' } });
+    // the clock stands still from here: on a loaded host a plain read more than a tick (20 ms) later would rightly read again
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     const fresh = await viewer.services.list({ fresh: true });
     expect(gets() - n).toBe(2);
     expect(fresh.find((s) => s.key.kind === 'addr' && s.key.port === 80)!.destinations.find((d) => d.address === '10.0.0.1')!.upperThreshold).toBe(7);
