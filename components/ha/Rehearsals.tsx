@@ -54,9 +54,9 @@ export function RehearsalsPanel({ groups, history, running, names, disabledReaso
       <table className="w-full text-sm" aria-label="Rehearsal reports">
         <thead className="text-left text-xs text-ink-3">
           <tr>
-            <th className="py-1 font-medium">When</th><th className="font-medium">Who</th><th className="font-medium">Group</th><th className="font-medium">Result</th>
-            <th className="text-right font-medium">Failover</th><th className="text-right font-medium">Failed requests</th>
-            <th className="text-right font-medium" title="IPVS active / inactive connections">Connections before</th><th className="text-right font-medium">after</th>
+            <th className="py-1 font-medium">When</th><th className="pl-3 font-medium">Who</th><th className="pl-3 font-medium">Group</th><th className="pl-3 font-medium">Result</th>
+            <th className="pl-3 text-right font-medium">Failover</th><th className="pl-3 text-right font-medium">Failed requests</th>
+            <th className="pl-3 text-right font-medium" title="IPVS active / inactive connections">Connections before</th><th className="pl-3 text-right font-medium">after</th>
           </tr>
         </thead>
         <tbody>
@@ -64,17 +64,17 @@ export function RehearsalsPanel({ groups, history, running, names, disabledReaso
           {history.map((r) => (
             <tr key={`${r.director} ${r.id}`} className="border-t border-line align-top" data-rehearsal={r.result}>
               <td className="py-1.5 num">{when(r.at)}</td>
-              <td>{r.by} <span className="text-xs text-ink-3">on {n(r.director)}</span></td>
-              <td className="font-mono">{r.group}</td>
-              <td>
+              <td className="pl-3">{r.by} <span className="text-xs text-ink-3">on {n(r.director)}</span></td>
+              <td className="pl-3 font-mono">{r.group}</td>
+              <td className="pl-3">
                 <Badge tone={TONE[r.result]}>{r.result}</Badge>
                 {r.reason ? <div className="max-w-md text-xs text-ink-3">{r.reason}</div> : null}
                 {r.newHolder ? <div className="text-xs text-ink-3">now on {n(r.newHolder)}: {r.handback}</div> : null}
               </td>
-              <td className="num text-right">{r.failoverMs === null ? '—' : `${(r.failoverMs / 1000).toFixed(2)} s`}</td>
-              <td className="num text-right" data-testid="failed-requests">{r.failedRequests ?? '—'}</td>
-              <td className="num text-right">{conns(r.connectionsBefore)}</td>
-              <td className="num text-right">{conns(r.connectionsAfter)}</td>
+              <td className="num pl-3 text-right">{r.failoverMs === null ? '—' : `${(r.failoverMs / 1000).toFixed(2)} s`}</td>
+              <td className="num pl-3 text-right" data-testid="failed-requests">{r.failedRequests ?? '—'}</td>
+              <td className="num pl-3 text-right">{conns(r.connectionsBefore)}</td>
+              <td className="num pl-3 text-right">{conns(r.connectionsAfter)}</td>
             </tr>
           ))}
         </tbody>
