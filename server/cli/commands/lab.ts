@@ -48,6 +48,34 @@ function target(agent: string | undefined, tokenFile: string | undefined): { url
   return { url: url.replace(/\/+$/, ''), token, fallbacks };
 }
 
+const STATUS_TIMEOUT_MS = 15_000;
+
+/**
+ * A call that gives up after `ms`. The timer is a ref'd one on purpose: the port proxy of a stopped
+ * HA agent holds the connection without answering, and with only unref'd handles left node exits
+ * silently (status 13) in the middle of the await instead of trying the next agent.
+ */
+async function withDeadline<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no answer within ${ms / 1000} s`)), ms);
+  try {
+    return await call(ac.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The first agent whose /healthz answers within 3 s (or the first, to fail with its own error). */
+async function firstAnswering(urls: string[], token: string): Promise<string> {
+  for (const u of urls.slice(0, -1)) {
+    try {
+      const res = await withDeadline(3000, (signal) => fetch(`${u}/healthz`, { signal, headers: { authorization: `Bearer ${token}` } }));
+      if (res.ok) return u;
+    } catch { /* next */ }
+  }
+  return urls.at(-1)!;
+}
+
 export function client(url: string, token: string) {
   return createTRPCClient<AppRouter>({
     links: [httpLink({ url: `${url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
@@ -127,7 +155,7 @@ export default async function lab(args: string[], io: CliIo): Promise<number> {
     let s: LabStatus | null = null;
     for (const [i, u] of [url, ...fallbacks].entries()) {
       try {
-        s = await client(u, token).lab.status.query({ fresh: true });
+        s = await withDeadline(STATUS_TIMEOUT_MS, (signal) => client(u, token).lab.status.query({ fresh: true }, { signal }));
         break;
       } catch (e) {
         if (i === fallbacks.length) throw e;
@@ -161,8 +189,10 @@ export default async function lab(args: string[], io: CliIo): Promise<number> {
     if (rest.length > 1) return bad('expected: ha-repair [FAULT]');
     const f = rest[0];
     if (f !== undefined && !(HA_STANDING_FAULTS as readonly string[]).includes(f)) return bad(`unknown HA fault '${f}'; one of ${HA_STANDING_FAULTS.join(', ')}`);
-    const { url, token } = target(values.agent, values['token-file']);
-    const r = await client(url, token).lab.haRepair.mutate({ fault: f as HaStandingFault | undefined });
+    const { url, token, fallbacks } = target(values.agent, values['token-file']);
+    // a stopped director's agent cannot repair it: ask the other one (a repair is not retried once asked)
+    const live = await firstAnswering([url, ...fallbacks], token);
+    const r = await client(live, token).lab.haRepair.mutate({ fault: f as HaStandingFault | undefined });
     io.stdout(`repaired: ${r.repaired.length ? r.repaired.join(' ') : 'nothing was on'}\n`);
     return 0;
   }
