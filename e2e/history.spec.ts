@@ -4,6 +4,7 @@
  * not the browser), and the range pickers switch to an hour and a day.
  */
 import { DIRECTOR, expect, screen, servicePath, test } from './fixtures';
+import { SCREENS } from './lab';
 import { ServicePage } from './pages/console';
 
 const VIP = '192.168.150.100';
@@ -29,7 +30,13 @@ test('a reloaded service page opens with the agent\'s history, and the range pic
   const hour = page.getByRole('img', { name: /Per-server .* over the last hour: \d+ points/ });
   // minutes: the agent's closed ones and the one the live ticks are filling
   await expect.poll(async () => Number(await hour.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+  // and they carry the generator's rate: the legend shows the newest point's value of each real server
+  const legend = page.locator('.u-legend');
+  for (const rs of ['192.168.150.12:80', '192.168.150.13:80']) {
+    await expect(legend.getByRole('row').filter({ hasText: rs })).toContainText(/\d\.\d+\/s/, { timeout: 10_000 });
+  }
   await screen(page, 'service-history-1h');
+  await hour.screenshot({ path: `${SCREENS}/service-history-1h-chart.png` });
 
   await range.getByRole('radio', { name: '24 h' }).click();
   await expect(page.getByRole('img', { name: /Per-server .* over the last 24 hours: \d+ points/ })).toBeVisible();
