@@ -42,15 +42,13 @@ export interface RateSeries {
  * service page only, so uPlot stays out of the overview's bundle. The chart
  * is built once per series set and fed new data with setData on each tick.
  */
-export default function RateChart({ times, intervals, series, unit, format, height = 260, rangeWords = '15 minutes', spanMs }: {
+export default function RateChart({ times, intervals, series, unit, format, height = 260, rangeWords = '15 minutes' }: {
   /** ms since epoch, shared by all series */
   times: ArrayLike<number>;
   /** ms each point's rate covers (from the agent's history); without, gaps are guessed from the spacing */
   intervals?: ArrayLike<number>;
   /** what the chart spans, for its label ("15 minutes", "24 hours") */
   rangeWords?: string;
-  /** the x axis always spans this much (ms) up to the newest point, so a short history shows as short */
-  spanMs?: number;
   series: readonly RateSeries[];
   unit: string;
   format: (v: number) => string;
@@ -75,11 +73,7 @@ export default function RateChart({ times, intervals, series, unit, format, heig
       // At least a minute of axis: with the first few samples uPlot would otherwise label
       // a one-second span in fractions of a second (":00.500").
       scales: {
-        x: {
-          time: true,
-          range: (_u, min, max) => (max != null && spanMs ? [max - spanMs / 1000, max]
-            : min != null && max != null && max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max] : [min, max]),
-        },
+        x: { time: true, range: (_u, min, max) => (min != null && max != null && max - min < MIN_SPAN_S ? [max - MIN_SPAN_S, max] : [min, max]) },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [axis, { ...axis, size: 64, values: (_u, vals) => vals.map((v) => format(v)) }],
@@ -95,7 +89,7 @@ export default function RateChart({ times, intervals, series, unit, format, heig
       plot.current = null;
     };
     // Rebuild only when the set of series changes; data flows through setData below.
-  }, [shape, height, spanMs]);
+  }, [shape, height]);
 
   useEffect(() => {
     const p = plot.current;

@@ -11,7 +11,7 @@ import { DestinationForm } from '../forms/DestinationForm';
 import { destinationFormOf, serviceFormOf } from '../forms/form-model';
 import { ServiceForm } from '../forms/ServiceForm';
 import type { RateSeries } from '../charts/RateChart';
-import { RANGE_MS, type HistoryRange } from '@/lib/history/rings';
+import type { HistoryRange } from '@/lib/history/rings';
 import { RANGES, RANGE_WORDS } from '../data/history-series';
 import { DestinationTable, type SlowStartView } from '../services/DestinationTable';
 import { DrainStatus, drainFraction } from '../services/DrainStatus';
@@ -164,7 +164,7 @@ export function ServiceView(p: ServiceViewProps) {
         {p.chart.series.length === 0 ? (
           <p className="py-10 text-center text-sm text-ink-3">No real servers to graph yet: add one under “Real servers” below, and its rate appears here.</p>
         ) : (
-          <RateChart times={p.chart.times} intervals={p.chart.intervals} series={p.chart.series} rangeWords={RANGE_WORDS[range]} spanMs={p.onRange ? RANGE_MS[range] : undefined}
+          <RateChart times={p.chart.times} intervals={p.chart.intervals} series={p.chart.series} rangeWords={RANGE_WORDS[range]}
             unit={p.metric === 'cps' ? 'new connections/s' : 'traffic'} format={p.metric === 'cps' ? formatRate : formatBitRate} />
         )}
       </Panel>
