@@ -14,6 +14,8 @@ test('one client on an sh service: the hash-skew alarm on the service page and t
   test.setTimeout(120_000);
   const before = await agent().services.get.query({ key: SVC });
   await agent().services.update.mutate({ key: SVC, patch: { scheduler: 'sh' } });
+  // enough new connections in the lab's 10 s window to judge (the agent wants 30)
+  await agent().lab.setRate.mutate({ rate: 10 });
   try {
     await page.goto(servicePath('tcp', VIP, 8080));
     const alarm = page.getByRole('alert', { name: 'Hash skew' });
@@ -27,6 +29,7 @@ test('one client on an sh service: the hash-skew alarm on the service page and t
     await page.goto('/');
     await expect(page.getByRole('table', { name: 'Directors' }).getByText('1 service with hash skew')).toBeVisible({ timeout: 20_000 });
   } finally {
+    await agent().lab.setRate.mutate({ rate: 2 }).catch(() => undefined);
     await agent().services.update.mutate({ key: SVC, patch: { scheduler: before.scheduler, flags: before.flags } }).catch(() => undefined);
   }
 });

@@ -24,7 +24,8 @@ export interface SkewOptions {
   minConns: number;
 }
 
-export const DEFAULT_SKEW: SkewOptions = { windowMs: 60_000, holdMs: 180_000, threshold: 0.2, minConns: 100 };
+// 30 connections put an even split's share within ±0.2 at about 2 standard deviations; the hold time does the rest
+export const DEFAULT_SKEW: SkewOptions = { windowMs: 60_000, holdMs: 180_000, threshold: 0.2, minConns: 30 };
 
 export interface SkewServer {
   id: string;
