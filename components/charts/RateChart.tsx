@@ -95,6 +95,12 @@ export default function RateChart({ times, intervals, series, unit, format, heig
     const p = plot.current;
     if (!p) return;
     const { xs, ys } = withGaps(times, series, intervals);
+    // one point alone gives uPlot no span, and its own choice for a time scale covers years:
+    // an empty point a minute before gives the scale its minute
+    if (xs.length === 1) {
+      xs.unshift(xs[0]! - MIN_SPAN_S);
+      for (const y of ys) y.unshift(null);
+    }
     p.setData([xs, ...ys] as uPlot.AlignedData);
     // While the pointer is not on the chart, the legend shows the newest values.
     if ((p.cursor.left ?? -1) < 0 && xs.length > 0) p.setLegend({ idx: xs.length - 1 });
