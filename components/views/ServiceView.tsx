@@ -323,11 +323,12 @@ function Stat({ label, value, wide }: { label: string; value: string; wide?: boo
 
 /** New connections per real server against what the weights call for, and the flag that helps. */
 function SkewAlert({ alarm }: { alarm: SkewAlarm }) {
-  const minutes = Math.max(1, Math.round((Date.now() - alarm.since) / 60_000));
+  const minutes = Math.round((Date.now() - alarm.since) / 60_000);
+  const held = minutes < 1 ? 'under a minute' : `${minutes} min`;
   return (
     <div role="alert" aria-label="Hash skew" className="rounded-md border border-warn/40 bg-warn/10 px-4 py-3 text-sm">
       <p className="font-semibold text-warn">
-        Hash skew: {alarm.scheduler} sends new connections away from the weights (for {minutes} min, {formatCount(alarm.conns)} connections in the last window).
+        Hash skew: {alarm.scheduler} sends new connections away from the weights (for {held}, {formatCount(alarm.conns)} connections in the last window).
       </p>
       <ul className="mt-2 space-y-1">
         {alarm.servers.map((x) => (
