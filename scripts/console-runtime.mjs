@@ -24,7 +24,8 @@ export class ConsoleBuildMissing extends Error {
  * had an execute bit), whatever the umask they were built under; symbolic
  * links are copied as what they point to, so nothing leads back out.
  */
-export function copyReadable(src, dest) {
+export function copyReadable(src, dest, keep = () => true) {
+  if (!keep(src)) return;
   let st;
   try {
     st = statSync(src);
@@ -34,7 +35,7 @@ export function copyReadable(src, dest) {
   if (st.isDirectory()) {
     mkdirSync(dest, { recursive: true });
     chmodSync(dest, 0o755);
-    for (const name of readdirSync(src)) copyReadable(path.join(src, name), path.join(dest, name));
+    for (const name of readdirSync(src)) copyReadable(path.join(src, name), path.join(dest, name), keep);
     return;
   }
   if (!st.isFile()) return;
@@ -61,7 +62,9 @@ export async function assembleConsole({ root, dest }) {
     throw new ConsoleBuildMissing(`${standalone}/server.js is missing: build the console with next build (next.config.js sets output: 'standalone')`);
   }
   copyReadable(standalone, dest);
-  copyReadable(path.join(root, '.next', 'static'), path.join(dest, '.next', 'static'));
+  // Turbopack also emits a worker's TypeScript source as a media file for its new URL(); the worker
+  // runs from compiled chunks (turbopack-worker), so no source ships
+  copyReadable(path.join(root, '.next', 'static'), path.join(dest, '.next', 'static'), (p) => !/\.tsx?$/.test(p) || p.endsWith('.d.ts'));
   if (existsSync(path.join(root, 'public'))) copyReadable(path.join(root, 'public'), path.join(dest, 'public'));
   // Next's standalone server.js would start Next's own server, without sign-in or forwarding
   const outfile = path.join(dest, 'console', 'server.mjs');
