@@ -74,7 +74,8 @@ test.describe('snapshots', () => {
   test('an import applies with real progress (operations done of total), then says what it did; undo puts the table back', async ({ operator: page }) => {
     const before = await ipvsadm('-Sn');
     // enough operations (the agent writes 64 per datagram) that the bar has steps to show on a fast machine
-    const N = 500;
+    // (500 services were no longer enough once netlink decoding got faster)
+    const N = 1000;
     const text = Array.from({ length: N }, (_, i) => [
       `-A -t 10.77.${Math.floor(i / 200)}.${(i % 200) + 1}:80 -s rr`,
       `-a -t 10.77.${Math.floor(i / 200)}.${(i % 200) + 1}:80 -r 192.168.150.12:80 -g -w 1`,
