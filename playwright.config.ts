@@ -11,7 +11,8 @@ export default defineConfig({
   globalTeardown: './e2e/global-teardown.ts',
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // a failed test runs once more; npm test names it as flaky in its closing lines
+  retries: 1,
   timeout: 120_000,
   expect: { timeout: 20_000 },
   outputDir: 'test-results/e2e',

@@ -16,5 +16,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     setupFiles: ['server/lab/kernel-test-reset.ts'],
+    // a test that fails once is run again, and named as flaky in npm test's closing lines: timing in an
+    // emulated kernel on a loaded host is not the code under test, but a flake is still seen
+    retry: 1,
+    reporters: ['default', './scripts/vitest-flaky-reporter.mjs'],
   },
 });

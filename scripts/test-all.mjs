@@ -18,6 +18,22 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
 const failedTests = [];
+// tests that failed once and passed on their retry (kernel, lab and e2e suites retry once)
+const flakyTests = [];
+
+function flakyNames(name, text) {
+  // vitest: "FLAKY path > test (passed on retry 1)" (scripts/vitest-flaky-reporter.mjs);
+  // Playwright: the lines indented under "  N flaky"
+  for (const m of text.matchAll(/^FLAKY (.*\S)/gm)) flakyTests.push(`${name}: ${m[1].slice(0, 200)}`);
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => /^\s*\d+ flaky\s*$/.test(l));
+  if (at >= 0) {
+    for (const l of lines.slice(at + 1)) {
+      if (!/^\s{4,}\S/.test(l)) break;
+      flakyTests.push(`${name}: ${l.trim().slice(0, 200)}`);
+    }
+  }
+}
 
 // the names of failed tests, so that the closing lines (all a CI log may keep) say which
 function failedNames(name, text) {
@@ -49,6 +65,7 @@ function run(name, cmd, args, { parse, tool } = {}) {
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       const counts = parse ? parse(stripAnsi(out)) : tool ? { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 } : null;
       if (counts) for (const k of Object.keys(totals)) totals[k] += counts[k];
+      flakyNames(name, stripAnsi(out));
       if (code !== 0) {
         failedNames(name, stripAnsi(`${out}\n${err}`));
         failures.push(`${name} (exit ${code})`);
@@ -71,7 +88,8 @@ function parseVitest(text) {
 // Playwright's list reporter: "  12 passed (30s)", "  1 failed", "  2 skipped"
 function parsePlaywright(text) {
   const n = (word) => Number(text.match(new RegExp(`^\\s*(\\d+) ${word}`, 'm'))?.[1] ?? 0);
-  const c = { passed: n('passed'), failed: n('failed') + n('flaky'), skipped: n('skipped') };
+  // a flaky test passed on its retry: it counts as passed, and is named in the closing lines
+  const c = { passed: n('passed') + n('flaky'), failed: n('failed'), skipped: n('skipped') };
   return c.passed + c.failed + c.skipped > 0 ? c : null;
 }
 
@@ -110,7 +128,8 @@ if (want('e2e-ha') && existsSync('playwright.ha.config.ts')) {
   await run('e2e-ha', 'npx', ['playwright', 'test', '-c', 'playwright.ha.config.ts', '--reporter=list'], { parse: parsePlaywright });
 }
 
-process.stdout.write(`\n${failedTests.slice(0, 30).map((t) => `  failed: ${t}\n`).join('')}`);
+process.stdout.write(`\n${flakyTests.slice(0, 30).map((t) => `  flaky (passed on its retry): ${t}\n`).join('')}`);
+process.stdout.write(`${failedTests.slice(0, 30).map((t) => `  failed: ${t}\n`).join('')}`);
 process.stdout.write(`${failures.length ? `FAILED: ${failures.join(', ')}\n` : ''}`);
-process.stdout.write(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.stdout.write(`${totals.passed} passed${flakyTests.length ? ` (${flakyTests.length} on a retry)` : ''}, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exit(failures.length ? 1 : 0);
