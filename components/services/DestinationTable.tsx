@@ -26,7 +26,7 @@ export interface DestinationActions {
 }
 
 /** A slow start under way, as destinations.slowStarts reports it. */
-export interface SlowStartView { target: number; weight: number; step: number; steps: number; endsAt: number }
+export interface SlowStartView { target: number; weight: number; step: number; steps: number; endsAt: number; by?: string }
 
 /** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
 export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health, slowStarts, removals }: {
@@ -154,7 +154,7 @@ function SlowStartBadge({ ramp }: { ramp: SlowStartView }) {
   const left = Math.max(0, Math.round((ramp.endsAt - Date.now()) / 1000));
   return (
     <span className="inline-flex shrink-0 items-center gap-1" role="status" aria-label={`slow start: weight ${ramp.weight} of ${ramp.target}, step ${ramp.step} of ${ramp.steps}`}
-      title={`Slow start: weight ${ramp.weight}, climbing to ${ramp.target} (step ${ramp.step} of ${ramp.steps}, about ${left} s left)`}>
+      title={`Slow start${ramp.by ? ` by ${ramp.by}` : ''}: weight ${ramp.weight}, climbing to ${ramp.target} (step ${ramp.step} of ${ramp.steps}, about ${left} s left)`}>
       <Badge tone="accent">slow start {ramp.weight} → {ramp.target}</Badge>
       <span aria-hidden className="h-1.5 w-10 rounded bg-panel-2"><span className="block h-full rounded bg-accent" style={{ width: `${Math.round((100 * ramp.step) / ramp.steps)}%` }} /></span>
     </span>

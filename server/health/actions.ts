@@ -2,7 +2,8 @@
  * What a health transition does to the kernel's table, keepalived's way:
  * a failed server is quiesced (weight 0, existing connections continue;
  * inhibit_on_failure) or removed; a recovered one gets its configured weight
- * back, at once or ramped; a sorry server stands in while every real server
+ * back, at once or through a slow start (the same ramps operators start, so
+ * it shows, journals and stops like theirs); a sorry server stands in while every real server
  * is down. Maintenance is the operator's word and beats any check: a passing
  * check never undoes it. Every write takes the agent's write lock, is read
  * back, and goes to the journal like an operator's change.
@@ -16,6 +17,7 @@ import type { DestinationSpec, DestinationState, ServiceKey } from '@/lib/ipvs/m
 import type { HealthServiceConfig, HealthState, RealServerHealth } from '@/lib/schemas/health';
 import type { Journal, JournalObject } from '../table/journal';
 import type { Mutex } from '../table/mutex';
+import { SlowStarts } from '../table/slow-start';
 
 export interface Actor {
   role: 'viewer' | 'operator';
@@ -28,13 +30,18 @@ export interface Actor {
 /** The checker itself, in the journal. */
 export const HEALTH_ACTOR: Actor = { role: 'operator', tokenName: 'health-check', remote: 'agent' };
 
+/** Who a slow start after recovery is started by, in destinations.slowStarts. */
+export const HEALTH_RAMP_BY = 'health check';
+
 export interface ActionDeps {
   backend: IpvsBackend;
   writeLock: Mutex;
-  journal: Journal | null;
+  journal: Journal;
   /** tells live views the table changed */
   poke?: () => void;
   log: Logger;
+  /** the agent's slow starts (destinations.slowStarts); without them, ramps of its own */
+  slowStarts?: SlowStarts;
 }
 
 export type ActionOutcome = { changed: boolean; note: string };
@@ -49,10 +56,15 @@ async function readDest(b: IpvsBackend, svc: ServiceKey, d: DestinationSpec): Pr
 }
 
 export class HealthActions {
-  /** running ramps by "<service> <dest>": a later action cancels the ramp */
-  private ramps = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly slowStarts: SlowStarts;
+  private readonly ownSlowStarts: boolean;
+  /** ramps this started, by "<service> <dest>": stopped with it */
+  private readonly ramps = new Map<string, { service: ServiceKey; destination: DestinationSpec }>();
 
-  constructor(private readonly deps: ActionDeps) {}
+  constructor(private readonly deps: ActionDeps) {
+    this.ownSlowStarts = !deps.slowStarts;
+    this.slowStarts = deps.slowStarts ?? new SlowStarts();
+  }
 
   /**
    * One kernel write, journaled write-ahead like every other: `planned` is
@@ -60,13 +72,7 @@ export class HealthActions {
    * journal cannot be written, the kernel is not touched.
    */
   private async journaled(actor: Actor, op: string, planned: JournalObject[], write: () => Promise<JournalObject[]>): Promise<void> {
-    const j = this.deps.journal;
-    if (!j) {
-      await write();
-      this.deps.poke?.();
-      return;
-    }
-    const pending = await j.begin({
+    const pending = await this.deps.journal.begin({
       role: actor.role, tokenName: actor.tokenName, ...(actor.actor !== undefined ? { actor: actor.actor } : {}), remote: actor.remote, op,
     }, planned);
     let objects: JournalObject[];
@@ -85,28 +91,33 @@ export class HealthActions {
     return `${serviceId(cfg.service)} ${destinationId(d)}`;
   }
 
+  /** Any slow start of this server ends where it stands (a health action overrides it, whoever started it). */
   private cancelRamp(cfg: HealthServiceConfig, d: DestinationSpec): void {
-    const k = this.rampKey(cfg, d);
-    const t = this.ramps.get(k);
-    if (t) clearTimeout(t);
-    this.ramps.delete(k);
+    this.ramps.delete(this.rampKey(cfg, d));
+    this.slowStarts.stop(cfg.service, d);
   }
 
-  /** Sets one real server's weight (adding it if it is missing). Under the write lock. */
-  private async setWeight(cfg: HealthServiceConfig, rs: RealServerHealth, weight: number, actor: Actor, op: string): Promise<ActionOutcome> {
+  /**
+   * Sets one real server's weight (adding it if it is missing). Under the
+   * write lock; `weight` may depend on what the kernel has.
+   */
+  private async setWeight(
+    cfg: HealthServiceConfig, rs: RealServerHealth, weight: number | ((before: DestinationState | null) => number), actor: Actor, op: string,
+  ): Promise<ActionOutcome> {
     return this.deps.writeLock.run(async () => {
       const b = this.deps.backend;
       const before = await readDest(b, cfg.service, rs.destination);
-      if (before && before.weight === weight) return { changed: false, note: `weight already ${weight}` };
+      const w = typeof weight === 'number' ? weight : weight(before);
+      if (before && before.weight === w) return { changed: false, note: `weight already ${w}` };
       const was = before ? destinationSpecOf(before) : null;
-      const next = before ? { ...destinationSpecOf(before), weight } : { ...rs.destination, weight };
+      const next = before ? { ...destinationSpecOf(before), weight: w } : { ...rs.destination, weight: w };
       await this.journaled(actor, op, [{ kind: 'destination', service: cfg.service, before: was, after: next }], async () => {
         if (before) await b.updateDestination(cfg.service, next);
         else await b.addDestination(cfg.service, next);
         const after = await readDest(b, cfg.service, rs.destination);
         return [{ kind: 'destination', service: cfg.service, before: was, after: after ? destinationSpecOf(after) : null }];
       });
-      return { changed: true, note: before ? `weight ${before.weight} -> ${weight}` : `re-added with weight ${weight}` };
+      return { changed: true, note: before ? `weight ${before.weight} -> ${w}` : `re-added with weight ${w}` };
     });
   }
 
@@ -134,9 +145,12 @@ export class HealthActions {
   }
 
   /**
-   * Restores the configured weight (or the misc_dynamic weight). With a ramp,
-   * the weight climbs in steps; `stillUp` is asked before each step so a ramp
-   * stops when the server fails again or goes into maintenance.
+   * Restores the configured weight (or the misc_dynamic weight). With a
+   * ramp-up time, a server brought back (weight 0 or missing) goes in at
+   * weight 1 and climbs through a slow start; `stillUp` is asked before each
+   * step so the ramp stops when the server fails again or goes into
+   * maintenance. A server already taking traffic (the agent just started) is
+   * not pulled down to 1.
    */
   async up(
     cfg: HealthServiceConfig, rs: RealServerHealth, stillUp: () => boolean, weight = rs.destination.weight,
@@ -144,23 +158,18 @@ export class HealthActions {
   ): Promise<ActionOutcome> {
     this.cancelRamp(cfg, rs.destination);
     if (rs.maintenance) return { changed: false, note: 'in maintenance: a passing check does not end it' };
-    const steps = Math.min(10, weight);
-    if (cfg.rampUpSec <= 0 || steps <= 1) return this.setWeight(cfg, rs, weight, actor, 'health.up');
-    const stepMs = (cfg.rampUpSec * 1000) / steps;
+    if (cfg.rampUpSec <= 0 || weight <= 1) return this.setWeight(cfg, rs, weight, actor, 'health.up');
+    let out = false;
+    const first = await this.setWeight(cfg, rs, (before) => ((out = !before || before.weight === 0) ? 1 : weight), actor, 'health.up');
+    if (!out) return first;
     const key = this.rampKey(cfg, rs.destination);
-    const at = (i: number) => Math.max(1, Math.round((weight * i) / steps));
-    const first = await this.setWeight(cfg, rs, at(1), actor, 'health.up');
-    const next = (i: number) => {
-      this.ramps.set(key, setTimeout(() => {
-        this.ramps.delete(key);
-        if (!stillUp() || rs.maintenance) return;
-        this.setWeight(cfg, rs, at(i), actor, 'health.ramp')
-          .then(() => { if (i < steps) next(i + 1); })
-          .catch((e: unknown) => this.deps.log.error({ err: e }, 'health ramp step failed'));
-      }, stepMs));
-    };
-    next(2);
-    return { changed: first.changed, note: `ramping to ${weight} over ${cfg.rampUpSec} s` };
+    this.ramps.set(key, { service: cfg.service, destination: rs.destination });
+    this.slowStarts.start(
+      { backend: this.deps.backend, journal: this.deps.journal, writeLock: this.deps.writeLock, log: this.deps.log, hub: { poke: () => this.deps.poke?.() } },
+      cfg.service, rs.destination, weight, cfg.rampUpSec, HEALTH_RAMP_BY,
+      { while: () => this.ramps.has(key) && stillUp() && !rs.maintenance },
+    );
+    return { changed: first.changed, note: `slow start to ${weight} over ${cfg.rampUpSec} s` };
   }
 
   /**
@@ -209,8 +218,10 @@ export class HealthActions {
     return this.up(cfg, rs, stillUp, rs.destination.weight, actor);
   }
 
+  /** Ends the slow starts this started (each where it stands). */
   stop(): void {
-    for (const t of this.ramps.values()) clearTimeout(t);
+    if (this.ownSlowStarts) this.slowStarts.close();
+    else for (const r of this.ramps.values()) this.slowStarts.stop(r.service, r.destination);
     this.ramps.clear();
   }
 }

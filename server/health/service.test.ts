@@ -198,7 +198,8 @@ describe('HealthService on the fake kernel', () => {
 
   it('ramps a recovered weight up over the configured time', async () => {
     await open();
-    await health.setConfig(cfg({ rampUpSec: 10, timing: { delayLoop: 60, retry: 0, warmup: 0 }, realServers: [{ destination: rs(12, 10), checks: [HTTP] }] }));
+    // 10 steps from 1 to 10 over 9 s: one a second
+    await health.setConfig(cfg({ rampUpSec: 9, timing: { delayLoop: 60, retry: 0, warmup: 0 }, realServers: [{ destination: rs(12, 10), checks: [HTTP] }] }));
     await fake.updateDestination(SVC, rs(12, 10));
     alive.set(RS1.address, false);
     await vi.advanceTimersByTimeAsync(0);
@@ -214,6 +215,10 @@ describe('HealthService on the fake kernel', () => {
       seen.push((await weights(fake))['192.168.150.12']!);
     }
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10]);
+    // the steps are a slow start's: journaled under its actor, none as the old health.ramp
+    const entries = journal.list({ limit: 50 });
+    expect(entries.filter((e) => e.op === 'destinations.slowStart').map((e) => e.actor)).toEqual(Array(9).fill('slow start'));
+    expect(entries.some((e) => e.op === 'health.ramp')).toBe(false);
   });
 
   it('maintenance holds weight 0 through a passing check, and is kept when the config is replaced', async () => {

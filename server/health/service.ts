@@ -17,6 +17,7 @@ import {
 } from '@/lib/schemas/health';
 import type { Journal } from '../table/journal';
 import type { Mutex } from '../table/mutex';
+import type { SlowStarts } from '../table/slow-start';
 import { keepFailingServer, releaseKeptServers } from '@/lib/health/quorum';
 import { HealthActions, HEALTH_ACTOR, type Actor } from './actions';
 import { makeRunCheck, type RunCheck } from './checkers';
@@ -33,10 +34,12 @@ export type { RunCheck } from './checkers';
 export interface HealthDeps {
   backend: IpvsBackend;
   writeLock: Mutex;
-  journal: Journal | null;
+  journal: Journal;
   log: Logger;
   stateDir: string | null;
   poke?: () => void;
+  /** the agent's slow starts: a server brought back ramps through them (destinations.slowStarts) */
+  slowStarts?: SlowStarts;
   /** injectable for tests */
   runCheck?: RunCheck;
   random?: () => number;
@@ -166,7 +169,10 @@ export class HealthService {
     });
     this.runCheck = deps.runCheck ?? makeRunCheck(deps.checkRunner ? new RunnerClient(deps.checkRunner) : this.misc);
     this.events.setMaxListeners(0);
-    this.actions = new HealthActions({ backend: deps.backend, writeLock: deps.writeLock, journal: deps.journal, log: deps.log, ...(deps.poke ? { poke: deps.poke } : {}) });
+    this.actions = new HealthActions({
+      backend: deps.backend, writeLock: deps.writeLock, journal: deps.journal, log: deps.log,
+      ...(deps.poke ? { poke: deps.poke } : {}), ...(deps.slowStarts ? { slowStarts: deps.slowStarts } : {}),
+    });
     this.scheduler = new HealthScheduler({
       onTransition: (t) => this.onTransition(t),
       ...(deps.random ? { random: deps.random } : {}),

@@ -236,9 +236,20 @@ export function createDestination(ctx: WriteCtx, service: ServiceKey, dest: Dest
   });
 }
 
-export function updateDestination(ctx: WriteCtx, service: ServiceKey, key: DestinationKey, patch: DestinationPatch, op = 'destinations.update') {
+/**
+ * `opts.unless` is asked under the write lock with what the kernel has: a
+ * reason refuses the write (PreconditionError) before anything is journaled,
+ * so a writer acting on an earlier read (a ramp step) cannot undo a write
+ * that came in between.
+ */
+export function updateDestination(
+  ctx: WriteCtx, service: ServiceKey, key: DestinationKey, patch: DestinationPatch, op = 'destinations.update',
+  opts: { unless?: (before: DestinationSpec) => string | null } = {},
+) {
   return write(ctx, async () => {
     const before = destSpecOf(await mustReadDestination(ctx.backend, service, key));
+    const refused = opts.unless?.(before) ?? null;
+    if (refused !== null) throw new PreconditionError(refused);
     const next = parseWith(destinationSpecSchema, mergeDestinationPatch(before, patch), ['patch']);
     const { value: after, entry } = await journaled(ctx, op, [{ kind: 'destination', service, before, after: next }], async () => {
       await ctx.backend.updateDestination(service, next);

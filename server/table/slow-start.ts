@@ -1,9 +1,12 @@
 /**
- * Slow start: a real server added (or put back) at weight 1 climbs to its
- * weight in steps over a chosen time, each step a journaled write through the
- * one writer under the actor "slow start". A ramp stops when an operator
- * stops it, when someone else changes the weight, or when the server goes.
+ * Slow start: a real server added (or put back, by an operator or by health
+ * checks) at weight 1 climbs to its weight in steps over a chosen time, each
+ * step a journaled write through the one writer under the actor "slow start".
+ * A ramp stops when an operator stops it, when someone else changes the
+ * weight, when the server goes, or when its starter no longer wants it (a
+ * health check failing again).
  */
+import { PreconditionError } from '@/lib/errors';
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 import { readDestination, updateDestination, type WriteCtx } from './ops';
@@ -30,7 +33,12 @@ export interface SlowStartState {
   by: string;
 }
 
-interface Ramp { state: SlowStartState; timer: NodeJS.Timeout | null; deps: AgentDeps }
+export interface SlowStartOptions {
+  /** asked before each step (under the write lock): false ends the ramp where it stands */
+  while?: () => boolean;
+}
+
+interface Ramp { state: SlowStartState; timer: NodeJS.Timeout | null; deps: AgentDeps; opts: SlowStartOptions }
 
 /** The weight after step i of n (1..n): from 1 to the target, evenly. */
 export function stepWeight(target: number, i: number, n: number): number {
@@ -48,7 +56,10 @@ export class SlowStarts {
    * Climbs from the weight 1 the server has now (the caller set it) to
    * `target` over `seconds`. Each step is journaled as the actor "slow start".
    */
-  start(deps: AgentDeps, service: ServiceKey, destination: DestinationKey, target: number, seconds: number, by: string): SlowStartState {
+  start(
+    deps: AgentDeps, service: ServiceKey, destination: DestinationKey, target: number, seconds: number, by: string,
+    opts: SlowStartOptions = {},
+  ): SlowStartState {
     const id = rampId(service, destination);
     this.stop(service, destination);
     const steps = Math.max(2, Math.min(MAX_STEPS, target));
@@ -57,7 +68,7 @@ export class SlowStarts {
       service, destination: { family: destination.family, address: destination.address, port: destination.port },
       target, weight: 1, step: 1, steps, startedAt: now, endsAt: now + seconds * 1000, by,
     };
-    const ramp: Ramp = { state, timer: null, deps };
+    const ramp: Ramp = { state, timer: null, deps, opts };
     this.ramps.set(id, ramp);
     this.schedule(id, ramp, (seconds * 1000) / (steps - 1));
     return { ...state };
@@ -96,19 +107,38 @@ export class SlowStarts {
     // gone, or someone else set the weight: the ramp is no longer ours to drive
     if (!now || now.weight !== s.weight) {
       deps.log.info({ destination: id, found: now?.weight ?? null, expected: s.weight }, 'slow start stops: the weight changed under it');
-      if (this.ramps.get(id) === ramp) this.ramps.delete(id);
+      this.end(id, ramp);
       return;
     }
     if (this.ramps.get(id) !== ramp) return;
     const step = s.step + 1;
     const weight = stepWeight(s.target, step, s.steps);
     const ctx: WriteCtx = { ...deps, auth: { role: 'operator', tokenName: SLOW_START_ACTOR, actor: SLOW_START_ACTOR }, remote: 'agent' };
-    await updateDestination(ctx, s.service, s.destination, { weight }, 'destinations.slowStart');
+    try {
+      // checked again under the lock: a write since the read above (a health check quiescing it) wins
+      await updateDestination(ctx, s.service, s.destination, { weight }, 'destinations.slowStart', {
+        unless: (before) => {
+          if (this.ramps.get(id) !== ramp) return 'the slow start was stopped';
+          if (before.weight !== s.weight) return `the weight changed under the slow start (${s.weight} -> ${before.weight})`;
+          if (ramp.opts.while && !ramp.opts.while()) return 'its starter no longer wants it';
+          return null;
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof PreconditionError)) throw e;
+      deps.log.info({ destination: id, why: e.message }, 'slow start stops');
+      this.end(id, ramp);
+      return;
+    }
     if (this.ramps.get(id) !== ramp) return;
     s.step = step;
     s.weight = weight;
     if (step >= s.steps) this.ramps.delete(id);
     else this.schedule(id, ramp, stepMs);
+  }
+
+  private end(id: string, ramp: Ramp): void {
+    if (this.ramps.get(id) === ramp) this.ramps.delete(id);
   }
 }
 

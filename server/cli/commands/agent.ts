@@ -219,7 +219,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const writeLock = new Mutex();
   const outside = await OutsideWatch.open({ journal, hub, log, stateDir });
   const health = await HealthService.open({
-    backend, writeLock, journal, log, stateDir, poke: () => hub.poke(),
+    backend, writeLock, journal, log, stateDir, poke: () => hub.poke(), slowStarts,
     checksDir: values['checks-dir'] ?? DEFAULT_CHECKS_DIR,
     checkUser: values['check-user'] ?? 'nobody',
     ...(values['check-runner'] ? { checkRunner: values['check-runner'] } : {}),
