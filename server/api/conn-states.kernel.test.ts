@@ -23,8 +23,9 @@ import { createTRPCClient, httpLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnSummary } from '@/lib/conn/summary';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
+import { dst, ipvsadm, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
+import { BridgeLab } from '../ipvs/bridge-lab';
 import { Auth } from './auth';
 import { procConnSource } from '../live/conn-source';
 import { procIpvsFile } from '../live/sampler';
@@ -49,38 +50,9 @@ const HELD = 4;
 const FINISHED = 5;
 const SYNS = 6;
 
-const SETUP = `
-set -e
-echo 1 >/proc/sys/net/ipv4/ip_forward
-echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-ip link add kb0 type bridge
-ip link set kb0 up
-ip addr add 192.168.160.1/24 dev kb0
-ip addr add ${VIP}/32 dev kb0
-for ns in kc kr1 kr2; do
-  ip netns add $ns
-  ip link add veth-$ns type veth peer name eth0 netns $ns
-  ip link set veth-$ns master kb0 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-echo 0 >/proc/sys/net/ipv4/conf/kb0/send_redirects
-ip -n kc addr add ${CLIENT}/24 dev eth0
-ip -n kr1 addr add ${RS1}/24 dev eth0
-ip -n kr2 addr add ${RS2}/24 dev eth0
-ip netns exec kr1 sh -c 'for c in all eth0; do echo 1 >/proc/sys/net/ipv4/conf/$c/arp_ignore; echo 2 >/proc/sys/net/ipv4/conf/$c/arp_announce; done'
-ip -n kr1 addr add ${VIP}/32 dev lo
-# NAT replies (from the RIP) go back through the director; DR replies (from the VIP) go straight to the client
-ip -n kr1 route add default via 192.168.160.1 dev eth0 table 160
-ip -n kr1 rule add from ${RS1} lookup 160 priority 1000
-`;
-const TEARDOWN = `
-for ns in kc kr1 kr2; do
-  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $ns 2>/dev/null || true
-done
-ip link del kb0 2>/dev/null || true
-`;
+const LAN = new BridgeLab({ bridge: 'kb0', net: '192.168.160', vip: VIP, hosts: { kc: CLIENT, kr1: RS1, kr2: RS2 } });
+// NAT replies (from the RIP) go back through the director; DR replies (from the VIP) go straight to the client
+const SETUP = `${LAN.drRealServer('kr1')}\n${LAN.natReplies('kr1', 160)}`;
 // /hold is accepted and never answered, so its connection stays ESTABLISHED; anything else is
 // answered and closed by the server first
 const SERVER = `require('http').createServer((q, r) => {
@@ -92,7 +64,6 @@ const SERVER = `require('http').createServer((q, r) => {
 let backend: IpvsBackend;
 let hub: TableHub;
 let srv: AgentServer;
-let realServer: ChildProcess | null = null;
 let held: ChildProcess | null = null;
 
 const client = () => createTRPCClient<AppRouter>({
@@ -100,8 +71,7 @@ const client = () => createTRPCClient<AppRouter>({
 });
 
 beforeAll(async () => {
-  sh(TEARDOWN);
-  sh(SETUP);
+  LAN.up(SETUP);
   backend = await openIpvs();
   await backend.flush();
   await backend.addService(svc(DR_OK, { scheduler: 'rr' }));
@@ -121,21 +91,16 @@ beforeAll(async () => {
     listen: { host: '127.0.0.1', port: 0 },
     allowOrigins: [],
   });
-  realServer = spawn('ip', ['netns', 'exec', 'kr1', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
-    realServer!.once('exit', (code) => reject(new Error(`real server exited (${code}) before listening`)));
-  });
+  await LAN.spawnNode('kr1', SERVER);
 });
 
 afterAll(async () => {
   held?.kill('SIGKILL');
-  realServer?.kill('SIGKILL');
   await srv?.close();
   hub?.close();
   await backend?.flush().catch(() => undefined);
   backend?.close();
-  sh(TEARDOWN);
+  LAN.down();
 });
 
 function byState(s: ConnSummary, label: string): Record<string, number> {

@@ -8,14 +8,15 @@
  *     └─ kdr  real server 192.168.170.12, HTTP on :80, replies through the DIP (policy routing)
  *   NAT VIP:8080 -> kdr:80, persistent 40 s
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrainProgress } from '@/lib/agent/events';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { dst, ipvsadm, persistent, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
+import { dst, ipvsadm, persistent, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
+import { BridgeLab, HTTP_OK_SERVER } from '../ipvs/bridge-lab';
 import { procConnSource } from '../live/conn-source';
 import { procIpvsFile } from '../live/sampler';
 import { TableHub } from '../live/hub';
@@ -31,41 +32,11 @@ const RS = '192.168.170.12';
 const NAT = tcp(VIP, 8080);
 const PERSIST = 40;
 
-const SETUP = `
-set -e
-echo 1 >/proc/sys/net/ipv4/ip_forward
-ip link add kd0 type bridge
-ip link set kd0 up
-ip addr add 192.168.170.1/24 dev kd0
-ip addr add ${VIP}/32 dev kd0
-for ns in kdc kdr; do
-  ip netns add $ns
-  ip link add veth-$ns type veth peer name eth0 netns $ns
-  ip link set veth-$ns master kd0 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-ip -n kdc addr add 192.168.170.200/24 dev eth0
-ip -n kdr addr add ${RS}/24 dev eth0
-echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-echo 0 >/proc/sys/net/ipv4/conf/kd0/send_redirects
-# NAT: the real server's replies (from its own address) go back through the director
-ip -n kdr route add default via 192.168.170.1 dev eth0 table 170
-ip -n kdr rule add from ${RS} lookup 170 priority 1000
-`;
-const TEARDOWN = `
-for ns in kdc kdr; do
-  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $ns 2>/dev/null || true
-done
-ip link del kd0 2>/dev/null || true
-`;
-const SERVER = `require('http').createServer((q, r) => { r.setHeader('connection', 'close'); r.end('ok\\n'); }).listen(80, '0.0.0.0', () => console.log('ready'));`;
+const LAN = new BridgeLab({ bridge: 'kd0', net: '192.168.170', vip: VIP, hosts: { kdc: '192.168.170.200', kdr: RS } });
 
 let backend: IpvsBackend;
 let hub: TableHub;
 let deps: AgentDeps;
-let realServer: ChildProcess | null = null;
 
 /** Seconds left of the kernel's template for the VIP's persistent service, from `ipvsadm -Lcn` (mm:ss). */
 function kernelTemplateLeft(): number | null {
@@ -76,8 +47,7 @@ function kernelTemplateLeft(): number | null {
 }
 
 beforeAll(async () => {
-  sh(TEARDOWN);
-  sh(SETUP);
+  LAN.up(LAN.natReplies('kdr', 170));
   backend = await openIpvs();
   await backend.flush();
   await backend.addService(svc(NAT, { scheduler: 'rr', flags: persistent, timeout: PERSIST }));
@@ -85,19 +55,14 @@ beforeAll(async () => {
   hub = new TableHub({ backend, log, tickMs: 500, structure: procIpvsFile() });
   hub.start();
   deps = { backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: procConnSource({ pageMaxAgeMs: 200 }), version: 'kernel-test', startedAt: Date.now() };
-  realServer = spawn('ip', ['netns', 'exec', 'kdr', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
-    realServer!.once('exit', (code) => reject(new Error(`real server exited (${code}) before listening`)));
-  });
+  await LAN.spawnNode('kdr', HTTP_OK_SERVER);
 });
 
 afterAll(async () => {
-  realServer?.kill('SIGKILL');
   hub?.close();
   await backend?.flush().catch(() => undefined);
   backend?.close();
-  sh(TEARDOWN);
+  LAN.down();
 });
 
 describe('a drain of a persistent service', () => {

@@ -11,13 +11,14 @@
  *     ├─ kr61 real server 192.168.166.12, VIP on lo, HTTP on :80
  *     └─ kr62 real server 192.168.166.13, NO VIP on lo: drops what DR sends it
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
+import { dst, ipvsadm, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
+import { BridgeLab, HTTP_OK_SERVER } from '../ipvs/bridge-lab';
 import { createContextInner } from '../api/context';
 import { TableHub } from '../live/hub';
 import { procConnSource } from '../live/conn-source';
@@ -32,41 +33,10 @@ const VIP = '192.168.166.100';
 const RS1 = '192.168.166.12';
 const RS2 = '192.168.166.13';
 
-const SETUP = `
-set -e
-echo 1 >/proc/sys/net/ipv4/ip_forward
-echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-ip link add kb6 type bridge
-ip link set kb6 up
-ip addr add 192.168.166.1/24 dev kb6
-ip addr add ${VIP}/32 dev kb6
-for ns in kc6 kr61 kr62; do
-  ip netns add $ns
-  ip link add veth-$ns type veth peer name eth0 netns $ns
-  ip link set veth-$ns master kb6 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-echo 0 >/proc/sys/net/ipv4/conf/kb6/send_redirects
-ip -n kc6 addr add 192.168.166.200/24 dev eth0
-ip -n kr61 addr add ${RS1}/24 dev eth0
-ip -n kr62 addr add ${RS2}/24 dev eth0
-ip netns exec kr61 sh -c 'for c in all eth0; do echo 1 >/proc/sys/net/ipv4/conf/$c/arp_ignore; echo 2 >/proc/sys/net/ipv4/conf/$c/arp_announce; done'
-ip -n kr61 addr add ${VIP}/32 dev lo
-`;
-const TEARDOWN = `
-for ns in kc6 kr61 kr62; do
-  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $ns 2>/dev/null || true
-done
-ip link del kb6 2>/dev/null || true
-`;
-const SERVER = `require('http').createServer((q, r) => { r.setHeader('connection', 'close'); r.end('ok\\n'); })
-  .listen(80, '0.0.0.0', () => console.log('ready'));`;
+const LAN = new BridgeLab({ bridge: 'kb6', net: '192.168.166', vip: VIP, hosts: { kc6: '192.168.166.200', kr61: RS1, kr62: RS2 } });
 
 let backend: IpvsBackend;
 let hub: TableHub;
-let realServer: ChildProcess | null = null;
 
 function callerWith(b: IpvsBackend, journal: Journal) {
   return createCallerFactory(appRouter)(createContextInner({
@@ -75,24 +45,18 @@ function callerWith(b: IpvsBackend, journal: Journal) {
 }
 
 beforeAll(async () => {
-  sh(TEARDOWN);
-  sh(SETUP);
+  LAN.up(LAN.drRealServer('kr61'));
   backend = await openIpvs();
   await backend.flush();
   hub = new TableHub({ backend, log, tickMs: 500 });
-  realServer = spawn('ip', ['netns', 'exec', 'kr61', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
-    realServer!.once('exit', (code) => reject(new Error(`real server exited (${code}) before listening`)));
-  });
+  await LAN.spawnNode('kr61', HTTP_OK_SERVER);
 });
 
 afterAll(async () => {
-  realServer?.kill('SIGKILL');
   hub?.close();
   await backend?.flush().catch(() => undefined);
   backend?.close();
-  sh(TEARDOWN);
+  LAN.down();
 });
 
 const A = tcp('10.30.0.1', 80);

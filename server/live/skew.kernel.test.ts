@@ -10,12 +10,12 @@
  *     ├─ ksr1 real server 192.168.171.12, HTTP on :80 (NAT: replies through the DIP)
  *     └─ ksr2 real server 192.168.171.13
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
+import { dst, ipvsadm, svc, tcp } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
+import { BridgeLab, HTTP_OK_SERVER } from '../ipvs/bridge-lab';
 import { Journal } from '../table/journal';
 import { Mutex } from '../table/mutex';
 import type { AgentDeps } from '../api/context';
@@ -30,36 +30,7 @@ const RS = ['192.168.171.12', '192.168.171.13'];
 const SVC = tcp(VIP, 80);
 const FLAGS = { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false };
 
-const SETUP = `
-set -e
-echo 1 >/proc/sys/net/ipv4/ip_forward
-ip link add ks0 type bridge
-ip link set ks0 up
-ip addr add 192.168.171.1/24 dev ks0
-ip addr add ${VIP}/32 dev ks0
-for ns in ksc ksr1 ksr2; do
-  ip netns add $ns
-  ip link add veth-$ns type veth peer name eth0 netns $ns
-  ip link set veth-$ns master ks0 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-echo 0 >/proc/sys/net/ipv4/conf/ks0/send_redirects
-ip -n ksc addr add 192.168.171.200/24 dev eth0
-ip -n ksr1 addr add ${RS[0]}/24 dev eth0
-ip -n ksr2 addr add ${RS[1]}/24 dev eth0
-ip -n ksr1 route add default via 192.168.171.1
-ip -n ksr2 route add default via 192.168.171.1
-`;
-const TEARDOWN = `
-for ns in ksc ksr1 ksr2; do
-  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $ns 2>/dev/null || true
-done
-ip link del ks0 2>/dev/null || true
-`;
-const SERVER = `require('http').createServer((q, r) => { r.setHeader('connection', 'close'); r.end('ok\\n'); }).listen(80, '0.0.0.0', () => console.log('ready'));`;
+const LAN = new BridgeLab({ bridge: 'ks0', net: '192.168.171', vip: VIP, hosts: { ksc: '192.168.171.200', ksr1: RS[0]!, ksr2: RS[1]! } });
 /** One client address, a new connection (and source port) for every request, about 20 a second. */
 const CLIENT = `const http = require('http'); const go = () => { const q = http.get({ host: '${VIP}', port: 80, agent: false }, (r) => r.resume()); q.on('error', () => {}); q.setTimeout(2000, () => q.destroy()); }; setInterval(go, 50);`;
 
@@ -67,17 +38,6 @@ let backend: IpvsBackend;
 let hub: TableHub;
 let skew: SkewWatch;
 let deps: AgentDeps;
-const procs: ChildProcess[] = [];
-
-function start(ns: string, code: string, ready: boolean): Promise<void> {
-  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  procs.push(p);
-  if (!ready) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    p.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
-    p.once('exit', (code) => reject(new Error(`${ns} exited (${code}) before listening`)));
-  });
-}
 
 /** Each real server's connection counter, from ipvsadm in the same kernel. */
 function kernelConns(): number[] {
@@ -96,8 +56,7 @@ async function until<T>(what: string, ms: number, f: () => Promise<T | null>): P
 }
 
 beforeAll(async () => {
-  sh(TEARDOWN);
-  sh(SETUP);
+  LAN.up('ip -n ksr1 route add default via 192.168.171.1\nip -n ksr2 route add default via 192.168.171.1');
   backend = await openIpvs();
   await backend.flush();
   await backend.addService(svc(SVC, { scheduler: 'sh' }));
@@ -107,18 +66,17 @@ beforeAll(async () => {
   skew = new SkewWatch(hub, { windowMs: 6000, holdMs: 3000, minConns: 20, threshold: 0.2 }, 1000);
   skew.start();
   deps = { backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: null, version: 'kernel-test', startedAt: Date.now(), skew };
-  await start('ksr1', SERVER, true);
-  await start('ksr2', SERVER, true);
-  await start('ksc', CLIENT, false);
+  await LAN.spawnNode('ksr1', HTTP_OK_SERVER);
+  await LAN.spawnNode('ksr2', HTTP_OK_SERVER);
+  await LAN.spawnNode('ksc', CLIENT, { ready: false });
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
   skew?.stop();
   hub?.close();
   await backend?.flush().catch(() => undefined);
   backend?.close();
-  sh(TEARDOWN);
+  LAN.down();
 });
 
 describe('hash skew', () => {
