@@ -61,9 +61,17 @@ export type DestinationPatch = z.infer<typeof destinationPatchSchema>;
 
 export const serviceRefInput = z.object({ key: serviceKeySchema });
 
-/** services.list: `fresh` reads every real server's counters now (one dump per service) instead of serving the hub's table. */
-export const serviceListInput = z.object({ fresh: z.boolean().default(false) }).default({ fresh: false });
-export const serviceGetInput = serviceRefInput.extend({ fresh: z.boolean().default(false) });
+/**
+ * services.list/get serve the hub's table as last read (each service's readAt says when). `maxAgeMs`: read the
+ * table again first if that is older (the cheap way: /proc and one service dump); `fresh`: read every real
+ * server's counters now (one dump per service).
+ */
+const readInput = {
+  fresh: z.boolean().default(false),
+  maxAgeMs: z.number().int().min(0).max(86_400_000).optional(),
+};
+export const serviceListInput = z.object(readInput).default({ fresh: false });
+export const serviceGetInput = serviceRefInput.extend(readInput);
 
 export const serviceCreateInput = z.object({
   service: serviceSpecSchema,

@@ -128,14 +128,18 @@ describe('one read path: services.list and services.get answer from the hub', ()
     const before = Date.now();
     const first = await viewer.services.list();
     expect(first).toHaveLength(2);
-    // older than a tick (20 ms here): the hub looks again the cheap way (totals and /proc/net/ip_vs,
-    // which the fake emulates with a dump), so another tool's change shows; nothing moved, so the only
-    // GET_DEST dumps are the sampler's rotation
+    // older than a tick (20 ms here) and nobody asked for a bound: served as read, no kernel read at all
     await new Promise((r) => setTimeout(r, 3 * deps.hub.tickMs));
+    const m = reads();
+    expect(await viewer.services.list()).toEqual(first);
+    expect(reads()).toBe(m);
+    // maxAgeMs: the hub looks again the cheap way (totals and /proc/net/ip_vs, which the fake emulates with
+    // a dump); nothing moved, so the only GET_DEST dumps are the sampler's rotation
     const gets = () => deps.fake.calls.get('listDestinations') ?? 0;
     const n = gets();
-    const again = await viewer.services.list();
-    const one = await viewer.services.get({ key: VIP2 });
+    const again = await viewer.services.list({ maxAgeMs: deps.hub.tickMs });
+    const one = await viewer.services.get({ key: VIP2, maxAgeMs: deps.hub.tickMs });
+    expect(reads()).toBeGreaterThan(m);
     expect(gets() - n, 'no GET_DEST dump beyond the rotation\'s 2 where nothing moved').toBeLessThanOrEqual(2);
     const unstamped = (l: typeof first) => l.map(({ readAt: _readAt, ...rest }) => rest);
     expect(unstamped(again)).toEqual(unstamped(first));
@@ -147,12 +151,16 @@ describe('one read path: services.list and services.get answer from the hub', ()
     }
   });
 
-  it('a service another tool added shows on the next list a tick later, with nobody subscribed', async () => {
+  it('a service another tool added shows on a list that asks for a table no older than a tick, with nobody subscribed', async () => {
     await op.services.create({ service: { key: VIP }, destinations: [RS1] });
     expect(await viewer.services.list()).toHaveLength(1);
     await deps.fake.addService({ key: VIP2, scheduler: 'rr', flags: { ...DEFAULT_FLAGS }, timeout: 0, netmask: '255.255.255.255', pe: null });
     await new Promise((r) => setTimeout(r, 2 * deps.hub.tickMs));
-    expect((await viewer.services.list()).map((s) => s.key.kind === 'addr' && s.key.port).sort()).toEqual([443, 80].sort());
+    expect((await viewer.services.list({ maxAgeMs: deps.hub.tickMs })).map((s) => s.key.kind === 'addr' && s.key.port).sort()).toEqual([443, 80].sort());
+  });
+
+  it('rejects a maxAgeMs that is not a bounded whole number of ms, naming the field', async () => {
+    for (const maxAgeMs of [-1, 1.5, 1e12]) expect(issuePaths(await failure(viewer.services.list({ maxAgeMs })))).toContain('maxAgeMs');
   });
 
   it('fresh: true reads every service\'s real servers once (one GET_DEST dump each) and refreshes the hub', async () => {

@@ -185,7 +185,8 @@ describe.skipIf(!canRun)('npm start', () => {
       expect(s.services.nat!.byServer[RS1]).toBeGreaterThan(0);
       expect(s.services.nat!.byServer[RS2]).toBeGreaterThan(0);
       // the kernel's own counters agree: both DR destinations got connections, in turn
-      const services = await api.services.list.query();
+      // read now, not the hub's last sample: with nobody subscribed that can be older than the traffic
+      const services = await api.services.list.query({ maxAgeMs: 0 });
       const drSvc = services.find((v) => v.key.kind === 'addr' && v.key.address === LAB_TOPOLOGY.vip && v.key.port === 80)!;
       const conns = drSvc.destinations.map((d) => d.stats.conns);
       expect(conns).toHaveLength(2);

@@ -278,11 +278,12 @@ export class TableHub {
   /**
    * The table as the API serves it: the latest sample, each service stamped
    * with when its parts were read (every tick while someone subscribes, every
-   * idleSampleMs otherwise). It is read again first when older than
-   * `maxAgeMs` (default one tick), after a write through the agent, or when
-   * it lacks services whose real servers were never read. `fresh`: read every
-   * service's real servers now (one GET_DEST dump each), which refreshes the
-   * hub for every subscriber too.
+   * idleSampleMs otherwise). It is read again first after a write through the
+   * agent, when it lacks services whose real servers were never read, or when
+   * older than `maxAgeMs` if the caller gives one: a read of a large table
+   * costs more than serving it, so a caller that needs a bound says so.
+   * `fresh`: read every service's real servers now (one GET_DEST dump each),
+   * which refreshes the hub for every subscriber too.
    */
   async table(opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService[]> {
     return servedOf(await this.sampleFor(opts));
@@ -300,9 +301,9 @@ export class TableHub {
   private async sampleFor(opts: { fresh?: boolean; maxAgeMs?: number }): Promise<Sample> {
     const cur = this.current;
     if (opts.fresh) await this.sampleNow(true);
-    // older than a tick, a sample may miss what another tool (ipvsadm) changed: read again (the
+    // older than the caller allows, a sample may miss what another tool (ipvsadm) changed: read again (the
     // sampler's cheap path: /proc totals and structure, dumps only where something moved)
-    else if (!cur || this.stale || cur.missing > 0 || Date.now() - cur.at > (opts.maxAgeMs ?? this.tickMs)) {
+    else if (!cur || this.stale || cur.missing > 0 || (opts.maxAgeMs !== undefined && Date.now() - cur.at > opts.maxAgeMs)) {
       await this.sampleNow();
       if (this.current && this.current.missing > 0) await this.sampleNow(true);
     }

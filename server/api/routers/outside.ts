@@ -16,7 +16,7 @@ export const outsideRouter = router({
   list: viewerProcedure.query(async ({ ctx }) => {
     const w = watchOf(ctx);
     // a reading failure is the table's to report (services.list); the list says when it last compared
-    await ctx.hub.table().catch(() => undefined);
+    await ctx.hub.table({ maxAgeMs: ctx.hub.tickMs }).catch(() => undefined);
     return w.status();
   }),
   /** Take outside change `id` as Director's own (journaled as "outside (adopted by <user>)"). */

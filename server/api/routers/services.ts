@@ -6,11 +6,11 @@ import * as ops from '../../table/ops';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
 
 export const servicesRouter = router({
-  /** The table as the hub last read it (each service says when: readAt); `fresh` reads every real server now. */
-  list: viewerProcedure.input(serviceListInput).query(({ ctx, input }): Promise<ServedService[]> => ctx.hub.table({ fresh: input.fresh })),
+  /** The table as the hub last read it (each service says when: readAt); see serviceListInput for fresher reads. */
+  list: viewerProcedure.input(serviceListInput).query(({ ctx, input }): Promise<ServedService[]> => ctx.hub.table(input)),
   /** The table in a few numbers (the fleet page's row): a few hundred bytes whatever the table's size. */
-  summary: viewerProcedure.query(async ({ ctx }): Promise<TableSummary> => summarizeTable(await ctx.hub.table({}))),
-  get: viewerProcedure.input(serviceGetInput).query(({ ctx, input }): Promise<ServedService> => ctx.hub.service(input.key, { fresh: input.fresh })),
+  summary: viewerProcedure.query(async ({ ctx }): Promise<TableSummary> => summarizeTable(await ctx.hub.table({ maxAgeMs: ctx.hub.tickMs }))),
+  get: viewerProcedure.input(serviceGetInput).query(({ ctx, input }): Promise<ServedService> => ctx.hub.service(input.key, input)),
   create: operatorProcedure
     .input(serviceCreateInput)
     .mutation(({ ctx, input }) => ops.createService(ctx, input.service, input.destinations)),
