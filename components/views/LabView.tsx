@@ -32,6 +32,7 @@ const DIRECTOR_FAULT_HELP: Record<(typeof DIRECTOR_FAULTS)[number], string> = {
   'defense-always': 'net.ipv4.vs.drop_packet=3: drop packets at random, always',
   'defense-active': 'amemthresh above all memory, drop_entry=1: the kernel turns the defense on',
   'conntrack-full': 'net.ipv4.vs.conntrack=1 with nf_conntrack_max=8',
+  'conntrack-reuse': 'net.ipv4.vs.conntrack=1 and a tc ct action on br0: a reused client port waits 1 s',
 };
 
 function Box({ title, lines, tone }: { title: string; lines: string[]; tone?: 'ok' | 'danger' | 'neutral' }) {

@@ -97,7 +97,7 @@ export interface DoctorEvidence {
    * "net.ipv4.conf.br0.rp_filter", "net.netfilter.nf_conntrack_max"); null when absent
    */
   sysctl: Record<string, number | null>;
-  /** loaded (or built-in) kernel modules the rules ask about */
+  /** loaded (or built-in) kernel modules the rules ask about; act_ct: loaded and held by a tc action */
   modules: Record<string, boolean>;
   /** MemAvailable in pages (the unit of net.ipv4.vs.amemthresh); null when unknown */
   memAvailablePages: number | null;

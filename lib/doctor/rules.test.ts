@@ -80,6 +80,11 @@ describe('doctor rules', () => {
     expect(withEv((e) => { e.sysctl['net.ipv4.vs.conntrack'] = 1; })).toEqual([]);
     expect(only(withEv((e) => { e.sysctl['net.ipv4.vs.conntrack'] = 1; e.kernel = '5.4.0'; }), 'conntrack-reuse').evidence)
       .toContain('kernel 5.4.0 (before 5.9)');
+    // from 5.9 on only when a tc ct action confirms conntrack before IPVS (act_ct held)
+    expect(withEv((e) => { e.modules.act_ct = true; })).toEqual([]);
+    const tc = only(withEv((e) => { e.sysctl['net.ipv4.vs.conntrack'] = 1; e.modules.act_ct = true; }), 'conntrack-reuse');
+    expect(tc.evidence).toContain('module act_ct: in use (a tc ct action confirms connections before IPVS sees them)');
+    expect(tc.fix[1]).toMatch(/tc filter show/);
     expect(kernelVersion('5.10.0-9-amd64')).toEqual([5, 10]);
     expect(kernelVersion('weird')).toBeNull();
   });

@@ -186,17 +186,28 @@ const connReuse: Rule = (ev) => {
       why: 'With 0, a new connection from a client port still in the table (TIME_WAIT, FIN_WAIT) is sent to the real server of the old entry '
         + 'without being scheduled: a drained (weight 0) or removed real server keeps getting connections from busy clients and proxies. '
         + (old ? 'On this kernel (before 5.9) mode 1 with conntrack=1 delays such connections by a second, so set conntrack=0 with it.'
-          : 'Kernels from 5.9 on reschedule without the 1-second delay that made older setups turn it off.'),
+          : 'Kernels from 5.9 on reschedule without the 1-second delay that made older setups turn it off (unless a tc ct action confirms conntrack first).'),
       fix: old ? ['sysctl -w net.ipv4.vs.conn_reuse_mode=1 net.ipv4.vs.conntrack=0'] : ['sysctl -w net.ipv4.vs.conn_reuse_mode=1'],
     }];
   }
-  if (mode === 1 && old && sys(ev, 'net.ipv4.vs.conntrack') === 1) {
+  // 5.9 stopped the drop for a reused port whose conntrack entry is not yet confirmed (the usual case: netfilter
+  // confirms after IPVS). A tc ct action confirms it before IPVS sees the packet: the drop is back on any kernel
+  // (provoked in the 6.1 lab kernel: server/doctor/doctor.kernel.test.ts, fault conntrack-reuse).
+  const tcCt = ev.modules.act_ct === true;
+  if (mode === 1 && sys(ev, 'net.ipv4.vs.conntrack') === 1 && (old || tcCt)) {
     return [{
-      check: 'conntrack-reuse', severity: 'warning', title: `conn_reuse_mode 1 with conntrack on kernel ${ev.kernel} delays reused ports by 1 s`, subject: null,
-      evidence: [line(ev, 'net.ipv4.vs.conn_reuse_mode'), line(ev, 'net.ipv4.vs.conntrack'), `kernel ${ev.kernel} (before 5.9)`],
-      why: 'Before Linux 5.9, rescheduling a reused client port with conntrack on drops the first SYN and waits for the old conntrack entry '
-        + 'to expire: clients that reuse ports (load tests, proxies) see 1-second stalls.',
-      fix: ['sysctl -w net.ipv4.vs.conntrack=0   # if no netfilter rule needs the IPVS connections', 'or upgrade to a kernel >= 5.9'],
+      check: 'conntrack-reuse', severity: 'warning',
+      title: old ? `conn_reuse_mode 1 with conntrack on kernel ${ev.kernel} delays reused ports by 1 s`
+        : 'conn_reuse_mode 1 with conntrack and tc ct actions delays reused ports by 1 s',
+      subject: null,
+      evidence: [line(ev, 'net.ipv4.vs.conn_reuse_mode'), line(ev, 'net.ipv4.vs.conntrack'),
+        old ? `kernel ${ev.kernel} (before 5.9)` : `kernel ${ev.kernel}`,
+        ...(tcCt ? ['module act_ct: in use (a tc ct action confirms connections before IPVS sees them)'] : [])],
+      why: 'To reschedule a reused client port IPVS drops the first SYN while netfilter holds a confirmed conntrack entry for the old '
+        + 'connection (before Linux 5.9 whenever conntrack was on; from 5.9 when something confirms the entry before IPVS, as a tc ct action '
+        + 'does): the client retransmits after 1 s, so clients that reuse ports (load tests, proxies) see 1-second stalls.',
+      fix: ['sysctl -w net.ipv4.vs.conntrack=0   # if no netfilter rule needs the IPVS connections',
+        old ? 'or upgrade to a kernel >= 5.9' : 'or remove the tc ct action from the traffic to the VIPs (tc filter show dev <interface> ingress)'],
     }];
   }
   return [];

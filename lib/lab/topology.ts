@@ -13,7 +13,7 @@ export type Fault = (typeof FAULTS)[number];
 /** Faults of the director itself (fault.sh director FAULT on|off): each provokes one doctor check. */
 export const DIRECTOR_FAULTS = [
   'ip-forward-off', 'strict-rp-filter', 'remove-vip', 'unload-ipip', 'conn-reuse-off', 'persistent-dr', 'mh-dr',
-  'defense-always', 'defense-active', 'conntrack-full',
+  'defense-always', 'defense-active', 'conntrack-full', 'conntrack-reuse',
 ] as const;
 export type DirectorFault = (typeof DIRECTOR_FAULTS)[number];
 export const MAX_RATE = 200;

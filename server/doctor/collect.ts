@@ -165,7 +165,8 @@ export async function collectEvidence(o: CollectOptions): Promise<DoctorEvidence
   const sysctl: Record<string, number | null> = {};
   await Promise.all([...VS_SYSCTLS, ...OTHER_SYSCTLS].map(async (n) => { sysctl[n] = await readNumber(sysctlPath(n)); }));
   await Promise.all(net.interfaces.map(async (i) => { sysctl[`net.ipv4.conf.${i.name}.rp_filter`] = await readNumber(sysctlPath('rp_filter', i.name)); }));
-  const [ipip, nfConntrack] = await Promise.all([exists('/sys/module/ipip'), exists('/sys/module/nf_conntrack')]);
+  // act_ct's module count is held by each tc ct action: above 0, something confirms conntrack entries before IPVS
+  const [ipip, nfConntrack, actCtRefs] = await Promise.all([exists('/sys/module/ipip'), exists('/sys/module/nf_conntrack'), readNumber('/sys/module/act_ct/refcnt')]);
 
   let conns: DoctorEvidence['conns'] = null;
   try {
@@ -184,7 +185,7 @@ export async function collectEvidence(o: CollectOptions): Promise<DoctorEvidence
     at: Date.now(),
     kernel: os.release(),
     sysctl,
-    modules: { ipip, nf_conntrack: nfConntrack },
+    modules: { ipip, nf_conntrack: nfConntrack, act_ct: (actCtRefs ?? 0) > 0 },
     memAvailablePages: mem,
     ...net,
     services,

@@ -7,9 +7,11 @@
  *
  * The healthy lab raises no finding (the ARP probe included); then each fault
  * of the lab's switch (fault.sh) is switched on, the doctor names it (its
- * check, and the real server or setting), and switched off again.
+ * check, and the real server or setting), and switched off again. arp-probe's
+ * fault is the agent's own unit (no CAP_NET_RAW); ha-vip's test runs with the
+ * HA controller (server/ha/controller.kernel.test.ts).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorEvidence } from '@/lib/doctor/evidence';
@@ -152,13 +154,83 @@ describe('doctor in the lab', () => {
     try {
       probe(NAT, 10);
       const f = await doctor();
-      expect(checks(f)).toEqual(['conntrack-full']);
+      // the tc ct action that fills the table also confirms conntrack before IPVS: reused ports stall too
+      expect(checks(f)).toEqual(['conntrack-full', 'conntrack-reuse']);
       expect(f[0]!.evidence).toEqual(expect.arrayContaining(['net.netfilter.nf_conntrack_max = 8', 'net.ipv4.vs.conntrack = 1']));
     } finally {
       fault('director', 'conntrack-full', false);
     }
     expect(await doctor()).toEqual([]);
   });
+
+  it('director conntrack-reuse: a reused client port waits 1 s for its SYN on this kernel too, and the doctor names it', async () => {
+    // The rule's first form (conntrack=1 before 5.9) cannot happen on the lab's 6.1 kernel: 5.9 stopped the drop for
+    // unconfirmed conntrack entries. A tc ct action confirms them before IPVS, and then 6.1 drops the SYN as well.
+    console.log(`lab kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`);
+    const port = 41000 + Math.floor(Math.random() * 10000);
+    // one HTTP request from the client's fixed port; prints how long connect() took
+    const connectMs = () => Number(execFileSync('ip', ['netns', 'exec', 'client', 'perl', '-MIO::Socket::INET', '-MTime::HiRes=time', '-e',
+      String.raw`my $t = time; my $s = IO::Socket::INET->new(PeerAddr => '${VIP}', PeerPort => ${NAT}, LocalPort => ${port}, ReuseAddr => 1, Proto => 'tcp', Timeout => 10) or die "connect: $!";
+       my $c = time; syswrite($s, "GET / HTTP/1.0\r\n\r\n"); my $r = ''; 1 while sysread($s, $r, 4096, length $r); close $s;
+       $r =~ /^HTTP\/1\.[01] 200/ or die "reply: $r"; printf "%d\n", ($c - $t) * 1000;`], { encoding: 'utf8' }).trim());
+    const synRetrans = () => Number(/TcpExtTCPSynRetrans\s+(\d+)/.exec(execFileSync('ip', ['netns', 'exec', 'client', 'nstat', '-az', 'TcpExtTCPSynRetrans'], { encoding: 'utf8' }))?.[1] ?? NaN);
+    const timeWait = () => execFileSync('ipvsadm', ['-Lcn'], { encoding: 'utf8' }).split('\n').some((l) => l.includes(`:${port} `) && l.includes('TIME_WAIT'));
+    fault('director', 'conntrack-reuse', true);
+    try {
+      connectMs();
+      // IPVS reschedules the port once its entry is in TIME_WAIT (conn_reuse_mode 1): wait for it, bounded
+      for (let i = 0; i < 50 && !timeWait(); i++) execFileSync('sleep', ['0.1']);
+      expect(timeWait()).toBe(true);
+      const before = synRetrans();
+      const ms = connectMs();
+      const retrans = synRetrans() - before;
+      console.log(`conntrack-reuse: the reused port connected after ${ms} ms, ${retrans} SYN retransmission(s)`);
+      // the first SYN was dropped and sent again after the 1 s initial retransmission timeout
+      expect(retrans).toBeGreaterThanOrEqual(1);
+      expect(ms).toBeGreaterThanOrEqual(900);
+      const f = await doctor();
+      expect(checks(f)).toEqual(['conntrack-reuse']);
+      expect(f[0]!.title).toBe('conn_reuse_mode 1 with conntrack and tc ct actions delays reused ports by 1 s');
+      expect(f[0]!.evidence).toEqual(['net.ipv4.vs.conn_reuse_mode = 1', 'net.ipv4.vs.conntrack = 1', `kernel ${last.kernel}`,
+        'module act_ct: in use (a tc ct action confirms connections before IPVS sees them)']);
+      // the same evidence from a kernel before 5.9 (conntrack alone, no tc action) is the rule's first form
+      const old = diagnose({ ...last, kernel: '5.4.0-1-amd64', modules: { ...last.modules, act_ct: false } });
+      expect(checks(old)).toEqual(['conntrack-reuse']);
+      expect(old[0]!.evidence).toContain('kernel 5.4.0-1-amd64 (before 5.9)');
+    } finally {
+      fault('director', 'conntrack-reuse', false);
+    }
+    // this kernel with conntrack alone: no finding, as 5.9 reschedules without the drop
+    execFileSync('sysctl', ['-qw', 'net.ipv4.vs.conntrack=1']);
+    try {
+      // the tc action (and act_ct's hold) goes with the qdisc after an RCU grace period: bounded wait
+      let f = await doctor();
+      for (let i = 0; i < 25 && f.length; i++) { execFileSync('sleep', ['0.2']); f = await doctor(); }
+      expect(f).toEqual([]);
+      expect(last.modules.act_ct).toBe(false);
+    } finally {
+      execFileSync('sysctl', ['-qw', 'net.ipv4.vs.conntrack=0']);
+    }
+    expect(await doctor()).toEqual([]);
+  });
+
+  it('arp-probe: director doctor without CAP_NET_RAW (the agent\'s unit without the HA drop-in) says the probe did not run', async () => {
+    // what systemd gives the agent: CapabilityBoundingSet=CAP_NET_ADMIN, NoNewPrivileges=yes (deploy/director-agent.service)
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      execFile('setpriv', ['--no-new-privs', '--bounding-set', '-all,+net_admin', '--', process.execPath,
+        path.resolve(import.meta.dirname, '../../bin/director.mjs'), 'doctor', '--json'], { env, encoding: 'utf8', timeout: 60_000 },
+      (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, out, err }));
+    });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0); // an info finding only
+    const j = JSON.parse(r.out) as { findings: Finding[]; evidence: DoctorEvidence };
+    expect(checks(j.findings)).toEqual(['arp-probe']);
+    expect(j.findings[0]!.title).toBe(`the ARP probe for ${VIP} on br0 did not run`);
+    expect(j.findings[0]!.evidence[0]).toMatch(/^arping: .*Operation not permitted/);
+    expect(j.findings[0]!.fix[0]).toContain('CAP_NET_RAW');
+    // with CAP_NET_RAW (root here) the same probe runs and finds nobody else
+    expect(await doctor(true)).toEqual([]);
+  }, 90_000);
 
   it('a connection table of 256 buckets holding 1,100 UDP clients: conn-table-size, with the modprobe option', async () => {
     // ip_vs sizes its table when it loads: reload it with the smallest one, the rules saved and restored around it

@@ -26,13 +26,16 @@
 #   defense-active    drop_entry=1 with amemthresh above all memory (the kernel turns it on)
 #   conntrack-full    net.ipv4.vs.conntrack=1, nf_conntrack_max=8 and a tc ct action
 #                     on br0 that tracks what arrives (the table fills, new clients drop)
+#   conntrack-reuse   net.ipv4.vs.conntrack=1 and the same tc ct action (its table not
+#                     limited): conntrack is confirmed before IPVS, so a client port
+#                     reused for a new connection waits 1 s for its SYN to be sent again
 # "off" restores exactly what topology.sh set up (or the kernel's default). Both are idempotent.
 set -euo pipefail
 source "$(dirname "$(readlink -f "$0")")/common.sh"
 
 usage() {
   echo "usage: fault.sh rs1|rs2 stop-httpd|remove-vip|break-arp|remove-nat-route|strict-rp-filter on|off" >&2
-  echo "       fault.sh director ip-forward-off|strict-rp-filter|remove-vip|unload-ipip|conn-reuse-off|persistent-dr|mh-dr|defense-always|defense-active|conntrack-full on|off" >&2
+  echo "       fault.sh director ip-forward-off|strict-rp-filter|remove-vip|unload-ipip|conn-reuse-off|persistent-dr|mh-dr|defense-always|defense-active|conntrack-full|conntrack-reuse on|off" >&2
   exit 2
 }
 [[ $# -eq 3 ]] || usage
@@ -87,6 +90,16 @@ director_fault() {
         tc qdisc del dev br0 clsact 2>/dev/null || true
         echo 0 >$vs/conntrack
         if [[ -e $saved ]]; then cat "$saved" >"$max"; rm -f "$saved"; fi
+      fi ;;
+    conntrack-reuse)
+      if [[ $state == on ]]; then
+        echo 1 >$vs/conntrack
+        modprobe -a -d /run/m act_ct cls_matchall sch_ingress
+        tc qdisc replace dev br0 clsact
+        tc filter replace dev br0 ingress pref 1 protocol ip matchall action ct commit
+      else
+        tc qdisc del dev br0 clsact 2>/dev/null || true
+        echo 0 >$vs/conntrack
       fi ;;
     *)
       echo "fault.sh: unknown director fault '$fault'" >&2; usage ;;
