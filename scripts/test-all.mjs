@@ -30,7 +30,7 @@ function flakyNames(name, text) {
   if (at >= 0) {
     for (const l of lines.slice(at + 1)) {
       if (!/^\s{4,}\S/.test(l)) break;
-      flakyTests.push(`${name}: ${l.trim().slice(0, 200)}`);
+      flakyTests.push(`${name}: ${l.trim().replace(/\s*─+$/, '').slice(0, 200)}`);
     }
   }
 }
