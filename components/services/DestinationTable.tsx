@@ -28,8 +28,14 @@ export interface DestinationActions {
 /** A slow start under way, as destinations.slowStarts reports it. */
 export interface SlowStartView { target: number; weight: number; step: number; steps: number; endsAt: number; by?: string }
 
+/** Rows picked for an action on several at once (drain a rack), by destination id. */
+export interface RowSelection {
+  selected: ReadonlySet<string>;
+  onChange: (next: ReadonlySet<string>) => void;
+}
+
 /** Real servers of one service, with what the scheduler is doing: connection share beside weight share. */
-export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health, slowStarts, removals }: {
+export function DestinationTable({ destinations, samples, shares, colors, actions, weightsMeaningful, health, slowStarts, removals, selection }: {
   destinations: readonly DestinationState[];
   samples: (id: string) => LiveSample | undefined;
   shares: ReadonlyMap<string, Share>;
@@ -42,19 +48,38 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   slowStarts?: ReadonlyMap<string, SlowStartView> | undefined;
   /** destination ids the agent removes once drained */
   removals?: ReadonlySet<string> | undefined;
+  /** with it, a checkbox per row (and one for all) */
+  selection?: RowSelection | undefined;
 }) {
   if (destinations.length === 0) {
     return <p className="py-6 text-center text-sm text-ink-3">No real servers yet. Add one to start sending traffic to this service.</p>;
   }
+  const ids = destinations.map((d) => destinationId(d));
+  const picked = selection ? ids.filter((id) => selection.selected.has(id)).length : 0;
+  const toggle = (id: string, on: boolean) => {
+    if (!selection) return;
+    const next = new Set(selection.selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    selection.onChange(next);
+  };
   return (
     <div className="overflow-x-auto">
-      <table aria-label="Real servers" className="w-full min-w-[1150px] table-fixed border-collapse text-sm">
+      <table aria-label="Real servers" className={`w-full ${selection ? 'min-w-[1186px]' : 'min-w-[1150px]'} table-fixed border-collapse text-sm`}>
         <colgroup>
+          {selection ? <col className="w-[36px]" /> : null}
           <col className="w-[240px]" /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
           <col className="w-[190px]" /><col className="w-[88px]" /><col className="w-[104px]" /><col className="w-[150px]" /><col />
         </colgroup>
         <thead className="border-b border-line">
           <tr>
+            {selection ? (
+              <th className={`${TH} pr-0`}>
+                <input type="checkbox" aria-label="Select all real servers" checked={picked > 0 && picked === ids.length}
+                  ref={(el) => { if (el) el.indeterminate = picked > 0 && picked < ids.length; }}
+                  onChange={(e) => selection.onChange(new Set(e.target.checked ? ids : []))} />
+              </th>
+            ) : null}
             <th className={TH}>Real server</th>
             <th className={TH}>Forward</th>
             <th className={`${TH} text-right`}>Weight</th>
@@ -75,6 +100,11 @@ export function DestinationTable({ destinations, samples, shares, colors, action
             const ramp = slowStarts?.get(id);
             return (
               <tr key={id} className="border-b border-line/70" data-destination-id={id}>
+                {selection ? (
+                  <td className="py-2 pl-3 pr-0">
+                    <input type="checkbox" aria-label={`Select ${formatDestination(d)}`} checked={selection.selected.has(id)} onChange={(e) => toggle(id, e.target.checked)} />
+                  </td>
+                ) : null}
                 <td className="px-3 py-2 font-mono text-[13px]">
                   <div className="flex min-w-0 items-center gap-2">
                     <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />

@@ -5,6 +5,7 @@ import type { DrainProgress } from '@/lib/agent/events';
 import type { LiveSample } from '@/lib/agent/live-wire';
 import type { SkewAlarm } from '@/lib/live/hash-skew';
 import { formatDestination, formatServiceKey, serviceKeyParts } from '@/lib/ipvs/format';
+import { destinationId } from '@/lib/ipvs/ids';
 import type { DestinationSpec, DestinationState, ServiceEntry, ServiceSpec, DestinationKey } from '@/lib/ipvs/model';
 import { formatBitRate, formatCount, formatRate } from '../format';
 import { DestinationForm } from '../forms/DestinationForm';
@@ -59,6 +60,8 @@ export interface ServiceViewProps {
   onUpdateDestination: (d: DestinationSpec) => Promise<void>;
   onRemoveDestination: (d: DestinationState) => Promise<void>;
   onDrain: (d: DestinationState, o: { removeWhenDrained: boolean }) => Promise<void>;
+  /** drain several at once (a rack); absent: no selection column. Resolves with the journal entries written. */
+  onDrainMany?: (ds: DestinationState[], o: { removeWhenDrained: boolean }) => Promise<{ journalIds: number[] }>;
   drainProgress: DrainProgress | null;
   /** stop following the drain (the strip under the real servers goes away) */
   onDrainClose: () => void;
@@ -86,12 +89,16 @@ export function ServiceView(p: ServiceViewProps) {
   const [dialog, setDialog] = useState<
     | { kind: 'none' } | { kind: 'edit-service' } | { kind: 'remove-service' } | { kind: 'zero' } | { kind: 'add-dest' }
     | { kind: 'edit-dest'; d: DestinationState } | { kind: 'remove-dest'; d: DestinationState } | { kind: 'drain'; d: DestinationState }
+    | { kind: 'drain-many'; ds: DestinationState[] }
   >({ kind: 'none' });
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
   const close = () => setDialog({ kind: 'none' });
   const flags = serviceFlagLabels(s);
   const v = p.sample;
   const up = s.destinations.filter((d) => d.weight > 0).length;
   const range = p.range ?? '15m';
+  // only servers still in the table count (one may have gone meanwhile)
+  const selectedDests = s.destinations.filter((d) => picked.has(destinationId(d)));
 
   return (
     <div className="space-y-4">
@@ -176,7 +183,17 @@ export function ServiceView(p: ServiceViewProps) {
 
       <Panel
         title={`Real servers (${s.destinations.length})`}
-        actions={<Button size="sm" variant="primary" onClick={() => setDialog({ kind: 'add-dest' })} disabledReason={p.disabledReason}>Add real server</Button>}
+        actions={
+          <div className="flex gap-2">
+            {p.onDrainMany && s.destinations.length > 1 ? (
+              <Button size="sm" onClick={() => setDialog({ kind: 'drain-many', ds: selectedDests })}
+                disabledReason={p.disabledReason ?? (selectedDests.length === 0 ? 'Select the real servers to drain (the boxes on the left)' : null)}>
+                Drain selected ({selectedDests.length})
+              </Button>
+            ) : null}
+            <Button size="sm" variant="primary" onClick={() => setDialog({ kind: 'add-dest' })} disabledReason={p.disabledReason}>Add real server</Button>
+          </div>
+        }
         bodyClassName="p-0"
       >
         <DestinationTable
@@ -188,6 +205,7 @@ export function ServiceView(p: ServiceViewProps) {
           health={p.health}
           slowStarts={p.slowStarts}
           removals={p.removals}
+          selection={p.onDrainMany && s.destinations.length > 1 ? { selected: picked, onChange: setPicked } : undefined}
           actions={{
             disabledReason: p.disabledReason,
             onEdit: (d) => setDialog({ kind: 'edit-dest', d }),
@@ -243,6 +261,10 @@ export function ServiceView(p: ServiceViewProps) {
       {dialog.kind === 'drain' ? (
         <DrainDialog d={dialog.d} progress={p.drainProgress} onStart={(o) => p.onDrain(dialog.d, o)} onClose={close} />
       ) : null}
+      {dialog.kind === 'drain-many' && p.onDrainMany ? (
+        <DrainManyDialog ds={dialog.ds} onClose={close}
+          onStart={async (o) => { const r = await p.onDrainMany!(dialog.ds, o); setPicked(new Set()); return r; }} />
+      ) : null}
     </div>
   );
 }
@@ -277,6 +299,62 @@ function DrainDialog({ d, progress, onStart, onClose }: { d: DestinationState; p
           {progress.caveat ? <p className="mt-3 rounded-md border border-warn/40 bg-warn/5 px-3 py-2 text-xs text-ink-2">{progress.caveat}</p> : null}
         </>
       ) : <p className="text-sm text-ink-3">Reading the connection table…</p>}
+      {error ? <p role="alert" className="mt-3 text-sm text-danger">{error}</p> : null}
+    </Dialog>
+  );
+}
+
+/** Drain a set of real servers (a rack) in one go: the agent reads them all first, so a missing one drains none. */
+function DrainManyDialog({ ds, onStart, onClose }: {
+  ds: DestinationState[];
+  onStart: (o: { removeWhenDrained: boolean }) => Promise<{ journalIds: number[] }>;
+  onClose: () => void;
+}) {
+  const [remove, setRemove] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<{ journalIds: number[]; removeWhenDrained: boolean } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const n = ds.length;
+  const servers = `${n} real server${n === 1 ? '' : 's'}`;
+  return (
+    <Dialog open onClose={onClose} title={`Drain ${servers}`}
+      footer={
+        done ? <Button onClick={onClose}>Close</Button> : (
+          <>
+            <Button onClick={onClose}>Cancel</Button>
+            <Button variant="primary" disabledReason={busy ? 'Draining…' : null} onClick={async () => {
+              setError(null);
+              setBusy(true);
+              try {
+                const r = await onStart({ removeWhenDrained: remove });
+                setDone({ journalIds: r.journalIds, removeWhenDrained: remove });
+              } catch (e) {
+                setError(e instanceof Error ? e.message : String(e));
+              } finally {
+                setBusy(false);
+              }
+            }}>Set weight 0 and drain {servers}</Button>
+          </>
+        )
+      }>
+      {done ? (
+        <p role="status" className="text-sm text-ink-2">
+          Drained {servers} (journal {done.journalIds.map((j) => `#${j}`).join(', ')}). Their weight is 0; the table&apos;s
+          active / inactive / persistent counts show them emptying{done.removeWhenDrained ? ', and the agent removes each once it is empty' : ''}.
+          Restore on each row puts its weight back.
+        </p>
+      ) : (
+        <>
+          <p className="text-sm text-ink-2">Each weight becomes 0 (Restore puts it back): no new connections go to them, existing ones finish, and clients with a persistence template keep coming until it expires. All are checked first: if one is no longer there, none is drained.</p>
+          <ul aria-label="Real servers to drain" className="mt-3 max-h-48 space-y-0.5 overflow-y-auto rounded-md border border-line px-3 py-2 font-mono text-xs">
+            {ds.map((d) => <li key={destinationId(d)}>{formatDestination(d)} <span className="text-ink-3">weight {d.weight}, {d.activeConns} active</span></li>)}
+          </ul>
+          <label className="mt-3 flex items-start gap-2 text-sm">
+            <input type="checkbox" className="mt-0.5" checked={remove} onChange={(e) => setRemove(e.target.checked)} />
+            <span>Remove them when drained: the agent removes each (journaled) once no connection and no template is left, even after this page closes. A weight set meanwhile keeps that one.</span>
+          </label>
+        </>
+      )}
       {error ? <p role="alert" className="mt-3 text-sm text-danger">{error}</p> : null}
     </Dialog>
   );

@@ -8,6 +8,7 @@ import {
   CONN_TIMEOUT, MAX_NAME_LENGTH, MAX_NETMASK_TEXT, NAME_TEXT, SYNC_ID, SYNC_MAXLEN, SYNC_PORT, SYNC_TTL, TUNNEL_CHECKSUMS, TUNNEL_TYPES, boundText,
 } from '../ipvs/rules';
 import { cidrContains, canonicalAddress } from '../net/ip';
+import { destinationId, serviceId } from '../ipvs/ids';
 import {
   addressSchema, destinationKeySchema, destinationSpecSchema, familySchema, forwardSchema, peNameSchema,
   portSchema, protocolSchema, schedulerSchema, serviceKeySchema, serviceSpecSchema, thresholdSchema,
@@ -93,7 +94,17 @@ export const destinationRefInput = z.object({ service: serviceKeySchema, destina
 export const drainInput = destinationRefInput.extend({ removeWhenDrained: z.boolean().optional() });
 /** Drain a set of real servers at once (a rack, a host leaving), each journaled. */
 export const drainManyInput = z.object({
-  items: z.array(destinationRefInput).min(1, 'name at least one real server').max(256, 'at most 256 real servers at once'),
+  items: z.array(destinationRefInput).min(1, 'name at least one real server').max(256, 'at most 256 real servers at once')
+    .superRefine((items, c) => {
+      // a server named twice is a mistake in the list, not a second drain
+      const seen = new Map<string, number>();
+      items.forEach((it, i) => {
+        const id = `${serviceId(it.service)}/${destinationId(it.destination)}`;
+        const first = seen.get(id);
+        if (first !== undefined) c.addIssue({ code: 'custom', path: [i], message: `names the same real server as items.${first}` });
+        else seen.set(id, i);
+      });
+    }),
   removeWhenDrained: z.boolean().optional(),
 });
 /** Put a real server on weight 1 and climb to `weight` over `seconds`. */

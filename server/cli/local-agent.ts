@@ -156,12 +156,17 @@ async function agentCall<T>(t: AgentTarget, method: 'GET' | 'POST', procedure: s
     req.on('error', reject);
     req.end(body);
   });
-  let parsed: { result?: { data?: T }; error?: { message?: string; data?: { code?: string } } };
+  let parsed: { result?: { data?: T }; error?: { message?: string; data?: { code?: string; zodError?: { issues?: { path: string; message: string }[] } | null } } };
   try {
     parsed = JSON.parse(text.text) as typeof parsed;
   } catch {
     throw new AgentCallError(`the agent at ${t.label} answered HTTP ${text.status} without a tRPC reply`, 'BAD_REPLY');
   }
-  if (parsed.error) throw new AgentCallError(parsed.error.message ?? `HTTP ${text.status}`, parsed.error.data?.code ?? 'ERROR');
+  if (parsed.error) {
+    // input refused by the procedure's schema: its message is the issues as JSON; say them as "field: why"
+    const issues = parsed.error.data?.zodError?.issues;
+    const message = issues?.length ? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ') : parsed.error.message;
+    throw new AgentCallError(message ?? `HTTP ${text.status}`, parsed.error.data?.code ?? 'ERROR');
+  }
   return parsed.result?.data as T;
 }

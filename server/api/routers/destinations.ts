@@ -1,6 +1,7 @@
 /** destinations.*: the real servers of a service; drain is weight 0 followed by onDrain's progress. */
 import { tracked } from '@trpc/server';
-import type { DrainProgress } from '@/lib/agent/events';
+import type { DrainProgress, ServedService } from '@/lib/agent/events';
+import { serviceId } from '@/lib/ipvs/ids';
 import { PERSISTENCE_CAVEAT } from '@/lib/agent/events';
 import { IpvsError } from '@/lib/ipvs/errors';
 import { destinationCreateInput, destinationRefInput, destinationUpdateInput, drainInput, drainManyInput, slowStartInput, tickInput } from '@/lib/schemas/api';
@@ -63,12 +64,15 @@ export const destinationsRouter = router({
       }
     }
     const drained = [];
+    // each service as the last write left it, so the console patches its table without reading it again
+    const services = new Map<string, ServedService>();
     for (const it of input.items) {
       const r = await ops.updateDestination(ctx, it.service, it.destination, { weight: 0 }, 'destinations.drain');
       if (removals) removals.watch(ctx, it.service, it.destination, ctx.auth.actor ?? ctx.auth.tokenName);
       drained.push({ service: it.service, destination: r.destination, journalId: r.journalId });
+      services.set(serviceId(it.service), r.service);
     }
-    return { drained };
+    return { drained, services: [...services.values()], removeWhenDrained: removals !== null };
   }),
   /** Drained servers waiting to be removed once empty. */
   pendingRemovals: viewerProcedure.query(({ ctx }) => ctx.drainRemovals?.list() ?? []),

@@ -56,6 +56,9 @@ export default function ServicePage() {
     onSuccess: (r, v) => patch(replyPatch(r.service ? { service: r.service } : { removed: v.service as ServiceKey, at: Date.now() })),
   }));
   const drain = useMutation(trpc.destinations.drain.mutationOptions(opts));
+  const drainMany = useMutation(trpc.destinations.drainMany.mutationOptions({
+    onSuccess: (r) => { for (const svc of r.services) patch(replyPatch({ service: svc })); },
+  }));
   const restore = useMutation(trpc.destinations.restore.mutationOptions(opts));
   const zero = useMutation(trpc.stats.zero.mutationOptions());
   const drainSub = useSubscription(trpc.destinations.onDrain.subscriptionOptions(
@@ -140,6 +143,11 @@ export default function ServicePage() {
       onDrain={async (d, o) => { await drain.mutateAsync({ service: service.key, destination: keyOf(d), ...o }); setDraining(keyOf(d)); }}
       drainProgress={progress && draining && destinationId(progress.destination) === destinationId(draining) ? progress : null}
       onDrainClose={() => setDraining(null)}
+      onDrainMany={async (ds, o) => {
+        const r = await drainMany.mutateAsync({ items: ds.map((d) => ({ service: service.key, destination: keyOf(d) })), ...o });
+        if (o.removeWhenDrained) void pending.refetch();
+        return { journalIds: r.drained.map((x) => x.journalId) };
+      }}
       onRestore={async (d) => { await restore.mutateAsync({ service: service.key, destination: d }); }}
       health={health}
       skew={skew}
