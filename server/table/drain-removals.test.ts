@@ -38,6 +38,35 @@ describe('remove when drained', () => {
     await expect(op.destinations.cancelRemoval({ service: SVC, destination: rs(2) })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
   });
 
+  it('a Restore landing between the watch\'s look and its removal wins: the server stays, nothing journaled as removed', async () => {
+    const { deps, viewer } = await setup();
+    const fake = deps.fake;
+    // the kernel as the watch sees it: armed, a read returns what it found and then the weight comes back
+    // (as if an operator's Restore took the lock right after the look)
+    let armed = false;
+    deps.backend = new Proxy(fake, {
+      get(target, prop, receiver) {
+        if (prop !== 'listDestinations') return Reflect.get(target, prop, receiver) as unknown;
+        return async (svc: typeof SVC) => {
+          const read = await target.listDestinations(svc);
+          if (armed) {
+            armed = false;
+            await target.updateDestination(svc, dest(1, 3));
+          }
+          return read;
+        };
+      },
+    });
+    await callerFor(deps, OPERATOR).destinations.drain({ service: SVC, destination: rs(1), removeWhenDrained: true });
+    armed = true;
+    for (let i = 0; i < 100 && (armed || (await viewer.destinations.pendingRemovals()).length > 0); i++) await wait(20);
+    expect(armed).toBe(false);
+    await wait(200);
+    expect(await addresses(deps)).toEqual(['10.0.1.1:3', '10.0.1.2:3', '10.0.1.3:3']);
+    expect(await viewer.destinations.pendingRemovals()).toEqual([]);
+    expect((await viewer.journal.list({ limit: 10 })).some((e) => e.op === 'destinations.remove')).toBe(false);
+  });
+
   it('drainMany drains a rack; one name that is not there drains nothing', async () => {
     const { deps, op } = await setup();
     await expect(op.destinations.drainMany({ items: [{ service: SVC, destination: rs(1) }, { service: SVC, destination: rs(9) }] }))
@@ -47,5 +76,9 @@ describe('remove when drained', () => {
     expect(r.drained).toHaveLength(2);
     expect(await addresses(deps)).toEqual(['10.0.1.1:0', '10.0.1.2:3', '10.0.1.3:0']);
     await expect(op.destinations.drainMany({ items: [] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // the same server twice is a mistake in the list: refused by index, nothing drained
+    await expect(op.destinations.drainMany({ items: [{ service: SVC, destination: rs(2) }, { service: SVC, destination: rs(2) }] }))
+      .rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('names the same real server as items.0') });
+    expect(await addresses(deps)).toEqual(['10.0.1.1:0', '10.0.1.2:3', '10.0.1.3:0']);
   });
 });

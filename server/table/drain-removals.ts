@@ -7,6 +7,7 @@
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import type { DestinationKey, ServiceKey } from '@/lib/ipvs/model';
 import type { ConnSource } from '../live/conn-source';
+import { PreconditionError } from '@/lib/errors';
 import { readDestination, removeDestination, type WriteCtx } from './ops';
 
 /** What the watch reads and writes with: a write context without the asker, and the connection table. */
@@ -78,9 +79,25 @@ export class DrainRemovals {
     const empty = now.activeConns === 0 && now.inactiveConns === 0 && now.persistentConns === 0 && (await templatesLeft(w.deps, destination)) === 0;
     if (!empty) return this.schedule(id, w);
     if (this.watches.get(id) !== w) return;
-    this.watches.delete(id);
     const ctx: WriteCtx = { ...w.deps, auth: { role: 'operator', tokenName: DRAIN_ACTOR, actor: `${DRAIN_ACTOR} (asked by ${w.p.by})` }, remote: 'agent' };
-    await removeDestination(ctx, service, destination);
+    let busy = false;
+    try {
+      // checked again under the lock: a cancel, a weight set (Restore) or new connections since the look above keep the server
+      await removeDestination(ctx, service, destination, {
+        unless: (d) => {
+          if (this.watches.get(id) !== w) return 'the removal was cancelled';
+          if (d.weight !== 0) return `it has weight ${d.weight} again`;
+          busy = d.activeConns + d.inactiveConns + d.persistentConns > 0;
+          return busy ? 'connections reached it meanwhile' : null;
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof PreconditionError)) throw e;
+      w.deps.log.info({ destination: id, why: e.message }, 'remove-when-drained: not removed');
+      // new connections (a persistence template's client): watch on
+      if (busy && this.watches.get(id) === w) return this.schedule(id, w);
+    }
+    if (this.watches.get(id) === w) this.watches.delete(id);
   }
 }
 

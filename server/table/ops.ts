@@ -260,9 +260,15 @@ export function updateDestination(
   });
 }
 
-export function removeDestination(ctx: WriteCtx, service: ServiceKey, key: DestinationKey) {
+/** `opts.unless`: as for updateDestination, asked under the lock with what the kernel has (counters too). */
+export function removeDestination(
+  ctx: WriteCtx, service: ServiceKey, key: DestinationKey, opts: { unless?: (now: DestinationState) => string | null } = {},
+) {
   return write(ctx, async () => {
-    const before = destSpecOf(await mustReadDestination(ctx.backend, service, key));
+    const now = await mustReadDestination(ctx.backend, service, key);
+    const refused = opts.unless?.(now) ?? null;
+    if (refused !== null) throw new PreconditionError(refused);
+    const before = destSpecOf(now);
     const planned: JournalObject[] = [{ kind: 'destination', service, before, after: null }];
     const { entry } = await journaled(ctx, 'destinations.remove', planned, async () => {
       await ctx.backend.removeDestination(service, key);
