@@ -6,7 +6,7 @@
  *  - the overview and the connections page cold, with a CPU profile of each: long tasks and the
  *    functions with the most self time, and screenshots.
  *
- *   npx tsx bench/console/probe.ts [--services 10000] [--changes 10] [--out /tmp/probe]
+ *   npx tsx bench/console/probe.ts [--services 10000] [--changes 10] [--conns 100000] [--out /tmp/probe]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,26 +16,19 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import globalSetup from '../../e2e/global-setup';
 import globalTeardown from '../../e2e/global-teardown';
-import { agent, ipvsadm, labInfo } from '../../e2e/lab';
+import { agent, ipvsadm, labInfo, until } from '../../e2e/lab';
 import { LoginPage, ServicePage } from '../../e2e/pages/console';
+import { benchRules, flood } from './section';
+import { longTasksOf, type TraceEvent } from './trace-tasks';
 
 const { values: a } = parseArgs({ options: {
   services: { type: 'string', default: '10000' }, changes: { type: 'string', default: '10' }, out: { type: 'string', default: '/tmp/probe' },
-  live: { type: 'string', default: '10' }, skipChanges: { type: 'boolean', default: false },
+  live: { type: 'string', default: '10' }, conns: { type: 'string', default: '0' }, skipChanges: { type: 'boolean', default: false },
 } });
 const OUT = a.out!;
 mkdirSync(OUT, { recursive: true });
 const t0 = performance.now();
 const say = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${s}`);
-
-function benchRules(n: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const vip = `10.200.${Math.floor(i / 250)}.${(i % 250) + 1}`;
-    lines.push(`-A -t ${vip}:80 -s rr`, `-a -t ${vip}:80 -r 192.168.150.12:80 -g -w 1`, `-a -t ${vip}:80 -r 192.168.150.13:80 -g -w 1`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 const INIT = `window.__lt = []; try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lt.push([Math.round(e.startTime), Math.round(e.duration)]); }).observe({ type: 'longtask', buffered: true }); } catch {}`;
 
@@ -64,6 +57,7 @@ async function coldProfiled(browser: Browser, storageState: Parameters<Browser['
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.send('Profiler.start');
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc', 'toplevel'] });
   const js = new Map<string, Promise<number>>();
   page.on('response', (r) => {
     if (r.request().resourceType() === 'script' && r.ok()) js.set(r.url(), r.body().then((b) => gzipSync(b).length, () => 0));
@@ -74,11 +68,14 @@ async function coldProfiled(browser: Browser, storageState: Parameters<Browser['
   const readyMs = performance.now() - t;
   await page.waitForTimeout(Number(a.live) * 1000);
   const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };
+  const trace = await browser.stopTracing();
+  writeFileSync(path.join(OUT, `${name}.trace.json`), trace);
   const lt = await page.evaluate(() => (window as unknown as { __lt: [number, number][] }).__lt);
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
   writeFileSync(path.join(OUT, `${name}.cpuprofile`), JSON.stringify(profile));
   say(`${name}: ready ${readyMs.toFixed(0)} ms; long tasks [start, ms]: ${JSON.stringify(lt)}`);
   console.log(topSelf(profile).join('\n'));
+  console.log(longTasksOf(JSON.parse(trace.toString()) as { traceEvents: TraceEvent[] }, profile).join('\n'));
   const sizes = await Promise.all([...js].map(async ([u, p]) => [u.split('/').pop(), await p] as const));
   say(`${name}: scripts ${(sizes.reduce((x, y) => x + y[1], 0) / 1024).toFixed(1)} kB gzip: ${sizes.sort((x, y) => y[1] - x[1]).map(([u, b]) => `${u} ${(b / 1024).toFixed(1)}`).join(', ')}`);
   await ctx.close();
@@ -125,6 +122,14 @@ try {
     await page.close();
   }
   await coldProfiled(browser, storageState, 'overview', '/d/lab', (p) => p.locator('tbody a').first().waitFor({ timeout: 120_000 }));
+  if (Number(a.conns) > 0) {
+    flood(Number(a.conns), say);
+    const api = agent();
+    say(`${await until('the connection entries', async () => {
+      const n = (await api.connections.list.query({ cursor: 0, limit: 1 })).total;
+      return n >= Number(a.conns) * 0.95 ? n : null;
+    }, 180_000, 3000)} connection entries`);
+  }
   await coldProfiled(browser, storageState, 'connections', '/d/lab/connections', (p) => p.getByRole('table', { name: 'Connection entries' }).waitFor({ timeout: 240_000 }));
   await browser.close();
 } finally {

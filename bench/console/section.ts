@@ -40,7 +40,7 @@ const UDP_PORTS = [5001, 5002];
 const WATCHED = { vip: '10.200.0.1', rs: '192.168.150.13:80' };
 
 /** ipvsadm -S text: the UDP services that hold the connection entries, then TCP DR services on 10.200.x.y:80. */
-function benchRules(n: number): string {
+export function benchRules(n: number): string {
   const lines: string[] = [];
   for (const p of UDP_PORTS) {
     lines.push(`-A -u ${TAP_GUEST}:${p} -s rr`, `-a -u ${TAP_GUEST}:${p} -r 192.168.150.12:${p} -g -w 1`, `-a -u ${TAP_GUEST}:${p} -r 192.168.150.13:${p} -g -w 1`);
@@ -52,7 +52,7 @@ function benchRules(n: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function flood(entries: number, log: (s: string) => void): void {
+export function flood(entries: number, log: (s: string) => void): void {
   const perPort = Math.ceil(entries / UDP_PORTS.length);
   const r = spawnSync('python3', [path.join(import.meta.dirname, 'udp-flood.py'), TAP_HOST, TAP_GUEST, UDP_PORTS.join(','), String(perPort), '5000'],
     { encoding: 'utf8' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SAMPLE, type StatSample, type StatsState } from '@/lib/agent/events';
-import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
+import { piecesOf, TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
 import { Ring, SPARK_POINTS, StatsStore } from './stats-store';
 
 type Table = Record<string, { v: Partial<StatSample>; dests?: Record<string, Partial<StatSample>> }>;
@@ -32,6 +32,22 @@ describe('Ring', () => {
 });
 
 describe('StatsStore', () => {
+  it('takes a full tick in pieces and counts it once, when its last piece is in', () => {
+    const s = new StatsStore();
+    let calls = 0;
+    s.subscribe(() => calls++);
+    const table: Table = {};
+    for (let i = 1; i <= 5; i++) table[`tcp:10.0.0.${i}:80`] = { v: { rCps: i }, dests: { '10.1.0.1:80': { rCps: i } } };
+    const pieces = piecesOf(agent()(3, table), 4);
+    expect(pieces.length).toBe(3);
+    for (const p of pieces.slice(0, -1)) s.apply(p);
+    expect([calls, s.version, s.times.length, s.lastSeq]).toEqual([0, 0, 0, -1]);
+    s.apply(pieces.at(-1)!);
+    expect([calls, s.version, s.times.length, s.lastSeq]).toEqual([1, 1, 1, 3]);
+    expect([1, 2, 3, 4, 5].map((i) => s.service(`tcp:10.0.0.${i}:80`)?.cps)).toEqual([1, 2, 3, 4, 5]);
+    expect(s.services.get('tcp:10.0.0.5:80')?.cps.toArray()).toEqual([5]);
+  });
+
   it('applies full and delta ticks and records history, with the agent\'s rates as they came', () => {
     const s = new StatsStore();
     const tick = agent();

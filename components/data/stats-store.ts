@@ -79,9 +79,12 @@ export class StatsStore {
     return this.table.at;
   }
 
-  /** A tick from the agent; a delta that does not follow the previous tick is dropped (the agent sends a full tick on resume). */
+  /**
+   * A tick from the agent; a delta that does not follow the previous tick is dropped (the agent sends a full tick on resume).
+   * The pieces of a full tick go into the table as they come, each in its own task; the tick counts once the last is in.
+   */
   apply(tick: WireTick): void {
-    if (!this.table.apply(tick)) return;
+    if (!this.table.apply(tick) || tick.more) return;
     this.times.push(tick.at);
     // Forget histories only when something can have gone: a full tick or explicit removals.
     const prune = tick.full || tick.x.length > 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_SAMPLE, type StatSample, type StatsState } from './events';
-import { isWireTick, LIVE_FIELDS, LiveTable, TickEncoder, WIRE_VERSION, WireDecodeError, type WireTick } from './live-wire';
+import { isWireTick, LIVE_FIELDS, LiveTable, piecesOf, TickEncoder, WIRE_VERSION, WireDecodeError, type WireTick } from './live-wire';
 import { prng } from './testing';
 
 const FIELDS = Object.keys(EMPTY_SAMPLE) as (keyof StatSample)[];
@@ -119,6 +119,48 @@ describe('live ticks on the wire', () => {
     expect(t.services.get('tcp:10.0.0.1:80')!.dests.get('10.1.0.1:80')!.v.cps).toBe(1);
   });
 
+  it('a full tick sent in pieces gives the same table, and only the last piece completes it', () => {
+    const rand = prng(7);
+    const enc = new TickEncoder();
+    let state: StatsState = new Map();
+    for (let seq = 0; seq < 40; seq++) state = evolve(rand, state, seq);
+    const full = enc.encode(null, state, 40, 40_000, 1000);
+    const pieces = piecesOf(JSON.parse(JSON.stringify(full)) as WireTick, 7);
+    expect(pieces.length).toBe(Math.ceil(full.n.length / 7));
+    expect(pieces.map((p) => [p.seq, p.full, p.part, p.more])).toEqual(pieces.map((_, i) => [40, true, i, i < pieces.length - 1 ? true : undefined]));
+    expect(pieces.flatMap((p) => p.r)).toEqual(full.r);
+    const t = new LiveTable();
+    for (const p of pieces.slice(0, -1)) {
+      expect(t.apply(p)).toBe(true);
+      expect(t.seq).toBe(-1);
+    }
+    // a delta while the pieces come in is refused: the table is not whole yet
+    const next = evolve(rand, state, 41);
+    const delta = enc.encode(state, next, 41, 41_000, 1000);
+    expect(t.apply(delta)).toBe(false);
+    expect(t.apply(pieces.at(-1)!)).toBe(true);
+    expect(t.seq).toBe(40);
+    expect(held(t)).toEqual(expected(state));
+    expect(t.apply(delta)).toBe(true);
+    expect(held(t)).toEqual(expected(next));
+    // a small table is one message, as before
+    expect(piecesOf(full, full.n.length)).toEqual([full]);
+  });
+
+  it('refuses a piece that does not follow the last one (the agent sends a full tick on resume)', () => {
+    const state: StatsState = new Map([1, 2, 3].map((i) => [`tcp:10.0.0.${i}:80`, { v: { ...EMPTY_SAMPLE, rCps: i }, dests: new Map() }]));
+    const pieces = piecesOf(new TickEncoder().encode(null, state, 9, 0, 1000), 1);
+    const t = new LiveTable();
+    expect(t.apply(pieces[1]!)).toBe(false);
+    expect(t.apply(pieces[0]!)).toBe(true);
+    expect(t.apply(pieces[2]!)).toBe(false);
+    expect(t.apply(pieces[1]!)).toBe(true);
+    expect(t.apply({ ...pieces[2]!, seq: 8 })).toBe(false);
+    expect(t.apply(pieces[2]!)).toBe(true);
+    expect([...t.services.values()].map((s) => s.v.cps)).toEqual([1, 2, 3]);
+    expect(() => piecesOf(pieces[0]!)).toThrow(/whole full tick/);
+  });
+
   it('waits for a full tick when a delta does not follow the last one, and names bad input', () => {
     const t = new LiveTable();
     const delta: WireTick = { w: WIRE_VERSION, seq: 5, at: 0, intervalMs: 1000, full: false, n: [], r: [], x: [] };
@@ -132,7 +174,7 @@ describe('live ticks on the wire', () => {
   });
 
   it('refuses a tick of another format version (an agent older or newer than the console)', () => {
-    const old = { w: 3, seq: 1, at: 0, intervalMs: 0, full: true, n: [], r: [], x: [] };
+    const old = { w: 4, seq: 1, at: 0, intervalMs: 0, full: true, n: [], r: [], x: [] };
     expect(isWireTick(old)).toBe(true);
     expect(() => new LiveTable().apply(old as unknown as WireTick)).toThrow(WireDecodeError);
   });

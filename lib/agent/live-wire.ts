@@ -11,11 +11,13 @@
  *     the mask saying which fields follow (bit i is LIVE_FIELDS[i]);
  *   - a delta carries only the fields that changed since the tick before.
  * Numbers are assigned by the encoder for the life of the agent and never
- * reused, so one encoding of a tick serves every subscriber.
+ * reused, so one encoding of a tick serves every subscriber. A full tick of a
+ * large table goes out in pieces (`piecesOf`), so that no single message, and
+ * no single task of the browser that applies it, holds the whole table.
  */
 import type { StatSample, StatsState } from './events';
 
-export const WIRE_VERSION = 4;
+export const WIRE_VERSION = 5;
 
 /** What a page shows of one object; bit i of a row's mask is LIVE_FIELDS[i]. */
 export const LIVE_FIELDS = ['cps', 'inPps', 'outPps', 'inBps', 'outBps', 'active', 'inactive', 'persistent'] as const;
@@ -39,6 +41,43 @@ export interface WireTick {
   r: number[];
   /** numbers of removed objects (a removed service takes its real servers along) */
   x: number[];
+  /** a piece of a full tick (0, 1, ...; absent: the whole tick); every piece has the tick's seq */
+  part?: number;
+  /** more pieces of this tick follow */
+  more?: true;
+}
+
+/** Services and real servers per piece of a full tick. */
+export const PIECE_OBJECTS = 2000;
+
+/** Bits set in a row's mask: how many values follow it. */
+function fieldsIn(mask: number): number {
+  let n = 0;
+  for (let b = 0; b < LIVE_FIELDS.length; b++) n += (mask >> b) & 1;
+  return n;
+}
+
+/**
+ * A full tick as pieces of at most `objects` objects each (itself when it has no more).
+ * A full tick names every object and has one row per name, in the same order (TickEncoder.encode).
+ */
+export function piecesOf(full: WireTick, objects = PIECE_OBJECTS): WireTick[] {
+  if (!full.full || full.part !== undefined) throw new Error('piecesOf takes a whole full tick');
+  if (full.n.length <= objects) return [full];
+  const pieces: WireTick[] = [];
+  const r = full.r;
+  let i = 0;
+  for (let from = 0; from < full.n.length; from += objects) {
+    const n = full.n.slice(from, from + objects);
+    const start = i;
+    for (const name of n) {
+      if (r[i] !== name[0]) throw new Error(`full tick ${full.seq}: row ${r[i]} where ${name[0]} was named`);
+      i += 2 + fieldsIn(r[i + 1]!);
+    }
+    const last = from + objects >= full.n.length;
+    pieces.push({ ...full, n, r: r.slice(start, i), part: pieces.length, ...(last ? {} : { more: true as const }) });
+  }
+  return pieces;
 }
 
 /** The live fields of an agent sample, in LIVE_FIELDS order. */
@@ -163,20 +202,25 @@ const zero = (): LiveSample => ({ cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps:
 export class LiveTable {
   readonly services = new Map<string, LiveService>();
   private readonly byNum = new Map<number, LiveObject>();
+  /** the last whole tick applied (-1: none, or a full tick still coming in pieces) */
   seq = -1;
   at = 0;
   intervalMs = 0;
+  /** the piece of a full tick expected next, while one is coming in */
+  private expect: { seq: number; part: number } | null = null;
 
   /**
-   * Applies one tick. Returns false (and changes nothing) for a delta that
-   * does not follow the last tick applied: the agent sends a full tick on resume.
+   * Applies one tick, or one piece of a full tick. Returns false (and changes
+   * nothing) for a delta that does not follow the last tick applied, or a piece
+   * that does not follow the last piece: the agent sends a full tick on resume.
    */
   apply(w: WireTick): boolean {
     if (w.w !== WIRE_VERSION) throw new WireDecodeError(`unknown tick format ${String(w.w)}`);
-    if (w.full) {
+    const part = w.part ?? 0;
+    if (w.full && part === 0) {
       this.services.clear();
       this.byNum.clear();
-    } else if (this.seq === -1 || w.seq !== this.seq + 1) {
+    } else if (w.full ? this.expect?.seq !== w.seq || this.expect.part !== part : this.seq === -1 || w.seq !== this.seq + 1) {
       return false;
     }
     for (const n of w.x) this.remove(n);
@@ -206,7 +250,8 @@ export class LiveTable {
         o.v[LIVE_FIELDS[b]!] = r[i++]!;
       }
     }
-    this.seq = w.seq;
+    this.expect = w.more ? { seq: w.seq, part: part + 1 } : null;
+    this.seq = w.more ? -1 : w.seq;
     this.at = w.at;
     this.intervalMs = w.intervalMs;
     return true;

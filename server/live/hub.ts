@@ -23,7 +23,7 @@ import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { IpvsError } from '@/lib/ipvs/errors';
 import { isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
-import { TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
+import { piecesOf, TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
@@ -85,7 +85,8 @@ interface Sample {
   /** from the previous sample to this one, in wire form; null for the first */
   delta: WireTick | null;
   intervalMs: number;
-  full?: WireTick;
+  /** the full tick of this sample, in pieces (lib/agent/live-wire.ts piecesOf) */
+  full?: WireTick[];
   /** memo of isSettled(state) */
   settled?: boolean;
   /** by service id, services whose real servers' counters were last read before `at`: when */
@@ -131,6 +132,11 @@ function touched(changes: readonly TableChange[]): Map<string, ServiceKey> {
 /** Event ids carry the hub's epoch so ids from before an agent restart never match. */
 function eventId(epoch: string, seq: number): string {
   return `${epoch}:${seq}`;
+}
+
+/** The id of a piece before a full tick's last: unknown to parseEventId, so a subscriber resuming from it gets a full tick. */
+function pieceId(epoch: string, seq: number, part: number): string {
+  return `${eventId(epoch, seq)}.${part}`;
 }
 
 function parseEventId(epoch: string, id: string | null | undefined): number | null {
@@ -491,13 +497,13 @@ export class TableHub {
     });
   }
 
-  private fullOf(s: Sample): WireTick {
-    return (s.full ??= this.encoder.encode(null, s.state, s.seq, s.at, s.intervalMs));
+  private fullOf(s: Sample): WireTick[] {
+    return (s.full ??= piecesOf(this.encoder.encode(null, s.state, s.seq, s.at, s.intervalMs)));
   }
 
   /**
    * Stats ticks for one subscriber, in wire form (lib/agent/live-wire.ts): a
-   * full tick first (or after a gap), then only what changed. A subscriber
+   * full tick first (or after a gap; in pieces for a large table), then only what changed. A subscriber
    * resuming from the tick just before the current one gets the delta
    * instead of everything. `watch` names services whose real servers' counters
    * are read every tick (a service page) rather than in the budgeted turns.
@@ -512,9 +518,9 @@ export class TableHub {
       while (!signal?.aborted && !this.closed) {
         const cur = this.current;
         if (cur && cur.seq !== sent) {
-          const tick = sent === cur.seq - 1 && cur.delta ? cur.delta : this.fullOf(cur);
+          const ticks = sent === cur.seq - 1 && cur.delta ? [cur.delta] : this.fullOf(cur);
           sent = cur.seq;
-          yield { id: eventId(this.epoch, cur.seq), tick };
+          for (const tick of ticks) yield { id: tick.more ? pieceId(this.epoch, cur.seq, tick.part!) : eventId(this.epoch, cur.seq), tick };
           continue;
         }
         await this.nextSample(signal);
