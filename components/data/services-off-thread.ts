@@ -1,10 +1,11 @@
 /**
  * services.list for the browser, read in a worker: at 10,000 services its JSON is about 18 MB, and
  * parsing it on the page's thread is one task of several hundred ms. The worker fetches and parses
- * it and hands it over in slices of SLICE services, one message (one short task) each.
+ * it and hands it over in slices of SLICE services, one message (one short task) each, the next when
+ * the page has taken the last.
  */
 import type { ServedService } from '@/lib/agent/events';
-import type { ServicesWorkerIn, ServicesWorkerOut } from './services-read';
+import { NEXT, type ServicesWorkerIn, type ServicesWorkerOut } from './services-read';
 
 const SLICE = 100;
 
@@ -34,6 +35,7 @@ export function servicesOffThread(directorId: string, signal?: AbortSignal): Pro
       const m = e.data;
       if (m.kind === 'slice') {
         for (const s of m.services) out.push(s as ServedService);
+        worker.postMessage(NEXT);
         return;
       }
       end();

@@ -79,11 +79,35 @@ export class StatsStore {
     return this.table.at;
   }
 
+  /** pieces of a full tick, and the ticks that came after them, not applied yet */
+  private readonly queue: WireTick[] = [];
+
   /**
    * A tick from the agent; a delta that does not follow the previous tick is dropped (the agent sends a full tick on resume).
-   * The pieces of a full tick go into the table as they come, each in its own task; the tick counts once the last is in.
+   * The pieces of a full tick are applied one per task (the browser may deliver several messages in one); the tick counts
+   * once its last piece is in.
    */
   apply(tick: WireTick): void {
+    if (tick.part === undefined && this.queue.length === 0) {
+      this.applyNow(tick);
+      return;
+    }
+    this.queue.push(tick);
+    if (this.queue.length === 1) setTimeout(this.drain, 0);
+  }
+
+  private readonly drain = (): void => {
+    while (this.queue.length > 0) {
+      const tick = this.queue.shift()!;
+      this.applyNow(tick);
+      if (tick.part !== undefined && this.queue.length > 0) {
+        setTimeout(this.drain, 0);
+        return;
+      }
+    }
+  };
+
+  private applyNow(tick: WireTick): void {
     if (!this.table.apply(tick) || tick.more) return;
     this.times.push(tick.at);
     // Forget histories only when something can have gone: a full tick or explicit removals.
