@@ -2,7 +2,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { destinationId, serviceId } from '@/lib/ipvs/ids';
+import { destinationId, keptServiceId } from '@/lib/ipvs/ids';
 import { cidrSchema } from '@/lib/schemas/api';
 import type { ConnRow } from '@/components/conn/ConnTable';
 import { PagedRows } from '@/components/conn/paged-rows';
@@ -31,7 +31,7 @@ export default function ConnectionsPage() {
   const clientError = clientCheck && !clientCheck.success ? clientCheck.error.issues[0]?.message ?? 'not an address or CIDR' : null;
 
   const input = useMemo(() => {
-    const svc = services.data?.find((s) => serviceId(s.key) === filters.service);
+    const svc = filters.service ? services.data?.find((s) => keptServiceId(s) === filters.service) : undefined;
     const dest = svc?.destinations.find((d) => destinationId(d) === filters.destination);
     return {
       ...(svc ? { service: svc.key } : {}),
