@@ -110,12 +110,7 @@ export class StatsStore {
   private applyNow(tick: WireTick): void {
     if (!this.table.apply(tick) || tick.more) return;
     this.times.push(tick.at);
-    // Forget histories only when something can have gone: a full tick or explicit removals.
-    const prune = tick.full || tick.x.length > 0;
-    const seenS = prune ? new Set<string>() : null;
-    const seenD = prune ? new Set<string>() : null;
     for (const [sid, svc] of this.table.services) {
-      seenS?.add(sid);
       const v = svc.v;
       const cps = v.cps, pps = v.inPps + v.outPps, bps = v.inBps + v.outBps;
       let h = this.services.get(sid);
@@ -139,7 +134,6 @@ export class StatsStore {
         this.destinationsBySvc.set(sid, dmap);
       }
       for (const [did, d] of svc.dests) {
-        seenD?.add(`${sid} ${did}`);
         let dh = dmap.get(did);
         if (!dh) {
           dh = { cps: new Ring(GRAPH_POINTS), bps: new Ring(GRAPH_POINTS) };
@@ -151,11 +145,13 @@ export class StatsStore {
         dh.bps.push(d.v.inBps + d.v.outBps);
       }
     }
-    if (seenS && seenD) {
-      for (const k of this.services.keys()) if (!seenS.has(k)) this.services.delete(k);
+    // Forget histories only when something can have gone: a full tick or explicit removals.
+    if (tick.full || tick.x.length > 0) {
+      for (const sid of this.services.keys()) if (!this.table.services.has(sid)) this.services.delete(sid);
       for (const [sid, dmap] of this.destinationsBySvc) {
-        if (!seenS.has(sid)) { this.destinationsBySvc.delete(sid); continue; }
-        for (const did of dmap.keys()) if (!seenD.has(`${sid} ${did}`)) dmap.delete(did);
+        const svc = this.table.services.get(sid);
+        if (!svc) { this.destinationsBySvc.delete(sid); continue; }
+        for (const did of dmap.keys()) if (!svc.dests.has(did)) dmap.delete(did);
       }
     }
     this.version++;
