@@ -191,7 +191,9 @@ class Reader {
     if (o === -1) return undefined;
     const lo = this.view.getUint32(o + (HOST_LITTLE_ENDIAN ? 0 : 4), HOST_LITTLE_ENDIAN);
     const hi = this.view.getUint32(o + (HOST_LITTLE_ENDIAN ? 4 : 0), HOST_LITTLE_ENDIAN);
-    return hi * 2 ** 32 + lo;
+    // below 2^32 the u32 itself: a product of doubles stored into a Stats field gives every Stats object a boxed
+    // number per field, where a small integer is stored in place
+    return hi === 0 ? lo : hi * 2 ** 32 + lo;
   }
   needU16(type: number): number { return this.view.getUint16(this.needAt(type, 2), HOST_LITTLE_ENDIAN); }
   needBE16(type: number): number { return this.view.getUint16(this.needAt(type, 2), false); }
