@@ -4,8 +4,8 @@
  * journal in words, and a narrow window.
  */
 import { readFile } from 'node:fs/promises';
-import { agent, ipvsadm, savedRules } from './lab';
-import { SnapshotsPage } from './pages/console';
+import { agent, ipvsadm, labInfo, savedRules } from './lab';
+import { LoginPage, SnapshotsPage } from './pages/console';
 import { DIRECTOR, expect, screen, servicePath, test } from './fixtures';
 
 const KA_PORT = 9393;
@@ -111,5 +111,58 @@ test.describe('an operator\'s day', () => {
       expect(overflow, `${path} scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
     }
     await screen(page, 'overview-800px');
+  });
+
+  test('the admin\'s header at 1440 and 800 px: every tab whole or in More, nothing past the edge', async ({ browser }) => {
+    const info = labInfo();
+    const admin = info.adminSignIn;
+    if (!admin) throw new Error('no admin sign-in in the lab info (global-setup passes DIRECTOR_LAB_ADMIN_PASSWORD)');
+    const ctx = await browser.newContext({ baseURL: info.consoleUrl, viewport: { width: 1440, height: 900 } });
+    try {
+      const page = await ctx.newPage();
+      await new LoginPage(page).signIn(admin.username, admin.password);
+      const all = ['Fleet', 'Overview', 'Connections', 'Health', 'Doctor', 'Snapshots', 'Draft', 'Settings', 'Lab', 'HA', 'Directors', 'Users'];
+      const nav = page.getByRole('navigation', { name: 'Sections' });
+      for (const width of [1440, 800]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.goto(`${DIRECTOR}/doctor`);
+        // Fleet comes first and only once the session (and its directors) is known: the tabs are all there
+        await expect(nav.getByRole('link', { name: 'Fleet' })).toBeVisible();
+        await page.waitForLoadState('networkidle');
+        // nothing wider than the window: the page, the header's row, the navigation; Sign out on screen
+        const overflow = () => page.evaluate(() => {
+          const over = (e: Element | null) => (e ? e.scrollWidth - e.clientWidth : 0);
+          return Math.max(document.documentElement.scrollWidth - window.innerWidth, over(document.querySelector('header > div')),
+            over(document.querySelector('nav[aria-label="Sections"]')), over(document.querySelector('nav[aria-label="Sections"] > div')));
+        });
+        await expect.poll(overflow, { message: `header at ${width} px overflows` }).toBeLessThanOrEqual(0);
+        await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport({ ratio: 1 });
+        // each tab in the bar is drawn whole (none cut at the bar's edge)
+        const cut = await nav.locator('[data-tab]').evaluateAll((els) => {
+          const bar = els[0]?.parentElement?.getBoundingClientRect();
+          return els.filter((e) => { const r = e.getBoundingClientRect(); return !bar || r.left < bar.left - 0.5 || r.right > bar.right + 0.5; }).map((e) => e.textContent);
+        });
+        expect(cut, `tabs cut at ${width} px`).toEqual([]);
+        const inBar = await nav.locator('[data-tab]').allTextContents();
+        const more = nav.getByRole('button', { name: /^More/ });
+        let inMore: string[] = [];
+        if (await more.count()) {
+          await more.click();
+          inMore = (await nav.getByRole('link').allTextContents()).filter((t) => !inBar.includes(t));
+        }
+        await screen(page, `admin-header-${width}px`);
+        expect([...inBar, ...inMore], `at ${width} px`).toEqual(all);
+        if (width === 1440) expect(inMore, 'at 1440 px every tab fits in the bar').toEqual([]);
+        else {
+          expect(inMore.length).toBeGreaterThan(0);
+          // a tab in More works: Users opens, and More shows it is the current section
+          await nav.getByRole('link', { name: 'Users' }).click();
+          await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+          await expect(page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Users' })).toHaveCount(0);
+        }
+      }
+    } finally {
+      await ctx.close();
+    }
   });
 });

@@ -7,7 +7,7 @@ export function DirectorSwitcher({ directors, current }: { directors: Array<{ id
   const pathname = usePathname();
   return (
     <label className="flex items-center gap-2 text-xs text-ink-3">
-      <span className="sr-only sm:not-sr-only">Director</span>
+      <span className="sr-only 2xl:not-sr-only">Director</span>
       <select
         aria-label="Director"
         value={current ?? ''}
