@@ -114,7 +114,8 @@ try {
       const t = performance.now();
       lastChangeFrame = 0;
       await page.waitForFunction(([el, rs, want]) => [...(el as HTMLTableElement).rows]
-        .some((row) => row.textContent?.includes(rs as string) && row.cells[2]?.textContent?.trim() === want), [table, rs, w] as const, { polling: 'raf', timeout: 30_000 });
+        .some((row, _, rows) => row.textContent?.includes(rs as string)
+          && row.cells[[...rows[0]!.cells].findIndex((c) => c.textContent?.trim() === 'Weight')]?.textContent?.trim() === want), [table, rs, w] as const, { polling: 'raf', timeout: 30_000 });
       const shown = performance.now();
       say(`change ${k}: ipvsadm call ${(t - tc).toFixed(0)} ms; frame +${lastChangeFrame ? (lastChangeFrame - t).toFixed(0) : '?'} ms; shown +${(shown - t).toFixed(0)} ms; last tick frame ${(lastTickFrame - t).toFixed(0)}`);
       await page.waitForTimeout(300 + Math.random() * 700);

@@ -126,7 +126,8 @@ export async function runConsoleMeasures(o: ConsoleBenchOptions, rows: Row[]): P
       await ipvsadm('-e', '-t', svc, '-r', WATCHED.rs, '-g', '-w', w);
       const t = performance.now();
       await page.waitForFunction(([el, rs, want]) => [...(el as HTMLTableElement).rows]
-        .some((row) => row.textContent?.includes(rs as string) && row.cells[2]?.textContent?.trim() === want), [table, WATCHED.rs, w] as const,
+        .some((row, _, rows) => row.textContent?.includes(rs as string)
+          && row.cells[[...rows[0]!.cells].findIndex((c) => c.textContent?.trim() === 'Weight')]?.textContent?.trim() === want), [table, WATCHED.rs, w] as const,
       { polling: 'raf', timeout: 30_000 });
       lat.push(performance.now() - t);
     }
