@@ -10,9 +10,10 @@ import type { StageActions } from '@/components/views/ServiceView';
 
 const keyOf = (d: { family: DestinationSpec['family']; address: string; port: number }) => ({ family: d.family, address: d.address, port: d.port });
 
-export function useDraft(poll = 5000) {
+/** `others`: the fleet's VIPs for the verdict (useFleetOthers); null: not checked. */
+export function useDraft(poll = 5000, others: { director: string; vips: string[] }[] | null = null) {
   const trpc = useTRPC();
-  return useQuery({ ...trpc.changesets.get.queryOptions({ others: null }), refetchInterval: poll, retry: false });
+  return useQuery({ ...trpc.changesets.get.queryOptions({ others }), refetchInterval: poll, retry: false, placeholderData: (prev) => prev });
 }
 
 /** stage(edit), refreshing the draft after. */

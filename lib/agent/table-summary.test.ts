@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { servicesWithoutServer, summarizeTable } from './table-summary';
+import { servicesWithoutServer, summarizeTable, tableVips } from './table-summary';
 
 const svc = (weights: number[], cps = 0) => ({ destinations: weights.map((weight) => ({ weight })), stats: { cps, inBps: 100, outBps: 50 } });
 
@@ -12,5 +12,13 @@ describe('summarizeTable', () => {
     const list = [svc([1, 0]), svc([0]), svc([])];
     expect(servicesWithoutServer(list)).toEqual([list[1], list[2]]);
     expect(summarizeTable(list).withoutServer).toBe(servicesWithoutServer(list).length);
+  });
+});
+
+describe('tableVips', () => {
+  it('the distinct VIPs of address services, sorted; fwmark services have none; bounded with truncated', () => {
+    const s = (address: string) => ({ key: { kind: 'addr', address } });
+    expect(tableVips([s('10.0.0.2'), s('10.0.0.1'), s('10.0.0.2'), { key: { kind: 'fwmark' } }])).toEqual({ vips: ['10.0.0.1', '10.0.0.2'], truncated: false });
+    expect(tableVips([s('10.0.0.3'), s('10.0.0.1'), s('10.0.0.2')], 2)).toEqual({ vips: ['10.0.0.1', '10.0.0.2'], truncated: true });
   });
 });

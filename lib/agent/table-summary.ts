@@ -39,3 +39,17 @@ export function summarizeTable(services: readonly SummarizedService[]): TableSum
   }
   return { services: services.length, up, total, cps, bps, withoutServer };
 }
+
+/** At most this many VIPs in services.vips (the change-set verdict's othersSchema takes as many per director). */
+export const MAX_VIPS = 4096;
+
+/**
+ * The distinct VIP addresses a table serves (fwmark services have none of
+ * their own), sorted, for other directors' change-set verdicts.
+ */
+export function tableVips(services: ReadonlyArray<{ key: { kind: string; address?: string } }>, max = MAX_VIPS): { vips: string[]; truncated: boolean } {
+  const set = new Set<string>();
+  for (const s of services) if (s.key.kind === 'addr' && s.key.address) set.add(s.key.address);
+  const all = [...set].sort();
+  return { vips: all.slice(0, max), truncated: all.length > max };
+}

@@ -28,6 +28,13 @@ async function setup() {
   return { deps, op, fake: deps.fake };
 }
 
+/** Another director: 10.0.0.1 (setup's) and 10.0.0.7. */
+async function setupOther() {
+  const r = await setup();
+  await r.op.services.create({ service: { key: { ...KEY, address: '10.0.0.7', port: 80 }, scheduler: 'wlc' }, destinations: [dest('10.0.1.9')] });
+  return r;
+}
+
 describe('changesets', () => {
   it('stages two edits without touching the kernel, shows the diff, applies them as one journal entry, and one undo reverts both', async () => {
     const { op, fake } = await setup();
@@ -118,6 +125,21 @@ describe('changesets', () => {
     const e = await failure(op.changesets.stage({ edit: { op: 'destination.update', service: KEY, destination: ref('10.0.1.1'), patch: { weight: 1 } } }));
     expect(e.message).toBe(`edit: the draft holds at most ${MAX_EDITS} edits: apply or discard it first`);
     expect((await op.changesets.get()).edits).toHaveLength(MAX_EDITS);
+  });
+
+  it('one director\'s services.vips, passed as the fleet\'s VIPs, flag a new service on one of them; apply then needs acknowledge', async () => {
+    const fleet = [{ director: 'dir-b', vips: (await callerFor((await setupOther()).deps, VIEWER).services.vips()).vips }];
+    expect(fleet[0]!.vips).toEqual(['10.0.0.1', '10.0.0.7']);
+    const { op, fake } = await setup();
+    await op.changesets.stage({ edit: { op: 'service.create', service: { key: { ...KEY, address: '10.0.0.7', port: 443 }, scheduler: 'wlc' }, destinations: [dest('10.0.1.1')] } });
+    const d = await op.changesets.get({ others: fleet });
+    expect(d.verdict.flagged).toBe(true);
+    expect(d.verdict.findings).toContainEqual(expect.objectContaining({ rule: 'vip-elsewhere', title: 'VIP 10.0.0.7 is already served by director dir-b' }));
+    // without the fleet it is not flagged
+    expect((await op.changesets.get({ others: null })).verdict.findings.some((f) => f.rule === 'vip-elsewhere')).toBe(false);
+    const before = JSON.stringify(await fake.dump());
+    expect((await failure(op.changesets.commit({ rev: d.rev, others: fleet }))).message).toMatch(/verdict flags/);
+    expect(JSON.stringify(await fake.dump())).toBe(before);
   });
 
   it('a viewer sees the draft but cannot stage or apply', async () => {

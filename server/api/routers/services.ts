@@ -1,6 +1,6 @@
 /** services.*: the virtual services, as the hub serves them, changed through the one writer (server/table/ops.ts). */
 import type { ServedService } from '@/lib/agent/events';
-import { summarizeTable, type TableSummary } from '@/lib/agent/table-summary';
+import { summarizeTable, tableVips, type TableSummary } from '@/lib/agent/table-summary';
 import { serviceCreateInput, serviceGetInput, serviceListInput, serviceRefInput, serviceUpdateInput } from '@/lib/schemas/api';
 import * as ops from '../../table/ops';
 import { operatorProcedure, router, viewerProcedure } from '../trpc';
@@ -10,6 +10,8 @@ export const servicesRouter = router({
   list: viewerProcedure.input(serviceListInput).query(({ ctx, input }): Promise<ServedService[]> => ctx.hub.table(input)),
   /** The table in a few numbers (the fleet page's row): a few hundred bytes whatever the table's size. */
   summary: viewerProcedure.query(async ({ ctx }): Promise<TableSummary> => summarizeTable(await ctx.hub.table({ maxAgeMs: ctx.hub.tickMs }))),
+  /** The VIP addresses this director serves (distinct, sorted, at most 4096): another director's change-set verdict asks. */
+  vips: viewerProcedure.query(async ({ ctx }) => tableVips(await ctx.hub.table({ maxAgeMs: ctx.hub.tickMs }))),
   get: viewerProcedure.input(serviceGetInput).query(({ ctx, input }): Promise<ServedService> => ctx.hub.service(input.key, input)),
   create: operatorProcedure
     .input(serviceCreateInput)

@@ -5,6 +5,8 @@ import { errorText, useDirectorAccess, useDirectorId } from '@/components/data/h
 import { useTRPC, useTRPCClient } from '@/components/data/trpc';
 import { DraftPanel, type ApplyResult } from '@/components/changeset/DraftPanel';
 import { useDraft } from '@/components/changeset/useDraft';
+import { useFleetOthers } from '@/components/changeset/useFleetOthers';
+import type { FleetOthers } from '@/lib/changeset/fleet-vips';
 
 export default function DraftPage() {
   const director = useDirectorId();
@@ -12,7 +14,9 @@ export default function DraftPage() {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const qc = useQueryClient();
-  const draft = useDraft(3000);
+  // the VIPs the rest of the fleet serves, so the verdict flags a new service on one of them
+  const fleet = useFleetOthers(director);
+  const draft = useDraft(3000, fleet.others);
   const canary = useQuery({ ...trpc.changesets.canary.queryOptions(), refetchInterval: 1000, retry: false });
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [result, setResult] = useState<ApplyResult | null>(null);
@@ -42,7 +46,7 @@ export default function DraftPage() {
     });
     try {
       const r = await commit.mutateAsync({
-        rev: draft.data.rev, acknowledge: o.acknowledge, progressId,
+        rev: draft.data.rev, acknowledge: o.acknowledge, progressId, others: fleet.others,
         ...(o.canarySeconds ? { canary: { seconds: o.canarySeconds } } : {}),
       });
       setResult({ journalId: r.journalId, applied: r.applied, undone: false });
@@ -55,6 +59,7 @@ export default function DraftPage() {
   return (
     <div className="space-y-4">
       <h1 className="text-lg font-semibold">Change set</h1>
+      <FleetNote fleet={fleet} />
       <DraftPanel
         draft={draft.data}
         error={errorText(draft.error)}
@@ -69,5 +74,19 @@ export default function DraftPage() {
         onStopCanary={async () => { await stop.mutateAsync(); }}
       />
     </div>
+  );
+}
+
+/** What the verdict's "VIP served by another director" rule checked against, and what it could not. */
+function FleetNote({ fleet }: { fleet: FleetOthers }) {
+  if (fleet.others === null) return null;
+  const checked = fleet.others.map((o) => o.director);
+  return (
+    <p aria-label="Fleet VIPs checked" className="text-xs text-ink-3">
+      {checked.length ? `New VIPs are checked against ${checked.join(', ')}.` : 'No other director\'s VIPs are checked.'}
+      {fleet.peers.length ? ` HA peers (${fleet.peers.join(', ')}) serve the same VIPs by design and are left out.` : ''}
+      {fleet.unread.length ? ` Not checked (could not be read): ${fleet.unread.join(', ')}.` : ''}
+      {fleet.truncated.length ? ` Only the first 4096 VIPs of ${fleet.truncated.join(', ')} are checked.` : ''}
+    </p>
   );
 }
