@@ -14,6 +14,7 @@ import type { HealthService } from '../health/service';
 import type { HaService } from '../ha/service';
 import type { SkewWatch } from '../live/skew';
 import type { SlowStarts } from '../table/slow-start';
+import type { DraftStore } from '../changeset/store';
 import type { DrainRemovals } from '../table/drain-removals';
 import type { OutsideWatch } from '../table/outside';
 import type { HistoryService } from '../live/history';
@@ -47,6 +48,8 @@ export interface AgentDeps {
   history?: HistoryService | null;
   /** Real servers climbing from weight 1 to their weight (server/table/slow-start.ts). */
   slowStarts?: SlowStarts | null;
+  /** this director's change-set draft, kept in the state folder (absent: one in memory) */
+  drafts?: DraftStore | null;
   /** Drained real servers to remove once empty (server/table/drain-removals.ts). */
   drainRemovals?: DrainRemovals | null;
 }

@@ -26,10 +26,11 @@ import { startCanary, type CanaryOptions } from './canary';
 
 const stores = new WeakMap<IpvsBackend, DraftStore>();
 
-/** The draft of the director behind `backend` (one per agent). */
-export function draftOf(backend: IpvsBackend): DraftStore {
-  let s = stores.get(backend);
-  if (!s) stores.set(backend, (s = new DraftStore()));
+/** The agent's draft (kept in its state folder: `drafts`), or one in memory per kernel behind `backend` (tests). */
+export function draftOf(ctx: { backend: IpvsBackend; drafts?: DraftStore | null | undefined }): DraftStore {
+  if (ctx.drafts) return ctx.drafts;
+  let s = stores.get(ctx.backend);
+  if (!s) stores.set(ctx.backend, (s = new DraftStore()));
   return s;
 }
 
@@ -42,19 +43,19 @@ export async function stage(ctx: WriteCtx, edit: unknown) {
   const r = changeEditSchema.safeParse(edit);
   if (!r.success) throw new InputError(r.error.issues.map((i) => ({ code: i.code, message: i.message, path: ['edit', ...i.path] })));
   const live = toRules(await ctx.backend.dump());
-  const staged = draftOf(ctx.backend).stage(r.data, who(ctx), (edits) => { applyEdits(live, edits); });
-  return { staged, rev: draftOf(ctx.backend).rev };
+  const staged = await draftOf(ctx).stage(r.data, who(ctx), (edits) => { applyEdits(live, edits); });
+  return { staged, rev: draftOf(ctx).rev };
 }
 
 export async function unstage(ctx: WriteCtx, id: number) {
   const live = toRules(await ctx.backend.dump());
-  draftOf(ctx.backend).unstage(id, (edits) => { applyEdits(live, edits); });
-  return { rev: draftOf(ctx.backend).rev };
+  await draftOf(ctx).unstage(id, (edits) => { applyEdits(live, edits); });
+  return { rev: draftOf(ctx).rev };
 }
 
-export function discard(ctx: WriteCtx) {
-  draftOf(ctx.backend).clear();
-  return { rev: draftOf(ctx.backend).rev };
+export async function discard(ctx: WriteCtx) {
+  await draftOf(ctx).clear();
+  return { rev: draftOf(ctx).rev };
 }
 
 async function sysctl(name: string): Promise<number | null> {
@@ -102,7 +103,7 @@ function plan(before: ServiceEntry[], edits: readonly ChangeEdit[]): Planned {
 }
 
 export async function preview(ctx: AgentContext, others: VerdictContext['others'] = null): Promise<DraftPreview> {
-  const draft = draftOf(ctx.backend).get();
+  const draft = draftOf(ctx).get();
   // every console page polls the draft for its banner: an empty one costs no table read
   if (draft.edits.length === 0) return { ...draft, steps: [], diff: '', verdict: { findings: [], flagged: false }, problem: null };
   const before = await ctx.backend.dump();
@@ -147,7 +148,7 @@ export async function applyDraft(ctx: WriteCtx, input: ApplyInput) {
 }
 
 async function applyLocked(ctx: WriteCtx, input: ApplyInput) {
-  const store = draftOf(ctx.backend);
+  const store = draftOf(ctx);
   return ctx.writeLock.run(async () => {
     const draft = store.get();
     if (draft.rev !== input.rev) {
@@ -190,7 +191,8 @@ async function applyLocked(ctx: WriteCtx, input: ApplyInput) {
     }
     const objects = await touchedObjects(ctx, p.ops, before, false);
     const entry = await pending.done(objects);
-    store.clear();
+    // applied: the draft is done with even if its file cannot be written now
+    await store.clear({ applied: true }).catch((err: unknown) => ctx.log.error({ err }, 'change set applied, but the emptied draft could not be written'));
     ctx.log.info({ journal: entry.id, applied, by: ctx.auth.tokenName, flagged: verdict.flagged }, 'change set applied');
     ctx.hub.poke(p.ops.map((op) => op.service.key));
     const canary = input.canary ? startCanary(ctx, entry.id, p, input.canary) : null;

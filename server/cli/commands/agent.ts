@@ -13,6 +13,7 @@ import { procConnSource } from '../../live/conn-source';
 import { kernelHub } from '../../live/hub';
 import { SkewWatch } from '../../live/skew';
 import { SlowStarts } from '../../table/slow-start';
+import { DraftStore } from '../../changeset/store';
 import { DrainRemovals } from '../../table/drain-removals';
 import { HistoryService } from '../../live/history';
 import { Journal } from '../../table/journal';
@@ -211,6 +212,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const slowStarts = new SlowStarts();
   const drainRemovals = new DrainRemovals(tickMs);
   const history = await HistoryService.open({ stateDir, log });
+  const drafts = await DraftStore.open({ stateDir, log });
   history.attach(hub);
   const credentials = await Credentials.open(stateDir);
   const auth = await Auth.open({ stateDir, log, announce: (t) => io.stderr(t), credentials });
@@ -243,7 +245,7 @@ export default async function agent(args: string[], io: CliIo, opts: AgentComman
   const server = await startAgentServer({
     deps: {
       backend, journal, hub, log, writeLock, conns: procConnSource(), health,
-      directorId, ha: ha ?? disabledHa(directorId), rehearsals, skew, slowStarts, drainRemovals, outside, history,
+      directorId, ha: ha ?? disabledHa(directorId), rehearsals, skew, slowStarts, drainRemovals, outside, history, drafts,
       version: VERSION, startedAt: Date.now(),
     },
     auth,
