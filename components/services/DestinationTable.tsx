@@ -65,22 +65,22 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   };
   return (
     <div className="overflow-x-auto">
-      <table aria-label="Real servers" className={`w-full ${selection ? 'min-w-[1186px]' : 'min-w-[1150px]'} table-fixed border-collapse text-sm`}>
+      <table aria-label="Real servers" className="w-full min-w-[1150px] table-fixed border-collapse text-sm">
         <colgroup>
-          {selection ? <col className="w-[36px]" /> : null}
-          <col className="w-[240px]" /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
+          <col className={selection ? 'w-[264px]' : 'w-[240px]'} /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
           <col className="w-[190px]" /><col className="w-[88px]" /><col className="w-[104px]" /><col className="w-[150px]" /><col />
         </colgroup>
         <thead className="border-b border-line">
           <tr>
-            {selection ? (
-              <th className={`${TH} pr-0`}>
-                <input type="checkbox" aria-label="Select all real servers" checked={picked > 0 && picked === ids.length}
+            <th className={TH}>
+              {/* the boxes sit in the first cell, so the columns stay where they are with or without them */}
+              {selection ? (
+                <input type="checkbox" className="mr-2 align-middle" aria-label="Select all real servers" checked={picked > 0 && picked === ids.length}
                   ref={(el) => { if (el) el.indeterminate = picked > 0 && picked < ids.length; }}
                   onChange={(e) => selection.onChange(new Set(e.target.checked ? ids : []))} />
-              </th>
-            ) : null}
-            <th className={TH}>Real server</th>
+              ) : null}
+              Real server
+            </th>
             <th className={TH}>Forward</th>
             <th className={`${TH} text-right`}>Weight</th>
             <th className={`${TH} text-right`} title="lower / upper connection thresholds (0 = none)">Thresholds</th>
@@ -100,19 +100,17 @@ export function DestinationTable({ destinations, samples, shares, colors, action
             const ramp = slowStarts?.get(id);
             return (
               <tr key={id} className="border-b border-line/70" data-destination-id={id}>
-                {selection ? (
-                  <td className="py-2 pl-3 pr-0">
-                    <input type="checkbox" aria-label={`Select ${formatDestination(d)}`} checked={selection.selected.has(id)} onChange={(e) => toggle(id, e.target.checked)} />
-                  </td>
-                ) : null}
                 <td className="px-3 py-2 font-mono text-[13px]">
                   <div className="flex min-w-0 items-center gap-2">
+                    {selection ? (
+                      <input type="checkbox" className="shrink-0" aria-label={`Select ${formatDestination(d)}`} checked={selection.selected.has(id)} onChange={(e) => toggle(id, e.target.checked)} />
+                    ) : null}
                     <span aria-hidden className="inline-block h-2.5 w-2.5 shrink-0 rounded-sm" style={{ background: colors.get(id) }} />
                     <span className="truncate" title={formatDestination(d)}>{formatDestination(d)}</span>
                     {out ? <Badge tone={out.tone} className="shrink-0" title={out.title}>{out.label}</Badge> : null}
                   </div>
                   {ramp || removals?.has(id) ? (
-                    <div className="mt-1 flex flex-wrap items-center gap-1 pl-[18px]">
+                    <div className={`mt-1 flex flex-wrap items-center gap-1 ${selection ? 'pl-[39px]' : 'pl-[18px]'}`}>
                       {ramp ? <SlowStartBadge ramp={ramp} /> : null}
                       {removals?.has(id) ? <Badge tone="warn" title="The agent removes it once no connection and no persistence template is left; a weight set meanwhile keeps it.">removed when drained</Badge> : null}
                     </div>
