@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONN_HEADER } from '@/lib/conn/format';
 import { ConnFilterError } from '@/lib/conn/summary';
-import { procConnSource } from './conn-source';
+import { connWorkerThreads, setConnWorkerForTests } from '../conn/reader';
+import { MAIN_THREAD_BYTES, procConnSource } from './conn-source';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'director-conn-source-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,5 +62,33 @@ describe.each(['main', 'worker'] as const)('procConnSource, %s thread: pages cut
     const src = procConnSource({ path: path.join(dir, 'missing'), thread });
     await expect(src.list({ limit: 0 })).rejects.toBeInstanceOf(ConnFilterError);
     await expect(src.list({})).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('procConnSource: which thread walks the table', () => {
+  afterAll(() => setConnWorkerForTests(undefined));
+  const workerGone = async () => {
+    setConnWorkerForTests(undefined); // drops the parked worker
+    for (let i = 0; i < 200 && connWorkerThreads() > 0; i++) await sleep(25);
+    expect(connWorkerThreads()).toBe(0);
+  };
+
+  it('after a walk of a small file the next runs on the main thread; after a large one, in a worker', async () => {
+    const file = path.join(dir, 'threads');
+    writeFileSync(file, table(100, 'ESTABLISHED'));
+    const src = procConnSource({ path: file });
+    await workerGone();
+    // nothing known yet: the worker
+    expect((await src.summary(0)).summary.byState).toEqual({ ESTABLISHED: 100 });
+    expect(connWorkerThreads()).toBe(1);
+    await workerGone();
+    const line = table(2, 'ESTABLISHED').length - table(1, 'ESTABLISHED').length;
+    writeFileSync(file, table(Math.ceil((MAIN_THREAD_BYTES * 1.5) / line), 'ESTABLISHED'));
+    const big = await src.summary(0);
+    expect(connWorkerThreads(), 'the last walk found 100 entries: this one ran here').toBe(0);
+    expect(big.summary.connections).toBeGreaterThan(10_000);
+    writeFileSync(file, table(10, 'TIME_WAIT'));
+    expect((await src.summary(0)).summary.byState).toEqual({ TIME_WAIT: 10 });
+    expect(connWorkerThreads(), 'the last walk read over MAIN_THREAD_BYTES: this one went to a worker').toBe(1);
   });
 });

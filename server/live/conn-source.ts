@@ -23,6 +23,13 @@ export interface ConnSource {
   lens?(req: LensRequest, signal?: AbortSignal): Promise<LensResult & { readAt: number }>;
 }
 
+/**
+ * A walk after one that found the file this small or smaller runs on the main thread (in slices of a few
+ * ms): a worker thread keeps megabytes of its own for as long as it is parked, more than parsing such a
+ * table costs. The first walk, and any after a larger or unkept file, goes to the worker.
+ */
+export const MAIN_THREAD_BYTES = 1024 * 1024;
+
 export interface ProcConnSourceOptions extends Pick<ReadOptions, 'path' | 'thread'> {
   /** Largest file kept for pages (default 32 MiB, about 300,000 entries); past it each page walks /proc itself. */
   keepBytes?: number;
@@ -40,13 +47,14 @@ interface Walk {
 export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
   const keepBytes = opts.keepBytes ?? 32 * 1024 * 1024;
   const pageMaxAgeMs = opts.pageMaxAgeMs ?? 2000;
-  const read: ReadOptions = { ...(opts.path ? { path: opts.path } : {}), ...(opts.thread ? { thread: opts.thread } : {}) };
+  const read: ReadOptions = opts.path ? { path: opts.path } : {};
+  const thread = (): ReadOptions['thread'] => opts.thread ?? (last?.bytes && last.bytes.length <= MAIN_THREAD_BYTES ? 'main' : 'auto');
   let last: Walk | null = null;
   let pending: Promise<Walk> | null = null;
 
   const walk = (): Promise<Walk> => {
     const t0 = performance.now();
-    pending ??= snapshotConnections({ ...read, keepBytes })
+    pending ??= snapshotConnections({ ...read, thread: thread(), keepBytes })
       .then(({ summary, bytes }) => (last = { at: Date.now(), ms: performance.now() - t0, summary, bytes }))
       .finally(() => { pending = null; });
     return pending;
@@ -65,7 +73,7 @@ export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
       if (w.bytes) return { ...await pageFromBytes(req, w.bytes, signal ? { signal } : {}), readAt: w.at };
       // too large to keep: this page walks the table itself
       const at = Date.now();
-      return { ...await readConnectionPage(req, { ...read, ...(signal ? { signal } : {}) }), readAt: at };
+      return { ...await readConnectionPage(req, { ...read, thread: thread(), ...(signal ? { signal } : {}) }), readAt: at };
     },
     async lens(req, signal) {
       // a bad request is refused before anything is read
@@ -73,7 +81,7 @@ export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
       let w: Walk | null = last;
       if (!usable(w)) w = await (pending ?? walk());
       signal?.throwIfAborted();
-      return { ...await lensOf(req, w.bytes, { ...read, ...(signal ? { signal } : {}) }), readAt: w.at };
+      return { ...await lensOf(req, w.bytes, { ...read, thread: thread(), ...(signal ? { signal } : {}) }), readAt: w.at };
     },
     async summary(maxAgeMs) {
       if (last && Date.now() - last.at < maxAgeMs) return last;
