@@ -2,7 +2,8 @@
  * Failover rehearsal in the HA panel (issue #26 item 8) against the
  * two-director lab: the operator clicks "Rehearse failover", confirms, and
  * sees the report row with the failed requests the lab's traffic measured;
- * the VIP ends on the other director.
+ * then the console hands the lease back and the VIP returns to the director
+ * that held it.
  *
  * Run: flock /tmp/tap.lock /work/notes/labslot npx playwright test -c playwright.ha.config.ts e2e/rehearsal.spec.ts
  */
@@ -40,6 +41,7 @@ test.describe('Failover rehearsal', () => {
     await page.getByRole('button', { name: 'Rehearse failover of lan' }).click();
     const dialog = page.getByRole('dialog', { name: /Rehearse a failover of lan/ });
     await expect(dialog).toContainText('hands the lease');
+    await expect(dialog.getByRole('checkbox', { name: /Hand the lease back/ })).toBeChecked();
     await dialog.getByRole('button', { name: 'Rehearse' }).click();
 
     // a new row, newest first: ready, a measured number of failed requests, by the signed-in operator
@@ -48,7 +50,9 @@ test.describe('Failover rehearsal', () => {
     await expect(row).toHaveAttribute('data-rehearsal', 'ready');
     await expect(row.getByTestId('failed-requests')).toHaveText(/^\d+$/);
     await expect(row).toContainText(/\d+\.\d\d s/);
-    await expect(vipRow(page)).toHaveAttribute('data-holders', other, { timeout: 30_000 });
+    // handed back: the panel times it, and the VIP is where it was before the drill
+    await expect(page.getByTestId('handback')).toContainText(/^Handed back to .* in \d+\.\d\d s$/, { timeout: 60_000 });
+    await expect(vipRow(page)).toHaveAttribute('data-holders', holder, { timeout: 30_000 });
     await screen(page, 'ha-rehearsal');
   });
 });

@@ -1,9 +1,10 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { canOperate, useMe } from '@/components/data/session';
 import { HaView, type HaActions } from '@/components/ha/HaView';
 import { haProcedures } from '@/components/ha/ha-client';
+import { handBack, type HandBack } from '@/components/ha/handback';
 import { useHaCluster } from '@/components/ha/useHaCluster';
 import { RehearsalsPanel } from '@/components/ha/Rehearsals';
 import { useRehearsals } from '@/components/ha/useRehearsals';
@@ -47,6 +48,7 @@ function Cluster({ directors, user }: { directors: Array<{ id: string; name: str
       refresh(id);
     },
   }), [directors, refs, refresh, user]);
+  const [back, setBack] = useState<{ running: string } | HandBack | null>(null);
   const rehearsals = useRehearsals(useMemo(() => refs.map((d) => d.id), [refs]));
   const names = useMemo(() => new Map(refs.map((d) => [d.id, d.name])), [refs]);
   if (view.loading && view.cards.every((c) => c.feed === 'loading')) return <Skeleton className="h-64 w-full" />;
@@ -57,12 +59,19 @@ function Cluster({ directors, user }: { directors: Array<{ id: string; name: str
       {groups.length > 0 ? (
         <RehearsalsPanel groups={groups} history={rehearsals.history} running={rehearsals.running} names={names}
           disabledReason={actions.disabledReason}
-          rehearse={async (holder, group) => {
+          handBack={back}
+          rehearse={async (holder, group, andBack) => {
+            setBack(null);
             const done = haProcedures(holder).rehearse.mutate({ group });
             void rehearsals.reload();
             const r = await done;
             await rehearsals.reload();
             for (const d of refs) refresh(d.id);
+            if (andBack && r.result === 'ready' && r.newHolder) {
+              setBack({ running: holder });
+              setBack(await handBack(r.newHolder, holder, group));
+              for (const d of refs) refresh(d.id);
+            }
             return r;
           }} />
       ) : null}

@@ -13,7 +13,7 @@ const report = (over: Partial<RehearsalReport>): RehearsalReport => ({
 const names = new Map([['lvs1', 'Director 1'], ['lvs2', 'Director 2']]);
 const base: RehearsalsProps = {
   groups: [{ name: 'lan', holder: 'lvs1', peers: ['lvs2'] }], history: [], running: null, names,
-  disabledReason: () => null, rehearse: async () => report({}),
+  disabledReason: () => null, rehearse: async () => report({}), handBack: null,
 };
 const text = (p: Partial<RehearsalsProps>) => renderToStaticMarkup(<RehearsalsPanel {...base} {...p} />).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 const html = (p: Partial<RehearsalsProps>) => renderToStaticMarkup(<RehearsalsPanel {...base} {...p} />);
@@ -22,7 +22,7 @@ describe('RehearsalsPanel', () => {
   it('a report row: who, result, failover time, failed requests, connections before and after', () => {
     const t = text({ history: [report({}), report({ id: 2, result: 'not-ready', reason: 'lease: held by lvs2', failedRequests: null, failoverMs: null, newHolder: null, connectionsBefore: null, connectionsAfter: null })] });
     expect(t).toContain('operator on Director 1');
-    expect(t).toMatch(/ready .*now on Director 2/);
+    expect(t).toMatch(/ready .*failed over to Director 2/);
     expect(t).toContain('1.48 s');
     expect(t).toContain('23 / 94');
     expect(t).toContain('23 / 133');
@@ -37,6 +37,13 @@ describe('RehearsalsPanel', () => {
     expect(h).toContain('A rehearsal is under way.');
     expect(h).toMatch(/aria-label="Rehearsal progress".*pre-flight.*handover/);
     expect(text({})).toContain('No rehearsal yet.');
+  });
+
+  it('the hand-back: under way, its time, or why it did not happen', () => {
+    expect(html({ handBack: { running: 'lvs1' } })).toContain('Handing the lease back to Director 1.');
+    expect(text({ handBack: { running: 'lvs1' } })).toContain('handing back to Director 1');
+    expect(text({ handBack: { ok: true, ms: 1420, to: 'lvs1' } })).toContain('Handed back to Director 1 in 1.42 s');
+    expect(text({ handBack: { ok: false, to: 'lvs1', error: 'lvs1 did not hold lan again within 30 s of the handover' } })).toContain('did not hold lan again');
   });
 
   it('merges every director\'s reports newest first', () => {
