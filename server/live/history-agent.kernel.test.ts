@@ -142,5 +142,5 @@ describe('rate history across a restart of the agent process', () => {
     } finally {
       second.wsc.close();
     }
-  }, 360_000);
+  }, 480_000);
 });
