@@ -31,6 +31,17 @@ for (const theme of ['light', 'dark'] as const) {
         await page.waitForTimeout(2500); // a couple of live ticks
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${p.name} at ${width} px scrolls sideways by ${overflow} px`).toBeLessThanOrEqual(0);
+        if (p.name === 'service') {
+          // each real server's row: its cells' contents stay inside their cells (the actions overlapped the counts at 1280 px)
+          const spills = await page.getByRole('table', { name: 'Real servers' }).locator('tbody tr td').evaluateAll((cells) => cells.flatMap((td) => {
+            const c = td.getBoundingClientRect();
+            return [...td.querySelectorAll('button, .num')].filter((e) => {
+              const r = e.getBoundingClientRect();
+              return r.width > 0 && (r.left < c.left - 0.5 || r.right > c.right + 0.5);
+            }).map((e) => e.textContent ?? '');
+          }));
+          expect(spills, `service at ${width} px: contents past their cell`).toEqual([]);
+        }
         await screen(page, `look-${p.name}-${width}-${theme}`);
       }
     }

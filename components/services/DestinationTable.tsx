@@ -65,10 +65,13 @@ export function DestinationTable({ destinations, samples, shares, colors, action
   };
   return (
     <div className="overflow-x-auto">
-      <table aria-label="Real servers" className="w-full min-w-[1150px] table-fixed border-collapse text-sm">
+      {/* every column has its width and the table its sum, so below it the table scrolls in its card: the actions
+          (Edit, Drain, Remove: 188 px) overlapped the connection counts at 1280 px when they had what was left; the share
+          bar and its figures take 190 px and the padding */}
+      <table aria-label="Real servers" className={`w-full ${selection ? 'min-w-[1196px]' : 'min-w-[1172px]'} table-fixed border-collapse text-sm`}>
         <colgroup>
-          <col className={selection ? 'w-[264px]' : 'w-[240px]'} /><col className="w-[104px]" /><col className="w-[70px]" /><col className="w-[110px]" />
-          <col className="w-[190px]" /><col className="w-[88px]" /><col className="w-[104px]" /><col className="w-[150px]" /><col />
+          <col className={selection ? 'w-[224px]' : 'w-[200px]'} /><col className="w-[88px]" /><col className="w-[70px]" /><col className="w-[96px]" />
+          <col className="w-[214px]" /><col className="w-[88px]" /><col className="w-[92px]" /><col className="w-[136px]" /><col className="w-[188px]" />
         </colgroup>
         <thead className="border-b border-line">
           <tr>
@@ -131,7 +134,7 @@ export function DestinationTable({ destinations, samples, shares, colors, action
                   <span className="text-ink-3"> / </span><span className="num text-ink-2">{formatCount(v?.persistent ?? d.persistentConns)}</span>
                 </td>
                 <td className="px-3 py-2">
-                  <div className="flex justify-end gap-1">
+                  <div className="flex flex-wrap justify-end gap-1">
                     {ramp && actions.onStopSlowStart
                       ? <Button size="sm" variant="ghost" title="End the slow start: the weight it reached stays" onClick={() => void actions.onStopSlowStart!(d)} disabledReason={actions.disabledReason}>Stop ramp</Button>
                       : null}
