@@ -43,6 +43,7 @@ export function Header() {
     tabs.push({ href: '/directors', label: 'Directors', match: (p: string) => p.startsWith('/directors') });
     tabs.push({ href: '/users', label: 'Users', match: (p: string) => p.startsWith('/users') });
   }
+  // The tabs are not prefetched: a page opened on a director over a slow link loads its own code only.
   // Tabs that do not fit move into a More menu, so the header never scrolls sideways nor cuts a tab off
   // (an admin has twelve). Widths are measured once drawn; the navigation takes the room the rest leaves.
   const navRef = useRef<HTMLElement>(null);
@@ -98,7 +99,7 @@ export function Header() {
         <nav ref={navRef} aria-label="Sections" className="flex min-w-0 flex-1 items-center gap-1">
           <div className="flex min-w-0 items-center gap-1 overflow-hidden">
             {shown.map((t) => (
-              <Link key={t.href} href={t.href} data-tab={t.label} aria-current={t.match(pathname) ? 'page' : undefined} className={tabClass(t.match(pathname))}>
+              <Link key={t.href} href={t.href} prefetch={false} data-tab={t.label} aria-current={t.match(pathname) ? 'page' : undefined} className={tabClass(t.match(pathname))}>
                 {t.label}
               </Link>
             ))}
@@ -118,7 +119,7 @@ export function Header() {
               {moreOpen ? (
                 <div className="absolute right-0 top-full z-30 mt-1 flex min-w-36 flex-col rounded-md border border-line bg-panel p-1 shadow-lg">
                   {more.map((t) => (
-                    <Link key={t.href} href={t.href} aria-current={t.match(pathname) ? 'page' : undefined} onClick={() => setMoreOpen(false)} className={tabClass(t.match(pathname))}>
+                    <Link key={t.href} href={t.href} prefetch={false} aria-current={t.match(pathname) ? 'page' : undefined} onClick={() => setMoreOpen(false)} className={tabClass(t.match(pathname))}>
                       {t.label}
                     </Link>
                   ))}
