@@ -18,7 +18,7 @@
  *                                       └── kn1 (NAT real server 192.168.161.12:80; its replies go via .1
  *                                               by policy routing, though the client shares its LAN)
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,7 @@ import type { AppRouter } from '../api/router';
 import { startAgentServer, type AgentServer } from '../api/server';
 import { openIpvs } from '../ipvs/open';
 import { ipvsadm, sh } from '../ipvs/kernel-test-helpers';
+import { BridgeLab, HTTP_OK_SERVER } from '../ipvs/bridge-lab';
 import { procIpvsFile } from '../live/sampler';
 import { TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
@@ -42,40 +43,13 @@ const run = promisify(execFile);
 const VIP = '192.168.161.100';
 const RS = '192.168.161.12';
 
-const SETUP = `
-set -e
-echo 1 >/proc/sys/net/ipv4/ip_forward
-ip link add kb1 type bridge
-ip link set kb1 up
-ip addr add 192.168.161.1/24 dev kb1
-ip addr add ${VIP}/32 dev kb1
-for ns in kc1 kn1; do
-  ip netns add $ns
-  ip link add veth-$ns type veth peer name eth0 netns $ns
-  ip link set veth-$ns master kb1 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-ip -n kc1 addr add 192.168.161.200/24 dev eth0
-ip -n kn1 addr add ${RS}/24 dev eth0
-# NAT replies must go back through the director, though the client is on the same LAN: policy routing
-ip -n kn1 route add default via 192.168.161.1 dev eth0 table 161
-ip -n kn1 rule add from ${RS} lookup 161 priority 1000
-echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-echo 0 >/proc/sys/net/ipv4/conf/kb1/send_redirects
-ip link add dsync9 type veth peer name dsync8
-ip link set dsync9 up; ip link set dsync8 up
-`;
-const TEARDOWN = `
-for ns in kc1 kn1; do
-  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $ns 2>/dev/null || true
-done
-ip link del kb1 2>/dev/null || true
+const LAN = new BridgeLab({ bridge: 'kb1', net: '192.168.161', vip: VIP, hosts: { kc1: '192.168.161.200', kn1: RS } });
+// NAT replies must go back through the director, though the client is on the same LAN: policy routing;
+// and a veth pair for the sync daemon's interface
+const SETUP = `${LAN.natReplies('kn1', 161)}
 ip link del dsync9 2>/dev/null || true
-`;
-const SERVER = `require('http').createServer((q, r) => { r.setHeader('connection', 'close'); r.end('ok\\n'); })
-  .listen(80, '0.0.0.0', () => console.log('ready'));`;
+ip link add dsync9 type veth peer name dsync8
+ip link set dsync9 up; ip link set dsync8 up`;
 
 // every option kind of the save format (as list.kernel.test.ts), so -Sn, --tun-info and the rest see them all
 const RULES = [
@@ -155,17 +129,11 @@ async function connSandwich(args: string[]): Promise<string> {
   return r.out;
 }
 
-let realServer: ChildProcess | null = null;
 
 beforeAll(async () => {
-  sh(TEARDOWN);
-  sh(SETUP);
+  LAN.up(SETUP);
   load(RULES);
-  realServer = spawn('ip', ['netns', 'exec', 'kn1', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
-    realServer!.once('exit', (code) => reject(new Error(`real server exited (${code}) before listening`)));
-  });
+  await LAN.spawnNode('kn1', HTTP_OK_SERVER);
   // traffic: counters, rates and connection entries (TIME_WAIT after each closed request) to list
   expect(await requests(20)).toBe(20);
 }, 120_000);
@@ -180,9 +148,9 @@ async function requests(n: number): Promise<number> {
 const stopDaemons = () => spawnSync('bash', ['-c', 'ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; true']);
 
 afterAll(() => {
-  realServer?.kill('SIGKILL');
   spawnSync('bash', ['-c', 'ipvsadm -C; ipvsadm --set 900 120 300; ipvsadm --stop-daemon master; ipvsadm --stop-daemon backup; true']);
-  sh(TEARDOWN);
+  LAN.down();
+  sh('ip link del dsync9 2>/dev/null || true');
 });
 
 describe('director listings in ipvsadm syntax against ipvsadm', () => {

@@ -8,12 +8,13 @@
  *   root namespace: 10.79.0.0/16 is local (a route on lo), so SYNs to the VIP reach IPVS, which counts them on
  *   the service and the real server it picks (DR to 172.31.x: dropped there).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentProcess, until } from '../cli/agent-process-testing';
 import WebSocket from 'ws';
 import { serviceId } from '@/lib/ipvs/ids';
 import type { AppRouter } from '../api/router';
@@ -21,57 +22,12 @@ import { WS_PATH } from '../api/server';
 import { ipvsadmRestore, sh, tcp } from '../ipvs/kernel-test-helpers';
 import { HISTORY_FILE } from './history';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const PORT = 9583;
 const VIP = '10.79.0.1';
 const SID = serviceId(tcp(VIP, 80));
 
 let dir: string;
-let agent: { proc: ChildProcess; log: () => string } | null = null;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string, stepMs = 500): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${agent ? `\nagent log:\n${agent.log()}` : ''}`);
-    await sleep(stepMs);
-  }
-}
-
-/** `director agent` as its own process over the state folder; resolves once /healthz answers. */
-async function startAgent(): Promise<{ proc: ChildProcess; log: () => string }> {
-  let out = '';
-  const proc = spawn(process.execPath, [path.join(ROOT, 'bin/director.mjs'), 'agent', '--listen', `127.0.0.1:${PORT}`,
-    '--state-dir', path.join(dir, 'state'), '--tick-ms', '500', '--log-level', 'warn'],
-  { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' } });
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const a = { proc, log: () => out };
-  agent = a;
-  await until(async () => {
-    if (proc.exitCode !== null) throw new Error(`the agent exited (${proc.exitCode}):\n${out}`);
-    return (await fetch(`http://127.0.0.1:${PORT}/healthz`)).ok;
-  }, 90_000, 'the agent to answer /healthz', 300).catch((e: unknown) => {
-    if (proc.exitCode !== null) throw new Error(`the agent exited (${proc.exitCode}):\n${out}`);
-    throw e;
-  });
-  return a;
-}
-
-/** SIGTERM to the process that serves (bin/director.mjs runs the sources in a child when there is no bundle). */
-async function stopAgent(a: { proc: ChildProcess }): Promise<number | null> {
-  const pid = a.proc.pid!;
-  let kids: number[] = [];
-  try {
-    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch { /* gone */ }
-  const exited = new Promise<number | null>((r) => { if (a.proc.exitCode !== null) r(a.proc.exitCode); else a.proc.once('exit', (c) => r(c)); });
-  process.kill(kids[0] ?? pid, 'SIGTERM');
-  return Promise.race([exited, sleep(30_000).then(() => { a.proc.kill('SIGKILL'); return -1; })]);
-}
+let agent: AgentProcess | null = null;
 
 function client(token: string) {
   const wsc = createWSClient({
@@ -95,14 +51,14 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  if (agent && agent.proc.exitCode === null) await stopAgent(agent);
+  if (agent?.running) await agent.stop();
   sh('ipvsadm -C; ip route del local 10.79.0.0/16 dev lo 2>/dev/null; true');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('rate history across a restart of the agent process', () => {
   it('the 24-hour view of the restarted agent holds the minutes the first one recorded', async () => {
-    const first = await startAgent();
+    const first = (agent = await AgentProcess.start(PORT, path.join(dir, 'state'), ['--tick-ms', '500']));
     const token = readFileSync(path.join(dir, 'state/tokens/viewer.token'), 'utf8').trim();
     const { c, wsc } = client(token);
     let before: Awaited<ReturnType<typeof c.history.get.query>>;
@@ -128,9 +84,9 @@ describe('rate history across a restart of the agent process', () => {
 
     // restart: SIGTERM (the agent writes the minutes since its last periodic write), then a new process
     const t0 = Date.now();
-    expect(await stopAgent(first)).toBe(0);
+    expect(await first.stop()).toBe(0);
     expect(statSync(path.join(dir, 'state', HISTORY_FILE)).mode & 0o777).toBe(0o600);
-    await startAgent();
+    (agent = await AgentProcess.start(PORT, path.join(dir, 'state'), ['--tick-ms', '500']));
     console.log(`agent restarted in ${Date.now() - t0} ms`);
     const second = client(token);
     try {

@@ -13,11 +13,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { spawn, type ChildProcess } from 'node:child_process';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { dst, ipvsadm, persistent, sh, svc, udp } from '../ipvs/kernel-test-helpers';
+import { dst, ipvsadm, persistent, svc, udp } from '../ipvs/kernel-test-helpers';
+import { BridgeLab } from '../ipvs/bridge-lab';
 import { openIpvs } from '../ipvs/open';
 import { procConnSource } from '../live/conn-source';
 import { procIpvsFile } from '../live/sampler';
@@ -37,35 +37,7 @@ const SVC = udp(VIP, 5353);
 const PERSIST = 8;
 const UDP_TIMEOUT = 4;
 
-const SETUP = `
-set -e
-echo 1 >/proc/sys/net/ipv4/ip_forward
-ip link add kw0 type bridge
-ip link set kw0 up
-ip addr add 192.168.172.1/24 dev kw0
-ip addr add ${VIP}/32 dev kw0
-for ns in kwc kwr; do
-  ip netns add $ns
-  ip link add veth-$ns type veth peer name eth0 netns $ns
-  ip link set veth-$ns master kw0 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-ip -n kwc addr add 192.168.172.200/24 dev eth0
-ip -n kwr addr add ${RS}/24 dev eth0
-echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-echo 0 >/proc/sys/net/ipv4/conf/kw0/send_redirects
-# NAT: the real server's replies (from its own address) go back through the director
-ip -n kwr route add default via 192.168.172.1 dev eth0 table 172
-ip -n kwr rule add from ${RS} lookup 172 priority 1000
-`;
-const TEARDOWN = `
-for ns in kwc kwr; do
-  ip netns pids $ns 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del $ns 2>/dev/null || true
-done
-ip link del kw0 2>/dev/null || true
-`;
+const LAN = new BridgeLab({ bridge: 'kw0', net: '192.168.172', vip: VIP, hosts: { kwc: '192.168.172.200', kwr: RS } });
 const ECHO = `const u = require('dgram').createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(5353, '0.0.0.0', () => console.log('ready'));`;
 /** Three clients' ports, one datagram each, every one answered: prints how many came back. */
 const CLIENT = `
@@ -82,7 +54,6 @@ Promise.all([1, 2, 3].map(() => new Promise((res) => {
 let backend: IpvsBackend;
 let hub: TableHub;
 let deps: AgentDeps;
-let echo: ChildProcess | null = null;
 let timeoutsBefore: string[] = [];
 
 /** Entries of `ipvsadm -Lcn` pointing at the real server (connections and its template). */
@@ -92,8 +63,7 @@ function entriesFor(address: string): string[] {
 const listed = (address: string) => new RegExp(`-> ${address.replace(/\./g, '\\.')}:5353\\s`).test(ipvsadm('-Ln'));
 
 beforeAll(async () => {
-  sh(TEARDOWN);
-  sh(SETUP);
+  LAN.up(LAN.natReplies('kwr', 172));
   // "Timeout (tcp tcpfin udp): 900 120 300": put back after
   timeoutsBefore = /(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(ipvsadm('-L', '--timeout').trim())!.slice(1);
   ipvsadm('--set', '0', '0', String(UDP_TIMEOUT));
@@ -108,21 +78,16 @@ beforeAll(async () => {
     backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: procConnSource({ pageMaxAgeMs: 200 }),
     version: 'kernel-test', startedAt: Date.now(), drainRemovals: new DrainRemovals(250),
   };
-  echo = spawn('ip', ['netns', 'exec', 'kwr', process.execPath, '-e', ECHO], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    echo!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
-    echo!.once('exit', (code) => reject(new Error(`UDP echo exited (${code}) before listening`)));
-  });
+  await LAN.spawnNode('kwr', ECHO);
 });
 
 afterAll(async () => {
-  echo?.kill('SIGKILL');
   deps?.drainRemovals?.close();
   hub?.close();
   await backend?.flush().catch(() => undefined);
   backend?.close();
   if (timeoutsBefore.length === 3) ipvsadm('--set', ...timeoutsBefore);
-  sh(TEARDOWN);
+  LAN.down();
 });
 
 describe('remove when drained, in the kernel', () => {
