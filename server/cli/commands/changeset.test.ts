@@ -1,30 +1,22 @@
 /** director changeset against a running agent (the stateful fake kernel behind it): list, show, stage, apply. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceKey } from '@/lib/ipvs/model';
-import { Auth } from '../../api/auth';
-import { startAgentServer, type AgentServer } from '../../api/server';
-import { makeDeps, silentLog } from '../../api/testing';
 import type { AgentTarget } from '../local-agent';
+import { fakeAgent } from './agent-fixture';
 import changeset from './changeset';
 
-const TOKENS = { viewer: 'viewer_' + 'v'.repeat(40), operator: 'operator_' + 'o'.repeat(40) };
 const KEY: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
-let srv: AgentServer;
-let deps: Awaited<ReturnType<typeof makeDeps>>;
+let agent: Awaited<ReturnType<typeof fakeAgent>>;
+let deps: typeof agent.deps;
 let target: AgentTarget;
 
 beforeAll(async () => {
-  deps = await makeDeps();
-  srv = await startAgentServer({ deps, auth: Auth.fromTokens(TOKENS, silentLog), listen: { host: '127.0.0.1', port: 0 }, allowOrigins: [] });
-  const u = new URL(srv.url);
-  target = { label: srv.url, host: u.hostname, port: Number(u.port), token: TOKENS.operator };
+  agent = await fakeAgent();
+  ({ deps, target } = agent);
   await deps.fake.addService({ key: KEY, scheduler: 'wlc', flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false }, timeout: 0, netmask: '255.255.255.255', pe: null });
   await deps.fake.addDestination(KEY, { family: 'inet', address: '10.0.1.1', port: 80, forward: 'nat', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, checksum: 'nocsum' } });
 });
-afterAll(async () => {
-  await srv.close();
-  deps.hub.close();
-});
+afterAll(() => agent.close());
 
 async function run(...args: string[]) {
   let out = '', err = '';

@@ -1,26 +1,21 @@
 /** director drain against a running agent (the stateful fake kernel behind it): a rack at once, or nothing. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceKey } from '@/lib/ipvs/model';
-import { Auth } from '../../api/auth';
-import { startAgentServer, type AgentServer } from '../../api/server';
-import { makeDeps, silentLog } from '../../api/testing';
 import type { AgentTarget } from '../local-agent';
+import { fakeAgent } from './agent-fixture';
 import drain from './drain';
 
-const TOKENS = { viewer: 'viewer_' + 'v'.repeat(40), operator: 'operator_' + 'o'.repeat(40) };
 const TCP: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };
 const MARK: ServiceKey = { kind: 'fwmark', family: 'inet', fwmark: 7 };
 const FLAGS = { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false };
 const dest = (last: number, port = 80) => ({ family: 'inet' as const, address: `10.0.1.${last}`, port, forward: 'dr' as const, weight: 3, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip' as const, port: 0, checksum: 'nocsum' as const } });
-let srv: AgentServer;
-let deps: Awaited<ReturnType<typeof makeDeps>>;
+let agent: Awaited<ReturnType<typeof fakeAgent>>;
+let deps: typeof agent.deps;
 let target: AgentTarget;
 
 beforeAll(async () => {
-  deps = await makeDeps();
-  srv = await startAgentServer({ deps, auth: Auth.fromTokens(TOKENS, silentLog), listen: { host: '127.0.0.1', port: 0 }, allowOrigins: [] });
-  const u = new URL(srv.url);
-  target = { label: srv.url, host: u.hostname, port: Number(u.port), token: TOKENS.operator };
+  agent = await fakeAgent();
+  ({ deps, target } = agent);
 });
 beforeEach(async () => {
   await deps.fake.flush();
@@ -29,10 +24,7 @@ beforeEach(async () => {
   for (const n of [1, 2, 3]) await deps.fake.addDestination(TCP, dest(n));
   await deps.fake.addDestination(MARK, dest(4, 0));
 });
-afterAll(async () => {
-  await srv.close();
-  deps.hub.close();
-});
+afterAll(() => agent.close());
 
 async function run(...args: string[]) {
   let out = '', err = '';
