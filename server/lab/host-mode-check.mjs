@@ -56,7 +56,8 @@ try {
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
     result.me = await (await fetch(`${url}/api/me`, { headers: { cookie } })).json();
     const id = result.me.directors?.[0]?.id;
-    const list = await fetch(`${url}/api/trpc/${id}/services.list`, { headers: { cookie } });
+    // the table as the kernel holds it now (a plain call may serve the agent's last sample, up to a minute old)
+    const list = await fetch(`${url}/api/trpc/${id}/services.list?input=${encodeURIComponent(JSON.stringify({ maxAgeMs: 0 }))}`, { headers: { cookie } });
     result.services = (await list.json()).result?.data ?? null;
     result.consoleUid = uidOf('console.mjs');
   }
