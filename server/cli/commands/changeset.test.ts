@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceKey } from '@/lib/ipvs/model';
 import type { AgentTarget } from '../local-agent';
-import { fakeAgent } from './agent-fixture';
+import { fakeAgent } from '../agent-fixture-testing';
 import changeset from './changeset';
 
 const KEY: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 };

@@ -1,8 +1,8 @@
 /** For CLI command tests: an agent on 127.0.0.1 over the stateful fake kernel, and the target a command is given. */
-import { Auth } from '../../api/auth';
-import { startAgentServer } from '../../api/server';
-import { makeDeps, silentLog } from '../../api/testing';
-import type { AgentTarget } from '../local-agent';
+import { Auth } from '../api/auth';
+import { startAgentServer } from '../api/server';
+import { makeDeps, silentLog } from '../api/testing';
+import type { AgentTarget } from './local-agent';
 
 export const FIXTURE_TOKENS = { viewer: 'viewer_' + 'v'.repeat(40), operator: 'operator_' + 'o'.repeat(40) };
 
