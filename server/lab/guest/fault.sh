@@ -46,6 +46,20 @@ mkdir -p "$LAB_STATE/faults"
 mark="$LAB_STATE/faults/$rs.$fault"
 vs=/proc/sys/net/ipv4/vs
 
+# IPVS's conntrack=1, and a tc ct action on the LAN that commits what arrives, as a firewall would (IPVS
+# alone registers no conntrack hooks); off undoes both
+conntrack_commit() {
+  if [[ $1 == on ]]; then
+    echo 1 >$vs/conntrack
+    modprobe -a -d /run/m act_ct cls_matchall sch_ingress
+    tc qdisc replace dev br0 clsact
+    tc filter replace dev br0 ingress pref 1 protocol ip matchall action ct commit
+  else
+    tc qdisc del dev br0 clsact 2>/dev/null || true
+    echo 0 >$vs/conntrack
+  fi
+}
+
 director_fault() {
   case $fault in
     ip-forward-off)
@@ -81,26 +95,14 @@ director_fault() {
       local max=/proc/sys/net/netfilter/nf_conntrack_max saved="$LAB_STATE/faults/nf_conntrack_max"
       if [[ $state == on ]]; then
         [[ -e $saved ]] || cp "$max" "$saved"
-        echo 1 >$vs/conntrack; echo 8 >"$max"
-        # IPVS alone registers no conntrack hooks: a tc ct action on the LAN commits what arrives, as a firewall would
-        modprobe -a -d /run/m act_ct cls_matchall sch_ingress
-        tc qdisc replace dev br0 clsact
-        tc filter replace dev br0 ingress pref 1 protocol ip matchall action ct commit
+        echo 8 >"$max"
+        conntrack_commit on
       else
-        tc qdisc del dev br0 clsact 2>/dev/null || true
-        echo 0 >$vs/conntrack
+        conntrack_commit off
         if [[ -e $saved ]]; then cat "$saved" >"$max"; rm -f "$saved"; fi
       fi ;;
     conntrack-reuse)
-      if [[ $state == on ]]; then
-        echo 1 >$vs/conntrack
-        modprobe -a -d /run/m act_ct cls_matchall sch_ingress
-        tc qdisc replace dev br0 clsact
-        tc filter replace dev br0 ingress pref 1 protocol ip matchall action ct commit
-      else
-        tc qdisc del dev br0 clsact 2>/dev/null || true
-        echo 0 >$vs/conntrack
-      fi ;;
+      conntrack_commit "$state" ;;
     *)
       echo "fault.sh: unknown director fault '$fault'" >&2; usage ;;
   esac
