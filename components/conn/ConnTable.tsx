@@ -1,6 +1,5 @@
 'use client';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
+import { useEffect, useState } from 'react';
 import { formatDuration } from '../format';
 import { stateColor } from './state-colors';
 
@@ -20,6 +19,8 @@ export interface ConnRow {
 }
 
 const ROW_H = 28;
+/** Rows drawn above and below the box's view, so a short scroll shows rows at once. */
+const OVERSCAN = 20;
 const COLS = 'grid grid-cols-[64px_minmax(200px,1.3fr)_minmax(200px,1.3fr)_minmax(200px,1.3fr)_130px_90px]';
 
 function hp(addr: string, port: number): string {
@@ -27,8 +28,10 @@ function hp(addr: string, port: number): string {
 }
 
 /**
- * Connection entries, virtualised: only the visible rows exist in the DOM, so
- * 100,000+ entries scroll smoothly. Rows come from a sparse, server-paged
+ * Connection entries, virtualised: only the rows in the box's view exist in the DOM, so
+ * 100,000+ entries scroll smoothly. Rows have one height and the box a fixed one, so the rows in
+ * view follow from the scroll offset alone (no measuring, no per-entry bookkeeping: a list of
+ * a million offsets was a long task of its own). Rows come from a sparse, server-paged
  * cache (`rowAt`); missing ones show a placeholder and are requested through
  * `onRange` as they scroll into view.
  */
@@ -38,14 +41,15 @@ export function ConnTable({ count, rowAt, onRange, height = 520 }: {
   onRange: (start: number, end: number) => void;
   height?: number;
 }) {
-  const parent = useRef<HTMLDivElement>(null);
-  const v = useVirtualizer({ count, getScrollElement: () => parent.current, estimateSize: () => ROW_H, overscan: 20 });
-  const items = v.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items.at(-1)?.index ?? 0;
+  // the first row at the box's top edge; a scroll within one row changes nothing
+  const [topRow, setTopRow] = useState(0);
+  const first = Math.max(0, Math.min(topRow, count - 1) - OVERSCAN);
+  const last = Math.min(count - 1, topRow + Math.ceil(height / ROW_H) + OVERSCAN);
   useEffect(() => {
     if (count > 0) onRange(first, last);
   }, [first, last, count, onRange]);
+  const rows: number[] = [];
+  for (let i = first; i <= last; i++) rows.push(i);
 
   return (
     <div className="overflow-x-auto rounded-md border border-line text-[13px]" role="table" aria-label="Connection entries" aria-rowcount={count}>
@@ -58,18 +62,18 @@ export function ConnTable({ count, rowAt, onRange, height = 520 }: {
         <span role="columnheader">State</span>
         <span role="columnheader" className="text-right">Expires</span>
       </div>
-      <div ref={parent} style={{ height, overflow: 'auto', contain: 'strict' }}>
+      <div onScroll={(e) => setTopRow(Math.floor(e.currentTarget.scrollTop / ROW_H))} style={{ height, overflow: 'auto', contain: 'strict' }}>
         {count === 0 ? <p className="py-10 text-center text-sm text-ink-3">No entries match these filters. Widen them (or “Clear filters”); entries exist only while clients are connected or within their state timeout.</p> : null}
-        <div style={{ height: v.getTotalSize(), position: 'relative' }}>
-          {items.map((it) => {
-            const r = rowAt(it.index);
+        <div style={{ height: count * ROW_H, position: 'relative' }}>
+          {rows.map((i) => {
+            const r = rowAt(i);
             return (
               <div
-                key={it.key}
+                key={i}
                 role="row"
-                aria-rowindex={it.index + 1}
+                aria-rowindex={i + 1}
                 className={`${COLS} absolute left-0 right-0 items-center gap-2 border-b border-line/50 px-3 font-mono`}
-                style={{ height: ROW_H, transform: `translateY(${it.start}px)` }}
+                style={{ height: ROW_H, transform: `translateY(${i * ROW_H}px)` }}
               >
                 {r ? (
                   <>

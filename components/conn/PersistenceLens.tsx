@@ -10,7 +10,7 @@ import { LENS_BINS, type LensDestination } from '@/lib/conn/lens';
 import { serviceId } from '@/lib/ipvs/ids';
 import { formatServiceKey } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
-import { cidrSchema } from '@/lib/schemas/api';
+import { clientFilterError } from './client-filter';
 import { errorText } from '../data/hooks';
 import { useTRPC } from '../data/trpc';
 import { formatCount, formatDuration } from '../format';
@@ -27,8 +27,7 @@ export function PersistenceLens({ services }: { services: readonly ServiceEntry[
   const [service, setService] = useState('');
   const [asked, setAsked] = useState<{ client: string; service: string } | null>(null);
   const persistent = (services ?? []).filter((s) => s.flags.persistent);
-  const check = client ? cidrSchema.safeParse(client) : null;
-  const clientError = check && !check.success ? check.error.issues[0]?.message ?? 'not an address or CIDR' : undefined;
+  const clientError = clientFilterError(client) ?? undefined;
   const key = asked ? persistent.find((s) => serviceId(s.key) === asked.service)?.key : undefined;
   const lens = useQuery({
     ...trpc.connections.lens.queryOptions({ ...(asked?.client ? { client: asked.client } : {}), ...(key ? { service: key } : {}) }),

@@ -43,7 +43,7 @@ export function Header() {
     tabs.push({ href: '/directors', label: 'Directors', match: (p: string) => p.startsWith('/directors') });
     tabs.push({ href: '/users', label: 'Users', match: (p: string) => p.startsWith('/users') });
   }
-  // The tabs are not prefetched: a page opened on a director over a slow link loads its own code only.
+  // The tabs and the logo are not prefetched: a page opened on a director over a slow link loads its own code only.
   // Tabs that do not fit move into a More menu, so the header never scrolls sideways nor cuts a tab off
   // (an admin has twelve). Widths are measured once drawn; the navigation takes the room the rest leaves.
   const navRef = useRef<HTMLElement>(null);
@@ -91,7 +91,7 @@ export function Header() {
   return (
     <header className="sticky top-0 z-20 border-b border-line bg-panel/95 backdrop-blur">
       <div className="mx-auto flex h-12 max-w-[1800px] items-center gap-2 px-3 sm:gap-3 sm:px-4">
-        <Link href="/" className="flex shrink-0 items-center gap-2 font-semibold tracking-tight text-ink">
+        <Link href="/" prefetch={false} className="flex shrink-0 items-center gap-2 font-semibold tracking-tight text-ink">
           <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden><circle cx="4" cy="9" r="2.5" fill="var(--accent)" /><path d="M6.5 9L15 3M6.5 9H15M6.5 9L15 15" stroke="var(--accent)" strokeWidth="1.6" /></svg>
           <span className="hidden 2xl:inline">Director</span>
         </Link>

@@ -1,7 +1,7 @@
 'use client';
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
-import { useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import { formatServiceKey } from '@/lib/ipvs/format';
 import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry, ServiceSpec } from '@/lib/ipvs/model';
@@ -44,7 +44,10 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
   onSparkRange?: (r: SparkRange) => void;
 }) {
   const [adding, setAdding] = useState(false);
-  const list = services ?? EMPTY;
+  // A new list (10,000 services at once on a first load) renders in the background, in slices React
+  // yields between, rather than in one task; until then the page shows what it showed before.
+  const shown = useDeferredValue(services);
+  const list = shown ?? EMPTY;
   // Per list, not per tick: ids and the table-derived totals only change when the list does.
   const { ids, up, total, active } = useMemo(() => {
     let up = 0, total = 0, active = 0;
@@ -68,10 +71,10 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
           <p className="text-sm text-ink-3">{directorName}</p>
         </div>
         <dl className="flex gap-6 text-sm">
-          <Stat label="Services" value={services ? String(list.length) : '–'} />
-          <Stat label="Real servers up" value={services ? `${up}/${total}` : '–'} />
-          <Stat label="New conns" value={services ? formatRate(cps) : '–'} />
-          <Stat label="Active conns" value={services ? formatCount(active) : '–'} />
+          <Stat label="Services" value={shown ? String(list.length) : '–'} />
+          <Stat label="Real servers up" value={shown ? `${up}/${total}` : '–'} />
+          <Stat label="New conns" value={shown ? formatRate(cps) : '–'} />
+          <Stat label="Active conns" value={shown ? formatCount(active) : '–'} />
         </dl>
         <Button variant="primary" onClick={() => setAdding(true)} disabledReason={disabledReason}>Add service</Button>
       </div>
@@ -82,7 +85,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
           </p>
           <ul className="mt-1 flex flex-wrap gap-x-4 gap-y-1 font-mono text-[13px]">
             {dropping.slice(0, 8).map((s) => (
-              <li key={serviceId(s.key)}><Link className="underline" href={hrefFor(serviceId(s.key))}>{formatServiceKey(s.key)}</Link></li>
+              <li key={serviceId(s.key)}><Link className="underline" prefetch={false} href={hrefFor(serviceId(s.key))}>{formatServiceKey(s.key)}</Link></li>
             ))}
             {dropping.length > 8 ? <li className="font-sans">and {dropping.length - 8} more</li> : null}
           </ul>
@@ -104,7 +107,7 @@ export function OverviewView({ directorName, services, loading, error, onRetry, 
         } : {})}>
         {error ? (
           <div className="p-4"><ErrorNote title="Could not read the virtual services" action={<Button size="sm" onClick={onRetry}>Try again</Button>}>{error}</ErrorNote></div>
-        ) : loading ? (
+        ) : loading || !shown ? (
           <div className="p-4"><TableSkeleton rows={6} cols={8} /></div>
         ) : list.length === 0 ? (
           <div className="px-4 py-12 text-center">

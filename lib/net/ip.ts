@@ -135,3 +135,15 @@ export function cidrContains(cidr: string, address: string): boolean {
   }
   return true;
 }
+
+/** What a client filter says when its text is neither an address nor a CIDR (the console's forms and the agent's schema). */
+export const ADDRESS_OR_CIDR_HINT = 'expected an address or CIDR, e.g. 10.0.0.0/8';
+
+/** An address or a CIDR of either family, e.g. 10.1.2.3, 10.0.0.0/8, 2001:db8::/32 (text already trimmed). */
+export function isAddressOrCidr(s: string): boolean {
+  const [addr, len] = s.split('/');
+  if (canonicalAddress(addr ?? '') === null) return false;
+  if (len === undefined) return true;
+  // cidrContains validates the length against the family; test with the network address itself
+  return /^\d{1,3}$/.test(len) && cidrContains(s, addr!);
+}

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import {
   CONN_TIMEOUT, MAX_NAME_LENGTH, MAX_NETMASK_TEXT, NAME_TEXT, SYNC_ID, SYNC_MAXLEN, SYNC_PORT, SYNC_TTL, TUNNEL_CHECKSUMS, TUNNEL_TYPES, boundText,
 } from '../ipvs/rules';
-import { cidrContains, canonicalAddress } from '../net/ip';
+import { ADDRESS_OR_CIDR_HINT, isAddressOrCidr } from '../net/ip';
 import { destinationId, serviceId } from '../ipvs/ids';
 import {
   addressSchema, destinationKeySchema, destinationSpecSchema, familySchema, forwardSchema, peNameSchema,
@@ -167,13 +167,7 @@ export const cidrSchema = z
   .string()
   .trim()
   .max(64)
-  .refine((s) => {
-    const [addr, len] = s.split('/');
-    if (canonicalAddress(addr ?? '') === null) return false;
-    if (len === undefined) return true;
-    // cidrContains validates the length against the family; test with the network address itself
-    return /^\d{1,3}$/.test(len) && cidrContains(s, addr!);
-  }, 'expected an address or CIDR, e.g. 10.0.0.0/8');
+  .refine(isAddressOrCidr, ADDRESS_OR_CIDR_HINT);
 
 export const connectionsListInput = z.object({
   service: serviceKeySchema.optional(),

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { destinationId, keptServiceId } from '@/lib/ipvs/ids';
-import { cidrSchema } from '@/lib/schemas/api';
+import { clientFilterError } from '@/components/conn/client-filter';
 import type { ConnRow } from '@/components/conn/ConnTable';
 import { PagedRows } from '@/components/conn/paged-rows';
 import { indexSummary } from '@/components/conn/summary-index';
@@ -27,8 +27,7 @@ export default function ConnectionsPage() {
   const rows = useRef(new PagedRows<ConnRow>(PAGE));
   const view = useRef({ first: 0, last: 0 });
 
-  const clientCheck = filters.client ? cidrSchema.safeParse(filters.client) : null;
-  const clientError = clientCheck && !clientCheck.success ? clientCheck.error.issues[0]?.message ?? 'not an address or CIDR' : null;
+  const clientError = clientFilterError(filters.client);
 
   const input = useMemo(() => {
     const svc = filters.service ? services.data?.find((s) => keptServiceId(s) === filters.service) : undefined;
