@@ -5,7 +5,7 @@
  */
 import { formatHostPort } from '../net/ip';
 import type { DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceState } from './model';
-import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from '../snapshot/sort';
+import { serviceOrderLikeIpvsadm, sortDestinationsLikeIpvsadm } from '../snapshot/sort';
 import { schedulerFlagNames } from './rules';
 
 export type ListFormat = 'default' | 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info';
@@ -110,7 +110,16 @@ function tunnelInfo(d: DestinationState): string {
 /** Lines per piece handed to ListOptions.emit. */
 const EMIT_LINES = 1000;
 
-export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListOptions = {}): string {
+export function formatList(services: readonly ServiceEntry[], info: IpvsInfo, opts: ListOptions = {}): string {
+  return formatListOf(services, (i) => services[i]!.destinations, info, opts);
+}
+
+/**
+ * formatList for a table whose real servers are kept apart from its services: `destinationsOf(i)` gives
+ * services[i]'s, and is asked once per service, as it is printed (server/ipvs/fast-list.ts makes them then).
+ */
+export function formatListOf(services: readonly ServiceState[], destinationsOf: (i: number) => readonly DestinationState[], info: IpvsInfo,
+  opts: ListOptions = {}): string {
   const format = opts.format ?? 'default';
   const exact = opts.exact ?? false;
   const out: string[] = opts.versionLine === false ? [] : [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
@@ -126,13 +135,15 @@ export function formatList(services: ServiceEntry[], info: IpvsInfo, opts: ListO
     default:
       out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   }
-  const ordered = opts.nosort ? services : sortServicesLikeIpvsadm(services);
-  for (const s of ordered) {
+  const order = opts.nosort ? null : serviceOrderLikeIpvsadm(services);
+  for (let k = 0; k < services.length; k++) {
     if (opts.emit && out.length >= EMIT_LINES) {
       opts.emit(out.join('\n') + '\n');
       out.length = 0;
     }
-    const dests = opts.nosort ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
+    const i = order ? order[k]! : k;
+    const s = services[i]!;
+    const dests = opts.nosort ? destinationsOf(i) : sortDestinationsLikeIpvsadm(destinationsOf(i));
     const st = s.stats;
     if (format === 'stats') {
       out.push(pad(serviceLabel(s.key), 33) + [st.conns, st.inPkts, st.outPkts, st.inBytes, st.outBytes].map((n) => largeNum(n, exact)).join(''));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProcParseError, parseProcIpvs } from './ip-vs';
+import { ProcParseError, parseProcIpvs, parseProcIpvsTable } from './ip-vs';
 import { parseProcIpvsStats, parseProcIpvsStatsPercpu } from './ip-vs-stats';
 import { LAB_PROC_IP_VS as LAB } from './lab-capture';
 
@@ -14,6 +14,27 @@ TCP  0A000002:01BB sh  persistent 150000 FFFFFF00
 FWM  00000007 wrr persistent 90000 FFFFFFFF
   -> C0A8011E:0000      Masq    3      12         40        
 `;
+
+describe('parseProcIpvsTable', () => {
+  it('gives the services and real servers parseProcIpvs gives, the real servers made anew on each call', () => {
+    for (const text of [LAB, REF]) {
+      const whole = parseProcIpvs(text, 100);
+      const t = parseProcIpvsTable(text, 100);
+      expect(t.services.map((s, i) => ({ ...s, destinations: t.destinations(i) }))).toEqual(whole.services);
+      expect([t.version, t.connTableSize]).toEqual([whole.version, whole.connTableSize]);
+    }
+    const t = parseProcIpvsTable(LAB, 100);
+    // the IPv4 lines come from numbers, the IPv6 one from the general parser
+    expect(t.destinations(3)).toEqual([{ family: 'inet', address: '10.2.2.2', port: 80, forward: 'nat', weight: 3, activeConns: 0, inactiveConns: 0 }]);
+    expect(t.destinations(1)[0]).toMatchObject({ family: 'inet6', address: '2001:db8::a', port: 8080 });
+    expect(t.destinations(3)[0]).not.toBe(t.destinations(3)[0]);
+  });
+
+  it('refuses a bad real-server line at parse time, naming it, as parseProcIpvs does', () => {
+    const bad = `${REF}  -> C0A8011E:0000      Masq    x      12         40        \n`;
+    expect(() => parseProcIpvsTable(bad, 250)).toThrow(/line 9: expected weight, active and inactive counts/);
+  });
+});
 
 describe('parseProcIpvs', () => {
   it('the lab capture (HZ=100)', () => {

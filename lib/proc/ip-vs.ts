@@ -134,18 +134,28 @@ function ipv4HostPortAt(text: string, k: number): { address: string; port: numbe
   return { address: u32ToIPv4(ip), port };
 }
 
+/** Forwarding methods by their code in ProcIpvsTable's columns. */
+const FORWARD_CODES: readonly ForwardMethod[] = ['nat', 'local', 'tun', 'dr'];
+const FORWARD_CODE: Record<string, number> = { Masq: 0, Local: 1, Tunnel: 2, Route: 3 };
+/** numbers per real server in the columns: address (IPv4 as a u32, or -1: see `others`), port, forwarding code, weight, active, inactive */
+const COLS = 6;
+
 /**
  * The common lines without building strings for every field: an IPv4 real
- * server, or an IPv4 TCP/UDP/SCTP service with no flags. Null sends the line
- * to the general parser, which also names whatever is wrong with it.
+ * server (pushed to `cols` as numbers), or an IPv4 TCP/UDP/SCTP service with
+ * no flags. False or null sends the line to the general parser, which also
+ * names whatever is wrong with it.
  */
-function fastDestination(text: string, from: number, to: number): ProcDestination | null {
-  if (fieldsOf(text, from, to) !== 6 || text.charCodeAt(fieldStart[0]!) !== 45 || fieldEnd[0]! - fieldStart[0]! !== 2 || text.charCodeAt(fieldStart[0]! + 1) !== 62) return null;
-  const hp = ipv4HostPortAt(text, 1);
-  const forward = FORWARD[text.slice(fieldStart[2], fieldEnd[2])];
+function fastDestination(text: string, from: number, to: number, cols: number[]): boolean {
+  if (fieldsOf(text, from, to) !== 6 || text.charCodeAt(fieldStart[0]!) !== 45 || fieldEnd[0]! - fieldStart[0]! !== 2 || text.charCodeAt(fieldStart[0]! + 1) !== 62) return false;
+  const a = fieldStart[1]!;
+  if (fieldEnd[1]! - a !== 13 || text.charCodeAt(a + 8) !== 58) return false;
+  const ip = hexAt(text, a, a + 8), port = hexAt(text, a + 9, a + 13);
+  const forward = FORWARD_CODE[text.slice(fieldStart[2], fieldEnd[2])];
   const weight = intAt(text, fieldStart[3]!, fieldEnd[3]!), active = intAt(text, fieldStart[4]!, fieldEnd[4]!), inactive = intAt(text, fieldStart[5]!, fieldEnd[5]!);
-  if (!hp || !forward || Number.isNaN(weight) || Number.isNaN(active) || Number.isNaN(inactive)) return null;
-  return { family: 'inet', address: hp.address, port: hp.port, forward, weight, activeConns: active, inactiveConns: inactive };
+  if (ip < 0 || port < 0 || forward === undefined || Number.isNaN(weight) || Number.isNaN(active) || Number.isNaN(inactive)) return false;
+  cols.push(ip, port, forward, weight, active, inactive);
+  return true;
 }
 
 function fastService(text: string, from: number, to: number): ProcService | null {
@@ -164,6 +174,27 @@ function fastService(text: string, from: number, to: number): ProcService | null
  * Throws ProcParseError naming the line on anything unexpected.
  */
 export function parseProcIpvs(text: string, hz: number): ProcIpvs {
+  const t = parseProcIpvsTable(text, hz);
+  t.services.forEach((s, i) => { s.destinations = t.destinations(i); });
+  return { version: t.version, connTableSize: t.connTableSize, services: t.services };
+}
+
+/**
+ * The file parsed as parseProcIpvs does (the same checks and errors), with the real servers kept as numbers
+ * and made into objects when asked for: a listing of 10,000 × 4 then holds one array of numbers, not 40,000
+ * objects and their address strings while it sorts and prints (objects kept that long are what the
+ * young-generation GC copies, in `director list` its largest cost beyond the reads).
+ */
+export interface ProcIpvsTable {
+  version: string;
+  connTableSize: number;
+  /** `destinations` of each is empty: ask destinations(i) */
+  services: ProcService[];
+  /** services[i]'s real servers, new objects at every call */
+  destinations(i: number): ProcDestination[];
+}
+
+export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
   const F = '/proc/net/ip_vs';
   if (!Number.isInteger(hz) || hz <= 0) throw new RangeError(`hz must be a positive integer, got ${hz}`);
   const lineEnd = (from: number) => {
@@ -181,40 +212,56 @@ export function parseProcIpvs(text: string, hz: number): ProcIpvs {
     throw new ProcParseError(F, 3, 'unexpected title line', line2);
   }
   const services: ProcService[] = [];
-  let current: ProcService | null = null;
+  // services[i]'s real servers are rows firsts[i] .. firsts[i + 1] - 1 of cols; a row whose address is -1 is others' (IPv6, or any line the fast path left)
+  const firsts: number[] = [];
+  const cols: number[] = [];
+  const others = new Map<number, ProcDestination>();
   let n = 3;
   for (let from = e2 + 1; from < text.length; n++) {
     const to = lineEnd(from);
     const first = fieldsOf(text, from, to) > 0 ? text.charCodeAt(fieldStart[0]!) : 0;
-    const fast: ProcService | ProcDestination | null = first === 0 ? null : first === 45 ? (current ? fastDestination(text, from, to) : null) : fastService(text, from, to);
-    if (fast && 'key' in fast) {
-      current = fast;
-      services.push(fast);
-    } else if (fast) {
-      current!.destinations.push(fast);
-    } else if (first !== 0) {
-      const line = text.slice(from, to);
-      const parsed = parseLine(line, n + 1, hz, current !== null);
+    if (first === 0) {
+      // a blank line
+    } else if (first === 45 && services.length > 0 && fastDestination(text, from, to, cols)) {
+      // an IPv4 real server, in cols
+    } else {
+      const fast = first === 45 ? null : fastService(text, from, to);
+      const parsed = fast ?? parseLine(text.slice(from, to), n + 1, hz, services.length > 0);
       if ('key' in parsed) {
-        current = parsed;
+        firsts.push(cols.length / COLS);
         services.push(parsed);
-      } else current!.destinations.push(parsed);
+      } else {
+        others.set(cols.length / COLS, parsed);
+        cols.push(-1, 0, 0, 0, 0, 0);
+      }
     }
     from = to + 1;
   }
+  firsts.push(cols.length / COLS);
+  const destinations = (i: number): ProcDestination[] => {
+    const out: ProcDestination[] = [];
+    for (let r = firsts[i]!; r < firsts[i + 1]!; r++) {
+      const c = r * COLS;
+      out.push(cols[c] === -1 ? others.get(r)! : {
+        family: 'inet', address: u32ToIPv4(cols[c]!), port: cols[c + 1]!, forward: FORWARD_CODES[cols[c + 2]!]!,
+        weight: cols[c + 3]!, activeConns: cols[c + 4]!, inactiveConns: cols[c + 5]!,
+      });
+    }
+    return out;
+  };
   // An IPv6 fwmark service prints its prefix-length netmask byte-swapped; an IPv4 one a dotted mask.
-  for (const s of services) {
-    if (s.key.kind !== 'fwmark') continue;
-    const v6Dest = s.destinations.length > 0 && s.destinations.every((d) => d.family === 'inet6');
-    if (v6Dest) {
+  services.forEach((s, i) => {
+    if (s.key.kind !== 'fwmark') return;
+    const dests = destinations(i);
+    if (dests.length > 0 && dests.every((d) => d.family === 'inet6')) {
       s.key = { ...s.key, family: 'inet6' };
       if (s.persistent) {
         const raw = parseInt(kernelMaskHex(s.netmask), 16);
         s.netmask = decodeNetmask('inet6', raw) ?? s.netmask;
       }
     }
-  }
-  return { version: head[1]!, connTableSize: Number(head[2]), services };
+  });
+  return { version: head[1]!, connTableSize: Number(head[2]), services, destinations };
 }
 
 /** Any service or real-server line (IPv6, fwmark, flags), or the error naming what is wrong with it. */

@@ -6,7 +6,7 @@
 import type { DestinationSpec, ServiceFlags, ServiceRules, ServiceSpec } from '../ipvs/model';
 import { defaultNetmask, schedulerFlagNames } from '../ipvs/rules';
 import { destinationArg, serviceArg } from './keys';
-import { sortDestinationsLikeIpvsadm, sortServicesLikeIpvsadm } from './sort';
+import { serviceOrderLikeIpvsadm, sortDestinationsLikeIpvsadm } from './sort';
 
 export interface FormatOptions {
   /** Append `-x/-y` to real servers with thresholds (default true; false gives plain `ipvsadm -Sn`). */
@@ -65,16 +65,24 @@ export function formatDestinationLine(s: ServiceSpec, d: DestinationSpec, thresh
 const EMIT_CHARS = 64 * 1024;
 
 export function formatSnapshot(services: readonly ServiceRules[], opts: FormatOptions = {}): string {
+  return formatSnapshotOf(services, (i) => services[i]!.destinations, opts);
+}
+
+/** formatSnapshot for a table whose real servers are kept apart: `destinationsOf(i)` gives services[i]'s, asked once each. */
+export function formatSnapshotOf(services: readonly ServiceSpec[], destinationsOf: (i: number) => readonly DestinationSpec[],
+  opts: FormatOptions = {}): string {
   const thresholds = opts.thresholds ?? true;
-  const ordered = opts.keepOrder ? services : sortServicesLikeIpvsadm(services);
+  const order = opts.keepOrder ? null : serviceOrderLikeIpvsadm(services);
   let out = '';
-  for (const s of ordered) {
+  for (let k = 0; k < services.length; k++) {
     if (opts.emit && out.length >= EMIT_CHARS) {
       opts.emit(out);
       out = '';
     }
+    const i = order ? order[k]! : k;
+    const s = services[i]!;
     out += formatServiceLine(s) + '\n';
-    const dests = opts.keepOrder ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
+    const dests = opts.keepOrder ? destinationsOf(i) : sortDestinationsLikeIpvsadm(destinationsOf(i));
     for (const d of dests) out += formatDestinationLine(s, d, thresholds) + '\n';
   }
   if (!opts.emit) return out;

@@ -115,6 +115,11 @@ export function sortServicesLikeIpvsadm<T extends { key: ServiceKey }>(services:
   return glibcMergeSort(services.map(svcSortKey), cmpServices).map((x) => x.item);
 }
 
+/** The positions of `services` in ipvsadm's order: for callers that keep what goes with each service beside it. */
+export function serviceOrderLikeIpvsadm(services: readonly { key: ServiceKey }[]): number[] {
+  return glibcMergeSort(services.map((s, i) => svcSortKey({ key: s.key, i })), cmpServices).map((x) => x.item.i);
+}
+
 export function sortDestinationsLikeIpvsadm<T extends DestinationKey>(dests: readonly T[]): T[] {
   if (dests.length < 2) return dests.slice();
   return glibcMergeSort(dests.map((item) => {

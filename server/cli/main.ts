@@ -35,7 +35,7 @@ async function ipvsadmSyntax(argv: string[], io: CliIo): Promise<number> {
   ]);
   return runIpvsadm(argv, io, {
     // the netlink addon loads only for what talks to the kernel (not for -Lc, a refused line or -h)
-    openBackend: async () => (await import('../ipvs/open')).openIpvs(),
+    openBackend: async () => (await import('../ipvs/open')).openIpvs({ reuse: false }),
     agentWriter: localAgentWriter,
     connTable: '/proc/net/ip_vs_conn',
     resolver: systemResolver,

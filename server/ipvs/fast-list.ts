@@ -11,15 +11,15 @@
  * file cannot tell) the caller gets null and should fall back to dump().
  */
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceKey, type ServiceState } from '@/lib/ipvs/model';
-import { parseProcIpvs } from '@/lib/proc/ip-vs';
+import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceKey, type ServiceState } from '@/lib/ipvs/model';
+import { parseProcIpvsTable, type ProcDestination } from '@/lib/proc/ip-vs';
 import { serviceId } from '@/lib/ipvs/ids';
 import { readProcText } from '../proc/read';
 
 /** serviceId, with every fwmark as IPv4: /proc/net/ip_vs does not say a fwmark service's family. */
 const keyId = (k: ServiceKey) => serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
 
-/** The same service (a fwmark's family as parseProcIpvs guessed it: a guess that is wrong sends the caller to indexByKey). */
+/** The same service (a fwmark's family as the file's parse guessed it: a guess that is wrong sends the caller to indexByKey). */
 const sameKey = (a: ServiceKey, b: ServiceKey) => (a.kind === 'fwmark'
   ? b.kind === 'fwmark' && a.fwmark === b.fwmark && a.family === b.family
   : b.kind === 'addr' && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
@@ -36,11 +36,28 @@ function indexByKey(services: ServiceState[]): Map<string, ServiceState> | null 
 }
 
 /**
- * Services with destinations whose thresholds, tunnel settings, persistent
- * counts and stats are zero: fit only for layouts that print none of them
- * (`ipvsadm -Ln` default). Service-level fields and stats are complete.
+ * The table as the default `ipvsadm -Ln` layout and `ipvsadm -Sn` need it: every service-level field from
+ * netlink (stats included), each service's real servers from the file, made when asked for, with their
+ * thresholds, tunnel settings, persistent counts and stats zero (layouts that print none of them).
  */
-export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<ServiceEntry[] | null> {
+export interface TableStructure {
+  /** kernel order */
+  services: ServiceState[];
+  /**
+   * services[i]'s real servers, new objects on every call: a listing asks once per service as it prints it,
+   * so it never holds the table's 40,000 real servers of 10,000 services at once (each one kept until
+   * printed was copied by the young-generation GC, the largest cost of `director list` beyond its reads)
+   */
+  destinations(i: number): DestinationState[];
+}
+
+const fromProc = (d: ProcDestination): DestinationState => ({
+  family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
+  upperThreshold: 0, lowerThreshold: 0, tunnel: DEFAULT_TUNNEL,
+  activeConns: d.activeConns, inactiveConns: d.inactiveConns, persistentConns: 0, stats: ZERO_STATS,
+});
+
+export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<TableStructure | null> {
   // the dump is requested first: the kernel answers it while the file is read
   const dump = backend.listServices();
   let text: string;
@@ -52,12 +69,12 @@ export async function listStructure(backend: IpvsBackend, procDir = '/proc/net')
   }
   const services = await dump;
   // HZ only scales the persistence timeout, which we take from netlink in seconds.
-  const proc = parseProcIpvs(text, 1);
+  const proc = parseProcIpvsTable(text, 1);
   if (proc.services.length !== services.length) return null;
   // Both reads walk the kernel's service tables in the same order, so a service is normally at the same
   // position in each: only when it is not are the netlink services indexed by key.
   let byId: Map<string, ServiceState> | null = null;
-  const out: ServiceEntry[] = new Array(proc.services.length);
+  const ordered: ServiceState[] = new Array(proc.services.length);
   for (let i = 0; i < proc.services.length; i++) {
     const p = proc.services[i]!;
     let s: ServiceState | undefined = services[i];
@@ -67,12 +84,7 @@ export async function listStructure(backend: IpvsBackend, procDir = '/proc/net')
       s = byId.get(keyId(p.key));
     }
     if (!s || s.scheduler !== p.scheduler) return null;
-    const destinations: DestinationState[] = p.destinations.map((d) => ({
-      family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
-      upperThreshold: 0, lowerThreshold: 0, tunnel: DEFAULT_TUNNEL,
-      activeConns: d.activeConns, inactiveConns: d.inactiveConns, persistentConns: 0, stats: ZERO_STATS,
-    }));
-    out[i] = { ...s, destinations };
+    ordered[i] = s;
   }
-  return out;
+  return { services: ordered, destinations: (i) => proc.destinations(i).map(fromProc) };
 }

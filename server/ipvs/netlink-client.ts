@@ -36,6 +36,12 @@ export interface NetlinkIpvsOptions {
   timeoutMs?: number;
   /** Sockets used in parallel for the per-service destination dumps of dump(). */
   dumpConcurrency?: number;
+  /**
+   * Keep each dump's replies to give the same objects again for replies that did not change (default true:
+   * a reader that dumps again and again, the agent). A command that reads the table once passes false: the
+   * copies and the map of 10,000 services would only cost it time.
+   */
+  reuse?: boolean;
 }
 
 /** A kernel refusal, before it is given a meaning by the operation that got it. */
@@ -215,10 +221,12 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   private closed = false;
   private readonly timeoutMs: number;
   private readonly dumpConcurrency: number;
+  private readonly reuse: boolean;
 
   private constructor(private readonly lane: Lane, private readonly familyId: number, opts: NetlinkIpvsOptions) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.dumpConcurrency = Math.max(1, opts.dumpConcurrency ?? 16);
+    this.reuse = opts.reuse ?? true;
   }
 
   /** Opens the socket and resolves the IPVS family. Kernel errors come back as KernelError. */
@@ -257,6 +265,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
    */
   async listServices(): Promise<ServiceState[]> {
     const replies = await this.request(C.IPVS_CMD_GET_SERVICE, [], true).catch((e) => explain(e, {}, 'listing virtual services'));
+    if (!this.reuse) return replies.map(unpackServiceMessage);
     const memo = this.serviceMemo;
     const parsed: ServiceState[] = new Array(replies.length);
     for (let i = 0; i < replies.length; i++) {
@@ -293,6 +302,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
     validateServiceKey(key);
     const replies = await this.request(C.IPVS_CMD_GET_DEST, [packServiceKey(key)], true, lane)
       .catch((e) => explain(e, {}, `listing real servers of virtual service ${formatServiceKey(key)}`));
+    if (!this.reuse) return replies.map((r) => unpackDestinationMessage(r, key.family));
     const id = serviceId(key);
     const memo = this.destMemo.get(id);
     const raw: Buffer[] = new Array(replies.length);

@@ -15,7 +15,8 @@ export interface SnapshotCliDeps {
 }
 
 export const defaultDeps: SnapshotCliDeps = {
-  openBackend: () => openIpvs(),
+  // one read or one restore of the table: nothing to keep for a next dump
+  openBackend: () => openIpvs({ reuse: false }),
   readFile: (p) => readFile(p, 'utf8'),
   resolver: systemResolver(),
   hostname,

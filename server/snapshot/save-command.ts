@@ -4,11 +4,11 @@
  * as a versioned JSON snapshot.
  */
 import type { CliIo } from '../cli/io';
-import { formatSnapshot } from '@/lib/snapshot/format';
+import { formatSnapshot, formatSnapshotOf } from '@/lib/snapshot/format';
 import { makeSnapshot, stringifySnapshot } from '@/lib/snapshot/json-write';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import type { ServiceEntry } from '@/lib/ipvs/model';
-import { listStructure } from '../ipvs/fast-list';
+import type { DestinationState } from '@/lib/ipvs/model';
+import { listStructure, type TableStructure } from '../ipvs/fast-list';
 import { defaultDeps, type SnapshotCliDeps } from './cli-deps';
 
 /**
@@ -19,13 +19,16 @@ import { defaultDeps, type SnapshotCliDeps } from './cli-deps';
  * most of the time of a full dump). Null when the fast read does not apply
  * (no /proc here, or the two reads disagree): the caller dumps instead.
  */
-async function saveStructure(backend: IpvsBackend): Promise<ServiceEntry[] | null> {
+async function saveStructure(backend: IpvsBackend): Promise<TableStructure | null> {
   const table = await listStructure(backend).catch(() => null);
   if (!table) return null;
-  for (const s of table) {
-    if (s.destinations.some((d) => d.forward === 'tun')) s.destinations = await backend.listDestinations(s.key);
+  const tunnelled = new Map<number, DestinationState[]>();
+  for (let i = 0; i < table.services.length; i++) {
+    const dests = table.destinations(i);
+    if (dests.some((d) => d.forward === 'tun')) tunnelled.set(i, await backend.listDestinations(table.services[i]!.key));
   }
-  return table;
+  if (tunnelled.size === 0) return table;
+  return { services: table.services, destinations: (i) => tunnelled.get(i) ?? table.destinations(i) };
 }
 
 const USAGE = 'usage: director save [--json] [--no-thresholds]\n';
@@ -43,7 +46,12 @@ export async function saveCommand(args: string[], io: CliIo, deps: SnapshotCliDe
   const backend = await deps.openBackend();
   try {
     // dump() keeps the kernel's order, which ipvsadm's sort needs to come out identical; /proc lists the same order
-    const table = (!json && !thresholds ? await saveStructure(backend) : null) ?? await backend.dump();
+    const fast = !json && !thresholds ? await saveStructure(backend) : null;
+    if (fast) {
+      formatSnapshotOf(fast.services, fast.destinations, { thresholds, emit: (text) => io.stdout(text) });
+      return 0;
+    }
+    const table = await backend.dump();
     if (json) {
       const info = await backend.info();
       io.stdout(stringifySnapshot(makeSnapshot(table, { host: deps.hostname(), ipvsVersion: info.version, now: deps.now() })));

@@ -3,7 +3,7 @@
  * director list --timeout | --daemon
  * Like `ipvsadm -Ln` (always numeric); --json prints the full model.
  */
-import { formatList, type ListFormat } from '../../../lib/ipvs/list-format';
+import { formatList, formatListOf, type ListFormat } from '../../../lib/ipvs/list-format';
 import { listStructure } from '../../ipvs/fast-list';
 import { openIpvs } from '../../ipvs/open';
 import type { CliIo } from '../io';
@@ -57,7 +57,8 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
-  const ipvs = await openIpvs();
+  // one read of the table: nothing to keep for a next dump
+  const ipvs = await openIpvs({ reuse: false });
   try {
     if (timeout) {
       const t = await ipvs.getTimeouts();
@@ -74,13 +75,18 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
       }
       return 0;
     }
+    const opts = { format, exact, nosort, emit: (text: string) => { io.stdout(text); } };
     // The default layout prints nothing /proc/net/ip_vs lacks but scheduler flags: skip the per-service dumps.
-    const fast = format === 'default' && !json;
-    const [info, services] = await Promise.all([
-      ipvs.info(), fast ? listStructure(ipvs).then((t) => t ?? ipvs.dump()) : ipvs.dump(),
-    ]);
+    if (format === 'default' && !json) {
+      const [info, table] = await Promise.all([ipvs.info(), listStructure(ipvs)]);
+      if (table) {
+        formatListOf(table.services, table.destinations, info, opts);
+        return 0;
+      }
+    }
+    const [info, services] = await Promise.all([ipvs.info(), ipvs.dump()]);
     if (json) emitJson(info, services, io);
-    else formatList(services, info, { format, exact, nosort, emit: (text) => io.stdout(text) });
+    else formatList(services, info, opts);
     return 0;
   } finally {
     ipvs.close();
