@@ -1,7 +1,7 @@
 /**
- * services.list for the browser, read in a worker: at 10,000 services its JSON is about 18 MB, and
- * parsing it on the page's thread is one task of several hundred ms. The worker fetches and parses
- * it and hands it over in slices of SLICE services, one message (one short task) each, the next when
+ * services.list for the browser, read in a worker: at 10,000 services building its objects on the
+ * page's thread is one task of several hundred ms. The worker fetches the compact form, decodes it and
+ * hands the objects over in slices of SLICE services, one message (one short task) each, the next when
  * the page has taken the last.
  */
 import type { ServedService } from '@/lib/agent/events';
@@ -46,7 +46,7 @@ export function servicesOffThread(directorId: string, signal?: AbortSignal): Pro
       end();
       reject(new ServicesReadError(e.message || 'the services reader failed', null));
     };
-    const msg: ServicesWorkerIn = { url: `/api/trpc/${encodeURIComponent(directorId)}/services.list`, slice: SLICE };
+    const msg: ServicesWorkerIn = { base: `/api/trpc/${encodeURIComponent(directorId)}`, slice: SLICE };
     worker.postMessage(msg);
   });
 }

@@ -1,10 +1,15 @@
 /**
- * The worker's side of services-off-thread.ts: fetches a director's services.list, parses the JSON there,
- * and hands the services over in slices, each its own message, so no single task of the page
- * deserialises them all. A slice goes when the page asks for it (NEXT): messages sent ahead would be
- * delivered to the page several in one task.
+ * The worker's side of services-off-thread.ts: fetches a director's table in compact form
+ * (services.listCompact, about a twentieth of services.list's JSON), decodes it into services.list's
+ * objects there, and hands the services over in slices, each its own message, so no single task of the
+ * page deserialises them all. A slice goes when the page asks for it (NEXT): messages sent ahead would be
+ * delivered to the page several in one task. An agent without listCompact (older) is read with
+ * services.list.
  */
-export type ServicesWorkerIn = { url: string; slice: number };
+import { CompactDecodeError, decodeCompactTable } from '@/lib/agent/table-compact';
+
+/** base: the director's tRPC path (`/api/trpc/<id>`). */
+export type ServicesWorkerIn = { base: string; slice: number };
 /** The page's request for the next slice. */
 export const NEXT = 'next';
 export type ServicesWorkerOut =
@@ -15,15 +20,31 @@ export type ServicesWorkerOut =
 /** A tRPC answer, or the console's own refusal (`{ error: 'Not signed in…' }`). */
 interface TrpcBody { result?: { data?: unknown }; error?: string | { message?: string; data?: { code?: string } } }
 
+/** One GET of a procedure: its data, or what to post when it failed. */
+async function query(url: string): Promise<{ data: unknown } | { failed: ServicesWorkerOut & { kind: 'error' } }> {
+  const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+  const body = (await res.json()) as TrpcBody;
+  if (!body.error && body.result && 'data' in body.result) return { data: body.result.data };
+  const err = typeof body.error === 'string' ? { message: body.error } : body.error;
+  return { failed: { kind: 'error', message: err?.message ?? `${url} answered HTTP ${res.status} without data`, code: err?.data?.code ?? (res.status === 401 ? 'UNAUTHORIZED' : null) } };
+}
+
+/** The director's table as services.list's objects: compact when the agent has it, plain from an older one. */
+async function table(base: string): Promise<unknown[] | { failed: ServicesWorkerOut & { kind: 'error' } }> {
+  const compact = await query(`${base}/services.listCompact`);
+  if ('data' in compact) return decodeCompactTable(compact.data);
+  if (compact.failed.code !== 'NOT_FOUND') return compact;
+  const plain = await query(`${base}/services.list`);
+  if ('failed' in plain) return plain;
+  return Array.isArray(plain.data) ? plain.data : { failed: { kind: 'error', message: 'services.list answered without a list', code: null } };
+}
+
 /** `next` resolves when the page asks for the next slice. */
-export async function readServices({ url, slice }: ServicesWorkerIn, post: (m: ServicesWorkerOut) => void, next: () => Promise<void>): Promise<void> {
+export async function readServices({ base, slice }: ServicesWorkerIn, post: (m: ServicesWorkerOut) => void, next: () => Promise<void>): Promise<void> {
   try {
-    const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } });
-    const body = (await res.json()) as TrpcBody;
-    const list = body.result?.data;
-    if (body.error || !Array.isArray(list)) {
-      const err = typeof body.error === 'string' ? { message: body.error } : body.error;
-      post({ kind: 'error', message: err?.message ?? `services.list answered HTTP ${res.status} without a list`, code: err?.data?.code ?? (res.status === 401 ? 'UNAUTHORIZED' : null) });
+    const list = await table(base);
+    if (!Array.isArray(list)) {
+      post(list.failed);
       return;
     }
     for (let i = 0; i < list.length; i += slice) {
@@ -32,6 +53,8 @@ export async function readServices({ url, slice }: ServicesWorkerIn, post: (m: S
     }
     post({ kind: 'done', count: list.length });
   } catch (err) {
-    post({ kind: 'error', message: err instanceof Error ? err.message : String(err), code: null });
+    // a table the agent sent that does not decode is the agent's fault, said as such
+    const message = err instanceof Error ? err.message : String(err);
+    post({ kind: 'error', message: err instanceof CompactDecodeError ? `the director sent a table that does not read: ${message}` : message, code: null });
   }
 }

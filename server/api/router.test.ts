@@ -1,7 +1,9 @@
 import { TRPCError } from '@trpc/server';
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PERSISTENCE_CAVEAT, type TableChangeEvent } from '@/lib/agent/events';
 import { LIVE_FIELDS, LiveTable, type WireTick } from '@/lib/agent/live-wire';
+import { decodeCompactTable } from '@/lib/agent/table-compact';
 import { DEFAULT_FLAGS, type ServiceKey } from '@/lib/ipvs/model';
 import { callerFor, makeDeps, OPERATOR, VIEWER } from './testing';
 import type { AgentDeps } from './context';
@@ -149,6 +151,27 @@ describe('one read path: services.list and services.get answer from the hub', ()
       expect(s.readAt.stats).toBeGreaterThanOrEqual(before);
       expect(s.readAt.stats).toBeLessThanOrEqual(s.readAt.config);
     }
+  });
+
+  it('listCompact carries exactly what list serves, encoded once per sample, and sees a write', async () => {
+    await op.services.create({ service: { key: VIP }, destinations: [RS1, RS2] });
+    await op.services.create({ service: { key: { kind: 'fwmark', family: 'inet6', fwmark: 7 }, flags: { ...DEFAULT_FLAGS, persistent: true }, timeout: 300 }, destinations: [] });
+    // list and listCompact from one sample: an idle sample between the two calls would restamp readAt, so take a pair that
+    // brackets no sample (list, compact, list the same)
+    for (let tries = 0; ; tries++) {
+      const list = await viewer.services.list();
+      const compact = await viewer.services.listCompact();
+      const again = await viewer.services.listCompact();
+      if (tries < 5 && (again !== compact || !isDeepStrictEqual(await viewer.services.list(), list))) continue;
+      expect(decodeCompactTable(JSON.parse(JSON.stringify(compact)))).toEqual(list);
+      expect(list).toHaveLength(2);
+      // the same sample: the same encoding, not a second one
+      expect(again).toBe(compact);
+      break;
+    }
+    await op.services.update({ key: VIP, patch: { scheduler: 'sh' } });
+    const after = decodeCompactTable(await viewer.services.listCompact());
+    expect(after.find((s) => s.key.kind === 'addr')!.scheduler).toBe('sh');
   });
 
   it('a service another tool added shows on a list that asks for a table no older than a tick, with nobody subscribed', async () => {

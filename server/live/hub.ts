@@ -24,6 +24,7 @@ import { IpvsError } from '@/lib/ipvs/errors';
 import { isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
 import { piecesOf, TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
+import { encodeCompactTable, type CompactTable } from '@/lib/agent/table-compact';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
@@ -96,6 +97,8 @@ interface Sample {
   /** the entries as served, built on first request */
   served?: ServedService[];
   byId?: Map<string, ServedService>;
+  /** the entries in compact form, encoded on first request and served to every caller until the next sample */
+  compact?: CompactTable;
 }
 
 function served(e: ServiceEntry, at: number, statsAt: ReadonlyMap<string, number>): ServedService {
@@ -104,6 +107,10 @@ function served(e: ServiceEntry, at: number, statsAt: ReadonlyMap<string, number
 
 function servedOf(s: Sample): ServedService[] {
   return (s.served ??= s.entries.map((e) => served(e, s.at, s.statsAt)));
+}
+
+function compactOf(s: Sample): CompactTable {
+  return (s.compact ??= encodeCompactTable(s.at, s.entries, (e) => s.statsAt.get(keptServiceId(e)) ?? s.at));
 }
 
 function byIdOf(s: Sample): Map<string, ServedService> {
@@ -293,6 +300,11 @@ export class TableHub {
    */
   async table(opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService[]> {
     return servedOf(await this.sampleFor(opts));
+  }
+
+  /** table() in compact form (lib/agent/table-compact.ts): the same information, a twentieth of the JSON at 10,000 × 4. */
+  async compactTable(opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<CompactTable> {
+    return compactOf(await this.sampleFor(opts));
   }
 
   /** One service as served (see table()); `fresh` reads its real servers now. Throws service_not_found. */

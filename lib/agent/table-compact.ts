@@ -1,0 +1,255 @@
+/**
+ * services.list in compact form (services.listCompact): the same table, the
+ * same information, for clients that read a large table whole.
+ *
+ * The plain form repeats every field name of every object: at 10,000 services
+ * of 4 real servers it is 18 MB of JSON, and the time to write, send and parse
+ * it grows with that. Here, as on the live wire (live-wire.ts):
+ *   - strings (addresses, schedulers, netmasks, engines) are listed once in `t`
+ *     and named by their index;
+ *   - each object is one row of numbers in one flat array: a few fixed fields,
+ *     then a mask and one value per set bit of it, a field left out being 0
+ *     (counters of an idle server, thresholds, the tunnel of a non-tunnel).
+ * The agent encodes it once per sample of its table and serves that to every
+ * caller until the next sample. decodeCompactTable gives back exactly the
+ * objects services.list returns, and refuses anything malformed (a console
+ * decodes what an agent sends).
+ */
+import type { ServedService } from './events';
+import {
+  FAMILIES, FORWARD_METHODS, PROTOCOLS, TUNNEL_CHECKSUMS, TUNNEL_TYPES,
+  type DestinationState, type ServiceEntry, type ServiceFlags, type Stats,
+} from '../ipvs/model';
+
+export const COMPACT_VERSION = 1;
+
+export interface CompactTable {
+  /** format version */
+  c: typeof COMPACT_VERSION;
+  /** ms since epoch when the table was read: every service's readAt.config */
+  at: number;
+  /** the strings rows name by index */
+  t: string[];
+  /**
+   * Services, row after row: `protocol, address, port, scheduler, dests, mask`, then one value per set
+   * bit of mask (SERVICE_FIELDS). protocol: 0 a fwmark service (address is then the mark, port 0), else
+   * 1 + index in PROTOCOLS; address, scheduler: indexes in `t`; dests: how many rows of `d` are its.
+   */
+  s: number[];
+  /**
+   * Real servers of every service in order, row after row: `address, port, forward, weight, mask`, then
+   * one value per set bit of mask (DEST_FIELDS). address: index in `t`; forward: index in FORWARD_METHODS.
+   */
+  d: number[];
+}
+
+const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps', 'outBps'] as const satisfies readonly (keyof Stats)[];
+/**
+ * Masked fields of a service row. family: index in FAMILIES; flags: bit i is FLAG_NAMES[i]; netmask:
+ * index in `t`; pe: 0 none, else 1 + index in `t`; statsAge: `at` minus readAt.stats (ms).
+ */
+export const SERVICE_FIELDS = ['family', 'flags', 'timeout', 'netmask', 'pe', 'statsAge', ...STATS_FIELDS] as const;
+/**
+ * Masked fields of a real server row. family: 0 the service's, else 1 + index in FAMILIES; tunnelType,
+ * tunnelChecksum: index in TUNNEL_TYPES, TUNNEL_CHECKSUMS.
+ */
+export const DEST_FIELDS = [
+  'family', 'upperThreshold', 'lowerThreshold', 'tunnelType', 'tunnelPort', 'tunnelChecksum',
+  'activeConns', 'inactiveConns', 'persistentConns', ...STATS_FIELDS,
+] as const;
+export const FLAG_NAMES = ['persistent', 'onePacket', 'sched1', 'sched2', 'sched3'] as const satisfies readonly (keyof ServiceFlags)[];
+
+/** What a decoder accepts at most (well above any table an agent serves; a bound on what a hostile one can make us build). */
+export const COMPACT_LIMITS = { services: 1_000_000, dests: 4_000_000, strings: 5_000_000, stringLength: 64 } as const;
+
+const SERVICE_FIXED = 6;
+const DEST_FIXED = 5;
+
+/** Appends `values` to `out` after their mask (zeros left out). */
+function pushMasked(out: number[], values: readonly number[]): void {
+  const at = out.length;
+  out.push(0);
+  let mask = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === 0) continue;
+    mask |= 1 << i;
+    out.push(v);
+  }
+  out[at] = mask;
+}
+
+const statsValues = (s: Stats): number[] => [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes, s.cps, s.inPps, s.outPps, s.inBps, s.outBps];
+
+/**
+ * The compact form of a table read at `at`; `statsAt(e)` is when its real servers' counters were read
+ * (readAt.stats of the plain form).
+ */
+export function encodeCompactTable(at: number, entries: readonly ServiceEntry[], statsAt: (e: ServiceEntry) => number): CompactTable {
+  const t: string[] = [];
+  const index = new Map<string, number>();
+  const str = (v: string): number => {
+    let i = index.get(v);
+    if (i === undefined) {
+      index.set(v, (i = t.length));
+      t.push(v);
+    }
+    return i;
+  };
+  const s: number[] = [];
+  const d: number[] = [];
+  for (const e of entries) {
+    const k = e.key;
+    const family = FAMILIES.indexOf(k.family);
+    if (k.kind === 'fwmark') s.push(0, k.fwmark, 0);
+    else s.push(1 + PROTOCOLS.indexOf(k.protocol), str(k.address), k.port);
+    s.push(str(e.scheduler), e.destinations.length);
+    let flags = 0;
+    for (let b = 0; b < FLAG_NAMES.length; b++) if (e.flags[FLAG_NAMES[b]!]) flags |= 1 << b;
+    pushMasked(s, [family, flags, e.timeout, str(e.netmask), e.pe === null ? 0 : 1 + str(e.pe), at - statsAt(e), ...statsValues(e.stats)]);
+    for (const x of e.destinations) {
+      d.push(str(x.address), x.port, FORWARD_METHODS.indexOf(x.forward), x.weight);
+      pushMasked(d, [
+        x.family === k.family ? 0 : 1 + FAMILIES.indexOf(x.family), x.upperThreshold, x.lowerThreshold,
+        TUNNEL_TYPES.indexOf(x.tunnel.type), x.tunnel.port, TUNNEL_CHECKSUMS.indexOf(x.tunnel.checksum),
+        x.activeConns, x.inactiveConns, x.persistentConns, ...statsValues(x.stats),
+      ]);
+    }
+  }
+  return { c: COMPACT_VERSION, at, t, s, d };
+}
+
+export class CompactDecodeError extends Error {}
+
+/** A whole number in [min, max]. */
+const whole = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const U32 = 4294967295;
+const ZERO_FLAGS = 0;
+
+/**
+ * services.list's objects from the compact form. Throws CompactDecodeError, naming the row and field,
+ * for anything that is not a table an agent could have encoded: wrong version, a row cut short, an index
+ * or enum out of range, a count over COMPACT_LIMITS.
+ */
+export function decodeCompactTable(input: unknown): ServedService[] {
+  if (typeof input !== 'object' || input === null) throw new CompactDecodeError('compact table: not an object');
+  const { c, at, t, s, d } = input as Partial<Record<keyof CompactTable, unknown>>;
+  // where the decoder is, for messages (built only when one is thrown)
+  let svcNo = 0, destNo = -1;
+  const fail = (why: string): never => {
+    const where = destNo < 0 ? `service ${svcNo}` : `service ${svcNo}, real server ${destNo}`;
+    throw new CompactDecodeError(`compact table: ${where}: ${why}`);
+  };
+  const refuse = (why: string): never => {
+    throw new CompactDecodeError(`compact table: ${why}`);
+  };
+  if (c !== COMPACT_VERSION) return refuse(`unknown format version ${String(c)}`);
+  if (!whole(at, 0, Number.MAX_SAFE_INTEGER)) return refuse('at is not a time');
+  if (!Array.isArray(t) || !Array.isArray(s) || !Array.isArray(d)) return refuse('t, s and d must be arrays');
+  if (t.length > COMPACT_LIMITS.strings) return refuse(`more than ${COMPACT_LIMITS.strings} strings`);
+  for (let i = 0; i < t.length; i++) {
+    const v: unknown = t[i];
+    if (typeof v !== 'string' || v.length > COMPACT_LIMITS.stringLength) refuse(`string ${i} is not a string of at most ${COMPACT_LIMITS.stringLength} characters`);
+  }
+  const strings = t as string[];
+  const text = (v: unknown, what: string): string => (whole(v, 0, strings.length - 1) ? strings[v]! : fail(`${what} names no string (${String(v)})`));
+
+  // one row's masked values into `into` (0 where left out); returns the index after the row
+  const masked = (a: unknown[], i: number, into: number[], names: readonly string[]): number => {
+    const n = names.length;
+    const mask = a[i];
+    if (!whole(mask, 0, 2 ** n - 1)) fail(`bad mask ${String(mask)}`);
+    for (let b = 0; b < n; b++) {
+      if (!(((mask as number) >>> b) & 1)) {
+        into[b] = 0;
+        continue;
+      }
+      const v = a[++i];
+      if (typeof v !== 'number' || !(v >= 0 ? v <= Number.MAX_VALUE : names[b] === 'statsAge' && v >= -Number.MAX_SAFE_INTEGER)) {
+        fail(i >= a.length ? 'cut short' : `${names[b]} is not a number in range (${String(v)})`);
+      }
+      into[b] = v as number;
+    }
+    return i + 1;
+  };
+  const statsOf = (v: number[], from: number): Stats => ({
+    conns: v[from]!, inPkts: v[from + 1]!, outPkts: v[from + 2]!, inBytes: v[from + 3]!, outBytes: v[from + 4]!,
+    cps: v[from + 5]!, inPps: v[from + 6]!, outPps: v[from + 7]!, inBps: v[from + 8]!, outBps: v[from + 9]!,
+  });
+  const check = (ok: boolean, v: number[], f: number, names: readonly string[]): void => {
+    if (!ok) fail(`bad ${names[f]} (${v[f]})`);
+  };
+
+  const out: ServedService[] = [];
+  const sv: number[] = new Array<number>(SERVICE_FIELDS.length).fill(0);
+  const dv: number[] = new Array<number>(DEST_FIELDS.length).fill(0);
+  let i = 0, j = 0, dests = 0;
+  while (i < s.length) {
+    svcNo = out.length;
+    destNo = -1;
+    if (svcNo >= COMPACT_LIMITS.services) fail(`more than ${COMPACT_LIMITS.services} services`);
+    if (i + SERVICE_FIXED > s.length) fail('cut short');
+    const proto: unknown = s[i], addr: unknown = s[i + 1], port: unknown = s[i + 2], sched: unknown = s[i + 3], n: unknown = s[i + 4];
+    if (!whole(proto, 0, PROTOCOLS.length)) fail(`bad protocol (${String(proto)})`);
+    if (!whole(port, 0, 65535)) fail(`bad port (${String(port)})`);
+    if (!whole(n, 0, COMPACT_LIMITS.dests - dests)) fail(`bad real server count (${String(n)})`);
+    i = masked(s, i + 5, sv, SERVICE_FIELDS);
+    check(sv[0]! <= FAMILIES.length - 1 && Number.isInteger(sv[0]), sv, 0, SERVICE_FIELDS);
+    check(sv[1]! < 2 ** FLAG_NAMES.length && Number.isInteger(sv[1]), sv, 1, SERVICE_FIELDS);
+    check(sv[2]! <= U32 && Number.isInteger(sv[2]), sv, 2, SERVICE_FIELDS);
+    check(Number.isInteger(sv[5]), sv, 5, SERVICE_FIELDS);
+    const family = FAMILIES[sv[0]!]!;
+    let key: ServedService['key'];
+    if (proto === 0) {
+      if (!whole(addr, 1, U32) || port !== 0) fail(`bad fwmark (${String(addr)})`);
+      key = { kind: 'fwmark', family, fwmark: addr as number };
+    } else {
+      key = { kind: 'addr', family, protocol: PROTOCOLS[(proto as number) - 1]!, address: text(addr, 'address'), port: port as number };
+    }
+    const flags = sv[1]!;
+    const destinations: DestinationState[] = [];
+    const svc: ServedService = {
+      key,
+      scheduler: text(sched, 'scheduler'),
+      flags: flags === ZERO_FLAGS
+        ? { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false }
+        : { persistent: (flags & 1) !== 0, onePacket: (flags & 2) !== 0, sched1: (flags & 4) !== 0, sched2: (flags & 8) !== 0, sched3: (flags & 16) !== 0 },
+      timeout: sv[2]!,
+      netmask: text(sv[3], 'netmask'),
+      pe: sv[4] === 0 ? null : text(sv[4]! - 1, 'pe'),
+      stats: statsOf(sv, 6),
+      destinations,
+      readAt: { config: at, stats: at - sv[5]! },
+    };
+    for (let k = 0; k < (n as number); k++) {
+      destNo = k;
+      if (j + DEST_FIXED > d.length) fail('cut short');
+      const daddr: unknown = d[j], dport: unknown = d[j + 1], fwd: unknown = d[j + 2], weight: unknown = d[j + 3];
+      if (!whole(dport, 0, 65535)) fail(`bad port (${String(dport)})`);
+      if (!whole(fwd, 0, FORWARD_METHODS.length - 1)) fail(`bad forwarding method (${String(fwd)})`);
+      if (!whole(weight, 0, U32)) fail(`bad weight (${String(weight)})`);
+      const address = text(daddr, 'address');
+      j = masked(d, j + 4, dv, DEST_FIELDS);
+      check(dv[0]! <= FAMILIES.length && Number.isInteger(dv[0]), dv, 0, DEST_FIELDS);
+      check(dv[1]! <= U32 && Number.isInteger(dv[1]), dv, 1, DEST_FIELDS);
+      check(dv[2]! <= U32 && Number.isInteger(dv[2]), dv, 2, DEST_FIELDS);
+      check(dv[3]! < TUNNEL_TYPES.length && Number.isInteger(dv[3]), dv, 3, DEST_FIELDS);
+      check(dv[4]! <= 65535 && Number.isInteger(dv[4]), dv, 4, DEST_FIELDS);
+      check(dv[5]! < TUNNEL_CHECKSUMS.length && Number.isInteger(dv[5]), dv, 5, DEST_FIELDS);
+      check(Number.isInteger(dv[6]) && Number.isInteger(dv[7]) && Number.isInteger(dv[8]), dv, 6, DEST_FIELDS);
+      destinations.push({
+        family: dv[0] === 0 ? family : FAMILIES[dv[0]! - 1]!, address, port: dport as number,
+        forward: FORWARD_METHODS[fwd as number]!, weight: weight as number,
+        upperThreshold: dv[1]!, lowerThreshold: dv[2]!,
+        tunnel: { type: TUNNEL_TYPES[dv[3]!]!, port: dv[4]!, checksum: TUNNEL_CHECKSUMS[dv[5]!]! },
+        activeConns: dv[6]!, inactiveConns: dv[7]!, persistentConns: dv[8]!,
+        stats: statsOf(dv, 9),
+      });
+    }
+    dests += n as number;
+    out.push(svc);
+  }
+  destNo = -1;
+  if (j !== d.length) refuse(`${d.length - j} values of d belong to no service`);
+  return out;
+}
