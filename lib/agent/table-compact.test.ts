@@ -95,6 +95,11 @@ describe('compact table', () => {
     expect(c.t).toHaveLength(1000 + 1000 + 2); // VIPs, real server addresses, 'rr', the netmask
     const plain = JSON.stringify(entries.map((e) => ({ ...e, readAt: { config: 1, stats: 1 } }))).length;
     expect(JSON.stringify(c).length).toBeLessThan(plain / 15);
+    // what is left out decodes to one shared object, frozen so that an edit cannot reach every server
+    const back = decodeCompactTable(c);
+    expect(back[0]!.destinations[0]!.stats).toBe(back[1]!.destinations[2]!.stats);
+    expect(Object.isFrozen(back[0]!.destinations[0]!.stats) && Object.isFrozen(back[0]!.destinations[0]!.tunnel) && Object.isFrozen(back[0]!.flags)).toBe(true);
+    expect(() => { (back[0]!.destinations[0]!.stats as { conns: number }).conns = 1; }).toThrow(TypeError);
   });
 
   describe('refuses what an agent could not have encoded', () => {

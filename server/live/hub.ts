@@ -418,6 +418,8 @@ export class TableHub {
       this.current = {
         seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true, missing, statsAt,
         delta: { w: WIRE_VERSION, seq, at, intervalMs, full: false, n: [], r: [], x: [] },
+        // the same rows (they name readAt.stats of the sample's own time as 0): only the time is new
+        compact: prev.compact && statsAt === prev.statsAt ? { ...prev.compact, at } : undefined,
       };
       this.samples++;
       this.quietSamples++;

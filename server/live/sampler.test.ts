@@ -9,6 +9,7 @@ import { FakeIpvs } from '../ipvs/fake';
 import { fakeStructure, silentLog } from '../api/testing';
 import { TableHub } from './hub';
 import { LiveTable } from '@/lib/agent/live-wire';
+import { decodeCompactTable } from '@/lib/agent/table-compact';
 import { ProcFile, Sampler, oldest, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -353,6 +354,39 @@ describe('TableHub over the sampler: rates from each real server\'s own readings
 });
 
 describe('TableHub with namespace totals: settled quiet ticks', () => {
+  it('keeps the compact table\'s rows through quiet samples (only its time is new) and encodes again when counters move', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let now = Date.UTC(2026, 0, 1);
+    vi.setSystemTime(now);
+    const fake = await table(30, 2);
+    const hub = new TableHub({ backend: fake, log: silentLog, structure: fakeStructure(fake), destBudget: 8, totals: () => fake.totals() });
+    try {
+      const step = async () => {
+        now += 1000;
+        vi.setSystemTime(now);
+        await hub.sampleNow();
+      };
+      fake.traffic(vip(2), rs(2, 0), { conns: 5, inPkts: 50 });
+      // until two samples in a row are quiet (rates decayed, hold ages saturated): bounded
+      for (let k = 0; k < 30 && hub.quietSamples < 2; k++) await step();
+      expect(hub.quietSamples).toBeGreaterThanOrEqual(2);
+      const before = await hub.compactTable();
+      await step();
+      const quiet = await hub.compactTable();
+      expect(quiet.at).toBe(now);
+      expect(quiet.s).toBe(before.s);
+      expect(decodeCompactTable(quiet)).toEqual(await hub.table());
+      fake.traffic(vip(2), rs(2, 0), { conns: 1, inPkts: 2 });
+      await step();
+      const moved = await hub.compactTable();
+      expect(moved.s).not.toBe(before.s);
+      expect(decodeCompactTable(moved).find((s) => serviceId(s.key) === serviceId(vip(2)))!.stats.conns).toBeGreaterThan(
+        decodeCompactTable(quiet).find((s) => serviceId(s.key) === serviceId(vip(2)))!.stats.conns);
+    } finally {
+      hub.close();
+    }
+  });
+
   it('sends empty deltas once every rate has settled, costs no sampling, and a client following the ticks keeps the hub\'s values', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     let now = Date.UTC(2026, 0, 1);
