@@ -4,7 +4,10 @@
  * services.listCompact (decoded), all over tRPC HTTP, and split the compact call into its parts.
  * Run inside the lab kernel:
  *
- *   npx tsx server/lab/cli.ts run --mem 2048 -- node --import tsx bench/lab/list-probe.ts [services] [dests] [rounds]
+ *   npx tsx server/lab/cli.ts run --mem 2048 -- node --expose-gc --import tsx bench/lab/list-probe.ts [services] [dests] [rounds]
+ *
+ * With --expose-gc each timed call starts after a full collection, so that no call pays for the garbage
+ * of the one before (the plain list leaves 18 MB of it).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +25,7 @@ const sh = (cmd: string) => {
   const r = spawnSync('bash', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`${cmd}: exit ${r.status}`);
 };
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const timedSh = (cmd: string) => {
   const t = performance.now();
   sh(cmd);
@@ -57,13 +61,11 @@ try {
   const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   for (let r = 1; r <= ROUNDS; r++) {
     const ipvsadm = timedSh('ipvsadm -Ln --stats --exact > /dev/null');
+    collect();
     let t = performance.now();
-    const list = await http.services.list.query();
-    const plain = performance.now() - t;
-    t = performance.now();
-    const compact = decodeCompactTable(await http.services.listCompact.query());
+    const compactLength = decodeCompactTable(await http.services.listCompact.query()).length;
     const compactMs = performance.now() - t;
-    if (list.length !== N || compact.length !== N) throw new Error('short table');
+    collect();
     // the compact call in parts, the way a tRPC client makes it: until the headers, the body, the parse, the decode
     const t0 = performance.now();
     const res = await fetch(`${url}/trpc/services.listCompact`, { headers: { authorization: `Bearer ${token}` } });
@@ -75,6 +77,11 @@ try {
     decodeCompactTable(body.result.data);
     const t4 = performance.now();
     bytes.compact = text.length;
+    collect();
+    t = performance.now();
+    const list = await http.services.list.query();
+    const plain = performance.now() - t;
+    if (list.length !== N || compactLength !== N) throw new Error('short table');
     if (r === 1) bytes.plain = JSON.stringify(list).length;
     console.log(`round ${r}: ipvsadm ${f(ipvsadm)} | list ${f(plain)} (${(plain / ipvsadm).toFixed(2)}×) | listCompact+decode ${f(compactMs)} (${(compactMs / ipvsadm).toFixed(3)}×)`
       + ` | parts: headers ${f(t1 - t0)}, body ${f(t2 - t1)}, parse ${f(t3 - t2)}, decode ${f(t4 - t3)}`);
