@@ -136,6 +136,7 @@ const TAB = 9;
 const CR = 13;
 const MAX_STATE_LEN = 24;
 const MAX_INTERNED = 512;
+const TOKEN_SLOTS = 1024;
 const V6_CACHE_BITS = 12;
 const V6_CACHE_SLOTS = 1 << V6_CACHE_BITS;
 
@@ -165,38 +166,50 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
  * arrays instead of hashing strings per line.
  */
 class TokenTable {
-  private readonly byHash = new Map<number, number[]>();
+  /** Open addressing: slot -> code + 1, 0 when empty; twice MAX_INTERNED slots, so a probe always ends. */
+  private readonly slots = new Int32Array(TOKEN_SLOTS);
+  private readonly bytes: Uint8Array[] = [];
   readonly names: string[] = [];
   constructor(seed: readonly string[]) {
     for (const s of seed) this.add(s);
   }
-  private static hash(buf: Uint8Array, start: number, end: number): number {
+  private static slot(buf: Uint8Array, start: number, end: number): number {
     let h = end - start;
     for (let i = start; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
-    return h;
+    return h & (TOKEN_SLOTS - 1);
   }
   private add(s: string): number {
     const bytes = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    const h = TokenTable.hash(bytes, 0, bytes.length);
     const code = this.names.length;
     this.names.push(s);
-    const list = this.byHash.get(h);
-    if (list) list.push(code);
-    else this.byHash.set(h, [code]);
+    this.bytes.push(bytes);
+    let slot = TokenTable.slot(bytes, 0, bytes.length);
+    while (this.slots[slot] !== 0) slot = (slot + 1) & (TOKEN_SLOTS - 1);
+    this.slots[slot] = code + 1;
     return code;
   }
   /** Code of the token, or -1 when it is new and the table is full. */
   code(buf: Uint8Array, start: number, end: number): number {
-    const list = this.byHash.get(TokenTable.hash(buf, start, end));
-    if (list) {
-      outer: for (const code of list) {
-        const s = this.names[code]!;
-        if (s.length !== end - start) continue;
-        for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== buf[start + i]) continue outer;
-        return code;
-      }
+    const found = this.find(buf, start, end);
+    return found >= 0 ? found : this.intern(buf, start, end);
+  }
+  /** Code of a token already interned, else -1. */
+  find(buf: Uint8Array, start: number, end: number): number {
+    const len = end - start;
+    for (let slot = TokenTable.slot(buf, start, end); ; slot = (slot + 1) & (TOKEN_SLOTS - 1)) {
+      const code = this.slots[slot]! - 1;
+      if (code < 0) break;
+      const b = this.bytes[code]!;
+      if (b.length !== len) continue;
+      let k = 0;
+      while (k < len && b[k] === buf[start + k]) k++;
+      if (k === len) return code;
     }
+    return -1;
+  }
+  /** Interns a token not seen before; -1 when the table is full. */
+  intern(buf: Uint8Array, start: number, end: number): number {
     // A token never seen before (a new kernel's state, IP_<n>): intern it once,
     // but not without bound, since garbage input must not grow memory.
     if (this.names.length >= MAX_INTERNED) return -1;
@@ -301,9 +314,13 @@ export class ConnParser {
     s = i;
     i = this.token(buf, i, end);
     if (i === s || i - s > MAX_STATE_LEN) return 0;
-    for (let k = s; k < i; k++) if (STATE_CHAR[buf[k]!] === 0) return 0;
-    const scode = STATE_TABLE.code(buf, s, i);
-    if (scode < 0) return 0;
+    // every interned state name is well-formed: only a new one needs its bytes checked
+    let scode = STATE_TABLE.find(buf, s, i);
+    if (scode < 0) {
+      for (let k = s; k < i; k++) if (STATE_CHAR[buf[k]!] === 0) return 0;
+      scode = STATE_TABLE.intern(buf, s, i);
+      if (scode < 0) return 0;
+    }
     r.stateCode = scode;
     r.state = STATE_TABLE.names[scode]!;
 

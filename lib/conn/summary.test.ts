@@ -96,6 +96,29 @@ describe('ConnSummarizer', () => {
       expect(sum.realServers.reduce((a, x) => a + x.active, 0)).toBe(sum.active);
     }));
   });
+
+  it('per destination counts stay exact with more (service, real server) pairs than its pair cache holds', () => {
+    // 3 protocols × 100 VIPs × 2 ports × 40 real servers = 24,000 pairs, each seen twice, far apart
+    const hex = (v: number, w: number) => v.toString(16).toUpperCase().padStart(w, '0');
+    const lines: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 24_000; i++) {
+        const proto = ['TCP', 'UDP', 'SCTP'][i % 3]!, vip = 0xc0a80000 + ((i / 3) % 100 | 0), vport = 80 + ((i / 300) % 2 | 0);
+        const rip = 0x0a000000 + ((i / 600) | 0);
+        const state = proto === 'UDP' ? 'UDP' : proto === 'TCP' ? (round ? 'FIN_WAIT' : 'ESTABLISHED') : 'ESTABLISHED';
+        lines.push(`${proto.padEnd(3)} ${hex(0x64000000 + i, 8)} ${hex(1024 + round, 4)} ${hex(vip, 8)} ${hex(vport, 4)} ${hex(rip, 8)} ${hex(vport, 4)} ${state.padEnd(11)}     100\n`);
+      }
+    }
+    const sum = summarize(CONN_HEADER + lines.join(''));
+    expect(sum.connections).toBe(48_000);
+    expect(sum.destinations).toHaveLength(24_000);
+    expect(sum.destinations.every((d) => d.connections === 2)).toBe(true);
+    expect(sum.services).toHaveLength(600);
+    expect(sum.services.every((s) => s.connections === 80)).toBe(true);
+    expect(sum.realServers).toHaveLength(40 * 2);
+    const tcp = sum.destinations.find((d) => d.serviceLabel === 'TCP 192.168.0.0:80' && d.address === '10.0.0.0');
+    expect(tcp?.byState).toEqual({ ESTABLISHED: 1, FIN_WAIT: 1 });
+  });
 });
 
 describe('ConnPageCollector', () => {

@@ -169,28 +169,63 @@ export function serviceKeyOf(r: ConnRecord): ConnServiceKey {
   };
 }
 
+const PAIR_BITS = 12;
+
 /** Feeds records in with add(); result() can be called at any time. */
 export class ConnSummarizer {
   private readonly total = new Acc();
   private readonly services = new Map<number | string, ServiceAcc>();
+  /**
+   * Direct-mapped cache of IPv4 (service, real server) pairs: a table has few of them on
+   * many lines, and a hit costs no Map lookups (whose number keys above 2^30 are allocated
+   * per line). Slot i keys: vaddr, protocol << 16 | vport, dest, destPort (as int32s).
+   */
+  private readonly pairKeys = new Int32Array(4 << PAIR_BITS);
+  private readonly pairSvc: (ServiceAcc | undefined)[] = new Array<ServiceAcc | undefined>(1 << PAIR_BITS).fill(undefined);
+  private readonly pairDest: (DestAcc | undefined)[] = new Array<DestAcc | undefined>(1 << PAIR_BITS).fill(undefined);
 
   readonly add = (r: ConnRecord): void => {
     this.total.add(r);
+    let svc: ServiceAcc | undefined, d: DestAcc | undefined;
+    const pcode = r.family === 'inet' && r.destFamily === 'inet' && r.fwmark < 0 ? PROTO_CODE[r.protocol] : undefined;
+    if (pcode === undefined) {
+      [svc, d] = this.accsOf(r);
+    } else {
+      const k0 = r.vaddr4 | 0, k1 = (pcode << 16) | r.vport, k2 = r.dest4 | 0, k3 = r.destPort;
+      const slot = Math.imul(k0 ^ Math.imul(k2, 0x85ebca6b) ^ (k1 << 12) ^ k3, 0x9e3779b1) >>> (32 - PAIR_BITS);
+      const keys = this.pairKeys, at = slot * 4;
+      svc = this.pairSvc[slot];
+      d = this.pairDest[slot];
+      if (svc === undefined || d === undefined || keys[at] !== k0 || keys[at + 1] !== k1 || keys[at + 2] !== k2 || keys[at + 3] !== k3) {
+        [svc, d] = this.accsOf(r);
+        keys[at] = k0;
+        keys[at + 1] = k1;
+        keys[at + 2] = k2;
+        keys[at + 3] = k3;
+        this.pairSvc[slot] = svc;
+        this.pairDest[slot] = d;
+      }
+    }
+    svc.add(r);
+    d.add(r);
+  };
+
+  /** The record's service and destination accumulators, made on first sight. */
+  private accsOf(r: ConnRecord): [ServiceAcc, DestAcc] {
     const sk = serviceMapKey(r);
     let svc = this.services.get(sk);
     if (svc === undefined) {
       svc = new ServiceAcc(serviceKeyOf(r));
       this.services.set(sk, svc);
     }
-    svc.add(r);
     const dk = destMapKey(r);
     let d = svc.dests.get(dk);
     if (d === undefined) {
       d = new DestAcc(r.destFamily, r.destFamily === 'inet' ? formatU32IPv4(r.dest4) : r.dest6, r.destPort);
       svc.dests.set(dk, d);
     }
-    d.add(r);
-  };
+    return [svc, d];
+  }
 
   result(malformed = 0): ConnSummary {
     const services: ServiceConnSummary[] = [];
