@@ -112,6 +112,8 @@ describe('parseConnLine: rejects what is not a connection line', () => {
     ['7-digit address', 'TCP 0A00002 C350 CFAF2C6E 1F90 AC100002 1F90 ESTABLISHED 1'],
     ['5-digit port', 'TCP 0A000002 C3500 CFAF2C6E 1F90 AC100002 1F90 ESTABLISHED 1'],
     ['non-hex address', 'TCP 0A00000G C350 CFAF2C6E 1F90 AC100002 1F90 ESTABLISHED 1'],
+    ['non-hex first digit of the virtual address', 'TCP 0A000002 C350 xFAF2C6E 1F90 AC100002 1F90 ESTABLISHED 1'],
+    ['non-hex middle digit of the real server', 'TCP 0A000002 C350 CFAF2C6E 1F90 AC10-002 1F90 ESTABLISHED 1'],
     ['mixed client/virtual families', REF.ipv6.replace('2001:0db8:0000:0000:0000:0000:0000:0001', 'CFAF2C6E')],
     ['compressed IPv6 (the kernel never prints it)', 'TCP 2001:db8::2 C350 2001:db8::1 0050 2001:db8::a 1F90 SYN_RECV 59'],
     ['negative expiry', 'TCP 0A000002 C350 CFAF2C6E 1F90 AC100002 1F90 ESTABLISHED -1'],

@@ -392,12 +392,11 @@ export class ConnParser {
   private addr(buf: Uint8Array, s: number, e: number, r: ConnRecord, slot: 0 | 1 | 2): 0 | 4 | 6 {
     const len = e - s;
     if (len === 8) {
-      let v = 0;
-      for (let k = s; k < e; k++) {
-        const d = HEX[buf[k]!]!;
-        if (d < 0) return 0;
-        v = v * 16 + d;
-      }
+      const d0 = HEX[buf[s]!]!, d1 = HEX[buf[s + 1]!]!, d2 = HEX[buf[s + 2]!]!, d3 = HEX[buf[s + 3]!]!;
+      const d4 = HEX[buf[s + 4]!]!, d5 = HEX[buf[s + 5]!]!, d6 = HEX[buf[s + 6]!]!, d7 = HEX[buf[s + 7]!]!;
+      // one test for all eight digits (an invalid one is -1), then int math only
+      if ((d0 | d1 | d2 | d3 | d4 | d5 | d6 | d7) < 0) return 0;
+      const v = ((d0 << 28) | (d1 << 24) | (d2 << 20) | (d3 << 16) | (d4 << 12) | (d5 << 8) | (d6 << 4) | d7) >>> 0;
       if (slot === 0) r.client4 = v;
       else if (slot === 1) r.vaddr4 = v;
       else r.dest4 = v;
