@@ -18,8 +18,12 @@ export interface IpvsBackend {
   getService(key: ServiceKey): Promise<ServiceState>;
   /** Destinations of one service (empty for a missing service, as the kernel does). */
   listDestinations(key: ServiceKey): Promise<DestinationState[]>;
-  /** The whole table: every service with its destinations. */
-  dump(): Promise<ServiceEntry[]>;
+  /**
+   * The whole table: every service with its destinations, in kernel order. With `each`, every entry is handed
+   * to it in that order as soon as it and those before it are read, none is kept, and the result is empty: a
+   * caller that prints the table never holds all of it (10,000 services with counters, 40,000 real servers).
+   */
+  dump(each?: (entry: ServiceEntry) => void): Promise<ServiceEntry[]>;
 
   addService(spec: ServiceSpec): Promise<void>;
   /** Replace a service's configuration; the key cannot change. */

@@ -190,9 +190,12 @@ export class FakeIpvs implements IpvsBackend {
     return s ? s.dests.map((d) => this.destState(d)) : [];
   }
 
-  async dump(): Promise<ServiceEntry[]> {
+  async dump(each?: (entry: ServiceEntry) => void): Promise<ServiceEntry[]> {
     this.enter('dump');
-    return [...this.services.values()].map((s) => ({ ...this.serviceState(s), destinations: s.dests.map((d) => this.destState(d)) }));
+    const all = [...this.services.values()].map((s) => ({ ...this.serviceState(s), destinations: s.dests.map((d) => this.destState(d)) }));
+    if (!each) return all;
+    all.forEach((e) => each(e));
+    return [];
   }
 
   async addService(spec: ServiceSpec): Promise<void> {

@@ -329,18 +329,24 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   }
 
   /** Every service (kernel order) with its destinations; the GET_DEST dumps run on up to dumpConcurrency sockets. */
-  async dump(): Promise<ServiceEntry[]> {
+  async dump(each?: (entry: ServiceEntry) => void): Promise<ServiceEntry[]> {
     const services = await this.listServices();
     const lanes = this.lanesFor(services.length);
-    const out: ServiceEntry[] = services.map((s) => ({ ...s, destinations: [] }));
-    let next = 0;
+    // without `each`, every entry; with it, only those read ahead of one not yet read
+    const read: (ServiceEntry | undefined)[] = new Array(services.length);
+    let next = 0, handed = 0;
     await Promise.all(lanes.map(async (lane) => {
-      while (next < out.length) {
-        const entry = out[next++]!;
-        entry.destinations = await this.listDestinations(entry.key, lane);
+      while (next < services.length) {
+        const i = next++;
+        const s = services[i]!;
+        read[i] = { ...s, destinations: await this.listDestinations(s.key, lane) };
+        for (; each && handed < services.length && read[handed]; handed++) {
+          each(read[handed]!);
+          read[handed] = undefined;
+        }
       }
     }));
-    return out;
+    return each ? [] : read as ServiceEntry[];
   }
 
   private lanesFor(jobs: number): Lane[] {

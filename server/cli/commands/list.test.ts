@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emitJson } from './list';
+import { jsonWriter } from './list';
 
 describe('list --json in pieces', () => {
   it('prints what one JSON.stringify({ info, services }) prints, byte for byte', () => {
@@ -7,7 +7,9 @@ describe('list --json in pieces', () => {
     for (const n of [0, 1, 499, 500, 501, 1234]) {
       const services = Array.from({ length: n }, (_, i) => ({ key: { kind: 'fwmark', family: 'inet', fwmark: i + 1 }, name: `s"${i}\u2028` }));
       const pieces: string[] = [];
-      emitJson(info, services, { stdout: (s) => pieces.push(s), stderr: () => {}, readStdin: async () => '' });
+      const out = jsonWriter(info, { stdout: (s) => pieces.push(s), stderr: () => {}, readStdin: async () => '' });
+      for (const s of services) out.add(s);
+      out.end();
       expect(pieces.join('')).toBe(`${JSON.stringify({ info, services })}\n`);
       expect(pieces.length).toBe(Math.floor(n / 500) + 1);
     }

@@ -20,17 +20,20 @@ const USAGE = `usage: director list [-n] [--stats|--rate|--thresholds|--persiste
 /** Services per piece of `--json` output: the text of 10,000 × 4 with counters (18 MB) is never one string. */
 const JSON_PIECE = 500;
 
-/** `JSON.stringify({ info, services })` and a newline, byte for byte, handed to stdout in pieces. */
-export function emitJson(info: unknown, services: readonly unknown[], io: CliIo): void {
+/** `JSON.stringify({ info, services })` and a newline, byte for byte, handed to stdout in pieces as the services come. */
+export function jsonWriter(info: unknown, io: CliIo): { add(service: unknown): void; end(): void } {
   let piece = `{"info":${JSON.stringify(info)},"services":[`;
-  for (let i = 0; i < services.length; i++) {
-    piece += (i > 0 ? ',' : '') + JSON.stringify(services[i]);
-    if (i % JSON_PIECE === JSON_PIECE - 1) {
-      io.stdout(piece);
-      piece = '';
-    }
-  }
-  io.stdout(`${piece}]}\n`);
+  let n = 0;
+  return {
+    add(service) {
+      piece += (n > 0 ? ',' : '') + JSON.stringify(service);
+      if (++n % JSON_PIECE === 0) {
+        io.stdout(piece);
+        piece = '';
+      }
+    },
+    end: () => io.stdout(`${piece}]}\n`),
+  };
 }
 
 export default async function list(args: string[], io: CliIo): Promise<number> {
@@ -84,9 +87,13 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
         return 0;
       }
     }
-    const [info, services] = await Promise.all([ipvs.info(), ipvs.dump()]);
-    if (json) emitJson(info, services, io);
-    else formatList(services, info, opts);
+    const info = await ipvs.info();
+    if (json) {
+      // in kernel order, as read: nothing to sort, so nothing to hold
+      const out = jsonWriter(info, io);
+      await ipvs.dump((entry) => out.add(entry));
+      out.end();
+    } else formatList(await ipvs.dump(), info, opts);
     return 0;
   } finally {
     ipvs.close();
