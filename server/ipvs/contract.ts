@@ -223,6 +223,10 @@ export function ipvsContract(name: string, make: () => Promise<IpvsBackend>): vo
       expect(t).toHaveLength(2);
       const f = t.find((s) => s.key.kind === 'fwmark')!;
       expect(f.destinations.map((d) => d.address).sort()).toEqual(['10.0.0.2', '10.0.0.3']);
+      // handed over one by one: the same entries in the same order, none returned
+      const handed: typeof t = [];
+      expect(await b.dump((e) => handed.push(e))).toEqual([]);
+      expect(handed).toEqual(t);
     });
 
     it('flush removes every service', async () => {
