@@ -10,7 +10,7 @@
  *   the longest main-thread task (PerformanceObserver 'longtask') from
  *   navigation to `liveSeconds` after the page is ready (goal ≤ 50 ms, or
  *   ≤ 1.2× the floor where that is more: the longest task of the sign-in page
- *   of the same build, which reads no data, loaded cold just before).
+ *   of the same build, which reads no data, loaded cold around the page).
  *
  * The table holds `services` services (the lab's own plus bench services added
  * with the agent's snapshot restore); connection entries are UDP entries made
@@ -61,9 +61,6 @@ export function flood(entries: number, log: (s: string) => void): void {
   if (r.status !== 0) throw new Error(`udp-flood failed: ${r.stderr}`);
   log(r.stdout.trim());
 }
-
-/** Cold loads of the floor page before each page measured (its median is the page's anchor). */
-const FLOOR_LOADS = 3;
 
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * 0.95) - 1)]!;
 
@@ -143,18 +140,21 @@ export async function runConsoleMeasures(o: ConsoleBenchOptions, rows: Row[]): P
       note: `from ipvsadm's exit to the weight in the page; median ${[...lat].sort((a, b) => a - b)[Math.floor(lat.length / 2)]!.toFixed(0)} ms, max ${Math.max(...lat).toFixed(0)} ms` });
 
     // The floor: the longest task of a page of the same build that reads no data (the sign-in page, signed
-    // out): the framework's own start (evaluating React and Next, the first style and layout), measured
-    // FLOOR_LOADS times just before each page, under the same load. Its median is that page's anchor.
-    const floor = async (before: string): Promise<number> => {
+    // out): the framework's own start (evaluating React and Next, the first style and layout), loaded cold
+    // twice just before each page and once just after, under the same load. Its median is that page's anchor.
+    const floorLoads = async (n: number): Promise<number[]> => {
       const ms: number[] = [];
-      for (let k = 0; k < FLOOR_LOADS; k++) {
+      for (let k = 0; k < n; k++) {
         ms.push((await coldLoad(browser!, { cookies: [], origins: [] }, '/login', (p) => new LoginPage(p).submit().waitFor({ timeout: 60_000 }), 2)).longestMs);
       }
+      return ms;
+    };
+    const floorRow = (page: string, ms: number[]): number => {
       const median = [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
-      o.log(`console: floor before the ${before}: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms`);
-      rows.push({ measure: `(h) floor before the ${before}: longest main-thread task of the sign-in page (same build, no data), median of ${FLOOR_LOADS}`,
+      o.log(`console: floor around the ${page}: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms`);
+      rows.push({ measure: `(h) floor around the ${page}: longest main-thread task of the sign-in page (same build, no data), median of ${ms.length}`,
         director: median, anchor: null, anchorName: '—', unit: 'ms', goal: null, samples: { director: ms, anchor: [] },
-        note: `the framework's start: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms; the anchor of the next row` });
+        note: `the framework's start: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms (two loads before the page, one after); the anchor of the page's longest-task row` });
       return median;
     };
     const pageRows = (name: string, l: PageLoad, floorMs: number, extra: string) => {
@@ -165,8 +165,9 @@ export async function runConsoleMeasures(o: ConsoleBenchOptions, rows: Row[]): P
       rows.push({ measure: `(h) ${name}: longest main-thread task, load + ${o.liveSeconds} s live`, director: l.longestMs, anchor: floorMs, anchorName: 'floor: sign-in page', unit: 'ms',
         goal: { kind: 'max', value: goal, text: `≤ 50 ms or ≤ 1.2× floor: ≤ ${goal.toFixed(0)} ms` }, note: `${l.longTasks} tasks over 50 ms; ${extra}` });
     };
-    const overviewFloor = await floor('overview');
+    const overviewBefore = await floorLoads(2);
     const overview = await coldLoad(browser, storageState, '/d/lab', (p) => p.locator('tbody a').first().waitFor({ timeout: 120_000 }), o.liveSeconds);
+    const overviewFloor = floorRow('overview', [...overviewBefore, ...await floorLoads(1)]);
     o.log(`console: overview ${JSON.stringify(overview)}`);
     pageRows(`overview, ${total} services`, overview, overviewFloor, 'Chromium, 1440×900');
 
@@ -176,7 +177,7 @@ export async function runConsoleMeasures(o: ConsoleBenchOptions, rows: Row[]): P
       return n >= o.conns * 0.95 ? n : null;
     }, 180_000, 3000);
     const name = `connections page, ${entries.toLocaleString('en-US')} entries`;
-    const connsFloor = await floor('connections page');
+    const connsBefore = await floorLoads(2);
     let conns: PageLoad;
     try {
       conns = await coldLoad(browser, storageState, '/d/lab/connections',
@@ -189,6 +190,7 @@ export async function runConsoleMeasures(o: ConsoleBenchOptions, rows: Row[]): P
       throw e;
     }
     o.log(`console: connections ${JSON.stringify(conns)}`);
+    const connsFloor = floorRow('connections page', [...connsBefore, ...await floorLoads(1)]);
     pageRows(name, conns, connsFloor, `${total} services; not 1,000,000 entries: each read of /proc/net/ip_vs_conn walks the table from its start, so in this kernel one read of 1,000,000 takes about an hour (see the conn section's cat figures)`);
   } finally {
     await browser?.close();
