@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import { memo, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { memo, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { LiveSample } from '@/lib/agent/live-wire';
 import { serviceKeyParts } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
@@ -68,7 +68,7 @@ export function ServiceTable({ services, ids, live, hrefFor }: {
 function VirtualRows({ count, row }: { count: number; row: (i: number) => ReactNode }) {
   const marker = useRef<HTMLTableRowElement>(null);
   const [range, setRange] = useState<readonly [number, number]>([0, FIRST_GUESS]);
-  useLayoutEffect(() => {
+  useEffect(() => {
     const el = marker.current;
     if (!el) return;
     const update = () => {
@@ -78,10 +78,11 @@ function VirtualRows({ count, row }: { count: number; row: (i: number) => ReactN
       // keep the drawn rows while they cover the view with at most twice the overscan to spare
       setRange((r) => (r[0] <= v0 && r[1] >= v1 && v0 - r[0] <= 2 * OVERSCAN && r[1] - v1 <= 2 * OVERSCAN ? r : [Math.max(0, v0 - OVERSCAN), v1 + OVERSCAN]));
     };
-    update();
+    // measured in the next frame, not in the commit: reading the position there would lay out the new rows inside React's task
+    const frame = requestAnimationFrame(update);
     window.addEventListener('scroll', update, { passive: true });
     window.addEventListener('resize', update);
-    return () => { window.removeEventListener('scroll', update); window.removeEventListener('resize', update); };
+    return () => { cancelAnimationFrame(frame); window.removeEventListener('scroll', update); window.removeEventListener('resize', update); };
   }, [count]);
   const first = Math.min(range[0], Math.max(0, count - 1));
   const last = Math.min(range[1], count - 1);
