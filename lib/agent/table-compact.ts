@@ -18,7 +18,8 @@
 import type { ServedService } from './events';
 import {
   FAMILIES, FORWARD_METHODS, PROTOCOLS, TUNNEL_CHECKSUMS, TUNNEL_TYPES,
-  type DestinationState, type ServiceEntry, type ServiceFlags, type Stats,
+  type AddressFamily, type DestinationState, type ForwardMethod, type Protocol, type ServiceEntry, type ServiceFlags, type Stats,
+  type TunnelChecksum, type TunnelType,
 } from '../ipvs/model';
 
 export const COMPACT_VERSION = 1;
@@ -63,6 +64,13 @@ export const FLAG_NAMES = ['persistent', 'onePacket', 'sched1', 'sched2', 'sched
 /** What a decoder accepts at most (well above any table an agent serves; a bound on what a hostile one can make us build). */
 export const COMPACT_LIMITS = { services: 1_000_000, dests: 4_000_000, strings: 5_000_000, stringLength: 64 } as const;
 
+// module-local copies: an imported binding can be a getter per access (CommonJS interop, as tsx runs it)
+const FAMILY: readonly AddressFamily[] = [...FAMILIES];
+const PROTOCOL: readonly Protocol[] = [...PROTOCOLS];
+const FORWARD: readonly ForwardMethod[] = [...FORWARD_METHODS];
+const TUNNEL: readonly TunnelType[] = [...TUNNEL_TYPES];
+const CHECKSUM: readonly TunnelChecksum[] = [...TUNNEL_CHECKSUMS];
+
 const SERVICE_FIXED = 6;
 const DEST_FIXED = 5;
 
@@ -101,19 +109,19 @@ export function encodeCompactTable(at: number, entries: readonly ServiceEntry[],
   const d: number[] = [];
   for (const e of entries) {
     const k = e.key;
-    const family = FAMILIES.indexOf(k.family);
+    const family = FAMILY.indexOf(k.family);
     if (k.kind === 'fwmark') s.push(0, k.fwmark, 0);
-    else s.push(1 + PROTOCOLS.indexOf(k.protocol), str(k.address), k.port);
+    else s.push(1 + PROTOCOL.indexOf(k.protocol), str(k.address), k.port);
     s.push(str(e.scheduler), e.destinations.length);
     let flags = 0;
     for (let b = 0; b < FLAG_NAMES.length; b++) if (e.flags[FLAG_NAMES[b]!]) flags |= 1 << b;
     const readAt = statsAt(e);
     pushMasked(s, [family, flags, e.timeout, str(e.netmask), e.pe === null ? 0 : 1 + str(e.pe), readAt === at ? 0 : readAt, ...statsValues(e.stats)]);
     for (const x of e.destinations) {
-      d.push(str(x.address), x.port, FORWARD_METHODS.indexOf(x.forward), x.weight);
+      d.push(str(x.address), x.port, FORWARD.indexOf(x.forward), x.weight);
       pushMasked(d, [
-        x.family === k.family ? 0 : 1 + FAMILIES.indexOf(x.family), x.upperThreshold, x.lowerThreshold,
-        TUNNEL_TYPES.indexOf(x.tunnel.type), x.tunnel.port, TUNNEL_CHECKSUMS.indexOf(x.tunnel.checksum),
+        x.family === k.family ? 0 : 1 + FAMILY.indexOf(x.family), x.upperThreshold, x.lowerThreshold,
+        TUNNEL.indexOf(x.tunnel.type), x.tunnel.port, CHECKSUM.indexOf(x.tunnel.checksum),
         x.activeConns, x.inactiveConns, x.persistentConns, ...statsValues(x.stats),
       ]);
     }
@@ -168,6 +176,10 @@ export function decodeCompactTable(input: unknown): ServedService[] {
     const n = names.length;
     const mask = a[i];
     if (!whole(mask, 0, 2 ** n - 1)) fail(`bad mask ${String(mask)}`);
+    if (mask === 0) {
+      into.fill(0);
+      return i + 1;
+    }
     for (let b = 0; b < n; b++) {
       if (!(((mask as number) >>> b) & 1)) {
         into[b] = 0;
@@ -202,21 +214,21 @@ export function decodeCompactTable(input: unknown): ServedService[] {
     if (svcNo >= COMPACT_LIMITS.services) fail(`more than ${COMPACT_LIMITS.services} services`);
     if (i + SERVICE_FIXED > s.length) fail('cut short');
     const proto: unknown = s[i], addr: unknown = s[i + 1], port: unknown = s[i + 2], sched: unknown = s[i + 3], n: unknown = s[i + 4];
-    if (!whole(proto, 0, PROTOCOLS.length)) fail(`bad protocol (${String(proto)})`);
+    if (!whole(proto, 0, PROTOCOL.length)) fail(`bad protocol (${String(proto)})`);
     if (!whole(port, 0, 65535)) fail(`bad port (${String(port)})`);
     if (!whole(n, 0, COMPACT_LIMITS.dests - dests)) fail(`bad real server count (${String(n)})`);
     i = masked(s, i + 5, sv, SERVICE_FIELDS);
-    check(sv[0]! <= FAMILIES.length - 1 && Number.isInteger(sv[0]), sv, 0, SERVICE_FIELDS);
+    check(sv[0]! <= FAMILY.length - 1 && Number.isInteger(sv[0]), sv, 0, SERVICE_FIELDS);
     check(sv[1]! < 2 ** FLAG_NAMES.length && Number.isInteger(sv[1]), sv, 1, SERVICE_FIELDS);
     check(sv[2]! <= U32 && Number.isInteger(sv[2]), sv, 2, SERVICE_FIELDS);
     check(sv[5]! <= Number.MAX_SAFE_INTEGER && Number.isInteger(sv[5]), sv, 5, SERVICE_FIELDS);
-    const family = FAMILIES[sv[0]!]!;
+    const family = FAMILY[sv[0]!]!;
     let key: ServedService['key'];
     if (proto === 0) {
       if (!whole(addr, 1, U32) || port !== 0) fail(`bad fwmark (${String(addr)})`);
       key = { kind: 'fwmark', family, fwmark: addr as number };
     } else {
-      key = { kind: 'addr', family, protocol: PROTOCOLS[(proto as number) - 1]!, address: text(addr, 'address'), port: port as number };
+      key = { kind: 'addr', family, protocol: PROTOCOL[(proto as number) - 1]!, address: text(addr, 'address'), port: port as number };
     }
     const flags = sv[1]!;
     const destinations: DestinationState[] = [];
@@ -238,22 +250,22 @@ export function decodeCompactTable(input: unknown): ServedService[] {
       if (j + DEST_FIXED > d.length) fail('cut short');
       const daddr: unknown = d[j], dport: unknown = d[j + 1], fwd: unknown = d[j + 2], weight: unknown = d[j + 3];
       if (!whole(dport, 0, 65535)) fail(`bad port (${String(dport)})`);
-      if (!whole(fwd, 0, FORWARD_METHODS.length - 1)) fail(`bad forwarding method (${String(fwd)})`);
+      if (!whole(fwd, 0, FORWARD.length - 1)) fail(`bad forwarding method (${String(fwd)})`);
       if (!whole(weight, 0, U32)) fail(`bad weight (${String(weight)})`);
       const address = text(daddr, 'address');
       j = masked(d, j + 4, dv, DEST_FIELDS);
-      check(dv[0]! <= FAMILIES.length && Number.isInteger(dv[0]), dv, 0, DEST_FIELDS);
+      check(dv[0]! <= FAMILY.length && Number.isInteger(dv[0]), dv, 0, DEST_FIELDS);
       check(dv[1]! <= U32 && Number.isInteger(dv[1]), dv, 1, DEST_FIELDS);
       check(dv[2]! <= U32 && Number.isInteger(dv[2]), dv, 2, DEST_FIELDS);
-      check(dv[3]! < TUNNEL_TYPES.length && Number.isInteger(dv[3]), dv, 3, DEST_FIELDS);
+      check(dv[3]! < TUNNEL.length && Number.isInteger(dv[3]), dv, 3, DEST_FIELDS);
       check(dv[4]! <= 65535 && Number.isInteger(dv[4]), dv, 4, DEST_FIELDS);
-      check(dv[5]! < TUNNEL_CHECKSUMS.length && Number.isInteger(dv[5]), dv, 5, DEST_FIELDS);
+      check(dv[5]! < CHECKSUM.length && Number.isInteger(dv[5]), dv, 5, DEST_FIELDS);
       check(Number.isInteger(dv[6]) && Number.isInteger(dv[7]) && Number.isInteger(dv[8]), dv, 6, DEST_FIELDS);
       destinations.push({
-        family: dv[0] === 0 ? family : FAMILIES[dv[0]! - 1]!, address, port: dport as number,
-        forward: FORWARD_METHODS[fwd as number]!, weight: weight as number,
+        family: dv[0] === 0 ? family : FAMILY[dv[0]! - 1]!, address, port: dport as number,
+        forward: FORWARD[fwd as number]!, weight: weight as number,
         upperThreshold: dv[1]!, lowerThreshold: dv[2]!,
-        tunnel: dv[3] === 0 && dv[4] === 0 && dv[5] === 0 ? NO_TUNNEL : { type: TUNNEL_TYPES[dv[3]!]!, port: dv[4]!, checksum: TUNNEL_CHECKSUMS[dv[5]!]! },
+        tunnel: dv[3] === 0 && dv[4] === 0 && dv[5] === 0 ? NO_TUNNEL : { type: TUNNEL[dv[3]!]!, port: dv[4]!, checksum: CHECKSUM[dv[5]!]! },
         activeConns: dv[6]!, inactiveConns: dv[7]!, persistentConns: dv[8]!,
         stats: statsOf(dv, 9),
       });
