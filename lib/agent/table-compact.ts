@@ -74,12 +74,12 @@ const CHECKSUM: readonly TunnelChecksum[] = [...TUNNEL_CHECKSUMS];
 const SERVICE_FIXED = 6;
 const DEST_FIXED = 5;
 
-/** Appends `values` to `out` after their mask (zeros left out). */
-function pushMasked(out: number[], values: readonly number[]): void {
+/** Appends the first `n` of `values` to `out` after their mask (zeros left out). */
+function pushMasked(out: number[], values: readonly number[], n: number): void {
   const at = out.length;
   out.push(0);
   let mask = 0;
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < n; i++) {
     const v = values[i]!;
     if (v === 0) continue;
     mask |= 1 << i;
@@ -88,7 +88,11 @@ function pushMasked(out: number[], values: readonly number[]): void {
   out[at] = mask;
 }
 
-const statsValues = (s: Stats): number[] => [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes, s.cps, s.inPps, s.outPps, s.inBps, s.outBps];
+/** Writes the counters of `s` into `v` from index `from`. */
+function putStats(v: number[], from: number, s: Stats): void {
+  v[from] = s.conns; v[from + 1] = s.inPkts; v[from + 2] = s.outPkts; v[from + 3] = s.inBytes; v[from + 4] = s.outBytes;
+  v[from + 5] = s.cps; v[from + 6] = s.inPps; v[from + 7] = s.outPps; v[from + 8] = s.inBps; v[from + 9] = s.outBps;
+}
 
 /**
  * The compact form of a table read at `at`; `statsAt(e)` is when its real servers' counters were read
@@ -107,23 +111,27 @@ export function encodeCompactTable(at: number, entries: readonly ServiceEntry[],
   };
   const s: number[] = [];
   const d: number[] = [];
+  // one row's masked values, reused row after row
+  const v: number[] = new Array<number>(DEST_FIELDS.length).fill(0);
   for (const e of entries) {
     const k = e.key;
-    const family = FAMILY.indexOf(k.family);
     if (k.kind === 'fwmark') s.push(0, k.fwmark, 0);
     else s.push(1 + PROTOCOL.indexOf(k.protocol), str(k.address), k.port);
     s.push(str(e.scheduler), e.destinations.length);
     let flags = 0;
     for (let b = 0; b < FLAG_NAMES.length; b++) if (e.flags[FLAG_NAMES[b]!]) flags |= 1 << b;
     const readAt = statsAt(e);
-    pushMasked(s, [family, flags, e.timeout, str(e.netmask), e.pe === null ? 0 : 1 + str(e.pe), readAt === at ? 0 : readAt, ...statsValues(e.stats)]);
+    v[0] = FAMILY.indexOf(k.family); v[1] = flags; v[2] = e.timeout; v[3] = str(e.netmask);
+    v[4] = e.pe === null ? 0 : 1 + str(e.pe); v[5] = readAt === at ? 0 : readAt;
+    putStats(v, 6, e.stats);
+    pushMasked(s, v, SERVICE_FIELDS.length);
     for (const x of e.destinations) {
       d.push(str(x.address), x.port, FORWARD.indexOf(x.forward), x.weight);
-      pushMasked(d, [
-        x.family === k.family ? 0 : 1 + FAMILY.indexOf(x.family), x.upperThreshold, x.lowerThreshold,
-        TUNNEL.indexOf(x.tunnel.type), x.tunnel.port, CHECKSUM.indexOf(x.tunnel.checksum),
-        x.activeConns, x.inactiveConns, x.persistentConns, ...statsValues(x.stats),
-      ]);
+      v[0] = x.family === k.family ? 0 : 1 + FAMILY.indexOf(x.family); v[1] = x.upperThreshold; v[2] = x.lowerThreshold;
+      v[3] = TUNNEL.indexOf(x.tunnel.type); v[4] = x.tunnel.port; v[5] = CHECKSUM.indexOf(x.tunnel.checksum);
+      v[6] = x.activeConns; v[7] = x.inactiveConns; v[8] = x.persistentConns;
+      putStats(v, 9, x.stats);
+      pushMasked(d, v, DEST_FIELDS.length);
     }
   }
   return { c: COMPACT_VERSION, at, t, s, d };
