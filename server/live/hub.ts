@@ -113,6 +113,15 @@ function compactOf(s: Sample): CompactTable {
   return (s.compact ??= encodeCompactTable(s.at, s.entries, (e) => s.statsAt.get(keptServiceId(e)) ?? s.at));
 }
 
+/**
+ * The previous sample's compact table, when this one has the same rows: the same entries (the sampler keeps
+ * its list when it read no new dump) and the same services behind (rows name the sample's own time as 0).
+ * Only the time is new.
+ */
+function keptCompact(prev: Sample | null, entries: readonly ServiceEntry[], statsAt: ReadonlyMap<string, number>, at: number): CompactTable | undefined {
+  return prev?.compact && entries === prev.entries && statsAt === prev.statsAt ? { ...prev.compact, at } : undefined;
+}
+
 function byIdOf(s: Sample): Map<string, ServedService> {
   if (!s.byId) {
     s.byId = new Map();
@@ -418,8 +427,7 @@ export class TableHub {
       this.current = {
         seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true, missing, statsAt,
         delta: { w: WIRE_VERSION, seq, at, intervalMs, full: false, n: [], r: [], x: [] },
-        // the same rows (they name readAt.stats of the sample's own time as 0): only the time is new
-        compact: prev.compact && statsAt === prev.statsAt ? { ...prev.compact, at } : undefined,
+        compact: keptCompact(prev, prev.entries, statsAt, at),
       };
       this.samples++;
       this.quietSamples++;
@@ -439,7 +447,7 @@ export class TableHub {
     // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
     const delta = prev ? this.encoder.encode(prev.state, state, seq, at, intervalMs) : null;
     lap('encode');
-    const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing };
+    const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing, compact: keptCompact(prev, entries, statsAt, at) };
     this.current = cur;
     this.samples++;
     let changed = !prev;
