@@ -1,8 +1,8 @@
 /**
  * services.listCompact from an agent on the lab kernel's real IPVS table, over real HTTP, decoded:
  * printed as ipvsadm prints, it is what `ipvsadm -Ln --stats --exact` (and the other listings) print
- * for the same table, and it is the table the kernel dumps. The table has every option kind (the rules
- * of server/cli/list.kernel.test.ts), and real connection attempts move per-real-server counters: SYNs
+ * for the same table, and it is the table the kernel dumps. The table has every option kind (EVERY_OPTION_KIND
+ * of server/ipvs/kernel-test-helpers.ts), and real connection attempts move per-real-server counters: SYNs
  * from this namespace to a NAT service whose real servers sit behind a dummy interface.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import { formatList, type ListFormat } from '@/lib/ipvs/list-format';
 import type { ServiceEntry, Stats } from '@/lib/ipvs/model';
-import { ipvsadm, sh } from '../ipvs/kernel-test-helpers';
+import { EVERY_OPTION_KIND as RULES, ipvsadm, sh } from '../ipvs/kernel-test-helpers';
 import { openIpvs } from '../ipvs/open';
 import { kernelHub, type TableHub } from '../live/hub';
 import { Journal } from '../table/journal';
@@ -25,33 +25,6 @@ import { startAgentServer, type AgentServer } from './server';
 
 const log = pino({ level: 'warn' }, pino.destination(2));
 const TOKENS = { viewer: 'viewer_' + 'c'.repeat(40), operator: 'operator_' + 'C'.repeat(40) };
-
-const RULES = [
-  '-A -t 10.0.0.1:80 -s rr',
-  '-a -t 10.0.0.1:80 -r 192.168.1.10:8080 -m -w 5 -x 100 -y 50',
-  '-a -t 10.0.0.1:80 -r 192.168.1.11:80 -m -w 1',
-  '-a -t 10.0.0.1:80 -r 10.1.1.1:80 -m -w 1',
-  '-a -t 10.0.0.1:80 -r 200.1.1.1:80 -m -w 1',
-  '-A -t 200.0.0.1:80 -s wrr',
-  '-A -t 10.0.0.2:443 -s sh -p 600 -M 255.255.255.0 -b sh-fallback,sh-port',
-  '-a -t 10.0.0.2:443 -r 10.0.0.50:443 -g -w 1',
-  '-A -t 10.0.0.5:0 -s wlc -p 360',
-  '-A -u 10.0.0.1:53 -s wlc -o',
-  '-a -u 10.0.0.1:53 -r 192.168.1.20:53 -g -w 0',
-  '-A -u 10.0.0.4:5060 -s rr -p 30 --pe sip',
-  '-A --sctp-service 10.0.0.3:3868 -s nq',
-  '-a --sctp-service 10.0.0.3:3868 -r 192.168.1.50:3868 -m -w 1',
-  '-A -t [2001:db8::1]:80 -s mh -b mh-port',
-  '-a -t [2001:db8::1]:80 -r 192.168.1.40:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum',
-  '-a -t [2001:db8::1]:80 -r 192.168.1.42:80 -i -w 1 --tun-type gre --tun-csum',
-  '-a -t [2001:db8::1]:80 -r [2001:db8::a]:8080 -m -w 2',
-  '-A -f 7 -s wrr -p 360',
-  '-a -f 7 -r 192.168.1.30:0 -m -w 3',
-  '-a -f 7 -r 192.168.1.31:0 -i -w 1 --tun-type ipip',
-  '-A -f 9 -6 -s lc -p 100 -M 64',
-  '-a -f 9 -6 -r [2001:db8::b]:0 -g -w 1',
-  '-A -t 10.0.0.9:80 -s fo -b flag-1,flag-3',
-];
 
 // a client namespace routed to the NAT service's VIP (on lo); the real servers' addresses routed into a
 // dummy interface, where packets vanish
