@@ -19,13 +19,10 @@ import type { TableChangeEvent } from '@/lib/agent/events';
 import { LiveTable } from '@/lib/agent/live-wire';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { dst, ipvsadm, sh, svc, tcp } from '../ipvs/kernel-test-helpers';
-import { openIpvs } from '../ipvs/open';
-import { Auth } from './auth';
-import { kernelHub, type TableHub } from '../live/hub';
-import { Journal } from '../table/journal';
-import { Mutex } from '../table/mutex';
+import type { TableHub } from '../live/hub';
+import { kernelAgent, type KernelAgent } from './kernel-agent-testing';
 import type { AppRouter } from './router';
-import { startAgentServer, type AgentServer } from './server';
+import type { AgentServer } from './server';
 
 // async, so the agent (same process) keeps sampling while commands run
 const run = promisify(execFile);
@@ -55,6 +52,7 @@ ip addr del 207.175.45.110/32 dev lo 2>/dev/null || true
 `;
 const SERVER = `require('http').createServer((q, r) => r.end('ok\\n')).listen(8080, '0.0.0.0', () => console.log('ready'));`;
 
+let agent: KernelAgent | undefined;
 let backend: IpvsBackend;
 let hub: TableHub;
 let srv: AgentServer;
@@ -72,20 +70,9 @@ function wsClient() {
 beforeAll(async () => {
   sh(TEARDOWN);
   sh(SETUP);
-  backend = await openIpvs();
-  await backend.flush();
   // as `director agent` runs it (alternate reads, no counter reads while the totals stand still), at 4 ticks a second
-  hub = kernelHub({ backend, log, tickMs: 250 });
-  hub.start();
-  srv = await startAgentServer({
-    deps: {
-      backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: null,
-      version: 'kernel-test', startedAt: Date.now(),
-    },
-    auth: Auth.fromTokens(TOKENS, log),
-    listen: { host: '127.0.0.1', port: 0 },
-    allowOrigins: [],
-  });
+  agent = await kernelAgent({ tokens: TOKENS, log, tickMs: 250 });
+  ({ backend, hub, srv } = agent);
   realServer = spawn('ip', ['netns', 'exec', 'an', process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     realServer!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
@@ -95,10 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   realServer?.kill();
-  await srv?.close();
-  hub?.close();
-  await backend?.flush().catch(() => undefined);
-  backend?.close();
+  await agent?.close();
   sh(TEARDOWN);
 });
 

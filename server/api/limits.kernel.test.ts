@@ -9,50 +9,32 @@ import http from 'node:http';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { ipvsadmRestore } from '../ipvs/kernel-test-helpers';
-import { openIpvs } from '../ipvs/open';
-import { Auth } from './auth';
-import { kernelHub, type TableHub } from '../live/hub';
-import { Journal } from '../table/journal';
+import type { TableHub } from '../live/hub';
+import { kernelAgent, type KernelAgent } from './kernel-agent-testing';
 import { DEFAULT_LIMITS } from './limits';
-import { Mutex } from '../table/mutex';
-import { startAgentServer, type AgentServer } from './server';
+import type { AgentServer } from './server';
 
 const log = pino({ level: 'silent' });
 const TOKENS = { viewer: 'viewer_' + 'k'.repeat(40), operator: 'operator_' + 'K'.repeat(40) };
 const MiB = 1024 * 1024;
 
-let backend: IpvsBackend;
+let agent: KernelAgent | undefined;
 let hub: TableHub;
 let srv: AgentServer;
 
 beforeAll(async () => {
-  backend = await openIpvs();
-  await backend.flush();
   const rules: string[] = [];
   for (let i = 0; i < 200; i++) {
     rules.push(`-A -t 192.168.172.${(i % 250) + 1}:${8000 + i} -s wlc`);
     for (let d = 1; d <= 4; d++) rules.push(`-a -t 192.168.172.${(i % 250) + 1}:${8000 + i} -r 192.168.173.${d}:80 -g -w 1`);
   }
-  ipvsadmRestore(rules.join('\n') + '\n');
-  hub = kernelHub({ backend, log, tickMs: 500 });
-  hub.start();
+  agent = await kernelAgent({ tokens: TOKENS, log, tickMs: 500, table: () => ipvsadmRestore(rules.join('\n') + '\n') });
+  ({ hub, srv } = agent);
   await hub.sampleNow();
-  srv = await startAgentServer({
-    deps: { backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: null, version: 'kernel-test', startedAt: Date.now() },
-    auth: Auth.fromTokens(TOKENS, log),
-    listen: { host: '127.0.0.1', port: 0 },
-    allowOrigins: [],
-  });
 });
 
-afterAll(async () => {
-  await srv?.close();
-  hub?.close();
-  await backend?.flush().catch(() => undefined);
-  backend?.close();
-});
+afterAll(() => agent?.close());
 
 describe('limits on the lab kernel', () => {
   it("refuses a viewer's 64 MiB body with 413 within 1 s; /healthz keeps answering; memory does not take the body", async () => {

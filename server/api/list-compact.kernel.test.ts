@@ -15,13 +15,10 @@ import { destinationId, serviceId } from '@/lib/ipvs/ids';
 import { formatList, type ListFormat } from '@/lib/ipvs/list-format';
 import type { ServiceEntry, Stats } from '@/lib/ipvs/model';
 import { EVERY_OPTION_KIND as RULES, ipvsadm, sh } from '../ipvs/kernel-test-helpers';
-import { openIpvs } from '../ipvs/open';
-import { kernelHub, type TableHub } from '../live/hub';
-import { Journal } from '../table/journal';
-import { Mutex } from '../table/mutex';
-import { Auth } from './auth';
+import type { TableHub } from '../live/hub';
+import { kernelAgent, type KernelAgent } from './kernel-agent-testing';
 import type { AppRouter } from './router';
-import { startAgentServer, type AgentServer } from './server';
+import type { AgentServer } from './server';
 
 const log = pino({ level: 'warn' }, pino.destination(2));
 const TOKENS = { viewer: 'viewer_' + 'c'.repeat(40), operator: 'operator_' + 'C'.repeat(40) };
@@ -72,6 +69,7 @@ function withoutRates(services: readonly ServiceEntry[]) {
   }));
 }
 
+let agent: KernelAgent | undefined;
 let backend: IpvsBackend;
 let hub: TableHub;
 let srv: AgentServer;
@@ -79,25 +77,15 @@ let srv: AgentServer;
 beforeAll(async () => {
   sh(TEARDOWN);
   sh(SETUP);
-  backend = await openIpvs();
-  await backend.flush();
-  const r = spawnSync('ipvsadm', ['-R'], { input: RULES.join('\n') + '\n', encoding: 'utf8' });
-  expect(r.stderr).toBe('');
-  hub = kernelHub({ backend, log, tickMs: 250 });
-  hub.start();
-  srv = await startAgentServer({
-    deps: { backend, hub, journal: await Journal.open(null), writeLock: new Mutex(), log, conns: null, version: 'kernel-test', startedAt: Date.now() },
-    auth: Auth.fromTokens(TOKENS, log),
-    listen: { host: '127.0.0.1', port: 0 },
-    allowOrigins: [],
+  agent = await kernelAgent({
+    tokens: TOKENS, log, tickMs: 250,
+    table: () => expect(spawnSync('ipvsadm', ['-R'], { input: RULES.join('\n') + '\n', encoding: 'utf8' }).stderr).toBe(''),
   });
+  ({ backend, hub, srv } = agent);
 });
 
 afterAll(async () => {
-  await srv?.close();
-  hub?.close();
-  await backend?.flush().catch(() => undefined);
-  backend?.close();
+  await agent?.close();
   sh(TEARDOWN);
 });
 
