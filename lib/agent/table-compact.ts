@@ -17,7 +17,7 @@
  */
 import type { ServedService } from './events';
 import {
-  FAMILIES, FORWARD_METHODS, PROTOCOLS, TUNNEL_CHECKSUMS, TUNNEL_TYPES,
+  DEFAULT_FLAGS, DEFAULT_TUNNEL, FAMILIES, FORWARD_METHODS, PROTOCOLS, TUNNEL_CHECKSUMS, TUNNEL_TYPES, ZERO_STATS,
   type AddressFamily, type DestinationState, type ForwardMethod, type Protocol, type ServiceEntry, type ServiceFlags, type Stats,
   type TunnelChecksum, type TunnelType,
 } from '../ipvs/model';
@@ -144,9 +144,9 @@ const whole = (v: unknown, min: number, max: number): v is number => typeof v ==
 const U32 = 4294967295;
 
 // the parts an idle table's objects have in common, shared (see decodeCompactTable)
-const NO_FLAGS: ServiceFlags = Object.freeze({ persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false });
-const NO_TUNNEL: DestinationState['tunnel'] = Object.freeze({ type: TUNNEL_TYPES[0], port: 0, checksum: TUNNEL_CHECKSUMS[0] });
-const ZERO_STATS: Stats = Object.freeze({ conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0, cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0 });
+const NO_FLAGS: ServiceFlags = DEFAULT_FLAGS;
+const NO_TUNNEL: DestinationState['tunnel'] = DEFAULT_TUNNEL;
+const ZERO: Stats = ZERO_STATS;
 
 /**
  * services.list's objects from the compact form. Throws CompactDecodeError, naming the row and field,
@@ -203,7 +203,7 @@ export function decodeCompactTable(input: unknown): ServedService[] {
   };
   const statsOf = (v: number[], from: number): Stats => (
     v[from] === 0 && v[from + 1] === 0 && v[from + 2] === 0 && v[from + 3] === 0 && v[from + 4] === 0
-    && v[from + 5] === 0 && v[from + 6] === 0 && v[from + 7] === 0 && v[from + 8] === 0 && v[from + 9] === 0 ? ZERO_STATS : {
+    && v[from + 5] === 0 && v[from + 6] === 0 && v[from + 7] === 0 && v[from + 8] === 0 && v[from + 9] === 0 ? ZERO : {
       conns: v[from]!, inPkts: v[from + 1]!, outPkts: v[from + 2]!, inBytes: v[from + 3]!, outBytes: v[from + 4]!,
       cps: v[from + 5]!, inPps: v[from + 6]!, outPps: v[from + 7]!, inBps: v[from + 8]!, outBps: v[from + 9]!,
     });
