@@ -111,10 +111,6 @@ function cmpDests<T>(d1: DestSortKey<T>, d2: DestSortKey<T>): number {
   return d1.port - d2.port;
 }
 
-export function sortServicesLikeIpvsadm<T extends { key: ServiceKey }>(services: readonly T[]): T[] {
-  return glibcMergeSort(services.map(svcSortKey), cmpServices).map((x) => x.item);
-}
-
 /** The positions of `services` in ipvsadm's order: for callers that keep what goes with each service beside it. */
 export function serviceOrderLikeIpvsadm(services: readonly { key: ServiceKey }[]): number[] {
   return glibcMergeSort(services.map((s, i) => svcSortKey({ key: s.key, i })), cmpServices).map((x) => x.item.i);
