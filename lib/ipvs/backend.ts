@@ -15,6 +15,8 @@ export interface IpvsBackend {
   info(): Promise<IpvsInfo>;
 
   listServices(): Promise<ServiceState[]>;
+  /** listServices without the counters, in the same order: for readers that print only the configuration. */
+  listServiceSpecs(): Promise<ServiceSpec[]>;
   getService(key: ServiceKey): Promise<ServiceState>;
   /** Destinations of one service (empty for a missing service, as the kernel does). */
   listDestinations(key: ServiceKey): Promise<DestinationState[]>;

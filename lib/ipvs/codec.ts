@@ -362,6 +362,10 @@ function unpackNetmask(family: AddressFamily, r: Reader): string {
 /** The payload of an IPVS_CMD_ATTR_SERVICE nest (as in a GET_SERVICE dump). */
 export function unpackService(nest: Uint8Array): ServiceState {
   const r = Reader.of(nest, 'service', SVC_NAMES);
+  return { ...serviceSpecOf(r), stats: unpackStatsPreferring64(r, C.IPVS_SVC_ATTR_STATS64, C.IPVS_SVC_ATTR_STATS) };
+}
+
+function serviceSpecOf(r: Reader): ServiceSpec {
   const key = unpackServiceKey(r, 'service');
   return {
     key,
@@ -370,7 +374,6 @@ export function unpackService(nest: Uint8Array): ServiceState {
     timeout: r.u32(C.IPVS_SVC_ATTR_TIMEOUT) ?? 0,
     netmask: unpackNetmask(key.family, r),
     pe: r.string(C.IPVS_SVC_ATTR_PE_NAME) || null,
-    stats: unpackStatsPreferring64(r, C.IPVS_SVC_ATTR_STATS64, C.IPVS_SVC_ATTR_STATS),
   };
 }
 
@@ -378,6 +381,12 @@ export function unpackService(nest: Uint8Array): ServiceState {
 export function unpackServiceMessage(attrs: Uint8Array): ServiceState {
   const top = Reader.of(attrs, 'service message', CMD_NAMES);
   return unpackService(top.need(C.IPVS_CMD_ATTR_SERVICE, 0));
+}
+
+/** unpackServiceMessage without the counters, for readers that print only the configuration (their nests are not decoded). */
+export function unpackServiceSpecMessage(attrs: Uint8Array): ServiceSpec {
+  const top = Reader.of(attrs, 'service message', CMD_NAMES);
+  return serviceSpecOf(Reader.of(top.need(C.IPVS_CMD_ATTR_SERVICE, 0), 'service', SVC_NAMES));
 }
 
 const CMD_NAMES: Record<number, string> = { 1: 'SERVICE', 2: 'DEST', 3: 'DAEMON', 4: 'TIMEOUT_TCP', 5: 'TIMEOUT_TCP_FIN', 6: 'TIMEOUT_UDP' };

@@ -4,7 +4,7 @@
  * and their scripts can read it the same way.
  */
 import { formatHostPort } from '../net/ip';
-import type { DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceState } from './model';
+import type { DestinationKey, DestinationState, ForwardMethod, IpvsInfo, ServiceEntry, ServiceKey, ServiceSpec, ServiceState } from './model';
 import { serviceOrderLikeIpvsadm, sortDestinationsLikeIpvsadm } from '../snapshot/sort';
 import { schedulerFlagNames } from './rules';
 
@@ -49,7 +49,7 @@ export function serviceLabel(key: ServiceKey): string {
   return key.family === 'inet6' ? label : label.slice(0, 33);
 }
 
-function destLabel(svc: ServiceKey, d: DestinationState): string {
+function destLabel(svc: ServiceKey, d: DestinationKey): string {
   const label = formatHostPort(d.family, d.address, d.port);
   return svc.family === 'inet6' ? label : label.slice(0, 28);
 }
@@ -67,7 +67,8 @@ export function schedFlagNames(s: Pick<ServiceState, 'scheduler' | 'flags'>): st
   return names.filter((_, i) => bits[i]);
 }
 
-function serviceLine(s: ServiceState): string {
+/** A service's line in the layouts without counters (default, --thresholds, --persistent-conn, --tun-info). */
+export function serviceLine(s: ServiceSpec): string {
   let line = `${serviceLabel(s.key)} ${s.scheduler}`;
   const flags = schedFlagNames(s);
   if (flags.length) line += ` (${flags.join(',')})`;
@@ -107,22 +108,9 @@ function tunnelInfo(d: DestinationState): string {
   return 'ipip';
 }
 
-/** Lines per piece handed to ListOptions.emit. */
-const EMIT_LINES = 1000;
-
-export function formatList(services: readonly ServiceEntry[], info: IpvsInfo, opts: ListOptions = {}): string {
-  return formatListOf(services, (i) => services[i]!.destinations, info, opts);
-}
-
-/**
- * formatList for a table whose real servers are kept apart from its services: `destinationsOf(i)` gives
- * services[i]'s, and is asked once per service, as it is printed (server/ipvs/fast-list.ts makes them then).
- */
-export function formatListOf(services: readonly ServiceState[], destinationsOf: (i: number) => readonly DestinationState[], info: IpvsInfo,
-  opts: ListOptions = {}): string {
-  const format = opts.format ?? 'default';
-  const exact = opts.exact ?? false;
-  const out: string[] = opts.versionLine === false ? [] : [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`];
+/** The lines above the first service: the version line (unless `versionLine` is false) and the column titles. */
+export function headLines(info: IpvsInfo, format: ListFormat, versionLine = true): string[] {
+  const out: string[] = versionLine ? [`IP Virtual Server version ${info.version} (size=${info.connTableSize})`] : [];
   const titled = (cols: string) => out.push(`${pad('Prot LocalAddress:Port', 33)} ${cols}`, '  -> RemoteAddress:Port');
   switch (format) {
     case 'stats': titled(['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'].map((c) => lpad(c, 8)).join(' ')); break;
@@ -135,6 +123,21 @@ export function formatListOf(services: readonly ServiceState[], destinationsOf: 
     default:
       out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   }
+  return out;
+}
+
+/** A real server's line in the default layout. */
+export function defaultDestinationLine(svc: ServiceKey, d: Omit<DestinationState, 'stats' | 'tunnel' | 'persistentConns' | 'upperThreshold' | 'lowerThreshold'>): string {
+  return `  -> ${pad(destLabel(svc, d), 28)} ${FORWARD_COLUMN[d.forward]} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`;
+}
+
+/** Lines per piece handed to ListOptions.emit. */
+const EMIT_LINES = 1000;
+
+export function formatList(services: readonly ServiceEntry[], info: IpvsInfo, opts: ListOptions = {}): string {
+  const format = opts.format ?? 'default';
+  const exact = opts.exact ?? false;
+  const out = headLines(info, format, opts.versionLine ?? true);
   const order = opts.nosort ? null : serviceOrderLikeIpvsadm(services);
   for (let k = 0; k < services.length; k++) {
     if (opts.emit && out.length >= EMIT_LINES) {
@@ -143,7 +146,7 @@ export function formatListOf(services: readonly ServiceState[], destinationsOf: 
     }
     const i = order ? order[k]! : k;
     const s = services[i]!;
-    const dests = opts.nosort ? destinationsOf(i) : sortDestinationsLikeIpvsadm(destinationsOf(i));
+    const dests = opts.nosort ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
     const st = s.stats;
     if (format === 'stats') {
       out.push(pad(serviceLabel(s.key), 33) + [st.conns, st.inPkts, st.outPkts, st.inBytes, st.outBytes].map((n) => largeNum(n, exact)).join(''));
@@ -173,7 +176,7 @@ export function formatListOf(services: readonly ServiceState[], destinationsOf: 
           out.push(`${head} ${pad(FORWARD_LABEL[d.forward], 7)} ${pad(tunnelInfo(d), 13)} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
           break;
         default:
-          out.push(`${head} ${FORWARD_COLUMN[d.forward]} ${u(d.weight, 6)} ${u(d.activeConns, 10)} ${u(d.inactiveConns, 10)}`);
+          out.push(defaultDestinationLine(s.key, d));
       }
     }
   }

@@ -134,29 +134,43 @@ function ipv4HostPortAt(text: string, k: number): { address: string; port: numbe
   return { address: u32ToIPv4(ip), port };
 }
 
-/** Forwarding methods by their code in ProcIpvsTable's columns. */
-const FORWARD_CODES: readonly ForwardMethod[] = ['nat', 'local', 'tun', 'dr'];
-const FORWARD_CODE: Record<string, number> = { Masq: 0, Local: 1, Tunnel: 2, Route: 3 };
-/** numbers per real server in the columns: address (IPv4 as a u32, or -1: see `others`), port, forwarding code, weight, active, inactive */
-const COLS = 6;
+/** Forwarding methods by their code in ProcRows.cols. */
+export const FORWARD_CODES: readonly ForwardMethod[] = ['nat', 'local', 'tun', 'dr'];
+/** numbers per real server in ProcRows.cols: see ProcRows */
+export const ROW_COLS = 6;
+
+/** The kernel's names of FORWARD_CODES, by code. */
+const FORWARD_NAMES = ['Masq', 'Local', 'Tunnel', 'Route'];
+
+/** The forwarding code of the kernel's name at text[from, to), or -1. */
+function forwardCodeAt(text: string, from: number, to: number): number {
+  for (let c = 0; c < FORWARD_NAMES.length; c++) {
+    const name = FORWARD_NAMES[c]!;
+    if (name.length === to - from && text.startsWith(name, from)) return c;
+  }
+  return -1;
+}
 
 /**
  * The common lines without building strings for every field: an IPv4 real
- * server (pushed to `cols` as numbers), or an IPv4 TCP/UDP/SCTP service with
+ * server (written to row `r` of `cols`), or an IPv4 TCP/UDP/SCTP service with
  * no flags. False or null sends the line to the general parser, which also
  * names whatever is wrong with it.
  */
-function fastDestination(text: string, from: number, to: number, cols: number[]): boolean {
+function fastDestination(text: string, from: number, to: number, cols: Int32Array, r: number): boolean {
   if (fieldsOf(text, from, to) !== 6 || text.charCodeAt(fieldStart[0]!) !== 45 || fieldEnd[0]! - fieldStart[0]! !== 2 || text.charCodeAt(fieldStart[0]! + 1) !== 62) return false;
   const a = fieldStart[1]!;
   if (fieldEnd[1]! - a !== 13 || text.charCodeAt(a + 8) !== 58) return false;
   const ip = hexAt(text, a, a + 8), port = hexAt(text, a + 9, a + 13);
-  const forward = FORWARD_CODE[text.slice(fieldStart[2], fieldEnd[2])];
+  const forward = forwardCodeAt(text, fieldStart[2]!, fieldEnd[2]!);
   const weight = intAt(text, fieldStart[3]!, fieldEnd[3]!), active = intAt(text, fieldStart[4]!, fieldEnd[4]!), inactive = intAt(text, fieldStart[5]!, fieldEnd[5]!);
-  if (ip < 0 || port < 0 || forward === undefined || Number.isNaN(weight) || Number.isNaN(active) || Number.isNaN(inactive)) return false;
-  cols.push(ip, port, forward, weight, active, inactive);
+  if (ip < 0 || port < 0 || forward < 0 || !isInt32(weight) || !isInt32(active) || !isInt32(inactive)) return false;
+  const c = r * ROW_COLS;
+  cols[c] = ip; cols[c + 1] = port; cols[c + 2] = forward; cols[c + 3] = weight; cols[c + 4] = active; cols[c + 5] = inactive;
   return true;
 }
+/** The kernel prints these counts with %d: anything else is not its file (and the general parser keeps it exact). */
+const isInt32 = (n: number) => n === (n | 0);
 
 function fastService(text: string, from: number, to: number): ProcService | null {
   if (fieldsOf(text, from, to) !== 3) return null;
@@ -181,17 +195,30 @@ export function parseProcIpvs(text: string, hz: number): ProcIpvs {
 
 /**
  * The file parsed as parseProcIpvs does (the same checks and errors), with the real servers kept as numbers
- * and made into objects when asked for: a listing of 10,000 × 4 then holds one array of numbers, not 40,000
- * objects and their address strings while it sorts and prints (objects kept that long are what the
- * young-generation GC copies, in `director list` its largest cost beyond the reads).
+ * in one typed array, made into objects only when asked for: a listing of 10,000 × 4 then allocates no
+ * object or string per real server (in the lab kernel, heap growth and young-generation GC were most of
+ * what `director list` cost beyond its reads).
  */
 export interface ProcIpvsTable {
   version: string;
   connTableSize: number;
-  /** `destinations` of each is empty: ask destinations(i) */
+  /** `destinations` of each is empty: ask destinations(i), or read rows */
   services: ProcService[];
   /** services[i]'s real servers, new objects at every call */
   destinations(i: number): ProcDestination[];
+  rows: ProcRows;
+}
+
+/**
+ * The real servers as numbers. services[i]'s are rows first[i] .. first[i + 1] - 1; row r is
+ * cols[r * ROW_COLS ...]: IPv4 address (a host-order u32, stored as int32), port, forwarding code
+ * (FORWARD_CODES), weight, active and inactive connections. A row whose forwarding code is -1 is in
+ * `others` instead (an IPv6 real server, or a line the fast path left to the general parser).
+ */
+export interface ProcRows {
+  first: Int32Array;
+  cols: Int32Array;
+  others: ReadonlyMap<number, ProcDestination>;
 }
 
 export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
@@ -211,39 +238,44 @@ export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
   if (!/^\s+-> RemoteAddress:Port\s+Forward\s+Weight\s+ActiveConn\s+InActConn\s*$/.test(line2)) {
     throw new ProcParseError(F, 3, 'unexpected title line', line2);
   }
+  // sized once: at most one row per line
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
   const services: ProcService[] = [];
-  // services[i]'s real servers are rows firsts[i] .. firsts[i + 1] - 1 of cols; a row whose address is -1 is others' (IPv6, or any line the fast path left)
   const firsts: number[] = [];
-  const cols: number[] = [];
+  const cols = new Int32Array(lines * ROW_COLS);
   const others = new Map<number, ProcDestination>();
+  let rows = 0;
   let n = 3;
   for (let from = e2 + 1; from < text.length; n++) {
     const to = lineEnd(from);
     const first = fieldsOf(text, from, to) > 0 ? text.charCodeAt(fieldStart[0]!) : 0;
     if (first === 0) {
       // a blank line
-    } else if (first === 45 && services.length > 0 && fastDestination(text, from, to, cols)) {
-      // an IPv4 real server, in cols
+    } else if (first === 45 && services.length > 0 && fastDestination(text, from, to, cols, rows)) {
+      rows++; // an IPv4 real server, in cols
     } else {
       const fast = first === 45 ? null : fastService(text, from, to);
       const parsed = fast ?? parseLine(text.slice(from, to), n + 1, hz, services.length > 0);
       if ('key' in parsed) {
-        firsts.push(cols.length / COLS);
+        firsts.push(rows);
         services.push(parsed);
       } else {
-        others.set(cols.length / COLS, parsed);
-        cols.push(-1, 0, 0, 0, 0, 0);
+        others.set(rows, parsed);
+        cols[rows * ROW_COLS + 2] = -1;
+        rows++;
       }
     }
     from = to + 1;
   }
-  firsts.push(cols.length / COLS);
+  firsts.push(rows);
+  const first = Int32Array.from(firsts);
   const destinations = (i: number): ProcDestination[] => {
     const out: ProcDestination[] = [];
-    for (let r = firsts[i]!; r < firsts[i + 1]!; r++) {
-      const c = r * COLS;
-      out.push(cols[c] === -1 ? others.get(r)! : {
-        family: 'inet', address: u32ToIPv4(cols[c]!), port: cols[c + 1]!, forward: FORWARD_CODES[cols[c + 2]!]!,
+    for (let r = first[i]!; r < first[i + 1]!; r++) {
+      const c = r * ROW_COLS;
+      out.push(cols[c + 2] === -1 ? others.get(r)! : {
+        family: 'inet', address: u32ToIPv4(cols[c]! >>> 0), port: cols[c + 1]!, forward: FORWARD_CODES[cols[c + 2]!]!,
         weight: cols[c + 3]!, activeConns: cols[c + 4]!, inactiveConns: cols[c + 5]!,
       });
     }
@@ -261,7 +293,7 @@ export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
       }
     }
   });
-  return { version: head[1]!, connTableSize: Number(head[2]), services, destinations };
+  return { version: head[1]!, connTableSize: Number(head[2]), services, destinations, rows: { first, cols: cols.subarray(0, rows * ROW_COLS), others } };
 }
 
 /** Any service or real-server line (IPv6, fwmark, flags), or the error naming what is wrong with it. */

@@ -65,12 +65,6 @@ export function formatDestinationLine(s: ServiceSpec, d: DestinationSpec, thresh
 const EMIT_CHARS = 64 * 1024;
 
 export function formatSnapshot(services: readonly ServiceRules[], opts: FormatOptions = {}): string {
-  return formatSnapshotOf(services, (i) => services[i]!.destinations, opts);
-}
-
-/** formatSnapshot for a table whose real servers are kept apart: `destinationsOf(i)` gives services[i]'s, asked once each. */
-export function formatSnapshotOf(services: readonly ServiceSpec[], destinationsOf: (i: number) => readonly DestinationSpec[],
-  opts: FormatOptions = {}): string {
   const thresholds = opts.thresholds ?? true;
   const order = opts.keepOrder ? null : serviceOrderLikeIpvsadm(services);
   let out = '';
@@ -82,7 +76,7 @@ export function formatSnapshotOf(services: readonly ServiceSpec[], destinationsO
     const i = order ? order[k]! : k;
     const s = services[i]!;
     out += formatServiceLine(s) + '\n';
-    const dests = opts.keepOrder ? destinationsOf(i) : sortDestinationsLikeIpvsadm(destinationsOf(i));
+    const dests = opts.keepOrder ? s.destinations : sortDestinationsLikeIpvsadm(s.destinations);
     for (const d of dests) out += formatDestinationLine(s, d, thresholds) + '\n';
   }
   if (!opts.emit) return out;

@@ -15,7 +15,12 @@ type Cmp<T> = (a: T, b: T) => number;
 /** glibc msort_with_tmp: split n/2, merge taking the left element while cmp <= 0. */
 export function glibcMergeSort<T>(items: readonly T[], cmp: Cmp<T>): T[] {
   const a = items.slice();
-  const tmp = new Array<T>(a.length);
+  glibcMergeSortInPlace(a, a.length, cmp, new Array<T>(a.length));
+  return a;
+}
+
+/** glibcMergeSort of a[0, n) in place, with `tmp` (at least n long) as its scratch: for callers that sort many short runs. */
+export function glibcMergeSortInPlace<T>(a: { [i: number]: T }, n: number, cmp: Cmp<T>, tmp: { [i: number]: T }): void {
   const sort = (lo: number, n: number): void => {
     if (n <= 1) return;
     const n1 = n >> 1;
@@ -29,8 +34,7 @@ export function glibcMergeSort<T>(items: readonly T[], cmp: Cmp<T>): T[] {
     // what remains of the right run is already in place
     for (let m = 0; m < k; m++) a[lo + m] = tmp[m]!;
   };
-  sort(0, a.length);
-  return a;
+  sort(0, n);
 }
 
 const AF: Record<AddressFamily, number> = { inet: 2, inet6: 10 };
@@ -71,7 +75,7 @@ function setWords(k: Words, family: AddressFamily, address: string): void {
 }
 
 /** C's `(int)(u32 a - u32 b)`. */
-const sub32 = (a: number, b: number): number => (a - b) | 0;
+export const sub32 = (a: number, b: number): number => (a - b) | 0;
 
 /** The first of the four word differences that is not 0 (as libipvs's loop), or 0. */
 const cmpWords = (a: Words, b: Words): number => sub32(a.w0, b.w0) || sub32(a.w1, b.w1) || sub32(a.w2, b.w2) || sub32(a.w3, b.w3);

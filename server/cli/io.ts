@@ -13,3 +13,8 @@ export const processIo: CliIo = {
     return Buffer.concat(chunks).toString('utf8');
   },
 };
+
+/** `io.stdout` for a printer that hands over ASCII text as bytes (lib/proc/ip-vs-listing.ts), a piece at a time. */
+export function stdoutBytes(io: CliIo): (bytes: Uint8Array) => void {
+  return (bytes) => io.stdout(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+}

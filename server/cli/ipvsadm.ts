@@ -10,12 +10,13 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { formatCommandError, parseIpvsadmArgs, WRITE_KINDS, type IpvsadmCommand } from '../../lib/ipvsadm/command';
 import { CONN_TITLE, CONN_TITLE_PE, formatConnLineLikeIpvsadm, isConnHeader } from '../../lib/ipvsadm/conn-format';
-import { formatList, formatListOf } from '../../lib/ipvs/list-format';
+import { formatList } from '../../lib/ipvs/list-format';
+import { printProcListing } from '../../lib/proc/ip-vs-listing';
 import { formatService, formatServiceKey, formatDestination } from '../../lib/ipvs/format';
 import type { IpvsBackend } from '../../lib/ipvs/backend';
 import type { NameResolver } from '../../lib/snapshot/resolve';
 import { listStructure } from '../ipvs/fast-list';
-import type { CliIo } from './io';
+import { stdoutBytes, type CliIo } from './io';
 import { VERSION } from './version';
 
 type WriteCommand = Extract<IpvsadmCommand, { kind: 'add-service' | 'edit-service' | 'delete-service' | 'add-server' | 'edit-server' | 'delete-server' | 'zero' | 'clear' | 'set-timeouts' | 'start-daemon' | 'stop-daemon' }>;
@@ -93,7 +94,7 @@ async function list(cmd: Extract<IpvsadmCommand, { kind: 'list' }>, io: CliIo, d
       // as `director list`: the default layout prints nothing /proc/net/ip_vs lacks but scheduler flags, so no
       // per-service dumps (when the file cannot be read or disagrees with the service dump, the full dump)
       const table = cmd.format === 'default' ? await listStructure(ipvs).catch(() => null) : null;
-      if (table) formatListOf(table.services, table.destinations, info, { ...opts, emit: (text) => io.stdout(text) });
+      if (table) printProcListing(table, { layout: 'list', info, nosort: cmd.nosort, emit: stdoutBytes(io) });
       else io.stdout(formatList(await ipvs.dump(), info, opts));
     }
     return 0;

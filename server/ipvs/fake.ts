@@ -179,6 +179,10 @@ export class FakeIpvs implements IpvsBackend {
     return [...this.services.values()].map((s) => this.serviceState(s));
   }
 
+  async listServiceSpecs(): Promise<ServiceSpec[]> {
+    return (await this.listServices()).map(({ stats: _, ...spec }) => spec);
+  }
+
   async getService(key: ServiceKey): Promise<ServiceState> {
     this.enter('getService');
     return this.serviceState(this.svc(key));

@@ -11,8 +11,9 @@
  * file cannot tell) the caller gets null and should fall back to dump().
  */
 import type { IpvsBackend } from '@/lib/ipvs/backend';
-import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceKey, type ServiceState } from '@/lib/ipvs/model';
+import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceKey, type ServiceSpec } from '@/lib/ipvs/model';
 import { parseProcIpvsTable, type ProcDestination } from '@/lib/proc/ip-vs';
+import type { ProcListingTable } from '@/lib/proc/ip-vs-listing';
 import { serviceId } from '@/lib/ipvs/ids';
 import { readProcText } from '../proc/read';
 
@@ -25,8 +26,8 @@ const sameKey = (a: ServiceKey, b: ServiceKey) => (a.kind === 'fwmark'
   : b.kind === 'addr' && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
 
 /** Netlink services by keyId, or null when two share one (an IPv4 and an IPv6 fwmark service with one mark: /proc cannot tell them apart). */
-function indexByKey(services: ServiceState[]): Map<string, ServiceState> | null {
-  const byId = new Map<string, ServiceState>();
+function indexByKey(services: ServiceSpec[]): Map<string, ServiceSpec> | null {
+  const byId = new Map<string, ServiceSpec>();
   for (const s of services) {
     const id = keyId(s.key);
     if (byId.has(id)) return null;
@@ -35,31 +36,20 @@ function indexByKey(services: ServiceState[]): Map<string, ServiceState> | null 
   return byId;
 }
 
-/**
- * The table as the default `ipvsadm -Ln` layout and `ipvsadm -Sn` need it: every service-level field from
- * netlink (stats included), each service's real servers from the file, made when asked for, with their
- * thresholds, tunnel settings, persistent counts and stats zero (layouts that print none of them).
- */
-export interface TableStructure {
-  /** kernel order */
-  services: ServiceState[];
-  /**
-   * services[i]'s real servers, new objects on every call: a listing asks once per service as it prints it,
-   * so it never holds the table's 40,000 real servers of 10,000 services at once (each one kept until
-   * printed was copied by the young-generation GC, the largest cost of `director list` beyond its reads)
-   */
-  destinations(i: number): DestinationState[];
-}
-
 const fromProc = (d: ProcDestination): DestinationState => ({
   family: d.family, address: d.address, port: d.port, forward: d.forward, weight: d.weight,
   upperThreshold: 0, lowerThreshold: 0, tunnel: DEFAULT_TUNNEL,
   activeConns: d.activeConns, inactiveConns: d.inactiveConns, persistentConns: 0, stats: ZERO_STATS,
 });
 
-export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<TableStructure | null> {
+/**
+ * The table as the default `ipvsadm -Ln` layout and `ipvsadm -Sn` need it (lib/proc/ip-vs-listing.ts): every
+ * service's configuration from netlink, its real servers as the file's rows, or as objects made when asked
+ * for, with their thresholds, tunnel settings, persistent counts and stats zero (layouts that print none).
+ */
+export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<ProcListingTable | null> {
   // the dump is requested first: the kernel answers it while the file is read
-  const dump = backend.listServices();
+  const dump = backend.listServiceSpecs();
   let text: string;
   try {
     text = readProcText(`${procDir}/ip_vs`);
@@ -73,11 +63,11 @@ export async function listStructure(backend: IpvsBackend, procDir = '/proc/net')
   if (proc.services.length !== services.length) return null;
   // Both reads walk the kernel's service tables in the same order, so a service is normally at the same
   // position in each: only when it is not are the netlink services indexed by key.
-  let byId: Map<string, ServiceState> | null = null;
-  const ordered: ServiceState[] = new Array(proc.services.length);
+  let byId: Map<string, ServiceSpec> | null = null;
+  const ordered: ServiceSpec[] = new Array(proc.services.length);
   for (let i = 0; i < proc.services.length; i++) {
     const p = proc.services[i]!;
-    let s: ServiceState | undefined = services[i];
+    let s: ServiceSpec | undefined = services[i];
     if (!s || !sameKey(s.key, p.key)) {
       byId ??= indexByKey(services);
       if (!byId) return null;
@@ -86,5 +76,5 @@ export async function listStructure(backend: IpvsBackend, procDir = '/proc/net')
     if (!s || s.scheduler !== p.scheduler) return null;
     ordered[i] = s;
   }
-  return { services: ordered, destinations: (i) => proc.destinations(i).map(fromProc) };
+  return { services: ordered, rows: proc.rows, destinations: (i) => proc.destinations(i).map(fromProc) };
 }

@@ -15,7 +15,7 @@ import type { IpvsBackend } from '@/lib/ipvs/backend';
 import {
   packDaemon, packDaemonState, packDestination, packDestinationKey, packGenlMessage, packGetFamily, packService,
   packServiceKey, packTimeouts, unpackDaemonMessage, unpackDestinationMessage, unpackFamily, unpackGenlMessage,
-  unpackInfo, unpackServiceMessage, unpackTimeouts,
+  unpackInfo, unpackServiceMessage, unpackServiceSpecMessage, unpackTimeouts,
 } from '@/lib/ipvs/codec';
 import * as C from '@/lib/ipvs/constants';
 import { IpvsError, type IpvsErrorCode } from '@/lib/ipvs/errors';
@@ -275,6 +275,11 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
     }
     this.serviceMemo = { raw: replies, parsed };
     return parsed;
+  }
+
+  async listServiceSpecs(): Promise<ServiceSpec[]> {
+    const replies = await this.request(C.IPVS_CMD_GET_SERVICE, [], true).catch((e) => explain(e, {}, 'listing virtual services'));
+    return replies.map(unpackServiceSpecMessage);
   }
 
   async getService(key: ServiceKey): Promise<ServiceState> {

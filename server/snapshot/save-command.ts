@@ -3,12 +3,13 @@
  * `ipvsadm -Sn` format (plus -x/-y for thresholds, which ipvsadm loses), or
  * as a versioned JSON snapshot.
  */
-import type { CliIo } from '../cli/io';
-import { formatSnapshot, formatSnapshotOf } from '@/lib/snapshot/format';
+import { stdoutBytes, type CliIo } from '../cli/io';
+import { formatSnapshot } from '@/lib/snapshot/format';
 import { makeSnapshot, stringifySnapshot } from '@/lib/snapshot/json-write';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState } from '@/lib/ipvs/model';
-import { listStructure, type TableStructure } from '../ipvs/fast-list';
+import { printProcListing, printsFromRows, type ProcListingTable } from '@/lib/proc/ip-vs-listing';
+import { listStructure } from '../ipvs/fast-list';
 import { defaultDeps, type SnapshotCliDeps } from './cli-deps';
 
 /**
@@ -19,16 +20,17 @@ import { defaultDeps, type SnapshotCliDeps } from './cli-deps';
  * most of the time of a full dump). Null when the fast read does not apply
  * (no /proc here, or the two reads disagree): the caller dumps instead.
  */
-async function saveStructure(backend: IpvsBackend): Promise<TableStructure | null> {
+async function saveStructure(backend: IpvsBackend): Promise<ProcListingTable | null> {
   const table = await listStructure(backend).catch(() => null);
   if (!table) return null;
   const tunnelled = new Map<number, DestinationState[]>();
   for (let i = 0; i < table.services.length; i++) {
+    if (printsFromRows(table.rows, i, 'save')) continue;
     const dests = table.destinations(i);
     if (dests.some((d) => d.forward === 'tun')) tunnelled.set(i, await backend.listDestinations(table.services[i]!.key));
   }
   if (tunnelled.size === 0) return table;
-  return { services: table.services, destinations: (i) => tunnelled.get(i) ?? table.destinations(i) };
+  return { ...table, destinations: (i) => tunnelled.get(i) ?? table.destinations(i) };
 }
 
 const USAGE = 'usage: director save [--json] [--no-thresholds]\n';
@@ -48,7 +50,7 @@ export async function saveCommand(args: string[], io: CliIo, deps: SnapshotCliDe
     // dump() keeps the kernel's order, which ipvsadm's sort needs to come out identical; /proc lists the same order
     const fast = !json && !thresholds ? await saveStructure(backend) : null;
     if (fast) {
-      formatSnapshotOf(fast.services, fast.destinations, { thresholds, emit: (text) => io.stdout(text) });
+      printProcListing(fast, { layout: 'save', emit: stdoutBytes(io) });
       return 0;
     }
     const table = await backend.dump();

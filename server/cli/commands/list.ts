@@ -3,10 +3,11 @@
  * director list --timeout | --daemon
  * Like `ipvsadm -Ln` (always numeric); --json prints the full model.
  */
-import { formatList, formatListOf, type ListFormat } from '../../../lib/ipvs/list-format';
+import { formatList, type ListFormat } from '../../../lib/ipvs/list-format';
+import { printProcListing } from '../../../lib/proc/ip-vs-listing';
 import { listStructure } from '../../ipvs/fast-list';
 import { openIpvs } from '../../ipvs/open';
-import type { CliIo } from '../io';
+import { stdoutBytes, type CliIo } from '../io';
 
 const FORMATS: Record<string, ListFormat> = {
   '--stats': 'stats', '--rate': 'rate', '--thresholds': 'thresholds', '--persistent-conn': 'persistent-conn',
@@ -83,7 +84,7 @@ export default async function list(args: string[], io: CliIo): Promise<number> {
     if (format === 'default' && !json) {
       const [info, table] = await Promise.all([ipvs.info(), listStructure(ipvs)]);
       if (table) {
-        formatListOf(table.services, table.destinations, info, opts);
+        printProcListing(table, { layout: 'list', info, nosort, emit: stdoutBytes(io) });
         return 0;
       }
     }
