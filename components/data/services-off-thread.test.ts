@@ -79,7 +79,9 @@ describe('readServices (the worker\'s side)', () => {
 
   it('hands over nothing of a table that does not decode, and says so', async () => {
     const bad = compact(3);
-    bad.d[2] = 99; // an unknown forwarding method
+    const d = bad.d.split(',');
+    d[2] = '99'; // an unknown forwarding method
+    bad.d = d.join(',');
     const run = workerAnswering(() => [200, { result: { data: bad } }]);
     const { posted } = await run({ base: '/x', slice: 2 });
     expect(posted).toHaveLength(1);

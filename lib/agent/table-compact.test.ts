@@ -76,6 +76,15 @@ describe('compact table', () => {
     }
   });
 
+  it('reads back every counter exactly, including those String() writes with an exponent or over 15 digits', () => {
+    const t = table(11, 3);
+    const odd = [2 ** 64 - 1, 1e21, 123456789012345680000, 0.5, 1e-7, Number.MAX_SAFE_INTEGER, 999999999999999, 1000000000000000];
+    t.entries[0]!.stats = { ...t.entries[0]!.stats, conns: odd[0]!, inPkts: odd[1]!, outPkts: odd[2]!, inBytes: odd[3]!, outBytes: odd[4]!, cps: odd[5]!, inPps: odd[6]!, outPps: odd[7]! };
+    const wire = JSON.parse(JSON.stringify(encode(t))) as CompactTable;
+    expect(wire.s).toContain('1e+21');
+    expect(decodeCompactTable(wire)).toEqual(served(t));
+  });
+
   it('gives back an empty table, and services without real servers', () => {
     expect(decodeCompactTable(JSON.parse(JSON.stringify(encodeCompactTable(5, [], () => 5))))).toEqual([]);
     const t = table(9, 50);
@@ -103,31 +112,40 @@ describe('compact table', () => {
   });
 
   describe('refuses what an agent could not have encoded', () => {
+    // the rows as arrays of their values, to spoil and put back as text
+    const S = (c: CompactTable): (number | string)[] => c.s.split(',').map(Number);
+    const D = (c: CompactTable): (number | string)[] => c.d.split(',').map(Number);
+    const text = (v: (number | string)[]): string => v.join(',');
     const cases: [string, (c: CompactTable) => unknown, RegExp][] = [
       ['not an object', () => 'x', /not an object/],
-      ['another version', (c) => ({ ...c, c: 2 }), /unknown format version 2/],
+      ['another version', (c) => ({ ...c, c: 1 }), /unknown format version 1/],
       ['no time', (c) => ({ ...c, at: -1 }), /at is not a time/],
-      ['rows not arrays', (c) => ({ ...c, s: {} }), /must be arrays/],
+      ['rows not texts', (c) => ({ ...c, s: S(c) }), /s and d texts/],
+      ['strings not an array', (c) => ({ ...c, t: 'x' }), /t must be an array/],
       ['a string that is not one', (c) => ({ ...c, t: [...c.t, 5] }), /string 4 is not a string/],
       ['a string too long', (c) => ({ ...c, t: [...c.t, 'x'.repeat(COMPACT_LIMITS.stringLength + 1)] }), /string 4/],
-      ['an address index out of range', (c) => ({ ...c, s: [1, 99, ...c.s.slice(2)] }), /service 0: address names no string \(99\)/],
-      ['an index that is not whole', (c) => ({ ...c, s: [1, 0.5, ...c.s.slice(2)] }), /service 0: address names no string/],
-      ['an unknown protocol', (c) => ({ ...c, s: [7, ...c.s.slice(1)] }), /service 0: bad protocol \(7\)/],
-      ['a port out of range', (c) => ({ ...c, s: [1, 0, 65536, ...c.s.slice(3)] }), /service 0: bad port/],
-      ['fwmark 0', (c) => ({ ...c, s: [0, 0, 0, ...c.s.slice(3)] }), /service 0: bad fwmark \(0\)/],
-      ['a mask wider than the fields', (c) => ({ ...c, s: [...c.s.slice(0, 5), 2 ** 16] }), /service 0: bad mask/],
-      ['a service row cut short', (c) => ({ ...c, s: c.s.slice(0, -1) }), /service 0: cut short/],
-      ['more real servers than rows', (c) => ({ ...c, s: [...c.s.slice(0, 4), 2, ...c.s.slice(5)] }), /service 0, real server 1: cut short/],
-      ['a huge real server count', (c) => ({ ...c, s: [...c.s.slice(0, 4), COMPACT_LIMITS.dests + 1, ...c.s.slice(5)] }), /service 0: bad real server count/],
-      ['rows that belong to no service', (c) => ({ ...c, d: [...c.d, 0, 80, 0, 1, 0] }), /5 values of d belong to no service/],
-      ['a counter that is not a number', (c) => ({ ...c, s: [...c.s.slice(0, -1), '1'] }), /service 0: conns is not a number/],
-      ['a negative counter', (c) => ({ ...c, s: [...c.s.slice(0, -1), -1] }), /service 0: conns is not a number in range/],
-      ['a nested array', (c) => ({ ...c, d: [[0], ...c.d.slice(1)] }), /service 0, real server 0: address names no string/],
-      ['an unknown forwarding method', (c) => ({ ...c, d: [c.d[0], 80, 9, ...c.d.slice(3)] }), /real server 0: bad forwarding method \(9\)/],
-      ['a negative weight', (c) => ({ ...c, d: [c.d[0], 80, 0, -1, ...c.d.slice(4)] }), /real server 0: bad weight/],
-      ['an unknown tunnel type', (c) => ({ ...c, d: [...c.d.slice(0, 4), 8 + 64, 9, 2] }), /real server 0: bad tunnelType \(9\)/],
-      ['an unknown family', (c) => ({ ...c, d: [...c.d.slice(0, 4), 1 + 64, 3, 2] }), /real server 0: bad family/],
-      ['flags out of range', (c) => ({ ...c, s: [...c.s.slice(0, 5), 2 + 8 + 64, 32, 3, 1] }), /service 0: bad flags/],
+      ['an address index out of range', (c) => ({ ...c, s: text([1, 99, ...S(c).slice(2)]) }), /service 0: address names no string \(99\)/],
+      ['an index that is not whole', (c) => ({ ...c, s: text([1, 0.5, ...S(c).slice(2)]) }), /service 0: address names no string/],
+      ['an unknown protocol', (c) => ({ ...c, s: text([7, ...S(c).slice(1)]) }), /service 0: bad protocol \(7\)/],
+      ['a port out of range', (c) => ({ ...c, s: text([1, 0, 65536, ...S(c).slice(3)]) }), /service 0: bad port/],
+      ['fwmark 0', (c) => ({ ...c, s: text([0, 0, 0, ...S(c).slice(3)]) }), /service 0: bad fwmark \(0\)/],
+      ['a mask wider than the fields', (c) => ({ ...c, s: text([...S(c).slice(0, 5), 2 ** 16]) }), /service 0: bad mask/],
+      ['a service row cut short', (c) => ({ ...c, s: text(S(c).slice(0, -1)) }), /service 0: cut short/],
+      ['a service row cut short in its fixed values', (c) => ({ ...c, s: text(S(c).slice(0, 3)) }), /service 0: cut short/],
+      ['more real servers than rows', (c) => ({ ...c, s: text([...S(c).slice(0, 4), 2, ...S(c).slice(5)]) }), /service 0, real server 1: cut short/],
+      ['a huge real server count', (c) => ({ ...c, s: text([...S(c).slice(0, 4), COMPACT_LIMITS.dests + 1, ...S(c).slice(5)]) }), /service 0: bad real server count/],
+      ['rows that belong to no service', (c) => ({ ...c, d: text([...D(c), 0, 80, 0, 1, 0]) }), /rows from character 14 of d belong to no service/],
+      ['a counter that is not a number', (c) => ({ ...c, s: text([...S(c).slice(0, -1), 'x']) }), /service 0: conns is not a number/],
+      ['a negative counter', (c) => ({ ...c, s: text([...S(c).slice(0, -1), -1]) }), /service 0: conns is not a number in range/],
+      ['a number JSON would read but String() does not write', (c) => ({ ...c, s: text([...S(c).slice(0, -1), '0x10']) }), /service 0: conns is not a number/],
+      ['a space in a number', (c) => ({ ...c, s: text([...S(c).slice(0, -1), ' 1']) }), /service 0: conns is not a number/],
+      ['an empty value', (c) => ({ ...c, d: text(['', ...D(c).slice(1)]) }), /service 0, real server 0: address names no string \(NaN\)/],
+      ['a comma ending the text', (c) => ({ ...c, d: `${c.d},` }), /service 0, real server 0: activeConns is not a number in range/],
+      ['an unknown forwarding method', (c) => ({ ...c, d: text([D(c)[0]!, 80, 9, ...D(c).slice(3)]) }), /real server 0: bad forwarding method \(9\)/],
+      ['a negative weight', (c) => ({ ...c, d: text([D(c)[0]!, 80, 0, -1, ...D(c).slice(4)]) }), /real server 0: bad weight/],
+      ['an unknown tunnel type', (c) => ({ ...c, d: text([...D(c).slice(0, 4), 8 + 64, 9, 2]) }), /real server 0: bad tunnelType \(9\)/],
+      ['an unknown family', (c) => ({ ...c, d: text([...D(c).slice(0, 4), 1 + 64, 3, 2]) }), /real server 0: bad family/],
+      ['flags out of range', (c) => ({ ...c, s: text([...S(c).slice(0, 5), 2 + 8 + 64, 32, 3, 1]) }), /service 0: bad flags/],
     ];
     it.each(cases)('%s', (_, spoil, message) => {
       const c = small();

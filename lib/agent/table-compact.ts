@@ -7,9 +7,13 @@
  * it grows with that. Here, as on the live wire (live-wire.ts):
  *   - strings (addresses, schedulers, netmasks, engines) are listed once in `t`
  *     and named by their index;
- *   - each object is one row of numbers in one flat array: a few fixed fields,
- *     then a mask and one value per set bit of it, a field left out being 0
- *     (counters of an idle server, thresholds, the tunnel of a non-tunnel).
+ *   - each object is one row of numbers: a few fixed fields, then a mask and
+ *     one value per set bit of it, a field left out being 0 (counters of an
+ *     idle server, thresholds, the tunnel of a non-tunnel). The rows of all
+ *     services, and of all real servers, are each one text of numbers as
+ *     String() writes them, comma-separated: a JSON parser makes one string
+ *     of it, where an array would be a few hundred thousand elements the
+ *     client allocates only to read them once (version 1 sent arrays).
  * The agent encodes it once per sample of its table and serves that to every
  * caller until the next sample. decodeCompactTable gives back exactly the
  * objects services.list returns, and refuses anything malformed (a console
@@ -22,7 +26,7 @@ import {
   type TunnelChecksum, type TunnelType,
 } from '../ipvs/model';
 
-export const COMPACT_VERSION = 1;
+export const COMPACT_VERSION = 2;
 
 export interface CompactTable {
   /** format version */
@@ -35,13 +39,15 @@ export interface CompactTable {
    * Services, row after row: `protocol, address, port, scheduler, dests, mask`, then one value per set
    * bit of mask (SERVICE_FIELDS). protocol: 0 a fwmark service (address is then the mark, port 0), else
    * 1 + index in PROTOCOLS; address, scheduler: indexes in `t`; dests: how many rows of `d` are its.
+   * The numbers as text, comma-separated (see the file's header).
    */
-  s: number[];
+  s: string;
   /**
    * Real servers of every service in order, row after row: `address, port, forward, weight, mask`, then
    * one value per set bit of mask (DEST_FIELDS). address: index in `t`; forward: index in FORWARD_METHODS.
+   * The numbers as text, comma-separated.
    */
-  d: number[];
+  d: string;
 }
 
 const STATS_FIELDS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps', 'outBps'] as const satisfies readonly (keyof Stats)[];
@@ -134,7 +140,7 @@ export function encodeCompactTable(at: number, entries: readonly ServiceEntry[],
       pushMasked(d, v, DEST_FIELDS.length);
     }
   }
-  return { c: COMPACT_VERSION, at, t, s, d };
+  return { c: COMPACT_VERSION, at, t, s: s.join(','), d: d.join(',') };
 }
 
 export class CompactDecodeError extends Error {}
@@ -142,6 +148,41 @@ export class CompactDecodeError extends Error {}
 /** A whole number in [min, max]. */
 const whole = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const U32 = 4294967295;
+const COMMA = 44, DIGIT_0 = 48, DIGIT_9 = 57;
+/** A number as String() writes a non-negative one: digits, maybe a fraction, maybe an exponent. */
+const NUMBER_TEXT = /^[0-9]+(\.[0-9]+)?(e[+-][0-9]+)?$/;
+
+/** Where readNumber left off: the index of the next number (a decode runs to its end synchronously: one reader at a time). */
+let after = 0;
+
+/**
+ * The number of a row text (`s` or `d`) at `pos`, read in place (no array of the row is built); the index
+ * after it is left in `after`. -1 past the end, NaN for text that is not a number String() writes. The digits
+ * of a whole number below 10^15 are summed as read; anything longer or with a fraction or exponent goes
+ * through Number(), so every value is the one String() wrote.
+ */
+function readNumber(text: string, pos: number): number {
+  const end = text.length;
+  if (pos >= end) return -1;
+  let i = pos, v = 0, c = text.charCodeAt(i);
+  while (c >= DIGIT_0 && c <= DIGIT_9) {
+    v = v * 10 + (c - DIGIT_0);
+    if (++i === end) break;
+    c = text.charCodeAt(i);
+  }
+  after = i + 1;
+  if (i < end && c !== COMMA) return slowNumber(text, pos);
+  if (i === pos || after === end) return NaN; // an empty field, or a comma ending the text
+  return i - pos > 15 ? Number(text.slice(pos, i)) : v;
+}
+
+function slowNumber(text: string, pos: number): number {
+  let i = pos;
+  while (i < text.length && text.charCodeAt(i) !== COMMA) i++;
+  after = i + 1;
+  const s = text.slice(pos, i);
+  return NUMBER_TEXT.test(s) ? Number(s) : NaN;
+}
 
 // the parts an idle table's objects have in common, shared (see decodeCompactTable)
 const NO_FLAGS: ServiceFlags = DEFAULT_FLAGS;
@@ -155,6 +196,8 @@ const ZERO: Stats = ZERO_STATS;
  * the default tunnel, readAt of the whole table) are one frozen object shared by every object that has
  * them, as the form leaves them out: read the objects, do not edit them (a structured clone, as
  * postMessage makes, gives separate ones). At 10,000 idle services of 4 that is a third of the objects.
+ * The rows are read in place from their text and each object is built once, at its final size: what
+ * a client allocates is the objects it gets back (in the lab kernel every page the heap grows by costs).
  */
 export function decodeCompactTable(input: unknown): ServedService[] {
   if (typeof input !== 'object' || input === null) throw new CompactDecodeError('compact table: not an object');
@@ -170,36 +213,48 @@ export function decodeCompactTable(input: unknown): ServedService[] {
   };
   if (c !== COMPACT_VERSION) return refuse(`unknown format version ${String(c)}`);
   if (!whole(at, 0, Number.MAX_SAFE_INTEGER)) return refuse('at is not a time');
-  if (!Array.isArray(t) || !Array.isArray(s) || !Array.isArray(d)) return refuse('t, s and d must be arrays');
+  if (!Array.isArray(t) || typeof s !== 'string' || typeof d !== 'string') return refuse('t must be an array, s and d texts');
   if (t.length > COMPACT_LIMITS.strings) return refuse(`more than ${COMPACT_LIMITS.strings} strings`);
   for (let i = 0; i < t.length; i++) {
     const v: unknown = t[i];
     if (typeof v !== 'string' || v.length > COMPACT_LIMITS.stringLength) refuse(`string ${i} is not a string of at most ${COMPACT_LIMITS.stringLength} characters`);
   }
   const strings = t as string[];
-  const text = (v: unknown, what: string): string => (whole(v, 0, strings.length - 1) ? strings[v]! : fail(`${what} names no string (${String(v)})`));
+  const text = (v: number, what: string): string => (whole(v, 0, strings.length - 1) ? strings[v]! : fail(`${what} names no string (${String(v)})`));
+  // where the next number of s and d starts
+  let sp = 0, dp = 0;
 
-  // one row's masked values into `into` (0 where left out); returns the index after the row
-  const masked = (a: unknown[], i: number, into: number[], names: readonly string[]): number => {
+  /** `count` values that must be there, from `pos` of the row text `row` into `into`; returns where the row goes on. */
+  const fixedInto = (row: string, pos: number, into: number[], count: number): number => {
+    for (let k = 0; k < count; k++) {
+      const v = readNumber(row, pos);
+      if (v === -1) fail('cut short');
+      into[k] = v;
+      pos = after;
+    }
+    return pos;
+  };
+  /** One row's masked values from `pos` of the row text `row` into `into` (0 where left out); returns where the row ends. */
+  const masked = (row: string, pos: number, into: number[], names: readonly string[]): number => {
     const n = names.length;
-    const mask = a[i];
-    if (!whole(mask, 0, 2 ** n - 1)) fail(`bad mask ${String(mask)}`);
+    const mask = readNumber(row, pos);
+    pos = after;
+    if (!whole(mask, 0, 2 ** n - 1)) fail(mask === -1 ? 'cut short' : `bad mask ${String(mask)}`);
     if (mask === 0) {
       into.fill(0);
-      return i + 1;
+      return pos;
     }
     for (let b = 0; b < n; b++) {
-      if (!(((mask as number) >>> b) & 1)) {
+      if (!((mask >>> b) & 1)) {
         into[b] = 0;
         continue;
       }
-      const v = a[++i];
-      if (typeof v !== 'number' || !(v >= 0 && v <= Number.MAX_VALUE)) {
-        fail(i >= a.length ? 'cut short' : `${names[b]} is not a number in range (${String(v)})`);
-      }
-      into[b] = v as number;
+      const v = readNumber(row, pos);
+      pos = after;
+      if (!(v >= 0 && v <= Number.MAX_VALUE)) fail(v === -1 ? 'cut short' : `${names[b]} is not a number in range`);
+      into[b] = v;
     }
-    return i + 1;
+    return pos;
   };
   const statsOf = (v: number[], from: number): Stats => (
     v[from] === 0 && v[from + 1] === 0 && v[from + 2] === 0 && v[from + 3] === 0 && v[from + 4] === 0
@@ -215,17 +270,19 @@ export function decodeCompactTable(input: unknown): ServedService[] {
   const out: ServedService[] = [];
   const sv: number[] = new Array<number>(SERVICE_FIELDS.length).fill(0);
   const dv: number[] = new Array<number>(DEST_FIELDS.length).fill(0);
-  let i = 0, j = 0, dests = 0;
-  while (i < s.length) {
+  // a row's fixed values
+  const fx: number[] = [0, 0, 0, 0, 0];
+  let dests = 0;
+  while (sp < s.length) {
     svcNo = out.length;
     destNo = -1;
     if (svcNo >= COMPACT_LIMITS.services) fail(`more than ${COMPACT_LIMITS.services} services`);
-    if (i + SERVICE_FIXED > s.length) fail('cut short');
-    const proto: unknown = s[i], addr: unknown = s[i + 1], port: unknown = s[i + 2], sched: unknown = s[i + 3], n: unknown = s[i + 4];
+    sp = fixedInto(s, sp, fx, SERVICE_FIXED - 1);
+    const proto = fx[0]!, addr = fx[1]!, port = fx[2]!, sched = fx[3]!, n = fx[4]!;
     if (!whole(proto, 0, PROTOCOL.length)) fail(`bad protocol (${String(proto)})`);
     if (!whole(port, 0, 65535)) fail(`bad port (${String(port)})`);
     if (!whole(n, 0, COMPACT_LIMITS.dests - dests)) fail(`bad real server count (${String(n)})`);
-    i = masked(s, i + 5, sv, SERVICE_FIELDS);
+    sp = masked(s, sp, sv, SERVICE_FIELDS);
     check(sv[0]! <= FAMILY.length - 1 && Number.isInteger(sv[0]), sv, 0, SERVICE_FIELDS);
     check(sv[1]! < 2 ** FLAG_NAMES.length && Number.isInteger(sv[1]), sv, 1, SERVICE_FIELDS);
     check(sv[2]! <= U32 && Number.isInteger(sv[2]), sv, 2, SERVICE_FIELDS);
@@ -234,12 +291,13 @@ export function decodeCompactTable(input: unknown): ServedService[] {
     let key: ServedService['key'];
     if (proto === 0) {
       if (!whole(addr, 1, U32) || port !== 0) fail(`bad fwmark (${String(addr)})`);
-      key = { kind: 'fwmark', family, fwmark: addr as number };
+      key = { kind: 'fwmark', family, fwmark: addr };
     } else {
-      key = { kind: 'addr', family, protocol: PROTOCOL[(proto as number) - 1]!, address: text(addr, 'address'), port: port as number };
+      key = { kind: 'addr', family, protocol: PROTOCOL[proto - 1]!, address: text(addr, 'address'), port };
     }
     const flags = sv[1]!;
-    const destinations: DestinationState[] = [];
+    // at its final length: pushed into, an empty array grows to 17 slots at its first element
+    const destinations: DestinationState[] = n === 0 ? [] : new Array<DestinationState>(n);
     const svc: ServedService = {
       key,
       scheduler: text(sched, 'scheduler'),
@@ -247,21 +305,21 @@ export function decodeCompactTable(input: unknown): ServedService[] {
         ? NO_FLAGS
         : { persistent: (flags & 1) !== 0, onePacket: (flags & 2) !== 0, sched1: (flags & 4) !== 0, sched2: (flags & 8) !== 0, sched3: (flags & 16) !== 0 },
       timeout: sv[2]!,
-      netmask: text(sv[3], 'netmask'),
+      netmask: text(sv[3]!, 'netmask'),
       pe: sv[4] === 0 ? null : text(sv[4]! - 1, 'pe'),
       stats: statsOf(sv, 6),
       destinations,
       readAt: sv[5] === 0 ? readAtAll : { config: at, stats: sv[5]! },
     };
-    for (let k = 0; k < (n as number); k++) {
+    for (let k = 0; k < n; k++) {
       destNo = k;
-      if (j + DEST_FIXED > d.length) fail('cut short');
-      const daddr: unknown = d[j], dport: unknown = d[j + 1], fwd: unknown = d[j + 2], weight: unknown = d[j + 3];
+      dp = fixedInto(d, dp, fx, DEST_FIXED - 1);
+      const daddr = fx[0]!, dport = fx[1]!, fwd = fx[2]!, weight = fx[3]!;
       if (!whole(dport, 0, 65535)) fail(`bad port (${String(dport)})`);
       if (!whole(fwd, 0, FORWARD.length - 1)) fail(`bad forwarding method (${String(fwd)})`);
       if (!whole(weight, 0, U32)) fail(`bad weight (${String(weight)})`);
       const address = text(daddr, 'address');
-      j = masked(d, j + 4, dv, DEST_FIELDS);
+      dp = masked(d, dp, dv, DEST_FIELDS);
       check(dv[0]! <= FAMILY.length && Number.isInteger(dv[0]), dv, 0, DEST_FIELDS);
       check(dv[1]! <= U32 && Number.isInteger(dv[1]), dv, 1, DEST_FIELDS);
       check(dv[2]! <= U32 && Number.isInteger(dv[2]), dv, 2, DEST_FIELDS);
@@ -269,19 +327,19 @@ export function decodeCompactTable(input: unknown): ServedService[] {
       check(dv[4]! <= 65535 && Number.isInteger(dv[4]), dv, 4, DEST_FIELDS);
       check(dv[5]! < CHECKSUM.length && Number.isInteger(dv[5]), dv, 5, DEST_FIELDS);
       check(Number.isInteger(dv[6]) && Number.isInteger(dv[7]) && Number.isInteger(dv[8]), dv, 6, DEST_FIELDS);
-      destinations.push({
-        family: dv[0] === 0 ? family : FAMILY[dv[0]! - 1]!, address, port: dport as number,
-        forward: FORWARD[fwd as number]!, weight: weight as number,
+      destinations[k] = {
+        family: dv[0] === 0 ? family : FAMILY[dv[0]! - 1]!, address, port: dport,
+        forward: FORWARD[fwd]!, weight,
         upperThreshold: dv[1]!, lowerThreshold: dv[2]!,
         tunnel: dv[3] === 0 && dv[4] === 0 && dv[5] === 0 ? NO_TUNNEL : { type: TUNNEL[dv[3]!]!, port: dv[4]!, checksum: CHECKSUM[dv[5]!]! },
         activeConns: dv[6]!, inactiveConns: dv[7]!, persistentConns: dv[8]!,
         stats: statsOf(dv, 9),
-      });
+      };
     }
-    dests += n as number;
+    dests += n;
     out.push(svc);
   }
   destNo = -1;
-  if (j !== d.length) refuse(`${d.length - j} values of d belong to no service`);
+  if (dp < d.length) refuse(`real server rows from character ${dp} of d belong to no service`);
   return out;
 }
