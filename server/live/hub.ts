@@ -2,8 +2,10 @@
  * The agent's one view of the IPVS table: it reads the kernel once per tick,
  * computes per-object samples and rates (the only place rates are computed),
  * and serves the result three ways: as the table services.list/get answer
- * with (each service stamped with when its parts were read), as change events
- * carrying the changed services, and as stats ticks in wire form. Nothing
+ * with (each service stamped with when its parts were read: served-table.ts),
+ * as change events carrying the changed services (change-feed.ts), and as
+ * stats ticks in wire form. This file is the loop: when to sample, what a
+ * sample keeps, who is told, and how fresh a served table must be. Nothing
  * else reads the table for a reader, so 50 clients cost the kernel what one does.
  *
  * The kernel has no all-destinations dump, so reading every real server's
@@ -17,14 +19,15 @@ import type { DestinationSpec, ServiceEntry, ServiceKey } from '@/lib/ipvs/model
 import { sameDestinationConfig } from '@/lib/ipvs/config';
 import type { ProcIpvs } from '@/lib/proc/ip-vs';
 import { Sampler, procIpvsFile, procTotalsFile, type Reading, type SamplerOptions } from './sampler';
-import type { ServedService, StatsState, TableChange, TableChangeEvent } from '@/lib/agent/events';
+import type { ServedService, StatsState, TableChangeEvent } from '@/lib/agent/events';
 import { formatServiceKey } from '@/lib/ipvs/format';
-import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import { IpvsError } from '@/lib/ipvs/errors';
 import { isSettled, sampleTable } from '@/lib/agent/samples';
 import { diffTables } from '@/lib/agent/table-diff';
 import { piecesOf, TickEncoder, WIRE_VERSION, type WireTick } from '@/lib/agent/live-wire';
-import { encodeCompactTable, type CompactTable } from '@/lib/agent/table-compact';
+import type { CompactTable } from '@/lib/agent/table-compact';
+import { ServedTable } from './served-table';
+import { ChangeFeed } from './change-feed';
 
 export interface TableHubOptions {
   backend: IpvsBackend;
@@ -80,8 +83,6 @@ export interface SampleNote {
 
 interface Sample {
   seq: number;
-  at: number;
-  entries: readonly ServiceEntry[];
   state: StatsState;
   /** from the previous sample to this one, in wire form; null for the first */
   delta: WireTick | null;
@@ -90,44 +91,10 @@ interface Sample {
   full?: WireTick[];
   /** memo of isSettled(state) */
   settled?: boolean;
-  /** by service id, services whose real servers' counters were last read before `at`: when */
-  statsAt: ReadonlyMap<string, number>;
   /** services the sampler left out (their real servers not read yet) */
   missing: number;
-  /** the entries as served, built on first request */
-  served?: ServedService[];
-  byId?: Map<string, ServedService>;
-  /** the entries in compact form, encoded on first request and served to every caller until the next sample */
-  compact?: CompactTable;
-}
-
-function served(e: ServiceEntry, at: number, statsAt: ReadonlyMap<string, number>): ServedService {
-  return { ...e, readAt: { config: at, stats: statsAt.get(keptServiceId(e)) ?? at } };
-}
-
-function servedOf(s: Sample): ServedService[] {
-  return (s.served ??= s.entries.map((e) => served(e, s.at, s.statsAt)));
-}
-
-function compactOf(s: Sample): CompactTable {
-  return (s.compact ??= encodeCompactTable(s.at, s.entries, (e) => s.statsAt.get(keptServiceId(e)) ?? s.at));
-}
-
-/**
- * The previous sample's compact table, when this one has the same rows: the same entries (the sampler keeps
- * its list when it read no new dump) and the same services behind (rows name the sample's own time as 0).
- * Only the time is new.
- */
-function keptCompact(prev: Sample | null, entries: readonly ServiceEntry[], statsAt: ReadonlyMap<string, number>, at: number): CompactTable | undefined {
-  return prev?.compact && entries === prev.entries && statsAt === prev.statsAt ? { ...prev.compact, at } : undefined;
-}
-
-function byIdOf(s: Sample): Map<string, ServedService> {
-  if (!s.byId) {
-    s.byId = new Map();
-    for (const e of servedOf(s)) s.byId.set(keptServiceId(e), e);
-  }
-  return s.byId;
+  /** the table read, as the API serves it: its time, entries and which services' counters are behind */
+  table: ServedTable;
 }
 
 /** The same real servers in the same order, configured alike (counters aside). */
@@ -135,43 +102,12 @@ function sameDestinationsConfig(a: readonly DestinationSpec[], b: readonly Desti
   return a.length === b.length && a.every((d, i) => sameDestinationConfig(d, b[i]!));
 }
 
-/** The services an event's changes touch, by id: what a client must replace (or drop, when gone from `entries`). */
-function touched(changes: readonly TableChange[]): Map<string, ServiceKey> {
-  const out = new Map<string, ServiceKey>();
-  for (const c of changes) {
-    const key = c.type === 'service_added' || c.type === 'service_removed' ? c.service.key : c.type === 'service_changed' ? c.after.key : c.service;
-    out.set(serviceId(key), key);
-  }
-  return out;
-}
-
-/** Event ids carry the hub's epoch so ids from before an agent restart never match. */
-function eventId(epoch: string, seq: number): string {
-  return `${epoch}:${seq}`;
-}
-
-/** The id of a piece before a full tick's last: unknown to parseEventId, so a subscriber resuming from it gets a full tick. */
-function pieceId(epoch: string, seq: number, part: number): string {
-  return `${eventId(epoch, seq)}.${part}`;
-}
-
-function parseEventId(epoch: string, id: string | null | undefined): number | null {
-  if (!id) return null;
-  const [e, s] = id.split(':');
-  if (e !== epoch || s === undefined || !/^\d+$/.test(s)) return null;
-  return Number(s);
-}
-
 const NONE_BEHIND: ReadonlyMap<string, number> = new Map();
 
 export class TableHub {
   readonly tickMs: number;
-  private readonly epoch = Date.now().toString(36);
   private current: Sample | null = null;
-  private events: TableChangeEvent[] = [];
-  /** seq of the newest event no longer held (resuming before it needs a resync) */
-  private droppedUpTo = 0;
-  private readonly keepEvents: number;
+  private readonly feed: ChangeFeed;
   private waiters = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
@@ -205,7 +141,7 @@ export class TableHub {
 
   constructor(private readonly opts: TableHubOptions) {
     this.tickMs = opts.tickMs ?? 1000;
-    this.keepEvents = opts.keepEvents ?? 256;
+    this.feed = new ChangeFeed(opts.keepEvents ?? 256);
     this.idleSampleMs = opts.idleSampleMs ?? 60_000;
     this.watchCheckMs = opts.watchCheckMs ?? this.tickMs / 4;
     this.sampler = opts.structure
@@ -222,7 +158,7 @@ export class TableHub {
       // another one now would give rates over a fraction of a tick
       if (Date.now() - this.lastStartedAt < this.tickMs / 2) return;
       // nobody is watching: no per-second kernel reads, just an occasional refresh
-      if (this.demand > 0 || !this.current || Date.now() - this.current.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
+      if (this.demand > 0 || !this.current || Date.now() - this.current.table.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
     }, this.tickMs);
     this.timer.unref();
     this.watchTimer = setInterval(() => void this.checkWatched(), this.watchCheckMs);
@@ -239,10 +175,10 @@ export class TableHub {
     const cur = this.current;
     if (this.checking || this.running || this.closed || this.demand === 0 || this.watched.size === 0 || !cur) return;
     // a sample that just ended has read them
-    if (Date.now() - cur.at < this.watchCheckMs) return;
+    if (Date.now() - cur.table.at < this.watchCheckMs) return;
     this.checking = true;
     try {
-      const byId = byIdOf(cur);
+      const byId = cur.table.byId();
       for (const id of this.watched.keys()) {
         const e = byId.get(id);
         if (!e) continue;
@@ -267,7 +203,7 @@ export class TableHub {
 
   /** The latest table, sampled now if the last sample is older than `maxAgeMs`. */
   async fresh(maxAgeMs: number): Promise<readonly ServiceEntry[] | null> {
-    if (!this.current || Date.now() - this.current.at > maxAgeMs) await this.sampleNow();
+    if (!this.current || Date.now() - this.current.table.at > maxAgeMs) await this.sampleNow();
     return this.latest();
   }
 
@@ -278,7 +214,7 @@ export class TableHub {
     if (watch.length) this.sampler?.watch(this.watched.keys());
     // a sample already running is fresh enough: a page joins with two subscriptions at once, and a second
     // sample straight after the first would make the next rates come from milliseconds of time
-    if (this.timer && !this.running && (!this.current || Date.now() - this.current.at > this.tickMs)) void this.sampleNow();
+    if (this.timer && !this.running && (!this.current || Date.now() - this.current.table.at > this.tickMs)) void this.sampleNow();
     let left = false;
     return () => {
       if (left) return;
@@ -294,7 +230,7 @@ export class TableHub {
   }
 
   latest(): readonly ServiceEntry[] | null {
-    return this.current?.entries ?? null;
+    return this.current?.table.entries ?? null;
   }
 
   /**
@@ -308,19 +244,19 @@ export class TableHub {
    * which refreshes the hub for every subscriber too.
    */
   async table(opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService[]> {
-    return servedOf(await this.sampleFor(opts));
+    return (await this.sampleFor(opts)).table.services();
   }
 
   /** table() in compact form (lib/agent/table-compact.ts): the same information, a twentieth of the JSON at 10,000 × 4. */
   async compactTable(opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<CompactTable> {
-    return compactOf(await this.sampleFor(opts));
+    return (await this.sampleFor(opts)).table.compact();
   }
 
   /** One service as served (see table()); `fresh` reads its real servers now. Throws service_not_found. */
   async service(key: ServiceKey, opts: { fresh?: boolean; maxAgeMs?: number } = {}): Promise<ServedService> {
     if (opts.fresh) this.sampler?.changed([key]);
     const s = await this.sampleFor({ maxAgeMs: opts.fresh ? -1 : opts.maxAgeMs });
-    const found = byIdOf(s).get(serviceId(key));
+    const found = s.table.get(key);
     if (!found) throw new IpvsError('service_not_found', `virtual service ${formatServiceKey(key)} does not exist`);
     return found;
   }
@@ -330,7 +266,7 @@ export class TableHub {
     if (opts.fresh) await this.sampleNow(true);
     // older than the caller allows, a sample may miss what another tool (ipvsadm) changed: read again (the
     // sampler's cheap path: /proc totals and structure, dumps only where something moved)
-    else if (!cur || this.stale || cur.missing > 0 || (opts.maxAgeMs !== undefined && Date.now() - cur.at > opts.maxAgeMs)) {
+    else if (!cur || this.stale || cur.missing > 0 || (opts.maxAgeMs !== undefined && Date.now() - cur.table.at > opts.maxAgeMs)) {
       await this.sampleNow();
       if (this.current && this.current.missing > 0) await this.sampleNow(true);
     }
@@ -419,19 +355,19 @@ export class TableHub {
     const at = Date.now();
     const prev = this.current;
     const seq = (prev?.seq ?? 0) + 1;
-    const intervalMs = prev ? at - prev.at : 0;
-    // services whose real servers' counters were read before this sample (a full dump reads them all now)
-    const statsAt = behind;
+    const intervalMs = prev ? at - prev.table.at : 0;
+    // the table read, with the services whose real servers' counters were read before this sample (a full dump
+    // reads them all now)
+    const tableOf = (e: readonly ServiceEntry[]) => (prev ? prev.table.next(at, e, behind) : new ServedTable(at, e, behind));
     if (unchanged && prev && (prev.settled ??= isSettled(prev.state))) {
       // the same table, every rate 0 and every hold age saturated: this sample is the last one again
       this.current = {
-        seq, at, entries: prev.entries, state: prev.state, intervalMs, settled: true, missing, statsAt,
+        seq, state: prev.state, intervalMs, settled: true, missing, table: tableOf(prev.table.entries),
         delta: { w: WIRE_VERSION, seq, at, intervalMs, full: false, n: [], r: [], x: [] },
-        compact: keptCompact(prev, prev.entries, statsAt, at),
       };
       this.samples++;
       this.quietSamples++;
-      this.watcher?.sampled(watching, prev.entries, { changed: false, complete: missing === 0 });
+      this.watcher?.sampled(watching, prev.table.entries, { changed: false, complete: missing === 0 });
       this.notify(this.current, missing);
       this.wake();
       return;
@@ -447,23 +383,15 @@ export class TableHub {
     // encoded once here, whatever the number of subscribers, and before the next sample renumbers anything
     const delta = prev ? this.encoder.encode(prev.state, state, seq, at, intervalMs) : null;
     lap('encode');
-    const cur: Sample = { seq, at, entries, state, delta, intervalMs, statsAt, missing, compact: keptCompact(prev, entries, statsAt, at) };
+    const cur: Sample = { seq, state, delta, intervalMs, missing, table: tableOf(entries) };
     this.current = cur;
     this.samples++;
     let changed = !prev;
     if (prev) {
-      const changes = diffTables(prev.entries, entries);
+      const changes = diffTables(prev.table.entries, entries);
       lap('diff');
       changed = changes.length > 0;
-      if (changes.length) {
-        const ids = touched(changes);
-        const services = entries.filter((e) => ids.delete(keptServiceId(e))).map((e) => served(e, at, statsAt));
-        this.events.push({ seq, at, changes, services, removed: [...ids.values()], resync: false });
-        if (this.events.length > this.keepEvents) {
-          const dropped = this.events.splice(0, this.events.length - this.keepEvents);
-          this.droppedUpTo = dropped[dropped.length - 1]!.seq;
-        }
-      }
+      this.feed.record(seq, changes, cur.table);
     }
     this.watcher?.sampled(watching, entries, { changed, complete: missing === 0 });
     this.notify(cur, missing);
@@ -478,7 +406,7 @@ export class TableHub {
   private notify(s: Sample, missing: number): void {
     for (const fn of this.listeners) {
       try {
-        fn({ at: s.at, intervalMs: s.intervalMs, state: s.state, complete: missing === 0 });
+        fn({ at: s.table.at, intervalMs: s.intervalMs, state: s.state, complete: missing === 0 });
       } catch (err) {
         this.opts.log.error({ err }, 'a sample listener failed');
       }
@@ -520,7 +448,7 @@ export class TableHub {
   }
 
   private fullOf(s: Sample): WireTick[] {
-    return (s.full ??= piecesOf(this.encoder.encode(null, s.state, s.seq, s.at, s.intervalMs)));
+    return (s.full ??= piecesOf(this.encoder.encode(null, s.state, s.seq, s.table.at, s.intervalMs)));
   }
 
   /**
@@ -533,16 +461,16 @@ export class TableHub {
   async *stats(signal: AbortSignal | undefined, lastEventId?: string | null, watch: readonly string[] = []): AsyncGenerator<{ id: string; tick: WireTick }> {
     const leave = this.join(watch);
     try {
-      let sent = parseEventId(this.epoch, lastEventId) ?? -1;
+      let sent = this.feed.seqOf(lastEventId) ?? -1;
       // after a quiet spell the current sample is the idle refresh, up to a minute old: as a first tick it drew
       // a lone point far left of the live ones, then a gap. The fresh one join() started is a moment away.
-      if (sent < 0 && this.running && this.current && Date.now() - this.current.at > 2 * this.tickMs) await this.nextSample(signal);
+      if (sent < 0 && this.running && this.current && Date.now() - this.current.table.at > 2 * this.tickMs) await this.nextSample(signal);
       while (!signal?.aborted && !this.closed) {
         const cur = this.current;
         if (cur && cur.seq !== sent) {
           const ticks = sent === cur.seq - 1 && cur.delta ? [cur.delta] : this.fullOf(cur);
           sent = cur.seq;
-          for (const tick of ticks) yield { id: tick.more ? pieceId(this.epoch, cur.seq, tick.part!) : eventId(this.epoch, cur.seq), tick };
+          for (const tick of ticks) yield { id: tick.more ? this.feed.pieceId(cur.seq, tick.part!) : this.feed.id(cur.seq), tick };
           continue;
         }
         await this.nextSample(signal);
@@ -559,30 +487,9 @@ export class TableHub {
   async *changes(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; event: TableChangeEvent }> {
     const leave = this.join();
     try {
-      yield* this.changesFor(signal, lastEventId);
+      yield* this.feed.follow(lastEventId, () => this.current?.seq ?? 0, () => this.nextSample(signal), () => !signal?.aborted && !this.closed);
     } finally {
       leave();
-    }
-  }
-
-  private async *changesFor(signal: AbortSignal | undefined, lastEventId?: string | null): AsyncGenerator<{ id: string; event: TableChangeEvent }> {
-    const resumed = parseEventId(this.epoch, lastEventId);
-    let seen: number;
-    if (resumed !== null && resumed >= this.droppedUpTo && resumed <= (this.current?.seq ?? 0)) {
-      seen = resumed;
-    } else {
-      seen = this.current?.seq ?? 0;
-      if (lastEventId) {
-        yield { id: eventId(this.epoch, seen), event: { seq: seen, at: Date.now(), changes: [], services: [], removed: [], resync: true } };
-      }
-    }
-    while (!signal?.aborted && !this.closed) {
-      const upTo = this.current?.seq ?? 0;
-      const pending = this.events.filter((e) => e.seq > seen && e.seq <= upTo);
-      for (const e of pending) yield { id: eventId(this.epoch, e.seq), event: e };
-      seen = Math.max(seen, upTo);
-      // samples taken while we were yielding are handled without waiting for another
-      if ((this.current?.seq ?? 0) === upTo) await this.nextSample(signal);
     }
   }
 
