@@ -7,7 +7,7 @@ import path from 'node:path';
 export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
-    include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'components/**/*.test.ts', 'components/**/*.test.tsx', 'console/**/*.test.ts', 'deploy/examples.test.ts', 'deploy/units.test.ts', 'deploy/grafana/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'components/**/*.test.ts', 'components/**/*.test.tsx', 'console/**/*.test.ts', 'deploy/examples.test.ts', 'deploy/units.test.ts', 'deploy/grafana/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['**/*.kernel.test.ts', 'node_modules/**'],
     testTimeout: 20_000,
   },

@@ -13,17 +13,21 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import globalSetup from '../../e2e/global-setup';
 import globalTeardown from '../../e2e/global-teardown';
 import { agent, ipvsadm, labInfo, until } from '../../e2e/lab';
 import { LoginPage, ServicePage } from '../../e2e/pages/console';
+import { launchBenchBrowser } from './browser';
 import { benchRules, flood } from './section';
 import { longTasksOf, type TraceEvent } from './trace-tasks';
 
 const { values: a } = parseArgs({ options: {
   services: { type: 'string', default: '10000' }, changes: { type: 'string', default: '10' }, out: { type: 'string', default: '/tmp/probe' },
   live: { type: 'string', default: '10' }, conns: { type: 'string', default: '0' }, skipChanges: { type: 'boolean', default: false },
+  // then this many more cold loads of the sign-in page and of the connections page, alternating, traced
+  // without the CPU profiler (which slows scripts): each load's long tasks, what they hold
+  loads: { type: 'string', default: '0' }, skipOverview: { type: 'boolean', default: false },
 } });
 const OUT = a.out!;
 mkdirSync(OUT, { recursive: true });
@@ -49,36 +53,41 @@ function topSelf(p: Profile, n = 25): string[] {
 }
 
 async function coldProfiled(browser: Browser, storageState: Parameters<Browser['newContext']>[0] extends infer O ? O extends { storageState?: infer S } ? S : never : never,
-  name: string, url: string, ready: (p: Page) => Promise<unknown>): Promise<void> {
+  name: string, url: string, ready: (p: Page) => Promise<unknown>, profiled = true): Promise<number[]> {
   const ctx = await browser.newContext({ baseURL: labInfo().consoleUrl, viewport: { width: 1440, height: 900 }, storageState });
   await ctx.addInitScript(INIT);
   const page = await ctx.newPage();
   const cdp: CDPSession = await ctx.newCDPSession(page);
-  await cdp.send('Profiler.enable');
-  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-  await cdp.send('Profiler.start');
+  if (profiled) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'disabled-by-default-v8.gc', 'toplevel'] });
   const js = new Map<string, Promise<number>>();
   page.on('response', (r) => {
     if (r.request().resourceType() === 'script' && r.ok()) js.set(r.url(), r.body().then((b) => gzipSync(b).length, () => 0));
+    // the document as served (before any script), for a look at what the first style and layout work on
+    if (r.request().resourceType() === 'document') void r.text().then((h) => writeFileSync(path.join(OUT, `${name}.html`), h), () => undefined);
   });
   const t = performance.now();
   await page.goto(url);
   await ready(page);
   const readyMs = performance.now() - t;
   await page.waitForTimeout(Number(a.live) * 1000);
-  const { profile } = await cdp.send('Profiler.stop') as { profile: Profile };
+  const profile = profiled ? (await cdp.send('Profiler.stop') as { profile: Profile }).profile : undefined;
   const trace = await browser.stopTracing();
   writeFileSync(path.join(OUT, `${name}.trace.json`), trace);
   const lt = await page.evaluate(() => (window as unknown as { __lt: [number, number][] }).__lt);
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
-  writeFileSync(path.join(OUT, `${name}.cpuprofile`), JSON.stringify(profile));
+  if (profile) writeFileSync(path.join(OUT, `${name}.cpuprofile`), JSON.stringify(profile));
   say(`${name}: ready ${readyMs.toFixed(0)} ms; long tasks [start, ms]: ${JSON.stringify(lt)}`);
-  console.log(topSelf(profile).join('\n'));
+  if (profile) console.log(topSelf(profile).join('\n'));
   console.log(longTasksOf(JSON.parse(trace.toString()) as { traceEvents: TraceEvent[] }, profile).join('\n'));
   const sizes = await Promise.all([...js].map(async ([u, p]) => [u.split('/').pop(), await p] as const));
   say(`${name}: scripts ${(sizes.reduce((x, y) => x + y[1], 0) / 1024).toFixed(1)} kB gzip: ${sizes.sort((x, y) => y[1] - x[1]).map(([u, b]) => `${u} ${(b / 1024).toFixed(1)}`).join(', ')}`);
   await ctx.close();
+  return lt.map(([, ms]) => ms);
 }
 
 try {
@@ -87,7 +96,7 @@ try {
   const api = agent();
   const r = await api.snapshot.restore.mutate({ format: 'ipvsadm', text: benchRules(Number(a.services)), prune: false });
   say(`${r.applied} operations; ${(await api.services.list.query()).length} services`);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await launchBenchBrowser();
   const signIn = await browser.newContext({ baseURL: labInfo().consoleUrl });
   const login = await signIn.newPage();
   await new LoginPage(login).signIn(labInfo().signIn.username, labInfo().signIn.password);
@@ -122,7 +131,7 @@ try {
     }
     await page.close();
   }
-  await coldProfiled(browser, storageState, 'overview', '/d/lab', (p) => p.locator('tbody a').first().waitFor({ timeout: 120_000 }));
+  if (!a.skipOverview) await coldProfiled(browser, storageState, 'overview', '/d/lab', (p) => p.locator('tbody a').first().waitFor({ timeout: 120_000 }));
   if (Number(a.conns) > 0) {
     flood(Number(a.conns), say);
     const api = agent();
@@ -131,7 +140,14 @@ try {
       return n >= Number(a.conns) * 0.95 ? n : null;
     }, 180_000, 3000)} connection entries`);
   }
-  await coldProfiled(browser, storageState, 'connections', '/d/lab/connections', (p) => p.getByRole('table', { name: 'Connection entries' }).waitFor({ timeout: 240_000 }));
+  const connsReady = (p: Page) => p.getByRole('table', { name: 'Connection entries' }).waitFor({ timeout: 240_000 });
+  await coldProfiled(browser, storageState, 'connections', '/d/lab/connections', connsReady);
+  const longest: Record<string, number[]> = { signIn: [], connections: [] };
+  for (let k = 0; k < Number(a.loads); k++) {
+    longest.signIn!.push(Math.max(0, ...await coldProfiled(browser, { cookies: [], origins: [] }, `signin-${k}`, '/login', (p) => new LoginPage(p).submit().waitFor({ timeout: 60_000 }), false)));
+    longest.connections!.push(Math.max(0, ...await coldProfiled(browser, storageState, `connections-${k}`, '/d/lab/connections', connsReady, false)));
+  }
+  if (Number(a.loads) > 0) say(`longest task per load (ms): ${JSON.stringify(longest)}`);
   await browser.close();
 } finally {
   await globalTeardown();

@@ -1,7 +1,8 @@
 /**
  * The console section of `npm run bench` (h), run on the host after the lab
  * suite: the lab as the end-to-end tests start it (e2e/global-setup.ts, its
- * helpers in e2e/lab.ts), Debian's Chromium through playwright-core.
+ * helpers in e2e/lab.ts), Debian's Chromium through playwright-core (browser.ts: without the browser's
+ * own UI pages, which would load beside the measured page).
  *
  * - a change made with the lab's own ipvsadm (a real server's weight) until an
  *   open service page shows it: p95 of `changes` changes, goal ≤ 1 s;
@@ -20,12 +21,13 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import globalSetup from '../../e2e/global-setup';
 import globalTeardown from '../../e2e/global-teardown';
 import { agent, ipvsadm, labInfo, until } from '../../e2e/lab';
 import { LoginPage, ServicePage } from '../../e2e/pages/console';
 import type { Row } from '../lab/row';
+import { launchBenchBrowser } from './browser';
 
 export interface ConsoleBenchOptions {
   services: number;
@@ -106,10 +108,7 @@ export async function runConsoleMeasures(o: ConsoleBenchOptions, rows: Row[]): P
     const total = (await api.services.list.query()).length;
     o.log(`console: ${r.applied} operations applied, ${total} services`);
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBenchBrowser();
     const signIn = await browser.newContext({ baseURL: labInfo().consoleUrl });
     const login = await signIn.newPage();
     await new LoginPage(login).signIn(labInfo().signIn.username, labInfo().signIn.password);

@@ -7,7 +7,7 @@ export function Skeleton({ className }: { className?: string }) {
 
 export function TableSkeleton({ rows = 5, cols = 6 }: { rows?: number; cols?: number }) {
   return (
-    <div role="status" aria-label="Loading" className="skeleton-group space-y-2">
+    <div role="status" aria-label="Loading" className="space-y-2">
       {Array.from({ length: rows }, (_, r) => (
         <div key={r} className="grid gap-3" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
           {Array.from({ length: cols }, (_, c) => <Skeleton key={c} className="h-5" />)}

@@ -100,7 +100,7 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
 
       <Panel title="State by service and real server" bodyClassName="p-2">
         {summaryError ? <div className="p-2"><ErrorNote title="The connection summary is not available">{summaryError}</ErrorNote></div>
-          : !services || !summary ? <div className="skeleton-group space-y-2 p-2">{[0, 1, 2, 3].map((i) => <Skeleton key={i} className="h-5 w-full" />)}</div>
+          : !services || !summary ? <div className="space-y-2 p-2">{[0, 1, 2, 3].map((i) => <Skeleton key={i} className="h-5 w-full" />)}</div>
           : services.length === 0 ? <p className="p-4 text-sm text-ink-3">No virtual services on this director yet: add one on the Overview, or import a snapshot on the Snapshots page.</p>
           : <>
               {rows.length === 0 ? <p className="p-3 text-sm text-ink-3">No connection entries on any of the {formatCount(services.length)} services right now. Entries appear here as clients connect.</p> : (
