@@ -18,8 +18,12 @@ const USAGE = `usage: director list [-n] [--stats|--rate|--thresholds|--persiste
   Prints the IPVS table like \`ipvsadm -Ln\` (always numeric); --json prints the full model.
 `;
 
-/** Services per piece of `--json` output: the text of 10,000 × 4 with counters (18 MB) is never one string. */
-const JSON_PIECE = 500;
+/**
+ * Characters per piece of `--json` output: the text of 10,000 × 4 with counters (18 MB) is never one string.
+ * A piece this size is flattened and encoded in memory the heap and malloc hand out again; pieces of ~1 MB
+ * took fresh pages each time, and in the lab kernel every fresh page is a trap.
+ */
+export const JSON_PIECE = 64 * 1024;
 
 /** `JSON.stringify({ info, services })` and a newline, byte for byte, handed to stdout in pieces as the services come. */
 export function jsonWriter(info: unknown, io: CliIo): { add(service: unknown): void; end(): void } {
@@ -27,8 +31,8 @@ export function jsonWriter(info: unknown, io: CliIo): { add(service: unknown): v
   let n = 0;
   return {
     add(service) {
-      piece += (n > 0 ? ',' : '') + JSON.stringify(service);
-      if (++n % JSON_PIECE === 0) {
+      piece += (n++ > 0 ? ',' : '') + JSON.stringify(service);
+      if (piece.length >= JSON_PIECE) {
         io.stdout(piece);
         piece = '';
       }
