@@ -10,7 +10,7 @@
  * lanes opened on first use.
  */
 import { getSystemErrorName } from 'node:util';
-import { createNetlink, parseError, Protocol, type NetlinkSocket } from 'netlink';
+import { NetlinkSocket, parseError, Protocol, RawNetlinkSocket, type NetlinkMessage } from 'netlink';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import {
   packDaemon, packDaemonState, packDestination, packDestinationKey, packGenlMessage, packGetFamily, packService,
@@ -80,15 +80,41 @@ export const WRITE_BATCH = 64;
 const NLMSG_HDRLEN = 16;
 const NLM_F_REQUEST = 0x1, NLM_F_ACK = 0x4;
 
+type Reply = NetlinkMessage[];
+
+/** The package's socket with a request path of its own: a reply callback under a sequence number, and no timer. */
+class LaneSocket extends NetlinkSocket {
+  /** Registers `cb` for the reply to the request about to be sent with the returned sequence number (the socket stays referenced meanwhile). */
+  expect(cb: (err: Error | null, msgs?: Reply) => void): number {
+    const seq = this.generateSeq();
+    return this.makeRef(seq, (err, msgs) => {
+      this.dropRef(seq);
+      cb(err, msgs);
+    });
+  }
+
+  /** Stops waiting for a reply (a timed-out or unsent request); a reply that comes later is dropped. */
+  forget(seq: number): void {
+    if (this.requests.has(seq)) this.dropRef(seq);
+  }
+}
+
+/** A request the kernel did not answer within the lane's time limit. */
+class RequestTimeout extends Error {}
+
 class Lane {
   private tail: Promise<unknown> = Promise.resolve();
   /** non-dump requests started since the last dump, which the next dump must wait for */
   private shared = new Set<Promise<unknown>>();
+  /** requests waiting for their reply, by sequence number: the watchdog tick they started in, and how to fail them */
+  private readonly waiting = new Map<number, { tick: number; fail: (e: Error) => void }>();
+  private watchdog: NodeJS.Timeout | undefined;
+  private ticks = 0;
 
   /** The socket's netlink port, asked once: the package otherwise asks the kernel (getsockname) on every send. */
   readonly port: number;
 
-  constructor(readonly sock: NetlinkSocket) {
+  constructor(readonly sock: LaneSocket, readonly timeoutMs: number) {
     this.port = sock.address().port;
     // Without a listener an 'error' event would crash the process; failures surface through requests.
     sock.on('error', () => {});
@@ -118,6 +144,50 @@ class Lane {
     void settled.then(() => set.delete(settled));
     return p;
   }
+
+  /**
+   * Sends one request and resolves with its reply (every message of a dump, the DONE left out).
+   * The package's own request() arms a timer per request, and arming one reads the clock: a system
+   * call, which in the lab kernel is a trap, 10,000 of them in one `list --stats` of 10,000 services.
+   * Here one watchdog per lane ticks every half time limit while requests wait, and fails a request
+   * still waiting three ticks after it was sent: after 1 to 1.5 times the limit.
+   */
+  ask(type: number, payload: Buffer, flags: number): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const seq = this.sock.expect((err, msgs) => {
+        this.waiting.delete(seq);
+        if (err) reject(err); else resolve(msgs!);
+      });
+      this.waiting.set(seq, { tick: this.ticks, fail: reject });
+      this.watchdog ??= setInterval(() => this.tick(), this.timeoutMs / 2).unref();
+      this.sock.send(type, payload, { flags: flags | NLM_F_REQUEST | NLM_F_ACK, seq, localPort: this.port }, (e) => {
+        if (!e) return;
+        this.sock.forget(seq);
+        this.waiting.delete(seq);
+        reject(e);
+      });
+    });
+  }
+
+  private tick(): void {
+    this.ticks++;
+    if (this.waiting.size === 0) {
+      clearInterval(this.watchdog);
+      this.watchdog = undefined;
+      return;
+    }
+    for (const [seq, w] of this.waiting) {
+      if (this.ticks - w.tick < 3) continue;
+      this.sock.forget(seq);
+      this.waiting.delete(seq);
+      w.fail(new RequestTimeout());
+    }
+  }
+
+  close(): void {
+    clearInterval(this.watchdog);
+    this.sock.close();
+  }
 }
 
 /**
@@ -134,22 +204,22 @@ class Lane {
  */
 const RECV_BUFFER = 8 * 1024;
 
-function openLane(): Lane {
-  return new Lane(createNetlink(Protocol.GENERIC, { messagePeeking: false, msgBufferSize: RECV_BUFFER } as Parameters<typeof createNetlink>[1]));
+function openLane(timeoutMs: number): Lane {
+  // messagePeeking and msgBufferSize are options of the package's native socket its typings leave out
+  const opts = { messagePeeking: false, msgBufferSize: RECV_BUFFER } as unknown as ConstructorParameters<typeof RawNetlinkSocket>[1];
+  return new Lane(new LaneSocket(new RawNetlinkSocket(Protocol.GENERIC, opts)), timeoutMs);
 }
 
-async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dump: boolean, timeoutMs: number, cmd: number): Promise<Uint8Array[]> {
+async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dump: boolean, cmd: number): Promise<Uint8Array[]> {
   return (dump ? lane.run.bind(lane) : lane.runShared.bind(lane))(async () => {
     let msgs;
     try {
-      [msgs] = await lane.sock.request(familyId, [Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)], {
-        flags: dump ? C.NLM_F_DUMP : 0, checkError: false, timeout: timeoutMs, localPort: lane.port,
-      });
+      msgs = await lane.ask(familyId, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), dump ? C.NLM_F_DUMP : 0);
     } catch (e) {
-      const text = (e as Error).message;
-      if (/Timeout has been reached/.test(text)) {
-        throw new IpvsError('timeout', `the kernel did not answer IPVS command ${cmd} within ${timeoutMs} ms`, undefined, { cause: e });
+      if (e instanceof RequestTimeout) {
+        throw new IpvsError('timeout', `the kernel did not answer IPVS command ${cmd} within ${lane.timeoutMs} ms`, undefined, { cause: e });
       }
+      const text = (e as Error).message;
       if (/Multipart message not terminated/.test(text)) {
         throw new IpvsError('malformed_reply', `malformed IPVS reply: dump for command ${cmd} was not terminated`, undefined, { cause: e });
       }
@@ -173,8 +243,8 @@ async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dum
 }
 
 /** Resolves a generic-netlink family id; rejects with KernelError(ENOENT) when it is not registered. */
-export async function resolveFamily(lane: Lane, name: string, timeoutMs: number): Promise<number> {
-  const [reply] = await rawRequest(lane, C.GENL_ID_CTRL, packGetFamily(name), false, timeoutMs, C.CTRL_CMD_GETFAMILY);
+export async function resolveFamily(lane: Lane, name: string): Promise<number> {
+  const [reply] = await rawRequest(lane, C.GENL_ID_CTRL, packGetFamily(name), false, C.CTRL_CMD_GETFAMILY);
   if (!reply) throw new IpvsError('malformed_reply', `malformed reply: family lookup for ${name} returned nothing`);
   return unpackFamily(reply).id;
 }
@@ -231,19 +301,19 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
 
   /** Opens the socket and resolves the IPVS family. Kernel errors come back as KernelError. */
   static async connect(opts: NetlinkIpvsOptions = {}): Promise<NetlinkIpvs> {
-    const lane = openLane();
+    const lane = openLane(opts.timeoutMs ?? 30_000);
     try {
-      const id = await resolveFamily(lane, C.IPVS_GENL_NAME, opts.timeoutMs ?? 30_000);
+      const id = await resolveFamily(lane, C.IPVS_GENL_NAME);
       return new NetlinkIpvs(lane, id, opts);
     } catch (e) {
-      lane.sock.close();
+      lane.close();
       throw e;
     }
   }
 
   private request(cmd: number, attrs: Uint8Array[] = [], dump = false, lane = this.lane): Promise<Uint8Array[]> {
     if (this.closed) return Promise.reject(new IpvsError('internal', 'the IPVS handle is closed'));
-    return rawRequest(lane, this.familyId, packGenlMessage(cmd, attrs), dump, this.timeoutMs, cmd);
+    return rawRequest(lane, this.familyId, packGenlMessage(cmd, attrs), dump, cmd);
   }
 
   async info(): Promise<IpvsInfo> {
@@ -264,8 +334,17 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
    * so the kept views are never overwritten.)
    */
   async listServices(): Promise<ServiceState[]> {
+    return (await this.readServices()).parsed!;
+  }
+
+  /**
+   * listServices, with each service's reply (its attributes) beside its object. `decode` false leaves the
+   * objects to the caller (dump with reuse off decodes each one when it reads its real servers, so 10,000
+   * decoded services are never held at once).
+   */
+  private async readServices(decode = true): Promise<{ raw: Uint8Array[]; parsed?: ServiceState[] }> {
     const replies = await this.request(C.IPVS_CMD_GET_SERVICE, [], true).catch((e) => explain(e, {}, 'listing virtual services'));
-    if (!this.reuse) return replies.map(unpackServiceMessage);
+    if (!this.reuse) return { raw: replies, parsed: decode ? replies.map(unpackServiceMessage) : undefined };
     const memo = this.serviceMemo;
     const parsed: ServiceState[] = new Array(replies.length);
     for (let i = 0; i < replies.length; i++) {
@@ -274,7 +353,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
       parsed[i] = old && old.length === r.length && Buffer.compare(old, r) === 0 ? memo.parsed[i]! : unpackServiceMessage(r);
     }
     this.serviceMemo = { raw: replies, parsed };
-    return parsed;
+    return this.serviceMemo;
   }
 
   async listServiceSpecs(): Promise<ServiceSpec[]> {
@@ -303,9 +382,14 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
    * shows; decoding those unchanged replies was half of what a quiet tick
    * allocated at 1,000 services (94 of 195 kB/s in the lab).
    */
-  async listDestinations(key: ServiceKey, lane = this.lane): Promise<DestinationState[]> {
+  listDestinations(key: ServiceKey): Promise<DestinationState[]> {
     validateServiceKey(key);
-    const replies = await this.request(C.IPVS_CMD_GET_DEST, [packServiceKey(key)], true, lane)
+    return this.readDestinations(key, packServiceKey(key), this.lane);
+  }
+
+  /** listDestinations for a key read from the kernel, asking with `serviceAttrs` (IPVS_CMD_ATTR_SERVICE and what else). */
+  private async readDestinations(key: ServiceKey, serviceAttrs: Uint8Array, lane: Lane): Promise<DestinationState[]> {
+    const replies = await this.request(C.IPVS_CMD_GET_DEST, [serviceAttrs], true, lane)
       .catch((e) => explain(e, {}, `listing real servers of virtual service ${formatServiceKey(key)}`));
     if (!this.reuse) return replies.map((r) => unpackDestinationMessage(r, key.family));
     const id = serviceId(key);
@@ -335,17 +419,20 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
 
   /** Every service (kernel order) with its destinations; the GET_DEST dumps run on up to dumpConcurrency sockets. */
   async dump(each?: (entry: ServiceEntry) => void): Promise<ServiceEntry[]> {
-    const services = await this.listServices();
-    const lanes = this.lanesFor(services.length);
+    const { raw, parsed } = await this.readServices(false);
+    const count = raw.length;
+    const lanes = this.lanesFor(count);
     // without `each`, every entry; with it, only those read ahead of one not yet read
-    const read: (ServiceEntry | undefined)[] = new Array(services.length);
+    const read: (ServiceEntry | undefined)[] = new Array(count);
     let next = 0, handed = 0;
     await Promise.all(lanes.map(async (lane) => {
-      while (next < services.length) {
+      while (next < count) {
         const i = next++;
-        const s = services[i]!;
-        read[i] = { ...s, destinations: await this.listDestinations(s.key, lane) };
-        for (; each && handed < services.length && read[handed]; handed++) {
+        const s = parsed?.[i] ?? unpackServiceMessage(raw[i]!);
+        // each GET_DEST asks with the service's own GET_SERVICE reply: the kernel reads only the key from it,
+        // and it spares packing and checking 10,000 keys the kernel just gave
+        read[i] = { ...s, destinations: await this.readDestinations(s.key, raw[i]!, lane) };
+        for (; each && handed < count && read[handed]; handed++) {
           each(read[handed]!);
           read[handed] = undefined;
         }
@@ -356,7 +443,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
 
   private lanesFor(jobs: number): Lane[] {
     const want = Math.min(this.dumpConcurrency, jobs);
-    while (this.dumpLanes.length < want) this.dumpLanes.push(openLane());
+    while (this.dumpLanes.length < want) this.dumpLanes.push(openLane(this.timeoutMs));
     return this.dumpLanes.slice(0, want);
   }
 
@@ -447,7 +534,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
       try { prepared.push(this.prepare(w)); } catch (e) { results[prepared.length] = e as Error; break; }
     }
     if (prepared.length === 0) return results;
-    const lane = (this.batchLane ??= openLane());
+    const lane = (this.batchLane ??= openLane(this.timeoutMs));
     const sock = lane.sock;
     const port = lane.port;
     const seqs = new Map<number, number>();
@@ -568,6 +655,6 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const l of [this.lane, ...this.dumpLanes, ...(this.batchLane ? [this.batchLane] : [])]) l.sock.close();
+    for (const l of [this.lane, ...this.dumpLanes, ...(this.batchLane ? [this.batchLane] : [])]) l.close();
   }
 }
