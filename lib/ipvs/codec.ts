@@ -64,12 +64,21 @@ export interface Attr {
 
 const malformed = (msg: string) => new IpvsError('malformed_reply', `malformed IPVS reply: ${msg}`);
 
+// Integers read from the bytes, not through a DataView: a decode makes tens of thousands of readers, and a
+// DataView each was an object each.
+const hostU16 = HOST_LITTLE_ENDIAN
+  ? (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8)
+  : (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
+const hostU32 = HOST_LITTLE_ENDIAN
+  ? (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+  : (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+const be16 = (b: Uint8Array, o: number) => (b[o]! << 8) | b[o + 1]!;
+
 /**
  * Walks an attribute stream, handing each attribute's type, nested flag and payload bounds to `visit`.
  * `where` names the enclosing object for error messages.
  */
 function scanAttrs(buf: Uint8Array, where: string, visit: (type: number, nested: boolean, start: number, end: number) => void): void {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;
   while (off < buf.length) {
     if (buf.length - off < C.NLA_HDRLEN) {
@@ -77,8 +86,8 @@ function scanAttrs(buf: Uint8Array, where: string, visit: (type: number, nested:
       if (buf.subarray(off).every((b) => b === 0)) break;
       throw malformed(`${where}: ${buf.length - off} stray bytes after the last attribute`);
     }
-    const len = v.getUint16(off, HOST_LITTLE_ENDIAN);
-    const rawType = v.getUint16(off + 2, HOST_LITTLE_ENDIAN);
+    const len = hostU16(buf, off);
+    const rawType = hostU16(buf, off + 2);
     if (len < C.NLA_HDRLEN) throw malformed(`${where}: attribute at offset ${off} has length ${len} (< 4)`);
     if (off + len > buf.length) {
       throw malformed(`${where}: attribute type ${rawType & C.NLA_TYPE_MASK} at offset ${off} claims ${len} bytes, only ${buf.length - off} left`);
@@ -130,7 +139,6 @@ export function packCString(s: string, maxLen: number, what: string): Uint8Array
  * view per attribute was most of the decoding's time and garbage.
  */
 class Reader {
-  private readonly view: DataView;
   /** by attribute type: payload start and end in `buf` (no start: absent); types past READ_TYPES are never read */
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
@@ -140,7 +148,6 @@ class Reader {
     private readonly where: string,
     private readonly names: Record<number, string>,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     // on duplicates the last wins, as the kernel's nla_parse does
     scanAttrs(buf, where, (type, _nested, start, end) => {
       if (type < READ_TYPES) {
@@ -182,22 +189,24 @@ class Reader {
   }
 
   u8(type: number): number | undefined { const o = this.at(type, 1); return o === -1 ? undefined : this.buf[o]; }
-  u16(type: number): number | undefined { const o = this.at(type, 2); return o === -1 ? undefined : this.view.getUint16(o, HOST_LITTLE_ENDIAN); }
-  be16(type: number): number | undefined { const o = this.at(type, 2); return o === -1 ? undefined : this.view.getUint16(o, false); }
-  u32(type: number): number | undefined { const o = this.at(type, 4); return o === -1 ? undefined : this.view.getUint32(o, HOST_LITTLE_ENDIAN); }
+  u16(type: number): number | undefined { const o = this.at(type, 2); return o === -1 ? undefined : hostU16(this.buf, o); }
+  be16(type: number): number | undefined { const o = this.at(type, 2); return o === -1 ? undefined : be16(this.buf, o); }
+  u32(type: number): number | undefined { const o = this.at(type, 4); return o === -1 ? undefined : hostU32(this.buf, o); }
   /** As Number(the u64): high * 2^32 is exact and the one addition rounds as the BigInt conversion would. */
   u64(type: number): number | undefined {
     const o = this.at(type, 8);
     if (o === -1) return undefined;
-    const lo = this.view.getUint32(o + (HOST_LITTLE_ENDIAN ? 0 : 4), HOST_LITTLE_ENDIAN);
-    const hi = this.view.getUint32(o + (HOST_LITTLE_ENDIAN ? 4 : 0), HOST_LITTLE_ENDIAN);
+    const lo = hostU32(this.buf, o + (HOST_LITTLE_ENDIAN ? 0 : 4));
+    const hi = hostU32(this.buf, o + (HOST_LITTLE_ENDIAN ? 4 : 0));
     // below 2^32 the u32 itself: a product of doubles stored into a Stats field gives every Stats object a boxed
     // number per field, where a small integer is stored in place
     return hi === 0 ? lo : hi * 2 ** 32 + lo;
   }
-  needU16(type: number): number { return this.view.getUint16(this.needAt(type, 2), HOST_LITTLE_ENDIAN); }
-  needBE16(type: number): number { return this.view.getUint16(this.needAt(type, 2), false); }
-  needU32(type: number): number { return this.view.getUint32(this.needAt(type, 4), HOST_LITTLE_ENDIAN); }
+  needU16(type: number): number { return hostU16(this.buf, this.needAt(type, 2)); }
+  needBE16(type: number): number { return be16(this.buf, this.needAt(type, 2)); }
+  needU32(type: number): number { return hostU32(this.buf, this.needAt(type, 4)); }
+  /** A counter of a stats nest: u64 in STATS64 (`wide`), u32 in STATS; 0 when absent. */
+  counter(type: number, wide: boolean): number { return (wide ? this.u64(type) : this.u32(type)) ?? 0; }
 
   string(type: number): string | undefined {
     const d = this.raw(type, 0);
@@ -356,7 +365,7 @@ function unpackServiceKey(r: Reader, where: string): ServiceKey {
 function unpackNetmask(family: AddressFamily, r: Reader): string {
   const d = r.raw(C.IPVS_SVC_ATTR_NETMASK, 4);
   if (d === undefined) return family === 'inet' ? '255.255.255.255' : '128';
-  return family === 'inet' ? `${d[0]}.${d[1]}.${d[2]}.${d[3]}` : String(new DataView(d.buffer, d.byteOffset, 4).getUint32(0, HOST_LITTLE_ENDIAN));
+  return family === 'inet' ? `${d[0]}.${d[1]}.${d[2]}.${d[3]}` : String(hostU32(d, 0));
 }
 
 /** The payload of an IPVS_CMD_ATTR_SERVICE nest (as in a GET_SERVICE dump). */
@@ -410,12 +419,14 @@ const STATS_FIELDS: [keyof Stats, number][] = [
  */
 export function unpackStats(nest: Uint8Array, wide: boolean, where = wide ? 'stats64' : 'stats'): Stats {
   const r = Reader.of(nest, where, STATS_NAMES);
-  const s = { ...ZERO_STATS };
-  for (const [field, type] of STATS_FIELDS) {
-    const is64 = wide || type === C.IPVS_STATS_ATTR_INBYTES || type === C.IPVS_STATS_ATTR_OUTBYTES;
-    s[field] = (is64 ? r.u64(type) : r.u32(type)) ?? 0;
-  }
-  return s;
+  // one literal in ZERO_STATS's order (the JSON of a list keeps it); bytes are u64 in both nests
+  return {
+    conns: r.counter(C.IPVS_STATS_ATTR_CONNS, wide), inPkts: r.counter(C.IPVS_STATS_ATTR_INPKTS, wide),
+    outPkts: r.counter(C.IPVS_STATS_ATTR_OUTPKTS, wide), inBytes: r.counter(C.IPVS_STATS_ATTR_INBYTES, true),
+    outBytes: r.counter(C.IPVS_STATS_ATTR_OUTBYTES, true), cps: r.counter(C.IPVS_STATS_ATTR_CPS, wide),
+    inPps: r.counter(C.IPVS_STATS_ATTR_INPPS, wide), outPps: r.counter(C.IPVS_STATS_ATTR_OUTPPS, wide),
+    inBps: r.counter(C.IPVS_STATS_ATTR_INBPS, wide), outBps: r.counter(C.IPVS_STATS_ATTR_OUTBPS, wide),
+  };
 }
 
 /** Encodes stats as the kernel does (for tests and fakes). */
@@ -427,12 +438,13 @@ export function packStats(type: number, s: Stats, wide: boolean): Uint8Array {
   }));
 }
 
+/** t64 and t32: the STATS64 and STATS attribute types of a service or destination nest (named so in both). */
 function unpackStatsPreferring64(r: Reader, t64: number, t32: number): Stats {
   // STATS carries truncated 32-bit counters; STATS64 (kernel >= 4.1) the real ones.
   const s64 = r.raw(t64, 0);
-  if (s64) return unpackStats(s64, true, `${r.name(t64).toLowerCase()} nest`);
+  if (s64) return unpackStats(s64, true, 'stats64 nest');
   const s32 = r.raw(t32, 0);
-  return s32 ? unpackStats(s32, false, `${r.name(t32).toLowerCase()} nest`) : { ...ZERO_STATS };
+  return s32 ? unpackStats(s32, false, 'stats nest') : { ...ZERO_STATS };
 }
 
 // ---------------------------------------------------------------------------
