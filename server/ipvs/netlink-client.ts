@@ -100,9 +100,10 @@ class LaneSocket extends NetlinkSocket {
 }
 
 /** A request the kernel did not answer within the lane's time limit. */
-class RequestTimeout extends Error {}
+export class RequestTimeout extends Error {}
 
-class Lane {
+/** One netlink socket and the order of the requests on it (exported for its unit test). */
+export class Lane {
   private tail: Promise<unknown> = Promise.resolve();
   /** non-dump requests started since the last dump, which the next dump must wait for */
   private shared = new Set<Promise<unknown>>();
