@@ -53,6 +53,17 @@ describe('readServices (the worker\'s side)', () => {
     expect(asked).toEqual(['/api/trpc/lab/services.listCompact', '/api/trpc/lab/services.list']);
   });
 
+  it('reads services.list from an agent whose compact form is of another version (upgraded before or after the console)', async () => {
+    for (const c of [1, 3]) {
+      const other = workerAnswering((url) => url.endsWith('listCompact')
+        ? [200, { result: { data: { ...compact(3), c } } }]
+        : [200, { result: { data: served(3) } }]);
+      const { posted, asked } = await other({ base: '/api/trpc/lab', slice: 5 });
+      expect(posted).toEqual([{ kind: 'slice', services: served(3) }, { kind: 'done', count: 3 }]);
+      expect(asked).toEqual(['/api/trpc/lab/services.listCompact', '/api/trpc/lab/services.list']);
+    }
+  });
+
   it('sends each slice after the first only when the page asks for it', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ result: { data: compact(5) } }))));
     const posted: ServicesWorkerOut[] = [];

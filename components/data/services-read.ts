@@ -3,10 +3,11 @@
  * (services.listCompact, about a twentieth of services.list's JSON), decodes it into services.list's
  * objects there, and hands the services over in slices, each its own message, so no single task of the
  * page deserialises them all. A slice goes when the page asks for it (NEXT): messages sent ahead would be
- * delivered to the page several in one task. An agent without listCompact (older) is read with
- * services.list.
+ * delivered to the page several in one task. An agent without listCompact (older), or whose compact form
+ * is of another version than this console reads (console and agents are upgraded one at a time), is read
+ * with services.list, whose objects every version shares.
  */
-import { CompactDecodeError, decodeCompactTable } from '@/lib/agent/table-compact';
+import { COMPACT_VERSION, CompactDecodeError, decodeCompactTable } from '@/lib/agent/table-compact';
 
 /** base: the director's tRPC path (`/api/trpc/<id>`). */
 export type ServicesWorkerIn = { base: string; slice: number };
@@ -29,11 +30,16 @@ async function query(url: string): Promise<{ data: unknown } | { failed: Service
   return { failed: { kind: 'error', message: err?.message ?? `${url} answered HTTP ${res.status} without data`, code: err?.data?.code ?? (res.status === 401 ? 'UNAUTHORIZED' : null) } };
 }
 
+/** A compact table of a version this console does not read (the decoder refuses anything else that is wrong). */
+const otherVersion = (data: unknown) => typeof data === 'object' && data !== null && 'c' in data
+  && typeof data.c === 'number' && data.c !== COMPACT_VERSION;
+
 /** The director's table as services.list's objects: compact when the agent has it, plain from an older one. */
 async function table(base: string): Promise<unknown[] | { failed: ServicesWorkerOut & { kind: 'error' } }> {
   const compact = await query(`${base}/services.listCompact`);
-  if ('data' in compact) return decodeCompactTable(compact.data);
-  if (compact.failed.code !== 'NOT_FOUND') return compact;
+  if ('data' in compact) {
+    if (!otherVersion(compact.data)) return decodeCompactTable(compact.data);
+  } else if (compact.failed.code !== 'NOT_FOUND') return compact;
   const plain = await query(`${base}/services.list`);
   if ('failed' in plain) return plain;
   return Array.isArray(plain.data) ? plain.data : { failed: { kind: 'error', message: 'services.list answered without a list', code: null } };
