@@ -7,7 +7,6 @@
 // Runs the CLI from the bundle built by `npm run build:cli` when there is one
 // (start-up is far cheaper), else the TypeScript sources through tsx so
 // `director` works from a checkout without a build step.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -25,6 +24,8 @@ if (existsSync(bundle) && process.env.DIRECTOR_NO_BUNDLE !== '1') {
   // tsx looks for tsconfig.json (the '@/' paths) in the working directory: name the checkout's, so
   // `director` works from any folder
   const env = { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') };
+  // loaded here only: child_process brings some 40 of node's internal modules that the bundle's start-up never needs
+  const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [...process.execArgv, '--import', tsx, path.join(root, 'server/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }

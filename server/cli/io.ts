@@ -1,11 +1,15 @@
 export interface CliIo {
   stdout(s: string): void;
+  /** ASCII text as bytes, which the caller overwrites once this returns; without it stdoutBytes() goes through stdout() */
+  stdoutBytes?(bytes: Uint8Array): void;
   stderr(s: string): void;
   readStdin(): Promise<string>;
 }
 
 export const processIo: CliIo = {
   stdout: (s) => { process.stdout.write(s); },
+  // a copy: the stream may still hold the bytes when this returns
+  stdoutBytes: (bytes) => { process.stdout.write(Buffer.from(bytes)); },
   stderr: (s) => { process.stderr.write(s); },
   readStdin: async () => {
     const chunks: Buffer[] = [];
@@ -14,7 +18,11 @@ export const processIo: CliIo = {
   },
 };
 
-/** `io.stdout` for a printer that hands over ASCII text as bytes (lib/proc/ip-vs-listing.ts), a piece at a time. */
+/**
+ * Standard output for a printer that hands over ASCII text as bytes (lib/proc/ip-vs-listing.ts), a piece at
+ * a time: written as bytes where the io can, which spares a string and its encoding per piece.
+ */
 export function stdoutBytes(io: CliIo): (bytes: Uint8Array) => void {
+  if (io.stdoutBytes) return io.stdoutBytes.bind(io);
   return (bytes) => io.stdout(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
 }

@@ -31,7 +31,9 @@ export async function readProcIpvsStats({ dir = '/proc/net', signal }: ProcReadO
  * that user-mode Linux makes slow.
  */
 export function readProcText(path: string): string {
-  let buf = Buffer.allocUnsafe(1 << 20);
+  // Large enough for 10,000 services × 4 real servers (2.7 MB) without growing: growing copies what was read,
+  // while the pages of an uninitialised buffer are only touched as the file fills them.
+  let buf = Buffer.allocUnsafe(8 << 20);
   let n = 0;
   const fd = openSync(path, 'r');
   try {
