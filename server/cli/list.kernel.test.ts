@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERY_OPTION_KIND as RULES, ipvsadm } from '../ipvs/kernel-test-helpers';
 import { director } from './testing';
@@ -73,5 +74,16 @@ describe('director list, -Ln and save --no-thresholds print what ipvsadm prints'
     const r = await director(...ours);
     expect(r.err).toBe('');
     expect(r.out).toBe(ipvsadm(...theirs));
+  });
+
+  it.each([
+    [['list'], ['-Ln']],
+    [['save', '--no-thresholds'], ['-Sn']],
+  ])('the director process %j writes what ipvsadm %j writes to a pipe (the listing as bytes)', (ours, theirs) => {
+    const bin = path.resolve(import.meta.dirname, '../../bin/director.mjs');
+    const r = spawnSync(process.execPath, [bin, ...ours], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(ipvsadm(...theirs));
   });
 });
