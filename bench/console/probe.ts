@@ -28,6 +28,8 @@ const { values: a } = parseArgs({ options: {
   // then this many more cold loads of the sign-in page and of the connections page, alternating, traced
   // without the CPU profiler (which slows scripts): each load's long tasks, what they hold
   loads: { type: 'string', default: '0' }, skipOverview: { type: 'boolean', default: false },
+  // the page those loads alternate with the sign-in page
+  page: { type: 'string', default: 'connections' },
 } });
 const OUT = a.out!;
 mkdirSync(OUT, { recursive: true });
@@ -142,10 +144,12 @@ try {
   }
   const connsReady = (p: Page) => p.getByRole('table', { name: 'Connection entries' }).waitFor({ timeout: 240_000 });
   await coldProfiled(browser, storageState, 'connections', '/d/lab/connections', connsReady);
-  const longest: Record<string, number[]> = { signIn: [], connections: [] };
+  const longest: Record<string, number[]> = { signIn: [], [a.page!]: [] };
+  const [url, ready] = a.page === 'overview' ? ['/d/lab', (p: Page) => p.locator('tbody a').first().waitFor({ timeout: 120_000 })] as const
+    : ['/d/lab/connections', connsReady] as const;
   for (let k = 0; k < Number(a.loads); k++) {
     longest.signIn!.push(Math.max(0, ...await coldProfiled(browser, { cookies: [], origins: [] }, `signin-${k}`, '/login', (p) => new LoginPage(p).submit().waitFor({ timeout: 60_000 }), false)));
-    longest.connections!.push(Math.max(0, ...await coldProfiled(browser, storageState, `connections-${k}`, '/d/lab/connections', connsReady, false)));
+    longest[a.page!]!.push(Math.max(0, ...await coldProfiled(browser, storageState, `${a.page}-${k}`, url, ready, false)));
   }
   if (Number(a.loads) > 0) say(`longest task per load (ms): ${JSON.stringify(longest)}`);
   await browser.close();
