@@ -237,7 +237,9 @@ async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dum
         continue; // ACK
       }
       if (m.type !== familyId) continue;
-      out.push(unpackGenlMessage(m.data).attrs);
+      // a plain view of the package's Buffer: every subarray of a Buffer runs Buffer's constructor, and the
+      // codec takes several of each reply
+      out.push(unpackGenlMessage(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)).attrs);
     }
     return out;
   });
