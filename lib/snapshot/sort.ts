@@ -80,32 +80,18 @@ export const sub32 = (a: number, b: number): number => (a - b) | 0;
 /** The first of the four word differences that is not 0 (as libipvs's loop), or 0. */
 const cmpWords = (a: Words, b: Words): number => sub32(a.w0, b.w0) || sub32(a.w1, b.w1) || sub32(a.w2, b.w2) || sub32(a.w3, b.w3);
 
-interface SvcSortKey<T> extends Words { item: T; fwmark: number; af: number; proto: number; port: number }
+interface SvcSortKey extends Words { fwmark: number; af: number; proto: number; port: number }
 interface DestSortKey<T> extends Words { item: T; v6: boolean; port: number }
 
-function svcSortKey<T extends { key: ServiceKey }>(item: T): SvcSortKey<T> {
-  const k = item.key;
-  const key: SvcSortKey<T> = { item, fwmark: 0, af: AF[k.family], proto: 0, port: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
-  if (k.kind === 'fwmark') key.fwmark = k.fwmark >>> 0;
+/** `key`'s fields of ipvs_cmp_services, written into `out` */
+function setSvcSortKey(out: SvcSortKey, k: ServiceKey): void {
+  out.fwmark = 0; out.af = AF[k.family]; out.proto = 0; out.port = 0; out.w0 = 0; out.w1 = 0; out.w2 = 0; out.w3 = 0;
+  if (k.kind === 'fwmark') out.fwmark = k.fwmark >>> 0;
   else {
-    key.proto = PROTO[k.protocol];
-    key.port = k.port;
-    setWords(key, k.family, k.address);
+    out.proto = PROTO[k.protocol];
+    out.port = k.port;
+    setWords(out, k.family, k.address);
   }
-  return key;
-}
-
-/** ipvs_cmp_services */
-function cmpServices<T>(s1: SvcSortKey<T>, s2: SvcSortKey<T>): number {
-  let r = sub32(s1.fwmark, s2.fwmark);
-  if (r) return r;
-  r = s1.af - s2.af;
-  if (r) return r;
-  r = s1.proto - s2.proto;
-  if (r) return r;
-  r = s1.af === AF.inet6 ? cmpWords(s1, s2) : sub32(s1.w0, s2.w0);
-  if (r) return r;
-  return s1.port - s2.port;
 }
 
 /** ipvs_cmp_dests: only the first element's family decides how many words count. */
@@ -116,9 +102,36 @@ function cmpDests<T>(d1: DestSortKey<T>, d2: DestSortKey<T>): number {
 }
 
 /** The positions of `services` in ipvsadm's order: for callers that keep what goes with each service beside it. */
-export function serviceOrderLikeIpvsadm(services: readonly { key: ServiceKey }[]): number[] {
-  return glibcMergeSort(services.map((s, i) => svcSortKey({ key: s.key, i })), cmpServices).map((x) => x.item.i);
+export function serviceOrderLikeIpvsadm(services: readonly { key: ServiceKey }[]): Int32Array {
+  // each service's sort key as SVC_COLS numbers in one array, sorted by position: no key object per service
+  // (a listing of 10,000 services held 20,000 of them until it printed)
+  const n = services.length;
+  const cols = new Float64Array(n * SVC_COLS);
+  const k: SvcSortKey = { fwmark: 0, af: 0, proto: 0, port: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
+  for (let i = 0; i < n; i++) {
+    setSvcSortKey(k, services[i]!.key);
+    const c = i * SVC_COLS;
+    cols[c] = k.fwmark; cols[c + 1] = k.af; cols[c + 2] = k.proto; cols[c + 3] = k.port;
+    cols[c + 4] = k.w0; cols[c + 5] = k.w1; cols[c + 6] = k.w2; cols[c + 7] = k.w3;
+  }
+  // ipvs_cmp_services on two positions' columns
+  const cmp = (x: number, y: number): number => {
+    const a = x * SVC_COLS, b = y * SVC_COLS;
+    let r = sub32(cols[a]!, cols[b]!) || cols[a + 1]! - cols[b + 1]! || cols[a + 2]! - cols[b + 2]!;
+    if (r) return r;
+    r = sub32(cols[a + 4]!, cols[b + 4]!);
+    if (!r && cols[a + 1] === AF.inet6) {
+      r = sub32(cols[a + 5]!, cols[b + 5]!) || sub32(cols[a + 6]!, cols[b + 6]!) || sub32(cols[a + 7]!, cols[b + 7]!);
+    }
+    return r || cols[a + 3]! - cols[b + 3]!;
+  };
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  glibcMergeSortInPlace(order, n, cmp, new Int32Array(n));
+  return order;
 }
+/** numbers per service in serviceOrderLikeIpvsadm's columns: fwmark, af, proto, port, w0..w3 */
+const SVC_COLS = 8;
 
 export function sortDestinationsLikeIpvsadm<T extends DestinationKey>(dests: readonly T[]): T[] {
   if (dests.length < 2) return dests.slice();
