@@ -4,7 +4,7 @@ import {
   HOST_LITTLE_ENDIAN, concatBytes, packAttr, packDaemon, packDaemonState, packDestination, packDestinationKey,
   packGenlMessage, packGetFamily, packService, packServiceKey, packStats, packTimeouts, packU16, packU32, packU8,
   packBE16, unpackAttrs, unpackDaemonMessage, unpackDestination, unpackDestinationMessage, unpackFamily, unpackInfo,
-  unpackService, unpackServiceMessage, unpackStats, unpackTimeouts,
+  unpackService, unpackServiceMessage, unpackServiceSpecMessage, unpackStats, unpackTimeouts,
 } from './codec';
 import * as C from './constants';
 import { IpvsError } from './errors';
@@ -321,6 +321,15 @@ describe('named cases', () => {
       ]);
       expectMalformed(() => unpackDestination(d(5), 'inet'), /unknown forwarding method 5/);
       expectMalformed(() => unpackDestination(d(2, 9), 'inet'), /unknown tunnel type 9/);
+    });
+    it('a service nest read in place ends where its length says, and names offsets from its own start', () => {
+      const nest = (body: Uint8Array[]) => packAttr(C.IPVS_CMD_ATTR_SERVICE, body, true);
+      // the message's next attribute (type 1 after the nest) is not read as part of the service
+      expectMalformed(() => unpackServiceMessage(concatBytes([nest([packAttr(C.IPVS_SVC_ATTR_AF, packU16(2))]), packAttr(2, packU16(1))])),
+        /service lacks attribute PROTOCOL/);
+      const long = nest([packAttr(C.IPVS_SVC_ATTR_AF, packU16(2)), hex('0c 00 06 00 72 72 00 00')]);
+      expectMalformed(() => unpackServiceMessage(long), /service: attribute type 6 at offset 8 claims 12 bytes, only 8 left/);
+      expectMalformed(() => unpackServiceSpecMessage(long), /service: attribute type 6 at offset 8 claims 12 bytes, only 8 left/);
     });
     it('IPv6 address shorter than 16 bytes', () => {
       expectMalformed(() => unpackService(concatBytes([
