@@ -139,6 +139,20 @@ export function packCString(s: string, maxLen: number, what: string): Uint8Array
  * each attribute's bounds, not a copy or view of it: a dump decodes tens of thousands of nests, and a
  * view per attribute was most of the decoding's time and garbage.
  */
+/**
+ * The last string Reader.string() made, handed out again for the same bytes: a dump's replies mostly repeat
+ * their scheduler's name, and 10,000 services then hold one string instead of 10,000 (strings are immutable).
+ */
+let lastString = '';
+
+/** Whether buf[start, end) up to its first NUL is `s`, whose characters are all printable ASCII. */
+function sameText(buf: Uint8Array, start: number, end: number, s: string): boolean {
+  const n = s.length;
+  if (end - start < n || (end - start > n && buf[start + n] !== 0)) return false;
+  for (let i = 0; i < n; i++) if (buf[start + i] !== s.charCodeAt(i)) return false;
+  return true;
+}
+
 class Reader {
   /** by attribute type: payload start and end in `buf` (no start: absent); types past READ_TYPES are never read */
   private readonly starts: number[] = [];
@@ -232,6 +246,7 @@ class Reader {
     const start = this.at(type, 0);
     if (start === -1) return undefined;
     const end = this.ends[type]!;
+    if (sameText(this.buf, start, end, lastString)) return lastString;
     let s = '';
     for (let i = start; i < end; i++) {
       const b = this.buf[i]!;
@@ -239,6 +254,7 @@ class Reader {
       if (b < 0x20 || b > 0x7e) throw malformed(`${this.where} attribute ${this.name(type)} is not printable ASCII`);
       s += String.fromCharCode(b);
     }
+    lastString = s;
     return s;
   }
 
@@ -387,7 +403,10 @@ function unpackNetmask(family: AddressFamily, r: Reader): string {
   const o = r.offset(C.IPVS_SVC_ATTR_NETMASK, 4);
   if (o === -1) return family === 'inet' ? '255.255.255.255' : '128';
   const d = r.bytes();
-  return family === 'inet' ? `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}` : String(hostU32(d, o));
+  if (family === 'inet6') return String(hostU32(d, o));
+  // the mask of every service that is not persistent: one string for all of them
+  if ((d[o]! & d[o + 1]! & d[o + 2]! & d[o + 3]!) === 255) return '255.255.255.255';
+  return `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
 }
 
 /** The payload of an IPVS_CMD_ATTR_SERVICE nest (as in a GET_SERVICE dump). */
