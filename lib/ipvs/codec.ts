@@ -135,11 +135,6 @@ export function packCString(s: string, maxLen: number, what: string): Uint8Array
 }
 
 /**
- * Typed reader over one nest's attributes, with errors that name the nest and the attribute. It keeps
- * each attribute's bounds, not a copy or view of it: a dump decodes tens of thousands of nests, and a
- * view per attribute was most of the decoding's time and garbage.
- */
-/**
  * The last string Reader.string() made, handed out again for the same bytes: a dump's replies mostly repeat
  * their scheduler's name, and 10,000 services then hold one string instead of 10,000 (strings are immutable).
  */
@@ -153,6 +148,11 @@ function sameText(buf: Uint8Array, start: number, end: number, s: string): boole
   return true;
 }
 
+/**
+ * Typed reader over one nest's attributes, with errors that name the nest and the attribute. It keeps
+ * each attribute's bounds, not a copy or view of it: a dump decodes tens of thousands of nests, and a
+ * view per attribute was most of the decoding's time and garbage.
+ */
 class Reader {
   /** by attribute type: payload start and end in `buf` (no start: absent); types past READ_TYPES are never read */
   private readonly starts: number[] = [];
@@ -186,16 +186,13 @@ class Reader {
     return new Reader(this.buf, where, names, this.needAt(type, 0), this.ends[type]!);
   }
 
-  /** The payload's offset in bytes(), after checking it holds at least minLen bytes; -1 when absent. */
-  offset(type: number, minLen: number): number { return this.at(type, minLen); }
-
-  /** The buffer offset() and needOffset() count in. */
+  /** The buffer at() and needAt() count in. */
   bytes(): Uint8Array { return this.buf; }
 
   has(type: number): boolean { return this.starts[type] !== undefined; }
 
   /** The payload's start in buf, after checking it holds at least minLen bytes; -1 when absent. */
-  private at(type: number, minLen: number): number {
+  at(type: number, minLen: number): number {
     const start = this.starts[type];
     if (start === undefined) return -1;
     const len = this.ends[type]! - start;
@@ -209,9 +206,7 @@ class Reader {
   }
 
   /** at(), for an attribute that must be there. */
-  needOffset(type: number, minLen: number): number { return this.needAt(type, minLen); }
-
-  private needAt(type: number, minLen: number): number {
+  needAt(type: number, minLen: number): number {
     const start = this.at(type, minLen);
     if (start === -1) throw malformed(`${this.where} lacks attribute ${this.name(type)}`);
     return start;
@@ -309,7 +304,7 @@ function packAddress(family: AddressFamily, text: string, what: string): Uint8Ar
 
 function unpackAddress(family: AddressFamily, r: Reader, type: number): string {
   // The kernel always sends the 16-byte union; IPv4 needs only its first four.
-  return bytesToAddress(family, r.bytes(), r.needOffset(type, family === 'inet' ? 4 : 16));
+  return bytesToAddress(family, r.bytes(), r.needAt(type, family === 'inet' ? 4 : 16));
 }
 
 // ---------------------------------------------------------------------------
@@ -400,7 +395,7 @@ function unpackServiceKey(r: Reader, where: string): ServiceKey {
 }
 
 function unpackNetmask(family: AddressFamily, r: Reader): string {
-  const o = r.offset(C.IPVS_SVC_ATTR_NETMASK, 4);
+  const o = r.at(C.IPVS_SVC_ATTR_NETMASK, 4);
   if (o === -1) return family === 'inet' ? '255.255.255.255' : '128';
   const d = r.bytes();
   if (family === 'inet6') return String(hostU32(d, o));
