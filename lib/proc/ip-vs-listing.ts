@@ -8,9 +8,9 @@
  * parse left, a tunnel's settings in save) is printed from objects by the
  * general formatters instead.
  */
-import { defaultDestinationLine, headLines, serviceLine } from '../ipvs/list-format';
+import { defaultDestinationLine, FORWARD_LABEL, headLines, serviceLine } from '../ipvs/list-format';
 import type { DestinationState, IpvsInfo, ServiceSpec } from '../ipvs/model';
-import { formatDestinationLine, formatServiceLine } from '../snapshot/format';
+import { formatDestinationLine, formatServiceLine, FWD_SWITCH } from '../snapshot/format';
 import { serviceArg } from '../snapshot/keys';
 import { glibcMergeSortInPlace, serviceOrderLikeIpvsadm, sortDestinationsLikeIpvsadm, sub32 } from '../snapshot/sort';
 import { FORWARD_CODES, ROW_COLS, type ProcRows } from './ip-vs';
@@ -37,8 +37,8 @@ export interface ProcListingOptions {
 
 const TUN = FORWARD_CODES.indexOf('tun');
 /** by forwarding code: the kernel's name, as ipvsadm -Ln prints it, and ipvsadm -Sn's switch */
-const FORWARD_NAME = FORWARD_CODES.map((f) => ({ nat: 'Masq', local: 'Local', tun: 'Tunnel', dr: 'Route', bypass: '' })[f]);
-const FORWARD_SWITCH = FORWARD_CODES.map((f) => ({ nat: '-m', local: '-g', tun: '-i', dr: '-g', bypass: '' })[f]);
+const FORWARD_NAME = FORWARD_CODES.map((f) => FORWARD_LABEL[f]);
+const FORWARD_SWITCH = FORWARD_CODES.map((f) => FWD_SWITCH[f]);
 
 /** Whether services[i]'s real servers print from the rows alone: all IPv4 lines of the fast parse, and for save no tunnel. */
 export function printsFromRows(rows: ProcRows, i: number, layout: ProcListingLayout): boolean {

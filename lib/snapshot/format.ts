@@ -43,7 +43,8 @@ export function formatServiceLine(s: ServiceSpec): string {
   return out;
 }
 
-const FWD_SWITCH: Record<DestinationSpec['forward'], string> = {
+/** ipvsadm -Sn's switch for each forwarding method. */
+export const FWD_SWITCH: Record<DestinationSpec['forward'], string> = {
   nat: '-m', tun: '-i', dr: '-g', local: '-g', bypass: '(null)',
 };
 
