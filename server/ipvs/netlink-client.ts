@@ -346,7 +346,7 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
    * decoded services are never held at once).
    */
   private async readServices(decode = true): Promise<{ raw: Uint8Array[]; parsed?: ServiceState[] }> {
-    const replies = await this.request(C.IPVS_CMD_GET_SERVICE, [], true).catch((e) => explain(e, {}, 'listing virtual services'));
+    const replies = await this.serviceReplies();
     if (!this.reuse) return { raw: replies, parsed: decode ? replies.map(unpackServiceMessage) : undefined };
     const memo = this.serviceMemo;
     const parsed: ServiceState[] = new Array(replies.length);
@@ -360,8 +360,12 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
   }
 
   async listServiceSpecs(): Promise<ServiceSpec[]> {
-    const replies = await this.request(C.IPVS_CMD_GET_SERVICE, [], true).catch((e) => explain(e, {}, 'listing virtual services'));
-    return replies.map(unpackServiceSpecMessage);
+    return (await this.serviceReplies()).map(unpackServiceSpecMessage);
+  }
+
+  /** The GET_SERVICE dump's replies (each service's attributes), undecoded. */
+  private serviceReplies(): Promise<Uint8Array[]> {
+    return this.request(C.IPVS_CMD_GET_SERVICE, [], true).catch((e) => explain(e, {}, 'listing virtual services'));
   }
 
   async getService(key: ServiceKey): Promise<ServiceState> {
