@@ -184,10 +184,6 @@ function slowNumber(text: string, pos: number): number {
   return NUMBER_TEXT.test(s) ? Number(s) : NaN;
 }
 
-// the parts an idle table's objects have in common, shared (see decodeCompactTable)
-const NO_FLAGS: ServiceFlags = DEFAULT_FLAGS;
-const NO_TUNNEL: DestinationState['tunnel'] = DEFAULT_TUNNEL;
-const ZERO: Stats = ZERO_STATS;
 
 /**
  * services.list's objects from the compact form. Throws CompactDecodeError, naming the row and field,
@@ -258,7 +254,7 @@ export function decodeCompactTable(input: unknown): ServedService[] {
   };
   const statsOf = (v: number[], from: number): Stats => (
     v[from] === 0 && v[from + 1] === 0 && v[from + 2] === 0 && v[from + 3] === 0 && v[from + 4] === 0
-    && v[from + 5] === 0 && v[from + 6] === 0 && v[from + 7] === 0 && v[from + 8] === 0 && v[from + 9] === 0 ? ZERO : {
+    && v[from + 5] === 0 && v[from + 6] === 0 && v[from + 7] === 0 && v[from + 8] === 0 && v[from + 9] === 0 ? ZERO_STATS : {
       conns: v[from]!, inPkts: v[from + 1]!, outPkts: v[from + 2]!, inBytes: v[from + 3]!, outBytes: v[from + 4]!,
       cps: v[from + 5]!, inPps: v[from + 6]!, outPps: v[from + 7]!, inBps: v[from + 8]!, outBps: v[from + 9]!,
     });
@@ -302,7 +298,7 @@ export function decodeCompactTable(input: unknown): ServedService[] {
       key,
       scheduler: text(sched, 'scheduler'),
       flags: flags === 0
-        ? NO_FLAGS
+        ? DEFAULT_FLAGS
         : { persistent: (flags & 1) !== 0, onePacket: (flags & 2) !== 0, sched1: (flags & 4) !== 0, sched2: (flags & 8) !== 0, sched3: (flags & 16) !== 0 },
       timeout: sv[2]!,
       netmask: text(sv[3]!, 'netmask'),
@@ -331,7 +327,7 @@ export function decodeCompactTable(input: unknown): ServedService[] {
         family: dv[0] === 0 ? family : FAMILY[dv[0]! - 1]!, address, port: dport,
         forward: FORWARD[fwd]!, weight,
         upperThreshold: dv[1]!, lowerThreshold: dv[2]!,
-        tunnel: dv[3] === 0 && dv[4] === 0 && dv[5] === 0 ? NO_TUNNEL : { type: TUNNEL[dv[3]!]!, port: dv[4]!, checksum: CHECKSUM[dv[5]!]! },
+        tunnel: dv[3] === 0 && dv[4] === 0 && dv[5] === 0 ? DEFAULT_TUNNEL : { type: TUNNEL[dv[3]!]!, port: dv[4]!, checksum: CHECKSUM[dv[5]!]! },
         activeConns: dv[6]!, inactiveConns: dv[7]!, persistentConns: dv[8]!,
         stats: statsOf(dv, 9),
       };
