@@ -3,6 +3,21 @@ import type {
   ServiceSpec, ServiceState, SyncDaemon, SyncDaemonConfig, SyncState, Timeouts,
 } from './model';
 
+/** numbers per service in PlainServices.cols */
+export const PLAIN_SERVICE_COLS = 4;
+
+/**
+ * Services as numbers, as /proc/net/ip_vs gives them (lib/proc/ip-vs.ts): service i, cols[i * PLAIN_SERVICE_COLS ...],
+ * is the IPv4 service of protocol cols[i * 4] (its IPPROTO number; 0: not known), address cols[i * 4 + 1]
+ * (a host-order u32, stored as int32) and port cols[i * 4 + 2], scheduler schedulers[cols[i * 4 + 3]], with no
+ * flags, persistence engine or timeout and the full netmask.
+ */
+export interface PlainServices {
+  count: number;
+  cols: Int32Array;
+  schedulers: readonly string[];
+}
+
 /**
  * The one narrow interface through which Director reaches a kernel's IPVS
  * table. The netlink client (server/ipvs) implements it against the real
@@ -17,6 +32,12 @@ export interface IpvsBackend {
   listServices(): Promise<ServiceState[]>;
   /** listServices without the counters, in the same order: for readers that print only the configuration. */
   listServiceSpecs(): Promise<ServiceSpec[]>;
+  /**
+   * listServiceSpecs for a reader that knows most services already (from /proc/net/ip_vs): undefined for each
+   * service that is exactly what `known` says of the one at its position (see PlainServices), a spec for
+   * every other one, so that a listing of 10,000 plain services decodes none of them.
+   */
+  listServiceSpecsBeyond(known: PlainServices): Promise<(ServiceSpec | undefined)[]>;
   getService(key: ServiceKey): Promise<ServiceState>;
   /** Destinations of one service (empty for a missing service, as the kernel does). */
   listDestinations(key: ServiceKey): Promise<DestinationState[]>;

@@ -4,7 +4,7 @@ import {
   HOST_LITTLE_ENDIAN, concatBytes, packAttr, packDaemon, packDaemonState, packDestination, packDestinationKey,
   packGenlMessage, packGetFamily, packService, packServiceKey, packStats, packTimeouts, packU16, packU32, packU8,
   packBE16, unpackAttrs, unpackDaemonMessage, unpackDestination, unpackDestinationMessage, unpackFamily, unpackInfo,
-  unpackService, unpackServiceMessage, unpackServiceSpecMessage, unpackStats, unpackTimeouts,
+  isPlainServiceReply, unpackService, unpackServiceMessage, unpackServiceSpecMessage, unpackStats, unpackTimeouts,
 } from './codec';
 import * as C from './constants';
 import { IpvsError } from './errors';
@@ -165,6 +165,40 @@ function kernelServiceNest(opts: { pe?: string; stats64?: boolean; pad?: boolean
   ];
   return concatBytes(parts);
 }
+
+describe('isPlainServiceReply', () => {
+  /** A GET_SERVICE reply for TCP 192.168.150.100:80 rr, as the kernel sends it, with `change` applied to its attributes. */
+  const reply = (change: Partial<Record<number, Uint8Array | null>> = {}) => {
+    const attrs: Record<number, Uint8Array | null> = {
+      [C.IPVS_SVC_ATTR_AF]: packU16(C.AF_INET), [C.IPVS_SVC_ATTR_PROTOCOL]: packU16(C.IPPROTO_TCP),
+      [C.IPVS_SVC_ATTR_ADDR]: hex('c0 a8 96 64 00000000 00000000 00000000'), [C.IPVS_SVC_ATTR_PORT]: packBE16(80),
+      [C.IPVS_SVC_ATTR_SCHED_NAME]: hex('72 72 00'), [C.IPVS_SVC_ATTR_FLAGS]: concatBytes([packU32(C.IP_VS_SVC_F_HASHED), packU32(0xffffffff)]),
+      [C.IPVS_SVC_ATTR_TIMEOUT]: packU32(0), [C.IPVS_SVC_ATTR_NETMASK]: hex('ff ff ff ff'), ...change,
+    };
+    const nest = Object.entries(attrs).filter(([, v]) => v).map(([t, v]) => packAttr(Number(t), v!));
+    return packAttr(C.IPVS_CMD_ATTR_SERVICE, [...nest, packStats(C.IPVS_SVC_ATTR_STATS, ZERO_STATS, false)]);
+  };
+  const plain = (attrs: Uint8Array, ip = 0xc0a89664, port = 80, sched = 'rr') => isPlainServiceReply(attrs, C.IPPROTO_TCP, ip | 0, port, sched);
+
+  it('is true only for the IPv4 service named, with its scheduler and nothing more', () => {
+    expect(plain(reply())).toBe(true);
+    expect(unpackServiceSpecMessage(reply())).toMatchObject({ scheduler: 'rr', timeout: 0, netmask: '255.255.255.255', pe: null });
+    expect(plain(reply(), 0xc0a89665)).toBe(false);
+    expect(plain(reply(), undefined, 81)).toBe(false);
+    expect(plain(reply(), undefined, undefined, 'r')).toBe(false);
+    expect(plain(reply(), undefined, undefined, 'rrr')).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_PROTOCOL]: packU16(C.IPPROTO_UDP) }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_AF]: packU16(C.AF_INET6) }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_FLAGS]: concatBytes([packU32(C.IP_VS_SVC_F_HASHED | C.IP_VS_SVC_F_SCHED1), packU32(0xffffffff)]) }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_TIMEOUT]: packU32(300) }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_NETMASK]: hex('ff ff ff 00') }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_PE_NAME]: hex('73 69 70 00') }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_FWMARK]: packU32(7) }))).toBe(false);
+    expect(plain(reply({ [C.IPVS_SVC_ATTR_SCHED_NAME]: null }))).toBe(false);
+    expect(plain(packAttr(C.IPVS_CMD_ATTR_SERVICE, kernelServiceNest()))).toBe(false);
+    expect(plain(reply().subarray(0, 20))).toBe(false);
+  });
+});
 
 describe('named cases', () => {
   it('reads a kernel service nest: HASHED stripped, netmask dotted, STATS64 preferred', () => {

@@ -435,6 +435,54 @@ export function unpackServiceSpecMessage(attrs: Uint8Array): ServiceSpec {
   return serviceSpecOf(Reader.of(attrs, 'service message', CMD_NAMES).nest(C.IPVS_CMD_ATTR_SERVICE, 'service', SVC_NAMES));
 }
 
+/**
+ * Whether a GET_SERVICE reply (its attributes) is exactly the IPv4 service `protocol` (IPPROTO number)
+ * `ip`:`port` with `scheduler` and nothing more: no flags, persistence engine or timeout, the full netmask.
+ * Read in place, nothing made: a reader that knows a service from /proc/net/ip_vs decodes only the replies
+ * that say more than the file. False for anything else, malformed replies included (their full decode
+ * names what is wrong).
+ */
+export function isPlainServiceReply(attrs: Uint8Array, protocol: number, ip: number, port: number, scheduler: string): boolean {
+  const nest = attrAt(attrs, 0, attrs.length, C.IPVS_CMD_ATTR_SERVICE);
+  if (nest < 0) return false;
+  const to = nest + hostU16(attrs, nest - C.NLA_HDRLEN) - C.NLA_HDRLEN;
+  let seen = 0;
+  for (let off = nest; off + C.NLA_HDRLEN <= to;) {
+    const len = hostU16(attrs, off), type = hostU16(attrs, off + 2) & C.NLA_TYPE_MASK;
+    if (len < C.NLA_HDRLEN || off + len > to) return false;
+    const o = off + C.NLA_HDRLEN, n = len - C.NLA_HDRLEN;
+    const u32 = n >= 4 ? hostU32(attrs, o) : -1;
+    switch (type) {
+      case C.IPVS_SVC_ATTR_AF: if (n < 2 || hostU16(attrs, o) !== C.AF_INET) return false; break;
+      case C.IPVS_SVC_ATTR_PROTOCOL: if (n < 2 || hostU16(attrs, o) !== protocol) return false; break;
+      case C.IPVS_SVC_ATTR_ADDR: if (n < 4 || ((attrs[o]! << 24) | (attrs[o + 1]! << 16) | (attrs[o + 2]! << 8) | attrs[o + 3]!) !== (ip | 0)) return false; break;
+      case C.IPVS_SVC_ATTR_PORT: if (n < 2 || be16(attrs, o) !== port) return false; break;
+      case C.IPVS_SVC_ATTR_FWMARK: if (u32 !== 0) return false; break;
+      case C.IPVS_SVC_ATTR_SCHED_NAME: if (!sameText(attrs, o, o + n, scheduler)) return false; break;
+      case C.IPVS_SVC_ATTR_FLAGS: if (u32 === -1 || (u32 & ~C.IP_VS_SVC_F_HASHED) !== 0) return false; break;
+      case C.IPVS_SVC_ATTR_TIMEOUT: if (u32 !== 0) return false; break;
+      case C.IPVS_SVC_ATTR_NETMASK: if (u32 !== 0xffffffff) return false; break;
+      case C.IPVS_SVC_ATTR_PE_NAME: if (n > 0 && attrs[o] !== 0) return false; break;
+      default: break;
+    }
+    if (type < 32) seen |= 1 << type;
+    off += align4(len);
+  }
+  const needed = (1 << C.IPVS_SVC_ATTR_AF) | (1 << C.IPVS_SVC_ATTR_PROTOCOL) | (1 << C.IPVS_SVC_ATTR_ADDR) | (1 << C.IPVS_SVC_ATTR_PORT) | (1 << C.IPVS_SVC_ATTR_SCHED_NAME);
+  return (seen & needed) === needed;
+}
+
+/** The payload start of the first attribute of `type` in buf[from, to), or -1. */
+function attrAt(buf: Uint8Array, from: number, to: number, type: number): number {
+  for (let off = from; off + C.NLA_HDRLEN <= to;) {
+    const len = hostU16(buf, off);
+    if (len < C.NLA_HDRLEN || off + len > to) return -1;
+    if ((hostU16(buf, off + 2) & C.NLA_TYPE_MASK) === type) return off + C.NLA_HDRLEN;
+    off += align4(len);
+  }
+  return -1;
+}
+
 const CMD_NAMES: Record<number, string> = { 1: 'SERVICE', 2: 'DEST', 3: 'DAEMON', 4: 'TIMEOUT_TCP', 5: 'TIMEOUT_TCP_FIN', 6: 'TIMEOUT_UDP' };
 
 // ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ export interface ListOptions {
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
-const PROTO_LABEL = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' } as const;
+export const PROTO_LABEL = { tcp: 'TCP', udp: 'UDP', sctp: 'SCTP' } as const;
 
 /** ipvsadm's print_largenum: 9 columns, abbreviated with K/M/G/T unless exact. */
 export function largeNum(v: number, exact = false): string {

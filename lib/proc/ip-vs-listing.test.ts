@@ -3,7 +3,7 @@ import { formatList } from '../ipvs/list-format';
 import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceKey } from '../ipvs/model';
 import { parseIPv6 } from '../net/ip';
 import { formatSnapshot } from '../snapshot/format';
-import { parseProcIpvsTable } from './ip-vs';
+import { parseProcIpvsTable, SERVICE_COLS } from './ip-vs';
 import { printProcListing, printsFromRows, type ProcListingLayout } from './ip-vs-listing';
 
 // The printer against the general formatters on the same table: every kind of service and real server,
@@ -69,13 +69,18 @@ const TABLE: ServiceEntry[] = [
   service({ kind: 'fwmark', family: 'inet6', fwmark: 0xffffffff }, {}, [{ family: 'inet6', address: 'fe80::1', port: 0, forward: 'tun' }]),
 ];
 
-function print(entries: ServiceEntry[], layout: ProcListingLayout, nosort = false): string {
+/** What listStructure leaves out: the spec of a service the file's numbers say all of. */
+const isPlain = (s: ServiceEntry) => s.key.kind === 'addr' && s.key.family === 'inet' && !Object.values(s.flags).some(Boolean)
+  && s.timeout === 0 && s.netmask === '255.255.255.255' && !s.pe;
+
+function print(entries: ServiceEntry[], layout: ProcListingLayout, nosort = false, everySpec = false): string {
   const proc = parseProcIpvsTable(procText(entries), HZ);
   const asked: number[] = [];
   let out = '';
   const dec = new TextDecoder();
+  const specs = entries.map((e, i) => (!everySpec && proc.services.cols[i * SERVICE_COLS] !== 0 && isPlain(e) ? undefined : e));
   printProcListing({
-    services: entries, rows: proc.rows,
+    services: proc.services, specs, rows: proc.rows,
     destinations: (i) => { asked.push(i); return entries[i]!.destinations; },
   }, { layout, info: INFO, nosort, emit: (b) => { out += dec.decode(b); } });
   // only the services the rows cannot print were asked for
@@ -87,10 +92,24 @@ describe('printProcListing', () => {
   it('prints ipvsadm -Ln\'s default layout as the general formatter does, sorted or not', () => {
     expect(print(TABLE, 'list')).toBe(formatList(TABLE, INFO));
     expect(print(TABLE, 'list', true)).toBe(formatList(TABLE, INFO, { nosort: true }));
+    expect(print(TABLE, 'list', false, true)).toBe(formatList(TABLE, INFO));
   });
 
   it('prints ipvsadm -Sn as the snapshot formatter does without thresholds, tunnels from objects', () => {
     expect(print(TABLE, 'save')).toBe(formatSnapshot(TABLE, { thresholds: false }));
+    expect(print(TABLE, 'save', false, true)).toBe(formatSnapshot(TABLE, { thresholds: false }));
+  });
+
+  it('prints plain services from the file\'s numbers, every protocol, in both layouts', () => {
+    const plain = (['tcp', 'udp', 'sctp'] as const).flatMap((protocol, p) => [
+      service({ kind: 'addr', family: 'inet', protocol, address: '255.255.255.255', port: 65535 }, { scheduler: 'wlc' }, [{ forward: 'tun' }]),
+      service({ kind: 'addr', family: 'inet', protocol, address: `10.0.${p}.1`, port: 0 }, { scheduler: 'mh' }, [{ address: '10.0.0.2' }, { address: '10.0.0.1' }]),
+      service({ kind: 'addr', family: 'inet', protocol, address: `200.0.${p}.1`, port: 80 }, {}, [{ family: 'inet6', address: '2001:db8::1' }]),
+    ]);
+    expect(parseProcIpvsTable(procText(plain), HZ).services.others.size).toBe(0);
+    expect(print(plain, 'list')).toBe(formatList(plain, INFO));
+    expect(print(plain, 'list', true)).toBe(formatList(plain, INFO, { nosort: true }));
+    expect(print(plain, 'save')).toBe(formatSnapshot(plain, { thresholds: false }));
   });
 
   it('prints IPv4 real servers from the rows, leaving IPv6 ones and (in save) tunnels to objects', () => {
@@ -103,7 +122,7 @@ describe('printProcListing', () => {
     const many = Array.from({ length: 3000 }, (_, i) => service(tcp(`10.${i >> 8}.${i & 255}.1`, 80), {}, [{ address: `172.16.${i & 255}.1` }, { address: '172.16.0.2' }]));
     const proc = parseProcIpvsTable(procText(many), HZ);
     const pieces: string[] = [];
-    printProcListing({ services: many, rows: proc.rows, destinations: () => [] },
+    printProcListing({ services: proc.services, specs: [], rows: proc.rows, destinations: () => [] },
       { layout: 'list', info: INFO, emit: (b) => { pieces.push(new TextDecoder().decode(b)); } });
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.join('')).toBe(formatList(many, INFO));

@@ -8,16 +8,19 @@
  * parse left, a tunnel's settings in save) is printed from objects by the
  * general formatters instead.
  */
-import { defaultDestinationLine, FORWARD_LABEL, headLines, serviceLine } from '../ipvs/list-format';
+import { PLAIN_SERVICE_COLS, type PlainServices } from '../ipvs/backend';
+import { defaultDestinationLine, FORWARD_LABEL, headLines, PROTO_LABEL, serviceLine } from '../ipvs/list-format';
 import type { DestinationState, IpvsInfo, ServiceSpec } from '../ipvs/model';
 import { formatDestinationLine, formatServiceLine, FWD_SWITCH } from '../snapshot/format';
-import { serviceArg } from '../snapshot/keys';
-import { glibcMergeSortInPlace, serviceOrderLikeIpvsadm, sortDestinationsLikeIpvsadm, sub32 } from '../snapshot/sort';
-import { FORWARD_CODES, ROW_COLS, type ProcRows } from './ip-vs';
+import { serviceArg, SERVICE_OPTION } from '../snapshot/keys';
+import { glibcMergeSortInPlace, serviceOrderBy, setSvcSortKey, sortDestinationsLikeIpvsadm, sub32 } from '../snapshot/sort';
+import { FORWARD_CODES, PROTOCOL_NUMBERS, ROW_COLS, type ProcRows } from './ip-vs';
 
 export interface ProcListingTable {
-  /** in the file's order: services[i]'s real servers are rows rows.first[i] .. rows.first[i + 1] - 1 */
-  services: readonly ServiceSpec[];
+  /** in the file's order: service i's real servers are rows rows.first[i] .. rows.first[i + 1] - 1 */
+  services: PlainServices;
+  /** service i's configuration, where its columns in `services` do not say all of it (else undefined) */
+  specs: readonly (ServiceSpec | undefined)[];
   rows: ProcRows;
   /** services[i]'s real servers as objects, asked only for a service the rows cannot print (see printsFromRows) */
   destinations(i: number): readonly DestinationState[];
@@ -39,6 +42,13 @@ const TUN = FORWARD_CODES.indexOf('tun');
 /** by forwarding code: the kernel's name, as ipvsadm -Ln prints it, and ipvsadm -Sn's switch */
 const FORWARD_NAME = FORWARD_CODES.map((f) => FORWARD_LABEL[f]);
 const FORWARD_SWITCH = FORWARD_CODES.map((f) => FWD_SWITCH[f]);
+/** by IPPROTO number: the protocol as ipvsadm -Ln's service line starts (padded to 4) and ipvsadm -Sn's switch */
+const PROTOCOL_COLUMN: Record<number, string> = {}, PROTOCOL_SWITCH: Record<number, string> = {};
+for (const [n, p] of Object.entries(PROTOCOL_NUMBERS)) {
+  PROTOCOL_COLUMN[Number(n)] = PROTO_LABEL[p].padEnd(4);
+  PROTOCOL_SWITCH[Number(n)] = SERVICE_OPTION[p];
+}
+const AF_INET = 2;
 
 /** Whether services[i]'s real servers print from the rows alone: all IPv4 lines of the fast parse, and for save no tunnel. */
 export function printsFromRows(rows: ProcRows, i: number, layout: ProcListingLayout): boolean {
@@ -105,71 +115,114 @@ class ByteText {
   }
 }
 
-/** Longest row line: `  -> ` + 21 + padding to 28 + the four columns with int32s. */
+/**
+ * Room for the longest line printed from numbers: a row in list (`  -> ` + 21 + padding to 28 + the four columns
+ * with int32s), a row in save after a plain service's `-a --sctp-service 255.255.255.255:65535 -r `, or a plain
+ * service's line (schedulers' names have at most 15 characters).
+ */
 const ROW_ROOM = 128;
 
 export function printProcListing(t: ProcListingTable, opts: ProcListingOptions): void {
-  const { services, rows } = t;
+  const { services, specs, rows } = t;
   const { cols, first } = rows;
+  const svc = services.cols;
   const list = opts.layout === 'list';
   const out = new ByteText(opts.emit);
   if (list) {
     if (!opts.info) throw new TypeError('printProcListing: the list layout needs info');
     out.text(`${headLines(opts.info, 'default').join('\n')}\n`);
   }
-  const order = opts.nosort ? null : serviceOrderLikeIpvsadm(services);
+  const order = opts.nosort ? null : serviceOrderBy(services.count, (i, k) => {
+    const spec = specs[i];
+    if (spec) return setSvcSortKey(k, spec.key);
+    const c = i * PLAIN_SERVICE_COLS;
+    k.fwmark = 0; k.af = AF_INET; k.proto = svc[c]!; k.port = svc[c + 2]!;
+    k.w0 = svc[c + 1]! >>> 0; k.w1 = 0; k.w2 = 0; k.w3 = 0;
+  });
   let widest = 0;
-  for (let i = 0; i < services.length; i++) widest = Math.max(widest, first[i + 1]! - first[i]!);
+  for (let i = 0; i < services.count; i++) widest = Math.max(widest, first[i + 1]! - first[i]!);
   const idx = new Int32Array(widest), tmp = new Int32Array(widest);
   // ipvs_cmp_dests for IPv4 real servers: the address as libipvs subtracts it, then the port
   const cmpRows = (x: number, y: number) => sub32(cols[x * ROW_COLS]!, cols[y * ROW_COLS]!) || cols[x * ROW_COLS + 1]! - cols[y * ROW_COLS + 1]!;
-  for (let k = 0; k < services.length; k++) {
+  for (let k = 0; k < services.count; k++) {
     const i = order ? order[k]! : k;
-    const s = services[i]!;
-    out.text(`${list ? serviceLine(s) : formatServiceLine(s)}\n`);
+    const s = specs[i];
+    const c = i * PLAIN_SERVICE_COLS;
+    let prefix = '';
+    if (s) {
+      out.text(`${list ? serviceLine(s) : formatServiceLine(s)}\n`);
+      if (!list) prefix = `-a ${serviceArg(s.key)} -r `;
+    } else {
+      // a plain IPv4 service: `TCP  10.0.0.1:80 rr` (list), `-A -t 10.0.0.1:80 -s rr` (save)
+      out.room(ROW_ROOM);
+      out.text(list ? PROTOCOL_COLUMN[svc[c]!]! : `-A ${PROTOCOL_SWITCH[svc[c]!]!}`);
+      out.byte(32);
+      out.hostPort(svc[c + 1]! >>> 0, svc[c + 2]!);
+      out.text(list ? ' ' : ' -s ');
+      out.text(services.schedulers[svc[c + 3]!]!);
+      out.byte(10);
+    }
     if (!printsFromRows(rows, i, opts.layout)) {
       const objects = t.destinations(i);
+      const spec = s ?? specOf(t, i);
       for (const d of opts.nosort ? objects : sortDestinationsLikeIpvsadm(objects)) {
-        out.text(`${list ? defaultDestinationLine(s.key, d) : formatDestinationLine(s, d, false)}\n`);
+        out.text(`${list ? defaultDestinationLine(spec.key, d) : formatDestinationLine(spec, d, false)}\n`);
       }
       continue;
     }
     const count = first[i + 1]! - first[i]!;
     for (let j = 0; j < count; j++) idx[j] = first[i]! + j;
     if (!opts.nosort) glibcMergeSortInPlace(idx, count, cmpRows, tmp);
-    const prefix = list ? '' : `-a ${serviceArg(s.key)} -r `;
     for (let j = 0; j < count; j++) {
-      const c = idx[j]! * ROW_COLS;
+      const r = idx[j]! * ROW_COLS;
       out.room(ROW_ROOM + prefix.length);
       if (list) {
         // `  -> %-28s %-7s %-6d %-10u %-10u`: each field padded from where it starts, as printf does
         out.text('  -> ');
         let at = out.n;
-        out.hostPort(cols[c]! >>> 0, cols[c + 1]!);
+        out.hostPort(cols[r]! >>> 0, cols[r + 1]!);
         out.padTo(at + 28); out.byte(32);
         at = out.n;
-        out.text(FORWARD_NAME[cols[c + 2]!]!);
+        out.text(FORWARD_NAME[cols[r + 2]!]!);
         out.padTo(at + 7); out.byte(32);
         at = out.n;
-        out.int(cols[c + 3]!);
+        out.int(cols[r + 3]!);
         out.padTo(at + 6); out.byte(32);
         at = out.n;
-        out.int(cols[c + 4]!);
+        out.int(cols[r + 4]!);
         out.padTo(at + 10); out.byte(32);
         at = out.n;
-        out.int(cols[c + 5]!);
+        out.int(cols[r + 5]!);
         out.padTo(at + 10);
       } else {
         // `-a <service> -r <address:port> <forwarding switch> -w <weight>`
-        out.text(prefix);
-        out.hostPort(cols[c]! >>> 0, cols[c + 1]!);
+        if (s) out.text(prefix);
+        else {
+          out.text(`-a ${PROTOCOL_SWITCH[svc[c]!]!} `);
+          out.hostPort(svc[c + 1]! >>> 0, svc[c + 2]!);
+          out.text(' -r ');
+        }
+        out.hostPort(cols[r]! >>> 0, cols[r + 1]!);
         out.byte(32);
-        out.text(FORWARD_SWITCH[cols[c + 2]!]!);
+        out.text(FORWARD_SWITCH[cols[r + 2]!]!);
         out.text(' -w ');
-        out.int(cols[c + 3]!);
+        out.int(cols[r + 3]!);
       }
       out.byte(10);
     }
   }
   out.flush();
+}
+
+/** Service i's spec: from netlink, or made from its columns when they say all of it (for the few callers that need one). */
+export function specOf(t: ProcListingTable, i: number): ServiceSpec {
+  const spec = t.specs[i];
+  if (spec) return spec;
+  const { services } = t;
+  const c = i * PLAIN_SERVICE_COLS, ip = services.cols[c + 1]! >>> 0;
+  return {
+    key: { kind: 'addr', family: 'inet', protocol: PROTOCOL_NUMBERS[services.cols[c]!]!, address: `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port: services.cols[c + 2]! },
+    scheduler: services.schedulers[services.cols[c + 3]!]!, flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false },
+    timeout: 0, netmask: '255.255.255.255', pe: null,
+  };
 }

@@ -20,7 +20,7 @@ describe('parseProcIpvsTable', () => {
     for (const text of [LAB, REF]) {
       const whole = parseProcIpvs(text, 100);
       const t = parseProcIpvsTable(text, 100);
-      expect(t.services.map((s, i) => ({ ...s, destinations: t.destinations(i) }))).toEqual(whole.services);
+      expect(Array.from({ length: t.services.count }, (_, i) => ({ ...t.service(i), destinations: t.destinations(i) }))).toEqual(whole.services);
       expect([t.version, t.connTableSize]).toEqual([whole.version, whole.connTableSize]);
     }
     const t = parseProcIpvsTable(LAB, 100);
@@ -28,6 +28,20 @@ describe('parseProcIpvsTable', () => {
     expect(t.destinations(3)).toEqual([{ family: 'inet', address: '10.2.2.2', port: 80, forward: 'nat', weight: 3, activeConns: 0, inactiveConns: 0 }]);
     expect(t.destinations(1)[0]).toMatchObject({ family: 'inet6', address: '2001:db8::a', port: 8080 });
     expect(t.destinations(3)[0]).not.toBe(t.destinations(3)[0]);
+  });
+
+  it('keeps plain IPv4 services as numbers, the others as the general parser\'s objects', () => {
+    const t = parseProcIpvsTable(REF, 250);
+    // TCP 10.0.0.1:80 rr: IPPROTO_TCP, the address as a host-order u32, the port, the scheduler's index
+    expect([...t.services.cols.subarray(0, 4)]).toEqual([6, 0x0a000001, 80, 0]);
+    expect(t.services.schedulers[0]).toBe('rr');
+    expect(t.service(0)).toEqual({
+      key: { kind: 'addr', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 }, scheduler: 'rr',
+      persistent: false, timeout: 0, timeoutJiffies: 0, netmask: '', onePacket: false, destinations: [],
+    });
+    expect(t.services.cols[4]).toBe(0);
+    expect(t.service(1)).toBe(t.services.others.get(1));
+    expect(t.service(1)).toMatchObject({ scheduler: 'sh', persistent: true, netmask: '255.255.255.0' });
   });
 
   it('refuses a bad real-server line at parse time, naming it, as parseProcIpvs does', () => {

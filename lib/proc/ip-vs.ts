@@ -6,6 +6,7 @@
  * stats, thresholds, tunnel options or scheduler flags, gives persistence
  * in jiffies (so the caller must pass the kernel's HZ) and hex everywhere.
  */
+import { PLAIN_SERVICE_COLS, type PlainServices } from '../ipvs/backend';
 import type { DestinationKey, ForwardMethod, Protocol, ServiceKey } from '../ipvs/model';
 import { formatIPv6 } from '../net/ip';
 
@@ -125,15 +126,6 @@ function fieldsOf(text: string, from: number, to: number): number {
   return n;
 }
 
-/** "0A000001:0050" at field k, or null (IPv6 and anything else take the general path). */
-function ipv4HostPortAt(text: string, k: number): { address: string; port: number } | null {
-  const a = fieldStart[k]!;
-  if (fieldEnd[k]! - a !== 13 || text.charCodeAt(a + 8) !== 58) return null;
-  const ip = hexAt(text, a, a + 8), port = hexAt(text, a + 9, a + 13);
-  if (ip < 0 || port < 0) return null;
-  return { address: u32ToIPv4(ip), port };
-}
-
 /** Forwarding methods by their code in ProcRows.cols. */
 export const FORWARD_CODES: readonly ForwardMethod[] = ['nat', 'local', 'tun', 'dr'];
 /** numbers per real server in ProcRows.cols: see ProcRows */
@@ -142,27 +134,25 @@ export const ROW_COLS = 6;
 /** The kernel's names of FORWARD_CODES, by code. */
 const FORWARD_NAMES = ['Masq', 'Local', 'Tunnel', 'Route'];
 
-/** The forwarding code of the kernel's name at text[from, to), or -1. */
-function forwardCodeAt(text: string, from: number, to: number): number {
-  for (let c = 0; c < FORWARD_NAMES.length; c++) {
-    const name = FORWARD_NAMES[c]!;
-    if (name.length === to - from && text.startsWith(name, from)) return c;
+/** The index of the name at text[from, to) in `names`, or -1. */
+function nameAt(text: string, from: number, to: number, names: readonly string[]): number {
+  for (let k = 0; k < names.length; k++) {
+    if (names[k]!.length === to - from && text.startsWith(names[k]!, from)) return k;
   }
   return -1;
 }
 
 /**
- * The common lines without building strings for every field: an IPv4 real
- * server (written to row `r` of `cols`), or an IPv4 TCP/UDP/SCTP service with
- * no flags. False or null sends the line to the general parser, which also
- * names whatever is wrong with it.
+ * The common lines without building strings for every field (the line's `n` fields are in fieldStart/fieldEnd):
+ * an IPv4 real server (written to row `r` of `cols`), or an IPv4 TCP/UDP/SCTP service with no flags (to row `r`
+ * of `svc`). False sends the line to the general parser, which also names whatever is wrong with it.
  */
-function fastDestination(text: string, from: number, to: number, cols: Int32Array, r: number): boolean {
-  if (fieldsOf(text, from, to) !== 6 || text.charCodeAt(fieldStart[0]!) !== 45 || fieldEnd[0]! - fieldStart[0]! !== 2 || text.charCodeAt(fieldStart[0]! + 1) !== 62) return false;
+function fastDestination(text: string, n: number, cols: Int32Array, r: number): boolean {
+  if (n !== 6 || text.charCodeAt(fieldStart[0]!) !== 45 || fieldEnd[0]! - fieldStart[0]! !== 2 || text.charCodeAt(fieldStart[0]! + 1) !== 62) return false;
   const a = fieldStart[1]!;
   if (fieldEnd[1]! - a !== 13 || text.charCodeAt(a + 8) !== 58) return false;
   const ip = hexAt(text, a, a + 8), port = hexAt(text, a + 9, a + 13);
-  const forward = forwardCodeAt(text, fieldStart[2]!, fieldEnd[2]!);
+  const forward = nameAt(text, fieldStart[2]!, fieldEnd[2]!, FORWARD_NAMES);
   const weight = intAt(text, fieldStart[3]!, fieldEnd[3]!), active = intAt(text, fieldStart[4]!, fieldEnd[4]!), inactive = intAt(text, fieldStart[5]!, fieldEnd[5]!);
   if (ip < 0 || port < 0 || forward < 0 || !isInt32(weight) || !isInt32(active) || !isInt32(inactive)) return false;
   const c = r * ROW_COLS;
@@ -172,15 +162,24 @@ function fastDestination(text: string, from: number, to: number, cols: Int32Arra
 /** The kernel prints these counts with %d: anything else is not its file (and the general parser keeps it exact). */
 const isInt32 = (n: number) => n === (n | 0);
 
-function fastService(text: string, from: number, to: number): ProcService | null {
-  if (fieldsOf(text, from, to) !== 3) return null;
-  const protocol = PROTOCOLS[text.slice(fieldStart[0], fieldEnd[0])];
-  const hp = protocol ? ipv4HostPortAt(text, 1) : null;
-  if (!protocol || !hp) return null;
-  return {
-    key: { kind: 'addr', family: 'inet', protocol, address: hp.address, port: hp.port }, scheduler: text.slice(fieldStart[2], fieldEnd[2]),
-    persistent: false, timeout: 0, timeoutJiffies: 0, netmask: '', onePacket: false, destinations: [],
-  };
+/** The kernel's protocol names, by IPPROTO number (ProcServiceRows.cols). */
+export const PROTOCOL_NUMBERS: Readonly<Record<number, Protocol>> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
+/** The kernel's names of the protocols, and their IPPROTO numbers. */
+const PROTOCOL_NAMES = ['TCP', 'UDP', 'SCTP'], PROTOCOL_NUMBER = [6, 17, 132];
+
+function fastService(text: string, n: number, svc: Int32Array, r: number, schedulers: string[]): boolean {
+  if (n !== 3) return false;
+  const protocol = nameAt(text, fieldStart[0]!, fieldEnd[0]!, PROTOCOL_NAMES);
+  const a = fieldStart[1]!;
+  if (protocol < 0 || fieldEnd[1]! - a !== 13 || text.charCodeAt(a + 8) !== 58) return false;
+  const ip = hexAt(text, a, a + 8), port = hexAt(text, a + 9, a + 13);
+  if (ip < 0 || port < 0) return false;
+  // the few scheduler names in use, each made into a string once
+  let sched = nameAt(text, fieldStart[2]!, fieldEnd[2]!, schedulers);
+  if (sched < 0) sched = schedulers.push(text.slice(fieldStart[2], fieldEnd[2])) - 1;
+  const c = r * SERVICE_COLS;
+  svc[c] = PROTOCOL_NUMBER[protocol]!; svc[c + 1] = ip; svc[c + 2] = port; svc[c + 3] = sched;
+  return true;
 }
 
 /**
@@ -189,24 +188,38 @@ function fastService(text: string, from: number, to: number): ProcService | null
  */
 export function parseProcIpvs(text: string, hz: number): ProcIpvs {
   const t = parseProcIpvsTable(text, hz);
-  t.services.forEach((s, i) => { s.destinations = t.destinations(i); });
-  return { version: t.version, connTableSize: t.connTableSize, services: t.services };
+  const services: ProcService[] = [];
+  for (let i = 0; i < t.services.count; i++) services.push({ ...t.service(i), destinations: t.destinations(i) });
+  return { version: t.version, connTableSize: t.connTableSize, services };
 }
 
 /**
- * The file parsed as parseProcIpvs does (the same checks and errors), with the real servers kept as numbers
- * in one typed array, made into objects only when asked for: a listing of 10,000 × 4 then allocates no
- * object or string per real server (in the lab kernel, heap growth and young-generation GC were most of
- * what `director list` cost beyond its reads).
+ * The file parsed as parseProcIpvs does (the same checks and errors), with the services and real servers kept
+ * as numbers in typed arrays, made into objects only when asked for: a listing of 10,000 × 4 then allocates no
+ * object or string per service or real server (in the lab kernel, heap growth and young-generation GC were
+ * most of what `director list` cost beyond its reads).
  */
 export interface ProcIpvsTable {
   version: string;
   connTableSize: number;
-  /** `destinations` of each is empty: ask destinations(i), or read rows */
-  services: ProcService[];
-  /** services[i]'s real servers, new objects at every call */
+  services: ProcServiceRows;
+  /** service i as an object (`destinations` empty: ask destinations(i), or read rows); a new one at every call but for `others` */
+  service(i: number): ProcService;
+  /** service i's real servers, new objects at every call */
   destinations(i: number): ProcDestination[];
   rows: ProcRows;
+}
+
+/** numbers per service in ProcServiceRows.cols: see PlainServices */
+export const SERVICE_COLS = PLAIN_SERVICE_COLS;
+
+/**
+ * The services as numbers (PlainServices: IPv4 TCP/UDP/SCTP services whose line says nothing more). A service
+ * whose protocol column is 0 is in `others` instead (IPv6, a fwmark, persistence or OPS, or a line the fast
+ * path left to the general parser).
+ */
+export interface ProcServiceRows extends PlainServices {
+  others: ReadonlyMap<number, ProcService>;
 }
 
 /**
@@ -241,25 +254,32 @@ export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
   // sized once: at most one row per line
   let lines = 1;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-  const services: ProcService[] = [];
   const firsts: number[] = [];
   const cols = new Int32Array(lines * ROW_COLS);
   const others = new Map<number, ProcDestination>();
-  let rows = 0;
+  const svcCols = new Int32Array(lines * SERVICE_COLS);
+  const schedulers: string[] = [];
+  const otherServices = new Map<number, ProcService>();
+  let rows = 0, count = 0;
   let n = 3;
   for (let from = e2 + 1; from < text.length; n++) {
     const to = lineEnd(from);
-    const first = fieldsOf(text, from, to) > 0 ? text.charCodeAt(fieldStart[0]!) : 0;
+    const fields = fieldsOf(text, from, to);
+    const first = fields > 0 ? text.charCodeAt(fieldStart[0]!) : 0;
     if (first === 0) {
       // a blank line
-    } else if (first === 45 && services.length > 0 && fastDestination(text, from, to, cols, rows)) {
+    } else if (first === 45 && count > 0 && fastDestination(text, fields, cols, rows)) {
       rows++; // an IPv4 real server, in cols
+    } else if (first !== 45 && fastService(text, fields, svcCols, count, schedulers)) {
+      firsts.push(rows);
+      count++; // an IPv4 service, in svcCols
     } else {
-      const fast = first === 45 ? null : fastService(text, from, to);
-      const parsed = fast ?? parseLine(text.slice(from, to), n + 1, hz, services.length > 0);
+      const parsed = parseLine(text.slice(from, to), n + 1, hz, count > 0);
       if ('key' in parsed) {
         firsts.push(rows);
-        services.push(parsed);
+        otherServices.set(count, parsed);
+        svcCols[count * SERVICE_COLS] = 0;
+        count++;
       } else {
         others.set(rows, parsed);
         cols[rows * ROW_COLS + 2] = -1;
@@ -281,8 +301,17 @@ export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
     }
     return out;
   };
+  const service = (i: number): ProcService => {
+    const other = otherServices.get(i);
+    if (other) return other;
+    const c = i * SERVICE_COLS;
+    return {
+      key: { kind: 'addr', family: 'inet', protocol: PROTOCOL_NUMBERS[svcCols[c]!]!, address: u32ToIPv4(svcCols[c + 1]! >>> 0), port: svcCols[c + 2]! },
+      scheduler: schedulers[svcCols[c + 3]!]!, persistent: false, timeout: 0, timeoutJiffies: 0, netmask: '', onePacket: false, destinations: [],
+    };
+  };
   // An IPv6 fwmark service prints its prefix-length netmask byte-swapped; an IPv4 one a dotted mask.
-  services.forEach((s, i) => {
+  otherServices.forEach((s, i) => {
     if (s.key.kind !== 'fwmark') return;
     const dests = destinations(i);
     if (dests.length > 0 && dests.every((d) => d.family === 'inet6')) {
@@ -293,7 +322,11 @@ export function parseProcIpvsTable(text: string, hz: number): ProcIpvsTable {
       }
     }
   });
-  return { version: head[1]!, connTableSize: Number(head[2]), services, destinations, rows: { first, cols: cols.subarray(0, rows * ROW_COLS), others } };
+  return {
+    version: head[1]!, connTableSize: Number(head[2]),
+    services: { count, cols: svcCols.subarray(0, count * SERVICE_COLS), schedulers, others: otherServices },
+    service, destinations, rows: { first, cols: cols.subarray(0, rows * ROW_COLS), others },
+  };
 }
 
 /** Any service or real-server line (IPv6, fwmark, flags), or the error naming what is wrong with it. */

@@ -2,7 +2,7 @@
 import type { DestinationKey, Protocol, ServiceKey } from '../ipvs/model';
 import { formatHostPort } from '../net/ip';
 
-const SERVICE_OPTION: Record<Protocol, string> = { tcp: '-t', udp: '-u', sctp: '--sctp-service' };
+export const SERVICE_OPTION: Record<Protocol, string> = { tcp: '-t', udp: '-u', sctp: '--sctp-service' };
 
 /** How ipvsadm -S names a service: `-t 10.0.0.1:80`, `-f 7 -6`. fwmark ≥ 2^31 prints negative, as ipvsadm's %d does. */
 export function serviceArg(key: ServiceKey): string {

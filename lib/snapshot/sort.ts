@@ -80,11 +80,12 @@ export const sub32 = (a: number, b: number): number => (a - b) | 0;
 /** The first of the four word differences that is not 0 (as libipvs's loop), or 0. */
 const cmpWords = (a: Words, b: Words): number => sub32(a.w0, b.w0) || sub32(a.w1, b.w1) || sub32(a.w2, b.w2) || sub32(a.w3, b.w3);
 
-interface SvcSortKey extends Words { fwmark: number; af: number; proto: number; port: number }
+/** A service's fields in ipvs_cmp_services: fwmark, family and protocol as their numbers, the address as words */
+export interface SvcSortKey extends Words { fwmark: number; af: number; proto: number; port: number }
 interface DestSortKey<T> extends Words { item: T; v6: boolean; port: number }
 
 /** `key`'s fields of ipvs_cmp_services, written into `out` */
-function setSvcSortKey(out: SvcSortKey, k: ServiceKey): void {
+export function setSvcSortKey(out: SvcSortKey, k: ServiceKey): void {
   out.fwmark = 0; out.af = AF[k.family]; out.proto = 0; out.port = 0; out.w0 = 0; out.w1 = 0; out.w2 = 0; out.w3 = 0;
   if (k.kind === 'fwmark') out.fwmark = k.fwmark >>> 0;
   else {
@@ -103,13 +104,17 @@ function cmpDests<T>(d1: DestSortKey<T>, d2: DestSortKey<T>): number {
 
 /** The positions of `services` in ipvsadm's order: for callers that keep what goes with each service beside it. */
 export function serviceOrderLikeIpvsadm(services: readonly { key: ServiceKey }[]): Int32Array {
+  return serviceOrderBy(services.length, (i, k) => setSvcSortKey(k, services[i]!.key));
+}
+
+/** serviceOrderLikeIpvsadm of n services whose keys `sortKey` writes, service i's into k (callers without key objects). */
+export function serviceOrderBy(n: number, sortKey: (i: number, k: SvcSortKey) => void): Int32Array {
   // each service's sort key as SVC_COLS numbers in one array, sorted by position: no key object per service
   // (a listing of 10,000 services held 20,000 of them until it printed)
-  const n = services.length;
   const cols = new Float64Array(n * SVC_COLS);
   const k: SvcSortKey = { fwmark: 0, af: 0, proto: 0, port: 0, w0: 0, w1: 0, w2: 0, w3: 0 };
   for (let i = 0; i < n; i++) {
-    setSvcSortKey(k, services[i]!.key);
+    sortKey(i, k);
     const c = i * SVC_COLS;
     cols[c] = k.fwmark; cols[c + 1] = k.af; cols[c + 2] = k.proto; cols[c + 3] = k.port;
     cols[c + 4] = k.w0; cols[c + 5] = k.w1; cols[c + 6] = k.w2; cols[c + 7] = k.w3;

@@ -8,7 +8,7 @@
  * private addresses; nothing here sends a packet.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { PLAIN_SERVICE_COLS, type IpvsBackend } from '@/lib/ipvs/backend';
 import { isIpvsError, type IpvsErrorCode } from '@/lib/ipvs/errors';
 import {
   DEFAULT_FLAGS, DEFAULT_TUNNEL, type DestinationSpec, type ServiceKey, type ServiceSpec,
@@ -110,6 +110,25 @@ export function ipvsContract(name: string, make: () => Promise<IpvsBackend>): vo
       const got = await b.getService(VIP);
       expect(got.scheduler).toBe('rr');
       expect(got.flags.persistent).toBe(false);
+    });
+
+    it('leaves out of listServiceSpecsBeyond exactly the services that are what it was told', async () => {
+      const other: ServiceKey = { kind: 'addr', family: 'inet', protocol: 'tcp', address: '192.0.2.11', port: 80 }, wrr: ServiceKey = { ...other, address: '192.0.2.12' };
+      await b.addService(svc(VIP, { scheduler: 'rr' }));
+      await b.addService(svc(other, { scheduler: 'sh', flags: { ...DEFAULT_FLAGS, sched1: true } }));
+      await b.addService(svc(wrr, { scheduler: 'wrr' }));
+      await b.addService(svc(VIP6, { scheduler: 'rr' }));
+      const listed = await b.listServiceSpecs();
+      // each told as what it is, but as a plain IPv4 TCP service and with rr as its scheduler
+      const cols = new Int32Array(listed.length * PLAIN_SERVICE_COLS);
+      listed.forEach((s, i) => {
+        const ip = s.key.kind === 'addr' && s.key.family === 'inet' ? s.key.address.split('.').reduce((w, x) => w * 256 + Number(x), 0) : 0;
+        cols.set([6, ip | 0, s.key.kind === 'addr' ? s.key.port : 0, 0], i * PLAIN_SERVICE_COLS);
+      });
+      const got = await b.listServiceSpecsBeyond({ count: listed.length, cols, schedulers: ['rr'] });
+      expect(got).toEqual(listed.map((s) => (JSON.stringify(s.key) === JSON.stringify(VIP) ? undefined : s)));
+      expect(got.filter((s) => s === undefined)).toHaveLength(1);
+      expect(got).toHaveLength(4);
     });
 
     it('stores persistence timeout and netmask', async () => {

@@ -4,7 +4,8 @@
  * stands in for the kernel in claims or e2e: the contract suite
  * (contract.ts) runs against both to keep them honest.
  */
-import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { PLAIN_SERVICE_COLS, type IpvsBackend, type PlainServices } from '@/lib/ipvs/backend';
+import { protocolNumber } from '@/lib/ipvs/codec';
 import { IpvsError } from '@/lib/ipvs/errors';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import { serviceId } from '@/lib/ipvs/ids';
@@ -181,6 +182,17 @@ export class FakeIpvs implements IpvsBackend {
 
   async listServiceSpecs(): Promise<ServiceSpec[]> {
     return (await this.listServices()).map(({ stats: _, ...spec }) => spec);
+  }
+
+  async listServiceSpecsBeyond(known: PlainServices): Promise<(ServiceSpec | undefined)[]> {
+    return (await this.listServiceSpecs()).map((s, i) => {
+      const c = i * PLAIN_SERVICE_COLS, k = s.key, f = s.flags;
+      const ip = k.kind === 'addr' && k.family === 'inet' ? k.address.split('.').reduce((w, p) => w * 256 + Number(p), 0) | 0 : NaN;
+      const plain = i < known.count && k.kind === 'addr' && known.cols[c] === protocolNumber(k.protocol) && known.cols[c + 1] === ip
+        && known.cols[c + 2] === k.port && known.schedulers[known.cols[c + 3]!] === s.scheduler
+        && !f.persistent && !f.onePacket && !f.sched1 && !f.sched2 && !f.sched3 && !s.pe && s.timeout === 0 && s.netmask === '255.255.255.255';
+      return plain ? undefined : s;
+    });
   }
 
   async getService(key: ServiceKey): Promise<ServiceState> {

@@ -26,9 +26,9 @@ describe('listStructure', () => {
     await b.addService(svc(tcp('10.0.0.2', 443), { scheduler: 'sh', flags: { ...persistent, sched1: true }, timeout: 1500, netmask: '255.255.255.0' }));
     await b.addDestination(tcp('10.0.0.2', 443), dst('10.0.0.50', 443, { weight: 3 }));
     const t = await listStructure(b, proc('TCP  0A000002:01BB sh  persistent 150000 FFFFFF00\n  -> 0A000032:01BB      Route   3      7          9         \n'));
-    expect(t!.services).toHaveLength(1);
-    expect(t!.services[0]!.flags.sched1).toBe(true);
-    expect(t!.services[0]!.timeout).toBe(1500);
+    expect(t!.services.count).toBe(1);
+    expect(t!.specs[0]!.flags.sched1).toBe(true);
+    expect(t!.specs[0]!.timeout).toBe(1500);
     expect(t!.destinations(0)).toEqual([expect.objectContaining({ address: '10.0.0.50', port: 443, forward: 'dr', weight: 3, activeConns: 7, inactiveConns: 9 })]);
   });
 
@@ -45,6 +45,16 @@ describe('listStructure', () => {
     await b.addService(svc(tcp('10.0.0.1', 80), { scheduler: 'rr' }));
     await b.addService(svc(tcp('10.0.0.2', 80), { scheduler: 'wlc' }));
     const t = await listStructure(b, proc('TCP  0A000002:0050 wlc \nTCP  0A000001:0050 rr  \n  -> 0A000032:0050      Route   1      0          0         \n'));
-    expect(t!.services.map((s, i) => [s.key.kind === 'addr' && s.key.address, s.scheduler, t!.destinations(i).length])).toEqual([['10.0.0.2', 'wlc', 0], ['10.0.0.1', 'rr', 1]]);
+    // found by key, so every service has its spec
+    expect(t!.specs.map((s, i) => [s!.key.kind === 'addr' && s!.key.address, s!.scheduler, t!.destinations(i).length])).toEqual([['10.0.0.2', 'wlc', 0], ['10.0.0.1', 'rr', 1]]);
+  });
+
+  it('decodes only the services that say more than their /proc line', async () => {
+    const b = new FakeIpvs();
+    await b.addService(svc(tcp('10.0.0.1', 80), { scheduler: 'rr' }));
+    await b.addService(svc(tcp('10.0.0.2', 80), { scheduler: 'rr', flags: { ...persistent }, timeout: 300 }));
+    await b.addService(svc(tcp('10.0.0.3', 80), { scheduler: 'rr', timeout: 60 }));
+    const t = await listStructure(b, proc('TCP  0A000001:0050 rr  \nTCP  0A000002:0050 rr  persistent 30000 FFFFFFFF\nTCP  0A000003:0050 rr  \n'));
+    expect(t!.specs.map((s) => s?.timeout)).toEqual([undefined, 300, 60]);
   });
 });

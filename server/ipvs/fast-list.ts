@@ -2,9 +2,9 @@
  * The table's structure for `director list` in the default layout and
  * `save --no-thresholds`, without one GET_DEST dump per service:
  * /proc/net/ip_vs gives services, real servers, forwarding, weights and
- * active/inactive counts in one read, and a single GET_SERVICE dump, decoded
- * without its counters, adds what /proc cannot say (scheduler flags,
- * persistence engine, IPv6 OPS, fwmark family).
+ * active/inactive counts in one read, and a single GET_SERVICE dump adds what
+ * /proc cannot say (scheduler flags, persistence engine, IPv6 OPS, fwmark
+ * family), decoded only for the services that have any.
  *
  * The two reads are not one snapshot: when they disagree about which
  * services exist (a change landed in between, or a fwmark whose family the
@@ -12,7 +12,7 @@
  */
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceKey, type ServiceSpec } from '@/lib/ipvs/model';
-import { parseProcIpvsTable, type ProcDestination } from '@/lib/proc/ip-vs';
+import { parseProcIpvsTable, type ProcDestination, type ProcIpvsTable, type ProcService } from '@/lib/proc/ip-vs';
 import type { ProcListingTable } from '@/lib/proc/ip-vs-listing';
 import { serviceId } from '@/lib/ipvs/ids';
 import { readProcText } from '../proc/read';
@@ -43,38 +43,47 @@ const fromProc = (d: ProcDestination): DestinationState => ({
 });
 
 /**
- * The table as the default `ipvsadm -Ln` layout and `ipvsadm -Sn` need it (lib/proc/ip-vs-listing.ts): every
- * service's configuration from netlink, its real servers as the file's rows, or as objects made when asked
- * for, with their thresholds, tunnel settings, persistent counts and stats zero (layouts that print none).
+ * The table as the default `ipvsadm -Ln` layout and `ipvsadm -Sn` need it (lib/proc/ip-vs-listing.ts): the
+ * services as the file's numbers, with a spec from netlink for each that says more than its line (flags,
+ * persistence, IPv6, fwmarks), its real servers as the file's rows, or as objects made when asked for, with
+ * their thresholds, tunnel settings, persistent counts and stats zero (layouts that print none).
  */
 export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<ProcListingTable | null> {
-  // the dump is requested first: the kernel answers it while the file is read
-  const dump = backend.listServiceSpecs();
-  let text: string;
-  try {
-    text = readProcText(`${procDir}/ip_vs`);
-  } catch (e) {
-    dump.catch(() => {}); // the file's error is the one reported
-    throw e;
-  }
-  const services = await dump;
   // HZ only scales the persistence timeout, which we take from netlink in seconds.
-  const proc = parseProcIpvsTable(text, 1);
-  if (proc.services.length !== services.length) return null;
+  const proc = parseProcIpvsTable(readProcText(`${procDir}/ip_vs`), 1);
+  const count = proc.services.count;
   // Both reads walk the kernel's service tables in the same order, so a service is normally at the same
-  // position in each: only when it is not are the netlink services indexed by key.
-  let byId: Map<string, ServiceSpec> | null = null;
-  const ordered: ServiceSpec[] = new Array(proc.services.length);
-  for (let i = 0; i < proc.services.length; i++) {
-    const p = proc.services[i]!;
-    let s: ServiceSpec | undefined = services[i];
-    if (!s || !sameKey(s.key, p.key)) {
-      byId ??= indexByKey(services);
-      if (!byId) return null;
-      s = byId.get(keyId(p.key));
+  // position in each: a reply that is exactly the file's plain service there is not even decoded.
+  let specs: readonly (ServiceSpec | undefined)[] | null = await backend.listServiceSpecsBeyond(proc.services);
+  if (specs.length !== count) return null;
+  for (let i = 0; i < count; i++) {
+    const s = specs[i];
+    if (s && !sameService(s, proc.service(i))) {
+      specs = await byKey(backend, proc);
+      break;
     }
-    if (!s || s.scheduler !== p.scheduler) return null;
-    ordered[i] = s;
   }
-  return { services: ordered, rows: proc.rows, destinations: (i) => proc.destinations(i).map(fromProc) };
+  return specs && {
+    services: proc.services, specs, rows: proc.rows,
+    destinations: (i) => proc.destinations(i).map(fromProc),
+  };
+}
+
+const sameService = (s: ServiceSpec, p: ProcService) => sameKey(s.key, p.key) && s.scheduler === p.scheduler;
+
+/**
+ * Every service's spec, found by key: for when the two reads list the services in different orders (a change
+ * landed in between). Null when they disagree about which services exist.
+ */
+async function byKey(backend: IpvsBackend, proc: ProcIpvsTable): Promise<ServiceSpec[] | null> {
+  const byId = indexByKey(await backend.listServiceSpecs());
+  if (!byId || byId.size !== proc.services.count) return null;
+  const specs: ServiceSpec[] = [];
+  for (let i = 0; i < proc.services.count; i++) {
+    const p = proc.service(i);
+    const s = byId.get(keyId(p.key));
+    if (!s || s.scheduler !== p.scheduler) return null;
+    specs.push(s);
+  }
+  return specs;
 }

@@ -11,11 +11,11 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { NetlinkSocket, parseError, Protocol, RawNetlinkSocket, type NetlinkMessage } from 'netlink';
-import type { IpvsBackend } from '@/lib/ipvs/backend';
+import { PLAIN_SERVICE_COLS, type IpvsBackend, type PlainServices } from '@/lib/ipvs/backend';
 import {
   packDaemon, packDaemonState, packDestination, packDestinationKey, packGenlMessage, packGetFamily, packService,
   packServiceKey, packTimeouts, unpackDaemonMessage, unpackDestinationMessage, unpackFamily, unpackGenlMessage,
-  unpackInfo, unpackServiceMessage, unpackServiceSpecMessage, unpackTimeouts,
+  isPlainServiceReply, unpackInfo, unpackServiceMessage, unpackServiceSpecMessage, unpackTimeouts,
 } from '@/lib/ipvs/codec';
 import * as C from '@/lib/ipvs/constants';
 import { IpvsError, type IpvsErrorCode } from '@/lib/ipvs/errors';
@@ -361,6 +361,18 @@ export class NetlinkIpvs implements IpvsBackend, IpvsBatchWriter {
 
   async listServiceSpecs(): Promise<ServiceSpec[]> {
     return (await this.serviceReplies()).map(unpackServiceSpecMessage);
+  }
+
+  async listServiceSpecsBeyond(known: PlainServices): Promise<(ServiceSpec | undefined)[]> {
+    const replies = await this.serviceReplies();
+    const specs: (ServiceSpec | undefined)[] = new Array(replies.length);
+    for (let i = 0; i < replies.length; i++) {
+      const c = i * PLAIN_SERVICE_COLS;
+      const plain = i < known.count && known.cols[c] !== 0
+        && isPlainServiceReply(replies[i]!, known.cols[c]!, known.cols[c + 1]!, known.cols[c + 2]!, known.schedulers[known.cols[c + 3]!]!);
+      specs[i] = plain ? undefined : unpackServiceSpecMessage(replies[i]!);
+    }
+    return specs;
   }
 
   /** The GET_SERVICE dump's replies (each service's attributes), undecoded. */

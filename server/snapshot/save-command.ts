@@ -8,7 +8,7 @@ import { formatSnapshot } from '@/lib/snapshot/format';
 import { makeSnapshot, stringifySnapshot } from '@/lib/snapshot/json-write';
 import type { IpvsBackend } from '@/lib/ipvs/backend';
 import type { DestinationState } from '@/lib/ipvs/model';
-import { printProcListing, printsFromRows, type ProcListingTable } from '@/lib/proc/ip-vs-listing';
+import { printProcListing, printsFromRows, specOf, type ProcListingTable } from '@/lib/proc/ip-vs-listing';
 import { listStructure } from '../ipvs/fast-list';
 import { defaultDeps, type SnapshotCliDeps } from './cli-deps';
 
@@ -24,10 +24,10 @@ async function saveStructure(backend: IpvsBackend): Promise<ProcListingTable | n
   const table = await listStructure(backend).catch(() => null);
   if (!table) return null;
   const tunnelled = new Map<number, DestinationState[]>();
-  for (let i = 0; i < table.services.length; i++) {
+  for (let i = 0; i < table.services.count; i++) {
     if (printsFromRows(table.rows, i, 'save')) continue;
     const dests = table.destinations(i);
-    if (dests.some((d) => d.forward === 'tun')) tunnelled.set(i, await backend.listDestinations(table.services[i]!.key));
+    if (dests.some((d) => d.forward === 'tun')) tunnelled.set(i, await backend.listDestinations(specOf(table, i).key));
   }
   if (tunnelled.size === 0) return table;
   return { ...table, destinations: (i) => tunnelled.get(i) ?? table.destinations(i) };
