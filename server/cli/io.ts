@@ -1,3 +1,5 @@
+import { fstatSync } from 'node:fs';
+
 export interface CliIo {
   stdout(s: string): void;
   /** ASCII text as bytes, which the caller overwrites once this returns; without it stdoutBytes() goes through stdout() */
@@ -6,10 +8,27 @@ export interface CliIo {
   readStdin(): Promise<string>;
 }
 
+/**
+ * Whether process.stdout is written before write() returns: to a file or a character device (a terminal,
+ * /dev/null) it is on Linux; a pipe or socket may keep the bytes for later.
+ */
+let stdoutSync: boolean | undefined;
+function stdoutIsSync(): boolean {
+  if (stdoutSync === undefined) {
+    try {
+      const st = fstatSync(1);
+      stdoutSync = process.platform === 'linux' && (st.isFile() || st.isCharacterDevice());
+    } catch {
+      stdoutSync = false;
+    }
+  }
+  return stdoutSync;
+}
+
 export const processIo: CliIo = {
   stdout: (s) => { process.stdout.write(s); },
-  // a copy: the stream may still hold the bytes when this returns
-  stdoutBytes: (bytes) => { process.stdout.write(Buffer.from(bytes)); },
+  // a copy where the stream may still hold the bytes when this returns
+  stdoutBytes: (bytes) => { process.stdout.write(stdoutIsSync() ? bytes : Buffer.from(bytes)); },
   stderr: (s) => { process.stderr.write(s); },
   readStdin: async () => {
     const chunks: Buffer[] = [];

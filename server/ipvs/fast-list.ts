@@ -15,7 +15,7 @@ import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceKey, typ
 import { parseProcIpvsTable, type ProcDestination, type ProcIpvsTable, type ProcService } from '@/lib/proc/ip-vs';
 import type { ProcListingTable } from '@/lib/proc/ip-vs-listing';
 import { serviceId } from '@/lib/ipvs/ids';
-import { readProcText } from '../proc/read';
+import { readProcFile } from '../proc/read';
 
 /** serviceId, with every fwmark as IPv4: /proc/net/ip_vs does not say a fwmark service's family. */
 const keyId = (k: ServiceKey) => serviceId(k.kind === 'fwmark' ? { ...k, family: 'inet' } : k);
@@ -50,7 +50,7 @@ const fromProc = (d: ProcDestination): DestinationState => ({
  */
 export async function listStructure(backend: IpvsBackend, procDir = '/proc/net'): Promise<ProcListingTable | null> {
   // HZ only scales the persistence timeout, which we take from netlink in seconds.
-  const proc = parseProcIpvsTable(readProcText(`${procDir}/ip_vs`), 1);
+  const proc = parseProcIpvsTable(readProcFile(`${procDir}/ip_vs`), 1);
   const count = proc.services.count;
   // Both reads walk the kernel's service tables in the same order, so a service is normally at the same
   // position in each: a reply that is exactly the file's plain service there is not even decoded.
