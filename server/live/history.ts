@@ -72,10 +72,15 @@ export class HistoryService {
     if (s.intervalMs <= 0) return;
     const st = this.store;
     st.begin(s.at, s.intervalMs);
-    for (const [sid, svc] of s.state) {
+    // by key, then get: a for-of over entries makes a [key, value] array per object, every tick (HistoryStore.end)
+    for (const sid of s.state.keys()) {
+      const svc = s.state.get(sid)!;
       const v = svc.v;
       st.put(sid, null, v.rCps, v.rInPps, v.rOutPps, v.rInBps, v.rOutBps);
-      for (const [did, d] of svc.dests) st.put(sid, did, d.rCps, d.rInPps, d.rOutPps, d.rInBps, d.rOutBps);
+      for (const did of svc.dests.keys()) {
+        const d = svc.dests.get(did)!;
+        st.put(sid, did, d.rCps, d.rInPps, d.rOutPps, d.rInBps, d.rOutBps);
+      }
     }
     st.end(s.complete);
     if (st.refused > 0 && !this.warnedFull) {
