@@ -161,8 +161,18 @@ export class TableHub {
       if (this.demand > 0 || !this.current || Date.now() - this.current.table.at >= this.idleSampleMs - this.tickMs / 2) void this.sampleNow();
     }, this.tickMs);
     this.timer.unref();
-    this.watchTimer = setInterval(() => void this.checkWatched(), this.watchCheckMs);
-    this.watchTimer.unref();
+    this.checkWatchedWhileAny();
+  }
+
+  /** The check between ticks runs only while a console shows a service: each wake-up is system calls (a trap each in user-mode Linux). */
+  private checkWatchedWhileAny(): void {
+    if (this.timer && this.watched.size > 0) {
+      this.watchTimer ??= setInterval(() => void this.checkWatched(), this.watchCheckMs);
+      this.watchTimer.unref();
+    } else if (this.watchTimer) {
+      clearInterval(this.watchTimer);
+      this.watchTimer = null;
+    }
   }
 
   /**
@@ -211,7 +221,10 @@ export class TableHub {
   private join(watch: readonly string[] = []): () => void {
     this.demand++;
     for (const id of watch) this.watched.set(id, (this.watched.get(id) ?? 0) + 1);
-    if (watch.length) this.sampler?.watch(this.watched.keys());
+    if (watch.length) {
+      this.sampler?.watch(this.watched.keys());
+      this.checkWatchedWhileAny();
+    }
     // a sample already running is fresh enough: a page joins with two subscriptions at once, and a second
     // sample straight after the first would make the next rates come from milliseconds of time
     if (this.timer && !this.running && (!this.current || Date.now() - this.current.table.at > this.tickMs)) void this.sampleNow();
@@ -225,7 +238,10 @@ export class TableHub {
         if (n > 0) this.watched.set(id, n);
         else this.watched.delete(id);
       }
-      if (watch.length) this.sampler?.watch(this.watched.keys());
+      if (watch.length) {
+        this.sampler?.watch(this.watched.keys());
+        this.checkWatchedWhileAny();
+      }
     };
   }
 
