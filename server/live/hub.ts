@@ -188,9 +188,8 @@ export class TableHub {
     if (Date.now() - cur.table.at < this.watchCheckMs) return;
     this.checking = true;
     try {
-      const byId = cur.table.byId();
       for (const id of this.watched.keys()) {
-        const e = byId.get(id);
+        const e = cur.table.entry(id);
         if (!e) continue;
         const dests = await this.opts.backend.listDestinations(e.key);
         if (this.current !== cur) return; // sampled meanwhile

@@ -21,6 +21,10 @@ describe('ServedTable', () => {
     expect(t.services()).toBe(list);
     expect(t.get(key(2))).toBe(list[1]);
     expect(t.get(key(3))).toBeUndefined();
+    // a look-up by id gives the entry itself, without the served forms
+    expect(t.entry(keptServiceId(entries[1]!))).toBe(entries[1]);
+    expect(t.next(2000, entries, behind).entry(keptServiceId(entries[0]!))).toBe(entries[0]);
+    expect(t.entry('tcp:10.0.0.3:80')).toBeUndefined();
     expect(t.compact()).toBe(t.compact());
     expect(decodeCompactTable(JSON.parse(JSON.stringify(t.compact())))).toEqual(list);
     // a change event's service is built anew, stamped alike

@@ -9,6 +9,8 @@ import { encodeCompactTable, type CompactTable } from '@/lib/agent/table-compact
 import { keptServiceId, serviceId } from '@/lib/ipvs/ids';
 import type { ServiceEntry, ServiceKey } from '@/lib/ipvs/model';
 
+const entriesById = new WeakMap<readonly ServiceEntry[], Map<string, ServiceEntry>>();
+
 export class ServedTable {
   private list?: ServedService[];
   private ids?: Map<string, ServedService>;
@@ -51,6 +53,17 @@ export class ServedTable {
       for (const e of this.services()) this.ids.set(keptServiceId(e), e);
     }
     return this.ids;
+  }
+
+  /** The entry with that service id, if the table has it: for a look-up, without making every service's served form. */
+  entry(id: string): ServiceEntry | undefined {
+    let m = entriesById.get(this.entries);
+    if (!m) {
+      m = new Map(this.entries.map((e) => [keptServiceId(e), e]));
+      // the sampler hands out the same entries array while nothing changed: one map for every table of it
+      entriesById.set(this.entries, m);
+    }
+    return m.get(id);
   }
 
   /** The table in compact form: the same information, a twentieth of the JSON at 10,000 × 4. */
