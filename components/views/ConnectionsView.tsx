@@ -3,6 +3,7 @@ import { useMemo } from 'react';
 import { destinationId, keptServiceId } from '@/lib/ipvs/ids';
 import { formatDestination, formatServiceKey } from '@/lib/ipvs/format';
 import type { ServiceEntry } from '@/lib/ipvs/model';
+import { busyServices, servicesById } from '../conn/busy-services';
 import { ConnTable, type ConnRow } from '../conn/ConnTable';
 import type { SummaryIndex } from '../conn/summary-index';
 import { StateHistogram, StateLegend, type HistogramRow } from '../conn/StateHistogram';
@@ -23,8 +24,6 @@ export interface ConnFilters {
   client: string;
 }
 
-/** Small tables show every service, busy or not; large ones only the busy ones. */
-const SHOW_ALL_UP_TO = 20;
 /** The service filter offers every service up to this many; above, the busiest this many. */
 const OPTIONS_UP_TO = 200;
 const MAX_ALERTS = 5;
@@ -41,21 +40,13 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
   table: { count: number; matched: number | null; rowAt: (i: number) => ConnRow | undefined; onRange: (a: number, b: number) => void };
   tableError: string | null;
 }) {
+  const byId = useMemo(() => servicesById(services ?? []), [services]);
   const { rows, findings, states, idle, busy } = useMemo(() => {
     const rows: HistogramRow[] = [];
     const findings: Array<{ server: string; forward: string; f: SynRecvFinding }> = [];
     const states = new Set<string>(Object.keys(summary?.byState ?? {}));
     // Services with entries first, busiest on top; the rest are counted, not drawn as empty bars.
-    const busy: Array<{ s: ServiceEntry; sid: string; total: number }> = [];
-    let idle = 0;
-    for (const s of services ?? []) {
-      const sid = keptServiceId(s);
-      const byState = summary?.byService.get(sid);
-      const total = byState ? Object.values(byState).reduce((a, b) => a + b, 0) : 0;
-      if (total > 0 || (services?.length ?? 0) <= SHOW_ALL_UP_TO) busy.push({ s, sid, total });
-      else idle++;
-    }
-    busy.sort((a, b) => b.total - a.total);
+    const { busy, idle } = busyServices(services ?? [], byId, summary);
     for (const { s, sid } of busy) {
       rows.push({ id: sid, label: formatServiceKey(s.key), byState: summary?.byService.get(sid) ?? {} });
       for (const d of s.destinations) {
@@ -68,8 +59,8 @@ export function ConnectionsView({ services, summary, summaryError, filters, onFi
     }
     findings.sort((a, b) => (a.f.severity === b.f.severity ? b.f.synRecv - a.f.synRecv : a.f.severity === 'critical' ? -1 : 1));
     return { rows, findings, states: [...states], idle, busy };
-  }, [services, summary]);
-  const selectedService = services?.find((s) => keptServiceId(s) === filters.service);
+  }, [services, byId, summary]);
+  const selectedService = filters.service ? byId.get(filters.service)?.s : undefined;
   // Every service up to OPTIONS_UP_TO; above, the busiest and the one chosen (10,000 <option>s are a long task to draw).
   const optionsFrom = !services || services.length <= OPTIONS_UP_TO ? services ?? []
     : [...busy.slice(0, OPTIONS_UP_TO).map((b) => b.s), ...(selectedService && !busy.slice(0, OPTIONS_UP_TO).some((b) => b.s === selectedService) ? [selectedService] : [])];

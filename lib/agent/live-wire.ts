@@ -48,7 +48,7 @@ export interface WireTick {
 }
 
 /** Services and real servers per piece of a full tick. */
-export const PIECE_OBJECTS = 2000;
+export const PIECE_OBJECTS = 1000;
 
 /** Bits set in a row's mask: how many values follow it. */
 function fieldsIn(mask: number): number {

@@ -165,8 +165,8 @@ describe('a full tick of a large table', () => {
       return got;
     };
     const first = await pieces(null);
-    // 3,300 objects: two pieces of one tick, only the last under the tick's own id
-    expect(first.map((p) => [p.tick.full, p.tick.part, p.tick.n.length])).toEqual([[true, 0, 2000], [true, 1, 1300]]);
+    // 3,300 objects: four pieces of one tick (PIECE_OBJECTS each), only the last under the tick's own id
+    expect(first.map((p) => [p.tick.full, p.tick.part, p.tick.n.length])).toEqual([[true, 0, 1000], [true, 1, 1000], [true, 2, 1000], [true, 3, 300]]);
     expect(first[0]!.id).not.toBe(first[1]!.id);
     const table = new LiveTable();
     for (const p of first) expect(table.apply(JSON.parse(JSON.stringify(p.tick)) as WireTick)).toBe(true);

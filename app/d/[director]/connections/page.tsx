@@ -1,7 +1,7 @@
 'use client';
 import { useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { destinationId, keptServiceId } from '@/lib/ipvs/ids';
 import { clientFilterError } from '@/components/conn/client-filter';
 import type { ConnRow } from '@/components/conn/ConnTable';
@@ -20,6 +20,9 @@ export default function ConnectionsPage() {
   const services = useServices();
   const summarySub = useSubscription(trpc.connections.onSummary.subscriptionOptions({}));
   const summary = useMemo(() => (summarySub.data ? indexSummary(summarySub.data.data.summary) : undefined), [summarySub.data]);
+  // the services' arrival and each summary tick render in the background, in slices the browser can interleave
+  const shownServices = useDeferredValue(services.data);
+  const shownSummary = useDeferredValue(summary);
   const [filters, setFilters] = useState<ConnFilters>(NO_FILTERS);
   const [matched, setMatched] = useState<number | null>(null);
   const [tableError, setTableError] = useState<string | null>(null);
@@ -80,8 +83,8 @@ export default function ConnectionsPage() {
   return (
     <div className="space-y-4">
       <ConnectionsView
-        services={services.data}
-        summary={summary}
+        services={shownServices}
+        summary={shownSummary}
         summaryError={errorText(summarySub.error)}
         filters={filters}
         onFilters={setFilters}
@@ -89,7 +92,7 @@ export default function ConnectionsPage() {
         table={{ count: matched ?? 0, matched, rowAt: (i) => rows.current.rowAt(i), onRange }}
         tableError={tableError}
       />
-      <PersistenceLens services={services.data} />
+      <PersistenceLens services={shownServices} />
     </div>
   );
 }
