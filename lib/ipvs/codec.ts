@@ -706,6 +706,12 @@ export function packGenlMessage(cmd: number, attrs: readonly Uint8Array[] = [], 
   return concatBytes([Uint8Array.of(cmd, version, 0, 0), ...attrs]);
 }
 
+/** The attributes of a generic-netlink payload held in `buffer` at [offset, offset + length), as one view (nothing else made: a dump reads one per reply). */
+export function genlAttrs(buffer: ArrayBufferLike, offset: number, length: number): Uint8Array {
+  if (length < C.GENL_HDRLEN) throw malformed(`generic netlink payload of ${length} bytes has no header`);
+  return new Uint8Array(buffer, offset + C.GENL_HDRLEN, length - C.GENL_HDRLEN);
+}
+
 export function unpackGenlMessage(payload: Uint8Array): { cmd: number; version: number; attrs: Uint8Array } {
   if (payload.length < C.GENL_HDRLEN) throw malformed(`generic netlink payload of ${payload.length} bytes has no header`);
   return { cmd: payload[0]!, version: payload[1]!, attrs: payload.subarray(C.GENL_HDRLEN) };

@@ -42,11 +42,12 @@ const TUN = FORWARD_CODES.indexOf('tun');
 /** by forwarding code: the kernel's name, as ipvsadm -Ln prints it, and ipvsadm -Sn's switch */
 const FORWARD_NAME = FORWARD_CODES.map((f) => FORWARD_LABEL[f]);
 const FORWARD_SWITCH = FORWARD_CODES.map((f) => FWD_SWITCH[f]);
-/** by IPPROTO number: the protocol as ipvsadm -Ln's service line starts (padded to 4) and ipvsadm -Sn's switch */
-const PROTOCOL_COLUMN: Record<number, string> = {}, PROTOCOL_SWITCH: Record<number, string> = {};
+/** by IPPROTO number, how a plain service's lines start: ipvsadm -Ln's `TCP  ` and ipvsadm -Sn's `-A -t ` and `-a -t ` */
+const LIST_HEAD: Record<number, string> = {}, SAVE_HEAD: Record<number, string> = {}, SAVE_ROW_HEAD: Record<number, string> = {};
 for (const [n, p] of Object.entries(PROTOCOL_NUMBERS)) {
-  PROTOCOL_COLUMN[Number(n)] = PROTO_LABEL[p].padEnd(4);
-  PROTOCOL_SWITCH[Number(n)] = SERVICE_OPTION[p];
+  LIST_HEAD[Number(n)] = `${PROTO_LABEL[p].padEnd(4)} `;
+  SAVE_HEAD[Number(n)] = `-A ${SERVICE_OPTION[p]} `;
+  SAVE_ROW_HEAD[Number(n)] = `-a ${SERVICE_OPTION[p]} `;
 }
 const AF_INET = 2;
 
@@ -155,8 +156,7 @@ export function printProcListing(t: ProcListingTable, opts: ProcListingOptions):
     } else {
       // a plain IPv4 service: `TCP  10.0.0.1:80 rr` (list), `-A -t 10.0.0.1:80 -s rr` (save)
       out.room(ROW_ROOM);
-      out.text(list ? PROTOCOL_COLUMN[svc[c]!]! : `-A ${PROTOCOL_SWITCH[svc[c]!]!}`);
-      out.byte(32);
+      out.text((list ? LIST_HEAD : SAVE_HEAD)[svc[c]!]!);
       out.hostPort(svc[c + 1]! >>> 0, svc[c + 2]!);
       out.text(list ? ' ' : ' -s ');
       out.text(services.schedulers[svc[c + 3]!]!);
@@ -198,7 +198,7 @@ export function printProcListing(t: ProcListingTable, opts: ProcListingOptions):
         // `-a <service> -r <address:port> <forwarding switch> -w <weight>`
         if (s) out.text(prefix);
         else {
-          out.text(`-a ${PROTOCOL_SWITCH[svc[c]!]!} `);
+          out.text(SAVE_ROW_HEAD[svc[c]!]!);
           out.hostPort(svc[c + 1]! >>> 0, svc[c + 2]!);
           out.text(' -r ');
         }

@@ -14,8 +14,8 @@ import { NetlinkSocket, parseError, Protocol, RawNetlinkSocket, type NetlinkMess
 import { PLAIN_SERVICE_COLS, type IpvsBackend, type PlainServices } from '@/lib/ipvs/backend';
 import {
   packDaemon, packDaemonState, packDestination, packDestinationKey, packGenlMessage, packGetFamily, packService,
-  packServiceKey, packTimeouts, unpackDaemonMessage, unpackDestinationMessage, unpackFamily, unpackGenlMessage,
-  isPlainServiceReply, unpackInfo, unpackServiceMessage, unpackServiceSpecMessage, unpackTimeouts,
+  packServiceKey, packTimeouts, unpackDaemonMessage, unpackDestinationMessage, unpackFamily,
+  genlAttrs, isPlainServiceReply, unpackInfo, unpackServiceMessage, unpackServiceSpecMessage, unpackTimeouts,
 } from '@/lib/ipvs/codec';
 import * as C from '@/lib/ipvs/constants';
 import { IpvsError, type IpvsErrorCode } from '@/lib/ipvs/errors';
@@ -239,7 +239,7 @@ async function rawRequest(lane: Lane, familyId: number, payload: Uint8Array, dum
       if (m.type !== familyId) continue;
       // a plain view of the package's Buffer: every subarray of a Buffer runs Buffer's constructor, and the
       // codec takes several of each reply
-      out.push(unpackGenlMessage(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)).attrs);
+      out.push(genlAttrs(m.data.buffer, m.data.byteOffset, m.data.byteLength));
     }
     return out;
   });
