@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { access, open, readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { createRtNetlink } from 'netlink';
+import { netlink } from '../ipvs/netlink-module';
 import { arpingArgs, parseArping } from '@/lib/doctor/arping';
 import { DoctorConnAccumulator } from '@/lib/doctor/conns';
 import {
@@ -68,7 +68,7 @@ function mac(b: Buffer | undefined): string | null {
 const ipv4 = (b: Buffer | undefined): string | null => (b && b.length === 4 ? [...b].join('.') : null);
 
 export async function readNetwork(): Promise<Pick<DoctorEvidence, 'interfaces' | 'routes' | 'neighbors'>> {
-  const sock = createRtNetlink();
+  const sock = netlink.createRtNetlink();
   try {
     // one dump at a time: the library cannot tell apart the parts of two dumps in flight on one socket
     const links = await sock.getLinks();

@@ -3,7 +3,8 @@
  * the agent's network namespace: one address dump per look, no `ip` exec
  * (an exec costs up to a second in a busy lab kernel, too slow for a 250 ms loop).
  */
-import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import type { RtNetlinkSocket } from 'netlink';
+import { netlink } from '../ipvs/netlink-module';
 
 const AF_INET = 2;
 
@@ -16,7 +17,7 @@ function prefixOf(vip: string): number {
 }
 
 export class KernelAddresses {
-  private readonly sock: RtNetlinkSocket = createRtNetlink();
+  private readonly sock: RtNetlinkSocket = netlink.createRtNetlink();
   private indexes = new Map<string, number>();
 
   private async ifindex(ifname: string): Promise<number | null> {

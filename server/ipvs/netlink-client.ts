@@ -10,7 +10,7 @@
  * lanes opened on first use.
  */
 import { getSystemErrorName } from 'node:util';
-import { NetlinkSocket, parseError, Protocol, RawNetlinkSocket, type NetlinkMessage } from 'netlink';
+import type { NetlinkMessage } from 'netlink';
 import { PLAIN_SERVICE_COLS, type IpvsBackend, type PlainServices } from '@/lib/ipvs/backend';
 import {
   packDaemon, packDaemonState, packDestination, packDestinationKey, packGenlMessage, packGetFamily, packService,
@@ -30,6 +30,9 @@ import {
   validateDaemonConfig, validateDestinationKey, validateDestinationSpec, validateServiceKey, validateServiceSpec,
   validateTimeouts,
 } from '@/lib/ipvs/validate';
+import { netlink } from './netlink-module';
+
+const { NetlinkSocket, parseError, Protocol, RawNetlinkSocket } = netlink;
 
 export interface NetlinkIpvsOptions {
   /** Per-request timeout, ms. */
