@@ -92,3 +92,41 @@ describe('procConnSource: which thread walks the table', () => {
     expect(connWorkerThreads(), 'the last walk read over MAIN_THREAD_BYTES: this one went to a worker').toBe(1);
   });
 });
+
+describe('procConnSource: a walk nobody waits for any more stops', () => {
+  afterAll(() => setConnWorkerForTests(undefined));
+  // big enough that the walk is still going when the callers leave
+  const file = path.join(dir, 'big');
+  writeFileSync(file, table(100_000, 'ESTABLISHED'));
+  const stopped = () => new Error('caller gone');
+  // what a summary settles to, without handing vitest a walk (and its megabytes of kept bytes) to print
+  const outcome = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e as Error).message);
+
+  it('two callers share one walk; when one aborts, the other still gets the summary', async () => {
+    const src = procConnSource({ path: file, thread: 'worker' });
+    const a = new AbortController();
+    const b = new AbortController();
+    const left = src.summary(0, a.signal);
+    const stays = src.summary(0, b.signal);
+    const plain = src.summary(0); // a caller without a signal joins the same walk
+    setTimeout(() => a.abort(stopped()), 5);
+    expect(await outcome(left)).toBe('caller gone');
+    const s = await stays;
+    expect(s.summary.connections).toBe(100_000);
+    expect(await plain === s, 'one walk for all three').toBe(true);
+  });
+
+  it('the only caller aborts: the walk stops, and the next summary walks afresh', async () => {
+    const src = procConnSource({ path: file, thread: 'worker' });
+    setConnWorkerForTests(undefined); // no parked worker: the count below is this walk's alone
+    for (let i = 0; i < 200 && connWorkerThreads() > 0; i++) await sleep(25);
+    const ac = new AbortController();
+    const p = src.summary(0, ac.signal);
+    setTimeout(() => ac.abort(stopped()), 5);
+    expect(await outcome(p)).toBe('caller gone');
+    // a walk that finished would park its worker (kept 30 s); a stopped one ends it
+    for (let i = 0; i < 200 && connWorkerThreads() > 0; i++) await sleep(25);
+    expect(connWorkerThreads()).toBe(0);
+    expect((await src.summary(0)).summary.connections).toBe(100_000);
+  });
+});

@@ -17,8 +17,11 @@ export type { ConnPage, ConnPageRequest, ConnSummary };
 
 export interface ConnSource {
   list(req: ConnPageRequest, signal?: AbortSignal): Promise<ConnPage>;
-  /** A summary no older than `maxAgeMs`; concurrent callers share one scan. */
-  summary(maxAgeMs: number): Promise<{ at: number; summary: ConnSummary }>;
+  /**
+   * A summary no older than `maxAgeMs`; concurrent callers share one scan, which stops once every
+   * caller that passed a signal has aborted and no caller without one is waiting.
+   */
+  summary(maxAgeMs: number, signal?: AbortSignal): Promise<{ at: number; summary: ConnSummary }>;
   /** Persistence templates of a client or service, and when each real server's expire (lib/conn/lens.ts). */
   lens?(req: LensRequest, signal?: AbortSignal): Promise<LensResult & { readAt: number }>;
 }
@@ -44,20 +47,50 @@ interface Walk {
   bytes: Buffer | null;
 }
 
+/** A walk under way and how many callers still wait for it. */
+interface SharedWalk {
+  result: Promise<Walk>;
+  waiters: number;
+  stop: AbortController;
+}
+
 export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
   const keepBytes = opts.keepBytes ?? 32 * 1024 * 1024;
   const pageMaxAgeMs = opts.pageMaxAgeMs ?? 2000;
   const read: ReadOptions = opts.path ? { path: opts.path } : {};
   const thread = (): ReadOptions['thread'] => opts.thread ?? (last?.bytes && last.bytes.length <= MAIN_THREAD_BYTES ? 'main' : 'auto');
   let last: Walk | null = null;
-  let pending: Promise<Walk> | null = null;
+  let pending: SharedWalk | null = null;
 
-  const walk = (): Promise<Walk> => {
+  const start = (): SharedWalk => {
     const t0 = performance.now();
-    pending ??= snapshotConnections({ ...read, thread: thread(), keepBytes })
-      .then(({ summary, bytes }) => (last = { at: Date.now(), ms: performance.now() - t0, summary, bytes }))
-      .finally(() => { pending = null; });
-    return pending;
+    const stop = new AbortController();
+    const shared: SharedWalk = {
+      waiters: 0,
+      stop,
+      result: snapshotConnections({ ...read, thread: thread(), keepBytes, signal: stop.signal })
+        .then(({ summary, bytes }) => (last = { at: Date.now(), ms: performance.now() - t0, summary, bytes }))
+        .finally(() => { if (pending === shared) pending = null; }),
+    };
+    return shared;
+  };
+  // Joins the walk under way or starts one. A walk nobody waits for any more is stopped: in /proc it
+  // holds a CPU in the kernel for seconds. Once stopped it is no longer `pending`, so nobody joins it.
+  const walk = (signal?: AbortSignal): Promise<Walk> => {
+    signal?.throwIfAborted();
+    const w = (pending ??= start());
+    w.waiters++;
+    if (!signal) return w.result;
+    return new Promise<Walk>((resolve, reject) => {
+      const onAbort = () => {
+        reject(signal.reason);
+        if (--w.waiters > 0) return;
+        if (pending === w) pending = null;
+        w.stop.abort(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      w.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   };
   const usable = (w: Walk | null): w is Walk & { bytes: Buffer } =>
     !!w?.bytes && Date.now() - w.at <= Math.max(pageMaxAgeMs, 2 * w.ms);
@@ -68,7 +101,7 @@ export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
       new ConnPageCollector(req);
       let w: Walk | null = last;
       // a walk under way is newer than any kept one; otherwise start one unless the kept one will do
-      if (!usable(w)) w = await (pending ?? walk());
+      if (!usable(w)) w = await walk(signal);
       signal?.throwIfAborted();
       if (w.bytes) return { ...await pageFromBytes(req, w.bytes, signal ? { signal } : {}), readAt: w.at };
       // too large to keep: this page walks the table itself
@@ -79,13 +112,13 @@ export function procConnSource(opts: ProcConnSourceOptions = {}): ConnSource {
       // a bad request is refused before anything is read
       new LensCollector(req);
       let w: Walk | null = last;
-      if (!usable(w)) w = await (pending ?? walk());
+      if (!usable(w)) w = await walk(signal);
       signal?.throwIfAborted();
       return { ...await lensOf(req, w.bytes, { ...read, thread: thread(), ...(signal ? { signal } : {}) }), readAt: w.at };
     },
-    async summary(maxAgeMs) {
+    async summary(maxAgeMs, signal) {
       if (last && Date.now() - last.at < maxAgeMs) return last;
-      return walk();
+      return walk(signal);
     },
   };
 }

@@ -42,12 +42,18 @@ export const connectionsRouter = router({
       limit: input.limit,
     }, signal);
   }),
-  summary: viewerProcedure.query(async ({ ctx }) => (await needConns(ctx).summary(ctx.hub.tickMs)).summary),
+  summary: viewerProcedure.query(async ({ ctx, signal }) => (await needConns(ctx).summary(ctx.hub.tickMs, signal)).summary),
   onSummary: viewerProcedure.input(tickInput).subscription(async function* ({ ctx, signal }) {
     const conns = needConns(ctx);
     let seq = 0;
     while (!signal?.aborted) {
-      const { at, summary } = await conns.summary(ctx.hub.tickMs);
+      // a walk of a large table stops when its last subscriber goes: the subscription just ends
+      const walked = await conns.summary(ctx.hub.tickMs, signal).catch((e: unknown) => {
+        if (signal?.aborted) return null;
+        throw e;
+      });
+      if (!walked) return;
+      const { at, summary } = walked;
       const tick: ConnSummaryTick = { seq: ++seq, at, summary };
       yield tracked(String(seq), tick);
       await sleep(ctx.hub.tickMs, signal);
