@@ -26,10 +26,9 @@ export async function readProcIpvsStats({ dir = '/proc/net', signal }: ProcReadO
 
 /**
  * A /proc text file read whole with blocking reads into one buffer, as bytes (parsed in place, never made a
- * string). The kernel hands out /proc/net/ip_vs
- * one seq_file page (4 kB) per read(), walking its tables from the first service each time: at 10,000
- * services that is about 670 reads, and fs.readFile makes each one through the thread pool, a hand-over
- * that user-mode Linux makes slow.
+ * string). The kernel hands out /proc/net/ip_vs one seq_file page (4 kB) per read(), walking its tables
+ * from the first service each time: at 10,000 services that is about 670 reads, and fs.readFile makes each
+ * one through the thread pool, a hand-over that user-mode Linux makes slow.
  */
 export function readProcFile(path: string): Uint8Array {
   // Large enough for 10,000 services × 4 real servers (2.7 MB) without growing: growing copies what was read,
