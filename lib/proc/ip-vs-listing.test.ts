@@ -3,7 +3,8 @@ import { formatList } from '../ipvs/list-format';
 import { DEFAULT_TUNNEL, ZERO_STATS, type DestinationState, type ServiceEntry, type ServiceKey } from '../ipvs/model';
 import { parseIPv6 } from '../net/ip';
 import { formatSnapshot } from '../snapshot/format';
-import { parseProcIpvsTable, SERVICE_COLS } from './ip-vs';
+import { PLAIN_SERVICE_COLS } from '../ipvs/backend';
+import { parseProcIpvsTable } from './ip-vs';
 import { printProcListing, printsFromRows, type ProcListingLayout } from './ip-vs-listing';
 
 // The printer against the general formatters on the same table: every kind of service and real server,
@@ -78,7 +79,7 @@ function print(entries: ServiceEntry[], layout: ProcListingLayout, nosort = fals
   const asked: number[] = [];
   let out = '';
   const dec = new TextDecoder();
-  const specs = entries.map((e, i) => (!everySpec && proc.services.cols[i * SERVICE_COLS] !== 0 && isPlain(e) ? undefined : e));
+  const specs = entries.map((e, i) => (!everySpec && proc.services.cols[i * PLAIN_SERVICE_COLS] !== 0 && isPlain(e) ? undefined : e));
   printProcListing({
     services: proc.services, specs, rows: proc.rows,
     destinations: (i) => { asked.push(i); return entries[i]!.destinations; },

@@ -10,11 +10,11 @@
  */
 import { PLAIN_SERVICE_COLS, type PlainServices } from '../ipvs/backend';
 import { defaultDestinationLine, FORWARD_LABEL, headLines, PROTO_LABEL, serviceLine } from '../ipvs/list-format';
-import type { DestinationState, IpvsInfo, ServiceSpec } from '../ipvs/model';
+import { DEFAULT_FLAGS, type DestinationState, type IpvsInfo, type ServiceSpec } from '../ipvs/model';
 import { formatDestinationLine, formatServiceLine, FWD_SWITCH } from '../snapshot/format';
 import { serviceArg, SERVICE_OPTION } from '../snapshot/keys';
 import { glibcMergeSortInPlace, serviceOrderBy, setSvcSortKey, sortDestinationsLikeIpvsadm, sub32 } from '../snapshot/sort';
-import { FORWARD_CODES, PROTOCOL_NUMBERS, ROW_COLS, type ProcRows } from './ip-vs';
+import { FORWARD_CODES, plainServiceKey, PROTOCOL_NUMBERS, ROW_COLS, type ProcRows } from './ip-vs';
 
 export interface ProcListingTable {
   /** in the file's order: service i's real servers are rows rows.first[i] .. rows.first[i + 1] - 1 */
@@ -218,11 +218,9 @@ export function printProcListing(t: ProcListingTable, opts: ProcListingOptions):
 export function specOf(t: ProcListingTable, i: number): ServiceSpec {
   const spec = t.specs[i];
   if (spec) return spec;
-  const { services } = t;
-  const c = i * PLAIN_SERVICE_COLS, ip = services.cols[c + 1]! >>> 0;
+  const { cols, schedulers } = t.services;
   return {
-    key: { kind: 'addr', family: 'inet', protocol: PROTOCOL_NUMBERS[services.cols[c]!]!, address: `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`, port: services.cols[c + 2]! },
-    scheduler: services.schedulers[services.cols[c + 3]!]!, flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false },
+    key: plainServiceKey(cols, i), scheduler: schedulers[cols[i * PLAIN_SERVICE_COLS + 3]!]!, flags: { ...DEFAULT_FLAGS },
     timeout: 0, netmask: '255.255.255.255', pe: null,
   };
 }

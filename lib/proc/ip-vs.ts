@@ -197,7 +197,7 @@ function fastService(text: Uint8Array, n: number, svc: Int32Array, r: number, sc
   // the few scheduler names in use, each made into a string once
   let sched = nameAt(text, fieldStart[2]!, fieldEnd[2]!, schedulers);
   if (sched < 0) sched = schedulers.push(latin1(text, fieldStart[2]!, fieldEnd[2]!)) - 1;
-  const c = r * SERVICE_COLS;
+  const c = r * PLAIN_SERVICE_COLS;
   svc[c] = PROTOCOL_NUMBER[protocol]!; svc[c + 1] = ip; svc[c + 2] = port; svc[c + 3] = sched;
   return true;
 }
@@ -230,8 +230,11 @@ export interface ProcIpvsTable {
   rows: ProcRows;
 }
 
-/** numbers per service in ProcServiceRows.cols: see PlainServices */
-export const SERVICE_COLS = PLAIN_SERVICE_COLS;
+/** Plain service i's key, from its numbers in `cols` (PlainServices.cols). */
+export function plainServiceKey(cols: Int32Array, i: number): ServiceKey {
+  const c = i * PLAIN_SERVICE_COLS;
+  return { kind: 'addr', family: 'inet', protocol: PROTOCOL_NUMBERS[cols[c]!]!, address: u32ToIPv4(cols[c + 1]! >>> 0), port: cols[c + 2]! };
+}
 
 /**
  * The services as numbers (PlainServices: IPv4 TCP/UDP/SCTP services whose line says nothing more). A service
@@ -279,7 +282,7 @@ export function parseProcIpvsTable(file: string | Uint8Array, hz: number): ProcI
   const firsts: number[] = [];
   const cols = new Int32Array(lines * ROW_COLS);
   const others = new Map<number, ProcDestination>();
-  const svcCols = new Int32Array(lines * SERVICE_COLS);
+  const svcCols = new Int32Array(lines * PLAIN_SERVICE_COLS);
   const schedulers: string[] = [];
   const otherServices = new Map<number, ProcService>();
   let rows = 0, count = 0;
@@ -300,7 +303,7 @@ export function parseProcIpvsTable(file: string | Uint8Array, hz: number): ProcI
       if ('key' in parsed) {
         firsts.push(rows);
         otherServices.set(count, parsed);
-        svcCols[count * SERVICE_COLS] = 0;
+        svcCols[count * PLAIN_SERVICE_COLS] = 0;
         count++;
       } else {
         others.set(rows, parsed);
@@ -326,10 +329,8 @@ export function parseProcIpvsTable(file: string | Uint8Array, hz: number): ProcI
   const service = (i: number): ProcService => {
     const other = otherServices.get(i);
     if (other) return other;
-    const c = i * SERVICE_COLS;
     return {
-      key: { kind: 'addr', family: 'inet', protocol: PROTOCOL_NUMBERS[svcCols[c]!]!, address: u32ToIPv4(svcCols[c + 1]! >>> 0), port: svcCols[c + 2]! },
-      scheduler: schedulers[svcCols[c + 3]!]!, persistent: false, timeout: 0, timeoutJiffies: 0, netmask: '', onePacket: false, destinations: [],
+      key: plainServiceKey(svcCols, i), scheduler: schedulers[svcCols[i * PLAIN_SERVICE_COLS + 3]!]!, persistent: false, timeout: 0, timeoutJiffies: 0, netmask: '', onePacket: false, destinations: [],
     };
   };
   // An IPv6 fwmark service prints its prefix-length netmask byte-swapped; an IPv4 one a dotted mask.
@@ -346,7 +347,7 @@ export function parseProcIpvsTable(file: string | Uint8Array, hz: number): ProcI
   });
   return {
     version: head[1]!, connTableSize: Number(head[2]),
-    services: { count, cols: svcCols.subarray(0, count * SERVICE_COLS), schedulers, others: otherServices },
+    services: { count, cols: svcCols.subarray(0, count * PLAIN_SERVICE_COLS), schedulers, others: otherServices },
     service, destinations, rows: { first, cols: cols.subarray(0, rows * ROW_COLS), others },
   };
 }
